@@ -1,0 +1,8 @@
+//! Analysis of a run: smoothing, flags (what is wrong with this run) and the per-column reduction
+//! that charts draw.
+
+pub mod flags;
+pub mod reduce;
+pub mod smooth;
+
+pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, Severity};

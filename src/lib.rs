@@ -1,0 +1,15 @@
+//! tmon: a terminal training monitor.
+//!
+//! The data flows through these modules, in this order:
+//! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
+//! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
+
+pub mod analysis;
+pub mod cli;
+pub mod error;
+pub mod ingest;
+pub mod parse;
+pub mod run;
+pub mod store;
+
+pub use error::Error;
