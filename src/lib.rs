@@ -10,6 +10,7 @@ pub mod error;
 pub mod ingest;
 pub mod parse;
 pub mod run;
+pub mod source;
 pub mod store;
 
 pub use error::Error;

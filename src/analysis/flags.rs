@@ -147,6 +147,11 @@ impl Analyzer {
         let _ = (store, rec, fields);
     }
 
+    /// Raises a flag found outside the records (a file truncated, the wall clock of a live stall).
+    pub fn raise(&mut self, flag: Flag) {
+        self.flags.push(flag);
+    }
+
     /// All flags raised so far, in the order they were raised.
     pub fn flags(&self) -> &[Flag] {
         &self.flags

@@ -63,3 +63,62 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<Field<'_>>) {
         V::Null => out.push(Field { key: key(), value: Scalar::Null }),
     }
 }
+
+/// A whole JSON document (for `trainer_state.json` and top-level arrays), with non-finite numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonValue {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Array(Vec<JsonValue>),
+    /// Keys in document order.
+    Object(Vec<(String, JsonValue)>),
+}
+
+/// Parses a whole JSON document.
+pub fn parse_document(bytes: &[u8]) -> Result<JsonValue, LineError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| LineError::NotJson(e.to_string()))?;
+    Ok(from_serde(v))
+}
+
+fn from_serde(v: serde_json::Value) -> JsonValue {
+    use serde_json::Value as V;
+    match v {
+        V::Null => JsonValue::Null,
+        V::Bool(b) => JsonValue::Bool(b),
+        V::Number(n) => JsonValue::Num(n.as_f64().unwrap_or(f64::NAN)),
+        V::String(s) => JsonValue::Str(s),
+        V::Array(a) => JsonValue::Array(a.into_iter().map(from_serde).collect()),
+        V::Object(m) => JsonValue::Object(m.into_iter().map(|(k, x)| (k, from_serde(x))).collect()),
+    }
+}
+
+/// Flattens one object of a document into fields, as [`parse_line`] does for a line.
+pub fn flatten_value<'a>(v: &'a JsonValue, out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
+    out.clear();
+    let JsonValue::Object(m) = v else { return Err(LineError::NotObject) };
+    fn walk<'a>(prefix: Option<&str>, m: &'a [(String, JsonValue)], out: &mut Vec<Field<'a>>) {
+        for (k, x) in m {
+            let key: Cow<'a, str> = match prefix {
+                None => Cow::Borrowed(k.as_str()),
+                Some(p) => Cow::Owned(format!("{p}/{k}")),
+            };
+            let value = match x {
+                JsonValue::Object(inner) if !inner.is_empty() => {
+                    walk(Some(&key), inner, out);
+                    continue;
+                }
+                JsonValue::Object(_) | JsonValue::Array(_) => Scalar::Composite,
+                JsonValue::Null => Scalar::Null,
+                JsonValue::Bool(b) => Scalar::Bool(*b),
+                JsonValue::Num(n) => Scalar::Num(*n),
+                JsonValue::Str(s) => Scalar::Str(Cow::Borrowed(s.as_str())),
+            };
+            out.push(Field { key, value });
+        }
+    }
+    walk(None, m, out);
+    Ok(())
+}
