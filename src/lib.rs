@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod ingest;
+pub mod numfmt;
 pub mod parse;
 pub mod run;
 pub mod source;
