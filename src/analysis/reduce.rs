@@ -138,6 +138,29 @@ impl Scan<'_> {
         xa < xb || (xa == xb && a < b)
     }
 
+    /// The hot loop of sorted data: one column's points, in x order, touching only the ys. The
+    /// window's first and last points are found by the caller.
+    fn sorted_column(&mut self, c: usize, r: Range<usize>) {
+        let (mut min, mut min_v, mut max, mut max_v) = (NONE, f64::INFINITY, NONE, f64::NEG_INFINITY);
+        let mut nonfinite = NONE;
+        for (i, &y) in r.clone().zip(&self.ys[r]) {
+            match self.scale.map(y) {
+                Some(v) => {
+                    if v < min_v {
+                        (min, min_v) = (i, v);
+                    }
+                    if v > max_v {
+                        (max, max_v) = (i, v);
+                    }
+                }
+                None if y.is_finite() => self.unplottable += 1,
+                None if nonfinite == NONE => nonfinite = i,
+                None => {}
+            }
+        }
+        self.cols[c] = Col { min, min_v, max, max_v, nonfinite };
+    }
+
     #[inline]
     fn note(&mut self, c: usize, i: usize) {
         self.in_window += 1;
@@ -205,16 +228,18 @@ pub fn reduce(xs: &[f64], ys: &[f64], view: &View, order: XOrder) -> Reduced {
     };
     if sorted {
         let win = window(xs, lo, hi);
+        scan.in_window = win.len();
         let mut i = win.start;
         while i < win.end {
             let c = cols.of(xs[i]);
             // At least one point, even if a caller's "sorted" data is not.
             let end = (i + xs[i..win.end].partition_point(|&x| cols.of(x) <= c)).max(i + 1);
-            for j in i..end {
-                scan.note(c, j);
-            }
+            scan.sorted_column(c, i..end);
             i = end;
         }
+        let drawable = |i: &usize| view.scale.map(ys[*i]).is_some();
+        scan.first = win.clone().find(drawable).unwrap_or(NONE);
+        scan.last = win.rev().find(drawable).unwrap_or(NONE);
     } else {
         for (i, &x) in xs.iter().enumerate() {
             if x >= lo && x <= hi {

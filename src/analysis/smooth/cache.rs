@@ -98,9 +98,8 @@ impl SmoothCache {
     /// Smooths points `from..` given that the output holds the first `from` values.
     fn extend(&mut self, xs: &[f64], ys: &[f64], from: usize) {
         let n = ys.len();
-        let index_x = xs.len() != n;
-        for i in from..n {
-            let x = if index_x { i as f64 } else { xs[i] };
+        let x_at = |i: usize| if xs.len() == n { xs[i] } else { i as f64 };
+        for x in (from..n).map(x_at) {
             if x.is_finite() {
                 self.x_lo = self.x_lo.min(x);
                 self.x_hi = self.x_hi.max(x);
@@ -122,15 +121,9 @@ impl SmoothCache {
                     if from > 0 {
                         self.full_recomputes += 1;
                     }
-                    for i in 0..n {
-                        let x = if index_x { i as f64 } else { xs[i] };
-                        self.out.push(st.push(x, ys[i]));
-                    }
+                    self.out.extend((0..n).map(|i| st.push(x_at(i), ys[i])));
                 } else {
-                    for i in from..n {
-                        let x = if index_x { i as f64 } else { xs[i] };
-                        self.out.push(st.push(x, ys[i]));
-                    }
+                    self.out.extend((from..n).map(|i| st.push(x_at(i), ys[i])));
                 }
             }
             Some(State::Window(plan)) => {
