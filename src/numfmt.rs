@@ -117,6 +117,31 @@ pub fn format_duration(secs: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Reads a formatted value back, suffixes included.
+    fn parse(s: &str) -> f64 {
+        let (num, mult) = match s.chars().last() {
+            Some('k') => (&s[..s.len() - 1], 1e3),
+            Some('M') => (&s[..s.len() - 1], 1e6),
+            Some('G') => (&s[..s.len() - 1], 1e9),
+            Some('T') => (&s[..s.len() - 1], 1e12),
+            _ => (s, 1.0),
+        };
+        num.parse::<f64>().unwrap() * mult
+    }
+
+    proptest! {
+        /// Any finite value reads back within rounding to 3 significant digits, in at most 10
+        /// characters.
+        #[test]
+        fn values_read_back(x in prop::num::f64::NORMAL | prop::num::f64::ZERO) {
+            let s = format_value(x);
+            prop_assert!(s.len() <= 10, "{}", s);
+            let back = parse(&s);
+            prop_assert!((back - x).abs() <= 5e-3 * x.abs(), "{} -> {} -> {}", x, s, back);
+        }
+    }
 
     #[test]
     fn values_fit_in_a_few_characters() {

@@ -198,11 +198,12 @@ fn cache_recomputes_only_on_change() {
 }
 
 /// Per column, the brute-force min and max of the drawable values in the window.
-fn brute_extremes(xs: &[f64], ys: &[f64], lo: f64, hi: f64, columns: usize) -> Vec<Option<(f64, f64)>> {
+fn brute_extremes(xs: &[f64], ys: &[f64], view: &View) -> Vec<Option<(f64, f64)>> {
+    let (lo, hi, columns) = (view.x_lo, view.x_hi, view.columns);
     let per_x = if hi > lo { columns as f64 / (hi - lo) } else { 0.0 };
     let mut out = vec![None; columns];
     for (&x, &y) in xs.iter().zip(ys) {
-        if x >= lo && x <= hi && y.is_finite() {
+        if let Some(y) = view.scale.map(y).filter(|_| x >= lo && x <= hi) {
             let c = (((x - lo) * per_x) as usize).min(columns - 1);
             let e: &mut Option<(f64, f64)> = &mut out[c];
             *e = Some(e.map_or((y, y), |(a, b)| (a.min(y), b.max(y))));
@@ -222,6 +223,7 @@ proptest! {
         lo in 0u32..250,
         width in 0u32..400,
         sort in any::<bool>(),
+        log in any::<bool>(),
     ) {
         if sort {
             pts.sort_by_key(|p| p.0);
@@ -229,7 +231,8 @@ proptest! {
         let xs: Vec<f64> = pts.iter().map(|p| f64::from(p.0)).collect();
         let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
         let (lo, hi) = (f64::from(lo), f64::from(lo + width));
-        let view = View::new(lo, hi, columns);
+        let scale = if log { YScale::Log10 } else { YScale::Linear };
+        let view = View { scale, ..View::new(lo, hi, columns) };
         let r = reduce(&xs, &ys, &view, XOrder::Unsorted);
         if sort {
             // Debug text, since NaN != NaN.
@@ -238,7 +241,7 @@ proptest! {
         prop_assert!(r.points.len() <= 2 * columns + 2);
         prop_assert!(r.points.windows(2).all(|w| w[0].0 <= w[1].0));
         let per_x = if hi > lo { columns as f64 / (hi - lo) } else { 0.0 };
-        for (c, e) in brute_extremes(&xs, &ys, lo, hi, columns).into_iter().enumerate() {
+        for (c, e) in brute_extremes(&xs, &ys, &view).into_iter().enumerate() {
             let here: Vec<f64> = r.points.iter()
                 .filter(|p| (((p.0 - lo) * per_x) as usize).min(columns - 1) == c)
                 .map(|p| p.1).collect();
