@@ -3,11 +3,37 @@
 //! Values keep three significant digits by default and switch to SI suffixes or exponents so they
 //! stay within about six characters (ten at most, for `-1.23e-308`): `1.2e-4`, `0.0312`, `12.3`, `2.31k`, `1.5M`, `-0.5`, `0`,
 //! `NaN`, `inf`, `-inf`. Rounding is done once, by Rust's exponent formatting, and the digits are
-//! then placed, so `999.96` becomes `1k` rather than `1000`.
+//! then placed, so `999.96` becomes `1k` rather than `1000`. [`axis_labels`] adds digits only when
+//! ticks would otherwise read the same.
 
 /// `value` with three significant digits (see the module docs).
 pub fn format_value(x: f64) -> String {
     format_value_sig(x, 3)
+}
+
+/// Formats `values` (e.g. axis ticks) with the fewest significant digits, at least three, that
+/// tell neighbours apart: `1.2341, 1.2345` give `1.2341, 1.2345`, not `1.23, 1.23`.
+pub fn format_distinct(values: &[f64]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sig in 3..=17 {
+        out = values.iter().map(|&v| format_value_sig(v, sig)).collect();
+        let distinct = out.windows(2).zip(values.windows(2)).all(|(s, v)| s[0] != s[1] || v[0] == v[1]);
+        if distinct {
+            break;
+        }
+    }
+    out
+}
+
+/// `count` labels evenly spaced from `lo` to `hi` inclusive (one label, `lo`, when `count` is 1),
+/// formatted by [`format_distinct`].
+pub fn axis_labels(lo: f64, hi: f64, count: usize) -> Vec<String> {
+    let values: Vec<f64> = match count {
+        0 => Vec::new(),
+        1 => vec![lo],
+        _ => (0..count).map(|i| lo + (hi - lo) * i as f64 / (count - 1) as f64).collect(),
+    };
+    format_distinct(&values)
 }
 
 /// SI suffixes by power of a thousand, from 10^3 to 10^12.
@@ -189,6 +215,17 @@ mod tests {
         assert_eq!(format_value_sig(1234.5, 6), "1.2345k");
         assert_eq!(format_value_sig(1234.5, 0), "1k");
         assert_eq!(format_value_sig(0.1 + 0.2, 17), "0.30000000000000004");
+    }
+
+    #[test]
+    fn axis_labels_tell_ticks_apart() {
+        assert_eq!(axis_labels(0.0, 1.0, 3), ["0", "0.5", "1"]);
+        assert_eq!(axis_labels(1.2341, 1.2349, 3), ["1.2341", "1.2345", "1.2349"]);
+        assert_eq!(axis_labels(1000.0, 1001.0, 2), ["1k", "1.001k"]);
+        assert_eq!(axis_labels(5.0, 5.0, 2), ["5", "5"]);
+        assert_eq!(axis_labels(2.0, 9.0, 1), ["2"]);
+        assert!(axis_labels(0.0, 1.0, 0).is_empty());
+        assert_eq!(format_distinct(&[f64::NAN, 1.0]), ["NaN", "1"]);
     }
 
     #[test]
