@@ -1,10 +1,10 @@
 //! Numbers as a person reads them in a narrow terminal: axis labels, tables, steps and durations.
 //!
 //! Values keep three significant digits by default and switch to SI suffixes or exponents so they
-//! stay within about six characters (ten at most, for `-1.23e-308`): `1.2e-4`, `0.0312`, `12.3`, `2.31k`, `1.5M`, `-0.5`, `0`,
-//! `NaN`, `inf`, `-inf`. Rounding is done once, by Rust's exponent formatting, and the digits are
-//! then placed, so `999.96` becomes `1k` rather than `1000`. [`axis_labels`] adds digits only when
-//! ticks would otherwise read the same.
+//! stay within about six characters (ten at most, for `-1.23e-308`): `1.2e-4`, `0.0312`, `12.3`,
+//! `2.31k`, `1.5M`, `-0.5`, `0`, `NaN`, `inf`, `-inf`. Rounding is done once, by Rust's exponent
+//! formatting, and the digits are then placed, so `999.96` becomes `1k` rather than `1000`.
+//! [`axis_labels`] adds digits only when ticks would otherwise read the same.
 
 /// `value` with three significant digits (see the module docs).
 pub fn format_value(x: f64) -> String {
