@@ -2,12 +2,12 @@
 //!
 //! Four smoothers (the facts behind each are in `../shared/NOTES.md` §1):
 //!
-//! | kind | parameter | range | non-finite y |
+//! | kind | parameter | range (no smoothing at) | a non-finite y |
 //! |---|---|---|---|
-//! | [`Smoother::Ema`] (TensorBoard) | weight | 0..=0.999 (0 = raw) | passed through, not counted |
-//! | [`Smoother::TimeWeightedEma`] (W&B) | param | 0..=0.999 (0 = raw) | passed through, not counted |
-//! | [`Smoother::Gaussian`] | sigma, in points | 0..=10000 (0 = raw) | passed through, skipped by neighbours |
-//! | [`Smoother::RunningAverage`] | window, in points | 1..=100001 (1 = raw) | passed through, skipped by neighbours |
+//! | [`Smoother::Ema`] (TensorBoard) | weight | 0..=0.999 (0) | passes, not counted |
+//! | [`Smoother::TimeWeightedEma`] (W&B) | param | 0..=0.999 (0) | passes, not counted |
+//! | [`Smoother::Gaussian`] | sigma, points | 0..=10000 (0) | passes, neighbours skip it |
+//! | [`Smoother::RunningAverage`] | window, points | 1..=100001 (1) | passes, neighbours skip it |
 //!
 //! Parameters outside their range are clamped (a NaN parameter becomes the default) by
 //! [`Smoother::clamped`], which [`smooth`] and [`SmoothCache`] apply. Every smoother keeps the length
