@@ -1,0 +1,81 @@
+//! The monitor's entry point and loop: one loop owns the [`App`]; the input, signal and file
+//! threads send it events over one channel. It sleeps on the channel, drains everything pending
+//! before drawing, draws only when something changed, and caps drawing at about 20 frames a second
+//! while data streams. The only timer is the once-a-second clock the header shows.
+
+mod loader;
+
+pub use crate::app::Options as MonitorOptions;
+
+use crate::app::App;
+use crate::event::{spawn_input, spawn_signals, Event};
+use crate::tui::Tui;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// At most one frame per this long while events keep coming.
+const FRAME: Duration = Duration::from_millis(50);
+/// The clock the header shows ("quiet for N s").
+const TICK: Duration = Duration::from_secs(1);
+
+/// Opens the monitor on `paths` and runs it until the user quits or a signal arrives.
+pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate::Error> {
+    if paths.is_empty() {
+        return Err(crate::Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
+    }
+    let (tx, rx) = mpsc::channel();
+    let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
+    let mut tui = Tui::enter().map_err(term_err)?;
+    spawn_signals(tx.clone()).map_err(term_err)?;
+    spawn_input(tx.clone()).map_err(term_err)?;
+    // TODO(lead): replace with source::spawn once the source layer lands.
+    for (i, p) in paths.iter().enumerate() {
+        loader::spawn(i, p.clone(), opts.clone(), tx.clone()).map_err(term_err)?;
+    }
+    drop(tx);
+
+    let start = Instant::now();
+    let mut app = App::new(paths, opts);
+    // The first frame at once: the loaders fill it in behind.
+    tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+    let mut last_draw = Instant::now();
+    let mut next_tick = start + TICK;
+    let mut dirty = false;
+    loop {
+        // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
+        let deadline = if dirty { (last_draw + FRAME).min(next_tick) } else { next_tick };
+        let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(ev) => Some(ev),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        app.now = start.elapsed();
+        if let Some(ev) = first {
+            dirty |= app.update(ev);
+            // Coalesce: what is already queued is applied before one draw (bounded in time, so a
+            // flood of data cannot hold the screen back).
+            let drain_until = Instant::now() + FRAME;
+            while let Ok(ev) = rx.try_recv() {
+                dirty |= app.update(ev);
+                if app.should_quit || Instant::now() >= drain_until {
+                    break;
+                }
+            }
+        }
+        if Instant::now() >= next_tick {
+            next_tick = Instant::now() + TICK;
+            dirty |= app.update(Event::Tick);
+        }
+        if app.should_quit {
+            break;
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+    }
+    drop(tui);
+    Ok(())
+}
