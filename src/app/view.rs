@@ -334,7 +334,7 @@ impl App {
         let Some(slot) = self.slot() else { return true };
         let x = super::plot::x_at_step(&slot.run.store, group.members[0], flag.step, self.view.x_axis)
             .unwrap_or(flag.step);
-        let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).max(10.0));
+        let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).round().max(10.0));
         self.view.zoom = Some(width);
         self.view.anchor = Some((x + width / 2.0).min(hi));
         true

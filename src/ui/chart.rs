@@ -12,8 +12,8 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragrap
 use ratatui::Frame;
 
 /// A grid cell should be at least this big to be readable.
-const CELL_W: u16 = 36;
-const CELL_H: u16 = 9;
+const CELL_W: u16 = 24;
+const CELL_H: u16 = 8;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let groups = app.groups();
@@ -33,8 +33,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         render_one(frame, app, &groups[sel], true, area);
         return;
     }
-    let cols = (area.width / CELL_W).clamp(1, 4) as usize;
-    let rows = (area.height / CELL_H).clamp(1, 4) as usize;
+    let (max_cols, max_rows) = ((area.width / CELL_W).clamp(1, 4) as usize, (area.height / CELL_H).clamp(1, 4) as usize);
+    // As square a grid as the charts allow: 4 charts are 2x2, not 4x1.
+    let n = groups.len().min(max_cols * max_rows);
+    let cols = max_cols.min((n as f64).sqrt().ceil() as usize).max(1);
+    let rows = max_rows.min(n.div_ceil(cols)).max(1);
     let per_page = cols * rows;
     let first = sel / per_page * per_page;
     let shown = &groups[first..groups.len().min(first + per_page)];

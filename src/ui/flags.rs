@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     for (i, f) in app.flags_newest_first().enumerate() {
         let sev = format!("{:<8}", f.severity.as_str());
-        let head = format!(" step {:<8} {} ", super::header::step_text(f.step), sanitize(&f.metric));
+        let head = format!(" step {:<8} {}  ", super::header::step_text(f.step), sanitize(&f.metric));
         let rest = w.saturating_sub(sev.len() + head.chars().count());
         let mut line = Line::from(vec![
             Span::styled(sev, t.severity(f.severity)),

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
-const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  / filter  s/S smooth  m smoother  o outliers  l log  x axis  +/- zoom  ←→ pan  f follow  a flags  p pause";
+const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause";
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;

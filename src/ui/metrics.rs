@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-const SPARK_W: usize = 8;
+const SPARK_W: usize = 6;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const BARS_ASCII: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
 
@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let store = &slot.run.store;
     let w = inner.width as usize;
     // name | sparkline | value | arrow
-    let value_w = 7;
+    let value_w = 6;
     let name_w = w.saturating_sub(2 + SPARK_W + 1 + value_w + 2).max(1);
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_line = 0;

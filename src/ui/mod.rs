@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     };
     let [top, flags_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
-    let list_w = if top.width >= 70 { (top.width / 3).clamp(26, 44) } else { 0 };
+    let list_w = if top.width >= 70 { (top.width * 3 / 8).clamp(30, 48) } else { 0 };
     let [list, charts] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(top);
     if list_w > 0 {
         metrics::render(frame, app, list);
