@@ -18,11 +18,22 @@ pub enum Event {
     /// Something happened to a watched file.
     Source(SourceEvent),
     /// The end of a big file, read first so a screen shows at once; replaced by [`Event::Loaded`].
-    Preview { file: usize, run: Box<Run> },
+    Preview {
+        file: usize,
+        run: Box<Run>,
+    },
     /// How much of a file the background loader has read.
-    Progress { file: usize, done: u64, total: u64 },
+    Progress {
+        file: usize,
+        done: u64,
+        total: u64,
+    },
     /// The whole file is read. `idle` is how long it had not been written to when opened.
-    Loaded { file: usize, run: Box<Run>, idle: Option<Duration> },
+    Loaded {
+        file: usize,
+        run: Box<Run>,
+        idle: Option<Duration>,
+    },
     /// The clock: the screen shows "quiet for N s".
     Tick,
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.

@@ -72,7 +72,8 @@ fn filter_prompt_previews_live() {
 fn ascii_markers() {
     let mut run = fixture_run("train.jsonl");
     raise_train_flags(&mut run);
-    let mut app = tmon::app::App::from_runs(vec![run], tmon::app::Options { ascii: true, ..Default::default() });
+    let mut app =
+        tmon::app::App::from_runs(vec![run], tmon::app::Options { ascii: true, ..Default::default() });
     app.theme = Theme { color: true };
     let t = text(&draw(&app, 80, 24));
     assert!(!t.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)), "braille in --ascii:\n{t}");

@@ -48,6 +48,9 @@ fn three_digits(x: f64) -> String {
     }
 }
 
+/// One column being reduced: its index, its lowest point, its highest point.
+type Column = (usize, (f64, f64), (f64, f64));
+
 /// Reduces the points with x in `[x_lo, x_hi]` to at most two points per column (the min and the
 /// max, in the order they came), so spikes survive and ratatui never sees millions of points.
 /// Non-finite y values are skipped.
@@ -55,8 +58,8 @@ pub fn minmax_columns(xs: &[f64], ys: &[f64], x_lo: f64, x_hi: f64, columns: usi
     let columns = columns.max(1);
     let width = x_hi - x_lo;
     let mut out = Vec::with_capacity(columns * 2);
-    let mut cur: Option<(usize, (f64, f64), (f64, f64))> = None; // (column, min point, max point)
-    let flush = |c: Option<(usize, (f64, f64), (f64, f64))>, out: &mut Vec<(f64, f64)>| {
+    let mut cur: Option<Column> = None;
+    let flush = |c: Option<Column>, out: &mut Vec<(f64, f64)>| {
         if let Some((_, lo, hi)) = c {
             if lo == hi {
                 out.push(lo);
@@ -68,7 +71,7 @@ pub fn minmax_columns(xs: &[f64], ys: &[f64], x_lo: f64, x_hi: f64, columns: usi
         }
     };
     for (&x, &y) in xs.iter().zip(ys) {
-        if !(x >= x_lo && x <= x_hi) || !y.is_finite() {
+        if !(x >= x_lo && x <= x_hi && y.is_finite()) {
             continue;
         }
         let col = if width > 0.0 { (((x - x_lo) / width) * columns as f64) as usize } else { 0 };

@@ -222,7 +222,9 @@ impl App {
                 let store = &slot.run.store;
                 self.groups = all
                     .into_iter()
-                    .filter(|g| re.as_ref().is_none_or(|re| g.members.iter().any(|&id| re.is_match(store.name(id)))))
+                    .filter(|g| {
+                        re.as_ref().is_none_or(|re| g.members.iter().any(|&id| re.is_match(store.name(id))))
+                    })
                     .collect();
             }
             // Keep the last good list while the user is still typing.

@@ -160,7 +160,13 @@ fn lookback(sm: Smoother) -> usize {
     (n.ceil() as usize).clamp(1, 100_000)
 }
 
-fn compute(store: &Store, members: &[SeriesId], flags: &[(Severity, String, f64)], app: &App, px: usize) -> ChartData {
+fn compute(
+    store: &Store,
+    members: &[SeriesId],
+    flags: &[(Severity, String, f64)],
+    app: &App,
+    px: usize,
+) -> ChartData {
     let v = &app.view;
     let mut out = ChartData { no_time: effective_axis(store, v.x_axis).0 != v.x_axis, ..Default::default() };
     let Some((full_lo, full_hi)) = x_range(store, members, v.x_axis) else {
@@ -171,7 +177,15 @@ fn compute(store: &Store, members: &[SeriesId], flags: &[(Severity, String, f64)
     let hi = v.anchor.unwrap_or(full_hi);
     let lo = v.zoom.map_or(full_lo, |w| hi - w);
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
-    let ty = |y: f64| if !v.log_y { y } else if y > 0.0 { y.log10() } else { f64::NAN };
+    let ty = |y: f64| {
+        if !v.log_y {
+            y
+        } else if y > 0.0 {
+            y.log10()
+        } else {
+            f64::NAN
+        }
+    };
 
     // Gather the window (plus what the smoother needs before it), smooth, transform.
     let mut series = Vec::new();
@@ -191,7 +205,8 @@ fn compute(store: &Store, members: &[SeriesId], flags: &[(Severity, String, f64)
     }
 
     // Outlier-aware y range: the 5-95% of the visible finite values plus a margin.
-    let mut finite: Vec<f64> = series.iter().flat_map(|s| s.1.iter().copied()).filter(|y| y.is_finite()).collect();
+    let mut finite: Vec<f64> =
+        series.iter().flat_map(|s| s.1.iter().copied()).filter(|y| y.is_finite()).collect();
     let (y_lo, y_hi) = y_range(&mut finite, v.outliers);
     out.clipped = finite.first().is_some_and(|&m| m < y_lo) || finite.last().is_some_and(|&m| m > y_hi);
     let clip = |y: f64| if y.is_finite() { y.clamp(y_lo, y_hi) } else { y };

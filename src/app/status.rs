@@ -63,7 +63,7 @@ pub fn status(
         FileState::Live => {}
     }
     if let Some((done, total)) = loading {
-        let pct = if total == 0 { 0 } else { (done.saturating_mul(100) / total).min(99) };
+        let pct = done.saturating_mul(100).checked_div(total).unwrap_or(0).min(99);
         return Status::Loading(pct as u8);
     }
     let Some(last) = last_data else { return Status::Live };

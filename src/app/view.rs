@@ -325,7 +325,9 @@ impl App {
         };
         let Some(slot) = self.slots.get(self.current) else { return false };
         let store = &slot.run.store;
-        if let Some(i) = self.groups.iter().position(|g| g.members.iter().any(|&id| store.name(id) == flag.metric)) {
+        if let Some(i) =
+            self.groups.iter().position(|g| g.members.iter().any(|&id| store.name(id) == flag.metric))
+        {
             self.view.selected = i;
         }
         self.view.layout = LayoutMode::Single;

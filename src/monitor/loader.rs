@@ -147,7 +147,8 @@ impl Loader {
             };
             let replaced = identity(&meta) != ino;
             if gone || replaced || meta.len() < tail.offset {
-                let reason = if meta.len() < tail.offset && !replaced { "file truncated" } else { "file replaced" };
+                let reason =
+                    if meta.len() < tail.offset && !replaced { "file truncated" } else { "file replaced" };
                 let Ok(nf) = File::open(&self.path) else { continue };
                 f = nf;
                 ino = identity(&meta);
@@ -226,7 +227,11 @@ impl Loader {
                         if seen.is_none() {
                             let mut run = self.new_run();
                             run.push_document(&bytes);
-                            self.send(Event::Loaded { file: self.file, run: Box::new(run), idle: idle_since(&meta) })?;
+                            self.send(Event::Loaded {
+                                file: self.file,
+                                run: Box::new(run),
+                                idle: idle_since(&meta),
+                            })?;
                         } else {
                             self.source(SourceEvent::Document { file: self.file, bytes })?;
                         }

@@ -1,10 +1,10 @@
 //! The chart area: the selected chart alone, or a grid of charts around the selection.
 
 use super::{fit, sanitize};
+use crate::analysis::Severity;
 use crate::app::fallback::format_value;
 use crate::app::plot::chart_data;
 use crate::app::{App, Group, LayoutMode};
-use crate::analysis::Severity;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -33,7 +33,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         render_one(frame, app, &groups[sel], true, area);
         return;
     }
-    let (max_cols, max_rows) = ((area.width / CELL_W).clamp(1, 4) as usize, (area.height / CELL_H).clamp(1, 4) as usize);
+    let (max_cols, max_rows) =
+        ((area.width / CELL_W).clamp(1, 4) as usize, (area.height / CELL_H).clamp(1, 4) as usize);
     // As square a grid as the charts allow: 4 charts are 2x2, not 4x1.
     let n = groups.len().min(max_cols * max_rows);
     let cols = max_cols.min((n as f64).sqrt().ceil() as usize).max(1);
@@ -47,7 +48,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     for (r, row_area) in row_areas.iter().enumerate() {
         let in_row = &shown[(r * cols).min(shown.len())..((r + 1) * cols).min(shown.len())];
         let n = if r + 1 == rows { cols.min(shown.len() - r * cols) } else { cols };
-        let cells = Layout::horizontal(vec![Constraint::Ratio(1, n.max(1) as u32); n.max(1)]).split(*row_area);
+        let cells =
+            Layout::horizontal(vec![Constraint::Ratio(1, n.max(1) as u32); n.max(1)]).split(*row_area);
         for (c, g) in in_row.iter().enumerate() {
             render_one(frame, app, g, first + r * cols + c == sel, cells[c]);
         }
@@ -73,7 +75,8 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     title.push(Span::raw(" "));
     let budget = area.width.saturating_sub(4) as usize;
     let title = clip_spans(title, budget);
-    let block = Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
+    let block =
+        Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width < 4 || inner.height < 2 {
@@ -95,11 +98,21 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         datasets.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
     }
     for (i, pts) in data.smooth.iter().enumerate() {
-        datasets.push(Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(t.series(i)));
+        datasets.push(
+            Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(t.series(i)),
+        );
     }
-    datasets.push(Dataset::default().data(&data.nans).marker(nan_marker).graph_type(GraphType::Scatter).style(t.nan()));
+    datasets.push(
+        Dataset::default().data(&data.nans).marker(nan_marker).graph_type(GraphType::Scatter).style(t.nan()),
+    );
     for (sev, pts) in &data.flags {
-        datasets.push(Dataset::default().data(pts).marker(flag_marker).graph_type(GraphType::Scatter).style(t.severity(*sev)));
+        datasets.push(
+            Dataset::default()
+                .data(pts)
+                .marker(flag_marker)
+                .graph_type(GraphType::Scatter)
+                .style(t.severity(*sev)),
+        );
     }
 
     let mut notes = Vec::new();

@@ -1,8 +1,8 @@
 //! The flags panel: newest first, coloured by severity; the last skipped line under them.
 
 use super::{fit, sanitize};
-use crate::app::{App, Focus};
 use crate::analysis::Severity;
+use crate::app::{App, Focus};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};

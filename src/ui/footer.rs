@@ -13,10 +13,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let v = &app.view;
     if let Some(edit) = &v.filter_edit {
         let info = match &v.filter_error {
-            Some(e) => Span::styled(format!("  {}", sanitize(e)), t.severity(crate::analysis::Severity::Warning)),
-            None => Span::styled(format!("  {} charts  (Enter apply, Esc clear)", app.groups().len()), t.dim()),
+            Some(e) => {
+                Span::styled(format!("  {}", sanitize(e)), t.severity(crate::analysis::Severity::Warning))
+            }
+            None => {
+                Span::styled(format!("  {} charts  (Enter apply, Esc clear)", app.groups().len()), t.dim())
+            }
         };
-        let line = Line::from(vec![Span::styled(" /", t.title()), Span::raw(edit.clone()), Span::styled("█", t.title()), info]);
+        let line = Line::from(vec![
+            Span::styled(" /", t.title()),
+            Span::raw(edit.clone()),
+            Span::styled("█", t.title()),
+            info,
+        ]);
         frame.render_widget(line, area);
         return;
     }

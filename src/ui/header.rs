@@ -30,11 +30,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     facts.push(Span::raw(format!("{} records", store.records())));
     if store.skipped.count > 0 {
-        facts.push(Span::styled(format!("  {} skipped", store.skipped.count), t.severity(crate::analysis::Severity::Warning)));
+        facts.push(Span::styled(
+            format!("  {} skipped", store.skipped.count),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
     }
     if app.view.paused {
         let n = app.pending();
-        facts.push(Span::styled(format!("  PAUSED ({n} pending)"), t.severity(crate::analysis::Severity::Warning)));
+        facts.push(Span::styled(
+            format!("  PAUSED ({n} pending)"),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
     }
     if app.slots.len() > 1 {
         facts.push(Span::styled(format!("  [{}/{}]", app.current + 1, app.slots.len()), t.dim()));
@@ -62,6 +68,6 @@ pub(crate) fn step_text(step: f64) -> String {
 /// `[#####.....] 48%` style bar, in block characters.
 fn progress_bar(done: u64, total: u64) -> String {
     const W: u64 = 10;
-    let filled = if total == 0 { 0 } else { (done.min(total) * W) / total };
+    let filled = (done.min(total) * W).checked_div(total).unwrap_or(0);
     format!("{}{}", "█".repeat(filled as usize), "░".repeat((W - filled) as usize))
 }

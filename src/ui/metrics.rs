@@ -20,7 +20,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         f => format!(" metrics ({}) /{} ", app.groups().len(), sanitize(f)),
     };
     let focused = app.view.focus == Focus::Metrics;
-    let block = Block::default().borders(Borders::ALL).border_style(t.border(focused)).title(fit(&title, area.width.saturating_sub(2) as usize));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border(focused))
+        .title(fit(&title, area.width.saturating_sub(2) as usize));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(slot) = app.slot() else { return };
@@ -98,11 +101,18 @@ fn sparkline(s: &SeriesView<'_>, ascii: bool) -> (String, bool) {
             (cnt > 0).then(|| sum / cnt as f64)
         })
         .collect();
-    let (lo, hi) = means.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
+    let (lo, hi) =
+        means.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
     let mut out: String = means
         .iter()
         .map(|m| match m {
-            None => if ascii { 'x' } else { '×' },
+            None => {
+                if ascii {
+                    'x'
+                } else {
+                    '×'
+                }
+            }
             Some(y) if hi > lo => bars[(((y - lo) / (hi - lo)) * 7.0).round() as usize],
             Some(_) => bars[3],
         })

@@ -26,7 +26,8 @@ pub const MIN_HEIGHT: u16 = 8;
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
+        let msg =
+            format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
         frame.render_widget(Line::from(fit(&msg, area.width as usize)), area);
         return;
     }
@@ -40,8 +41,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         14..=29 => 5,
         _ => 8,
     };
-    let [top, flags_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
+    let [top, flags_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
     let list_w = if top.width >= 70 { (top.width * 3 / 8).clamp(30, 48) } else { 0 };
     let [list, charts] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(top);
     if list_w > 0 {

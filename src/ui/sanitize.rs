@@ -21,7 +21,19 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if c == '\t' { ' ' } else if is_unsafe(c) { REPLACEMENT } else { c }).collect())
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c == '\t' {
+                    ' '
+                } else if is_unsafe(c) {
+                    REPLACEMENT
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -59,7 +59,13 @@ pub fn raise_train_flags(run: &mut Run) {
     };
     run.analyzer.raise(flag(FlagKind::LrAnomaly, Severity::Info, "lr", 20.0, "warmup ended at 1e-3"));
     run.analyzer.raise(flag(FlagKind::Nonfinite, Severity::Critical, "loss", 120.0, "loss is NaN"));
-    run.analyzer.raise(flag(FlagKind::Spike, Severity::Warning, "loss", 150.0, "loss jumped to 9 (20x its median)"));
+    run.analyzer.raise(flag(
+        FlagKind::Spike,
+        Severity::Warning,
+        "loss",
+        150.0,
+        "loss jumped to 9 (20x its median)",
+    ));
 }
 
 /// The app on train.jsonl with its flags, colour on, the clock 3 s after the last data.
