@@ -260,6 +260,6 @@ mod tests {
         assert_eq!(t.feed(b":2}\n{\"a\":3}\n"), Some((2, b"{\"a\":2}\n{\"a\":3}\n".to_vec())));
         assert_eq!(t.feed(b"{\"a\":4}"), None);
         assert_eq!(t.flush(), Some((4, b"{\"a\":4}\n".to_vec())));
-        assert_eq!(t.offset, 32);
+        assert_eq!(t.offset, 31);
     }
 }
