@@ -57,6 +57,7 @@ type Column = (usize, (f64, f64), (f64, f64));
 pub fn minmax_columns(xs: &[f64], ys: &[f64], x_lo: f64, x_hi: f64, columns: usize) -> Vec<(f64, f64)> {
     let columns = columns.max(1);
     let width = x_hi - x_lo;
+    let scale = if width > 0.0 { columns as f64 / width } else { 0.0 };
     let mut out = Vec::with_capacity(columns * 2);
     let mut cur: Option<Column> = None;
     let flush = |c: Option<Column>, out: &mut Vec<(f64, f64)>| {
@@ -74,7 +75,7 @@ pub fn minmax_columns(xs: &[f64], ys: &[f64], x_lo: f64, x_hi: f64, columns: usi
         if !(x >= x_lo && x <= x_hi && y.is_finite()) {
             continue;
         }
-        let col = if width > 0.0 { (((x - x_lo) / width) * columns as f64) as usize } else { 0 };
+        let col = ((x - x_lo) * scale) as usize;
         let col = col.min(columns - 1);
         match &mut cur {
             Some((c, lo, hi)) if *c == col => {

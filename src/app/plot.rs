@@ -194,8 +194,17 @@ fn compute(
         let f = xfn(store, id, v.x_axis);
         let (i0, i1) = (f.lower_bound(lo), f.lower_bound(hi.next_up()));
         let start = v.smoother().map_or(i0, |sm| i0.saturating_sub(lookback(sm)));
-        let xs: Vec<f64> = (start..i1).map(|i| f.x(i)).collect();
-        let ys: Vec<f64> = (start..i1).map(|i| f.s.value(i)).collect();
+        // One sequential pass over the record runs (no per-point lookup).
+        let (mut xs, mut ys) = (Vec::with_capacity(i1 - start), Vec::with_capacity(i1 - start));
+        for (rec, y) in f.s.iter_records().skip(start).take(i1 - start) {
+            let m = store.record(rec);
+            xs.push(match f.mode {
+                XAxis::Step => m.step,
+                XAxis::Relative => m.time - f.t0,
+                XAxis::Wall => m.time,
+            });
+            ys.push(y);
+        }
         let sm = v.smoother().map(|k| smooth(k, &xs, &ys));
         let skip = i0 - start;
         nan_xs.extend(xs[skip..].iter().zip(&ys[skip..]).filter(|(_, y)| !y.is_finite()).map(|(x, _)| *x));
@@ -208,15 +217,19 @@ fn compute(
     let mut finite: Vec<f64> =
         series.iter().flat_map(|s| s.1.iter().copied()).filter(|y| y.is_finite()).collect();
     let (y_lo, y_hi) = y_range(&mut finite, v.outliers);
-    out.clipped = finite.first().is_some_and(|&m| m < y_lo) || finite.last().is_some_and(|&m| m > y_hi);
+    out.clipped = finite.iter().any(|&y| y < y_lo || y > y_hi);
     let clip = |y: f64| if y.is_finite() { y.clamp(y_lo, y_hi) } else { y };
 
+    // Clipping commutes with min/max, so it is applied to the reduced points only.
+    let reduce = |xs: &[f64], ys: &[f64]| -> Vec<(f64, f64)> {
+        let mut pts = minmax_columns(xs, ys, lo, hi, px);
+        pts.iter_mut().for_each(|p| p.1 = clip(p.1));
+        pts
+    };
     for (xs, raw, sm) in &series {
-        let raw: Vec<f64> = raw.iter().map(|&y| clip(y)).collect();
-        out.raw.push(minmax_columns(xs, &raw, lo, hi, px));
+        out.raw.push(reduce(xs, raw));
         if let Some(sm) = sm {
-            let sm: Vec<f64> = sm.iter().map(|&y| clip(y)).collect();
-            out.smooth.push(minmax_columns(xs, &sm, lo, hi, px));
+            out.smooth.push(reduce(xs, sm));
         }
     }
 
@@ -253,18 +266,20 @@ fn compute(
     out
 }
 
-/// The y range; `ys` holds finite values and is sorted on return.
+/// The y range of the finite values `ys` (reordered in place). Percentiles by selection, O(n):
+/// a million points must not be sorted on every frame.
 fn y_range(ys: &mut [f64], outliers: bool) -> (f64, f64) {
     if ys.is_empty() {
         return (0.0, 1.0);
     }
-    ys.sort_unstable_by(f64::total_cmp);
-    let (min, max) = (ys[0], ys[ys.len() - 1]);
+    let (min, max) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
     let pad = (max - min) * 0.05;
     let (mut lo, mut hi) = (min - pad, max + pad);
     if outliers && ys.len() >= 20 {
-        let q = |p: f64| ys[((ys.len() - 1) as f64 * p).round() as usize];
-        let (p5, p95) = (q(0.05), q(0.95));
+        let last = ys.len() - 1;
+        let (i5, i95) = ((last as f64 * 0.05).round() as usize, (last as f64 * 0.95).round() as usize);
+        let p95 = *ys.select_nth_unstable_by(i95, f64::total_cmp).1;
+        let p5 = *ys[..i95].select_nth_unstable_by(i5, f64::total_cmp).1;
         let margin = (p95 - p5) * 0.1;
         lo = lo.max(p5 - margin);
         hi = hi.min(p95 + margin);
