@@ -258,8 +258,8 @@ fn compute(
     out.y_bounds = [y_lo, y_hi];
     let axis = effective_axis(store, v.x_axis).0;
     out.x_labels = vec![x_label(lo, axis, hi - lo), x_label(hi, axis, hi - lo)];
-    let yl = |y: f64| format_value(if v.log_y { 10f64.powf(y) } else { y });
-    out.y_labels = vec![yl(y_lo), yl((y_lo + y_hi) / 2.0), yl(y_hi)];
+    let ys = [y_lo, (y_lo + y_hi) / 2.0, y_hi].map(|y| if v.log_y { 10f64.powf(y) } else { y });
+    out.y_labels = axis_labels(&ys);
     out.points = out.raw.iter().chain(&out.smooth).map(Vec::len).sum::<usize>()
         + out.nans.len()
         + out.flags.iter().map(|f| f.1.len()).sum::<usize>();
@@ -290,6 +290,22 @@ fn y_range(ys: &mut [f64], outliers: bool) -> (f64, f64) {
     } else {
         (lo, hi)
     }
+}
+
+/// Labels for ascending values: short (`2.31k`) when that tells them apart, otherwise with as
+/// many decimals as their spacing needs (`1700250000`, `0.10012`).
+fn axis_labels(ys: &[f64]) -> Vec<String> {
+    let short: Vec<String> = ys.iter().map(|&y| format_value(y)).collect();
+    if short.windows(2).all(|w| w[0] != w[1]) {
+        return short;
+    }
+    let gap = ys.windows(2).map(|w| (w[1] - w[0]).abs()).fold(f64::INFINITY, f64::min);
+    let decimals = if gap > 0.0 && gap.is_finite() {
+        (1.0 - (gap.log10() + 1e-6).floor()).clamp(0.0, 12.0) as usize
+    } else {
+        0
+    };
+    ys.iter().map(|y| format!("{y:.decimals$}")).collect()
 }
 
 fn x_label(x: f64, axis: XAxis, span: f64) -> String {
@@ -338,6 +354,16 @@ mod tests {
     fn a_constant_series_gets_a_visible_range() {
         let (lo, hi) = y_range(&mut [2.0; 30], true);
         assert!(lo < 2.0 && hi > 2.0);
+    }
+
+    #[test]
+    fn axis_labels_are_told_apart() {
+        assert_eq!(axis_labels(&[0.1, 0.2, 0.3]), ["0.1", "0.2", "0.3"]);
+        assert_eq!(
+            axis_labels(&[1.7e9, 1.7e9 + 250_000.0, 1.7e9 + 500_000.0]),
+            ["1700000000", "1700250000", "1700500000"]
+        );
+        assert_eq!(axis_labels(&[1.0001, 1.0002, 1.0003]), ["1.00010", "1.00020", "1.00030"]);
     }
 
     #[test]
