@@ -274,7 +274,9 @@ fn y_range(ys: &mut [f64], outliers: bool) -> (f64, f64) {
     }
     let (min, max) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
     let pad = (max - min) * 0.05;
-    let (mut lo, mut hi) = (min - pad, max + pad);
+    // Data that is never negative (a learning rate, an epoch) gets no negative axis.
+    let floor = if min >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let (mut lo, mut hi) = ((min - pad).max(floor), max + pad);
     if outliers && ys.len() >= 20 {
         let last = ys.len() - 1;
         let (i5, i95) = ((last as f64 * 0.05).round() as usize, (last as f64 * 0.95).round() as usize);
@@ -295,7 +297,15 @@ fn y_range(ys: &mut [f64], outliers: bool) -> (f64, f64) {
 /// Labels for ascending values: short (`2.31k`) when that tells them apart, otherwise with as
 /// many decimals as their spacing needs (`1700250000`, `0.10012`).
 fn axis_labels(ys: &[f64]) -> Vec<String> {
-    let short: Vec<String> = ys.iter().map(|&y| format_value(y)).collect();
+    let mut short: Vec<String> = ys.iter().map(|&y| format_value(y)).collect();
+    let sci = |s: &String| s.contains('e') && !s.contains("inf");
+    if short.iter().any(sci) && !short.iter().all(sci) {
+        // One style per axis: `1e-3 7.7e-4 5.1e-4`, not `0.00104 7.7e-4 5.1e-4`.
+        short = ys
+            .iter()
+            .map(|y| if *y == 0.0 { "0".into() } else { format!("{y:.1e}").replace(".0e", "e") })
+            .collect();
+    }
     if short.windows(2).all(|w| w[0] != w[1]) {
         return short;
     }
@@ -359,6 +369,7 @@ mod tests {
     #[test]
     fn axis_labels_are_told_apart() {
         assert_eq!(axis_labels(&[0.1, 0.2, 0.3]), ["0.1", "0.2", "0.3"]);
+        assert_eq!(axis_labels(&[5.1e-4, 7.7e-4, 1.04e-3]), ["5.1e-4", "7.7e-4", "1e-3"]);
         assert_eq!(
             axis_labels(&[1.7e9, 1.7e9 + 250_000.0, 1.7e9 + 500_000.0]),
             ["1700000000", "1700250000", "1700500000"]

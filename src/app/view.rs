@@ -27,7 +27,7 @@ impl XAxis {
         match self {
             XAxis::Step => "step",
             XAxis::Relative => "relative time",
-            XAxis::Wall => "wall time",
+            XAxis::Wall => "wall time (UTC)",
         }
     }
 }

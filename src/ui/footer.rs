@@ -17,7 +17,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 Span::styled(format!("  {}", sanitize(e)), t.severity(crate::analysis::Severity::Warning))
             }
             None => {
-                Span::styled(format!("  {} charts  (Enter apply, Esc clear)", app.groups().len()), t.dim())
+                let n = app.groups().len();
+                let charts = if n == 1 { "chart" } else { "charts" };
+                Span::styled(format!("  {n} {charts}  (Enter apply, Esc clear)"), t.dim())
             }
         };
         let line = Line::from(vec![

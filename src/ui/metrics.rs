@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let store = &slot.run.store;
     let w = inner.width as usize;
     // name | sparkline | value | arrow
-    let value_w = 6;
+    let value_w = 7;
     let name_w = w.saturating_sub(2 + SPARK_W + 1 + value_w + 2).max(1);
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_line = 0;

@@ -26,9 +26,10 @@ pub const MIN_HEIGHT: u16 = 8;
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg =
+        let long =
             format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
-        frame.render_widget(Line::from(fit(&msg, area.width as usize)), area);
+        let msg = if long.chars().count() <= area.width as usize { long.as_str() } else { "too small" };
+        frame.render_widget(Line::from(fit(msg, area.width as usize)), area);
         return;
     }
     let [head, body, foot] =
