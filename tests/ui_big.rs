@@ -50,3 +50,17 @@ fn a_million_points_are_reduced_per_column_and_spikes_survive() {
     assert!(data.clipped);
     assert!(data.raw[0].iter().any(|p| p.1 == data.y_bounds[1]));
 }
+
+#[test]
+fn an_expensive_chart_is_not_recomputed_on_every_new_line() {
+    let mut app = big_app(1_000_000);
+    let members = app.groups()[0].members.clone();
+    app.cache.borrow_mut().begin_frame();
+    let data = tmon::app::plot::chart_data(&app, &members, 100, 20).expect("data");
+    let st = &mut app.slots[0].run.store;
+    let r = st.begin_record(RecordMeta { step: 1e6, time: 1e6, line: 1_000_001 });
+    st.push(r, members[0], 2.0);
+    let again = tmon::app::plot::chart_data(&app, &members, 100, 20).expect("data");
+    assert!(std::rc::Rc::ptr_eq(&data, &again), "recomputed a 1M-point chart right after computing it");
+    assert!(app.cache.borrow().served_stale(), "the loop must be told to draw again");
+}

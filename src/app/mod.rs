@@ -92,7 +92,8 @@ pub struct App {
     /// Data events held back while paused.
     pending: Vec<Event>,
     clock_text: String,
-    pub(crate) cache: RefCell<plot::Cache>,
+    #[doc(hidden)]
+    pub cache: RefCell<plot::Cache>,
 }
 
 impl App {

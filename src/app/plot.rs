@@ -10,6 +10,7 @@ use crate::analysis::Severity;
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 /// Everything one chart draws, in chart coordinates (y already log10 when log y is on).
 #[derive(Clone, Debug, Default)]
@@ -34,13 +35,40 @@ pub struct ChartData {
     pub points: usize,
 }
 
-type Key = (Vec<SeriesId>, u16, u16, [u64; 4]);
+type Key = (usize, Vec<SeriesId>, u16, u16, [u64; 4]);
 
-/// Chart data by (members, size, view), valid for one (run, generation).
+/// A chart's data and what it was computed from.
+#[derive(Debug)]
+struct Entry {
+    /// (store generation, number of flags) it reflects.
+    data_version: (u64, usize),
+    data: Rc<ChartData>,
+    at: Instant,
+    cost: Duration,
+}
+
+/// Charts that cost more than this to compute are refreshed at most every `STALE_FACTOR` times
+/// their cost while data streams in, so a month-long run being written to cannot keep the loop
+/// busy recomputing a million points per frame. Small charts are always fresh.
+const EXPENSIVE: Duration = Duration::from_millis(5);
+const STALE_FACTOR: u32 = 10;
+
+/// Chart data by (run, members, size, view).
 #[derive(Default, Debug)]
 pub struct Cache {
-    valid_for: (usize, u64),
-    map: HashMap<Key, Rc<ChartData>>,
+    map: HashMap<Key, Entry>,
+    served_stale: bool,
+}
+
+impl Cache {
+    /// Whether the last frame showed a chart older than its data: the loop draws again soon.
+    pub fn served_stale(&self) -> bool {
+        self.served_stale
+    }
+    /// Called before a frame is drawn.
+    pub fn begin_frame(&mut self) {
+        self.served_stale = false;
+    }
 }
 
 /// The chart data of `members` for a plot area of `cols` x `rows` cells, from the cache when the
@@ -54,21 +82,30 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
         v.weight().to_bits() ^ ((v.smoother_kind as u64) << 60),
         (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
     ];
-    let key = (members.to_vec(), cols, rows, view_key);
-    let valid_for = (app.current, slot.run.store.generation());
+    let key = (app.current, members.to_vec(), cols, rows, view_key);
+    let version = (slot.run.store.generation(), slot.run.flags().len());
     let mut cache = app.cache.borrow_mut();
-    if cache.valid_for != valid_for || cache.map.len() > 64 {
+    if let Some(e) = cache.map.get(&key) {
+        if e.data_version == version {
+            return Some(e.data.clone());
+        }
+        if e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR {
+            let data = e.data.clone();
+            cache.served_stale = true;
+            return Some(data);
+        }
+    }
+    if cache.map.len() >= 64 {
         cache.map.clear();
-        cache.valid_for = valid_for;
     }
-    if let Some(hit) = cache.map.get(&key) {
-        return Some(hit.clone());
-    }
+    let started = Instant::now();
     let px = if app.ascii { cols as usize } else { cols as usize * 2 };
     let flags: Vec<(Severity, String, f64)> =
         slot.run.flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
     let data = Rc::new(compute(&slot.run.store, members, &flags, app, px.max(1)));
-    cache.map.insert(key, data.clone());
+    let entry =
+        Entry { data_version: version, data: data.clone(), at: Instant::now(), cost: started.elapsed() };
+    cache.map.insert(key, entry);
     Some(data)
 }
 

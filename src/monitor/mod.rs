@@ -71,9 +71,11 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
             break;
         }
         if dirty && last_draw.elapsed() >= FRAME {
+            app.cache.borrow_mut().begin_frame();
             tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
             last_draw = Instant::now();
-            dirty = false;
+            // A big chart was shown from before its newest data: draw again once it is due.
+            dirty = app.cache.borrow().served_stale();
         }
     }
     drop(tui);
