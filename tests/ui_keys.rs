@@ -251,3 +251,38 @@ fn loader_events_replace_the_preview_with_the_whole_run() {
     app.update(Event::Preview { file: 0, run: Box::new(late) });
     assert_eq!(app.slots[0].run.store.records(), 100, "a late preview never replaces the history");
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[char] = &[
+        'j', 'k', '+', '-', 'a', 'l', 'o', 'x', 's', 'S', 'm', 'p', '?', '/', '(', 'r', 'f', '\n', '<', '>',
+        '\x1b',
+    ];
+
+    fn ev(c: char) -> Event {
+        match c {
+            '\n' => code(KeyCode::Enter),
+            '<' => code(KeyCode::Left),
+            '>' => code(KeyCode::Right),
+            '\x1b' => code(KeyCode::Esc),
+            c => key(c),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Any key sequence, then any size: no panic, and the selection stays in range.
+        #[test]
+        fn any_keys_any_size(keys in proptest::collection::vec(0..KEYS.len(), 0..40), w in 0u16..170, h in 0u16..50) {
+            let mut app = train_app();
+            for k in keys {
+                app.update(ev(KEYS[k]));
+                if app.should_quit { break; }
+            }
+            prop_assert!(app.groups().is_empty() || app.view.selected < app.groups().len());
+            draw(&app, w, h);
+        }
+    }
+}

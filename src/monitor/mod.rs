@@ -24,6 +24,11 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     if paths.is_empty() {
         return Err(crate::Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
     }
+    let mut opts = opts;
+    // The Linux console's font has no braille.
+    if std::env::var("TERM").is_ok_and(|t| t == "linux") {
+        opts.ascii = true;
+    }
     let (tx, rx) = mpsc::channel();
     let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
     let mut tui = Tui::enter().map_err(term_err)?;

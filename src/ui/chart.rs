@@ -1,7 +1,6 @@
 //! The chart area: the selected chart alone, or a grid of charts around the selection.
 
 use super::{fit, sanitize};
-use crate::analysis::Severity;
 use crate::app::fallback::format_value;
 use crate::app::plot::chart_data;
 use crate::app::{App, Group, LayoutMode};
@@ -131,15 +130,18 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         .labels(data.x_labels.iter().map(|s| Span::styled(s.clone(), t.dim())).collect::<Vec<_>>())
         .title(Span::styled(x_title, t.dim()))
         .style(t.dim());
-    let y_labels: Vec<Span> = if inner.height >= 6 {
-        data.y_labels.iter().map(|s| Span::styled(s.clone(), t.dim())).collect()
-    } else {
-        vec![Span::styled(data.y_labels[0].clone(), t.dim()), Span::styled(data.y_labels[2].clone(), t.dim())]
-    };
+    // Short charts get only the bottom and top labels.
+    let keep = |i: usize| inner.height >= 6 || i != 1;
+    let y_labels: Vec<Span> = data
+        .y_labels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, s)| Span::styled(s.clone(), t.dim()))
+        .collect();
     let y_axis = Axis::default().bounds(data.y_bounds).labels(y_labels).style(t.dim());
     let chart = Chart::new(datasets).x_axis(x_axis).y_axis(y_axis).legend_position(None);
     frame.render_widget(chart, inner);
-    let _ = Severity::Info;
 }
 
 /// Spans cut to `budget` characters in total.

@@ -113,7 +113,7 @@ fn sparkline(s: &SeriesView<'_>, ascii: bool) -> (String, bool) {
                     '×'
                 }
             }
-            Some(y) if hi > lo => bars[(((y - lo) / (hi - lo)) * 7.0).round() as usize],
+            Some(y) if hi > lo => bars[((((y - lo) / (hi - lo)) * 7.0).round() as usize).min(7)],
             Some(_) => bars[3],
         })
         .collect();
