@@ -18,6 +18,8 @@ use std::time::{Duration, Instant, SystemTime};
 const TAIL_BYTES: u64 = 1 << 20;
 const CHUNK: usize = 4 << 20;
 const POLL: Duration = Duration::from_millis(200);
+const IDLE_POLL: Duration = Duration::from_secs(1);
+const QUIET_POLL_AFTER: Duration = Duration::from_secs(5);
 /// A last line without a newline is taken once the file has not grown for this long.
 const PARTIAL_AFTER: Duration = Duration::from_secs(1);
 
@@ -134,7 +136,8 @@ impl Loader {
         let mut last_growth = Instant::now();
         let mut gone = false;
         loop {
-            std::thread::sleep(POLL);
+            // Quick while the file grows, once a second when it is quiet: an idle monitor sleeps.
+            std::thread::sleep(if last_growth.elapsed() < QUIET_POLL_AFTER { POLL } else { IDLE_POLL });
             let meta = match std::fs::metadata(&self.path) {
                 Ok(m) => m,
                 Err(_) => {
