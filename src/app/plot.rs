@@ -250,11 +250,20 @@ fn compute(
         series.push((xs[skip..].to_vec(), raw_y, sm_y));
     }
 
-    // Outlier-aware y range: the 5-95% of the visible finite values plus a margin.
-    let mut finite: Vec<f64> =
-        series.iter().flat_map(|s| s.1.iter().copied()).filter(|y| y.is_finite()).collect();
-    let (y_lo, y_hi) = y_range(&mut finite, v.outliers);
-    out.clipped = finite.iter().any(|&y| y < y_lo || y > y_hi);
+    // Outlier-aware y range: the 5-95% of the visible finite values plus a margin, per series and
+    // then joined, so a sparse eval series is not treated as the train series' outliers.
+    let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in &series {
+        let mut finite: Vec<f64> = s.1.iter().copied().filter(|y| y.is_finite()).collect();
+        if !finite.is_empty() {
+            let (lo, hi) = y_range(&mut finite, v.outliers);
+            (y_lo, y_hi) = (y_lo.min(lo), y_hi.max(hi));
+        }
+    }
+    if y_lo > y_hi {
+        (y_lo, y_hi) = (0.0, 1.0);
+    }
+    out.clipped = series.iter().flat_map(|s| s.1.iter()).any(|&y| y.is_finite() && (y < y_lo || y > y_hi));
     let clip = |y: f64| if y.is_finite() { y.clamp(y_lo, y_hi) } else { y };
 
     // Clipping commutes with min/max, so it is applied to the reduced points only.
