@@ -52,6 +52,13 @@ impl Drop for Tmux {
     }
 }
 
+/// The selected metric's name as the list shows it (without a trailing `…`).
+fn selected(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains("▸ "))?;
+    let name = line.split("▸ ").nth(1)?.split_whitespace().next()?;
+    Some(name.trim_end_matches('…').to_owned())
+}
+
 fn tmux_available() -> bool {
     Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
@@ -103,10 +110,16 @@ fn monitor_in_a_real_terminal() {
     let panel: String = screen.lines().skip_while(|l| !l.contains("flags (")).collect::<Vec<_>>().join("\n");
     assert!(panel.contains("120"), "no flag for step 120 in the flags panel:\n{screen}");
 
+    let first = selected(&screen).expect("a metric is selected");
     tmux.keys(&["j"]);
-    tmux.wait_for("loss selected", |s| s.contains("▸ loss"));
+    let screen = tmux.wait_for("the selection to move", |s| selected(s).is_some_and(|n| n != first));
+    let name = selected(&screen).expect("selected");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("one chart", |s| s.contains("┌ loss") && !s.contains("┌ grad_norm"));
+    // One chart: the list and that chart side by side, no second chart in the row.
+    tmux.wait_for("one chart", |s| {
+        let row = s.lines().nth(1).unwrap_or("");
+        row.matches("┐┌").count() == 1 && row.contains(&format!("┌ {name}"))
+    });
     tmux.keys(&["l"]);
     tmux.wait_for("log y", |s| s.contains("log y"));
     tmux.keys(&["?"]);
