@@ -153,16 +153,24 @@ fn sigterm_and_sighup_restore_the_terminal() {
     }
     let bin = monitor_binary();
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/train.jsonl");
+    let dir = tempfile::tempdir().expect("tempdir");
     for sig in ["TERM", "HUP"] {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let tmux = Tmux { socket: format!("tmon-e2e-sig-{}-{nanos}", std::process::id()) };
+        let pidfile = dir.path().join(format!("{sig}.pid"));
         let script = format!(
-            "echo SHELL-BEFORE-TMON; '{}' '{fixture}' & p=$!; sleep 2; kill -{sig} $p; wait $p; echo TMON-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60",
-            bin.display()
+            "echo SHELL-BEFORE-TMON; '{}' '{fixture}' & echo $! > '{}'; wait $!; echo TMON-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo CHECKED; sleep 60",
+            bin.display(),
+            pidfile.display()
         );
         tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &script]);
-        let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+        // Signal only once tmon is drawing (its handlers are installed before the first frame).
+        tmux.wait_for("tmon's screen", |s| s.contains("metrics ("));
+        let pid = std::fs::read_to_string(&pidfile).expect("pid file");
+        let st = Command::new("kill").args(["-s", sig, pid.trim()]).status().expect("kill");
+        assert!(st.success());
+        let screen = tmux.wait_for("tmon to exit", |s| s.contains("CHECKED"));
         assert!(screen.contains("TMON-EXITED 0"), "SIG{sig}: {screen}");
         assert!(!screen.contains("metrics ("), "SIG{sig}: tmon's screen is left behind:\n{screen}");
         let icanon = screen.lines().find(|l| l.trim().ends_with("icanon")).unwrap_or("").trim().to_owned();
