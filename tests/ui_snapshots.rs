@@ -151,3 +151,25 @@ fn a_log_cannot_write_escape_sequences_to_the_terminal() {
     assert!(t.contains("evil\u{FFFD}]0;pwned\u{FFFD}name") || t.contains("evil\u{FFFD}]0;pwn"), "{t}");
     assert!(t.contains("\u{FFFD}[31mboom"), "{t}");
 }
+
+#[test]
+fn the_flags_list_scrolls_to_the_selection() {
+    let mut run = fixture_run("train.jsonl");
+    for step in 0..100 {
+        run.analyzer.raise(tmon::analysis::Flag {
+            kind: tmon::analysis::FlagKind::Spike,
+            severity: tmon::analysis::Severity::Warning,
+            metric: "loss".into(),
+            step: step as f64,
+            message: format!("spike number {step}"),
+        });
+    }
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    app.update(key('a'));
+    for _ in 0..60 {
+        app.update(key('j'));
+    }
+    let t = text(&draw(&app, 80, 24));
+    assert!(t.contains("spike number 39"), "the selected flag (newest first, 61st) is not shown:\n{t}");
+    assert!(!t.contains("spike number 99"), "{t}");
+}

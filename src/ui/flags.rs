@@ -21,8 +21,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;
+    let h = inner.height as usize;
+    let scroll = if focused { app.view.flag_selected.saturating_sub(h.saturating_sub(1)) } else { 0 };
     let mut lines: Vec<Line> = Vec::new();
-    for (i, f) in app.flags_newest_first().enumerate() {
+    // Only the rows that can show: a run can have thousands of flags.
+    for (i, f) in app.flags_newest_first().enumerate().skip(scroll).take(h) {
         let sev = format!("{:<8}", f.severity.as_str());
         let head = format!(" step {:<8} {}  ", super::header::step_text(f.step), sanitize(&f.metric));
         let rest = w.saturating_sub(sev.len() + head.chars().count());
@@ -43,7 +46,5 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let text = format!("line {} skipped ({}): {}", sk.line, sanitize(&sk.reason), sanitize(&sk.text));
         lines.push(Line::styled(fit(&text, w), t.severity(Severity::Info)));
     }
-    let h = inner.height as usize;
-    let scroll = if focused { app.view.flag_selected.saturating_sub(h.saturating_sub(1)) } else { 0 };
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
