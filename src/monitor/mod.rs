@@ -24,6 +24,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     if paths.is_empty() {
         return Err(crate::Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
     }
+    let paths = expand_dirs(paths)?;
+    let paths = paths.as_slice();
     let mut opts = opts;
     // The Linux console's font has no braille.
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
@@ -85,4 +87,56 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     }
     drop(tui);
     Ok(())
+}
+
+/// A directory stands for the logs directly inside it (`*.jsonl`, `*.json`, `*.log`), by name.
+// TODO(lead): the source layer finds files (and files created later) itself; drop this then.
+fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, crate::Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| crate::Error::io(p, e))?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|f| f.is_file())
+            .filter(|f| {
+                f.extension()
+                    .is_some_and(|x| ["jsonl", "json", "log"].iter().any(|e| x.eq_ignore_ascii_case(e)))
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "no log files (*.jsonl, *.json, *.log) in '{}'",
+                p.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_stands_for_its_logs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for f in ["b.jsonl", "a.json", "notes.txt"] {
+            std::fs::write(dir.path().join(f), "{}\n").expect("write");
+        }
+        let got = expand_dirs(&[dir.path().to_owned(), PathBuf::from("x.jsonl")]).expect("expand");
+        assert_eq!(
+            got,
+            vec![dir.path().join("a.json"), dir.path().join("b.jsonl"), PathBuf::from("x.jsonl")]
+        );
+        let empty = tempfile::tempdir().expect("tempdir");
+        let err = expand_dirs(&[empty.path().to_owned()]).unwrap_err().to_string();
+        assert!(err.contains("no log files"), "{err}");
+    }
 }
