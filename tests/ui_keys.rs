@@ -286,3 +286,16 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn charts_follow_a_replaced_run_even_with_the_same_number_of_series() {
+    let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
+    let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    preview.push_line(1, b"{\"loss\": 1.0, \"val_loss\": 0.5}");
+    app.update(Event::Preview { file: 0, run: Box::new(preview) });
+    let mut full = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    full.push_line(1, b"{\"acc\": 2.0, \"lr\": 0.1}");
+    assert_eq!(names(&app).len(), 1, "loss and val_loss share a chart");
+    app.update(Event::Loaded { file: 0, run: Box::new(full), idle: None });
+    assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
+}

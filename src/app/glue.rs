@@ -46,6 +46,7 @@ impl App {
                 if let Some(slot) = self.slots.get_mut(file).filter(|s| s.loading.is_some()) {
                     slot.run = *run;
                     slot.state = FileState::Live;
+                    self.run_epoch += 1;
                 }
             }
             Event::Progress { file, done, total } => {
@@ -55,6 +56,7 @@ impl App {
             }
             Event::Loaded { file, run, idle } => {
                 if let Some(slot) = self.slots.get_mut(file) {
+                    self.run_epoch += 1;
                     slot.run = *run;
                     slot.loading = None;
                     slot.state = FileState::Live;

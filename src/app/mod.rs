@@ -88,7 +88,9 @@ pub struct App {
     pub should_quit: bool,
     opts: Options,
     groups: Vec<Group>,
-    groups_key: (usize, usize, String),
+    groups_key: (usize, u64, usize, String),
+    /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
+    run_epoch: u64,
     /// Data events held back while paused.
     pending: Vec<Event>,
     clock_text: String,
@@ -124,7 +126,8 @@ impl App {
             should_quit: false,
             opts,
             groups: Vec::new(),
-            groups_key: (usize::MAX, 0, String::new()),
+            groups_key: (usize::MAX, 0, 0, String::new()),
+            run_epoch: 0,
             pending: Vec::new(),
             clock_text: String::new(),
             cache: RefCell::new(plot::Cache::default()),
@@ -161,6 +164,11 @@ impl App {
     pub fn status(&self) -> Option<Status> {
         let s = self.slot()?;
         Some(status::status(s.state, s.loading, s.last_data, s.idle_at_open, self.now))
+    }
+
+    /// Changes whenever a run is replaced by another (series ids are then different).
+    pub fn run_epoch(&self) -> u64 {
+        self.run_epoch
     }
 
     /// Data events waiting to be applied (the monitor is paused).
@@ -206,11 +214,11 @@ impl App {
     fn refresh_groups(&mut self) {
         let series = self.slot().map_or(0, |s| s.run.store.series_count());
         let filter = self.view.filter_edit.clone().unwrap_or_else(|| self.view.filter.clone());
-        let key = (self.current, series, filter);
+        let key = (self.current, self.run_epoch, series, filter);
         if key == self.groups_key {
             return;
         }
-        let pattern = key.2.clone();
+        let pattern = key.3.clone();
         self.groups_key = key;
         let Some(slot) = self.slots.get(self.current) else {
             self.groups.clear();

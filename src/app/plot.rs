@@ -35,7 +35,7 @@ pub struct ChartData {
     pub points: usize,
 }
 
-type Key = (usize, Vec<SeriesId>, u16, u16, [u64; 4]);
+type Key = (usize, u64, Vec<SeriesId>, u16, u16, [u64; 4]);
 
 /// A chart's data and what it was computed from.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
         v.weight().to_bits() ^ ((v.smoother_kind as u64) << 60),
         (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
     ];
-    let key = (app.current, members.to_vec(), cols, rows, view_key);
+    let key = (app.current, app.run_epoch(), members.to_vec(), cols, rows, view_key);
     let version = (slot.run.store.generation(), slot.run.flags().len());
     let mut cache = app.cache.borrow_mut();
     if let Some(e) = cache.map.get(&key) {
