@@ -16,7 +16,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let store = &slot.run.store;
     let status = app.status().unwrap_or(Status::Waiting);
     let good = matches!(status, Status::Live | Status::Loading(_));
-    let mut facts: Vec<Span> = vec![Span::styled(format!("● {status}"), t.status(good)), Span::raw("  ")];
+    let dot = if app.ascii { '*' } else { '●' };
+    let mut facts: Vec<Span> = vec![Span::styled(format!("{dot} {status}"), t.status(good)), Span::raw("  ")];
     if let Some((done, total)) = slot.loading {
         facts.push(Span::styled(progress_bar(done, total), t.status(true)));
         facts.push(Span::raw("  "));

@@ -42,8 +42,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         for (mi, &id) in g.members.iter().enumerate() {
             let s = store.series(id);
             let marker = match (selected, mi) {
+                (true, 0) if app.ascii => "> ",
                 (true, 0) => "▸ ",
                 (_, 0) => "  ",
+                _ if app.ascii => " +",
                 _ => " └",
             };
             let name = fit(&sanitize(s.name()), name_w);
