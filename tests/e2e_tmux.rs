@@ -48,7 +48,13 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        let socket = self.cmd(&["display-message", "-p", "#{socket_path}"]);
         let _ = self.cmd(&["kill-server"]);
+        // tmux can leave the socket file behind; a CI machine should not collect them.
+        let path = String::from_utf8_lossy(&socket.stdout).trim().to_owned();
+        if path.contains(&self.socket) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
