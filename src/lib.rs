@@ -15,3 +15,10 @@ pub mod source;
 pub mod store;
 
 pub use error::Error;
+pub mod app;
+pub mod event;
+pub mod monitor;
+pub mod tui;
+pub mod ui;
+
+pub use monitor::{run_monitor, MonitorOptions};
