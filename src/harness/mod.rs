@@ -18,6 +18,8 @@ mod scenario;
 
 pub use scenario::{Scenario, Setup};
 
+use crate::analysis::Analyzer;
+use crate::store::{RecordMeta, SeriesId, Store};
 use data::{Dataset, Teacher};
 use mlp::{Act, Mlp, Optimizer};
 use rng::Rng;
@@ -69,14 +71,13 @@ fn parse_num(s: &str) -> f64 {
 
 struct RecordBuilder {
     step: f64,
-    time: f64,
     fields: Vec<(String, f64)>,
     line: String,
 }
 
 impl RecordBuilder {
     fn new(step: u64) -> Self {
-        RecordBuilder { step: step as f64, time: f64::NAN, fields: Vec::new(), line: format!("{{\"step\": {step}") }
+        RecordBuilder { step: step as f64, fields: Vec::new(), line: format!("{{\"step\": {step}") }
     }
     fn num(&mut self, key: &str, v: f64) {
         let s = fmt_num(v, true);
@@ -185,7 +186,7 @@ impl Trainer {
         let dt = self.setup.dt * jitter * slow;
         self.clock += dt;
         if let Some((at, secs)) = self.setup.pause {
-            if step == at {
+            if step == at + 1 {
                 self.clock += secs;
             }
         }
@@ -247,6 +248,23 @@ impl Iterator for Trainer {
     fn next(&mut self) -> Option<String> {
         self.next_record().map(|r| r.line)
     }
+}
+
+/// Appends `record` to `store` and shows it to `analyzer` exactly as the ingest stage does
+/// (`begin_record`, `intern` + `push` per field, then `observe`), with the step and the clock
+/// already known. For tests and the demo, which need the clock before the real ingest detects it.
+pub fn feed(record: &Record, line: u64, store: &mut Store, analyzer: &mut Analyzer) {
+    let rec = store.begin_record(RecordMeta { step: record.step, time: record.time, line });
+    let fields: Vec<(SeriesId, f64)> = record
+        .fields
+        .iter()
+        .map(|(name, v)| {
+            let id = store.intern(name);
+            store.push(rec, id, *v);
+            (id, *v)
+        })
+        .collect();
+    analyzer.observe(store, rec, &fields);
 }
 
 /// The whole log of a scenario run for `steps` training steps, one JSON line per element.

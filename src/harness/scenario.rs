@@ -93,7 +93,7 @@ pub struct Setup {
     pub eval_seconds: f64,
     pub checkpoint_every: u64,
     pub checkpoint_seconds: f64,
-    /// (step, seconds): the loop stops for that long after that step.
+    /// (step, seconds): the loop stops for that long after logging that step.
     pub pause: Option<(u64, f64)>,
     /// The process dies after this step and resumes from the last checkpoint.
     pub crash_at: Option<u64>,

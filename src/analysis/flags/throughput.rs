@@ -1,0 +1,88 @@
+//! `throughput_drop`: NOTES §3: compare a rolling median of tokens/s (or of the step time) with
+//! the run's own baseline; periodic dips at eval or checkpoint steps are normal. The recent
+//! median over `throughput.window` points ignores such dips; the baseline is the median of the
+//! `throughput.baseline` points before them, refreshed every half window. Step times (seconds
+//! per iteration, e.g. detectron2's `time`) are turned into rates; a `time` column holding a
+//! unix clock (values above 1e5 s) is not a step time and is ignored.
+
+use super::robust::{median, Ring};
+use super::text::{num, step};
+use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+
+/// Seconds per step above which a "time" metric is a clock, not a duration.
+const CLOCK_LIKE: f64 = 1e5;
+
+#[derive(Clone, Debug)]
+pub struct Throughput {
+    rates: Ring,
+    window: usize,
+    baseline_len: usize,
+    baseline: f64,
+    since_refresh: usize,
+    began: Option<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Throughput {
+    pub fn new(cfg: &FlagConfig) -> Self {
+        let window = cfg.throughput_window.max(1);
+        let baseline_len = cfg.throughput_baseline.max(1);
+        Throughput {
+            rates: Ring::new(window + baseline_len),
+            window,
+            baseline_len,
+            baseline: f64::NAN,
+            since_refresh: usize::MAX / 2,
+            began: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// `v` is a rate (higher is better) or, when `is_time`, seconds per step.
+    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, is_time: bool) -> Option<Finding> {
+        if !(v > 0.0) || (is_time && v > CLOCK_LIKE) {
+            return None;
+        }
+        let rate = if is_time { 1.0 / v } else { v };
+        self.rates.push(rate);
+        let n = self.rates.len();
+        // Judge once the baseline holds at least half its points.
+        if n < self.window + self.baseline_len / 2 {
+            return None;
+        }
+        self.since_refresh += 1;
+        if self.since_refresh >= (self.window / 2).max(1) {
+            self.since_refresh = 0;
+            self.rates.copy_range(0, n - self.window, &mut self.scratch);
+            self.baseline = median(&mut self.scratch);
+        }
+        let recent = self.rates.median_last(self.window, &mut self.scratch);
+        if !(recent < (1.0 - cfg.throughput_drop) * self.baseline) {
+            self.began = None;
+            return None;
+        }
+        let began = *self.began.get_or_insert(ctx.step);
+        let message = if is_time {
+            format!(
+                "{} rose to {} s per step (median of the last {} points) at step {}, {:.1}x its baseline {} s",
+                ctx.name,
+                num(1.0 / recent),
+                self.window,
+                step(ctx.step),
+                self.baseline / recent,
+                num(1.0 / self.baseline)
+            )
+        } else {
+            format!(
+                "{} fell to {} (median of the last {} points) at step {}, {:.0}% of its baseline {}",
+                ctx.name,
+                num(recent),
+                self.window,
+                step(ctx.step),
+                100.0 * recent / self.baseline,
+                num(self.baseline)
+            )
+        };
+        Some(Finding { kind: FlagKind::ThroughputDrop, severity: Severity::Warning, began, message })
+    }
+}
