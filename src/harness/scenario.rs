@@ -103,7 +103,7 @@ pub struct Setup {
 impl Setup {
     pub fn for_scenario(s: Scenario) -> Setup {
         let healthy = Setup {
-            dims: vec![8, 24, 24, 3],
+            dims: vec![8, 16, 16, 3],
             act: Act::Relu,
             head: Head::SoftmaxCe,
             bias_init: 0.0,

@@ -20,12 +20,14 @@ const GAPS: usize = 64;
 pub struct Clock {
     last: Option<(f64, f64)>,
     gaps: Ring,
+    usual: f64,
+    since_refresh: usize,
     scratch: Vec<f64>,
 }
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { last: None, gaps: Ring::new(GAPS), scratch: Vec::with_capacity(GAPS) }
+        Clock { last: None, gaps: Ring::new(GAPS), usual: f64::NAN, since_refresh: 0, scratch: Vec::with_capacity(GAPS) }
     }
 }
 
@@ -43,19 +45,24 @@ impl Clock {
             }
             self.last = Some((time, step_now));
         }
-        let mut usual = f64::NAN;
         let mut long = false;
         if let Some((g, _)) = gap {
             if self.gaps.len() >= cfg.stall_min_gaps.max(1) {
-                self.gaps.copy_range(0, self.gaps.len(), &mut self.scratch);
-                usual = median(&mut self.scratch);
-                long = g >= (cfg.stall_factor * usual).max(cfg.stall_min_seconds);
+                // The usual interval moves slowly: refreshed every 8 gaps to keep records cheap.
+                if self.usual.is_nan() || self.since_refresh >= 8 {
+                    self.gaps.copy_range(0, self.gaps.len(), &mut self.scratch);
+                    self.usual = median(&mut self.scratch);
+                    self.since_refresh = 0;
+                }
+                long = g >= (cfg.stall_factor * self.usual).max(cfg.stall_min_seconds);
             }
             // A stall's gap stays out of the baseline, so a second stall is judged like the first.
             if !long {
                 self.gaps.push(g);
+                self.since_refresh += 1;
             }
         }
+        let usual = self.usual;
         if let Some((from, to)) = restart {
             let pause = match gap {
                 Some((g, _)) if long => format!(" after a {} pause", duration(g)),

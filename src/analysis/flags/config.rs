@@ -73,7 +73,7 @@ thresholds! {
         "Divergence (warning): the rolling median of the training loss rises to this many times its best rolling median.";
     divergence_critical: f64 = 30.0, "divergence.critical",
         "Divergence (critical): ... to this many times its best.";
-    divergence_noise_z: f64 = 8.0, "divergence.noise_z",
+    divergence_noise_z: f64 = 10.0, "divergence.noise_z",
         "Divergence: the rise must also exceed this many standard errors of the rolling median (noisy small-batch losses need a larger rise); the critical threshold moves up by the same amount.";
     plateau_rel: f64 = 1e-4, "plateau.rel",
         "Plateau on an eval loss (ReduceLROnPlateau): an improvement smaller than this fraction of the best does not count.";
@@ -83,7 +83,7 @@ thresholds! {
         "Plateau on a training loss: its rolling median must beat its best by this fraction to count as improving.";
     plateau_train_patience: usize = 1000, "plateau.train_patience",
         "Plateau on a training loss: points without improvement (info; never during LR warmup).";
-    overfit_gl: f64 = 10.0, "overfit.gl",
+    overfit_gl: f64 = 5.0, "overfit.gl",
         "Overfitting (Prechelt's generalization loss): val loss this many percent above its best, GL = 100*(E_val/E_min - 1)...";
     overfit_strips: usize = 3, "overfit.strips",
         "... for this many evaluations in a row, while the paired training loss is no higher than at the val minimum.";
