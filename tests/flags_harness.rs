@@ -65,7 +65,12 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
 fn show(o: &Outcome) -> String {
     o.raised
         .iter()
-        .map(|r| format!("  {} {} {} @{} (raised at {}): {}\n", r.flag.severity, r.flag.kind, r.flag.metric, r.flag.step, r.at, r.flag.message))
+        .map(|r| {
+            format!(
+                "  {} {} {} @{} (raised at {}): {}\n",
+                r.flag.severity, r.flag.kind, r.flag.metric, r.flag.step, r.at, r.flag.message
+            )
+        })
         .collect()
 }
 
@@ -109,7 +114,11 @@ fn diverging_run_is_flagged_before_nan_and_nan_at_its_step() {
         // divergence: a warning raised before the NaN, dated after the lr started to grow.
         let div = o.of(FlagKind::Divergence);
         let first = div.first().unwrap_or_else(|| panic!("seed {seed}: no divergence:\n{}", show(&o)));
-        assert!(first.at < nan && first.flag.step >= growth && first.flag.step < nan, "seed {seed}:\n{}", show(&o));
+        assert!(
+            first.at < nan && first.flag.step >= growth && first.flag.step < nan,
+            "seed {seed}:\n{}",
+            show(&o)
+        );
         assert!(first.flag.severity >= Severity::Warning);
         // The gradient norm leads: an exploding-gradient flag, also before the NaN.
         assert!(o.of(FlagKind::ExplodingGradient).iter().any(|r| r.at < nan), "seed {seed}:\n{}", show(&o));
@@ -135,7 +144,11 @@ fn overfitting_is_flagged_from_the_val_minimum_within_eight_evaluations() {
             .flat_map(|r| r.fields.iter().filter(|(k, _)| k == "val_loss").map(move |(_, v)| (r.step, *v)))
             .fold((f64::NAN, f64::INFINITY), |best, (s, v)| if v < best.1 { (s, v) } else { best });
         assert_eq!(f.flag.step, min_step, "seed {seed}: dated at the val minimum");
-        assert!(f.at - min_step <= 8.0 * every, "seed {seed}: raised at {} for a minimum at {min_step}", f.at);
+        assert!(
+            f.at - min_step <= 8.0 * every,
+            "seed {seed}: raised at {} for a minimum at {min_step}",
+            f.at
+        );
         assert!(f.flag.message.contains("training loss kept falling"), "{}", f.flag.message);
     }
 }
@@ -204,7 +217,14 @@ fn a_persisting_condition_raises_one_flag_per_severity() {
     let mut seen = std::collections::HashSet::new();
     for r in &o.raised {
         let f = &r.flag;
-        assert!(seen.insert((f.kind, f.metric.clone(), f.severity)), "repeated: {} {} {}\n{}", f.kind, f.metric, f.severity, show(&o));
+        assert!(
+            seen.insert((f.kind, f.metric.clone(), f.severity)),
+            "repeated: {} {} {}\n{}",
+            f.kind,
+            f.metric,
+            f.severity,
+            show(&o)
+        );
     }
 }
 
@@ -241,5 +261,25 @@ fn end_to_end_through_run_push_line_on_the_diverging_scenario() {
             run.store.skipped.count
         );
         assert_eq!(run.store.skipped.count, nonfinite_lines, "only the NaN lines may be skipped");
+    }
+}
+
+#[test]
+fn a_slowdown_is_one_throughput_drop_where_it_began() {
+    let (at, _) = Setup::for_scenario(Scenario::Slowdown).slowdown.unwrap();
+    for seed in 1..=3 {
+        let o = run(Scenario::Slowdown, seed);
+        let t = o.of(FlagKind::ThroughputDrop);
+        assert_eq!(t.len(), 1, "seed {seed}:\n{}", show(&o));
+        assert_eq!(t[0].flag.metric, "samples_per_s");
+        // Dated at the first slow step (jitter may make it one or two later); raised once the
+        // 16-point median has turned, within 12 steps.
+        assert!(
+            t[0].flag.step >= at as f64 && t[0].flag.step <= at as f64 + 2.0,
+            "seed {seed}:\n{}",
+            show(&o)
+        );
+        assert!(t[0].at <= at as f64 + 12.0, "seed {seed}:\n{}", show(&o));
+        assert_eq!(o.at_least(Severity::Warning).len(), 1, "seed {seed}:\n{}", show(&o));
     }
 }

@@ -124,8 +124,14 @@ fn is_global_grad_norm(lower: &str, toks: &[String]) -> bool {
 
 fn is_throughput(lower: &str, toks: &[String]) -> bool {
     let has = |t: &str| toks.iter().any(|x| x == t);
-    let per_second = toks.windows(2).any(|w| w[0] == "per" && matches!(w[1].as_str(), "s" | "sec" | "second"));
-    per_second || lower.ends_with("it/s") || lower.ends_with("/s") || has("fps") || has("throughput") || has("tps")
+    let per_second =
+        toks.windows(2).any(|w| w[0] == "per" && matches!(w[1].as_str(), "s" | "sec" | "second"));
+    per_second
+        || lower.ends_with("it/s")
+        || lower.ends_with("/s")
+        || has("fps")
+        || has("throughput")
+        || has("tps")
 }
 
 /// True for metrics where a larger value is better (accuracy, throughput); false for losses and
@@ -213,7 +219,15 @@ mod tests {
 
     #[test]
     fn roles_of_names_frameworks_write() {
-        for n in ["loss", "train/loss", "train_loss", "total_loss", "loss_cls", "decode.loss_ce", "train/actor_loss"] {
+        for n in [
+            "loss",
+            "train/loss",
+            "train_loss",
+            "total_loss",
+            "loss_cls",
+            "decode.loss_ce",
+            "train/actor_loss",
+        ] {
             assert_eq!(role(n), Role::TrainLoss, "{n}");
         }
         for n in ["val_loss", "eval_loss", "eval/loss", "test_loss", "validation/main/loss", "val/loss"] {
@@ -228,7 +242,8 @@ mod tests {
         for n in ["lr", "learning_rate", "train/learning_rate", "cur_lr", "info/cur_lr", "lr-Adam"] {
             assert_eq!(role(n), Role::LearningRate, "{n}");
         }
-        for n in ["tokens_per_s", "samples_per_second", "fps", "time/fps", "it/s", "train_samples_per_second"] {
+        for n in ["tokens_per_s", "samples_per_second", "fps", "time/fps", "it/s", "train_samples_per_second"]
+        {
             assert_eq!(role(n), Role::Throughput, "{n}");
         }
         for n in ["time", "step_time", "time_this_iter_s", "time_per_step"] {

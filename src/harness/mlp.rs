@@ -199,11 +199,8 @@ impl Mlp {
         }
         gw.reverse();
         gb.reverse();
-        let layer_norms: Vec<f32> = gw
-            .iter()
-            .zip(&gb)
-            .map(|(w, b)| w.iter().chain(b).map(|g| g * g).sum::<f32>().sqrt())
-            .collect();
+        let layer_norms: Vec<f32> =
+            gw.iter().zip(&gb).map(|(w, b)| w.iter().chain(b).map(|g| g * g).sum::<f32>().sqrt()).collect();
         let grad_norm = layer_norms.iter().map(|g| g * g).sum::<f32>().sqrt();
         let dead_frac = dead_units as f32 / hidden_units.max(1) as f32;
         (StepStats { loss, acc, layer_norms, grad_norm, dead_frac }, Grads { w: gw, b: gb })
@@ -289,7 +286,9 @@ mod tests {
     /// Backprop checked against central finite differences on a tiny net.
     #[test]
     fn gradients_match_finite_differences() {
-        for (act, head) in [(Act::Relu, Head::SoftmaxCe), (Act::Sigmoid, Head::SoftmaxCe), (Act::Relu, Head::Mse)] {
+        for (act, head) in
+            [(Act::Relu, Head::SoftmaxCe), (Act::Sigmoid, Head::SoftmaxCe), (Act::Relu, Head::Mse)]
+        {
             let mut rng = Rng::new(3);
             let mut m = Mlp::new(&[3, 4, 3], act, head, 0.1, &mut rng);
             let x: Vec<f32> = (0..6).map(|_| rng.normal() as f32).collect();
@@ -304,7 +303,11 @@ mod tests {
                 let down = m.evaluate(&x, &y).0;
                 m.layers[l].w[j] = orig;
                 let numeric = (up - down) / (2.0 * h);
-                assert!((numeric - g.w[l][j]).abs() < 2e-3, "{act:?} layer {l} w{j}: {numeric} vs {}", g.w[l][j]);
+                assert!(
+                    (numeric - g.w[l][j]).abs() < 2e-3,
+                    "{act:?} layer {l} w{j}: {numeric} vs {}",
+                    g.w[l][j]
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The training harness: a tiny MLP on generated data, trained by real gradient descent, writing
 //! JSON Lines as users' training scripts do. It makes the pathologies the flags must catch
 //! (divergence to NaN, overfitting, dead ReLUs, vanishing gradients, a stalled loop, a crash and
-//! resume) from real training rather than hand-drawn curves, and will power `tmon demo`.
+//! resume, a slowdown) from real training rather than hand-drawn curves, and will power `tmon demo`.
 //!
 //! Deterministic for a seed: the PRNG is our own ([`rng::Rng`]) and the clock is simulated
 //! (a fixed epoch plus jittered step durations), so no output depends on the machine.
@@ -159,8 +159,10 @@ impl Trainer {
         let s = &self.setup;
         let t = step as f64;
         let warm = if s.warmup > 0 { (t / s.warmup as f64).min(1.0) } else { 1.0 };
-        let progress = ((t - s.warmup as f64) / (s.steps.max(s.warmup + 1) - s.warmup) as f64).clamp(0.0, 1.0);
-        let decay = if s.cosine { 0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()) } else { 1.0 };
+        let progress =
+            ((t - s.warmup as f64) / (s.steps.max(s.warmup + 1) - s.warmup) as f64).clamp(0.0, 1.0);
+        let decay =
+            if s.cosine { 0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()) } else { 1.0 };
         let kick = match s.lr_kick {
             Some((at, len, factor)) if step >= at && step - at < len => factor,
             _ => 1.0,
@@ -183,7 +185,11 @@ impl Trainer {
         // Simulated clock: a jittered step, and now and then a slow data-loader step.
         let jitter = (1.0 + 0.05 * self.clock_rng.normal()).max(0.5);
         let slow = if self.clock_rng.uniform() < 0.01 { 3.0 } else { 1.0 };
-        let dt = self.setup.dt * jitter * slow;
+        let slower = match self.setup.slowdown {
+            Some((at, factor)) if step >= at => factor,
+            _ => 1.0,
+        };
+        let dt = self.setup.dt * jitter * slow * slower;
         self.clock += dt;
         if let Some((at, secs)) = self.setup.pause {
             if step == at + 1 {

@@ -21,10 +21,12 @@ pub enum Scenario {
     Stall,
     /// The process crashes and resumes from an earlier checkpoint, rewinding the step.
     Restart,
+    /// From a step on, every step takes three times as long (another job took the GPU).
+    Slowdown,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Healthy,
         Scenario::Diverging,
         Scenario::Overfitting,
@@ -32,6 +34,7 @@ impl Scenario {
         Scenario::Vanishing,
         Scenario::Stall,
         Scenario::Restart,
+        Scenario::Slowdown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Scenario {
             Scenario::Vanishing => "vanishing",
             Scenario::Stall => "stall",
             Scenario::Restart => "restart",
+            Scenario::Slowdown => "slowdown",
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct Setup {
     pub checkpoint_seconds: f64,
     /// (step, seconds): the loop stops for that long after logging that step.
     pub pause: Option<(u64, f64)>,
+    /// (step, factor): from that step on, steps take `factor` times as long.
+    pub slowdown: Option<(u64, f64)>,
     /// The process dies after this step and resumes from the last checkpoint.
     pub crash_at: Option<u64>,
     pub restart_seconds: f64,
@@ -124,6 +130,7 @@ impl Setup {
             checkpoint_every: 250,
             checkpoint_seconds: 4.0,
             pause: None,
+            slowdown: None,
             crash_at: None,
             restart_seconds: 90.0,
         };
@@ -164,6 +171,7 @@ impl Setup {
             },
             Scenario::Stall => Setup { pause: Some((400, 1800.0)), ..healthy },
             Scenario::Restart => Setup { crash_at: Some(600), ..healthy },
+            Scenario::Slowdown => Setup { slowdown: Some((500, 3.0)), ..healthy },
         }
     }
 }

@@ -27,14 +27,26 @@ pub struct Clock {
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { last: None, gaps: Ring::new(GAPS), usual: f64::NAN, since_refresh: 0, scratch: Vec::with_capacity(GAPS) }
+        Clock {
+            last: None,
+            gaps: Ring::new(GAPS),
+            usual: f64::NAN,
+            since_refresh: 0,
+            scratch: Vec::with_capacity(GAPS),
+        }
     }
 }
 
 impl Clock {
     /// Feeds one record's (step, time). `restart` is `Some((from, to))` when a series' step went
     /// back at this record. Returns at most one finding.
-    pub fn observe(&mut self, cfg: &FlagConfig, step_now: f64, time: f64, restart: Option<(f64, f64)>) -> Option<Finding> {
+    pub fn observe(
+        &mut self,
+        cfg: &FlagConfig,
+        step_now: f64,
+        time: f64,
+        restart: Option<(f64, f64)>,
+    ) -> Option<Finding> {
         let mut gap = None;
         if time.is_finite() {
             if let Some((t0, s0)) = self.last {

@@ -38,6 +38,15 @@ macro_rules! thresholds {
                 Ok(())
             }
 
+            /// The thresholds as the Markdown table kept in `docs/flags.md`.
+            pub fn markdown_table() -> String {
+                let mut out = String::from("| threshold | default | meaning |\n|---|---|---|\n");
+                for t in Self::describe() {
+                    out.push_str(&format!("| `{}` | {} | {} |\n", t.key, t.default, t.meaning.replace('|', "\\|")));
+                }
+                out
+            }
+
             /// Every threshold: name, default and meaning, in documentation order.
             pub fn describe() -> Vec<Threshold> {
                 let d = FlagConfig::default();

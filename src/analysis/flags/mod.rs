@@ -300,7 +300,8 @@ impl Analyzer {
         }
         // The paired training loss's level, read before this series' state is borrowed.
         let train_level = match self.states[id].as_ref().map(|s| &s.det) {
-            Some(Detectors::EvalLoss { pair: Some(p), .. }) => match self.states[*p].as_ref().map(|s| &s.det) {
+            Some(Detectors::EvalLoss { pair: Some(p), .. }) => match self.states[*p].as_ref().map(|s| &s.det)
+            {
                 Some(Detectors::TrainLoss { divergence, .. }) => Some(divergence.level()),
                 _ => None,
             },
@@ -330,11 +331,23 @@ impl Analyzer {
                     found.extend(divergence.observe(cfg, &ctx, v));
                     if !warmup {
                         let level = divergence.level();
-                        found.extend(plateau.observe(&ctx, level, cfg.plateau_train_rel, cfg.plateau_train_patience, "points"));
+                        found.extend(plateau.observe(
+                            &ctx,
+                            level,
+                            cfg.plateau_train_rel,
+                            cfg.plateau_train_patience,
+                            "points",
+                        ));
                     }
                 }
                 Detectors::EvalLoss { plateau, overfitting, .. } => {
-                    found.extend(plateau.observe(&ctx, v, cfg.plateau_rel, cfg.plateau_patience, "evaluations"));
+                    found.extend(plateau.observe(
+                        &ctx,
+                        v,
+                        cfg.plateau_rel,
+                        cfg.plateau_patience,
+                        "evaluations",
+                    ));
                     if positive {
                         found.extend(overfitting.observe(cfg, &ctx, v, train_level));
                     }
@@ -353,7 +366,8 @@ impl Analyzer {
 
     /// Looks up the training counterpart of eval loss `id`, again only when new series appeared.
     fn find_pair(&mut self, store: &Store, id: SeriesId) {
-        let unpaired = matches!(self.states[id].as_ref().map(|s| &s.det), Some(Detectors::EvalLoss { pair: None, .. }));
+        let unpaired =
+            matches!(self.states[id].as_ref().map(|s| &s.det), Some(Detectors::EvalLoss { pair: None, .. }));
         if !unpaired || self.pairs_checked == store.series_count() {
             return;
         }
@@ -361,7 +375,8 @@ impl Analyzer {
         let all: Vec<&str> =
             store.ids().map(|i| store.name(i)).filter(|n| names::role(n) == Role::TrainLoss).collect();
         let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
-        if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, .. }, .. })) = self.states.get_mut(id) {
+        if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, .. }, .. })) = self.states.get_mut(id)
+        {
             *pair = found;
         }
     }

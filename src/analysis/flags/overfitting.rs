@@ -19,7 +19,13 @@ pub struct Overfitting {
 
 impl Overfitting {
     /// `v` is a finite eval loss; `train` is the paired training loss's current level, if any.
-    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, train: Option<f64>) -> Option<Finding> {
+    pub fn observe(
+        &mut self,
+        cfg: &FlagConfig,
+        ctx: &Ctx<'_>,
+        v: f64,
+        train: Option<f64>,
+    ) -> Option<Finding> {
         self.evals += 1;
         let train = train.filter(|t| t.is_finite());
         match self.best {
@@ -46,7 +52,9 @@ impl Overfitting {
         }
         let train_note = match (self.train_at_best, train) {
             (Some(t0), Some(t)) if t > t0 * (1.0 + cfg.overfit_train_slack) => return None,
-            (Some(t0), Some(t)) => format!(" while the training loss kept falling ({} -> {})", num(t0), num(t)),
+            (Some(t0), Some(t)) => {
+                format!(" while the training loss kept falling ({} -> {})", num(t0), num(t))
+            }
             _ => String::new(),
         };
         Some(Finding {

@@ -3,7 +3,8 @@
 //! median over `throughput.window` points ignores such dips; the baseline is the median of the
 //! `throughput.baseline` points before them, refreshed every half window. Step times (seconds
 //! per iteration, e.g. detectron2's `time`) are turned into rates; a `time` column holding a
-//! unix clock (values above 1e5 s) is not a step time and is ignored.
+//! unix clock (values above 1e5 s) is not a step time and is ignored. The flag is dated at the
+//! first of the run of slow points that brought the median down.
 
 use super::robust::{median, Ring};
 use super::text::{num, step};
@@ -15,6 +16,7 @@ const CLOCK_LIKE: f64 = 1e5;
 #[derive(Clone, Debug)]
 pub struct Throughput {
     rates: Ring,
+    steps: Ring,
     window: usize,
     baseline_len: usize,
     baseline: f64,
@@ -29,6 +31,7 @@ impl Throughput {
         let baseline_len = cfg.throughput_baseline.max(1);
         Throughput {
             rates: Ring::new(window + baseline_len),
+            steps: Ring::new(window + baseline_len),
             window,
             baseline_len,
             baseline: f64::NAN,
@@ -45,6 +48,7 @@ impl Throughput {
         }
         let rate = if is_time { 1.0 / v } else { v };
         self.rates.push(rate);
+        self.steps.push(ctx.step);
         let n = self.rates.len();
         // Judge once the baseline holds at least half its points.
         if n < self.window + self.baseline_len / 2 {
@@ -57,11 +61,19 @@ impl Throughput {
             self.baseline = median(&mut self.scratch);
         }
         let recent = self.rates.median_last(self.window, &mut self.scratch);
-        if !(recent < (1.0 - cfg.throughput_drop) * self.baseline) {
+        let floor = (1.0 - cfg.throughput_drop) * self.baseline;
+        if !(recent < floor) {
             self.began = None;
             return None;
         }
-        let began = *self.began.get_or_insert(ctx.step);
+        // The drop began at the oldest of the newest run of points below the floor.
+        let began = *self.began.get_or_insert_with(|| {
+            let mut i = n - 1;
+            while i > n - self.window && self.rates.get(i - 1) < floor {
+                i -= 1;
+            }
+            self.steps.get(i)
+        });
         let message = if is_time {
             format!(
                 "{} rose to {} s per step (median of the last {} points) at step {}, {:.1}x its baseline {} s",

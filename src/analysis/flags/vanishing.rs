@@ -25,7 +25,8 @@ impl Vanishing {
         last: (&str, f64),
     ) -> Option<Finding> {
         let ratio = first.1 / last.1;
-        let vanishing = first.1 > 0.0 && last.1 > 0.0 && ratio < cfg.vanishing_ratio && first.1 < cfg.vanishing_first_max;
+        let vanishing =
+            first.1 > 0.0 && last.1 > 0.0 && ratio < cfg.vanishing_ratio && first.1 < cfg.vanishing_first_max;
         if !vanishing {
             self.streak = 0;
             return None;
