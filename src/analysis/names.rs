@@ -39,7 +39,7 @@ const TRAIN_TOKENS: &[&str] = &["train", "training"];
 /// The lower-cased tokens of a name.
 pub fn tokens(name: &str) -> Vec<String> {
     name.to_lowercase()
-        .split(|c: char| matches!(c, '/' | '.' | '_' | '-' | ' ' | ':'))
+        .split(['/', '.', '_', '-', ' ', ':'])
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect()

@@ -210,7 +210,7 @@ impl Trainer {
         r.num("samples_per_s", self.setup.batch as f64 / dt);
         self.pending.push_back(r.finish(self.clock));
 
-        if self.setup.eval_every > 0 && step % self.setup.eval_every == 0 {
+        if self.setup.eval_every > 0 && step.is_multiple_of(self.setup.eval_every) {
             let (vl, va) = self.model.evaluate(&self.val.x, &self.val.y);
             self.clock += self.setup.eval_seconds;
             let mut r = RecordBuilder::new(step);
@@ -218,7 +218,7 @@ impl Trainer {
             r.num("val_acc", va as f64);
             self.pending.push_back(r.finish(self.clock));
         }
-        if self.setup.checkpoint_every > 0 && step % self.setup.checkpoint_every == 0 {
+        if self.setup.checkpoint_every > 0 && step.is_multiple_of(self.setup.checkpoint_every) {
             self.checkpoint = Some(Checkpoint { model: self.model.clone(), opt: self.opt.clone(), step });
             self.clock += self.setup.checkpoint_seconds;
         }

@@ -15,7 +15,8 @@ impl Dead {
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
         // Some scripts log a percentage.
         let frac = if v > 1.0 && v <= 100.0 { v / 100.0 } else { v };
-        if !(frac >= cfg.dead_frac) {
+        // NaN compares false: not dead.
+        if frac.is_nan() || frac < cfg.dead_frac {
             self.streak = 0;
             return None;
         }

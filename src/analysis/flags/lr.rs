@@ -32,7 +32,7 @@ impl Lr {
         if !v.is_finite() {
             return None;
         }
-        if self.points > 0 && !(v > self.last) {
+        if self.points > 0 && v <= self.last {
             self.warmup = false;
         }
         let mut found = None;

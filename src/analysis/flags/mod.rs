@@ -167,7 +167,7 @@ pub(crate) struct Ctx<'a> {
 /// Detectors of one series, chosen by its role.
 #[derive(Clone, Debug)]
 enum Detectors {
-    TrainLoss { spike: spike::Spike, divergence: divergence::Divergence, plateau: plateau::Plateau },
+    TrainLoss { spike: Box<spike::Spike>, divergence: Box<divergence::Divergence>, plateau: plateau::Plateau },
     EvalLoss { plateau: plateau::Plateau, overfitting: overfitting::Overfitting, pair: Option<SeriesId> },
     GradNorm(exploding::Exploding),
     Lr(lr::Lr),
@@ -191,8 +191,8 @@ impl SeriesState {
         let role = names::role(name);
         let det = match role {
             Role::TrainLoss => Detectors::TrainLoss {
-                spike: spike::Spike::new(cfg),
-                divergence: divergence::Divergence::new(cfg),
+                spike: Box::new(spike::Spike::new(cfg)),
+                divergence: Box::new(divergence::Divergence::new(cfg)),
                 plateau: plateau::Plateau::default(),
             },
             Role::EvalLoss => Detectors::EvalLoss {

@@ -1,6 +1,6 @@
 //! `overfitting`: the validation loss turns up while the training loss keeps falling. Prechelt
-//! (1998, "Early stopping - but when?", NOTES §3): generalization loss GL = 100 x (E_val / E_min
-//! - 1) above a threshold, required here for `overfit.strips` evaluations in a row (his "rising
+//! (1998, "Early stopping - but when?", NOTES §3): generalization loss
+//! GL = 100 x (E_val / E_min - 1) above a threshold, required here for `overfit.strips` evaluations in a row (his "rising
 //! over s successive strips") so one noisy evaluation does not fire. When the paired training
 //! loss (see `names::pair_of`) is logged it must not have risen since the val minimum, else the
 //! run is diverging rather than overfitting. The flag's step is the val-loss minimum, where the

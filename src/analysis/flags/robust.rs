@@ -18,6 +18,9 @@ impl Ring {
     pub fn len(&self) -> usize {
         self.buf.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
     pub fn push(&mut self, x: f64) {
         if self.buf.len() < self.cap {
             self.buf.push(x);
@@ -113,9 +116,13 @@ impl LogBaseline {
         self.values.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// For log value `x` not yet added: (median of the previous values, robust z of `x`).
     pub fn assess(&mut self, x: f64) -> Option<(f64, f64)> {
-        if self.values.len() == 0 {
+        if self.values.is_empty() {
             return None;
         }
         let level = self.values.median_last(self.window, &mut self.scratch);

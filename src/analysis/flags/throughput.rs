@@ -43,7 +43,7 @@ impl Throughput {
 
     /// `v` is a rate (higher is better) or, when `is_time`, seconds per step.
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, is_time: bool) -> Option<Finding> {
-        if !(v > 0.0) || (is_time && v > CLOCK_LIKE) {
+        if v.is_nan() || v <= 0.0 || (is_time && v > CLOCK_LIKE) {
             return None;
         }
         let rate = if is_time { 1.0 / v } else { v };
@@ -62,7 +62,8 @@ impl Throughput {
         }
         let recent = self.rates.median_last(self.window, &mut self.scratch);
         let floor = (1.0 - cfg.throughput_drop) * self.baseline;
-        if !(recent < floor) {
+        // A NaN baseline (not judged yet) compares false too.
+        if recent.is_nan() || floor.is_nan() || recent >= floor {
             self.began = None;
             return None;
         }
