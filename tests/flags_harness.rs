@@ -126,9 +126,9 @@ fn diverging_run_is_flagged_before_nan_and_nan_at_its_step() {
 }
 
 #[test]
-fn overfitting_is_flagged_from_the_val_minimum_within_eight_evaluations() {
-    // GL > 5% must first be reached (the val loss turns up slowly), then hold for 3 evaluations:
-    // on this harness that is 6 to 7 evaluations after the minimum.
+fn overfitting_is_flagged_from_the_val_minimum_within_twelve_evaluations() {
+    // The median of the last 3 evaluations must rise 5% (and beyond the evaluation noise) above
+    // its best: the val loss turns up slowly, so on this harness that takes 3 to 10 evaluations.
     let every = Setup::for_scenario(Scenario::Overfitting).eval_every as f64;
     for seed in 1..=3 {
         let o = run(Scenario::Overfitting, seed);
@@ -145,7 +145,7 @@ fn overfitting_is_flagged_from_the_val_minimum_within_eight_evaluations() {
             .fold((f64::NAN, f64::INFINITY), |best, (s, v)| if v < best.1 { (s, v) } else { best });
         assert_eq!(f.flag.step, min_step, "seed {seed}: dated at the val minimum");
         assert!(
-            f.at - min_step <= 8.0 * every,
+            f.at - min_step <= 12.0 * every,
             "seed {seed}: raised at {} for a minimum at {min_step}",
             f.at
         );

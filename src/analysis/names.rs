@@ -33,6 +33,8 @@ pub enum Role {
 
 /// Tokens that mark a metric as computed on held-out data.
 const EVAL_TOKENS: &[&str] = &["val", "valid", "validation", "eval", "evaluation", "test", "dev"];
+/// Tokens of reinforcement-learning losses, which are not supervised losses.
+const RL_TOKENS: &[&str] = &["actor", "critic", "policy", "value", "vf", "qf", "q", "entropy", "alpha", "pg"];
 /// Tokens that mark a metric as computed on training data.
 const TRAIN_TOKENS: &[&str] = &["train", "training"];
 
@@ -80,6 +82,11 @@ pub fn role(name: &str) -> Role {
         return Role::DeadFraction;
     }
     if toks.iter().any(|t| t == "loss" || t.ends_with("loss") || t.starts_with("loss")) {
+        // Reinforcement-learning losses (critic, value, policy, entropy) grow with the returns
+        // or go negative by design: not supervised losses, so no spike/divergence rules.
+        if toks.iter().any(|t| RL_TOKENS.contains(&t.as_str())) {
+            return Role::Other;
+        }
         return if is_eval(name) { Role::EvalLoss } else { Role::TrainLoss };
     }
     if is_throughput(&lower, &toks) {
@@ -219,15 +226,9 @@ mod tests {
 
     #[test]
     fn roles_of_names_frameworks_write() {
-        for n in [
-            "loss",
-            "train/loss",
-            "train_loss",
-            "total_loss",
-            "loss_cls",
-            "decode.loss_ce",
-            "train/actor_loss",
-        ] {
+        for n in
+            ["loss", "train/loss", "train_loss", "total_loss", "loss_cls", "decode.loss_ce", "loss_mask_3"]
+        {
             assert_eq!(role(n), Role::TrainLoss, "{n}");
         }
         for n in ["val_loss", "eval_loss", "eval/loss", "test_loss", "validation/main/loss", "val/loss"] {
@@ -255,7 +256,16 @@ mod tests {
         for n in ["val_acc", "accuracy/top1", "bbox/AP", "mIoU", "acc"] {
             assert_eq!(role(n), Role::Accuracy, "{n}");
         }
-        for n in ["data_time", "eta_seconds", "memory", "time/time_elapsed", "value_estimate"] {
+        for n in [
+            "data_time",
+            "eta_seconds",
+            "memory",
+            "time/time_elapsed",
+            "value_estimate",
+            "train/critic_loss",
+            "Value Loss",
+            "policy_loss",
+        ] {
             assert_eq!(role(n), Role::Other, "{n}");
         }
         assert!(!is_eval("value_loss"));

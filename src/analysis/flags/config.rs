@@ -93,13 +93,15 @@ thresholds! {
     plateau_train_patience: usize = 1000, "plateau.train_patience",
         "Plateau on a training loss: points without improvement (info; never during LR warmup).";
     overfit_gl: f64 = 5.0, "overfit.gl",
-        "Overfitting (Prechelt's generalization loss): val loss this many percent above its best, GL = 100*(E_val/E_min - 1)...";
+        "Overfitting (Prechelt's generalization loss, GL = 100*(E_val/E_min - 1)): the median of the last `overfit.strips` evaluations this many percent above the best such median...";
     overfit_strips: usize = 3, "overfit.strips",
-        "... for this many evaluations in a row, while the paired training loss is no higher than at the val minimum.";
+        "... (evaluations in that median: a rise must hold for most of them)...";
+    overfit_noise_z: f64 = 3.0, "overfit.noise_z",
+        "... and the rise larger than this many standard errors of that median (noisy evaluations need a larger rise)...";
+    overfit_train_drop: f64 = 0.1, "overfit.train_drop",
+        "... while the paired training loss (when logged) has fallen by at least this fraction since the best: a flat training loss means noise or a shift, a rising one divergence.";
     overfit_min_evals: usize = 5, "overfit.min_evals",
         "Evaluations needed before overfitting is judged.";
-    overfit_train_slack: f64 = 0.05, "overfit.train_slack",
-        "Fraction the training loss may rise above its level at the val minimum and still count as 'not rising'.";
     stall_factor: f64 = 20.0, "stall.factor",
         "Stall: a gap between records this many times the median of the recent gaps...";
     stall_min_seconds: f64 = 60.0, "stall.min_seconds",

@@ -43,6 +43,11 @@ impl Divergence {
         self.level.exp()
     }
 
+    /// True while the loss is in a climb (above sqrt(ratio) x its best, or the noise bound).
+    pub fn rising(&self) -> bool {
+        self.began.is_some()
+    }
+
     /// `v` is finite and positive.
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
         self.base.push(v.ln());

@@ -70,7 +70,7 @@ mod tests {
         assert_eq!(num(0.10714), "0.1071");
         assert_eq!(num(3.1e-7), "3.10e-7");
         assert_eq!(num(f64::NAN), "NaN");
-        assert_eq!(num(1234.5), "1235");
+        assert_eq!(num(1234.6), "1235");
         assert_eq!(step(909.0), "909");
         assert_eq!(duration(1800.0), "30 min");
         assert_eq!(duration(0.2), "0.2 s");
