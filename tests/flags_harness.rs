@@ -288,3 +288,27 @@ fn a_slowdown_is_one_throughput_drop_where_it_began() {
         assert_eq!(o.at_least(Severity::Warning).len(), 1, "seed {seed}:\n{}", show(&o));
     }
 }
+
+#[test]
+fn harness_lines_are_json_whose_values_are_the_structured_record() {
+    for scenario in Scenario::ALL {
+        assert_eq!(scenario.as_str().parse::<Scenario>(), Ok(scenario));
+        let mut t = Trainer::new(scenario, 3);
+        for r in std::iter::from_fn(|| t.next_record()).take(120) {
+            // Bare NaN/Infinity are Python's tokens, not strict JSON: swap them to check the rest.
+            let strict =
+                r.line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
+            let v: serde_json::Value =
+                serde_json::from_str(&strict).unwrap_or_else(|e| panic!("{e}: {}", r.line));
+            assert_eq!(v["step"].as_f64(), Some(r.step));
+            assert_eq!(v["time"].as_f64(), Some(r.time));
+            for (k, x) in &r.fields {
+                match v[k.as_str()].as_f64() {
+                    Some(y) => assert_eq!(y, *x, "{k} in {}", r.line),
+                    None => assert!(!x.is_finite(), "{k} in {}", r.line),
+                }
+            }
+        }
+    }
+    assert!("nope".parse::<Scenario>().unwrap_err().contains("healthy"));
+}

@@ -77,7 +77,7 @@ thresholds! {
     spike_window: usize = 16, "spike.window",
         "Points in the rolling median that is the spike baseline (the current point excluded).";
     spike_min_points: usize = 50, "spike.min_points",
-        "Points a loss needs before spikes, divergence or plateaus are judged.";
+        "Points a training loss needs before spikes or divergence are judged.";
     divergence_ratio: f64 = 3.0, "divergence.ratio",
         "Divergence (warning): the rolling median of the training loss rises to this many times its best rolling median.";
     divergence_critical: f64 = 30.0, "divergence.critical",
