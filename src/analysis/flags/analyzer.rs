@@ -12,7 +12,6 @@ use super::{
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, SeriesId, Store};
-use std::collections::HashMap;
 
 /// Detectors of one series, chosen by its role.
 #[derive(Clone, Debug)]
@@ -69,7 +68,13 @@ struct SeriesState {
     nonpositive: bool,
     nonfinite: nonfinite::Nonfinite,
     det: Detectors,
+    /// Position among per-layer gradient norms (the number in the name), parsed once.
+    layer: u64,
+    latches: Latches,
 }
+
+/// The last flag of each kind: severity and the record it was last seen at.
+type Latches = [Option<Latch>; FlagKind::ALL.len()];
 
 #[derive(Clone, Copy, Debug)]
 struct Latch {
@@ -86,7 +91,8 @@ pub struct Analyzer {
     cfg: FlagConfig,
     flags: Vec<Flag>,
     states: Vec<Option<SeriesState>>,
-    latches: HashMap<(FlagKind, SeriesId), Latch>,
+    /// Latches of record-level flags (stall); per-series ones live in the series' state.
+    run_latches: Latches,
     records: u64,
     clock: Clock,
     vanishing: vanishing::Vanishing,
@@ -165,6 +171,8 @@ impl Analyzer {
                     nonpositive: false,
                     nonfinite: Default::default(),
                     det: Detectors::for_role(role, cfg),
+                    layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
+                    latches: Default::default(),
                 }
             });
             if let Some(r) = st.rewind.take() {
@@ -204,9 +212,9 @@ impl Analyzer {
 
     fn observe_point(&mut self, store: &Store, id: SeriesId, step: f64, v: f64, warmup: bool) {
         let name = store.name(id);
-        let Some(role) = self.state(id).map(|s| s.role) else { return };
+        let Some((role, layer)) = self.state(id).map(|s| (s.role, s.layer)) else { return };
         if role == Role::LayerGradNorm && v.is_finite() {
-            self.layers.push((names::layer_index(name).unwrap_or(u64::MAX), id, v));
+            self.layers.push((layer, id, v));
         }
         let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
         let cfg = &self.cfg;
@@ -318,11 +326,13 @@ impl Analyzer {
         for (key, f) in self.found.iter_mut() {
             if f.kind == FlagKind::Divergence && *key != main && f.severity > Severity::Info {
                 f.severity = Severity::Info;
-                f.message = f.message.replacen(" is diverging:", " is climbing:", 1);
-                f.message.push_str(&format!(
-                    " while {} is not rising: a trade-off between loss terms",
-                    store.name(main)
-                ));
+                if !f.is_still() {
+                    f.message = f.message.replacen(" is diverging:", " is climbing:", 1);
+                    f.message.push_str(&format!(
+                        " while {} is not rising: a trade-off between loss terms",
+                        store.name(main)
+                    ));
+                }
             }
         }
     }
@@ -357,24 +367,35 @@ impl Analyzer {
     }
 
     /// True when the finding is new or more severe than what its kind and metric last raised.
+    /// A "still" finding only keeps the latch fresh.
     fn latch(&mut self, key: SeriesId, f: &Finding) -> bool {
-        let now = self.records;
         if f.kind == FlagKind::Restart {
             // De-duplicated by rewinding record already; two restarts are two events.
             return true;
         }
-        match self.latches.get_mut(&(f.kind, key)) {
-            Some(l) if now - l.last_hit <= self.cfg.cooldown as u64 => {
+        let now = self.records;
+        let cooldown = self.cfg.cooldown as u64;
+        let latches = if key == RUN {
+            &mut self.run_latches
+        } else {
+            match self.states.get_mut(key) {
+                Some(Some(st)) => &mut st.latches,
+                _ => return !f.is_still(),
+            }
+        };
+        let slot = &mut latches[f.kind as usize];
+        match slot {
+            Some(l) if now - l.last_hit <= cooldown => {
                 l.last_hit = now;
-                if f.severity <= l.severity {
+                if f.is_still() || f.severity <= l.severity {
                     return false;
                 }
                 l.severity = f.severity;
                 true
             }
             _ => {
-                self.latches.insert((f.kind, key), Latch { severity: f.severity, last_hit: now });
-                true
+                *slot = Some(Latch { severity: f.severity, last_hit: now });
+                !f.is_still()
             }
         }
     }

@@ -3,12 +3,13 @@
 //! for `dead.persist` points in a row. The flag's step is the first point of the run.
 
 use super::text::{num, step};
-use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
 #[derive(Clone, Debug, Default)]
 pub struct Dead {
     streak: usize,
     began: f64,
+    episode: Episode,
 }
 
 impl Dead {
@@ -18,6 +19,7 @@ impl Dead {
         // NaN compares false: not dead.
         if frac.is_nan() || frac < cfg.dead_frac {
             self.streak = 0;
+            self.episode.clear();
             return None;
         }
         if self.streak == 0 {
@@ -28,19 +30,17 @@ impl Dead {
             return None;
         }
         let severity = if frac >= cfg.dead_critical { Severity::Critical } else { Severity::Warning };
-        Some(Finding {
-            kind: FlagKind::DeadUnits,
-            severity,
-            began: self.began,
-            message: format!(
+        let began = self.began;
+        Some(self.episode.hit(FlagKind::DeadUnits, severity, began, || {
+            format!(
                 "{:.0}% of units are dead ({} = {} at step {}), at or above {:.0}% since step {}",
                 frac * 100.0,
                 ctx.name,
                 num(v),
                 step(ctx.step),
                 cfg.dead_frac * 100.0,
-                step(self.began)
-            ),
-        })
+                step(began)
+            )
+        }))
     }
 }

@@ -13,7 +13,7 @@
 
 use super::robust::LogBaseline;
 use super::text::{num, step, times};
-use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
 #[derive(Clone, Debug)]
 pub struct Divergence {
@@ -23,6 +23,7 @@ pub struct Divergence {
     best: Option<(f64, f64)>,
     began: Option<f64>,
     level: f64,
+    episode: Episode,
 }
 
 impl Divergence {
@@ -35,6 +36,7 @@ impl Divergence {
             best: None,
             began: None,
             level: f64::NAN,
+            episode: Episode::default(),
         }
     }
 
@@ -64,6 +66,7 @@ impl Divergence {
         if m <= best {
             self.best = Some((m, ctx.step));
             self.began = None;
+            self.episode.clear();
             return None;
         }
         let rise = m - best;
@@ -73,6 +76,7 @@ impl Divergence {
         let critical = warn + (cfg.divergence_critical / cfg.divergence_ratio).max(1.0).ln();
         if rise < warn / 2.0 {
             self.began = None;
+            self.episode.clear();
             return None;
         }
         let began = *self.began.get_or_insert(ctx.step);
@@ -83,11 +87,8 @@ impl Divergence {
         } else {
             return None;
         };
-        Some(Finding {
-            kind: FlagKind::Divergence,
-            severity,
-            began,
-            message: format!(
+        Some(self.episode.hit(FlagKind::Divergence, severity, began, || {
+            format!(
                 "{} is diverging: its rolling median rose from {} (step {}) to {} at step {} ({}), climbing since step {}",
                 ctx.name,
                 num(best.exp()),
@@ -96,7 +97,7 @@ impl Divergence {
                 step(ctx.step),
                 times(ratio),
                 step(began)
-            ),
-        })
+            )
+        }))
     }
 }

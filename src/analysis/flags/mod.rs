@@ -152,6 +152,46 @@ pub(crate) struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// The condition still holds, already described: keeps its flag de-duplicated without
+    /// formatting a message on every point.
+    pub fn still(kind: FlagKind, severity: Severity, began: f64) -> Self {
+        Finding { kind, severity, began, message: String::new() }
+    }
+
+    pub fn is_still(&self) -> bool {
+        self.message.is_empty()
+    }
+}
+
+/// An episode of a persistent condition: describe it when it begins or gets worse, say "still"
+/// otherwise.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Episode {
+    reported: Option<Severity>,
+}
+
+impl Episode {
+    /// A full finding from `describe` when the condition is new or more severe, else a still.
+    pub fn hit(
+        &mut self,
+        kind: FlagKind,
+        severity: Severity,
+        began: f64,
+        describe: impl FnOnce() -> String,
+    ) -> Finding {
+        if self.reported.is_some_and(|r| r >= severity) {
+            return Finding::still(kind, severity, began);
+        }
+        self.reported = Some(severity);
+        Finding { kind, severity, began, message: describe() }
+    }
+
+    pub fn clear(&mut self) {
+        self.reported = None;
+    }
+}
+
 /// What a detector knows about the point it judges.
 pub(crate) struct Ctx<'a> {
     pub step: f64,

@@ -12,7 +12,7 @@
 
 use super::robust::LogBaseline;
 use super::text::{num, step};
-use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
 #[derive(Clone, Debug)]
 pub struct Overfitting {
@@ -23,12 +23,20 @@ pub struct Overfitting {
     /// Lowest single evaluation (value, step): where the flag is dated.
     lowest: Option<(f64, f64)>,
     evals: usize,
+    episode: Episode,
 }
 
 impl Overfitting {
     pub fn new(cfg: &FlagConfig) -> Self {
         let strips = cfg.overfit_strips.max(1);
-        Overfitting { base: LogBaseline::new(strips), strips, best_level: None, lowest: None, evals: 0 }
+        Overfitting {
+            base: LogBaseline::new(strips),
+            strips,
+            best_level: None,
+            lowest: None,
+            evals: 0,
+            episode: Episode::default(),
+        }
     }
 
     /// `v` is a finite, positive eval loss; `train` is the paired training loss's level, if any.
@@ -53,6 +61,7 @@ impl Overfitting {
             Some((b, t)) if level >= b => (b, t),
             _ => {
                 self.best_level = Some((level, train));
+                self.episode.clear();
                 return None;
             }
         };
@@ -72,11 +81,8 @@ impl Overfitting {
             _ => String::new(),
         };
         let (low, low_step) = self.lowest?;
-        Some(Finding {
-            kind: FlagKind::Overfitting,
-            severity: Severity::Warning,
-            began: low_step,
-            message: format!(
+        Some(self.episode.hit(FlagKind::Overfitting, Severity::Warning, low_step, || {
+            format!(
                 "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}",
                 ctx.name,
                 self.strips,
@@ -86,7 +92,7 @@ impl Overfitting {
                 train_note,
                 num(low),
                 step(low_step)
-            ),
-        })
+            )
+        }))
     }
 }

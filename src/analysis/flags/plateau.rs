@@ -5,12 +5,13 @@
 //! The flag's step is the last improvement: the plateau began there.
 
 use super::text::{num, step};
-use super::{Ctx, Finding, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagKind, Severity};
 
 #[derive(Clone, Debug, Default)]
 pub struct Plateau {
     best: Option<(f64, f64)>,
     since: usize,
+    episode: Episode,
 }
 
 impl Plateau {
@@ -31,6 +32,7 @@ impl Plateau {
             _ => {
                 self.best = Some((level, ctx.step));
                 self.since = 0;
+                self.episode.clear();
                 return None;
             }
         }
@@ -38,18 +40,15 @@ impl Plateau {
         if self.since < patience.max(1) {
             return None;
         }
-        Some(Finding {
-            kind: FlagKind::Plateau,
-            severity: Severity::Info,
-            began: best_step,
-            message: format!(
+        Some(self.episode.hit(FlagKind::Plateau, Severity::Info, best_step, || {
+            format!(
                 "{} has not improved by more than {}% for {} {unit}: best {} at step {}",
                 ctx.name,
                 num(rel * 100.0),
                 self.since,
                 num(best),
                 step(best_step)
-            ),
-        })
+            )
+        }))
     }
 }

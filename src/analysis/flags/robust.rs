@@ -31,11 +31,9 @@ impl Ring {
     }
     /// The `i`-th value, oldest first.
     pub fn get(&self, i: usize) -> f64 {
-        if self.buf.len() < self.cap {
-            self.buf[i]
-        } else {
-            self.buf[(self.head + i) % self.cap]
-        }
+        let j = self.head + i;
+        // `head` is 0 until the ring is full, so no wrap happens before that.
+        self.buf[if j >= self.cap { j - self.cap } else { j }]
     }
     /// The newest value.
     pub fn last(&self) -> Option<f64> {
@@ -44,7 +42,20 @@ impl Ring {
     /// Copies values `from..to` (oldest-first positions) into `out`.
     pub fn copy_range(&self, from: usize, to: usize, out: &mut Vec<f64>) {
         out.clear();
-        out.extend((from..to.min(self.len())).map(|i| self.get(i)));
+        let to = to.min(self.len());
+        if from >= to {
+            return;
+        }
+        // The oldest-first order is buf[head..] then buf[..head]: copy as at most two slices.
+        let (a, b) = (self.head + from, self.head + to);
+        if b <= self.cap {
+            out.extend_from_slice(&self.buf[a..b]);
+        } else if a >= self.cap {
+            out.extend_from_slice(&self.buf[a - self.cap..b - self.cap]);
+        } else {
+            out.extend_from_slice(&self.buf[a..]);
+            out.extend_from_slice(&self.buf[..b - self.cap]);
+        }
     }
     /// Median of the newest `n` values (all when fewer).
     pub fn median_last(&self, n: usize, scratch: &mut Vec<f64>) -> f64 {
@@ -175,6 +186,12 @@ mod tests {
         }
         assert_eq!((r.get(0), r.get(2), r.last()), (3.0, 5.0, Some(5.0)));
         let mut s = Vec::new();
+        for (from, to, want) in
+            [(0, 3, vec![3.0, 4.0, 5.0]), (1, 3, vec![4.0, 5.0]), (0, 1, vec![3.0]), (2, 9, vec![5.0])]
+        {
+            r.copy_range(from, to, &mut s);
+            assert_eq!(s, want, "{from}..{to}");
+        }
         assert_eq!(r.median_last(2, &mut s), 4.5);
     }
 

@@ -8,7 +8,7 @@
 
 use super::robust::{median, Ring};
 use super::text::{num, step};
-use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
 /// Seconds per step above which a "time" metric is a clock, not a duration.
 const CLOCK_LIKE: f64 = 1e5;
@@ -22,6 +22,7 @@ pub struct Throughput {
     baseline: f64,
     since_refresh: usize,
     began: Option<f64>,
+    episode: Episode,
     scratch: Vec<f64>,
 }
 
@@ -37,6 +38,7 @@ impl Throughput {
             baseline: f64::NAN,
             since_refresh: usize::MAX / 2,
             began: None,
+            episode: Episode::default(),
             scratch: Vec::new(),
         }
     }
@@ -65,6 +67,7 @@ impl Throughput {
         // A NaN baseline (not judged yet) compares false too.
         if recent.is_nan() || floor.is_nan() || recent >= floor {
             self.began = None;
+            self.episode.clear();
             return None;
         }
         // The drop began at the oldest of the newest run of points below the floor.
@@ -75,27 +78,30 @@ impl Throughput {
             }
             self.steps.get(i)
         });
-        let message = if is_time {
-            format!(
+        let (window, baseline) = (self.window, self.baseline);
+        let describe = || {
+            if is_time {
+                format!(
                 "{} rose to {} s per step (median of the last {} points) at step {}, {:.1}x its baseline {} s",
                 ctx.name,
                 num(1.0 / recent),
-                self.window,
+                window,
                 step(ctx.step),
-                self.baseline / recent,
-                num(1.0 / self.baseline)
+                baseline / recent,
+                num(1.0 / baseline)
             )
-        } else {
-            format!(
-                "{} fell to {} (median of the last {} points) at step {}, {:.0}% of its baseline {}",
-                ctx.name,
-                num(recent),
-                self.window,
-                step(ctx.step),
-                100.0 * recent / self.baseline,
-                num(self.baseline)
-            )
+            } else {
+                format!(
+                    "{} fell to {} (median of the last {} points) at step {}, {:.0}% of its baseline {}",
+                    ctx.name,
+                    num(recent),
+                    window,
+                    step(ctx.step),
+                    100.0 * recent / baseline,
+                    num(baseline)
+                )
+            }
         };
-        Some(Finding { kind: FlagKind::ThroughputDrop, severity: Severity::Warning, began, message })
+        Some(self.episode.hit(FlagKind::ThroughputDrop, Severity::Warning, began, describe))
     }
 }

@@ -7,12 +7,13 @@
 //! An exactly zero first-layer norm is not vanishing but dead units (every path is cut).
 
 use super::text::{num, step};
-use super::{Finding, FlagConfig, FlagKind, Severity};
+use super::{Episode, Finding, FlagConfig, FlagKind, Severity};
 
 #[derive(Clone, Debug, Default)]
 pub struct Vanishing {
     streak: usize,
     began: f64,
+    episode: Episode,
 }
 
 impl Vanishing {
@@ -29,6 +30,7 @@ impl Vanishing {
             first.1 > 0.0 && last.1 > 0.0 && ratio < cfg.vanishing_ratio && first.1 < cfg.vanishing_first_max;
         if !vanishing {
             self.streak = 0;
+            self.episode.clear();
             return None;
         }
         if self.streak == 0 {
@@ -38,11 +40,9 @@ impl Vanishing {
         if self.streak < cfg.vanishing_persist.max(1) {
             return None;
         }
-        Some(Finding {
-            kind: FlagKind::VanishingGradient,
-            severity: Severity::Warning,
-            began: self.began,
-            message: format!(
+        let began = self.began;
+        Some(self.episode.hit(FlagKind::VanishingGradient, Severity::Warning, began, || {
+            format!(
                 "gradients vanish toward the input: {} = {} is {} of {} = {} (below {} and {}) since step {}",
                 first.0,
                 num(first.1),
@@ -51,8 +51,8 @@ impl Vanishing {
                 num(last.1),
                 num(cfg.vanishing_ratio),
                 num(cfg.vanishing_first_max),
-                step(self.began)
-            ),
-        })
+                step(began)
+            )
+        }))
     }
 }
