@@ -23,7 +23,7 @@ enum Detectors {
     },
     EvalLoss {
         plateau: plateau::Plateau,
-        overfitting: overfitting::Overfitting,
+        overfitting: Box<overfitting::Overfitting>,
         pair: Option<SeriesId>,
         checked: usize,
     },
@@ -44,7 +44,7 @@ impl Detectors {
             },
             Role::EvalLoss => Detectors::EvalLoss {
                 plateau: plateau::Plateau::default(),
-                overfitting: overfitting::Overfitting::new(cfg),
+                overfitting: Box::new(overfitting::Overfitting::new(cfg)),
                 pair: None,
                 checked: 0,
             },
