@@ -4,7 +4,7 @@
 //! through `Analyzer::raise`. The flag's step is the last step before the gap. A gap at a record
 //! where the step goes back is told in the restart's message instead (see `restart.rs`).
 
-use super::robust::{median, Ring};
+use super::robust::SortedWindow;
 use super::text::{duration, step};
 use super::{Finding, FlagConfig, FlagKind, Severity};
 
@@ -21,15 +21,12 @@ pub struct LongGap {
 #[derive(Clone, Debug)]
 pub struct Clock {
     last: Option<(f64, f64)>,
-    gaps: Ring,
-    usual: f64,
-    since_refresh: usize,
-    scratch: Vec<f64>,
+    gaps: SortedWindow,
 }
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { last: None, gaps: Ring::new(GAPS), usual: f64::NAN, since_refresh: 0, scratch: Vec::new() }
+        Clock { last: None, gaps: SortedWindow::new(GAPS) }
     }
 }
 
@@ -45,22 +42,14 @@ impl Clock {
         if g < 0.0 {
             return None;
         }
-        let mut long = false;
         if self.gaps.len() >= cfg.stall_min_gaps.max(1) {
-            // The usual interval moves slowly: refreshed every 8 gaps to keep records cheap.
-            if self.usual.is_nan() || self.since_refresh >= 8 {
-                self.gaps.copy_range(0, self.gaps.len(), &mut self.scratch);
-                self.usual = median(&mut self.scratch);
-                self.since_refresh = 0;
+            let usual = self.gaps.median();
+            // A stall's gap stays out of the baseline, so a second stall is judged like the first.
+            if g >= (cfg.stall_factor * usual).max(cfg.stall_min_seconds) {
+                return Some(LongGap { seconds: g, before, usual });
             }
-            long = g >= (cfg.stall_factor * self.usual).max(cfg.stall_min_seconds);
-        }
-        // A stall's gap stays out of the baseline, so a second stall is judged like the first.
-        if long {
-            return Some(LongGap { seconds: g, before, usual: self.usual });
         }
         self.gaps.push(g);
-        self.since_refresh += 1;
         None
     }
 }

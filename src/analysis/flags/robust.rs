@@ -65,6 +65,52 @@ impl Ring {
     }
 }
 
+/// The last `cap` values and a sorted copy of them: the median costs O(1) and a push moves at
+/// most `cap` values (a memmove), cheaper than selecting the median again at every point.
+#[derive(Clone, Debug)]
+pub struct SortedWindow {
+    ring: Ring,
+    sorted: Vec<f64>,
+}
+
+impl SortedWindow {
+    pub fn new(cap: usize) -> Self {
+        SortedWindow { ring: Ring::new(cap), sorted: Vec::with_capacity(cap.max(1)) }
+    }
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+    /// The values in arrival order.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+    /// Adds `x` (not NaN); returns the value that fell out, if the window was full.
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        let evicted = (self.ring.len() == self.ring.cap).then(|| self.ring.get(0));
+        if let Some(old) = evicted {
+            if let Ok(i) = self.sorted.binary_search_by(|y| y.total_cmp(&old)) {
+                self.sorted.remove(i);
+            }
+        }
+        self.ring.push(x);
+        let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
+        self.sorted.insert(at, x);
+        evicted
+    }
+    /// Median of the values in the window; NaN when empty.
+    pub fn median(&self) -> f64 {
+        let n = self.sorted.len();
+        match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => self.sorted[n / 2],
+            _ => (self.sorted[n / 2 - 1] + self.sorted[n / 2]) / 2.0,
+        }
+    }
+}
+
 /// Median of `xs` (reordered in place); NaN when empty.
 pub fn median(xs: &mut [f64]) -> f64 {
     let n = xs.len();
@@ -93,7 +139,7 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
 const DIFFS: usize = 64;
 /// The noise scale is recomputed every this many points (it moves slowly; this keeps the cost
 /// per point small on files with millions of lines).
-const REFRESH: usize = 8;
+const REFRESH: usize = 16;
 /// Smallest noise scale in log units (1%), so a near-constant series is not infinitely sensitive.
 const MIN_SCALE: f64 = 0.01;
 
@@ -102,9 +148,8 @@ const MIN_SCALE: f64 = 0.01;
 /// difference of two independent noises has twice the variance).
 #[derive(Clone, Debug)]
 pub struct LogBaseline {
-    values: Ring,
+    values: SortedWindow,
     diffs: Ring,
-    window: usize,
     scale: f64,
     since_refresh: usize,
     scratch: Vec<f64>,
@@ -113,9 +158,8 @@ pub struct LogBaseline {
 impl LogBaseline {
     pub fn new(window: usize) -> Self {
         LogBaseline {
-            values: Ring::new(window.max(1)),
+            values: SortedWindow::new(window.max(1)),
             diffs: Ring::new(DIFFS),
-            window: window.max(1),
             scale: MIN_SCALE,
             since_refresh: REFRESH,
             scratch: Vec::with_capacity(DIFFS),
@@ -136,7 +180,7 @@ impl LogBaseline {
         if self.values.is_empty() {
             return None;
         }
-        let level = self.values.median_last(self.window, &mut self.scratch);
+        let level = self.values.median();
         Some((level, (x - level) / self.scale.max(MIN_SCALE)))
     }
 
@@ -146,13 +190,13 @@ impl LogBaseline {
     }
 
     /// Median of the newest `window` values, the newest included.
-    pub fn level(&mut self) -> f64 {
-        self.values.median_last(self.window, &mut self.scratch)
+    pub fn level(&self) -> f64 {
+        self.values.median()
     }
 
     /// Adds log value `x`.
     pub fn push(&mut self, x: f64) {
-        if let Some(prev) = self.values.last() {
+        if let Some(prev) = self.values.ring().last() {
             self.diffs.push(x - prev);
         }
         self.values.push(x);
@@ -193,6 +237,22 @@ mod tests {
             assert_eq!(s, want, "{from}..{to}");
         }
         assert_eq!(r.median_last(2, &mut s), 4.5);
+    }
+
+    #[test]
+    fn sorted_window_median_matches_a_full_select() {
+        let mut w = SortedWindow::new(7);
+        let mut r = Ring::new(7);
+        let mut x = 0.3f64;
+        let mut s = Vec::new();
+        for i in 0..200 {
+            // A deterministic jumble with repeats.
+            x = (x * 7.31 + 0.17).fract();
+            let v = if i % 5 == 0 { 0.5 } else { x };
+            assert_eq!(w.push(v).is_some(), i >= 7);
+            r.push(v);
+            assert_eq!(w.median(), r.median_last(7, &mut s), "at {i}");
+        }
     }
 
     #[test]

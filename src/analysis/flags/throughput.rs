@@ -1,12 +1,13 @@
 //! `throughput_drop`: NOTES §3: compare a rolling median of tokens/s (or of the step time) with
 //! the run's own baseline; periodic dips at eval or checkpoint steps are normal. The recent
 //! median over `throughput.window` points ignores such dips; the baseline is the median of the
-//! `throughput.baseline` points before them, refreshed every half window. Step times (seconds
+//! `throughput.baseline` points before them. Both are kept sorted, so each point costs O(1)
+//! plus a short memmove. Step times (seconds
 //! per iteration, e.g. detectron2's `time`) are turned into rates; a `time` column holding a
 //! unix clock (values above 1e5 s) is not a step time and is ignored. The flag is dated at the
 //! first of the run of slow points that brought the median down.
 
-use super::robust::{median, Ring};
+use super::robust::{Ring, SortedWindow};
 use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
@@ -15,15 +16,15 @@ const CLOCK_LIKE: f64 = 1e5;
 
 #[derive(Clone, Debug)]
 pub struct Throughput {
-    rates: Ring,
+    /// The newest `window` rates, and the steps they came at.
+    recent: SortedWindow,
     steps: Ring,
+    /// The `throughput.baseline` rates before those.
+    older: SortedWindow,
     window: usize,
     baseline_len: usize,
-    baseline: f64,
-    since_refresh: usize,
     began: Option<f64>,
     episode: Episode,
-    scratch: Vec<f64>,
 }
 
 impl Throughput {
@@ -31,15 +32,13 @@ impl Throughput {
         let window = cfg.throughput_window.max(1);
         let baseline_len = cfg.throughput_baseline.max(1);
         Throughput {
-            rates: Ring::new(window + baseline_len),
-            steps: Ring::new(window + baseline_len),
+            recent: SortedWindow::new(window),
+            steps: Ring::new(window),
+            older: SortedWindow::new(baseline_len),
             window,
             baseline_len,
-            baseline: f64::NAN,
-            since_refresh: usize::MAX / 2,
             began: None,
             episode: Episode::default(),
-            scratch: Vec::new(),
         }
     }
 
@@ -49,21 +48,17 @@ impl Throughput {
             return None;
         }
         let rate = if is_time { 1.0 / v } else { v };
-        self.rates.push(rate);
+        if let Some(old) = self.recent.push(rate) {
+            self.older.push(old);
+        }
         self.steps.push(ctx.step);
-        let n = self.rates.len();
         // Judge once the baseline holds at least half its points.
-        if n < self.window + self.baseline_len / 2 {
+        if self.recent.len() < self.window || self.older.len() < self.baseline_len / 2 {
             return None;
         }
-        self.since_refresh += 1;
-        if self.since_refresh >= (self.window / 2).max(1) {
-            self.since_refresh = 0;
-            self.rates.copy_range(0, n - self.window, &mut self.scratch);
-            self.baseline = median(&mut self.scratch);
-        }
-        let recent = self.rates.median_last(self.window, &mut self.scratch);
-        let floor = (1.0 - cfg.throughput_drop) * self.baseline;
+        let baseline = self.older.median();
+        let recent = self.recent.median();
+        let floor = (1.0 - cfg.throughput_drop) * baseline;
         // A NaN baseline (not judged yet) compares false too.
         if recent.is_nan() || floor.is_nan() || recent >= floor {
             self.began = None;
@@ -72,13 +67,14 @@ impl Throughput {
         }
         // The drop began at the oldest of the newest run of points below the floor.
         let began = *self.began.get_or_insert_with(|| {
-            let mut i = n - 1;
-            while i > n - self.window && self.rates.get(i - 1) < floor {
+            let rates = self.recent.ring();
+            let mut i = rates.len() - 1;
+            while i > 0 && rates.get(i - 1) < floor {
                 i -= 1;
             }
             self.steps.get(i)
         });
-        let (window, baseline) = (self.window, self.baseline);
+        let window = self.window;
         let describe = || {
             if is_time {
                 format!(
