@@ -166,7 +166,7 @@ impl Setup {
                 act: Act::Sigmoid,
                 opt: OptKind::Sgd { momentum: 0.9 },
                 lr: 0.05,
-                steps: 600,
+                steps: 300,
                 ..healthy
             },
             Scenario::Stall => Setup { pause: Some((400, 1800.0)), ..healthy },
