@@ -312,3 +312,14 @@ fn harness_lines_are_json_whose_values_are_the_structured_record() {
     }
     assert!("nope".parse::<Scenario>().unwrap_err().contains("healthy"));
 }
+
+#[test]
+fn degenerate_setups_do_not_panic() {
+    let mut s = Setup::for_scenario(Scenario::Healthy);
+    s.dims = vec![0];
+    s.batch = 0;
+    s.n_train = 0;
+    s.n_val = 0;
+    s.steps = 60;
+    assert_eq!(Trainer::from_setup(s, 1).count(), 61);
+}

@@ -120,8 +120,16 @@ impl Trainer {
         Self::from_setup(Setup::for_scenario(scenario), seed)
     }
 
-    /// A custom setup (e.g. a scenario's with a smaller batch).
-    pub fn from_setup(setup: Setup, seed: u64) -> Self {
+    /// A custom setup (e.g. a scenario's with a smaller batch). Sizes are clamped to at least
+    /// one (and the net to an input and an output layer) so no setup can panic.
+    pub fn from_setup(mut setup: Setup, seed: u64) -> Self {
+        setup.dims.iter_mut().for_each(|d| *d = (*d).max(1));
+        while setup.dims.len() < 2 {
+            setup.dims.push(1);
+        }
+        setup.batch = setup.batch.max(1);
+        setup.n_train = setup.n_train.max(1);
+        setup.n_val = setup.n_val.max(1);
         let mut root = Rng::new(seed);
         let mut data_rng = root.fork();
         let mut init_rng = root.fork();
