@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod harness;
 pub mod ingest;
 pub mod numfmt;
 pub mod parse;
