@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod follow;
 pub mod ingest;
 pub mod parse;
 pub mod run;
