@@ -104,6 +104,7 @@ pub struct Tailer {
     opened_before: bool,
     doc_sig: Option<DocSig>,
     doc_hash: Option<u64>,
+    buf: Vec<u8>,
 }
 
 impl Tailer {
@@ -127,6 +128,7 @@ impl Tailer {
             opened_before: false,
             doc_sig: None,
             doc_hash: None,
+            buf: Vec::new(),
         }
     }
 
@@ -295,27 +297,24 @@ impl Tailer {
     /// Reads appended bytes into `pending`, up to `budget`. Returns (bytes read, more waiting).
     fn read_appended(&mut self, budget: usize) -> (usize, bool) {
         let Some(cur) = self.cur.as_mut() else { return (0, false) };
-        let block = self.opts.block.max(4096);
+        // One zeroed block, reused: reading straight into `pending` would zero a block per call.
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.opts.block.max(4096)];
+        }
         let mut total = 0usize;
         loop {
             if total >= budget {
                 return (total, true);
             }
-            let len = self.pending.len();
-            self.pending.resize(len + block, 0);
-            let r = cur.file.read(&mut self.pending[len..]);
-            let n = match r {
+            let n = match cur.file.read(&mut self.buf) {
                 Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => 0,
-                Err(_) => {
-                    self.pending.truncate(len);
-                    return (total, false);
-                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return (total, false),
             };
-            self.pending.truncate(len + n);
             if n == 0 {
                 return (total, false);
             }
+            self.pending.extend_from_slice(&self.buf[..n]);
             cur.offset += n as u64;
             total += n;
         }
