@@ -47,7 +47,8 @@ fn replay(src: &Path, seed: u64) -> Run {
 }
 
 fn same_f64(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
 
 fn assert_agree(batch: &Run, live: &Run, what: &str) {
@@ -63,10 +64,7 @@ fn assert_agree(batch: &Run, live: &Run, what: &str) {
         assert!(same_f64(&bs.steps(), &ls.steps()), "{what}: steps of {name}");
     }
     let key = |r: &Run| -> Vec<(String, String, String)> {
-        r.flags()
-            .iter()
-            .map(|f| (f.kind.to_string(), f.metric.clone(), format!("{:?}", f.step)))
-            .collect()
+        r.flags().iter().map(|f| (f.kind.to_string(), f.metric.clone(), format!("{:?}", f.step))).collect()
     };
     assert_eq!(key(live), key(batch), "{what}: flags (kind, metric, step)");
 }

@@ -12,7 +12,9 @@ use tmon::source::{FileState, SourceOptions, Tailer};
 /// A pretty-printed trainer_state.json with `n` log_history entries.
 fn trainer_state(n: u64) -> String {
     let entries: Vec<serde_json::Value> = (0..n)
-        .map(|s| serde_json::json!({"epoch": s as f64 / 10.0, "loss": 1.0 / (s as f64 + 1.0), "step": s * 25}))
+        .map(
+            |s| serde_json::json!({"epoch": s as f64 / 10.0, "loss": 1.0 / (s as f64 + 1.0), "step": s * 25}),
+        )
         .collect();
     let doc = serde_json::json!({"global_step": n * 25, "log_history": entries, "best_metric": null});
     serde_json::to_string_pretty(&doc).unwrap() + "\n"
@@ -27,7 +29,7 @@ fn rewrites(opts: SourceOptions) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trainer_state.json");
     std::fs::write(&path, trainer_state(10)).unwrap();
-    let mut c = Collector::start(&[path.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&path), opts);
     c.wait_for("first version", |c| c.files.first().is_some_and(|f| f.documents.len() == 1));
     for (round, n) in [20u64, 30, 40, 50, 60].into_iter().enumerate() {
         let text = trainer_state(n);

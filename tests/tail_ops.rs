@@ -23,7 +23,7 @@ fn polling() -> SourceOptions {
 fn split_appends(opts: SourceOptions) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
-    let mut c = Collector::start(&[path.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&path), opts);
     c.wait_for("waiting state", |c| c.files.first().is_some_and(|f| f.states == [FileState::Waiting]));
     // LF and CRLF lines, cut anywhere (inside multibyte characters and between \r and \n).
     let mut content = String::new();
@@ -66,13 +66,15 @@ fn truncate(opts: SourceOptions) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, lines(0..50).as_bytes());
-    let mut c = Collector::start(&[path.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&path), opts);
     c.wait_for("first 50", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 50));
     // A rerun opening the log with "w": truncated to zero, then written again.
     let f = std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap();
     drop(f);
     append_in_pieces(&path, lines(0..30).as_bytes(), 200, 3);
-    c.wait_for("second run", |c| c.file(0).incarnations.len() == 2 && c.file(0).current().steps().len() == 30);
+    c.wait_for("second run", |c| {
+        c.file(0).incarnations.len() == 2 && c.file(0).current().steps().len() == 30
+    });
     c.settle(Duration::from_millis(300));
     let f = c.file(0);
     assert_eq!(f.restarts, ["truncated"]);
@@ -95,7 +97,7 @@ fn rotate_by_rename(opts: SourceOptions) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, lines(0..1).as_bytes());
-    let mut c = Collector::start(&[path.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&path), opts);
     c.wait_for("first line", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 1));
     // Logrotate style: the rest of the old file is written, the file is moved away, and a new
     // one starts at once. What the old file got before the move is read through the handle
@@ -126,12 +128,14 @@ fn replace_by_renaming_a_new_file_over_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, lines(0..25).as_bytes());
-    let mut c = Collector::start(&[path.clone()], inotify());
+    let mut c = Collector::start(std::slice::from_ref(&path), inotify());
     c.wait_for("first 25", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 25));
     let tmp = dir.path().join("run.jsonl.tmp");
     append(&tmp, lines(0..60).as_bytes());
     std::fs::rename(&tmp, &path).unwrap();
-    c.wait_for("replacement", |c| c.file(0).incarnations.len() == 2 && c.file(0).current().steps().len() == 60);
+    c.wait_for("replacement", |c| {
+        c.file(0).incarnations.len() == 2 && c.file(0).current().steps().len() == 60
+    });
     // The new file then grows as usual.
     append_in_pieces(&path, lines(60..90).as_bytes(), 50, 11);
     c.wait_for("growth", |c| c.file(0).current().steps().len() == 90);
@@ -146,7 +150,7 @@ fn delete_and_recreate(opts: SourceOptions) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, lines(0..30).as_bytes());
-    let mut c = Collector::start(&[path.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&path), opts);
     c.wait_for("first 30", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 30));
     std::fs::remove_file(&path).unwrap();
     c.wait_for("gone", |c| c.file(0).states.last() == Some(&FileState::Gone));
@@ -175,7 +179,7 @@ fn delete_and_recreate_poll_only() {
 fn start_before_the_file_and_its_directory_exist() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out").join("run.jsonl");
-    let mut c = Collector::start(&[path.clone()], inotify());
+    let mut c = Collector::start(std::slice::from_ref(&path), inotify());
     c.wait_for("waiting", |c| c.files.first().is_some_and(|f| f.states == [FileState::Waiting]));
     std::fs::create_dir(dir.path().join("out")).unwrap();
     append_in_pieces(&path, lines(0..100).as_bytes(), 150, 9);
@@ -194,7 +198,7 @@ fn final_line_without_newline_is_taken_once_the_file_settles() {
     let mut content = lines(0..10);
     content.pop(); // mmdet's last line has no newline
     append(&path, content.as_bytes());
-    let mut c = Collector::start(&[path.clone()], inotify());
+    let mut c = Collector::start(std::slice::from_ref(&path), inotify());
     c.wait_for("10 steps incl. the unterminated one", |c| {
         c.files.first().is_some_and(|f| f.current().steps().len() == 10)
     });
@@ -217,7 +221,7 @@ fn a_burst_of_ten_thousand_lines_is_read_in_few_wakeups() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, b"");
-    let mut c = Collector::start(&[path.clone()], inotify());
+    let mut c = Collector::start(std::slice::from_ref(&path), inotify());
     c.wait_for("live", |c| c.files.first().is_some_and(|f| f.states == [FileState::Live]));
     let p = path.clone();
     let writer = std::thread::spawn(move || {
@@ -240,7 +244,7 @@ fn directory(opts: SourceOptions) {
     let root = dir.path().to_owned();
     append(&root.join("a").join("x.jsonl").tap_dir(), lines(0..5).as_bytes());
     std::fs::write(root.join("notes.txt"), "not a log\n").unwrap();
-    let mut c = Collector::start(&[root.clone()], opts);
+    let mut c = Collector::start(std::slice::from_ref(&root), opts);
     c.wait_for("a/x.jsonl", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 5));
     // A new run directory appears later, two levels down.
     let later = root.join("b").join("run2").join("metrics.json");

@@ -117,7 +117,10 @@ fn reap(mut child: std::process::Child, timeout: Duration, what: &str) {
             Ok(None) if t0.elapsed() >= timeout => {
                 kill_group(&mut child);
                 let _ = child.wait();
-                eprintln!("tmon: --on-flag command killed after {}s for {what}", timeout.as_secs());
+                eprintln!(
+                    "tmon: --on-flag command killed after {} for {what}",
+                    crate::source::stall::human(timeout)
+                );
                 return;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(25)),

@@ -155,10 +155,8 @@ mod tests {
         touch(r, ".hidden/x.jsonl", "{}\n");
         touch(r, "1/2/3/4/deep.jsonl", "{}\n");
         touch(r, "1/2/3/4/5/too_deep.jsonl", "{}\n");
-        let rel: Vec<String> = discover(r)
-            .iter()
-            .map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned())
-            .collect();
+        let rel: Vec<String> =
+            discover(r).iter().map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(
             rel,
             [
@@ -181,10 +179,8 @@ mod tests {
         touch(r, "run/checkpoint-1000/trainer_state.json", "{}");
         touch(r, "other/checkpoint-10/trainer_state.json", "{}");
         touch(r, "other/trainer_state.json", "{}");
-        let rel: Vec<String> = discover(r)
-            .iter()
-            .map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned())
-            .collect();
+        let rel: Vec<String> =
+            discover(r).iter().map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(rel, ["other/trainer_state.json", "run/checkpoint-1500/trainer_state.json"]);
     }
 

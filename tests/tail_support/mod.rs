@@ -87,8 +87,8 @@ impl Collector {
                 if *first_line != inc.next_line {
                     inc.numbering_errors.push(format!("expected line {}, got {first_line}", inc.next_line));
                 }
-                let n = bytes.iter().filter(|&&b| b == b'\n').count() as u64
-                    + u64::from(!bytes.ends_with(b"\n"));
+                let n =
+                    bytes.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(!bytes.ends_with(b"\n"));
                 inc.next_line = first_line + n;
                 inc.bytes.extend_from_slice(bytes);
                 if !bytes.ends_with(b"\n") {
