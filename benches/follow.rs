@@ -68,11 +68,9 @@ fn latency(n: u64, hz: f64, poll: Option<Duration>) {
     let written: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; n as usize]));
     let stored: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; n as usize]));
     let (tx, rx) = mpsc::channel();
-    let handle = source::spawn(
-        std::slice::from_ref(&path),
-        SourceOptions::with_poll(poll),
-        move |ev| tx.send(ev).is_ok(),
-    )
+    let handle = source::spawn(std::slice::from_ref(&path), SourceOptions::with_poll(poll), move |ev| {
+        tx.send(ev).is_ok()
+    })
     .expect("spawn");
     let st = stored.clone();
     let p = path.clone();
@@ -121,10 +119,9 @@ fn cpu_seconds() -> f64 {
 
 fn idle(secs: u64, what: &str, target: &Path, poll: Option<Duration>) {
     let (tx, rx) = mpsc::channel();
-    let handle = source::spawn(&[target.to_owned()], SourceOptions::with_poll(poll), move |ev| {
-        tx.send(ev).is_ok()
-    })
-    .expect("spawn");
+    let handle =
+        source::spawn(&[target.to_owned()], SourceOptions::with_poll(poll), move |ev| tx.send(ev).is_ok())
+            .expect("spawn");
     let consumer = std::thread::spawn(move || consume(rx, PathBuf::from("idle"), |_, _| {}));
     std::thread::sleep(Duration::from_secs(2)); // initial read done
     let c0 = cpu_seconds();
@@ -144,10 +141,9 @@ fn throughput(rate: u64, secs: u64) {
     std::fs::write(&path, b"").expect("create");
     let stored = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel();
-    let handle = source::spawn(std::slice::from_ref(&path), SourceOptions::default(), move |ev| {
-        tx.send(ev).is_ok()
-    })
-    .expect("spawn");
+    let handle =
+        source::spawn(std::slice::from_ref(&path), SourceOptions::default(), move |ev| tx.send(ev).is_ok())
+            .expect("spawn");
     let st = stored.clone();
     let p = path.clone();
     let consumer = std::thread::spawn(move || {
@@ -213,6 +209,8 @@ fn main() {
             idle(secs, "a directory holding it", dir.path(), None);
         }
         Some("throughput") => throughput(num(1, 50_000.0) as u64, num(2, 20.0) as u64),
-        _ => eprintln!("usage: cargo bench --bench follow -- latency [N] [HZ] | idle [SECS] | throughput [RATE] [SECS]"),
+        _ => eprintln!(
+            "usage: cargo bench --bench follow -- latency [N] [HZ] | idle [SECS] | throughput [RATE] [SECS]"
+        ),
     }
 }

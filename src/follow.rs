@@ -192,6 +192,18 @@ pub fn follow<W: Write>(
     Ok(printer.summary)
 }
 
+/// A stop flag set by Ctrl-C (SIGINT) and SIGTERM, for [`follow`]. The signals then no longer
+/// kill the process: `follow` returns and the program exits 0.
+pub fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    {
+        signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
+    }
+    Ok(stop)
+}
+
 fn check_path(p: &Path) -> Result<(), Error> {
     match std::fs::metadata(p) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
