@@ -110,3 +110,19 @@ fn empty_lines_and_a_bom_keep_the_numbering() {
     append(&path, b"{\"step\": 2}\n");
     assert_eq!(lines_of(&t.poll_once()), [(4, "{\"step\": 2}\n".to_owned())]);
 }
+
+#[test]
+fn a_crlf_split_after_a_taken_final_line_adds_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    append(&path, b"{\"step\": 0}");
+    let mut t = Tailer::new(0, &path, TailOptions::default());
+    let t0 = Instant::now();
+    t.poll_at(t0);
+    assert_eq!(lines_of(&t.poll_at(t0 + Duration::from_secs(1))), [(1, "{\"step\": 0}".to_owned())]);
+    append(&path, b"\r");
+    assert!(lines_of(&t.poll_at(t0 + Duration::from_secs(2))).is_empty());
+    assert!(lines_of(&t.poll_at(t0 + Duration::from_secs(5))).is_empty());
+    append(&path, b"\n{\"step\": 1}\r\n");
+    assert_eq!(lines_of(&t.poll_at(t0 + Duration::from_secs(6))), [(2, "{\"step\": 1}\r\n".to_owned())]);
+}

@@ -195,7 +195,8 @@ impl Tailer {
         let (read, more) = self.read_appended(self.opts.budget);
         if read > 0 {
             self.last_growth = Some(now);
-            if self.partial_sent {
+            // A lone `\r` may be the first half of the taken line's CRLF: wait for the rest.
+            if self.partial_sent && self.pending != b"\r" {
                 self.partial_sent = false;
                 let skip = if self.pending.starts_with(b"\r\n") {
                     2
