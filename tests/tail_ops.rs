@@ -291,3 +291,21 @@ fn stopping_the_watcher_is_prompt() {
     h.stop();
     assert!(t0.elapsed() < Duration::from_secs(2), "stop took {:?}", t0.elapsed());
 }
+
+#[test]
+fn a_symlinked_log_is_followed_at_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    let target = runs.join("run3.jsonl");
+    append(&target, lines(0..5).as_bytes());
+    let link = dir.path().join("latest.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // Polling every 60 s: only a notification from the target's directory can be this quick.
+    let opts = SourceOptions { safety_poll: Duration::from_secs(60), ..SourceOptions::default() };
+    let mut c = Collector::start(std::slice::from_ref(&link), opts);
+    c.wait_for("first 5", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 5));
+    append(&target, lines(5..10).as_bytes());
+    c.wait_for("5 more through the link", |c| c.file(0).current().steps().len() == 10);
+    assert_eq!(c.file(0).current().steps(), range(10));
+}

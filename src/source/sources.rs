@@ -63,6 +63,13 @@ impl Sources {
         if let Some(name) = path.file_name() {
             self.by_name.entry(name.to_owned()).or_default().push(index);
         }
+        // A symlinked log (`latest.jsonl -> run3.jsonl`): notifications name the target.
+        if let Some(name) = link_target(&path).as_deref().and_then(Path::file_name) {
+            let v = self.by_name.entry(name.to_owned()).or_default();
+            if !v.contains(&index) {
+                v.push(index);
+            }
+        }
         self.tailers.push(Tailer::new(index, path, self.opts.tail.clone()));
         self.generation += 1;
     }
@@ -162,7 +169,16 @@ impl Sources {
         for t in &self.tailers {
             let parent = t.path().parent().filter(|p| !p.as_os_str().is_empty());
             set.insert(parent.unwrap_or(Path::new(".")).to_owned());
+            if let Some(dir) = link_target(t.path()).as_deref().and_then(Path::parent) {
+                set.insert(dir.to_owned());
+            }
         }
         set.into_iter().collect()
     }
+}
+
+/// Where `path` points when it is a symlink (writes land in the target's directory).
+fn link_target(path: &Path) -> Option<PathBuf> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    is_link.then(|| std::fs::canonicalize(path).ok()).flatten()
 }
