@@ -154,6 +154,7 @@ fn throughput(rate: u64, secs: u64) {
     std::thread::sleep(Duration::from_millis(500));
     let total = rate * secs;
     let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let c0 = cpu_seconds();
     let t0 = Instant::now();
     let mut max_backlog = 0u64;
     let mut written = 0u64;
@@ -176,16 +177,20 @@ fn throughput(rate: u64, secs: u64) {
         std::thread::sleep(Duration::from_millis(1));
     }
     let lag = t_end.elapsed();
+    let cpu = cpu_seconds() - c0;
     drop(handle);
     let _ = consumer.join();
     println!(
         "throughput: wrote {written} lines ({:.1} MB) in {write_secs:.1}s ({:.0} lines/s); \
          backlog when the writer stopped {backlog_at_end} lines; caught up {:.0} ms later; \
-         max backlog seen {max_backlog} lines; stored {}",
+         max backlog seen {max_backlog} lines; stored {}; {} Lines events ({:.0}/s); \
+         process CPU {cpu:.1}s (writer included)",
         bytes as f64 / 1e6,
         written as f64 / write_secs,
         lag.as_secs_f64() * 1e3,
-        stored.load(Ordering::Relaxed)
+        stored.load(Ordering::Relaxed),
+        reads.load(Ordering::Relaxed),
+        reads.load(Ordering::Relaxed) as f64 / write_secs
     );
 }
 

@@ -105,12 +105,16 @@ fn json_lines_and_hooks_with_env_only() {
     let j: serde_json::Value = serde_json::from_str(&l[1]).unwrap();
     assert_eq!((j["kind"].as_str(), j["severity"].as_str()), (Some("stall"), Some("info")));
     assert!(j["message"].as_str().unwrap().contains("resumed after"), "{j}");
+    // Hooks run concurrently, so their lines may come in any order.
     let h = wait_file_lines(&hooks, 2);
-    assert!(h[0].starts_with(&format!("stall|warning|2|{}|no new record", path.display())), "{h:?}");
-    assert!(h[1].starts_with(&format!("stall|info|3|{}|records resumed", path.display())), "{h:?}");
+    let warning = format!("stall|warning|2|{}|no new record", path.display());
+    let info = format!("stall|info|3|{}|records resumed", path.display());
+    assert!(h.iter().any(|l| l.starts_with(&warning)), "{h:?}");
+    assert!(h.iter().any(|l| l.starts_with(&info)), "{h:?}");
     f.stop.store(true, Ordering::SeqCst);
     let summary = f.thread.join().unwrap().unwrap();
-    assert_eq!(summary.flags, 2);
+    // A second silence may have warned again meanwhile on a slow machine.
+    assert!(summary.flags >= 2, "{summary:?}");
     assert_eq!(summary.worst, Some(Severity::Warning));
     assert!(!pwned.exists(), "a file name injected shell");
 }
