@@ -140,10 +140,16 @@ fn throughput(rate: u64, secs: u64) {
     let path = dir.path().join("run.jsonl");
     std::fs::write(&path, b"").expect("create");
     let stored = Arc::new(AtomicU64::new(0));
+    let reads = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel();
-    let handle =
-        source::spawn(std::slice::from_ref(&path), SourceOptions::default(), move |ev| tx.send(ev).is_ok())
-            .expect("spawn");
+    let r = reads.clone();
+    let handle = source::spawn(std::slice::from_ref(&path), SourceOptions::default(), move |ev| {
+        if matches!(ev, SourceEvent::Lines { .. }) {
+            r.fetch_add(1, Ordering::Relaxed);
+        }
+        tx.send(ev).is_ok()
+    })
+    .expect("spawn");
     let st = stored.clone();
     let p = path.clone();
     let consumer = std::thread::spawn(move || {
