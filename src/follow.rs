@@ -16,7 +16,7 @@ use crate::analysis::{Flag, FlagConfig, Severity};
 use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::run::Run;
-use crate::source::{self, FileState, LiveStall, SourceEvent, SourceOptions, Sources, StallConfig};
+use crate::source::{self, FileState, LiveRun, SourceEvent, SourceOptions, Sources, StallConfig};
 use hook::Hooks;
 use serde::Serialize;
 use std::io::{ErrorKind, Write};
@@ -77,8 +77,7 @@ pub struct FollowSummary {
 const TICK: Duration = Duration::from_millis(200);
 
 struct Followed {
-    run: Run,
-    stall: LiveStall,
+    live: LiveRun,
     printed: usize,
     label: String,
 }
@@ -137,7 +136,7 @@ pub fn follow<W: Write>(
                 return Ok(printer.summary);
             }
         } else {
-            f.printed = f.run.flags().len();
+            f.printed = f.live.run.flags().len();
         }
     }
 
@@ -168,7 +167,7 @@ pub fn follow<W: Write>(
         if now >= next_tick {
             next_tick = now + TICK;
             for f in files.iter_mut().flatten() {
-                f.stall.check(&mut f.run, now);
+                f.live.tick(now);
             }
             touched.extend(0..files.len());
         }
@@ -225,32 +224,26 @@ fn handle(files: &mut Vec<Option<Followed>>, opts: &FollowOptions, ev: &SourceEv
         if files.len() <= i {
             files.resize_with(i + 1, || None);
         }
+        let run = Run::new(path.clone(), opts.ingest.clone(), opts.flags.clone());
         files[i] = Some(Followed {
-            run: Run::new(path.clone(), opts.ingest.clone(), opts.flags.clone()),
-            stall: LiveStall::new(opts.stall.clone()),
+            live: LiveRun::new(run, opts.stall.clone()),
             printed: 0,
             label: path.display().to_string(),
         });
         return;
     }
     let Some(Some(f)) = files.get_mut(i) else { return };
-    match ev {
-        SourceEvent::State { state: FileState::Gone, .. } => {
-            eprintln!("tmon: '{}' was deleted; what was read is kept, waiting for it to return", f.label)
-        }
-        SourceEvent::State { state: FileState::Waiting, .. } => {}
-        _ => {
-            let n = source::apply(&mut f.run, ev);
-            f.stall.arrived(&mut f.run, n, now);
-        }
+    if let SourceEvent::State { state: FileState::Gone, .. } = ev {
+        eprintln!("tmon: '{}' was deleted; what was read is kept, waiting for it to return", f.label);
     }
+    f.live.apply(ev, now);
 }
 
 impl<W: Write> Printer<'_, W> {
     /// Prints the flags of `f` not printed yet (and runs the hooks for them when `live`).
     fn print_new(&mut self, f: &mut Followed, live: bool) -> Result<(), Error> {
-        while f.printed < f.run.flags().len() && !self.closed {
-            let flag = &f.run.flags()[f.printed];
+        while f.printed < f.live.run.flags().len() && !self.closed {
+            let flag = &f.live.run.flags()[f.printed];
             f.printed += 1;
             self.print(&f.label, flag)?;
             if live {

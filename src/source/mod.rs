@@ -7,8 +7,10 @@
 //! - [`discover()`]: the log files in a directory, by framework naming.
 //! - [`apply`]: feeds an event to a [`Run`].
 //! - [`stall::LiveStall`]: the wall-clock stall (no new record for too long).
+//! - [`LiveRun`]: a run plus its stall and file state, fed event by event (UI, follow).
 
 pub mod discover;
+pub mod live;
 pub mod shape;
 pub mod sources;
 pub mod stall;
@@ -16,6 +18,7 @@ pub mod tail;
 pub mod watch;
 
 pub use discover::discover;
+pub use live::LiveRun;
 pub use sources::Sources;
 pub use stall::{LiveStall, StallConfig};
 pub use tail::{TailOptions, Tailer};
