@@ -126,3 +126,33 @@ fn a_crlf_split_after_a_taken_final_line_adds_no_line() {
     append(&path, b"\n{\"step\": 1}\r\n");
     assert_eq!(lines_of(&t.poll_at(t0 + Duration::from_secs(6))), [(2, "{\"step\": 1}\r\n".to_owned())]);
 }
+
+#[test]
+fn an_over_long_line_becomes_a_note_and_reading_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    append(&path, b"{\"step\": 0}\n");
+    let opts = TailOptions { max_line: 4096, block: 4096, budget: 8192, ..Default::default() };
+    let mut t = Tailer::new(0, &path, opts);
+    t.poll_once();
+    // 50 kB with no newline, written in pieces, then its end and a normal line.
+    for _ in 0..10 {
+        append(&path, &[b'x'; 5000]);
+        t.poll_once();
+    }
+    append(&path, b"xxxx\n{\"step\": 2}\n");
+    let evs = t.poll_once();
+    let got = lines_of(&evs);
+    assert_eq!(got, [(3, "{\"step\": 2}\n".to_owned())]);
+    // The note went out earlier, numbered as line 2.
+    let mut t2 = Tailer::new(
+        0,
+        &path,
+        TailOptions { max_line: 4096, block: 4096, budget: 8192, ..Default::default() },
+    );
+    let all = lines_of(&t2.poll_once());
+    let text: String = all.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("|");
+    assert!(text.contains("<a line longer than 4096 bytes: not read>"), "{text}");
+    assert!(text.ends_with("{\"step\": 2}\n"), "{text}");
+    assert!(all.iter().all(|(_, s)| s.len() < 5000), "no long line kept");
+}

@@ -16,7 +16,8 @@
 //! An incomplete last line is held until its newline arrives. A final line with no newline is
 //! taken once the file has not grown for [`TailOptions::settle`] *and* the line is a complete JSON
 //! object (balanced brackets): a trainer whose buffered writer flushed half a line is not cut. A
-//! line taken that way and later followed by its `\n` is not taken twice.
+//! line taken that way and later followed by its `\n` is not taken twice. A line longer than
+//! [`TailOptions::max_line`] (256 MiB) is replaced by a one-line note, so memory stays bounded.
 //!
 //! Whole-file JSON (see [`super::shape`]) is re-read in full whenever its size, mtime or inode
 //! changes, and sent as a `Document` once it is complete (not mid-rewrite) and different from the
@@ -41,11 +42,19 @@ pub struct TailOptions {
     pub block: usize,
     /// Bytes read per poll at most, so a huge existing file streams out in bounded events.
     pub budget: usize,
+    /// A line longer than this is not kept in memory: it is replaced by a short note (which the
+    /// ingest counts as a skipped line) and its bytes are dropped up to its newline.
+    pub max_line: usize,
 }
 
 impl Default for TailOptions {
     fn default() -> Self {
-        TailOptions { settle: Duration::from_secs(1), block: 256 * 1024, budget: 8 * 1024 * 1024 }
+        TailOptions {
+            settle: Duration::from_secs(1),
+            block: 256 * 1024,
+            budget: 8 * 1024 * 1024,
+            max_line: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -100,6 +109,8 @@ pub struct Tailer {
     next_line: u64,
     /// A final line with no newline was sent; a `\n` arriving next belongs to it.
     partial_sent: bool,
+    /// Inside an over-long line: drop bytes up to its newline.
+    skipping: bool,
     last_growth: Option<Instant>,
     opened_before: bool,
     doc_sig: Option<DocSig>,
@@ -124,6 +135,7 @@ impl Tailer {
             pending: Vec::new(),
             next_line: 1,
             partial_sent: false,
+            skipping: false,
             last_growth: None,
             opened_before: false,
             doc_sig: None,
@@ -264,6 +276,7 @@ impl Tailer {
         self.pending.clear();
         self.next_line = 1;
         self.partial_sent = false;
+        self.skipping = false;
         self.last_growth = None;
         self.doc_sig = None;
     }
@@ -323,6 +336,26 @@ impl Tailer {
 
     /// Sends the complete lines held in `pending`, keeping the incomplete last one.
     fn emit_lines(&mut self, out: &mut Vec<SourceEvent>) {
+        if self.skipping {
+            match memchr::memchr(b'\n', &self.pending) {
+                Some(nl) => {
+                    self.pending.drain(..=nl);
+                    self.skipping = false;
+                }
+                None => self.pending.clear(),
+            }
+        }
+        self.emit_complete_lines(out);
+        if self.pending.len() > self.opts.max_line {
+            let note = format!("<a line longer than {} bytes: not read>", self.opts.max_line);
+            out.push(SourceEvent::Lines { file: self.index, first_line: self.next_line, bytes: note.into() });
+            self.next_line += 1;
+            self.pending.clear();
+            self.skipping = true;
+        }
+    }
+
+    fn emit_complete_lines(&mut self, out: &mut Vec<SourceEvent>) {
         let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) else { return };
         let rest = self.pending.split_off(last_nl + 1);
         let bytes = std::mem::replace(&mut self.pending, rest);
