@@ -35,7 +35,8 @@ pub struct FollowOptions {
     pub on_flag: Option<String>,
     /// `--poll MS`: poll at this interval, without inotify.
     pub poll: Option<Duration>,
-    /// Stop (returning normally) after printing a flag of at least this severity.
+    /// Stop (returning normally) after a *new* flag of at least this severity (flags from the
+    /// content already there do not count), once its `--on-flag` command has finished.
     pub exit_on: Option<Severity>,
     /// Print the flags raised by the content already in the files. Default true.
     pub history: bool,

@@ -182,3 +182,32 @@ fn waiting_paths_are_fine_and_fifos_are_refused() {
         assert!(msg.contains("pipe") && msg.contains("not a regular file"), "{msg}");
     }
 }
+
+#[test]
+fn a_directory_is_followed_file_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a").join("metrics.json");
+    std::fs::create_dir_all(a.parent().unwrap()).unwrap();
+    append(&a, lines(0..3).as_bytes());
+    let opts = FollowOptions { json: true, stall: quick_stall(), ..Default::default() };
+    let f = start(vec![dir.path().to_owned()], opts);
+    let l = wait_lines(&f.out, 1);
+    let j: serde_json::Value = serde_json::from_str(&l[0]).unwrap();
+    assert_eq!(j["path"], a.display().to_string());
+    // A file appearing later in the directory is followed too.
+    let b = dir.path().join("b.jsonl");
+    append(&b, lines(0..7).as_bytes());
+    let t0 = Instant::now();
+    loop {
+        let found = f.out.lines().iter().any(|l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|j| j["path"] == b.display().to_string())
+        });
+        if found {
+            break;
+        }
+        assert!(t0.elapsed() < DEADLINE, "no flag for {}: {:?}", b.display(), f.out.lines());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f.stop.store(true, Ordering::SeqCst);
+    f.thread.join().unwrap().unwrap();
+}
