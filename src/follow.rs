@@ -76,6 +76,8 @@ pub struct FollowSummary {
 
 /// How often the wall-clock stall is checked and `stop` looked at.
 const TICK: Duration = Duration::from_millis(200);
+/// Events handled between two looks at the clock and the stop flag.
+const MAX_BATCH: usize = 256;
 
 struct Followed {
     live: LiveRun,
@@ -129,6 +131,9 @@ pub fn follow<W: Write>(
         if !more {
             break;
         }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(printer.summary);
+        }
     }
     for f in files.iter_mut().flatten() {
         if opts.history {
@@ -156,7 +161,8 @@ pub fn follow<W: Write>(
                 let now = Instant::now();
                 touched.push(ev.file());
                 handle(&mut files, opts, &ev, now);
-                while let Ok(ev) = rx.try_recv() {
+                // Bounded, so a writer faster than us cannot starve the stop and stall checks.
+                for ev in rx.try_iter().take(MAX_BATCH) {
                     touched.push(ev.file());
                     handle(&mut files, opts, &ev, now);
                 }
