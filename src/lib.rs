@@ -6,8 +6,8 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod follow;
 pub mod error;
+pub mod follow;
 pub mod ingest;
 pub mod parse;
 pub mod run;

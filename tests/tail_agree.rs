@@ -117,3 +117,24 @@ fn real_corpus_agrees() {
         assert_agree(&batch, &live, &f.display().to_string());
     }
 }
+
+/// `TMON_AGREE_DIR=DIR cargo test --test tail_agree`: the same check on any directory of logs
+/// (e.g. the training harness's runs, written out by `tmon demo` or a script).
+#[test]
+fn any_directory_agrees() {
+    let Ok(dir) = std::env::var("TMON_AGREE_DIR") else {
+        eprintln!("NOTICE: TMON_AGREE_DIR unset; no extra directory checked");
+        return;
+    };
+    let mut files = Vec::new();
+    corpus_files(Path::new(&dir), &mut files);
+    assert!(!files.is_empty(), "no logs in {dir}");
+    for f in &files {
+        let batch = Run::load_file(f, IngestOptions::default(), FlagConfig::default()).unwrap();
+        for seed in [5, 6] {
+            let live = replay(f, seed);
+            assert_agree(&batch, &live, &format!("{} (seed {seed})", f.display()));
+        }
+        eprintln!("{}: {} records, {} flags agree", f.display(), batch.store.records(), batch.flags().len());
+    }
+}
