@@ -4,10 +4,12 @@
 //! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
 //! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
 
+/// Headless following, `tmon check --follow` (built on `source`).
+pub mod follow;
+
 pub mod analysis;
 pub mod cli;
 pub mod error;
-pub mod follow;
 pub mod ingest;
 pub mod parse;
 pub mod run;
