@@ -4,7 +4,7 @@
 //! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
 //! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
 
-/// Headless following, `tmon check --follow` (built on `source`).
+// Headless following, `tmon check --follow` (built on `source`); its own group to merge cleanly.
 pub mod follow;
 
 pub mod analysis;
