@@ -4,6 +4,9 @@
 //! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
 //! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
 
+// Headless following, `tmon check --follow` (built on `source`); its own group to merge cleanly.
+pub mod follow;
+
 pub mod analysis;
 pub mod cli;
 pub mod error;

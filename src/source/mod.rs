@@ -1,7 +1,32 @@
 //! The source layer: finds log files, tails them as they grow, and reports what happens to them
 //! (truncation, replacement, deletion) as [`SourceEvent`]s. It knows nothing of the UI.
+//!
+//! - [`tail::Tailer`]: the incremental reader of one file (synchronous, testable).
+//! - [`sources::Sources`]: every followed path (files, files not there yet, directories).
+//! - [`watch::spawn`]: a background thread that wakes `Sources` with inotify plus a slow poll.
+//! - [`discover()`]: the log files in a directory, by framework naming.
+//! - [`apply`]: feeds an event to a [`Run`].
+//! - [`stall::LiveStall`]: the wall-clock stall (no new record for too long).
+//! - [`LiveRun`]: a run plus its stall and file state, fed event by event (UI, follow).
 
+pub mod discover;
+pub mod live;
+pub mod shape;
+pub mod sources;
+pub mod stall;
+pub mod tail;
+pub mod watch;
+
+pub use discover::discover;
+pub use live::LiveRun;
+pub use sources::Sources;
+pub use stall::{LiveStall, StallConfig};
+pub use tail::{TailOptions, Tailer};
+pub use watch::{spawn, spawn_channel, spawn_sources, SourceHandle};
+
+use crate::run::Run;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What can be said about a watched file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,4 +55,85 @@ pub enum SourceEvent {
     Restarted { file: usize, reason: String },
     /// The file's state changed.
     State { file: usize, state: FileState },
+}
+
+impl SourceEvent {
+    /// The number of the file the event is about.
+    pub fn file(&self) -> usize {
+        match self {
+            SourceEvent::Found { file, .. }
+            | SourceEvent::Lines { file, .. }
+            | SourceEvent::Document { file, .. }
+            | SourceEvent::Restarted { file, .. }
+            | SourceEvent::State { file, .. } => *file,
+        }
+    }
+}
+
+/// How files are followed. The defaults suit a local disk with inotify; `poll` is the `--poll MS`
+/// option for filesystems that send no notifications.
+#[derive(Clone, Debug)]
+pub struct SourceOptions {
+    /// Poll at this interval and use no notifications at all.
+    pub poll: Option<Duration>,
+    /// With notifications: the stat poll that still runs, for writes made by other machines on
+    /// network filesystems (which inotify never sees). Default 1 s.
+    pub safety_poll: Duration,
+    /// How often watched directories are searched again for new log files. Default 2 s (and at
+    /// once when a notification says something was created).
+    pub rescan: Duration,
+    /// After a wake-up, how long to let a burst of writes gather before reading. Default 5 ms.
+    pub debounce: Duration,
+    /// Directory levels searched below a given directory.
+    pub max_depth: usize,
+    pub tail: TailOptions,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            poll: None,
+            safety_poll: Duration::from_secs(1),
+            rescan: Duration::from_secs(2),
+            debounce: Duration::from_millis(5),
+            max_depth: discover::MAX_DEPTH,
+            tail: TailOptions::default(),
+        }
+    }
+}
+
+impl SourceOptions {
+    /// Options for `--poll MS` (`None`: notifications plus the safety poll).
+    pub fn with_poll(poll: Option<Duration>) -> Self {
+        SourceOptions { poll, ..Default::default() }
+    }
+}
+
+/// Feeds one event to the run of its file: lines are pushed one by one (a trailing `\r` is
+/// removed), a document is handed over whole, a restart is noted. `Found` and `State` are for the
+/// caller. Returns how many records the run gained.
+pub fn apply(run: &mut Run, ev: &SourceEvent) -> usize {
+    let before = run.store.records();
+    match ev {
+        SourceEvent::Lines { first_line, bytes, .. } => {
+            let mut line_no = *first_line;
+            let mut start = 0;
+            for nl in memchr::memchr_iter(b'\n', bytes) {
+                push_line(run, line_no, &bytes[start..nl]);
+                line_no += 1;
+                start = nl + 1;
+            }
+            if start < bytes.len() {
+                push_line(run, line_no, &bytes[start..]);
+            }
+        }
+        SourceEvent::Document { bytes, .. } => run.push_document(bytes),
+        SourceEvent::Restarted { reason, .. } => run.note_restart(reason),
+        SourceEvent::Found { .. } | SourceEvent::State { .. } => {}
+    }
+    run.store.records().saturating_sub(before)
+}
+
+fn push_line(run: &mut Run, line_no: u64, line: &[u8]) {
+    run.push_line(line_no, line.strip_suffix(b"\r").unwrap_or(line));
 }

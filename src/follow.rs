@@ -1,0 +1,374 @@
+//! Headless following (`tmon check --follow`): reads the logs, then keeps watching them and
+//! prints each flag as one line when it fires, until told to stop.
+//!
+//! Order of output: first the flags raised by the content already in the files (with
+//! [`FollowOptions::history`], on by default), then each new flag as it fires. `--on-flag`
+//! commands run only for new flags, so restarting tmon does not page anyone again for old news.
+//!
+//! Text lines: `PATH: SEVERITY KIND METRIC STEP: MESSAGE` (`-` for an empty metric or no step).
+//! JSON lines (`--json`): `{"path", "kind", "severity", "metric", "step", "message"}`, the fields
+//! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity".
+//! Each line is flushed at once. Notes about files (waiting, deleted) go to stderr.
+
+pub mod hook;
+
+use crate::analysis::{Flag, FlagConfig, Severity};
+use crate::error::Error;
+use crate::ingest::IngestOptions;
+use crate::run::Run;
+use crate::source::{self, FileState, LiveRun, SourceEvent, SourceOptions, Sources, StallConfig};
+use hook::Hooks;
+use serde::Serialize;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How to follow.
+#[derive(Clone, Debug)]
+pub struct FollowOptions {
+    /// One JSON object per flag instead of text.
+    pub json: bool,
+    /// Run this through `sh -c` for each new flag (details in `TMON_*` variables).
+    pub on_flag: Option<String>,
+    /// `--poll MS`: poll at this interval, without inotify.
+    pub poll: Option<Duration>,
+    /// Stop (returning normally) after a *new* flag of at least this severity (flags from the
+    /// content already there do not count), once its `--on-flag` command has finished.
+    pub exit_on: Option<Severity>,
+    /// Print the flags raised by the content already in the files. Default true.
+    pub history: bool,
+    pub ingest: IngestOptions,
+    pub flags: FlagConfig,
+    pub stall: StallConfig,
+    /// An `--on-flag` command running longer is killed. Default 30 s.
+    pub hook_timeout: Duration,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            json: false,
+            on_flag: None,
+            poll: None,
+            exit_on: None,
+            history: true,
+            ingest: IngestOptions::default(),
+            flags: FlagConfig::default(),
+            stall: StallConfig::default(),
+            hook_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What happened while following.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FollowSummary {
+    /// Flags printed (history included).
+    pub flags: usize,
+    /// The worst severity printed.
+    pub worst: Option<Severity>,
+    /// Following ended because a flag reached [`FollowOptions::exit_on`].
+    pub exited_on_flag: bool,
+}
+
+/// How often the wall-clock stall is checked and `stop` looked at.
+const TICK: Duration = Duration::from_millis(200);
+/// Events handled between two looks at the clock and the stop flag.
+const MAX_BATCH: usize = 256;
+
+struct Followed {
+    live: LiveRun,
+    printed: usize,
+    label: String,
+}
+
+struct Printer<'a, W: Write> {
+    out: &'a mut W,
+    json: bool,
+    hooks: Option<Hooks>,
+    summary: FollowSummary,
+    exit_on: Option<Severity>,
+    /// The reader of the output went away (a closed pipe): following ends quietly.
+    closed: bool,
+}
+
+/// Follows `paths` (files, files that do not exist yet, directories) until `stop` becomes true
+/// (the binary sets it on Ctrl-C or SIGTERM), the output is closed, or a flag reaches
+/// `exit_on`. Each flag is written to `out` as one line and flushed.
+///
+/// Errors: a path that exists but is not a readable file or directory (checked before following).
+pub fn follow<W: Write>(
+    paths: &[PathBuf],
+    opts: &FollowOptions,
+    out: &mut W,
+    stop: Arc<AtomicBool>,
+) -> Result<FollowSummary, Error> {
+    for p in paths {
+        check_path(p)?;
+    }
+    let mut printer = Printer {
+        out,
+        json: opts.json,
+        hooks: opts.on_flag.clone().map(|c| Hooks::new(c, opts.hook_timeout)),
+        summary: FollowSummary::default(),
+        exit_on: opts.exit_on,
+        closed: false,
+    };
+    let mut files: Vec<Option<Followed>> = Vec::new();
+    let mut sources = Sources::new(paths, SourceOptions::with_poll(opts.poll));
+
+    // The content already there, read synchronously so history and news can be told apart.
+    let now = Instant::now();
+    let mut evs = Vec::new();
+    loop {
+        let more = sources.poll(now, &mut evs);
+        for ev in evs.drain(..) {
+            handle(&mut files, opts, &ev, now);
+        }
+        if !more {
+            break;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(printer.summary);
+        }
+    }
+    for f in files.iter_mut().flatten() {
+        if opts.history {
+            printer.print_new(f, false)?;
+            if printer.closed {
+                return Ok(printer.summary);
+            }
+        } else {
+            f.printed = f.live.run.flags().len();
+        }
+    }
+
+    let (tx, rx) = mpsc::channel();
+    let handle_ = source::spawn_sources(sources, move |ev| tx.send(ev).is_ok())
+        .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
+    if let Some(n) = handle_.notice() {
+        eprintln!("tmon: {n}");
+    }
+    let mut next_tick = Instant::now() + TICK;
+    while !stop.load(Ordering::SeqCst) {
+        let timeout = next_tick.saturating_duration_since(Instant::now());
+        let mut touched = Vec::new();
+        match rx.recv_timeout(timeout) {
+            Ok(ev) => {
+                let now = Instant::now();
+                touched.push(ev.file());
+                handle(&mut files, opts, &ev, now);
+                // Bounded, so a writer faster than us cannot starve the stop and stall checks.
+                for ev in rx.try_iter().take(MAX_BATCH) {
+                    touched.push(ev.file());
+                    handle(&mut files, opts, &ev, now);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now >= next_tick {
+            next_tick = now + TICK;
+            for f in files.iter_mut().flatten() {
+                f.live.tick(now);
+            }
+            touched.extend(0..files.len());
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            if let Some(Some(f)) = files.get_mut(i) {
+                printer.print_new(f, true)?;
+            }
+        }
+        if printer.summary.exited_on_flag || printer.closed {
+            break;
+        }
+    }
+    drop(handle_);
+    if printer.summary.exited_on_flag {
+        if let Some(h) = &printer.hooks {
+            h.wait_idle(opts.hook_timeout);
+        }
+    }
+    Ok(printer.summary)
+}
+
+/// A stop flag set by Ctrl-C (SIGINT) and SIGTERM, for [`follow`]. The signals then no longer
+/// kill the process: `follow` returns and the program exits 0.
+pub fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    {
+        signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
+    }
+    Ok(stop)
+}
+
+fn check_path(p: &Path) -> Result<(), Error> {
+    match std::fs::metadata(p) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            eprintln!("tmon: waiting for '{}' to appear", p.display());
+            Ok(())
+        }
+        Err(e) => Err(Error::io(p, e)),
+        Ok(m) if m.is_dir() => std::fs::read_dir(p).map(|_| ()).map_err(|e| Error::io(p, e)),
+        Ok(m) if m.is_file() => std::fs::File::open(p).map(|_| ()).map_err(|e| Error::io(p, e)),
+        Ok(_) => {
+            Err(Error::Read { path: p.to_owned(), reason: "not a regular file or a directory".to_owned() })
+        }
+    }
+}
+
+fn handle(files: &mut Vec<Option<Followed>>, opts: &FollowOptions, ev: &SourceEvent, now: Instant) {
+    let i = ev.file();
+    if let SourceEvent::Found { path, .. } = ev {
+        if files.len() <= i {
+            files.resize_with(i + 1, || None);
+        }
+        let run = Run::new(path.clone(), opts.ingest.clone(), opts.flags.clone());
+        files[i] = Some(Followed {
+            live: LiveRun::new(run, opts.stall.clone()),
+            printed: 0,
+            label: path.display().to_string(),
+        });
+        return;
+    }
+    let Some(Some(f)) = files.get_mut(i) else { return };
+    if let SourceEvent::State { state: FileState::Gone, .. } = ev {
+        eprintln!("tmon: '{}' was deleted; what was read is kept, waiting for it to return", f.label);
+    }
+    f.live.apply(ev, now);
+}
+
+impl<W: Write> Printer<'_, W> {
+    /// Prints the flags of `f` not printed yet (and runs the hooks for them when `live`).
+    fn print_new(&mut self, f: &mut Followed, live: bool) -> Result<(), Error> {
+        while f.printed < f.live.run.flags().len() && !self.closed {
+            let flag = &f.live.run.flags()[f.printed];
+            f.printed += 1;
+            self.print(&f.label, flag)?;
+            if live {
+                if let Some(h) = &self.hooks {
+                    h.fire(&f.label, flag);
+                }
+                if self.exit_on.is_some_and(|s| flag.severity >= s) {
+                    self.summary.exited_on_flag = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn print(&mut self, path: &str, flag: &Flag) -> Result<(), Error> {
+        self.summary.flags += 1;
+        self.summary.worst = self.summary.worst.max(Some(flag.severity));
+        let line = if self.json { json_line(path, flag) } else { text_line(path, flag) };
+        let r = self.out.write_all(line.as_bytes()).and_then(|_| self.out.flush());
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Error::Read { path: PathBuf::from("<output>"), reason: e.to_string() }),
+        }
+    }
+}
+
+/// A step as people read it: `1200`, `0.5`, `-` for none.
+pub fn step_text(step: f64) -> String {
+    if step.is_nan() {
+        "-".to_owned()
+    } else if step.is_finite() && step.fract() == 0.0 && step.abs() < 1e15 {
+        format!("{step:.0}")
+    } else {
+        format!("{step}")
+    }
+}
+
+/// One text line (with its newline) for a flag.
+pub fn text_line(path: &str, flag: &Flag) -> String {
+    let metric = if flag.metric.is_empty() { "-" } else { &flag.metric };
+    format!(
+        "{path}: {} {} {metric} {}: {}\n",
+        flag.severity,
+        flag.kind,
+        step_text(flag.step),
+        flag.message.replace('\n', " ")
+    )
+}
+
+#[derive(Serialize)]
+struct JsonFlag<'a> {
+    path: &'a str,
+    kind: &'a str,
+    severity: &'a str,
+    metric: &'a str,
+    step: serde_json::Value,
+    message: &'a str,
+}
+
+/// One JSON line (with its newline) for a flag.
+pub fn json_line(path: &str, flag: &Flag) -> String {
+    let step = if flag.step.is_finite() {
+        serde_json::json!(flag.step)
+    } else if flag.step.is_nan() {
+        serde_json::json!("NaN")
+    } else if flag.step > 0.0 {
+        serde_json::json!("Infinity")
+    } else {
+        serde_json::json!("-Infinity")
+    };
+    let j = JsonFlag {
+        path,
+        kind: flag.kind.as_str(),
+        severity: flag.severity.as_str(),
+        metric: &flag.metric,
+        step,
+        message: &flag.message,
+    };
+    let mut s = serde_json::to_string(&j).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::FlagKind;
+
+    fn flag(step: f64) -> Flag {
+        Flag {
+            kind: FlagKind::Nonfinite,
+            severity: Severity::Critical,
+            metric: "loss".into(),
+            step,
+            message: "loss became NaN\nat step 909".into(),
+        }
+    }
+
+    #[test]
+    fn text_and_json_lines() {
+        assert_eq!(
+            text_line("run/a.jsonl", &flag(909.0)),
+            "run/a.jsonl: critical nonfinite loss 909: loss became NaN at step 909\n"
+        );
+        let j: serde_json::Value = serde_json::from_str(&json_line("a \"b\".jsonl", &flag(909.0))).unwrap();
+        assert_eq!(j["path"], "a \"b\".jsonl");
+        assert_eq!(j["kind"], "nonfinite");
+        assert_eq!(j["severity"], "critical");
+        assert_eq!(j["metric"], "loss");
+        assert_eq!(j["step"], 909.0);
+        assert_eq!(j["message"], "loss became NaN\nat step 909");
+        let j: serde_json::Value = serde_json::from_str(&json_line("a", &flag(f64::NAN))).unwrap();
+        assert_eq!(j["step"], "NaN");
+        assert_eq!(step_text(0.5), "0.5");
+        assert_eq!(step_text(f64::NAN), "-");
+    }
+}

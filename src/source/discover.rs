@@ -1,0 +1,192 @@
+//! Finding log files in a directory by the names training frameworks give them.
+//!
+//! Names taken: `*.jsonl` (W&B history, LLaMA-Factory's `trainer_log.jsonl`, ours),
+//! `metrics.json` (detectron2), `scalars.json` (mmengine), `progress.json` (stable-baselines3,
+//! OpenAI baselines), `result.json` (Ray Tune), `*.log.json` (mmcv/mmdet 2.x),
+//! `trainer_state.json` (Hugging Face), plus two names that need a look inside: `log.txt` (DETR,
+//! DeiT, MAE write JSON Lines there; taken only if its first line is a JSON object) and `log`
+//! (Chainer's LogReport; taken only if it starts with `[`).
+//!
+//! The walk goes [`MAX_DEPTH`] directory levels down, skips hidden directories and does not
+//! follow directory symlinks (no loops). Results are sorted, so file numbers are deterministic.
+//! Hugging Face saves `trainer_state.json` in every `checkpoint-N/` directory, each a prefix of
+//! the next: only the newest checkpoint's is kept, and none when the run directory has its own.
+
+use super::shape::complete_json;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// How many directory levels below the given directory are searched.
+pub const MAX_DEPTH: usize = 4;
+
+/// The log files at `path`: the path itself when it is a file or does not exist (yet), the log
+/// files found inside when it is a directory.
+pub fn discover(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        scan(path, MAX_DEPTH).files
+    } else {
+        vec![path.to_owned()]
+    }
+}
+
+/// What a directory walk found.
+#[derive(Debug, Default, Clone)]
+pub struct Scan {
+    /// Log files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Every directory visited (the root included), for the watcher.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Walks `root` down to `max_depth` levels of subdirectories.
+pub fn scan(root: &Path, max_depth: usize) -> Scan {
+    let mut out = Scan::default();
+    walk(root, 0, max_depth, &mut out);
+    out.files.sort();
+    out.dirs.sort();
+    drop_superseded_checkpoints(&mut out.files);
+    out
+}
+
+fn walk(dir: &Path, depth: usize, max_depth: usize, out: &mut Scan) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    out.dirs.push(dir.to_owned());
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let Ok(ft) = e.file_type() else { continue };
+        let path = e.path();
+        if ft.is_dir() {
+            let hidden = e.file_name().to_str().is_none_or(|n| n.starts_with('.'));
+            if depth < max_depth && !hidden {
+                walk(&path, depth + 1, max_depth, out);
+            }
+        } else if (ft.is_file() || (ft.is_symlink() && path.is_file())) && is_log_file(&path) {
+            out.files.push(path);
+        }
+    }
+}
+
+/// True when the file's name (and for ambiguous names, its first bytes) says it is a log.
+pub fn is_log_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    match name {
+        "metrics.json" | "scalars.json" | "progress.json" | "result.json" | "trainer_state.json" => true,
+        "log.txt" => first_line_is_object(path),
+        "log" => starts_with_array(path),
+        _ => name.ends_with(".jsonl") || name.ends_with(".log.json"),
+    }
+}
+
+fn head(path: &Path, n: u64) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.take(n).read_to_end(&mut buf);
+    }
+    buf
+}
+
+fn first_line_is_object(path: &Path) -> bool {
+    let buf = head(path, 256 * 1024);
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') && complete_json(line)
+}
+
+fn starts_with_array(path: &Path) -> bool {
+    head(path, 4096).iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
+/// `run/checkpoint-500/trainer_state.json`, `run/checkpoint-1000/...`: keep the highest N, or
+/// none when `run/trainer_state.json` exists.
+fn drop_superseded_checkpoints(files: &mut Vec<PathBuf>) {
+    let checkpoint_of = |p: &Path| -> Option<(PathBuf, u64)> {
+        if p.file_name()? != "trainer_state.json" {
+            return None;
+        }
+        let dir = p.parent()?;
+        let n = dir.file_name()?.to_str()?.strip_prefix("checkpoint-")?.parse().ok()?;
+        Some((dir.parent()?.to_owned(), n))
+    };
+    let mut newest: BTreeMap<PathBuf, u64> = BTreeMap::new();
+    for p in files.iter() {
+        if let Some((run, n)) = checkpoint_of(p) {
+            let e = newest.entry(run).or_insert(n);
+            *e = (*e).max(n);
+        }
+    }
+    if newest.is_empty() {
+        return;
+    }
+    let own: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "trainer_state.json"))
+        .filter_map(|p| p.parent().map(Path::to_owned))
+        .collect();
+    files.retain(|p| match checkpoint_of(p) {
+        Some((run, n)) => newest.get(&run) == Some(&n) && !own.contains(&run),
+        None => true,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str, content: &str) {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, content).unwrap();
+    }
+
+    #[test]
+    fn finds_framework_names_sorted_and_bounded() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        touch(r, "b/metrics.json", "{}\n");
+        touch(r, "a/trainer_log.jsonl", "{}\n");
+        touch(r, "work/20210503_181721.log.json", "{}\n");
+        touch(r, "notes.txt", "hello\n");
+        touch(r, "config.json", "{}\n");
+        touch(r, "detr/log.txt", "{\"epoch\": 0}\n");
+        touch(r, "text/log.txt", "epoch 0 loss 1\n");
+        touch(r, "chainer/result/log", "[\n  {\"epoch\": 1}\n]");
+        touch(r, ".hidden/x.jsonl", "{}\n");
+        touch(r, "1/2/3/4/deep.jsonl", "{}\n");
+        touch(r, "1/2/3/4/5/too_deep.jsonl", "{}\n");
+        let rel: Vec<String> =
+            discover(r).iter().map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            rel,
+            [
+                "1/2/3/4/deep.jsonl",
+                "a/trainer_log.jsonl",
+                "b/metrics.json",
+                "chainer/result/log",
+                "detr/log.txt",
+                "work/20210503_181721.log.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn keeps_only_the_newest_checkpoint_state() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        touch(r, "run/checkpoint-500/trainer_state.json", "{}");
+        touch(r, "run/checkpoint-1500/trainer_state.json", "{}");
+        touch(r, "run/checkpoint-1000/trainer_state.json", "{}");
+        touch(r, "other/checkpoint-10/trainer_state.json", "{}");
+        touch(r, "other/trainer_state.json", "{}");
+        let rel: Vec<String> =
+            discover(r).iter().map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(rel, ["other/trainer_state.json", "run/checkpoint-1500/trainer_state.json"]);
+    }
+
+    #[test]
+    fn a_file_or_missing_path_is_itself() {
+        let p = Path::new("/nonexistent/tmon/run.jsonl");
+        assert_eq!(discover(p), vec![p.to_owned()]);
+    }
+}

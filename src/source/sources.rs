@@ -1,0 +1,184 @@
+//! [`Sources`]: the synchronous core that follows every path given to tmon (files, files that do
+//! not exist yet, directories searched for logs). It owns one [`Tailer`] per file and numbers the
+//! files in the order they were found. The watcher thread ([`super::watch`]) decides when to poll
+//! it; tests and one-shot readers may poll it directly.
+
+use super::discover::scan;
+use super::tail::Tailer;
+use super::{SourceEvent, SourceOptions};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Every followed file, and the directories searched for more.
+#[derive(Debug)]
+pub struct Sources {
+    opts: SourceOptions,
+    dir_roots: Vec<PathBuf>,
+    tailers: Vec<Tailer>,
+    known: HashSet<PathBuf>,
+    by_name: HashMap<OsString, Vec<usize>>,
+    /// Tailers whose `Found` was sent.
+    announced: usize,
+    scanned_dirs: Vec<PathBuf>,
+    last_scan: Option<Instant>,
+    rescan_requested: bool,
+    /// Bumped whenever the set of files or directories changes (the watcher re-syncs on it).
+    generation: u64,
+}
+
+impl Sources {
+    /// Follows `paths`: a directory is searched for log files (now and later); anything else is a
+    /// file, existing or not. Nothing is read before the first poll.
+    pub fn new(paths: &[PathBuf], opts: SourceOptions) -> Self {
+        let mut s = Sources {
+            opts,
+            dir_roots: Vec::new(),
+            tailers: Vec::new(),
+            known: HashSet::new(),
+            by_name: HashMap::new(),
+            announced: 0,
+            scanned_dirs: Vec::new(),
+            last_scan: None,
+            rescan_requested: false,
+            generation: 0,
+        };
+        for p in paths {
+            if p.is_dir() {
+                s.dir_roots.push(p.clone());
+            } else {
+                s.add(p.clone());
+            }
+        }
+        s.rescan(Instant::now());
+        s
+    }
+
+    fn add(&mut self, path: PathBuf) {
+        if !self.known.insert(path.clone()) {
+            return;
+        }
+        let index = self.tailers.len();
+        if let Some(name) = path.file_name() {
+            self.by_name.entry(name.to_owned()).or_default().push(index);
+        }
+        // A symlinked log (`latest.jsonl -> run3.jsonl`): notifications name the target.
+        if let Some(name) = link_target(&path).as_deref().and_then(Path::file_name) {
+            let v = self.by_name.entry(name.to_owned()).or_default();
+            if !v.contains(&index) {
+                v.push(index);
+            }
+        }
+        self.tailers.push(Tailer::new(index, path, self.opts.tail.clone()));
+        self.generation += 1;
+    }
+
+    /// Searches the directories again; new log files get the next numbers.
+    pub fn rescan(&mut self, now: Instant) {
+        self.last_scan = Some(now);
+        self.rescan_requested = false;
+        if self.dir_roots.is_empty() {
+            return;
+        }
+        let mut dirs = Vec::new();
+        for root in self.dir_roots.clone() {
+            let found = scan(&root, self.opts.max_depth);
+            dirs.extend(found.dirs);
+            for f in found.files {
+                self.add(f);
+            }
+        }
+        if dirs != self.scanned_dirs {
+            self.scanned_dirs = dirs;
+            self.generation += 1;
+        }
+    }
+
+    /// Asks for a directory search at the next full poll (a file was created somewhere).
+    pub fn request_rescan(&mut self) {
+        self.rescan_requested = true;
+    }
+
+    pub fn has_dirs(&self) -> bool {
+        !self.dir_roots.is_empty()
+    }
+
+    /// Polls every file (searching the directories first when due). Returns true when some file
+    /// has more bytes waiting.
+    pub fn poll(&mut self, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+        let due = self.last_scan.is_none_or(|t| now.saturating_duration_since(t) >= self.opts.rescan);
+        if self.rescan_requested || due {
+            self.rescan(now);
+        }
+        self.announce(out);
+        let mut more = false;
+        for t in &mut self.tailers {
+            more |= t.poll(now, out);
+        }
+        more
+    }
+
+    /// Polls only the files numbered in `files` (those a notification named).
+    pub fn poll_only(&mut self, files: &[usize], now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+        self.announce(out);
+        let mut more = false;
+        for &i in files {
+            if let Some(t) = self.tailers.get_mut(i) {
+                more |= t.poll(now, out);
+            }
+        }
+        more
+    }
+
+    /// Polls until nothing more is waiting (one-shot reads and tests).
+    pub fn poll_all(&mut self, now: Instant) -> Vec<SourceEvent> {
+        let mut out = Vec::new();
+        while self.poll(now, &mut out) {}
+        out
+    }
+
+    fn announce(&mut self, out: &mut Vec<SourceEvent>) {
+        for t in &self.tailers[self.announced..] {
+            out.push(SourceEvent::Found { file: t.index(), path: t.path().to_owned() });
+        }
+        self.announced = self.tailers.len();
+    }
+
+    /// The files whose name is `name` (notifications carry paths that may be spelled differently
+    /// from the ones given, e.g. `./x` for `x`, so the name is what is matched).
+    pub fn by_name(&self, name: &OsStr) -> &[usize] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn options(&self) -> &SourceOptions {
+        &self.opts
+    }
+
+    pub fn tailers(&self) -> &[Tailer] {
+        &self.tailers
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The directories to watch: each file's parent, and every directory searched.
+    pub fn watch_dirs(&self) -> Vec<PathBuf> {
+        let mut set: BTreeSet<PathBuf> = self.scanned_dirs.iter().cloned().collect();
+        for t in &self.tailers {
+            let parent = t.path().parent().filter(|p| !p.as_os_str().is_empty());
+            set.insert(parent.unwrap_or(Path::new(".")).to_owned());
+            if let Some(dir) = link_target(t.path()).as_deref().and_then(Path::parent) {
+                set.insert(dir.to_owned());
+            }
+        }
+        set.into_iter().collect()
+    }
+}
+
+/// Where `path` points when it is a symlink (writes land in the target's directory).
+fn link_target(path: &Path) -> Option<PathBuf> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    is_link.then(|| std::fs::canonicalize(path).ok()).flatten()
+}

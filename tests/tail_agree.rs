@@ -1,0 +1,140 @@
+//! Live and batch agree: a log replayed through the tailer in random-sized appends (cutting
+//! lines anywhere) gives the same store and raises the same flags (kind, metric, step) as
+//! `Run::load_file` on the finished file. Run on our fixture (NaN, a step rewind, a traceback,
+//! no final newline) and on every JSON Lines file of the real corpus when it is present.
+
+mod tail_support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tail_support::*;
+use tmon::analysis::FlagConfig;
+use tmon::ingest::{Format, IngestOptions};
+use tmon::run::Run;
+use tmon::source::{self, TailOptions, Tailer};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/live_batch_nan_rewind.jsonl");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
+
+/// Replays `src` into a fresh file through a tailer, polling after every append.
+fn replay(src: &Path, seed: u64) -> Run {
+    let bytes = std::fs::read(src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(src.file_name().unwrap());
+    std::fs::write(&path, b"").unwrap();
+    let mut run = Run::new(src, IngestOptions::default(), FlagConfig::default());
+    let mut t = Tailer::new(0, &path, TailOptions::default());
+    let mut rng = Rng::new(seed);
+    let mut now = Instant::now();
+    // Pieces up to 700 bytes, larger for big files (at most ~600 appends per file).
+    let max = (bytes.len() as u64 / 300).max(700);
+    let mut w = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut i = 0;
+    while i < bytes.len() {
+        let n = (1 + rng.below(max) as usize).min(bytes.len() - i);
+        std::io::Write::write_all(&mut w, &bytes[i..i + n]).unwrap();
+        i += n;
+        now += Duration::from_millis(1 + rng.below(30));
+        for ev in t.poll_at(now) {
+            source::apply(&mut run, &ev);
+        }
+    }
+    // The writer stops; a final line with no newline is taken once the file settles.
+    for ev in t.poll_at(now + Duration::from_secs(2)) {
+        source::apply(&mut run, &ev);
+    }
+    run
+}
+
+fn same_f64(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+fn assert_agree(batch: &Run, live: &Run, what: &str) {
+    let (b, l) = (&batch.store, &live.store);
+    assert_eq!(l.records(), b.records(), "{what}: records");
+    assert_eq!(l.skipped.count, b.skipped.count, "{what}: skipped lines");
+    assert_eq!(l.series_count(), b.series_count(), "{what}: series");
+    for id in b.ids() {
+        let name = b.name(id);
+        let lid = l.find(name).unwrap_or_else(|| panic!("{what}: series {name} missing live"));
+        let (bs, ls) = (b.series(id), l.series(lid));
+        assert!(same_f64(&bs.values(), &ls.values()), "{what}: values of {name}");
+        assert!(same_f64(&bs.steps(), &ls.steps()), "{what}: steps of {name}");
+    }
+    let key = |r: &Run| -> Vec<(String, String, String)> {
+        r.flags().iter().map(|f| (f.kind.to_string(), f.metric.clone(), format!("{:?}", f.step))).collect()
+    };
+    assert_eq!(key(live), key(batch), "{what}: flags (kind, metric, step)");
+}
+
+#[test]
+fn fixture_with_nan_and_a_rewind_agrees() {
+    let batch = Run::load_file(Path::new(FIXTURE), IngestOptions::default(), FlagConfig::default()).unwrap();
+    assert!(batch.store.records() > 150, "the fixture is read: {} records", batch.store.records());
+    for seed in [1, 2, 3, 4] {
+        let live = replay(Path::new(FIXTURE), seed);
+        assert_agree(&batch, &live, &format!("fixture, seed {seed}"));
+    }
+    eprintln!("batch flags on the fixture: {}", batch.flags().len());
+}
+
+fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    v.sort();
+    for p in v {
+        if p.is_dir() {
+            corpus_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json" || e == "jsonl" || e == "txt") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn real_corpus_agrees() {
+    // TMON_CORPUS points elsewhere (a worktree's `..` is not the repository's).
+    let corpus = std::env::var("TMON_CORPUS").unwrap_or_else(|_| CORPUS.to_owned());
+    if !Path::new(&corpus).is_dir() {
+        eprintln!("NOTICE: {corpus} is absent; the corpus half of live/batch agreement is skipped");
+        return;
+    }
+    let mut files = Vec::new();
+    corpus_files(Path::new(&corpus), &mut files);
+    assert!(files.len() >= 15, "corpus files found: {}", files.len());
+    for f in &files {
+        let batch = Run::load_file(f, IngestOptions::default(), FlagConfig::default()).unwrap();
+        let head = std::fs::read(f).unwrap();
+        let document = tmon::source::shape::detect(f.file_name().and_then(|n| n.to_str()), &head, true)
+            == Some(tmon::source::shape::Layout::Document);
+        if document && !matches!(batch.ingest.format(), Format::TrainerState | Format::JsonArray) {
+            eprintln!("NOTICE: {}: batch reading of whole-file JSON not built yet; skipped", f.display());
+            continue;
+        }
+        let live = replay(f, 99);
+        assert_agree(&batch, &live, &f.display().to_string());
+    }
+}
+
+/// `TMON_AGREE_DIR=DIR cargo test --test tail_agree`: the same check on any directory of logs
+/// (e.g. the training harness's runs, written out by `tmon demo` or a script).
+#[test]
+fn any_directory_agrees() {
+    let Ok(dir) = std::env::var("TMON_AGREE_DIR") else {
+        eprintln!("NOTICE: TMON_AGREE_DIR unset; no extra directory checked");
+        return;
+    };
+    let mut files = Vec::new();
+    corpus_files(Path::new(&dir), &mut files);
+    assert!(!files.is_empty(), "no logs in {dir}");
+    for f in &files {
+        let batch = Run::load_file(f, IngestOptions::default(), FlagConfig::default()).unwrap();
+        for seed in [5, 6] {
+            let live = replay(f, seed);
+            assert_agree(&batch, &live, &format!("{} (seed {seed})", f.display()));
+        }
+        eprintln!("{}: {} records, {} flags agree", f.display(), batch.store.records(), batch.flags().len());
+    }
+}
