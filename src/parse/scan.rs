@@ -19,6 +19,8 @@ const MAX_EXACT_MANTISSA: u64 = 1 << 53;
 /// cost only pays off on long values (mmcv's 6 kB `config` string).
 const SHORT_STRING: usize = 16;
 
+const ESCAPES: &str = "a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u)";
+
 pub(crate) struct Cursor<'a> {
     pub(crate) b: &'a [u8],
     pub(crate) i: usize,
@@ -156,9 +158,7 @@ impl<'a> Cursor<'a> {
                     let mut tmp = [0u8; 4];
                     buf.extend_from_slice(ch.unwrap_or('\u{FFFD}').encode_utf8(&mut tmp).as_bytes());
                 }
-                _ => {
-                    return Err(self.err_at(esc + 1, "a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u)"))
-                }
+                _ => return Err(self.err_at(esc + 1, ESCAPES)),
             }
             match memchr::memchr2(b'"', b'\\', &b[next..]) {
                 Some(k) => {
@@ -202,8 +202,20 @@ impl<'a> Cursor<'a> {
                     self.i = i + k + 1;
                     return Ok(());
                 }
-                // The escaped character is never a closing quote; its validity does not matter here.
-                Some(k) => i = (i + k + 2).min(b.len()),
+                // Escapes are checked as strictly as when decoding, so that a line and a document
+                // holding the same list agree on whether it is JSON.
+                Some(k) => {
+                    let e = i + k + 1;
+                    i = match b.get(e) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => e + 1,
+                        Some(b'u') => {
+                            self.hex4(e + 1)?;
+                            e + 5
+                        }
+                        None => return Err(self.err_at(b.len(), "an escape character")),
+                        Some(_) => return Err(self.err_at(e, ESCAPES)),
+                    };
+                }
                 None => return Err(self.err_at(b.len(), "'\"' to close the string")),
             }
         }
