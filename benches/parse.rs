@@ -1,0 +1,113 @@
+//! Throughput of `parse_line` on typical training-log lines, against serde_json's generic `Value`.
+//!
+//! `cargo bench --bench parse` (release). Generates its own lines in memory: a step, 6-10 float
+//! metrics, a unix timestamp, and every 50th line an eval line; about 145 bytes a line. Also times
+//! the same loop with line splitting (memchr), which is what `tmon check` does per file.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tmon::parse::{parse_line, Field, Scalar};
+
+fn lines(n: usize) -> Vec<u8> {
+    // A small xorshift keeps the data deterministic without a dependency.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut r = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = Vec::with_capacity(n * 150);
+    for step in 0..n {
+        let t = 1_732_612_345.0 + step as f64 * 0.731;
+        let line = if step % 50 == 49 {
+            format!(
+                "{{\"step\": {step}, \"eval_loss\": {}, \"eval_acc\": {}, \"eval_runtime\": {}, \"time\": {}}}\n",
+                r(),
+                r(),
+                r() * 100.0,
+                (t * 1000.0).round() / 1000.0
+            )
+        } else {
+            format!(
+                "{{\"step\": {step}, \"loss\": {:.10}, \"lr\": {:.8}, \"grad_norm\": {:.4}, \"acc\": {:.2}, \"tokens_per_s\": {:.1}, \"epoch\": {:.4}, \"time\": {:.3}}}\n",
+                0.4 + r(),
+                0.0003 * r(),
+                1.0 + r(),
+                r(),
+                51234.5 + r() * 1000.0,
+                step as f64 / 1000.0,
+                t
+            )
+        };
+        out.extend_from_slice(line.as_bytes());
+    }
+    out
+}
+
+/// Runs `f` over the data repeatedly for about `budget`, returns seconds per pass (best of the runs).
+fn time(budget: Duration, mut f: impl FnMut() -> usize) -> f64 {
+    let mut best = f64::INFINITY;
+    let start = Instant::now();
+    let mut check = 0usize;
+    while start.elapsed() < budget {
+        let t = Instant::now();
+        check = check.wrapping_add(f());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    black_box(check);
+    best
+}
+
+fn main() {
+    let n = 200_000;
+    let data = lines(n);
+    let split: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let bytes = data.len() as f64;
+    println!("{} lines, {:.1} MB, {:.0} bytes/line", split.len(), bytes / 1e6, bytes / split.len() as f64);
+    println!("sample: {}", String::from_utf8_lossy(split[1]));
+    let budget = Duration::from_secs(3);
+
+    let mut out: Vec<Field<'_>> = Vec::new();
+    let ours = time(budget, || {
+        let mut nums = 0;
+        for l in &split {
+            if parse_line(l, &mut out).is_ok() {
+                nums += out.iter().filter(|f| matches!(f.value, Scalar::Num(_))).count();
+            }
+        }
+        nums
+    });
+    let with_split = time(budget, || {
+        let mut nums = 0;
+        let mut rest = &data[..];
+        while let Some(k) = memchr::memchr(b'\n', rest) {
+            if parse_line(&rest[..k], &mut out).is_ok() {
+                nums += out.len();
+            }
+            rest = &rest[k + 1..];
+        }
+        nums
+    });
+    let serde = time(budget, || {
+        let mut ok = 0;
+        for l in &split {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(l) {
+                ok += v.as_object().map_or(0, |m| m.len());
+            }
+        }
+        ok
+    });
+    let report = |name: &str, secs: f64| {
+        println!(
+            "{name:<34} {:>8.1} MB/s {:>8.1} ns/line {:>8.2} s per 1 GB",
+            bytes / secs / 1e6,
+            secs * 1e9 / split.len() as f64,
+            secs / bytes * 1e9
+        );
+    };
+    report("parse_line", ours);
+    report("parse_line + memchr line split", with_split);
+    report("serde_json::from_slice::<Value>", serde);
+    println!("parse_line is {:.1}x the speed of serde_json Value", serde / ours);
+}
