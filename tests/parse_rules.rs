@@ -96,7 +96,9 @@ fn numbers() {
     assert_eq!(num(r#"{"a": 1732612345.123}"#, "a"), 1732612345.123);
     assert_eq!(num(r#"{"a": 8e-10}"#, "a"), 8e-10);
     assert_eq!(num(r#"{"a": 5.27162132754432e+20}"#, "a"), 5.27162132754432e20);
-    assert_eq!(num(r#"{"a": 2.2250738585072011e-308}"#, "a"), 2.2250738585072011e-308);
+    // The number that hung Java and PHP parsers; std's parser is correctly rounded.
+    let t = "2.2250738585072011e-308";
+    assert_eq!(num(&format!(r#"{{"a": {t}}}"#), "a"), t.parse::<f64>().unwrap());
     assert_eq!(num(r#"{"a": 0.30000000000000004441}"#, "a"), 0.30000000000000004);
     assert_eq!(num(r#"{"a": 1E2}"#, "a"), 100.0);
     for bad in ["01", "1.", ".5", "1e", "1e+", "-", "--1", "0x10", "1.e3"] {

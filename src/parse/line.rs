@@ -42,6 +42,8 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
         return finish(c);
     }
     loop {
+        // `push` below relies on this: one free slot for this key's field.
+        out.reserve(1);
         // At a key.
         if c.peek() != Some(b'"') {
             return Err(c.err("a string key"));
@@ -50,17 +52,24 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
         let key = c.string()?;
         c.expect(b':', "':' after the key")?;
         c.skip_ws();
-        let value = match c.peek() {
+        match c.peek() {
+            // Each arm pushes its own field: building the field in one place for all arms made the
+            // compiler copy it through the stack, which cost a fifth of the time on typical lines.
+            Some(b'-' | b'0'..=b'9') => {
+                let x = c.number()?;
+                push(out, depth, &prefix, key, Scalar::Num(x));
+            }
             Some(b'"') => {
                 c.i += 1;
-                Scalar::Str(c.string()?)
+                let v = c.string()?;
+                push(out, depth, &prefix, key, Scalar::Str(v));
             }
             Some(b'{') => {
                 c.i += 1;
                 c.skip_ws();
                 if c.peek() == Some(b'}') {
                     c.i += 1;
-                    Scalar::Composite
+                    push(out, depth, &prefix, key, Scalar::Composite);
                 } else {
                     if depth >= MAX_DEPTH {
                         return Err(LineError::TooDeep(MAX_DEPTH));
@@ -76,16 +85,17 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
             }
             Some(b'[') => {
                 c.skip_value(depth)?;
-                Scalar::Composite
+                push(out, depth, &prefix, key, Scalar::Composite);
             }
-            _ => match c.scalar()? {
-                Scalarish::Num(x) => Scalar::Num(x),
-                Scalarish::Bool(x) => Scalar::Bool(x),
-                Scalarish::Null => Scalar::Null,
-            },
-        };
-        let key = if depth == 1 { key } else { Cow::Owned(join(&prefix, &key)) };
-        out.push(Field { key, value });
+            _ => {
+                let v = match c.scalar()? {
+                    Scalarish::Num(x) => Scalar::Num(x),
+                    Scalarish::Bool(x) => Scalar::Bool(x),
+                    Scalarish::Null => Scalar::Null,
+                };
+                push(out, depth, &prefix, key, v);
+            }
+        }
 
         // After a value: next key, or close one or more objects.
         loop {
@@ -110,12 +120,24 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
     }
 }
 
-fn join(prefix: &str, key: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1 + key.len());
-    s.push_str(prefix);
-    s.push('/');
-    s.push_str(key);
-    s
+/// Top-level keys stay as parsed (borrowed when plain); nested ones are joined to their prefix.
+#[inline(always)]
+fn push<'a>(out: &mut Vec<Field<'a>>, depth: usize, prefix: &str, key: Cow<'a, str>, value: Scalar<'a>) {
+    let key = if depth == 1 {
+        key
+    } else {
+        let mut s = String::with_capacity(prefix.len() + 1 + key.len());
+        s.push_str(prefix);
+        s.push('/');
+        s.push_str(&key);
+        Cow::Owned(s)
+    };
+    // `Vec::push` keeps the field alive across its growth call, so the compiler built it on the
+    // stack and copied it with wide loads over narrow stores (a store-forwarding stall that cost
+    // ~15% on typical lines). The slot is reserved at the top of the key loop instead; this assert
+    // (always true: one field per reserved slot) lets the compiler drop the growth path.
+    assert!(out.len() < out.capacity());
+    out.push(Field { key, value });
 }
 
 /// Only whitespace (including the `\r` of CRLF) may follow the object.

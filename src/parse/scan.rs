@@ -94,15 +94,23 @@ impl<'a> Cursor<'a> {
         let start = self.i;
         let short_end = b.len().min(start + SHORT_STRING);
         let mut i = start;
+        let mut high = 0u8;
         while i < short_end {
             let c = b[i];
             if c == b'"' {
                 self.i = i + 1;
-                return Ok(String::from_utf8_lossy(&b[start..i]));
+                let s = &b[start..i];
+                if high < 0x80 {
+                    // SAFETY: every byte of `s` is below 0x80, and ASCII is valid UTF-8. This skips
+                    // a validation call on every key of every line.
+                    return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(s) }));
+                }
+                return Ok(String::from_utf8_lossy(s));
             }
             if c == b'\\' {
                 return self.string_escaped(start, i);
             }
+            high |= c;
             i += 1;
         }
         match memchr::memchr2(b'"', b'\\', &b[i..]) {
@@ -256,6 +264,9 @@ impl<'a> Cursor<'a> {
                 ndigits = 1;
             }
             Some(b'1'..=b'9') => {
+                let n = eight_digits(b, i, &mut mant);
+                i += n;
+                ndigits += n;
                 while let Some(&c) = b.get(i) {
                     if !c.is_ascii_digit() {
                         break;
@@ -271,6 +282,7 @@ impl<'a> Cursor<'a> {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let fstart = i;
+            i += eight_digits(b, i, &mut mant);
             while let Some(&c) = b.get(i) {
                 if !c.is_ascii_digit() {
                     break;
@@ -416,6 +428,33 @@ impl<'a> Cursor<'a> {
             _ => Err(self.err("a value")),
         }
     }
+}
+
+/// If the 8 bytes at `i` are all digits, folds them into `mant` at once and returns 8, else 0.
+/// A serial digit loop costs two dependent instructions per digit; metrics such as a loss printed
+/// to 10 places or a millisecond timestamp have 8 or more in a row.
+#[inline]
+fn eight_digits(b: &[u8], i: usize, mant: &mut u64) -> usize {
+    let Some(chunk) = b.get(i..i + 8) else { return 0 };
+    let mut buf = [0u8; 8];
+    buf.copy_from_slice(chunk);
+    let v = u64::from_le_bytes(buf);
+    // Each byte is a digit iff it is >= '0' (no borrow from subtracting 0x30) and <= '9' (adding
+    // 0x46 does not reach 0x80).
+    let is_digits = (v.wrapping_sub(0x3030_3030_3030_3030) | v.wrapping_add(0x4646_4646_4646_4646))
+        & 0x8080_8080_8080_8080
+        == 0;
+    if !is_digits {
+        return 0;
+    }
+    // Combine pairs, then pairs of pairs, then the two halves (little-endian: the first digit is the
+    // lowest byte).
+    let d = v - 0x3030_3030_3030_3030;
+    let d = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d * 100 + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let d = (d * 10_000 + (d >> 32)) & 0xFFFF_FFFF;
+    *mant = mant.wrapping_mul(100_000_000).wrapping_add(d);
+    8
 }
 
 /// The non-string, non-container values.
