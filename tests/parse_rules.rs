@@ -2,7 +2,7 @@
 //! framing, errors that say where, and bad input that must fail fast instead of panicking.
 
 use std::borrow::Cow;
-use tmon::parse::{parse_document, parse_line, Field, JsonValue, LineError, Scalar, MAX_DEPTH};
+use tmon::parse::{parse_document, parse_line, Field, JsonValue, LineError, Scalar, MAX_DEPTH, MAX_FIELDS};
 
 fn fields(line: &[u8]) -> Vec<(String, Scalar<'static>)> {
     let mut out = Vec::new();
@@ -391,4 +391,23 @@ fn flatten_value_matches_parse_line_on_nested_objects() {
     parse_line(line, &mut from_line).unwrap();
     assert_eq!(from_doc, from_line);
     assert_eq!(tmon::parse::flatten_value(&JsonValue::Num(1.0), &mut from_doc), Err(LineError::NotObject));
+}
+
+#[test]
+fn memory_per_line_is_bounded() {
+    // A long key over many nested fields would allocate (key length x fields) bytes of joined keys.
+    let line = format!(r#"{{"{}": {{{}"z": 1}}}}"#, "k".repeat(1 << 20), r#""a": 1, "#.repeat(100));
+    assert!(matches!(err(line.as_bytes()), LineError::TooLarge(m) if m.contains("nested keys")));
+    let doc = parse_document(line.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    assert!(matches!(tmon::parse::flatten_value(&doc, &mut out), Err(LineError::TooLarge(_))));
+    assert!(out.is_empty());
+    // Many top-level fields are fine up to the limit, then an error, not gigabytes of fields.
+    let fields_line = |n: usize| format!("{{{}\"z\": 1}}", "\"k\": 1, ".repeat(n - 1));
+    let full = fields_line(MAX_FIELDS);
+    let mut out = Vec::new();
+    parse_line(full.as_bytes(), &mut out).unwrap();
+    assert_eq!(out.len(), MAX_FIELDS);
+    let e = err(fields_line(MAX_FIELDS + 1).as_bytes());
+    assert_eq!(e.to_string(), format!("record too large: more than {MAX_FIELDS} fields"));
 }

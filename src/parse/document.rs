@@ -1,8 +1,9 @@
 //! Whole-file JSON documents (`trainer_state.json`, Chainer's top-level array): a tree of
 //! [`JsonValue`], with the same lenient tokens and depth limit as lines, and its flattening.
 
+use super::line::join;
 use super::scan::{Cursor, Scalarish};
-use super::{Field, JsonValue, LineError, Scalar, MAX_DEPTH};
+use super::{Field, JsonValue, LineError, Scalar, MAX_DEPTH, MAX_FIELDS};
 use std::borrow::Cow;
 
 /// Parses a whole JSON document. The same leniency as [`super::parse_line`] (BOM, `NaN`,
@@ -99,27 +100,41 @@ fn value(c: &mut Cursor<'_>, depth: usize) -> Result<JsonValue, LineError> {
 pub fn flatten_value<'a>(v: &'a JsonValue, out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
     out.clear();
     let JsonValue::Object(m) = v else { return Err(LineError::NotObject) };
-    // Documents come out of `parse_document`, whose depth limit bounds this recursion.
-    fn walk<'a>(prefix: Option<&str>, m: &'a [(String, JsonValue)], out: &mut Vec<Field<'a>>) {
-        for (k, x) in m {
-            let key: Cow<'a, str> = match prefix {
-                None => Cow::Borrowed(k.as_str()),
-                Some(p) => Cow::Owned(format!("{p}/{k}")),
-            };
-            let value = match x {
-                JsonValue::Object(inner) if !inner.is_empty() => {
-                    walk(Some(&key), inner, out);
-                    continue;
-                }
-                JsonValue::Object(_) | JsonValue::Array(_) => Scalar::Composite,
-                JsonValue::Null => Scalar::Null,
-                JsonValue::Bool(b) => Scalar::Bool(*b),
-                JsonValue::Num(n) => Scalar::Num(*n),
-                JsonValue::Str(s) => Scalar::Str(Cow::Borrowed(s.as_str())),
-            };
-            out.push(Field { key, value });
-        }
+    let mut key_bytes = 0;
+    let r = walk(None, m, out, &mut key_bytes);
+    if r.is_err() {
+        out.clear();
     }
-    walk(None, m, out);
+    r
+}
+
+/// Recursion is bounded by the document's depth, which `parse_document` limits.
+fn walk<'a>(
+    prefix: Option<&str>,
+    m: &'a [(String, JsonValue)],
+    out: &mut Vec<Field<'a>>,
+    key_bytes: &mut usize,
+) -> Result<(), LineError> {
+    for (k, x) in m {
+        let key: Cow<'a, str> = match prefix {
+            None => Cow::Borrowed(k.as_str()),
+            Some(p) => Cow::Owned(join(p, k, key_bytes)?),
+        };
+        let value = match x {
+            JsonValue::Object(inner) if !inner.is_empty() => {
+                walk(Some(&key), inner, out, key_bytes)?;
+                continue;
+            }
+            JsonValue::Object(_) | JsonValue::Array(_) => Scalar::Composite,
+            JsonValue::Null => Scalar::Null,
+            JsonValue::Bool(b) => Scalar::Bool(*b),
+            JsonValue::Num(n) => Scalar::Num(*n),
+            JsonValue::Str(s) => Scalar::Str(Cow::Borrowed(s.as_str())),
+        };
+        if out.len() >= MAX_FIELDS {
+            return Err(LineError::TooLarge(format!("more than {MAX_FIELDS} fields")));
+        }
+        out.push(Field { key, value });
+    }
     Ok(())
 }

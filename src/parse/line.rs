@@ -4,7 +4,7 @@
 //! limit costs nothing and deep input cannot overflow the stack. Lists are validated and skipped.
 
 use super::scan::{Cursor, Scalarish};
-use super::{Field, LineError, Scalar, MAX_DEPTH};
+use super::{Field, LineError, Scalar, MAX_DEPTH, MAX_FIELDS, MAX_KEY_BYTES};
 use std::borrow::Cow;
 
 /// Parses one JSON Lines line into `out` (cleared first; left empty on error).
@@ -35,6 +35,9 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
     let mut prefix = String::new();
     let mut lens: Vec<usize> = Vec::new();
     let mut depth = 1usize;
+    // Bytes of joined keys allocated so far: a long prefix repeated over many fields would
+    // otherwise make memory grow with (prefix length x fields), not with the line.
+    let mut key_bytes = 0usize;
 
     c.skip_ws();
     if c.peek() == Some(b'}') {
@@ -42,6 +45,9 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
         return finish(c);
     }
     loop {
+        if out.len() >= MAX_FIELDS {
+            return Err(LineError::TooLarge(format!("more than {MAX_FIELDS} fields")));
+        }
         // `push` below relies on this: one free slot for this key's field.
         out.reserve(1);
         // At a key.
@@ -57,19 +63,19 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
             // compiler copy it through the stack, which cost a fifth of the time on typical lines.
             Some(b'-' | b'0'..=b'9') => {
                 let x = c.number()?;
-                push(out, depth, &prefix, key, Scalar::Num(x));
+                push(out, depth, &prefix, &mut key_bytes, key, Scalar::Num(x))?;
             }
             Some(b'"') => {
                 c.i += 1;
                 let v = c.string()?;
-                push(out, depth, &prefix, key, Scalar::Str(v));
+                push(out, depth, &prefix, &mut key_bytes, key, Scalar::Str(v))?;
             }
             Some(b'{') => {
                 c.i += 1;
                 c.skip_ws();
                 if c.peek() == Some(b'}') {
                     c.i += 1;
-                    push(out, depth, &prefix, key, Scalar::Composite);
+                    push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
                 } else {
                     if depth >= MAX_DEPTH {
                         return Err(LineError::TooDeep(MAX_DEPTH));
@@ -85,7 +91,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
             }
             Some(b'[') => {
                 c.skip_value(depth)?;
-                push(out, depth, &prefix, key, Scalar::Composite);
+                push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
             }
             _ => {
                 let v = match c.scalar()? {
@@ -93,7 +99,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
                     Scalarish::Bool(x) => Scalar::Bool(x),
                     Scalarish::Null => Scalar::Null,
                 };
-                push(out, depth, &prefix, key, v);
+                push(out, depth, &prefix, &mut key_bytes, key, v)?;
             }
         }
 
@@ -122,22 +128,36 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
 
 /// Top-level keys stay as parsed (borrowed when plain); nested ones are joined to their prefix.
 #[inline(always)]
-fn push<'a>(out: &mut Vec<Field<'a>>, depth: usize, prefix: &str, key: Cow<'a, str>, value: Scalar<'a>) {
-    let key = if depth == 1 {
-        key
-    } else {
-        let mut s = String::with_capacity(prefix.len() + 1 + key.len());
-        s.push_str(prefix);
-        s.push('/');
-        s.push_str(&key);
-        Cow::Owned(s)
-    };
+fn push<'a>(
+    out: &mut Vec<Field<'a>>,
+    depth: usize,
+    prefix: &str,
+    key_bytes: &mut usize,
+    key: Cow<'a, str>,
+    value: Scalar<'a>,
+) -> Result<(), LineError> {
+    let key = if depth == 1 { key } else { Cow::Owned(join(prefix, &key, key_bytes)?) };
     // `Vec::push` keeps the field alive across its growth call, so the compiler built it on the
     // stack and copied it with wide loads over narrow stores (a store-forwarding stall that cost
     // ~15% on typical lines). The slot is reserved at the top of the key loop instead; this assert
     // (always true: one field per reserved slot) lets the compiler drop the growth path.
     assert!(out.len() < out.capacity());
     out.push(Field { key, value });
+    Ok(())
+}
+
+/// `prefix/key`, counted against [`MAX_KEY_BYTES`].
+pub(crate) fn join(prefix: &str, key: &str, key_bytes: &mut usize) -> Result<String, LineError> {
+    let n = prefix.len() + 1 + key.len();
+    *key_bytes += n;
+    if *key_bytes > MAX_KEY_BYTES {
+        return Err(LineError::TooLarge(format!("more than {MAX_KEY_BYTES} bytes of nested keys")));
+    }
+    let mut s = String::with_capacity(n);
+    s.push_str(prefix);
+    s.push('/');
+    s.push_str(key);
+    Ok(s)
 }
 
 /// Only whitespace (including the `\r` of CRLF) may follow the object.

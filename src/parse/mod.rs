@@ -23,6 +23,14 @@ pub use line::parse_line;
 /// Objects and lists may nest this many levels (the line's own object is level 1).
 pub const MAX_DEPTH: usize = 128;
 
+/// A record may flatten to at most this many fields (real logs have a few hundred at most).
+/// With [`MAX_KEY_BYTES`] it bounds the memory one line can make the parser allocate.
+pub const MAX_FIELDS: usize = 1 << 20;
+
+/// Joined keys of nested fields may total at most this many bytes per record: without a bound, a
+/// long key holding many fields would allocate (key length x fields) bytes.
+pub const MAX_KEY_BYTES: usize = 64 << 20;
+
 /// A flattened scalar value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scalar<'a> {
@@ -51,6 +59,9 @@ pub enum LineError {
     NotObject,
     #[error("nested deeper than {0} levels")]
     TooDeep(usize),
+    /// Flattens to more than [`MAX_FIELDS`] fields or [`MAX_KEY_BYTES`] of nested keys.
+    #[error("record too large: {0}")]
+    TooLarge(String),
 }
 
 /// A whole JSON document (for `trainer_state.json` and top-level arrays), with non-finite numbers.
