@@ -1,6 +1,6 @@
 //! Throughput of `parse_line` on typical training-log lines, against serde_json's generic `Value`.
 //!
-//! `cargo bench --bench parse` (release). Generates its own lines in memory: a step, 6-10 float
+//! `cargo bench --bench parse` (release); `cargo bench --bench parse -- FILE...` times real files. Generates its own lines in memory: a step, 6-10 float
 //! metrics, a unix timestamp, and every 50th line an eval line; about 145 bytes a line. Also times
 //! the same loop with line splitting (memchr), which is what `tmon check` does per file.
 
@@ -66,7 +66,45 @@ fn time<'d>(budget: Duration, chunks: &[&'d [&'d [u8]]], mut f: impl FnMut(&'d [
     best.iter().sum()
 }
 
+/// `cargo bench --bench parse -- FILE...`: one timed pass of split + parse over each file, read
+/// into memory first (so the figure excludes I/O).
+fn files(paths: &[String]) {
+    for path in paths {
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                continue;
+            }
+        };
+        let mut out: Vec<Field<'_>> = Vec::new();
+        let (mut lines, mut bad, mut fields) = (0usize, 0usize, 0usize);
+        let t = Instant::now();
+        for line in data.split(|&b| b == b'\n') {
+            if line.is_empty() {
+                continue;
+            }
+            lines += 1;
+            match parse_line(line, &mut out) {
+                Ok(()) => fields += out.len(),
+                Err(_) => bad += 1,
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{path}: {:.1} MB, {lines} lines ({bad} not records), {fields} fields: {:.1} ms, {:.1} MB/s",
+            data.len() as f64 / 1e6,
+            secs * 1e3,
+            data.len() as f64 / secs / 1e6
+        );
+    }
+}
+
 fn main() {
+    let paths: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if !paths.is_empty() {
+        return files(&paths);
+    }
     let n = 200_000;
     let data = lines(n);
     let split: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();

@@ -264,17 +264,9 @@ impl<'a> Cursor<'a> {
                 ndigits = 1;
             }
             Some(b'1'..=b'9') => {
-                let n = eight_digits(b, i, &mut mant);
+                let n = digits(b, i, &mut mant);
                 i += n;
                 ndigits += n;
-                while let Some(&c) = b.get(i) {
-                    if !c.is_ascii_digit() {
-                        break;
-                    }
-                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                    ndigits += 1;
-                    i += 1;
-                }
             }
             _ => return Err(self.err_at(i, "a digit")),
         }
@@ -282,14 +274,7 @@ impl<'a> Cursor<'a> {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let fstart = i;
-            i += eight_digits(b, i, &mut mant);
-            while let Some(&c) = b.get(i) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                i += 1;
-            }
+            i += digits(b, i, &mut mant);
             if i == fstart {
                 return Err(self.err_at(i, "a digit after '.'"));
             }
@@ -430,31 +415,60 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// If the 8 bytes at `i` are all digits, folds them into `mant` at once and returns 8, else 0.
-/// A serial digit loop costs two dependent instructions per digit; metrics such as a loss printed
-/// to 10 places or a millisecond timestamp have 8 or more in a row.
-#[inline]
-fn eight_digits(b: &[u8], i: usize, mant: &mut u64) -> usize {
-    let Some(chunk) = b.get(i..i + 8) else { return 0 };
-    let mut buf = [0u8; 8];
-    buf.copy_from_slice(chunk);
-    let v = u64::from_le_bytes(buf);
-    // Each byte is a digit iff it is >= '0' (no borrow from subtracting 0x30) and <= '9' (adding
-    // 0x46 does not reach 0x80).
-    let is_digits = (v.wrapping_sub(0x3030_3030_3030_3030) | v.wrapping_add(0x4646_4646_4646_4646))
-        & 0x8080_8080_8080_8080
-        == 0;
-    if !is_digits {
-        return 0;
+const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Folds the run of digits at `i` into `mant` (wrapping past 19 digits; the caller counts) and
+/// returns its length. Eight bytes at a time: a serial loop costs two dependent instructions per
+/// digit plus a mispredicted exit for every number, as metric values vary in length.
+#[inline(always)]
+fn digits(b: &[u8], mut i: usize, mant: &mut u64) -> usize {
+    let start = i;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let v = load8(chunk);
+        let d = v.wrapping_sub(ZEROS);
+        // A byte is a digit iff it is >= '0' (no borrow from subtracting 0x30) and <= '9' (adding
+        // 0x46 does not reach 0x80). The lowest flagged byte is exact: borrows only move upward.
+        let non_digit = (d | v.wrapping_add(0x4646_4646_4646_4646)) & HIGH_BITS;
+        if non_digit == 0 {
+            *mant = mant.wrapping_mul(100_000_000).wrapping_add(eight(d));
+            i += 8;
+            continue;
+        }
+        let n = (non_digit.trailing_zeros() / 8) as usize; // digits before the first non-digit, 0..=7
+        if n > 0 {
+            // Shifting the n digits to the top leaves zeros in front, which add nothing; the bytes
+            // from the non-digit on (and any borrow they caused) fall off the end.
+            *mant = mant.wrapping_mul(POW10_U64[n]).wrapping_add(eight(d << (8 * (8 - n))));
+        }
+        return i + n - start;
     }
-    // Combine pairs, then pairs of pairs, then the two halves (little-endian: the first digit is the
-    // lowest byte).
-    let d = v - 0x3030_3030_3030_3030;
+    // Fewer than 8 bytes left in the line.
+    while let Some(&c) = b.get(i) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        *mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        i += 1;
+    }
+    i - start
+}
+
+#[inline(always)]
+fn load8(chunk: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    buf.copy_from_slice(&chunk[..8]);
+    u64::from_le_bytes(buf)
+}
+
+/// The value of 8 digit values (0..=9, one per byte, the first digit in the lowest byte).
+#[inline(always)]
+fn eight(d: u64) -> u64 {
+    // Combine neighbours into pairs, pairs into fours, fours into the whole.
     let d = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
     let d = (d * 100 + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
-    let d = (d * 10_000 + (d >> 32)) & 0xFFFF_FFFF;
-    *mant = mant.wrapping_mul(100_000_000).wrapping_add(d);
-    8
+    (d * 10_000 + (d >> 32)) & 0xFFFF_FFFF
 }
 
 /// The non-string, non-container values.
