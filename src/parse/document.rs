@@ -13,7 +13,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<JsonValue, LineError> {
     let mut c = Cursor::new(bytes);
     c.skip_ws();
     if c.at_end() {
-        return Err(c.err("a JSON value (the document is empty)"));
+        return Err(LineError::NotJson("empty document".into()));
     }
     let v = value(&mut c, 0)?;
     c.skip_ws();

@@ -12,7 +12,9 @@ use std::borrow::Cow;
 /// Accepts a leading UTF-8 BOM, surrounding whitespace and a trailing `\r`; bare `NaN`,
 /// `Infinity` and `-Infinity`; numbers beyond f64 range (as ±inf); invalid UTF-8 in strings
 /// (as U+FFFD). Top-level keys without escapes are borrowed from `line`; nested keys are joined
-/// with `/`. Duplicate keys are all kept, in order.
+/// with `/`. Duplicate keys are all kept, in order. Errors: [`LineError::NotJson`] with the column
+/// and what was expected, [`LineError::NotObject`], [`LineError::TooDeep`] beyond
+/// [`super::MAX_DEPTH`] levels, [`LineError::TooLarge`] beyond [`super::MAX_FIELDS`] fields.
 pub fn parse_line<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
     out.clear();
     let r = parse_into(line, out);
@@ -27,7 +29,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
     c.skip_ws();
     match c.peek() {
         Some(b'{') => c.i += 1,
-        None => return Err(c.err("'{' (the line is empty)")),
+        None => return Err(LineError::NotJson("empty line".into())),
         Some(_) => return Err(not_an_object(c)),
     }
     // Built only when the line has a nested object: `prefix` is the joined key of the innermost open

@@ -9,6 +9,18 @@
 //! UTF-8, BOM, CRLF) and strict elsewhere, with errors that give the column and what was expected.
 //! [`parse_document`] reads whole-file JSON with the same rules. Neither recurses deeper than
 //! [`MAX_DEPTH`] levels, and both run in time linear in the input.
+//!
+//! Choices beyond strict JSON, all deliberate:
+//! - `NaN`, `Infinity`, `-Infinity` (exactly these spellings) are numbers; inside strings they are
+//!   just text.
+//! - Numbers are read as f64 with correct rounding; beyond range they become ±inf or ±0. `-0`
+//!   keeps its sign (serde_json reads it as the integer 0).
+//! - Invalid UTF-8 and lone surrogate escapes in strings become U+FFFD; raw control characters in
+//!   strings are accepted. Invalid escapes (`\x`) are errors.
+//! - A top-level `{}` is a record with no fields; nested empty objects and all lists are
+//!   [`Scalar::Composite`] (lists are validated, not kept).
+//! - A record is limited to [`MAX_FIELDS`] fields and [`MAX_KEY_BYTES`] of joined nested keys, so
+//!   the memory a line can cost stays proportional to the line.
 
 use std::borrow::Cow;
 use thiserror::Error;
