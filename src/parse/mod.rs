@@ -27,6 +27,7 @@ use thiserror::Error;
 
 mod document;
 mod line;
+mod number;
 mod scan;
 
 pub use document::{flatten_value, parse_document};
