@@ -1,6 +1,6 @@
 //! The byte-level scanner shared by [`super::parse_line`] and [`super::parse_document`]: whitespace,
-//! strings (with escapes and lossy UTF-8), lenient numbers, literals, and an iterative validator that
-//! skips a whole value (used for lists, and to tell "not an object" from "not JSON").
+//! strings (with escapes and lossy UTF-8), literals (numbers are in `number`), and an iterative
+//! validator that skips a whole value (used for lists, and to tell "not an object" from "not JSON").
 //!
 //! Positions are byte offsets into the input; errors report them as 1-based columns.
 
