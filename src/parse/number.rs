@@ -2,7 +2,7 @@
 //! rounding. The common case (up to 19 significant digits, a small exponent) is computed here
 //! exactly; the rest goes to `fast-float2`. Beyond range means ±inf or ±0, never an error.
 
-use super::scan::Cursor;
+use super::scan::{load8, Cursor};
 use super::LineError;
 
 /// Clinger's fast path is exact for mantissas up to 2^53 and powers of ten up to 10^22, because
@@ -140,13 +140,6 @@ fn digits(b: &[u8], mut i: usize, mant: &mut u64) -> usize {
         i += 1;
     }
     i - start
-}
-
-#[inline(always)]
-fn load8(chunk: &[u8]) -> u64 {
-    let mut buf = [0u8; 8];
-    buf.copy_from_slice(&chunk[..8]);
-    u64::from_le_bytes(buf)
 }
 
 /// The value of 8 digit values (0..=9, one per byte, the first digit in the lowest byte).
