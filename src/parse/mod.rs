@@ -2,9 +2,47 @@
 //!
 //! Keys of nested objects are joined with `/`. Only numbers become metrics later; strings, bools,
 //! nulls and lists are kept as such so the schema stage can use them (time strings, split keys).
+//!
+//! [`parse_line`] is the hot path: a hand-written scanner that goes from bytes to [`Field`]s with
+//! no tree and no allocation per field for plain top-level keys. It is lenient where real training
+//! logs need it (Python's bare `NaN`/`Infinity`/`-Infinity`, numbers beyond f64 range, invalid
+//! UTF-8, BOM, CRLF) and strict elsewhere, with errors that give the column and what was expected.
+//! [`parse_document`] reads whole-file JSON with the same rules. Neither recurses deeper than
+//! [`MAX_DEPTH`] levels, and both run in time linear in the input.
+//!
+//! Choices beyond strict JSON, all deliberate:
+//! - `NaN`, `Infinity`, `-Infinity` (exactly these spellings) are numbers; inside strings they are
+//!   just text.
+//! - Numbers are read as f64 with correct rounding; beyond range they become ±inf or ±0. `-0`
+//!   keeps its sign (serde_json reads it as the integer 0).
+//! - Invalid UTF-8 and lone surrogate escapes in strings become U+FFFD; raw control characters in
+//!   strings are accepted. Invalid escapes (`\x`) are errors.
+//! - A top-level `{}` is a record with no fields; nested empty objects and all lists are
+//!   [`Scalar::Composite`] (lists are validated, not kept).
+//! - A record is limited to [`MAX_FIELDS`] fields and [`MAX_KEY_BYTES`] of joined nested keys, so
+//!   the memory a line can cost stays proportional to the line.
 
 use std::borrow::Cow;
 use thiserror::Error;
+
+mod document;
+mod line;
+mod number;
+mod scan;
+
+pub use document::{flatten_value, parse_document};
+pub use line::parse_line;
+
+/// Objects and lists may nest this many levels (the line's own object is level 1).
+pub const MAX_DEPTH: usize = 128;
+
+/// A record may flatten to at most this many fields (real logs have a few hundred at most).
+/// With [`MAX_KEY_BYTES`] it bounds the memory one line can make the parser allocate.
+pub const MAX_FIELDS: usize = 1 << 20;
+
+/// Joined keys of nested fields may total at most this many bytes per record: without a bound, a
+/// long key holding many fields would allocate (key length x fields) bytes.
+pub const MAX_KEY_BYTES: usize = 64 << 20;
 
 /// A flattened scalar value.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,41 +65,16 @@ pub struct Field<'a> {
 /// Why a line is not a record.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum LineError {
+    /// Says where and why, e.g. `expected ',' or '}' at column 57 (found 'x')`.
     #[error("not JSON: {0}")]
     NotJson(String),
     #[error("JSON but not an object")]
     NotObject,
     #[error("nested deeper than {0} levels")]
     TooDeep(usize),
-}
-
-/// Parses one JSON Lines line into `out` (cleared first).
-pub fn parse_line<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
-    out.clear();
-    let v: serde_json::Value = serde_json::from_slice(line).map_err(|e| LineError::NotJson(e.to_string()))?;
-    let serde_json::Value::Object(map) = v else {
-        return Err(LineError::NotObject);
-    };
-    flatten("", &serde_json::Value::Object(map), out);
-    Ok(())
-}
-
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<Field<'_>>) {
-    use serde_json::Value as V;
-    let key = || Cow::Owned(prefix.to_owned());
-    match v {
-        V::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}/{k}") };
-                flatten(&p, x, out);
-            }
-        }
-        V::Object(_) | V::Array(_) => out.push(Field { key: key(), value: Scalar::Composite }),
-        V::Number(n) => out.push(Field { key: key(), value: Scalar::Num(n.as_f64().unwrap_or(f64::NAN)) }),
-        V::String(s) => out.push(Field { key: key(), value: Scalar::Str(Cow::Owned(s.clone())) }),
-        V::Bool(b) => out.push(Field { key: key(), value: Scalar::Bool(*b) }),
-        V::Null => out.push(Field { key: key(), value: Scalar::Null }),
-    }
+    /// Flattens to more than [`MAX_FIELDS`] fields or [`MAX_KEY_BYTES`] of nested keys.
+    #[error("record too large: {0}")]
+    TooLarge(String),
 }
 
 /// A whole JSON document (for `trainer_state.json` and top-level arrays), with non-finite numbers.
@@ -74,51 +87,4 @@ pub enum JsonValue {
     Array(Vec<JsonValue>),
     /// Keys in document order.
     Object(Vec<(String, JsonValue)>),
-}
-
-/// Parses a whole JSON document.
-pub fn parse_document(bytes: &[u8]) -> Result<JsonValue, LineError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| LineError::NotJson(e.to_string()))?;
-    Ok(from_serde(v))
-}
-
-fn from_serde(v: serde_json::Value) -> JsonValue {
-    use serde_json::Value as V;
-    match v {
-        V::Null => JsonValue::Null,
-        V::Bool(b) => JsonValue::Bool(b),
-        V::Number(n) => JsonValue::Num(n.as_f64().unwrap_or(f64::NAN)),
-        V::String(s) => JsonValue::Str(s),
-        V::Array(a) => JsonValue::Array(a.into_iter().map(from_serde).collect()),
-        V::Object(m) => JsonValue::Object(m.into_iter().map(|(k, x)| (k, from_serde(x))).collect()),
-    }
-}
-
-/// Flattens one object of a document into fields, as [`parse_line`] does for a line.
-pub fn flatten_value<'a>(v: &'a JsonValue, out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
-    out.clear();
-    let JsonValue::Object(m) = v else { return Err(LineError::NotObject) };
-    fn walk<'a>(prefix: Option<&str>, m: &'a [(String, JsonValue)], out: &mut Vec<Field<'a>>) {
-        for (k, x) in m {
-            let key: Cow<'a, str> = match prefix {
-                None => Cow::Borrowed(k.as_str()),
-                Some(p) => Cow::Owned(format!("{p}/{k}")),
-            };
-            let value = match x {
-                JsonValue::Object(inner) if !inner.is_empty() => {
-                    walk(Some(&key), inner, out);
-                    continue;
-                }
-                JsonValue::Object(_) | JsonValue::Array(_) => Scalar::Composite,
-                JsonValue::Null => Scalar::Null,
-                JsonValue::Bool(b) => Scalar::Bool(*b),
-                JsonValue::Num(n) => Scalar::Num(*n),
-                JsonValue::Str(s) => Scalar::Str(Cow::Borrowed(s.as_str())),
-            };
-            out.push(Field { key, value });
-        }
-    }
-    walk(None, m, out);
-    Ok(())
 }
