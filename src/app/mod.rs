@@ -5,6 +5,7 @@
 //! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
 //! function of the state, and the cache only avoids recomputing what the key says is unchanged.
 
+mod columns;
 pub mod fallback;
 mod glue;
 pub mod keys;
@@ -14,7 +15,7 @@ mod view;
 
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, View, XAxis, SMOOTHING_LADDER};
+pub use view::{Focus, LayoutMode, View, XAxis};
 
 use crate::analysis::{Flag, FlagConfig};
 use crate::event::Event;
