@@ -8,6 +8,7 @@
 //! columns start over when the run is replaced, the x axis changes, or the store's data is not an
 //! extension of what was seen (checked on the last point).
 
+use super::envelope::Envelope;
 use super::view::XAxis;
 use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
@@ -20,14 +21,37 @@ pub struct SeriesColumns {
     pub ys: Vec<f64>,
     /// Whether `xs` is non-decreasing (false after a restart or when some x is NaN).
     pub sorted: bool,
+    /// Block summaries of `ys` and of the smoothed values.
+    pub raw_env: Envelope,
     smooth: SmoothCache,
+    smooth_env: Envelope,
+}
+
+/// How far back from the end an append can change a smoothed value, with room to spare: the
+/// Gaussian reaches 3 sigma (exact kernel) or about 3 sigma + 3 (box passes), the running average
+/// half its window. Too large only costs a few more summaries.
+fn smoothing_reach(kind: Smoother) -> usize {
+    match kind.clamped() {
+        Smoother::Gaussian { sigma } => (4.0 * sigma).ceil() as usize + 8,
+        Smoother::RunningAverage { window } => window / 2 + 2,
+        Smoother::Ema { .. } | Smoother::TimeWeightedEma { .. } => 0,
+    }
 }
 
 impl SeriesColumns {
-    /// The xs and the smoothed values of `ys` (same length), extended from the last call when
-    /// only new points arrived.
-    pub fn smoothed(&mut self, kind: Smoother) -> (&[f64], &[f64]) {
-        (&self.xs, self.smooth.update(kind, &self.xs, &self.ys))
+    /// The xs, the smoothed values of `ys` (same length) and their summaries, extended from the
+    /// last call when only new points arrived.
+    pub fn smoothed(&mut self, kind: Smoother) -> (&[f64], &[f64], &Envelope) {
+        let (old_len, old_full) = (self.smooth.values().len(), self.smooth.full_recomputes());
+        self.smooth.update(kind, &self.xs, &self.ys);
+        let unchanged = if self.smooth.full_recomputes() != old_full {
+            0
+        } else {
+            // Values before the last `reach` ones stay; a recompute with another kind counts above.
+            old_len.saturating_sub(smoothing_reach(kind) + 2)
+        };
+        self.smooth_env.update(self.smooth.values(), unchanged);
+        (&self.xs, self.smooth.values(), &self.smooth_env)
     }
 
     /// How many times the smoothed column was computed from scratch.
@@ -65,6 +89,7 @@ impl SeriesColumns {
                 self.ys.push(s.value(i));
             }
         }
+        self.raw_env.update(&self.ys, from);
         let start = from.saturating_sub(1);
         // A NaN x compares false, so it counts as out of order.
         self.sorted = self.sorted && self.xs[start..].windows(2).all(|w| w[0] <= w[1]);
@@ -130,5 +155,78 @@ impl ColumnCache {
     /// How many times the smoothed columns now held were computed from scratch (for tests).
     pub fn full_smooths(&self) -> u64 {
         self.series.values().map(SeriesColumns::full_smooths).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::smooth::smooth;
+    use crate::store::RecordMeta;
+
+    fn push(store: &mut Store, id: SeriesId, from: usize, to: usize) {
+        for i in from..to {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+            let y = if i % 50 == 7 { f64::NAN } else { ((i * 7919) % 1000) as f64 / 100.0 };
+            store.push(r, id, y);
+        }
+    }
+
+    #[test]
+    fn appends_extend_columns_smoothing_and_summaries_as_a_fresh_build_would() {
+        let kinds = [
+            Smoother::Ema { weight: 0.9 },
+            Smoother::TimeWeightedEma { param: 0.9 },
+            Smoother::Gaussian { sigma: 2.0 },
+            Smoother::Gaussian { sigma: 1000.0 },
+            Smoother::RunningAverage { window: 3465 },
+        ];
+        for kind in kinds {
+            let mut store = Store::new();
+            let id = store.intern("loss");
+            let mut cache = ColumnCache::default();
+            let mut n = 0;
+            for k in [1, 100, 1, 5000, 64, 3] {
+                push(&mut store, id, n, n + k);
+                n += k;
+                cache.sync((0, 0), &store, id, XAxis::Step, 0.0).smoothed(kind);
+            }
+            let cols = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            assert_eq!(cols.ys.len(), n);
+            assert!(cols.sorted);
+            let want = smooth(kind, &cols.xs, &cols.ys);
+            let mut fresh = Envelope::default();
+            fresh.update(&want, 0);
+            let mut raw = Envelope::default();
+            raw.update(&cols.ys, 0);
+            assert_eq!(cols.raw_env, raw, "{kind:?}");
+            let (_, sm, env) = cols.smoothed(kind);
+            assert_eq!(
+                sm.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!(*env, fresh, "{kind:?}");
+            assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
+        }
+    }
+
+    #[test]
+    fn a_replaced_series_or_another_axis_starts_over() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 10);
+        let mut cache = ColumnCache::default();
+        cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let mut other = Store::new();
+        let id2 = other.intern("loss");
+        for i in 0..12 {
+            let r = other.begin_record(RecordMeta { step: 100.0 - i as f64, time: f64::NAN, line: 1 });
+            other.push(r, id2, 1.0);
+        }
+        let cols = cache.sync((0, 0), &other, id2, XAxis::Step, 0.0);
+        assert_eq!(cols.xs[0], 100.0, "data that is not an append was kept");
+        assert!(!cols.sorted);
+        cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
+        assert_eq!(cache.rebuilds(), 3);
     }
 }

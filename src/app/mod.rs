@@ -6,6 +6,7 @@
 //! function of the state, and the cache only avoids recomputing what the key says is unchanged.
 
 mod columns;
+mod envelope;
 pub mod fallback;
 mod glue;
 pub mod keys;

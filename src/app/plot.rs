@@ -7,6 +7,7 @@
 mod labels;
 
 use super::columns::ColumnCache;
+use super::envelope::reduce_sorted;
 use super::view::XAxis;
 use super::App;
 use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
@@ -243,11 +244,21 @@ fn compute(
     let mut reduced = Vec::with_capacity(members.len());
     for &id in members {
         let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
-        let order = if c.sorted { XOrder::Sorted } else { XOrder::Unsorted };
-        let raw = reduce(&c.xs, &c.ys, &raw_view, order);
+        // Sorted data (the usual case) is reduced from block summaries; a restarted run's
+        // unsorted xs take the linear pass.
+        let sorted = c.sorted;
+        let raw = if sorted {
+            reduce_sorted(&c.xs, &c.ys, &c.raw_env, &raw_view)
+        } else {
+            reduce(&c.xs, &c.ys, &raw_view, XOrder::Unsorted)
+        };
         let smooth = v.smoother().map(|k| {
-            let (xs, sm) = c.smoothed(k);
-            reduce(xs, sm, &smooth_view, order)
+            let (xs, sm, env) = c.smoothed(k);
+            if sorted {
+                reduce_sorted(xs, sm, env, &smooth_view)
+            } else {
+                reduce(xs, sm, &smooth_view, XOrder::Unsorted)
+            }
         });
         reduced.push(Member { raw, smooth });
     }
