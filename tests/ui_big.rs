@@ -32,8 +32,10 @@ fn append(app: &mut App, id: SeriesId, y: f64) {
     st.push(r, id, y);
 }
 
-/// The median time of `n` frames that each follow one appended point (the live case).
-fn live_frame(app: &mut App, members: &[SeriesId], n: usize) -> Duration {
+/// The median time of `n` frames that each follow one appended point (the live case), and how
+/// many of them were served stale (throttled).
+fn live_frame(app: &mut App, members: &[SeriesId], n: usize) -> (Duration, usize) {
+    let mut stale = 0;
     let mut times: Vec<Duration> = (0..n)
         .map(|i| {
             append(app, members[0], 1.0 + i as f64 * 1e-3);
@@ -43,14 +45,17 @@ fn live_frame(app: &mut App, members: &[SeriesId], n: usize) -> Duration {
             let took = t.elapsed();
             let last = app.slots[0].run.store.last_record().expect("records").step;
             // An expensive chart (a debug build) may be served stale for a while: the loop is told.
-            if !app.cache.borrow().served_stale() {
+            if app.cache.borrow().served_stale() {
+                stale += 1;
+            } else {
                 assert_eq!(data.x_bounds[1], last, "the newest point is not on the chart");
             }
             took
         })
         .collect();
     times.sort();
-    times[n / 2]
+    eprintln!("  frames: fastest {:?}, slowest {:?}", times[0], times[n - 1]);
+    (times[n / 2], stale)
 }
 
 #[test]
@@ -98,11 +103,19 @@ fn new_points_extend_the_columns_and_the_smoothing() {
     chart_data(&app, &members, 100, 20).expect("data");
     let smooths = app.cache.borrow().full_smooths();
     let whole = live_frame(&mut app, &members, 21);
+    app.view.outliers = false;
+    chart_data(&app, &members, 100, 20).expect("data");
+    let no_outliers = live_frame(&mut app, &members, 21);
+    app.view.outliers = true;
     app.view.zoom = Some(1000.0);
     chart_data(&app, &members, 100, 20).expect("data");
     let zoomed = live_frame(&mut app, &members, 21);
     let cache = app.cache.borrow();
     assert_eq!(cache.column_rebuilds(), 1, "an append rebuilt the columns");
     assert_eq!(cache.full_smooths(), smooths, "an append smoothed the whole series again");
-    eprintln!("1M points + 1 appended, EMA 0.6, following: whole run {whole:?}, last 1000 steps {zoomed:?}");
+    eprintln!(
+        "1M points + 1 appended, EMA 0.6, following (median, frames served stale): whole run {:?} ({}), \
+         whole run without outlier scaling {:?} ({}), last 1000 steps {:?} ({})",
+        whole.0, whole.1, no_outliers.0, no_outliers.1, zoomed.0, zoomed.1
+    );
 }

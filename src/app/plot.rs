@@ -41,7 +41,7 @@ pub struct ChartData {
 }
 
 /// (slot, run epoch, members, cols, rows, view bits, smoother label).
-type Key = (usize, u64, Vec<SeriesId>, u16, u16, [u64; 4], String);
+type Key = (usize, u64, Vec<SeriesId>, u16, u16, [u64; 3], String);
 
 /// A chart's data and what it was computed from.
 #[derive(Debug)]
@@ -94,12 +94,12 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     let view_key = [
         v.zoom.map_or(u64::MAX, f64::to_bits),
         v.anchor.map_or(u64::MAX, f64::to_bits),
-        0,
         (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
     ];
     let key = (app.current, app.run_epoch(), members.to_vec(), cols, rows, view_key, v.smoother_label());
     let version = (slot.run.store.generation(), slot.run.flags().len());
     let mut cache = app.cache.borrow_mut();
+    let last_cost = cache.map.get(&key).map(|e| e.cost);
     if let Some(e) = cache.map.get(&key) {
         if e.data_version == version {
             return Some(e.data.clone());
@@ -117,10 +117,17 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     let px = if app.ascii { cols as usize } else { cols as usize * 2 };
     let flags: Vec<(Severity, String, f64)> =
         slot.run.flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
-    let cold = cache.columns.rebuilds();
+    let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
     let data = Rc::new(compute(&mut cache.columns, &slot.run.store, members, &flags, app, px.max(1)));
-    // Building the columns is paid once per series; only the steady cost may throttle redraws.
-    let cost = if cache.columns.rebuilds() == cold { started.elapsed() } else { Duration::ZERO };
+    // Only a steady cost may throttle redraws: building the columns or smoothing a series from
+    // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
+    // expensive frames in a row to count.
+    let warm = (cache.columns.rebuilds(), cache.columns.full_smooths()) == cold;
+    let cost = match (warm, last_cost) {
+        (false, _) => Duration::ZERO,
+        (true, Some(last)) => started.elapsed().min(last),
+        (true, None) => started.elapsed(),
+    };
     let entry = Entry { data_version: version, data: data.clone(), at: Instant::now(), cost };
     cache.map.insert(key, entry);
     Some(data)
