@@ -66,8 +66,13 @@ impl SeriesColumns {
         if from >= n {
             return;
         }
-        self.xs.reserve(n - from);
-        self.ys.reserve(n - from);
+        // Grow by an eighth rather than doubling: a million-point column would otherwise hold
+        // twice its size after the first live append (and copy it all at once).
+        if self.ys.capacity() < n {
+            let extra = (n - from).max(if from == 0 { 0 } else { from / 8 + 64 });
+            self.xs.reserve_exact(extra);
+            self.ys.reserve_exact(extra);
+        }
         let x_of = |rec| {
             let m = store.record(rec);
             match axis {
