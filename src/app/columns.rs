@@ -25,7 +25,13 @@ pub struct SeriesColumns {
     pub raw_env: Envelope,
     smooth: SmoothCache,
     smooth_env: Envelope,
+    /// When it was last synced (the cache's use counter), to evict the least recently charted.
+    used: u64,
 }
+
+/// Series whose columns are kept: a full grid of pairs. Paging through more metrics evicts the
+/// least recently charted, so memory follows what is on screen rather than every metric seen.
+const MAX_SERIES: usize = 32;
 
 /// How far back from the end an append can change a smoothed value, with room to spare: the
 /// Gaussian reaches 3 sigma (exact kernel) or about 3 sigma + 3 (box passes), the running average
@@ -108,6 +114,7 @@ pub struct ColumnCache {
     key: Option<(usize, u64, XAxis, u64)>,
     series: HashMap<SeriesId, SeriesColumns>,
     rebuilds: u64,
+    uses: u64,
 }
 
 impl ColumnCache {
@@ -126,8 +133,15 @@ impl ColumnCache {
             self.key = Some(full_key);
             self.series.clear();
         }
+        if self.series.len() >= MAX_SERIES && !self.series.contains_key(&id) {
+            if let Some(oldest) = self.series.iter().min_by_key(|(_, c)| c.used).map(|(&k, _)| k) {
+                self.series.remove(&oldest);
+            }
+        }
+        self.uses += 1;
         let s = store.series(id);
         let cols = self.series.entry(id).or_default();
+        cols.used = self.uses;
         let have = cols.ys.len();
         // The store only appends; anything else (fewer points, a different last point) means the
         // data was replaced under the same id, and the columns start over.
@@ -213,6 +227,23 @@ mod tests {
             assert_eq!(*env, fresh, "{kind:?}");
             assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
         }
+    }
+
+    #[test]
+    fn only_the_recently_charted_series_are_kept() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = (0..MAX_SERIES + 5).map(|i| store.intern(&format!("m{i}"))).collect();
+        for &id in &ids {
+            push(&mut store, id, 0, 3);
+        }
+        let mut cache = ColumnCache::default();
+        for &id in &ids {
+            cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            cache.sync((0, 0), &store, ids[0], XAxis::Step, 0.0);
+        }
+        assert_eq!(cache.series.len(), MAX_SERIES);
+        assert!(cache.series.contains_key(&ids[0]), "the series charted on every frame was evicted");
+        assert!(!cache.series.contains_key(&ids[1]));
     }
 
     #[test]
