@@ -8,6 +8,8 @@
 //! columns start over when the run is replaced, the x axis changes, or the store's data is not an
 //! extension of what was seen (checked on the last point).
 
+mod twema;
+
 use super::envelope::Envelope;
 use super::view::XAxis;
 use crate::analysis::smooth::{SmoothCache, Smoother};
@@ -15,7 +17,7 @@ use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
 /// One series on one x axis.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SeriesColumns {
     pub xs: Vec<f64>,
     pub ys: Vec<f64>,
@@ -24,9 +26,34 @@ pub struct SeriesColumns {
     /// Block summaries of `ys` and of the smoothed values.
     pub raw_env: Envelope,
     smooth: SmoothCache,
+    /// The time-weighted EMA, kept apart: see [`twema`].
+    twema: twema::LiveTwema,
     smooth_env: Envelope,
+    /// The smoother `smooth_env` summarises.
+    env_kind: Option<Smoother>,
+    /// The finite xs' range.
+    x_lo: f64,
+    x_hi: f64,
     /// When it was last synced (the cache's use counter), to evict the least recently charted.
     used: u64,
+}
+
+impl Default for SeriesColumns {
+    fn default() -> Self {
+        SeriesColumns {
+            xs: Vec::new(),
+            ys: Vec::new(),
+            sorted: false,
+            raw_env: Envelope::default(),
+            smooth: SmoothCache::default(),
+            twema: twema::LiveTwema::default(),
+            smooth_env: Envelope::default(),
+            env_kind: None,
+            x_lo: f64::INFINITY,
+            x_hi: f64::NEG_INFINITY,
+            used: 0,
+        }
+    }
 }
 
 /// Series whose columns are kept: a full grid of pairs. Paging through more metrics evicts the
@@ -48,21 +75,35 @@ impl SeriesColumns {
     /// The xs, the smoothed values of `ys` (same length) and their summaries, extended from the
     /// last call when only new points arrived.
     pub fn smoothed(&mut self, kind: Smoother) -> (&[f64], &[f64], &Envelope) {
-        let (old_len, old_full) = (self.smooth.values().len(), self.smooth.full_recomputes());
-        self.smooth.update(kind, &self.xs, &self.ys);
-        let unchanged = if self.smooth.full_recomputes() != old_full {
+        let full = self.full_smooths();
+        let twema = matches!(kind, Smoother::TimeWeightedEma { .. });
+        let old_len = if twema { self.twema.values().len() } else { self.smooth.values().len() };
+        match kind.clamped() {
+            Smoother::TimeWeightedEma { param } => {
+                let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
+                self.twema.update(param, &self.xs, &self.ys, range);
+            }
+            kind => {
+                self.smooth.update(kind, &self.xs, &self.ys);
+            }
+        }
+        // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
+        // append changes the values before the last `reach` ones.
+        let kind = kind.clamped();
+        let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
             0
         } else {
-            // Values before the last `reach` ones stay; a recompute with another kind counts above.
             old_len.saturating_sub(smoothing_reach(kind) + 2)
         };
-        self.smooth_env.update(self.smooth.values(), unchanged);
-        (&self.xs, self.smooth.values(), &self.smooth_env)
+        self.env_kind = Some(kind);
+        let values = if twema { self.twema.values() } else { self.smooth.values() };
+        self.smooth_env.update(values, unchanged);
+        (&self.xs, values, &self.smooth_env)
     }
 
     /// How many times the smoothed column was computed from scratch.
     pub fn full_smooths(&self) -> u64 {
-        self.smooth.full_recomputes()
+        self.smooth.full_recomputes() + self.twema.full_recomputes()
     }
 
     /// Appends the store's points from `self.ys.len()` on.
@@ -101,6 +142,9 @@ impl SeriesColumns {
             }
         }
         self.raw_env.update(&self.ys, from);
+        for &x in self.xs[from..].iter().filter(|x| x.is_finite()) {
+            (self.x_lo, self.x_hi) = (self.x_lo.min(x), self.x_hi.max(x));
+        }
         let start = from.saturating_sub(1);
         // A NaN x compares false, so it counts as out of order.
         self.sorted = self.sorted && self.xs[start..].windows(2).all(|w| w[0] <= w[1]);
@@ -180,7 +224,7 @@ impl ColumnCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::smooth::smooth;
+    use crate::analysis::smooth::{smooth, twema_with_range};
     use crate::store::RecordMeta;
 
     fn push(store: &mut Store, id: SeriesId, from: usize, to: usize) {
@@ -213,7 +257,14 @@ mod tests {
             let cols = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
             assert_eq!(cols.ys.len(), n);
             assert!(cols.sorted);
-            let want = smooth(kind, &cols.xs, &cols.ys);
+            let want = match kind {
+                // The live TWEMA smooths over the data's range rounded up (see `twema`).
+                Smoother::TimeWeightedEma { param } => {
+                    let range = cols.xs[n - 1] - cols.xs[0];
+                    twema_with_range(&cols.xs, &cols.ys, param, twema::ladder_range(range))
+                }
+                kind => smooth(kind, &cols.xs, &cols.ys),
+            };
             let mut fresh = Envelope::default();
             fresh.update(&want, 0);
             let mut raw = Envelope::default();
@@ -226,6 +277,24 @@ mod tests {
             );
             assert_eq!(*env, fresh, "{kind:?}");
             assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
+        }
+    }
+
+    #[test]
+    fn switching_smoothers_back_and_forth_summarises_the_one_shown() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 500);
+        let mut cache = ColumnCache::default();
+        let ema = Smoother::Ema { weight: 0.9 };
+        let tw = Smoother::TimeWeightedEma { param: 0.9 };
+        for (i, kind) in [ema, tw, ema, tw, ema].into_iter().enumerate() {
+            push(&mut store, id, 500 + i, 501 + i);
+            let cols = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let (_, sm, env) = cols.smoothed(kind);
+            let mut fresh = Envelope::default();
+            fresh.update(sm, 0);
+            assert_eq!(*env, fresh, "step {i}: {kind:?}");
         }
     }
 
