@@ -16,12 +16,23 @@ use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
+/// Where a series' xs live: most metrics are logged on every record from their first on, and
+/// share one x column of all records; a series with gaps has its own.
+#[derive(Clone, Copy, Debug)]
+enum Xs {
+    Shared {
+        first_record: usize,
+    },
+    /// In the cache's `own_xs`, apart so the xs can be read while the series is changed.
+    Own,
+}
+
 /// One series on one x axis.
 #[derive(Debug)]
 pub struct SeriesColumns {
-    pub xs: Vec<f64>,
+    xs: Xs,
     pub ys: Vec<f64>,
-    /// Whether `xs` is non-decreasing (false after a restart or when some x is NaN).
+    /// Whether the xs are non-decreasing (false after a restart or when some x is NaN).
     pub sorted: bool,
     /// Block summaries of `ys` and of the smoothed values.
     pub raw_env: Envelope,
@@ -41,7 +52,7 @@ pub struct SeriesColumns {
 impl Default for SeriesColumns {
     fn default() -> Self {
         SeriesColumns {
-            xs: Vec::new(),
+            xs: Xs::Own,
             ys: Vec::new(),
             sorted: false,
             raw_env: Envelope::default(),
@@ -71,20 +82,35 @@ fn smoothing_reach(kind: Smoother) -> usize {
     }
 }
 
+/// Grows `v` by an eighth rather than doubling when `n` values will not fit: a million-point
+/// column would otherwise hold twice its size after the first live append.
+fn reserve(v: &mut Vec<f64>, n: usize) {
+    if v.capacity() < n {
+        let len = v.len();
+        v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
+    }
+}
+
+/// A series' columns with its xs, as [`ColumnCache::sync`] gives them.
+pub struct Synced<'a> {
+    pub xs: &'a [f64],
+    pub cols: &'a mut SeriesColumns,
+}
+
 impl SeriesColumns {
-    /// The xs, the smoothed values of `ys` (same length) and their summaries, extended from the
-    /// last call when only new points arrived.
-    pub fn smoothed(&mut self, kind: Smoother) -> (&[f64], &[f64], &Envelope) {
+    /// The smoothed values of `ys` (at `xs`, this series' xs) and their summaries, extended from
+    /// the last call when only new points arrived.
+    pub fn smoothed(&mut self, xs: &[f64], kind: Smoother) -> (&[f64], &Envelope) {
         let full = self.full_smooths();
         let twema = matches!(kind, Smoother::TimeWeightedEma { .. });
         let old_len = if twema { self.twema.values().len() } else { self.smooth.values().len() };
         match kind.clamped() {
             Smoother::TimeWeightedEma { param } => {
                 let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
-                self.twema.update(param, &self.xs, &self.ys, range);
+                self.twema.update(param, xs, &self.ys, range);
             }
             kind => {
-                self.smooth.update(kind, &self.xs, &self.ys);
+                self.smooth.update(kind, xs, &self.ys);
             }
         }
         // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
@@ -98,7 +124,7 @@ impl SeriesColumns {
         self.env_kind = Some(kind);
         let values = if twema { self.twema.values() } else { self.smooth.values() };
         self.smooth_env.update(values, unchanged);
-        (&self.xs, values, &self.smooth_env)
+        (values, &self.smooth_env)
     }
 
     /// How many times the smoothed column was computed from scratch.
@@ -106,48 +132,63 @@ impl SeriesColumns {
         self.smooth.full_recomputes() + self.twema.full_recomputes()
     }
 
-    /// Appends the store's points from `self.ys.len()` on.
-    fn extend(&mut self, s: &SeriesView<'_>, store: &Store, axis: XAxis, t0: f64) {
+    /// Appends the store's points from `self.ys.len()` on; `records_x` holds the x of every
+    /// record of the store, `own` this series' xs when it has a gap.
+    fn extend(&mut self, s: &SeriesView<'_>, records_x: &[f64], own: &mut Vec<f64>) {
         let from = self.ys.len();
         let n = s.len();
         if from >= n {
             return;
         }
-        // Grow by an eighth rather than doubling: a million-point column would otherwise hold
-        // twice its size after the first live append (and copy it all at once).
-        if self.ys.capacity() < n {
-            let extra = (n - from).max(if from == 0 { 0 } else { from / 8 + 64 });
-            self.xs.reserve_exact(extra);
-            self.ys.reserve_exact(extra);
-        }
-        let x_of = |rec| {
-            let m = store.record(rec);
-            match axis {
-                XAxis::Step => m.step,
-                XAxis::Relative => m.time - t0,
-                XAxis::Wall => m.time,
-            }
-        };
+        reserve(&mut self.ys, n);
         if from == 0 {
             // One sequential pass over the record runs (no per-point lookup).
-            for (rec, y) in s.iter_records() {
-                self.xs.push(x_of(rec));
+            let first = s.record_of(0) as usize;
+            own.clear();
+            let mut gap = false;
+            for (k, (rec, y)) in s.iter_records().enumerate() {
+                let rec = rec as usize;
+                if !gap && rec != first + k {
+                    // A gap: this series gets xs of its own.
+                    gap = true;
+                    reserve(own, n);
+                    own.extend_from_slice(&records_x[first..first + k]);
+                }
+                if gap {
+                    own.push(records_x[rec]);
+                }
                 self.ys.push(y);
             }
+            self.xs = if gap { Xs::Own } else { Xs::Shared { first_record: first } };
             self.sorted = true;
         } else {
             for i in from..n {
-                self.xs.push(x_of(s.record_of(i)));
+                let rec = s.record_of(i) as usize;
+                if let Xs::Shared { first_record } = self.xs {
+                    if rec != first_record + i {
+                        own.clear();
+                        reserve(own, n);
+                        own.extend_from_slice(&records_x[first_record..first_record + i]);
+                        self.xs = Xs::Own;
+                    }
+                }
+                if let Xs::Own = self.xs {
+                    reserve(own, n);
+                    own.push(records_x[rec]);
+                }
                 self.ys.push(s.value(i));
             }
         }
         self.raw_env.update(&self.ys, from);
-        for &x in self.xs[from..].iter().filter(|x| x.is_finite()) {
+        let xs = match self.xs {
+            Xs::Shared { first_record } => &records_x[first_record..first_record + n],
+            Xs::Own => &own[..],
+        };
+        for &x in xs[from..].iter().filter(|x| x.is_finite()) {
             (self.x_lo, self.x_hi) = (self.x_lo.min(x), self.x_hi.max(x));
         }
-        let start = from.saturating_sub(1);
         // A NaN x compares false, so it counts as out of order.
-        self.sorted = self.sorted && self.xs[start..].windows(2).all(|w| w[0] <= w[1]);
+        self.sorted = self.sorted && xs[from.saturating_sub(1)..].windows(2).all(|w| w[0] <= w[1]);
     }
 }
 
@@ -156,7 +197,10 @@ impl SeriesColumns {
 pub struct ColumnCache {
     /// (slot, run epoch, axis, t0 bits): any change starts over.
     key: Option<(usize, u64, XAxis, u64)>,
+    /// The x of every record.
+    records_x: Vec<f64>,
     series: HashMap<SeriesId, SeriesColumns>,
+    own_xs: HashMap<SeriesId, Vec<f64>>,
     rebuilds: u64,
     uses: u64,
 }
@@ -171,43 +215,65 @@ impl ColumnCache {
         id: SeriesId,
         axis: XAxis,
         t0: f64,
-    ) -> &mut SeriesColumns {
+    ) -> Synced<'_> {
+        let x_of = |r: usize| {
+            let m = store.record(r as u32);
+            match axis {
+                XAxis::Step => m.step,
+                XAxis::Relative => m.time - t0,
+                XAxis::Wall => m.time,
+            }
+        };
+        // The store only appends; anything else (fewer records, a different last record) means
+        // the data was replaced under the same run, and everything starts over.
         let full_key = (key.0, key.1, axis, t0.to_bits());
-        if self.key != Some(full_key) {
+        let have = self.records_x.len();
+        let same_records = have <= store.records()
+            && (have == 0 || x_of(have - 1).to_bits() == self.records_x[have - 1].to_bits());
+        if self.key != Some(full_key) || !same_records {
             self.key = Some(full_key);
             self.series.clear();
+            self.own_xs.clear();
+            self.records_x.clear();
+        }
+        reserve(&mut self.records_x, store.records());
+        for r in self.records_x.len()..store.records() {
+            self.records_x.push(x_of(r));
         }
         if self.series.len() >= MAX_SERIES && !self.series.contains_key(&id) {
             if let Some(oldest) = self.series.iter().min_by_key(|(_, c)| c.used).map(|(&k, _)| k) {
                 self.series.remove(&oldest);
+                self.own_xs.remove(&oldest);
             }
         }
         self.uses += 1;
         let s = store.series(id);
         let cols = self.series.entry(id).or_default();
+        let own = self.own_xs.entry(id).or_default();
         cols.used = self.uses;
         let have = cols.ys.len();
-        // The store only appends; anything else (fewer points, a different last point) means the
-        // data was replaced under the same id, and the columns start over.
         let extends = have <= s.len()
             && (have == 0 || {
-                let (x, y) = (cols.xs[have - 1], cols.ys[have - 1]);
-                let rec = store.record(s.record_of(have - 1));
-                let x_now = match axis {
-                    XAxis::Step => rec.step,
-                    XAxis::Relative => rec.time - t0,
-                    XAxis::Wall => rec.time,
+                let x = match cols.xs {
+                    Xs::Shared { first_record } => self.records_x[first_record + have - 1],
+                    Xs::Own => own[have - 1],
                 };
-                s.value(have - 1).to_bits() == y.to_bits() && x_now.to_bits() == x.to_bits()
+                let x_now = self.records_x[s.record_of(have - 1) as usize];
+                s.value(have - 1).to_bits() == cols.ys[have - 1].to_bits() && x_now.to_bits() == x.to_bits()
             });
         if !extends {
             *cols = SeriesColumns::default();
+            *own = Vec::new();
         }
         if cols.ys.is_empty() && !s.is_empty() {
             self.rebuilds += 1;
         }
-        cols.extend(&s, store, axis, t0);
-        cols
+        cols.extend(&s, &self.records_x, own);
+        let xs = match cols.xs {
+            Xs::Shared { first_record } => &self.records_x[first_record..first_record + cols.ys.len()],
+            Xs::Own => &own[..],
+        };
+        Synced { xs, cols }
     }
 
     /// How many times a series' columns were built from its first point (for tests).
@@ -252,25 +318,27 @@ mod tests {
             for k in [1, 100, 1, 5000, 64, 3] {
                 push(&mut store, id, n, n + k);
                 n += k;
-                cache.sync((0, 0), &store, id, XAxis::Step, 0.0).smoothed(kind);
+                let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+                c.cols.smoothed(c.xs, kind);
             }
-            let cols = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let Synced { xs, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
             assert_eq!(cols.ys.len(), n);
+            assert_eq!(xs.len(), n);
             assert!(cols.sorted);
             let want = match kind {
                 // The live TWEMA smooths over the data's range rounded up (see `twema`).
                 Smoother::TimeWeightedEma { param } => {
-                    let range = cols.xs[n - 1] - cols.xs[0];
-                    twema_with_range(&cols.xs, &cols.ys, param, twema::ladder_range(range))
+                    let range = xs[n - 1] - xs[0];
+                    twema_with_range(xs, &cols.ys, param, twema::ladder_range(range))
                 }
-                kind => smooth(kind, &cols.xs, &cols.ys),
+                kind => smooth(kind, xs, &cols.ys),
             };
             let mut fresh = Envelope::default();
             fresh.update(&want, 0);
             let mut raw = Envelope::default();
             raw.update(&cols.ys, 0);
             assert_eq!(cols.raw_env, raw, "{kind:?}");
-            let (_, sm, env) = cols.smoothed(kind);
+            let (sm, env) = cols.smoothed(xs, kind);
             assert_eq!(
                 sm.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
                 want.iter().map(|y| y.to_bits()).collect::<Vec<_>>()
@@ -290,12 +358,48 @@ mod tests {
         let tw = Smoother::TimeWeightedEma { param: 0.9 };
         for (i, kind) in [ema, tw, ema, tw, ema].into_iter().enumerate() {
             push(&mut store, id, 500 + i, 501 + i);
-            let cols = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-            let (_, sm, env) = cols.smoothed(kind);
+            let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let (sm, env) = c.cols.smoothed(c.xs, kind);
             let mut fresh = Envelope::default();
             fresh.update(sm, 0);
             assert_eq!(*env, fresh, "step {i}: {kind:?}");
         }
+    }
+
+    #[test]
+    fn dense_series_share_the_record_xs_and_a_gap_gives_a_series_its_own() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("lr"));
+        for i in 0..10 {
+            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            store.push(r, a, i as f64);
+            if i >= 3 {
+                store.push(r, b, 1.0);
+            }
+        }
+        let mut cache = ColumnCache::default();
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 3 }));
+        // `lr` skips a record, then comes back: its xs become its own, with the same values.
+        for (i, with_b) in [(10, false), (11, true)] {
+            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            store.push(r, a, i as f64);
+            if with_b {
+                store.push(r, b, 2.0);
+            }
+        }
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0]);
+        assert!(matches!(c.cols.xs, Xs::Own));
+        let c = cache.sync((0, 0), &store, a, XAxis::Step, 0.0);
+        assert_eq!(c.xs.len(), 12);
+        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 0 }));
+        assert_eq!(cache.rebuilds(), 2, "switching to own xs is not a rebuild");
+        let mut fresh = ColumnCache::default();
+        let c = fresh.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0], "built with a gap");
+        assert!(matches!(c.cols.xs, Xs::Own));
     }
 
     #[test]
@@ -328,9 +432,9 @@ mod tests {
             let r = other.begin_record(RecordMeta { step: 100.0 - i as f64, time: f64::NAN, line: 1 });
             other.push(r, id2, 1.0);
         }
-        let cols = cache.sync((0, 0), &other, id2, XAxis::Step, 0.0);
-        assert_eq!(cols.xs[0], 100.0, "data that is not an append was kept");
-        assert!(!cols.sorted);
+        let c = cache.sync((0, 0), &other, id2, XAxis::Step, 0.0);
+        assert_eq!(c.xs[0], 100.0, "data that is not an append was kept");
+        assert!(!c.cols.sorted);
         cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
         assert_eq!(cache.rebuilds(), 3);
     }

@@ -251,16 +251,17 @@ fn compute(
     let mut reduced = Vec::with_capacity(members.len());
     for &id in members {
         let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
+        let (xs, cols) = (c.xs, c.cols);
         // Sorted data (the usual case) is reduced from block summaries; a restarted run's
         // unsorted xs take the linear pass.
-        let sorted = c.sorted;
+        let sorted = cols.sorted;
         let raw = if sorted {
-            reduce_sorted(&c.xs, &c.ys, &c.raw_env, &raw_view)
+            reduce_sorted(xs, &cols.ys, &cols.raw_env, &raw_view)
         } else {
-            reduce(&c.xs, &c.ys, &raw_view, XOrder::Unsorted)
+            reduce(xs, &cols.ys, &raw_view, XOrder::Unsorted)
         };
         let smooth = v.smoother().map(|k| {
-            let (xs, sm, env) = c.smoothed(k);
+            let (sm, env) = cols.smoothed(xs, k);
             if sorted {
                 reduce_sorted(xs, sm, env, &smooth_view)
             } else {
