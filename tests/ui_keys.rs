@@ -84,13 +84,17 @@ fn smoothing_keys_change_weight_and_smoother() {
     }
     assert_eq!(app.view.weight(), 0.0);
     assert_eq!(app.view.smoother(), None, "weight 0 draws the raw series only");
+    assert_eq!(app.view.smoother_label(), "EMA off");
     app.update(key('s'));
     let before = app.view.smoother_label();
+    assert_eq!(before, "EMA 0.3");
     app.update(key('m'));
-    assert_ne!(app.view.smoother_label(), before);
-    for _ in 0..3 {
-        app.update(key('m'));
-    }
+    assert_eq!(app.view.smoother_label(), "TWEMA 0.3", "m keeps the strength");
+    app.update(key('m'));
+    assert_eq!(app.view.smoother_label(), "Gaussian σ=1");
+    app.update(key('m'));
+    assert_eq!(app.view.smoother_label(), "running avg 3");
+    app.update(key('m'));
     assert_eq!(app.view.smoother_label(), before, "four smoothers, then around again");
 }
 

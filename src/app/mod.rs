@@ -4,7 +4,12 @@
 //! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
 //! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
 //! function of the state, and the cache only avoids recomputing what the key says is unchanged.
+//! Under it, `columns` keeps each charted series' x, y and smoothed values with block summaries
+//! (`envelope`), extended by the points that arrive, so a live million-point chart costs the
+//! reduction of its columns per frame, not a copy of its points.
 
+mod columns;
+mod envelope;
 pub mod fallback;
 mod glue;
 pub mod keys;
@@ -14,7 +19,7 @@ mod view;
 
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, View, XAxis, SMOOTHING_LADDER};
+pub use view::{Focus, LayoutMode, View, XAxis};
 
 use crate::analysis::{Flag, FlagConfig};
 use crate::event::Event;

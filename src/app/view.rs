@@ -44,18 +44,6 @@ pub enum Focus {
     Flags,
 }
 
-/// The smoothing weights `s`/`S` step through (0 = raw only). TensorBoard's slider stops at 0.99.
-pub const SMOOTHING_LADDER: [f64; 10] = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
-
-/// The four smoothers `m` cycles through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SmootherKind {
-    Ema,
-    TimeWeightedEma,
-    Gaussian,
-    RunningAverage,
-}
-
 /// How the charts are shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct View {
@@ -70,9 +58,8 @@ pub struct View {
     /// The filter being typed, while the prompt is open.
     pub filter_edit: Option<String>,
     pub filter_error: Option<String>,
-    pub smoother_kind: SmootherKind,
-    /// Index into [`SMOOTHING_LADDER`].
-    pub weight_idx: usize,
+    /// The smoother the `s`/`S`/`m` keys adjust; at strength 0 only the raw series is drawn.
+    pub smoothing: Smoother,
     pub outliers: bool,
     pub log_y: bool,
     pub x_axis: XAxis,
@@ -94,8 +81,7 @@ impl Default for View {
             filter: String::new(),
             filter_edit: None,
             filter_error: None,
-            smoother_kind: SmootherKind::Ema,
-            weight_idx: 2,
+            smoothing: Smoother::default(),
             outliers: true,
             log_y: false,
             x_axis: XAxis::Step,
@@ -108,36 +94,27 @@ impl Default for View {
 }
 
 impl View {
+    /// The smoother's parameter (weight, sigma or window).
     pub fn weight(&self) -> f64 {
-        SMOOTHING_LADDER[self.weight_idx.min(SMOOTHING_LADDER.len() - 1)]
+        self.smoothing.param()
     }
 
-    /// The smoother and its parameter, all driven by the one weight the keys change.
+    /// The smoother in effect, or None when it would return the raw series (weight or sigma 0,
+    /// a window of 1).
     pub fn smoother(&self) -> Option<Smoother> {
-        let w = self.weight();
-        if w == 0.0 {
-            return None;
-        }
-        // Gaussian sigma and window grow like an EMA's memory, 1/(1-w) points.
-        let span = (w / (1.0 - w)).max(0.5);
-        Some(match self.smoother_kind {
-            SmootherKind::Ema => Smoother::Ema { weight: w },
-            SmootherKind::TimeWeightedEma => Smoother::TimeWeightedEma { param: w },
-            SmootherKind::Gaussian => Smoother::Gaussian { sigma: span },
-            SmootherKind::RunningAverage => Smoother::RunningAverage { window: (2.0 * span + 1.0) as usize },
-        })
+        let s = self.smoothing.clamped();
+        let identity = match s {
+            Smoother::RunningAverage { window } => window <= 1,
+            _ => s.param() == 0.0,
+        };
+        (!identity).then_some(s)
     }
 
+    /// "EMA 0.6", "Gaussian σ=5", or "EMA off" when only the raw series is drawn.
     pub fn smoother_label(&self) -> String {
-        let name = match self.smoother_kind {
-            SmootherKind::Ema => "ema",
-            SmootherKind::TimeWeightedEma => "twema",
-            SmootherKind::Gaussian => "gauss",
-            SmootherKind::RunningAverage => "avg",
-        };
-        match self.weight() {
-            0.0 => "raw".to_owned(),
-            w => format!("{name} {w}"),
+        match self.smoother() {
+            Some(s) => s.label(),
+            None => format!("{} off", self.smoothing.name()),
         }
     }
 
@@ -211,16 +188,9 @@ impl App {
                     return false;
                 }
             }
-            Action::SmoothUp => v.weight_idx = (v.weight_idx + 1).min(SMOOTHING_LADDER.len() - 1),
-            Action::SmoothDown => v.weight_idx = v.weight_idx.saturating_sub(1),
-            Action::CycleSmoother => {
-                v.smoother_kind = match v.smoother_kind {
-                    SmootherKind::Ema => SmootherKind::TimeWeightedEma,
-                    SmootherKind::TimeWeightedEma => SmootherKind::Gaussian,
-                    SmootherKind::Gaussian => SmootherKind::RunningAverage,
-                    SmootherKind::RunningAverage => SmootherKind::Ema,
-                }
-            }
+            Action::SmoothUp => v.smoothing = v.smoothing.with_strength_step(1),
+            Action::SmoothDown => v.smoothing = v.smoothing.with_strength_step(-1),
+            Action::CycleSmoother => v.smoothing = v.smoothing.next(),
             Action::Outliers => v.outliers = !v.outliers,
             Action::LogY => v.log_y = !v.log_y,
             Action::CycleX => {

@@ -1,9 +1,9 @@
 //! The chart area: the selected chart alone, or a grid of charts around the selection.
 
 use super::{fit, sanitize};
-use crate::app::fallback::format_value;
 use crate::app::plot::chart_data;
 use crate::app::{App, Group, LayoutMode};
+use crate::numfmt::format_value;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};

@@ -1,8 +1,8 @@
 //! The header: run name, status, last step, steps/s, records, skipped lines, loading progress.
 
 use super::{fit_left, sanitize};
-use crate::app::fallback::format_value;
 use crate::app::{App, Status};
+use crate::numfmt::format_value;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;

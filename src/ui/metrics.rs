@@ -1,8 +1,8 @@
 //! The metric list: per series a sparkline of the whole run, the last value and the trend.
 
 use super::{fit, sanitize};
-use crate::app::fallback::format_value;
 use crate::app::{App, Focus};
+use crate::numfmt::format_value;
 use crate::store::SeriesView;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -1,0 +1,441 @@
+//! The x and y columns of each charted series, kept by the app and extended as the store grows,
+//! with the smoothed column beside them.
+//!
+//! Copying a million points out of the store (and smoothing them again) on every frame is what
+//! made a big live chart cost a large part of a core. Here a frame pays only for the points that
+//! arrived since the last one: the columns grow by the store's new points, the smoothed column by
+//! [`SmoothCache`] (O(new points) for the EMAs, O(new + reach) for the centred smoothers). The
+//! columns start over when the run is replaced, the x axis changes, or the store's data is not an
+//! extension of what was seen (checked on the last point).
+
+mod twema;
+
+use super::envelope::Envelope;
+use super::view::XAxis;
+use crate::analysis::smooth::{SmoothCache, Smoother};
+use crate::store::{SeriesId, SeriesView, Store};
+use std::collections::HashMap;
+
+/// Where a series' xs live: most metrics are logged on every record from their first on, and
+/// share one x column of all records; a series with gaps has its own.
+#[derive(Clone, Copy, Debug)]
+enum Xs {
+    Shared {
+        first_record: usize,
+    },
+    /// In the cache's `own_xs`, apart so the xs can be read while the series is changed.
+    Own,
+}
+
+/// One series on one x axis.
+#[derive(Debug)]
+pub struct SeriesColumns {
+    xs: Xs,
+    pub ys: Vec<f64>,
+    /// Whether the xs are non-decreasing (false after a restart or when some x is NaN).
+    pub sorted: bool,
+    /// Block summaries of `ys` and of the smoothed values.
+    pub raw_env: Envelope,
+    smooth: SmoothCache,
+    /// The time-weighted EMA, kept apart: see [`twema`].
+    twema: twema::LiveTwema,
+    smooth_env: Envelope,
+    /// The smoother `smooth_env` summarises.
+    env_kind: Option<Smoother>,
+    /// The finite xs' range.
+    x_lo: f64,
+    x_hi: f64,
+    /// When it was last synced (the cache's use counter), to evict the least recently charted.
+    used: u64,
+}
+
+impl Default for SeriesColumns {
+    fn default() -> Self {
+        SeriesColumns {
+            xs: Xs::Own,
+            ys: Vec::new(),
+            sorted: false,
+            raw_env: Envelope::default(),
+            smooth: SmoothCache::default(),
+            twema: twema::LiveTwema::default(),
+            smooth_env: Envelope::default(),
+            env_kind: None,
+            x_lo: f64::INFINITY,
+            x_hi: f64::NEG_INFINITY,
+            used: 0,
+        }
+    }
+}
+
+/// Series whose columns are kept: a full grid of pairs. Paging through more metrics evicts the
+/// least recently charted, so memory follows what is on screen rather than every metric seen.
+const MAX_SERIES: usize = 32;
+
+/// How far back from the end an append can change a smoothed value, with room to spare: the
+/// Gaussian reaches 3 sigma (exact kernel) or about 3 sigma + 3 (box passes), the running average
+/// half its window. Too large only costs a few more summaries.
+fn smoothing_reach(kind: Smoother) -> usize {
+    match kind.clamped() {
+        Smoother::Gaussian { sigma } => (4.0 * sigma).ceil() as usize + 8,
+        Smoother::RunningAverage { window } => window / 2 + 2,
+        Smoother::Ema { .. } | Smoother::TimeWeightedEma { .. } => 0,
+    }
+}
+
+/// Grows `v` by an eighth rather than doubling when `n` values will not fit: a million-point
+/// column would otherwise hold twice its size after the first live append.
+fn reserve(v: &mut Vec<f64>, n: usize) {
+    if v.capacity() < n {
+        let len = v.len();
+        v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
+    }
+}
+
+/// A series' columns with its xs, as [`ColumnCache::sync`] gives them.
+pub struct Synced<'a> {
+    pub xs: &'a [f64],
+    pub cols: &'a mut SeriesColumns,
+}
+
+impl SeriesColumns {
+    /// The smoothed values of `ys` (at `xs`, this series' xs) and their summaries, extended from
+    /// the last call when only new points arrived.
+    pub fn smoothed(&mut self, xs: &[f64], kind: Smoother) -> (&[f64], &Envelope) {
+        let full = self.full_smooths();
+        let twema = matches!(kind, Smoother::TimeWeightedEma { .. });
+        let old_len = if twema { self.twema.values().len() } else { self.smooth.values().len() };
+        match kind.clamped() {
+            Smoother::TimeWeightedEma { param } => {
+                let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
+                self.twema.update(param, xs, &self.ys, range);
+            }
+            kind => {
+                self.smooth.update(kind, xs, &self.ys);
+            }
+        }
+        // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
+        // append changes the values before the last `reach` ones.
+        let kind = kind.clamped();
+        let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
+            0
+        } else {
+            old_len.saturating_sub(smoothing_reach(kind) + 2)
+        };
+        self.env_kind = Some(kind);
+        let values = if twema { self.twema.values() } else { self.smooth.values() };
+        self.smooth_env.update(values, unchanged);
+        (values, &self.smooth_env)
+    }
+
+    /// How many times the smoothed column was computed from scratch.
+    pub fn full_smooths(&self) -> u64 {
+        self.smooth.full_recomputes() + self.twema.full_recomputes()
+    }
+
+    /// Appends the store's points from `self.ys.len()` on; `records_x` holds the x of every
+    /// record of the store, `own` this series' xs when it has a gap.
+    fn extend(&mut self, s: &SeriesView<'_>, records_x: &[f64], own: &mut Vec<f64>) {
+        let from = self.ys.len();
+        let n = s.len();
+        if from >= n {
+            return;
+        }
+        reserve(&mut self.ys, n);
+        if from == 0 {
+            // One sequential pass over the record runs (no per-point lookup).
+            let first = s.record_of(0) as usize;
+            own.clear();
+            let mut gap = false;
+            for (k, (rec, y)) in s.iter_records().enumerate() {
+                let rec = rec as usize;
+                if !gap && rec != first + k {
+                    // A gap: this series gets xs of its own.
+                    gap = true;
+                    reserve(own, n);
+                    own.extend_from_slice(&records_x[first..first + k]);
+                }
+                if gap {
+                    own.push(records_x[rec]);
+                }
+                self.ys.push(y);
+            }
+            self.xs = if gap { Xs::Own } else { Xs::Shared { first_record: first } };
+            self.sorted = true;
+        } else {
+            for i in from..n {
+                let rec = s.record_of(i) as usize;
+                if let Xs::Shared { first_record } = self.xs {
+                    if rec != first_record + i {
+                        own.clear();
+                        reserve(own, n);
+                        own.extend_from_slice(&records_x[first_record..first_record + i]);
+                        self.xs = Xs::Own;
+                    }
+                }
+                if let Xs::Own = self.xs {
+                    reserve(own, n);
+                    own.push(records_x[rec]);
+                }
+                self.ys.push(s.value(i));
+            }
+        }
+        self.raw_env.update(&self.ys, from);
+        let xs = match self.xs {
+            Xs::Shared { first_record } => &records_x[first_record..first_record + n],
+            Xs::Own => &own[..],
+        };
+        for &x in xs[from..].iter().filter(|x| x.is_finite()) {
+            (self.x_lo, self.x_hi) = (self.x_lo.min(x), self.x_hi.max(x));
+        }
+        // A NaN x compares false, so it counts as out of order.
+        self.sorted = self.sorted && xs[from.saturating_sub(1)..].windows(2).all(|w| w[0] <= w[1]);
+    }
+}
+
+/// The columns of the series charted so far, for one run on one x axis.
+#[derive(Debug, Default)]
+pub struct ColumnCache {
+    /// (slot, run epoch, axis, t0 bits): any change starts over.
+    key: Option<(usize, u64, XAxis, u64)>,
+    /// The x of every record.
+    records_x: Vec<f64>,
+    series: HashMap<SeriesId, SeriesColumns>,
+    own_xs: HashMap<SeriesId, Vec<f64>>,
+    rebuilds: u64,
+    uses: u64,
+}
+
+impl ColumnCache {
+    /// Columns of series `id` brought up to date with the store. `axis` must be the effective
+    /// axis (a time axis only when the log has times), `t0` the run's first time.
+    pub fn sync(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        id: SeriesId,
+        axis: XAxis,
+        t0: f64,
+    ) -> Synced<'_> {
+        let x_of = |r: usize| {
+            let m = store.record(r as u32);
+            match axis {
+                XAxis::Step => m.step,
+                XAxis::Relative => m.time - t0,
+                XAxis::Wall => m.time,
+            }
+        };
+        // The store only appends; anything else (fewer records, a different last record) means
+        // the data was replaced under the same run, and everything starts over.
+        let full_key = (key.0, key.1, axis, t0.to_bits());
+        let have = self.records_x.len();
+        let same_records = have <= store.records()
+            && (have == 0 || x_of(have - 1).to_bits() == self.records_x[have - 1].to_bits());
+        if self.key != Some(full_key) || !same_records {
+            self.key = Some(full_key);
+            self.series.clear();
+            self.own_xs.clear();
+            self.records_x.clear();
+        }
+        reserve(&mut self.records_x, store.records());
+        for r in self.records_x.len()..store.records() {
+            self.records_x.push(x_of(r));
+        }
+        if self.series.len() >= MAX_SERIES && !self.series.contains_key(&id) {
+            if let Some(oldest) = self.series.iter().min_by_key(|(_, c)| c.used).map(|(&k, _)| k) {
+                self.series.remove(&oldest);
+                self.own_xs.remove(&oldest);
+            }
+        }
+        self.uses += 1;
+        let s = store.series(id);
+        let cols = self.series.entry(id).or_default();
+        let own = self.own_xs.entry(id).or_default();
+        cols.used = self.uses;
+        let have = cols.ys.len();
+        let extends = have <= s.len()
+            && (have == 0 || {
+                let x = match cols.xs {
+                    Xs::Shared { first_record } => self.records_x[first_record + have - 1],
+                    Xs::Own => own[have - 1],
+                };
+                let x_now = self.records_x[s.record_of(have - 1) as usize];
+                s.value(have - 1).to_bits() == cols.ys[have - 1].to_bits() && x_now.to_bits() == x.to_bits()
+            });
+        if !extends {
+            *cols = SeriesColumns::default();
+            *own = Vec::new();
+        }
+        if cols.ys.is_empty() && !s.is_empty() {
+            self.rebuilds += 1;
+        }
+        cols.extend(&s, &self.records_x, own);
+        let xs = match cols.xs {
+            Xs::Shared { first_record } => &self.records_x[first_record..first_record + cols.ys.len()],
+            Xs::Own => &own[..],
+        };
+        Synced { xs, cols }
+    }
+
+    /// How many times a series' columns were built from its first point (for tests).
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
+    }
+
+    /// How many times the smoothed columns now held were computed from scratch (for tests).
+    pub fn full_smooths(&self) -> u64 {
+        self.series.values().map(SeriesColumns::full_smooths).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::smooth::{smooth, twema_with_range};
+    use crate::store::RecordMeta;
+
+    fn push(store: &mut Store, id: SeriesId, from: usize, to: usize) {
+        for i in from..to {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+            let y = if i % 50 == 7 { f64::NAN } else { ((i * 7919) % 1000) as f64 / 100.0 };
+            store.push(r, id, y);
+        }
+    }
+
+    #[test]
+    fn appends_extend_columns_smoothing_and_summaries_as_a_fresh_build_would() {
+        let kinds = [
+            Smoother::Ema { weight: 0.9 },
+            Smoother::TimeWeightedEma { param: 0.9 },
+            Smoother::Gaussian { sigma: 2.0 },
+            Smoother::Gaussian { sigma: 1000.0 },
+            Smoother::RunningAverage { window: 3465 },
+        ];
+        for kind in kinds {
+            let mut store = Store::new();
+            let id = store.intern("loss");
+            let mut cache = ColumnCache::default();
+            let mut n = 0;
+            for k in [1, 100, 1, 5000, 64, 3] {
+                push(&mut store, id, n, n + k);
+                n += k;
+                let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+                c.cols.smoothed(c.xs, kind);
+            }
+            let Synced { xs, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            assert_eq!(cols.ys.len(), n);
+            assert_eq!(xs.len(), n);
+            assert!(cols.sorted);
+            let want = match kind {
+                // The live TWEMA smooths over the data's range rounded up (see `twema`).
+                Smoother::TimeWeightedEma { param } => {
+                    let range = xs[n - 1] - xs[0];
+                    twema_with_range(xs, &cols.ys, param, twema::ladder_range(range))
+                }
+                kind => smooth(kind, xs, &cols.ys),
+            };
+            let mut fresh = Envelope::default();
+            fresh.update(&want, 0);
+            let mut raw = Envelope::default();
+            raw.update(&cols.ys, 0);
+            assert_eq!(cols.raw_env, raw, "{kind:?}");
+            let (sm, env) = cols.smoothed(xs, kind);
+            assert_eq!(
+                sm.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!(*env, fresh, "{kind:?}");
+            assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
+        }
+    }
+
+    #[test]
+    fn switching_smoothers_back_and_forth_summarises_the_one_shown() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 500);
+        let mut cache = ColumnCache::default();
+        let ema = Smoother::Ema { weight: 0.9 };
+        let tw = Smoother::TimeWeightedEma { param: 0.9 };
+        for (i, kind) in [ema, tw, ema, tw, ema].into_iter().enumerate() {
+            push(&mut store, id, 500 + i, 501 + i);
+            let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let (sm, env) = c.cols.smoothed(c.xs, kind);
+            let mut fresh = Envelope::default();
+            fresh.update(sm, 0);
+            assert_eq!(*env, fresh, "step {i}: {kind:?}");
+        }
+    }
+
+    #[test]
+    fn dense_series_share_the_record_xs_and_a_gap_gives_a_series_its_own() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("lr"));
+        for i in 0..10 {
+            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            store.push(r, a, i as f64);
+            if i >= 3 {
+                store.push(r, b, 1.0);
+            }
+        }
+        let mut cache = ColumnCache::default();
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 3 }));
+        // `lr` skips a record, then comes back: its xs become its own, with the same values.
+        for (i, with_b) in [(10, false), (11, true)] {
+            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            store.push(r, a, i as f64);
+            if with_b {
+                store.push(r, b, 2.0);
+            }
+        }
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0]);
+        assert!(matches!(c.cols.xs, Xs::Own));
+        let c = cache.sync((0, 0), &store, a, XAxis::Step, 0.0);
+        assert_eq!(c.xs.len(), 12);
+        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 0 }));
+        assert_eq!(cache.rebuilds(), 2, "switching to own xs is not a rebuild");
+        let mut fresh = ColumnCache::default();
+        let c = fresh.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0], "built with a gap");
+        assert!(matches!(c.cols.xs, Xs::Own));
+    }
+
+    #[test]
+    fn only_the_recently_charted_series_are_kept() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = (0..MAX_SERIES + 5).map(|i| store.intern(&format!("m{i}"))).collect();
+        for &id in &ids {
+            push(&mut store, id, 0, 3);
+        }
+        let mut cache = ColumnCache::default();
+        for &id in &ids {
+            cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            cache.sync((0, 0), &store, ids[0], XAxis::Step, 0.0);
+        }
+        assert_eq!(cache.series.len(), MAX_SERIES);
+        assert!(cache.series.contains_key(&ids[0]), "the series charted on every frame was evicted");
+        assert!(!cache.series.contains_key(&ids[1]));
+    }
+
+    #[test]
+    fn a_replaced_series_or_another_axis_starts_over() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 10);
+        let mut cache = ColumnCache::default();
+        cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let mut other = Store::new();
+        let id2 = other.intern("loss");
+        for i in 0..12 {
+            let r = other.begin_record(RecordMeta { step: 100.0 - i as f64, time: f64::NAN, line: 1 });
+            other.push(r, id2, 1.0);
+        }
+        let c = cache.sync((0, 0), &other, id2, XAxis::Step, 0.0);
+        assert_eq!(c.xs[0], 100.0, "data that is not an append was kept");
+        assert!(!c.cols.sorted);
+        cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
+        assert_eq!(cache.rebuilds(), 3);
+    }
+}
