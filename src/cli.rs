@@ -1,15 +1,26 @@
-//! The command line, as clap derive structs.
+//! The command line, as clap derive structs, and the conversions from read options to the
+//! library's configuration (ingest options, flag thresholds).
 
-use clap::{Args, Parser, Subcommand};
+use crate::analysis::{FlagConfig, Severity};
+use crate::error::Error;
+use crate::ingest::IngestOptions;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(name = "tmon", version, about = "A terminal training monitor for JSON Lines training logs")]
+#[command(
+    long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
+    `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
+    prints what it found and the flags, and exits with a status for scripts."
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Log files or directories to monitor.
+    #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -29,21 +40,81 @@ pub struct ReadArgs {
     pub set: Vec<String>,
 }
 
+impl ReadArgs {
+    /// The ingest options these arguments ask for.
+    pub fn ingest_options(&self) -> IngestOptions {
+        IngestOptions { step_key: self.step_key.clone(), time_key: self.time_key.clone() }
+    }
+
+    /// The flag thresholds: the defaults with every `--set NAME=VALUE` applied in order. A
+    /// malformed pair or an unknown name is a usage error.
+    pub fn flag_config(&self) -> Result<FlagConfig, Error> {
+        let mut cfg = FlagConfig::default();
+        for pair in &self.set {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(Error::Usage(format!("--set '{pair}': expected NAME=VALUE, e.g. spike.z=8")));
+            };
+            cfg.set(name.trim(), value.trim()).map_err(|e| Error::Usage(format!("--set '{pair}': {e}")))?;
+        }
+        Ok(cfg)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read logs, print what was found and the flags, and exit with a status for scripts.
+    ///
+    /// Exit status: 0 when no flag reaches --fail-on, 1 when one does, 2 for a usage error or a
+    /// path that cannot be read.
     Check(CheckArgs),
+    /// Print a shell completion script, e.g. `tmon completions bash > /etc/bash_completion.d/tmon`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `tmon man > tmon.1 && man ./tmon.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Log files or directories.
-    #[arg(required = true)]
+    /// Log files or directories (a directory is searched for the log files frameworks write).
+    #[arg(required = true, value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
     /// Exit with status 1 when a flag reaches this severity.
-    #[arg(long, value_name = "LEVEL", default_value = "warning")]
-    pub fail_on: crate::analysis::Severity,
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = severity_parser())]
+    pub fail_on: Severity,
+    /// Keep reading the files as they grow and print each new flag as it fires, until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: run CMD for each new flag, with TMON_KIND, TMON_SEVERITY, TMON_METRIC,
+    /// TMON_STEP, TMON_MESSAGE and TMON_PATH in its environment.
+    #[arg(long, value_name = "CMD", requires = "follow")]
+    pub on_flag: Option<String>,
+    /// With --follow: poll the files every MS milliseconds instead of waiting for file events
+    /// (for network filesystems).
+    #[arg(long, value_name = "MS", requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll: Option<u64>,
+}
+
+/// Parses a severity name, listing the names in `--help` and in shell completions.
+fn severity_parser() -> impl TypedValueParser<Value = Severity> {
+    PossibleValuesParser::new(["info", "warning", "critical"]).try_map(|s| s.parse::<Severity>())
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells `tmon completions` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }

@@ -5,6 +5,7 @@
 //! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod ingest;
