@@ -10,11 +10,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(name = "tmon", version, about = "A terminal training monitor for JSON Lines training logs")]
-#[command(
-    long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
+#[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
-    prints what it found and the flags, and exits with a status for scripts."
-)]
+    prints what it found and the flags, and exits with a status for scripts.")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -69,8 +67,16 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a shell completion script, e.g. `tmon completions bash > /etc/bash_completion.d/tmon`.
     Completions(CompletionsArgs),
-    /// Print the man page (roff), e.g. `tmon man > tmon.1 && man ./tmon.1`.
-    Man,
+    /// Print the man page (roff), e.g. `tmon man > tmon.1 && man ./tmon.1`; `tmon man check` prints
+    /// tmon-check(1).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: tmon(1) itself).
+    #[arg(value_parser = ["check", "completions"])]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

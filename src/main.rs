@@ -5,7 +5,7 @@ use clap::{CommandFactory, Parser};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
-use tmon::cli::{CheckArgs, Cli, Command, ReadArgs, Shell};
+use tmon::cli::{CheckArgs, Cli, Command, ManArgs, ReadArgs, Shell};
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
 const USAGE: u8 = 2;
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => check(&args, &cli.read),
         Some(Command::Completions(c)) => completions(c.shell),
-        Some(Command::Man) => man(),
+        Some(Command::Man(m)) => man(&m),
         None if cli.paths.is_empty() => {
             // `tmon` alone: show how to use it rather than open an empty monitor.
             let _ = Cli::command().print_help();
@@ -70,13 +70,35 @@ fn completions(shell: Shell) -> ExitCode {
     write_stdout(&buf)
 }
 
-fn man() -> ExitCode {
+fn man(args: &ManArgs) -> ExitCode {
+    let mut root = Cli::command();
+    // Propagates the global read options into the subcommands' pages.
+    root.build();
+    let cmd = match &args.command {
+        None => root,
+        Some(name) => match (root.find_subcommand(name), page_name(name)) {
+            (Some(sub), Some(page)) => sub.clone().name(page).version(env!("CARGO_PKG_VERSION")),
+            _ => {
+                eprintln!("tmon: no manual page for '{name}'");
+                return ExitCode::from(USAGE);
+            }
+        },
+    };
     let mut buf = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
         eprintln!("tmon: cannot render the man page: {e}");
         return ExitCode::from(USAGE);
     }
     write_stdout(&buf)
+}
+
+/// The page names the root page refers to (clap_mangen lists subcommands as `tmon-NAME(1)`).
+fn page_name(sub: &str) -> Option<&'static str> {
+    match sub {
+        "check" => Some("tmon-check"),
+        "completions" => Some("tmon-completions"),
+        _ => None,
+    }
 }
 
 fn write_stdout(bytes: &[u8]) -> ExitCode {

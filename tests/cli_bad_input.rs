@@ -144,7 +144,10 @@ fn a_fifo_is_refused_at_once_and_skipped_inside_a_directory() {
     let f = fifo.to_str().unwrap();
     let ran = tmon(["check", f], SMALL);
     assert_eq!(ran.code, Some(2), "{ran:?}");
-    assert_eq!(ran.stderr.trim_end(), format!("tmon: cannot read '{f}': not a regular file (a FIFO); tmon reads log files"));
+    assert_eq!(
+        ran.stderr.trim_end(),
+        format!("tmon: cannot read '{f}': not a regular file (a FIFO); tmon reads log files")
+    );
     assert!(ran.elapsed < Duration::from_secs(5), "took {:?}", ran.elapsed);
 
     // In a directory, a FIFO with a log's name is passed over and the real log is read.
@@ -166,7 +169,9 @@ fn devices_are_refused_by_type_without_reading_them() {
         assert_eq!(ran.code, Some(2), "{ran:?}");
         assert_eq!(
             ran.stderr.trim_end(),
-            format!("tmon: cannot read '{dev}': not a regular file (a character device); tmon reads log files")
+            format!(
+                "tmon: cannot read '{dev}': not a regular file (a character device); tmon reads log files"
+            )
         );
     }
 }

@@ -59,7 +59,9 @@ fn assert_schema(doc: &Value) {
             for k in ["last", "min", "max", "smoothed_last"] {
                 let v = &m[k];
                 assert!(
-                    v.is_number() || v.is_null() || ["NaN", "Infinity", "-Infinity"].contains(&v.as_str().unwrap_or("")),
+                    v.is_number()
+                        || v.is_null()
+                        || ["NaN", "Infinity", "-Infinity"].contains(&v.as_str().unwrap_or("")),
                     "{k} = {v}"
                 );
             }
@@ -105,10 +107,8 @@ fn json_output_matches_the_schema_and_the_file() {
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     for name in ["loss", "lr", "grad_norm", "eval/loss", "eval/accuracy"] {
         let m = metric(run, name).unwrap_or_else(|| panic!("metric {name} missing"));
-        let pts: Vec<(f64, f64)> = lines
-            .iter()
-            .filter_map(|l| Some((l["step"].as_f64()?, l.get(name)?.as_f64()?)))
-            .collect();
+        let pts: Vec<(f64, f64)> =
+            lines.iter().filter_map(|l| Some((l["step"].as_f64()?, l.get(name)?.as_f64()?))).collect();
         let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
         assert_eq!(m["points"], pts.len(), "{name}");
         assert_eq!(m["nonfinite"], 0, "{name}");
@@ -282,5 +282,10 @@ fn completions_and_man_page_are_printed() {
     assert_eq!(ran.code, Some(2));
     let ran = tmon(["man"], LIMIT);
     assert_eq!(ran.code, Some(0));
-    assert!(ran.stdout.contains(".TH tmon 1") && ran.stdout.contains("check"), "{}", ran.stdout);
+    assert!(ran.stdout.contains(".TH tmon 1") && ran.stdout.contains("tmon\\-check(1)"), "{}", ran.stdout);
+    let ran = tmon(["man", "check"], LIMIT);
+    assert_eq!(ran.code, Some(0));
+    assert!(ran.stdout.contains(".TH tmon-check 1"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("fail\\-on") && ran.stdout.contains("step\\-key"), "{}", ran.stdout);
+    assert_eq!(tmon(["man", "nope"], LIMIT).code, Some(2));
 }

@@ -71,8 +71,8 @@ pub fn run(
             }
         };
         for path in found {
-            let loaded = paths::check_readable(&path)
-                .and_then(|()| Run::load_file(&path, opts.clone(), cfg.clone()));
+            let loaded =
+                paths::check_readable(&path).and_then(|()| Run::load_file(&path, opts.clone(), cfg.clone()));
             let run = match loaded {
                 Ok(run) => run,
                 Err(e) => {

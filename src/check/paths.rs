@@ -91,7 +91,10 @@ fn not_regular(path: &Path, meta: &Metadata) -> Error {
     } else {
         "not a file or directory"
     };
-    Error::Read { path: path.to_owned(), reason: format!("not a regular file ({what}); tmon reads log files") }
+    Error::Read {
+        path: path.to_owned(),
+        reason: format!("not a regular file ({what}); tmon reads log files"),
+    }
 }
 
 fn is_log_name(name: &str) -> bool {

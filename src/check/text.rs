@@ -74,8 +74,7 @@ pub fn render_run(r: &RunReport) -> String {
 }
 
 fn metrics_table(metrics: &[MetricRow]) -> String {
-    let header =
-        ["name", "points", "nonfinite", "first step", "last step", "last", "min", "max", "smoothed"];
+    let header = ["name", "points", "nonfinite", "first step", "last step", "last", "min", "max", "smoothed"];
     let opt = |x: Option<f64>, f: fn(f64) -> String| x.map(f).unwrap_or_else(|| "-".to_owned());
     let rows: Vec<Vec<String>> = metrics
         .iter()
@@ -169,7 +168,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut o = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -248,9 +247,11 @@ mod tests {
 
     #[test]
     fn tables_align_columns() {
-        let t = table(&["a", "n"], &[vec!["long".into(), "1".into()], vec!["x".into(), "100".into()]], &[
-            false, true,
-        ]);
+        let t = table(
+            &["a", "n"],
+            &[vec!["long".into(), "1".into()], vec!["x".into(), "100".into()]],
+            &[false, true],
+        );
         assert_eq!(t, "    a       n\n    long    1\n    x     100\n");
     }
 }
