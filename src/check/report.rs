@@ -93,7 +93,7 @@ impl MetricRow {
     fn from_series(s: SeriesView<'_>) -> Self {
         let n = s.len();
         let last = s.last();
-        let smoothed_last = if n == 0 { None } else { ema(&s.values(), SMOOTHING_WEIGHT).last().copied() };
+        let smoothed_last = smoothed_last(&s, SMOOTHING_WEIGHT);
         let (min, max) = match s.min_max() {
             Some((lo, hi)) => (Some(lo), Some(hi)),
             None => (None, None),
@@ -110,6 +110,36 @@ impl MetricRow {
             smoothed_last,
         }
     }
+}
+
+/// The last value of TensorBoard's EMA over the series, from its tail only.
+///
+/// A point `k` finite points before the end weighs `w^k` in the EMA; once `w^k` is below 1e-25 the
+/// older points (and the debiasing term, which is then exactly 1 in f64) no longer change the
+/// result beyond rounding. So only the tail holding that many finite points is smoothed, which
+/// keeps `tmon check` from walking (and copying) every series a second time.
+pub fn smoothed_last(s: &SeriesView<'_>, w: f64) -> Option<f64> {
+    let n = s.len();
+    if n == 0 {
+        return None;
+    }
+    let needed = if w <= 0.0 {
+        1
+    } else if w >= 1.0 {
+        n
+    } else {
+        ((1e-25f64).ln() / w.ln()).ceil().max(1.0) as usize
+    };
+    let mut start = n;
+    let mut finite = 0;
+    while start > 0 && finite < needed {
+        start -= 1;
+        if s.value(start).is_finite() {
+            finite += 1;
+        }
+    }
+    let tail: Vec<f64> = (start..n).map(|i| s.value(i)).collect();
+    ema(&tail, w).last().copied()
 }
 
 impl From<&Flag> for FlagRow {
@@ -199,6 +229,31 @@ mod tests {
         // Debiased EMA by hand: (0.4*2) -> 2; (0.6*0.8 + 0.4*1) / (1 - 0.36) = 0.88 / 0.64.
         assert!((loss.smoothed_last.unwrap() - 0.88 / 0.64).abs() < 1e-12);
         assert_eq!(r.worst(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn the_smoothed_tail_equals_the_full_ema() {
+        let mut st = crate::store::Store::new();
+        let id = st.intern("loss");
+        let mut x: u64 = 12345;
+        for i in 0..5000u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = if i % 97 == 0 { f64::NAN } else { 1e6 * (-(i as f64) / 50.0).exp() + noise };
+            let r = st.begin_record(crate::store::RecordMeta { step: i as f64, time: f64::NAN, line: 0 });
+            st.push(r, id, v);
+            if i % 10 != 0 && i < 4990 {
+                continue;
+            }
+            let view = st.series(id);
+            let full = *ema(&view.values(), SMOOTHING_WEIGHT).last().unwrap();
+            let tail = smoothed_last(&view, SMOOTHING_WEIGHT).unwrap();
+            if full.is_nan() {
+                assert!(tail.is_nan(), "point {i}");
+            } else {
+                assert!((tail - full).abs() <= 1e-14 * full.abs(), "point {i}: {tail} vs {full}");
+            }
+        }
     }
 
     #[test]
