@@ -28,13 +28,13 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReadArgs {
     /// Use this key as the step instead of detecting it.
-    #[arg(long, value_name = "KEY", global = true)]
+    #[arg(long, value_name = "KEY", global = true, display_order = 100)]
     pub step_key: Option<String>,
     /// Use this key as the clock instead of detecting it.
-    #[arg(long, value_name = "KEY", global = true)]
+    #[arg(long, value_name = "KEY", global = true, display_order = 100)]
     pub time_key: Option<String>,
     /// Override a flag threshold, e.g. `--set spike.z=8` (see docs/flags.md). Repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
+    #[arg(long = "set", value_name = "NAME=VALUE", global = true, display_order = 100)]
     pub set: Vec<String>,
 }
 
@@ -123,4 +123,43 @@ pub enum Shell {
     Fish,
     Elvish,
     Powershell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn check_arguments_parse() {
+        let cli =
+            Cli::try_parse_from(["tmon", "check", "--fail-on", "critical", "--step-key", "it", "a.jsonl"])
+                .unwrap();
+        let Some(Command::Check(args)) = cli.command else { panic!("not check") };
+        assert_eq!(args.fail_on, Severity::Critical);
+        assert_eq!(cli.read.step_key.as_deref(), Some("it"));
+        assert_eq!(args.paths, vec![PathBuf::from("a.jsonl")]);
+
+        let cli = Cli::try_parse_from(["tmon", "a.jsonl", "runs/"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.paths.len(), 2);
+
+        // --on-flag and --poll only mean something while following.
+        assert!(Cli::try_parse_from(["tmon", "check", "--on-flag", "true", "a.jsonl"]).is_err());
+        assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "0", "a.jsonl"]).is_err());
+        assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "500", "a.jsonl"]).is_ok());
+    }
+
+    #[test]
+    fn set_pairs_must_have_a_name_and_a_value() {
+        let read = ReadArgs { set: vec!["spike.z".into()], ..Default::default() };
+        assert!(matches!(read.flag_config(), Err(Error::Usage(m)) if m.contains("expected NAME=VALUE")));
+        let read = ReadArgs { set: vec!["no.such=1".into()], ..Default::default() };
+        assert!(matches!(read.flag_config(), Err(Error::Usage(m)) if m.starts_with("--set 'no.such=1': ")));
+    }
 }
