@@ -3,8 +3,8 @@
 #
 # Generates the logs into benches/data/ when missing (1M lines, and about 1 GB), builds tmon in
 # release mode, warms the page cache, then for each file measures in this one run:
-#   wc -l            wall time (best and median of RUNS)
-#   tmon check       wall time (best and median of RUNS) and peak RSS (/usr/bin/time -f %M)
+#   wc -l            wall time (best and median of RUNS), least CPU time (user+sys)
+#   tmon check       the same, and peak RSS (/usr/bin/time -f %M)
 #   python json.loads per line, jq -c .   (one run each, for context; 1M file only unless CONTEXT_ALL=1)
 # and prints tmon/wc and peak RSS / file size.
 #
@@ -37,10 +37,10 @@ time_once() {
     local t0 t1 rc=0
     t0=$(now_ns)
     if [ $have_time = 1 ]; then
-        /usr/bin/time -f %M -o "$rss_file" "$@" >/dev/null || rc=$?
+        /usr/bin/time -f '%M %U %S' -o "$rss_file" "$@" >/dev/null || rc=$?
     else
         "$@" >/dev/null || rc=$?
-        echo 0 >"$rss_file"
+        echo '0 0 0' >"$rss_file"
     fi
     t1=$(now_ns)
     if [ $rc -gt 1 ]; then
@@ -48,24 +48,28 @@ time_once() {
         exit 1
     fi
     LAST_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
-    LAST_RSS=$(tail -n 1 "$rss_file")
+    read -r LAST_RSS user sys < <(tail -n 1 "$rss_file")
+    LAST_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 }
 
-# bench NAME cmd...: RUNS runs; sets BEST MEDIAN PEAK (max RSS over runs).
+# bench NAME cmd...: RUNS runs; sets BEST MEDIAN (wall ms), CPU (least user+sys ms, which other
+# processes on a busy machine disturb less than the wall time) and PEAK (max RSS over runs, kB).
 bench() {
     local name=$1
     shift
-    local times=() peak=0
+    local times=() peak=0 cpu=
     for _ in $(seq "$RUNS"); do
         time_once "$@"
         times+=("$LAST_MS")
         [ "$LAST_RSS" -gt "$peak" ] && peak=$LAST_RSS
+        if [ -z "$cpu" ] || [ "$LAST_CPU" -lt "$cpu" ]; then cpu=$LAST_CPU; fi
     done
+    CPU=$cpu
     BEST=$(printf '%s\n' "${times[@]}" | sort -g | head -n 1)
     MEDIAN=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
     PEAK=$peak
-    printf '  %-28s best %10.1f ms   median %10.1f ms   peak RSS %8.1f MB\n' \
-        "$name" "$BEST" "$MEDIAN" "$(awk -v k="$PEAK" 'BEGIN { print k / 1024 }')"
+    printf '  %-28s wall best %9.1f ms  median %9.1f ms   cpu %7d ms   peak RSS %7.1f MB\n' \
+        "$name" "$BEST" "$MEDIAN" "$CPU" "$(awk -v k="$PEAK" 'BEGIN { print k / 1024 }')"
 }
 
 generate() {
@@ -91,9 +95,9 @@ for size in "${SIZES[@]}"; do
     echo "$file: $lines lines, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
     cat "$file" >/dev/null # warm the page cache
     bench "wc -l" wc -l "$file"
-    wc_best=$BEST wc_median=$MEDIAN
+    wc_best=$BEST wc_median=$MEDIAN wc_cpu=$CPU
     bench "tmon check" "$TMON" check "$file"
-    t_best=$BEST t_median=$MEDIAN t_peak=$PEAK
+    t_best=$BEST t_median=$MEDIAN t_peak=$PEAK t_cpu=$CPU
     if [ "$size" = 1m ] || [ "$CONTEXT_ALL" = 1 ]; then
         RUNS_SAVED=$RUNS RUNS=1
         bench "python json.loads per line" python3 -c \
@@ -102,8 +106,11 @@ for line in open(sys.argv[1], "rb"): json.loads(line)' "$file"
         if command -v jq >/dev/null; then bench "jq -c ." jq -c . "$file"; fi
         RUNS=$RUNS_SAVED
     fi
-    awk -v tb="$t_best" -v wb="$wc_best" -v tm="$t_median" -v wm="$wc_median" -v p="$t_peak" -v b="$bytes" 'BEGIN {
-        printf "  tmon/wc: %.1fx (best), %.1fx (median); tmon peak RSS / file size: %.2f\n", tb / wb, tm / wm, p * 1024 / b
+    awk -v tb="$t_best" -v wb="$wc_best" -v tm="$t_median" -v wm="$wc_median" -v p="$t_peak" -v b="$bytes" \
+        -v tc="$t_cpu" -v wcc="$wc_cpu" 'BEGIN {
+        printf "  tmon/wc wall: %.1fx (best), %.1fx (median)", tb / wb, tm / wm
+        if (wcc > 0) printf "; cpu: %.1fx", tc / wcc
+        printf "; tmon peak RSS / file size: %.2f\n", p * 1024 / b
     }'
 done
 echo
