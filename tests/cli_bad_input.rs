@@ -62,6 +62,24 @@ fn a_single_100_mb_line_is_read_or_skipped_without_flooding_the_output() {
 }
 
 #[test]
+fn a_line_with_a_million_keys_is_summarised_not_dumped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many-keys.jsonl");
+    let keys: Vec<String> = (0..1_000_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    let line = format!("{{{}}}\n", keys.join(","));
+    write_parts(&path, &[GOOD_1.as_bytes(), line.as_bytes(), GOOD_2.as_bytes()]);
+    let ran = tmon(["check", path.to_str().unwrap()], BIG);
+    assert!(ran.code == Some(0) || ran.code == Some(1), "{:?}", (ran.code, &ran.stderr));
+    // Either every key became a series (shown in part), or the line was refused and counted.
+    assert!(
+        ran.stdout.contains("more (--json lists them all)") || ran.stdout.contains("1 skipped line"),
+        "{}",
+        &ran.stdout[..ran.stdout.len().min(2000)]
+    );
+    assert!(ran.stdout.len() < 1_000_000, "{} bytes of output", ran.stdout.len());
+}
+
+#[test]
 fn nesting_100000_deep_is_a_skipped_line_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deep.jsonl");

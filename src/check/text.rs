@@ -5,6 +5,9 @@
 use super::report::{MetricRow, RunReport};
 use std::fmt::Write as _;
 
+/// Most metric rows printed per file: a log with a key per parameter (or a line of garbage keys)
+/// can have millions, which no one reads in a terminal.
+const METRICS_SHOWN: usize = 1000;
 /// Longest text of a skipped line shown, in characters.
 const SKIPPED_TEXT_SHOWN: usize = 100;
 
@@ -47,8 +50,13 @@ pub fn render_run(r: &RunReport) -> String {
     if r.metrics.is_empty() {
         let _ = writeln!(o, "  no metrics");
     } else {
-        let _ = writeln!(o, "  metrics ({}):", r.metrics.len());
-        o.push_str(&metrics_table(&r.metrics));
+        let _ = writeln!(o, "  metrics ({}):", group(r.metrics.len() as u64));
+        let shown = r.metrics.len().min(METRICS_SHOWN);
+        o.push_str(&metrics_table(&r.metrics[..shown]));
+        if shown < r.metrics.len() {
+            let more = group((r.metrics.len() - shown) as u64);
+            let _ = writeln!(o, "    ... and {more} more (--json lists them all)");
+        }
     }
 
     if r.flags.is_empty() {
