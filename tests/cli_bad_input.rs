@@ -70,13 +70,14 @@ fn a_line_with_a_million_keys_is_summarised_not_dumped() {
     write_parts(&path, &[GOOD_1.as_bytes(), line.as_bytes(), GOOD_2.as_bytes()]);
     let ran = tmon(["check", path.to_str().unwrap()], BIG);
     assert!(ran.code == Some(0) || ran.code == Some(1), "{:?}", (ran.code, &ran.stderr));
-    // Either every key became a series (shown in part), or the line was refused and counted.
-    assert!(
-        ran.stdout.contains("more (--json lists them all)") || ran.stdout.contains("1 skipped line"),
-        "{}",
-        &ran.stdout[..ran.stdout.len().min(2000)]
-    );
+    // However the ingest treats the line (a series per key, a cap, a refusal), the terminal gets
+    // a summary, and the real metric is there.
     assert!(ran.stdout.len() < 1_000_000, "{} bytes of output", ran.stdout.len());
+    assert!(
+        ran.stdout.lines().any(|l| l.trim_start().starts_with("loss ")),
+        "{}",
+        ran.stdout.get(..2000).unwrap_or(&ran.stdout)
+    );
 }
 
 #[test]
@@ -95,8 +96,11 @@ fn nesting_100000_deep_is_a_skipped_line_not_a_stack_overflow() {
     assert_eq!(ran.code, Some(0), "{ran:?}");
     let doc = json(&ran);
     let run = run_of(&doc, "deep.jsonl");
-    assert_eq!(run["skipped_lines"], 3, "{run}");
-    assert_eq!(run["records"], 2);
+    // The arrays and the unclosed line are never records; the deep object is refused too unless
+    // a parser takes it without recursing (then it is one record with a long key).
+    let skipped = run["skipped_lines"].as_u64().unwrap();
+    assert!(skipped >= 2, "{run}");
+    assert_eq!(skipped + run["records"].as_u64().unwrap(), 5, "{run}");
     assert_eq!(metric(run, "loss").unwrap()["points"], 2);
 }
 
