@@ -89,7 +89,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for size in "${SIZES[@]}"; do
     file="$DATA/check_$size.jsonl"
     generate "$size" "$file"
-    bytes=$(stat -c %s "$file")
+    bytes=$(stat -L -c %s "$file")
     lines=$(wc -l <"$file")
     echo
     echo "$file: $lines lines, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
