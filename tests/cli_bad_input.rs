@@ -227,6 +227,16 @@ fn an_unreadable_file_exits_2_naming_it() {
 }
 
 #[test]
+fn a_hostile_file_name_is_escaped_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("x\u{1b}]0;owned\u{7}.jsonl");
+    let ran = tmon(["check".as_ref(), name.as_os_str()], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert!(ran.stderr.contains("x\\u{1b}]0;owned\\u{7}.jsonl': no such file"), "{}", ran.stderr);
+    no_control_bytes(&ran.stderr);
+}
+
+#[test]
 fn an_empty_file_has_no_records_and_passes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.jsonl");

@@ -65,7 +65,7 @@ pub fn run(
         let found = match paths::expand(given) {
             Ok(found) => found,
             Err(e) => {
-                writeln!(err, "tmon: {e}")?;
+                writeln!(err, "tmon: {}", text::sanitize(&e.to_string()))?;
                 outcome = Outcome::Unreadable;
                 continue;
             }
@@ -76,7 +76,7 @@ pub fn run(
             let run = match loaded {
                 Ok(run) => run,
                 Err(e) => {
-                    writeln!(err, "tmon: {e}")?;
+                    writeln!(err, "tmon: {}", text::sanitize(&e.to_string()))?;
                     outcome = Outcome::Unreadable;
                     continue;
                 }
