@@ -1,15 +1,24 @@
-//! The command line, as clap derive structs.
+//! The command line, as clap derive structs, and the conversions from read options to the
+//! library's configuration (ingest options, flag thresholds).
 
-use clap::{Args, Parser, Subcommand};
+use crate::analysis::{FlagConfig, Severity};
+use crate::error::Error;
+use crate::ingest::IngestOptions;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(name = "tmon", version, about = "A terminal training monitor for JSON Lines training logs")]
+#[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
+    `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
+    prints what it found and the flags, and exits with a status for scripts.")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Log files or directories to monitor.
+    #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -19,31 +28,138 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReadArgs {
     /// Use this key as the step instead of detecting it.
-    #[arg(long, value_name = "KEY", global = true)]
+    #[arg(long, value_name = "KEY", global = true, display_order = 100)]
     pub step_key: Option<String>,
     /// Use this key as the clock instead of detecting it.
-    #[arg(long, value_name = "KEY", global = true)]
+    #[arg(long, value_name = "KEY", global = true, display_order = 100)]
     pub time_key: Option<String>,
     /// Override a flag threshold, e.g. `--set spike.z=8` (see docs/flags.md). Repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
+    #[arg(long = "set", value_name = "NAME=VALUE", global = true, display_order = 100)]
     pub set: Vec<String>,
+}
+
+impl ReadArgs {
+    /// The ingest options these arguments ask for.
+    pub fn ingest_options(&self) -> IngestOptions {
+        IngestOptions { step_key: self.step_key.clone(), time_key: self.time_key.clone() }
+    }
+
+    /// The flag thresholds: the defaults with every `--set NAME=VALUE` applied in order. A
+    /// malformed pair or an unknown name is a usage error.
+    pub fn flag_config(&self) -> Result<FlagConfig, Error> {
+        let mut cfg = FlagConfig::default();
+        for pair in &self.set {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(Error::Usage(format!("--set '{pair}': expected NAME=VALUE, e.g. spike.z=8")));
+            };
+            cfg.set(name.trim(), value.trim()).map_err(|e| Error::Usage(format!("--set '{pair}': {e}")))?;
+        }
+        Ok(cfg)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read logs, print what was found and the flags, and exit with a status for scripts.
+    ///
+    /// Exit status: 0 when no flag reaches --fail-on, 1 when one does, 2 for a usage error or a
+    /// path that cannot be read.
     Check(CheckArgs),
+    /// Print a shell completion script, e.g. `tmon completions bash > /etc/bash_completion.d/tmon`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `tmon man > tmon.1 && man ./tmon.1`; `tmon man check` prints
+    /// tmon-check(1).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (default: tmon(1) itself).
+    #[arg(value_parser = ["check", "completions"])]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Log files or directories.
-    #[arg(required = true)]
+    /// Log files or directories (a directory is searched for the log files frameworks write).
+    #[arg(required = true, value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
     /// Exit with status 1 when a flag reaches this severity.
-    #[arg(long, value_name = "LEVEL", default_value = "warning")]
-    pub fail_on: crate::analysis::Severity,
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = severity_parser())]
+    pub fail_on: Severity,
+    /// Keep reading the files as they grow and print each new flag as it fires, until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: run CMD for each new flag, with TMON_KIND, TMON_SEVERITY, TMON_METRIC,
+    /// TMON_STEP, TMON_MESSAGE and TMON_PATH in its environment.
+    #[arg(long, value_name = "CMD", requires = "follow")]
+    pub on_flag: Option<String>,
+    /// With --follow: poll the files every MS milliseconds instead of waiting for file events
+    /// (for network filesystems).
+    #[arg(long, value_name = "MS", requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll: Option<u64>,
+}
+
+/// Parses a severity name, listing the names in `--help` and in shell completions.
+fn severity_parser() -> impl TypedValueParser<Value = Severity> {
+    PossibleValuesParser::new(["info", "warning", "critical"]).try_map(|s| s.parse::<Severity>())
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells `tmon completions` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn check_arguments_parse() {
+        let cli =
+            Cli::try_parse_from(["tmon", "check", "--fail-on", "critical", "--step-key", "it", "a.jsonl"])
+                .unwrap();
+        let Some(Command::Check(args)) = cli.command else { panic!("not check") };
+        assert_eq!(args.fail_on, Severity::Critical);
+        assert_eq!(cli.read.step_key.as_deref(), Some("it"));
+        assert_eq!(args.paths, vec![PathBuf::from("a.jsonl")]);
+
+        let cli = Cli::try_parse_from(["tmon", "a.jsonl", "runs/"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.paths.len(), 2);
+
+        // --on-flag and --poll only mean something while following.
+        assert!(Cli::try_parse_from(["tmon", "check", "--on-flag", "true", "a.jsonl"]).is_err());
+        assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "0", "a.jsonl"]).is_err());
+        assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "500", "a.jsonl"]).is_ok());
+    }
+
+    #[test]
+    fn set_pairs_must_have_a_name_and_a_value() {
+        let read = ReadArgs { set: vec!["spike.z".into()], ..Default::default() };
+        assert!(matches!(read.flag_config(), Err(Error::Usage(m)) if m.contains("expected NAME=VALUE")));
+        let read = ReadArgs { set: vec!["no.such=1".into()], ..Default::default() };
+        assert!(matches!(read.flag_config(), Err(Error::Usage(m)) if m.starts_with("--set 'no.such=1': ")));
+    }
 }

@@ -8,6 +8,7 @@
 pub mod follow;
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod harness;

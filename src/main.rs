@@ -1,19 +1,114 @@
-//! The `tmon` binary: parses the command line and starts the library.
+//! The `tmon` binary: parses the command line, calls the library, and maps results to exit
+//! statuses (0 fine, 1 a flag reached `--fail-on`, 2 a usage error or an unreadable path).
 
-use clap::Parser;
-use tmon::cli::{Cli, Command};
+use clap::{CommandFactory, Parser};
+use std::io::{self, Write};
+use std::process::ExitCode;
+use tmon::check::{self, CheckError};
+use tmon::cli::{CheckArgs, Cli, Command, ManArgs, ReadArgs, Shell};
 
-fn main() {
+/// The status for usage errors and unreadable paths (clap uses it for its own errors too).
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Check(args)) => {
-            let _ = args;
-            eprintln!("tmon check: not built yet");
-            std::process::exit(2);
+        Some(Command::Check(args)) => check(&args, &cli.read),
+        Some(Command::Completions(c)) => completions(c.shell),
+        Some(Command::Man(m)) => man(&m),
+        None if cli.paths.is_empty() => {
+            // `tmon` alone: show how to use it rather than open an empty monitor.
+            let _ = Cli::command().print_help();
+            ExitCode::from(USAGE)
         }
-        None => {
-            eprintln!("tmon: the monitor is not built yet");
-            std::process::exit(2);
+        None => monitor(&cli.paths, &cli.read),
+    }
+}
+
+/// `tmon PATH...`: the live monitor.
+fn monitor(paths: &[std::path::PathBuf], read: &ReadArgs) -> ExitCode {
+    // HOOK(ui): call the monitor entry point here once it lands, e.g.
+    // `tmon::app::run_monitor(paths, read)`, mapping its error like `check` below.
+    let _ = (paths, read);
+    eprintln!("tmon: the monitor is not built yet; use `tmon check PATH...` for now");
+    ExitCode::from(USAGE)
+}
+
+fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
+    if args.follow {
+        // HOOK(source): headless following, e.g. `tmon::follow::run(args, read, ...)`, once the
+        // source layer's `follow` lands.
+        eprintln!("tmon: check --follow is not built yet");
+        return ExitCode::from(USAGE);
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    match check::run(args, read, &mut out, &mut err) {
+        Ok(outcome) => ExitCode::from(outcome.code() as u8),
+        // The reader went away (`tmon check x | head`): stop quietly, as a killed `cat` would.
+        Err(CheckError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
+        Err(e) => {
+            let _ = writeln!(err, "tmon: {e}");
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+fn completions(shell: Shell) -> ExitCode {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Elvish => S::Elvish,
+        Shell::Powershell => S::PowerShell,
+    };
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "tmon", &mut buf);
+    write_stdout(&buf)
+}
+
+fn man(args: &ManArgs) -> ExitCode {
+    let mut root = Cli::command();
+    // Propagates the global read options into the subcommands' pages.
+    root.build();
+    let cmd = match &args.command {
+        None => root,
+        Some(name) => match (root.find_subcommand(name), page_name(name)) {
+            (Some(sub), Some(page)) => sub.clone().name(page).version(env!("CARGO_PKG_VERSION")),
+            _ => {
+                eprintln!("tmon: no manual page for '{name}'");
+                return ExitCode::from(USAGE);
+            }
+        },
+    };
+    let mut buf = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
+        eprintln!("tmon: cannot render the man page: {e}");
+        return ExitCode::from(USAGE);
+    }
+    write_stdout(&buf)
+}
+
+/// The page names the root page refers to (clap_mangen lists subcommands as `tmon-NAME(1)`).
+fn page_name(sub: &str) -> Option<&'static str> {
+    match sub {
+        "check" => Some("tmon-check"),
+        "completions" => Some("tmon-completions"),
+        _ => None,
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
+        Err(e) => {
+            eprintln!("tmon: cannot write the output: {e}");
+            ExitCode::from(USAGE)
         }
     }
 }

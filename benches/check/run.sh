@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Benchmark of `tmon check` against `wc -l` (issue 2, "Speed and memory").
+#
+# Generates the logs into benches/data/ when missing (1M lines, and about 1 GB), builds tmon in
+# release mode, warms the page cache, then for each file measures in this one run:
+#   wc -l            wall time (best and median of RUNS), least CPU time (user+sys)
+#   tmon check       the same, and peak RSS (/usr/bin/time -f %M)
+#   python json.loads per line, jq -c .   (one run each, for context; 1M file only unless CONTEXT_ALL=1)
+# and prints tmon/wc and peak RSS / file size.
+#
+# Usage: benches/check/run.sh [1m] [1g]     (default: both)   RUNS=5 by default.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+DATA="$ROOT/benches/data"
+RUNS=${RUNS:-5}
+CONTEXT_ALL=${CONTEXT_ALL:-0}
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(1m 1g)
+
+mkdir -p "$DATA"
+echo "building tmon (release)..." >&2
+cargo build --release --quiet --bin tmon
+TMON="$ROOT/target/release/tmon"
+
+have_time=0
+if [ -x /usr/bin/time ]; then have_time=1; else echo "note: /usr/bin/time missing: no peak RSS" >&2; fi
+
+now_ns() { date +%s%N; }
+
+# time_cmd OUTVAR_MS OUTVAR_RSS cmd...: one run; wall ms (to 0.1 ms) and peak RSS in kB.
+# Exit status 1 is accepted (tmon check's "a flag reached --fail-on").
+rss_file=$(mktemp)
+trap 'rm -f "$rss_file"' EXIT
+time_once() {
+    local t0 t1 rc=0
+    t0=$(now_ns)
+    if [ $have_time = 1 ]; then
+        /usr/bin/time -f '%M %U %S' -o "$rss_file" "$@" >/dev/null || rc=$?
+    else
+        "$@" >/dev/null || rc=$?
+        echo '0 0 0' >"$rss_file"
+    fi
+    t1=$(now_ns)
+    if [ $rc -gt 1 ]; then
+        echo "command failed (status $rc): $*" >&2
+        exit 1
+    fi
+    LAST_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+    read -r LAST_RSS user sys < <(tail -n 1 "$rss_file")
+    LAST_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
+}
+
+# bench NAME cmd...: RUNS runs; sets BEST MEDIAN (wall ms), CPU (least user+sys ms, which other
+# processes on a busy machine disturb less than the wall time) and PEAK (max RSS over runs, kB).
+bench() {
+    local name=$1
+    shift
+    local times=() peak=0 cpu=
+    for _ in $(seq "$RUNS"); do
+        time_once "$@"
+        times+=("$LAST_MS")
+        [ "$LAST_RSS" -gt "$peak" ] && peak=$LAST_RSS
+        if [ -z "$cpu" ] || [ "$LAST_CPU" -lt "$cpu" ]; then cpu=$LAST_CPU; fi
+    done
+    CPU=$cpu
+    BEST=$(printf '%s\n' "${times[@]}" | sort -g | head -n 1)
+    MEDIAN=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+    PEAK=$peak
+    printf '  %-28s wall best %9.1f ms  median %9.1f ms   cpu %7d ms   peak RSS %7.1f MB\n' \
+        "$name" "$BEST" "$MEDIAN" "$CPU" "$(awk -v k="$PEAK" 'BEGIN { print k / 1024 }')"
+}
+
+generate() {
+    local size=$1 file=$2
+    [ -s "$file" ] && return 0
+    echo "generating $file ..." >&2
+    case $size in
+        1m) python3 benches/check/gen_log.py "$file.tmp" --lines 1000000 ;;
+        1g) python3 benches/check/gen_log.py "$file.tmp" --bytes 1000000000 ;;
+        *) echo "unknown size $size (1m or 1g)" >&2; exit 2 ;;
+    esac
+    mv "$file.tmp" "$file"
+}
+
+echo "machine: $(nproc) cores, $(uname -sr); tmon $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for size in "${SIZES[@]}"; do
+    file="$DATA/check_$size.jsonl"
+    generate "$size" "$file"
+    bytes=$(stat -L -c %s "$file")
+    lines=$(wc -l <"$file")
+    echo
+    echo "$file: $lines lines, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
+    cat "$file" >/dev/null # warm the page cache
+    bench "wc -l" wc -l "$file"
+    wc_best=$BEST wc_median=$MEDIAN wc_cpu=$CPU
+    bench "tmon check" "$TMON" check "$file"
+    t_best=$BEST t_median=$MEDIAN t_peak=$PEAK t_cpu=$CPU
+    if [ "$size" = 1m ] || [ "$CONTEXT_ALL" = 1 ]; then
+        RUNS_SAVED=$RUNS RUNS=1
+        bench "python json.loads per line" python3 -c \
+            'import json, sys
+for line in open(sys.argv[1], "rb"): json.loads(line)' "$file"
+        if command -v jq >/dev/null; then bench "jq -c ." jq -c . "$file"; fi
+        RUNS=$RUNS_SAVED
+    fi
+    awk -v tb="$t_best" -v wb="$wc_best" -v tm="$t_median" -v wm="$wc_median" -v p="$t_peak" -v b="$bytes" \
+        -v tc="$t_cpu" -v wcc="$wc_cpu" 'BEGIN {
+        printf "  tmon/wc wall: %.1fx (best), %.1fx (median)", tb / wb, tm / wm
+        if (wcc > 0) printf "; cpu: %.1fx", tc / wcc
+        printf "; tmon peak RSS / file size: %.2f\n", p * 1024 / b
+    }'
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

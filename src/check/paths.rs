@@ -1,0 +1,208 @@
+//! Turning the paths given to `tmon check` into log files that are safe to read: directories
+//! expand to the logs inside, and anything that is not a regular file (a FIFO, a socket, a device)
+//! is refused before it is opened, so tmon never blocks waiting for a writer that never comes.
+
+use crate::error::Error;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// How deep below a directory given on the command line log files are looked for.
+const MAX_DEPTH: usize = 4;
+
+/// File names frameworks give their logs.
+const LOG_NAMES: [&str; 5] =
+    ["metrics.json", "scalars.json", "progress.json", "result.json", "trainer_state.json"];
+/// Name endings of log files.
+const LOG_SUFFIXES: [&str; 3] = [".jsonl", ".ndjson", ".log.json"];
+
+/// The log files `path` stands for: itself when it is a regular file, the logs found inside when
+/// it is a directory. Anything else, or a directory with no logs, is an error naming the path.
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let meta = fs::metadata(path).map_err(|e| read_error(path, &e))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    if !meta.is_dir() {
+        return Err(not_regular(path, &meta));
+    }
+    let found = discover(path).map_err(|e| read_error(path, &e))?;
+    if found.is_empty() {
+        return Err(Error::Read {
+            path: path.to_owned(),
+            reason: "no log files in this directory (looked for *.jsonl, *.log.json, metrics.json, \
+                     scalars.json, progress.json, result.json, trainer_state.json, then any *.json)"
+                .to_owned(),
+        });
+    }
+    Ok(found)
+}
+
+/// Checks that `path` can be opened for reading without blocking and is still a regular file once
+/// open (it may have been swapped for a FIFO since it was listed). The file is closed again: the
+/// reading itself is `Run::load_file`'s.
+pub fn check_readable(path: &Path) -> Result<(), Error> {
+    let meta = fs::metadata(path).map_err(|e| read_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    let file: File = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| read_error(path, &e))?;
+    let meta = file.metadata().map_err(|e| read_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    Ok(())
+}
+
+/// A read error naming the path, with a short lower-case reason (no "(os error N)").
+pub fn read_error(path: &Path, e: &io::Error) -> Error {
+    let reason = match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => "unknown error".to_owned(),
+            }
+        }
+    };
+    Error::Read { path: path.to_owned(), reason }
+}
+
+fn not_regular(path: &Path, meta: &Metadata) -> Error {
+    let ft = meta.file_type();
+    let what = if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else {
+        "not a file or directory"
+    };
+    Error::Read {
+        path: path.to_owned(),
+        reason: format!("not a regular file ({what}); tmon reads log files"),
+    }
+}
+
+fn is_log_name(name: &str) -> bool {
+    LOG_NAMES.contains(&name) || LOG_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+// TODO(lead): replace with source::discover after merge.
+/// The log files under `dir`, sorted, recursing [`MAX_DEPTH`] levels and skipping hidden entries
+/// and symlinked directories (no loops). When no file has a known log name, any `*.json` directly
+/// inside `dir` is taken.
+fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    walk(dir, 0, &mut found)?;
+    if found.is_empty() {
+        for entry in sorted_entries(dir)? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && name.ends_with(".json") && is_regular(&entry) {
+                found.push(entry.path());
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in sorted_entries(dir)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            if depth < MAX_DEPTH {
+                // An unreadable subdirectory is not worth failing the whole directory for.
+                let _ = walk(&entry.path(), depth + 1, found);
+            }
+        } else if is_log_name(&name) && is_regular(&entry) {
+            found.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// A regular file, or a symlink to one (FIFOs named `*.jsonl` are not logs).
+fn is_regular(entry: &fs::DirEntry) -> bool {
+    fs::metadata(entry.path()).map(|m| m.is_file()).unwrap_or(false)
+}
+
+fn sorted_entries(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
+    let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_expand_to_known_log_names_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("run1/vis_data")).unwrap();
+        fs::create_dir_all(d.join(".git")).unwrap();
+        fs::write(d.join("run1/vis_data/scalars.json"), "{}\n").unwrap();
+        fs::write(d.join("run1/train.jsonl"), "{}\n").unwrap();
+        fs::write(d.join("run1/config.json"), "{}\n").unwrap();
+        fs::write(d.join(".git/x.jsonl"), "{}\n").unwrap();
+        let found = expand(d).unwrap();
+        assert_eq!(found, vec![d.join("run1/train.jsonl"), d.join("run1/vis_data/scalars.json")]);
+    }
+
+    #[test]
+    fn a_directory_without_known_names_falls_back_to_json_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("fruits.json"), "{}\n").unwrap();
+        fs::write(dir.path().join("notes.txt"), "hi\n").unwrap();
+        assert_eq!(expand(dir.path()).unwrap(), vec![dir.path().join("fruits.json")]);
+    }
+
+    #[test]
+    fn an_empty_directory_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = expand(dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("cannot read '{}': no log files", dir.path().display())), "{err}");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_opening_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.jsonl");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = expand(&fifo).unwrap_err().to_string();
+        assert!(err.contains("not a regular file (a FIFO)"), "{err}");
+        assert!(check_readable(&fifo).is_err());
+        // Found in a directory, it is not taken as a log.
+        assert!(expand(dir.path()).is_err());
+    }
+
+    #[test]
+    fn os_reasons_are_short_and_lower_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.jsonl");
+        fs::write(&file, "{}\n").unwrap();
+        let err = expand(&file.join("x")).unwrap_err().to_string();
+        assert!(err.ends_with("': not a directory"), "{err}");
+        let err = expand(&dir.path().join("missing")).unwrap_err().to_string();
+        assert!(err.ends_with("': no such file or directory"), "{err}");
+    }
+}

@@ -1,0 +1,280 @@
+//! What `tmon check` says about one run: a small summary taken from a [`Run`] (so the run's store
+//! can be dropped before the next file is read), serialised as the `--json` schema.
+
+use crate::analysis::smooth::ema;
+use crate::analysis::{Flag, Severity};
+use crate::run::Run;
+use crate::store::{SeriesView, SkippedLine};
+use serde::{Serialize, Serializer};
+
+/// TensorBoard's default smoothing weight, used for the `smoothed_last` column.
+pub const SMOOTHING_WEIGHT: f64 = 0.6;
+/// How many skipped lines the text output shows per file.
+pub const SKIPPED_SHOWN: usize = 5;
+
+/// The `--json` document: `{"runs": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub runs: &'a [RunReport],
+}
+
+/// One file's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub path: String,
+    pub format: &'static str,
+    pub records: u64,
+    pub skipped_lines: u64,
+    pub step_key: Option<String>,
+    pub time_key: Option<String>,
+    pub metrics: Vec<MetricRow>,
+    pub flags: Vec<FlagRow>,
+    /// The first few skipped lines, for the text output.
+    #[serde(skip)]
+    pub skipped: Vec<SkippedLine>,
+}
+
+/// One series' row in the metrics table.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricRow {
+    pub name: String,
+    pub points: u64,
+    pub nonfinite: u64,
+    #[serde(serialize_with = "step_or_null")]
+    pub first_step: Option<f64>,
+    #[serde(serialize_with = "step_or_null")]
+    pub last_step: Option<f64>,
+    #[serde(serialize_with = "num_or_null")]
+    pub last: Option<f64>,
+    #[serde(serialize_with = "num_or_null")]
+    pub min: Option<f64>,
+    #[serde(serialize_with = "num_or_null")]
+    pub max: Option<f64>,
+    #[serde(serialize_with = "num_or_null")]
+    pub smoothed_last: Option<f64>,
+}
+
+/// One flag, as printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagRow {
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub metric: String,
+    #[serde(serialize_with = "step")]
+    pub step: f64,
+    pub message: String,
+}
+
+impl RunReport {
+    /// Summarises `run`; `path` is the path as the user gave it (or as found in a directory).
+    pub fn from_run(path: String, run: &Run) -> Self {
+        let store = &run.store;
+        let metrics = store.ids().map(|id| MetricRow::from_series(store.series(id))).collect();
+        RunReport {
+            path,
+            format: run.ingest.format().as_str(),
+            records: store.records() as u64,
+            skipped_lines: store.skipped.count,
+            step_key: run.ingest.step_key().map(str::to_owned),
+            time_key: run.ingest.time_key().map(str::to_owned),
+            metrics,
+            flags: run.flags().iter().map(FlagRow::from).collect(),
+            skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
+        }
+    }
+
+    /// The most severe flag, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.flags.iter().map(|f| f.severity).max()
+    }
+}
+
+impl MetricRow {
+    fn from_series(s: SeriesView<'_>) -> Self {
+        let n = s.len();
+        let last = s.last();
+        let smoothed_last = smoothed_last(&s, SMOOTHING_WEIGHT);
+        let (min, max) = match s.min_max() {
+            Some((lo, hi)) => (Some(lo), Some(hi)),
+            None => (None, None),
+        };
+        MetricRow {
+            name: s.name().to_owned(),
+            points: n as u64,
+            nonfinite: s.nonfinite() as u64,
+            first_step: (n > 0).then(|| s.step(0)),
+            last_step: last.map(|(step, _)| step),
+            last: last.map(|(_, v)| v),
+            min,
+            max,
+            smoothed_last,
+        }
+    }
+}
+
+/// The last value of TensorBoard's EMA over the series, from its tail only.
+///
+/// A point `k` finite points before the end weighs `w^k` in the EMA; once `w^k` is below 1e-25 the
+/// older points (and the debiasing term, which is then exactly 1 in f64) no longer change the
+/// result beyond rounding. So only the tail holding that many finite points is smoothed, which
+/// keeps `tmon check` from walking (and copying) every series a second time.
+pub fn smoothed_last(s: &SeriesView<'_>, w: f64) -> Option<f64> {
+    let n = s.len();
+    if n == 0 {
+        return None;
+    }
+    let needed = if w <= 0.0 {
+        1
+    } else if w >= 1.0 {
+        n
+    } else {
+        ((1e-25f64).ln() / w.ln()).ceil().max(1.0) as usize
+    };
+    let mut start = n;
+    let mut finite = 0;
+    while start > 0 && finite < needed {
+        start -= 1;
+        if s.value(start).is_finite() {
+            finite += 1;
+        }
+    }
+    let tail: Vec<f64> = (start..n).map(|i| s.value(i)).collect();
+    ema(&tail, w).last().copied()
+}
+
+impl From<&Flag> for FlagRow {
+    fn from(f: &Flag) -> Self {
+        FlagRow {
+            kind: f.kind.as_str(),
+            severity: f.severity,
+            metric: f.metric.clone(),
+            step: f.step,
+            message: f.message.clone(),
+        }
+    }
+}
+
+/// JSON has no NaN or infinities: they are written as the strings Python and JavaScript use.
+fn nonfinite_name(x: f64) -> &'static str {
+    if x.is_nan() {
+        "NaN"
+    } else if x > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
+fn num<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(x)
+    } else {
+        s.serialize_str(nonfinite_name(x))
+    }
+}
+
+/// Steps are integers in almost every log: written as such (`100`, not `100.0`).
+fn step<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if x.fract() == 0.0 && x.abs() < EXACT {
+        s.serialize_i64(*x as i64)
+    } else {
+        num(*x, s)
+    }
+}
+
+fn num_or_null<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => num(*x, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn step_or_null<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => step(x, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{FlagConfig, FlagKind};
+    use crate::ingest::IngestOptions;
+
+    fn run_of(text: &str) -> Run {
+        let mut run = Run::new("t.jsonl", IngestOptions::default(), FlagConfig::default());
+        for (i, line) in text.lines().enumerate() {
+            run.push_line(i as u64 + 1, line.as_bytes());
+        }
+        run
+    }
+
+    #[test]
+    fn metrics_rows_summarise_each_series() {
+        let mut run = run_of("{\"step\": 1, \"loss\": 2.0}\n{\"step\": 2, \"loss\": 1.0}\nTraceback\n");
+        run.analyzer.raise(Flag {
+            kind: FlagKind::Spike,
+            severity: Severity::Warning,
+            metric: "loss".into(),
+            step: 2.0,
+            message: "m".into(),
+        });
+        let r = RunReport::from_run("t.jsonl".into(), &run);
+        assert_eq!((r.records, r.skipped_lines, r.skipped.len()), (2, 1, 1));
+        let loss = r.metrics.iter().find(|m| m.name == "loss").unwrap();
+        assert_eq!((loss.points, loss.first_step, loss.last_step), (2, Some(1.0), Some(2.0)));
+        assert_eq!((loss.min, loss.max, loss.last), (Some(1.0), Some(2.0), Some(1.0)));
+        // Debiased EMA by hand: (0.4*2) -> 2; (0.6*0.8 + 0.4*1) / (1 - 0.36) = 0.88 / 0.64.
+        assert!((loss.smoothed_last.unwrap() - 0.88 / 0.64).abs() < 1e-12);
+        assert_eq!(r.worst(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn the_smoothed_tail_equals_the_full_ema() {
+        let mut st = crate::store::Store::new();
+        let id = st.intern("loss");
+        let mut x: u64 = 12345;
+        for i in 0..5000u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = if i % 97 == 0 { f64::NAN } else { 1e6 * (-(i as f64) / 50.0).exp() + noise };
+            let r = st.begin_record(crate::store::RecordMeta { step: i as f64, time: f64::NAN, line: 0 });
+            st.push(r, id, v);
+            if i % 10 != 0 && i < 4990 {
+                continue;
+            }
+            let view = st.series(id);
+            let full = *ema(&view.values(), SMOOTHING_WEIGHT).last().unwrap();
+            let tail = smoothed_last(&view, SMOOTHING_WEIGHT).unwrap();
+            if full.is_nan() {
+                assert!(tail.is_nan(), "point {i}");
+            } else {
+                assert!((tail - full).abs() <= 1e-14 * full.abs(), "point {i}: {tail} vs {full}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_writes_nonfinite_as_strings_and_steps_as_integers() {
+        let row = MetricRow {
+            name: "loss".into(),
+            points: 3,
+            nonfinite: 2,
+            first_step: Some(0.0),
+            last_step: Some(2.5),
+            last: Some(f64::NAN),
+            min: Some(f64::NEG_INFINITY),
+            max: Some(f64::INFINITY),
+            smoothed_last: None,
+        };
+        let v = serde_json::to_value(&row).unwrap();
+        assert_eq!(v["first_step"], serde_json::json!(0));
+        assert_eq!(v["last_step"], serde_json::json!(2.5));
+        assert_eq!(v["last"], "NaN");
+        assert_eq!(v["min"], "-Infinity");
+        assert_eq!(v["max"], "Infinity");
+        assert!(v["smoothed_last"].is_null());
+    }
+}

@@ -1,0 +1,251 @@
+//! Bad input given to `tmon check`: each case runs the real binary on a file generated in a
+//! temporary directory, under a time limit (a hang fails the test), and asserts a clear error or
+//! a counted skip.
+
+mod cli_support;
+
+use cli_support::{json, metric, run_of, tmon};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// Generous for debug builds reading 100 MB on a busy 2-core machine.
+const BIG: Duration = Duration::from_secs(120);
+const SMALL: Duration = Duration::from_secs(20);
+
+const GOOD_1: &str = "{\"step\": 1, \"loss\": 0.5}\n";
+const GOOD_2: &str = "{\"step\": 2, \"loss\": 0.25}\n";
+
+fn write_parts(path: &Path, parts: &[&[u8]]) {
+    let mut f = fs::File::create(path).unwrap();
+    for p in parts {
+        f.write_all(p).unwrap();
+    }
+}
+
+fn no_control_bytes(s: &str) {
+    let bad = s.chars().find(|c| c.is_control() && *c != '\n');
+    assert!(bad.is_none(), "control character {bad:?} reached the terminal");
+}
+
+#[test]
+fn a_single_100_mb_line_is_read_or_skipped_without_flooding_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid object holding a 100 MB string between two records.
+    let valid = dir.path().join("huge-string.jsonl");
+    let big = vec![b'a'; 100 << 20];
+    write_parts(&valid, &[GOOD_1.as_bytes(), b"{\"note\": \"", &big, b"\"}\n", GOOD_2.as_bytes()]);
+    // 100 MB that is not JSON at all, as the last line without a newline.
+    let garbage = dir.path().join("huge-garbage.jsonl");
+    write_parts(&garbage, &[GOOD_1.as_bytes(), GOOD_2.as_bytes(), &big]);
+
+    let ran = tmon(["check", "--json", valid.to_str().unwrap(), garbage.to_str().unwrap()], BIG);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    for name in ["huge-string.jsonl", "huge-garbage.jsonl"] {
+        let run = run_of(&doc, name);
+        assert_eq!(metric(run, "loss").unwrap()["points"], 2, "{name}: {run}");
+        assert_eq!(metric(run, "loss").unwrap()["last"].as_f64(), Some(0.25), "{name}: {run}");
+    }
+    // The string-only object is metadata: a metric-less record, a skip, or passed over as such.
+    let run = run_of(&doc, "huge-string.jsonl");
+    let seen = run["records"].as_u64().unwrap() + run["skipped_lines"].as_u64().unwrap();
+    assert!(seen == 2 || seen == 3, "{run}");
+    let run = run_of(&doc, "huge-garbage.jsonl");
+    assert_eq!((run["records"].as_u64(), run["skipped_lines"].as_u64()), (Some(2), Some(1)), "{run}");
+
+    // The text output shows the skipped line cut short, not 100 MB of it.
+    let ran = tmon(["check", garbage.to_str().unwrap()], BIG);
+    assert_eq!(ran.code, Some(0));
+    assert!(ran.stdout.len() < 10_000, "{} bytes of output", ran.stdout.len());
+    assert!(ran.stdout.contains("line 3: "), "{}", ran.stdout);
+}
+
+#[test]
+fn a_line_with_a_million_keys_is_summarised_not_dumped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many-keys.jsonl");
+    let keys: Vec<String> = (0..1_000_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    let line = format!("{{{}}}\n", keys.join(","));
+    write_parts(&path, &[GOOD_1.as_bytes(), line.as_bytes(), GOOD_2.as_bytes()]);
+    let ran = tmon(["check", path.to_str().unwrap()], BIG);
+    assert!(ran.code == Some(0) || ran.code == Some(1), "{:?}", (ran.code, &ran.stderr));
+    // However the ingest treats the line (a series per key, a cap, a refusal), the terminal gets
+    // a summary, and the real metric is there.
+    assert!(ran.stdout.len() < 1_000_000, "{} bytes of output", ran.stdout.len());
+    assert!(
+        ran.stdout.lines().any(|l| l.trim_start().starts_with("loss ")),
+        "{}",
+        ran.stdout.get(..2000).unwrap_or(&ran.stdout)
+    );
+}
+
+#[test]
+fn nesting_100000_deep_is_a_skipped_line_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.jsonl");
+    const DEPTH: usize = 100_000;
+    let objects = format!("{}1{}\n", "{\"a\":".repeat(DEPTH), "}".repeat(DEPTH));
+    let arrays = format!("{}{}\n", "[".repeat(DEPTH), "]".repeat(DEPTH));
+    let unclosed = format!("{{\"x\":{}\n", "[".repeat(DEPTH));
+    write_parts(
+        &path,
+        &[GOOD_1.as_bytes(), objects.as_bytes(), arrays.as_bytes(), unclosed.as_bytes(), GOOD_2.as_bytes()],
+    );
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], SMALL);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    let run = run_of(&doc, "deep.jsonl");
+    // The arrays and the unclosed line are never records; the deep object is refused too unless
+    // a parser takes it without recursing (then it is one record with a long key).
+    let skipped = run["skipped_lines"].as_u64().unwrap();
+    assert!(skipped >= 2, "{run}");
+    assert_eq!(skipped + run["records"].as_u64().unwrap(), 5, "{run}");
+    assert_eq!(metric(run, "loss").unwrap()["points"], 2);
+}
+
+#[test]
+fn binary_garbage_is_counted_and_never_reaches_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.jsonl");
+    // Seeded xorshift bytes: every byte value, NULs, ESCs and newlines included.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut bytes: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    bytes.extend_from_slice(b"\n");
+    bytes.extend_from_slice(GOOD_1.as_bytes());
+    bytes.extend_from_slice(b"\x1b]0;pwned\x07\x1b[2J\xff\xfe\n");
+    bytes.extend_from_slice(GOOD_2.as_bytes());
+    fs::write(&path, &bytes).unwrap();
+    let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], SMALL);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    let run = run_of(&doc, "garbage.jsonl");
+    assert_eq!(metric(run, "loss").unwrap()["points"], 2);
+    let skipped = run["skipped_lines"].as_u64().unwrap();
+    assert!(skipped > 1000, "{run}");
+    // Every line is a record or a counted skip (blank lines aside).
+    assert!(skipped + run["records"].as_u64().unwrap() <= newlines);
+
+    let ran = tmon(["check", path.to_str().unwrap()], SMALL);
+    assert_eq!(ran.code, Some(0));
+    no_control_bytes(&ran.stdout);
+    assert!(ran.stdout.contains("skipped lines (first 5 of"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_directory_with_no_logs_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "nothing here\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let ran = tmon(["check", d], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert!(ran.stderr.starts_with(&format!("tmon: cannot read '{d}': no log files")), "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1);
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[test]
+fn a_fifo_is_refused_at_once_and_skipped_inside_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("live.jsonl");
+    mkfifo(&fifo);
+    let f = fifo.to_str().unwrap();
+    let ran = tmon(["check", f], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert_eq!(
+        ran.stderr.trim_end(),
+        format!("tmon: cannot read '{f}': not a regular file (a FIFO); tmon reads log files")
+    );
+    assert!(ran.elapsed < Duration::from_secs(5), "took {:?}", ran.elapsed);
+
+    // In a directory, a FIFO with a log's name is passed over and the real log is read.
+    fs::write(dir.path().join("train.jsonl"), GOOD_1).unwrap();
+    let ran = tmon(["check", "--json", dir.path().to_str().unwrap()], SMALL);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    assert_eq!(json(&ran)["runs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn devices_are_refused_by_type_without_reading_them() {
+    // /dev/zero never ends: reading it would hang or exhaust memory.
+    for dev in ["/dev/zero", "/dev/null"] {
+        if !Path::new(dev).exists() {
+            eprintln!("NOTICE: skipped {dev}: not on this machine");
+            continue;
+        }
+        let ran = tmon(["check", dev], SMALL);
+        assert_eq!(ran.code, Some(2), "{ran:?}");
+        assert_eq!(
+            ran.stderr.trim_end(),
+            format!(
+                "tmon: cannot read '{dev}': not a regular file (a character device); tmon reads log files"
+            )
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_file_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret.jsonl");
+    fs::write(&file, GOOD_1).unwrap();
+
+    // A path through a file fails for everyone, root included.
+    let through = file.join("metrics.jsonl");
+    let t = through.to_str().unwrap();
+    let ran = tmon(["check", t], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert_eq!(ran.stderr.trim_end(), format!("tmon: cannot read '{t}': not a directory"));
+
+    // Permission bits do not stop root: that case only runs for other users.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("NOTICE: skipped the chmod 000 case: running as root, which permissions do not stop");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+    let f = file.to_str().unwrap();
+    let ran = tmon(["check", f], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert_eq!(ran.stderr.trim_end(), format!("tmon: cannot read '{f}': permission denied"));
+}
+
+#[test]
+fn a_hostile_file_name_is_escaped_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("x\u{1b}]0;owned\u{7}.jsonl");
+    let ran = tmon(["check".as_ref(), name.as_os_str()], SMALL);
+    assert_eq!(ran.code, Some(2), "{ran:?}");
+    assert!(ran.stderr.contains("x\\u{1b}]0;owned\\u{7}.jsonl': no such file"), "{}", ran.stderr);
+    no_control_bytes(&ran.stderr);
+}
+
+#[test]
+fn an_empty_file_has_no_records_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.jsonl");
+    fs::write(&path, b"").unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], SMALL);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    let run = run_of(&doc, "empty.jsonl");
+    assert_eq!(run["records"], 0);
+    assert_eq!(run["skipped_lines"], 0);
+    assert!(run["metrics"].as_array().unwrap().is_empty());
+}
