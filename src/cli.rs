@@ -20,6 +20,9 @@ pub struct Cli {
     /// Log files or directories to monitor.
     #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
+    /// Draw charts with ASCII dots instead of braille (for fonts or terminals without braille).
+    #[arg(long)]
+    pub ascii: bool,
     #[command(flatten)]
     pub read: ReadArgs,
 }

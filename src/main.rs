@@ -21,25 +21,32 @@ fn main() -> ExitCode {
             let _ = Cli::command().print_help();
             ExitCode::from(USAGE)
         }
-        None => monitor(&cli.paths, &cli.read),
+        None => monitor(&cli.paths, cli.ascii, &cli.read),
     }
 }
 
 /// `tmon PATH...`: the live monitor.
-fn monitor(paths: &[std::path::PathBuf], read: &ReadArgs) -> ExitCode {
-    // HOOK(ui): call the monitor entry point here once it lands, e.g.
-    // `tmon::app::run_monitor(paths, read)`, mapping its error like `check` below.
-    let _ = (paths, read);
-    eprintln!("tmon: the monitor is not built yet; use `tmon check PATH...` for now");
-    ExitCode::from(USAGE)
+fn monitor(paths: &[std::path::PathBuf], ascii: bool, read: &ReadArgs) -> ExitCode {
+    let flags = match read.flag_config() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("tmon: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let opts = tmon::MonitorOptions { ascii, ingest: read.ingest_options(), flags, ..Default::default() };
+    match tmon::run_monitor(paths, opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tmon: {e}");
+            ExitCode::from(USAGE)
+        }
+    }
 }
 
 fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     if args.follow {
-        // HOOK(source): headless following, e.g. `tmon::follow::run(args, read, ...)`, once the
-        // source layer's `follow` lands.
-        eprintln!("tmon: check --follow is not built yet");
-        return ExitCode::from(USAGE);
+        return follow(args, read);
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -108,6 +115,40 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
         Err(e) => {
             eprintln!("tmon: cannot write the output: {e}");
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+/// `tmon check --follow`: prints each flag as it fires until Ctrl-C or SIGTERM (status 0).
+fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
+    let flags = match read.flag_config() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("tmon: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let opts = tmon::follow::FollowOptions {
+        json: args.json,
+        on_flag: args.on_flag.clone(),
+        poll: args.poll.map(std::time::Duration::from_millis),
+        ingest: read.ingest_options(),
+        flags,
+        ..Default::default()
+    };
+    let stop = match tmon::follow::stop_on_signals() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("tmon: cannot install signal handlers: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let mut out = io::stdout().lock();
+    match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tmon: {e}");
             ExitCode::from(USAGE)
         }
     }
