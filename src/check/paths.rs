@@ -8,15 +8,6 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// How deep below a directory given on the command line log files are looked for.
-const MAX_DEPTH: usize = 4;
-
-/// File names frameworks give their logs.
-const LOG_NAMES: [&str; 5] =
-    ["metrics.json", "scalars.json", "progress.json", "result.json", "trainer_state.json"];
-/// Name endings of log files.
-const LOG_SUFFIXES: [&str; 3] = [".jsonl", ".ndjson", ".log.json"];
-
 /// The log files `path` stands for: itself when it is a regular file, the logs found inside when
 /// it is a directory. Anything else, or a directory with no logs, is an error naming the path.
 pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
@@ -97,56 +88,10 @@ fn not_regular(path: &Path, meta: &Metadata) -> Error {
     }
 }
 
-fn is_log_name(name: &str) -> bool {
-    LOG_NAMES.contains(&name) || LOG_SUFFIXES.iter().any(|s| name.ends_with(s))
-}
-
-// TODO(lead): replace with source::discover after merge.
-/// The log files under `dir`, sorted, recursing [`MAX_DEPTH`] levels and skipping hidden entries
-/// and symlinked directories (no loops). When no file has a known log name, any `*.json` directly
-/// inside `dir` is taken.
+/// The log files under `dir`: the source layer's discovery, shared with the monitor.
 fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    walk(dir, 0, &mut found)?;
-    if found.is_empty() {
-        for entry in sorted_entries(dir)? {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && name.ends_with(".json") && is_regular(&entry) {
-                found.push(entry.path());
-            }
-        }
-    }
-    Ok(found)
-}
-
-fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in sorted_entries(dir)? {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            if depth < MAX_DEPTH {
-                // An unreadable subdirectory is not worth failing the whole directory for.
-                let _ = walk(&entry.path(), depth + 1, found);
-            }
-        } else if is_log_name(&name) && is_regular(&entry) {
-            found.push(entry.path());
-        }
-    }
-    Ok(())
-}
-
-/// A regular file, or a symlink to one (FIFOs named `*.jsonl` are not logs).
-fn is_regular(entry: &fs::DirEntry) -> bool {
-    fs::metadata(entry.path()).map(|m| m.is_file()).unwrap_or(false)
-}
-
-fn sorted_entries(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
-    let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    Ok(entries)
+    fs::read_dir(dir)?;
+    Ok(crate::source::discover::scan(dir, crate::source::discover::MAX_DEPTH).files)
 }
 
 #[cfg(test)]

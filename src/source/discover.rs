@@ -44,6 +44,11 @@ pub struct Scan {
 pub fn scan(root: &Path, max_depth: usize) -> Scan {
     let mut out = Scan::default();
     walk(root, 0, max_depth, &mut out);
+    if out.files.is_empty() {
+        // No file has a framework's log name (logs renamed by hand, e.g. `run1.json`): take the
+        // JSON files directly inside the directory rather than find nothing.
+        out.files = fallback_json(root);
+    }
     out.files.sort();
     out.dirs.sort();
     drop_superseded_checkpoints(&mut out.files);
@@ -76,8 +81,17 @@ pub fn is_log_file(path: &Path) -> bool {
         "metrics.json" | "scalars.json" | "progress.json" | "result.json" | "trainer_state.json" => true,
         "log.txt" => first_line_is_object(path),
         "log" => starts_with_array(path),
-        _ => name.ends_with(".jsonl") || name.ends_with(".log.json"),
+        _ => name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".log.json"),
     }
+}
+
+fn fallback_json(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(dir) else { return Vec::new() };
+    rd.filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| !n.starts_with('.') && n.ends_with(".json")))
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 fn head(path: &Path, n: u64) -> Vec<u8> {
