@@ -7,10 +7,19 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod harness;
 pub mod ingest;
+pub mod numfmt;
 pub mod parse;
 pub mod run;
 pub mod source;
 pub mod store;
 
 pub use error::Error;
+pub mod app;
+pub mod event;
+pub mod monitor;
+pub mod tui;
+pub mod ui;
+
+pub use monitor::{run_monitor, MonitorOptions};

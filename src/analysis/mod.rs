@@ -2,6 +2,7 @@
 //! that charts draw.
 
 pub mod flags;
+pub mod names;
 pub mod reduce;
 pub mod smooth;
 

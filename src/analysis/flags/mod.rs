@@ -1,8 +1,35 @@
 //! Flags: a fixed, machine-readable vocabulary of problems found in a run, and the streaming
 //! [`Analyzer`] that raises them one record at a time (so a file read at once and the same file
-//! tailed line by line raise the same flags).
+//! tailed line by line raise the same flags, by construction: there is no end-of-file logic).
+//!
+//! Each detector lives in its own file and names the published rule it builds on (NOTES §3).
+//! Metrics get their detectors from their role by name ([`crate::analysis::names`]). The
+//! analyzer keeps bounded state per series (rings of a few dozen values, running bests), reads
+//! only the current record from the [`Store`], and de-duplicates: a condition that persists
+//! raises one flag dated where it began; the same kind on the same metric raises again only
+//! after `cooldown` records without it, or when its severity goes up.
+//! Thresholds: [`FlagConfig`], documented in `docs/flags.md`.
 
-use crate::store::{RecordIdx, SeriesId, Store};
+mod analyzer;
+mod clock;
+mod config;
+mod dead;
+mod divergence;
+mod exploding;
+mod lr;
+mod nonfinite;
+mod overfitting;
+mod plateau;
+mod restart;
+pub mod robust;
+mod spike;
+pub mod text;
+mod throughput;
+mod vanishing;
+
+pub use analyzer::Analyzer;
+pub use config::{FlagConfig, Threshold};
+
 use serde::Serialize;
 use std::fmt;
 
@@ -115,45 +142,64 @@ pub struct Flag {
     pub message: String,
 }
 
-/// Thresholds of every detector. Defaults are documented in `docs/flags.md`.
-#[derive(Clone, Debug, Default)]
-pub struct FlagConfig {}
+/// What a detector found at one point, before de-duplication.
+#[derive(Clone, Debug)]
+pub(crate) struct Finding {
+    pub kind: FlagKind,
+    pub severity: Severity,
+    /// The step where the condition began.
+    pub began: f64,
+    pub message: String,
+}
 
-impl FlagConfig {
-    /// Overrides one threshold by its documented name, e.g. `spike.z=8`.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        Err(format!("unknown threshold '{key}' (value '{value}')"))
+impl Finding {
+    /// The condition still holds, already described: keeps its flag de-duplicated without
+    /// formatting a message on every point.
+    pub fn still(kind: FlagKind, severity: Severity, began: f64) -> Self {
+        Finding { kind, severity, began, message: String::new() }
+    }
+
+    pub fn is_still(&self) -> bool {
+        self.message.is_empty()
     }
 }
 
-/// Raises flags from records as they arrive; holds only bounded per-series state.
-#[derive(Debug, Default)]
-pub struct Analyzer {
-    cfg: FlagConfig,
-    flags: Vec<Flag>,
+/// An episode of a persistent condition: describe it when it begins or gets worse, say "still"
+/// otherwise.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Episode {
+    reported: Option<Severity>,
 }
 
-impl Analyzer {
-    pub fn new(cfg: FlagConfig) -> Self {
-        Analyzer { cfg, flags: Vec::new() }
+impl Episode {
+    /// A full finding from `describe` when the condition is new or more severe, else a still.
+    pub fn hit(
+        &mut self,
+        kind: FlagKind,
+        severity: Severity,
+        began: f64,
+        describe: impl FnOnce() -> String,
+    ) -> Finding {
+        if self.reported.is_some_and(|r| r >= severity) {
+            return Finding::still(kind, severity, began);
+        }
+        self.reported = Some(severity);
+        Finding { kind, severity, began, message: describe() }
     }
 
-    pub fn config(&self) -> &FlagConfig {
-        &self.cfg
+    pub fn clear(&mut self) {
+        self.reported = None;
     }
+}
 
-    /// Feeds one record: `fields` are the (series, value) pairs it carried.
-    pub fn observe(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
-        let _ = (store, rec, fields);
-    }
-
-    /// Raises a flag found outside the records (a file truncated, the wall clock of a live stall).
-    pub fn raise(&mut self, flag: Flag) {
-        self.flags.push(flag);
-    }
-
-    /// All flags raised so far, in the order they were raised.
-    pub fn flags(&self) -> &[Flag] {
-        &self.flags
-    }
+/// What a detector knows about the point it judges.
+pub(crate) struct Ctx<'a> {
+    pub step: f64,
+    pub name: &'a str,
+    /// The latest learning rate of the run, for messages.
+    pub lr: Option<f64>,
+    /// True while the learning rate has only risen (warmup).
+    pub warmup: bool,
+    /// The series is itself a learning rate.
+    pub is_lr: bool,
 }

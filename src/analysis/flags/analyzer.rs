@@ -1,0 +1,430 @@
+//! The streaming [`Analyzer`]: routes each point of a record to the detectors of its series'
+//! role, runs the record-level detectors (clock, restart, per-layer gradients), and turns
+//! findings into flags: de-duplicated per kind and metric (one flag while a condition persists,
+//! a new one after `cooldown` records without it or on a severity upgrade), and coalesced per
+//! record (thirty losses spiking on one line are one flag naming the others).
+
+use super::clock::{self, Clock, LongGap};
+use super::restart::Rewind;
+use super::{
+    dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
+    FlagConfig, FlagKind, Severity,
+};
+use crate::analysis::names::{self, Role};
+use crate::store::{RecordIdx, SeriesId, Store};
+
+/// Detectors of one series, chosen by its role.
+#[derive(Clone, Debug)]
+enum Detectors {
+    TrainLoss {
+        spike: Box<spike::Spike>,
+        divergence: Box<divergence::Divergence>,
+        plateau: plateau::Plateau,
+    },
+    EvalLoss {
+        plateau: plateau::Plateau,
+        overfitting: Box<overfitting::Overfitting>,
+        pair: Option<SeriesId>,
+        checked: usize,
+    },
+    GradNorm(Box<exploding::Exploding>),
+    Lr(lr::Lr),
+    Dead(dead::Dead),
+    Throughput(Box<super::throughput::Throughput>),
+    None,
+}
+
+impl Detectors {
+    fn for_role(role: Role, cfg: &FlagConfig) -> Self {
+        match role {
+            Role::TrainLoss => Detectors::TrainLoss {
+                spike: Box::new(spike::Spike::new(cfg)),
+                divergence: Box::new(divergence::Divergence::new(cfg)),
+                plateau: plateau::Plateau::default(),
+            },
+            Role::EvalLoss => Detectors::EvalLoss {
+                plateau: plateau::Plateau::default(),
+                overfitting: Box::new(overfitting::Overfitting::new(cfg)),
+                pair: None,
+                checked: 0,
+            },
+            Role::GradNorm => Detectors::GradNorm(Box::new(exploding::Exploding::new(cfg))),
+            Role::LearningRate => Detectors::Lr(lr::Lr::default()),
+            Role::DeadFraction => Detectors::Dead(dead::Dead::default()),
+            Role::Throughput | Role::StepTime => {
+                Detectors::Throughput(Box::new(super::throughput::Throughput::new(cfg)))
+            }
+            _ => Detectors::None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct SeriesState {
+    role: Role,
+    last_step: Option<f64>,
+    rewind: Option<Rewind>,
+    /// Log-space detectors stop once a value <= 0 is seen.
+    nonpositive: bool,
+    nonfinite: nonfinite::Nonfinite,
+    det: Detectors,
+    /// Position among per-layer gradient norms (the number in the name), parsed once.
+    layer: u64,
+    latches: Latches,
+}
+
+/// The last flag of each kind: severity and the record it was last seen at.
+type Latches = [Option<Latch>; FlagKind::ALL.len()];
+
+#[derive(Clone, Copy, Debug)]
+struct Latch {
+    severity: Severity,
+    last_hit: u64,
+}
+
+/// Key of record-level flags (stall, restart) in the latch table.
+const RUN: SeriesId = SeriesId::MAX;
+
+/// Raises flags from records as they arrive; holds only bounded per-series state.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    cfg: FlagConfig,
+    flags: Vec<Flag>,
+    states: Vec<Option<SeriesState>>,
+    /// Latches of record-level flags (stall); per-series ones live in the series' state.
+    run_latches: Latches,
+    records: u64,
+    clock: Clock,
+    vanishing: vanishing::Vanishing,
+    last_restart_record: Option<u64>,
+    /// The series whose learning rate sets `lr` and warmup (the first one seen).
+    lr_series: Option<SeriesId>,
+    lr: Option<f64>,
+    layers: Vec<(u64, SeriesId, f64)>,
+    found: Vec<(SeriesId, Finding)>,
+    /// The run's main training loss (`loss`, `total_loss`, `train/loss`), if it has one.
+    main_loss: Option<SeriesId>,
+}
+
+impl Analyzer {
+    pub fn new(cfg: FlagConfig) -> Self {
+        Analyzer { cfg, ..Default::default() }
+    }
+
+    pub fn config(&self) -> &FlagConfig {
+        &self.cfg
+    }
+
+    /// Feeds one record: `fields` are the (series, value) pairs it carried, in arrival order.
+    pub fn observe(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
+        self.records += 1;
+        let meta = store.record(rec);
+        let step = meta.step;
+        self.found.clear();
+        self.observe_steps(store, fields, step);
+        let gap = self.clock.observe(&self.cfg, step, meta.time);
+        let rewound_here = fields
+            .iter()
+            .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == self.records));
+        match gap {
+            Some(g) if rewound_here => self.attach_gap(fields, g),
+            Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
+            None => {}
+        }
+        // The learning rate first, so every message of this record can quote it.
+        for &(id, v) in fields {
+            if Some(id) == self.lr_series && v.is_finite() {
+                self.lr = Some(v);
+            }
+        }
+        let warmup = match self.lr_series.and_then(|id| self.state(id)) {
+            Some(SeriesState { det: Detectors::Lr(l), .. }) => l.in_warmup(),
+            _ => false,
+        };
+        self.layers.clear();
+        for &(id, v) in fields {
+            self.observe_point(store, id, step, v, warmup);
+        }
+        self.observe_layers(store, step);
+        self.soften_component_divergence(store);
+        self.flush(store);
+    }
+
+    fn state(&self, id: SeriesId) -> Option<&SeriesState> {
+        self.states.get(id).and_then(Option::as_ref)
+    }
+
+    /// Creates states for new series, confirms pending rewinds and starts new ones.
+    fn observe_steps(&mut self, store: &Store, fields: &[(SeriesId, f64)], step: f64) {
+        let now = self.records;
+        for &(id, _) in fields {
+            if id >= self.states.len() {
+                self.states.resize_with(id + 1, || None);
+            }
+            let cfg = &self.cfg;
+            let st = self.states[id].get_or_insert_with(|| {
+                let role = names::role(store.name(id));
+                SeriesState {
+                    role,
+                    last_step: None,
+                    rewind: None,
+                    nonpositive: false,
+                    nonfinite: Default::default(),
+                    det: Detectors::for_role(role, cfg),
+                    layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
+                    latches: Default::default(),
+                }
+            });
+            if let Some(r) = st.rewind.take() {
+                if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
+                    self.last_restart_record = Some(r.record);
+                    self.found.push((RUN, r.finding()));
+                }
+            }
+            if let Some(prev) = st.last_step {
+                if step < prev {
+                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
+                    // A new run (or another axis) starts: its baselines start afresh.
+                    st.det = Detectors::for_role(st.role, cfg);
+                    st.nonpositive = false;
+                }
+            }
+            st.last_step = Some(step);
+            if st.role == Role::LearningRate && self.lr_series.is_none() {
+                self.lr_series = Some(id);
+            }
+            if st.role == Role::TrainLoss && self.main_loss.is_none() && representative(store.name(id)).0 == 0
+            {
+                self.main_loss = Some(id);
+            }
+        }
+    }
+
+    fn attach_gap(&mut self, fields: &[(SeriesId, f64)], gap: LongGap) {
+        for &(id, _) in fields {
+            if let Some(Some(st)) = self.states.get_mut(id) {
+                if let Some(r) = st.rewind.as_mut() {
+                    r.gap = Some(gap);
+                }
+            }
+        }
+    }
+
+    fn observe_point(&mut self, store: &Store, id: SeriesId, step: f64, v: f64, warmup: bool) {
+        let name = store.name(id);
+        let Some((role, layer)) = self.state(id).map(|s| (s.role, s.layer)) else { return };
+        if role == Role::LayerGradNorm && v.is_finite() {
+            self.layers.push((layer, id, v));
+        }
+        let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
+        let cfg = &self.cfg;
+        let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
+        let found = &mut self.found;
+        let Some(Some(st)) = self.states.get_mut(id) else { return };
+        let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
+        if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
+            // One layer's NaN gradient repeats what the global norm already says.
+            if role == Role::LayerGradNorm {
+                f.severity = Severity::Info;
+            }
+            found.push((id, f));
+        }
+        if !v.is_finite() {
+            return;
+        }
+        st.nonpositive |= v <= 0.0;
+        let positive = !st.nonpositive;
+        let mut push = |f: Option<Finding>| found.extend(f.map(|f| (id, f)));
+        match &mut st.det {
+            Detectors::TrainLoss { spike, divergence, plateau } if positive => {
+                push(spike.observe(cfg, &ctx, v));
+                push(divergence.observe(cfg, &ctx, v));
+                if !warmup {
+                    let level = divergence.level();
+                    push(plateau.observe(
+                        &ctx,
+                        level,
+                        cfg.plateau_train_rel,
+                        cfg.plateau_train_patience,
+                        "points",
+                    ));
+                }
+            }
+            Detectors::EvalLoss { plateau, overfitting, .. } => {
+                push(plateau.observe(&ctx, v, cfg.plateau_rel, cfg.plateau_patience, "evaluations"));
+                if positive {
+                    push(overfitting.observe(cfg, &ctx, v, train_level));
+                }
+            }
+            Detectors::GradNorm(e) if positive => push(e.observe(cfg, &ctx, v)),
+            Detectors::Lr(l) => push(l.observe(cfg, &ctx, v)),
+            Detectors::Dead(d) => push(d.observe(cfg, &ctx, v)),
+            Detectors::Throughput(t) => push(t.observe(cfg, &ctx, v, role == Role::StepTime)),
+            _ => {}
+        }
+    }
+
+    /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
+    /// only when new series appeared since the last try.
+    fn paired_level(&mut self, store: &Store, id: SeriesId) -> Option<f64> {
+        let count = store.series_count();
+        let lookup = match self.state(id).map(|s| &s.det) {
+            Some(Detectors::EvalLoss { pair: None, checked, .. }) => *checked != count,
+            _ => false,
+        };
+        if lookup {
+            let all: Vec<&str> =
+                store.ids().map(|i| store.name(i)).filter(|n| names::role(n) == Role::TrainLoss).collect();
+            let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
+            if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, checked, .. }, .. })) =
+                self.states.get_mut(id)
+            {
+                *pair = found;
+                *checked = count;
+            }
+        }
+        let pair = match self.state(id).map(|s| &s.det) {
+            Some(Detectors::EvalLoss { pair: Some(p), .. }) => *p,
+            _ => return None,
+        };
+        match self.state(pair).map(|s| &s.det) {
+            Some(Detectors::TrainLoss { divergence, .. }) => Some(divergence.level()),
+            _ => None,
+        }
+    }
+
+    /// Vanishing gradients: the per-layer norms this record carried, input layer first.
+    fn observe_layers(&mut self, store: &Store, step: f64) {
+        if self.layers.len() < 2 {
+            return;
+        }
+        self.layers.sort_by_key(|&(idx, id, _)| (idx, id));
+        let (_, first_id, first) = self.layers[0];
+        let (_, last_id, last) = self.layers[self.layers.len() - 1];
+        let found = self.vanishing.observe(
+            &self.cfg,
+            step,
+            (store.name(first_id), first),
+            (store.name(last_id), last),
+        );
+        if let Some(f) = found {
+            self.found.push((first_id, f));
+        }
+    }
+
+    /// A component loss (`loss_ce`) climbing while the main loss (`total_loss`) is not is a
+    /// trade-off between loss terms, not a diverging run: told as info.
+    fn soften_component_divergence(&mut self, store: &Store) {
+        let Some(main) = self.main_loss else { return };
+        let main_rising = match self.state(main).map(|s| &s.det) {
+            Some(Detectors::TrainLoss { divergence, .. }) => divergence.rising(),
+            _ => return,
+        };
+        if main_rising {
+            return;
+        }
+        for (key, f) in self.found.iter_mut() {
+            if f.kind == FlagKind::Divergence && *key != main && f.severity > Severity::Info {
+                f.severity = Severity::Info;
+                if !f.is_still() {
+                    f.message = f.message.replacen(" is diverging:", " is climbing:", 1);
+                    f.message.push_str(&format!(
+                        " while {} is not rising: a trade-off between loss terms",
+                        store.name(main)
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Turns this record's findings into flags: de-duplicated, then coalesced per (kind,
+    /// severity) so one line that trips thirty losses raises one flag naming the others.
+    fn flush(&mut self, store: &Store) {
+        let mut fresh: Vec<(Flag, Vec<String>)> = Vec::new();
+        for (key, f) in std::mem::take(&mut self.found) {
+            if !self.latch(key, &f) {
+                continue;
+            }
+            let metric = if key == RUN { String::new() } else { store.name(key).to_owned() };
+            let flag = Flag { kind: f.kind, severity: f.severity, metric, step: f.began, message: f.message };
+            match fresh.iter_mut().find(|(g, _)| g.kind == flag.kind && g.severity == flag.severity) {
+                Some((g, others)) if representative(&flag.metric) < representative(&g.metric) => {
+                    others.push(std::mem::replace(g, flag).metric);
+                }
+                Some((_, others)) => others.push(flag.metric),
+                None => fresh.push((flag, Vec::new())),
+            }
+        }
+        for (mut flag, others) in fresh {
+            if !others.is_empty() {
+                let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
+                let more =
+                    if others.len() > 3 { format!(", ... ({} in all)", others.len()) } else { String::new() };
+                flag.message.push_str(&format!("; also {}{more}", shown.join(", ")));
+            }
+            self.flags.push(flag);
+        }
+    }
+
+    /// True when the finding is new or more severe than what its kind and metric last raised.
+    /// A "still" finding only keeps the latch fresh.
+    fn latch(&mut self, key: SeriesId, f: &Finding) -> bool {
+        if f.kind == FlagKind::Restart {
+            // De-duplicated by rewinding record already; two restarts are two events.
+            return true;
+        }
+        let now = self.records;
+        let cooldown = self.cfg.cooldown as u64;
+        let latches = if key == RUN {
+            &mut self.run_latches
+        } else {
+            match self.states.get_mut(key) {
+                Some(Some(st)) => &mut st.latches,
+                _ => return !f.is_still(),
+            }
+        };
+        let slot = &mut latches[f.kind as usize];
+        match slot {
+            Some(l) if now - l.last_hit <= cooldown => {
+                l.last_hit = now;
+                if f.is_still() || f.severity <= l.severity {
+                    return false;
+                }
+                l.severity = f.severity;
+                true
+            }
+            _ => {
+                *slot = Some(Latch { severity: f.severity, last_hit: now });
+                !f.is_still()
+            }
+        }
+    }
+
+    /// Raises a flag found outside the records (a file truncated, the wall clock of a live stall).
+    pub fn raise(&mut self, flag: Flag) {
+        self.flags.push(flag);
+    }
+
+    /// All flags raised so far, in the order they were raised.
+    pub fn flags(&self) -> &[Flag] {
+        &self.flags
+    }
+
+    /// Flags raised after the first `cursor` ones: a consumer keeps `flags().len()` as its cursor
+    /// and asks for what is new.
+    pub fn flags_since(&self, cursor: usize) -> &[Flag] {
+        &self.flags[cursor.min(self.flags.len())..]
+    }
+
+    /// The most severe flag raised so far, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.flags.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Which metric names a coalesced flag: `loss` or a total first, then the shortest name.
+fn representative(name: &str) -> (u8, usize) {
+    let lower = name.to_lowercase();
+    let main = lower == "loss" || lower.ends_with("/loss") || lower.contains("total");
+    (u8::from(!main), name.len())
+}

@@ -1,0 +1,103 @@
+//! `divergence`: the training loss climbing and staying up, as opposed to a one-point spike.
+//! The rolling median of the last `spike.window` log values (robust to single spikes) is
+//! compared with the best such median so far; NOTES §3's Megatron rule (loss >= 10x an early
+//! level) and llm-foundry's (2x the window mean for 5 steps) are the published relatives. Not
+//! judged during LR warmup, when the trend is meaningless (NOTES §3). The flag's step is where
+//! the climb began: the first point of the current run of medians above sqrt(ratio) x best.
+//!
+//! The best of a noisy rolling median is biased low (it is a minimum of noisy values), so with
+//! small batches a healthy loss's median wanders several times above it. The threshold is
+//! therefore noise-aware: the rise (in log units) must also exceed `divergence.noise_z` standard
+//! errors of the rolling median, 1.2533 x sigma / sqrt(window), with sigma the robust noise of
+//! one log value estimated from differences. The critical threshold moves up by the same amount.
+
+use super::robust::LogBaseline;
+use super::text::{num, step, times};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    base: LogBaseline,
+    window: usize,
+    points: usize,
+    best: Option<(f64, f64)>,
+    began: Option<f64>,
+    level: f64,
+    episode: Episode,
+}
+
+impl Divergence {
+    pub fn new(cfg: &FlagConfig) -> Self {
+        let window = cfg.spike_window.max(1);
+        Divergence {
+            base: LogBaseline::new(window),
+            window,
+            points: 0,
+            best: None,
+            began: None,
+            level: f64::NAN,
+            episode: Episode::default(),
+        }
+    }
+
+    /// The current rolling median (linear scale), NaN before the first point.
+    pub fn level(&self) -> f64 {
+        self.level.exp()
+    }
+
+    /// True while the loss is in a climb (above sqrt(ratio) x its best, or the noise bound).
+    pub fn rising(&self) -> bool {
+        self.began.is_some()
+    }
+
+    /// `v` is finite and positive.
+    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
+        self.base.push(v.ln());
+        self.points += 1;
+        let m = self.base.level();
+        self.level = m;
+        if self.points < cfg.spike_min_points || ctx.warmup {
+            return None;
+        }
+        let Some((best, best_step)) = self.best else {
+            self.best = Some((m, ctx.step));
+            return None;
+        };
+        if m <= best {
+            self.best = Some((m, ctx.step));
+            self.began = None;
+            self.episode.clear();
+            return None;
+        }
+        let rise = m - best;
+        let ratio = rise.exp();
+        let noise = cfg.divergence_noise_z * 1.2533 * self.base.scale() / (self.window as f64).sqrt();
+        let warn = cfg.divergence_ratio.max(1.0).ln().max(noise);
+        let critical = warn + (cfg.divergence_critical / cfg.divergence_ratio).max(1.0).ln();
+        if rise < warn / 2.0 {
+            self.began = None;
+            self.episode.clear();
+            return None;
+        }
+        let began = *self.began.get_or_insert(ctx.step);
+        let severity = if rise >= critical {
+            Severity::Critical
+        } else if rise >= warn {
+            Severity::Warning
+        } else {
+            return None;
+        };
+        Some(self.episode.hit(FlagKind::Divergence, severity, began, || {
+            format!(
+                "{} is diverging: its rolling median rose from {} (step {}) to {} at step {} ({}), climbing since step {}",
+                ctx.name,
+                num(best.exp()),
+                step(best_step),
+                num(m.exp()),
+                step(ctx.step),
+                times(ratio),
+                step(began)
+            )
+        }))
+    }
+}

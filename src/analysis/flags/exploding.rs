@@ -1,0 +1,57 @@
+//! `exploding_gradient`: the global gradient norm jumps far above its own recent level. NOTES §3:
+//! in BLOOM-176B's first spike the norm went 0.24 -> 960 before the loss moved, and absolute
+//! thresholds are useless across models (one run's baseline was ~1e5), so the rule is a ratio to
+//! the run's own history: at least `exploding.ratio` x the median of the previous points with a
+//! robust log-space z-score (scale from differences) of at least `exploding.z`. AUTOTRAINER's
+//! NaN rule is the `nonfinite` flag.
+
+use super::robust::LogBaseline;
+use super::text::{num, step, times};
+use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+
+#[derive(Clone, Debug)]
+pub struct Exploding {
+    base: LogBaseline,
+    points: usize,
+}
+
+impl Exploding {
+    pub fn new(cfg: &FlagConfig) -> Self {
+        Exploding { base: LogBaseline::new(cfg.spike_window), points: 0 }
+    }
+
+    /// `v` is finite and positive.
+    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
+        let x = v.ln();
+        let mut found = None;
+        if self.points >= cfg.exploding_min_points {
+            if let Some((level, z)) = self.base.assess(x) {
+                let ratio = (x - level).exp();
+                let severity = if ratio >= cfg.exploding_critical {
+                    Some(Severity::Critical)
+                } else if ratio >= cfg.exploding_ratio && z >= cfg.exploding_z {
+                    Some(Severity::Warning)
+                } else {
+                    None
+                };
+                found = severity.map(|severity| Finding {
+                    kind: FlagKind::ExplodingGradient,
+                    severity,
+                    began: ctx.step,
+                    message: format!(
+                        "{} jumped to {} at step {}: {} the median of the previous {} points ({})",
+                        ctx.name,
+                        num(v),
+                        step(ctx.step),
+                        times(ratio),
+                        self.base.len(),
+                        num(level.exp())
+                    ),
+                });
+            }
+        }
+        self.base.push(x);
+        self.points += 1;
+        found
+    }
+}

@@ -1,0 +1,43 @@
+//! `nonfinite`: the first NaN or infinity of a series (NOTES §2: Python writes bare `NaN`, and a
+//! monitor that drops those lines hides the most important event of a run). Critical for losses
+//! and the learning rate, warning for other metrics (mixed-precision runs log an infinite
+//! gradient norm now and then and skip the step). One flag per episode: the condition begins at
+//! the first non-finite point and lasts while the series stays non-finite.
+
+use super::text::{num, step};
+use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+
+#[derive(Clone, Debug, Default)]
+pub struct Nonfinite {
+    last_finite: Option<(f64, f64)>,
+    inside: bool,
+}
+
+impl Nonfinite {
+    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, vital: bool) -> Option<Finding> {
+        if v.is_finite() {
+            self.last_finite = Some((ctx.step, v));
+            self.inside = false;
+            return None;
+        }
+        if std::mem::replace(&mut self.inside, true) {
+            return None;
+        }
+        let severity =
+            if vital && cfg.nonfinite_loss_critical != 0 { Severity::Critical } else { Severity::Warning };
+        let lr = match ctx.lr {
+            Some(lr) if !ctx.is_lr => format!(" (lr {})", num(lr)),
+            _ => String::new(),
+        };
+        let last = match self.last_finite {
+            Some((s, x)) => format!("; last finite value {} at step {}", num(x), step(s)),
+            None => "; it has had no finite value yet".into(),
+        };
+        Some(Finding {
+            kind: FlagKind::Nonfinite,
+            severity,
+            began: ctx.step,
+            message: format!("{} became {} at step {}{lr}{last}", ctx.name, num(v), step(ctx.step)),
+        })
+    }
+}

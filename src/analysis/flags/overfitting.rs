@@ -1,0 +1,98 @@
+//! `overfitting`: the validation loss turns up while the training loss keeps falling. Prechelt
+//! (1998, "Early stopping - but when?", NOTES §3): generalization loss
+//! GL = 100 x (E_val / E_min - 1) above a threshold.
+//!
+//! Evaluations are noisy (a DETR test loss moves 10-15% from one epoch to the next), so GL is
+//! taken on the median of the last `overfit.strips` evaluations against the best such median
+//! (a rise must hold for most of those strips), and the rise must also exceed
+//! `overfit.noise_z` standard errors of that median, with the noise of one evaluation estimated
+//! robustly from differences of log values. When the paired training loss (`names::pair_of`) is
+//! logged it must have kept falling since the best (by `overfit.train_drop`): the two curves
+//! must part. A flat training loss means noisy evaluations or a shift, a rising one divergence. The flag is dated at the lowest evaluation, where the two curves parted.
+
+use super::robust::LogBaseline;
+use super::text::{num, step};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+
+#[derive(Clone, Debug)]
+pub struct Overfitting {
+    base: LogBaseline,
+    strips: usize,
+    /// Best median level (log) and the training level then.
+    best_level: Option<(f64, Option<f64>)>,
+    /// Lowest single evaluation (value, step): where the flag is dated.
+    lowest: Option<(f64, f64)>,
+    evals: usize,
+    episode: Episode,
+}
+
+impl Overfitting {
+    pub fn new(cfg: &FlagConfig) -> Self {
+        let strips = cfg.overfit_strips.max(1);
+        Overfitting {
+            base: LogBaseline::new(strips),
+            strips,
+            best_level: None,
+            lowest: None,
+            evals: 0,
+            episode: Episode::default(),
+        }
+    }
+
+    /// `v` is a finite, positive eval loss; `train` is the paired training loss's level, if any.
+    pub fn observe(
+        &mut self,
+        cfg: &FlagConfig,
+        ctx: &Ctx<'_>,
+        v: f64,
+        train: Option<f64>,
+    ) -> Option<Finding> {
+        let train = train.filter(|t| t.is_finite());
+        self.evals += 1;
+        self.base.push(v.ln());
+        if self.lowest.is_none_or(|(low, _)| v < low) {
+            self.lowest = Some((v, ctx.step));
+        }
+        if self.evals < self.strips {
+            return None;
+        }
+        let level = self.base.level();
+        let (best, train_at_best) = match self.best_level {
+            Some((b, t)) if level >= b => (b, t),
+            _ => {
+                self.best_level = Some((level, train));
+                self.episode.clear();
+                return None;
+            }
+        };
+        if self.evals < cfg.overfit_min_evals {
+            return None;
+        }
+        let noise = cfg.overfit_noise_z * 1.2533 * self.base.scale() / (self.strips as f64).sqrt();
+        let need = (1.0 + cfg.overfit_gl / 100.0).ln().max(noise);
+        if level - best < need {
+            return None;
+        }
+        let train_note = match (train_at_best, train) {
+            (Some(t0), Some(t)) if t > t0 * (1.0 - cfg.overfit_train_drop) => return None,
+            (Some(t0), Some(t)) => {
+                format!(" while the training loss kept falling ({} -> {})", num(t0), num(t))
+            }
+            _ => String::new(),
+        };
+        let (low, low_step) = self.lowest?;
+        Some(self.episode.hit(FlagKind::Overfitting, Severity::Warning, low_step, || {
+            format!(
+                "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}",
+                ctx.name,
+                self.strips,
+                num(level.exp()),
+                step(ctx.step),
+                100.0 * ((level - best).exp() - 1.0),
+                train_note,
+                num(low),
+                step(low_step)
+            )
+        }))
+    }
+}

@@ -1,0 +1,271 @@
+//! Bounded robust statistics for streaming detectors (NOTES §3): a ring buffer of recent values,
+//! median and MAD (x1.4826), and a log-space baseline whose noise scale is estimated from first
+//! differences, so a falling trend is not mistaken for noise. The current point is always judged
+//! against a baseline built before it is added.
+
+/// The last `cap` values, oldest first.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    buf: Vec<f64>,
+    cap: usize,
+    head: usize,
+}
+
+impl Ring {
+    pub fn new(cap: usize) -> Self {
+        Ring { buf: Vec::with_capacity(cap.max(1)), cap: cap.max(1), head: 0 }
+    }
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+    pub fn push(&mut self, x: f64) {
+        if self.buf.len() < self.cap {
+            self.buf.push(x);
+        } else {
+            self.buf[self.head] = x;
+            self.head = (self.head + 1) % self.cap;
+        }
+    }
+    /// The `i`-th value, oldest first.
+    pub fn get(&self, i: usize) -> f64 {
+        let j = self.head + i;
+        // `head` is 0 until the ring is full, so no wrap happens before that.
+        self.buf[if j >= self.cap { j - self.cap } else { j }]
+    }
+    /// The newest value.
+    pub fn last(&self) -> Option<f64> {
+        (!self.buf.is_empty()).then(|| self.get(self.buf.len() - 1))
+    }
+    /// Copies values `from..to` (oldest-first positions) into `out`.
+    pub fn copy_range(&self, from: usize, to: usize, out: &mut Vec<f64>) {
+        out.clear();
+        let to = to.min(self.len());
+        if from >= to {
+            return;
+        }
+        // The oldest-first order is buf[head..] then buf[..head]: copy as at most two slices.
+        let (a, b) = (self.head + from, self.head + to);
+        if b <= self.cap {
+            out.extend_from_slice(&self.buf[a..b]);
+        } else if a >= self.cap {
+            out.extend_from_slice(&self.buf[a - self.cap..b - self.cap]);
+        } else {
+            out.extend_from_slice(&self.buf[a..]);
+            out.extend_from_slice(&self.buf[..b - self.cap]);
+        }
+    }
+    /// Median of the newest `n` values (all when fewer).
+    pub fn median_last(&self, n: usize, scratch: &mut Vec<f64>) -> f64 {
+        let len = self.len();
+        self.copy_range(len.saturating_sub(n), len, scratch);
+        median(scratch)
+    }
+}
+
+/// The last `cap` values and a sorted copy of them: the median costs O(1) and a push moves at
+/// most `cap` values (a memmove), cheaper than selecting the median again at every point.
+#[derive(Clone, Debug)]
+pub struct SortedWindow {
+    ring: Ring,
+    sorted: Vec<f64>,
+}
+
+impl SortedWindow {
+    pub fn new(cap: usize) -> Self {
+        SortedWindow { ring: Ring::new(cap), sorted: Vec::with_capacity(cap.max(1)) }
+    }
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+    /// The values in arrival order.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+    /// Adds `x` (not NaN); returns the value that fell out, if the window was full.
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        let evicted = (self.ring.len() == self.ring.cap).then(|| self.ring.get(0));
+        if let Some(old) = evicted {
+            if let Ok(i) = self.sorted.binary_search_by(|y| y.total_cmp(&old)) {
+                self.sorted.remove(i);
+            }
+        }
+        self.ring.push(x);
+        let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
+        self.sorted.insert(at, x);
+        evicted
+    }
+    /// Median of the values in the window; NaN when empty.
+    pub fn median(&self) -> f64 {
+        let n = self.sorted.len();
+        match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => self.sorted[n / 2],
+            _ => (self.sorted[n / 2 - 1] + self.sorted[n / 2]) / 2.0,
+        }
+    }
+}
+
+/// Median of `xs` (reordered in place); NaN when empty.
+pub fn median(xs: &mut [f64]) -> f64 {
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (_, &mut hi, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = xs[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + hi) / 2.0
+    }
+}
+
+/// Robust standard deviation: 1.4826 x the median absolute deviation (reorders `xs`).
+pub fn mad_sigma(xs: &mut [f64]) -> f64 {
+    let m = median(xs);
+    for x in xs.iter_mut() {
+        *x = (*x - m).abs();
+    }
+    1.4826 * median(xs)
+}
+
+/// Differences kept for the noise scale.
+const DIFFS: usize = 64;
+/// The noise scale is recomputed every this many points (it moves slowly; this keeps the cost
+/// per point small on files with millions of lines).
+const REFRESH: usize = 16;
+/// Smallest noise scale in log units (1%), so a near-constant series is not infinitely sensitive.
+const MIN_SCALE: f64 = 0.01;
+
+/// A baseline for a positive series in log space: the rolling median of the last `window` log
+/// values, and a noise scale from the MAD of first differences divided by sqrt(2) (the
+/// difference of two independent noises has twice the variance).
+#[derive(Clone, Debug)]
+pub struct LogBaseline {
+    values: SortedWindow,
+    diffs: Ring,
+    scale: f64,
+    since_refresh: usize,
+    scratch: Vec<f64>,
+}
+
+impl LogBaseline {
+    pub fn new(window: usize) -> Self {
+        LogBaseline {
+            values: SortedWindow::new(window.max(1)),
+            diffs: Ring::new(DIFFS),
+            scale: MIN_SCALE,
+            since_refresh: REFRESH,
+            scratch: Vec::with_capacity(DIFFS),
+        }
+    }
+
+    /// Points seen so far (capped at the window).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// For log value `x` not yet added: (median of the previous values, robust z of `x`).
+    pub fn assess(&mut self, x: f64) -> Option<(f64, f64)> {
+        if self.values.is_empty() {
+            return None;
+        }
+        let level = self.values.median();
+        Some((level, (x - level) / self.scale.max(MIN_SCALE)))
+    }
+
+    /// The current noise scale of one log value (robust sigma), at least 1%.
+    pub fn scale(&self) -> f64 {
+        self.scale.max(MIN_SCALE)
+    }
+
+    /// Median of the newest `window` values, the newest included.
+    pub fn level(&self) -> f64 {
+        self.values.median()
+    }
+
+    /// Adds log value `x`.
+    pub fn push(&mut self, x: f64) {
+        if let Some(prev) = self.values.ring().last() {
+            self.diffs.push(x - prev);
+        }
+        self.values.push(x);
+        self.since_refresh += 1;
+        if self.since_refresh >= REFRESH && self.diffs.len() >= 8 {
+            self.since_refresh = 0;
+            self.diffs.copy_range(0, self.diffs.len(), &mut self.scratch);
+            self.scale = mad_sigma(&mut self.scratch) / std::f64::consts::SQRT_2;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_mad_by_hand() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&mut []).is_nan());
+        // |x - 3| = 2,1,0,1,97 -> median 1.
+        assert!((mad_sigma(&mut [1.0, 2.0, 3.0, 4.0, 100.0]) - 1.4826).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ring_keeps_the_newest() {
+        let mut r = Ring::new(3);
+        for x in 1..=5 {
+            r.push(x as f64);
+        }
+        assert_eq!((r.get(0), r.get(2), r.last()), (3.0, 5.0, Some(5.0)));
+        let mut s = Vec::new();
+        for (from, to, want) in
+            [(0, 3, vec![3.0, 4.0, 5.0]), (1, 3, vec![4.0, 5.0]), (0, 1, vec![3.0]), (2, 9, vec![5.0])]
+        {
+            r.copy_range(from, to, &mut s);
+            assert_eq!(s, want, "{from}..{to}");
+        }
+        assert_eq!(r.median_last(2, &mut s), 4.5);
+    }
+
+    #[test]
+    fn sorted_window_median_matches_a_full_select() {
+        let mut w = SortedWindow::new(7);
+        let mut r = Ring::new(7);
+        let mut x = 0.3f64;
+        let mut s = Vec::new();
+        for i in 0..200 {
+            // A deterministic jumble with repeats.
+            x = (x * 7.31 + 0.17).fract();
+            let v = if i % 5 == 0 { 0.5 } else { x };
+            assert_eq!(w.push(v).is_some(), i >= 7);
+            r.push(v);
+            assert_eq!(w.median(), r.median_last(7, &mut s), "at {i}");
+        }
+    }
+
+    #[test]
+    fn a_steady_trend_is_not_noise() {
+        // A loss falling 1% per step with no noise: differences are constant, so the scale is
+        // the floor, and a point continuing the trend has a z-score of about -1/0.01 * ... < 0.
+        let mut b = LogBaseline::new(16);
+        for i in 0..100 {
+            b.push(-0.01 * i as f64);
+        }
+        let (_, z) = b.assess(-0.01 * 100.0).unwrap();
+        assert!(z < 0.0, "z {z}");
+        let (_, z) = b.assess(-0.01 * 100.0 + 0.5).unwrap();
+        assert!(z > 20.0, "z {z}");
+    }
+}

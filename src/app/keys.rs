@@ -1,0 +1,109 @@
+//! Keys mapped to actions through one table, so the bindings are read in one place and the help
+//! overlay is generated from the same table.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key asks for. The meaning of some (Up, Down, Enter) depends on the focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Up,
+    Down,
+    Enter,
+    Filter,
+    Escape,
+    SmoothUp,
+    SmoothDown,
+    CycleSmoother,
+    Outliers,
+    LogY,
+    CycleX,
+    ZoomIn,
+    ZoomOut,
+    PanLeft,
+    PanRight,
+    Follow,
+    Reset,
+    FocusFlags,
+    Pause,
+    NextRun,
+}
+
+/// One binding: the key, whether Ctrl must be held, the action, and its help text (empty for a
+/// second key of an action already described).
+pub struct Binding {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub action: Action,
+    pub keys: &'static str,
+    pub help: &'static str,
+}
+
+const fn b(code: KeyCode, action: Action, keys: &'static str, help: &'static str) -> Binding {
+    Binding { code, ctrl: false, action, keys, help }
+}
+
+use Action as A;
+use KeyCode as K;
+
+/// Every binding; `help` is empty for aliases.
+pub const BINDINGS: &[Binding] = &[
+    b(K::Char('q'), A::Quit, "q, Ctrl-C", "quit"),
+    Binding { code: K::Char('c'), ctrl: true, action: A::Quit, keys: "", help: "" },
+    b(K::Char('?'), A::Help, "?", "this help"),
+    b(K::Up, A::Up, "↑/↓, j/k", "select a metric (or a flag)"),
+    b(K::Char('k'), A::Up, "", ""),
+    b(K::Down, A::Down, "", ""),
+    b(K::Char('j'), A::Down, "", ""),
+    b(K::Enter, A::Enter, "Enter", "one chart / grid; on a flag: go to its step"),
+    b(K::Char('/'), A::Filter, "/", "filter metrics by regex (Esc clears)"),
+    b(K::Esc, A::Escape, "Esc", "back / clear the filter"),
+    b(K::Char('s'), A::SmoothUp, "s / S", "smoothing up / down"),
+    b(K::Char('S'), A::SmoothDown, "", ""),
+    b(K::Char('m'), A::CycleSmoother, "m", "cycle the smoother"),
+    b(K::Char('o'), A::Outliers, "o", "outlier-aware y scaling on/off"),
+    b(K::Char('l'), A::LogY, "l", "log y on/off"),
+    b(K::Char('x'), A::CycleX, "x", "x axis: step, relative time, wall time"),
+    b(K::Char('+'), A::ZoomIn, "+ / -", "zoom in / out (last N steps)"),
+    b(K::Char('='), A::ZoomIn, "", ""),
+    b(K::Char('-'), A::ZoomOut, "", ""),
+    b(K::Left, A::PanLeft, "← / →", "pan"),
+    b(K::Right, A::PanRight, "", ""),
+    b(K::Char('f'), A::Follow, "f, End", "follow the newest data"),
+    b(K::End, A::Follow, "", ""),
+    b(K::Char('r'), A::Reset, "r", "reset the view (whole run, follow)"),
+    b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
+    b(K::Char('p'), A::Pause, "p", "pause updates"),
+    b(K::Tab, A::NextRun, "Tab", "next run (several files)"),
+];
+
+/// The action bound to `key`, if any. Shift is ignored (it is part of the character).
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    BINDINGS.iter().find(|bd| bd.code == key.code && bd.ctrl == ctrl).map(|bd| bd.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_a_user_needs_has_a_key() {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        assert_eq!(action_for(&key(K::Char('q'))), Some(A::Quit));
+        assert_eq!(action_for(&KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)), Some(A::Quit));
+        assert_eq!(action_for(&key(K::Char('c'))), None);
+        assert_eq!(action_for(&KeyEvent::new(K::Char('S'), KeyModifiers::SHIFT)), Some(A::SmoothDown));
+        assert_eq!(action_for(&key(K::End)), Some(A::Follow));
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        for (i, x) in BINDINGS.iter().enumerate() {
+            for y in &BINDINGS[i + 1..] {
+                assert!(!(x.code == y.code && x.ctrl == y.ctrl), "{:?} bound twice", x.code);
+            }
+        }
+    }
+}

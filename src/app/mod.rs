@@ -1,0 +1,250 @@
+//! The monitor's state: the runs it shows and the view over them. `App::update` is the only place
+//! the state changes; drawing (`crate::ui::render`) only reads it.
+//!
+//! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
+//! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
+//! function of the state, and the cache only avoids recomputing what the key says is unchanged.
+
+pub mod fallback;
+mod glue;
+pub mod keys;
+pub mod plot;
+pub mod status;
+mod view;
+
+pub use keys::{action_for, Action, BINDINGS};
+pub use status::{Status, StepRate};
+pub use view::{Focus, LayoutMode, View, XAxis, SMOOTHING_LADDER};
+
+use crate::analysis::{Flag, FlagConfig};
+use crate::event::Event;
+use crate::ingest::IngestOptions;
+use crate::run::Run;
+use crate::source::FileState;
+use crate::store::SeriesId;
+use crate::ui::{sanitize, Theme};
+use std::cell::RefCell;
+use std::path::Path;
+use std::time::Duration;
+
+/// How the monitor was asked to run.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Draw charts with ASCII dots instead of braille.
+    pub ascii: bool,
+    /// Drop every colour (also set by `NO_COLOR`).
+    pub no_color: bool,
+    pub ingest: IngestOptions,
+    pub flags: FlagConfig,
+}
+
+/// One watched file.
+#[derive(Debug)]
+pub struct Slot {
+    pub run: Run,
+    /// The path as shown: sanitised.
+    pub name: String,
+    pub state: FileState,
+    /// `(bytes read, file size)` while the history is loading.
+    pub loading: Option<(u64, u64)>,
+    /// When data last arrived (monitor clock).
+    pub last_data: Option<Duration>,
+    /// How long the file had not been written to when opened.
+    pub idle_at_open: Option<Duration>,
+    pub rate: StepRate,
+}
+
+impl Slot {
+    fn new(run: Run) -> Self {
+        Slot {
+            name: sanitize(&run.path.display().to_string()).into_owned(),
+            run,
+            state: FileState::Live,
+            loading: None,
+            last_data: None,
+            idle_at_open: None,
+            rate: StepRate::default(),
+        }
+    }
+}
+
+/// The charts: each series alone, or a train series with its eval partner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The train (or only) series first.
+    pub members: Vec<SeriesId>,
+}
+
+/// All state of the monitor.
+pub struct App {
+    pub slots: Vec<Slot>,
+    /// The run on screen.
+    pub current: usize,
+    pub view: View,
+    /// The monitor's clock (time since start); injected so tests are deterministic.
+    pub now: Duration,
+    pub theme: Theme,
+    pub ascii: bool,
+    pub should_quit: bool,
+    opts: Options,
+    groups: Vec<Group>,
+    groups_key: (usize, u64, usize, String),
+    /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
+    run_epoch: u64,
+    /// Data events held back while paused.
+    pending: Vec<Event>,
+    clock_text: String,
+    #[doc(hidden)]
+    pub cache: RefCell<plot::Cache>,
+}
+
+impl App {
+    /// A monitor for `paths`, each starting empty (waiting until its loader reports).
+    pub fn new(paths: &[impl AsRef<Path>], opts: Options) -> Self {
+        let runs =
+            paths.iter().map(|p| Run::new(p.as_ref(), opts.ingest.clone(), opts.flags.clone())).collect();
+        let mut app = Self::from_runs(runs, opts);
+        for s in &mut app.slots {
+            s.loading = Some((0, 0));
+        }
+        app
+    }
+
+    /// A monitor over runs already read (tests, and `tmon` on small files).
+    pub fn from_runs(runs: Vec<Run>, opts: Options) -> Self {
+        let mut theme = Theme::from_env();
+        if opts.no_color {
+            theme.color = false;
+        }
+        let mut app = App {
+            slots: runs.into_iter().map(Slot::new).collect(),
+            current: 0,
+            view: View::default(),
+            now: Duration::ZERO,
+            theme,
+            ascii: opts.ascii,
+            should_quit: false,
+            opts,
+            groups: Vec::new(),
+            groups_key: (usize::MAX, 0, 0, String::new()),
+            run_epoch: 0,
+            pending: Vec::new(),
+            clock_text: String::new(),
+            cache: RefCell::new(plot::Cache::default()),
+        };
+        app.refresh_groups();
+        app
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The slot on screen, if any file was given.
+    pub fn slot(&self) -> Option<&Slot> {
+        self.slots.get(self.current)
+    }
+
+    /// The charts shown (after the filter), in the order metrics first appeared.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The selected chart.
+    pub fn selected_group(&self) -> Option<&Group> {
+        self.groups.get(self.view.selected)
+    }
+
+    /// The current run's flags, newest first.
+    pub fn flags_newest_first(&self) -> impl Iterator<Item = &Flag> {
+        self.slot().into_iter().flat_map(|s| s.run.flags().iter().rev())
+    }
+
+    /// The status of the run on screen.
+    pub fn status(&self) -> Option<Status> {
+        let s = self.slot()?;
+        Some(status::status(s.state, s.loading, s.last_data, s.idle_at_open, self.now))
+    }
+
+    /// Changes whenever a run is replaced by another (series ids are then different).
+    pub fn run_epoch(&self) -> u64 {
+        self.run_epoch
+    }
+
+    /// Data events waiting to be applied (the monitor is paused).
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Applies one event; returns whether the screen must be redrawn.
+    pub fn update(&mut self, ev: Event) -> bool {
+        let redraw = match ev {
+            Event::Key(k) => {
+                if k.kind == crossterm::event::KeyEventKind::Release {
+                    return false;
+                }
+                self.on_key(k)
+            }
+            Event::Mouse(m) => self.on_mouse(m),
+            Event::Resize(..) => true,
+            Event::Tick => {
+                let text = self.clock_dependent_text();
+                let changed = text != self.clock_text;
+                self.clock_text = text;
+                changed
+            }
+            Event::Quit => {
+                self.should_quit = true;
+                true
+            }
+            data if self.view.paused => {
+                self.pending.push(data);
+                false
+            }
+            data => {
+                self.apply_data(data);
+                true
+            }
+        };
+        self.refresh_groups();
+        redraw
+    }
+
+    /// Recomputes the chart list when the run, its series or the filter changed.
+    fn refresh_groups(&mut self) {
+        let series = self.slot().map_or(0, |s| s.run.store.series_count());
+        let filter = self.view.filter_edit.clone().unwrap_or_else(|| self.view.filter.clone());
+        let key = (self.current, self.run_epoch, series, filter);
+        if key == self.groups_key {
+            return;
+        }
+        let pattern = key.3.clone();
+        self.groups_key = key;
+        let Some(slot) = self.slots.get(self.current) else {
+            self.groups.clear();
+            return;
+        };
+        let all = glue::pair_series(&slot.run.store);
+        match view::compile_filter(&pattern) {
+            Ok(re) => {
+                self.view.filter_error = None;
+                let store = &slot.run.store;
+                self.groups = all
+                    .into_iter()
+                    .filter(|g| {
+                        re.as_ref().is_none_or(|re| g.members.iter().any(|&id| re.is_match(store.name(id))))
+                    })
+                    .collect();
+            }
+            // Keep the last good list while the user is still typing.
+            Err(e) => self.view.filter_error = Some(e),
+        }
+        self.view.selected = self.view.selected.min(self.groups.len().saturating_sub(1));
+    }
+
+    /// The header text that depends on the clock; a tick redraws only when it changes.
+    fn clock_dependent_text(&self) -> String {
+        let rate = self.slot().and_then(|s| s.rate.per_sec(self.now)).map(|r| format!("{r:.1}"));
+        format!("{:?} {:?}", self.status(), rate)
+    }
+}

@@ -1,0 +1,143 @@
+//! A run's status as the header shows it (live, quiet for N s, stalled, ...) and its step rate.
+
+use crate::source::FileState;
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+/// Without a new line for this long, a live run is "quiet".
+pub const QUIET_AFTER: Duration = Duration::from_secs(5);
+/// Without a new line for this long, a run is "stalled" (or "ended" when it was already this old
+/// when opened). W&B marks a run crashed after 10 minutes; a hung job shows the same way.
+pub const STALLED_AFTER: Duration = Duration::from_secs(300);
+/// Steps per second are measured over this window.
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The history is still being read; percent done.
+    Loading(u8),
+    Waiting,
+    Live,
+    Quiet(u64),
+    Stalled(u64),
+    /// Not written for a long time before tmon opened it, and not since.
+    Ended,
+    Gone,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Loading(p) => write!(f, "loading {p}%"),
+            Status::Waiting => f.write_str("waiting for file"),
+            Status::Live => f.write_str("live"),
+            Status::Quiet(s) => write!(f, "quiet for {}", human_secs(*s)),
+            Status::Stalled(s) => write!(f, "stalled for {}", human_secs(*s)),
+            Status::Ended => f.write_str("ended"),
+            Status::Gone => f.write_str("file gone"),
+        }
+    }
+}
+
+/// `42 s`, `12 min`, `3 h 05`.
+pub fn human_secs(s: u64) -> String {
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h {:02}", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The status of a file at `now`, given when data last arrived and how stale it was when opened.
+pub fn status(
+    state: FileState,
+    loading: Option<(u64, u64)>,
+    last_data: Option<Duration>,
+    idle_at_open: Option<Duration>,
+    now: Duration,
+) -> Status {
+    match state {
+        FileState::Waiting => return Status::Waiting,
+        FileState::Gone => return Status::Gone,
+        FileState::Live => {}
+    }
+    if let Some((done, total)) = loading {
+        let pct = done.saturating_mul(100).checked_div(total).unwrap_or(0).min(99);
+        return Status::Loading(pct as u8);
+    }
+    let Some(last) = last_data else { return Status::Live };
+    let quiet = now.saturating_sub(last);
+    let idle = quiet + idle_at_open.unwrap_or_default();
+    if idle_at_open.is_some_and(|i| i >= STALLED_AFTER) {
+        Status::Ended
+    } else if idle >= STALLED_AFTER {
+        Status::Stalled(idle.as_secs())
+    } else if idle >= QUIET_AFTER {
+        Status::Quiet(idle.as_secs())
+    } else {
+        Status::Live
+    }
+}
+
+/// Steps per second over the last few seconds of arrivals.
+#[derive(Clone, Debug, Default)]
+pub struct StepRate {
+    samples: VecDeque<(Duration, f64)>,
+}
+
+impl StepRate {
+    /// Notes that the newest step was `step` at `now`.
+    pub fn note(&mut self, now: Duration, step: f64) {
+        if !step.is_finite() {
+            return;
+        }
+        if let Some(&(_, last)) = self.samples.back() {
+            if step < last {
+                self.samples.clear(); // a restart: the old rate means nothing
+            }
+        }
+        self.samples.push_back((now, step));
+        while self.samples.len() > 2 && now.saturating_sub(self.samples[0].0) > RATE_WINDOW {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Steps per second, or `None` before two samples a moment apart or after a long silence.
+    pub fn per_sec(&self, now: Duration) -> Option<f64> {
+        let (&(t0, s0), &(t1, s1)) = (self.samples.front()?, self.samples.back()?);
+        if now.saturating_sub(t1) > RATE_WINDOW {
+            return Some(0.0);
+        }
+        let dt = (t1.saturating_sub(t0)).as_secs_f64();
+        (dt >= 0.5).then(|| (s1 - s0) / dt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn status_follows_the_clock() {
+        let st = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), now);
+        assert_eq!(st(S(101)), Status::Live);
+        assert_eq!(st(S(107)), Status::Quiet(7));
+        assert_eq!(st(S(100 + 400)), Status::Stalled(400));
+        assert_eq!(status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(1)), Status::Ended);
+        assert_eq!(status(FileState::Gone, None, None, None, S(1)), Status::Gone);
+        assert_eq!(status(FileState::Live, Some((50, 200)), None, None, S(1)), Status::Loading(25));
+        assert_eq!(Status::Quiet(7).to_string(), "quiet for 7 s");
+    }
+
+    #[test]
+    fn rate_is_steps_over_seconds() {
+        let mut r = StepRate::default();
+        r.note(S(0), 0.0);
+        assert_eq!(r.per_sec(S(0)), None);
+        r.note(S(2), 20.0);
+        assert_eq!(r.per_sec(S(2)), Some(10.0));
+        assert_eq!(r.per_sec(S(60)), Some(0.0));
+    }
+}

@@ -1,0 +1,164 @@
+//! The chart area: the selected chart alone, or a grid of charts around the selection.
+
+use super::{fit, sanitize};
+use crate::app::fallback::format_value;
+use crate::app::plot::chart_data;
+use crate::app::{App, Group, LayoutMode};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use ratatui::Frame;
+
+/// A grid cell should be at least this big to be readable.
+const CELL_W: u16 = 24;
+const CELL_H: u16 = 8;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let groups = app.groups();
+    if groups.is_empty() {
+        let msg = match app.slot() {
+            Some(s) if s.loading.is_some() => "reading the log…",
+            Some(s) if s.run.store.records() == 0 => "waiting for data…",
+            Some(_) => "no metric matches the filter",
+            None => "no log given",
+        };
+        let block = Block::default().borders(Borders::ALL).border_style(app.theme.border(false));
+        frame.render_widget(Paragraph::new(Line::styled(msg, app.theme.dim())).block(block), area);
+        return;
+    }
+    let sel = app.view.selected.min(groups.len() - 1);
+    if app.view.layout == LayoutMode::Single {
+        render_one(frame, app, &groups[sel], true, area);
+        return;
+    }
+    let (max_cols, max_rows) =
+        ((area.width / CELL_W).clamp(1, 4) as usize, (area.height / CELL_H).clamp(1, 4) as usize);
+    // As square a grid as the charts allow: 4 charts are 2x2, not 4x1.
+    let n = groups.len().min(max_cols * max_rows);
+    let cols = max_cols.min((n as f64).sqrt().ceil() as usize).max(1);
+    let rows = max_rows.min(n.div_ceil(cols)).max(1);
+    let per_page = cols * rows;
+    let first = sel / per_page * per_page;
+    let shown = &groups[first..groups.len().min(first + per_page)];
+    // Fewer charts than cells: use fewer rows so each is taller.
+    let rows = shown.len().div_ceil(cols).max(1);
+    let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
+    for (r, row_area) in row_areas.iter().enumerate() {
+        let in_row = &shown[(r * cols).min(shown.len())..((r + 1) * cols).min(shown.len())];
+        let n = if r + 1 == rows { cols.min(shown.len() - r * cols) } else { cols };
+        let cells =
+            Layout::horizontal(vec![Constraint::Ratio(1, n.max(1) as u32); n.max(1)]).split(*row_area);
+        for (c, g) in in_row.iter().enumerate() {
+            render_one(frame, app, g, first + r * cols + c == sel, cells[c]);
+        }
+    }
+}
+
+fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {
+    let t = &app.theme;
+    let Some(slot) = app.slot() else { return };
+    let store = &slot.run.store;
+    let mut title: Vec<Span> = vec![Span::raw(" ")];
+    for (i, &id) in g.members.iter().enumerate() {
+        if i > 0 {
+            title.push(Span::raw(" · "));
+        }
+        let s = store.series(id);
+        title.push(Span::styled(sanitize(s.name()).into_owned(), t.series(i)));
+        if let Some((_, y)) = s.last() {
+            let style = if y.is_finite() { t.text() } else { t.nan() };
+            title.push(Span::styled(format!(" {}", format_value(y)), style));
+        }
+    }
+    title.push(Span::raw(" "));
+    let budget = area.width.saturating_sub(4) as usize;
+    let title = clip_spans(title, budget);
+    let block =
+        Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 4 || inner.height < 2 {
+        return;
+    }
+    let Some(data) = chart_data(app, &g.members, inner.width, inner.height) else { return };
+
+    let v = &app.view;
+    let (raw_marker, line_marker, nan_marker, flag_marker) = if app.ascii {
+        (Marker::Custom('.'), Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
+    } else {
+        (Marker::Braille, Marker::Braille, Marker::Custom('×'), Marker::Custom('▼'))
+    };
+    let mut datasets = Vec::new();
+    let smoothing = !data.smooth.is_empty();
+    for (i, pts) in data.raw.iter().enumerate() {
+        let style = if smoothing { t.raw(i) } else { t.series(i) };
+        let marker = if smoothing { raw_marker } else { line_marker };
+        datasets.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
+    }
+    for (i, pts) in data.smooth.iter().enumerate() {
+        datasets.push(
+            Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(t.series(i)),
+        );
+    }
+    datasets.push(
+        Dataset::default().data(&data.nans).marker(nan_marker).graph_type(GraphType::Scatter).style(t.nan()),
+    );
+    for (sev, pts) in &data.flags {
+        datasets.push(
+            Dataset::default()
+                .data(pts)
+                .marker(flag_marker)
+                .graph_type(GraphType::Scatter)
+                .style(t.severity(*sev)),
+        );
+    }
+
+    let mut notes = Vec::new();
+    if v.log_y {
+        notes.push("log");
+    }
+    if data.clipped {
+        notes.push("clipped");
+    }
+    if data.no_time {
+        notes.push("no time: step");
+    }
+    let x_title = if notes.is_empty() { String::new() } else { notes.join(" ") };
+    let x_axis = Axis::default()
+        .bounds(data.x_bounds)
+        .labels(data.x_labels.iter().map(|s| Span::styled(s.clone(), t.dim())).collect::<Vec<_>>())
+        .title(Span::styled(x_title, t.dim()))
+        .style(t.dim());
+    // Short charts get only the bottom and top labels.
+    let keep = |i: usize| inner.height >= 6 || i != 1;
+    let y_labels: Vec<Span> = data
+        .y_labels
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, s)| Span::styled(s.clone(), t.dim()))
+        .collect();
+    let y_axis = Axis::default().bounds(data.y_bounds).labels(y_labels).style(t.dim());
+    let chart = Chart::new(datasets).x_axis(x_axis).y_axis(y_axis).legend_position(None);
+    frame.render_widget(chart, inner);
+}
+
+/// Spans cut to `budget` characters in total.
+fn clip_spans(spans: Vec<Span<'static>>, budget: usize) -> Vec<Span<'static>> {
+    let mut left = budget;
+    let mut out = Vec::new();
+    for s in spans {
+        let n = s.content.chars().count();
+        if n <= left {
+            left -= n;
+            out.push(s);
+        } else {
+            if left > 0 {
+                out.push(Span::styled(fit(&s.content, left), s.style));
+            }
+            break;
+        }
+    }
+    out
+}

@@ -1,0 +1,50 @@
+//! The flags panel: newest first, coloured by severity; the last skipped line under them.
+
+use super::{fit, sanitize};
+use crate::analysis::Severity;
+use crate::app::{App, Focus};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let focused = app.view.focus == Focus::Flags;
+    let count = app.slot().map_or(0, |s| s.run.flags().len());
+    let hint = if focused { " (Enter: go to step, Esc: back) " } else { " (a: focus) " };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border(focused))
+        .title(format!(" flags ({count}) "))
+        .title(Line::styled(hint, t.dim()).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let w = inner.width as usize;
+    let h = inner.height as usize;
+    let scroll = if focused { app.view.flag_selected.saturating_sub(h.saturating_sub(1)) } else { 0 };
+    let mut lines: Vec<Line> = Vec::new();
+    // Only the rows that can show: a run can have thousands of flags.
+    for (i, f) in app.flags_newest_first().enumerate().skip(scroll).take(h) {
+        let sev = format!("{:<8}", f.severity.as_str());
+        let head = format!(" step {:<8} {}  ", super::header::step_text(f.step), sanitize(&f.metric));
+        let rest = w.saturating_sub(sev.len() + head.chars().count());
+        let mut line = Line::from(vec![
+            Span::styled(sev, t.severity(f.severity)),
+            Span::raw(head),
+            Span::raw(fit(&sanitize(&f.message), rest)),
+        ]);
+        if focused && i == app.view.flag_selected {
+            line = line.style(t.selected());
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("no flags", t.dim()));
+    }
+    if let Some(sk) = app.slot().and_then(|s| s.run.store.skipped.last.as_ref()) {
+        let text = format!("line {} skipped ({}): {}", sk.line, sanitize(&sk.reason), sanitize(&sk.text));
+        lines.push(Line::styled(fit(&text, w), t.severity(Severity::Info)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,74 @@
+//! The header: run name, status, last step, steps/s, records, skipped lines, loading progress.
+
+use super::{fit_left, sanitize};
+use crate::app::fallback::format_value;
+use crate::app::{App, Status};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let Some(slot) = app.slot() else {
+        frame.render_widget(Line::from(" tmon: no log given"), area);
+        return;
+    };
+    let store = &slot.run.store;
+    let status = app.status().unwrap_or(Status::Waiting);
+    let good = matches!(status, Status::Live | Status::Loading(_));
+    let dot = if app.ascii { '*' } else { '●' };
+    let mut facts: Vec<Span> = vec![Span::styled(format!("{dot} {status}"), t.status(good)), Span::raw("  ")];
+    if let Some((done, total)) = slot.loading {
+        facts.push(Span::styled(progress_bar(done, total), t.status(true)));
+        facts.push(Span::raw("  "));
+    }
+    if let Some(last) = store.last_record() {
+        facts.push(Span::styled(format!("step {}", step_text(last.step)), t.title()));
+        facts.push(Span::raw("  "));
+    }
+    if let Some(r) = slot.rate.per_sec(app.now) {
+        facts.push(Span::raw(format!("{} steps/s  ", format_value(r))));
+    }
+    facts.push(Span::raw(format!("{} records", store.records())));
+    if store.skipped.count > 0 {
+        facts.push(Span::styled(
+            format!("  {} skipped", store.skipped.count),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
+    }
+    if app.view.paused {
+        let n = app.pending();
+        facts.push(Span::styled(
+            format!("  PAUSED ({n} pending)"),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
+    }
+    if app.slots.len() > 1 {
+        facts.push(Span::styled(format!("  [{}/{}]", app.current + 1, app.slots.len()), t.dim()));
+    }
+    let facts_w: usize = facts.iter().map(|s| s.content.chars().count()).sum();
+    let name_w = (area.width as usize).saturating_sub(facts_w + 9).max(8);
+    let mut spans = vec![
+        Span::styled(" tmon ", t.title()),
+        Span::raw(fit_left(&sanitize(&slot.name), name_w)),
+        Span::raw("  "),
+    ];
+    spans.extend(facts);
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// A step as an integer when it is one.
+pub(crate) fn step_text(step: f64) -> String {
+    if step.fract() == 0.0 && step.abs() < 1e15 {
+        format!("{step:.0}")
+    } else {
+        format_value(step)
+    }
+}
+
+/// `[#####.....] 48%` style bar, in block characters.
+fn progress_bar(done: u64, total: u64) -> String {
+    const W: u64 = 10;
+    let filled = (done.min(total) * W).checked_div(total).unwrap_or(0);
+    format!("{}{}", "█".repeat(filled as usize), "░".repeat((W - filled) as usize))
+}

@@ -1,0 +1,147 @@
+//! The metric list: per series a sparkline of the whole run, the last value and the trend.
+
+use super::{fit, sanitize};
+use crate::app::fallback::format_value;
+use crate::app::{App, Focus};
+use crate::store::SeriesView;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+const SPARK_W: usize = 6;
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+const BARS_ASCII: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let title = match app.view.active_filter() {
+        "" => format!(" metrics ({}) ", app.groups().len()),
+        f => format!(" metrics ({}) /{} ", app.groups().len(), sanitize(f)),
+    };
+    let focused = app.view.focus == Focus::Metrics;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border(focused))
+        .title(fit(&title, area.width.saturating_sub(2) as usize));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(slot) = app.slot() else { return };
+    let store = &slot.run.store;
+    let w = inner.width as usize;
+    // name | sparkline | value | arrow
+    let value_w = 7;
+    let name_w = w.saturating_sub(2 + SPARK_W + 1 + value_w + 2).max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0;
+    for (gi, g) in app.groups().iter().enumerate() {
+        let selected = gi == app.view.selected;
+        if selected {
+            selected_line = lines.len();
+        }
+        for (mi, &id) in g.members.iter().enumerate() {
+            let s = store.series(id);
+            let marker = match (selected, mi) {
+                (true, 0) if app.ascii => "> ",
+                (true, 0) => "▸ ",
+                (_, 0) => "  ",
+                _ if app.ascii => " +",
+                _ => " └",
+            };
+            let name = fit(&sanitize(s.name()), name_w);
+            let (spark, has_nan) = sparkline(&s, app.ascii);
+            let last = s.last().map(|(_, y)| y);
+            let value = last.map_or_else(String::new, format_value);
+            let mut spans = vec![
+                Span::raw(marker),
+                Span::styled(format!("{name:<name_w$}"), if selected { t.title() } else { t.text() }),
+                Span::raw(" "),
+                Span::styled(spark, t.series(mi)),
+                Span::styled(
+                    format!(" {value:>value_w$} "),
+                    if last.is_some_and(|y| !y.is_finite()) { t.nan() } else { t.text() },
+                ),
+                Span::raw(trend(&s, app.ascii)),
+            ];
+            if has_nan {
+                spans[3].style = t.nan();
+            }
+            let mut line = Line::from(spans);
+            if selected && focused {
+                line = line.style(t.selected());
+            }
+            lines.push(line);
+        }
+    }
+    if lines.is_empty() {
+        let msg = if store.records() == 0 { "no data yet" } else { "no metric matches the filter" };
+        lines.push(Line::styled(msg, t.dim()));
+    }
+    let h = inner.height as usize;
+    let scroll = selected_line.saturating_sub(h.saturating_sub(2));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// A sparkline of the whole series: each bar is the mean of up to 16 samples of its stretch.
+/// Also says whether the series has a NaN or inf anywhere.
+fn sparkline(s: &SeriesView<'_>, ascii: bool) -> (String, bool) {
+    let n = s.len();
+    let bars = if ascii { BARS_ASCII } else { BARS };
+    if n == 0 {
+        return (" ".repeat(SPARK_W), false);
+    }
+    let buckets = SPARK_W.min(n);
+    let means: Vec<Option<f64>> = (0..buckets)
+        .map(|b| {
+            let (a, z) = (b * n / buckets, ((b + 1) * n / buckets).max(b * n / buckets + 1));
+            let step = ((z - a) / 16).max(1);
+            let (sum, cnt) = (a..z)
+                .step_by(step)
+                .map(|i| s.value(i))
+                .filter(|y| y.is_finite())
+                .fold((0.0, 0usize), |(s, c), y| (s + y, c + 1));
+            (cnt > 0).then(|| sum / cnt as f64)
+        })
+        .collect();
+    let (lo, hi) =
+        means.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &y| (l.min(y), h.max(y)));
+    let mut out: String = means
+        .iter()
+        .map(|m| match m {
+            None => {
+                if ascii {
+                    'x'
+                } else {
+                    '×'
+                }
+            }
+            Some(y) if hi > lo => bars[((((y - lo) / (hi - lo)) * 7.0).round() as usize).min(7)],
+            Some(_) => bars[3],
+        })
+        .collect();
+    while out.chars().count() < SPARK_W {
+        out.insert(0, ' ');
+    }
+    (out, s.nonfinite() > 0)
+}
+
+/// ↑, ↓ or →: the mean of the newest points against the mean of the ones before.
+fn trend(s: &SeriesView<'_>, ascii: bool) -> &'static str {
+    let n = s.len();
+    let k = (n / 4).min(50);
+    let (up, down, flat) = if ascii { ("^", "v", "-") } else { ("↑", "↓", "→") };
+    if k < 2 {
+        return " ";
+    }
+    let mean = |r: std::ops::Range<usize>| {
+        let (sum, c) =
+            r.map(|i| s.value(i)).filter(|y| y.is_finite()).fold((0.0, 0), |(s, c), y| (s + y, c + 1));
+        (c > 0).then(|| sum / c as f64)
+    };
+    match (mean(n - 2 * k..n - k), mean(n - k..n)) {
+        (Some(a), Some(b)) if b > a + 0.01 * a.abs().max(1e-12) => up,
+        (Some(a), Some(b)) if b < a - 0.01 * a.abs().max(1e-12) => down,
+        (Some(_), Some(_)) => flat,
+        _ => " ",
+    }
+}

@@ -1,0 +1,91 @@
+//! Drawing: `render(frame, &App)` lays out the screen and each region draws itself from the state.
+//! Nothing here changes the state (chart data comes from the app's memo cache).
+
+mod chart;
+mod flags;
+mod footer;
+mod header;
+mod help;
+mod metrics;
+mod sanitize;
+mod theme;
+
+pub use sanitize::{sanitize, REPLACEMENT};
+pub use theme::Theme;
+
+use crate::app::App;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::Frame;
+
+/// Below this size the screen shows only a "terminal too small" line.
+pub const MIN_WIDTH: u16 = 30;
+pub const MIN_HEIGHT: u16 = 8;
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let long =
+            format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
+        let msg = if long.chars().count() <= area.width as usize { long.as_str() } else { "too small" };
+        frame.render_widget(Line::from(fit(msg, area.width as usize)), area);
+        return;
+    }
+    let [head, body, foot] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    header::render(frame, app, head);
+    footer::render(frame, app, foot);
+
+    let flags_h = match body.height {
+        0..=13 => 0,
+        14..=29 => 5,
+        _ => 8,
+    };
+    let [top, flags_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
+    let list_w = if top.width >= 70 { (top.width * 3 / 8).clamp(30, 48) } else { 0 };
+    let [list, charts] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(top);
+    if list_w > 0 {
+        metrics::render(frame, app, list);
+    }
+    chart::render(frame, app, charts);
+    if flags_h > 0 {
+        flags::render(frame, app, flags_area);
+    }
+    if app.view.help {
+        help::render(frame, app, area);
+    }
+}
+
+/// `s` cut to `width` characters, with `…` when cut.
+pub(crate) fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+/// `s` cut from the left to `width` characters (paths: the end matters most).
+pub(crate) fn fit_left(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let tail: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+/// A rectangle centred in `area`, at most `w` x `h`.
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}

@@ -1,0 +1,185 @@
+//! End to end in a real terminal, through tmux: open a log, see the metrics and a flag, press keys,
+//! append lines and see them arrive, quit, and find the terminal restored.
+//!
+//! Drives `examples/monitor.rs` (the same `run_monitor` that `tmon FILE` runs). Skips with a
+//! notice when tmux is not installed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "e2e", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+    /// Polls the pane until `cond` holds (10 s at most); returns the last capture.
+    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if cond(&screen) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let socket = self.cmd(&["display-message", "-p", "#{socket_path}"]);
+        let _ = self.cmd(&["kill-server"]);
+        // tmux can leave the socket file behind; a CI machine should not collect them.
+        let path = String::from_utf8_lossy(&socket.stdout).trim().to_owned();
+        if path.contains(&self.socket) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The selected metric's name as the list shows it (without a trailing `…`).
+fn selected(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains("▸ "))?;
+    let name = line.split("▸ ").nth(1)?.split_whitespace().next()?;
+    Some(name.trim_end_matches('…').to_owned())
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+/// The example binary in this test's target dir, (re)built first: `cargo test --test e2e_tmux`
+/// alone does not build examples, and a stale binary would test old code.
+fn monitor_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let debug_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(cargo)
+        .args(["build", "--quiet", "--example", "monitor"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build --example monitor");
+    assert!(st.success(), "cargo build --example monitor failed");
+    debug_dir.join("examples").join("monitor")
+}
+
+#[test]
+fn monitor_in_a_real_terminal() {
+    if !tmux_available() {
+        eprintln!("NOTICE: tmux is not installed; skipping the end-to-end terminal test");
+        return;
+    }
+    let bin = monitor_binary();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("logs.jsonl");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/train.jsonl");
+    std::fs::copy(fixture, &log).expect("copy fixture");
+
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let tmux = Tmux { socket: format!("tmon-e2e-{}-{nanos}", std::process::id()) };
+    let script = format!(
+        "echo SHELL-BEFORE-TMON; '{}' '{}'; echo TMON-EXITED $?; sleep 60",
+        bin.display(),
+        log.display()
+    );
+    let out = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &script]);
+    assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
+
+    // The metrics, the train/eval pair, the whole file read.
+    let screen = tmux.wait_for("the metrics", |s| {
+        s.contains("metrics (") && s.contains("grad_norm") && s.contains("val_loss") && s.contains("step 200")
+    });
+    // A flag: step 120 is the NaN line. Flagged `nonfinite` by the detectors, or, until the
+    // NaN-aware parser lands, shown as a skipped line: either way it names step 120 in the panel.
+    let panel: String = screen.lines().skip_while(|l| !l.contains("flags (")).collect::<Vec<_>>().join("\n");
+    assert!(panel.contains("120"), "no flag for step 120 in the flags panel:\n{screen}");
+
+    let first = selected(&screen).expect("a metric is selected");
+    tmux.keys(&["j"]);
+    let screen = tmux.wait_for("the selection to move", |s| selected(s).is_some_and(|n| n != first));
+    let name = selected(&screen).expect("selected");
+    tmux.keys(&["Enter"]);
+    // One chart: the list and that chart side by side, no second chart in the row.
+    tmux.wait_for("one chart", |s| {
+        let row = s.lines().nth(1).unwrap_or("");
+        row.matches("┐┌").count() == 1 && row.contains(&format!("┌ {name}"))
+    });
+    tmux.keys(&["l"]);
+    tmux.wait_for("log y", |s| s.contains("log y"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", |s| s.contains("this help") && s.contains("pause updates"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help closed", |s| !s.contains("this help"));
+
+    // Lines appended by the training script arrive.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
+    for step in 201..=205 {
+        writeln!(f, "{{\"step\": {step}, \"loss\": 0.4, \"lr\": 0.001, \"grad_norm\": 1.0}}")
+            .expect("append");
+    }
+    drop(f);
+    tmux.wait_for("step 205 in the header", |s| s.lines().next().is_some_and(|l| l.contains("step 205")));
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert!(screen.contains("TMON-EXITED 0"), "{screen}");
+    assert!(screen.contains("SHELL-BEFORE-TMON"), "the shell's screen is back:\n{screen}");
+    assert!(!screen.contains("metrics ("), "tmon's screen is left behind:\n{screen}");
+    let alt = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "still in the alternate screen");
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    if !tmux_available() {
+        eprintln!("NOTICE: tmux is not installed; skipping the end-to-end signal test");
+        return;
+    }
+    let bin = monitor_binary();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/train.jsonl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sig in ["TERM", "HUP"] {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let tmux = Tmux { socket: format!("tmon-e2e-sig-{}-{nanos}", std::process::id()) };
+        let pidfile = dir.path().join(format!("{sig}.pid"));
+        let script = format!(
+            "echo SHELL-BEFORE-TMON; '{}' '{fixture}' & echo $! > '{}'; wait $!; echo TMON-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo CHECKED; sleep 60",
+            bin.display(),
+            pidfile.display()
+        );
+        tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &script]);
+        // Signal only once tmon is drawing (its handlers are installed before the first frame).
+        tmux.wait_for("tmon's screen", |s| s.contains("metrics ("));
+        let pid = std::fs::read_to_string(&pidfile).expect("pid file");
+        let st = Command::new("kill").args(["-s", sig, pid.trim()]).status().expect("kill");
+        assert!(st.success());
+        let screen = tmux.wait_for("tmon to exit", |s| s.contains("CHECKED"));
+        assert!(screen.contains("TMON-EXITED 0"), "SIG{sig}: {screen}");
+        assert!(!screen.contains("metrics ("), "SIG{sig}: tmon's screen is left behind:\n{screen}");
+        let icanon = screen.lines().find(|l| l.trim().ends_with("icanon")).unwrap_or("").trim().to_owned();
+        assert_eq!(icanon, "icanon", "SIG{sig}: raw mode left on:\n{screen}");
+    }
+}

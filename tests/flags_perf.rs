@@ -1,0 +1,50 @@
+//! Cost of the analyzer per record, for the speed budget of `tmon check` (NOTES: 1M lines of
+//! 6-10 metrics should be read within 10x of `wc -l`). Ignored by default; run with
+//! `cargo test --release --test flags_perf -- --ignored --nocapture`.
+
+use std::time::Instant;
+use tmon::analysis::{Analyzer, FlagConfig};
+use tmon::harness::{Scenario, Trainer};
+use tmon::store::{RecordMeta, Store};
+
+#[test]
+#[ignore]
+fn analyzer_cost_per_record() {
+    // Real harness records (10 metrics a line), repeated to 1M lines with growing steps.
+    let mut t = Trainer::new(Scenario::Healthy, 1);
+    let base: Vec<_> = std::iter::from_fn(|| t.next_record()).collect();
+    let n = 1_000_000usize;
+    let mut store = Store::new();
+    let mut ids = Vec::new();
+    let mut recs = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = &base[i % base.len()];
+        let step = (i / base.len() * 1000) as f64 + r.step;
+        let rec = store.begin_record(RecordMeta { step, time: r.time + i as f64, line: i as u64 });
+        let fields: Vec<(usize, f64)> = r
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let id = store.intern(k);
+                store.push(rec, id, *v);
+                (id, *v)
+            })
+            .collect();
+        ids.push(fields);
+        recs.push(rec);
+    }
+    let points: usize = ids.iter().map(Vec::len).sum();
+    let mut an = Analyzer::new(FlagConfig::default());
+    let t0 = Instant::now();
+    for (rec, fields) in recs.iter().zip(&ids) {
+        an.observe(&store, *rec, fields);
+    }
+    let dt = t0.elapsed();
+    eprintln!(
+        "{n} records, {points} points: {:?} ({:.0} ns/record, {:.0} ns/point), {} flags",
+        dt,
+        dt.as_nanos() as f64 / n as f64,
+        dt.as_nanos() as f64 / points as f64,
+        an.flags().len()
+    );
+}

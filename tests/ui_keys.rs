@@ -1,0 +1,301 @@
+//! Unit tests of `App::update`: keys, data events, pause, the clock, and the source glue.
+
+mod ui_common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::Duration;
+use tmon::app::{Focus, LayoutMode, Status, XAxis};
+use tmon::event::Event;
+use tmon::source::{FileState, SourceEvent};
+use ui_common::*;
+
+fn names(app: &tmon::app::App) -> Vec<Vec<String>> {
+    let store = &app.slots[0].run.store;
+    app.groups().iter().map(|g| g.members.iter().map(|&id| store.name(id).to_owned()).collect()).collect()
+}
+
+#[test]
+fn train_and_eval_series_share_a_chart() {
+    let app = train_app();
+    assert_eq!(names(&app), vec![vec!["grad_norm"], vec!["loss", "val_loss"], vec!["lr"]]);
+}
+
+#[test]
+fn selection_moves_and_stays_in_range() {
+    let mut app = train_app();
+    assert!(app.update(key('j')));
+    assert!(app.update(code(KeyCode::Down)));
+    assert_eq!(app.view.selected, 2);
+    app.update(key('j'));
+    assert_eq!(app.view.selected, 2, "stops at the last chart");
+    app.update(key('k'));
+    app.update(code(KeyCode::Up));
+    app.update(key('k'));
+    assert_eq!(app.view.selected, 0);
+}
+
+#[test]
+fn enter_toggles_one_chart_and_the_grid() {
+    let mut app = train_app();
+    assert_eq!(app.view.layout, LayoutMode::Grid);
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.view.layout, LayoutMode::Single);
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.view.layout, LayoutMode::Grid);
+}
+
+#[test]
+fn filter_previews_live_applies_and_clears() {
+    let mut app = train_app();
+    app.update(key('/'));
+    app.update(key('V'));
+    app.update(key('a'));
+    app.update(key('l'));
+    // Case-insensitive, and pairs stay whole: "val" keeps the loss chart.
+    assert_eq!(names(&app), vec![vec!["loss", "val_loss"]]);
+    app.update(code(KeyCode::Backspace));
+    app.update(code(KeyCode::Backspace));
+    app.update(code(KeyCode::Backspace));
+    app.update(key('('));
+    assert!(app.view.filter_error.is_some(), "an invalid regex is reported");
+    assert_eq!(names(&app).len(), 3, "the last good list stays while typing");
+    app.update(code(KeyCode::Enter));
+    assert!(app.view.filter_edit.is_some(), "an invalid regex is not applied");
+    app.update(code(KeyCode::Backspace));
+    for c in "^l".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.view.filter, "^l");
+    assert_eq!(names(&app), vec![vec!["loss", "val_loss"], vec!["lr"]]);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.filter, "");
+    assert_eq!(names(&app).len(), 3);
+}
+
+#[test]
+fn smoothing_keys_change_weight_and_smoother() {
+    let mut app = train_app();
+    let w0 = app.view.weight();
+    app.update(key('s'));
+    assert!(app.view.weight() > w0);
+    for _ in 0..20 {
+        app.update(Event::Key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT)));
+    }
+    assert_eq!(app.view.weight(), 0.0);
+    assert_eq!(app.view.smoother(), None, "weight 0 draws the raw series only");
+    app.update(key('s'));
+    let before = app.view.smoother_label();
+    app.update(key('m'));
+    assert_ne!(app.view.smoother_label(), before);
+    for _ in 0..3 {
+        app.update(key('m'));
+    }
+    assert_eq!(app.view.smoother_label(), before, "four smoothers, then around again");
+}
+
+#[test]
+fn toggles_and_x_axis() {
+    let mut app = train_app();
+    assert!(app.view.outliers);
+    app.update(key('o'));
+    assert!(!app.view.outliers);
+    app.update(key('l'));
+    assert!(app.view.log_y);
+    app.update(key('x'));
+    assert_eq!(app.view.x_axis, XAxis::Relative);
+    app.update(key('x'));
+    assert_eq!(app.view.x_axis, XAxis::Wall);
+    app.update(key('x'));
+    assert_eq!(app.view.x_axis, XAxis::Step);
+}
+
+#[test]
+fn zoom_pan_follow_and_reset() {
+    let mut app = train_app();
+    app.update(key('+'));
+    let w = app.view.zoom.expect("zoomed");
+    assert!((w - 199.0 / 2.0).abs() < 1e-9, "{w}");
+    assert_eq!(app.view.anchor, None, "still following");
+    app.update(code(KeyCode::Left));
+    let a = app.view.anchor.expect("panned");
+    assert!(a < 200.0);
+    app.update(code(KeyCode::Right));
+    app.update(code(KeyCode::Right));
+    assert_eq!(app.view.anchor, None, "panning past the newest follows again");
+    app.update(code(KeyCode::Left));
+    app.update(key('f'));
+    assert_eq!(app.view.anchor, None);
+    app.update(code(KeyCode::Left));
+    app.update(code(KeyCode::End));
+    assert_eq!(app.view.anchor, None);
+    app.update(key('-'));
+    assert_eq!(app.view.zoom, None, "zooming out past everything shows everything");
+    app.update(key('+'));
+    app.update(key('r'));
+    assert_eq!((app.view.zoom, app.view.anchor), (None, None));
+}
+
+#[test]
+fn flags_focus_and_enter_jumps_to_the_step() {
+    let mut app = train_app();
+    app.update(key('a'));
+    assert_eq!(app.view.focus, Focus::Flags);
+    app.update(key('j')); // newest first: spike(150), nonfinite(120), lr(20)
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.view.layout, LayoutMode::Single);
+    assert_eq!(names(&app)[app.view.selected], vec!["loss", "val_loss"]);
+    let (w, a) = (app.view.zoom.expect("zoom"), app.view.anchor.expect("anchor"));
+    assert!(a - w <= 120.0 && 120.0 <= a, "window {}..{a} holds step 120", a - w);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.focus, Focus::Metrics);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut app = train_app();
+    app.update(key('?'));
+    assert!(app.view.help);
+    app.update(key('j'));
+    assert!(!app.view.help);
+    assert_eq!(app.view.selected, 0, "the closing key does nothing else");
+}
+
+#[test]
+fn quit_keys() {
+    for ev in [key('q'), Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Event::Quit] {
+        let mut app = train_app();
+        app.update(ev);
+        assert!(app.should_quit);
+    }
+    let mut app = train_app();
+    app.update(key('/'));
+    app.update(key('q'));
+    assert!(!app.should_quit, "q is text in the filter prompt");
+}
+
+#[test]
+fn unknown_keys_and_releases_do_not_redraw() {
+    let mut app = train_app();
+    assert!(!app.update(key('Z')));
+    let mut release = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert!(!app.update(Event::Key(release)));
+    assert_eq!(app.view.selected, 0);
+    assert!(app.update(Event::Resize(100, 40)));
+}
+
+fn lines(first_line: u64, text: &str) -> Event {
+    Event::Source(SourceEvent::Lines { file: 0, first_line, bytes: text.as_bytes().to_vec() })
+}
+
+#[test]
+fn lines_reach_the_run_with_crlf_stripped() {
+    let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    assert!(app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\r\n{\"step\": 2, \"loss\": 1.5}\n")));
+    let store = &app.slots[0].run.store;
+    assert_eq!(store.records(), 2);
+    assert_eq!(store.skipped.count, 0, "CRLF lines are records");
+    assert!(names(&app).contains(&vec!["loss".to_owned()]), "{:?}", names(&app));
+    app.update(Event::Source(SourceEvent::State { file: 0, state: FileState::Gone }));
+    assert_eq!(app.status(), Some(Status::Gone));
+}
+
+#[test]
+fn pause_holds_data_back_until_resumed() {
+    let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    app.update(key('p'));
+    assert!(!app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\n")), "nothing to redraw while paused");
+    assert_eq!(app.slots[0].run.store.records(), 0);
+    assert_eq!(app.pending(), 1);
+    app.update(key('p'));
+    assert_eq!(app.slots[0].run.store.records(), 1);
+    assert_eq!(app.pending(), 0);
+}
+
+#[test]
+fn the_clock_redraws_only_when_the_header_changes() {
+    let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    app.now = Duration::from_secs(1);
+    app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\n"));
+    app.update(Event::Tick);
+    app.now = Duration::from_millis(1500);
+    assert!(!app.update(Event::Tick), "still live: nothing shown changed");
+    app.now = Duration::from_secs(8);
+    assert!(app.update(Event::Tick));
+    assert_eq!(app.status(), Some(Status::Quiet(7)));
+    assert!(!app.update(Event::Tick), "same second, same text");
+}
+
+#[test]
+fn loader_events_replace_the_preview_with_the_whole_run() {
+    let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
+    assert!(matches!(app.status(), Some(Status::Loading(0))));
+    let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    preview.push_line(1, b"{\"step\": 99, \"loss\": 1.0}");
+    app.update(Event::Preview { file: 0, run: Box::new(preview) });
+    app.update(Event::Progress { file: 0, done: 50, total: 100 });
+    assert_eq!(app.status(), Some(Status::Loading(50)));
+    assert_eq!(app.slots[0].run.store.records(), 1);
+    let mut full = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    for i in 0..100u64 {
+        full.push_line(i + 1, format!("{{\"step\": {i}, \"loss\": 1.0}}").as_bytes());
+    }
+    app.update(Event::Loaded { file: 0, run: Box::new(full), idle: Some(Duration::from_secs(1)) });
+    assert_eq!(app.status(), Some(Status::Live));
+    assert_eq!(app.slots[0].run.store.records(), 100);
+    let late = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    app.update(Event::Preview { file: 0, run: Box::new(late) });
+    assert_eq!(app.slots[0].run.store.records(), 100, "a late preview never replaces the history");
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[char] = &[
+        'j', 'k', '+', '-', 'a', 'l', 'o', 'x', 's', 'S', 'm', 'p', '?', '/', '(', 'r', 'f', '\n', '<', '>',
+        '\x1b',
+    ];
+
+    fn ev(c: char) -> Event {
+        match c {
+            '\n' => code(KeyCode::Enter),
+            '<' => code(KeyCode::Left),
+            '>' => code(KeyCode::Right),
+            '\x1b' => code(KeyCode::Esc),
+            c => key(c),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Any key sequence, then any size: no panic, and the selection stays in range.
+        #[test]
+        fn any_keys_any_size(keys in proptest::collection::vec(0..KEYS.len(), 0..40), w in 0u16..170, h in 0u16..50) {
+            let mut app = train_app();
+            for k in keys {
+                app.update(ev(KEYS[k]));
+                if app.should_quit { break; }
+            }
+            prop_assert!(app.groups().is_empty() || app.view.selected < app.groups().len());
+            draw(&app, w, h);
+        }
+    }
+}
+
+#[test]
+fn charts_follow_a_replaced_run_even_with_the_same_number_of_series() {
+    let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
+    let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    preview.push_line(1, b"{\"loss\": 1.0, \"val_loss\": 0.5}");
+    app.update(Event::Preview { file: 0, run: Box::new(preview) });
+    let mut full = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    full.push_line(1, b"{\"acc\": 2.0, \"lr\": 0.1}");
+    assert_eq!(names(&app).len(), 1, "loss and val_loss share a chart");
+    app.update(Event::Loaded { file: 0, run: Box::new(full), idle: None });
+    assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
+}
