@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod harness;
 pub mod ingest;

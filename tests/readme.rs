@@ -25,7 +25,8 @@ fn snippets() -> Vec<Snippet> {
     let lines: Vec<&str> = readme.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let Some(spec) = l.trim().strip_prefix("<!-- readme-test:").and_then(|s| s.strip_suffix("-->")) else {
+        let Some(spec) = l.trim().strip_prefix("<!-- readme-test:").and_then(|s| s.strip_suffix("-->"))
+        else {
             continue;
         };
         let mut words = spec.split_whitespace();
@@ -56,7 +57,11 @@ fn check_json(log: &Path) -> serde_json::Value {
         .arg(log)
         .output()
         .expect("run tmon");
-    assert!(out.status.code().is_some_and(|c| c < 2), "tmon check failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "tmon check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("tmon check --json prints JSON")
 }
 
@@ -99,7 +104,11 @@ fn readme_python_snippets_write_logs_tmon_reads() {
         }
         for name in &s.nonfinite {
             let m = metrics.iter().find(|m| m["name"] == name.as_str()).expect("metric");
-            assert!(m["nonfinite"].as_u64().unwrap() > 0, "snippet at line {}: '{name}' should hold a NaN", s.line);
+            assert!(
+                m["nonfinite"].as_u64().unwrap() > 0,
+                "snippet at line {}: '{name}' should hold a NaN",
+                s.line
+            );
         }
     }
 }
