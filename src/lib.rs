@@ -10,6 +10,7 @@ pub mod follow;
 pub mod analysis;
 pub mod check;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod harness;
 pub mod ingest;

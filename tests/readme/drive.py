@@ -1,0 +1,92 @@
+"""Runs one Python snippet from README.md the way a user's training would, then exits.
+
+Usage: python3 drive.py KIND SNIPPET_FILE   (run in an empty directory; the log goes to run/logs.jsonl)
+
+KIND picks how the snippet is driven:
+  loop          the snippet is a training loop; train_step(), evaluate() and scheduler are given to it
+  transformers  the snippet defines JsonlLogger(TrainerCallback); a simulated Trainer calls its hooks
+  lightning     the snippet defines JsonlLogger(pl.Callback); a simulated Trainer calls its hooks
+  keras         the snippet defines JsonlLogger(keras.callbacks.Callback); a simulated fit() calls it
+
+The frameworks themselves are not installed in CI: tests/readme/stubs holds the few names the snippets
+import (a base class each), and this file calls the hooks with the arguments the real frameworks pass.
+"""
+import math
+import os
+import random
+import sys
+
+kind, snippet = sys.argv[1], sys.argv[2]
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "stubs"))
+os.makedirs("run", exist_ok=True)
+rng = random.Random(7)
+source = open(snippet).read()
+
+
+def loss_at(step):
+    """A falling, noisy loss, as float32 values print (they are what .item() gives)."""
+    return 2.0 * math.exp(-step / 80.0) + 0.1 + rng.random() * 0.05
+
+
+if kind == "loop":
+    class Scheduler:
+        def get_last_lr(self):
+            return [3e-4]
+
+    steps = iter(range(1, 10_000))
+
+    def train_step():
+        step = next(steps)
+        return float("nan") if step == 150 else loss_at(step)
+
+    def evaluate():
+        return loss_at(100) + 0.05
+
+    exec(compile(source, snippet, "exec"), {"train_step": train_step, "evaluate": evaluate,
+                                             "scheduler": Scheduler(), "__name__": "__main__"})
+    sys.exit(0)
+
+namespace = {"__name__": "readme_snippet"}
+exec(compile(source, snippet, "exec"), namespace)
+logger = namespace["JsonlLogger"]()
+
+
+class Obj:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+class Scalar(float):
+    """Stands in for a 0-d tensor: float(x) works, as on torch tensors."""
+
+
+if kind == "transformers":
+    state = Obj(global_step=0, is_world_process_zero=True, epoch=0.0)
+    for step in range(1, 201):
+        state.global_step = step
+        if step % 10 == 0:
+            logs = {"loss": round(loss_at(step), 4), "grad_norm": 1.5, "learning_rate": 3e-4,
+                    "epoch": step / 100}
+            logger.on_log(Obj(), state, Obj(), logs=logs)
+        if step % 50 == 0:
+            logger.on_log(Obj(), state, Obj(), logs={"eval_loss": loss_at(step) + 0.1,
+                                                     "eval_runtime": 1.2, "epoch": step / 100})
+elif kind == "lightning":
+    trainer = Obj(global_step=0, is_global_zero=True, callback_metrics={})
+    for step in range(1, 201):
+        trainer.global_step = step
+        trainer.callback_metrics["train_loss"] = Scalar(loss_at(step))
+        logger.on_train_batch_end(trainer, None, None, None, step - 1)
+        if step % 50 == 0:
+            trainer.callback_metrics["val_loss"] = Scalar(loss_at(step) + 0.1)
+            logger.on_validation_end(trainer, None)
+elif kind == "keras":
+    for epoch in range(4):
+        for batch in range(50):
+            step = epoch * 50 + batch + 1
+            logger.on_train_batch_end(batch, logs={"loss": loss_at(step), "accuracy": 0.5 + step / 500})
+        logger.on_epoch_end(epoch, logs={"loss": loss_at(step), "accuracy": 0.9,
+                                         "val_loss": loss_at(step) + 0.1, "val_accuracy": 0.85})
+else:
+    sys.exit(f"unknown kind {kind}")

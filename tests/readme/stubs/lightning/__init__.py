@@ -1,0 +1,1 @@
+"""Test stub for README's Lightning snippet."""
