@@ -21,7 +21,7 @@ pub struct Cli {
     #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     /// Draw charts with ASCII dots instead of braille (for fonts or terminals without braille).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub ascii: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -73,6 +73,11 @@ pub enum Command {
     /// Print the man page (roff), e.g. `tmon man > tmon.1 && man ./tmon.1`; `tmon man check` prints
     /// tmon-check(1).
     Man(ManArgs),
+    /// Train a small model in-process and watch its log live: see tmon work in ten seconds.
+    ///
+    /// Real gradient descent on generated data writes a JSON Lines log a few steps a second; the
+    /// monitor opens on it. `--no-ui` only writes the log (watch it from a second pane).
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +114,26 @@ pub struct CheckArgs {
 /// Parses a severity name, listing the names in `--help` and in shell completions.
 fn severity_parser() -> impl TypedValueParser<Value = Severity> {
     PossibleValuesParser::new(["info", "warning", "critical"]).try_map(|s| s.parse::<Severity>())
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// What goes wrong in the run (healthy shows a run with nothing wrong).
+    #[arg(long, default_value = "diverging", value_parser = PossibleValuesParser::new(
+        crate::harness::Scenario::ALL.map(|s| s.as_str())).map(|s| s.parse::<crate::harness::Scenario>().expect("listed")))]
+    pub scenario: crate::harness::Scenario,
+    /// Keep the log at this path (by default it goes to a temporary directory, removed at exit).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Only write the log (print its path); no monitor.
+    #[arg(long)]
+    pub no_ui: bool,
+    /// Training steps written per second.
+    #[arg(long, value_name = "STEPS_PER_S", default_value_t = 10.0)]
+    pub speed: f64,
+    /// Seed of the data, the model and the clock's jitter.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use clap::{CommandFactory, Parser};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
-use tmon::cli::{CheckArgs, Cli, Command, ManArgs, ReadArgs, Shell};
+use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ManArgs, ReadArgs, Shell};
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
 const USAGE: u8 = 2;
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(&args, &cli.read),
         Some(Command::Completions(c)) => completions(c.shell),
         Some(Command::Man(m)) => man(&m),
+        Some(Command::Demo(d)) => demo(&d, cli.ascii, &cli.read),
         None if cli.paths.is_empty() => {
             // `tmon` alone: show how to use it rather than open an empty monitor.
             let _ = Cli::command().print_help();
@@ -152,4 +153,48 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
             ExitCode::from(USAGE)
         }
     }
+}
+
+/// `tmon demo`: a real small training run written at a human pace, watched by the monitor.
+fn demo(args: &DemoArgs, ascii: bool, read: &ReadArgs) -> ExitCode {
+    let (path, temp_dir) = match &args.out {
+        Some(p) => (p.clone(), None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("tmon-demo-{}", std::process::id()));
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                eprintln!("tmon: cannot create '{}': {e}", dir.display());
+                return ExitCode::from(USAGE);
+            }
+            (dir.join("logs.jsonl"), Some(dir))
+        }
+    };
+    let opts = tmon::demo::DemoOptions {
+        scenario: args.scenario,
+        out: Some(path.clone()),
+        speed: args.speed,
+        seed: args.seed,
+        ..Default::default()
+    };
+    if args.no_ui {
+        eprintln!("tmon demo: writing a {} run to {} (Ctrl-C stops)", args.scenario, path.display());
+        eprintln!("watch it from another pane with: tmon {}", path.display());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        return match tmon::demo::write_log(&opts, &path, &stop) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tmon: cannot write '{}': {e}", path.display());
+                ExitCode::from(USAGE)
+            }
+        };
+    }
+    let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
+    let code = monitor(std::slice::from_ref(&path), ascii, read);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(Err(e)) = writer.join() {
+        eprintln!("tmon: the demo could not write '{}': {e}", path.display());
+    }
+    if let Some(dir) = temp_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    code
 }
