@@ -21,7 +21,7 @@ pub struct Cli {
     #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
     /// Draw charts with ASCII dots instead of braille (for fonts or terminals without braille).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub ascii: bool,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -134,6 +134,9 @@ pub struct DemoArgs {
     /// Seed of the data, the model and the clock's jitter.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Draw charts with ASCII dots instead of braille.
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(&args, &cli.read),
         Some(Command::Completions(c)) => completions(c.shell),
         Some(Command::Man(m)) => man(&m),
-        Some(Command::Demo(d)) => demo(&d, cli.ascii, &cli.read),
+        Some(Command::Demo(d)) => demo(&d, &cli.read),
         None if cli.paths.is_empty() => {
             // `tmon` alone: show how to use it rather than open an empty monitor.
             let _ = Cli::command().print_help();
@@ -156,7 +156,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
 }
 
 /// `tmon demo`: a real small training run written at a human pace, watched by the monitor.
-fn demo(args: &DemoArgs, ascii: bool, read: &ReadArgs) -> ExitCode {
+fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
     let (path, temp_dir) = match &args.out {
         Some(p) => (p.clone(), None),
         None => {
@@ -188,7 +188,7 @@ fn demo(args: &DemoArgs, ascii: bool, read: &ReadArgs) -> ExitCode {
         };
     }
     let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
-    let code = monitor(std::slice::from_ref(&path), ascii, read);
+    let code = monitor(std::slice::from_ref(&path), args.ascii, read);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());
