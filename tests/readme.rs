@@ -6,6 +6,7 @@
 //! drive it (a loop, or a framework callback whose hooks a simulated trainer calls).
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 struct Snippet {
@@ -13,6 +14,8 @@ struct Snippet {
     kind: String,
     expect: Vec<String>,
     nonfinite: Vec<String>,
+    /// Every word after the kind.
+    words: Vec<String>,
     code: String,
 }
 
@@ -31,8 +34,9 @@ fn snippets() -> Vec<Snippet> {
         };
         let mut words = spec.split_whitespace();
         let kind = words.next().expect("a kind after readme-test:").to_owned();
+        let words: Vec<String> = words.map(str::to_owned).collect();
         let (mut expect, mut nonfinite) = (Vec::new(), Vec::new());
-        for w in words {
+        for w in &words {
             let list = |v: &str| v.split(',').map(str::to_owned).collect::<Vec<_>>();
             if let Some(v) = w.strip_prefix("expect=") {
                 expect = list(v);
@@ -42,7 +46,7 @@ fn snippets() -> Vec<Snippet> {
         }
         assert!(lines[i + 1].starts_with("```"), "README line {}: a code block must follow", i + 1);
         let body: Vec<&str> = lines[i + 2..].iter().take_while(|l| !l.starts_with("```")).copied().collect();
-        out.push(Snippet { line: i + 1, kind, expect, nonfinite, code: body.join("\n") + "\n" });
+        out.push(Snippet { line: i + 1, kind, expect, nonfinite, words, code: body.join("\n") + "\n" });
     }
     out
 }
@@ -110,5 +114,120 @@ fn readme_python_snippets_write_logs_tmon_reads() {
                 s.line
             );
         }
+    }
+}
+
+/// The log of a training-harness run that diverges to NaN, split where it is still healthy: the
+/// first part is on disk before a command starts, the rest is appended while it follows.
+fn diverging_log() -> (String, String) {
+    let lines = tmon::harness::generate(tmon::harness::Scenario::Diverging, 1, 600);
+    let (head, tail) = lines.split_at(250);
+    (head.join("\n") + "\n", tail.join("\n") + "\n")
+}
+
+/// A directory with a training log at `run/logs.jsonl` (its healthy first part), and fake `curl`
+/// and `notify-send` that record how they were called.
+fn shell_sandbox() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("run")).unwrap();
+    std::fs::write(dir.path().join("run/logs.jsonl"), diverging_log().0).unwrap();
+    let bin = dir.path().join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["curl", "notify-send"] {
+        let script = format!(
+            "#!/bin/sh\n{{ echo \"{name} $*\"; [ \"{name}\" = curl ] && cat; echo; }} >> \"$CALLS\"\n"
+        );
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn readme_shell_commands_work() {
+    let tmon = PathBuf::from(env!("CARGO_BIN_EXE_tmon"));
+    let path = format!(
+        "{}:{}:{}",
+        "fakebin",
+        tmon.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let blocks = readme_blocks("sh");
+    assert!(blocks.len() >= 4, "README.md should have its shell commands marked for testing");
+    for (line, spec, code) in blocks {
+        let dir = shell_sandbox();
+        let calls = dir.path().join("calls.txt");
+        let mut child = Command::new("bash")
+            .args(["-c", &format!("set -e\n{code}")])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("CALLS", &calls)
+            .env("WEBHOOK_URL", "http://127.0.0.1:9/hook")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let expect_call = spec.iter().find_map(|w| w.strip_prefix("expect-call=")).map(str::to_owned);
+        if spec.iter().any(|w| w == "follow") {
+            // `--follow` runs until interrupted: wait for the hook, then stop it as a user would.
+            let name = expect_call.clone().expect("a follow block names the command it expects");
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let mut log = std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
+            std::io::Write::write_all(&mut log, diverging_log().1.as_bytes()).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline
+                && !std::fs::read_to_string(&calls).unwrap_or_default().contains(&name)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+            let status = child.wait().unwrap();
+            assert!(status.success(), "README line {line}: `tmon check --follow` should exit 0 on SIGTERM");
+        } else {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "README line {line} failed:\n{code}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        if spec.iter().all(|w| w != "follow") {
+            let mut log = std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
+            std::io::Write::write_all(&mut log, diverging_log().1.as_bytes()).unwrap();
+        }
+        if let Some(name) = expect_call {
+            let recorded = std::fs::read_to_string(&calls).unwrap_or_default();
+            assert!(recorded.contains(&name), "README line {line}: {name} was not called");
+            if name == "curl" {
+                let body = recorded.lines().nth(1).expect("curl got a body on stdin");
+                let json: serde_json::Value = serde_json::from_str(body).expect("the webhook body is JSON");
+                assert!(json["text"].as_str().unwrap().contains("nonfinite"), "webhook text: {json}");
+            }
+        }
+    }
+}
+
+/// The code blocks marked `<!-- readme-test: KIND ... -->` for one KIND: (line, words, code).
+fn readme_blocks(kind: &str) -> Vec<(usize, Vec<String>, String)> {
+    snippets()
+        .into_iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| (s.line, s.words.clone(), s.code.clone()))
+        .collect()
+}
+
+#[test]
+fn readme_keys_table_matches_the_key_bindings() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("<!-- keys:begin").expect("keys table in README");
+    let end = readme.find("<!-- keys:end").expect("keys table end");
+    let table = &readme[start..end];
+    for b in tmon::app::keys::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+        let keys = b.keys.split(", ").map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let row = format!("| {keys} | {} |", b.help);
+        assert!(table.contains(&row), "README's keys table lacks the row: {row}");
     }
 }
