@@ -70,6 +70,8 @@ struct SeriesState {
     det: Detectors,
     /// Position among per-layer gradient norms (the number in the name), parsed once.
     layer: u64,
+    /// A training loss that can be the run's main one (`loss`, a total), decided once.
+    main_candidate: bool,
     latches: Latches,
 }
 
@@ -104,6 +106,10 @@ pub struct Analyzer {
     found: Vec<(SeriesId, Finding)>,
     /// The run's main training loss (`loss`, `total_loss`, `train/loss`), if it has one.
     main_loss: Option<SeriesId>,
+    /// A series of the current record went back in steps.
+    rewound_here: bool,
+    /// Buffers reused from record to record.
+    fresh: Vec<(Flag, Vec<String>)>,
 }
 
 impl Analyzer {
@@ -121,13 +127,11 @@ impl Analyzer {
         let meta = store.record(rec);
         let step = meta.step;
         self.found.clear();
+        self.rewound_here = false;
         self.observe_steps(store, fields, step);
         let gap = self.clock.observe(&self.cfg, step, meta.time);
-        let rewound_here = fields
-            .iter()
-            .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == self.records));
         match gap {
-            Some(g) if rewound_here => self.attach_gap(fields, g),
+            Some(g) if self.rewound_here => self.attach_gap(fields, g),
             Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
             None => {}
         }
@@ -172,6 +176,7 @@ impl Analyzer {
                     nonfinite: Default::default(),
                     det: Detectors::for_role(role, cfg),
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
+                    main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
                     latches: Default::default(),
                 }
             });
@@ -184,6 +189,7 @@ impl Analyzer {
             if let Some(prev) = st.last_step {
                 if step < prev {
                     st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
+                    self.rewound_here = true;
                     // A new run (or another axis) starts: its baselines start afresh.
                     st.det = Detectors::for_role(st.role, cfg);
                     st.nonpositive = false;
@@ -193,8 +199,7 @@ impl Analyzer {
             if st.role == Role::LearningRate && self.lr_series.is_none() {
                 self.lr_series = Some(id);
             }
-            if st.role == Role::TrainLoss && self.main_loss.is_none() && representative(store.name(id)).0 == 0
-            {
+            if st.main_candidate && self.main_loss.is_none() {
                 self.main_loss = Some(id);
             }
         }
@@ -237,8 +242,10 @@ impl Analyzer {
         let mut push = |f: Option<Finding>| found.extend(f.map(|f| (id, f)));
         match &mut st.det {
             Detectors::TrainLoss { spike, divergence, plateau } if positive => {
-                push(spike.observe(cfg, &ctx, v));
-                push(divergence.observe(cfg, &ctx, v));
+                // One log and one window for both: the spike is judged before the point joins.
+                let x = v.ln();
+                push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
+                push(divergence.observe(cfg, &ctx, x));
                 if !warmup {
                     let level = divergence.level();
                     push(plateau.observe(
@@ -340,8 +347,12 @@ impl Analyzer {
     /// Turns this record's findings into flags: de-duplicated, then coalesced per (kind,
     /// severity) so one line that trips thirty losses raises one flag naming the others.
     fn flush(&mut self, store: &Store) {
-        let mut fresh: Vec<(Flag, Vec<String>)> = Vec::new();
-        for (key, f) in std::mem::take(&mut self.found) {
+        if self.found.is_empty() {
+            return;
+        }
+        let mut fresh = std::mem::take(&mut self.fresh);
+        let mut found = std::mem::take(&mut self.found);
+        for (key, f) in found.drain(..) {
             if !self.latch(key, &f) {
                 continue;
             }
@@ -355,7 +366,8 @@ impl Analyzer {
                 None => fresh.push((flag, Vec::new())),
             }
         }
-        for (mut flag, others) in fresh {
+        self.found = found;
+        for (mut flag, others) in fresh.drain(..) {
             if !others.is_empty() {
                 let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
                 let more =
@@ -364,6 +376,7 @@ impl Analyzer {
             }
             self.flags.push(flag);
         }
+        self.fresh = fresh;
     }
 
     /// True when the finding is new or more severe than what its kind and metric last raised.

@@ -26,8 +26,24 @@ impl Ring {
             self.buf.push(x);
         } else {
             self.buf[self.head] = x;
-            self.head = (self.head + 1) % self.cap;
+            self.head += 1;
+            if self.head == self.cap {
+                self.head = 0;
+            }
         }
+    }
+    /// Adds `x`; returns the value that fell out, if the ring was full.
+    pub fn push_evict(&mut self, x: f64) -> Option<f64> {
+        if self.buf.len() < self.cap {
+            self.buf.push(x);
+            return None;
+        }
+        let old = std::mem::replace(&mut self.buf[self.head], x);
+        self.head += 1;
+        if self.head == self.cap {
+            self.head = 0;
+        }
+        Some(old)
     }
     /// The `i`-th value, oldest first.
     pub fn get(&self, i: usize) -> f64 {
@@ -89,16 +105,36 @@ impl SortedWindow {
     }
     /// Adds `x` (not NaN); returns the value that fell out, if the window was full.
     pub fn push(&mut self, x: f64) -> Option<f64> {
-        let evicted = (self.ring.len() == self.ring.cap).then(|| self.ring.get(0));
-        if let Some(old) = evicted {
-            if let Ok(i) = self.sorted.binary_search_by(|y| y.total_cmp(&old)) {
-                self.sorted.remove(i);
+        if self.ring.len() < self.ring.cap {
+            self.ring.push(x);
+            let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
+            self.sorted.insert(at, x);
+            return None;
+        }
+        let old = self.ring.get(0);
+        self.ring.push(x);
+        let s = &mut self.sorted;
+        let Ok(mut k) = s.binary_search_by(|y| y.total_cmp(&old)) else {
+            // Unreachable while the invariant holds; keep the window sorted regardless.
+            let at = s.partition_point(|y| y.total_cmp(&x).is_lt());
+            s.insert(at, x);
+            return Some(old);
+        };
+        // The new value takes the evicted one's slot, then slides to its place: one pass over
+        // the values between them instead of a remove and an insert that each move half.
+        if x.total_cmp(&old).is_gt() {
+            while k + 1 < s.len() && s[k + 1].total_cmp(&x).is_lt() {
+                s[k] = s[k + 1];
+                k += 1;
+            }
+        } else {
+            while k > 0 && s[k - 1].total_cmp(&x).is_gt() {
+                s[k] = s[k - 1];
+                k -= 1;
             }
         }
-        self.ring.push(x);
-        let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
-        self.sorted.insert(at, x);
-        evicted
+        s[k] = x;
+        Some(old)
     }
     /// Median of the values in the window; NaN when empty.
     pub fn median(&self) -> f64 {
@@ -135,23 +171,35 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
     1.4826 * median(xs)
 }
 
-/// Differences kept for the noise scale.
+/// Differences in the noise scale.
 const DIFFS: usize = 64;
-/// The noise scale is recomputed every this many points (it moves slowly; this keeps the cost
+/// The noise scale is refreshed every this many points (it moves slowly; this keeps the cost
 /// per point small on files with millions of lines).
 const REFRESH: usize = 16;
+/// Differences kept: those of the latest refresh plus the ones pushed since.
+const KEPT: usize = DIFFS + REFRESH;
 /// Smallest noise scale in log units (1%), so a near-constant series is not infinitely sensitive.
 const MIN_SCALE: f64 = 0.01;
 
 /// A baseline for a positive series in log space: the rolling median of the last `window` log
 /// values, and a noise scale from the MAD of first differences divided by sqrt(2) (the
 /// difference of two independent noises has twice the variance).
+///
+/// The scale is refreshed every `REFRESH` points from the last `DIFFS` differences, but only
+/// computed when a detector asks for it: most points are judged by the level alone (a value
+/// below the ratio guard cannot be a spike whatever the noise), so on a healthy series the two
+/// selections a refresh costs are mostly never paid. The differences of the latest refresh are
+/// still in the ring when it is computed late, so the scale is the same as an eager one.
 #[derive(Clone, Debug)]
 pub struct LogBaseline {
     values: SortedWindow,
     diffs: Ring,
+    /// Differences pushed so far.
+    diffs_pushed: u64,
     scale: f64,
     since_refresh: usize,
+    /// `diffs_pushed` at the latest refresh, while its scale is not computed yet.
+    pending: Option<u64>,
     scratch: Vec<f64>,
 }
 
@@ -159,9 +207,11 @@ impl LogBaseline {
     pub fn new(window: usize) -> Self {
         LogBaseline {
             values: SortedWindow::new(window.max(1)),
-            diffs: Ring::new(DIFFS),
+            diffs: Ring::new(KEPT),
+            diffs_pushed: 0,
             scale: MIN_SCALE,
             since_refresh: REFRESH,
+            pending: None,
             scratch: Vec::with_capacity(DIFFS),
         }
     }
@@ -181,11 +231,18 @@ impl LogBaseline {
             return None;
         }
         let level = self.values.median();
-        Some((level, (x - level) / self.scale.max(MIN_SCALE)))
+        Some((level, (x - level) / self.scale()))
     }
 
     /// The current noise scale of one log value (robust sigma), at least 1%.
-    pub fn scale(&self) -> f64 {
+    pub fn scale(&mut self) -> f64 {
+        if let Some(at) = self.pending.take() {
+            let behind = (self.diffs_pushed - at) as usize;
+            let to = self.diffs.len() - behind;
+            let from = to - (at as usize).min(DIFFS);
+            self.diffs.copy_range(from, to, &mut self.scratch);
+            self.scale = mad_sigma(&mut self.scratch) / std::f64::consts::SQRT_2;
+        }
         self.scale.max(MIN_SCALE)
     }
 
@@ -198,13 +255,13 @@ impl LogBaseline {
     pub fn push(&mut self, x: f64) {
         if let Some(prev) = self.values.ring().last() {
             self.diffs.push(x - prev);
+            self.diffs_pushed += 1;
         }
         self.values.push(x);
         self.since_refresh += 1;
-        if self.since_refresh >= REFRESH && self.diffs.len() >= 8 {
+        if self.since_refresh >= REFRESH && self.diffs_pushed >= 8 {
             self.since_refresh = 0;
-            self.diffs.copy_range(0, self.diffs.len(), &mut self.scratch);
-            self.scale = mad_sigma(&mut self.scratch) / std::f64::consts::SQRT_2;
+            self.pending = Some(self.diffs_pushed);
         }
     }
 }
