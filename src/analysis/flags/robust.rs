@@ -81,12 +81,27 @@ impl Ring {
     }
 }
 
-/// The last `cap` values and a sorted copy of them: the median costs O(1) and a push moves at
-/// most `cap` values (a memmove), cheaper than selecting the median again at every point.
+/// The position of `x` in the order of [`f64::total_cmp`], as an integer: sorting keys is
+/// sorting values, and integer comparisons are cheaper.
+#[inline]
+fn key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// The value of a [`key`] (the mapping is its own inverse).
+#[inline]
+fn value(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// The last `cap` values and a sorted copy of them (as [`key`]s): the median costs O(1) and a
+/// push slides one value over the values between the evicted one and its own place, cheaper
+/// than selecting the median again at every point.
 #[derive(Clone, Debug)]
 pub struct SortedWindow {
     ring: Ring,
-    sorted: Vec<f64>,
+    sorted: Vec<i64>,
 }
 
 impl SortedWindow {
@@ -105,35 +120,33 @@ impl SortedWindow {
     }
     /// Adds `x` (not NaN); returns the value that fell out, if the window was full.
     pub fn push(&mut self, x: f64) -> Option<f64> {
-        if self.ring.len() < self.ring.cap {
-            self.ring.push(x);
-            let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
-            self.sorted.insert(at, x);
+        let kx = key(x);
+        let Some(old) = self.ring.push_evict(x) else {
+            let at = self.sorted.partition_point(|&y| y < kx);
+            self.sorted.insert(at, kx);
             return None;
-        }
-        let old = self.ring.get(0);
-        self.ring.push(x);
+        };
+        let ko = key(old);
         let s = &mut self.sorted;
-        let Ok(mut k) = s.binary_search_by(|y| y.total_cmp(&old)) else {
+        let Ok(mut k) = s.binary_search(&ko) else {
             // Unreachable while the invariant holds; keep the window sorted regardless.
-            let at = s.partition_point(|y| y.total_cmp(&x).is_lt());
-            s.insert(at, x);
+            let at = s.partition_point(|&y| y < kx);
+            s.insert(at, kx);
             return Some(old);
         };
-        // The new value takes the evicted one's slot, then slides to its place: one pass over
-        // the values between them instead of a remove and an insert that each move half.
-        if x.total_cmp(&old).is_gt() {
-            while k + 1 < s.len() && s[k + 1].total_cmp(&x).is_lt() {
+        // The new value takes the evicted one's slot, then slides to its place.
+        if kx > ko {
+            while k + 1 < s.len() && s[k + 1] < kx {
                 s[k] = s[k + 1];
                 k += 1;
             }
         } else {
-            while k > 0 && s[k - 1].total_cmp(&x).is_gt() {
+            while k > 0 && s[k - 1] > kx {
                 s[k] = s[k - 1];
                 k -= 1;
             }
         }
-        s[k] = x;
+        s[k] = kx;
         Some(old)
     }
     /// Median of the values in the window; NaN when empty.
@@ -141,8 +154,8 @@ impl SortedWindow {
         let n = self.sorted.len();
         match n {
             0 => f64::NAN,
-            _ if n % 2 == 1 => self.sorted[n / 2],
-            _ => (self.sorted[n / 2 - 1] + self.sorted[n / 2]) / 2.0,
+            _ if n % 2 == 1 => value(self.sorted[n / 2]),
+            _ => (value(self.sorted[n / 2 - 1]) + value(self.sorted[n / 2])) / 2.0,
         }
     }
 }
@@ -169,6 +182,33 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
         *x = (*x - m).abs();
     }
     1.4826 * median(xs)
+}
+
+/// [`mad_sigma`] of values sorted by [`f64::total_cmp`] (none NaN): the median is read off, and
+/// the deviations come in increasing order walking outward from it, so the median deviation is
+/// found after half the values, without a second selection.
+pub fn mad_sigma_sorted(s: &[f64]) -> f64 {
+    let n = s.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let m = if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 };
+    let p = s.partition_point(|&x| x < m);
+    let (mut i, mut j) = (p, p);
+    let (mut prev, mut cur) = (f64::NAN, f64::NAN);
+    for _ in 0..=n / 2 {
+        let left = if i > 0 { (m - s[i - 1]).abs() } else { f64::INFINITY };
+        let right = if j < n { (s[j] - m).abs() } else { f64::INFINITY };
+        prev = cur;
+        if left <= right {
+            cur = left;
+            i -= 1;
+        } else {
+            cur = right;
+            j += 1;
+        }
+    }
+    1.4826 * if n % 2 == 1 { cur } else { (prev + cur) / 2.0 }
 }
 
 /// Differences in the noise scale.
@@ -241,7 +281,8 @@ impl LogBaseline {
             let to = self.diffs.len() - behind;
             let from = to - (at as usize).min(DIFFS);
             self.diffs.copy_range(from, to, &mut self.scratch);
-            self.scale = mad_sigma(&mut self.scratch) / std::f64::consts::SQRT_2;
+            self.scratch.sort_unstable_by(f64::total_cmp);
+            self.scale = mad_sigma_sorted(&self.scratch) / std::f64::consts::SQRT_2;
         }
         self.scale.max(MIN_SCALE)
     }
