@@ -216,25 +216,39 @@ impl Analyzer {
     }
 
     fn observe_point(&mut self, store: &Store, id: SeriesId, step: f64, v: f64, warmup: bool) {
-        let name = store.name(id);
-        let Some((role, layer)) = self.state(id).map(|s| (s.role, s.layer)) else { return };
-        if role == Role::LayerGradNorm && v.is_finite() {
-            self.layers.push((layer, id, v));
+        let Some(Some(st)) = self.states.get_mut(id) else { return };
+        let role = st.role;
+        // Most points are finite and of a series without detectors: they cost a few stores.
+        if v.is_finite() {
+            st.nonfinite.finite(step, v);
+            match role {
+                Role::LayerGradNorm => {
+                    self.layers.push((st.layer, id, v));
+                    st.nonpositive |= v <= 0.0;
+                    return;
+                }
+                Role::Accuracy | Role::Other => {
+                    st.nonpositive |= v <= 0.0;
+                    return;
+                }
+                _ => {}
+            }
         }
+        let name = store.name(id);
         let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
-        let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
-        if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
-            // One layer's NaN gradient repeats what the global norm already says.
-            if role == Role::LayerGradNorm {
-                f.severity = Severity::Info;
-            }
-            found.push((id, f));
-        }
         if !v.is_finite() {
+            let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
+            if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
+                // One layer's NaN gradient repeats what the global norm already says.
+                if role == Role::LayerGradNorm {
+                    f.severity = Severity::Info;
+                }
+                found.push((id, f));
+            }
             return;
         }
         st.nonpositive |= v <= 0.0;
