@@ -253,7 +253,11 @@ impl Analyzer {
         }
         st.nonpositive |= v <= 0.0;
         let positive = !st.nonpositive;
-        let mut push = |f: Option<Finding>| found.extend(f.map(|f| (id, f)));
+        let mut push = |f: Option<Finding>| {
+            if let Some(f) = f {
+                found.push((id, f));
+            }
+        };
         match &mut st.det {
             Detectors::TrainLoss { spike, divergence, plateau } if positive => {
                 // One log and one window for both: the spike is judged before the point joins.
@@ -261,10 +265,9 @@ impl Analyzer {
                 push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
                 push(divergence.observe(cfg, &ctx, x));
                 if !warmup {
-                    let level = divergence.level();
-                    push(plateau.observe(
+                    push(plateau.observe_log(
                         &ctx,
-                        level,
+                        divergence.ln_level(),
                         cfg.plateau_train_rel,
                         cfg.plateau_train_patience,
                         "points",

@@ -48,6 +48,11 @@ impl Divergence {
         self.level.exp()
     }
 
+    /// The log of the current rolling median, NaN before the first point.
+    pub fn ln_level(&self) -> f64 {
+        self.level
+    }
+
     /// True while the loss is in a climb (above sqrt(ratio) x its best, or the noise bound).
     pub fn rising(&self) -> bool {
         self.began.is_some()

@@ -241,6 +241,7 @@ pub struct LogBaseline {
     /// `diffs_pushed` at the latest refresh, while its scale is not computed yet.
     pending: Option<u64>,
     scratch: Vec<f64>,
+    keys: Vec<i64>,
 }
 
 impl LogBaseline {
@@ -253,6 +254,7 @@ impl LogBaseline {
             since_refresh: REFRESH,
             pending: None,
             scratch: Vec::with_capacity(DIFFS),
+            keys: Vec::with_capacity(DIFFS),
         }
     }
 
@@ -281,7 +283,12 @@ impl LogBaseline {
             let to = self.diffs.len() - behind;
             let from = to - (at as usize).min(DIFFS);
             self.diffs.copy_range(from, to, &mut self.scratch);
-            self.scratch.sort_unstable_by(f64::total_cmp);
+            // Sorting the integer keys is several times cheaper than sorting by `total_cmp`.
+            self.keys.clear();
+            self.keys.extend(self.scratch.iter().map(|&x| key(x)));
+            self.keys.sort_unstable();
+            self.scratch.clear();
+            self.scratch.extend(self.keys.iter().map(|&k| value(k)));
             self.scale = mad_sigma_sorted(&self.scratch) / std::f64::consts::SQRT_2;
         }
         self.scale.max(MIN_SCALE)
