@@ -184,31 +184,30 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
     1.4826 * median(xs)
 }
 
-/// [`mad_sigma`] of values sorted by [`f64::total_cmp`] (none NaN): the median is read off, and
-/// the deviations come in increasing order walking outward from it, so the median deviation is
-/// found after half the values, without a second selection.
-pub fn mad_sigma_sorted(s: &[f64]) -> f64 {
-    let n = s.len();
+/// Median of values given by their [`key`]s (reordered in place); NaN when empty. Selecting
+/// integer keys is several times cheaper than selecting values by `total_cmp`.
+fn median_keys(keys: &mut [i64]) -> f64 {
+    let n = keys.len();
     if n == 0 {
         return f64::NAN;
     }
-    let m = if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 };
-    let p = s.partition_point(|&x| x < m);
-    let (mut i, mut j) = (p, p);
-    let (mut prev, mut cur) = (f64::NAN, f64::NAN);
-    for _ in 0..=n / 2 {
-        let left = if i > 0 { (m - s[i - 1]).abs() } else { f64::INFINITY };
-        let right = if j < n { (s[j] - m).abs() } else { f64::INFINITY };
-        prev = cur;
-        if left <= right {
-            cur = left;
-            i -= 1;
-        } else {
-            cur = right;
-            j += 1;
-        }
+    let (below, &mut hi, _) = keys.select_nth_unstable(n / 2);
+    let hi = value(hi);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = below.iter().copied().max().map_or(f64::NAN, value);
+        (lo + hi) / 2.0
     }
-    1.4826 * if n % 2 == 1 { cur } else { (prev + cur) / 2.0 }
+}
+
+/// [`mad_sigma`] of values given by their [`key`]s, none NaN (reordered in place).
+fn mad_sigma_keys(keys: &mut [i64]) -> f64 {
+    let m = median_keys(keys);
+    for k in keys.iter_mut() {
+        *k = key((value(*k) - m).abs());
+    }
+    1.4826 * median_keys(keys)
 }
 
 /// Differences in the noise scale.
@@ -283,13 +282,9 @@ impl LogBaseline {
             let to = self.diffs.len() - behind;
             let from = to - (at as usize).min(DIFFS);
             self.diffs.copy_range(from, to, &mut self.scratch);
-            // Sorting the integer keys is several times cheaper than sorting by `total_cmp`.
             self.keys.clear();
             self.keys.extend(self.scratch.iter().map(|&x| key(x)));
-            self.keys.sort_unstable();
-            self.scratch.clear();
-            self.scratch.extend(self.keys.iter().map(|&k| value(k)));
-            self.scale = mad_sigma_sorted(&self.scratch) / std::f64::consts::SQRT_2;
+            self.scale = mad_sigma_keys(&mut self.keys) / std::f64::consts::SQRT_2;
         }
         self.scale.max(MIN_SCALE)
     }
