@@ -368,4 +368,76 @@ mod tests {
         let (_, z) = b.assess(-0.01 * 100.0 + 0.5).unwrap();
         assert!(z > 20.0, "z {z}");
     }
+
+    /// A deterministic jumble with repeats and negative values.
+    fn jumble(n: usize) -> Vec<f64> {
+        let mut x = 0.3f64;
+        (0..n)
+            .map(|i| {
+                x = (x * 7.31 + 0.17).fract();
+                if i % 7 == 0 {
+                    0.25
+                } else {
+                    (x - 0.4) * (1.0 + (i % 13) as f64)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_sort_like_total_cmp() {
+        let mut xs = jumble(300);
+        xs.extend([0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE, -1e-310]);
+        for &a in &xs {
+            assert_eq!(value(key(a)).to_bits(), a.to_bits());
+            for &b in &xs[..40] {
+                assert_eq!(key(a).cmp(&key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
+        for n in [1, 2, 3, 16, 63, 64] {
+            let xs = &jumble(n + 5)[5..];
+            let mut keys: Vec<i64> = xs.iter().map(|&x| key(x)).collect();
+            assert_eq!(mad_sigma_keys(&mut keys), mad_sigma(&mut xs.to_vec()), "n {n}");
+        }
+    }
+
+    /// The noise scale as it was computed before it was made lazy: at every refresh.
+    struct Eager {
+        diffs: Ring,
+        last: Option<f64>,
+        since: usize,
+        scale: f64,
+    }
+
+    impl Eager {
+        fn push(&mut self, x: f64) {
+            if let Some(p) = self.last.replace(x) {
+                self.diffs.push(x - p);
+            }
+            self.since += 1;
+            if self.since >= REFRESH && self.diffs.len() >= 8 {
+                self.since = 0;
+                let mut s = Vec::new();
+                self.diffs.copy_range(0, self.diffs.len(), &mut s);
+                self.scale = mad_sigma(&mut s) / std::f64::consts::SQRT_2;
+            }
+        }
+    }
+
+    #[test]
+    fn a_late_scale_is_the_eager_scale() {
+        let xs = jumble(2000);
+        // Ask at every point, every 5th, every 37th (after several refreshes were skipped).
+        for every in [1, 5, 37] {
+            let mut lazy = LogBaseline::new(16);
+            let mut eager = Eager { diffs: Ring::new(DIFFS), last: None, since: REFRESH, scale: MIN_SCALE };
+            for (i, &x) in xs.iter().enumerate() {
+                lazy.push(x);
+                eager.push(x);
+                if i % every == 0 {
+                    assert_eq!(lazy.scale(), eager.scale.max(MIN_SCALE), "point {i}, every {every}");
+                }
+            }
+        }
+    }
 }
