@@ -253,10 +253,22 @@ impl Analyzer {
         }
         st.nonpositive |= v <= 0.0;
         let positive = !st.nonpositive;
+        let (now, cooldown) = (self.records, cfg.cooldown as u64);
+        let latches = &mut st.latches;
         let mut push = |f: Option<Finding>| {
-            if let Some(f) = f {
-                found.push((id, f));
+            let Some(f) = f else { return };
+            // A condition that still holds under a fresh latch only refreshes it, whatever else
+            // this record finds: done here rather than through `flush`. (A divergence may still
+            // be softened, which changes its severity: it goes through `flush`.)
+            if f.is_still() && f.kind != FlagKind::Divergence {
+                if let Some(l) = latches[f.kind as usize].as_mut() {
+                    if now - l.last_hit <= cooldown {
+                        l.last_hit = now;
+                        return;
+                    }
+                }
             }
+            found.push((id, f));
         };
         match &mut st.det {
             Detectors::TrainLoss { spike, divergence, plateau } if positive => {
