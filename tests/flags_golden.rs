@@ -15,11 +15,8 @@ use tmon::store::{RecordMeta, Store};
 
 fn dump_flags(out: &mut String, label: &str, an: &Analyzer, cursor: &mut usize, at: u64) {
     for f in an.flags_since(*cursor) {
-        let _ = writeln!(
-            out,
-            "{label} #{at} {} {} {} @{}: {}",
-            f.severity, f.kind, f.metric, f.step, f.message
-        );
+        let _ =
+            writeln!(out, "{label} #{at} {} {} {} @{}: {}", f.severity, f.kind, f.metric, f.step, f.message);
     }
     *cursor = an.flags().len();
 }
@@ -72,7 +69,7 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
             loss = f64::NAN;
         }
         let mut fields = vec![("loss_cls".to_owned(), loss), ("loss_box".to_owned(), loss * 0.5 + 0.01)];
-        if seed % 2 == 0 {
+        if seed.is_multiple_of(2) {
             fields.push(("total_loss".to_owned(), loss * 1.5));
         }
         let lr = if g.next() < 0.002 { 0.1 } else { 1e-3 * (1.0 + (i as f64 / 500.0).sin()) };
@@ -90,7 +87,7 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
         fields.push(("grad_norm/layer1".to_owned(), 0.1 * (g.normal()).exp()));
         fields.push(("accuracy".to_owned(), g.next()));
         out.push(Record { step, time, fields, line: String::new() });
-        if i % 25 == 0 {
+        if i.is_multiple_of(25) {
             let v = (level * (0.2 * g.normal()).exp() * (1.0 + i as f64 / n as f64)).max(1e-9);
             out.push(Record {
                 step,
@@ -154,7 +151,12 @@ fn dump_every_flag() {
         }
     }
     for seed in 1..=6 {
-        feed_all(&mut out, &format!("stress/{seed}"), stress(seed, 20_000).into_iter(), &FlagConfig::default());
+        feed_all(
+            &mut out,
+            &format!("stress/{seed}"),
+            stress(seed, 20_000).into_iter(),
+            &FlagConfig::default(),
+        );
         feed_all(&mut out, &format!("stress-small/{seed}"), stress(seed, 5_000).into_iter(), &small);
     }
     perf_workload(&mut out, 300_000);

@@ -48,7 +48,8 @@ impl Clock {
             return None;
         }
         // The median is at least the minimum, so below either bound no stall is possible.
-        let maybe = g >= cfg.stall_min_seconds && !(g < cfg.stall_factor * self.min);
+        let below_min = g < cfg.stall_factor * self.min;
+        let maybe = g >= cfg.stall_min_seconds && !below_min;
         if maybe && self.gaps.len() >= cfg.stall_min_gaps.max(1) {
             self.gaps.copy_range(0, self.gaps.len(), &mut self.scratch);
             let usual = median(&mut self.scratch);

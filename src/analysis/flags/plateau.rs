@@ -56,7 +56,9 @@ impl Plateau {
         patience: usize,
         unit: &str,
     ) -> Option<Finding> {
-        let Some((best, _)) = self.best else { return self.observe(ctx, ln_level.exp(), rel, patience, unit) };
+        let Some((best, _)) = self.best else {
+            return self.observe(ctx, ln_level.exp(), rel, patience, unit);
+        };
         let ln_floor = match self.ln_floor {
             Some((r, f)) if r == rel => f,
             _ => {

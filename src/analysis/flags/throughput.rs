@@ -118,7 +118,8 @@ impl Throughput {
     fn push_older(&mut self, rate: f64) {
         let evicted = self.older.push_evict(rate);
         if evicted.is_some_and(|e| e >= self.older_max) {
-            self.older_max = (0..self.older.len()).map(|i| self.older.get(i)).fold(f64::NEG_INFINITY, f64::max);
+            self.older_max =
+                (0..self.older.len()).map(|i| self.older.get(i)).fold(f64::NEG_INFINITY, f64::max);
         } else {
             self.older_max = self.older_max.max(rate);
         }
