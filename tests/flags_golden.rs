@@ -86,6 +86,10 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
         fields.push(("grad_norm/layer0".to_owned(), 1e-5 * (2.0 * g.normal()).exp()));
         fields.push(("grad_norm/layer1".to_owned(), 0.1 * (g.normal()).exp()));
         fields.push(("accuracy".to_owned(), g.next()));
+        if i % 997 == 5 {
+            // A key listed twice on one line (a malformed log): both values reach the analyzer.
+            fields.push(("loss_cls".to_owned(), loss * 3.0));
+        }
         out.push(Record { step, time, fields, line: String::new() });
         if i.is_multiple_of(25) {
             let v = (level * (0.2 * g.normal()).exp() * (1.0 + i as f64 / n as f64)).max(1e-9);

@@ -130,8 +130,15 @@ impl Analyzer {
         self.rewound_here = false;
         self.observe_steps(store, fields, step);
         let gap = self.clock.observe(&self.cfg, step, meta.time);
+        // Only a record that started a rewind can still hold one dated here (a series listed
+        // twice may have consumed it already): the scan runs only then.
+        let now = self.records;
+        let rewound_here = self.rewound_here
+            && fields
+                .iter()
+                .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
         match gap {
-            Some(g) if self.rewound_here => self.attach_gap(fields, g),
+            Some(g) if rewound_here => self.attach_gap(fields, g),
             Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
             None => {}
         }
