@@ -187,10 +187,13 @@ impl Analyzer {
                     latches: Default::default(),
                 }
             });
-            if let Some(r) = st.rewind.take() {
-                if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
-                    self.last_restart_record = Some(r.record);
-                    self.found.push((RUN, r.finding()));
+            // Tested first: taking moves the whole (mostly empty) option on every point.
+            if st.rewind.is_some() {
+                if let Some(r) = st.rewind.take() {
+                    if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
+                        self.last_restart_record = Some(r.record);
+                        self.found.push((RUN, r.finding()));
+                    }
                 }
             }
             if let Some(prev) = st.last_step {
