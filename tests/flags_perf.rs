@@ -13,7 +13,8 @@ fn analyzer_cost_per_record() {
     // Real harness records (10 metrics a line), repeated to 1M lines with growing steps.
     let mut t = Trainer::new(Scenario::Healthy, 1);
     let base: Vec<_> = std::iter::from_fn(|| t.next_record()).collect();
-    let n = 1_000_000usize;
+    // TMON_PERF_RECORDS: fewer records, e.g. under `valgrind --tool=callgrind`.
+    let n = std::env::var("TMON_PERF_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000usize);
     let mut store = Store::new();
     let mut ids = Vec::new();
     let mut recs = Vec::with_capacity(n);

@@ -70,6 +70,8 @@ struct SeriesState {
     det: Detectors,
     /// Position among per-layer gradient norms (the number in the name), parsed once.
     layer: u64,
+    /// A training loss that can be the run's main one (`loss`, a total), decided once.
+    main_candidate: bool,
     latches: Latches,
 }
 
@@ -104,6 +106,10 @@ pub struct Analyzer {
     found: Vec<(SeriesId, Finding)>,
     /// The run's main training loss (`loss`, `total_loss`, `train/loss`), if it has one.
     main_loss: Option<SeriesId>,
+    /// A series of the current record went back in steps.
+    rewound_here: bool,
+    /// Buffers reused from record to record.
+    fresh: Vec<(Flag, Vec<String>)>,
 }
 
 impl Analyzer {
@@ -121,11 +127,16 @@ impl Analyzer {
         let meta = store.record(rec);
         let step = meta.step;
         self.found.clear();
+        self.rewound_here = false;
         self.observe_steps(store, fields, step);
         let gap = self.clock.observe(&self.cfg, step, meta.time);
-        let rewound_here = fields
-            .iter()
-            .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == self.records));
+        // Only a record that started a rewind can still hold one dated here (a series listed
+        // twice may have consumed it already): the scan runs only then.
+        let now = self.records;
+        let rewound_here = self.rewound_here
+            && fields
+                .iter()
+                .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
         match gap {
             Some(g) if rewound_here => self.attach_gap(fields, g),
             Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
@@ -172,18 +183,23 @@ impl Analyzer {
                     nonfinite: Default::default(),
                     det: Detectors::for_role(role, cfg),
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
+                    main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
                     latches: Default::default(),
                 }
             });
-            if let Some(r) = st.rewind.take() {
-                if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
-                    self.last_restart_record = Some(r.record);
-                    self.found.push((RUN, r.finding()));
+            // Tested first: taking moves the whole (mostly empty) option on every point.
+            if st.rewind.is_some() {
+                if let Some(r) = st.rewind.take() {
+                    if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
+                        self.last_restart_record = Some(r.record);
+                        self.found.push((RUN, r.finding()));
+                    }
                 }
             }
             if let Some(prev) = st.last_step {
                 if step < prev {
                     st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
+                    self.rewound_here = true;
                     // A new run (or another axis) starts: its baselines start afresh.
                     st.det = Detectors::for_role(st.role, cfg);
                     st.nonpositive = false;
@@ -193,8 +209,7 @@ impl Analyzer {
             if st.role == Role::LearningRate && self.lr_series.is_none() {
                 self.lr_series = Some(id);
             }
-            if st.role == Role::TrainLoss && self.main_loss.is_none() && representative(store.name(id)).0 == 0
-            {
+            if st.main_candidate && self.main_loss.is_none() {
                 self.main_loss = Some(id);
             }
         }
@@ -211,39 +226,70 @@ impl Analyzer {
     }
 
     fn observe_point(&mut self, store: &Store, id: SeriesId, step: f64, v: f64, warmup: bool) {
-        let name = store.name(id);
-        let Some((role, layer)) = self.state(id).map(|s| (s.role, s.layer)) else { return };
-        if role == Role::LayerGradNorm && v.is_finite() {
-            self.layers.push((layer, id, v));
+        let Some(Some(st)) = self.states.get_mut(id) else { return };
+        let role = st.role;
+        // Most points are finite and of a series without detectors: they cost a few stores.
+        if v.is_finite() {
+            st.nonfinite.finite(step, v);
+            match role {
+                Role::LayerGradNorm => {
+                    self.layers.push((st.layer, id, v));
+                    st.nonpositive |= v <= 0.0;
+                    return;
+                }
+                Role::Accuracy | Role::Other => {
+                    st.nonpositive |= v <= 0.0;
+                    return;
+                }
+                _ => {}
+            }
         }
+        let name = store.name(id);
         let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
-        let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
-        if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
-            // One layer's NaN gradient repeats what the global norm already says.
-            if role == Role::LayerGradNorm {
-                f.severity = Severity::Info;
-            }
-            found.push((id, f));
-        }
         if !v.is_finite() {
+            let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
+            if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
+                // One layer's NaN gradient repeats what the global norm already says.
+                if role == Role::LayerGradNorm {
+                    f.severity = Severity::Info;
+                }
+                found.push((id, f));
+            }
             return;
         }
         st.nonpositive |= v <= 0.0;
         let positive = !st.nonpositive;
-        let mut push = |f: Option<Finding>| found.extend(f.map(|f| (id, f)));
+        let (now, cooldown) = (self.records, cfg.cooldown as u64);
+        let latches = &mut st.latches;
+        let mut push = |f: Option<Finding>| {
+            let Some(f) = f else { return };
+            // A condition that still holds under a fresh latch only refreshes it, whatever else
+            // this record finds: done here rather than through `flush`. (A divergence may still
+            // be softened, which changes its severity: it goes through `flush`.)
+            if f.is_still() && f.kind != FlagKind::Divergence {
+                if let Some(l) = latches[f.kind as usize].as_mut() {
+                    if now - l.last_hit <= cooldown {
+                        l.last_hit = now;
+                        return;
+                    }
+                }
+            }
+            found.push((id, f));
+        };
         match &mut st.det {
             Detectors::TrainLoss { spike, divergence, plateau } if positive => {
-                push(spike.observe(cfg, &ctx, v));
-                push(divergence.observe(cfg, &ctx, v));
+                // One log and one window for both: the spike is judged before the point joins.
+                let x = v.ln();
+                push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
+                push(divergence.observe(cfg, &ctx, x));
                 if !warmup {
-                    let level = divergence.level();
-                    push(plateau.observe(
+                    push(plateau.observe_log(
                         &ctx,
-                        level,
+                        divergence.ln_level(),
                         cfg.plateau_train_rel,
                         cfg.plateau_train_patience,
                         "points",
@@ -340,8 +386,12 @@ impl Analyzer {
     /// Turns this record's findings into flags: de-duplicated, then coalesced per (kind,
     /// severity) so one line that trips thirty losses raises one flag naming the others.
     fn flush(&mut self, store: &Store) {
-        let mut fresh: Vec<(Flag, Vec<String>)> = Vec::new();
-        for (key, f) in std::mem::take(&mut self.found) {
+        if self.found.is_empty() {
+            return;
+        }
+        let mut fresh = std::mem::take(&mut self.fresh);
+        let mut found = std::mem::take(&mut self.found);
+        for (key, f) in found.drain(..) {
             if !self.latch(key, &f) {
                 continue;
             }
@@ -355,7 +405,8 @@ impl Analyzer {
                 None => fresh.push((flag, Vec::new())),
             }
         }
-        for (mut flag, others) in fresh {
+        self.found = found;
+        for (mut flag, others) in fresh.drain(..) {
             if !others.is_empty() {
                 let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
                 let more =
@@ -364,6 +415,7 @@ impl Analyzer {
             }
             self.flags.push(flag);
         }
+        self.fresh = fresh;
     }
 
     /// True when the finding is new or more severe than what its kind and metric last raised.

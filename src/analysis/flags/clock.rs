@@ -4,7 +4,7 @@
 //! through `Analyzer::raise`. The flag's step is the last step before the gap. A gap at a record
 //! where the step goes back is told in the restart's message instead (see `restart.rs`).
 
-use super::robust::SortedWindow;
+use super::robust::{median, Ring};
 use super::text::{duration, step};
 use super::{Finding, FlagConfig, FlagKind, Severity};
 
@@ -18,15 +18,20 @@ pub struct LongGap {
     pub usual: f64,
 }
 
+/// The recent gaps are kept in arrival order with their minimum; their median is selected only
+/// for a gap that could be a stall (at least `stall.min_seconds` and `stall.factor` x the
+/// minimum), so a steady clock costs a ring push per record.
 #[derive(Clone, Debug)]
 pub struct Clock {
     last: Option<(f64, f64)>,
-    gaps: SortedWindow,
+    gaps: Ring,
+    min: f64,
+    scratch: Vec<f64>,
 }
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { last: None, gaps: SortedWindow::new(GAPS) }
+        Clock { last: None, gaps: Ring::new(GAPS), min: f64::INFINITY, scratch: Vec::new() }
     }
 }
 
@@ -42,14 +47,23 @@ impl Clock {
         if g < 0.0 {
             return None;
         }
-        if self.gaps.len() >= cfg.stall_min_gaps.max(1) {
-            let usual = self.gaps.median();
+        // The median is at least the minimum, so below either bound no stall is possible.
+        let below_min = g < cfg.stall_factor * self.min;
+        let maybe = g >= cfg.stall_min_seconds && !below_min;
+        if maybe && self.gaps.len() >= cfg.stall_min_gaps.max(1) {
+            self.gaps.copy_range(0, self.gaps.len(), &mut self.scratch);
+            let usual = median(&mut self.scratch);
             // A stall's gap stays out of the baseline, so a second stall is judged like the first.
             if g >= (cfg.stall_factor * usual).max(cfg.stall_min_seconds) {
                 return Some(LongGap { seconds: g, before, usual });
             }
         }
-        self.gaps.push(g);
+        match self.gaps.push_evict(g) {
+            Some(old) if old <= self.min => {
+                self.min = (0..self.gaps.len()).map(|i| self.gaps.get(i)).fold(f64::INFINITY, f64::min);
+            }
+            _ => self.min = self.min.min(g),
+        }
         None
     }
 }

@@ -24,6 +24,8 @@ pub struct Divergence {
     began: Option<f64>,
     level: f64,
     episode: Episode,
+    /// `ln(max(divergence.ratio, 1))` and the ratio it was taken of.
+    ln_ratio: (f64, f64),
 }
 
 impl Divergence {
@@ -37,6 +39,7 @@ impl Divergence {
             began: None,
             level: f64::NAN,
             episode: Episode::default(),
+            ln_ratio: (f64::NAN, f64::NAN),
         }
     }
 
@@ -45,14 +48,24 @@ impl Divergence {
         self.level.exp()
     }
 
+    /// The log of the current rolling median, NaN before the first point.
+    pub fn ln_level(&self) -> f64 {
+        self.level
+    }
+
     /// True while the loss is in a climb (above sqrt(ratio) x its best, or the noise bound).
     pub fn rising(&self) -> bool {
         self.began.is_some()
     }
 
-    /// `v` is finite and positive.
-    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
-        self.base.push(v.ln());
+    /// The baseline of the log values, shared with the spike detector.
+    pub fn baseline(&mut self) -> &mut LogBaseline {
+        &mut self.base
+    }
+
+    /// `x` is the log of a finite, positive value.
+    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, x: f64) -> Option<Finding> {
+        self.base.push(x);
         self.points += 1;
         let m = self.base.level();
         self.level = m;
@@ -70,7 +83,15 @@ impl Divergence {
             return None;
         }
         let rise = m - best;
-        let ratio = rise.exp();
+        if self.ln_ratio.0 != cfg.divergence_ratio {
+            self.ln_ratio = (cfg.divergence_ratio, cfg.divergence_ratio.max(1.0).ln());
+        }
+        // `warn` below is at least this, so the noise scale is not needed under half of it.
+        if rise < self.ln_ratio.1 / 2.0 {
+            self.began = None;
+            self.episode.clear();
+            return None;
+        }
         let noise = cfg.divergence_noise_z * 1.2533 * self.base.scale() / (self.window as f64).sqrt();
         let warn = cfg.divergence_ratio.max(1.0).ln().max(noise);
         let critical = warn + (cfg.divergence_critical / cfg.divergence_ratio).max(1.0).ln();
@@ -95,7 +116,7 @@ impl Divergence {
                 step(best_step),
                 num(m.exp()),
                 step(ctx.step),
-                times(ratio),
+                times(rise.exp()),
                 step(began)
             )
         }))

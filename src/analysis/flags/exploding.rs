@@ -6,6 +6,7 @@
 //! NaN rule is the `nonfinite` flag.
 
 use super::robust::LogBaseline;
+use super::spike::GUARD_SLACK;
 use super::text::{num, step, times};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
 
@@ -13,18 +14,31 @@ use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
 pub struct Exploding {
     base: LogBaseline,
     points: usize,
+    /// `ln` of the smaller of `exploding.ratio` and `exploding.critical`, and that value.
+    ln_guard: (f64, f64),
 }
 
 impl Exploding {
     pub fn new(cfg: &FlagConfig) -> Self {
-        Exploding { base: LogBaseline::new(cfg.spike_window), points: 0 }
+        Exploding { base: LogBaseline::new(cfg.spike_window), points: 0, ln_guard: (f64::NAN, f64::NAN) }
     }
 
     /// `v` is finite and positive.
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
         let x = v.ln();
         let mut found = None;
-        if self.points >= cfg.exploding_min_points {
+        if self.points >= cfg.exploding_min_points && !self.base.is_empty() {
+            let guard = cfg.exploding_ratio.min(cfg.exploding_critical);
+            if self.ln_guard.0 != guard {
+                self.ln_guard = (guard, guard.ln());
+            }
+            // Below both ratios nothing is raised whatever the noise: skip the z-score.
+            let below_guard = x - self.base.level() < self.ln_guard.1 - GUARD_SLACK;
+            if below_guard {
+                self.base.push(x);
+                self.points += 1;
+                return None;
+            }
             if let Some((level, z)) = self.base.assess(x) {
                 let ratio = (x - level).exp();
                 let severity = if ratio >= cfg.exploding_critical {

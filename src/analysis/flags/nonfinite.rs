@@ -14,12 +14,23 @@ pub struct Nonfinite {
 }
 
 impl Nonfinite {
+    /// A finite point: the common case, kept small enough to inline.
+    #[inline]
+    pub fn finite(&mut self, step: f64, v: f64) {
+        self.last_finite = Some((step, v));
+        self.inside = false;
+    }
+
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, vital: bool) -> Option<Finding> {
         if v.is_finite() {
-            self.last_finite = Some((ctx.step, v));
-            self.inside = false;
+            self.finite(ctx.step, v);
             return None;
         }
+        self.not_finite(cfg, ctx, v, vital)
+    }
+
+    #[cold]
+    fn not_finite(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, vital: bool) -> Option<Finding> {
         if std::mem::replace(&mut self.inside, true) {
             return None;
         }

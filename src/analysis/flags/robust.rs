@@ -26,8 +26,24 @@ impl Ring {
             self.buf.push(x);
         } else {
             self.buf[self.head] = x;
-            self.head = (self.head + 1) % self.cap;
+            self.head += 1;
+            if self.head == self.cap {
+                self.head = 0;
+            }
         }
+    }
+    /// Adds `x`; returns the value that fell out, if the ring was full.
+    pub fn push_evict(&mut self, x: f64) -> Option<f64> {
+        if self.buf.len() < self.cap {
+            self.buf.push(x);
+            return None;
+        }
+        let old = std::mem::replace(&mut self.buf[self.head], x);
+        self.head += 1;
+        if self.head == self.cap {
+            self.head = 0;
+        }
+        Some(old)
     }
     /// The `i`-th value, oldest first.
     pub fn get(&self, i: usize) -> f64 {
@@ -65,12 +81,27 @@ impl Ring {
     }
 }
 
-/// The last `cap` values and a sorted copy of them: the median costs O(1) and a push moves at
-/// most `cap` values (a memmove), cheaper than selecting the median again at every point.
+/// The position of `x` in the order of [`f64::total_cmp`], as an integer: sorting keys is
+/// sorting values, and integer comparisons are cheaper.
+#[inline]
+fn key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// The value of a [`key`] (the mapping is its own inverse).
+#[inline]
+fn value(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// The last `cap` values and a sorted copy of them (as [`key`]s): the median costs O(1) and a
+/// push slides one value over the values between the evicted one and its own place, cheaper
+/// than selecting the median again at every point.
 #[derive(Clone, Debug)]
 pub struct SortedWindow {
     ring: Ring,
-    sorted: Vec<f64>,
+    sorted: Vec<i64>,
 }
 
 impl SortedWindow {
@@ -89,24 +120,42 @@ impl SortedWindow {
     }
     /// Adds `x` (not NaN); returns the value that fell out, if the window was full.
     pub fn push(&mut self, x: f64) -> Option<f64> {
-        let evicted = (self.ring.len() == self.ring.cap).then(|| self.ring.get(0));
-        if let Some(old) = evicted {
-            if let Ok(i) = self.sorted.binary_search_by(|y| y.total_cmp(&old)) {
-                self.sorted.remove(i);
+        let kx = key(x);
+        let Some(old) = self.ring.push_evict(x) else {
+            let at = self.sorted.partition_point(|&y| y < kx);
+            self.sorted.insert(at, kx);
+            return None;
+        };
+        let ko = key(old);
+        let s = &mut self.sorted;
+        let Ok(mut k) = s.binary_search(&ko) else {
+            // Unreachable while the invariant holds; keep the window sorted regardless.
+            let at = s.partition_point(|&y| y < kx);
+            s.insert(at, kx);
+            return Some(old);
+        };
+        // The new value takes the evicted one's slot, then slides to its place.
+        if kx > ko {
+            while k + 1 < s.len() && s[k + 1] < kx {
+                s[k] = s[k + 1];
+                k += 1;
+            }
+        } else {
+            while k > 0 && s[k - 1] > kx {
+                s[k] = s[k - 1];
+                k -= 1;
             }
         }
-        self.ring.push(x);
-        let at = self.sorted.partition_point(|y| y.total_cmp(&x).is_lt());
-        self.sorted.insert(at, x);
-        evicted
+        s[k] = kx;
+        Some(old)
     }
     /// Median of the values in the window; NaN when empty.
     pub fn median(&self) -> f64 {
         let n = self.sorted.len();
         match n {
             0 => f64::NAN,
-            _ if n % 2 == 1 => self.sorted[n / 2],
-            _ => (self.sorted[n / 2 - 1] + self.sorted[n / 2]) / 2.0,
+            _ if n % 2 == 1 => value(self.sorted[n / 2]),
+            _ => (value(self.sorted[n / 2 - 1]) + value(self.sorted[n / 2])) / 2.0,
         }
     }
 }
@@ -135,34 +184,76 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
     1.4826 * median(xs)
 }
 
-/// Differences kept for the noise scale.
+/// Median of values given by their [`key`]s (reordered in place); NaN when empty. Selecting
+/// integer keys is several times cheaper than selecting values by `total_cmp`.
+fn median_keys(keys: &mut [i64]) -> f64 {
+    let n = keys.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (below, &mut hi, _) = keys.select_nth_unstable(n / 2);
+    let hi = value(hi);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = below.iter().copied().max().map_or(f64::NAN, value);
+        (lo + hi) / 2.0
+    }
+}
+
+/// [`mad_sigma`] of values given by their [`key`]s, none NaN (reordered in place).
+fn mad_sigma_keys(keys: &mut [i64]) -> f64 {
+    let m = median_keys(keys);
+    for k in keys.iter_mut() {
+        *k = key((value(*k) - m).abs());
+    }
+    1.4826 * median_keys(keys)
+}
+
+/// Differences in the noise scale.
 const DIFFS: usize = 64;
-/// The noise scale is recomputed every this many points (it moves slowly; this keeps the cost
+/// The noise scale is refreshed every this many points (it moves slowly; this keeps the cost
 /// per point small on files with millions of lines).
 const REFRESH: usize = 16;
+/// Differences kept: those of the latest refresh plus the ones pushed since.
+const KEPT: usize = DIFFS + REFRESH;
 /// Smallest noise scale in log units (1%), so a near-constant series is not infinitely sensitive.
 const MIN_SCALE: f64 = 0.01;
 
 /// A baseline for a positive series in log space: the rolling median of the last `window` log
 /// values, and a noise scale from the MAD of first differences divided by sqrt(2) (the
 /// difference of two independent noises has twice the variance).
+///
+/// The scale is refreshed every `REFRESH` points from the last `DIFFS` differences, but only
+/// computed when a detector asks for it: most points are judged by the level alone (a value
+/// below the ratio guard cannot be a spike whatever the noise), so on a healthy series the two
+/// selections a refresh costs are mostly never paid. The differences of the latest refresh are
+/// still in the ring when it is computed late, so the scale is the same as an eager one.
 #[derive(Clone, Debug)]
 pub struct LogBaseline {
     values: SortedWindow,
     diffs: Ring,
+    /// Differences pushed so far.
+    diffs_pushed: u64,
     scale: f64,
     since_refresh: usize,
+    /// `diffs_pushed` at the latest refresh, while its scale is not computed yet.
+    pending: Option<u64>,
     scratch: Vec<f64>,
+    keys: Vec<i64>,
 }
 
 impl LogBaseline {
     pub fn new(window: usize) -> Self {
         LogBaseline {
             values: SortedWindow::new(window.max(1)),
-            diffs: Ring::new(DIFFS),
+            diffs: Ring::new(KEPT),
+            diffs_pushed: 0,
             scale: MIN_SCALE,
             since_refresh: REFRESH,
+            pending: None,
             scratch: Vec::with_capacity(DIFFS),
+            keys: Vec::with_capacity(DIFFS),
         }
     }
 
@@ -181,11 +272,20 @@ impl LogBaseline {
             return None;
         }
         let level = self.values.median();
-        Some((level, (x - level) / self.scale.max(MIN_SCALE)))
+        Some((level, (x - level) / self.scale()))
     }
 
     /// The current noise scale of one log value (robust sigma), at least 1%.
-    pub fn scale(&self) -> f64 {
+    pub fn scale(&mut self) -> f64 {
+        if let Some(at) = self.pending.take() {
+            let behind = (self.diffs_pushed - at) as usize;
+            let to = self.diffs.len() - behind;
+            let from = to - (at as usize).min(DIFFS);
+            self.diffs.copy_range(from, to, &mut self.scratch);
+            self.keys.clear();
+            self.keys.extend(self.scratch.iter().map(|&x| key(x)));
+            self.scale = mad_sigma_keys(&mut self.keys) / std::f64::consts::SQRT_2;
+        }
         self.scale.max(MIN_SCALE)
     }
 
@@ -198,13 +298,13 @@ impl LogBaseline {
     pub fn push(&mut self, x: f64) {
         if let Some(prev) = self.values.ring().last() {
             self.diffs.push(x - prev);
+            self.diffs_pushed += 1;
         }
         self.values.push(x);
         self.since_refresh += 1;
-        if self.since_refresh >= REFRESH && self.diffs.len() >= 8 {
+        if self.since_refresh >= REFRESH && self.diffs_pushed >= 8 {
             self.since_refresh = 0;
-            self.diffs.copy_range(0, self.diffs.len(), &mut self.scratch);
-            self.scale = mad_sigma(&mut self.scratch) / std::f64::consts::SQRT_2;
+            self.pending = Some(self.diffs_pushed);
         }
     }
 }
@@ -267,5 +367,77 @@ mod tests {
         assert!(z < 0.0, "z {z}");
         let (_, z) = b.assess(-0.01 * 100.0 + 0.5).unwrap();
         assert!(z > 20.0, "z {z}");
+    }
+
+    /// A deterministic jumble with repeats and negative values.
+    fn jumble(n: usize) -> Vec<f64> {
+        let mut x = 0.3f64;
+        (0..n)
+            .map(|i| {
+                x = (x * 7.31 + 0.17).fract();
+                if i % 7 == 0 {
+                    0.25
+                } else {
+                    (x - 0.4) * (1.0 + (i % 13) as f64)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_sort_like_total_cmp() {
+        let mut xs = jumble(300);
+        xs.extend([0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE, -1e-310]);
+        for &a in &xs {
+            assert_eq!(value(key(a)).to_bits(), a.to_bits());
+            for &b in &xs[..40] {
+                assert_eq!(key(a).cmp(&key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
+        for n in [1, 2, 3, 16, 63, 64] {
+            let xs = &jumble(n + 5)[5..];
+            let mut keys: Vec<i64> = xs.iter().map(|&x| key(x)).collect();
+            assert_eq!(mad_sigma_keys(&mut keys), mad_sigma(&mut xs.to_vec()), "n {n}");
+        }
+    }
+
+    /// The noise scale as it was computed before it was made lazy: at every refresh.
+    struct Eager {
+        diffs: Ring,
+        last: Option<f64>,
+        since: usize,
+        scale: f64,
+    }
+
+    impl Eager {
+        fn push(&mut self, x: f64) {
+            if let Some(p) = self.last.replace(x) {
+                self.diffs.push(x - p);
+            }
+            self.since += 1;
+            if self.since >= REFRESH && self.diffs.len() >= 8 {
+                self.since = 0;
+                let mut s = Vec::new();
+                self.diffs.copy_range(0, self.diffs.len(), &mut s);
+                self.scale = mad_sigma(&mut s) / std::f64::consts::SQRT_2;
+            }
+        }
+    }
+
+    #[test]
+    fn a_late_scale_is_the_eager_scale() {
+        let xs = jumble(2000);
+        // Ask at every point, every 5th, every 37th (after several refreshes were skipped).
+        for every in [1, 5, 37] {
+            let mut lazy = LogBaseline::new(16);
+            let mut eager = Eager { diffs: Ring::new(DIFFS), last: None, since: REFRESH, scale: MIN_SCALE };
+            for (i, &x) in xs.iter().enumerate() {
+                lazy.push(x);
+                eager.push(x);
+                if i % every == 0 {
+                    assert_eq!(lazy.scale(), eager.scale.max(MIN_SCALE), "point {i}, every {every}");
+                }
+            }
+        }
     }
 }

@@ -9,45 +9,77 @@ use super::robust::LogBaseline;
 use super::text::{num, step, times};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
 
+/// Slack on the log-space ratio guard, far above the rounding of `ln`/`exp`: a point this close
+/// to the guard is judged exactly as written below.
+pub(crate) const GUARD_SLACK: f64 = 1e-9;
+
+/// Judges training-loss points against the divergence detector's baseline: both want the
+/// rolling median of the same log values, so one window serves both.
 #[derive(Clone, Debug)]
 pub struct Spike {
-    base: LogBaseline,
     points: usize,
+    /// `ln(spike.ratio)` and the ratio it was taken of.
+    ln_ratio: (f64, f64),
 }
 
 impl Spike {
     pub fn new(cfg: &FlagConfig) -> Self {
-        Spike { base: LogBaseline::new(cfg.spike_window), points: 0 }
+        Spike { points: 0, ln_ratio: (cfg.spike_ratio, cfg.spike_ratio.ln()) }
     }
 
-    /// `v` is finite and positive.
-    pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
-        let x = v.ln();
+    /// `v` is finite and positive, `x` its log; `base` holds the previous log values (`x` is
+    /// added by the caller afterwards).
+    pub fn observe(
+        &mut self,
+        cfg: &FlagConfig,
+        ctx: &Ctx<'_>,
+        v: f64,
+        x: f64,
+        base: &mut LogBaseline,
+    ) -> Option<Finding> {
         let mut found = None;
-        if self.points >= cfg.spike_min_points {
-            if let Some((level, z)) = self.base.assess(x) {
-                let ratio = (x - level).exp();
-                if z >= cfg.spike_z && ratio >= cfg.spike_ratio {
-                    found = Some(Finding {
-                        kind: FlagKind::Spike,
-                        severity: Severity::Warning,
-                        began: ctx.step,
-                        message: format!(
-                            "{} spiked to {} at step {}: {} the median of the previous {} points ({}), robust z {:.0}",
-                            ctx.name,
-                            num(v),
-                            step(ctx.step),
-                            times(ratio),
-                            self.base.len(),
-                            num(level.exp()),
-                            z
-                        ),
-                    });
-                }
+        if self.points >= cfg.spike_min_points && !base.is_empty() {
+            if self.ln_ratio.0 != cfg.spike_ratio {
+                self.ln_ratio = (cfg.spike_ratio, cfg.spike_ratio.ln());
+            }
+            // Below the ratio guard no noise scale makes a spike: skip the z-score (and exp).
+            let level = base.level();
+            let below_guard = x - level < self.ln_ratio.1 - GUARD_SLACK;
+            if !below_guard {
+                found = self.judge(cfg, ctx, v, x, base);
             }
         }
-        self.base.push(x);
         self.points += 1;
         found
+    }
+
+    fn judge(
+        &mut self,
+        cfg: &FlagConfig,
+        ctx: &Ctx<'_>,
+        v: f64,
+        x: f64,
+        base: &mut LogBaseline,
+    ) -> Option<Finding> {
+        let (level, z) = base.assess(x)?;
+        let ratio = (x - level).exp();
+        if z >= cfg.spike_z && ratio >= cfg.spike_ratio {
+            return Some(Finding {
+                kind: FlagKind::Spike,
+                severity: Severity::Warning,
+                began: ctx.step,
+                message: format!(
+                    "{} spiked to {} at step {}: {} the median of the previous {} points ({}), robust z {:.0}",
+                    ctx.name,
+                    num(v),
+                    step(ctx.step),
+                    times(ratio),
+                    base.len(),
+                    num(level.exp()),
+                    z
+                ),
+            });
+        }
+        None
     }
 }

@@ -1,13 +1,14 @@
 //! `throughput_drop`: NOTES §3: compare a rolling median of tokens/s (or of the step time) with
 //! the run's own baseline; periodic dips at eval or checkpoint steps are normal. The recent
 //! median over `throughput.window` points ignores such dips; the baseline is the median of the
-//! `throughput.baseline` points before them. Both are kept sorted, so each point costs O(1)
-//! plus a short memmove. Step times (seconds
+//! `throughput.baseline` points before them. The recent window is kept sorted (its median is
+//! O(1)); the baseline's median is selected only when the recent median falls below the floor
+//! computed from the baseline's maximum, which a steady run never does. Step times (seconds
 //! per iteration, e.g. detectron2's `time`) are turned into rates; a `time` column holding a
 //! unix clock (values above 1e5 s) is not a step time and is ignored. The flag is dated at the
 //! first of the run of slow points that brought the median down.
 
-use super::robust::{Ring, SortedWindow};
+use super::robust::{median, Ring, SortedWindow};
 use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 
@@ -19,8 +20,10 @@ pub struct Throughput {
     /// The newest `window` rates, and the steps they came at.
     recent: SortedWindow,
     steps: Ring,
-    /// The `throughput.baseline` rates before those.
-    older: SortedWindow,
+    /// The `throughput.baseline` rates before those, and their maximum.
+    older: Ring,
+    older_max: f64,
+    scratch: Vec<f64>,
     window: usize,
     baseline_len: usize,
     began: Option<f64>,
@@ -34,7 +37,9 @@ impl Throughput {
         Throughput {
             recent: SortedWindow::new(window),
             steps: Ring::new(window),
-            older: SortedWindow::new(baseline_len),
+            older: Ring::new(baseline_len),
+            older_max: f64::NEG_INFINITY,
+            scratch: Vec::new(),
             window,
             baseline_len,
             began: None,
@@ -49,15 +54,24 @@ impl Throughput {
         }
         let rate = if is_time { 1.0 / v } else { v };
         if let Some(old) = self.recent.push(rate) {
-            self.older.push(old);
+            self.push_older(old);
         }
         self.steps.push(ctx.step);
         // Judge once the baseline holds at least half its points.
         if self.recent.len() < self.window || self.older.len() < self.baseline_len / 2 {
             return None;
         }
-        let baseline = self.older.median();
         let recent = self.recent.median();
+        // The baseline median is at most the maximum: at or above the floor that gives, the
+        // median's floor is passed too.
+        let keep = 1.0 - cfg.throughput_drop;
+        if keep >= 0.0 && recent >= keep * self.older_max {
+            self.began = None;
+            self.episode.clear();
+            return None;
+        }
+        self.older.copy_range(0, self.older.len(), &mut self.scratch);
+        let baseline = median(&mut self.scratch);
         let floor = (1.0 - cfg.throughput_drop) * baseline;
         // A NaN baseline (not judged yet) compares false too.
         if recent.is_nan() || floor.is_nan() || recent >= floor {
@@ -99,5 +113,15 @@ impl Throughput {
             }
         };
         Some(self.episode.hit(FlagKind::ThroughputDrop, Severity::Warning, began, describe))
+    }
+
+    fn push_older(&mut self, rate: f64) {
+        let evicted = self.older.push_evict(rate);
+        if evicted.is_some_and(|e| e >= self.older_max) {
+            self.older_max =
+                (0..self.older.len()).map(|i| self.older.get(i)).fold(f64::NEG_INFINITY, f64::max);
+        } else {
+            self.older_max = self.older_max.max(rate);
+        }
     }
 }
