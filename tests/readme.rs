@@ -5,8 +5,8 @@
 //! `<!-- readme-test: KIND expect=a,b nonfinite=c -->`. KIND tells tests/readme/drive.py how to
 //! drive it (a loop, or a framework callback whose hooks a simulated trainer calls).
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 struct Snippet {
@@ -175,7 +175,8 @@ fn readme_shell_commands_work() {
             // `--follow` runs until interrupted: wait for the hook, then stop it as a user would.
             let name = expect_call.clone().expect("a follow block names the command it expects");
             std::thread::sleep(std::time::Duration::from_millis(500));
-            let mut log = std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
+            let mut log =
+                std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
             std::io::Write::write_all(&mut log, diverging_log().1.as_bytes()).unwrap();
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             while std::time::Instant::now() < deadline
@@ -195,7 +196,8 @@ fn readme_shell_commands_work() {
             );
         }
         if spec.iter().all(|w| w != "follow") {
-            let mut log = std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
+            let mut log =
+                std::fs::OpenOptions::new().append(true).open(dir.path().join("run/logs.jsonl")).unwrap();
             std::io::Write::write_all(&mut log, diverging_log().1.as_bytes()).unwrap();
         }
         if let Some(name) = expect_call {
@@ -206,7 +208,10 @@ fn readme_shell_commands_work() {
                 let json: serde_json::Value = serde_json::from_str(body).expect("the webhook body is JSON");
                 let text = json["text"].as_str().expect("a text field");
                 let kinds = tmon::analysis::FlagKind::ALL;
-                assert!(kinds.iter().any(|k| text.contains(k.as_str())), "webhook text names no flag: {text}");
+                assert!(
+                    kinds.iter().any(|k| text.contains(k.as_str())),
+                    "webhook text names no flag: {text}"
+                );
                 assert!(text.contains("(loss, step "), "webhook text: {text}");
             }
         }

@@ -1,7 +1,8 @@
 //! `nonfinite`: the first NaN or infinity of a series (NOTES §2: Python writes bare `NaN`, and a
 //! monitor that drops those lines hides the most important event of a run). Critical for losses
 //! and the learning rate, warning for other metrics (mixed-precision runs log an infinite
-//! gradient norm now and then and skip the step). One flag per episode: the condition begins at
+//! gradient norm now and then and skip the step), info for one that has never been finite (an
+//! undefined metric, such as the AP of an empty size class). One flag per episode: the condition begins at
 //! the first non-finite point and lasts while the series stays non-finite.
 
 use super::text::{num, step};
@@ -34,8 +35,15 @@ impl Nonfinite {
         if std::mem::replace(&mut self.inside, true) {
             return None;
         }
-        let severity =
-            if vital && cfg.nonfinite_loss_critical != 0 { Severity::Critical } else { Severity::Warning };
+        let severity = if vital && cfg.nonfinite_loss_critical != 0 {
+            Severity::Critical
+        } else if self.last_finite.is_none() {
+            // A metric that has never had a value is undefined rather than broken: detectron2
+            // writes NaN for the AP of a size class with no objects, from its first evaluation.
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
         let lr = match ctx.lr {
             Some(lr) if !ctx.is_lr => format!(" (lr {})", num(lr)),
             _ => String::new(),
