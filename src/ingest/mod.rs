@@ -241,7 +241,7 @@ impl Ingest {
         self.epoch_iter = EpochIter::default();
         self.shapes.clear();
         self.train_keys.clear();
-        self.window.clear();
+        self.window = DupWindow::default();
         self.doc_taken.clear();
     }
 }

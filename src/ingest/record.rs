@@ -63,6 +63,10 @@ impl Ingest {
             self.duplicates += 1;
             return;
         }
+        if self.last_step.is_some_and(|l| step < l) {
+            // A run appended to the file: its records are no copies of the run before.
+            self.window.clear();
+        }
         self.window.remember(serial, step, &self.scratch);
         let rec = store.begin_record(RecordMeta { step, time, line });
         for &(id, x) in &self.scratch {

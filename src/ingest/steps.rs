@@ -13,12 +13,16 @@
 //!
 //! **Rank duplicates.** A run on several GPUs where every rank writes the log (LLaMA-Factory's
 //! `trainer_log.jsonl` on 2 GPUs) holds every record twice, and the copies drift apart so steps
-//! come out of order (1010, 1020, 1010, ...). A record is dropped as a copy when one of the last
-//! [`WINDOW`] records kept has the same layout and the same step, every metric value within a
+//! come out of order (1010, 1020, 1010, ...). The file is taken for a multi-writer log once a
+//! record is a copy of the record right before it (the ranks start in step). From then on, a
+//! record is dropped as a copy when one of the last [`WINDOW`] records kept has the same layout
+//! and the same step, every metric value within a
 //! relative [`TOLERANCE`] (each rank averages its own loss: they differ by up to 3%), and at least
 //! one non-zero value bit-identical (the learning rate, the epoch: schedule values both ranks
 //! compute alike). Distinct records that share a step (eval lines, or detectron2's aborted runs
-//! that all stop at iteration 9 with losses 6-100% apart) are kept. Dropped copies are counted ([`super::Ingest::duplicates`]).
+//! that all stop at iteration 9 with losses 6-100% apart) are kept; so is a short run appended
+//! to a single-writer log whose first values resemble the previous run's. Dropped copies are
+//! counted ([`super::Ingest::duplicates`]).
 
 use crate::store::SeriesId;
 
@@ -80,6 +84,7 @@ impl EpochIter {
 
 #[derive(Clone, Debug, Default)]
 struct Seen {
+    seq: u64,
     serial: u64,
     step: f64,
     values: Vec<(SeriesId, f64)>,
@@ -90,6 +95,10 @@ struct Seen {
 pub struct DupWindow {
     ring: Vec<Seen>,
     next: usize,
+    /// Records remembered so far.
+    seq: u64,
+    /// A copy of the record right before it was seen: several writers share the file.
+    multi: bool,
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -97,15 +106,21 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 impl DupWindow {
-    pub fn is_copy(&self, serial: u64, step: f64, values: &[(SeriesId, f64)]) -> bool {
-        self.ring.iter().any(|s| {
-            s.serial == serial
+    /// Whether this record is a copy of one kept recently (see the module docs).
+    pub fn is_copy(&mut self, serial: u64, step: f64, values: &[(SeriesId, f64)]) -> bool {
+        let latest = self.seq;
+        let multi = self.multi;
+        let found = self.ring.iter().any(|s| {
+            (multi || s.seq == latest)
+                && s.serial == serial
                 && s.step == step
                 && !values.is_empty()
                 && s.values.len() == values.len()
                 && s.values.iter().zip(values).all(|(a, b)| a.0 == b.0 && close(a.1, b.1))
                 && s.values.iter().zip(values).any(|(a, b)| a.1 == b.1 && a.1 != 0.0)
-        })
+        });
+        self.multi |= found;
+        found
     }
 
     pub fn remember(&mut self, serial: u64, step: f64, values: &[(SeriesId, f64)]) {
@@ -117,13 +132,16 @@ impl DupWindow {
             self.next = (self.next + 1) % WINDOW;
             oldest
         };
+        self.seq += 1;
         let slot = &mut self.ring[slot];
+        slot.seq = self.seq;
         slot.serial = serial;
         slot.step = step;
         slot.values.clear();
         slot.values.extend_from_slice(values);
     }
 
+    /// Forgets the records kept (a restart), but not that the file has several writers.
     pub fn clear(&mut self) {
         self.ring.clear();
         self.next = 0;
@@ -163,8 +181,15 @@ mod tests {
     #[test]
     fn copies_are_recognised_within_tolerance() {
         let mut w = DupWindow::default();
+        w.remember(1, 1000.0, &[(0, 0.5602), (1, 2e-5)]);
+        assert!(!w.is_copy(1, 1000.0, &[(0, 0.62), (1, 2e-5)]), "10% apart: another run");
         w.remember(1, 1010.0, &[(0, 0.5479), (1, 1e-5)]);
+        assert!(!w.multi);
         w.remember(1, 1020.0, &[(0, 0.5624), (1, 1e-5)]);
+        // Not adjacent, and no adjacent copy seen yet: a single writer.
+        assert!(!w.is_copy(1, 1010.0, &[(0, 0.5478), (1, 1e-5)]));
+        assert!(w.is_copy(1, 1020.0, &[(0, 0.5623), (1, 1e-5)]));
+        assert!(w.multi);
         assert!(w.is_copy(1, 1010.0, &[(0, 0.5478), (1, 1e-5)]));
         assert!(w.is_copy(1, 1010.0, &[(0, 0.5624), (1, 1e-5)]));
         assert!(!w.is_copy(1, 1010.0, &[(0, 0.60), (1, 1e-5)]));
