@@ -58,7 +58,8 @@ impl Run {
         if format::is_document(&buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
             let analyzer = &mut run.analyzer;
-            let out = run.ingest.try_document(&mut run.store, &buf, &mut |st, rec, f| analyzer.observe(st, rec, f));
+            let out =
+                run.ingest.try_document(&mut run.store, &buf, &mut |st, rec, f| analyzer.observe(st, rec, f));
             if out != DocPush::Invalid {
                 return Ok(run);
             }
@@ -108,7 +109,8 @@ impl Run {
     pub fn push_document(&mut self, bytes: &[u8]) {
         let last = self.store.last_record().map(|r| r.step);
         let analyzer = &mut self.analyzer;
-        let out = self.ingest.push_document(&mut self.store, bytes, &mut |st, rec, f| analyzer.observe(st, rec, f));
+        let out =
+            self.ingest.push_document(&mut self.store, bytes, &mut |st, rec, f| analyzer.observe(st, rec, f));
         if let DocPush::Restarted { reason, .. } = out {
             self.raise_restart(&reason, last);
         }
@@ -129,7 +131,9 @@ impl Run {
             severity: Severity::Info,
             metric: String::new(),
             step,
-            message: format!("the file started over after step {step} ({reason}); reading it again from its start"),
+            message: format!(
+                "the file started over after step {step} ({reason}); reading it again from its start"
+            ),
         });
     }
 

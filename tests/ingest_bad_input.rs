@@ -65,8 +65,12 @@ fn lines_across_block_boundaries_and_a_huge_line() {
     let mut n = 0u64;
     while bytes.len() < 3 * BLOCK {
         n += 1;
-        writeln!(bytes, "{{\"step\": {n}, \"loss\": {}, \"lr\": 0.001, \"note\": \"padding {n}\"}}", 1.0 / n as f64)
-            .expect("write");
+        writeln!(
+            bytes,
+            "{{\"step\": {n}, \"loss\": {}, \"lr\": 0.001, \"note\": \"padding {n}\"}}",
+            1.0 / n as f64
+        )
+        .expect("write");
     }
     // One record longer than a block, then a last line without a newline.
     let long = "x".repeat(BLOCK + 12_345);
@@ -92,8 +96,12 @@ fn a_directory_is_an_error_naming_the_path() {
 
 #[test]
 fn a_missing_file_is_an_error() {
-    let err = Run::load_file(std::path::Path::new("/nonexistent/x.jsonl"), IngestOptions::default(), Default::default())
-        .expect_err("missing");
+    let err = Run::load_file(
+        std::path::Path::new("/nonexistent/x.jsonl"),
+        IngestOptions::default(),
+        Default::default(),
+    )
+    .expect_err("missing");
     assert!(err.to_string().contains("no such file"), "{err}");
 }
 

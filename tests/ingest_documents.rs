@@ -6,9 +6,12 @@ use tmon::ingest::IngestOptions;
 use tmon::run::Run;
 
 fn trainer_state(losses: &[(u32, f64)]) -> Vec<u8> {
-    let entries: Vec<String> =
-        losses.iter().map(|(s, l)| format!("    {{\n      \"loss\": {l},\n      \"step\": {s}\n    }}")).collect();
-    format!("{{\n  \"global_step\": 9,\n  \"log_history\": [\n{}\n  ]\n}}\n", entries.join(",\n")).into_bytes()
+    let entries: Vec<String> = losses
+        .iter()
+        .map(|(s, l)| format!("    {{\n      \"loss\": {l},\n      \"step\": {s}\n    }}"))
+        .collect();
+    format!("{{\n  \"global_step\": 9,\n  \"log_history\": [\n{}\n  ]\n}}\n", entries.join(",\n"))
+        .into_bytes()
 }
 
 fn new_run() -> Run {

@@ -133,7 +133,10 @@ fn chainer_array_without_extension_or_final_newline() {
     assert_eq!(run.ingest.format().as_str(), "json_array");
     assert_eq!(run.ingest.step_key(), Some("iteration"));
     assert_eq!(run.ingest.time_key(), Some("elapsed_time"));
-    assert_eq!(series(&run, "main/loss").iter().collect::<Vec<_>>(), vec![(100.0, 1.5), (200.0, 1.1), (300.0, 0.9)]);
+    assert_eq!(
+        series(&run, "main/loss").iter().collect::<Vec<_>>(),
+        vec![(100.0, 1.5), (200.0, 1.1), (300.0, 0.9)]
+    );
     assert_eq!(series(&run, "epoch").times(), vec![3.5, 7.25, 11.0]);
 }
 
@@ -160,7 +163,10 @@ fn appended_runs_restart_without_losing_points() {
 fn split_key_names_series_per_agent() {
     let run = load("two-agents.json");
     assert_eq!(run.store.records(), 4);
-    assert_eq!(series(&run, "eprewmean[agent_0]").iter().collect::<Vec<_>>(), vec![(2048.0, -700.5), (4096.0, -650.5)]);
+    assert_eq!(
+        series(&run, "eprewmean[agent_0]").iter().collect::<Vec<_>>(),
+        vec![(2048.0, -700.5), (4096.0, -650.5)]
+    );
     assert_eq!(series(&run, "eprewmean[agent_1]").values(), vec![-600.25, -550.25]);
     assert!(!has(&run, "eprewmean") && !has(&run, "agent") && !has(&run, "total_timesteps"));
     assert_eq!(run.ingest.time_key(), Some("time_elapsed"));

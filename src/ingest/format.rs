@@ -146,6 +146,9 @@ mod tests {
         assert_eq!(entries(&wrapped).map(|(f, e)| (f, e.len())), Some((Format::JsonObject, 3)));
         assert_eq!(entries(&rec).map(|(f, e)| (f, e.len())), Some((Format::JsonObject, 1)));
         assert_eq!(entries(&JsonValue::Num(1.0)), None);
-        assert_ne!(fingerprint(&rec), fingerprint(&JsonValue::Object(vec![("loss".into(), JsonValue::Num(2.0))])));
+        assert_ne!(
+            fingerprint(&rec),
+            fingerprint(&JsonValue::Object(vec![("loss".into(), JsonValue::Num(2.0))]))
+        );
     }
 }

@@ -174,7 +174,11 @@ mod tests {
     fn step_priority() {
         let r = [f("epoch", Scalar::Num(1.0)), f("iteration", Scalar::Num(287.0))];
         assert_eq!(detect_step(&r), StepMode::Key("iteration".into()));
-        let mm = [f("mode", Scalar::Str("train".into())), f("epoch", Scalar::Num(1.0)), f("iter", Scalar::Num(50.0))];
+        let mm = [
+            f("mode", Scalar::Str("train".into())),
+            f("epoch", Scalar::Num(1.0)),
+            f("iter", Scalar::Num(50.0)),
+        ];
         assert_eq!(detect_step(&mm), StepMode::EpochIter);
         let eng = [f("iter", Scalar::Num(50.0)), f("epoch", Scalar::Num(1.0)), f("step", Scalar::Num(50.0))];
         assert_eq!(detect_step(&eng), StepMode::Key("step".into()));

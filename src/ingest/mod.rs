@@ -7,8 +7,9 @@
 //!   `store.skipped` with their line number and reason; blank lines are ignored without a word.
 //!   An object with no number at all, or with mmcv's `env_info`, is metadata: counted in
 //!   [`Ingest::metadata_records`], never a record.
-//! - **Step and clock**: see [`keys`]. A record without the step key (an end-of-training summary)
-//!   takes the step of the record before it.
+//! - **Step and clock**: see [`keys`]. Both are decided on the first record with a number; while
+//!   none is found, the next few new layouts ([`DETECT_TRIES`]) may still decide them. A record
+//!   without the step key (an end-of-training summary) takes the step of the record before it.
 //! - **Metrics**: only numbers (non-finite included) become series. See [`keys`] for the numeric
 //!   keys that are not metrics. Strings that hold numbers stay strings.
 //! - **Split keys**: a string column in [`keys::SPLIT_KEYS`] (`agent`) splits every metric of its
@@ -56,8 +57,8 @@ pub type OnRecord<'a> = dyn FnMut(&Store, RecordIdx, &[(SeriesId, f64)]) + 'a;
 const TIMING_KEYS: &[&str] = &["time", "data_time"];
 /// Values of a mode key that mark an eval record.
 const EVAL_MODES: &[&str] = &["val", "eval", "test", "valid", "validation"];
-/// How many records may pass without a clock before we stop looking for one.
-const CLOCK_TRIES: u32 = 8;
+/// How many new layouts may pass without a step key or a clock before we stop looking for one.
+const DETECT_TRIES: u32 = 8;
 
 /// What a whole-file document push did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +78,7 @@ pub struct Ingest {
     format: Format,
     step: Option<StepMode>,
     clock: Option<Clock>,
+    step_tries: u32,
     clock_tries: u32,
     ordinal: u64,
     last_step: Option<f64>,
@@ -99,8 +101,9 @@ pub struct Ingest {
 }
 
 /// Reuses a `Vec`'s allocation for another lifetime (the in-place `collect` keeps the buffer).
-fn recycle<'b>(v: Vec<Field<'_>>) -> Vec<Field<'b>> {
-    v.into_iter().filter_map(|_| None).collect()
+fn recycle<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Field { key: std::borrow::Cow::Borrowed(""), value: crate::parse::Scalar::Null }).collect()
 }
 
 impl Ingest {
@@ -171,7 +174,12 @@ impl Ingest {
     /// already taken are not taken again; when the document no longer starts with them (shorter,
     /// or different), the per-file state is reset and every entry is read again.
     /// A document that does not parse is counted in `store.skipped` (as line 0).
-    pub fn push_document(&mut self, store: &mut Store, bytes: &[u8], on_record: &mut OnRecord<'_>) -> DocPush {
+    pub fn push_document(
+        &mut self,
+        store: &mut Store,
+        bytes: &[u8],
+        on_record: &mut OnRecord<'_>,
+    ) -> DocPush {
         self.document(store, bytes, on_record, true)
     }
 
@@ -181,7 +189,13 @@ impl Ingest {
         self.document(store, bytes, on_record, false)
     }
 
-    fn document(&mut self, store: &mut Store, bytes: &[u8], on_record: &mut OnRecord<'_>, note: bool) -> DocPush {
+    fn document(
+        &mut self,
+        store: &mut Store,
+        bytes: &[u8],
+        on_record: &mut OnRecord<'_>,
+        note: bool,
+    ) -> DocPush {
         let parsed = parse_document(format::strip_bom(bytes)).map_err(|e| format!("whole-file JSON: {e}"));
         let doc = match parsed {
             Ok(d) => d,
@@ -200,10 +214,14 @@ impl Ingest {
         };
         self.format = fmt;
         let taken = self.doc_taken.len();
-        let kept = items.len() >= taken && items.iter().zip(&self.doc_taken).all(|(e, &h)| format::fingerprint(e) == h);
+        let kept = items.len() >= taken
+            && items.iter().zip(&self.doc_taken).all(|(e, &h)| format::fingerprint(e) == h);
         let restart = (!kept).then(|| {
             if items.len() < taken {
-                format!("the document was rewritten with {} entries, fewer than the {taken} read", items.len())
+                format!(
+                    "the document was rewritten with {} entries, fewer than the {taken} read",
+                    items.len()
+                )
             } else {
                 "the document was rewritten with a different history".to_owned()
             }
@@ -234,6 +252,7 @@ impl Ingest {
     pub fn reset(&mut self) {
         self.step = None;
         self.clock = None;
+        self.step_tries = 0;
         self.clock_tries = 0;
         self.ordinal = 0;
         self.last_step = None;
@@ -243,5 +262,62 @@ impl Ingest {
         self.train_keys.clear();
         self.window = DupWindow::default();
         self.doc_taken.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Scalar;
+    use std::borrow::Cow;
+
+    fn push(ing: &mut Ingest, st: &mut Store, line: u64, fields: &[(&str, f64)]) {
+        let fields: Vec<Field<'_>> =
+            fields.iter().map(|(k, v)| Field { key: Cow::Borrowed(*k), value: Scalar::Num(*v) }).collect();
+        ing.push_fields(st, line, &fields, &mut |_, _, _| {});
+    }
+
+    #[test]
+    fn the_fields_buffer_keeps_its_allocation() {
+        let mut v: Vec<Field<'_>> = Vec::with_capacity(64);
+        v.push(Field { key: Cow::Borrowed("a"), value: Scalar::Num(1.0) });
+        let ptr = v.as_ptr() as usize;
+        let w: Vec<Field<'static>> = recycle(v);
+        assert!(w.is_empty() && w.capacity() >= 64);
+        assert_eq!(w.as_ptr() as usize, ptr);
+    }
+
+    #[test]
+    fn non_finite_values_are_points() {
+        let (mut ing, mut st) = (Ingest::default(), Store::new());
+        push(&mut ing, &mut st, 1, &[("step", 1.0), ("loss", 2.0)]);
+        push(&mut ing, &mut st, 2, &[("step", 2.0), ("loss", f64::NAN)]);
+        push(&mut ing, &mut st, 3, &[("step", 3.0), ("loss", f64::INFINITY)]);
+        // A copy check must not treat NaN records at the same step as different, nor crash.
+        push(&mut ing, &mut st, 4, &[("step", 4.0), ("loss", f64::NAN)]);
+        let loss = st.series(st.find("loss").expect("loss"));
+        assert_eq!(loss.len(), 4);
+        assert_eq!(loss.nonfinite(), 3);
+        assert_eq!(loss.steps(), vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn a_step_key_found_after_a_setup_line_is_used() {
+        let (mut ing, mut st) = (Ingest::default(), Store::new());
+        push(&mut ing, &mut st, 1, &[("num_gpus", 8.0)]);
+        push(&mut ing, &mut st, 2, &[("global_step", 100.0), ("loss", 2.0)]);
+        push(&mut ing, &mut st, 3, &[("global_step", 200.0), ("loss", 1.0)]);
+        assert_eq!(ing.step_key(), Some("global_step"));
+        assert_eq!(st.series(st.find("loss").expect("loss")).steps(), vec![100.0, 200.0]);
+        assert!(st.find("global_step").is_none());
+    }
+
+    #[test]
+    fn a_step_key_in_a_late_record_does_not_flip_a_decided_key() {
+        let (mut ing, mut st) = (Ingest::default(), Store::new());
+        push(&mut ing, &mut st, 1, &[("iteration", 1.0), ("loss", 2.0)]);
+        push(&mut ing, &mut st, 2, &[("step", 7.0), ("iteration", 2.0), ("loss", 1.0)]);
+        assert_eq!(ing.step_key(), Some("iteration"));
+        assert!(st.find("step").is_some());
     }
 }

@@ -3,7 +3,7 @@
 
 use super::keys::{self, Clock, StepMode};
 use super::shape::{Act, Shape};
-use super::{clock, Ingest, OnRecord, CLOCK_TRIES, EVAL_MODES, TIMING_KEYS};
+use super::{clock, Ingest, OnRecord, DETECT_TRIES, EVAL_MODES, TIMING_KEYS};
 use crate::parse::{Field, Scalar};
 use crate::store::{RecordMeta, Store};
 
@@ -92,13 +92,23 @@ impl Ingest {
             self.skipped_keys.extend(fields.iter().map(|f| f.key.to_string()));
             return sh;
         }
-        if self.step.is_none() {
-            self.step = Some(match &self.opts.step_key {
+        let ordinal = self.step == Some(StepMode::Ordinal);
+        if self.step.is_none() || (ordinal && self.step_tries < DETECT_TRIES) {
+            // A first record without a step key (a numeric setup line) does not condemn the file
+            // to the ordinal: the next few layouts may still name the step.
+            self.step_tries += 1;
+            let found = match &self.opts.step_key {
                 Some(k) => StepMode::Key(k.clone()),
                 None => keys::detect_step(fields),
-            });
+            };
+            if ordinal && found != StepMode::Ordinal {
+                self.shapes.clear();
+            }
+            if !ordinal || found != StepMode::Ordinal {
+                self.step = Some(found);
+            }
         }
-        if self.clock.is_none() && self.clock_tries < CLOCK_TRIES {
+        if self.clock.is_none() && self.clock_tries < DETECT_TRIES {
             self.clock_tries += 1;
             self.clock = match &self.opts.time_key {
                 Some(k) => user_clock(k, fields),
@@ -138,9 +148,11 @@ impl Ingest {
                 || media.iter().any(|p| k.starts_with(p.as_str()))
         };
         let core = || {
-            fields.iter().filter(|f| matches!(f.value, Scalar::Num(_))).map(|f| f.key.as_ref()).filter(|k| {
-                !not_metric(k) && !TIMING_KEYS.contains(k) && !keys::STEP_KEYS.contains(k)
-            })
+            fields
+                .iter()
+                .filter(|f| matches!(f.value, Scalar::Num(_)))
+                .map(|f| f.key.as_ref())
+                .filter(|k| !not_metric(k) && !TIMING_KEYS.contains(k) && !keys::STEP_KEYS.contains(k))
         };
         sh.eval = match marked {
             Some(m) => m,
@@ -171,8 +183,8 @@ impl Ingest {
                 self.skipped_keys.insert(k.to_owned());
                 continue;
             }
-            let prefixed = sh.eval
-                && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
+            let prefixed =
+                sh.eval && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
             let name = match (prefixed, &split) {
                 (false, None) => store.intern(k),
                 (p, s) => {

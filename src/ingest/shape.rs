@@ -80,7 +80,8 @@ impl Shape {
         let mut start = 0usize;
         for (i, f) in fields.iter().enumerate() {
             let end = self.ends[i] as usize;
-            if f.key.as_bytes() != &self.keys[start..end] || matches!(f.value, Scalar::Num(_)) != self.numeric[i]
+            if f.key.as_bytes() != &self.keys[start..end]
+                || matches!(f.value, Scalar::Num(_)) != self.numeric[i]
             {
                 return false;
             }
