@@ -103,7 +103,9 @@ pub struct Ingest {
 /// Reuses a `Vec`'s allocation for another lifetime (the in-place `collect` keeps the buffer).
 fn recycle<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
     v.clear();
-    v.into_iter().map(|_| Field { key: std::borrow::Cow::Borrowed(""), value: crate::parse::Scalar::Null }).collect()
+    v.into_iter()
+        .map(|_| Field { key: std::borrow::Cow::Borrowed(""), value: crate::parse::Scalar::Null })
+        .collect()
 }
 
 impl Ingest {
