@@ -36,7 +36,7 @@ pub mod steps;
 pub use clock::ClockKind;
 pub use format::Format;
 
-use crate::parse::{flatten_value, parse_document, parse_line, Field};
+use crate::parse::{flatten_value, parse_document, parse_line, Field, LineError};
 use crate::store::{RecordIdx, SeriesId, Store};
 use keys::{Clock, StepMode};
 use shape::ShapeCache;
@@ -101,11 +101,19 @@ pub struct Ingest {
 }
 
 /// Reuses a `Vec`'s allocation for another lifetime (the in-place `collect` keeps the buffer).
-fn recycle<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
+pub(crate) fn recycle<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
     v.clear();
     v.into_iter()
         .map(|_| Field { key: std::borrow::Cow::Borrowed(""), value: crate::parse::Scalar::Null })
         .collect()
+}
+
+/// A JSON Lines line without its leading BOM and trailing `\r`; None when it is blank (blank
+/// lines are ignored, not counted).
+pub fn prepare_line(bytes: &[u8]) -> Option<&[u8]> {
+    let bytes = format::strip_bom(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes)
 }
 
 impl Ingest {
@@ -156,20 +164,37 @@ impl Ingest {
     /// Feeds one complete JSON Lines line (without its newline; a trailing `\r` and a leading BOM
     /// are removed here). Lines that are not records are counted in `store.skipped`.
     pub fn push_line(&mut self, store: &mut Store, line_no: u64, bytes: &[u8], on_record: &mut OnRecord<'_>) {
+        let Some(bytes) = prepare_line(bytes) else {
+            self.format_lines();
+            return;
+        };
+        let mut fields = recycle(std::mem::take(&mut self.buf));
+        let parsed = parse_line(bytes, &mut fields);
+        self.push_parsed(store, line_no, bytes, parsed.as_ref().map(|()| &fields[..]), on_record);
+        self.buf = recycle(fields);
+    }
+
+    /// Feeds a line that was parsed elsewhere (the batch reader parses in another thread): `bytes`
+    /// is the line as [`prepare_line`] returned it, `parsed` what [`parse_line`] made of it.
+    pub fn push_parsed(
+        &mut self,
+        store: &mut Store,
+        line_no: u64,
+        bytes: &[u8],
+        parsed: Result<&[Field<'_>], &LineError>,
+        on_record: &mut OnRecord<'_>,
+    ) {
+        self.format_lines();
+        match parsed {
+            Ok(fields) => self.push_fields(store, line_no, fields, on_record),
+            Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
+        }
+    }
+
+    fn format_lines(&mut self) {
         if self.format == Format::Unknown {
             self.format = Format::JsonLines;
         }
-        let bytes = format::strip_bom(bytes);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        let mut fields = recycle(std::mem::take(&mut self.buf));
-        match parse_line(bytes, &mut fields) {
-            Ok(()) => self.push_fields(store, line_no, &fields, on_record),
-            Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
-        }
-        self.buf = recycle(fields);
     }
 
     /// Feeds a whole-file JSON document. Called again each time the file is rewritten: entries

@@ -1,0 +1,200 @@
+//! Reading a whole file at once, the batch path of `tmon check`.
+//!
+//! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
+//! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
+//! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
+//! without a final newline. With two cores or more, each block is shared: a helper thread parses
+//! the block's tail while the main thread parses and appends its head, then appends the tail the
+//! helper parsed. The share is tuned from the measured costs so both finish together. Records,
+//! skipped lines and their order are exactly those of feeding the lines one by one.
+
+use super::Run;
+use crate::analysis::FlagConfig;
+use crate::error::Error;
+use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
+use crate::parse::{parse_line, Field, LineError};
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How much of a file is read at a time.
+pub const BLOCK: usize = 4 << 20;
+/// Below this many lines a block is read on one thread (a thread costs more than it saves).
+const PARALLEL_MIN_LINES: usize = 2048;
+
+/// What the helper thread made of one line.
+enum Parsed {
+    Blank,
+    Fields(usize, usize),
+    Bad(LineError),
+}
+
+/// Buffers and tuning kept from block to block.
+struct Blocks {
+    threads: bool,
+    /// Share of a block's lines the helper parses.
+    share: f64,
+    starts: Vec<usize>,
+    outcomes: Vec<Parsed>,
+    fields: Vec<Field<'static>>,
+}
+
+fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
+    let end = starts.get(i + 1).map_or(block.len(), |&s| s) - 1;
+    &block[starts[i]..end]
+}
+
+fn per_line(t: Duration, n: usize) -> f64 {
+    t.as_secs_f64() / n.max(1) as f64
+}
+
+impl Run {
+    /// Reads a whole file at once (the batch path of `tmon check`), in the layout its content
+    /// shows. A file that looks like a document but does not parse as one is read as JSON Lines.
+    /// A directory, a FIFO or a device is refused with an error naming the path.
+    pub fn load_file(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Run, Error> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let not = |reason: &str| Error::Read { path: path.to_owned(), reason: reason.to_owned() };
+        if meta.is_dir() {
+            return Err(not("is a directory"));
+        }
+        if !meta.is_file() {
+            // A FIFO or a device would block or never end.
+            return Err(not("not a regular file"));
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut run = Run::new(path, opts, cfg);
+        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+        fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
+        let mut blocks = Blocks {
+            threads: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
+            share: 0.5,
+            starts: Vec::new(),
+            outcomes: Vec::new(),
+            fields: Vec::new(),
+        };
+        let mut line_no = 0u64;
+        if format::is_document(&buf) {
+            file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+            let analyzer = &mut run.analyzer;
+            let out =
+                run.ingest.try_document(&mut run.store, &buf, &mut |st, rec, f| analyzer.observe(st, rec, f));
+            if out != DocPush::Invalid {
+                return Ok(run);
+            }
+            run.ingest.reset();
+            let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+            run.push_block(&mut line_no, &buf[..complete], &mut blocks);
+            buf.drain(..complete);
+        } else {
+            loop {
+                if let Some(last) = memchr::memrchr(b'\n', &buf) {
+                    run.push_block(&mut line_no, &buf[..=last], &mut blocks);
+                    buf.drain(..=last);
+                }
+                let want = buf.len() + BLOCK;
+                let before = buf.len();
+                fill(&mut file, &mut buf, want).map_err(|e| Error::io(path, e))?;
+                if buf.len() == before {
+                    break;
+                }
+            }
+        }
+        if !buf.is_empty() {
+            run.push_line(line_no + 1, &buf);
+        }
+        Ok(run)
+    }
+
+    /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.
+    fn push_block(&mut self, line_no: &mut u64, block: &[u8], b: &mut Blocks) {
+        let mut starts = std::mem::take(&mut b.starts);
+        starts.clear();
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', block).map(|i| i + 1));
+        starts.pop();
+        let n = starts.len();
+        let base = *line_no;
+        *line_no += n as u64;
+        if !b.threads || n < PARALLEL_MIN_LINES {
+            for i in 0..n {
+                self.push_line(base + i as u64 + 1, line_at(block, &starts, i));
+            }
+            b.starts = starts;
+            return;
+        }
+        let k = ((n as f64 * (1.0 - b.share)) as usize).clamp(1, n - 1);
+        let mut fields: Vec<Field<'_>> = recycle(std::mem::take(&mut b.fields));
+        let mut outcomes = std::mem::take(&mut b.outcomes);
+        let starts_ref = &starts;
+        let (t_head, t_tail, t_helper) = std::thread::scope(|s| {
+            let helper = s.spawn(move || {
+                let t0 = Instant::now();
+                outcomes.clear();
+                let mut one: Vec<Field<'_>> = Vec::new();
+                for i in k..n {
+                    let parsed = match prepare_line(line_at(block, starts_ref, i)) {
+                        None => Parsed::Blank,
+                        Some(line) => match parse_line(line, &mut one) {
+                            Ok(()) => {
+                                let a = fields.len();
+                                fields.append(&mut one);
+                                Parsed::Fields(a, fields.len())
+                            }
+                            Err(e) => Parsed::Bad(e),
+                        },
+                    };
+                    outcomes.push(parsed);
+                }
+                (fields, outcomes, t0.elapsed())
+            });
+            let t0 = Instant::now();
+            for i in 0..k {
+                self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
+            }
+            let t_head = t0.elapsed();
+            let (fields, outcomes, t_helper) = match helper.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let t1 = Instant::now();
+            let analyzer = &mut self.analyzer;
+            let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
+            for (j, o) in outcomes.iter().enumerate() {
+                let i = k + j;
+                let no = base + i as u64 + 1;
+                let line = || prepare_line(line_at(block, starts_ref, i)).unwrap_or_default();
+                match o {
+                    Parsed::Blank => {}
+                    Parsed::Fields(a, z) => {
+                        self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+                    }
+                    Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+                }
+            }
+            b.fields = recycle(fields);
+            b.outcomes = outcomes;
+            b.outcomes.clear();
+            (t_head, t1.elapsed(), t_helper)
+        });
+        // Balance: the main thread's head (parse + append) plus the tail's appends should take as
+        // long as the helper's parse of the tail.
+        let (m, i, p) = (per_line(t_head, k), per_line(t_tail, n - k), per_line(t_helper, n - k));
+        if m > 0.0 && p > 0.0 {
+            let w = (m / (p + m - i).max(f64::MIN_POSITIVE)).clamp(0.2, 0.9);
+            b.share = 0.5 * b.share + 0.5 * w;
+        }
+        b.starts = starts;
+    }
+}
+
+/// Reads into `buf` until it holds `want` bytes or the file ends.
+fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+    while buf.len() < want {
+        let n = file.by_ref().take((want - buf.len()) as u64).read_to_end(buf)?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(())
+}

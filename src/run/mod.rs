@@ -1,0 +1,76 @@
+//! A run: one log file's store, the ingest that fills it, and the analyzer that flags it.
+
+mod load;
+
+use crate::analysis::{Analyzer, Flag, FlagConfig, FlagKind, Severity};
+use crate::ingest::{DocPush, Ingest, IngestOptions};
+use crate::store::Store;
+use std::path::PathBuf;
+
+pub use load::BLOCK;
+
+/// Everything tmon knows about one log file.
+#[derive(Debug)]
+pub struct Run {
+    pub path: PathBuf,
+    pub store: Store,
+    pub ingest: Ingest,
+    pub analyzer: Analyzer,
+}
+
+impl Run {
+    pub fn new(path: impl Into<PathBuf>, opts: IngestOptions, cfg: FlagConfig) -> Self {
+        Run {
+            path: path.into(),
+            store: Store::new(),
+            ingest: Ingest::new(opts),
+            analyzer: Analyzer::new(cfg),
+        }
+    }
+
+    /// Feeds one complete line (1-based `line_no`, without its newline).
+    pub fn push_line(&mut self, line_no: u64, bytes: &[u8]) {
+        let analyzer = &mut self.analyzer;
+        self.ingest.push_line(&mut self.store, line_no, bytes, &mut |st, rec, fields| {
+            analyzer.observe(st, rec, fields)
+        });
+    }
+
+    /// Feeds a whole-file JSON document (`trainer_state.json`, a top-level array). Called again
+    /// each time the file is rewritten: records already taken are not taken twice; a rewrite that
+    /// changed or shortened the history starts the reading over (an `info` restart flag).
+    pub fn push_document(&mut self, bytes: &[u8]) {
+        let last = self.store.last_record().map(|r| r.step);
+        let analyzer = &mut self.analyzer;
+        let out =
+            self.ingest.push_document(&mut self.store, bytes, &mut |st, rec, f| analyzer.observe(st, rec, f));
+        if let DocPush::Restarted { reason, .. } = out {
+            self.raise_restart(&reason, last);
+        }
+    }
+
+    /// The file started over (truncated or replaced): reading restarts at its beginning. What was
+    /// read stays in the store; the per-file reading state is reset and an `info` flag says so.
+    pub fn note_restart(&mut self, reason: &str) {
+        let last = self.store.last_record().map(|r| r.step);
+        self.ingest.reset();
+        self.raise_restart(reason, last);
+    }
+
+    fn raise_restart(&mut self, reason: &str, last_step: Option<f64>) {
+        let step = last_step.unwrap_or(0.0);
+        self.analyzer.raise(Flag {
+            kind: FlagKind::Restart,
+            severity: Severity::Info,
+            metric: String::new(),
+            step,
+            message: format!(
+                "the file started over after step {step} ({reason}); reading it again from its start"
+            ),
+        });
+    }
+
+    pub fn flags(&self) -> &[Flag] {
+        self.analyzer.flags()
+    }
+}
