@@ -16,7 +16,7 @@ fn mixed_log(min_bytes: usize) -> Vec<u8> {
             1 => writeln!(out),
             2 => write!(out, "{{\"step\": {step}, \"loss\": {loss}, \"lr\": 0.001}}\r\n"),
             3 => writeln!(out, "{{\"step\": {step}, \"loss\": "),
-            _ if step % 100 == 0 => {
+            _ if step.is_multiple_of(100) => {
                 writeln!(out, "{{\"step\": {step}, \"eval_loss\": {}, \"eval_acc\": 0.5}}", loss * 1.1)
             }
             _ => writeln!(
