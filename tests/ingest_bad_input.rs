@@ -126,3 +126,14 @@ fn an_empty_file_is_an_empty_run() {
     let run = load_bytes(b"\n\n  \r\n");
     assert_eq!((run.store.records(), run.store.skipped.count), (0, 0));
 }
+
+#[test]
+fn a_broken_pretty_document_is_read_as_lines() {
+    let run =
+        load_bytes(b"{\n  \"log_history\": [\n    {\"step\": 1, \"loss\": 2.0},\n    {\"step\": 2, \"lo");
+    assert_eq!(run.ingest.format().as_str(), "jsonl");
+    // Line 3 is a record on its own (with a trailing comma it is not JSON): every line is counted.
+    assert_eq!(run.store.records() as u64 + run.store.skipped.count, 4);
+    assert_eq!(run.store.skipped.kept.first().map(|s| s.line), Some(1));
+    assert_eq!(run.store.skipped.kept.last().map(|s| s.line), Some(4));
+}

@@ -43,28 +43,28 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 }
 
 /// Whether a file starting with `head` is one whole JSON document rather than JSON Lines: it opens
-/// with `[`, or its first non-blank line opens an object without closing it (pretty-printed).
-/// A JSON Lines record always fits on its line, so this needs only the first line.
+/// with `[` or `{`, and neither its first nor its second non-blank line is a whole record (a JSON
+/// Lines record always fits on its line; a pretty-printed document's lines do not). The second
+/// line keeps a log whose first line is a print (`[INFO] ...`) or half-written from being read
+/// whole.
 pub fn is_document(head: &[u8]) -> bool {
     let b = strip_bom(head);
-    let start = match b.iter().position(|c| !c.is_ascii_whitespace()) {
-        Some(i) => i,
-        None => return false,
-    };
-    match b[start] {
-        b'[' => true,
-        b'{' => {
-            let rest = &b[start..];
-            let line = match memchr::memchr(b'\n', rest) {
-                Some(n) => &rest[..n],
-                // No newline yet: a one-line file is JSON Lines unless it cannot be one record.
-                None => rest,
-            };
-            let end = line.iter().rposition(|c| !c.is_ascii_whitespace());
-            end.is_none_or(|e| line[e] != b'}')
-        }
-        _ => false,
+    let mut lines = b.split(|&c| c == b'\n').map(trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else { return false };
+    if !matches!(first[0], b'[' | b'{') || is_record(first) {
+        return false;
     }
+    !lines.next().is_some_and(is_record)
+}
+
+fn trim(line: &[u8]) -> &[u8] {
+    let start = line.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(line.len());
+    let end = line.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &line[start..end.max(start)]
+}
+
+fn is_record(line: &[u8]) -> bool {
+    line.len() >= 2 && line[0] == b'{' && line[line.len() - 1] == b'}'
 }
 
 /// The records of a parsed document and the format they imply.
@@ -127,6 +127,11 @@ mod tests {
         assert!(!is_document(b"{\"loss\": 1}\r\n"));
         assert!(!is_document(b"Traceback (most recent call last):\n"));
         assert!(!is_document(b""));
+        assert!(is_document(b"[{\"a\": 1}, {\"a\": 2}]"));
+        // A print or a half-written line first, then records: JSON Lines.
+        assert!(!is_document(b"[INFO] start\n{\"loss\": 1}\n"));
+        assert!(!is_document(b"{\"loss\": 1, \"st\n\n{\"loss\": 2}\n"));
+        assert!(is_document(b"[\n    {\n        \"epoch\": 1,"));
     }
 
     #[test]
