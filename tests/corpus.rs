@@ -372,6 +372,16 @@ fn llama_factory_two_gpu_duplicated() {
     assert_eq!(loss.time(r), 158.0);
     assert!(loss.times().iter().all(|t| t.is_finite()));
     assert!(!has(&run, "remaining_time") && !has(&run, "total_steps"));
+    // The "N day(s), H:MM:SS" form of the same file's time strings reads as seconds.
+    let path = corpus_file("llama-factory/sft-two-gpu-duplicated-trainer_log.jsonl").expect("present");
+    let text = std::fs::read(path).expect("read");
+    let first = text.split(|&b| b == b'\n').next().expect("a line");
+    let mut fields = Vec::new();
+    tmon::parse::parse_line(first, &mut fields).expect("first line parses");
+    let remaining = fields.iter().find(|f| f.key == "remaining_time").expect("remaining_time");
+    let tmon::parse::Scalar::Str(s) = &remaining.value else { panic!("a string") };
+    assert_eq!(s, "1 day, 0:08:23");
+    assert_eq!(tmon::ingest::clock::parse_timedelta(s), Some(86_400.0 + 8.0 * 60.0 + 23.0));
 }
 
 #[test]
