@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How much of a file is read at a time.
-pub const BLOCK: usize = 4 << 20;
+pub const BLOCK: usize = 2 << 20;
 /// Below this many lines a block is read on one thread (a thread costs more than it saves).
 const PARALLEL_MIN_LINES: usize = 2048;
 
@@ -181,7 +181,7 @@ impl Run {
         // long as the helper's parse of the tail.
         let (m, i, p) = (per_line(t_head, k), per_line(t_tail, n - k), per_line(t_helper, n - k));
         if m > 0.0 && p > 0.0 {
-            let w = (m / (p + m - i).max(f64::MIN_POSITIVE)).clamp(0.2, 0.9);
+            let w = (m / (p + m - i).max(f64::MIN_POSITIVE)).clamp(0.1, 0.9);
             b.share = 0.5 * b.share + 0.5 * w;
         }
         b.starts = starts;
