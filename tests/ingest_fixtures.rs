@@ -253,6 +253,13 @@ fn user_overrides_win() {
 }
 
 #[test]
+fn a_step_key_the_file_lacks_falls_back_to_the_ordinal() {
+    let opts = IngestOptions { step_key: Some("global_step".into()), time_key: None };
+    let run = Run::load_file(&fixture("no-step-key.jsonl"), opts, Default::default()).expect("reads");
+    assert_eq!(series(&run, "loss").steps(), vec![0.0, 1.0, 2.0]);
+}
+
+#[test]
 fn line_by_line_equals_whole_file() {
     for name in ["mmcv-epoch-iter.log.json", "traceback-lines.jsonl", "rank-duplicates.jsonl", "crlf.jsonl"] {
         let whole = load(name);

@@ -81,6 +81,8 @@ pub struct Ingest {
     step_tries: u32,
     clock_tries: u32,
     ordinal: u64,
+    /// Whether a record has carried the step key since the last reset.
+    step_seen: bool,
     last_step: Option<f64>,
     last_train_step: Option<f64>,
     epoch_iter: EpochIter,
@@ -282,6 +284,7 @@ impl Ingest {
         self.step_tries = 0;
         self.clock_tries = 0;
         self.ordinal = 0;
+        self.step_seen = false;
         self.last_step = None;
         self.last_train_step = None;
         self.epoch_iter = EpochIter::default();

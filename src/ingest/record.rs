@@ -32,15 +32,29 @@ impl Ingest {
             self.metadata += 1;
             return;
         }
-        let fallback = self.last_step.unwrap_or(self.ordinal as f64);
+        // A record without the step: at the step of the record before it, or at its ordinal while
+        // no record has had a step (a user's step key that the file does not have).
+        let fallback = match self.last_step {
+            Some(l) if self.step_seen => l,
+            _ => self.ordinal as f64,
+        };
         let at = |slot: Option<usize>| slot.and_then(|i| num(&fields[i].value)).filter(|x| x.is_finite());
         let mut step = match self.step {
             Some(StepMode::EpochIter) => match (at(sh.epoch_slot), at(sh.iter_slot)) {
                 (Some(e), Some(i)) if sh.eval => self.epoch_iter.val(e, i).unwrap_or(fallback),
-                (Some(e), Some(i)) => self.epoch_iter.train(e, i),
+                (Some(e), Some(i)) => {
+                    self.step_seen = true;
+                    self.epoch_iter.train(e, i)
+                }
                 _ => fallback,
             },
-            Some(StepMode::Key(_)) => at(sh.step_slot).unwrap_or(fallback),
+            Some(StepMode::Key(_)) => match at(sh.step_slot) {
+                Some(s) => {
+                    self.step_seen = true;
+                    s
+                }
+                None => fallback,
+            },
             _ => self.ordinal as f64,
         };
         if sh.eval {
