@@ -4,23 +4,28 @@
 //! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
 //! without a final newline. With two cores or more, each block is shared: a helper thread parses
-//! the block's tail while the main thread parses and appends its head, then appends the tail the
-//! helper parsed. The share is tuned from the measured costs so both finish together. Records,
-//! skipped lines and their order are exactly those of feeding the lines one by one.
+//! the block's tail, piece by piece, while the main thread parses and appends its head; then the
+//! main thread appends the tail's pieces in order, parsing itself any piece the helper has not
+//! started (so a helper starved by a busy machine never makes it wait long). Records, skipped
+//! lines and their order are exactly those of feeding the lines one by one.
 
 use super::Run;
 use crate::analysis::FlagConfig;
 use crate::error::Error;
-use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
+use crate::ingest::{format, prepare_line, DocPush, IngestOptions};
 use crate::parse::{parse_line, Field, LineError};
 use std::io::Read;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 /// How much of a file is read at a time.
 pub const BLOCK: usize = 2 << 20;
 /// Below this many lines a block is read on one thread (a thread costs more than it saves).
 const PARALLEL_MIN_LINES: usize = 2048;
+
+/// Lines per piece of a block's tail: the unit the helper and the main thread claim.
+const PIECE: usize = 256;
 
 /// What the helper thread made of one line.
 enum Parsed {
@@ -32,20 +37,14 @@ enum Parsed {
 /// Buffers and tuning kept from block to block.
 struct Blocks {
     threads: bool,
-    /// Share of a block's lines the helper parses.
+    /// Share of a block's lines left to the helper.
     share: f64,
     starts: Vec<usize>,
-    outcomes: Vec<Parsed>,
-    fields: Vec<Field<'static>>,
 }
 
 fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
     let end = starts.get(i + 1).map_or(block.len(), |&s| s) - 1;
     &block[starts[i]..end]
-}
-
-fn per_line(t: Duration, n: usize) -> f64 {
-    t.as_secs_f64() / n.max(1) as f64
 }
 
 impl Run {
@@ -70,8 +69,6 @@ impl Run {
             threads: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
             share: 0.5,
             starts: Vec::new(),
-            outcomes: Vec::new(),
-            fields: Vec::new(),
         };
         let mut line_no = 0u64;
         if format::is_document(&buf) {
@@ -124,66 +121,77 @@ impl Run {
             return;
         }
         let k = ((n as f64 * (1.0 - b.share)) as usize).clamp(1, n - 1);
-        let mut fields: Vec<Field<'_>> = recycle(std::mem::take(&mut b.fields));
-        let mut outcomes = std::mem::take(&mut b.outcomes);
+        let pieces = (n - k).div_ceil(PIECE);
+        let piece = |j: usize| k + j * PIECE..(k + (j + 1) * PIECE).min(n);
+        let next = AtomicUsize::new(0);
         let starts_ref = &starts;
-        let (t_head, t_tail, t_helper) = std::thread::scope(|s| {
-            let helper = s.spawn(move || {
-                let t0 = Instant::now();
-                outcomes.clear();
+        let (tx, rx) = mpsc::channel::<(usize, Vec<Field<'_>>, Vec<Parsed>)>();
+        let stolen = std::thread::scope(|s| {
+            let next = &next;
+            s.spawn(move || {
                 let mut one: Vec<Field<'_>> = Vec::new();
-                for i in k..n {
-                    let parsed = match prepare_line(line_at(block, starts_ref, i)) {
-                        None => Parsed::Blank,
-                        Some(line) => match parse_line(line, &mut one) {
-                            Ok(()) => {
-                                let a = fields.len();
-                                fields.append(&mut one);
-                                Parsed::Fields(a, fields.len())
-                            }
-                            Err(e) => Parsed::Bad(e),
-                        },
-                    };
-                    outcomes.push(parsed);
+                loop {
+                    let j = next.fetch_add(1, Ordering::SeqCst);
+                    if j >= pieces {
+                        break;
+                    }
+                    let (mut fields, mut outcomes) = (Vec::new(), Vec::with_capacity(PIECE));
+                    for i in piece(j) {
+                        outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
+                            None => Parsed::Blank,
+                            Some(line) => match parse_line(line, &mut one) {
+                                Ok(()) => {
+                                    let a = fields.len();
+                                    fields.append(&mut one);
+                                    Parsed::Fields(a, fields.len())
+                                }
+                                Err(e) => Parsed::Bad(e),
+                            },
+                        });
+                    }
+                    if tx.send((j, fields, outcomes)).is_err() {
+                        break;
+                    }
                 }
-                (fields, outcomes, t0.elapsed())
             });
-            let t0 = Instant::now();
             for i in 0..k {
                 self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
             }
-            let t_head = t0.elapsed();
-            let (fields, outcomes, t_helper) = match helper.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            let t1 = Instant::now();
-            let analyzer = &mut self.analyzer;
-            let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
-            for (j, o) in outcomes.iter().enumerate() {
-                let i = k + j;
-                let no = base + i as u64 + 1;
-                let line = || prepare_line(line_at(block, starts_ref, i)).unwrap_or_default();
-                match o {
-                    Parsed::Blank => {}
-                    Parsed::Fields(a, z) => {
-                        self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+            let mut stolen = 0usize;
+            for j in 0..pieces {
+                if next.compare_exchange(j, j + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                    // The helper is behind: parse this piece here rather than wait for it.
+                    stolen += 1;
+                    for i in piece(j) {
+                        self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
                     }
-                    Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+                    continue;
+                }
+                // Piece j was claimed by the helper, which sends its pieces in order. A closed
+                // channel means the helper panicked: the scope re-raises that panic.
+                let Ok((got, fields, outcomes)) = rx.recv() else { break };
+                debug_assert_eq!(got, j);
+                let analyzer = &mut self.analyzer;
+                let on =
+                    &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
+                for (i, o) in piece(j).zip(&outcomes) {
+                    let no = base + i as u64 + 1;
+                    let line = || prepare_line(line_at(block, starts_ref, i)).unwrap_or_default();
+                    match o {
+                        Parsed::Blank => {}
+                        Parsed::Fields(a, z) => {
+                            self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+                        }
+                        Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+                    }
                 }
             }
-            b.fields = recycle(fields);
-            b.outcomes = outcomes;
-            b.outcomes.clear();
-            (t_head, t1.elapsed(), t_helper)
+            stolen
         });
-        // Balance: the main thread's head (parse + append) plus the tail's appends should take as
-        // long as the helper's parse of the tail.
-        let (m, i, p) = (per_line(t_head, k), per_line(t_tail, n - k), per_line(t_helper, n - k));
-        if m > 0.0 && p > 0.0 {
-            let w = (m / (p + m - i).max(f64::MIN_POSITIVE)).clamp(0.1, 0.9);
-            b.share = 0.5 * b.share + 0.5 * w;
-        }
+        // The helper's share grows while it keeps ahead and shrinks when the main thread had to
+        // take pieces from it (a busy machine), so neither thread waits long for the other.
+        b.share =
+            if stolen == 0 { b.share + 0.05 } else { b.share - 0.05 * stolen.min(4) as f64 }.clamp(0.1, 0.9);
         b.starts = starts;
     }
 }
