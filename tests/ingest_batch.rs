@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use tmon::ingest::IngestOptions;
-use tmon::run::{Run, BLOCK};
+use tmon::run::{Run, Threads, BLOCK};
 
 fn mixed_log(min_bytes: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -31,12 +31,25 @@ fn mixed_log(min_bytes: usize) -> Vec<u8> {
 }
 
 #[test]
-fn blocks_and_threads_equal_line_by_line() {
+fn one_thread_equals_line_by_line() {
+    same_as_line_by_line(Threads::One);
+}
+
+#[test]
+fn two_threads_equal_line_by_line() {
+    // The two threads race for the pieces of each block: repeat to meet more interleavings.
+    for _ in 0..3 {
+        same_as_line_by_line(Threads::Two);
+    }
+}
+
+fn same_as_line_by_line(threads: Threads) {
     let bytes = mixed_log(2 * BLOCK + BLOCK / 3);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("train.jsonl");
     std::fs::write(&path, &bytes).expect("write");
-    let batch = Run::load_file(&path, IngestOptions::default(), Default::default()).expect("reads");
+    let batch =
+        Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads).expect("reads");
 
     let mut live = Run::new(&path, IngestOptions::default(), Default::default());
     let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);

@@ -7,17 +7,19 @@
 //! the block's tail, piece by piece, while the main thread parses and appends its head; then the
 //! main thread appends the tail's pieces in order, parsing itself any piece the helper has not
 //! started (so a helper starved by a busy machine never makes it wait long). Records, skipped
-//! lines and their order are exactly those of feeding the lines one by one.
+//! lines and their order are exactly those of feeding the lines one by one. On a busy machine
+//! (load average above the core count minus a half) one thread is used: measured on this 2-core
+//! machine under a load of 7, two threads were slower than one.
 
 use super::Run;
 use crate::analysis::FlagConfig;
 use crate::error::Error;
-use crate::ingest::{format, prepare_line, DocPush, IngestOptions};
+use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
 use crate::parse::{parse_line, Field, LineError};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
 /// How much of a file is read at a time.
 pub const BLOCK: usize = 2 << 20;
@@ -40,6 +42,20 @@ struct Blocks {
     /// Share of a block's lines left to the helper.
     share: f64,
     starts: Vec<usize>,
+    /// Piece buffers, reused from piece to piece and block to block: fresh ones would be big
+    /// enough to be mapped and unmapped by the allocator every time.
+    pool: Vec<(Vec<Field<'static>>, Vec<Parsed>)>,
+}
+
+/// Whether a second core is likely free: at least two cores, and (where the system says) a load
+/// average below their number. On a busy machine the helper thread would wait for a core while
+/// the main thread waits for it, and one thread is faster.
+fn spare_core() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()));
+    cores >= 2 && load.is_none_or(|l| l < cores as f64 - 0.5)
 }
 
 fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
@@ -47,11 +63,31 @@ fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
     &block[starts[i]..end]
 }
 
+/// How many threads [`Run::load_file_with`] uses for JSON Lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// Two when a second core is likely free, else one.
+    #[default]
+    Auto,
+    One,
+    Two,
+}
+
 impl Run {
     /// Reads a whole file at once (the batch path of `tmon check`), in the layout its content
     /// shows. A file that looks like a document but does not parse as one is read as JSON Lines.
     /// A directory, a FIFO or a device is refused with an error naming the path.
     pub fn load_file(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Run, Error> {
+        Run::load_file_with(path, opts, cfg, Threads::Auto)
+    }
+
+    /// As [`load_file`](Self::load_file), choosing the threads (for tests and benchmarks).
+    pub fn load_file_with(
+        path: &Path,
+        opts: IngestOptions,
+        cfg: FlagConfig,
+        threads: Threads,
+    ) -> Result<Run, Error> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let not = |reason: &str| Error::Read { path: path.to_owned(), reason: reason.to_owned() };
         if meta.is_dir() {
@@ -65,11 +101,7 @@ impl Run {
         let mut run = Run::new(path, opts, cfg);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
-        let mut blocks = Blocks {
-            threads: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
-            share: 0.5,
-            starts: Vec::new(),
-        };
+        let mut blocks = Blocks { threads: spare_core(), share: 0.5, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0u64;
         if format::is_document(&buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
@@ -126,8 +158,10 @@ impl Run {
         let next = AtomicUsize::new(0);
         let starts_ref = &starts;
         let (tx, rx) = mpsc::channel::<(usize, Vec<Field<'_>>, Vec<Parsed>)>();
+        let pool: Mutex<Vec<(Vec<Field<'_>>, Vec<Parsed>)>> =
+            Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
         let stolen = std::thread::scope(|s| {
-            let next = &next;
+            let (next, pool) = (&next, &pool);
             s.spawn(move || {
                 let mut one: Vec<Field<'_>> = Vec::new();
                 loop {
@@ -135,7 +169,10 @@ impl Run {
                     if j >= pieces {
                         break;
                     }
-                    let (mut fields, mut outcomes) = (Vec::new(), Vec::with_capacity(PIECE));
+                    let spare = pool.lock().ok().and_then(|mut p| p.pop());
+                    let (mut fields, mut outcomes) = spare.unwrap_or_default();
+                    fields.clear();
+                    outcomes.clear();
                     for i in piece(j) {
                         outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
                             None => Parsed::Blank,
@@ -185,9 +222,21 @@ impl Run {
                         Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
                     }
                 }
+                if let Ok(mut p) = pool.lock() {
+                    p.push((fields, outcomes));
+                }
             }
             stolen
         });
+        b.pool = pool
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(f, mut o)| {
+                o.clear();
+                (recycle(f), o)
+            })
+            .collect();
         // The helper's share grows while it keeps ahead and shrinks when the main thread had to
         // take pieces from it (a busy machine), so neither thread waits long for the other.
         b.share =

@@ -7,7 +7,7 @@ use crate::ingest::{DocPush, Ingest, IngestOptions};
 use crate::store::Store;
 use std::path::PathBuf;
 
-pub use load::BLOCK;
+pub use load::{Threads, BLOCK};
 
 /// Everything tmon knows about one log file.
 #[derive(Debug)]
