@@ -101,7 +101,12 @@ impl Run {
         let mut run = Run::new(path, opts, cfg);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
-        let mut blocks = Blocks { threads: spare_core(), share: 0.5, starts: Vec::new(), pool: Vec::new() };
+        let two = match threads {
+            Threads::Auto => spare_core(),
+            Threads::One => false,
+            Threads::Two => true,
+        };
+        let mut blocks = Blocks { threads: two, share: 0.5, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0u64;
         if format::is_document(&buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
