@@ -8,7 +8,7 @@
 //!   An object with no number at all, or with mmcv's `env_info`, is metadata: counted in
 //!   [`Ingest::metadata_records`], never a record.
 //! - **Step and clock**: see [`keys`]. Both are decided on the first record with a number; while
-//!   none is found, the next few new layouts ([`DETECT_TRIES`]) may still decide them. A record
+//!   none is found, the next few new layouts (8) may still decide them. A record
 //!   without the step key (an end-of-training summary) takes the step of the record before it.
 //! - **Metrics**: only numbers (non-finite included) become series. See [`keys`] for the numeric
 //!   keys that are not metrics. Strings that hold numbers stay strings.
