@@ -93,3 +93,15 @@ fn note_restart_resets_the_ordinal_and_mmcv_epochs_and_flags_it() {
     plain.push_line(1, br#"{"loss": 0.8}"#);
     assert_eq!(loss_steps(&plain), vec![0.0, 1.0, 0.0]);
 }
+
+#[test]
+fn a_single_object_rewritten_is_one_more_record_each_time() {
+    let mut run = Run::new("summary.json", IngestOptions::default(), Default::default());
+    run.push_document(b"{\n  \"loss\": 1.0,\n  \"acc\": 0.5\n}\n");
+    run.push_document(b"{\n  \"loss\": 1.0,\n  \"acc\": 0.5\n}\n");
+    run.push_document(b"{\n  \"loss\": 0.8,\n  \"acc\": 0.6\n}\n");
+    assert_eq!(run.ingest.format().as_str(), "json_object");
+    let acc = run.store.series(run.store.find("acc").expect("acc"));
+    assert_eq!(acc.values(), vec![0.5, 0.6]);
+    assert!(run.flags().is_empty());
+}
