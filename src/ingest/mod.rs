@@ -154,7 +154,8 @@ impl Ingest {
     pub fn duplicates(&self) -> u64 {
         self.duplicates
     }
-    /// Records taken as eval records.
+    /// Records taken as eval records: marked ones, and those whose keys train records never had
+    /// (which includes an end-of-training summary such as HF's `train_runtime` entry).
     pub fn eval_records(&self) -> u64 {
         self.eval
     }
