@@ -137,3 +137,15 @@ fn a_broken_pretty_document_is_read_as_lines() {
     assert_eq!(run.store.skipped.kept.first().map(|s| s.line), Some(1));
     assert_eq!(run.store.skipped.kept.last().map(|s| s.line), Some(4));
 }
+
+#[test]
+fn a_line_of_many_blocks_is_one_record() {
+    let mut bytes = b"{\"step\": 1, \"loss\": 1.0}\n{\"step\": 2, \"loss\": 0.5, \"blob\": \"".to_vec();
+    bytes.resize(bytes.len() + 16 * BLOCK, b'y');
+    bytes.extend_from_slice(b"\"}\nnot json\n");
+    let run = load_bytes(&bytes);
+    assert_eq!(run.store.records(), 2);
+    assert_eq!(run.store.skipped.count, 1);
+    assert_eq!(run.store.skipped.kept[0].line, 3);
+    assert!(run.store.find("blob").is_none());
+}

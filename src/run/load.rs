@@ -121,8 +121,10 @@ impl Run {
             run.push_block(&mut line_no, &buf[..complete], &mut blocks);
             buf.drain(..complete);
         } else {
+            // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
+            let mut fresh = 0;
             loop {
-                if let Some(last) = memchr::memrchr(b'\n', &buf) {
+                if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
                     run.push_block(&mut line_no, &buf[..=last], &mut blocks);
                     buf.drain(..=last);
                 }
@@ -132,6 +134,7 @@ impl Run {
                 if buf.len() == before {
                     break;
                 }
+                fresh = before;
             }
         }
         if !buf.is_empty() {
