@@ -3,11 +3,11 @@
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
 //! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
-//! without a final newline. With two cores or more, each block is shared: a helper thread parses
-//! the block's tail, piece by piece, while the main thread parses and appends its head; then the
-//! main thread appends the tail's pieces in order, parsing itself any piece the helper has not
-//! started (so a helper starved by a busy machine never makes it wait long). Records, skipped
-//! lines and their order are exactly those of feeding the lines one by one. On a busy machine
+//! without a final newline. With two cores or more, each block is cut into pieces of [`PIECE`]
+//! lines. A helper thread parses pieces from the front; the main thread appends the pieces in
+//! order, parsing itself the next piece when the helper has not reached it, and pieces from the
+//! back while it waits for the helper. Neither thread idles while there is a piece to parse.
+//! Records, skipped lines and their order are exactly those of feeding the lines one by one. On a busy machine
 //! (load average above the core count minus a half) one thread is used: measured on this 2-core
 //! machine under a load of 7, two threads were slower than one.
 
@@ -18,7 +18,6 @@ use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
 use crate::parse::{parse_line, Field, LineError};
 use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 
 /// How much of a file is read at a time.
@@ -26,7 +25,7 @@ pub const BLOCK: usize = 2 << 20;
 /// Below this many lines a block is read on one thread (a thread costs more than it saves).
 const PARALLEL_MIN_LINES: usize = 2048;
 
-/// Lines per piece of a block's tail: the unit the helper and the main thread claim.
+/// Lines per piece of a block: the unit the two threads claim.
 const PIECE: usize = 256;
 
 /// What the helper thread made of one line.
@@ -36,15 +35,16 @@ enum Parsed {
     Bad(LineError),
 }
 
-/// Buffers and tuning kept from block to block.
+/// The fields of a piece's lines, and what each line was.
+type Piece<'a> = (Vec<Field<'a>>, Vec<Parsed>);
+
+/// Buffers kept from block to block.
 struct Blocks {
     threads: bool,
-    /// Share of a block's lines left to the helper.
-    share: f64,
     starts: Vec<usize>,
     /// Piece buffers, reused from piece to piece and block to block: fresh ones would be big
     /// enough to be mapped and unmapped by the allocator every time.
-    pool: Vec<(Vec<Field<'static>>, Vec<Parsed>)>,
+    pool: Vec<Piece<'static>>,
 }
 
 /// Whether a second core is likely free: at least two cores, and (where the system says) a load
@@ -106,7 +106,7 @@ impl Run {
             Threads::One => false,
             Threads::Two => true,
         };
-        let mut blocks = Blocks { threads: two, share: 0.5, starts: Vec::new(), pool: Vec::new() };
+        let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0u64;
         if format::is_document(&buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
@@ -160,81 +160,108 @@ impl Run {
             b.starts = starts;
             return;
         }
-        let k = ((n as f64 * (1.0 - b.share)) as usize).clamp(1, n - 1);
-        let pieces = (n - k).div_ceil(PIECE);
-        let piece = |j: usize| k + j * PIECE..(k + (j + 1) * PIECE).min(n);
-        let next = AtomicUsize::new(0);
+        let pieces = n.div_ceil(PIECE);
+        let piece = |j: usize| j * PIECE..((j + 1) * PIECE).min(n);
+        // Pieces not yet claimed: the helper takes them from the front, the main thread from the
+        // back (while it waits) or at the front (when the helper is behind).
+        let unclaimed = Mutex::new((0usize, pieces));
         let starts_ref = &starts;
-        let (tx, rx) = mpsc::channel::<(usize, Vec<Field<'_>>, Vec<Parsed>)>();
-        let pool: Mutex<Vec<(Vec<Field<'_>>, Vec<Parsed>)>> =
+        let pool =
             Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
-        let stolen = std::thread::scope(|s| {
-            let (next, pool) = (&next, &pool);
-            s.spawn(move || {
-                let mut one: Vec<Field<'_>> = Vec::new();
-                loop {
-                    let j = next.fetch_add(1, Ordering::SeqCst);
-                    if j >= pieces {
-                        break;
+        let parse_piece = |j: usize| -> Piece<'_> {
+            let spare = pool.lock().ok().and_then(|mut p: std::sync::MutexGuard<'_, Vec<Piece<'_>>>| p.pop());
+            let (mut fields, mut outcomes) = spare.unwrap_or_default();
+            fields.clear();
+            outcomes.clear();
+            let mut one: Vec<Field<'_>> = Vec::new();
+            for i in piece(j) {
+                outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
+                    None => Parsed::Blank,
+                    Some(line) => match parse_line(line, &mut one) {
+                        Ok(()) => {
+                            let a = fields.len();
+                            fields.append(&mut one);
+                            Parsed::Fields(a, fields.len())
+                        }
+                        Err(e) => Parsed::Bad(e),
+                    },
+                });
+            }
+            (fields, outcomes)
+        };
+        let (tx, rx) = mpsc::channel::<(usize, Piece<'_>)>();
+        std::thread::scope(|s| {
+            let (unclaimed, parse_piece) = (&unclaimed, &parse_piece);
+            s.spawn(move || loop {
+                let j = match unclaimed.lock() {
+                    Ok(mut u) if u.0 < u.1 => {
+                        u.0 += 1;
+                        u.0 - 1
                     }
-                    let spare = pool.lock().ok().and_then(|mut p| p.pop());
-                    let (mut fields, mut outcomes) = spare.unwrap_or_default();
-                    fields.clear();
-                    outcomes.clear();
-                    for i in piece(j) {
-                        outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
-                            None => Parsed::Blank,
-                            Some(line) => match parse_line(line, &mut one) {
-                                Ok(()) => {
-                                    let a = fields.len();
-                                    fields.append(&mut one);
-                                    Parsed::Fields(a, fields.len())
-                                }
-                                Err(e) => Parsed::Bad(e),
-                            },
-                        });
-                    }
-                    if tx.send((j, fields, outcomes)).is_err() {
-                        break;
-                    }
+                    _ => break,
+                };
+                if tx.send((j, parse_piece(j))).is_err() {
+                    break;
                 }
             });
-            for i in 0..k {
-                self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
-            }
-            let mut stolen = 0usize;
+            let mut mine: Vec<Option<Piece<'_>>> = (0..pieces).map(|_| None).collect();
             for j in 0..pieces {
-                if next.compare_exchange(j, j + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-                    // The helper is behind: parse this piece here rather than wait for it.
-                    stolen += 1;
-                    for i in piece(j) {
-                        self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
+                let parsed = loop {
+                    if let Some(p) = mine[j].take() {
+                        break Some(p);
                     }
-                    continue;
-                }
-                // Piece j was claimed by the helper, which sends its pieces in order. A closed
-                // channel means the helper panicked: the scope re-raises that panic.
-                let Ok((got, fields, outcomes)) = rx.recv() else { break };
-                debug_assert_eq!(got, j);
-                let analyzer = &mut self.analyzer;
-                let on =
-                    &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
-                for (i, o) in piece(j).zip(&outcomes) {
-                    let no = base + i as u64 + 1;
-                    let line = || prepare_line(line_at(block, starts_ref, i)).unwrap_or_default();
-                    match o {
-                        Parsed::Blank => {}
-                        Parsed::Fields(a, z) => {
-                            self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+                    let (front, back) = match unclaimed.lock() {
+                        Ok(mut u) if u.0 == j && u.0 < u.1 => {
+                            u.0 += 1;
+                            (true, None)
                         }
-                        Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+                        Ok(mut u) if u.0 < u.1 => {
+                            u.1 -= 1;
+                            (false, Some(u.1))
+                        }
+                        _ => (false, None),
+                    };
+                    if front {
+                        // The helper is behind: this piece is parsed here, in passing.
+                        break None;
                     }
-                }
-                if let Ok(mut p) = pool.lock() {
-                    p.push((fields, outcomes));
+                    // Piece j is the helper's; it sends its pieces in order.
+                    match rx.try_recv() {
+                        Ok((got, p)) => {
+                            debug_assert_eq!(got, j);
+                            if let Some(h) = back {
+                                mine[h] = Some(parse_piece(h));
+                            }
+                            break Some(p);
+                        }
+                        Err(mpsc::TryRecvError::Empty) => match back {
+                            Some(h) => mine[h] = Some(parse_piece(h)),
+                            None => match rx.recv() {
+                                Ok((got, p)) => {
+                                    debug_assert_eq!(got, j);
+                                    break Some(p);
+                                }
+                                // The helper panicked: the scope re-raises its panic.
+                                Err(_) => return,
+                            },
+                        },
+                        Err(mpsc::TryRecvError::Disconnected) => return,
+                    }
+                };
+                match parsed {
+                    None => {
+                        for i in piece(j) {
+                            self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
+                        }
+                    }
+                    Some(p) => {
+                        self.push_piece(base, block, starts_ref, piece(j), &p);
+                        if let Ok(mut pool) = pool.lock() {
+                            pool.push(p);
+                        }
+                    }
                 }
             }
-            stolen
         });
         b.pool = pool
             .into_inner()
@@ -245,11 +272,31 @@ impl Run {
                 (recycle(f), o)
             })
             .collect();
-        // The helper's share grows while it keeps ahead and shrinks when the main thread had to
-        // take pieces from it (a busy machine), so neither thread waits long for the other.
-        b.share =
-            if stolen == 0 { b.share + 0.05 } else { b.share - 0.05 * stolen.min(4) as f64 }.clamp(0.1, 0.9);
         b.starts = starts;
+    }
+
+    /// Appends the lines of a piece another thread parsed.
+    fn push_piece(
+        &mut self,
+        base: u64,
+        block: &[u8],
+        starts: &[usize],
+        lines: std::ops::Range<usize>,
+        (fields, outcomes): &Piece<'_>,
+    ) {
+        let analyzer = &mut self.analyzer;
+        let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
+        for (i, o) in lines.zip(outcomes) {
+            let no = base + i as u64 + 1;
+            let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
+            match o {
+                Parsed::Blank => {}
+                Parsed::Fields(a, z) => {
+                    self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+                }
+                Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+            }
+        }
     }
 }
 
