@@ -7,9 +7,7 @@
 //! lines. A helper thread parses pieces from the front; the main thread appends the pieces in
 //! order, parsing itself the next piece when the helper has not reached it, and pieces from the
 //! back while it waits for the helper. Neither thread idles while there is a piece to parse.
-//! Records, skipped lines and their order are exactly those of feeding the lines one by one. On a busy machine
-//! (load average above the core count minus a half) one thread is used: measured on this 2-core
-//! machine under a load of 7, two threads were slower than one.
+//! Records, skipped lines and their order are exactly those of feeding the lines one by one.
 
 use super::Run;
 use crate::analysis::FlagConfig;
@@ -47,17 +45,6 @@ struct Blocks {
     pool: Vec<Piece<'static>>,
 }
 
-/// Whether a second core is likely free: at least two cores, and (where the system says) a load
-/// average below their number. On a busy machine the helper thread would wait for a core while
-/// the main thread waits for it, and one thread is faster.
-fn spare_core() -> bool {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()));
-    cores >= 2 && load.is_none_or(|l| l < cores as f64 - 0.5)
-}
-
 fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
     let end = starts.get(i + 1).map_or(block.len(), |&s| s) - 1;
     &block[starts[i]..end]
@@ -66,7 +53,8 @@ fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
 /// How many threads [`Run::load_file_with`] uses for JSON Lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Threads {
-    /// Two when a second core is likely free, else one.
+    /// Two when the machine has two cores or more. On a busy machine the main thread parses
+    /// what the helper cannot get to, so two threads cost little even then.
     #[default]
     Auto,
     One,
@@ -102,7 +90,7 @@ impl Run {
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
         let two = match threads {
-            Threads::Auto => spare_core(),
+            Threads::Auto => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
             Threads::One => false,
             Threads::Two => true,
         };
