@@ -1,10 +1,13 @@
 //! A run: one log file's store, the ingest that fills it, and the analyzer that flags it.
 
-use crate::analysis::{Analyzer, Flag, FlagConfig};
-use crate::error::Error;
-use crate::ingest::{Ingest, IngestOptions};
+mod load;
+
+use crate::analysis::{Analyzer, Flag, FlagConfig, FlagKind, Severity};
+use crate::ingest::{DocPush, Ingest, IngestOptions};
 use crate::store::Store;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+pub use load::{Threads, BLOCK};
 
 /// Everything tmon knows about one log file.
 #[derive(Debug)]
@@ -33,26 +36,38 @@ impl Run {
         });
     }
 
-    /// Reads a whole file at once (the batch path of `tmon check`).
-    pub fn load_file(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Run, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mut run = Run::new(path, opts, cfg);
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            run.push_line(i as u64 + 1, line);
-        }
-        Ok(run)
-    }
-
     /// Feeds a whole-file JSON document (`trainer_state.json`, a top-level array). Called again
-    /// each time the file is rewritten: records already taken are not taken twice.
+    /// each time the file is rewritten: records already taken are not taken twice; a rewrite that
+    /// changed or shortened the history starts the reading over (an `info` restart flag).
     pub fn push_document(&mut self, bytes: &[u8]) {
-        let _ = bytes;
+        let last = self.store.last_record().map(|r| r.step);
+        let analyzer = &mut self.analyzer;
+        let out =
+            self.ingest.push_document(&mut self.store, bytes, &mut |st, rec, f| analyzer.observe(st, rec, f));
+        if let DocPush::Restarted { reason, .. } = out {
+            self.raise_restart(&reason, last);
+        }
     }
 
-    /// The file started over (truncated or replaced): reading restarts at its beginning.
+    /// The file started over (truncated or replaced): reading restarts at its beginning. What was
+    /// read stays in the store; the per-file reading state is reset and an `info` flag says so.
     pub fn note_restart(&mut self, reason: &str) {
-        let _ = reason;
+        let last = self.store.last_record().map(|r| r.step);
+        self.ingest.reset();
+        self.raise_restart(reason, last);
+    }
+
+    fn raise_restart(&mut self, reason: &str, last_step: Option<f64>) {
+        let step = last_step.unwrap_or(0.0);
+        self.analyzer.raise(Flag {
+            kind: FlagKind::Restart,
+            severity: Severity::Info,
+            metric: String::new(),
+            step,
+            message: format!(
+                "the file started over after step {step} ({reason}); reading it again from its start"
+            ),
+        });
     }
 
     pub fn flags(&self) -> &[Flag] {

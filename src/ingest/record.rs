@@ -1,0 +1,234 @@
+//! From one object's fields to one record: the layout lookup (fast path), the classification of a
+//! new layout (slow path), the step, the clock, and the append to the store.
+
+use super::keys::{self, Clock, StepMode};
+use super::shape::{Act, Shape};
+use super::{clock, Ingest, OnRecord, DETECT_TRIES, EVAL_MODES, TIMING_KEYS};
+use crate::parse::{Field, Scalar};
+use crate::store::{RecordMeta, Store};
+
+fn num(v: &Scalar<'_>) -> Option<f64> {
+    match v {
+        Scalar::Num(x) => Some(*x),
+        _ => None,
+    }
+}
+
+impl Ingest {
+    /// Turns one object into a record (or a metadata count, or a dropped copy).
+    pub(super) fn push_fields(
+        &mut self,
+        store: &mut Store,
+        line: u64,
+        fields: &[Field<'_>],
+        on_record: &mut OnRecord<'_>,
+    ) {
+        if !self.shapes.find(fields) {
+            let s = self.learn_shape(store, fields);
+            self.shapes.insert(s);
+        }
+        let sh = self.shapes.front();
+        if sh.metadata {
+            self.metadata += 1;
+            return;
+        }
+        // A record without the step: at the step of the record before it, or at its ordinal while
+        // no record has had a step (a user's step key that the file does not have).
+        let fallback = match self.last_step {
+            Some(l) if self.step_seen => l,
+            _ => self.ordinal as f64,
+        };
+        let at = |slot: Option<usize>| slot.and_then(|i| num(&fields[i].value)).filter(|x| x.is_finite());
+        let mut step = match self.step {
+            Some(StepMode::EpochIter) => match (at(sh.epoch_slot), at(sh.iter_slot)) {
+                (Some(e), Some(i)) if sh.eval => self.epoch_iter.val(e, i).unwrap_or(fallback),
+                (Some(e), Some(i)) => {
+                    self.step_seen = true;
+                    self.epoch_iter.train(e, i)
+                }
+                _ => fallback,
+            },
+            Some(StepMode::Key(_)) => match at(sh.step_slot) {
+                Some(s) => {
+                    self.step_seen = true;
+                    s
+                }
+                None => fallback,
+            },
+            _ => self.ordinal as f64,
+        };
+        if sh.eval {
+            if let Some(t) = self.last_train_step {
+                step = step.max(t);
+            }
+        }
+        let time = match (&self.clock, sh.time_slot) {
+            (Some(c), Some(i)) => clock::seconds(c.kind, &fields[i].value),
+            _ => f64::NAN,
+        };
+        self.scratch.clear();
+        for (f, act) in fields.iter().zip(&sh.acts) {
+            if let (Act::Metric(id), Scalar::Num(x)) = (act, &f.value) {
+                self.scratch.push((*id, *x));
+            }
+        }
+        let (serial, eval) = (sh.serial, sh.eval);
+        if self.window.is_copy(serial, step, &self.scratch) {
+            self.duplicates += 1;
+            return;
+        }
+        if self.last_step.is_some_and(|l| step < l) {
+            // A run appended to the file: its records are no copies of the run before.
+            self.window.clear();
+        }
+        self.window.remember(serial, step, &self.scratch);
+        let rec = store.begin_record(RecordMeta { step, time, line });
+        for &(id, x) in &self.scratch {
+            store.push(rec, id, x);
+        }
+        self.ordinal += 1;
+        self.last_step = Some(step);
+        if eval {
+            self.eval += 1;
+        } else {
+            self.last_train_step = Some(step);
+        }
+        on_record(store, rec, &self.scratch);
+    }
+
+    /// The slow path: classifies every field of a layout not seen before.
+    fn learn_shape(&mut self, store: &mut Store, fields: &[Field<'_>]) -> Shape {
+        let serial = self.shapes.serial();
+        let mut sh = Shape::new(serial, fields);
+        let has_num = fields.iter().any(|f| matches!(f.value, Scalar::Num(_)));
+        if !has_num || fields.iter().any(|f| f.key == "env_info") {
+            sh.metadata = true;
+            self.skipped_keys.extend(fields.iter().map(|f| f.key.to_string()));
+            return sh;
+        }
+        let ordinal = self.step == Some(StepMode::Ordinal);
+        if self.step.is_none() || (ordinal && self.step_tries < DETECT_TRIES) {
+            // A first record without a step key (a numeric setup line) does not condemn the file
+            // to the ordinal: the next few layouts may still name the step.
+            self.step_tries += 1;
+            let found = match &self.opts.step_key {
+                Some(k) => StepMode::Key(k.clone()),
+                None => keys::detect_step(fields),
+            };
+            if ordinal && found != StepMode::Ordinal {
+                self.shapes.clear();
+            }
+            if !ordinal || found != StepMode::Ordinal {
+                self.step = Some(found);
+            }
+        }
+        if self.clock.is_none() && self.clock_tries < DETECT_TRIES {
+            self.clock_tries += 1;
+            self.clock = match &self.opts.time_key {
+                Some(k) => user_clock(k, fields),
+                None => keys::detect_clock(fields),
+            };
+            if self.clock.is_some() {
+                // Layouts learnt before had no clock slot.
+                self.shapes.clear();
+            }
+        }
+        let step_key = match &self.step {
+            Some(StepMode::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        let epoch_iter = self.step == Some(StepMode::EpochIter);
+        let time_key = self.clock.as_ref().map(|c| c.key.as_str());
+
+        let mut marked: Option<bool> = None;
+        let mut split: Option<String> = None;
+        for (i, f) in fields.iter().enumerate() {
+            if let Scalar::Str(v) = &f.value {
+                if keys::MODE_KEYS.contains(&f.key.as_ref()) && marked.is_none() {
+                    marked = Some(EVAL_MODES.contains(&v.as_ref()));
+                    sh.pin(i, v);
+                } else if keys::SPLIT_KEYS.contains(&f.key.as_ref()) && split.is_none() {
+                    split = Some(format!("[{v}]"));
+                    sh.pin(i, v);
+                }
+            }
+        }
+        let media = keys::media_prefixes(fields);
+        let not_metric = |k: &str| {
+            Some(k) == step_key
+                || Some(k) == time_key
+                || (epoch_iter && k == "iter")
+                || keys::is_config_key(k)
+                || media.iter().any(|p| k.starts_with(p.as_str()))
+        };
+        let core = || {
+            fields
+                .iter()
+                .filter(|f| matches!(f.value, Scalar::Num(_)))
+                .map(|f| f.key.as_ref())
+                .filter(|k| !not_metric(k) && !TIMING_KEYS.contains(k) && !keys::STEP_KEYS.contains(k))
+        };
+        sh.eval = match marked {
+            Some(m) => m,
+            None => {
+                !self.train_keys.is_empty()
+                    && core().next().is_some()
+                    && core().all(|k| !self.train_keys.contains(k))
+            }
+        };
+        for (i, f) in fields.iter().enumerate() {
+            let k = f.key.as_ref();
+            if Some(k) == step_key {
+                sh.step_slot = Some(i);
+            }
+            if Some(k) == time_key {
+                sh.time_slot = Some(i);
+            }
+            if epoch_iter && k == "epoch" {
+                sh.epoch_slot = Some(i);
+            }
+            if epoch_iter && k == "iter" {
+                sh.iter_slot = Some(i);
+            }
+            let metric = matches!(f.value, Scalar::Num(_))
+                && !not_metric(k)
+                && !(sh.eval && marked.is_some() && epoch_iter && k == "epoch");
+            if !metric {
+                self.skipped_keys.insert(k.to_owned());
+                continue;
+            }
+            let prefixed =
+                sh.eval && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
+            let name = match (prefixed, &split) {
+                (false, None) => store.intern(k),
+                (p, s) => {
+                    let pre = if p { "val/" } else { "" };
+                    store.intern(&format!("{pre}{k}{}", s.as_deref().unwrap_or("")))
+                }
+            };
+            sh.acts[i] = Act::Metric(name);
+            self.metric_keys.insert(k.to_owned());
+        }
+        if !sh.eval {
+            self.train_keys.extend(core().map(str::to_owned));
+            for f in fields {
+                if TIMING_KEYS.contains(&f.key.as_ref()) || keys::STEP_KEYS.contains(&f.key.as_ref()) {
+                    self.train_keys.insert(f.key.to_string());
+                }
+            }
+        }
+        sh
+    }
+}
+
+/// The clock under a key the user named: its kind comes from the first value seen.
+fn user_clock(key: &str, fields: &[Field<'_>]) -> Option<Clock> {
+    let v = &fields.iter().find(|f| f.key == key)?.value;
+    let kind = match v {
+        Scalar::Num(x) if clock::unix_seconds(*x).is_some() => clock::ClockKind::Unix,
+        Scalar::Str(s) if clock::parse_iso8601(s).is_some() => clock::ClockKind::Unix,
+        Scalar::Num(_) | Scalar::Str(_) => clock::ClockKind::Elapsed,
+        _ => return None,
+    };
+    Some(Clock { key: key.to_owned(), kind })
+}

@@ -1,0 +1,137 @@
+//! The hot path's memory: a record's key sequence, remembered with what each key means.
+//!
+//! Most logs repeat a few line layouts (train, eval, summary). The first record of each layout goes
+//! through the slow path (classify every key, intern series names); later records with the same
+//! keys in the same order are matched by comparing key bytes and applying the remembered actions,
+//! with no hash lookup and no allocation per field.
+
+use crate::parse::{Field, Scalar};
+use crate::store::SeriesId;
+
+/// How many layouts are remembered; beyond that the least recently used one is dropped.
+const CAPACITY: usize = 16;
+
+/// What to do with one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// A metric: append its number to this series.
+    Metric(SeriesId),
+    /// Not a metric (step, clock, string, config value, ...).
+    Skip,
+}
+
+/// One remembered layout.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    /// Unique for the life of the [`Ingest`](super::Ingest), to tell layouts apart in the
+    /// duplicate window.
+    pub serial: u64,
+    keys: Vec<u8>,
+    ends: Vec<u32>,
+    /// Whether each field held a number when the layout was learnt: a key that changes type
+    /// makes a new layout, so a number is never skipped because it was once a string.
+    numeric: Vec<bool>,
+    /// Fields whose string value is part of the layout (mmcv's `mode`, a split key like `agent`).
+    pins: Vec<(usize, Box<[u8]>)>,
+    pub acts: Vec<Act>,
+    pub step_slot: Option<usize>,
+    pub time_slot: Option<usize>,
+    pub epoch_slot: Option<usize>,
+    pub iter_slot: Option<usize>,
+    /// A record with no metric at all (mmcv's `env_info`/`config` line).
+    pub metadata: bool,
+    /// An evaluation record (see the module docs of [`super`]).
+    pub eval: bool,
+}
+
+impl Shape {
+    pub fn new(serial: u64, fields: &[Field<'_>]) -> Self {
+        let mut keys = Vec::new();
+        let mut ends = Vec::with_capacity(fields.len());
+        for f in fields {
+            keys.extend_from_slice(f.key.as_bytes());
+            ends.push(keys.len() as u32);
+        }
+        Shape {
+            serial,
+            keys,
+            ends,
+            numeric: fields.iter().map(|f| matches!(f.value, Scalar::Num(_))).collect(),
+            pins: Vec::new(),
+            acts: vec![Act::Skip; fields.len()],
+            step_slot: None,
+            time_slot: None,
+            epoch_slot: None,
+            iter_slot: None,
+            metadata: false,
+            eval: false,
+        }
+    }
+
+    /// Makes the string value of field `slot` part of the layout.
+    pub fn pin(&mut self, slot: usize, value: &str) {
+        self.pins.push((slot, value.as_bytes().into()));
+    }
+
+    pub fn matches(&self, fields: &[Field<'_>]) -> bool {
+        if fields.len() != self.ends.len() {
+            return false;
+        }
+        let mut start = 0usize;
+        for (i, f) in fields.iter().enumerate() {
+            let end = self.ends[i] as usize;
+            if f.key.as_bytes() != &self.keys[start..end]
+                || matches!(f.value, Scalar::Num(_)) != self.numeric[i]
+            {
+                return false;
+            }
+            start = end;
+        }
+        self.pins.iter().all(|(slot, v)| match &fields[*slot].value {
+            Scalar::Str(s) => s.as_bytes() == &v[..],
+            _ => false,
+        })
+    }
+}
+
+/// The remembered layouts, most recently used first.
+#[derive(Clone, Debug, Default)]
+pub struct ShapeCache {
+    list: Vec<Shape>,
+    next_serial: u64,
+}
+
+impl ShapeCache {
+    /// Finds the layout of `fields` and moves it to the front; returns whether it was found.
+    pub fn find(&mut self, fields: &[Field<'_>]) -> bool {
+        match self.list.iter().position(|s| s.matches(fields)) {
+            Some(0) => true,
+            Some(i) => {
+                let s = self.list.remove(i);
+                self.list.insert(0, s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The most recently used layout. Only call after [`find`](Self::find) or
+    /// [`insert`](Self::insert).
+    pub fn front(&self) -> &Shape {
+        &self.list[0]
+    }
+
+    pub fn serial(&mut self) -> u64 {
+        self.next_serial += 1;
+        self.next_serial
+    }
+
+    pub fn insert(&mut self, s: Shape) {
+        self.list.insert(0, s);
+        self.list.truncate(CAPACITY);
+    }
+
+    pub fn clear(&mut self) {
+        self.list.clear();
+    }
+}

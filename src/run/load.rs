@@ -1,0 +1,300 @@
+//! Reading a whole file at once, the batch path of `tmon check`.
+//!
+//! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
+//! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
+//! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
+//! without a final newline. With two cores or more, each block is cut into pieces of [`PIECE`]
+//! lines. A helper thread parses pieces from the front; the main thread appends the pieces in
+//! order, parsing itself the next piece when the helper has not reached it, and pieces from the
+//! back while it waits for the helper. Neither thread idles while there is a piece to parse.
+//! Records, skipped lines and their order are exactly those of feeding the lines one by one.
+
+use super::Run;
+use crate::analysis::FlagConfig;
+use crate::error::Error;
+use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
+use crate::parse::{parse_line, Field, LineError};
+use std::io::Read;
+use std::path::Path;
+use std::sync::{mpsc, Mutex};
+
+/// How much of a file is read at a time.
+pub const BLOCK: usize = 2 << 20;
+/// Below this many lines a block is read on one thread (a thread costs more than it saves).
+const PARALLEL_MIN_LINES: usize = 2048;
+
+/// Lines per piece of a block: the unit the two threads claim.
+const PIECE: usize = 256;
+
+/// What the helper thread made of one line.
+enum Parsed {
+    Blank,
+    Fields(usize, usize),
+    Bad(LineError),
+}
+
+/// The fields of a piece's lines, and what each line was.
+type Piece<'a> = (Vec<Field<'a>>, Vec<Parsed>);
+
+/// Buffers kept from block to block.
+struct Blocks {
+    threads: bool,
+    starts: Vec<usize>,
+    /// Piece buffers, reused from piece to piece and block to block: fresh ones would be big
+    /// enough to be mapped and unmapped by the allocator every time.
+    pool: Vec<Piece<'static>>,
+}
+
+fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
+    let end = starts.get(i + 1).map_or(block.len(), |&s| s) - 1;
+    &block[starts[i]..end]
+}
+
+/// How many threads [`Run::load_file_with`] uses for JSON Lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// Two when the machine has two cores or more. On a busy machine the main thread parses
+    /// what the helper cannot get to, so two threads cost little even then.
+    #[default]
+    Auto,
+    One,
+    Two,
+}
+
+impl Run {
+    /// Reads a whole file at once (the batch path of `tmon check`), in the layout its content
+    /// shows. A file that looks like a document but does not parse as one is read as JSON Lines.
+    /// A directory, a FIFO or a device is refused with an error naming the path.
+    pub fn load_file(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Run, Error> {
+        Run::load_file_with(path, opts, cfg, Threads::Auto)
+    }
+
+    /// As [`load_file`](Self::load_file), choosing the threads (for tests and benchmarks).
+    pub fn load_file_with(
+        path: &Path,
+        opts: IngestOptions,
+        cfg: FlagConfig,
+        threads: Threads,
+    ) -> Result<Run, Error> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let not = |reason: &str| Error::Read { path: path.to_owned(), reason: reason.to_owned() };
+        if meta.is_dir() {
+            return Err(not("is a directory"));
+        }
+        if !meta.is_file() {
+            // A FIFO or a device would block or never end.
+            return Err(not("not a regular file"));
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut run = Run::new(path, opts, cfg);
+        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+        fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
+        let two = match threads {
+            Threads::Auto => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
+            Threads::One => false,
+            Threads::Two => true,
+        };
+        let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
+        let mut line_no = 0u64;
+        if format::is_document(&buf) {
+            file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+            let analyzer = &mut run.analyzer;
+            let out =
+                run.ingest.try_document(&mut run.store, &buf, &mut |st, rec, f| analyzer.observe(st, rec, f));
+            if out != DocPush::Invalid {
+                return Ok(run);
+            }
+            run.ingest.reset();
+            let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+            run.push_block(&mut line_no, &buf[..complete], &mut blocks);
+            buf.drain(..complete);
+        } else {
+            // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
+            let mut fresh = 0;
+            loop {
+                if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
+                    run.push_block(&mut line_no, &buf[..=last], &mut blocks);
+                    buf.drain(..=last);
+                }
+                let want = buf.len() + BLOCK;
+                let before = buf.len();
+                fill(&mut file, &mut buf, want).map_err(|e| Error::io(path, e))?;
+                if buf.len() == before {
+                    break;
+                }
+                fresh = before;
+            }
+        }
+        if !buf.is_empty() {
+            run.push_line(line_no + 1, &buf);
+        }
+        Ok(run)
+    }
+
+    /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.
+    fn push_block(&mut self, line_no: &mut u64, block: &[u8], b: &mut Blocks) {
+        let mut starts = std::mem::take(&mut b.starts);
+        starts.clear();
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', block).map(|i| i + 1));
+        starts.pop();
+        let n = starts.len();
+        let base = *line_no;
+        *line_no += n as u64;
+        if !b.threads || n < PARALLEL_MIN_LINES {
+            for i in 0..n {
+                self.push_line(base + i as u64 + 1, line_at(block, &starts, i));
+            }
+            b.starts = starts;
+            return;
+        }
+        let pieces = n.div_ceil(PIECE);
+        let piece = |j: usize| j * PIECE..((j + 1) * PIECE).min(n);
+        // Pieces not yet claimed: the helper takes them from the front, the main thread from the
+        // back (while it waits) or at the front (when the helper is behind).
+        let unclaimed = Mutex::new((0usize, pieces));
+        let starts_ref = &starts;
+        let pool =
+            Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
+        let parse_piece = |j: usize| -> Piece<'_> {
+            let spare = pool.lock().ok().and_then(|mut p: std::sync::MutexGuard<'_, Vec<Piece<'_>>>| p.pop());
+            let (mut fields, mut outcomes) = spare.unwrap_or_default();
+            fields.clear();
+            outcomes.clear();
+            let mut one: Vec<Field<'_>> = Vec::new();
+            for i in piece(j) {
+                outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
+                    None => Parsed::Blank,
+                    Some(line) => match parse_line(line, &mut one) {
+                        Ok(()) => {
+                            let a = fields.len();
+                            fields.append(&mut one);
+                            Parsed::Fields(a, fields.len())
+                        }
+                        Err(e) => Parsed::Bad(e),
+                    },
+                });
+            }
+            (fields, outcomes)
+        };
+        let (tx, rx) = mpsc::channel::<(usize, Piece<'_>)>();
+        std::thread::scope(|s| {
+            let (unclaimed, parse_piece) = (&unclaimed, &parse_piece);
+            s.spawn(move || loop {
+                let j = match unclaimed.lock() {
+                    Ok(mut u) if u.0 < u.1 => {
+                        u.0 += 1;
+                        u.0 - 1
+                    }
+                    _ => break,
+                };
+                if tx.send((j, parse_piece(j))).is_err() {
+                    break;
+                }
+            });
+            let mut mine: Vec<Option<Piece<'_>>> = (0..pieces).map(|_| None).collect();
+            for j in 0..pieces {
+                let parsed = loop {
+                    if let Some(p) = mine[j].take() {
+                        break Some(p);
+                    }
+                    let (front, back) = match unclaimed.lock() {
+                        Ok(mut u) if u.0 == j && u.0 < u.1 => {
+                            u.0 += 1;
+                            (true, None)
+                        }
+                        Ok(mut u) if u.0 < u.1 => {
+                            u.1 -= 1;
+                            (false, Some(u.1))
+                        }
+                        _ => (false, None),
+                    };
+                    if front {
+                        // The helper is behind: this piece is parsed here, in passing.
+                        break None;
+                    }
+                    // Piece j is the helper's; it sends its pieces in order.
+                    match rx.try_recv() {
+                        Ok((got, p)) => {
+                            debug_assert_eq!(got, j);
+                            if let Some(h) = back {
+                                mine[h] = Some(parse_piece(h));
+                            }
+                            break Some(p);
+                        }
+                        Err(mpsc::TryRecvError::Empty) => match back {
+                            Some(h) => mine[h] = Some(parse_piece(h)),
+                            None => match rx.recv() {
+                                Ok((got, p)) => {
+                                    debug_assert_eq!(got, j);
+                                    break Some(p);
+                                }
+                                // The helper panicked: the scope re-raises its panic.
+                                Err(_) => return,
+                            },
+                        },
+                        Err(mpsc::TryRecvError::Disconnected) => return,
+                    }
+                };
+                match parsed {
+                    None => {
+                        for i in piece(j) {
+                            self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
+                        }
+                    }
+                    Some(p) => {
+                        self.push_piece(base, block, starts_ref, piece(j), &p);
+                        if let Ok(mut pool) = pool.lock() {
+                            pool.push(p);
+                        }
+                    }
+                }
+            }
+        });
+        b.pool = pool
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(f, mut o)| {
+                o.clear();
+                (recycle(f), o)
+            })
+            .collect();
+        b.starts = starts;
+    }
+
+    /// Appends the lines of a piece another thread parsed.
+    fn push_piece(
+        &mut self,
+        base: u64,
+        block: &[u8],
+        starts: &[usize],
+        lines: std::ops::Range<usize>,
+        (fields, outcomes): &Piece<'_>,
+    ) {
+        let analyzer = &mut self.analyzer;
+        let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
+        for (i, o) in lines.zip(outcomes) {
+            let no = base + i as u64 + 1;
+            let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
+            match o {
+                Parsed::Blank => {}
+                Parsed::Fields(a, z) => {
+                    self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
+                }
+                Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+            }
+        }
+    }
+}
+
+/// Reads into `buf` until it holds `want` bytes or the file ends.
+fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+    while buf.len() < want {
+        let n = file.by_ref().take((want - buf.len()) as u64).read_to_end(buf)?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! `Run::load_file` (blocks, two threads) gives exactly what feeding the lines one by one gives,
+//! on a file of several blocks mixing train and eval lines, prints, blank and CRLF lines.
+
+use std::io::Write;
+use tmon::ingest::IngestOptions;
+use tmon::run::{Run, Threads, BLOCK};
+
+fn mixed_log(min_bytes: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut step = 0u64;
+    while out.len() < min_bytes {
+        step += 1;
+        let loss = 2.0 / (1.0 + step as f64 * 1e-3);
+        match step % 997 {
+            0 => writeln!(out, "Traceback (most recent call last): step {step}"),
+            1 => writeln!(out),
+            2 => write!(out, "{{\"step\": {step}, \"loss\": {loss}, \"lr\": 0.001}}\r\n"),
+            3 => writeln!(out, "{{\"step\": {step}, \"loss\": "),
+            _ if step.is_multiple_of(100) => {
+                writeln!(out, "{{\"step\": {step}, \"eval_loss\": {}, \"eval_acc\": 0.5}}", loss * 1.1)
+            }
+            _ => writeln!(
+                out,
+                "{{\"step\": {step}, \"loss\": {loss}, \"lr\": 0.001, \"grad_norm\": {}, \"time\": 1700000000.{step:06}}}",
+                (step % 13) as f64 / 7.0
+            ),
+        }
+        .expect("write");
+    }
+    out
+}
+
+#[test]
+fn one_thread_equals_line_by_line() {
+    same_as_line_by_line(Threads::One);
+}
+
+#[test]
+fn two_threads_equal_line_by_line() {
+    // The two threads race for the pieces of each block: repeat to meet more interleavings.
+    for _ in 0..3 {
+        same_as_line_by_line(Threads::Two);
+    }
+}
+
+fn same_as_line_by_line(threads: Threads) {
+    let bytes = mixed_log(2 * BLOCK + BLOCK / 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("train.jsonl");
+    std::fs::write(&path, &bytes).expect("write");
+    let batch =
+        Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads).expect("reads");
+
+    let mut live = Run::new(&path, IngestOptions::default(), Default::default());
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        live.push_line(i as u64 + 1, line);
+    }
+
+    assert!(batch.store.records() > 20_000);
+    assert_eq!(batch.store.records(), live.store.records());
+    assert_eq!(batch.store.skipped.count, live.store.skipped.count);
+    assert!(batch.store.skipped.count > 10);
+    let lines = |r: &Run| r.store.skipped.kept.iter().map(|s| (s.line, s.reason.clone())).collect::<Vec<_>>();
+    assert_eq!(lines(&batch), lines(&live));
+    assert_eq!(batch.ingest.time_key(), Some("time"));
+    assert_eq!(batch.store.series_count(), live.store.series_count());
+    for id in batch.store.ids() {
+        let (a, b) = (batch.store.series(id), live.store.series(id));
+        assert_eq!(a.name(), b.name());
+        let bits = |s: &tmon::store::SeriesView<'_>| {
+            s.iter_records().map(|(r, v)| (r, v.to_bits())).collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&a), bits(&b), "{}", a.name());
+    }
+    for r in 0..batch.store.records() as u32 {
+        assert_eq!(batch.store.record(r).line, live.store.record(r).line);
+    }
+}
