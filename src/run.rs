@@ -58,6 +58,7 @@ impl Run {
     }
 
     fn raise_restart(&mut self, reason: &str, last_step: Option<f64>) {
+        self.analyzer.file_restarted();
         let step = last_step.unwrap_or(0.0);
         self.analyzer.raise(Flag {
             kind: FlagKind::Restart,

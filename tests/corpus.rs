@@ -1,7 +1,6 @@
 //! One test per file of the real corpus (`../shared/corpus/real`), checking what SOURCES.md says
 //! about it with zero configuration. Each test skips, with a notice, when the corpus is absent.
-//! Tests of files with bare `NaN` tokens are split: what holds whatever the parser does with
-//! those lines runs now; the NaN counts wait for the lenient parser.
+//! Files with bare `NaN` tokens have a second test for their NaN counts.
 
 use std::path::PathBuf;
 use tmon::ingest::IngestOptions;
@@ -64,14 +63,13 @@ fn detectron2_fruits_bbox_eval_nan() {
     assert_eq!(run.ingest.step_key(), Some("iteration"));
     // `time` is seconds per iteration, and `bbox/AP-date` a class's AP: neither is a clock.
     assert_eq!(run.ingest.time_key(), None);
-    // 15 train lines, of which 3 are skipped until the lenient parser lands (NaN in eval keys).
-    assert!(series(&run, "time").len() >= 13);
+    // 15 train lines (3 of them carry the eval keys with a bare NaN).
+    assert_eq!(series(&run, "time").len(), 15);
     assert_eq!(series(&run, "time").len(), series(&run, "data_time").len());
     no_restarts(&run);
 }
 
 #[test]
-#[ignore = "needs lenient parser (branch parse)"]
 fn detectron2_fruits_bbox_eval_nan_tokens() {
     let Some(run) = load("detectron2/fruits-bbox-eval-nan.json") else { return };
     assert_eq!(run.store.records(), 16);
@@ -98,7 +96,6 @@ fn detectron2_mask2former_wide_segm_eval() {
 }
 
 #[test]
-#[ignore = "needs lenient parser (branch parse)"]
 fn detectron2_mask2former_nan_tokens() {
     let Some(run) = load("detectron2/mask2former-wide-segm-eval.json") else { return };
     assert_eq!(run.store.records(), 328);
@@ -175,7 +172,6 @@ fn mmdet_maskrcnn_nan_divergence() {
 }
 
 #[test]
-#[ignore = "needs lenient parser (branch parse)"]
 fn mmdet_maskrcnn_nan_tokens() {
     let Some(run) = load("mmdet/maskrcnn-nan-divergence.log.json") else { return };
     assert_eq!(run.store.records(), 88);
@@ -303,7 +299,6 @@ fn wandb_a2c_diverged() {
 }
 
 #[test]
-#[ignore = "needs lenient parser (branch parse)"]
 fn wandb_a2c_diverged_nan_tokens() {
     let Some(run) = load("wandb/a2c-diverged-nan-history.jsonl") else { return };
     assert_eq!(run.store.records(), 99);

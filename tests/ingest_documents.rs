@@ -47,7 +47,7 @@ fn a_shorter_or_different_document_is_a_restart() {
     // Same length but another history (a new run in the same output directory).
     run.push_document(&trainer_state(&[(5, 1.2), (20, 1.0)]));
     assert_eq!(loss_steps(&run), vec![10.0, 20.0, 30.0, 10.0, 5.0, 20.0]);
-    assert_eq!(run.flags().len(), 2);
+    assert_eq!(run.flags().len(), 2, "{:#?}", run.flags());
     let loss = run.store.series(run.store.find("loss").expect("loss"));
     assert_eq!(loss.restarts(), &[3, 4]);
 }

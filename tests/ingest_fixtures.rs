@@ -36,7 +36,6 @@ fn nan_tokens_lines_are_records_or_counted() {
 }
 
 #[test]
-#[ignore = "needs lenient parser (branch parse)"]
 fn nan_tokens_become_nonfinite_points() {
     let run = load("nan-tokens.jsonl");
     assert_eq!(run.store.records(), 6);

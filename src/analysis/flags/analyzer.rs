@@ -457,6 +457,23 @@ impl Analyzer {
         self.flags.push(flag);
     }
 
+    /// The file started over (truncated, replaced, or a document rewritten with another
+    /// history), and the caller has said so with its own flag: the records that follow belong to
+    /// a new run. Steps going back from here are expected, not a restart to report again, and
+    /// every baseline (series, clock, layers) starts afresh. Flags raised so far are kept.
+    pub fn file_restarted(&mut self) {
+        for st in self.states.iter_mut().flatten() {
+            st.last_step = None;
+            st.rewind = None;
+            st.nonpositive = false;
+            st.det = Detectors::for_role(st.role, &self.cfg);
+        }
+        self.clock = Clock::default();
+        self.vanishing = Default::default();
+        self.layers.clear();
+        self.lr = None;
+    }
+
     /// All flags raised so far, in the order they were raised.
     pub fn flags(&self) -> &[Flag] {
         &self.flags
