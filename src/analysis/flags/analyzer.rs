@@ -287,13 +287,16 @@ impl Analyzer {
                 push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
                 push(divergence.observe(cfg, &ctx, x));
                 if !warmup {
-                    push(plateau.observe_log(
-                        &ctx,
-                        divergence.ln_level(),
-                        cfg.plateau_train_rel,
-                        cfg.plateau_train_patience,
-                        "points",
-                    ));
+                    push(
+                        plateau.observe_log(
+                            &ctx,
+                            divergence.ln_level(),
+                            cfg.plateau_train_rel,
+                            cfg.plateau_train_patience
+                                .max((plateau.seen() as f64 * cfg.plateau_train_patience_frac) as usize),
+                            "points",
+                        ),
+                    );
                 }
             }
             Detectors::EvalLoss { plateau, overfitting, .. } => {

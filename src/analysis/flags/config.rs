@@ -91,7 +91,9 @@ thresholds! {
     plateau_train_rel: f64 = 0.01, "plateau.train_rel",
         "Plateau on a training loss: its rolling median must beat its best by this fraction to count as improving.";
     plateau_train_patience: usize = 1000, "plateau.train_patience",
-        "Plateau on a training loss: points without improvement (info; never during LR warmup).";
+        "Plateau on a training loss: points without improvement (info; never during LR warmup)...";
+    plateau_train_patience_frac: f64 = 0.25, "plateau.train_patience_frac",
+        "... or this fraction of the points seen so far, when that is more (a long run improves slowly).";
     overfit_gl: f64 = 5.0, "overfit.gl",
         "Overfitting (Prechelt's generalization loss, GL = 100*(E_val/E_min - 1)): the median of the last `overfit.strips` evaluations this many percent above the best such median...";
     overfit_strips: usize = 3, "overfit.strips",

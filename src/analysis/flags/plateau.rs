@@ -1,7 +1,9 @@
 //! `plateau` (info): a loss that stopped improving. The rule of Keras/torch
 //! `ReduceLROnPlateau` (NOTES §3): no improvement better than a relative threshold (1e-4) for
 //! `patience` (10) evaluations. For a per-step training loss the same rule runs on its rolling
-//! median, with a coarser threshold and a patience in points, and never during LR warmup.
+//! median, with a coarser threshold and a patience in points that grows with the run (a long
+//! run improves slowly: 1% in 1000 steps is still progress at step 500k), and never during LR
+//! warmup.
 //! The flag's step is the last improvement: the plateau began there.
 
 use super::text::{num, step};
@@ -18,9 +20,16 @@ pub struct Plateau {
     episode: Episode,
     /// (rel, ln(best - rel x |best|)) for the current best, once asked for.
     ln_floor: Option<(f64, f64)>,
+    /// Levels judged so far.
+    seen: usize,
 }
 
 impl Plateau {
+    /// How many levels this detector has judged (a long run earns a longer patience).
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
     /// `level` is the value judged (an eval loss, or a training loss's rolling median).
     pub fn observe(
         &mut self,
@@ -33,6 +42,7 @@ impl Plateau {
         if !level.is_finite() {
             return None;
         }
+        self.seen += 1;
         match self.best {
             Some((best, _)) if level >= best - rel * best.abs() => self.since += 1,
             _ => {
@@ -69,6 +79,7 @@ impl Plateau {
         };
         // Above the floor by more than rounding: `exp(ln_level) >= floor`, no improvement.
         if ln_level.is_finite() && ln_level > ln_floor + LOG_SLACK {
+            self.seen += 1;
             self.since += 1;
             return self.judge(ctx, rel, patience, unit);
         }
