@@ -97,7 +97,7 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
         (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
     ];
     let key = (app.current, app.run_epoch(), members.to_vec(), cols, rows, view_key, v.smoother_label());
-    let version = (slot.run.store.generation(), slot.run.flags().len());
+    let version = (slot.run().store.generation(), slot.run().flags().len());
     let mut cache = app.cache.borrow_mut();
     let last_cost = cache.map.get(&key).map(|e| e.cost);
     if let Some(e) = cache.map.get(&key) {
@@ -116,9 +116,9 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     let started = Instant::now();
     let px = if app.ascii { cols as usize } else { cols as usize * 2 };
     let flags: Vec<(Severity, String, f64)> =
-        slot.run.flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
+        slot.run().flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
     let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
-    let data = Rc::new(compute(&mut cache.columns, &slot.run.store, members, &flags, app, px.max(1)));
+    let data = Rc::new(compute(&mut cache.columns, &slot.run().store, members, &flags, app, px.max(1)));
     // Only a steady cost may throttle redraws: building the columns or smoothing a series from
     // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
     // expensive frames in a row to count.
