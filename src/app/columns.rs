@@ -47,6 +47,8 @@ pub struct SeriesColumns {
     x_hi: f64,
     /// When it was last synced (the cache's use counter), to evict the least recently charted.
     used: u64,
+    /// The last frame that showed it.
+    frame: u64,
 }
 
 impl Default for SeriesColumns {
@@ -63,12 +65,15 @@ impl Default for SeriesColumns {
             x_lo: f64::INFINITY,
             x_hi: f64::NEG_INFINITY,
             used: 0,
+            frame: 0,
         }
     }
 }
 
-/// Series whose columns are kept: a full grid of pairs. Paging through more metrics evicts the
-/// least recently charted, so memory follows what is on screen rather than every metric seen.
+/// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
+/// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
+/// of every series the frame did not show, so memory follows what is on screen (a 1M-point series
+/// costs about 17 MB here: x, y and smoothed columns), not every metric ever charted.
 const MAX_SERIES: usize = 32;
 
 /// How far back from the end an append can change a smoothed value, with room to spare: the
@@ -103,6 +108,12 @@ impl SeriesColumns {
     pub fn smoothed(&mut self, xs: &[f64], kind: Smoother) -> (&[f64], &Envelope) {
         let full = self.full_smooths();
         let twema = matches!(kind, Smoother::TimeWeightedEma { .. });
+        // Only the smoother shown keeps a column.
+        if twema {
+            self.smooth.clear();
+        } else if !self.twema.values().is_empty() {
+            self.twema = twema::LiveTwema::default();
+        }
         let old_len = if twema { self.twema.values().len() } else { self.smooth.values().len() };
         match kind.clamped() {
             Smoother::TimeWeightedEma { param } => {
@@ -125,6 +136,14 @@ impl SeriesColumns {
         let values = if twema { self.twema.values() } else { self.smooth.values() };
         self.smooth_env.update(values, unchanged);
         (values, &self.smooth_env)
+    }
+
+    /// Drops the smoothed column (smoothing was turned off).
+    pub fn drop_smoothed(&mut self) {
+        self.smooth.clear();
+        self.twema = twema::LiveTwema::default();
+        self.smooth_env = Envelope::default();
+        self.env_kind = None;
     }
 
     /// How many times the smoothed column was computed from scratch.
@@ -203,6 +222,8 @@ pub struct ColumnCache {
     own_xs: HashMap<SeriesId, Vec<f64>>,
     rebuilds: u64,
     uses: u64,
+    /// Frames drawn (see [`ColumnCache::end_frame`]).
+    frame: u64,
 }
 
 impl ColumnCache {
@@ -251,6 +272,7 @@ impl ColumnCache {
         let cols = self.series.entry(id).or_default();
         let own = self.own_xs.entry(id).or_default();
         cols.used = self.uses;
+        cols.frame = self.frame;
         let have = cols.ys.len();
         let extends = have <= s.len()
             && (have == 0 || {
@@ -274,6 +296,33 @@ impl ColumnCache {
             Xs::Own => &own[..],
         };
         Synced { xs, cols }
+    }
+
+    /// The series `ids` are on screen in this frame (their chart came from a cache).
+    pub fn touch(&mut self, ids: &[SeriesId]) {
+        for id in ids {
+            if let Some(c) = self.series.get_mut(id) {
+                c.frame = self.frame;
+            }
+        }
+    }
+
+    /// A frame was drawn: the columns of series it did not show are dropped. The x column of the
+    /// records goes too when no series is left.
+    pub fn end_frame(&mut self) {
+        let frame = self.frame;
+        self.series.retain(|_, c| c.frame == frame);
+        self.own_xs.retain(|id, _| self.series.contains_key(id));
+        if self.series.is_empty() {
+            self.records_x = Vec::new();
+            self.key = None;
+        }
+        self.frame += 1;
+    }
+
+    /// Series whose columns are held (for tests).
+    pub fn held(&self) -> usize {
+        self.series.len()
     }
 
     /// How many times a series' columns were built from its first point (for tests).
@@ -417,6 +466,45 @@ mod tests {
         assert_eq!(cache.series.len(), MAX_SERIES);
         assert!(cache.series.contains_key(&ids[0]), "the series charted on every frame was evicted");
         assert!(!cache.series.contains_key(&ids[1]));
+    }
+
+    #[test]
+    fn a_frame_keeps_only_the_columns_it_showed() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("lr"));
+        push(&mut store, a, 0, 100);
+        push(&mut store, b, 0, 100);
+        let mut cache = ColumnCache::default();
+        cache.sync((0, 0), &store, a, XAxis::Step, 0.0);
+        cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        cache.end_frame();
+        assert_eq!(cache.held(), 2);
+        // The next frame shows `loss` from the chart cache only (touched), not `lr`.
+        cache.touch(&[a]);
+        cache.end_frame();
+        assert_eq!(cache.held(), 1);
+        assert!(cache.series.contains_key(&a));
+        cache.end_frame();
+        assert_eq!(cache.held(), 0);
+        assert!(cache.records_x.is_empty() && cache.records_x.capacity() == 0);
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs.len(), 100, "rebuilt when shown again");
+    }
+
+    #[test]
+    fn only_the_smoother_shown_keeps_a_column() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 300);
+        let mut cache = ColumnCache::default();
+        let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        c.cols.smoothed(c.xs, Smoother::TimeWeightedEma { param: 0.9 });
+        c.cols.smoothed(c.xs, Smoother::Ema { weight: 0.9 });
+        assert!(c.cols.twema.values().is_empty());
+        c.cols.smoothed(c.xs, Smoother::TimeWeightedEma { param: 0.9 });
+        assert!(c.cols.smooth.values().is_empty());
+        c.cols.drop_smoothed();
+        assert!(c.cols.twema.values().is_empty() && c.cols.smooth.values().is_empty());
     }
 
     #[test]

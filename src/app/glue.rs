@@ -91,7 +91,10 @@ impl App {
             self.run_epoch += 1;
         }
         if slot.live.run.store.records() > 0 {
+            // The history is not news: a file that was stale when opened stays "ended".
+            let idle = slot.idle_at_open;
             note_data(slot, self.now);
+            slot.idle_at_open = idle;
         }
     }
 

@@ -76,6 +76,14 @@ impl Cache {
     pub fn begin_frame(&mut self) {
         self.served_stale = false;
     }
+    /// Called after a frame is drawn: what it did not show lets go of its columns.
+    pub fn end_frame(&mut self) {
+        self.columns.end_frame();
+    }
+    /// Series whose columns are held (for tests).
+    pub fn columns_held(&self) -> usize {
+        self.columns.held()
+    }
     /// How many times a series' columns were built from scratch (for tests).
     pub fn column_rebuilds(&self) -> u64 {
         self.columns.rebuilds()
@@ -101,12 +109,11 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     let mut cache = app.cache.borrow_mut();
     let last_cost = cache.map.get(&key).map(|e| e.cost);
     if let Some(e) = cache.map.get(&key) {
-        if e.data_version == version {
-            return Some(e.data.clone());
-        }
-        if e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR {
+        let fresh = e.data_version == version;
+        if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
             let data = e.data.clone();
-            cache.served_stale = true;
+            cache.served_stale |= !fresh;
+            cache.columns.touch(members);
             return Some(data);
         }
     }
@@ -260,6 +267,9 @@ fn compute(
         } else {
             reduce(xs, &cols.ys, &raw_view, XOrder::Unsorted)
         };
+        if v.smoother().is_none() {
+            cols.drop_smoothed();
+        }
         let smooth = v.smoother().map(|k| {
             let (sm, env) = cols.smoothed(xs, k);
             if sorted {

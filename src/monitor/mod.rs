@@ -196,6 +196,7 @@ fn run_loop(
         if dirty && last_draw.elapsed() >= FRAME {
             app.cache.borrow_mut().begin_frame();
             tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
+            app.cache.borrow_mut().end_frame();
             last_draw = Instant::now();
             // A big chart was shown from before its newest data: draw again once it is due.
             dirty = app.cache.borrow().served_stale();
