@@ -258,20 +258,21 @@ fn compute(
     let mut reduced = Vec::with_capacity(members.len());
     for &id in members {
         let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
-        let (xs, cols) = (c.xs, c.cols);
+        let (xs, ys, cols) = (c.xs, c.ys, c.cols);
         // Sorted data (the usual case) is reduced from block summaries; a restarted run's
         // unsorted xs take the linear pass.
         let sorted = cols.sorted;
         let raw = if sorted {
-            reduce_sorted(xs, &cols.ys, &cols.raw_env, &raw_view)
+            reduce_sorted(xs, &ys, &cols.raw_env, &raw_view)
         } else {
-            reduce(xs, &cols.ys, &raw_view, XOrder::Unsorted)
+            // Rare (a restarted run): the linear pass wants the values as a slice.
+            reduce(xs, &ys.values()[..xs.len()], &raw_view, XOrder::Unsorted)
         };
         if v.smoother().is_none() {
             cols.drop_smoothed();
         }
         let smooth = v.smoother().map(|k| {
-            let (sm, env) = cols.smoothed(xs, k);
+            let (sm, env) = cols.smoothed(xs, &ys, k);
             if sorted {
                 reduce_sorted(xs, sm, env, &smooth_view)
             } else {

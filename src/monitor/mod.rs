@@ -27,7 +27,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// Lines and documents sent by the source but not yet taken by the loop, in bytes at most: the
 /// source waits beyond it, so a 1 GB history streams through a few chunks of memory instead of
 /// queueing whole in the channel while the loop parses.
-const IN_FLIGHT_MAX: usize = 32 << 20;
+const IN_FLIGHT_MAX: usize = 16 << 20;
 /// At start, how long to wait for the opener's look at the file on screen before the history
 /// starts streaming (so its preview is not queued behind history chunks).
 const FIRST_LOOK: Duration = Duration::from_millis(150);
@@ -151,6 +151,8 @@ fn run_loop(
     let mut last_draw = Instant::now();
     let mut next_tick = Instant::now() + TICK;
     let mut dirty = true;
+    let mut was_loading = true;
+    let mut trim_due = false;
     let mut take = |app: &mut App, ev: Event| -> bool {
         if let Event::Source(sev) = &ev {
             let n = payload(sev);
@@ -193,16 +195,35 @@ fn run_loop(
         if app.should_quit {
             break;
         }
+        let loading = app.slots.iter().any(|s| s.loading.is_some());
+        trim_due |= was_loading && !loading;
+        was_loading = loading;
         if dirty && last_draw.elapsed() >= FRAME {
             app.cache.borrow_mut().begin_frame();
             tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
+            // After the first frame of the loaded run, which built its columns.
+            if std::mem::take(&mut trim_due) {
+                trim_heap();
+            }
             last_draw = Instant::now();
             // A big chart was shown from before its newest data: draw again once it is due.
             dirty = app.cache.borrow().served_stale();
         }
     }
     Ok(())
+}
+
+/// Hands the memory freed after a history load back to the system. The history streams through
+/// the channel in chunks of megabytes allocated on the source thread and freed on this one; glibc
+/// keeps such freed chunks in the source thread's arena, which showed as tens of MB of resident
+/// memory that nothing used.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! extended point by point, and recomputed only when the data outgrows the step.
 
 use crate::analysis::smooth::TwemaState;
+use crate::app::envelope::Ys;
 
 /// The smoothed values and the state that extends them.
 #[derive(Debug, Default)]
@@ -32,25 +33,26 @@ impl LiveTwema {
     /// The smoothed values of `ys` at `xs`, whose finite xs span `data_range`. Values before
     /// `self.values().len()` are reused when the parameter and the rounded range are unchanged
     /// (`xs`/`ys` must then extend the previous input, which the caller guarantees).
-    pub fn update(&mut self, param: f64, xs: &[f64], ys: &[f64], data_range: f64) -> &[f64] {
+    pub fn update<Y: Ys + ?Sized>(&mut self, param: f64, xs: &[f64], ys: &Y, data_range: f64) -> &[f64] {
+        let n = xs.len().min(ys.len());
         let range = ladder_range(data_range);
         let reuse = self.state.is_some()
             && self.param.to_bits() == param.to_bits()
             && self.range.to_bits() == range.to_bits()
-            && self.out.len() <= ys.len();
+            && self.out.len() <= n;
         if !reuse {
             self.full_recomputes += 1;
             self.param = param;
             self.range = range;
             let mut st = TwemaState::new(param, range);
             // As `twema_with_range` does, keeping the state to continue from.
-            self.out = xs.iter().zip(ys).map(|(&x, &y)| st.push(x, y)).collect();
+            self.out = (0..n).map(|i| st.push(xs[i], ys.y(i))).collect();
             self.state = Some(st);
             return &self.out;
         }
         if let Some(st) = self.state.as_mut() {
             let from = self.out.len();
-            self.out.extend(xs[from..].iter().zip(&ys[from..]).map(|(&x, &y)| st.push(x, y)));
+            self.out.extend((from..n).map(|i| st.push(xs[i], ys.y(i))));
         }
         &self.out
     }
