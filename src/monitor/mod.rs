@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 /// At most one frame per this long while events keep coming.
 const FRAME: Duration = Duration::from_millis(50);
+/// While a history loads, the screen shows the preview and a progress bar: a few frames a second
+/// are enough, and the time goes to parsing.
+const LOADING_FRAME: Duration = Duration::from_millis(200);
 /// The clock the header shows ("quiet for N s").
 const TICK: Duration = Duration::from_secs(1);
 
@@ -167,7 +170,8 @@ fn run_loop(
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
-        let deadline = if dirty { (last_draw + FRAME).min(next_tick) } else { next_tick };
+        let frame = if was_loading { LOADING_FRAME } else { FRAME };
+        let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
             Err(RecvTimeoutError::Timeout) => None,
@@ -178,7 +182,7 @@ fn run_loop(
             dirty |= take(app, ev);
             // Coalesce: what is already queued is applied before one draw (bounded in time, so a
             // flood of data cannot hold the screen back).
-            let drain_until = Instant::now() + FRAME;
+            let drain_until = Instant::now() + frame;
             while let Ok(ev) = rx.try_recv() {
                 app.now = start.elapsed();
                 dirty |= take(app, ev);
@@ -198,7 +202,8 @@ fn run_loop(
         let loading = app.slots.iter().any(|s| s.loading.is_some());
         trim_due |= was_loading && !loading;
         was_loading = loading;
-        if dirty && last_draw.elapsed() >= FRAME {
+        let frame = if loading { LOADING_FRAME } else { FRAME };
+        if dirty && last_draw.elapsed() >= frame {
             app.cache.borrow_mut().begin_frame();
             tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
