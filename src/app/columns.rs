@@ -12,7 +12,7 @@
 
 mod twema;
 
-use super::envelope::Envelope;
+use super::envelope::{Column, Envelope, Values, Ys};
 use super::view::XAxis;
 use crate::analysis::smooth::{EmaState, SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
@@ -35,7 +35,7 @@ enum Xs {
 struct LiveEma {
     weight: f64,
     state: EmaState,
-    out: Vec<f64>,
+    out: Column,
 }
 
 /// One series on one x axis.
@@ -129,7 +129,7 @@ pub struct Synced<'a> {
 impl SeriesColumns {
     /// The smoothed values of `ys` (at `xs`, this series' xs and values) and their summaries,
     /// extended from the last call when only new points arrived.
-    pub fn smoothed(&mut self, xs: &[f64], ys: &SeriesView<'_>, kind: Smoother) -> (&[f64], &Envelope) {
+    pub fn smoothed(&mut self, xs: &[f64], ys: &SeriesView<'_>, kind: Smoother) -> (Values<'_>, &Envelope) {
         let kind = kind.clamped();
         let n = self.len.min(xs.len());
         let full = self.full_smooths();
@@ -140,11 +140,12 @@ impl SeriesColumns {
                 let reuse = self.ema.as_ref().is_some_and(|e| e.weight.to_bits() == weight.to_bits());
                 if !reuse {
                     self.ema_full += 1;
-                    self.ema = Some(LiveEma { weight, state: EmaState::new(weight), out: Vec::new() });
+                    let out = Column::default();
+                    self.ema = Some(LiveEma { weight, state: EmaState::new(weight), out });
                 }
                 if let Some(e) = self.ema.as_mut() {
-                    reserve(&mut e.out, n);
-                    for i in e.out.len()..n {
+                    e.out.reserve_for(n);
+                    for i in Ys::len(&e.out)..n {
                         e.out.push(e.state.push(ys.value(i)));
                     }
                 }
@@ -172,18 +173,18 @@ impl SeriesColumns {
         };
         self.env_kind = Some(kind);
         let values = match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(&[][..], |e| &e.out[..]),
-            Smoother::TimeWeightedEma { .. } => self.twema.values(),
-            _ => self.window.values(),
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(Values::Slice(&[]), |e| Values::Column(&e.out)),
+            Smoother::TimeWeightedEma { .. } => Values::Column(self.twema.values()),
+            _ => Values::Slice(self.window.values()),
         };
-        self.smooth_env.update(values, unchanged);
+        self.smooth_env.update(&values, unchanged);
         (values, &self.smooth_env)
     }
 
     fn smoothed_len(&self, kind: Smoother) -> usize {
         match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| e.out.len()),
-            Smoother::TimeWeightedEma { .. } => self.twema.values().len(),
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| Ys::len(&e.out)),
+            Smoother::TimeWeightedEma { .. } => Ys::len(self.twema.values()),
             _ => self.window.values().len(),
         }
     }
@@ -448,6 +449,13 @@ mod tests {
                 }
                 kind => smooth(kind, xs, &ys),
             };
+            // The EMAs keep their column as f32 (these values fit).
+            let want: Vec<f64> = match kind {
+                Smoother::Ema { .. } | Smoother::TimeWeightedEma { .. } => {
+                    want.iter().map(|&v| v as f32 as f64).collect()
+                }
+                _ => want,
+            };
             let mut fresh = Envelope::default();
             fresh.update(&want, 0);
             let mut raw = Envelope::default();
@@ -456,8 +464,9 @@ mod tests {
             let view = store.series(id);
             let (sm, env) = cols.smoothed(xs, &view, kind);
             assert_eq!(
-                sm.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
-                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>()
+                sm.to_f64().iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                "{kind:?}"
             );
             assert_eq!(*env, fresh, "{kind:?}");
             assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
@@ -477,7 +486,7 @@ mod tests {
             let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
             let (sm, env) = c.cols.smoothed(c.xs, &c.ys, kind);
             let mut fresh = Envelope::default();
-            fresh.update(sm, 0);
+            fresh.update(&sm, 0);
             assert_eq!(*env, fresh, "step {i}: {kind:?}");
         }
     }

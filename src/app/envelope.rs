@@ -16,6 +16,10 @@ use crate::store::SeriesView;
 pub trait Ys {
     fn len(&self) -> usize;
     fn y(&self, i: usize) -> f64;
+    /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
+    fn to_f64(&self) -> Vec<f64> {
+        (0..self.len()).map(|i| self.y(i)).collect()
+    }
 }
 
 impl Ys for [f64] {
@@ -35,6 +39,99 @@ impl Ys for Vec<f64> {
     #[inline]
     fn y(&self, i: usize) -> f64 {
         self[i]
+    }
+}
+
+/// A column of derived values (a smoothed line) kept as `f32`, half the memory of `f64` and
+/// plenty for drawing, until a value would not survive the narrowing (beyond `f32`'s range, or
+/// below its smallest normal number): the column then holds `f64` from then on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Column::F32(Vec::new())
+    }
+}
+
+impl Column {
+    pub fn push(&mut self, v: f64) {
+        match self {
+            Column::F32(c) => {
+                let a = v.abs();
+                if a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
+                {
+                    let mut wide: Vec<f64> = Vec::with_capacity(c.capacity().max(c.len() + 1));
+                    wide.extend(c.iter().map(|&x| x as f64));
+                    wide.push(v);
+                    *self = Column::F64(wide);
+                } else {
+                    c.push(v as f32);
+                }
+            }
+            Column::F64(c) => c.push(v),
+        }
+    }
+
+    /// Room for `n` values, growing by an eighth (a million-point column would otherwise hold
+    /// twice its size after its first live append).
+    pub fn reserve_for(&mut self, n: usize) {
+        fn grow<T>(v: &mut Vec<T>, n: usize) {
+            if v.capacity() < n {
+                let len = v.len();
+                v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
+            }
+        }
+        match self {
+            Column::F32(c) => grow(c, n),
+            Column::F64(c) => grow(c, n),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        Ys::len(self) == 0
+    }
+}
+
+impl Ys for Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::F32(c) => c.len(),
+            Column::F64(c) => c.len(),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Column::F32(c) => c[i] as f64,
+            Column::F64(c) => c[i],
+        }
+    }
+}
+
+/// Values of either kind, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    Column(&'a Column),
+    Slice(&'a [f64]),
+}
+
+impl Ys for Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::Column(c) => Ys::len(*c),
+            Values::Slice(s) => s.len(),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Values::Column(c) => c.y(i),
+            Values::Slice(s) => s[i],
+        }
     }
 }
 
@@ -347,6 +444,24 @@ mod tests {
         let view = View { percentiles: Some((5.0, 95.0)), margin: 0.1, ..view };
         let (lo, hi) = reduce_sorted(&xs, &ys, &env, &view).y_bounds.expect("bounds");
         assert!(lo > 0.5 && lo < 1.2 && hi > 1.9 && hi < 2.3, "{lo} {hi}");
+    }
+
+    #[test]
+    fn columns_narrow_to_f32_until_a_value_would_not_survive_it() {
+        let mut c = Column::default();
+        for v in [1.5, f64::NAN, f64::INFINITY, 0.0, -3.25e30] {
+            c.push(v);
+        }
+        assert!(matches!(c, Column::F32(_)));
+        assert_eq!(c.y(0), 1.5);
+        assert!(c.y(1).is_nan() && c.y(2) == f64::INFINITY);
+        c.push(1e-300);
+        assert!(matches!(c, Column::F64(_)), "a tiny value would have become 0");
+        assert_eq!(c.to_f64()[..5].iter().filter(|v| v.is_finite()).count(), 3);
+        assert_eq!(c.y(5), 1e-300);
+        let mut big = Column::default();
+        big.push(1e39);
+        assert_eq!(big.y(0), 1e39, "a huge value would have become infinite");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 mod labels;
 
 use super::columns::ColumnCache;
-use super::envelope::reduce_sorted;
+use super::envelope::{reduce_sorted, Ys};
 use super::view::XAxis;
 use super::App;
 use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
@@ -274,9 +274,9 @@ fn compute(
         let smooth = v.smoother().map(|k| {
             let (sm, env) = cols.smoothed(xs, &ys, k);
             if sorted {
-                reduce_sorted(xs, sm, env, &smooth_view)
+                reduce_sorted(xs, &sm, env, &smooth_view)
             } else {
-                reduce(xs, sm, &smooth_view, XOrder::Unsorted)
+                reduce(xs, &sm.to_f64(), &smooth_view, XOrder::Unsorted)
             }
         });
         reduced.push(Member { raw, smooth });
