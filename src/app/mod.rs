@@ -4,9 +4,13 @@
 //! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
 //! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
 //! function of the state, and the cache only avoids recomputing what the key says is unchanged.
-//! Under it, `columns` keeps each charted series' x, y and smoothed values with block summaries
-//! (`envelope`), extended by the points that arrive, so a live million-point chart costs the
-//! reduction of its columns per frame, not a copy of its points.
+//! Under it, `columns` keeps, for the series on screen only, their xs, smoothed values (f32 while
+//! they fit) and block summaries (`envelope`), extended by the points that arrive; raw values are
+//! read from the store. A live million-point chart costs the reduction of its columns per frame,
+//! not a copy of its points.
+//!
+//! Each file is a [`Slot`]: a [`LiveRun`] fed by the source layer (`glue`), and while its history
+//! streams in, the opener's preview of its end (see `glue` for how the two are swapped).
 
 mod columns;
 mod envelope;
