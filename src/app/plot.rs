@@ -1,7 +1,7 @@
 //! What a chart draws, computed from a run and the view: the visible window, the smoothed line,
 //! the y range (outlier-aware, log), the per-column reduction and the markers. Memoised in
 //! [`Cache`] by store generation and view, so a frame with nothing new costs no recomputation;
-//! the series' columns and smoothed values are kept in a [`ColumnCache`] and only extended when
+//! the series' columns and smoothed values are kept in a `ColumnCache` and only extended when
 //! points arrive, so a frame with new data costs the reduction of the visible window.
 
 mod labels;

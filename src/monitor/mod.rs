@@ -1,5 +1,5 @@
 //! The monitor's entry point and loop: one loop owns the [`App`]; the input and signal threads,
-//! the source layer ([`crate::source::spawn`]) and the opener ([`loader`]) send it events over one
+//! the source layer ([`crate::source::spawn`]) and the opener (`loader`) send it events over one
 //! channel. It sleeps on the channel, drains everything pending
 //! before drawing, draws only when something changed, and caps drawing at about 20 frames a second
 //! while data streams. The only timer is the once-a-second clock the header shows.
