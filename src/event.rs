@@ -6,6 +6,7 @@
 use crate::run::Run;
 use crate::source::SourceEvent;
 use crossterm::event::{KeyEvent, MouseEvent};
+use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
@@ -17,27 +18,32 @@ pub enum Event {
     Resize(u16, u16),
     /// Something happened to a watched file.
     Source(SourceEvent),
-    /// The end of a big file, read first so a screen shows at once; replaced by [`Event::Loaded`].
-    Preview {
+    /// What was learnt about a file when it was found (size, the end of its last complete line,
+    /// a preview of its end when it is big); sent once per file by the monitor's opener.
+    Opened {
         file: usize,
-        run: Box<Run>,
-    },
-    /// How much of a file the background loader has read.
-    Progress {
-        file: usize,
-        done: u64,
-        total: u64,
-    },
-    /// The whole file is read. `idle` is how long it had not been written to when opened.
-    Loaded {
-        file: usize,
-        run: Box<Run>,
-        idle: Option<Duration>,
+        info: Box<Opened>,
     },
     /// The clock: the screen shows "quiet for N s".
     Tick,
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
     Quit,
+}
+
+/// A file as it was when the monitor found it. The source streams its history from the start;
+/// `preview` (the records of its last MiB, for a big file) is shown until that history has
+/// reached `end`, so the newest data is on screen at once and no line is lost or counted twice.
+#[derive(Debug)]
+pub struct Opened {
+    pub path: PathBuf,
+    /// Bytes in the file (0 when it does not exist).
+    pub size: u64,
+    /// Where its last complete line ends: the history is loaded once that many bytes arrived.
+    pub end: u64,
+    /// How long it had not been written to.
+    pub idle: Option<Duration>,
+    /// The records of the end of a big file.
+    pub preview: Option<Run>,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

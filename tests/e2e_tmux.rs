@@ -1,8 +1,7 @@
 //! End to end in a real terminal, through tmux: open a log, see the metrics and a flag, press keys,
 //! append lines and see them arrive, quit, and find the terminal restored.
 //!
-//! Drives `examples/monitor.rs` (the same `run_monitor` that `tmon FILE` runs). Skips with a
-//! notice when tmux is not installed.
+//! Drives the real `tmon` binary. Skips with a notice when tmux is not installed.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,19 +68,9 @@ fn tmux_available() -> bool {
     Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
-/// The example binary in this test's target dir, (re)built first: `cargo test --test e2e_tmux`
-/// alone does not build examples, and a stale binary would test old code.
+/// The `tmon` binary cargo built for this test.
 fn monitor_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let debug_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "monitor"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build --example monitor");
-    assert!(st.success(), "cargo build --example monitor failed");
-    debug_dir.join("examples").join("monitor")
+    PathBuf::from(env!("CARGO_BIN_EXE_tmon"))
 }
 
 #[test]
@@ -141,6 +130,22 @@ fn monitor_in_a_real_terminal() {
     }
     drop(f);
     tmux.wait_for("step 205 in the header", |s| s.lines().next().is_some_and(|l| l.contains("step 205")));
+
+    // A NaN loss written now is flagged live (the grid, with its flags panel, again).
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the flags panel", |s| s.contains("flags ("));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
+    // (grad_norm: loss already had its NaN flag at step 120.)
+    writeln!(f, "{{\"step\": 206, \"loss\": 0.4, \"lr\": 0.001, \"grad_norm\": NaN}}").expect("append");
+    drop(f);
+    tmux.wait_for("a live flag for step 206", |s| {
+        s.lines().skip_while(|l| !l.contains("flags (")).any(|l| l.contains("206") && l.contains("grad_norm"))
+    });
+
+    // The trainer starts over: the file is truncated and rewritten.
+    std::fs::write(&log, "{\"step\": 1, \"loss\": 2.0, \"lr\": 0.001, \"grad_norm\": 1.0}\n")
+        .expect("rewrite");
+    tmux.wait_for("the restart in the header", |s| s.lines().next().is_some_and(|l| l.contains("restarted")));
 
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));

@@ -26,7 +26,7 @@ fn big_app(n: usize) -> App {
 }
 
 fn append(app: &mut App, id: SeriesId, y: f64) {
-    let st = &mut app.slots[0].run.store;
+    let st = &mut app.slots[0].live.run.store;
     let step = st.last_record().map_or(0.0, |m| m.step + 1.0);
     let r = st.begin_record(RecordMeta { step, time: step, line: step as u64 + 1 });
     st.push(r, id, y);
@@ -43,7 +43,7 @@ fn live_frame(app: &mut App, members: &[SeriesId], n: usize) -> (Duration, usize
             let t = Instant::now();
             let data = chart_data(app, members, 100, 20).expect("data");
             let took = t.elapsed();
-            let last = app.slots[0].run.store.last_record().expect("records").step;
+            let last = app.slots[0].live.run.store.last_record().expect("records").step;
             // An expensive chart (a debug build) may be served stale for a while: the loop is told.
             if app.cache.borrow().served_stale() {
                 stale += 1;

@@ -10,7 +10,7 @@ use tmon::source::{FileState, SourceEvent};
 use ui_common::*;
 
 fn names(app: &tmon::app::App) -> Vec<Vec<String>> {
-    let store = &app.slots[0].run.store;
+    let store = &app.slots[0].run().store;
     app.groups().iter().map(|g| g.members.iter().map(|&id| store.name(id).to_owned()).collect()).collect()
 }
 
@@ -198,7 +198,7 @@ fn lines_reach_the_run_with_crlf_stripped() {
     let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
     let mut app = tmon::app::App::from_runs(vec![run], Default::default());
     assert!(app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\r\n{\"step\": 2, \"loss\": 1.5}\n")));
-    let store = &app.slots[0].run.store;
+    let store = &app.slots[0].live.run.store;
     assert_eq!(store.records(), 2);
     assert_eq!(store.skipped.count, 0, "CRLF lines are records");
     assert!(names(&app).contains(&vec!["loss".to_owned()]), "{:?}", names(&app));
@@ -212,10 +212,10 @@ fn pause_holds_data_back_until_resumed() {
     let mut app = tmon::app::App::from_runs(vec![run], Default::default());
     app.update(key('p'));
     assert!(!app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\n")), "nothing to redraw while paused");
-    assert_eq!(app.slots[0].run.store.records(), 0);
+    assert_eq!(app.slots[0].live.run.store.records(), 0);
     assert_eq!(app.pending(), 1);
     app.update(key('p'));
-    assert_eq!(app.slots[0].run.store.records(), 1);
+    assert_eq!(app.slots[0].live.run.store.records(), 1);
     assert_eq!(app.pending(), 0);
 }
 
@@ -234,26 +234,102 @@ fn the_clock_redraws_only_when_the_header_changes() {
     assert!(!app.update(Event::Tick), "same second, same text");
 }
 
+/// The opener's report on a file: its size, where its last complete line ends, a preview.
+fn opened(path: &str, size: u64, end: u64, preview: Option<tmon::run::Run>) -> Event {
+    let info =
+        tmon::event::Opened { path: path.into(), size, end, idle: Some(Duration::from_secs(1)), preview };
+    Event::Opened { file: 0, info: Box::new(info) }
+}
+
+fn jsonl(steps: std::ops::Range<u64>) -> String {
+    steps.map(|i| format!("{{\"step\": {i}, \"loss\": 1.0}}\n")).collect()
+}
+
 #[test]
-fn loader_events_replace_the_preview_with_the_whole_run() {
+fn the_preview_is_shown_until_the_history_catches_up_with_it() {
     let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
     assert!(matches!(app.status(), Some(Status::Loading(0))));
+    let history = jsonl(0..100);
+    let end = history.len() as u64;
     let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     preview.push_line(1, b"{\"step\": 99, \"loss\": 1.0}");
-    app.update(Event::Preview { file: 0, run: Box::new(preview) });
-    app.update(Event::Progress { file: 0, done: 50, total: 100 });
-    assert_eq!(app.status(), Some(Status::Loading(50)));
-    assert_eq!(app.slots[0].run.store.records(), 1);
-    let mut full = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
-    for i in 0..100u64 {
-        full.push_line(i + 1, format!("{{\"step\": {i}, \"loss\": 1.0}}").as_bytes());
-    }
-    app.update(Event::Loaded { file: 0, run: Box::new(full), idle: Some(Duration::from_secs(1)) });
+    app.update(opened("big.jsonl", end + 10, end, Some(preview)));
+    assert_eq!(app.slots[0].run().store.records(), 1, "the preview is on screen");
+    // The history streams in from the start; the preview stays until it reaches `end`.
+    let half = jsonl(0..50);
+    app.update(lines(1, &half));
+    assert_eq!(app.status(), Some(Status::Loading((half.len() as u64 * 100 / (end + 10)) as u8)));
+    assert_eq!(app.slots[0].run().store.records(), 1);
+    assert_eq!(app.slots[0].live.run.store.records(), 50);
+    app.update(lines(51, &jsonl(50..100)));
     assert_eq!(app.status(), Some(Status::Live));
-    assert_eq!(app.slots[0].run.store.records(), 100);
-    let late = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
-    app.update(Event::Preview { file: 0, run: Box::new(late) });
-    assert_eq!(app.slots[0].run.store.records(), 100, "a late preview never replaces the history");
+    assert!(app.slots[0].loading.is_none());
+    assert_eq!(app.slots[0].run().store.records(), 100, "every line once, none from the preview");
+    // A late report never brings a preview back.
+    app.update(opened(
+        "big.jsonl",
+        end,
+        end,
+        Some(tmon::run::Run::new("big.jsonl", Default::default(), Default::default())),
+    ));
+    assert_eq!(app.slots[0].run().store.records(), 100);
+}
+
+#[test]
+fn history_before_the_report_and_a_restart_end_the_loading() {
+    let mut app = tmon::app::App::new(&["a.jsonl"], Default::default());
+    let text = jsonl(0..10);
+    app.update(lines(1, &text));
+    assert!(app.slots[0].loading.is_some(), "the size is not known yet");
+    let preview = tmon::run::Run::new("a.jsonl", Default::default(), Default::default());
+    app.update(opened("a.jsonl", text.len() as u64, text.len() as u64, Some(preview)));
+    assert!(app.slots[0].loading.is_none(), "already caught up: no preview");
+    assert_eq!(app.slots[0].run().store.records(), 10);
+
+    let mut app = tmon::app::App::new(&["b.jsonl"], Default::default());
+    app.update(opened("b.jsonl", 1000, 1000, None));
+    app.update(lines(1, &jsonl(0..3)));
+    app.update(Event::Source(SourceEvent::Restarted { file: 0, reason: "truncated".into() }));
+    assert!(app.slots[0].loading.is_none());
+    assert_eq!(app.slots[0].restarts(), 1);
+    // A history that ends short of the reported end (an over-long line dropped) still finishes.
+    let mut app = tmon::app::App::new(&["c.jsonl"], Default::default());
+    app.update(opened("c.jsonl", 1000, 1000, None));
+    app.update(lines(1, &jsonl(0..3)));
+    for _ in 0..3 {
+        app.update(Event::Tick);
+    }
+    assert!(app.slots[0].loading.is_none());
+    assert_eq!(app.status(), Some(Status::Live));
+}
+
+#[test]
+fn files_found_later_get_a_slot_and_a_missing_file_waits() {
+    let mut app = tmon::app::App::new(&["a.jsonl"], Default::default());
+    app.update(opened("a.jsonl", 0, 0, None));
+    app.update(Event::Source(SourceEvent::State { file: 0, state: FileState::Waiting }));
+    assert_eq!(app.status(), Some(Status::Waiting));
+    app.update(Event::Source(SourceEvent::Found { file: 1, path: "runs/b.jsonl".into() }));
+    assert_eq!(app.slots.len(), 2);
+    assert_eq!(app.slots[1].name, "runs/b.jsonl");
+    // A guess under the wrong number is replaced by what the source says.
+    app.update(Event::Source(SourceEvent::Found { file: 0, path: "z.jsonl".into() }));
+    assert_eq!(app.slots[0].name, "z.jsonl");
+}
+
+#[test]
+fn the_live_stall_is_raised_from_the_clock() {
+    let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\n"));
+    app.now = Duration::from_secs(299);
+    app.update(Event::Tick);
+    assert!(app.flags_newest_first().next().is_none());
+    app.now = Duration::from_secs(301);
+    assert!(app.update(Event::Tick));
+    let flag = app.flags_newest_first().next().expect("a stall flag");
+    assert_eq!(flag.kind, tmon::analysis::FlagKind::Stall);
+    assert!(matches!(app.status(), Some(Status::Stalled(_))));
 }
 
 mod fuzz {
@@ -292,14 +368,14 @@ mod fuzz {
 }
 
 #[test]
-fn charts_follow_a_replaced_run_even_with_the_same_number_of_series() {
+fn charts_follow_the_preview_being_replaced_even_with_the_same_number_of_series() {
     let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
     let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     preview.push_line(1, b"{\"loss\": 1.0, \"val_loss\": 0.5}");
-    app.update(Event::Preview { file: 0, run: Box::new(preview) });
-    let mut full = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
-    full.push_line(1, b"{\"acc\": 2.0, \"lr\": 0.1}");
+    let history = "{\"acc\": 2.0, \"lr\": 0.1}\n";
+    app.update(opened("big.jsonl", 100, history.len() as u64, Some(preview)));
     assert_eq!(names(&app).len(), 1, "loss and val_loss share a chart");
-    app.update(Event::Loaded { file: 0, run: Box::new(full), idle: None });
+    app.update(lines(1, history));
+    assert!(app.slots[0].loading.is_none());
     assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
 }

@@ -1,18 +1,20 @@
-//! The x and y columns of each charted series, kept by the app and extended as the store grows,
-//! with the smoothed column beside them.
+//! The x column and the smoothed column of each charted series, kept by the app and extended as
+//! the store grows, with block summaries of the raw and smoothed values beside them.
 //!
 //! Copying a million points out of the store (and smoothing them again) on every frame is what
 //! made a big live chart cost a large part of a core. Here a frame pays only for the points that
-//! arrived since the last one: the columns grow by the store's new points, the smoothed column by
-//! [`SmoothCache`] (O(new points) for the EMAs, O(new + reach) for the centred smoothers). The
-//! columns start over when the run is replaced, the x axis changes, or the store's data is not an
-//! extension of what was seen (checked on the last point).
+//! arrived since the last one: the summaries grow by the store's new points, the smoothed column
+//! by its smoother's state (O(new points) for the EMAs, O(new + reach) for the centred smoothers).
+//! The raw values are read from the store itself (no copy: memory is the store's plus an x column
+//! shared by the series logged on every record, a smoothed column and the summaries per series on
+//! screen). The columns start over when the run is replaced, the x axis changes, or the store's
+//! data is not an extension of what was seen (checked on the last point).
 
 mod twema;
 
-use super::envelope::Envelope;
+use super::envelope::{Column, Envelope, Values, Ys};
 use super::view::XAxis;
-use crate::analysis::smooth::{SmoothCache, Smoother};
+use crate::analysis::smooth::{EmaState, SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
@@ -27,18 +29,34 @@ enum Xs {
     Own,
 }
 
+/// The TensorBoard EMA, extended point by point (what `SmoothCache` does for it, without needing
+/// the values as one slice).
+#[derive(Debug)]
+struct LiveEma {
+    weight: f64,
+    state: EmaState,
+    out: Column,
+}
+
 /// One series on one x axis.
 #[derive(Debug)]
 pub struct SeriesColumns {
     xs: Xs,
-    pub ys: Vec<f64>,
+    /// Points of the store's series taken so far.
+    len: usize,
+    /// Bits of the last value taken, to tell an append from replaced data.
+    last_y: u64,
     /// Whether the xs are non-decreasing (false after a restart or when some x is NaN).
     pub sorted: bool,
-    /// Block summaries of `ys` and of the smoothed values.
+    /// Block summaries of the values and of the smoothed values.
     pub raw_env: Envelope,
-    smooth: SmoothCache,
-    /// The time-weighted EMA, kept apart: see [`twema`].
+    /// Only the smoother shown keeps its column: the EMA, the time-weighted EMA (see [`twema`]),
+    /// or a centred smoother, which needs the values as a slice (`ys_copy`, kept only then).
+    ema: Option<LiveEma>,
+    ema_full: u64,
     twema: twema::LiveTwema,
+    window: SmoothCache,
+    ys_copy: Vec<f64>,
     smooth_env: Envelope,
     /// The smoother `smooth_env` summarises.
     env_kind: Option<Smoother>,
@@ -47,28 +65,37 @@ pub struct SeriesColumns {
     x_hi: f64,
     /// When it was last synced (the cache's use counter), to evict the least recently charted.
     used: u64,
+    /// The last frame that showed it.
+    frame: u64,
 }
 
 impl Default for SeriesColumns {
     fn default() -> Self {
         SeriesColumns {
             xs: Xs::Own,
-            ys: Vec::new(),
+            len: 0,
+            last_y: 0,
             sorted: false,
             raw_env: Envelope::default(),
-            smooth: SmoothCache::default(),
+            ema: None,
+            ema_full: 0,
             twema: twema::LiveTwema::default(),
+            window: SmoothCache::default(),
+            ys_copy: Vec::new(),
             smooth_env: Envelope::default(),
             env_kind: None,
             x_lo: f64::INFINITY,
             x_hi: f64::NEG_INFINITY,
             used: 0,
+            frame: 0,
         }
     }
 }
 
-/// Series whose columns are kept: a full grid of pairs. Paging through more metrics evicts the
-/// least recently charted, so memory follows what is on screen rather than every metric seen.
+/// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
+/// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
+/// of every series the frame did not show, so memory follows what is on screen (a 1M-point series
+/// costs about 9 MB here: a smoothed column and summaries), not every metric ever charted.
 const MAX_SERIES: usize = 32;
 
 /// How far back from the end an append can change a smoothed value, with room to spare: the
@@ -91,62 +118,120 @@ fn reserve(v: &mut Vec<f64>, n: usize) {
     }
 }
 
-/// A series' columns with its xs, as [`ColumnCache::sync`] gives them.
+/// A series' columns with its xs and values, as [`ColumnCache::sync`] gives them.
 pub struct Synced<'a> {
     pub xs: &'a [f64],
+    /// The values, read from the store (as many as `xs`).
+    pub ys: SeriesView<'a>,
     pub cols: &'a mut SeriesColumns,
 }
 
 impl SeriesColumns {
-    /// The smoothed values of `ys` (at `xs`, this series' xs) and their summaries, extended from
-    /// the last call when only new points arrived.
-    pub fn smoothed(&mut self, xs: &[f64], kind: Smoother) -> (&[f64], &Envelope) {
+    /// The smoothed values of `ys` (at `xs`, this series' xs and values) and their summaries,
+    /// extended from the last call when only new points arrived.
+    pub fn smoothed(&mut self, xs: &[f64], ys: &SeriesView<'_>, kind: Smoother) -> (Values<'_>, &Envelope) {
+        let kind = kind.clamped();
+        let n = self.len.min(xs.len());
         let full = self.full_smooths();
-        let twema = matches!(kind, Smoother::TimeWeightedEma { .. });
-        let old_len = if twema { self.twema.values().len() } else { self.smooth.values().len() };
-        match kind.clamped() {
-            Smoother::TimeWeightedEma { param } => {
-                let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
-                self.twema.update(param, xs, &self.ys, range);
+        let old_len = self.smoothed_len(kind);
+        match kind {
+            Smoother::Ema { weight } => {
+                self.drop_other_smoothers(kind);
+                let reuse = self.ema.as_ref().is_some_and(|e| e.weight.to_bits() == weight.to_bits());
+                if !reuse {
+                    self.ema_full += 1;
+                    let out = Column::default();
+                    self.ema = Some(LiveEma { weight, state: EmaState::new(weight), out });
+                }
+                if let Some(e) = self.ema.as_mut() {
+                    e.out.reserve_for(n);
+                    for i in Ys::len(&e.out)..n {
+                        e.out.push(e.state.push(ys.value(i)));
+                    }
+                }
             }
-            kind => {
-                self.smooth.update(kind, xs, &self.ys);
+            Smoother::TimeWeightedEma { param } => {
+                self.drop_other_smoothers(kind);
+                let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
+                self.twema.update(param, &xs[..n], ys, range);
+            }
+            Smoother::Gaussian { .. } | Smoother::RunningAverage { .. } => {
+                self.drop_other_smoothers(kind);
+                reserve(&mut self.ys_copy, n);
+                for i in self.ys_copy.len()..n {
+                    self.ys_copy.push(ys.value(i));
+                }
+                self.window.update(kind, &xs[..n], &self.ys_copy[..n]);
             }
         }
         // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
         // append changes the values before the last `reach` ones.
-        let kind = kind.clamped();
         let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
             0
         } else {
             old_len.saturating_sub(smoothing_reach(kind) + 2)
         };
         self.env_kind = Some(kind);
-        let values = if twema { self.twema.values() } else { self.smooth.values() };
-        self.smooth_env.update(values, unchanged);
+        let values = match kind {
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(Values::Slice(&[]), |e| Values::Column(&e.out)),
+            Smoother::TimeWeightedEma { .. } => Values::Column(self.twema.values()),
+            _ => Values::Slice(self.window.values()),
+        };
+        self.smooth_env.update(&values, unchanged);
         (values, &self.smooth_env)
+    }
+
+    fn smoothed_len(&self, kind: Smoother) -> usize {
+        match kind {
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| Ys::len(&e.out)),
+            Smoother::TimeWeightedEma { .. } => Ys::len(self.twema.values()),
+            _ => self.window.values().len(),
+        }
+    }
+
+    /// Only the smoother shown keeps a column.
+    fn drop_other_smoothers(&mut self, kind: Smoother) {
+        if !matches!(kind, Smoother::Ema { .. }) {
+            self.ema = None;
+        }
+        if !matches!(kind, Smoother::TimeWeightedEma { .. }) && !self.twema.values().is_empty() {
+            self.twema = twema::LiveTwema::default();
+        }
+        if !matches!(kind, Smoother::Gaussian { .. } | Smoother::RunningAverage { .. }) {
+            self.window.clear();
+            self.ys_copy = Vec::new();
+        }
+    }
+
+    /// Drops the smoothed column (smoothing was turned off).
+    pub fn drop_smoothed(&mut self) {
+        self.ema = None;
+        self.twema = twema::LiveTwema::default();
+        self.window.clear();
+        self.ys_copy = Vec::new();
+        self.smooth_env = Envelope::default();
+        self.env_kind = None;
     }
 
     /// How many times the smoothed column was computed from scratch.
     pub fn full_smooths(&self) -> u64 {
-        self.smooth.full_recomputes() + self.twema.full_recomputes()
+        self.ema_full + self.window.full_recomputes() + self.twema.full_recomputes()
     }
 
-    /// Appends the store's points from `self.ys.len()` on; `records_x` holds the x of every
-    /// record of the store, `own` this series' xs when it has a gap.
+    /// Takes the store's points from `self.len` on; `records_x` holds the x of every record of
+    /// the store, `own` this series' xs when it has a gap.
     fn extend(&mut self, s: &SeriesView<'_>, records_x: &[f64], own: &mut Vec<f64>) {
-        let from = self.ys.len();
+        let from = self.len;
         let n = s.len();
         if from >= n {
             return;
         }
-        reserve(&mut self.ys, n);
         if from == 0 {
             // One sequential pass over the record runs (no per-point lookup).
             let first = s.record_of(0) as usize;
             own.clear();
             let mut gap = false;
-            for (k, (rec, y)) in s.iter_records().enumerate() {
+            for (k, (rec, _)) in s.iter_records().enumerate() {
                 let rec = rec as usize;
                 if !gap && rec != first + k {
                     // A gap: this series gets xs of its own.
@@ -157,7 +242,6 @@ impl SeriesColumns {
                 if gap {
                     own.push(records_x[rec]);
                 }
-                self.ys.push(y);
             }
             self.xs = if gap { Xs::Own } else { Xs::Shared { first_record: first } };
             self.sorted = true;
@@ -176,10 +260,11 @@ impl SeriesColumns {
                     reserve(own, n);
                     own.push(records_x[rec]);
                 }
-                self.ys.push(s.value(i));
             }
         }
-        self.raw_env.update(&self.ys, from);
+        self.len = n;
+        self.last_y = s.value(n - 1).to_bits();
+        self.raw_env.update(s, from);
         let xs = match self.xs {
             Xs::Shared { first_record } => &records_x[first_record..first_record + n],
             Xs::Own => &own[..],
@@ -203,19 +288,21 @@ pub struct ColumnCache {
     own_xs: HashMap<SeriesId, Vec<f64>>,
     rebuilds: u64,
     uses: u64,
+    /// Frames drawn (see [`ColumnCache::end_frame`]).
+    frame: u64,
 }
 
 impl ColumnCache {
     /// Columns of series `id` brought up to date with the store. `axis` must be the effective
     /// axis (a time axis only when the log has times), `t0` the run's first time.
-    pub fn sync(
-        &mut self,
+    pub fn sync<'a>(
+        &'a mut self,
         key: (usize, u64),
-        store: &Store,
+        store: &'a Store,
         id: SeriesId,
         axis: XAxis,
         t0: f64,
-    ) -> Synced<'_> {
+    ) -> Synced<'a> {
         let x_of = |r: usize| {
             let m = store.record(r as u32);
             match axis {
@@ -251,7 +338,8 @@ impl ColumnCache {
         let cols = self.series.entry(id).or_default();
         let own = self.own_xs.entry(id).or_default();
         cols.used = self.uses;
-        let have = cols.ys.len();
+        cols.frame = self.frame;
+        let have = cols.len;
         let extends = have <= s.len()
             && (have == 0 || {
                 let x = match cols.xs {
@@ -259,21 +347,48 @@ impl ColumnCache {
                     Xs::Own => own[have - 1],
                 };
                 let x_now = self.records_x[s.record_of(have - 1) as usize];
-                s.value(have - 1).to_bits() == cols.ys[have - 1].to_bits() && x_now.to_bits() == x.to_bits()
+                s.value(have - 1).to_bits() == cols.last_y && x_now.to_bits() == x.to_bits()
             });
         if !extends {
             *cols = SeriesColumns::default();
             *own = Vec::new();
         }
-        if cols.ys.is_empty() && !s.is_empty() {
+        if cols.len == 0 && !s.is_empty() {
             self.rebuilds += 1;
         }
         cols.extend(&s, &self.records_x, own);
         let xs = match cols.xs {
-            Xs::Shared { first_record } => &self.records_x[first_record..first_record + cols.ys.len()],
+            Xs::Shared { first_record } => &self.records_x[first_record..first_record + cols.len],
             Xs::Own => &own[..],
         };
-        Synced { xs, cols }
+        Synced { xs, ys: s, cols }
+    }
+
+    /// The series `ids` are on screen in this frame (their chart came from a cache).
+    pub fn touch(&mut self, ids: &[SeriesId]) {
+        for id in ids {
+            if let Some(c) = self.series.get_mut(id) {
+                c.frame = self.frame;
+            }
+        }
+    }
+
+    /// A frame was drawn: the columns of series it did not show are dropped. The x column of the
+    /// records goes too when no series is left.
+    pub fn end_frame(&mut self) {
+        let frame = self.frame;
+        self.series.retain(|_, c| c.frame == frame);
+        self.own_xs.retain(|id, _| self.series.contains_key(id));
+        if self.series.is_empty() {
+            self.records_x = Vec::new();
+            self.key = None;
+        }
+        self.frame += 1;
+    }
+
+    /// Series whose columns are held (for tests).
+    pub fn held(&self) -> usize {
+        self.series.len()
     }
 
     /// How many times a series' columns were built from its first point (for tests).
@@ -319,29 +434,39 @@ mod tests {
                 push(&mut store, id, n, n + k);
                 n += k;
                 let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-                c.cols.smoothed(c.xs, kind);
+                c.cols.smoothed(c.xs, &c.ys, kind);
             }
-            let Synced { xs, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-            assert_eq!(cols.ys.len(), n);
+            let Synced { xs, ys, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let ys = ys.values();
+            assert_eq!(cols.len, n);
             assert_eq!(xs.len(), n);
             assert!(cols.sorted);
             let want = match kind {
                 // The live TWEMA smooths over the data's range rounded up (see `twema`).
                 Smoother::TimeWeightedEma { param } => {
                     let range = xs[n - 1] - xs[0];
-                    twema_with_range(xs, &cols.ys, param, twema::ladder_range(range))
+                    twema_with_range(xs, &ys, param, twema::ladder_range(range))
                 }
-                kind => smooth(kind, xs, &cols.ys),
+                kind => smooth(kind, xs, &ys),
+            };
+            // The EMAs keep their column as f32 (these values fit).
+            let want: Vec<f64> = match kind {
+                Smoother::Ema { .. } | Smoother::TimeWeightedEma { .. } => {
+                    want.iter().map(|&v| v as f32 as f64).collect()
+                }
+                _ => want,
             };
             let mut fresh = Envelope::default();
             fresh.update(&want, 0);
             let mut raw = Envelope::default();
-            raw.update(&cols.ys, 0);
+            raw.update(&ys, 0);
             assert_eq!(cols.raw_env, raw, "{kind:?}");
-            let (sm, env) = cols.smoothed(xs, kind);
+            let view = store.series(id);
+            let (sm, env) = cols.smoothed(xs, &view, kind);
             assert_eq!(
-                sm.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
-                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>()
+                sm.to_f64().iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                "{kind:?}"
             );
             assert_eq!(*env, fresh, "{kind:?}");
             assert_eq!(cache.rebuilds(), 1, "{kind:?}: the columns were rebuilt");
@@ -359,9 +484,9 @@ mod tests {
         for (i, kind) in [ema, tw, ema, tw, ema].into_iter().enumerate() {
             push(&mut store, id, 500 + i, 501 + i);
             let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-            let (sm, env) = c.cols.smoothed(c.xs, kind);
+            let (sm, env) = c.cols.smoothed(c.xs, &c.ys, kind);
             let mut fresh = Envelope::default();
-            fresh.update(sm, 0);
+            fresh.update(&sm, 0);
             assert_eq!(*env, fresh, "step {i}: {kind:?}");
         }
     }
@@ -417,6 +542,49 @@ mod tests {
         assert_eq!(cache.series.len(), MAX_SERIES);
         assert!(cache.series.contains_key(&ids[0]), "the series charted on every frame was evicted");
         assert!(!cache.series.contains_key(&ids[1]));
+    }
+
+    #[test]
+    fn a_frame_keeps_only_the_columns_it_showed() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("lr"));
+        push(&mut store, a, 0, 100);
+        push(&mut store, b, 0, 100);
+        let mut cache = ColumnCache::default();
+        cache.sync((0, 0), &store, a, XAxis::Step, 0.0);
+        cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        cache.end_frame();
+        assert_eq!(cache.held(), 2);
+        // The next frame shows `loss` from the chart cache only (touched), not `lr`.
+        cache.touch(&[a]);
+        cache.end_frame();
+        assert_eq!(cache.held(), 1);
+        assert!(cache.series.contains_key(&a));
+        cache.end_frame();
+        assert_eq!(cache.held(), 0);
+        assert!(cache.records_x.is_empty() && cache.records_x.capacity() == 0);
+        let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
+        assert_eq!(c.xs.len(), 100, "rebuilt when shown again");
+    }
+
+    #[test]
+    fn only_the_smoother_shown_keeps_a_column() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 300);
+        let mut cache = ColumnCache::default();
+        let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let (xs, ys) = (c.xs, c.ys);
+        c.cols.smoothed(xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
+        c.cols.smoothed(xs, &ys, Smoother::Gaussian { sigma: 3.0 });
+        assert!(c.cols.twema.values().is_empty());
+        assert_eq!(c.cols.ys_copy.len(), 300, "a centred smoother reads a copy of the values");
+        c.cols.smoothed(xs, &ys, Smoother::Ema { weight: 0.9 });
+        assert!(c.cols.window.values().is_empty() && c.cols.ys_copy.capacity() == 0);
+        c.cols.smoothed(xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
+        assert!(c.cols.ema.is_none());
+        c.cols.drop_smoothed();
+        assert!(c.cols.twema.values().is_empty() && c.cols.ema.is_none());
     }
 
     #[test]

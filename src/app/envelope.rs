@@ -9,6 +9,141 @@
 //! that changed.
 
 use crate::analysis::reduce::{pad, robust_bounds_scaled, Reduced, View, YScale};
+use crate::store::SeriesView;
+
+/// A column of y values read by index: a slice, or a series read straight from the store (so the
+/// app need not keep a copy of every charted series' values).
+pub trait Ys {
+    fn len(&self) -> usize;
+    fn y(&self, i: usize) -> f64;
+    /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
+    fn to_f64(&self) -> Vec<f64> {
+        (0..self.len()).map(|i| self.y(i)).collect()
+    }
+}
+
+impl Ys for [f64] {
+    fn len(&self) -> usize {
+        <[f64]>::len(self)
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
+impl Ys for Vec<f64> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
+/// A column of derived values (a smoothed line) kept as `f32`, half the memory of `f64` and
+/// plenty for drawing, until a value would not survive the narrowing (beyond `f32`'s range, or
+/// below its smallest normal number): the column then holds `f64` from then on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Column::F32(Vec::new())
+    }
+}
+
+impl Column {
+    pub fn push(&mut self, v: f64) {
+        match self {
+            Column::F32(c) => {
+                let a = v.abs();
+                if a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
+                {
+                    let mut wide: Vec<f64> = Vec::with_capacity(c.capacity().max(c.len() + 1));
+                    wide.extend(c.iter().map(|&x| x as f64));
+                    wide.push(v);
+                    *self = Column::F64(wide);
+                } else {
+                    c.push(v as f32);
+                }
+            }
+            Column::F64(c) => c.push(v),
+        }
+    }
+
+    /// Room for `n` values, growing by an eighth (a million-point column would otherwise hold
+    /// twice its size after its first live append).
+    pub fn reserve_for(&mut self, n: usize) {
+        fn grow<T>(v: &mut Vec<T>, n: usize) {
+            if v.capacity() < n {
+                let len = v.len();
+                v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
+            }
+        }
+        match self {
+            Column::F32(c) => grow(c, n),
+            Column::F64(c) => grow(c, n),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        Ys::len(self) == 0
+    }
+}
+
+impl Ys for Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::F32(c) => c.len(),
+            Column::F64(c) => c.len(),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Column::F32(c) => c[i] as f64,
+            Column::F64(c) => c[i],
+        }
+    }
+}
+
+/// Values of either kind, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    Column(&'a Column),
+    Slice(&'a [f64]),
+}
+
+impl Ys for Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::Column(c) => Ys::len(*c),
+            Values::Slice(s) => s.len(),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Values::Column(c) => c.y(i),
+            Values::Slice(s) => s[i],
+        }
+    }
+}
+
+impl Ys for SeriesView<'_> {
+    fn len(&self) -> usize {
+        SeriesView::len(self)
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        self.value(i)
+    }
+}
 
 /// Points per summary block.
 pub const BLOCK: usize = 64;
@@ -55,8 +190,8 @@ impl Acc {
     };
 
     #[inline]
-    fn point(&mut self, ys: &[f64], i: usize) {
-        let y = ys[i];
+    fn point<Y: Ys + ?Sized>(&mut self, ys: &Y, i: usize) {
+        let y = ys.y(i);
         if !y.is_finite() {
             if self.nonfinite == NONE {
                 self.nonfinite = i as u32;
@@ -91,7 +226,7 @@ impl Acc {
         }
     }
 
-    fn range(&mut self, ys: &[f64], blocks: &[Block], a: usize, b: usize) {
+    fn range<Y: Ys + ?Sized>(&mut self, ys: &Y, blocks: &[Block], a: usize, b: usize) {
         let first_full = a.div_ceil(BLOCK);
         let last_full = b / BLOCK;
         if first_full >= last_full {
@@ -115,7 +250,7 @@ impl Acc {
 impl Envelope {
     /// Brings the summaries up to date with `ys`, whose values before `unchanged` are those the
     /// summaries were built from.
-    pub fn update(&mut self, ys: &[f64], unchanged: usize) {
+    pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
         let keep = unchanged.min(self.len).min(ys.len()) / BLOCK;
         self.blocks.truncate(keep);
         for start in (keep * BLOCK..ys.len()).step_by(BLOCK) {
@@ -130,9 +265,9 @@ impl Envelope {
 /// The envelope of the sorted `xs` / `ys` (same length, summarised in `env`) in `view`, as
 /// `crate::analysis::reduce::reduce` computes it. `unplottable` is not counted. Percentile
 /// bounds come from a sample of at most [`PERCENTILE_SAMPLE`] values.
-pub fn reduce_sorted(xs: &[f64], ys: &[f64], env: &Envelope, view: &View) -> Reduced {
+pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &View) -> Reduced {
     let n = xs.len().min(ys.len()).min(env.len);
-    let (xs, ys) = (&xs[..n], &ys[..n]);
+    let xs = &xs[..n];
     let (mut lo, mut hi) = (view.x_lo, view.x_hi);
     if lo > hi {
         std::mem::swap(&mut lo, &mut hi);
@@ -148,7 +283,7 @@ pub fn reduce_sorted(xs: &[f64], ys: &[f64], env: &Envelope, view: &View) -> Red
     let start = xs.partition_point(|&x| x < lo);
     let end = xs.partition_point(|&x| x <= hi).max(start);
     let mut out = Reduced { in_window: end - start, ..Reduced::default() };
-    let drawable = |i: &usize| view.scale.map(ys[*i]).is_some();
+    let drawable = |i: &usize| view.scale.map(ys.y(*i)).is_some();
     let first = (start..end).find(drawable);
     let last = (start..end).rev().find(drawable);
     let mut idx: Vec<usize> = Vec::with_capacity(2 * view.columns + 2);
@@ -168,30 +303,31 @@ pub fn reduce_sorted(xs: &[f64], ys: &[f64], env: &Envelope, view: &View) -> Red
                     idx.push(j);
                 }
             }
-            y_min = y_min.min(view.scale.map(ys[mn]).unwrap_or(f64::NAN));
-            y_max = y_max.max(view.scale.map(ys[mx]).unwrap_or(f64::NAN));
+            y_min = y_min.min(view.scale.map(ys.y(mn)).unwrap_or(f64::NAN));
+            y_max = y_max.max(view.scale.map(ys.y(mx)).unwrap_or(f64::NAN));
         }
         if acc.nonfinite != NONE {
             out.nonfinite_x.push(xs[acc.nonfinite as usize]);
-            out.nonfinite_y.push(ys[acc.nonfinite as usize]);
+            out.nonfinite_y.push(ys.y(acc.nonfinite as usize));
         }
         i = stop;
     }
     if let Some(l) = last.filter(|l| idx.last() != Some(l)) {
         idx.push(l);
     }
-    out.points = idx.iter().map(|&i| (xs[i], view.scale.map(ys[i]).unwrap_or(f64::NAN))).collect();
+    out.points = idx.iter().map(|&i| (xs[i], view.scale.map(ys.y(i)).unwrap_or(f64::NAN))).collect();
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {
-            let win = &ys[start..end];
-            let stride = win.len().div_ceil(PERCENTILE_SAMPLE).max(1);
+            let win_len = end - start;
+            let stride = win_len.div_ceil(PERCENTILE_SAMPLE).max(1);
             // One value from each stretch of `stride`, at a hashed offset: a fixed stride would
             // alias with periodic data (every 13th point an eval spike sampled 100% or 0%).
-            let sample: Vec<f64> = (0..win.len().div_ceil(stride))
+            let sample: Vec<f64> = (0..win_len.div_ceil(stride))
                 .filter_map(|k| {
                     let off = (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-                    win.get(k * stride + off as usize % stride).copied()
+                    let j = k * stride + off as usize % stride;
+                    (j < win_len).then(|| ys.y(start + j))
                 })
                 .collect();
             robust_bounds_scaled(&sample, view.scale, p_lo, p_hi, view.margin)
@@ -308,6 +444,24 @@ mod tests {
         let view = View { percentiles: Some((5.0, 95.0)), margin: 0.1, ..view };
         let (lo, hi) = reduce_sorted(&xs, &ys, &env, &view).y_bounds.expect("bounds");
         assert!(lo > 0.5 && lo < 1.2 && hi > 1.9 && hi < 2.3, "{lo} {hi}");
+    }
+
+    #[test]
+    fn columns_narrow_to_f32_until_a_value_would_not_survive_it() {
+        let mut c = Column::default();
+        for v in [1.5, f64::NAN, f64::INFINITY, 0.0, -3.25e30] {
+            c.push(v);
+        }
+        assert!(matches!(c, Column::F32(_)));
+        assert_eq!(c.y(0), 1.5);
+        assert!(c.y(1).is_nan() && c.y(2) == f64::INFINITY);
+        c.push(1e-300);
+        assert!(matches!(c, Column::F64(_)), "a tiny value would have become 0");
+        assert_eq!(c.to_f64()[..5].iter().filter(|v| v.is_finite()).count(), 3);
+        assert_eq!(c.y(5), 1e-300);
+        let mut big = Column::default();
+        big.push(1e39);
+        assert_eq!(big.y(0), 1e39, "a huge value would have become infinite");
     }
 
     #[test]

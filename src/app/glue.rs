@@ -1,111 +1,174 @@
-//! Feeding what the source reports into the runs, and grouping series into charts.
-// TODO(lead): replace with source::apply once the source layer lands.
+//! Feeding what the source layer and the opener report into the slots, and grouping series into
+//! charts.
+//!
+//! Loading a big file: the opener's preview (the records of its last MiB) is shown while the
+//! source streams the history from the start into the slot's [`LiveRun`]. Once the bytes received
+//! reach the end of the last complete line the opener saw, the real run holds everything the
+//! preview held, and the preview is dropped. Lines are only ever pushed into the real run, once,
+//! in order: the preview is a picture, never merged.
 
-use super::fallback::train_names_for;
-use super::{App, Group, Slot};
-use crate::event::Event;
+use super::{App, Group, Loading, Slot};
+use crate::analysis::names::pair_of;
+use crate::event::{Event, Opened};
 use crate::run::Run;
 use crate::source::{FileState, SourceEvent};
 use crate::store::Store;
+use std::time::Instant;
+
+/// Clock ticks without a line after which a history that ended short of the opener's `end` counts
+/// as loaded.
+const IDLE_TICKS_DONE: u8 = 3;
 
 impl App {
-    /// Applies a data event (source, preview, progress, loaded) to the runs.
+    /// The monitor clock as an `Instant` (what the stall rule works on).
+    fn instant(&self) -> Instant {
+        self.epoch + self.now
+    }
+
+    /// Applies a data event (source, opener) to the slots.
     pub(super) fn apply_data(&mut self, ev: Event) {
         let now = self.now;
+        let instant = self.instant();
         match ev {
-            Event::Source(SourceEvent::Found { file, path }) => {
-                let run = Run::new(path, self.opts.ingest.clone(), self.opts.flags.clone());
-                self.ensure_slot(file, run);
-            }
-            Event::Source(SourceEvent::Lines { file, first_line, bytes }) => {
+            Event::Source(SourceEvent::Found { file, path }) => self.ensure_slot(file, &path),
+            Event::Source(ev) => {
+                let file = ev.file();
                 let Some(slot) = self.slots.get_mut(file) else { return };
-                let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-                for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    slot.run.push_line(first_line + i as u64, line);
+                let gained = slot.live.apply(&ev, instant);
+                // Data means the file is there, whatever state was last reported.
+                if matches!(ev, SourceEvent::Lines { .. } | SourceEvent::Document { .. })
+                    && slot.live.state == FileState::Waiting
+                {
+                    slot.live.state = FileState::Live;
                 }
-                note_data(slot, now);
-            }
-            Event::Source(SourceEvent::Document { file, bytes }) => {
-                let Some(slot) = self.slots.get_mut(file) else { return };
-                slot.run.push_document(&bytes);
-                note_data(slot, now);
-            }
-            Event::Source(SourceEvent::Restarted { file, reason }) => {
-                if let Some(slot) = self.slots.get_mut(file) {
-                    slot.run.note_restart(&reason);
+                let mut done = false;
+                match &ev {
+                    SourceEvent::Lines { bytes, .. } => {
+                        if let Some(l) = slot.loading.as_mut() {
+                            l.received += bytes.len() as u64;
+                            l.idle_ticks = 0;
+                            done = l.end.is_some_and(|end| l.received >= end);
+                        }
+                    }
+                    // A whole document is its whole history; a restart starts a new one.
+                    SourceEvent::Document { .. } | SourceEvent::Restarted { .. } => done = true,
+                    _ => {}
                 }
-            }
-            Event::Source(SourceEvent::State { file, state }) => {
-                if let Some(slot) = self.slots.get_mut(file) {
-                    slot.state = state;
-                }
-            }
-            Event::Preview { file, run } => {
-                // Only until the whole file is read: a late preview must not replace it.
-                if let Some(slot) = self.slots.get_mut(file).filter(|s| s.loading.is_some()) {
-                    slot.run = *run;
-                    slot.state = FileState::Live;
-                    self.run_epoch += 1;
-                }
-            }
-            Event::Progress { file, done, total } => {
-                if let Some(slot) = self.slots.get_mut(file).filter(|s| s.loading.is_some()) {
-                    slot.loading = Some((done, total));
-                }
-            }
-            Event::Loaded { file, run, idle } => {
-                if let Some(slot) = self.slots.get_mut(file) {
-                    self.run_epoch += 1;
-                    slot.run = *run;
-                    slot.loading = None;
-                    slot.state = FileState::Live;
+                if done {
+                    self.finish_loading(file);
+                } else if gained > 0 && slot.loading.is_none() {
                     note_data(slot, now);
-                    slot.idle_at_open = idle;
                 }
             }
+            Event::Opened { file, info } => self.opened(file, *info),
             Event::Key(_) | Event::Mouse(_) | Event::Resize(..) | Event::Tick | Event::Quit => {}
         }
     }
 
-    fn ensure_slot(&mut self, file: usize, run: Run) {
-        if file < self.slots.len() {
+    fn opened(&mut self, file: usize, info: Opened) {
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        // Only the first report about the file that is still loading counts.
+        if slot.live.run.path != info.path {
             return;
         }
-        while self.slots.len() < file {
-            let placeholder = Run::new("", self.opts.ingest.clone(), self.opts.flags.clone());
-            self.slots.push(Slot::new(placeholder));
+        let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_none()) else { return };
+        l.end = Some(info.end);
+        l.total = info.size;
+        slot.idle_at_open = info.idle;
+        if l.received >= info.end {
+            self.finish_loading(file);
+        } else if info.preview.is_some() {
+            l.preview = info.preview;
+            self.run_epoch += 1;
         }
-        self.slots.push(Slot::new(run));
+    }
+
+    /// The history is in: the real run replaces the preview.
+    fn finish_loading(&mut self, file: usize) {
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        let Some(l) = slot.loading.take() else { return };
+        if l.preview.is_some() {
+            self.run_epoch += 1;
+        }
+        if slot.live.run.store.records() > 0 {
+            // The history is not news: a file that was stale when opened stays "ended".
+            let idle = slot.idle_at_open;
+            note_data(slot, self.now);
+            slot.idle_at_open = idle;
+        }
+    }
+
+    /// The clock: the wall-clock stall of every run, and the safety net of loading. True when
+    /// something shown changed.
+    pub(super) fn tick(&mut self) -> bool {
+        let instant = self.instant();
+        let mut changed = false;
+        let mut finished = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            changed |= slot.live.tick(instant);
+            if let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_some()) {
+                l.idle_ticks = l.idle_ticks.saturating_add(1);
+                if l.idle_ticks >= IDLE_TICKS_DONE {
+                    finished.push(i);
+                }
+            }
+        }
+        for i in finished {
+            self.finish_loading(i);
+            changed = true;
+        }
+        changed
+    }
+
+    /// A file was found: its slot, numbered as the source numbers it. A slot that was set up for
+    /// another path under that number (a guess before the source reported) starts over.
+    fn ensure_slot(&mut self, file: usize, path: &std::path::Path) {
+        let fresh = |app: &App, path: &std::path::Path| {
+            let run = Run::new(path, app.opts.ingest.clone(), app.opts.flags.clone());
+            let mut slot = Slot::new(run, app.opts.stall.clone());
+            slot.loading = Some(Loading::default());
+            slot.live.state = FileState::Waiting;
+            slot
+        };
+        while self.slots.len() < file {
+            let placeholder = fresh(self, std::path::Path::new(""));
+            self.slots.push(placeholder);
+        }
+        if file == self.slots.len() {
+            let slot = fresh(self, path);
+            self.slots.push(slot);
+        } else if self.slots[file].live.run.path != path {
+            self.slots[file] = fresh(self, path);
+            self.run_epoch += 1;
+        }
     }
 }
 
 fn note_data(slot: &mut Slot, now: std::time::Duration) {
     slot.last_data = Some(now);
-    if let Some(last) = slot.run.store.last_record() {
+    if let Some(last) = slot.live.run.store.last_record() {
         slot.rate.note(now, last.step);
     }
-    if slot.run.store.records() > 0 {
-        // A run that gets data again after being opened stale is live again.
-        if slot.idle_at_open.is_some_and(|i| i >= super::status::STALLED_AFTER) && slot.loading.is_none() {
-            slot.idle_at_open = None;
-        }
+    // A run that gets data again after being opened stale is live again.
+    if slot.idle_at_open.is_some_and(|i| i >= super::status::STALLED_AFTER) && slot.loading.is_none() {
+        slot.idle_at_open = None;
     }
 }
 
-/// Series in creation order, each eval series placed with its train partner when one exists.
+/// Series in creation order, each eval series placed with its train partner (by
+/// [`pair_of`]) when one exists.
 pub(super) fn pair_series(store: &Store) -> Vec<Group> {
-    let mut partner_of: Vec<Option<usize>> = vec![None; store.series_count()];
-    let mut is_partner = vec![false; store.series_count()];
+    let names: Vec<&str> = store.ids().map(|id| store.name(id)).collect();
+    let mut partner_of: Vec<Option<usize>> = vec![None; names.len()];
+    let mut is_partner = vec![false; names.len()];
     for id in store.ids() {
-        for cand in train_names_for(store.name(id)) {
-            if let Some(train) = store.find(&cand).filter(|&t| t != id && partner_of[t].is_none()) {
-                if !is_partner[train] {
-                    partner_of[train] = Some(id);
-                    is_partner[id] = true;
-                    break;
-                }
-            }
+        if !crate::analysis::names::is_eval(names[id]) {
+            continue;
+        }
+        let Some(train) = pair_of(names[id], &names).and_then(|n| store.find(n)) else { continue };
+        if train != id && partner_of[train].is_none() && !is_partner[train] {
+            partner_of[train] = Some(id);
+            is_partner[id] = true;
         }
     }
     store

@@ -4,13 +4,16 @@
 //! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
 //! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
 //! function of the state, and the cache only avoids recomputing what the key says is unchanged.
-//! Under it, `columns` keeps each charted series' x, y and smoothed values with block summaries
-//! (`envelope`), extended by the points that arrive, so a live million-point chart costs the
-//! reduction of its columns per frame, not a copy of its points.
+//! Under it, `columns` keeps, for the series on screen only, their xs, smoothed values (f32 while
+//! they fit) and block summaries (`envelope`), extended by the points that arrive; raw values are
+//! read from the store. A live million-point chart costs the reduction of its columns per frame,
+//! not a copy of its points.
+//!
+//! Each file is a [`Slot`]: a [`LiveRun`] fed by the source layer (`glue`), and while its history
+//! streams in, the opener's preview of its end (see `glue` for how the two are swapped).
 
 mod columns;
 mod envelope;
-pub mod fallback;
 mod glue;
 pub mod keys;
 pub mod plot;
@@ -25,12 +28,12 @@ use crate::analysis::{Flag, FlagConfig};
 use crate::event::Event;
 use crate::ingest::IngestOptions;
 use crate::run::Run;
-use crate::source::FileState;
+use crate::source::{FileState, LiveRun, StallConfig};
 use crate::store::SeriesId;
 use crate::ui::{sanitize, Theme};
 use std::cell::RefCell;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How the monitor was asked to run.
 #[derive(Clone, Debug, Default)]
@@ -41,17 +44,21 @@ pub struct Options {
     pub no_color: bool,
     pub ingest: IngestOptions,
     pub flags: FlagConfig,
+    /// `--poll MS`: poll the files at this interval instead of using file notifications.
+    pub poll: Option<Duration>,
+    /// When the live wall-clock stall is raised.
+    pub stall: StallConfig,
 }
 
 /// One watched file.
 #[derive(Debug)]
 pub struct Slot {
-    pub run: Run,
+    /// The run fed by the source, with its wall-clock stall and file state.
+    pub live: LiveRun,
     /// The path as shown: sanitised.
     pub name: String,
-    pub state: FileState,
-    /// `(bytes read, file size)` while the history is loading.
-    pub loading: Option<(u64, u64)>,
+    /// While the history is being read.
+    pub loading: Option<Loading>,
     /// When data last arrived (monitor clock).
     pub last_data: Option<Duration>,
     /// How long the file had not been written to when opened.
@@ -59,17 +66,62 @@ pub struct Slot {
     pub rate: StepRate,
 }
 
+/// A file whose history is still streaming in from its start.
+#[derive(Debug, Default)]
+pub struct Loading {
+    /// Bytes of lines received so far.
+    pub received: u64,
+    /// The file's size when it was opened (0 until then).
+    pub total: u64,
+    /// Where the last complete line ended when it was opened: the history is in once `received`
+    /// gets there. `None` until the opener reported.
+    end: Option<u64>,
+    /// The records of the file's end, shown until the history has caught up with them.
+    preview: Option<Run>,
+    /// Clock ticks without a line while loading (a safety net for a history that ends short of
+    /// `end`, e.g. an over-long line dropped by the source).
+    idle_ticks: u8,
+}
+
+impl Loading {
+    /// `(bytes read, file size)`, for the progress bar.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.received.min(self.total), self.total)
+    }
+    /// Whether the opener has reported on the file.
+    pub fn opened(&self) -> bool {
+        self.end.is_some()
+    }
+    /// Whether the end of the file is shown from a preview.
+    pub fn previewing(&self) -> bool {
+        self.preview.is_some()
+    }
+}
+
 impl Slot {
-    fn new(run: Run) -> Self {
+    fn new(run: Run, stall: StallConfig) -> Self {
         Slot {
             name: sanitize(&run.path.display().to_string()).into_owned(),
-            run,
-            state: FileState::Live,
+            live: LiveRun::new(run, stall),
             loading: None,
             last_data: None,
             idle_at_open: None,
             rate: StepRate::default(),
         }
+    }
+
+    /// The run on screen: the preview of a big file's end while its history loads, else the run.
+    pub fn run(&self) -> &Run {
+        self.loading.as_ref().and_then(|l| l.preview.as_ref()).unwrap_or(&self.live.run)
+    }
+
+    pub fn state(&self) -> FileState {
+        self.live.state
+    }
+
+    /// How many times the file started over (truncated, replaced, recreated).
+    pub fn restarts(&self) -> usize {
+        self.live.restarts
     }
 }
 
@@ -86,8 +138,10 @@ pub struct App {
     /// The run on screen.
     pub current: usize,
     pub view: View,
-    /// The monitor's clock (time since start); injected so tests are deterministic.
+    /// The monitor's clock (time since `epoch`); injected so tests are deterministic.
     pub now: Duration,
+    /// When the monitor's clock started (the stall rule works on `Instant`s).
+    epoch: Instant,
     pub theme: Theme,
     pub ascii: bool,
     pub should_quit: bool,
@@ -104,28 +158,37 @@ pub struct App {
 }
 
 impl App {
-    /// A monitor for `paths`, each starting empty (waiting until its loader reports).
+    /// A monitor for `paths`, each starting empty, loading until the source and the opener report.
     pub fn new(paths: &[impl AsRef<Path>], opts: Options) -> Self {
         let runs =
             paths.iter().map(|p| Run::new(p.as_ref(), opts.ingest.clone(), opts.flags.clone())).collect();
         let mut app = Self::from_runs(runs, opts);
         for s in &mut app.slots {
-            s.loading = Some((0, 0));
+            s.loading = Some(Loading::default());
+            s.live.state = FileState::Waiting;
         }
         app
     }
 
-    /// A monitor over runs already read (tests, and `tmon` on small files).
+    /// A monitor over runs already read (tests), each shown as live.
     pub fn from_runs(runs: Vec<Run>, opts: Options) -> Self {
         let mut theme = Theme::from_env();
         if opts.no_color {
             theme.color = false;
         }
         let mut app = App {
-            slots: runs.into_iter().map(Slot::new).collect(),
+            slots: runs
+                .into_iter()
+                .map(|r| {
+                    let mut s = Slot::new(r, opts.stall.clone());
+                    s.live.state = FileState::Live;
+                    s
+                })
+                .collect(),
             current: 0,
             view: View::default(),
             now: Duration::ZERO,
+            epoch: Instant::now(),
             theme,
             ascii: opts.ascii,
             should_quit: false,
@@ -162,13 +225,15 @@ impl App {
 
     /// The current run's flags, newest first.
     pub fn flags_newest_first(&self) -> impl Iterator<Item = &Flag> {
-        self.slot().into_iter().flat_map(|s| s.run.flags().iter().rev())
+        self.slot().into_iter().flat_map(|s| s.run().flags().iter().rev())
     }
 
     /// The status of the run on screen.
     pub fn status(&self) -> Option<Status> {
         let s = self.slot()?;
-        Some(status::status(s.state, s.loading, s.last_data, s.idle_at_open, self.now))
+        let loading = s.loading.as_ref().map(Loading::progress);
+        let stall_after = s.live.stall.warn_after();
+        Some(status::status(s.state(), loading, s.last_data, s.idle_at_open, stall_after, self.now))
     }
 
     /// Changes whenever a run is replaced by another (series ids are then different).
@@ -193,10 +258,11 @@ impl App {
             Event::Mouse(m) => self.on_mouse(m),
             Event::Resize(..) => true,
             Event::Tick => {
+                let flagged = self.tick();
                 let text = self.clock_dependent_text();
                 let changed = text != self.clock_text;
                 self.clock_text = text;
-                changed
+                changed || flagged
             }
             Event::Quit => {
                 self.should_quit = true;
@@ -217,7 +283,7 @@ impl App {
 
     /// Recomputes the chart list when the run, its series or the filter changed.
     fn refresh_groups(&mut self) {
-        let series = self.slot().map_or(0, |s| s.run.store.series_count());
+        let series = self.slot().map_or(0, |s| s.run().store.series_count());
         let filter = self.view.filter_edit.clone().unwrap_or_else(|| self.view.filter.clone());
         let key = (self.current, self.run_epoch, series, filter);
         if key == self.groups_key {
@@ -229,11 +295,11 @@ impl App {
             self.groups.clear();
             return;
         };
-        let all = glue::pair_series(&slot.run.store);
+        let all = glue::pair_series(&slot.run().store);
         match view::compile_filter(&pattern) {
             Ok(re) => {
                 self.view.filter_error = None;
-                let store = &slot.run.store;
+                let store = &slot.run().store;
                 self.groups = all
                     .into_iter()
                     .filter(|g| {

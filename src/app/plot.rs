@@ -1,13 +1,13 @@
 //! What a chart draws, computed from a run and the view: the visible window, the smoothed line,
 //! the y range (outlier-aware, log), the per-column reduction and the markers. Memoised in
 //! [`Cache`] by store generation and view, so a frame with nothing new costs no recomputation;
-//! the series' columns and smoothed values are kept in a [`ColumnCache`] and only extended when
+//! the series' columns and smoothed values are kept in a `ColumnCache` and only extended when
 //! points arrive, so a frame with new data costs the reduction of the visible window.
 
 mod labels;
 
 use super::columns::ColumnCache;
-use super::envelope::reduce_sorted;
+use super::envelope::{reduce_sorted, Ys};
 use super::view::XAxis;
 use super::App;
 use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
@@ -76,6 +76,14 @@ impl Cache {
     pub fn begin_frame(&mut self) {
         self.served_stale = false;
     }
+    /// Called after a frame is drawn: what it did not show lets go of its columns.
+    pub fn end_frame(&mut self) {
+        self.columns.end_frame();
+    }
+    /// Series whose columns are held (for tests).
+    pub fn columns_held(&self) -> usize {
+        self.columns.held()
+    }
     /// How many times a series' columns were built from scratch (for tests).
     pub fn column_rebuilds(&self) -> u64 {
         self.columns.rebuilds()
@@ -97,16 +105,15 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
         (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
     ];
     let key = (app.current, app.run_epoch(), members.to_vec(), cols, rows, view_key, v.smoother_label());
-    let version = (slot.run.store.generation(), slot.run.flags().len());
+    let version = (slot.run().store.generation(), slot.run().flags().len());
     let mut cache = app.cache.borrow_mut();
     let last_cost = cache.map.get(&key).map(|e| e.cost);
     if let Some(e) = cache.map.get(&key) {
-        if e.data_version == version {
-            return Some(e.data.clone());
-        }
-        if e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR {
+        let fresh = e.data_version == version;
+        if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
             let data = e.data.clone();
-            cache.served_stale = true;
+            cache.served_stale |= !fresh;
+            cache.columns.touch(members);
             return Some(data);
         }
     }
@@ -116,9 +123,9 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     let started = Instant::now();
     let px = if app.ascii { cols as usize } else { cols as usize * 2 };
     let flags: Vec<(Severity, String, f64)> =
-        slot.run.flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
+        slot.run().flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
     let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
-    let data = Rc::new(compute(&mut cache.columns, &slot.run.store, members, &flags, app, px.max(1)));
+    let data = Rc::new(compute(&mut cache.columns, &slot.run().store, members, &flags, app, px.max(1)));
     // Only a steady cost may throttle redraws: building the columns or smoothing a series from
     // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
     // expensive frames in a row to count.
@@ -251,21 +258,25 @@ fn compute(
     let mut reduced = Vec::with_capacity(members.len());
     for &id in members {
         let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
-        let (xs, cols) = (c.xs, c.cols);
+        let (xs, ys, cols) = (c.xs, c.ys, c.cols);
         // Sorted data (the usual case) is reduced from block summaries; a restarted run's
         // unsorted xs take the linear pass.
         let sorted = cols.sorted;
         let raw = if sorted {
-            reduce_sorted(xs, &cols.ys, &cols.raw_env, &raw_view)
+            reduce_sorted(xs, &ys, &cols.raw_env, &raw_view)
         } else {
-            reduce(xs, &cols.ys, &raw_view, XOrder::Unsorted)
+            // Rare (a restarted run): the linear pass wants the values as a slice.
+            reduce(xs, &ys.values()[..xs.len()], &raw_view, XOrder::Unsorted)
         };
+        if v.smoother().is_none() {
+            cols.drop_smoothed();
+        }
         let smooth = v.smoother().map(|k| {
-            let (sm, env) = cols.smoothed(xs, k);
+            let (sm, env) = cols.smoothed(xs, &ys, k);
             if sorted {
-                reduce_sorted(xs, sm, env, &smooth_view)
+                reduce_sorted(xs, &sm, env, &smooth_view)
             } else {
-                reduce(xs, sm, &smooth_view, XOrder::Unsorted)
+                reduce(xs, &sm.to_f64(), &smooth_view, XOrder::Unsorted)
             }
         });
         reduced.push(Member { raw, smooth });

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 /// Without a new line for this long, a live run is "quiet".
 pub const QUIET_AFTER: Duration = Duration::from_secs(5);
-/// Without a new line for this long, a run is "stalled" (or "ended" when it was already this old
-/// when opened). W&B marks a run crashed after 10 minutes; a hung job shows the same way.
+/// A file not written for this long when it was opened is "ended" (W&B marks a run crashed after
+/// 10 minutes). A live run is "stalled" when the source layer's stall rule would warn
+/// (`LiveStall::warn_after`: 10 usual intervals, at least 5 minutes).
 pub const STALLED_AFTER: Duration = Duration::from_secs(300);
 /// Steps per second are measured over this window.
 const RATE_WINDOW: Duration = Duration::from_secs(10);
@@ -49,29 +50,33 @@ pub fn human_secs(s: u64) -> String {
     }
 }
 
-/// The status of a file at `now`, given when data last arrived and how stale it was when opened.
+/// The status of a file at `now`, given when data last arrived, how stale it was when opened and
+/// the silence after which it counts as stalled.
 pub fn status(
     state: FileState,
     loading: Option<(u64, u64)>,
     last_data: Option<Duration>,
     idle_at_open: Option<Duration>,
+    stalled_after: Duration,
     now: Duration,
 ) -> Status {
-    match state {
-        FileState::Waiting => return Status::Waiting,
-        FileState::Gone => return Status::Gone,
-        FileState::Live => {}
+    if state == FileState::Gone {
+        return Status::Gone;
     }
+    // Before the source has looked at the file, "loading" rather than "waiting".
     if let Some((done, total)) = loading {
         let pct = done.saturating_mul(100).checked_div(total).unwrap_or(0).min(99);
         return Status::Loading(pct as u8);
+    }
+    if state == FileState::Waiting {
+        return Status::Waiting;
     }
     let Some(last) = last_data else { return Status::Live };
     let quiet = now.saturating_sub(last);
     let idle = quiet + idle_at_open.unwrap_or_default();
     if idle_at_open.is_some_and(|i| i >= STALLED_AFTER) {
         Status::Ended
-    } else if idle >= STALLED_AFTER {
+    } else if idle >= stalled_after {
         Status::Stalled(idle.as_secs())
     } else if idle >= QUIET_AFTER {
         Status::Quiet(idle.as_secs())
@@ -121,13 +126,18 @@ mod tests {
 
     #[test]
     fn status_follows_the_clock() {
-        let st = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), now);
+        let st = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), S(300), now);
         assert_eq!(st(S(101)), Status::Live);
         assert_eq!(st(S(107)), Status::Quiet(7));
         assert_eq!(st(S(100 + 400)), Status::Stalled(400));
-        assert_eq!(status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(1)), Status::Ended);
-        assert_eq!(status(FileState::Gone, None, None, None, S(1)), Status::Gone);
-        assert_eq!(status(FileState::Live, Some((50, 200)), None, None, S(1)), Status::Loading(25));
+        // A slow run's longer stall threshold.
+        let slow = status(FileState::Live, None, Some(S(100)), None, S(600), S(500));
+        assert_eq!(slow, Status::Quiet(400));
+        assert_eq!(status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(300), S(1)), Status::Ended);
+        assert_eq!(status(FileState::Gone, None, None, None, S(300), S(1)), Status::Gone);
+        let loading = status(FileState::Waiting, Some((50, 200)), None, None, S(300), S(1));
+        assert_eq!(loading, Status::Loading(25));
+        assert_eq!(status(FileState::Waiting, None, None, None, S(300), S(1)), Status::Waiting);
         assert_eq!(Status::Quiet(7).to_string(), "quiet for 7 s");
     }
 

@@ -156,7 +156,7 @@ impl App {
     /// Runs one action; returns whether the screen changed.
     pub fn act(&mut self, action: Action) -> bool {
         let groups_len = self.groups.len();
-        let flags_len = self.slot().map_or(0, |s| s.run.flags().len());
+        let flags_len = self.slot().map_or(0, |s| s.run().flags().len());
         let v = &mut self.view;
         match action {
             Action::Quit => self.should_quit = true,
@@ -285,7 +285,7 @@ impl App {
     fn full_x_range(&self) -> Option<(f64, f64)> {
         let slot = self.slot()?;
         let group = self.selected_group()?;
-        super::plot::x_range(&slot.run.store, &group.members, self.view.x_axis)
+        super::plot::x_range(&slot.run().store, &group.members, self.view.x_axis)
     }
 
     /// Moves the chart to the selected flag's step: its metric alone, the step in the middle.
@@ -294,7 +294,7 @@ impl App {
             return false;
         };
         let Some(slot) = self.slots.get(self.current) else { return false };
-        let store = &slot.run.store;
+        let store = &slot.run().store;
         if let Some(i) =
             self.groups.iter().position(|g| g.members.iter().any(|&id| store.name(id) == flag.metric))
         {
@@ -304,7 +304,7 @@ impl App {
         let Some((lo, hi)) = self.full_x_range() else { return true };
         let Some(group) = self.selected_group() else { return true };
         let Some(slot) = self.slot() else { return true };
-        let x = super::plot::x_at_step(&slot.run.store, group.members[0], flag.step, self.view.x_axis)
+        let x = super::plot::x_at_step(&slot.run().store, group.members[0], flag.step, self.view.x_axis)
             .unwrap_or(flag.step);
         let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).round().max(10.0));
         self.view.zoom = Some(width);

@@ -1,5 +1,6 @@
-//! The monitor's entry point and loop: one loop owns the [`App`]; the input, signal and file
-//! threads send it events over one channel. It sleeps on the channel, drains everything pending
+//! The monitor's entry point and loop: one loop owns the [`App`]; the input and signal threads,
+//! the source layer ([`crate::source::spawn`]) and the opener (`loader`) send it events over one
+//! channel. It sleeps on the channel, drains everything pending
 //! before drawing, draws only when something changed, and caps drawing at about 20 frames a second
 //! while data streams. The only timer is the once-a-second clock the header shows.
 
@@ -9,49 +10,168 @@ pub use crate::app::Options as MonitorOptions;
 
 use crate::app::App;
 use crate::event::{spawn_input, spawn_signals, Event};
+use crate::source::{self, SourceEvent, SourceOptions};
 use crate::tui::Tui;
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// At most one frame per this long while events keep coming.
 const FRAME: Duration = Duration::from_millis(50);
+/// While a history loads, the screen shows the preview and a progress bar: a few frames a second
+/// are enough, and the time goes to parsing.
+const LOADING_FRAME: Duration = Duration::from_millis(200);
 /// The clock the header shows ("quiet for N s").
 const TICK: Duration = Duration::from_secs(1);
+
+/// Lines and documents sent by the source but not yet taken by the loop, in bytes at most: the
+/// source waits beyond it, so a 1 GB history streams through a few chunks of memory instead of
+/// queueing whole in the channel while the loop parses.
+const IN_FLIGHT_MAX: usize = 16 << 20;
+/// At start, how long to wait for the opener's look at the file on screen before the history
+/// starts streaming (so its preview is not queued behind history chunks).
+const FIRST_LOOK: Duration = Duration::from_millis(150);
+
+/// Bytes in the channel between the source thread and the loop.
+#[derive(Default)]
+struct Gate {
+    bytes: AtomicUsize,
+    closed: AtomicBool,
+}
+
+fn payload(ev: &SourceEvent) -> usize {
+    match ev {
+        SourceEvent::Lines { bytes, .. } | SourceEvent::Document { bytes, .. } => bytes.len(),
+        _ => 0,
+    }
+}
+
+/// The files the source will report first, numbered as it numbers them (the paths that are not
+/// directories in order, then the log files found in the directories); `Found` events correct
+/// any difference.
+fn initial_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = paths.iter().filter(|p| !p.is_dir()).cloned().collect();
+    for dir in paths.iter().filter(|p| p.is_dir()) {
+        for f in source::discover(dir) {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
 
 /// Opens the monitor on `paths` and runs it until the user quits or a signal arrives.
 pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate::Error> {
     if paths.is_empty() {
         return Err(crate::Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
     }
-    let paths = expand_dirs(paths)?;
-    let paths = paths.as_slice();
     let mut opts = opts;
     // The Linux console's font has no braille.
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
         opts.ascii = true;
     }
+    let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
     let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
     let mut tui = Tui::enter().map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(term_err)?;
     spawn_input(tx.clone()).map_err(term_err)?;
-    // TODO(lead): replace with source::spawn once the source layer lands.
-    for (i, p) in paths.iter().enumerate() {
-        loader::spawn(i, p.clone(), opts.clone(), tx.clone()).map_err(term_err)?;
-    }
-    drop(tx);
 
     let start = Instant::now();
-    let mut app = App::new(paths, opts);
-    // The first frame at once: the loaders fill it in behind.
+    let mut app = App::new(&files, opts.clone());
+    // The first frame at once; the opener and the source fill it in behind.
     tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+    let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
+    for (i, p) in files.iter().enumerate() {
+        loader::spawn(i, p.clone(), opts.clone(), tx.clone()).map_err(term_err)?;
+        opened.insert((i, p.clone()));
+    }
+    // The file on screen first: its preview is applied before the history starts to stream.
+    let look_until = Instant::now() + FIRST_LOOK;
+    while !files.is_empty()
+        && app.slots.first().is_some_and(|s| s.loading.as_ref().is_some_and(|l| !l.opened()))
+    {
+        match rx.recv_timeout(look_until.saturating_duration_since(Instant::now())) {
+            Ok(ev) => {
+                app.now = start.elapsed();
+                app.update(ev);
+            }
+            Err(_) => break,
+        }
+        if app.should_quit {
+            return Ok(());
+        }
+    }
+    if app.slots.first().is_some_and(|s| s.run().store.records() > 0) {
+        tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+    }
+
+    let gate = Arc::new(Gate::default());
+    let source_gate = gate.clone();
+    let source_tx = tx.clone();
+    let handle = source::spawn(paths, SourceOptions::with_poll(opts.poll), move |ev| {
+        let n = payload(&ev);
+        if n > 0 {
+            // Wait while the loop is behind (it subtracts what it takes).
+            while source_gate.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX
+                && !source_gate.closed.load(Ordering::Acquire)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            source_gate.bytes.fetch_add(n, Ordering::AcqRel);
+        }
+        source_tx.send(Event::Source(ev)).is_ok()
+    })
+    .map_err(term_err)?;
+
+    let result = run_loop(&mut tui, &mut app, &rx, &gate, start, |file, path| {
+        if opened.insert((file, path.to_owned())) {
+            let _ = loader::spawn(file, path.to_owned(), opts.clone(), tx.clone());
+        }
+    });
+    // The source may be waiting on the gate: let it go before joining it.
+    gate.closed.store(true, Ordering::Release);
+    drop(rx);
+    drop(handle);
+    drop(tui);
+    result
+}
+
+/// The loop: events in, frames out, until the user quits.
+fn run_loop(
+    tui: &mut Tui,
+    app: &mut App,
+    rx: &Receiver<Event>,
+    gate: &Gate,
+    start: Instant,
+    mut on_found: impl FnMut(usize, &std::path::Path),
+) -> Result<(), crate::Error> {
+    let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
     let mut last_draw = Instant::now();
-    let mut next_tick = start + TICK;
-    let mut dirty = false;
+    let mut next_tick = Instant::now() + TICK;
+    let mut dirty = true;
+    let mut was_loading = true;
+    let mut trim_due = false;
+    let mut take = |app: &mut App, ev: Event| -> bool {
+        if let Event::Source(sev) = &ev {
+            let n = payload(sev);
+            if n > 0 {
+                gate.bytes.fetch_sub(n, Ordering::AcqRel);
+            }
+            if let SourceEvent::Found { file, path } = sev {
+                on_found(*file, path);
+            }
+        }
+        app.update(ev)
+    };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
-        let deadline = if dirty { (last_draw + FRAME).min(next_tick) } else { next_tick };
+        let frame = if was_loading { LOADING_FRAME } else { FRAME };
+        let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
             Err(RecvTimeoutError::Timeout) => None,
@@ -59,12 +179,13 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
         };
         app.now = start.elapsed();
         if let Some(ev) = first {
-            dirty |= app.update(ev);
+            dirty |= take(app, ev);
             // Coalesce: what is already queued is applied before one draw (bounded in time, so a
             // flood of data cannot hold the screen back).
-            let drain_until = Instant::now() + FRAME;
+            let drain_until = Instant::now() + frame;
             while let Ok(ev) = rx.try_recv() {
-                dirty |= app.update(ev);
+                app.now = start.elapsed();
+                dirty |= take(app, ev);
                 if app.should_quit || Instant::now() >= drain_until {
                     break;
                 }
@@ -72,52 +193,42 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
         }
         if Instant::now() >= next_tick {
             next_tick = Instant::now() + TICK;
+            app.now = start.elapsed();
             dirty |= app.update(Event::Tick);
         }
         if app.should_quit {
             break;
         }
-        if dirty && last_draw.elapsed() >= FRAME {
+        let loading = app.slots.iter().any(|s| s.loading.is_some());
+        trim_due |= was_loading && !loading;
+        was_loading = loading;
+        let frame = if loading { LOADING_FRAME } else { FRAME };
+        if dirty && last_draw.elapsed() >= frame {
             app.cache.borrow_mut().begin_frame();
-            tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+            tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
+            app.cache.borrow_mut().end_frame();
+            // After the first frame of the loaded run, which built its columns.
+            if std::mem::take(&mut trim_due) {
+                trim_heap();
+            }
             last_draw = Instant::now();
             // A big chart was shown from before its newest data: draw again once it is due.
             dirty = app.cache.borrow().served_stale();
         }
     }
-    drop(tui);
     Ok(())
 }
 
-/// A directory stands for the logs directly inside it (`*.jsonl`, `*.json`, `*.log`), by name.
-// TODO(lead): the source layer finds files (and files created later) itself; drop this then.
-fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, crate::Error> {
-    let mut out = Vec::new();
-    for p in paths {
-        if !p.is_dir() {
-            out.push(p.clone());
-            continue;
-        }
-        let entries = std::fs::read_dir(p).map_err(|e| crate::Error::io(p, e))?;
-        let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|f| f.is_file())
-            .filter(|f| {
-                f.extension()
-                    .is_some_and(|x| ["jsonl", "json", "log"].iter().any(|e| x.eq_ignore_ascii_case(e)))
-            })
-            .collect();
-        if found.is_empty() {
-            return Err(crate::Error::Usage(format!(
-                "no log files (*.jsonl, *.json, *.log) in '{}'",
-                p.display()
-            )));
-        }
-        found.sort();
-        out.extend(found);
+/// Hands the memory freed after a history load back to the system. The history streams through
+/// the channel in chunks of megabytes allocated on the source thread and freed on this one; glibc
+/// keeps such freed chunks in the source thread's arena, which showed as tens of MB of resident
+/// memory that nothing used.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -125,18 +236,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_directory_stands_for_its_logs() {
+    fn initial_files_are_numbered_as_the_source_numbers_them() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for f in ["b.jsonl", "a.json", "notes.txt"] {
+        for f in ["b.jsonl", "metrics.json", "notes.txt"] {
             std::fs::write(dir.path().join(f), "{}\n").expect("write");
         }
-        let got = expand_dirs(&[dir.path().to_owned(), PathBuf::from("x.jsonl")]).expect("expand");
-        assert_eq!(
-            got,
-            vec![dir.path().join("a.json"), dir.path().join("b.jsonl"), PathBuf::from("x.jsonl")]
-        );
-        let empty = tempfile::tempdir().expect("tempdir");
-        let err = expand_dirs(&[empty.path().to_owned()]).unwrap_err().to_string();
-        assert!(err.contains("no log files"), "{err}");
+        let paths = [dir.path().to_owned(), PathBuf::from("x.jsonl")];
+        let got = initial_files(&paths);
+        let want =
+            vec![PathBuf::from("x.jsonl"), dir.path().join("b.jsonl"), dir.path().join("metrics.json")];
+        assert_eq!(got, want);
+        let mut sources = source::Sources::new(&paths, SourceOptions::default());
+        let found: Vec<PathBuf> = sources
+            .poll_all(Instant::now())
+            .into_iter()
+            .filter_map(|ev| match ev {
+                SourceEvent::Found { path, .. } => Some(path),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(found, want);
     }
 }

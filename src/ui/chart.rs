@@ -19,9 +19,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if groups.is_empty() {
         let msg = match app.slot() {
             Some(s) if s.loading.is_some() => "reading the log…",
-            Some(s) if s.run.store.records() == 0 => "waiting for data…",
+            Some(s) if s.run().store.records() == 0 => "waiting for data…",
             Some(_) => "no metric matches the filter",
-            None => "no log given",
+            None => "no log file found yet",
         };
         let block = Block::default().borders(Borders::ALL).border_style(app.theme.border(false));
         frame.render_widget(Paragraph::new(Line::styled(msg, app.theme.dim())).block(block), area);
@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {
     let t = &app.theme;
     let Some(slot) = app.slot() else { return };
-    let store = &slot.run.store;
+    let store = &slot.run().store;
     let mut title: Vec<Span> = vec![Span::raw(" ")];
     for (i, &id) in g.members.iter().enumerate() {
         if i > 0 {

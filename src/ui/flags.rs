@@ -11,7 +11,7 @@ use ratatui::Frame;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let focused = app.view.focus == Focus::Flags;
-    let count = app.slot().map_or(0, |s| s.run.flags().len());
+    let count = app.slot().map_or(0, |s| s.run().flags().len());
     let hint = if focused { " (Enter: go to step, Esc: back) " } else { " (a: focus) " };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if lines.is_empty() {
         lines.push(Line::styled("no flags", t.dim()));
     }
-    if let Some(sk) = app.slot().and_then(|s| s.run.store.skipped.last.as_ref()) {
+    if let Some(sk) = app.slot().and_then(|s| s.run().store.skipped.last.as_ref()) {
         let text = format!("line {} skipped ({}): {}", sk.line, sanitize(&sk.reason), sanitize(&sk.text));
         lines.push(Line::styled(fit(&text, w), t.severity(Severity::Info)));
     }

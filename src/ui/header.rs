@@ -10,19 +10,22 @@ use ratatui::Frame;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let Some(slot) = app.slot() else {
-        frame.render_widget(Line::from(" tmon: no log given"), area);
+        frame.render_widget(Line::from(" tmon: waiting for log files"), area);
         return;
     };
-    let store = &slot.run.store;
+    let store = &slot.run().store;
     let status = app.status().unwrap_or(Status::Waiting);
     let good = matches!(status, Status::Live | Status::Loading(_));
     let dot = if app.ascii { '*' } else { '●' };
     let mut facts: Vec<Span> = vec![Span::styled(format!("{dot} {status}"), t.status(good)), Span::raw("  ")];
-    if let Some((done, total)) = slot.loading {
+    if let Some(l) = &slot.loading {
+        let (done, total) = l.progress();
         facts.push(Span::styled(progress_bar(done, total), t.status(true)));
-        facts.push(Span::raw("  "));
+        let what = if l.previewing() { "  end shown, reading history  " } else { "  " };
+        facts.push(Span::raw(what));
     }
-    if let Some(last) = store.last_record() {
+    // The last step only once everything is read: "fully loaded" can be seen from outside.
+    if let Some(last) = store.last_record().filter(|_| slot.loading.is_none()) {
         facts.push(Span::styled(format!("step {}", step_text(last.step)), t.title()));
         facts.push(Span::raw("  "));
     }
@@ -30,6 +33,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         facts.push(Span::raw(format!("{} steps/s  ", format_value(r))));
     }
     facts.push(Span::raw(format!("{} records", store.records())));
+    if slot.restarts() > 0 {
+        let n = slot.restarts();
+        let text = if n == 1 { "  restarted".to_owned() } else { format!("  restarted {n}x") };
+        facts.push(Span::styled(text, t.severity(crate::analysis::Severity::Warning)));
+    }
     if store.skipped.count > 0 {
         facts.push(Span::styled(
             format!("  {} skipped", store.skipped.count),

@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(slot) = app.slot() else { return };
-    let store = &slot.run.store;
+    let store = &slot.run().store;
     let w = inner.width as usize;
     // name | sparkline | value | arrow
     let value_w = 7;

@@ -13,7 +13,7 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless `NO_COLOR` is set to a non-empty value (https://no-color.org).
+    /// Colour unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
     pub fn from_env() -> Self {
         Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
     }

@@ -7,6 +7,7 @@
 //! extended point by point, and recomputed only when the data outgrows the step.
 
 use crate::analysis::smooth::TwemaState;
+use crate::app::envelope::{Column, Ys};
 
 /// The smoothed values and the state that extends them.
 #[derive(Debug, Default)]
@@ -14,7 +15,7 @@ pub struct LiveTwema {
     param: f64,
     range: f64,
     state: Option<TwemaState>,
-    out: Vec<f64>,
+    out: Column,
     full_recomputes: u64,
 }
 
@@ -32,30 +33,39 @@ impl LiveTwema {
     /// The smoothed values of `ys` at `xs`, whose finite xs span `data_range`. Values before
     /// `self.values().len()` are reused when the parameter and the rounded range are unchanged
     /// (`xs`/`ys` must then extend the previous input, which the caller guarantees).
-    pub fn update(&mut self, param: f64, xs: &[f64], ys: &[f64], data_range: f64) -> &[f64] {
+    pub fn update<Y: Ys + ?Sized>(&mut self, param: f64, xs: &[f64], ys: &Y, data_range: f64) -> &Column {
+        let n = xs.len().min(ys.len());
         let range = ladder_range(data_range);
         let reuse = self.state.is_some()
             && self.param.to_bits() == param.to_bits()
             && self.range.to_bits() == range.to_bits()
-            && self.out.len() <= ys.len();
+            && Ys::len(&self.out) <= n;
         if !reuse {
             self.full_recomputes += 1;
             self.param = param;
             self.range = range;
             let mut st = TwemaState::new(param, range);
             // As `twema_with_range` does, keeping the state to continue from.
-            self.out = xs.iter().zip(ys).map(|(&x, &y)| st.push(x, y)).collect();
+            self.out = Column::default();
+            self.out.reserve_for(n);
+            for (i, &x) in xs[..n].iter().enumerate() {
+                self.out.push(st.push(x, ys.y(i)));
+            }
             self.state = Some(st);
             return &self.out;
         }
         if let Some(st) = self.state.as_mut() {
-            let from = self.out.len();
-            self.out.extend(xs[from..].iter().zip(&ys[from..]).map(|(&x, &y)| st.push(x, y)));
+            self.out.reserve_for(n);
+            let from = Ys::len(&self.out);
+            for (i, &x) in xs[..n].iter().enumerate().skip(from) {
+                self.out.push(st.push(x, ys.y(i)));
+            }
         }
         &self.out
     }
 
-    pub fn values(&self) -> &[f64] {
+    /// The smoothed values (narrowed to `f32` while they fit: see [`Column`]).
+    pub fn values(&self) -> &Column {
         &self.out
     }
 
@@ -91,7 +101,8 @@ mod tests {
             live.update(0.9, &xs[..n], &ys[..n], (n - 1) as f64);
         }
         let want = twema_with_range(&xs[..n], &ys[..n], 0.9, ladder_range((n - 1) as f64));
-        assert!(live.values() == &want[..], "the live values differ from a batch run");
+        let narrowed: Vec<f64> = want.iter().map(|&v| v as f32 as f64).collect();
+        assert!(live.values().to_f64() == narrowed, "the live values differ from a batch run");
         // The range grew 20-fold: about 64 * log2(20) = 277 steps of the ladder, not 2715 appends.
         assert!(live.full_recomputes() < 300, "{}", live.full_recomputes());
     }
