@@ -22,12 +22,12 @@ fn main() -> ExitCode {
             let _ = Cli::command().print_help();
             ExitCode::from(USAGE)
         }
-        None => monitor(&cli.paths, cli.ascii, &cli.read),
+        None => monitor(&cli.paths, cli.ascii, cli.poll, &cli.read),
     }
 }
 
 /// `tmon PATH...`: the live monitor.
-fn monitor(paths: &[std::path::PathBuf], ascii: bool, read: &ReadArgs) -> ExitCode {
+fn monitor(paths: &[std::path::PathBuf], ascii: bool, poll: Option<u64>, read: &ReadArgs) -> ExitCode {
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -35,7 +35,13 @@ fn monitor(paths: &[std::path::PathBuf], ascii: bool, read: &ReadArgs) -> ExitCo
             return ExitCode::from(USAGE);
         }
     };
-    let opts = tmon::MonitorOptions { ascii, ingest: read.ingest_options(), flags, ..Default::default() };
+    let opts = tmon::MonitorOptions {
+        ascii,
+        poll: poll.map(std::time::Duration::from_millis),
+        ingest: read.ingest_options(),
+        flags,
+        ..Default::default()
+    };
     match tmon::run_monitor(paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -188,7 +194,7 @@ fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
         };
     }
     let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
-    let code = monitor(std::slice::from_ref(&path), args.ascii, read);
+    let code = monitor(std::slice::from_ref(&path), args.ascii, None, read);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());

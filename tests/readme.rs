@@ -212,7 +212,7 @@ fn readme_shell_commands_work() {
                     kinds.iter().any(|k| text.contains(k.as_str())),
                     "webhook text names no flag: {text}"
                 );
-                assert!(text.contains("(loss, step "), "webhook text: {text}");
+                assert!(text.contains(", step "), "webhook text lacks the metric and step: {text}");
             }
         }
     }
