@@ -42,19 +42,40 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
-/// Whether a file starting with `head` is one whole JSON document rather than JSON Lines: it opens
-/// with `[` or `{`, and neither its first nor its second non-blank line is a whole record (a JSON
-/// Lines record always fits on its line; a pretty-printed document's lines do not). The second
-/// line keeps a log whose first line is a print (`[INFO] ...`) or half-written from being read
-/// whole.
-pub fn is_document(head: &[u8]) -> bool {
-    let b = strip_bom(head);
-    let mut lines = b.split(|&c| c == b'\n').map(trim).filter(|l| !l.is_empty());
-    let Some(first) = lines.next() else { return false };
-    if !matches!(first[0], b'[' | b'{') || is_record(first) {
-        return false;
+/// Whether a file starting with `head` is one whole JSON document rather than JSON Lines, or
+/// `None` while too little of it is there to tell. The one decision shared by the batch reader
+/// and the tailer, so a file read at once and the same file followed are read the same way.
+///
+/// `trainer_state.json` is always a document, even written compactly on one line. Otherwise a
+/// document opens with `[` or `{`, and neither its first nor its second non-blank line is a whole
+/// record (a JSON Lines record always fits on its line; a pretty-printed document's lines do
+/// not). The second line keeps a log whose first line is a print (`[INFO] ...`) or half-written
+/// from being read whole. `settled` says the file has stopped growing: an unterminated last line
+/// is then judged as it is.
+pub fn layout(name: Option<&str>, head: &[u8], settled: bool) -> Option<bool> {
+    if name == Some("trainer_state.json") {
+        return Some(true);
     }
-    !lines.next().is_some_and(is_record)
+    let b = strip_bom(head);
+    let mut lines = b
+        .split_inclusive(|&c| c == b'\n')
+        .filter(|l| settled || l.ends_with(b"\n"))
+        .map(trim)
+        .filter(|l| !l.is_empty());
+    let first = lines.next()?;
+    if !matches!(first[0], b'[' | b'{') || is_record(first) {
+        return Some(false);
+    }
+    match lines.next() {
+        Some(second) => Some(!is_record(second)),
+        None if settled => Some(true),
+        None => None,
+    }
+}
+
+/// [`layout`] of a whole file's first block (the file is not growing as far as the reader knows).
+pub fn is_document(name: Option<&str>, head: &[u8]) -> bool {
+    layout(name, head, true) == Some(true)
 }
 
 fn trim(line: &[u8]) -> &[u8] {
@@ -120,18 +141,18 @@ mod tests {
 
     #[test]
     fn document_or_lines() {
-        assert!(is_document(b"[\n    {\n"));
-        assert!(is_document(b"\xEF\xBB\xBF{\n  \"log_history\": ["));
-        assert!(is_document(b"  {\"a\": 1,\n \"b\": 2}"));
-        assert!(!is_document(b"{\"loss\": 1}\n{\"loss\": 2}"));
-        assert!(!is_document(b"{\"loss\": 1}\r\n"));
-        assert!(!is_document(b"Traceback (most recent call last):\n"));
-        assert!(!is_document(b""));
-        assert!(is_document(b"[{\"a\": 1}, {\"a\": 2}]"));
+        assert!(is_document(None, b"[\n    {\n"));
+        assert!(is_document(None, b"\xEF\xBB\xBF{\n  \"log_history\": ["));
+        assert!(is_document(None, b"  {\"a\": 1,\n \"b\": 2}"));
+        assert!(!is_document(None, b"{\"loss\": 1}\n{\"loss\": 2}"));
+        assert!(!is_document(None, b"{\"loss\": 1}\r\n"));
+        assert!(!is_document(None, b"Traceback (most recent call last):\n"));
+        assert!(!is_document(None, b""));
+        assert!(is_document(None, b"[{\"a\": 1}, {\"a\": 2}]"));
         // A print or a half-written line first, then records: JSON Lines.
-        assert!(!is_document(b"[INFO] start\n{\"loss\": 1}\n"));
-        assert!(!is_document(b"{\"loss\": 1, \"st\n\n{\"loss\": 2}\n"));
-        assert!(is_document(b"[\n    {\n        \"epoch\": 1,"));
+        assert!(!is_document(None, b"[INFO] start\n{\"loss\": 1}\n"));
+        assert!(!is_document(None, b"{\"loss\": 1, \"st\n\n{\"loss\": 2}\n"));
+        assert!(is_document(None, b"[\n    {\n        \"epoch\": 1,"));
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Run {
         };
         let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0u64;
-        if format::is_document(&buf) {
+        if format::is_document(path.file_name().and_then(|n| n.to_str()), &buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
             let analyzer = &mut run.analyzer;
             let out =

@@ -52,39 +52,14 @@ pub fn complete_json(bytes: &[u8]) -> bool {
     depth == 0 && it.all(|b| b.is_ascii_whitespace())
 }
 
-fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-}
+use crate::ingest::format::strip_bom;
 
-/// Decides the layout from the first bytes of a file, or `None` when there is not enough yet.
-///
-/// A document starts with `[`, or with `{` on a first line that is not a complete object
-/// (pretty-printed JSON). `trainer_state.json` is always a document, even written compactly on
-/// one line. `settled` says the file has stopped growing: a lone first line with no newline is
-/// then judged as it is.
+/// Decides the layout from the first bytes of a file, or `None` when there is not enough yet:
+/// the ingest's decision ([`crate::ingest::format::layout`]), so batch and live reading agree.
+/// `settled` says the file has stopped growing.
 pub fn detect(name: Option<&str>, head: &[u8], settled: bool) -> Option<Layout> {
-    if name == Some("trainer_state.json") {
-        return Some(Layout::Document);
-    }
-    let head = strip_bom(head);
-    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
-    match head[start] {
-        b'[' => Some(Layout::Document),
-        b'{' => {
-            let first = match memchr::memchr(b'\n', &head[start..]) {
-                Some(n) => &head[start..start + n],
-                None if settled => &head[start..],
-                None => return None,
-            };
-            if complete_json(first) {
-                Some(Layout::Lines)
-            } else {
-                Some(Layout::Document)
-            }
-        }
-        // Anything else (a traceback, a BOM, text): lines, counted as skipped by the ingest.
-        _ => Some(Layout::Lines),
-    }
+    crate::ingest::format::layout(name, head, settled)
+        .map(|doc| if doc { Layout::Document } else { Layout::Lines })
 }
 
 #[cfg(test)]
@@ -107,8 +82,10 @@ mod tests {
     #[test]
     fn detect_layouts() {
         assert_eq!(detect(None, b"{\"step\": 1}\n{\"step\"", false), Some(Layout::Lines));
-        assert_eq!(detect(None, b"{\n  \"log_history\": [", false), Some(Layout::Document));
-        assert_eq!(detect(None, b"  [\n", false), Some(Layout::Document));
+        assert_eq!(detect(None, b"{\n  \"log_history\": [\n", false), Some(Layout::Document));
+        assert_eq!(detect(None, b"  [\n", false), None);
+        assert_eq!(detect(None, b"  [\n", true), Some(Layout::Document));
+        assert_eq!(detect(None, b"[INFO] start\n{\"step\": 1}\n", false), Some(Layout::Lines));
         assert_eq!(detect(None, b"{\"step\": 1}", false), None);
         assert_eq!(detect(None, b"{\"step\": 1}", true), Some(Layout::Lines));
         assert_eq!(detect(None, b"   ", true), None);
