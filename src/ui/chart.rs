@@ -77,13 +77,35 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     let block =
         Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     if inner.width < 4 || inner.height < 2 {
+        frame.render_widget(block, area);
         return;
     }
-    let Some(data) = chart_data(app, &g.members, inner.width, inner.height) else { return };
-
+    let Some(data) = chart_data(app, &g.members, inner.width, inner.height) else {
+        frame.render_widget(block, area);
+        return;
+    };
     let v = &app.view;
+    let mut notes = Vec::new();
+    if v.log_y {
+        notes.push("log");
+    }
+    if data.clipped {
+        notes.push("clipped");
+    }
+    if data.no_time {
+        notes.push("no time: step");
+    }
+    // On the frame, not in the plot: a note drawn inside the chart would cover its data.
+    let block = if notes.is_empty() {
+        block
+    } else {
+        block.title_bottom(
+            Line::from(Span::styled(format!(" {} ", notes.join(" · ")), t.dim())).right_aligned(),
+        )
+    };
+    frame.render_widget(block, area);
+
     let (raw_marker, line_marker, nan_marker, flag_marker) = if app.ascii {
         (Marker::Custom('.'), Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
     } else {
@@ -114,21 +136,9 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         );
     }
 
-    let mut notes = Vec::new();
-    if v.log_y {
-        notes.push("log");
-    }
-    if data.clipped {
-        notes.push("clipped");
-    }
-    if data.no_time {
-        notes.push("no time: step");
-    }
-    let x_title = if notes.is_empty() { String::new() } else { notes.join(" ") };
     let x_axis = Axis::default()
         .bounds(data.x_bounds)
         .labels(data.x_labels.iter().map(|s| Span::styled(s.clone(), t.dim())).collect::<Vec<_>>())
-        .title(Span::styled(x_title, t.dim()))
         .style(t.dim());
     // Short charts get only the bottom and top labels.
     let keep = |i: usize| inner.height >= 6 || i != 1;
