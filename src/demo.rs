@@ -57,6 +57,9 @@ fn shift_time(line: &str, sim_start: f64, start: f64) -> String {
 /// Writes the demo's log to `path`, pacing it, until the run ends or `stop` is set.
 /// Each line is flushed at once, as a training script should.
 pub fn write_log(opts: &DemoOptions, path: &Path, stop: &AtomicBool) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     let mut trainer = Trainer::from_setup(demo_setup(opts.scenario), opts.seed);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
