@@ -43,6 +43,33 @@ fn two_threads_equal_line_by_line() {
     }
 }
 
+#[test]
+fn push_lines_in_tailer_sized_batches_equals_line_by_line() {
+    // As the tailer hands a history over: big batches cut at line ends, the last one without its
+    // final newline, numbered on from the batch before.
+    let mut bytes = mixed_log(BLOCK + BLOCK / 2);
+    bytes.pop();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("train.jsonl");
+    let mut batched = Run::new(&path, IngestOptions::default(), Default::default());
+    let (mut start, mut line) = (0, 1u64);
+    while start < bytes.len() {
+        let cut = (start + BLOCK / 2).min(bytes.len());
+        let end = match memchr_last_newline(&bytes[start..cut]) {
+            Some(i) if cut < bytes.len() => start + i + 1,
+            _ => bytes.len(),
+        };
+        batched.push_lines(line, &bytes[start..end]);
+        line += bytes[start..end].iter().filter(|&&b| b == b'\n').count() as u64;
+        start = end;
+    }
+    assert_same(&batched, &bytes, &path);
+}
+
+fn memchr_last_newline(b: &[u8]) -> Option<usize> {
+    b.iter().rposition(|&c| c == b'\n')
+}
+
 fn same_as_line_by_line(threads: Threads) {
     let bytes = mixed_log(2 * BLOCK + BLOCK / 3);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -50,9 +77,13 @@ fn same_as_line_by_line(threads: Threads) {
     std::fs::write(&path, &bytes).expect("write");
     let batch =
         Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads).expect("reads");
+    assert_same(&batch, &bytes, &path);
+}
 
-    let mut live = Run::new(&path, IngestOptions::default(), Default::default());
-    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+/// `batch` holds what feeding `bytes` line by line gives.
+fn assert_same(batch: &Run, bytes: &[u8], path: &std::path::Path) {
+    let mut live = Run::new(path, IngestOptions::default(), Default::default());
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         live.push_line(i as u64 + 1, line);
     }
@@ -62,7 +93,7 @@ fn same_as_line_by_line(threads: Threads) {
     assert_eq!(batch.store.skipped.count, live.store.skipped.count);
     assert!(batch.store.skipped.count > 10);
     let lines = |r: &Run| r.store.skipped.kept.iter().map(|s| (s.line, s.reason.clone())).collect::<Vec<_>>();
-    assert_eq!(lines(&batch), lines(&live));
+    assert_eq!(lines(batch), lines(&live));
     assert_eq!(batch.ingest.time_key(), Some("time"));
     assert_eq!(batch.store.series_count(), live.store.series_count());
     for id in batch.store.ids() {

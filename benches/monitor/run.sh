@@ -3,9 +3,9 @@
 # terminal: the release `tmon PATH` inside a detached tmux server (own socket, 160x48), observed
 # from outside with capture-pane, pipe-pane and /proc/PID/{stat,status,task}.
 #
-#   open    for the 1M-line and the ~1 GB log (page cache warm), OPEN_RUNS times: ms from launch until the header
-#           shows the file's last step (first frame with the newest data), ms until it shows the
-#           last step and no longer "loading" (fully loaded), `tmon check` wall time (and peak RSS,
+#   open    for the 1M-line and the ~1 GB log (page cache warm), OPEN_RUNS times: ms from launch until the screen
+#           shows the file's last step (first frame with the newest data: the charts' x axes end
+#           there), ms until the header shows the last step and no longer "loading" (fully loaded), `tmon check` wall time (and peak RSS,
 #           with /usr/bin/time) on the same file in the same run, and tmon's peak RSS (VmHWM, 1 s
 #           after loading) against the file size.
 #   idle    tmon on a quiet 2000-line log for IDLE_SECS (60): CPU (utime+stime), voluntary context
@@ -105,8 +105,10 @@ quit() {
 
 alive() { running || { echo "tmon (pid $PID) died; pane:" >&2; tm capture-pane -p -t bench:0 >&2 || true; exit 1; }; }
 
-# wait_loaded STEP TIMEOUT_S [POLL_S]: polls the header until it shows `step STEP` and no longer
-# "loading". Sets FIRST_MS (the header first showed STEP), LOADED_MS, ANY_MS (first non-empty header).
+# wait_loaded STEP TIMEOUT_S [POLL_S]: polls the screen until it shows STEP (the newest data: the
+# charts' x axes end there while the history loads) and the header until it shows `step STEP` and
+# no longer "loading" (the header gives the last step only once everything is read). Sets FIRST_MS
+# (STEP first on screen), LOADED_MS, ANY_MS (first non-empty header).
 wait_loaded() {
     local step=$1 limit=$(($2 * 1000)) poll=${3:-0.01} h el
     FIRST_MS= LOADED_MS= ANY_MS=
@@ -114,9 +116,13 @@ wait_loaded() {
         h=$(header || true)
         el=$(ms_since "$T0")
         [ -z "$ANY_MS" ] && [[ $h == *tmon* ]] && ANY_MS=$el
-        if [[ $h == *"step $step "* ]]; then
-            [ -z "$FIRST_MS" ] && FIRST_MS=$el && poll=0.05 # less polling while it loads
-            if [[ $h != *loading* ]]; then LOADED_MS=$el; return 0; fi
+        if [ -z "$FIRST_MS" ] && [[ $(tm capture-pane -p -t bench:0 || true) == *"$step"* ]]; then
+            FIRST_MS=$el && poll=0.05 # less polling while it loads
+        fi
+        if [[ $h == *"step $step "* && $h != *loading* ]]; then
+            [ -z "$FIRST_MS" ] && FIRST_MS=$el
+            LOADED_MS=$el
+            return 0
         fi
         if [ "$el" -gt "$limit" ]; then
             echo "timeout after ${el} ms waiting for 'step $step' (not loading); header: $h" >&2
@@ -164,7 +170,10 @@ generate() {
 open_small() {
     local name=$1 settle=$2
     FILE="$TMP/$name.jsonl"
-    OUT="$TMP/$name.out"
+    # Not beside the log: tmon watches the log's directory, and the terminal's own output written
+    # there would wake it at every frame.
+    mkdir -p "$TMP/terminal"
+    OUT="$TMP/terminal/$name.out"
     : >"$OUT"
     timeout 60 python3 "$HERE/writer.py" "$FILE" --count $HISTORY >/dev/null
     launch "$FILE"

@@ -69,6 +69,25 @@ impl Run {
         Run::load_file_with(path, opts, cfg, Threads::Auto)
     }
 
+    /// Feeds a run of lines as the tailer hands them over (`SourceEvent::Lines`): lines separated
+    /// by `\n`, numbered from `first_line`, the last one possibly without its newline. A big run
+    /// (the history of a file being opened) is parsed on two threads as [`load_file`] does; the
+    /// records are exactly those of feeding the lines one by one.
+    ///
+    /// [`load_file`]: Self::load_file
+    pub fn push_lines(&mut self, first_line: u64, bytes: &[u8]) {
+        let whole = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
+        let mut line_no = first_line.saturating_sub(1);
+        if whole > 0 {
+            let threads = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+            let mut blocks = Blocks { threads, starts: Vec::new(), pool: Vec::new() };
+            self.push_block(&mut line_no, &bytes[..whole], &mut blocks);
+        }
+        if whole < bytes.len() {
+            self.push_line(line_no + 1, &bytes[whole..]);
+        }
+    }
+
     /// As [`load_file`](Self::load_file), choosing the threads (for tests and benchmarks).
     pub fn load_file_with(
         path: &Path,

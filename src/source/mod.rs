@@ -109,31 +109,16 @@ impl SourceOptions {
     }
 }
 
-/// Feeds one event to the run of its file: lines are pushed one by one (a trailing `\r` is
-/// removed), a document is handed over whole, a restart is noted. `Found` and `State` are for the
+/// Feeds one event to the run of its file: lines go to [`Run::push_lines`] (two threads for a
+/// big batch such as a history being read; a trailing `\r` is removed as on every line), a document is handed over whole, a restart is noted. `Found` and `State` are for the
 /// caller. Returns how many records the run gained.
 pub fn apply(run: &mut Run, ev: &SourceEvent) -> usize {
     let before = run.store.records();
     match ev {
-        SourceEvent::Lines { first_line, bytes, .. } => {
-            let mut line_no = *first_line;
-            let mut start = 0;
-            for nl in memchr::memchr_iter(b'\n', bytes) {
-                push_line(run, line_no, &bytes[start..nl]);
-                line_no += 1;
-                start = nl + 1;
-            }
-            if start < bytes.len() {
-                push_line(run, line_no, &bytes[start..]);
-            }
-        }
+        SourceEvent::Lines { first_line, bytes, .. } => run.push_lines(*first_line, bytes),
         SourceEvent::Document { bytes, .. } => run.push_document(bytes),
         SourceEvent::Restarted { reason, .. } => run.note_restart(reason),
         SourceEvent::Found { .. } | SourceEvent::State { .. } => {}
     }
     run.store.records().saturating_sub(before)
-}
-
-fn push_line(run: &mut Run, line_no: u64, line: &[u8]) {
-    run.push_line(line_no, line.strip_suffix(b"\r").unwrap_or(line));
 }
