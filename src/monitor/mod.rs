@@ -232,6 +232,18 @@ fn trim_heap() {
     }
 }
 
+/// The history arrives in batches of megabytes. glibc raises its mmap threshold after the first
+/// such buffer is freed, so later ones land in the heap and fragment it: the monitor's peak
+/// memory grew by a fifth (measured with `benches/monitor/run.sh open`). A fixed threshold keeps
+/// them mapped, and returned to the system when freed.
+fn keep_big_buffers_out_of_the_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter, under glibc's own lock.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,17 +269,5 @@ mod tests {
             })
             .collect();
         assert_eq!(found, want);
-    }
-}
-
-/// The history arrives in batches of megabytes. glibc raises its mmap threshold after the first
-/// such buffer is freed, so later ones land in the heap and fragment it: the monitor's peak
-/// memory grew by a fifth (measured with `benches/monitor/run.sh open`). A fixed threshold keeps
-/// them mapped, and returned to the system when freed.
-fn keep_big_buffers_out_of_the_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter, under glibc's own lock.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
