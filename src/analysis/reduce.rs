@@ -87,17 +87,33 @@ pub fn minmax_columns(xs: &[f64], ys: &[f64], x_lo: f64, x_hi: f64, columns: usi
 }
 
 /// Maps an x to its column: monotone in x, so the same binning serves the binary search of
-/// sorted data and the linear pass over unsorted data.
-#[derive(Clone, Copy)]
-struct Columns {
-    lo: f64,
+/// sorted data and the linear pass over unsorted data, and every reduction of one view (this
+/// module's and the monitor's block envelope) puts a point in the same column.
+#[derive(Clone, Copy, Debug)]
+pub struct Columns {
+    /// The window, in order (a view given backwards is turned round).
+    pub lo: f64,
+    pub hi: f64,
     per_x: f64,
     last: usize,
 }
 
 impl Columns {
+    /// The columns of `view`, or `None` when nothing can be drawn in it (no columns, or a
+    /// non-finite window).
+    pub fn of_view(view: &View) -> Option<Columns> {
+        let (lo, hi) = if view.x_lo <= view.x_hi { (view.x_lo, view.x_hi) } else { (view.x_hi, view.x_lo) };
+        if view.columns == 0 || !lo.is_finite() || !hi.is_finite() {
+            return None;
+        }
+        let span = hi - lo;
+        let per_x = if span > 0.0 { view.columns as f64 / span } else { 0.0 };
+        Some(Columns { lo, hi, per_x, last: view.columns - 1 })
+    }
+
+    /// The column of `x`.
     #[inline]
-    fn of(&self, x: f64) -> usize {
+    pub fn of(&self, x: f64) -> usize {
         // `as usize` saturates (negative -> 0), keeping the map monotone.
         (((x - self.lo) * self.per_x) as usize).min(self.last)
     }
@@ -201,16 +217,8 @@ impl Scan<'_> {
 pub fn reduce(xs: &[f64], ys: &[f64], view: &View, order: XOrder) -> Reduced {
     let n = xs.len().min(ys.len());
     let (xs, ys) = (&xs[..n], &ys[..n]);
-    let (mut lo, mut hi) = (view.x_lo, view.x_hi);
-    if lo > hi {
-        std::mem::swap(&mut lo, &mut hi);
-    }
-    if view.columns == 0 || !lo.is_finite() || !hi.is_finite() || n == 0 {
-        return Reduced::default();
-    }
-    let span = hi - lo;
-    let per_x = if span > 0.0 { view.columns as f64 / span } else { 0.0 };
-    let cols = Columns { lo, per_x, last: view.columns - 1 };
+    let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
+    let (lo, hi) = (cols.lo, cols.hi);
     let sorted = match order {
         XOrder::Sorted => true,
         XOrder::Unsorted => false,

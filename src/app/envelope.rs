@@ -8,7 +8,7 @@
 //! frame. Summaries are extended when points are appended and recomputed from the first value
 //! that changed.
 
-use crate::analysis::reduce::{pad, robust_bounds_scaled, Reduced, View, YScale};
+use crate::analysis::reduce::{pad, robust_bounds_scaled, Columns, Reduced, View, YScale};
 use crate::store::SeriesView;
 
 /// A column of y values read by index: a slice, or a series read straight from the store (so the
@@ -268,18 +268,10 @@ impl Envelope {
 pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &View) -> Reduced {
     let n = xs.len().min(ys.len()).min(env.len);
     let xs = &xs[..n];
-    let (mut lo, mut hi) = (view.x_lo, view.x_hi);
-    if lo > hi {
-        std::mem::swap(&mut lo, &mut hi);
-    }
-    if view.columns == 0 || !lo.is_finite() || !hi.is_finite() || n == 0 {
-        return Reduced::default();
-    }
-    let span = hi - lo;
-    let per_x = if span > 0.0 { view.columns as f64 / span } else { 0.0 };
-    let last_col = view.columns - 1;
-    // The same binning as `reduce` (monotone, saturating), so the columns match exactly.
-    let col_of = |x: f64| (((x - lo) * per_x) as usize).min(last_col);
+    // The same binning as `reduce`, so the columns match exactly.
+    let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
+    let (lo, hi) = (cols.lo, cols.hi);
+    let col_of = |x: f64| cols.of(x);
     let start = xs.partition_point(|&x| x < lo);
     let end = xs.partition_point(|&x| x <= hi).max(start);
     let mut out = Reduced { in_window: end - start, ..Reduced::default() };
