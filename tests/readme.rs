@@ -244,3 +244,21 @@ fn readme_keys_table_matches_the_key_bindings() {
         assert!(table.contains(&row), "README's keys table lacks the row: {row}");
     }
 }
+
+#[test]
+fn readme_repo_log_gives_what_the_readme_says() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -- check tests/fixtures/ui/train.jsonl"));
+    let out = Command::new(env!("CARGO_BIN_EXE_tmon"))
+        .args(["check", "--json"])
+        .arg(repo().join("tests/fixtures/ui/train.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a flag reaches the default --fail-on");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(run["skipped_lines"], 1, "the traceback line");
+    let kinds: Vec<&str> =
+        run["flags"].as_array().unwrap().iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert!(kinds.contains(&"nonfinite") && kinds.contains(&"spike"), "{kinds:?}");
+}
