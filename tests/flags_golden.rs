@@ -11,7 +11,7 @@ use tmon::analysis::{Analyzer, FlagConfig};
 use tmon::harness::{feed, Record, Scenario, Setup, Trainer};
 use tmon::ingest::IngestOptions;
 use tmon::run::Run;
-use tmon::store::{RecordMeta, Store};
+use tmon::store::Store;
 
 fn dump_flags(out: &mut String, label: &str, an: &Analyzer, cursor: &mut usize, at: u64) {
     for f in an.flags_since(*cursor) {
@@ -105,25 +105,11 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
 }
 
 fn perf_workload(out: &mut String, n: usize) {
-    let mut t = Trainer::new(Scenario::Healthy, 1);
-    let base: Vec<_> = std::iter::from_fn(|| t.next_record()).collect();
     let mut store = Store::new();
     let mut an = Analyzer::new(FlagConfig::default());
     let mut cursor = 0;
-    for i in 0..n {
-        let r = &base[i % base.len()];
-        let step = (i / base.len() * 1000) as f64 + r.step;
-        let rec = store.begin_record(RecordMeta { step, time: r.time + i as f64, line: i as u64 });
-        let fields: Vec<(usize, f64)> = r
-            .fields
-            .iter()
-            .map(|(k, v)| {
-                let id = store.intern(k);
-                store.push(rec, id, *v);
-                (id, *v)
-            })
-            .collect();
-        an.observe(&store, rec, &fields);
+    for (i, r) in tmon::harness::repeated(Scenario::Healthy, 1, n).enumerate() {
+        feed(&r, i as u64, &mut store, &mut an);
         dump_flags(out, "perf", &an, &mut cursor, i as u64);
     }
 }

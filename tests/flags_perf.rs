@@ -4,33 +4,20 @@
 
 use std::time::Instant;
 use tmon::analysis::{Analyzer, FlagConfig};
-use tmon::harness::{Scenario, Trainer};
-use tmon::store::{RecordMeta, Store};
+use tmon::harness::Scenario;
+use tmon::store::Store;
 
 #[test]
 #[ignore]
 fn analyzer_cost_per_record() {
     // Real harness records (10 metrics a line), repeated to 1M lines with growing steps.
-    let mut t = Trainer::new(Scenario::Healthy, 1);
-    let base: Vec<_> = std::iter::from_fn(|| t.next_record()).collect();
     // TMON_PERF_RECORDS: fewer records, e.g. under `valgrind --tool=callgrind`.
     let n = std::env::var("TMON_PERF_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000usize);
     let mut store = Store::new();
     let mut ids = Vec::new();
     let mut recs = Vec::with_capacity(n);
-    for i in 0..n {
-        let r = &base[i % base.len()];
-        let step = (i / base.len() * 1000) as f64 + r.step;
-        let rec = store.begin_record(RecordMeta { step, time: r.time + i as f64, line: i as u64 });
-        let fields: Vec<(usize, f64)> = r
-            .fields
-            .iter()
-            .map(|(k, v)| {
-                let id = store.intern(k);
-                store.push(rec, id, *v);
-                (id, *v)
-            })
-            .collect();
+    for (i, r) in tmon::harness::repeated(Scenario::Healthy, 1, n).enumerate() {
+        let (rec, fields) = tmon::harness::append(&r, i as u64, &mut store);
         ids.push(fields);
         recs.push(rec);
     }

@@ -19,7 +19,7 @@ mod scenario;
 pub use scenario::{Scenario, Setup};
 
 use crate::analysis::Analyzer;
-use crate::store::{RecordMeta, SeriesId, Store};
+use crate::store::{RecordIdx, RecordMeta, SeriesId, Store};
 use data::{Dataset, Teacher};
 use mlp::{Act, Mlp, Optimizer};
 use rng::Rng;
@@ -264,12 +264,12 @@ impl Iterator for Trainer {
     }
 }
 
-/// Appends `record` to `store` and shows it to `analyzer` exactly as the ingest stage does
-/// (`begin_record`, `intern` + `push` per field, then `observe`), with the step and the clock
-/// already known. For tests and the demo, which need the clock before the real ingest detects it.
-pub fn feed(record: &Record, line: u64, store: &mut Store, analyzer: &mut Analyzer) {
+/// Appends `record` to `store` exactly as the ingest stage does (`begin_record`, then `intern` +
+/// `push` per field), with the step and the clock already known; returns the record and its
+/// (series, value) pairs, ready for `Analyzer::observe`.
+pub fn append(record: &Record, line: u64, store: &mut Store) -> (RecordIdx, Vec<(SeriesId, f64)>) {
     let rec = store.begin_record(RecordMeta { step: record.step, time: record.time, line });
-    let fields: Vec<(SeriesId, f64)> = record
+    let fields = record
         .fields
         .iter()
         .map(|(name, v)| {
@@ -278,7 +278,27 @@ pub fn feed(record: &Record, line: u64, store: &mut Store, analyzer: &mut Analyz
             (id, *v)
         })
         .collect();
+    (rec, fields)
+}
+
+/// [`append`], then shows the record to `analyzer`. For tests and the demo, which need the clock
+/// before the real ingest detects it.
+pub fn feed(record: &Record, line: u64, store: &mut Store, analyzer: &mut Analyzer) {
+    let (rec, fields) = append(record, line, store);
     analyzer.observe(store, rec, &fields);
+}
+
+/// A long run for cost measurements: the scenario's records over and over, each repeat 1000
+/// steps further on and its clock one second later per record, `n` records in all.
+pub fn repeated(scenario: Scenario, seed: u64, n: usize) -> impl Iterator<Item = Record> {
+    let mut t = Trainer::new(scenario, seed);
+    let base: Vec<Record> = std::iter::from_fn(|| t.next_record()).collect();
+    (0..n).map(move |i| {
+        let mut r = base[i % base.len()].clone();
+        r.step += (i / base.len() * 1000) as f64;
+        r.time += i as f64;
+        r
+    })
 }
 
 /// The whole log of a scenario run for `steps` training steps, one JSON line per element.
