@@ -24,6 +24,10 @@ pub enum Event {
         file: usize,
         info: Box<Opened>,
     },
+    /// How far the loader has read a file's history (bytes from its start).
+    Progress { file: usize, bytes: u64 },
+    /// A file's history, read by the loader up to where the source started following it.
+    Loaded { file: usize, history: Box<History> },
     /// The clock: the screen shows "quiet for N s".
     Tick,
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
@@ -44,6 +48,17 @@ pub struct Opened {
     pub idle: Option<Duration>,
     /// The records of the end of a big file.
     pub preview: Option<Run>,
+}
+
+/// The history of a JSON Lines file as the monitor's loader read it: everything up to the end
+/// of the last complete line when the file was opened (the source follows from there).
+#[derive(Debug)]
+pub struct History {
+    pub run: Run,
+    /// Lines read: the source numbers the lines after the history from 1, the app adds this.
+    pub lines: u64,
+    /// Why the history stopped short of its end (a read error), if it did.
+    pub error: Option<String>,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

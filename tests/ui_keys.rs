@@ -304,6 +304,57 @@ fn history_before_the_report_and_a_restart_end_the_loading() {
 }
 
 #[test]
+fn the_loaders_history_comes_first_and_the_news_held_meanwhile_follows_it() {
+    let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
+    app.history_from_loader(0);
+    let history = jsonl(0..100);
+    let end = history.len() as u64;
+    let mut preview = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    preview.push_line(1, b"{\"step\": 99, \"loss\": 1.0}");
+    app.update(opened("big.jsonl", end, end, Some(preview)));
+    // The source follows from the end of the history, numbering from 1; it waits for the history.
+    app.update(lines(1, "{\"step\": 100, \"loss\": 0.5}\nnot json\n"));
+    app.update(Event::Progress { file: 0, bytes: end / 2 });
+    assert_eq!(app.status(), Some(Status::Loading(50)));
+    assert_eq!(app.slots[0].run().store.records(), 1, "still the preview");
+    for _ in 0..5 {
+        app.update(Event::Tick);
+    }
+    assert!(app.slots[0].loading.is_some(), "a slow history is not given up on");
+    let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    run.push_lines(1, history.as_bytes());
+    let h = tmon::event::History { run, lines: 100, error: None };
+    app.update(Event::Loaded { file: 0, history: Box::new(h) });
+    assert!(app.slots[0].loading.is_none());
+    let store = &app.slots[0].run().store;
+    assert_eq!(store.records(), 101, "the history, then the news");
+    assert_eq!(store.last_record().map(|r| (r.step, r.line)), Some((100.0, 101)));
+    assert_eq!(store.skipped.last.as_ref().map(|l| l.line), Some(102), "numbered after the history");
+    // Later news goes on from there, and a restart numbers from 1 again.
+    app.update(lines(3, "{\"step\": 101}\n"));
+    assert_eq!(app.slots[0].run().store.last_record().map(|r| r.line), Some(103));
+    app.update(Event::Source(SourceEvent::Restarted { file: 0, reason: "truncated".into() }));
+    app.update(lines(1, "{\"step\": 0}\n"));
+    assert_eq!(app.slots[0].run().store.last_record().map(|r| r.line), Some(1));
+}
+
+#[test]
+fn a_history_cut_short_by_a_read_error_says_so() {
+    let mut app = tmon::app::App::new(&["big.jsonl"], Default::default());
+    app.history_from_loader(0);
+    app.update(opened("big.jsonl", 1000, 1000, None));
+    let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
+    run.push_lines(1, jsonl(0..3).as_bytes());
+    let h = tmon::event::History { run, lines: 3, error: Some("Input/output error".into()) };
+    app.update(Event::Loaded { file: 0, history: Box::new(h) });
+    let skipped = &app.slots[0].run().store.skipped;
+    assert_eq!(skipped.count, 1);
+    let note = skipped.last.as_ref().expect("a note");
+    assert_eq!(note.line, 4);
+    assert!(note.reason.contains("Input/output error"), "{}", note.reason);
+}
+
+#[test]
 fn files_found_later_get_a_slot_and_a_missing_file_waits() {
     let mut app = tmon::app::App::new(&["a.jsonl"], Default::default());
     app.update(opened("a.jsonl", 0, 0, None));

@@ -2,14 +2,18 @@
 //! charts.
 //!
 //! Loading a big file: the opener's preview (the records of its last MiB) is shown while the
-//! source streams the history from the start into the slot's [`LiveRun`]. Once the bytes received
-//! reach the end of the last complete line the opener saw, the real run holds everything the
-//! preview held, and the preview is dropped. Lines are only ever pushed into the real run, once,
-//! in order: the preview is a picture, never merged.
+//! history is read. For a JSON Lines file given on the command line, the monitor's loader reads
+//! the history up to the end of the last complete line it saw and hands over a whole run
+//! ([`Event::Loaded`]); the source follows the file from that point, and its news waits in the
+//! slot until the history is in, then follows it, its line numbers moved past the history's. For
+//! other files (documents, files found later) the source streams the history from the start into
+//! the slot's [`LiveRun`], and the preview goes once the bytes received reach the end the opener
+//! saw. Either way lines are only ever pushed into the real run, once, in order: the preview is a
+//! picture, never merged.
 
 use super::{App, Group, Loading, Slot};
 use crate::analysis::names::pair_of;
-use crate::event::{Event, Opened};
+use crate::event::{Event, History, Opened};
 use crate::run::Run;
 use crate::source::{FileState, SourceEvent};
 use crate::store::Store;
@@ -34,6 +38,14 @@ impl App {
             Event::Source(ev) => {
                 let file = ev.file();
                 let Some(slot) = self.slots.get_mut(file) else { return };
+                // Until the loader's history is in, what the source read after it waits.
+                if let Some(l) = slot.loading.as_mut().filter(|l| l.from_loader) {
+                    if !matches!(ev, SourceEvent::State { .. }) {
+                        l.held.push(ev);
+                        return;
+                    }
+                }
+                let ev = slot.renumber(ev);
                 let gained = slot.live.apply(&ev, instant);
                 // Data means the file is there, whatever state was last reported.
                 if matches!(ev, SourceEvent::Lines { .. } | SourceEvent::Document { .. })
@@ -61,6 +73,12 @@ impl App {
                 }
             }
             Event::Opened { file, info } => self.opened(file, *info),
+            Event::Progress { file, bytes } => {
+                if let Some(l) = self.slots.get_mut(file).and_then(|s| s.loading.as_mut()) {
+                    l.received = bytes;
+                }
+            }
+            Event::Loaded { file, history } => self.loaded(file, *history),
             Event::Key(_) | Event::Mouse(_) | Event::Resize(..) | Event::Tick | Event::Quit => {}
         }
     }
@@ -75,11 +93,43 @@ impl App {
         l.end = Some(info.end);
         l.total = info.size;
         slot.idle_at_open = info.idle;
-        if l.received >= info.end {
+        if l.received >= info.end && !l.from_loader {
             self.finish_loading(file);
         } else if info.preview.is_some() {
             l.preview = info.preview;
             self.run_epoch += 1;
+        }
+    }
+
+    /// The loader read the history: it becomes the slot's run, and what the source read after it
+    /// (held meanwhile) follows.
+    fn loaded(&mut self, file: usize, history: History) {
+        let instant = self.instant();
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        let Some(l) = slot.loading.as_mut().filter(|l| l.from_loader) else { return };
+        l.from_loader = false;
+        let held = std::mem::take(&mut l.held);
+        let History { mut run, lines, error } = history;
+        if let Some(e) = error {
+            let reason = format!("reading the history stopped here ({e}): the lines up to the end are missing");
+            run.store.skipped.push(lines + 1, reason, b"");
+        }
+        let records = run.store.records();
+        slot.live.run = run;
+        slot.live.stall.arrived(&mut slot.live.run, records, instant);
+        slot.line_base = lines;
+        self.run_epoch += 1;
+        self.finish_loading(file);
+        for ev in held {
+            self.apply_data(Event::Source(ev));
+        }
+    }
+
+    /// The history of `file` will come from the monitor's loader (call before the source
+    /// starts): the source's lines about the file wait for it.
+    pub fn history_from_loader(&mut self, file: usize) {
+        if let Some(l) = self.slots.get_mut(file).and_then(|s| s.loading.as_mut()) {
+            l.from_loader = true;
         }
     }
 
@@ -106,7 +156,7 @@ impl App {
         let mut finished = Vec::new();
         for (i, slot) in self.slots.iter_mut().enumerate() {
             changed |= slot.live.tick(instant);
-            if let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_some()) {
+            if let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_some() && !l.from_loader) {
                 l.idle_ticks = l.idle_ticks.saturating_add(1);
                 if l.idle_ticks >= IDLE_TICKS_DONE {
                     finished.push(i);
@@ -140,6 +190,22 @@ impl App {
         } else if self.slots[file].live.run.path != path {
             self.slots[file] = fresh(self, path);
             self.run_epoch += 1;
+        }
+    }
+}
+
+impl Slot {
+    /// Lines after a history the loader read are numbered by the source from 1; they follow it.
+    fn renumber(&mut self, ev: SourceEvent) -> SourceEvent {
+        match ev {
+            SourceEvent::Lines { file, first_line, bytes } => {
+                SourceEvent::Lines { file, first_line: first_line + self.line_base, bytes }
+            }
+            SourceEvent::Restarted { .. } => {
+                self.line_base = 0;
+                ev
+            }
+            ev => ev,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct Slot {
     /// How long the file had not been written to when opened.
     pub idle_at_open: Option<Duration>,
     pub rate: StepRate,
+    /// Lines of the history the loader read: the source numbers the lines after it from 1.
+    line_base: u64,
 }
 
 /// A file whose history is still streaming in from its start.
@@ -81,6 +83,10 @@ pub struct Loading {
     /// Clock ticks without a line while loading (a safety net for a history that ends short of
     /// `end`, e.g. an over-long line dropped by the source).
     idle_ticks: u8,
+    /// The history comes from the monitor's loader ([`Event::Loaded`]), not from the source.
+    from_loader: bool,
+    /// The source's news about the file, held until the loader's history is in.
+    held: Vec<crate::source::SourceEvent>,
 }
 
 impl Loading {
@@ -107,6 +113,7 @@ impl Slot {
             last_data: None,
             idle_at_open: None,
             rate: StepRate::default(),
+            line_base: 0,
         }
     }
 

@@ -1,36 +1,67 @@
-//! The opener: looks at each file once when the monitor finds it, so a big log shows its newest
-//! data at once. It reads the file's size and last MiB, parses the complete lines there into a
-//! preview run, and says where the last complete line ends. The source layer meanwhile streams the
-//! whole history from the start into the real run; the app shows the preview until that history
-//! reaches `end` (see `app::glue`). The opener never follows the file: the source does.
+//! The opener and loader: looks at each file once when the monitor finds it, so a big log shows
+//! its newest data at once, then reads its history.
+//!
+//! [`plan`] (on the monitor's thread, before the source starts) reads the file's size and last
+//! MiB, and says where the last complete line ends. For a JSON Lines file that is where the
+//! source starts following it ([`Resume`]): [`spawn`]'s thread parses the complete lines of that
+//! last MiB into a preview run ([`Event::Opened`]), then reads the history up to that point with
+//! the batch reader `tmon check` uses (blocks, two threads) and hands the run over
+//! ([`Event::Loaded`]), with [`Event::Progress`] on the way. The app shows the preview until the
+//! history arrives and holds back the source's news about the file until then (see `app::glue`).
+//! Whole-file documents, and files found later in a watched directory, get no resume point: the
+//! source reads them from the start, and the opener only previews them.
 
 use super::MonitorOptions;
-use crate::event::{Event, Opened};
+use crate::event::{Event, History, Opened};
 use crate::run::Run;
 use crate::source::shape::{detect, Layout};
+use crate::source::{FileId, Resume};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
-/// The end of the file read first. Files up to this size get no preview: their history arrives
-/// in one read anyway.
+/// The end of the file read first. Files up to this size get no preview: their history is read
+/// in a moment anyway.
 pub const TAIL_BYTES: u64 = 1 << 20;
 
-/// Opens `path` on its own thread and sends [`Event::Opened`] for file number `file`.
-pub fn spawn(file: usize, path: PathBuf, opts: MonitorOptions, tx: Sender<Event>) -> std::io::Result<()> {
-    std::thread::Builder::new().name(format!("tmon-open-{file}")).spawn(move || {
-        let info = Box::new(open(&path, &opts));
-        // The loop may be gone (quit): nothing to do then.
-        let _ = tx.send(Event::Opened { file, info });
-    })?;
-    Ok(())
+/// How often the loader reports its progress (the screen shows a few frames a second then).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A file as it was when the monitor found it, and the handle its history is read through (the
+/// same file the resume point names, whatever happens to the path meanwhile).
+pub struct Plan {
+    path: PathBuf,
+    size: u64,
+    end: u64,
+    idle: Option<Duration>,
+    tail: Vec<u8>,
+    tail_start: u64,
+    lines: bool,
+    file: Option<File>,
 }
 
-/// Looks at `path` as it is now.
-pub fn open(path: &Path, opts: &MonitorOptions) -> Opened {
-    let mut out = Opened { path: path.to_owned(), size: 0, end: 0, idle: None, preview: None };
+impl Plan {
+    /// Where the source starts following the file, when the loader reads its history.
+    pub fn resume(&self) -> Option<Resume> {
+        let f = self.file.as_ref().filter(|_| self.lines && self.end > 0)?;
+        Some(Resume { id: FileId::of(&f.metadata().ok()?), offset: self.end })
+    }
+}
+
+/// Looks at `path` as it is now: cheap (a stat and two reads of at most a MiB).
+pub fn plan(path: &Path) -> Plan {
+    let mut out = Plan {
+        path: path.to_owned(),
+        size: 0,
+        end: 0,
+        idle: None,
+        tail: Vec::new(),
+        tail_start: 0,
+        lines: false,
+        file: None,
+    };
     let Ok(mut f) = File::open(path) else { return out };
     let Ok(meta) = f.metadata() else { return out };
     if !meta.is_file() {
@@ -41,35 +72,95 @@ pub fn open(path: &Path, opts: &MonitorOptions) -> Opened {
     let start = out.size.saturating_sub(TAIL_BYTES);
     let mut tail = Vec::with_capacity((out.size - start) as usize);
     if f.seek(SeekFrom::Start(start)).is_err() || (&mut f).take(TAIL_BYTES).read_to_end(&mut tail).is_err() {
-        // Unreadable now: the source will say more; count the history as loaded when it arrives.
-        out.end = 0;
+        // Unreadable now: the source will say more.
         return out;
     }
+    // No complete line in the last MiB (or in a small file): nothing to preview or resume after.
     let Some(last_nl) = memchr::memrchr(b'\n', &tail) else {
-        // No complete line in the last MiB (or in a small file): nothing to preview.
         out.end = start;
         return out;
     };
     out.end = start + last_nl as u64 + 1;
-    if start == 0 || !is_lines(path, &mut f) {
-        return out;
+    out.lines = is_lines(path, &mut f);
+    out.tail = tail;
+    out.tail_start = start;
+    out.file = Some(f);
+    out
+}
+
+/// Previews the file of `plan` on a thread of its own and, when `history` is true and the file is
+/// JSON Lines, reads its history; reports as file number `file`.
+pub fn spawn(
+    file: usize,
+    plan: Plan,
+    history: bool,
+    opts: MonitorOptions,
+    tx: Sender<Event>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new().name(format!("tmon-open-{file}")).spawn(move || {
+        let resume = plan.resume().filter(|_| history);
+        let path = plan.path.clone();
+        let (info, handle) = open(plan, &opts);
+        // The loop may be gone (quit): nothing to do then.
+        if tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
+            return;
+        }
+        let (Some(r), Some(handle)) = (resume, handle) else { return };
+        let history = load(handle, &path, &r, &opts, &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok());
+        let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
+    })?;
+    Ok(())
+}
+
+/// The opener's report: the preview of the complete lines of the file's last MiB (a big JSON
+/// Lines file only), and the file handle back for the history.
+fn open(mut plan: Plan, opts: &MonitorOptions) -> (Opened, Option<File>) {
+    let mut out = Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
+    let file = plan.file.take();
+    if plan.tail_start == 0 || !plan.lines {
+        return (out, file);
     }
+    let last_nl = (plan.end - plan.tail_start) as usize - 1;
     // The first (cut) line of the tail is not whole.
-    let Some(first_nl) = memchr::memchr(b'\n', &tail[..=last_nl]) else { return out };
-    let body = &tail[first_nl + 1..last_nl];
+    let Some(first_nl) = memchr::memchr(b'\n', &plan.tail[..=last_nl]) else { return (out, file) };
+    let body = &plan.tail[first_nl + 1..last_nl];
     if body.is_empty() {
-        return out;
+        return (out, file);
     }
-    let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
+    let mut run = Run::new(&plan.path, opts.ingest.clone(), opts.flags.clone());
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         // Line numbers are unknown this far into the file: the preview counts from 1.
         run.push_line(i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line));
     }
     out.preview = Some(run);
-    out
+    (out, file)
 }
 
-/// Whether the file is JSON Lines (a whole-file document is re-read by the source, not previewed).
+/// Reads the history of `file` up to the resume point. `report` is told the bytes read every
+/// [`PROGRESS_EVERY`]; false from it stops the reading.
+fn load(
+    mut file: File,
+    path: &Path,
+    r: &Resume,
+    opts: &MonitorOptions,
+    report: &mut dyn FnMut(u64) -> bool,
+) -> History {
+    let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
+    let mut next = Instant::now() + PROGRESS_EVERY;
+    let mut progress = |bytes: u64| {
+        if Instant::now() < next {
+            return true;
+        }
+        next = Instant::now() + PROGRESS_EVERY;
+        report(bytes)
+    };
+    let (lines, read) = match file.seek(SeekFrom::Start(0)) {
+        Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), &mut progress),
+        Err(e) => (0, Err(e)),
+    };
+    History { run, lines, error: read.err().map(|e| e.to_string()) }
+}
+/// Whether the file is JSON Lines (a whole-file document is read by the source, not previewed).
 fn is_lines(path: &Path, f: &mut File) -> bool {
     let mut head = Vec::with_capacity(64 << 10);
     if f.seek(SeekFrom::Start(0)).is_err() || (&mut *f).take(64 << 10).read_to_end(&mut head).is_err() {
@@ -96,7 +187,7 @@ mod tests {
         }
         write!(f, "{{\"step\": {n}, \"lo").expect("write a partial line");
         drop(f);
-        let got = open(&path, &MonitorOptions::default());
+        let (got, _) = open(plan(&path), &MonitorOptions::default());
         let size = std::fs::metadata(&path).expect("meta").len();
         assert_eq!(got.size, size);
         assert_eq!(got.end, size - format!("{{\"step\": {n}, \"lo").len() as u64);
@@ -112,10 +203,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let small = dir.path().join("small.jsonl");
         std::fs::write(&small, "{\"step\": 1}\n{\"step\": 2}\n").expect("write");
-        let got = open(&small, &MonitorOptions::default());
+        let (got, _) = open(plan(&small), &MonitorOptions::default());
         assert!(got.preview.is_none());
         assert_eq!((got.size, got.end), (24, 24));
-        let missing = open(&dir.path().join("none.jsonl"), &MonitorOptions::default());
+        let (missing, _) = open(plan(&dir.path().join("none.jsonl")), &MonitorOptions::default());
         assert_eq!((missing.size, missing.end), (0, 0));
         let doc = dir.path().join("trainer_state.json");
         let mut text = String::from("{\"log_history\": [\n");
@@ -124,6 +215,59 @@ mod tests {
         }
         text.push_str("  {\"step\": 2}\n]}\n");
         std::fs::write(&doc, &text).expect("write");
-        assert!(open(&doc, &MonitorOptions::default()).preview.is_none());
+        assert!(plan(&doc).resume().is_none(), "the source reads a document");
+        assert!(open(plan(&doc), &MonitorOptions::default()).0.preview.is_none());
+    }
+
+    #[test]
+    fn the_history_is_what_check_reads_of_the_file_up_to_the_resume_point() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        let mut text = String::new();
+        for i in 0..30_000u64 {
+            text.push_str(&format!("{{\"step\": {i}, \"loss\": {}}}\n", 1.0 / (i + 1) as f64));
+            if i % 7_000 == 3 {
+                text.push_str("not json\n");
+            }
+        }
+        std::fs::write(&path, &text).expect("write");
+        let p = plan(&path);
+        let r = p.resume().expect("JSON Lines get a resume point");
+        assert_eq!(r.offset, text.len() as u64);
+        // Lines written after the look are the source's, not the history's.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+        writeln!(f, "{{\"step\": 30000, \"loss\": 0.5}}").expect("append");
+        let (info, handle) = open(p, &MonitorOptions::default());
+        let preview = info.preview.expect("over a MiB: a preview");
+        assert_eq!(preview.store.last_record().map(|r| r.step), Some(29_999.0), "the end as looked at");
+        let mut reports = 0;
+        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), &mut |_| {
+            reports += 1;
+            true
+        });
+        assert!(h.error.is_none());
+        assert_eq!(h.lines, 30_005);
+        let want = Run::load_file(&path, Default::default(), Default::default()).expect("check's read");
+        assert_eq!(h.run.store.records(), want.store.records() - 1);
+        assert_eq!(h.run.store.skipped.count, 5);
+        assert_eq!(h.run.store.skipped.count, want.store.skipped.count);
+        let last = h.run.store.last_record().expect("records");
+        assert_eq!((last.step, last.line), (29_999.0, 30_005));
+    }
+
+    #[test]
+    fn a_file_replaced_after_the_look_still_gives_the_history_of_the_file_looked_at() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        std::fs::write(&path, "{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1}\n").expect("write");
+        let p = plan(&path);
+        let r = p.resume().expect("resume");
+        std::fs::remove_file(&path).expect("rm");
+        std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
+        let (_, handle) = open(p, &MonitorOptions::default());
+        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), &mut |_| true);
+        assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
+        let now = std::fs::metadata(&path).expect("meta");
+        assert_ne!(crate::source::FileId::of(&now), r.id, "the source will see another file and restart");
     }
 }

@@ -87,8 +87,16 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     // The first frame at once; the opener and the source fill it in behind.
     tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
+    let mut resume = Vec::new();
     for (i, p) in files.iter().enumerate() {
-        loader::spawn(i, p.clone(), opts.clone(), tx.clone()).map_err(term_err)?;
+        let plan = loader::plan(p);
+        // The history of a JSON Lines file is read by the loader (in blocks, on two threads: as
+        // fast as `tmon check`); the source follows the file from where that history ends.
+        if let Some(r) = plan.resume() {
+            resume.push((p.clone(), r));
+            app.history_from_loader(i);
+        }
+        loader::spawn(i, plan, true, opts.clone(), tx.clone()).map_err(term_err)?;
         opened.insert((i, p.clone()));
     }
     // The file on screen first: its preview is applied before the history starts to stream.
@@ -114,7 +122,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     let gate = Arc::new(Gate::default());
     let source_gate = gate.clone();
     let source_tx = tx.clone();
-    let handle = source::spawn(paths, SourceOptions::with_poll(opts.poll), move |ev| {
+    let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(opts.poll) };
+    let handle = source::spawn(paths, source_opts, move |ev| {
         let n = payload(&ev);
         if n > 0 {
             // Wait while the loop is behind (it subtracts what it takes).
@@ -131,7 +140,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
 
     let result = run_loop(&mut tui, &mut app, &rx, &gate, start, |file, path| {
         if opened.insert((file, path.to_owned())) {
-            let _ = loader::spawn(file, path.to_owned(), opts.clone(), tx.clone());
+            // Found later: the source reads it from its start; the opener only previews it.
+            let _ = loader::spawn(file, loader::plan(path), false, opts.clone(), tx.clone());
         }
     });
     // The source may be waiting on the gate: let it go before joining it.

@@ -128,26 +128,67 @@ impl Run {
             run.push_block(&mut line_no, &buf[..complete], &mut blocks);
             buf.drain(..complete);
         } else {
-            // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
-            let mut fresh = 0;
-            loop {
-                if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
-                    run.push_block(&mut line_no, &buf[..=last], &mut blocks);
-                    buf.drain(..=last);
-                }
-                let want = buf.len() + BLOCK;
-                let before = buf.len();
-                fill(&mut file, &mut buf, want).map_err(|e| Error::io(path, e))?;
-                if buf.len() == before {
-                    break;
-                }
-                fresh = before;
-            }
+            run.read_lines(&mut file, buf, &mut blocks, &mut line_no, &mut |_| true)
+                .map_err(|e| Error::io(path, e))?;
+            return Ok(run);
         }
         if !buf.is_empty() {
             run.push_line(line_no + 1, &buf);
         }
         Ok(run)
+    }
+
+    /// Reads JSON Lines from `reader` to its end (a history up to a given offset: a `take`), in
+    /// blocks, as [`load_file`](Self::load_file) does. Returns how many lines were read, and the
+    /// error that stopped the reading, if one did. `progress` is told the bytes read so far after
+    /// each block, and stops the reading by returning false (the monitor was closed).
+    pub fn load_lines(
+        &mut self,
+        reader: &mut impl Read,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> (u64, std::io::Result<()>) {
+        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
+        let mut line_no = 0;
+        let read = self.read_lines(reader, Vec::with_capacity(BLOCK), &mut blocks, &mut line_no, progress);
+        (line_no, read)
+    }
+
+    /// The JSON Lines loop: `buf` holds what was read already; the last line is taken even
+    /// without a final newline.
+    fn read_lines(
+        &mut self,
+        reader: &mut impl Read,
+        mut buf: Vec<u8>,
+        blocks: &mut Blocks,
+        line_no: &mut u64,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> std::io::Result<()> {
+        let mut read = buf.len() as u64;
+        // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
+        let mut fresh = 0;
+        loop {
+            if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
+                self.push_block(line_no, &buf[..=last], blocks);
+                buf.drain(..=last);
+            }
+            if !progress(read) {
+                return Ok(());
+            }
+            let want = buf.len() + BLOCK;
+            let before = buf.len();
+            fill(reader, &mut buf, want)?;
+            if buf.len() == before {
+                break;
+            }
+            read += (buf.len() - before) as u64;
+            fresh = before;
+        }
+        if !buf.is_empty() {
+            *line_no += 1;
+            self.push_line(*line_no, &buf);
+        }
+        Ok(())
     }
 
     /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.
@@ -308,7 +349,7 @@ impl Run {
 }
 
 /// Reads into `buf` until it holds `want` bytes or the file ends.
-fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
     while buf.len() < want {
         let n = file.by_ref().take((want - buf.len()) as u64).read_to_end(buf)?;
         if n == 0 {

@@ -21,7 +21,7 @@ pub use discover::discover;
 pub use live::LiveRun;
 pub use sources::Sources;
 pub use stall::{LiveStall, StallConfig};
-pub use tail::{TailOptions, Tailer};
+pub use tail::{FileId, Resume, TailOptions, Tailer};
 pub use watch::{spawn, spawn_channel, spawn_sources, SourceHandle};
 
 use crate::run::Run;
@@ -87,6 +87,8 @@ pub struct SourceOptions {
     /// Directory levels searched below a given directory.
     pub max_depth: usize,
     pub tail: TailOptions,
+    /// Files whose history was read by someone else: their tailers start where it ended.
+    pub resume: Vec<(PathBuf, Resume)>,
 }
 
 impl Default for SourceOptions {
@@ -98,6 +100,7 @@ impl Default for SourceOptions {
             debounce: Duration::from_millis(5),
             max_depth: discover::MAX_DEPTH,
             tail: TailOptions::default(),
+            resume: Vec::new(),
         }
     }
 }

@@ -70,7 +70,11 @@ impl Sources {
                 v.push(index);
             }
         }
-        self.tailers.push(Tailer::new(index, path, self.opts.tail.clone()));
+        let mut tailer = Tailer::new(index, path, self.opts.tail.clone());
+        if let Some((_, r)) = self.opts.resume.iter().find(|(p, _)| p == tailer.path()) {
+            tailer.resume_at(*r);
+        }
+        self.tailers.push(tailer);
         self.generation += 1;
     }
 

@@ -58,10 +58,29 @@ impl Default for TailOptions {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileId {
+/// Identifies a file (not a path): device and inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
     dev: u64,
     ino: u64,
+}
+
+impl FileId {
+    /// The identity of an open file or of what a path names now.
+    pub fn of(m: &Metadata) -> Self {
+        file_id(m)
+    }
+}
+
+/// Where another reader left off: the JSON Lines history of file `id` up to byte `offset` (the
+/// end of a complete line) was read by someone else (the monitor's loader reads it in blocks on
+/// two threads, faster than a tailer streams it). The tailer starts there, numbering lines from
+/// 1 again; if the path names another file by then, or a shorter one, it is a restart from the
+/// start as usual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resume {
+    pub id: FileId,
+    pub offset: u64,
 }
 
 #[cfg(unix)]
@@ -116,6 +135,7 @@ pub struct Tailer {
     doc_sig: Option<DocSig>,
     doc_hash: Option<u64>,
     buf: Vec<u8>,
+    resume: Option<Resume>,
 }
 
 impl Tailer {
@@ -141,7 +161,13 @@ impl Tailer {
             doc_sig: None,
             doc_hash: None,
             buf: Vec::new(),
+            resume: None,
         }
+    }
+
+    /// Starts after a history read by someone else (see [`Resume`]); call before the first poll.
+    pub fn resume_at(&mut self, resume: Resume) {
+        self.resume = Some(resume);
     }
 
     pub fn index(&self) -> usize {
@@ -261,6 +287,26 @@ impl Tailer {
         let Ok(meta) = file.metadata() else { return false };
         self.cur = Some(Incarnation { file, id: file_id(&meta), offset: 0 });
         self.set_state(FileState::Live, out);
+        if let Some(r) = self.resume.take() {
+            // The history was read elsewhere: only what follows it is news.
+            self.opened_before = true;
+            let seeked = r.id == file_id(&meta)
+                && self.cur.as_mut().is_some_and(|cur| {
+                    // A file shorter than the history keeps the offset past its end, and the size
+                    // check in `poll` reports the truncation.
+                    let ok = meta.len() < r.offset || cur.file.seek(SeekFrom::Start(r.offset)).is_ok();
+                    if ok {
+                        cur.offset = r.offset;
+                    }
+                    ok
+                });
+            if seeked {
+                self.layout = Some(Layout::Lines);
+            } else {
+                self.begin_over(out, "replaced");
+            }
+            return true;
+        }
         if self.opened_before {
             match reason {
                 Some(r) => self.begin_over(out, r),
