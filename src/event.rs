@@ -25,9 +25,15 @@ pub enum Event {
         info: Box<Opened>,
     },
     /// How far the loader has read a file's history (bytes from its start).
-    Progress { file: usize, bytes: u64 },
+    Progress {
+        file: usize,
+        bytes: u64,
+    },
     /// A file's history, read by the loader up to where the source started following it.
-    Loaded { file: usize, history: Box<History> },
+    Loaded {
+        file: usize,
+        history: Box<History>,
+    },
     /// The clock: the screen shows "quiet for N s".
     Tick,
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.

@@ -83,7 +83,8 @@ fn sources_resume_the_files_named_and_read_the_others_whole() {
     let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
     append(&a, lines(0..5).as_bytes());
     append(&b, lines(0..2).as_bytes());
-    let opts = tmon::source::SourceOptions { resume: vec![(a.clone(), resume_after(&a))], ..Default::default() };
+    let opts =
+        tmon::source::SourceOptions { resume: vec![(a.clone(), resume_after(&a))], ..Default::default() };
     let mut sources = Sources::new(&[a.clone(), b.clone()], opts);
     let evs = sources.poll_all(Instant::now());
     let of = |file: usize| -> Vec<(u64, String)> {

@@ -111,7 +111,8 @@ impl App {
         let held = std::mem::take(&mut l.held);
         let History { mut run, lines, error } = history;
         if let Some(e) = error {
-            let reason = format!("reading the history stopped here ({e}): the lines up to the end are missing");
+            let reason =
+                format!("reading the history stopped here ({e}): the lines up to the end are missing");
             run.store.skipped.push(lines + 1, reason, b"");
         }
         let records = run.store.records();

@@ -106,7 +106,8 @@ pub fn spawn(
             return;
         }
         let (Some(r), Some(handle)) = (resume, handle) else { return };
-        let history = load(handle, &path, &r, &opts, &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok());
+        let history =
+            load(handle, &path, &r, &opts, &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok());
         let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
     })?;
     Ok(())
@@ -115,7 +116,8 @@ pub fn spawn(
 /// The opener's report: the preview of the complete lines of the file's last MiB (a big JSON
 /// Lines file only), and the file handle back for the history.
 fn open(mut plan: Plan, opts: &MonitorOptions) -> (Opened, Option<File>) {
-    let mut out = Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
+    let mut out =
+        Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
     let file = plan.file.take();
     if plan.tail_start == 0 || !plan.lines {
         return (out, file);
