@@ -23,6 +23,9 @@ pub struct Cli {
     /// Draw charts with ASCII dots instead of braille (for fonts or terminals without braille).
     #[arg(long)]
     pub ascii: bool,
+    /// Leave the mouse to the terminal (for selecting text) instead of taking clicks and the wheel.
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Poll the files every MS milliseconds instead of waiting for file events (network filesystems).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub poll: Option<u64>,

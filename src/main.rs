@@ -22,12 +22,14 @@ fn main() -> ExitCode {
             let _ = Cli::command().print_help();
             ExitCode::from(USAGE)
         }
-        None => monitor(&cli.paths, cli.ascii, cli.poll, &cli.read),
+        None => monitor(&cli.paths, (cli.ascii, cli.no_mouse), cli.poll, &cli.read),
     }
 }
 
 /// `tmon PATH...`: the live monitor.
-fn monitor(paths: &[std::path::PathBuf], ascii: bool, poll: Option<u64>, read: &ReadArgs) -> ExitCode {
+/// `look` is `(--ascii, --no-mouse)`.
+fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, read: &ReadArgs) -> ExitCode {
+    let (ascii, no_mouse) = look;
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -37,6 +39,7 @@ fn monitor(paths: &[std::path::PathBuf], ascii: bool, poll: Option<u64>, read: &
     };
     let opts = tmon::MonitorOptions {
         ascii,
+        no_mouse,
         poll: poll.map(std::time::Duration::from_millis),
         ingest: read.ingest_options(),
         flags,
@@ -194,7 +197,7 @@ fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
         };
     }
     let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
-    let code = monitor(std::slice::from_ref(&path), args.ascii, None, read);
+    let code = monitor(std::slice::from_ref(&path), (args.ascii, false), None, read);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());

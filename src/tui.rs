@@ -7,6 +7,9 @@ use ratatui::Terminal;
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
 
+const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF: &[u8] = b"\x1b[?1006l\x1b[?1000l";
+
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// The terminal in monitor mode; restored when dropped.
@@ -15,13 +18,20 @@ pub struct Tui {
 }
 
 impl Tui {
-    /// Enters raw mode and the alternate screen, and installs the panic hook.
-    pub fn enter() -> io::Result<Self> {
+    /// Enters raw mode and the alternate screen (asking for mouse clicks and the wheel when
+    /// `mouse` is true), and installs the panic hook.
+    pub fn enter(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
         terminal::enable_raw_mode()?;
         if let Err(e) = execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide) {
             restore();
             return Err(e);
+        }
+        if mouse {
+            // Presses, releases and the wheel (1000) in SGR encoding (1006), and nothing else:
+            // crossterm's full capture also reports every mouse motion, which would wake the loop
+            // (and cross the SSH link) whenever the pointer merely passes over the pane.
+            let _ = io::stdout().write_all(MOUSE_ON).and_then(|()| io::stdout().flush());
         }
         match Terminal::new(CrosstermBackend::new(io::stdout())) {
             Ok(terminal) => Ok(Tui { terminal }),
@@ -51,6 +61,7 @@ impl Drop for Tui {
 /// after a dropped SSH connection there may be no terminal left to restore.
 pub fn restore() {
     let mut out = io::stdout();
+    let _ = out.write_all(MOUSE_OFF);
     let _ = execute!(out, terminal::EndSynchronizedUpdate, terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
     let _ = out.flush();

@@ -430,3 +430,53 @@ fn charts_follow_the_preview_being_replaced_even_with_the_same_number_of_series(
     assert!(app.slots[0].loading.is_none());
     assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
 }
+
+/// A left click or a wheel turn at `(x, y)`.
+fn mouse(kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> Event {
+    Event::Mouse(crossterm::event::MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE })
+}
+
+/// Where `needle` starts on the drawn screen (column, row).
+fn find(screen: &str, needle: &str) -> (u16, u16) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(i) = line.find(needle) {
+            return (line[..i].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{screen}");
+}
+
+#[test]
+fn clicks_select_what_is_drawn_under_them_and_the_wheel_zooms_or_scrolls() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let click = MouseEventKind::Down(MouseButton::Left);
+    let mut app = train_app();
+    app.update(Event::Resize(100, 30));
+    let screen = text(&draw(&app, 100, 30));
+    // The `lr` chart's title, then a point inside that chart.
+    let (x, y) = find(&screen, "┌ lr");
+    assert!(app.update(mouse(click, x + 3, y + 3)));
+    assert_eq!(names(&app)[app.view.selected], ["lr"]);
+    // A metric of the list: `val_loss` belongs to the loss chart.
+    let screen = text(&draw(&app, 100, 30));
+    let (x, y) = find(&screen, "└val_loss");
+    app.update(mouse(click, x, y));
+    assert_eq!(names(&app)[app.view.selected], ["loss", "val_loss"]);
+    // The wheel over the list moves the selection; over a chart it zooms.
+    app.update(mouse(MouseEventKind::ScrollDown, x, y));
+    assert_eq!(names(&app)[app.view.selected], ["lr"]);
+    assert_eq!(app.view.zoom, None);
+    let (cx, cy) = find(&screen, "┌ grad_norm");
+    app.update(mouse(MouseEventKind::ScrollUp, cx + 3, cy + 3));
+    assert!(app.view.zoom.is_some(), "the wheel zooms in over the charts");
+    // A flag in the panel: focus and selection move there.
+    let screen = text(&draw(&app, 100, 30));
+    let (fx, fy) = find(&screen, "flags (");
+    app.update(mouse(click, fx + 2, fy + 2));
+    assert_eq!(app.view.focus, Focus::Flags);
+    assert_eq!(app.view.flag_selected, 1);
+    // Outside anything: nothing happens, and without a known screen size clicks do nothing.
+    assert!(!app.update(mouse(click, 0, 0)));
+    app.screen = None;
+    assert!(!app.update(mouse(click, x, y)));
+}

@@ -42,6 +42,8 @@ pub struct Options {
     pub ascii: bool,
     /// Drop every colour (also set by `NO_COLOR`).
     pub no_color: bool,
+    /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
+    pub no_mouse: bool,
     pub ingest: IngestOptions,
     pub flags: FlagConfig,
     /// `--poll MS`: poll the files at this interval instead of using file notifications.
@@ -152,6 +154,8 @@ pub struct App {
     pub theme: Theme,
     pub ascii: bool,
     pub should_quit: bool,
+    /// The terminal's size as last reported (for mouse clicks: what is drawn where).
+    pub screen: Option<ratatui::layout::Rect>,
     opts: Options,
     groups: Vec<Group>,
     groups_key: (usize, u64, usize, String),
@@ -199,6 +203,7 @@ impl App {
             theme,
             ascii: opts.ascii,
             should_quit: false,
+            screen: None,
             opts,
             groups: Vec::new(),
             groups_key: (usize::MAX, 0, 0, String::new()),
@@ -263,7 +268,10 @@ impl App {
                 self.on_key(k)
             }
             Event::Mouse(m) => self.on_mouse(m),
-            Event::Resize(..) => true,
+            Event::Resize(w, h) => {
+                self.screen = Some(ratatui::layout::Rect::new(0, 0, w, h));
+                true
+            }
             Event::Tick => {
                 let flagged = self.tick();
                 let text = self.clock_dependent_text();

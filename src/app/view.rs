@@ -4,7 +4,8 @@
 use super::keys::{action_for, Action};
 use super::App;
 use crate::analysis::smooth::Smoother;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crate::ui::Hit;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum XAxis {
@@ -253,10 +254,30 @@ impl App {
         true
     }
 
+    /// A click selects the metric or chart under it (or the flag, focusing the flags panel); the
+    /// wheel zooms over the charts and moves the selection over the lists.
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> bool {
-        match m.kind {
-            MouseEventKind::ScrollUp => self.zoom(true),
-            MouseEventKind::ScrollDown => self.zoom(false),
+        let hit = self.screen.and_then(|area| crate::ui::hit(self, area, m.column, m.row));
+        match (m.kind, hit) {
+            (MouseEventKind::Down(MouseButton::Left), Some(Hit::Metric(g) | Hit::Chart(g))) => {
+                self.view.focus = Focus::Metrics;
+                self.view.selected = g;
+                true
+            }
+            (MouseEventKind::Down(MouseButton::Left), Some(Hit::Flag(i))) => {
+                self.view.focus = Focus::Flags;
+                self.view.flag_selected = i;
+                true
+            }
+            (
+                MouseEventKind::ScrollUp | MouseEventKind::ScrollDown,
+                Some(Hit::Chart(_) | Hit::Charts) | None,
+            ) => self.zoom(m.kind == MouseEventKind::ScrollUp),
+            (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Some(Hit::Metric(_) | Hit::Flag(_))) => {
+                self.view.focus =
+                    if matches!(hit, Some(Hit::Flag(_))) { Focus::Flags } else { Focus::Metrics };
+                self.act(if m.kind == MouseEventKind::ScrollUp { Action::Up } else { Action::Down })
+            }
             _ => false,
         }
     }

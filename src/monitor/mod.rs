@@ -78,12 +78,13 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
     let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
-    let mut tui = Tui::enter().map_err(term_err)?;
+    let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(term_err)?;
     spawn_input(tx.clone()).map_err(term_err)?;
 
     let start = Instant::now();
     let mut app = App::new(&files, opts.clone());
+    app.screen = tui.terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
     // The first frame at once; the opener and the source fill it in behind.
     tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();

@@ -28,9 +28,21 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let sel = app.view.selected.min(groups.len() - 1);
+    for (g, cell) in cells(app, area) {
+        render_one(frame, app, &groups[g], g == sel, cell);
+    }
+}
+
+/// The charts on screen and where each is drawn: the selected one alone, or the page of the grid
+/// that holds it.
+pub(super) fn cells(app: &App, area: Rect) -> Vec<(usize, Rect)> {
+    let groups = app.groups();
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let sel = app.view.selected.min(groups.len() - 1);
     if app.view.layout == LayoutMode::Single {
-        render_one(frame, app, &groups[sel], true, area);
-        return;
+        return vec![(sel, area)];
     }
     let (max_cols, max_rows) =
         ((area.width / CELL_W).clamp(1, 4) as usize, (area.height / CELL_H).clamp(1, 4) as usize);
@@ -40,19 +52,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let rows = max_rows.min(n.div_ceil(cols)).max(1);
     let per_page = cols * rows;
     let first = sel / per_page * per_page;
-    let shown = &groups[first..groups.len().min(first + per_page)];
+    let shown = groups.len().min(first + per_page) - first;
     // Fewer charts than cells: use fewer rows so each is taller.
-    let rows = shown.len().div_ceil(cols).max(1);
+    let rows = shown.div_ceil(cols).max(1);
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
+    let mut out = Vec::with_capacity(shown);
     for (r, row_area) in row_areas.iter().enumerate() {
-        let in_row = &shown[(r * cols).min(shown.len())..((r + 1) * cols).min(shown.len())];
-        let n = if r + 1 == rows { cols.min(shown.len() - r * cols) } else { cols };
-        let cells =
-            Layout::horizontal(vec![Constraint::Ratio(1, n.max(1) as u32); n.max(1)]).split(*row_area);
-        for (c, g) in in_row.iter().enumerate() {
-            render_one(frame, app, g, first + r * cols + c == sel, cells[c]);
-        }
+        let n = if r + 1 == rows { cols.min(shown - r * cols) } else { cols };
+        let row = Layout::horizontal(vec![Constraint::Ratio(1, n.max(1) as u32); n.max(1)]).split(*row_area);
+        out.extend((0..n).map(|c| (first + r * cols + c, row[c])));
     }
+    out
 }
 
 fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {

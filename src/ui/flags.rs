@@ -22,7 +22,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let h = inner.height as usize;
-    let scroll = if focused { app.view.flag_selected.saturating_sub(h.saturating_sub(1)) } else { 0 };
+    let scroll = flags_scroll(app, inner.height);
     let mut lines: Vec<Line> = Vec::new();
     // Only the rows that can show: a run can have thousands of flags.
     for (i, f) in app.flags_newest_first().enumerate().skip(scroll).take(h) {
@@ -47,4 +47,23 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::styled(fit(&text, w), t.severity(Severity::Info)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The first flag shown: the selected one stays in view while the panel has the focus.
+fn flags_scroll(app: &App, height: u16) -> usize {
+    if app.view.focus == Focus::Flags {
+        app.view.flag_selected.saturating_sub((height as usize).saturating_sub(1))
+    } else {
+        0
+    }
+}
+
+/// The flag (newest first) on row `y` of the panel drawn in `area`.
+pub(super) fn flag_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let inner = Block::default().borders(Borders::ALL).inner(area);
+    if y < inner.y || y >= inner.y + inner.height {
+        return None;
+    }
+    let i = flags_scroll(app, inner.height) + (y - inner.y) as usize;
+    (i < app.slot().map_or(0, |s| s.run().flags().len())).then_some(i)
 }

@@ -77,9 +77,32 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let msg = if store.records() == 0 { "no data yet" } else { "no metric matches the filter" };
         lines.push(Line::styled(msg, t.dim()));
     }
-    let h = inner.height as usize;
-    let scroll = selected_line.saturating_sub(h.saturating_sub(2));
+    let scroll = list_scroll(selected_line, inner.height);
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// The first line shown: the selected chart stays in view, with a line to spare below it.
+fn list_scroll(selected_line: usize, height: u16) -> usize {
+    selected_line.saturating_sub((height as usize).saturating_sub(2))
+}
+
+/// The chart whose metric is listed on row `y` of the list drawn in `area`.
+pub(super) fn group_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let inner = Block::default().borders(Borders::ALL).inner(area);
+    if y < inner.y || y >= inner.y + inner.height {
+        return None;
+    }
+    // One line per member of each chart, as `render` lists them.
+    let mut line_group = Vec::new();
+    let mut selected_line = 0;
+    for (gi, g) in app.groups().iter().enumerate() {
+        if gi == app.view.selected {
+            selected_line = line_group.len();
+        }
+        line_group.extend(std::iter::repeat_n(gi, g.members.len()));
+    }
+    let line = list_scroll(selected_line, inner.height) + (y - inner.y) as usize;
+    line_group.get(line).copied()
 }
 
 /// A sparkline of the whole series: each bar is the mean of up to 16 samples of its stretch.

@@ -32,29 +32,78 @@ pub fn render(frame: &mut Frame, app: &App) {
         frame.render_widget(Line::from(fit(msg, area.width as usize)), area);
         return;
     }
+    let r = regions(area);
+    header::render(frame, app, r.head);
+    footer::render(frame, app, r.foot);
+    if r.list.width > 0 {
+        metrics::render(frame, app, r.list);
+    }
+    chart::render(frame, app, r.charts);
+    if r.flags.height > 0 {
+        flags::render(frame, app, r.flags);
+    }
+    if app.view.help {
+        help::render(frame, app, area);
+    }
+}
+
+/// The screen's regions (an empty `list` or `flags` when the terminal is too narrow or too short
+/// for them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Regions {
+    pub head: Rect,
+    pub list: Rect,
+    pub charts: Rect,
+    pub flags: Rect,
+    pub foot: Rect,
+}
+
+/// Lays out a screen of `area` (at least [`MIN_WIDTH`] x [`MIN_HEIGHT`]).
+pub fn regions(area: Rect) -> Regions {
     let [head, body, foot] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    header::render(frame, app, head);
-    footer::render(frame, app, foot);
-
     let flags_h = match body.height {
         0..=13 => 0,
         14..=29 => 5,
         _ => 8,
     };
-    let [top, flags_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
+    let [top, flags] = Layout::vertical([Constraint::Min(1), Constraint::Length(flags_h)]).areas(body);
     let list_w = if top.width >= 70 { (top.width * 3 / 8).clamp(30, 48) } else { 0 };
     let [list, charts] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(top);
-    if list_w > 0 {
-        metrics::render(frame, app, list);
+    Regions { head, list, charts, flags, foot }
+}
+
+/// What a mouse click at a cell lands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    /// A metric of the list: its chart's index in the app's groups.
+    Metric(usize),
+    /// A chart: its index in the app's groups.
+    Chart(usize),
+    /// A row of the flags panel: the flag's index, newest first.
+    Flag(usize),
+    /// The chart area outside any chart.
+    Charts,
+}
+
+/// What is drawn at column `x`, row `y` of a screen of `area`, as `render` lays it out for `app`.
+pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<Hit> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.view.help {
+        return None;
     }
-    chart::render(frame, app, charts);
-    if flags_h > 0 {
-        flags::render(frame, app, flags_area);
+    let r = regions(area);
+    let at = ratatui::layout::Position { x, y };
+    if r.list.contains(at) {
+        return metrics::group_at(app, r.list, y).map(Hit::Metric);
     }
-    if app.view.help {
-        help::render(frame, app, area);
+    if r.charts.contains(at) {
+        let cell = chart::cells(app, r.charts).into_iter().find(|(_, c)| c.contains(at));
+        return Some(cell.map_or(Hit::Charts, |(g, _)| Hit::Chart(g)));
     }
+    if r.flags.contains(at) {
+        return flags::flag_at(app, r.flags, y).map(Hit::Flag);
+    }
+    None
 }
 
 /// `s` cut to `width` characters, with `…` when cut.
