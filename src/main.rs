@@ -42,6 +42,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         no_mouse,
         poll: poll.map(std::time::Duration::from_millis),
         ingest: read.ingest_options(),
+        stall: tmon::source::StallConfig::from_flags(&flags),
         flags,
         ..Default::default()
     };
@@ -144,6 +145,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
         on_flag: args.on_flag.clone(),
         poll: args.poll.map(std::time::Duration::from_millis),
         ingest: read.ingest_options(),
+        stall: tmon::source::StallConfig::from_flags(&flags),
         flags,
         ..Default::default()
     };

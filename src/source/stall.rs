@@ -1,7 +1,8 @@
 //! The live, wall-clock stall: a run that stops writing records (a hung collective, a dead node)
 //! says nothing in its log, so only the clock on the wall reveals it.
 //!
-//! The rule, with its defaults (see [`StallConfig`]):
+//! The rule, with its defaults (see [`StallConfig`]; `--set live_stall.factor=...`,
+//! `live_stall.min_seconds`, `live_stall.critical_seconds` change them):
 //! - The run's usual interval is the median time between arrivals of new records, over the last
 //!   64 arrivals. Arrivals closer than 50 ms belong to one burst (the initial read, a flush) and
 //!   do not count as intervals.
@@ -34,10 +35,18 @@ pub struct StallConfig {
 
 impl Default for StallConfig {
     fn default() -> Self {
+        StallConfig::from_flags(&crate::analysis::FlagConfig::default())
+    }
+}
+
+impl StallConfig {
+    /// The live-stall thresholds of a flag configuration (`--set live_stall.*`).
+    pub fn from_flags(cfg: &crate::analysis::FlagConfig) -> Self {
+        let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX);
         StallConfig {
-            floor: Duration::from_secs(5 * 60),
-            factor: 10.0,
-            critical: Duration::from_secs(30 * 60),
+            floor: secs(cfg.live_stall_min_seconds),
+            factor: cfg.live_stall_factor,
+            critical: secs(cfg.live_stall_critical_seconds),
         }
     }
 }

@@ -112,6 +112,12 @@ thresholds! {
         "A stall at least this long is critical.";
     stall_min_gaps: usize = 16, "stall.min_gaps",
         "Gaps in the record clock needed before stalls are judged.";
+    live_stall_factor: f64 = 10.0, "live_stall.factor",
+        "Live stall (the monitor and `check --follow`, by the wall clock): no new record for this many times the usual interval between arrivals (their median)...";
+    live_stall_min_seconds: f64 = 300.0, "live_stall.min_seconds",
+        "... and at least this many seconds (a checkpoint save is not a stall).";
+    live_stall_critical_seconds: f64 = 1800.0, "live_stall.critical_seconds",
+        "A live stall this long (and at least 3x the warning threshold) is critical.";
     dead_frac: f64 = 0.7, "dead.frac",
         "Dead units (AUTOTRAINER's dying-ReLU rule): a dead/zero fraction at or above this (a value above 1 is read as a percentage)...";
     dead_critical: f64 = 0.95, "dead.critical",
