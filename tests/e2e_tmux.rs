@@ -124,3 +124,45 @@ fn sigterm_and_sighup_restore_the_terminal() {
         assert_eq!(icanon, "icanon", "SIG{sig}: raw mode left on:\n{screen}");
     }
 }
+
+#[test]
+fn a_big_log_shows_its_end_at_once_then_loads_and_follows_with_the_right_line_numbers() {
+    if !tmux_available() {
+        eprintln!("NOTICE: tmux is not installed; skipping the big-log end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("big.jsonl");
+    // About 8 MB: a preview of the last MiB first, then the history from the loader.
+    let n = 120_000u64;
+    let mut text = String::with_capacity(8 << 20);
+    for step in 1..=n {
+        text.push_str(&format!(
+            "{{\"step\": {step}, \"loss\": {:.6}, \"lr\": 0.001}}\n",
+            2.0 / (step as f64).sqrt()
+        ));
+    }
+    std::fs::write(&log, &text).expect("write");
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let tmux = Tmux { socket: format!("tmon-e2e-big-{}-{nanos}", std::process::id()) };
+    let script = format!("'{}' '{}'; sleep 60", monitor_binary().display(), log.display());
+    tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &script]);
+    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    tmux.wait_for("the whole log", |s| {
+        head(s).contains(&format!("step {n}")) && !head(s).contains("loading")
+    });
+    let screen = tmux.capture();
+    assert!(head(&screen).contains(&format!("{n} records")), "{screen}");
+    // Written after the open: read by the source from where the loader stopped, numbered after it.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open");
+    writeln!(f, "{{\"step\": {}, \"loss\": 0.1, \"lr\": 0.001}}", n + 1).expect("append");
+    writeln!(f, "this line is not JSON").expect("append");
+    drop(f);
+    let screen = tmux.wait_for("the appended lines", |s| head(s).contains(&format!("step {}", n + 1)));
+    let skipped = format!("line {} skipped", n + 2);
+    let screen =
+        if screen.contains(&skipped) { screen } else { tmux.wait_for(&skipped, |s| s.contains(&skipped)) };
+    assert!(head(&screen).contains(&format!("{} records", n + 1)), "every line once:\n{screen}");
+    assert!(head(&screen).contains("1 skipped"), "{screen}");
+}
