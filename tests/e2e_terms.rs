@@ -7,7 +7,6 @@ mod e2e_support;
 
 use e2e_support::*;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/train.jsonl");
 
@@ -63,17 +62,7 @@ impl Screen {
         std::fs::read(&file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
     }
     fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if cond(&screen) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("timed out waiting for {what} in GNU screen; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for(&format!("{what} in GNU screen"), || self.capture(), cond)
     }
 }
 

@@ -6,17 +6,6 @@ use std::time::{Duration, Instant};
 use tail_support::*;
 use tmon::source::{FileState, SourceEvent, TailOptions, Tailer};
 
-fn lines_of(evs: &[SourceEvent]) -> Vec<(u64, String)> {
-    evs.iter()
-        .filter_map(|e| match e {
-            SourceEvent::Lines { first_line, bytes, .. } => {
-                Some((*first_line, String::from_utf8_lossy(bytes).into_owned()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn unterminated_last_line_waits_for_the_settle_time() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,17 +8,6 @@ use std::time::Instant;
 use tail_support::*;
 use tmon::source::{FileId, FileState, Resume, SourceEvent, Sources, TailOptions, Tailer};
 
-fn lines_of(evs: &[SourceEvent]) -> Vec<(u64, String)> {
-    evs.iter()
-        .filter_map(|e| match e {
-            SourceEvent::Lines { first_line, bytes, .. } => {
-                Some((*first_line, String::from_utf8_lossy(bytes).into_owned()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 fn restarts(evs: &[SourceEvent]) -> Vec<String> {
     evs.iter()
         .filter_map(|e| match e {

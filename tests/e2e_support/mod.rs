@@ -28,17 +28,22 @@ impl Tmux {
     }
     /// Polls the pane until `cond` holds (10 s at most); returns the last capture.
     pub fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if cond(&screen) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        wait_for(what, || self.capture(), cond)
+    }
+}
+
+/// Captures the screen with `capture` until `cond` holds (10 s at most); returns the last capture.
+pub fn wait_for(what: &str, capture: impl Fn() -> String, cond: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = capture();
+        if cond(&screen) {
+            return screen;
         }
+        if start.elapsed() > Duration::from_secs(10) {
+            panic!("timed out waiting for {what}; screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -202,3 +202,15 @@ pub fn append(path: &Path, bytes: &[u8]) {
 pub fn range(n: u64) -> Vec<u64> {
     (0..n).collect()
 }
+
+/// The `Lines` events of `evs`: (first line number, text).
+pub fn lines_of(evs: &[SourceEvent]) -> Vec<(u64, String)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            SourceEvent::Lines { first_line, bytes, .. } => {
+                Some((*first_line, String::from_utf8_lossy(bytes).into_owned()))
+            }
+            _ => None,
+        })
+        .collect()
+}
