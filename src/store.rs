@@ -381,6 +381,11 @@ impl<'a> SeriesView<'a> {
     pub fn value(&self, i: usize) -> f64 {
         self.s.values.get(i)
     }
+    /// Runs of consecutive records the points lie on: 1 for a key logged on every record from its
+    /// first on, one more per gap.
+    pub fn record_runs(&self) -> usize {
+        self.s.runs.len()
+    }
     /// Record index of point `i`.
     pub fn record_of(&self, i: usize) -> RecordIdx {
         let runs = &self.s.runs;
@@ -537,7 +542,7 @@ mod tests {
     fn reserve_makes_room_in_proportion_and_appends_do_not_reallocate() {
         let mut st = Store::new();
         let (loss, eval) = (st.intern("loss"), st.intern("eval/loss"));
-        let mut add = |st: &mut Store, from: usize, to: usize| {
+        let add = |st: &mut Store, from: usize, to: usize| {
             for i in from..to {
                 let r = st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
                 st.push(r, loss, i as f64 * 0.5);

@@ -11,6 +11,46 @@
 use crate::analysis::reduce::{pad, robust_bounds_scaled, Columns, Reduced, View, YScale};
 use crate::store::SeriesView;
 
+/// A column of sorted-or-not x values read by index: a slice, or a series' xs read through the
+/// store's record table (`crate::app::columns::XView`, so no chart keeps a copy of them).
+pub trait Xs {
+    fn len(&self) -> usize;
+    fn x(&self, i: usize) -> f64;
+    /// Calls `f(i, x)` for `i` in `from..to`, in order (a view overrides it with a sequential pass).
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        (from..to).for_each(|i| f(i, self.x(i)));
+    }
+    /// The xs copied out (the rare paths that need a slice).
+    fn to_vec(&self) -> Vec<f64> {
+        let mut v = Vec::with_capacity(self.len());
+        self.for_each_from(0, self.len(), |_, x| v.push(x));
+        v
+    }
+    /// The first index in `lo..hi` whose x is not `pred` (`pred` true then false along the xs).
+    fn partition_point(&self, lo: usize, hi: usize, pred: impl Fn(f64) -> bool) -> usize {
+        let (mut lo, mut hi) = (lo, hi);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.x(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl Xs for [f64] {
+    fn len(&self) -> usize {
+        <[f64]>::len(self)
+    }
+    #[inline]
+    fn x(&self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
 /// A column of y values read by index: a slice, or a series read straight from the store (so the
 /// app need not keep a copy of every charted series' values).
 pub trait Ys {
@@ -93,6 +133,14 @@ impl Column {
 
     pub fn is_empty(&self) -> bool {
         Ys::len(self) == 0
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Column::F32(c) => c.capacity() * 4,
+            Column::F64(c) => c.capacity() * 8,
+        }
     }
 }
 
@@ -248,6 +296,11 @@ impl Acc {
 }
 
 impl Envelope {
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.blocks.capacity() * std::mem::size_of::<Block>()
+    }
+
     /// Brings the summaries up to date with `ys`, whose values before `unchanged` are those the
     /// summaries were built from.
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
@@ -265,15 +318,14 @@ impl Envelope {
 /// The envelope of the sorted `xs` / `ys` (same length, summarised in `env`) in `view`, as
 /// `crate::analysis::reduce::reduce` computes it. `unplottable` is not counted. Percentile
 /// bounds come from a sample of at most [`PERCENTILE_SAMPLE`] values.
-pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &View) -> Reduced {
+pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envelope, view: &View) -> Reduced {
     let n = xs.len().min(ys.len()).min(env.len);
-    let xs = &xs[..n];
     // The same binning as `reduce`, so the columns match exactly.
     let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
     let (lo, hi) = (cols.lo, cols.hi);
     let col_of = |x: f64| cols.of(x);
-    let start = xs.partition_point(|&x| x < lo);
-    let end = xs.partition_point(|&x| x <= hi).max(start);
+    let start = xs.partition_point(0, n, |x| x < lo);
+    let end = xs.partition_point(start, n, |x| x <= hi);
     let mut out = Reduced { in_window: end - start, ..Reduced::default() };
     let drawable = |i: &usize| view.scale.map(ys.y(*i)).is_some();
     let first = (start..end).find(drawable);
@@ -284,7 +336,7 @@ pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &
     let mut i = start;
     let mut width = ((end - start) / view.columns).max(1);
     while i < end {
-        let c = col_of(xs[i]);
+        let c = col_of(xs.x(i));
         let stop = gallop(xs, i, end, i + width, |x| col_of(x) <= c);
         width = stop - i;
         let mut acc = Acc::EMPTY;
@@ -299,7 +351,7 @@ pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &
             y_max = y_max.max(view.scale.map(ys.y(mx)).unwrap_or(f64::NAN));
         }
         if acc.nonfinite != NONE {
-            out.nonfinite_x.push(xs[acc.nonfinite as usize]);
+            out.nonfinite_x.push(xs.x(acc.nonfinite as usize));
             out.nonfinite_y.push(ys.y(acc.nonfinite as usize));
         }
         i = stop;
@@ -307,7 +359,7 @@ pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &
     if let Some(l) = last.filter(|l| idx.last() != Some(l)) {
         idx.push(l);
     }
-    out.points = idx.iter().map(|&i| (xs[i], view.scale.map(ys.y(i)).unwrap_or(f64::NAN))).collect();
+    out.points = idx.iter().map(|&i| (xs.x(i), view.scale.map(ys.y(i)).unwrap_or(f64::NAN))).collect();
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {
@@ -332,11 +384,11 @@ pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &
 /// true at `i`), searched outwards from `guess`. A column usually ends about one column's width
 /// after it starts, so this reads a few nearby xs where a binary search over the whole window
 /// would miss the cache at every step.
-fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -> bool) -> usize {
+fn gallop<X: Xs + ?Sized>(xs: &X, i: usize, end: usize, guess: usize, inside: impl Fn(f64) -> bool) -> usize {
     let g = guess.clamp(i + 1, end);
     let (mut lo, mut hi) = (i, g);
     let mut step = 1;
-    if g < end && inside(xs[g]) {
+    if g < end && inside(xs.x(g)) {
         lo = g;
         loop {
             let p = lo + step;
@@ -344,7 +396,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
                 hi = end;
                 break;
             }
-            if inside(xs[p]) {
+            if inside(xs.x(p)) {
                 lo = p;
                 step *= 2;
             } else {
@@ -355,7 +407,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
     } else {
         while hi - lo > step {
             let p = hi - step;
-            if inside(xs[p]) {
+            if inside(xs.x(p)) {
                 lo = p;
                 break;
             }
@@ -363,7 +415,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
             step *= 2;
         }
     }
-    lo + 1 + xs[lo + 1..hi].partition_point(|&x| inside(x))
+    xs.partition_point(lo + 1, hi, inside)
 }
 
 #[cfg(test)]
@@ -403,7 +455,7 @@ mod tests {
             {
                 let view = View { x_lo: lo, x_hi: hi, columns: cols, scale, percentiles: None, margin: 0.1 };
                 let want = reduce(&xs, &ys, &view, XOrder::Sorted);
-                let got = reduce_sorted(&xs, &ys, &env, &view);
+                let got = reduce_sorted(&xs[..], &ys, &env, &view);
                 assert_eq!(got.points.len(), want.points.len(), "{scale:?} {lo} {hi}");
                 for (g, w) in got.points.iter().zip(&want.points) {
                     assert_eq!(g.0, w.0, "{scale:?} {lo} {hi}");
@@ -422,7 +474,7 @@ mod tests {
         for i in [0, 7, 50, 294] {
             let want = xs.partition_point(|&x| x <= xs[i]);
             for guess in [0, i, i + 1, i + 3, i + 7, i + 100, 1000] {
-                assert_eq!(gallop(&xs, i, xs.len(), guess, |x| x <= xs[i]), want, "{i} {guess}");
+                assert_eq!(gallop(&xs[..], i, xs.len(), guess, |x| x <= xs[i]), want, "{i} {guess}");
             }
         }
     }
@@ -434,7 +486,7 @@ mod tests {
         env.update(&ys, 0);
         let view = View::new(0.0, 1e9, 50);
         let view = View { percentiles: Some((5.0, 95.0)), margin: 0.1, ..view };
-        let (lo, hi) = reduce_sorted(&xs, &ys, &env, &view).y_bounds.expect("bounds");
+        let (lo, hi) = reduce_sorted(&xs[..], &ys, &env, &view).y_bounds.expect("bounds");
         assert!(lo > 0.5 && lo < 1.2 && hi > 1.9 && hi < 2.3, "{lo} {hi}");
     }
 
