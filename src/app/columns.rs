@@ -10,11 +10,12 @@
 //! screen). The columns start over when the run is replaced, the x axis changes, or the store's
 //! data is not an extension of what was seen (checked on the last point).
 
+mod ema;
 mod twema;
 
-use super::envelope::{Column, Envelope, Values, Xs, Ys};
+use super::envelope::{Envelope, Values, Xs, Ys};
 use super::view::XAxis;
-use crate::analysis::smooth::{EmaState, SmoothCache, Smoother};
+use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
@@ -98,13 +99,28 @@ impl Xs for XView<'_> {
     }
 }
 
-/// The TensorBoard EMA, extended point by point (what `SmoothCache` does for it, without needing
-/// the values as one slice).
-#[derive(Debug)]
-struct LiveEma {
-    weight: f64,
-    state: EmaState,
-    out: Column,
+/// The smoothed values of a series, as [`SeriesColumns::smoothed`] gives them.
+pub enum Smoothed<'a> {
+    /// A column (the time-weighted EMA) or a slice (the centred smoothers).
+    Kept(Values<'a>),
+    /// The EMA, computed on demand from checkpoints (see [`ema`]).
+    Ema(ema::EmaValues<'a>),
+}
+
+impl Ys for Smoothed<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Smoothed::Kept(v) => Ys::len(v),
+            Smoothed::Ema(v) => Ys::len(v),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Smoothed::Kept(v) => v.y(i),
+            Smoothed::Ema(v) => v.y(i),
+        }
+    }
 }
 
 /// One series on one x axis.
@@ -119,9 +135,10 @@ pub struct SeriesColumns {
     pub sorted: bool,
     /// Block summaries of the values and of the smoothed values.
     pub raw_env: Envelope,
-    /// Only the smoother shown keeps its column: the EMA, the time-weighted EMA (see [`twema`]),
-    /// or a centred smoother, which needs the values as a slice (`ys_copy`, kept only then).
-    ema: Option<LiveEma>,
+    /// Only the smoother shown keeps its state: the EMA its checkpoints (no column: see [`ema`]),
+    /// the time-weighted EMA its column (see [`twema`]), a centred smoother its column and the
+    /// values as a slice (`ys_copy`, kept only then).
+    ema: Option<ema::LazyEma>,
     ema_full: u64,
     twema: twema::LiveTwema,
     window: SmoothCache,
@@ -198,12 +215,12 @@ pub struct Synced<'a> {
 impl SeriesColumns {
     /// The smoothed values of `ys` (at `xs`, this series' xs and values) and their summaries,
     /// extended from the last call when only new points arrived.
-    pub fn smoothed<X: Xs + ?Sized>(
-        &mut self,
+    pub fn smoothed<'a, X: Xs + ?Sized>(
+        &'a mut self,
         xs: &X,
-        ys: &SeriesView<'_>,
+        ys: &SeriesView<'a>,
         kind: Smoother,
-    ) -> (Values<'_>, &Envelope) {
+    ) -> (Smoothed<'a>, &'a Envelope) {
         let kind = kind.clamped();
         let n = self.len.min(xs.len());
         let full = self.full_smooths();
@@ -211,17 +228,13 @@ impl SeriesColumns {
         match kind {
             Smoother::Ema { weight } => {
                 self.drop_other_smoothers(kind);
-                let reuse = self.ema.as_ref().is_some_and(|e| e.weight.to_bits() == weight.to_bits());
+                let reuse = self.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits());
                 if !reuse {
                     self.ema_full += 1;
-                    let out = Column::default();
-                    self.ema = Some(LiveEma { weight, state: EmaState::new(weight), out });
+                    self.ema = Some(ema::LazyEma::new(weight));
                 }
                 if let Some(e) = self.ema.as_mut() {
-                    e.out.reserve_for(n);
-                    for i in Ys::len(&e.out)..n {
-                        e.out.push(e.state.push(ys.value(i)));
-                    }
+                    e.extend(ys, n);
                 }
             }
             Smoother::TimeWeightedEma { param } => {
@@ -247,10 +260,11 @@ impl SeriesColumns {
             old_len.saturating_sub(smoothing_reach(kind) + 2)
         };
         self.env_kind = Some(kind);
-        let values = match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(Values::Slice(&[]), |e| Values::Column(&e.out)),
-            Smoother::TimeWeightedEma { .. } => Values::Column(self.twema.values()),
-            _ => Values::Slice(self.window.values()),
+        let values = match (kind, &self.ema) {
+            (Smoother::Ema { .. }, Some(e)) => Smoothed::Ema(e.values(*ys)),
+            (Smoother::Ema { .. }, None) => Smoothed::Kept(Values::Slice(&[])),
+            (Smoother::TimeWeightedEma { .. }, _) => Smoothed::Kept(Values::Column(self.twema.values())),
+            _ => Smoothed::Kept(Values::Slice(self.window.values())),
         };
         self.smooth_env.update(&values, unchanged);
         (values, &self.smooth_env)
@@ -258,7 +272,7 @@ impl SeriesColumns {
 
     fn smoothed_len(&self, kind: Smoother) -> usize {
         match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| Ys::len(&e.out)),
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| e.len()),
             Smoother::TimeWeightedEma { .. } => Ys::len(self.twema.values()),
             _ => self.window.values().len(),
         }
@@ -326,7 +340,7 @@ impl SeriesColumns {
     pub fn held_bytes(&self) -> usize {
         self.raw_env.heap_bytes()
             + self.smooth_env.heap_bytes()
-            + self.ema.as_ref().map_or(0, |e| e.out.heap_bytes())
+            + self.ema.as_ref().map_or(0, |e| e.heap_bytes())
             + self.twema.values().heap_bytes()
             + self.window.heap_bytes()
             + self.ys_copy.capacity() * 8

@@ -97,13 +97,19 @@ impl Default for Column {
     }
 }
 
+/// Whether `v` would not survive narrowing to `f32`: finite and non-zero, beyond `f32`'s range or
+/// below its smallest normal number.
+#[inline]
+pub fn needs_f64(v: f64) -> bool {
+    let a = v.abs();
+    a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
+}
+
 impl Column {
     pub fn push(&mut self, v: f64) {
         match self {
             Column::F32(c) => {
-                let a = v.abs();
-                if a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
-                {
+                if needs_f64(v) {
                     let mut wide: Vec<f64> = Vec::with_capacity(c.capacity().max(c.len() + 1));
                     wide.extend(c.iter().map(|&x| x as f64));
                     wide.push(v);
