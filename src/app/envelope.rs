@@ -56,6 +56,12 @@ impl Xs for [f64] {
 pub trait Ys {
     fn len(&self) -> usize;
     fn y(&self, i: usize) -> f64;
+    /// Calls `f(i, y)` for `i` in `from..to`, in order (values computed on demand override it
+    /// with a sequential pass).
+    #[inline]
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        (from..to).for_each(|i| f(i, self.y(i)));
+    }
     /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
     fn to_f64(&self) -> Vec<f64> {
         (0..self.len()).map(|i| self.y(i)).collect()
@@ -244,8 +250,7 @@ impl Acc {
     };
 
     #[inline]
-    fn point<Y: Ys + ?Sized>(&mut self, ys: &Y, i: usize) {
-        let y = ys.y(i);
+    fn point(&mut self, i: usize, y: f64) {
         if !y.is_finite() {
             if self.nonfinite == NONE {
                 self.nonfinite = i as u32;
@@ -284,19 +289,21 @@ impl Acc {
         let first_full = a.div_ceil(BLOCK);
         let last_full = b / BLOCK;
         if first_full >= last_full {
-            (a..b).for_each(|i| self.point(ys, i));
+            ys.for_each_from(a, b, |i, y| self.point(i, y));
             return;
         }
-        (a..first_full * BLOCK).for_each(|i| self.point(ys, i));
+        ys.for_each_from(a, first_full * BLOCK, |i, y| self.point(i, y));
         blocks[first_full..last_full].iter().for_each(|bl| self.block(bl));
-        (last_full * BLOCK..b).for_each(|i| self.point(ys, i));
+        ys.for_each_from(last_full * BLOCK, b, |i, y| self.point(i, y));
     }
 
-    /// The (min, max) indices of the values drawable on `scale`.
-    fn drawable(&self, scale: YScale) -> Option<(usize, usize)> {
+    /// The (index, value) of the min and of the max of the values drawable on `scale` (the
+    /// values as read, so a chart need not read them again).
+    fn drawable(&self, scale: YScale) -> Option<((usize, f64), (usize, f64))> {
+        let max = (self.max as usize, self.max_v);
         match scale {
-            YScale::Linear => (self.min != NONE).then_some((self.min as usize, self.max as usize)),
-            YScale::Log10 => (self.min_pos != NONE).then_some((self.min_pos as usize, self.max as usize)),
+            YScale::Linear => (self.min != NONE).then_some(((self.min as usize, self.min_v), max)),
+            YScale::Log10 => (self.min_pos != NONE).then_some(((self.min_pos as usize, self.min_pos_v), max)),
         }
     }
 }
@@ -312,11 +319,14 @@ impl Envelope {
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
         let keep = unchanged.min(self.len).min(ys.len()) / BLOCK;
         self.blocks.truncate(keep);
-        for start in (keep * BLOCK..ys.len()).step_by(BLOCK) {
-            let mut acc = Acc::EMPTY;
-            (start..(start + BLOCK).min(ys.len())).for_each(|i| acc.point(ys, i));
-            self.blocks.push(acc);
-        }
+        let n = ys.len();
+        let mut acc = Acc::EMPTY;
+        ys.for_each_from(keep * BLOCK, n, |i, y| {
+            acc.point(i, y);
+            if i % BLOCK == BLOCK - 1 || i + 1 == n {
+                self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
+            }
+        });
         self.len = ys.len();
     }
 }
@@ -333,10 +343,12 @@ pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envel
     let start = xs.partition_point(0, n, |x| x < lo);
     let end = xs.partition_point(start, n, |x| x <= hi);
     let mut out = Reduced { in_window: end - start, ..Reduced::default() };
-    let drawable = |i: &usize| view.scale.map(ys.y(*i)).is_some();
-    let first = (start..end).find(drawable);
-    let last = (start..end).rev().find(drawable);
-    let mut idx: Vec<usize> = Vec::with_capacity(2 * view.columns + 2);
+    // (index, value) of the points drawn: values are carried from where they were read, since a
+    // smoothed column may compute a value on each read (see `crate::app::columns`).
+    let drawable = |i: usize| Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some());
+    let first = (start..end).find_map(drawable);
+    let last = (start..end).rev().find_map(drawable);
+    let mut idx: Vec<(usize, f64)> = Vec::with_capacity(2 * view.columns + 2);
     idx.extend(first);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut i = start;
@@ -348,13 +360,13 @@ pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envel
         let mut acc = Acc::EMPTY;
         acc.range(ys, &env.blocks, i, stop);
         if let Some((mn, mx)) = acc.drawable(view.scale) {
-            for j in if mn <= mx { [mn, mx] } else { [mx, mn] } {
-                if idx.last() != Some(&j) {
-                    idx.push(j);
+            for p in if mn.0 <= mx.0 { [mn, mx] } else { [mx, mn] } {
+                if idx.last().map(|l| l.0) != Some(p.0) {
+                    idx.push(p);
                 }
             }
-            y_min = y_min.min(view.scale.map(ys.y(mn)).unwrap_or(f64::NAN));
-            y_max = y_max.max(view.scale.map(ys.y(mx)).unwrap_or(f64::NAN));
+            y_min = y_min.min(view.scale.map(mn.1).unwrap_or(f64::NAN));
+            y_max = y_max.max(view.scale.map(mx.1).unwrap_or(f64::NAN));
         }
         if acc.nonfinite != NONE {
             out.nonfinite_x.push(xs.x(acc.nonfinite as usize));
@@ -362,10 +374,10 @@ pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envel
         }
         i = stop;
     }
-    if let Some(l) = last.filter(|l| idx.last() != Some(l)) {
+    if let Some(l) = last.filter(|l| idx.last().map(|p| p.0) != Some(l.0)) {
         idx.push(l);
     }
-    out.points = idx.iter().map(|&i| (xs.x(i), view.scale.map(ys.y(i)).unwrap_or(f64::NAN))).collect();
+    out.points = idx.iter().map(|&(i, y)| (xs.x(i), view.scale.map(y).unwrap_or(f64::NAN))).collect();
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {

@@ -67,7 +67,8 @@ impl LazyEma {
 
     /// The smoothed values of `ys` (the series the points were taken from).
     pub fn values<'a>(&'a self, ys: SeriesView<'a>) -> EmaValues<'a> {
-        EmaValues { ema: self, ys, cursor: Cell::new((0, EmaState::new(self.weight))) }
+        let start = Cell::new((0, EmaState::new(self.weight)));
+        EmaValues { ema: self, ys, cursor: start.clone(), seq: start }
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -79,8 +80,39 @@ impl LazyEma {
 pub struct EmaValues<'a> {
     ema: &'a LazyEma,
     ys: SeriesView<'a>,
-    /// (i, the state before point i): where the last read stopped.
+    /// (i, the state before point i): where the last read by index stopped.
     cursor: Cell<(usize, EmaState)>,
+    /// The same for the last pass in order: a chart's next column usually starts there.
+    seq: Cell<(usize, EmaState)>,
+}
+
+impl EmaValues<'_> {
+    /// The state before point `i`, from the nearest of its block's checkpoint and the cursors.
+    #[inline]
+    fn state_before(&self, i: usize) -> EmaState {
+        let block = i / BLOCK;
+        let mut best = (block * BLOCK, self.ema.checkpoints[block]);
+        for (at, st) in [self.cursor.get(), self.seq.get()] {
+            if at <= i && at > best.0 {
+                best = (at, st);
+            }
+        }
+        let (mut k, mut st) = best;
+        while k < i {
+            st.push(self.ys.value(k));
+            k += 1;
+        }
+        st
+    }
+
+    #[inline]
+    fn narrow(&self, i: usize, v: f64) -> f64 {
+        if i < self.ema.wide_from {
+            v as f32 as f64
+        } else {
+            v
+        }
+    }
 }
 
 impl Ys for EmaValues<'_> {
@@ -88,27 +120,25 @@ impl Ys for EmaValues<'_> {
         self.ema.len
     }
 
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        let to = to.min(self.ema.len);
+        if from >= to {
+            return;
+        }
+        let mut st = self.state_before(from);
+        for i in from..to {
+            let v = st.push(self.ys.value(i));
+            f(i, self.narrow(i, v));
+        }
+        self.seq.set((to, st));
+    }
+
     #[inline]
     fn y(&self, i: usize) -> f64 {
-        let block = i / BLOCK;
-        let (at, cursor) = self.cursor.get();
-        // From the cursor when it is in this block at or before `i`, else from the checkpoint.
-        let (mut k, mut st) = if at <= i && at >= block * BLOCK {
-            (at, cursor)
-        } else {
-            (block * BLOCK, self.ema.checkpoints[block])
-        };
-        while k < i {
-            st.push(self.ys.value(k));
-            k += 1;
-        }
+        let mut st = self.state_before(i);
         let v = st.push(self.ys.value(i));
         self.cursor.set((i + 1, st));
-        if i < self.ema.wide_from {
-            v as f32 as f64
-        } else {
-            v
-        }
+        self.narrow(i, v)
     }
 }
 
@@ -153,6 +183,12 @@ mod tests {
             let forward: Vec<u64> = (0..n).map(|i| bits(v.y(i))).collect();
             let want: Vec<u64> = (0..n).map(|i| bits(col.y(i))).collect();
             assert_eq!(forward, want, "{n} {tiny_from}: in order");
+            for (a, b) in [(0, n), (1, n), (n / 2, n), (n - 1, n), (63.min(n - 1), 130.min(n)), (n, n)] {
+                let mut got = Vec::new();
+                v.for_each_from(a, b, |i, y| got.push((i, bits(y))));
+                let want_ab: Vec<(usize, u64)> = (a..b).map(|i| (i, want[i])).collect();
+                assert_eq!(got, want_ab, "{n} {tiny_from}: for_each_from({a}, {b})");
+            }
             let backward: Vec<u64> = (0..n).rev().map(|i| bits(v.y(i))).collect();
             assert!(backward.iter().rev().eq(want.iter()), "{n} {tiny_from}: backwards");
             let mut i = 0usize;
