@@ -1,14 +1,17 @@
-//! The x column and the smoothed column of each charted series, kept by the app and extended as
-//! the store grows, with block summaries of the raw and smoothed values beside them.
+//! The columns of each charted series, kept by the app and extended as the store grows: block
+//! summaries of the raw and smoothed values, and the smoother's state.
 //!
 //! Copying a million points out of the store (and smoothing them again) on every frame is what
 //! made a big live chart cost a large part of a core. Here a frame pays only for the points that
-//! arrived since the last one: the summaries grow by the store's new points, the smoothed column
-//! by its smoother's state (O(new points) for the EMAs, O(new + reach) for the centred smoothers).
-//! The raw values are read from the store itself (no copy: memory is the store's plus an x column
-//! shared by the series logged on every record, a smoothed column and the summaries per series on
-//! screen). The columns start over when the run is replaced, the x axis changes, or the store's
-//! data is not an extension of what was seen (checked on the last point).
+//! arrived since the last one: the summaries grow by the store's new points, the smoother by its
+//! state (O(new points) for the EMAs, O(new + reach) for the centred smoothers).
+//!
+//! Memory is the store's plus about 2 bytes a point per series on screen with the default EMA:
+//! the xs are read from the store's record table ([`XView`]: steps, times, or times minus the first
+//! on the relative axis; no copy), the raw values from the store, and the EMA's values are computed
+//! on demand from a checkpoint per block ([`ema`]). The other smoothers keep a column of smoothed
+//! values. The columns start over when the run is replaced, the x axis changes, or the store's data
+//! is not an extension of what was seen (checked on the last point).
 
 mod ema;
 mod twema;
@@ -181,7 +184,7 @@ impl Default for SeriesColumns {
 /// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
 /// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
 /// of every series the frame did not show, so memory follows what is on screen (a 1M-point series
-/// costs about 5 MB here: a smoothed column and summaries), not every metric ever charted.
+/// costs about 2 MB here with the EMA: summaries and checkpoints), not every metric ever charted.
 const MAX_SERIES: usize = 32;
 
 /// How far back from the end an append can change a smoothed value, with room to spare: the
@@ -328,8 +331,9 @@ impl SeriesColumns {
                 (lo, hi) = (lo.min(x), hi.max(x));
             }
             // A NaN x compares false, so it counts as out of order.
-            if prev.is_some_and(|p| !(p <= x)) {
-                sorted = false;
+            if let Some(p) = prev {
+                sorted &=
+                    matches!(p.partial_cmp(&x), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal));
             }
             prev = Some(x);
         });
