@@ -124,6 +124,12 @@ impl Ys for Smoothed<'_> {
             Smoothed::Ema(v) => v.y(i),
         }
     }
+    fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        match self {
+            Smoothed::Kept(v) => v.for_each_from(from, to, f),
+            Smoothed::Ema(v) => v.for_each_from(from, to, f),
+        }
+    }
 }
 
 /// One series on one x axis.
