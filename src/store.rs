@@ -66,11 +66,13 @@ struct Run {
     len: u32,
 }
 
-/// A stretch of records whose lines are consecutive: record `first_record + k` starts on line
-/// `first_line + k`.
+/// A stretch of records whose lines are evenly spaced: record `first_record + k` starts on line
+/// `first_line + k * stride` (stride 1 for consecutive lines, 2 when every record is followed by
+/// a line that is not one, as when a script prints between its log lines).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LineRun {
     first_record: RecordIdx,
+    stride: u32,
     first_line: u64,
 }
 
@@ -218,7 +220,7 @@ impl Store {
     fn line(&self, r: RecordIdx) -> u64 {
         let k = self.lines.partition_point(|l| l.first_record <= r);
         let run = self.lines[k - 1];
-        run.first_line + (r - run.first_record) as u64
+        run.first_line + (r - run.first_record) as u64 * run.stride as u64
     }
 
     /// The step of every record, by record index.
@@ -265,12 +267,27 @@ impl Store {
         self.steps.push(meta.step);
         room_for_one(&mut self.times);
         self.times.push(meta.time);
-        let follows = self
-            .lines
-            .last()
-            .is_some_and(|l| l.first_line.checked_add((idx - l.first_record) as u64) == Some(meta.line));
+        let follows = match self.lines.last_mut() {
+            // A run of one record takes its stride from the second.
+            Some(l) if l.first_record + 1 == idx && meta.line > l.first_line => {
+                match u32::try_from(meta.line - l.first_line) {
+                    Ok(stride) => {
+                        l.stride = stride;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            Some(l) => {
+                ((idx - l.first_record) as u64)
+                    .checked_mul(l.stride as u64)
+                    .and_then(|d| l.first_line.checked_add(d))
+                    == Some(meta.line)
+            }
+            None => false,
+        };
         if !follows {
-            self.lines.push(LineRun { first_record: idx, first_line: meta.line });
+            self.lines.push(LineRun { first_record: idx, stride: 1, first_line: meta.line });
         }
         self.generation += 1;
         idx
@@ -505,11 +522,14 @@ mod tests {
     fn every_record_keeps_its_line_across_skipped_and_repeated_lines() {
         let mut st = Store::new();
         let id = st.intern("loss");
-        // Consecutive lines, a gap of skipped lines, a line repeated, a line going back, line 0.
+        // Consecutive lines, a gap of skipped lines, a line repeated, a line going back, line 0,
+        // records on every other line, a stride too wide for a run.
         let mut lines: Vec<u64> = (1..=1000).collect();
         lines.extend(1005..1500);
         lines.extend([1500, 1500, 7, 0, 1, u64::MAX, 3]);
         lines.extend(2000..2100);
+        lines.extend((2101..3000).step_by(2));
+        lines.extend([1 << 40, 1 << 41, (1 << 41) + 1]);
         for (i, &line) in lines.iter().enumerate() {
             let r = st.begin_record(RecordMeta { step: i as f64, time: i as f64 * 0.5, line });
             st.push(r, id, 1.0);
@@ -518,8 +538,9 @@ mod tests {
             let m = st.record(i as RecordIdx);
             assert_eq!((m.line, m.step, m.time), (line, i as f64, i as f64 * 0.5), "record {i}");
         }
-        assert_eq!(st.last_record().map(|m| m.line), Some(2099));
-        assert!(st.lines.len() <= 10, "{} line runs for 3 stretches", st.lines.len());
+        assert_eq!(st.last_record().map(|m| m.line), Some((1 << 41) + 1));
+        // 1..=1000 | 1005..=1500 | 1500 | 7 | 0, 1 | MAX | 3, 2000 | 2001..2100 | 2101, 2103.. | 2^40 | 2^41, +1
+        assert_eq!(st.lines.len(), 11);
         assert_eq!(st.steps().len(), lines.len());
         assert_eq!(st.times()[4], 2.0);
     }
