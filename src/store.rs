@@ -5,6 +5,12 @@
 //! keep its own steps: it keeps runs of record indices (one run for a key that is on every line), so
 //! a point costs 4 bytes when its value is exactly an `f32` (what `tensor.item()` gives) and 8 bytes
 //! otherwise. No JSON tree is kept per record.
+//!
+//! A record costs 16 bytes (its step and time); its line number is kept as runs of consecutive
+//! lines (one run per stretch between skipped lines), since lines go up by one on almost every
+//! record. Columns grow by doubling while small and by an eighth once they hold a few MB, so a
+//! million-record column does not carry a million records of slack; a loader that knows how many
+//! records are coming calls [`Store::reserve`] and pays no slack at all.
 
 use std::collections::HashMap;
 
@@ -60,6 +66,28 @@ struct Run {
     len: u32,
 }
 
+/// A stretch of records whose lines are evenly spaced: record `first_record + k` starts on line
+/// `first_line + k * stride` (stride 1 for consecutive lines, 2 when every record is followed by
+/// a line that is not one, as when a script prints between its log lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LineRun {
+    first_record: RecordIdx,
+    stride: u32,
+    first_line: u64,
+}
+
+/// Columns this large (bytes) grow by an eighth instead of doubling.
+const GROW_SLOWLY_FROM: usize = 4 << 20;
+
+/// Makes room for one more value in `v`: doubling while small, an eighth once large (a realloc of
+/// a large block moves pages, not bytes, so the extra reallocations are cheap).
+#[inline]
+fn room_for_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() && v.capacity() * std::mem::size_of::<T>() >= GROW_SLOWLY_FROM {
+        v.reserve_exact(v.len() / 8);
+    }
+}
+
 /// Values of one series: `f32` while every value is exactly representable, then `f64`.
 #[derive(Clone, Debug)]
 enum Values {
@@ -87,6 +115,7 @@ impl Values {
             Values::F32(v) => {
                 let narrow = x as f32;
                 if (narrow as f64) == x || x.is_nan() {
+                    room_for_one(v);
                     v.push(narrow);
                 } else {
                     let mut wide: Vec<f64> = Vec::with_capacity(v.capacity().max(v.len() + 1));
@@ -95,7 +124,16 @@ impl Values {
                     *self = Values::F64(wide);
                 }
             }
-            Values::F64(v) => v.push(x),
+            Values::F64(v) => {
+                room_for_one(v);
+                v.push(x)
+            }
+        }
+    }
+    fn reserve_exact(&mut self, n: usize) {
+        match self {
+            Values::F32(v) => v.reserve_exact(n),
+            Values::F64(v) => v.reserve_exact(n),
         }
     }
     fn bytes(&self) -> usize {
@@ -149,7 +187,8 @@ pub struct RecordMeta {
 pub struct Store {
     steps: Vec<f64>,
     times: Vec<f64>,
-    lines: Vec<u64>,
+    /// Line numbers, as runs of consecutive lines (sorted by record).
+    lines: Vec<LineRun>,
     series: Vec<Series>,
     by_name: HashMap<String, SeriesId>,
     /// Lines that were not records.
@@ -174,7 +213,46 @@ impl Store {
 
     pub fn record(&self, r: RecordIdx) -> RecordMeta {
         let r = r as usize;
-        RecordMeta { step: self.steps[r], time: self.times[r], line: self.lines[r] }
+        RecordMeta { step: self.steps[r], time: self.times[r], line: self.line(r as RecordIdx) }
+    }
+
+    /// 1-based line where record `r` starts.
+    fn line(&self, r: RecordIdx) -> u64 {
+        let k = self.lines.partition_point(|l| l.first_record <= r);
+        let run = self.lines[k - 1];
+        run.first_line + (r - run.first_record) as u64 * run.stride as u64
+    }
+
+    /// The step of every record, by record index.
+    pub fn steps(&self) -> &[f64] {
+        &self.steps
+    }
+
+    /// The time of every record (NaN where a record has none), by record index.
+    pub fn times(&self) -> &[f64] {
+        &self.times
+    }
+
+    /// Makes room for `records` more records without reallocating: the record columns get exactly
+    /// that, and each series as many as its share of the records so far predicts (all of them for
+    /// a key on every record, a few for an eval key), plus 1%. For a loader that knows roughly how
+    /// many records are coming (from the file's size and the bytes per record so far).
+    pub fn reserve(&mut self, records: usize) {
+        self.steps.reserve_exact(records);
+        self.times.reserve_exact(records);
+        let have = self.steps.len();
+        let share = |k: usize| {
+            if have == 0 {
+                return records;
+            }
+            let est = (records as u128 * k as u128).div_ceil(have as u128) as usize;
+            (est + est / 100).min(records)
+        };
+        for s in &mut self.series {
+            s.values.reserve_exact(share(s.values.len()));
+            // A sparse series starts a run of records at almost every point.
+            s.runs.reserve_exact(share(s.runs.len()));
+        }
     }
 
     /// The last record, if any.
@@ -185,9 +263,32 @@ impl Store {
     /// Starts a record; the values that follow with [`Store::push`] belong to it.
     pub fn begin_record(&mut self, meta: RecordMeta) -> RecordIdx {
         let idx = self.steps.len() as RecordIdx;
+        room_for_one(&mut self.steps);
         self.steps.push(meta.step);
+        room_for_one(&mut self.times);
         self.times.push(meta.time);
-        self.lines.push(meta.line);
+        let follows = match self.lines.last_mut() {
+            // A run of one record takes its stride from the second.
+            Some(l) if l.first_record + 1 == idx && meta.line > l.first_line => {
+                match u32::try_from(meta.line - l.first_line) {
+                    Ok(stride) => {
+                        l.stride = stride;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            Some(l) => {
+                ((idx - l.first_record) as u64)
+                    .checked_mul(l.stride as u64)
+                    .and_then(|d| l.first_line.checked_add(d))
+                    == Some(meta.line)
+            }
+            None => false,
+        };
+        if !follows {
+            self.lines.push(LineRun { first_record: idx, stride: 1, first_line: meta.line });
+        }
         self.generation += 1;
         idx
     }
@@ -253,7 +354,9 @@ impl Store {
 
     /// Approximate heap bytes held, for benchmarks and the memory budget.
     pub fn heap_bytes(&self) -> usize {
-        let table = self.steps.capacity() * 8 + self.times.capacity() * 8 + self.lines.capacity() * 8;
+        let table = self.steps.capacity() * 8
+            + self.times.capacity() * 8
+            + self.lines.capacity() * std::mem::size_of::<LineRun>();
         let series: usize = self
             .series
             .iter()
@@ -295,6 +398,11 @@ impl<'a> SeriesView<'a> {
     pub fn value(&self, i: usize) -> f64 {
         self.s.values.get(i)
     }
+    /// Runs of consecutive records the points lie on: 1 for a key logged on every record from its
+    /// first on, one more per gap.
+    pub fn record_runs(&self) -> usize {
+        self.s.runs.len()
+    }
     /// Record index of point `i`.
     pub fn record_of(&self, i: usize) -> RecordIdx {
         let runs = &self.s.runs;
@@ -318,6 +426,16 @@ impl<'a> SeriesView<'a> {
         let values = &self.s.values;
         self.s.runs.iter().flat_map(move |r| {
             (0..r.len).map(move |k| (r.first_record + k, values.get((r.first_point + k) as usize)))
+        })
+    }
+    /// Points from index `from` on as (record, value); O(log runs) to start, then O(1) per point.
+    pub fn iter_records_from(&self, from: usize) -> impl Iterator<Item = (RecordIdx, f64)> + 'a {
+        let values = &self.s.values;
+        let runs = &self.s.runs;
+        let k = runs.partition_point(|r| (r.first_point as usize) + (r.len as usize) <= from);
+        runs[k..].iter().flat_map(move |r| {
+            let skip = (from.max(r.first_point as usize) - r.first_point as usize) as u32;
+            (skip..r.len).map(move |k| (r.first_record + k, values.get((r.first_point + k) as usize)))
         })
     }
     /// All points in arrival order as (step, value).
@@ -398,6 +516,109 @@ mod tests {
             st.push(r, id, 1.0);
         }
         assert_eq!(st.series(id).restarts(), &[3]);
+    }
+
+    #[test]
+    fn every_record_keeps_its_line_across_skipped_and_repeated_lines() {
+        let mut st = Store::new();
+        let id = st.intern("loss");
+        // Consecutive lines, a gap of skipped lines, a line repeated, a line going back, line 0,
+        // records on every other line, a stride too wide for a run.
+        let mut lines: Vec<u64> = (1..=1000).collect();
+        lines.extend(1005..1500);
+        lines.extend([1500, 1500, 7, 0, 1, u64::MAX, 3]);
+        lines.extend(2000..2100);
+        lines.extend((2101..3000).step_by(2));
+        lines.extend([1 << 40, 1 << 41, (1 << 41) + 1]);
+        for (i, &line) in lines.iter().enumerate() {
+            let r = st.begin_record(RecordMeta { step: i as f64, time: i as f64 * 0.5, line });
+            st.push(r, id, 1.0);
+        }
+        for (i, &line) in lines.iter().enumerate() {
+            let m = st.record(i as RecordIdx);
+            assert_eq!((m.line, m.step, m.time), (line, i as f64, i as f64 * 0.5), "record {i}");
+        }
+        assert_eq!(st.last_record().map(|m| m.line), Some((1 << 41) + 1));
+        // 1..=1000 | 1005..=1500 | 1500 | 7 | 0, 1 | MAX | 3, 2000 | 2001..2100 | 2101, 2103.. | 2^40 | 2^41, +1
+        assert_eq!(st.lines.len(), 11);
+        assert_eq!(st.steps().len(), lines.len());
+        assert_eq!(st.times()[4], 2.0);
+    }
+
+    #[test]
+    fn a_record_costs_sixteen_bytes_when_its_lines_follow_each_other() {
+        let mut st = Store::new();
+        let n = 100_000;
+        for i in 0..n {
+            st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
+        }
+        assert_eq!(st.lines.len(), 1);
+        let table = st.heap_bytes();
+        let lines = st.lines.capacity() * std::mem::size_of::<LineRun>();
+        assert_eq!(table, st.steps.capacity() * 8 + st.times.capacity() * 8 + lines);
+        assert!(lines < 1024 && table < n * 24, "{table} bytes for {n} records");
+    }
+
+    #[test]
+    fn reserve_makes_room_in_proportion_and_appends_do_not_reallocate() {
+        let mut st = Store::new();
+        let (loss, eval) = (st.intern("loss"), st.intern("eval/loss"));
+        let add = |st: &mut Store, from: usize, to: usize| {
+            for i in from..to {
+                let r = st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
+                st.push(r, loss, i as f64 * 0.5);
+                if i % 100 == 0 {
+                    st.push(r, eval, 0.1);
+                }
+            }
+        };
+        add(&mut st, 0, 1000);
+        st.reserve(200_000);
+        let before = st.heap_bytes();
+        // Two columns of records, loss (f32) on every record, eval on one in a hundred.
+        let want = 201_000 * (8 + 8 + 4) + 2020 * (8 + 12);
+        assert!(before >= want && before < want + want / 50, "{before} vs {want}");
+        let ptrs = (st.steps.as_ptr(), st.times.as_ptr());
+        add(&mut st, 1000, 201_000);
+        assert_eq!(st.heap_bytes(), before, "an append outgrew the reservation");
+        assert_eq!(ptrs, (st.steps.as_ptr(), st.times.as_ptr()));
+        assert_eq!(st.series(loss).len(), 201_000);
+        assert_eq!(st.series(eval).value(2009), 0.1);
+    }
+
+    #[test]
+    fn large_columns_grow_by_an_eighth() {
+        let mut st = Store::new();
+        let id = st.intern("loss");
+        let n = 2_000_000;
+        for i in 0..n {
+            let r = st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
+            st.push(r, id, 0.5);
+        }
+        // Doubling would leave 2^21 = 2_097_152 here; an eighth leaves at most n * 9 / 8.
+        assert!(st.steps.capacity() <= n + n / 8 + 1, "{}", st.steps.capacity());
+        assert!(st.series[id].values.len() == n && st.series(id).value(n - 1) == 0.5);
+    }
+
+    #[test]
+    fn iter_records_from_starts_anywhere_in_any_run() {
+        let mut st = Store::new();
+        let (a, b) = (st.intern("a"), st.intern("b"));
+        for i in 0..300 {
+            let r = st.begin_record(meta(i as f64));
+            st.push(r, a, i as f64);
+            if i % 7 != 3 {
+                st.push(r, b, i as f64);
+            }
+        }
+        for id in [a, b] {
+            let v = st.series(id);
+            let all: Vec<_> = v.iter_records().collect();
+            for from in [0, 1, 3, 4, 5, 100, all.len() - 1, all.len(), all.len() + 3] {
+                let got: Vec<_> = v.iter_records_from(from).collect();
+                assert_eq!(got, all[from.min(all.len())..], "{id} from {from}");
+            }
+        }
     }
 
     #[test]

@@ -1,58 +1,153 @@
-//! The x column and the smoothed column of each charted series, kept by the app and extended as
-//! the store grows, with block summaries of the raw and smoothed values beside them.
+//! The columns of each charted series, kept by the app and extended as the store grows: block
+//! summaries of the raw and smoothed values, and the smoother's state.
 //!
 //! Copying a million points out of the store (and smoothing them again) on every frame is what
 //! made a big live chart cost a large part of a core. Here a frame pays only for the points that
-//! arrived since the last one: the summaries grow by the store's new points, the smoothed column
-//! by its smoother's state (O(new points) for the EMAs, O(new + reach) for the centred smoothers).
-//! The raw values are read from the store itself (no copy: memory is the store's plus an x column
-//! shared by the series logged on every record, a smoothed column and the summaries per series on
-//! screen). The columns start over when the run is replaced, the x axis changes, or the store's
-//! data is not an extension of what was seen (checked on the last point).
+//! arrived since the last one: the summaries grow by the store's new points, the smoother by its
+//! state (O(new points) for the EMAs, O(new + reach) for the centred smoothers).
+//!
+//! Memory is the store's plus about 2 bytes a point per series on screen with the default EMA:
+//! the xs are read from the store's record table ([`XView`]: steps, times, or times minus the first
+//! on the relative axis; no copy), the raw values from the store, and the EMA's values are computed
+//! on demand from a checkpoint per block ([`ema`]). The other smoothers keep a column of smoothed
+//! values. The columns start over when the run is replaced, the x axis changes, or the store's data
+//! is not an extension of what was seen (checked on the last point).
 
+mod ema;
 mod twema;
 
-use super::envelope::{Column, Envelope, Values, Ys};
+use super::envelope::{Envelope, Values, Xs, Ys};
 use super::view::XAxis;
-use crate::analysis::smooth::{EmaState, SmoothCache, Smoother};
+use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
-/// Where a series' xs live: most metrics are logged on every record from their first on, and
-/// share one x column of all records; a series with gaps has its own.
-#[derive(Clone, Copy, Debug)]
-enum Xs {
-    Shared {
-        first_record: usize,
-    },
-    /// In the cache's `own_xs`, apart so the xs can be read while the series is changed.
-    Own,
+/// Which record each point of a series lies on.
+#[derive(Clone, Copy)]
+enum PointMap<'a> {
+    /// Point `i` is record `first + i`: a key logged on every record from its first on.
+    Offset(usize),
+    /// Through the series' runs of records (O(log runs) per lookup, O(1) in a sequential pass):
+    /// a key missing from some records, as train metrics are from eval lines.
+    Runs(SeriesView<'a>),
 }
 
-/// The TensorBoard EMA, extended point by point (what `SmoothCache` does for it, without needing
-/// the values as one slice).
-#[derive(Debug)]
-struct LiveEma {
-    weight: f64,
-    state: EmaState,
-    out: Column,
+/// A series' xs on one axis, read from the store's record table (its steps or times, shifted by
+/// the run's first time on the relative axis): nothing is copied, so a chart costs no memory per
+/// point for its xs. The values are those a copy would hold, bit for bit.
+#[derive(Clone, Copy)]
+pub struct XView<'a> {
+    by_record: &'a [f64],
+    /// Subtracted from each time on the relative axis.
+    t0: Option<f64>,
+    map: PointMap<'a>,
+    len: usize,
+}
+
+impl<'a> XView<'a> {
+    /// The xs of series `id` on `axis` (the effective axis: a time axis only when the log has
+    /// times), `t0` the run's first time.
+    pub fn new(store: &'a Store, id: SeriesId, axis: XAxis, t0: f64) -> Self {
+        let s = store.series(id);
+        let by_record = if axis == XAxis::Step { store.steps() } else { store.times() };
+        let map = match s.record_runs() {
+            0 => PointMap::Offset(0),
+            1 => PointMap::Offset(s.record_of(0) as usize),
+            _ => PointMap::Runs(s),
+        };
+        XView { by_record, t0: (axis == XAxis::Relative).then_some(t0), map, len: s.len() }
+    }
+
+    /// Whether the xs are read through the series' runs of records (it has gaps).
+    #[cfg(test)]
+    pub fn through_runs(&self) -> bool {
+        matches!(self.map, PointMap::Runs(_))
+    }
+
+    fn truncate(mut self, n: usize) -> Self {
+        self.len = self.len.min(n);
+        self
+    }
+
+    #[inline]
+    fn at(&self, record: usize) -> f64 {
+        match self.t0 {
+            Some(t0) => self.by_record[record] - t0,
+            None => self.by_record[record],
+        }
+    }
+}
+
+impl Xs for XView<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline]
+    fn x(&self, i: usize) -> f64 {
+        match self.map {
+            PointMap::Offset(first) => self.at(first + i),
+            PointMap::Runs(s) => self.at(s.record_of(i) as usize),
+        }
+    }
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        let to = to.min(self.len);
+        match self.map {
+            PointMap::Offset(first) => (from..to).for_each(|i| f(i, self.at(first + i))),
+            PointMap::Runs(s) => {
+                for (i, (r, _)) in (from..to).zip(s.iter_records_from(from)) {
+                    f(i, self.at(r as usize));
+                }
+            }
+        }
+    }
+}
+
+/// The smoothed values of a series, as [`SeriesColumns::smoothed`] gives them.
+pub enum Smoothed<'a> {
+    /// A column (the time-weighted EMA) or a slice (the centred smoothers).
+    Kept(Values<'a>),
+    /// The EMA, computed on demand from checkpoints (see [`ema`]).
+    Ema(ema::EmaValues<'a>),
+}
+
+impl Ys for Smoothed<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Smoothed::Kept(v) => Ys::len(v),
+            Smoothed::Ema(v) => Ys::len(v),
+        }
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        match self {
+            Smoothed::Kept(v) => v.y(i),
+            Smoothed::Ema(v) => v.y(i),
+        }
+    }
+    fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        match self {
+            Smoothed::Kept(v) => v.for_each_from(from, to, f),
+            Smoothed::Ema(v) => v.for_each_from(from, to, f),
+        }
+    }
 }
 
 /// One series on one x axis.
 #[derive(Debug)]
 pub struct SeriesColumns {
-    xs: Xs,
     /// Points of the store's series taken so far.
     len: usize,
-    /// Bits of the last value taken, to tell an append from replaced data.
+    /// Bits of the last value and x taken, to tell an append from replaced data.
     last_y: u64,
+    last_x: u64,
     /// Whether the xs are non-decreasing (false after a restart or when some x is NaN).
     pub sorted: bool,
     /// Block summaries of the values and of the smoothed values.
     pub raw_env: Envelope,
-    /// Only the smoother shown keeps its column: the EMA, the time-weighted EMA (see [`twema`]),
-    /// or a centred smoother, which needs the values as a slice (`ys_copy`, kept only then).
-    ema: Option<LiveEma>,
+    /// Only the smoother shown keeps its state: the EMA its checkpoints (no column: see [`ema`]),
+    /// the time-weighted EMA its column (see [`twema`]), a centred smoother its column and the
+    /// values as a slice (`ys_copy`, kept only then).
+    ema: Option<ema::LazyEma>,
     ema_full: u64,
     twema: twema::LiveTwema,
     window: SmoothCache,
@@ -72,9 +167,9 @@ pub struct SeriesColumns {
 impl Default for SeriesColumns {
     fn default() -> Self {
         SeriesColumns {
-            xs: Xs::Own,
             len: 0,
             last_y: 0,
+            last_x: 0,
             sorted: false,
             raw_env: Envelope::default(),
             ema: None,
@@ -95,7 +190,7 @@ impl Default for SeriesColumns {
 /// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
 /// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
 /// of every series the frame did not show, so memory follows what is on screen (a 1M-point series
-/// costs about 9 MB here: a smoothed column and summaries), not every metric ever charted.
+/// costs about 2 MB here with the EMA: summaries and checkpoints), not every metric ever charted.
 const MAX_SERIES: usize = 32;
 
 /// How far back from the end an append can change a smoothed value, with room to spare: the
@@ -120,7 +215,7 @@ fn reserve(v: &mut Vec<f64>, n: usize) {
 
 /// A series' columns with its xs and values, as [`ColumnCache::sync`] gives them.
 pub struct Synced<'a> {
-    pub xs: &'a [f64],
+    pub xs: XView<'a>,
     /// The values, read from the store (as many as `xs`).
     pub ys: SeriesView<'a>,
     pub cols: &'a mut SeriesColumns,
@@ -129,7 +224,12 @@ pub struct Synced<'a> {
 impl SeriesColumns {
     /// The smoothed values of `ys` (at `xs`, this series' xs and values) and their summaries,
     /// extended from the last call when only new points arrived.
-    pub fn smoothed(&mut self, xs: &[f64], ys: &SeriesView<'_>, kind: Smoother) -> (Values<'_>, &Envelope) {
+    pub fn smoothed<'a, X: Xs + ?Sized>(
+        &'a mut self,
+        xs: &X,
+        ys: &SeriesView<'a>,
+        kind: Smoother,
+    ) -> (Smoothed<'a>, &'a Envelope) {
         let kind = kind.clamped();
         let n = self.len.min(xs.len());
         let full = self.full_smooths();
@@ -137,23 +237,19 @@ impl SeriesColumns {
         match kind {
             Smoother::Ema { weight } => {
                 self.drop_other_smoothers(kind);
-                let reuse = self.ema.as_ref().is_some_and(|e| e.weight.to_bits() == weight.to_bits());
+                let reuse = self.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits());
                 if !reuse {
                     self.ema_full += 1;
-                    let out = Column::default();
-                    self.ema = Some(LiveEma { weight, state: EmaState::new(weight), out });
+                    self.ema = Some(ema::LazyEma::new(weight));
                 }
                 if let Some(e) = self.ema.as_mut() {
-                    e.out.reserve_for(n);
-                    for i in Ys::len(&e.out)..n {
-                        e.out.push(e.state.push(ys.value(i)));
-                    }
+                    e.extend(ys, n);
                 }
             }
             Smoother::TimeWeightedEma { param } => {
                 self.drop_other_smoothers(kind);
                 let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
-                self.twema.update(param, &xs[..n], ys, range);
+                self.twema.update(param, n, xs, ys, range);
             }
             Smoother::Gaussian { .. } | Smoother::RunningAverage { .. } => {
                 self.drop_other_smoothers(kind);
@@ -161,7 +257,8 @@ impl SeriesColumns {
                 for i in self.ys_copy.len()..n {
                     self.ys_copy.push(ys.value(i));
                 }
-                self.window.update(kind, &xs[..n], &self.ys_copy[..n]);
+                // The centred smoothers do not read xs (the cache then checks appends by index).
+                self.window.update(kind, &[], &self.ys_copy[..n]);
             }
         }
         // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
@@ -172,10 +269,11 @@ impl SeriesColumns {
             old_len.saturating_sub(smoothing_reach(kind) + 2)
         };
         self.env_kind = Some(kind);
-        let values = match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(Values::Slice(&[]), |e| Values::Column(&e.out)),
-            Smoother::TimeWeightedEma { .. } => Values::Column(self.twema.values()),
-            _ => Values::Slice(self.window.values()),
+        let values = match (kind, &self.ema) {
+            (Smoother::Ema { .. }, Some(e)) => Smoothed::Ema(e.values(*ys)),
+            (Smoother::Ema { .. }, None) => Smoothed::Kept(Values::Slice(&[])),
+            (Smoother::TimeWeightedEma { .. }, _) => Smoothed::Kept(Values::Column(self.twema.values())),
+            _ => Smoothed::Kept(Values::Slice(self.window.values())),
         };
         self.smooth_env.update(&values, unchanged);
         (values, &self.smooth_env)
@@ -183,7 +281,7 @@ impl SeriesColumns {
 
     fn smoothed_len(&self, kind: Smoother) -> usize {
         match kind {
-            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| Ys::len(&e.out)),
+            Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| e.len()),
             Smoother::TimeWeightedEma { .. } => Ys::len(self.twema.values()),
             _ => self.window.values().len(),
         }
@@ -218,62 +316,44 @@ impl SeriesColumns {
         self.ema_full + self.window.full_recomputes() + self.twema.full_recomputes()
     }
 
-    /// Takes the store's points from `self.len` on; `records_x` holds the x of every record of
-    /// the store, `own` this series' xs when it has a gap.
-    fn extend(&mut self, s: &SeriesView<'_>, records_x: &[f64], own: &mut Vec<f64>) {
+    /// Takes the store's points from `self.len` on (`xs` are the series' xs).
+    fn extend(&mut self, s: &SeriesView<'_>, xs: &XView<'_>) {
         let from = self.len;
         let n = s.len();
         if from >= n {
             return;
         }
         if from == 0 {
-            // One sequential pass over the record runs (no per-point lookup).
-            let first = s.record_of(0) as usize;
-            own.clear();
-            let mut gap = false;
-            for (k, (rec, _)) in s.iter_records().enumerate() {
-                let rec = rec as usize;
-                if !gap && rec != first + k {
-                    // A gap: this series gets xs of its own.
-                    gap = true;
-                    reserve(own, n);
-                    own.extend_from_slice(&records_x[first..first + k]);
-                }
-                if gap {
-                    own.push(records_x[rec]);
-                }
-            }
-            self.xs = if gap { Xs::Own } else { Xs::Shared { first_record: first } };
             self.sorted = true;
-        } else {
-            for i in from..n {
-                let rec = s.record_of(i) as usize;
-                if let Xs::Shared { first_record } = self.xs {
-                    if rec != first_record + i {
-                        own.clear();
-                        reserve(own, n);
-                        own.extend_from_slice(&records_x[first_record..first_record + i]);
-                        self.xs = Xs::Own;
-                    }
-                }
-                if let Xs::Own = self.xs {
-                    reserve(own, n);
-                    own.push(records_x[rec]);
-                }
-            }
         }
         self.len = n;
         self.last_y = s.value(n - 1).to_bits();
+        self.last_x = xs.x(n - 1).to_bits();
         self.raw_env.update(s, from);
-        let xs = match self.xs {
-            Xs::Shared { first_record } => &records_x[first_record..first_record + n],
-            Xs::Own => &own[..],
-        };
-        for &x in xs[from..].iter().filter(|x| x.is_finite()) {
-            (self.x_lo, self.x_hi) = (self.x_lo.min(x), self.x_hi.max(x));
-        }
-        // A NaN x compares false, so it counts as out of order.
-        self.sorted = self.sorted && xs[from.saturating_sub(1)..].windows(2).all(|w| w[0] <= w[1]);
+        let (mut lo, mut hi, mut sorted) = (self.x_lo, self.x_hi, self.sorted);
+        let mut prev: Option<f64> = None;
+        xs.for_each_from(from.saturating_sub(1), n, |i, x| {
+            if i >= from && x.is_finite() {
+                (lo, hi) = (lo.min(x), hi.max(x));
+            }
+            // A NaN x compares false, so it counts as out of order.
+            if let Some(p) = prev {
+                sorted &=
+                    matches!(p.partial_cmp(&x), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal));
+            }
+            prev = Some(x);
+        });
+        (self.x_lo, self.x_hi, self.sorted) = (lo, hi, sorted);
+    }
+
+    /// Heap bytes held: summaries and the smoothed column (the xs and values are the store's).
+    pub fn held_bytes(&self) -> usize {
+        self.raw_env.heap_bytes()
+            + self.smooth_env.heap_bytes()
+            + self.ema.as_ref().map_or(0, |e| e.heap_bytes())
+            + self.twema.values().heap_bytes()
+            + self.window.heap_bytes()
+            + self.ys_copy.capacity() * 8
     }
 }
 
@@ -282,10 +362,11 @@ impl SeriesColumns {
 pub struct ColumnCache {
     /// (slot, run epoch, axis, t0 bits): any change starts over.
     key: Option<(usize, u64, XAxis, u64)>,
-    /// The x of every record.
-    records_x: Vec<f64>,
+    /// Records seen at the last sync, and the bits of the last one's x, to tell an append from
+    /// replaced data.
+    records: usize,
+    last_record_x: u64,
     series: HashMap<SeriesId, SeriesColumns>,
-    own_xs: HashMap<SeriesId, Vec<f64>>,
     rebuilds: u64,
     uses: u64,
     /// Frames drawn (see [`ColumnCache::end_frame`]).
@@ -314,54 +395,38 @@ impl ColumnCache {
         // The store only appends; anything else (fewer records, a different last record) means
         // the data was replaced under the same run, and everything starts over.
         let full_key = (key.0, key.1, axis, t0.to_bits());
-        let have = self.records_x.len();
-        let same_records = have <= store.records()
-            && (have == 0 || x_of(have - 1).to_bits() == self.records_x[have - 1].to_bits());
+        let have = self.records;
+        let same_records =
+            have <= store.records() && (have == 0 || x_of(have - 1).to_bits() == self.last_record_x);
         if self.key != Some(full_key) || !same_records {
             self.key = Some(full_key);
             self.series.clear();
-            self.own_xs.clear();
-            self.records_x.clear();
         }
-        reserve(&mut self.records_x, store.records());
-        for r in self.records_x.len()..store.records() {
-            self.records_x.push(x_of(r));
-        }
+        self.records = store.records();
+        self.last_record_x = store.records().checked_sub(1).map_or(0, |r| x_of(r).to_bits());
         if self.series.len() >= MAX_SERIES && !self.series.contains_key(&id) {
             if let Some(oldest) = self.series.iter().min_by_key(|(_, c)| c.used).map(|(&k, _)| k) {
                 self.series.remove(&oldest);
-                self.own_xs.remove(&oldest);
             }
         }
         self.uses += 1;
         let s = store.series(id);
+        let xs = XView::new(store, id, axis, t0);
         let cols = self.series.entry(id).or_default();
-        let own = self.own_xs.entry(id).or_default();
         cols.used = self.uses;
         cols.frame = self.frame;
         let have = cols.len;
         let extends = have <= s.len()
-            && (have == 0 || {
-                let x = match cols.xs {
-                    Xs::Shared { first_record } => self.records_x[first_record + have - 1],
-                    Xs::Own => own[have - 1],
-                };
-                let x_now = self.records_x[s.record_of(have - 1) as usize];
-                s.value(have - 1).to_bits() == cols.last_y && x_now.to_bits() == x.to_bits()
-            });
+            && (have == 0
+                || (s.value(have - 1).to_bits() == cols.last_y && xs.x(have - 1).to_bits() == cols.last_x));
         if !extends {
             *cols = SeriesColumns::default();
-            *own = Vec::new();
         }
         if cols.len == 0 && !s.is_empty() {
             self.rebuilds += 1;
         }
-        cols.extend(&s, &self.records_x, own);
-        let xs = match cols.xs {
-            Xs::Shared { first_record } => &self.records_x[first_record..first_record + cols.len],
-            Xs::Own => &own[..],
-        };
-        Synced { xs, ys: s, cols }
+        cols.extend(&s, &xs);
+        Synced { xs: xs.truncate(cols.len), ys: s, cols }
     }
 
     /// The series `ids` are on screen in this frame (their chart came from a cache).
@@ -373,17 +438,19 @@ impl ColumnCache {
         }
     }
 
-    /// A frame was drawn: the columns of series it did not show are dropped. The x column of the
-    /// records goes too when no series is left.
+    /// A frame was drawn: the columns of series it did not show are dropped.
     pub fn end_frame(&mut self) {
         let frame = self.frame;
         self.series.retain(|_, c| c.frame == frame);
-        self.own_xs.retain(|id, _| self.series.contains_key(id));
         if self.series.is_empty() {
-            self.records_x = Vec::new();
             self.key = None;
         }
         self.frame += 1;
+    }
+
+    /// Heap bytes held by the columns of every series (summaries and smoothed columns).
+    pub fn held_bytes(&self) -> usize {
+        self.series.values().map(SeriesColumns::held_bytes).sum()
     }
 
     /// Series whose columns are held (for tests).
@@ -434,10 +501,11 @@ mod tests {
                 push(&mut store, id, n, n + k);
                 n += k;
                 let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-                c.cols.smoothed(c.xs, &c.ys, kind);
+                c.cols.smoothed(&c.xs, &c.ys, kind);
             }
-            let Synced { xs, ys, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            let Synced { xs: xv, ys, cols } = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
             let ys = ys.values();
+            let xs = &xv.to_vec()[..];
             assert_eq!(cols.len, n);
             assert_eq!(xs.len(), n);
             assert!(cols.sorted);
@@ -462,7 +530,7 @@ mod tests {
             raw.update(&ys, 0);
             assert_eq!(cols.raw_env, raw, "{kind:?}");
             let view = store.series(id);
-            let (sm, env) = cols.smoothed(xs, &view, kind);
+            let (sm, env) = cols.smoothed(&xv, &view, kind);
             assert_eq!(
                 sm.to_f64().iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
                 want.iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
@@ -484,7 +552,7 @@ mod tests {
         for (i, kind) in [ema, tw, ema, tw, ema].into_iter().enumerate() {
             push(&mut store, id, 500 + i, 501 + i);
             let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
-            let (sm, env) = c.cols.smoothed(c.xs, &c.ys, kind);
+            let (sm, env) = c.cols.smoothed(&c.xs, &c.ys, kind);
             let mut fresh = Envelope::default();
             fresh.update(&sm, 0);
             assert_eq!(*env, fresh, "step {i}: {kind:?}");
@@ -492,11 +560,12 @@ mod tests {
     }
 
     #[test]
-    fn dense_series_share_the_record_xs_and_a_gap_gives_a_series_its_own() {
+    fn xs_are_read_from_the_store_with_or_without_gaps_on_every_axis() {
         let mut store = Store::new();
         let (a, b) = (store.intern("loss"), store.intern("lr"));
+        let rec = |i: usize| RecordMeta { step: i as f64 * 2.0, time: 100.0 + i as f64 * 0.25, line: 1 };
         for i in 0..10 {
-            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            let r = store.begin_record(rec(i));
             store.push(r, a, i as f64);
             if i >= 3 {
                 store.push(r, b, 1.0);
@@ -504,27 +573,68 @@ mod tests {
         }
         let mut cache = ColumnCache::default();
         let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
-        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
-        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 3 }));
-        // `lr` skips a record, then comes back: its xs become its own, with the same values.
+        assert_eq!(c.xs.to_vec(), [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+        assert!(!c.xs.through_runs());
+        // `lr` skips a record, then comes back: its xs are read through its runs of records.
         for (i, with_b) in [(10, false), (11, true)] {
-            let r = store.begin_record(RecordMeta { step: i as f64 * 2.0, time: f64::NAN, line: 1 });
+            let r = store.begin_record(rec(i));
             store.push(r, a, i as f64);
             if with_b {
                 store.push(r, b, 2.0);
             }
         }
         let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
-        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0]);
-        assert!(matches!(c.cols.xs, Xs::Own));
+        let want = [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0];
+        assert_eq!(c.xs.to_vec(), want);
+        assert_eq!((0..8).map(|i| c.xs.x(i)).collect::<Vec<_>>(), want);
+        assert!(c.xs.through_runs());
         let c = cache.sync((0, 0), &store, a, XAxis::Step, 0.0);
         assert_eq!(c.xs.len(), 12);
-        assert!(matches!(c.cols.xs, Xs::Shared { first_record: 0 }));
-        assert_eq!(cache.rebuilds(), 2, "switching to own xs is not a rebuild");
-        let mut fresh = ColumnCache::default();
-        let c = fresh.sync((0, 0), &store, b, XAxis::Step, 0.0);
-        assert_eq!(c.xs, &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 22.0], "built with a gap");
-        assert!(matches!(c.cols.xs, Xs::Own));
+        assert!(!c.xs.through_runs());
+        assert_eq!(cache.rebuilds(), 2, "a gap is not a rebuild");
+        // The time axes: the same values a copy of `time - t0` or `time` would hold.
+        let t0 = 100.0;
+        for axis in [XAxis::Relative, XAxis::Wall] {
+            let c = cache.sync((0, 0), &store, b, axis, t0);
+            let want: Vec<f64> = [3, 4, 5, 6, 7, 8, 9, 11]
+                .iter()
+                .map(|&i| {
+                    let t = rec(i).time;
+                    if axis == XAxis::Relative {
+                        t - t0
+                    } else {
+                        t
+                    }
+                })
+                .collect();
+            assert_eq!(c.xs.to_vec(), want, "{axis:?}");
+            assert_eq!((0..8).map(|i| c.xs.x(i)).collect::<Vec<_>>(), want, "{axis:?}");
+        }
+    }
+
+    #[test]
+    fn charted_columns_hold_no_copy_of_the_xs_or_values() {
+        let mut store = Store::new();
+        let (loss, eval) = (store.intern("loss"), store.intern("eval/loss"));
+        let n = 200_000;
+        for i in 0..n {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: i as f64, line: i as u64 + 1 });
+            // Every 100th record is an eval line without `loss`: `loss` has gaps.
+            if i % 100 == 99 {
+                store.push(r, eval, 0.5);
+            } else {
+                store.push(r, loss, (i % 7) as f64);
+            }
+        }
+        let mut cache = ColumnCache::default();
+        for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+            let c = cache.sync((0, 0), &store, loss, axis, 0.0);
+            assert!(c.xs.through_runs());
+            c.cols.drop_smoothed();
+            let held = cache.held_bytes();
+            // Only the summaries: under a byte a point, where a copy of the xs costs 8.
+            assert!(held > 0 && held < store.series(loss).len(), "{axis:?}: {held} bytes held");
+        }
     }
 
     #[test]
@@ -562,7 +672,7 @@ mod tests {
         assert!(cache.series.contains_key(&a));
         cache.end_frame();
         assert_eq!(cache.held(), 0);
-        assert!(cache.records_x.is_empty() && cache.records_x.capacity() == 0);
+        assert_eq!(cache.held_bytes(), 0);
         let c = cache.sync((0, 0), &store, b, XAxis::Step, 0.0);
         assert_eq!(c.xs.len(), 100, "rebuilt when shown again");
     }
@@ -575,13 +685,13 @@ mod tests {
         let mut cache = ColumnCache::default();
         let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
         let (xs, ys) = (c.xs, c.ys);
-        c.cols.smoothed(xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
-        c.cols.smoothed(xs, &ys, Smoother::Gaussian { sigma: 3.0 });
+        c.cols.smoothed(&xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
+        c.cols.smoothed(&xs, &ys, Smoother::Gaussian { sigma: 3.0 });
         assert!(c.cols.twema.values().is_empty());
         assert_eq!(c.cols.ys_copy.len(), 300, "a centred smoother reads a copy of the values");
-        c.cols.smoothed(xs, &ys, Smoother::Ema { weight: 0.9 });
+        c.cols.smoothed(&xs, &ys, Smoother::Ema { weight: 0.9 });
         assert!(c.cols.window.values().is_empty() && c.cols.ys_copy.capacity() == 0);
-        c.cols.smoothed(xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
+        c.cols.smoothed(&xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
         assert!(c.cols.ema.is_none());
         c.cols.drop_smoothed();
         assert!(c.cols.twema.values().is_empty() && c.cols.ema.is_none());
@@ -601,7 +711,7 @@ mod tests {
             other.push(r, id2, 1.0);
         }
         let c = cache.sync((0, 0), &other, id2, XAxis::Step, 0.0);
-        assert_eq!(c.xs[0], 100.0, "data that is not an append was kept");
+        assert_eq!(c.xs.x(0), 100.0, "data that is not an append was kept");
         assert!(!c.cols.sorted);
         cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
         assert_eq!(cache.rebuilds(), 3);

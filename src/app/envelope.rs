@@ -4,18 +4,66 @@
 //!
 //! [`reduce_sorted`] gives the same envelope as `crate::analysis::reduce::reduce` for sorted xs,
 //! point for point (the tests check it), at a cost of O(columns x (log n + BLOCK) + window / BLOCK)
-//! instead of O(window): a 1M-point chart that follows a live run costs tens of microseconds per
-//! frame. Summaries are extended when points are appended and recomputed from the first value
-//! that changed.
+//! instead of O(window): a 1M-point chart that follows a live run costs well under a millisecond
+//! per frame. Summaries are extended when points are appended and recomputed from the first value
+//! that changed. xs and ys are read by index through [`Xs`] and [`Ys`], so neither needs to be a
+//! copy: the xs come from the store's record table, and a smoothed column may compute its values
+//! on demand (the values read are carried along, never read twice).
 
 use crate::analysis::reduce::{pad, robust_bounds_scaled, Columns, Reduced, View, YScale};
 use crate::store::SeriesView;
+
+/// A column of sorted-or-not x values read by index: a slice, or a series' xs read through the
+/// store's record table (`crate::app::columns::XView`, so no chart keeps a copy of them).
+pub trait Xs {
+    fn len(&self) -> usize;
+    fn x(&self, i: usize) -> f64;
+    /// Calls `f(i, x)` for `i` in `from..to`, in order (a view overrides it with a sequential pass).
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        (from..to).for_each(|i| f(i, self.x(i)));
+    }
+    /// The xs copied out (the rare paths that need a slice).
+    fn to_vec(&self) -> Vec<f64> {
+        let mut v = Vec::with_capacity(self.len());
+        self.for_each_from(0, self.len(), |_, x| v.push(x));
+        v
+    }
+    /// The first index in `lo..hi` whose x is not `pred` (`pred` true then false along the xs).
+    fn partition_point(&self, lo: usize, hi: usize, pred: impl Fn(f64) -> bool) -> usize {
+        let (mut lo, mut hi) = (lo, hi);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.x(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl Xs for [f64] {
+    fn len(&self) -> usize {
+        <[f64]>::len(self)
+    }
+    #[inline]
+    fn x(&self, i: usize) -> f64 {
+        self[i]
+    }
+}
 
 /// A column of y values read by index: a slice, or a series read straight from the store (so the
 /// app need not keep a copy of every charted series' values).
 pub trait Ys {
     fn len(&self) -> usize;
     fn y(&self, i: usize) -> f64;
+    /// Calls `f(i, y)` for `i` in `from..to`, in order (values computed on demand override it
+    /// with a sequential pass).
+    #[inline]
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        (from..to).for_each(|i| f(i, self.y(i)));
+    }
     /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
     fn to_f64(&self) -> Vec<f64> {
         (0..self.len()).map(|i| self.y(i)).collect()
@@ -57,13 +105,19 @@ impl Default for Column {
     }
 }
 
+/// Whether `v` would not survive narrowing to `f32`: finite and non-zero, beyond `f32`'s range or
+/// below its smallest normal number.
+#[inline]
+pub fn needs_f64(v: f64) -> bool {
+    let a = v.abs();
+    a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
+}
+
 impl Column {
     pub fn push(&mut self, v: f64) {
         match self {
             Column::F32(c) => {
-                let a = v.abs();
-                if a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
-                {
+                if needs_f64(v) {
                     let mut wide: Vec<f64> = Vec::with_capacity(c.capacity().max(c.len() + 1));
                     wide.extend(c.iter().map(|&x| x as f64));
                     wide.push(v);
@@ -93,6 +147,14 @@ impl Column {
 
     pub fn is_empty(&self) -> bool {
         Ys::len(self) == 0
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Column::F32(c) => c.capacity() * 4,
+            Column::F64(c) => c.capacity() * 8,
+        }
     }
 }
 
@@ -190,8 +252,7 @@ impl Acc {
     };
 
     #[inline]
-    fn point<Y: Ys + ?Sized>(&mut self, ys: &Y, i: usize) {
-        let y = ys.y(i);
+    fn point(&mut self, i: usize, y: f64) {
         if !y.is_finite() {
             if self.nonfinite == NONE {
                 self.nonfinite = i as u32;
@@ -230,34 +291,44 @@ impl Acc {
         let first_full = a.div_ceil(BLOCK);
         let last_full = b / BLOCK;
         if first_full >= last_full {
-            (a..b).for_each(|i| self.point(ys, i));
+            ys.for_each_from(a, b, |i, y| self.point(i, y));
             return;
         }
-        (a..first_full * BLOCK).for_each(|i| self.point(ys, i));
+        ys.for_each_from(a, first_full * BLOCK, |i, y| self.point(i, y));
         blocks[first_full..last_full].iter().for_each(|bl| self.block(bl));
-        (last_full * BLOCK..b).for_each(|i| self.point(ys, i));
+        ys.for_each_from(last_full * BLOCK, b, |i, y| self.point(i, y));
     }
 
-    /// The (min, max) indices of the values drawable on `scale`.
-    fn drawable(&self, scale: YScale) -> Option<(usize, usize)> {
+    /// The (index, value) of the min and of the max of the values drawable on `scale` (the
+    /// values as read, so a chart need not read them again).
+    fn drawable(&self, scale: YScale) -> Option<((usize, f64), (usize, f64))> {
+        let max = (self.max as usize, self.max_v);
         match scale {
-            YScale::Linear => (self.min != NONE).then_some((self.min as usize, self.max as usize)),
-            YScale::Log10 => (self.min_pos != NONE).then_some((self.min_pos as usize, self.max as usize)),
+            YScale::Linear => (self.min != NONE).then_some(((self.min as usize, self.min_v), max)),
+            YScale::Log10 => (self.min_pos != NONE).then_some(((self.min_pos as usize, self.min_pos_v), max)),
         }
     }
 }
 
 impl Envelope {
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.blocks.capacity() * std::mem::size_of::<Block>()
+    }
+
     /// Brings the summaries up to date with `ys`, whose values before `unchanged` are those the
     /// summaries were built from.
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
         let keep = unchanged.min(self.len).min(ys.len()) / BLOCK;
         self.blocks.truncate(keep);
-        for start in (keep * BLOCK..ys.len()).step_by(BLOCK) {
-            let mut acc = Acc::EMPTY;
-            (start..(start + BLOCK).min(ys.len())).for_each(|i| acc.point(ys, i));
-            self.blocks.push(acc);
-        }
+        let n = ys.len();
+        let mut acc = Acc::EMPTY;
+        ys.for_each_from(keep * BLOCK, n, |i, y| {
+            acc.point(i, y);
+            if i % BLOCK == BLOCK - 1 || i + 1 == n {
+                self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
+            }
+        });
         self.len = ys.len();
     }
 }
@@ -265,49 +336,50 @@ impl Envelope {
 /// The envelope of the sorted `xs` / `ys` (same length, summarised in `env`) in `view`, as
 /// `crate::analysis::reduce::reduce` computes it. `unplottable` is not counted. Percentile
 /// bounds come from a sample of at most [`PERCENTILE_SAMPLE`] values.
-pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &View) -> Reduced {
+pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envelope, view: &View) -> Reduced {
     let n = xs.len().min(ys.len()).min(env.len);
-    let xs = &xs[..n];
     // The same binning as `reduce`, so the columns match exactly.
     let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
     let (lo, hi) = (cols.lo, cols.hi);
     let col_of = |x: f64| cols.of(x);
-    let start = xs.partition_point(|&x| x < lo);
-    let end = xs.partition_point(|&x| x <= hi).max(start);
+    let start = xs.partition_point(0, n, |x| x < lo);
+    let end = xs.partition_point(start, n, |x| x <= hi);
     let mut out = Reduced { in_window: end - start, ..Reduced::default() };
-    let drawable = |i: &usize| view.scale.map(ys.y(*i)).is_some();
-    let first = (start..end).find(drawable);
-    let last = (start..end).rev().find(drawable);
-    let mut idx: Vec<usize> = Vec::with_capacity(2 * view.columns + 2);
+    // (index, value) of the points drawn: values are carried from where they were read, since a
+    // smoothed column may compute a value on each read (see `crate::app::columns`).
+    let drawable = |i: usize| Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some());
+    let first = (start..end).find_map(drawable);
+    let last = (start..end).rev().find_map(drawable);
+    let mut idx: Vec<(usize, f64)> = Vec::with_capacity(2 * view.columns + 2);
     idx.extend(first);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut i = start;
     let mut width = ((end - start) / view.columns).max(1);
     while i < end {
-        let c = col_of(xs[i]);
+        let c = col_of(xs.x(i));
         let stop = gallop(xs, i, end, i + width, |x| col_of(x) <= c);
         width = stop - i;
         let mut acc = Acc::EMPTY;
         acc.range(ys, &env.blocks, i, stop);
         if let Some((mn, mx)) = acc.drawable(view.scale) {
-            for j in if mn <= mx { [mn, mx] } else { [mx, mn] } {
-                if idx.last() != Some(&j) {
-                    idx.push(j);
+            for p in if mn.0 <= mx.0 { [mn, mx] } else { [mx, mn] } {
+                if idx.last().map(|l| l.0) != Some(p.0) {
+                    idx.push(p);
                 }
             }
-            y_min = y_min.min(view.scale.map(ys.y(mn)).unwrap_or(f64::NAN));
-            y_max = y_max.max(view.scale.map(ys.y(mx)).unwrap_or(f64::NAN));
+            y_min = y_min.min(view.scale.map(mn.1).unwrap_or(f64::NAN));
+            y_max = y_max.max(view.scale.map(mx.1).unwrap_or(f64::NAN));
         }
         if acc.nonfinite != NONE {
-            out.nonfinite_x.push(xs[acc.nonfinite as usize]);
+            out.nonfinite_x.push(xs.x(acc.nonfinite as usize));
             out.nonfinite_y.push(ys.y(acc.nonfinite as usize));
         }
         i = stop;
     }
-    if let Some(l) = last.filter(|l| idx.last() != Some(l)) {
+    if let Some(l) = last.filter(|l| idx.last().map(|p| p.0) != Some(l.0)) {
         idx.push(l);
     }
-    out.points = idx.iter().map(|&i| (xs[i], view.scale.map(ys.y(i)).unwrap_or(f64::NAN))).collect();
+    out.points = idx.iter().map(|&(i, y)| (xs.x(i), view.scale.map(y).unwrap_or(f64::NAN))).collect();
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {
@@ -332,11 +404,11 @@ pub fn reduce_sorted<Y: Ys + ?Sized>(xs: &[f64], ys: &Y, env: &Envelope, view: &
 /// true at `i`), searched outwards from `guess`. A column usually ends about one column's width
 /// after it starts, so this reads a few nearby xs where a binary search over the whole window
 /// would miss the cache at every step.
-fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -> bool) -> usize {
+fn gallop<X: Xs + ?Sized>(xs: &X, i: usize, end: usize, guess: usize, inside: impl Fn(f64) -> bool) -> usize {
     let g = guess.clamp(i + 1, end);
     let (mut lo, mut hi) = (i, g);
     let mut step = 1;
-    if g < end && inside(xs[g]) {
+    if g < end && inside(xs.x(g)) {
         lo = g;
         loop {
             let p = lo + step;
@@ -344,7 +416,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
                 hi = end;
                 break;
             }
-            if inside(xs[p]) {
+            if inside(xs.x(p)) {
                 lo = p;
                 step *= 2;
             } else {
@@ -355,7 +427,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
     } else {
         while hi - lo > step {
             let p = hi - step;
-            if inside(xs[p]) {
+            if inside(xs.x(p)) {
                 lo = p;
                 break;
             }
@@ -363,7 +435,7 @@ fn gallop(xs: &[f64], i: usize, end: usize, guess: usize, inside: impl Fn(f64) -
             step *= 2;
         }
     }
-    lo + 1 + xs[lo + 1..hi].partition_point(|&x| inside(x))
+    xs.partition_point(lo + 1, hi, inside)
 }
 
 #[cfg(test)]
@@ -403,7 +475,7 @@ mod tests {
             {
                 let view = View { x_lo: lo, x_hi: hi, columns: cols, scale, percentiles: None, margin: 0.1 };
                 let want = reduce(&xs, &ys, &view, XOrder::Sorted);
-                let got = reduce_sorted(&xs, &ys, &env, &view);
+                let got = reduce_sorted(&xs[..], &ys, &env, &view);
                 assert_eq!(got.points.len(), want.points.len(), "{scale:?} {lo} {hi}");
                 for (g, w) in got.points.iter().zip(&want.points) {
                     assert_eq!(g.0, w.0, "{scale:?} {lo} {hi}");
@@ -422,7 +494,7 @@ mod tests {
         for i in [0, 7, 50, 294] {
             let want = xs.partition_point(|&x| x <= xs[i]);
             for guess in [0, i, i + 1, i + 3, i + 7, i + 100, 1000] {
-                assert_eq!(gallop(&xs, i, xs.len(), guess, |x| x <= xs[i]), want, "{i} {guess}");
+                assert_eq!(gallop(&xs[..], i, xs.len(), guess, |x| x <= xs[i]), want, "{i} {guess}");
             }
         }
     }
@@ -434,7 +506,7 @@ mod tests {
         env.update(&ys, 0);
         let view = View::new(0.0, 1e9, 50);
         let view = View { percentiles: Some((5.0, 95.0)), margin: 0.1, ..view };
-        let (lo, hi) = reduce_sorted(&xs, &ys, &env, &view).y_bounds.expect("bounds");
+        let (lo, hi) = reduce_sorted(&xs[..], &ys, &env, &view).y_bounds.expect("bounds");
         assert!(lo > 0.5 && lo < 1.2 && hi > 1.9 && hi < 2.3, "{lo} {hi}");
     }
 

@@ -7,7 +7,7 @@
 mod labels;
 
 use super::columns::ColumnCache;
-use super::envelope::{reduce_sorted, Ys};
+use super::envelope::{reduce_sorted, Xs, Ys};
 use super::view::XAxis;
 use super::App;
 use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
@@ -83,6 +83,11 @@ impl Cache {
     /// Series whose columns are held (for tests).
     pub fn columns_held(&self) -> usize {
         self.columns.held()
+    }
+    /// Heap bytes held by the charts' columns (summaries and smoothed columns; for tests and
+    /// memory probes).
+    pub fn columns_bytes(&self) -> usize {
+        self.columns.held_bytes()
     }
     /// How many times a series' columns were built from scratch (for tests).
     pub fn column_rebuilds(&self) -> u64 {
@@ -263,20 +268,20 @@ fn compute(
         // unsorted xs take the linear pass.
         let sorted = cols.sorted;
         let raw = if sorted {
-            reduce_sorted(xs, &ys, &cols.raw_env, &raw_view)
+            reduce_sorted(&xs, &ys, &cols.raw_env, &raw_view)
         } else {
-            // Rare (a restarted run): the linear pass wants the values as a slice.
-            reduce(xs, &ys.values()[..xs.len()], &raw_view, XOrder::Unsorted)
+            // Rare (a restarted run): the linear pass wants the xs and values as slices.
+            reduce(&xs.to_vec(), &ys.values()[..xs.len()], &raw_view, XOrder::Unsorted)
         };
         if v.smoother().is_none() {
             cols.drop_smoothed();
         }
         let smooth = v.smoother().map(|k| {
-            let (sm, env) = cols.smoothed(xs, &ys, k);
+            let (sm, env) = cols.smoothed(&xs, &ys, k);
             if sorted {
-                reduce_sorted(xs, &sm, env, &smooth_view)
+                reduce_sorted(&xs, &sm, env, &smooth_view)
             } else {
-                reduce(xs, &sm.to_f64(), &smooth_view, XOrder::Unsorted)
+                reduce(&xs.to_vec(), &sm.to_f64(), &smooth_view, XOrder::Unsorted)
             }
         });
         reduced.push(Member { raw, smooth });

@@ -52,6 +52,11 @@ impl SmoothCache {
         &self.out
     }
 
+    /// Heap bytes held by the smoothed values.
+    pub fn heap_bytes(&self) -> usize {
+        self.out.capacity() * 8
+    }
+
     /// How many updates recomputed the whole series (for tests and diagnostics).
     pub fn full_recomputes(&self) -> u64 {
         self.full_recomputes

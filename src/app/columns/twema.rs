@@ -7,7 +7,7 @@
 //! extended point by point, and recomputed only when the data outgrows the step.
 
 use crate::analysis::smooth::TwemaState;
-use crate::app::envelope::{Column, Ys};
+use crate::app::envelope::{Column, Xs, Ys};
 
 /// The smoothed values and the state that extends them.
 #[derive(Debug, Default)]
@@ -30,11 +30,19 @@ pub fn ladder_range(range: f64) -> f64 {
 }
 
 impl LiveTwema {
-    /// The smoothed values of `ys` at `xs`, whose finite xs span `data_range`. Values before
-    /// `self.values().len()` are reused when the parameter and the rounded range are unchanged
-    /// (`xs`/`ys` must then extend the previous input, which the caller guarantees).
-    pub fn update<Y: Ys + ?Sized>(&mut self, param: f64, xs: &[f64], ys: &Y, data_range: f64) -> &Column {
-        let n = xs.len().min(ys.len());
+    /// The smoothed values of the first `n` points of `ys` at `xs`, whose finite xs span
+    /// `data_range`. Values before `self.values().len()` are reused when the parameter and the
+    /// rounded range are unchanged (`xs`/`ys` must then extend the previous input, which the
+    /// caller guarantees).
+    pub fn update<X: Xs + ?Sized, Y: Ys + ?Sized>(
+        &mut self,
+        param: f64,
+        n: usize,
+        xs: &X,
+        ys: &Y,
+        data_range: f64,
+    ) -> &Column {
+        let n = n.min(xs.len()).min(ys.len());
         let range = ladder_range(data_range);
         let reuse = self.state.is_some()
             && self.param.to_bits() == param.to_bits()
@@ -48,18 +56,16 @@ impl LiveTwema {
             // As `twema_with_range` does, keeping the state to continue from.
             self.out = Column::default();
             self.out.reserve_for(n);
-            for (i, &x) in xs[..n].iter().enumerate() {
-                self.out.push(st.push(x, ys.y(i)));
-            }
+            let out = &mut self.out;
+            xs.for_each_from(0, n, |i, x| out.push(st.push(x, ys.y(i))));
             self.state = Some(st);
             return &self.out;
         }
         if let Some(st) = self.state.as_mut() {
             self.out.reserve_for(n);
             let from = Ys::len(&self.out);
-            for (i, &x) in xs[..n].iter().enumerate().skip(from) {
-                self.out.push(st.push(x, ys.y(i)));
-            }
+            let out = &mut self.out;
+            xs.for_each_from(from, n, |i, x| out.push(st.push(x, ys.y(i))));
         }
         &self.out
     }
@@ -98,7 +104,7 @@ mod tests {
         let mut n = 0;
         for len in (1000..=20_000).step_by(7) {
             n = len;
-            live.update(0.9, &xs[..n], &ys[..n], (n - 1) as f64);
+            live.update(0.9, n, &xs[..], &ys[..], (n - 1) as f64);
         }
         let want = twema_with_range(&xs[..n], &ys[..n], 0.9, ladder_range((n - 1) as f64));
         let narrowed: Vec<f64> = want.iter().map(|&v| v as f32 as f64).collect();

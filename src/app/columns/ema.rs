@@ -1,0 +1,211 @@
+//! TensorBoard's EMA of a charted series without a column of smoothed values: the EMA's state at
+//! the start of every summary block (a checkpoint, 48 bytes per [`BLOCK`] points, under a byte a
+//! point where a column costs 4 or 8), and smoothed values computed on demand from the nearest
+//! checkpoint.
+//!
+//! The values are bit for bit those a [`crate::app::envelope::Column`] of the same EMA would
+//! hold: `f32` narrowed before the first value that does not survive the narrowing, `f64` from it
+//! on. The block summaries (built by reading the values in order) make a chart read only a few
+//! values per column: the partial blocks at its edges, each computed from its block's checkpoint
+//! in at most [`BLOCK`] steps, and a cursor makes reading in order O(1) a value.
+
+use crate::analysis::smooth::EmaState;
+use crate::app::envelope::{needs_f64, Ys, BLOCK};
+use crate::store::SeriesView;
+use std::cell::Cell;
+
+/// The EMA of a series' first `len` points, as checkpoints.
+#[derive(Debug)]
+pub struct LazyEma {
+    weight: f64,
+    /// The state before point `k * BLOCK`, for every block begun.
+    checkpoints: Vec<EmaState>,
+    /// The state after the last point taken.
+    state: EmaState,
+    len: usize,
+    /// The first point whose smoothed value needs `f64` (`usize::MAX`: none yet).
+    wide_from: usize,
+}
+
+impl LazyEma {
+    pub fn new(weight: f64) -> Self {
+        let state = EmaState::new(weight);
+        LazyEma { weight, checkpoints: Vec::new(), state, len: 0, wide_from: usize::MAX }
+    }
+
+    /// The weight asked for (before clamping), to tell whether a new weight needs a new EMA.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Takes points `self.len()..n` of `ys`, which must extend the points already taken.
+    pub fn extend<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize) {
+        let n = n.min(ys.len());
+        if n > self.len {
+            let blocks = n.div_ceil(BLOCK);
+            // Grow by an eighth, not double: a live series adds a block every 64 points.
+            if self.checkpoints.capacity() < blocks {
+                let have = self.checkpoints.len();
+                self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
+            }
+        }
+        for i in self.len..n {
+            if i % BLOCK == 0 {
+                self.checkpoints.push(self.state);
+            }
+            let v = self.state.push(ys.y(i));
+            if self.wide_from == usize::MAX && needs_f64(v) {
+                self.wide_from = i;
+            }
+        }
+        self.len = self.len.max(n);
+    }
+
+    /// The smoothed values of `ys` (the series the points were taken from).
+    pub fn values<'a>(&'a self, ys: SeriesView<'a>) -> EmaValues<'a> {
+        let start = Cell::new((0, EmaState::new(self.weight)));
+        EmaValues { ema: self, ys, cursor: start.clone(), seq: start }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.checkpoints.capacity() * std::mem::size_of::<EmaState>()
+    }
+}
+
+/// The smoothed values, read by index.
+pub struct EmaValues<'a> {
+    ema: &'a LazyEma,
+    ys: SeriesView<'a>,
+    /// (i, the state before point i): where the last read by index stopped.
+    cursor: Cell<(usize, EmaState)>,
+    /// The same for the last pass in order: a chart's next column usually starts there.
+    seq: Cell<(usize, EmaState)>,
+}
+
+impl EmaValues<'_> {
+    /// The state before point `i`, from the nearest of its block's checkpoint and the cursors.
+    #[inline]
+    fn state_before(&self, i: usize) -> EmaState {
+        let block = i / BLOCK;
+        let mut best = (block * BLOCK, self.ema.checkpoints[block]);
+        for (at, st) in [self.cursor.get(), self.seq.get()] {
+            if at <= i && at > best.0 {
+                best = (at, st);
+            }
+        }
+        let (mut k, mut st) = best;
+        while k < i {
+            st.push(self.ys.value(k));
+            k += 1;
+        }
+        st
+    }
+
+    #[inline]
+    fn narrow(&self, i: usize, v: f64) -> f64 {
+        if i < self.ema.wide_from {
+            v as f32 as f64
+        } else {
+            v
+        }
+    }
+}
+
+impl Ys for EmaValues<'_> {
+    fn len(&self) -> usize {
+        self.ema.len
+    }
+
+    fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        let to = to.min(self.ema.len);
+        if from >= to {
+            return;
+        }
+        let mut st = self.state_before(from);
+        for i in from..to {
+            let v = st.push(self.ys.value(i));
+            f(i, self.narrow(i, v));
+        }
+        self.seq.set((to, st));
+    }
+
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        let mut st = self.state_before(i);
+        let v = st.push(self.ys.value(i));
+        self.cursor.set((i + 1, st));
+        self.narrow(i, v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::envelope::Column;
+    use crate::store::{RecordMeta, Store};
+
+    /// A series with NaNs, then values whose EMA falls below `f32`'s normal range at `tiny_from`.
+    fn store(n: usize, tiny_from: usize) -> Store {
+        let mut st = Store::new();
+        let id = st.intern("loss");
+        for i in 0..n {
+            let r = st.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+            let y = match i {
+                _ if i % 97 == 5 => f64::NAN,
+                _ if i >= tiny_from => 1e-300 * (1 + i % 5) as f64,
+                _ => ((i * 7919) % 1000) as f64 / 37.0,
+            };
+            st.push(r, id, y);
+        }
+        st
+    }
+
+    #[test]
+    fn values_read_in_any_order_equal_a_column_bit_for_bit() {
+        for (n, tiny_from) in [(5000, usize::MAX), (5000, 3000), (130, 0), (1, usize::MAX)] {
+            let st = store(n, tiny_from);
+            let ys = st.series(0);
+            let mut col = Column::default();
+            let mut state = EmaState::new(0.9);
+            (0..n).for_each(|i| col.push(state.push(ys.value(i))));
+            let mut lazy = LazyEma::new(0.9);
+            // Taken in uneven appends, as a live chart does.
+            for to in [1, 63, 64, 65, 200, n] {
+                lazy.extend(&ys, to.min(n));
+            }
+            assert_eq!(lazy.len(), n);
+            let v = lazy.values(ys);
+            let bits = |y: f64| y.to_bits();
+            let forward: Vec<u64> = (0..n).map(|i| bits(v.y(i))).collect();
+            let want: Vec<u64> = (0..n).map(|i| bits(col.y(i))).collect();
+            assert_eq!(forward, want, "{n} {tiny_from}: in order");
+            for (a, b) in [(0, n), (1, n), (n / 2, n), (n - 1, n), (63.min(n - 1), 130.min(n)), (n, n)] {
+                let mut got = Vec::new();
+                v.for_each_from(a, b, |i, y| got.push((i, bits(y))));
+                let want_ab: Vec<(usize, u64)> = (a..b).map(|i| (i, want[i])).collect();
+                assert_eq!(got, want_ab, "{n} {tiny_from}: for_each_from({a}, {b})");
+            }
+            let backward: Vec<u64> = (0..n).rev().map(|i| bits(v.y(i))).collect();
+            assert!(backward.iter().rev().eq(want.iter()), "{n} {tiny_from}: backwards");
+            let mut i = 0usize;
+            for _ in 0..2000 {
+                i = (i * 31 + 17) % n;
+                assert_eq!(bits(v.y(i)), want[i], "{n} {tiny_from}: point {i} out of order");
+            }
+            assert_eq!(lazy.wide_from != usize::MAX, matches!(col, Column::F64(_)), "{n} {tiny_from}");
+        }
+    }
+
+    #[test]
+    fn checkpoints_cost_under_a_byte_a_point() {
+        let st = store(100_000, usize::MAX);
+        let mut lazy = LazyEma::new(0.6);
+        lazy.extend(&st.series(0), 100_000);
+        assert!(lazy.heap_bytes() < 100_000, "{} bytes", lazy.heap_bytes());
+        assert_eq!(lazy.checkpoints.len(), 100_000usize.div_ceil(BLOCK));
+    }
+}

@@ -1,0 +1,73 @@
+//! Memory of the monitor on a big run (issue 4: "Memory stays under half the file's size"): the
+//! store costs 16 bytes a record plus its values, and the charts on a 160x48 screen hold about
+//! 2 bytes a point per charted series (block summaries and EMA checkpoints), on every x axis:
+//! no copy of the xs, the values or the smoothed values.
+//!
+//! Whole-process figures (peak RSS on a 1M-line log) are in the final report of the `mem` branch;
+//! this checks the parts that make them, byte for byte, without depending on the allocator.
+
+mod ui_common;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tmon::app::{App, Options, XAxis};
+use tmon::run::Run;
+use tmon::store::RecordMeta;
+
+const TRAIN: [&str; 6] = ["loss", "acc", "grad_norm", "lr", "epoch", "tok_s"];
+
+/// A run shaped like benches/check's logs: six train metrics on every train line, and an eval
+/// line (without them) every 400 lines, so the train metrics have gaps.
+fn big_run(n: usize) -> Run {
+    let mut run = Run::new("big.jsonl", Default::default(), Default::default());
+    let st = &mut run.store;
+    let ids: Vec<_> = TRAIN.iter().map(|k| st.intern(k)).collect();
+    let (eval_loss, eval_acc) = (st.intern("eval/loss"), st.intern("eval/acc"));
+    for i in 0..n {
+        let meta = RecordMeta { step: i as f64, time: 1.7e9 + i as f64 * 0.21, line: i as u64 + 1 };
+        let r = st.begin_record(meta);
+        if i % 400 == 399 {
+            st.push(r, eval_loss, 2.0 - (i as f64 / n as f64) as f32 as f64);
+            st.push(r, eval_acc, 0.5);
+        } else {
+            for (k, &id) in ids.iter().enumerate() {
+                // Values exact in f32, as `tensor.item()` logs them.
+                st.push(r, id, ((i * (k + 7)) % 1000) as f32 as f64 / 64.0);
+            }
+        }
+    }
+    run
+}
+
+fn frame(app: &App, term: &mut Terminal<TestBackend>) {
+    app.cache.borrow_mut().begin_frame();
+    term.draw(|f| tmon::ui::render(f, app)).expect("draw");
+    app.cache.borrow_mut().end_frame();
+}
+
+#[test]
+fn a_big_run_on_screen_costs_the_store_plus_two_bytes_a_charted_point() {
+    let n = 1_000_000;
+    let run = big_run(n);
+    let store_bytes = run.store.heap_bytes();
+    let values: usize = run.store.ids().map(|id| run.store.series(id).len() * 4).sum();
+    // 16 bytes a record (step, time; lines as runs), 4 a value, and the slack of growing (by an
+    // eighth once a column is large; before that, 24 bytes a record and 2x slack gave 1.8x this).
+    let want = n * 16 + values;
+    assert!(store_bytes < want + want / 6, "store: {store_bytes} bytes, {want} without slack");
+    let mut app = App::from_runs(vec![run], Options::default());
+    let mut term = Terminal::new(TestBackend::new(160, 48)).expect("backend");
+    for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+        app.view.x_axis = axis;
+        frame(&app, &mut term);
+        let cache = app.cache.borrow();
+        let (held, bytes) = (cache.columns_held(), cache.columns_bytes());
+        assert!(held >= 4, "{axis:?}: only {held} series charted");
+        // Summaries (2 x 40 bytes) and a checkpoint (48 bytes) per 64 points: 2 bytes a point.
+        // A copy of the xs would add 8, a smoothed column 4.
+        assert!(bytes <= held * n * 2 + held * 4096, "{axis:?}: {bytes} bytes for {held} series of {n}");
+        eprintln!("{axis:?}: store {store_bytes} bytes, {held} series charted hold {bytes} bytes");
+        let text = ui_common::text(&term);
+        assert!(text.contains("grad_norm"), "{axis:?}: the grid is not on screen:\n{text}");
+    }
+}
