@@ -108,3 +108,28 @@ fn assert_same(batch: &Run, bytes: &[u8], path: &std::path::Path) {
         assert_eq!(batch.store.record(r).line, live.store.record(r).line);
     }
 }
+
+/// The block reader sizes the store from the first block: a big file's columns are allocated
+/// once, close to what they hold, instead of doubling (up to twice the memory, and every value
+/// copied at each growth).
+#[test]
+fn a_big_files_columns_are_sized_from_its_first_block() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.jsonl");
+    let n = 300_000usize;
+    let mut text = String::with_capacity(n * 40);
+    for i in 0..n {
+        // f32-exact values: 4 bytes a point.
+        text.push_str(&format!("{{\"step\": {i}, \"loss\": {}}}\n", (i % 1000) as f32 / 8.0));
+    }
+    std::fs::write(&path, &text).expect("write");
+    for threads in [Threads::One, Threads::Two] {
+        let run = Run::load_file_with(&path, Default::default(), Default::default(), threads).expect("load");
+        assert_eq!(run.store.records(), n);
+        // Steps and times (8 bytes each a record), the loss (4), a few runs of line numbers.
+        let least = n * (8 + 8 + 4);
+        let held = run.store.heap_bytes();
+        assert!(held >= least, "{held} < {least}");
+        assert!(held < least + least / 10, "{threads:?}: {held} bytes held for {least} needed");
+    }
+}

@@ -187,6 +187,9 @@ impl Default for SeriesColumns {
     }
 }
 
+/// Points to build at least before [`ColumnCache::warm`] uses a second thread.
+const WARM_MIN_POINTS: usize = 1 << 20;
+
 /// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
 /// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
 /// of every series the frame did not show, so memory follows what is on screen (a 1M-point series
@@ -243,7 +246,16 @@ impl SeriesColumns {
                     self.ema = Some(ema::LazyEma::new(weight));
                 }
                 if let Some(e) = self.ema.as_mut() {
-                    e.extend(ys, n);
+                    // The summaries are built in the EMA's own pass: a million-point series is
+                    // smoothed once, not smoothed and then read back.
+                    let unchanged =
+                        if reuse && self.env_kind == Some(kind) { old_len.saturating_sub(2) } else { 0 };
+                    self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
+                        let taken = e.len();
+                        e.values(*ys).for_each_from(start, taken, &mut *sink);
+                        e.extend_with(ys, n, sink);
+                    });
+                    self.env_kind = Some(kind);
                 }
             }
             Smoother::TimeWeightedEma { param } => {
@@ -261,21 +273,23 @@ impl SeriesColumns {
                 self.window.update(kind, &[], &self.ys_copy[..n]);
             }
         }
-        // A recompute (another kind or parameter, a wider TWEMA range) changes every value; an
-        // append changes the values before the last `reach` ones.
-        let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
-            0
-        } else {
-            old_len.saturating_sub(smoothing_reach(kind) + 2)
-        };
-        self.env_kind = Some(kind);
         let values = match (kind, &self.ema) {
             (Smoother::Ema { .. }, Some(e)) => Smoothed::Ema(e.values(*ys)),
             (Smoother::Ema { .. }, None) => Smoothed::Kept(Values::Slice(&[])),
             (Smoother::TimeWeightedEma { .. }, _) => Smoothed::Kept(Values::Column(self.twema.values())),
             _ => Smoothed::Kept(Values::Slice(self.window.values())),
         };
-        self.smooth_env.update(&values, unchanged);
+        if !matches!(kind, Smoother::Ema { .. }) {
+            // A recompute (another kind or parameter, a wider TWEMA range) changes every value;
+            // an append changes the values before the last `reach` ones.
+            let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
+                0
+            } else {
+                old_len.saturating_sub(smoothing_reach(kind) + 2)
+            };
+            self.smooth_env.update(&values, unchanged);
+            self.env_kind = Some(kind);
+        }
         (values, &self.smooth_env)
     }
 
@@ -384,6 +398,23 @@ impl ColumnCache {
         axis: XAxis,
         t0: f64,
     ) -> Synced<'a> {
+        let xs = self.prepare(key, store, id, axis, t0);
+        let s = store.series(id);
+        let Some(cols) = self.series.get_mut(&id) else { unreachable!("prepare inserts the series") };
+        cols.extend(&s, &xs);
+        Synced { xs: xs.truncate(cols.len), ys: s, cols }
+    }
+
+    /// Checks the cache against the store for series `id` (starting over when the data is not an
+    /// extension of what was seen) and makes sure it has an entry; returns its xs.
+    fn prepare<'a>(
+        &mut self,
+        key: (usize, u64),
+        store: &'a Store,
+        id: SeriesId,
+        axis: XAxis,
+        t0: f64,
+    ) -> XView<'a> {
         let x_of = |r: usize| {
             let m = store.record(r as u32);
             match axis {
@@ -425,8 +456,58 @@ impl ColumnCache {
         if cols.len == 0 && !s.is_empty() {
             self.rebuilds += 1;
         }
-        cols.extend(&s, &xs);
-        Synced { xs: xs.truncate(cols.len), ys: s, cols }
+        xs
+    }
+
+    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on up to two threads,
+    /// when they lack many points: the first frame of a big run builds every charted series from
+    /// scratch, millions of points each, and the series are independent of each other. Smaller
+    /// catch-ups are left to [`ColumnCache::sync`], which the frame calls anyway.
+    pub fn warm(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        kind: Option<Smoother>,
+    ) {
+        let missing = |c: &ColumnCache, id: SeriesId| {
+            store.series(id).len().saturating_sub(c.series.get(&id).map_or(0, |c| c.len))
+        };
+        let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
+        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        if !two || ids.len() < 2 || work < WARM_MIN_POINTS {
+            return;
+        }
+        let mut jobs: Vec<(SeriesId, SeriesColumns)> = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if jobs.iter().any(|(j, _)| *j == id) {
+                continue;
+            }
+            self.prepare(key, store, id, axis, t0);
+            if let Some(cols) = self.series.remove(&id) {
+                jobs.push((id, cols));
+            }
+        }
+        let build = |(id, cols): &mut (SeriesId, SeriesColumns)| {
+            let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
+            cols.extend(&s, &xs);
+            if let Some(k) = kind {
+                cols.smoothed(&xs.truncate(cols.len), &s, k);
+            }
+        };
+        // Biggest first, dealt alternately: the two threads get about the same number of points.
+        jobs.sort_by_key(|(id, c)| std::cmp::Reverse(store.series(*id).len().saturating_sub(c.len)));
+        let (mut mine, mut theirs): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+        for (k, job) in jobs.into_iter().enumerate() {
+            if k % 2 == 0 { &mut mine } else { &mut theirs }.push(job);
+        }
+        std::thread::scope(|sc| {
+            sc.spawn(|| theirs.iter_mut().for_each(build));
+            mine.iter_mut().for_each(build);
+        });
+        self.series.extend(mine.into_iter().chain(theirs));
     }
 
     /// The series `ids` are on screen in this frame (their chart came from a cache).
@@ -481,6 +562,54 @@ mod tests {
             let y = if i % 50 == 7 { f64::NAN } else { ((i * 7919) % 1000) as f64 / 100.0 };
             store.push(r, id, y);
         }
+    }
+
+    #[test]
+    fn warming_on_two_threads_builds_what_the_frame_would() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = ["loss", "acc", "lr"].iter().map(|n| store.intern(n)).collect();
+        let n = WARM_MIN_POINTS / 2;
+        for i in 0..n {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+            for (k, &id) in ids.iter().enumerate() {
+                // `lr` is on every other record: xs of its own.
+                if k < 2 || i % 2 == 0 {
+                    let y = if i % 997 == 3 { f64::NAN } else { ((i * (k + 7919)) % 1000) as f64 / 10.0 };
+                    store.push(r, id, y);
+                }
+            }
+        }
+        let kind = Smoother::Ema { weight: 0.6 };
+        let (mut warm, mut cold) = (ColumnCache::default(), ColumnCache::default());
+        warm.warm((0, 0), &store, &ids, XAxis::Step, 0.0, Some(kind));
+        assert_eq!(warm.held(), 3, "warmed");
+        for &id in &ids {
+            let built = warm.series[&id].len;
+            let a = warm.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            assert_eq!(a.cols.len, built, "the frame found nothing left to take");
+            let (sa, ea) = a.cols.smoothed(&a.xs, &a.ys, kind);
+            let (sa, ea) = (sa.to_f64(), ea.clone());
+            let b = cold.sync((0, 0), &store, id, XAxis::Step, 0.0);
+            assert_eq!(a_raw(&warm, id), b.cols.raw_env);
+            let (sb, eb) = b.cols.smoothed(&b.xs, &b.ys, kind);
+            assert_eq!(ea, *eb);
+            let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&sa), bits(&sb.to_f64()));
+        }
+        assert_eq!(warm.rebuilds(), 3);
+        assert_eq!(warm.full_smooths(), 3, "smoothed once each, while warming");
+        // Little to do: left to the frame.
+        let mut little = Store::new();
+        let (a, b) = (little.intern("a"), little.intern("b"));
+        push(&mut little, a, 0, 1000);
+        push(&mut little, b, 1000, 2000);
+        let mut small = ColumnCache::default();
+        small.warm((0, 0), &little, &[a, b], XAxis::Step, 0.0, Some(kind));
+        assert_eq!(small.held(), 0);
+    }
+
+    fn a_raw(c: &ColumnCache, id: SeriesId) -> Envelope {
+        c.series[&id].raw_env.clone()
     }
 
     #[test]

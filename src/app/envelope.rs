@@ -319,17 +319,28 @@ impl Envelope {
     /// Brings the summaries up to date with `ys`, whose values before `unchanged` are those the
     /// summaries were built from.
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
-        let keep = unchanged.min(self.len).min(ys.len()) / BLOCK;
-        self.blocks.truncate(keep);
         let n = ys.len();
+        self.update_with(unchanged, n, |start, sink| ys.for_each_from(start, n, sink));
+    }
+
+    /// As [`Envelope::update`] for `n` values that `feed(start, sink)` hands to `sink` in order,
+    /// from `start` (where the summaries must be rebuilt from) to `n`.
+    pub fn update_with(
+        &mut self,
+        unchanged: usize,
+        n: usize,
+        feed: impl FnOnce(usize, &mut dyn FnMut(usize, f64)),
+    ) {
+        let keep = unchanged.min(self.len).min(n) / BLOCK;
+        self.blocks.truncate(keep);
         let mut acc = Acc::EMPTY;
-        ys.for_each_from(keep * BLOCK, n, |i, y| {
+        feed(keep * BLOCK, &mut |i, y| {
             acc.point(i, y);
             if i % BLOCK == BLOCK - 1 || i + 1 == n {
                 self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
             }
         });
-        self.len = ys.len();
+        self.len = n;
     }
 }
 

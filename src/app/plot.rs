@@ -145,6 +145,17 @@ pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Opti
     Some(data)
 }
 
+/// Builds the columns of every series about to be charted together, on two threads when there is
+/// much to build (a big run's first frame; see `ColumnCache::warm`). The charts then find them
+/// ready.
+pub fn warm(app: &App, members: &[SeriesId]) {
+    let Some(slot) = app.slot() else { return };
+    let store = &slot.run().store;
+    let (axis, t0) = effective_axis(store, app.view.x_axis);
+    let key = (app.current, app.run_epoch());
+    app.cache.borrow_mut().columns.warm(key, store, members, axis, t0, app.view.smoother());
+}
+
 /// x of point `i` on the current axis; `t0` is the run's first time (relative axis).
 struct XFn<'a> {
     s: SeriesView<'a>,

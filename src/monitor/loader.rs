@@ -157,7 +157,7 @@ fn load(
         report(bytes)
     };
     let (lines, read) = match file.seek(SeekFrom::Start(0)) {
-        Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), &mut progress),
+        Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), Some(r.offset), &mut progress),
         Err(e) => (0, Err(e)),
     };
     History { run, lines, error: read.err().map(|e| e.to_string()) }

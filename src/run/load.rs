@@ -128,7 +128,7 @@ impl Run {
             run.push_block(&mut line_no, &buf[..complete], &mut blocks);
             buf.drain(..complete);
         } else {
-            run.read_lines(&mut file, buf, &mut blocks, &mut line_no, &mut |_| true)
+            run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
                 .map_err(|e| Error::io(path, e))?;
             return Ok(run);
         }
@@ -138,28 +138,34 @@ impl Run {
         Ok(run)
     }
 
-    /// Reads JSON Lines from `reader` to its end (a history up to a given offset: a `take`), in
-    /// blocks, as [`load_file`](Self::load_file) does. Returns how many lines were read, and the
-    /// error that stopped the reading, if one did. `progress` is told the bytes read so far after
-    /// each block, and stops the reading by returning false (the monitor was closed).
+    /// Reads JSON Lines from `reader` to its end (a history up to a given offset: a `take`, of
+    /// `size` bytes when known), in blocks, as [`load_file`](Self::load_file) does. Returns how
+    /// many lines were read, and the error that stopped the reading, if one did. `progress` is
+    /// told the bytes read so far after each block, and stops the reading by returning false (the
+    /// monitor was closed).
     pub fn load_lines(
         &mut self,
         reader: &mut impl Read,
+        size: Option<u64>,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> (u64, std::io::Result<()>) {
         let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
         let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0;
-        let read = self.read_lines(reader, Vec::with_capacity(BLOCK), &mut blocks, &mut line_no, progress);
+        let buf = Vec::with_capacity(BLOCK);
+        let read = self.read_lines(reader, buf, size, &mut blocks, &mut line_no, progress);
         (line_no, read)
     }
 
     /// The JSON Lines loop: `buf` holds what was read already; the last line is taken even
-    /// without a final newline.
+    /// without a final newline. With the total `size` known, the store makes room for the records
+    /// the first block predicts, so a big file's columns are allocated once instead of growing
+    /// (and copying) many times, and hold no growth slack.
     fn read_lines(
         &mut self,
         reader: &mut impl Read,
         mut buf: Vec<u8>,
+        mut size: Option<u64>,
         blocks: &mut Blocks,
         line_no: &mut u64,
         progress: &mut dyn FnMut(u64) -> bool,
@@ -171,6 +177,9 @@ impl Run {
             if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
                 self.push_block(line_no, &buf[..=last], blocks);
                 buf.drain(..=last);
+                if let Some(total) = size.take() {
+                    self.reserve_for(read - buf.len() as u64, total);
+                }
             }
             if !progress(read) {
                 return Ok(());
@@ -189,6 +198,18 @@ impl Run {
             self.push_line(*line_no, &buf);
         }
         Ok(())
+    }
+
+    /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
+    /// the records it holds.
+    fn reserve_for(&mut self, done: u64, total: u64) {
+        let have = self.store.records() as u64;
+        if done == 0 || have == 0 || total <= done {
+            return;
+        }
+        // 2% over the estimate: a shortfall costs a reallocation of every column.
+        let more = (have as u128 * (total - done) as u128 * 102 / (done as u128 * 100)) as usize;
+        self.store.reserve(more);
     }
 
     /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.

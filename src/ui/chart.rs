@@ -28,7 +28,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let sel = app.view.selected.min(groups.len() - 1);
-    for (g, cell) in cells(app, area) {
+    let cells = cells(app, area);
+    let members: Vec<_> = cells.iter().flat_map(|&(g, _)| groups[g].members.iter().copied()).collect();
+    crate::app::plot::warm(app, &members);
+    for (g, cell) in cells {
         render_one(frame, app, &groups[g], g == sel, cell);
     }
 }

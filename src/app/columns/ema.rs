@@ -43,7 +43,15 @@ impl LazyEma {
     }
 
     /// Takes points `self.len()..n` of `ys`, which must extend the points already taken.
+    #[cfg(test)]
     pub fn extend<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize) {
+        self.extend_with(ys, n, |_, _| {});
+    }
+
+    /// As [`LazyEma::extend`], handing each new smoothed value (as [`EmaValues`] reads it) to
+    /// `sink` on the way: a chart's summaries are built in the same pass, not by reading the
+    /// values again.
+    pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, f64)) {
         let n = n.min(ys.len());
         if n > self.len {
             let blocks = n.div_ceil(BLOCK);
@@ -61,6 +69,7 @@ impl LazyEma {
             if self.wide_from == usize::MAX && needs_f64(v) {
                 self.wide_from = i;
             }
+            sink(i, if i < self.wide_from { v as f32 as f64 } else { v });
         }
         self.len = self.len.max(n);
     }
