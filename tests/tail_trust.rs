@@ -176,10 +176,40 @@ fn a_trusted_directory_finds_new_runs_by_notification_not_by_rescanning() {
 }
 
 #[test]
+fn a_symlink_pointed_at_a_file_in_another_directory_is_followed_there_by_notification() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("run3"), dir.path().join("run4"));
+    std::fs::create_dir(&old).unwrap();
+    std::fs::create_dir(&new).unwrap();
+    append(&old.join("log.jsonl"), lines(0..2).as_bytes());
+    let link = dir.path().join("latest.jsonl");
+    std::os::unix::fs::symlink(old.join("log.jsonl"), &link).unwrap();
+    let mut c = Collector::start(std::slice::from_ref(&link), slow_local());
+    wait_trust(&mut c, "local", |t| *t == Trust::Local);
+    c.wait_for("run3", |c| c.files.first().is_some_and(|f| f.current().steps().len() == 2));
+    // Re-pointed atomically, as `ln -sfn` does, at a file of another name.
+    let target = new.join("metrics.jsonl");
+    append(&target, lines(0..3).as_bytes());
+    let tmp = dir.path().join("latest.tmp");
+    std::os::unix::fs::symlink(&target, &tmp).unwrap();
+    std::fs::rename(&tmp, &link).unwrap();
+    c.wait_for("run4", |c| c.file(0).restarts.len() == 1 && c.file(0).current().steps().len() == 3);
+    c.settle(Duration::from_millis(1500));
+    let t0 = Instant::now();
+    append(&target, lines(3..5).as_bytes());
+    c.wait_for("an append to run4", |c| c.file(0).current().steps().len() == 5);
+    assert!(t0.elapsed() < Duration::from_secs(5), "took {:?}: not by notification", t0.elapsed());
+    assert_eq!(c.file(0).current().steps(), range(5));
+}
+
+#[test]
 fn poll_only_keeps_its_interval() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
-    let c = Collector::start(std::slice::from_ref(&path), SourceOptions::with_poll(Some(Duration::from_millis(250))));
+    let c = Collector::start(
+        std::slice::from_ref(&path),
+        SourceOptions::with_poll(Some(Duration::from_millis(250))),
+    );
     assert_eq!(handle(&c).trust(), Trust::PollOnly);
     assert_eq!(handle(&c).poll_interval(), Duration::from_millis(250));
 }

@@ -230,7 +230,10 @@ mod tests {
         ));
         assert!(matches!(Trust::decide(&o, true, local.into_iter(), None, true), Trust::Untrusted(_)));
         let distrust = SourceOptions { distrust_notifications: true, ..opts() };
-        assert!(matches!(Trust::decide(&distrust, true, local.into_iter(), None, false), Trust::Untrusted(_)));
+        assert!(matches!(
+            Trust::decide(&distrust, true, local.into_iter(), None, false),
+            Trust::Untrusted(_)
+        ));
         let poll = SourceOptions::with_poll(Some(Duration::from_millis(250)));
         assert_eq!(Trust::decide(&poll, true, local.into_iter(), None, false), Trust::PollOnly);
     }

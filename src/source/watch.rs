@@ -28,18 +28,20 @@
 //!
 //! [`TailOptions::settle`]: super::TailOptions::settle
 
-use super::fs_kind::{FsKind, Trust};
+mod dirs;
+mod todo;
+
+use super::fs_kind::Trust;
 use super::sources::Sources;
 use super::{SourceEvent, SourceOptions};
-use notify::event::ModifyKind;
-use notify::{EventKind, RecursiveMode, Watcher};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use dirs::Watches;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use todo::{Settle, Todo};
 
 /// After lost notifications (a queue overflow, an error), how long the fast poll stays on.
 const LOST_EVENTS_DISTRUST: Duration = Duration::from_secs(60);
@@ -174,143 +176,6 @@ where
     Ok(SourceHandle { stop, wake: tx, thread: Some(thread), notice, status })
 }
 
-
-fn dir_id(p: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::metadata(p).ok().map(|_| (0, 0))
-    }
-}
-
-/// One watched directory: its identity when the watch was added (a directory deleted and
-/// recreated loses its inotify watch and must be watched again) and its filesystem's kind.
-struct WatchedDir {
-    id: Option<(u64, u64)>,
-    kind: FsKind,
-    /// The path as notifications spell it (`notify` makes relative paths absolute).
-    abs: PathBuf,
-}
-
-/// The directories watched, and one that could not be (if any) at the last sync.
-#[derive(Default)]
-struct Watches {
-    dirs: HashMap<PathBuf, WatchedDir>,
-    unwatched: Option<PathBuf>,
-}
-
-impl Watches {
-    /// Watches every directory `sources` needs (dropping the stale ones). Returns how many
-    /// watches were added.
-    fn sync(&mut self, w: &mut notify::RecommendedWatcher, sources: &Sources) -> usize {
-        self.dirs.retain(|dir, d| {
-            let keep = dir_id(dir) == d.id;
-            if !keep {
-                let _ = w.unwatch(dir);
-            }
-            keep
-        });
-        self.unwatched = None;
-        let mut added = 0;
-        for dir in sources.watch_dirs() {
-            if self.dirs.contains_key(&dir) {
-                continue;
-            }
-            if w.watch(&dir, RecursiveMode::NonRecursive).is_ok() {
-                let abs = std::env::current_dir().map_or_else(|_| dir.clone(), |cwd| cwd.join(&dir));
-                let d = WatchedDir { id: dir_id(&dir), kind: FsKind::of_path(&dir), abs };
-                self.dirs.insert(dir, d);
-                added += 1;
-            } else if self.unwatched.is_none() {
-                self.unwatched = Some(dir);
-            }
-        }
-        added
-    }
-
-    /// `path` was deleted or moved away; if it is a watched directory, its watch went with it.
-    /// Returns true then.
-    fn lost(&mut self, w: &mut notify::RecommendedWatcher, path: &Path) -> bool {
-        let Some(dir) = self.dirs.iter().find(|(_, d)| d.abs == path).map(|(k, _)| k.clone()) else {
-            return false;
-        };
-        self.dirs.remove(&dir);
-        let _ = w.unwatch(&dir);
-        true
-    }
-
-    fn trust(&self, opts: &SourceOptions, lost_events: bool) -> Trust {
-        let dirs = self.dirs.iter().map(|(p, d)| (p.as_path(), d.kind));
-        Trust::decide(opts, true, dirs, self.unwatched.as_deref(), lost_events)
-    }
-}
-
-/// What the notifications since the last round ask for.
-#[derive(Default)]
-struct Todo {
-    full: bool,
-    files: Vec<usize>,
-    stop: bool,
-    /// Notifications were lost (an error, a queue overflow).
-    lost_events: bool,
-    /// Paths that a notification says were deleted or moved away (maybe watched directories).
-    removed: Vec<PathBuf>,
-}
-
-impl Todo {
-    /// Notes what a wake-up asks for. Returns false when it asks for nothing (our own opens and
-    /// reads, a change to a file not followed): no reason to wait for more.
-    fn take(&mut self, w: Wake, sources: &mut Sources) -> bool {
-        let ev = match w {
-            Wake::Stop => {
-                self.stop = true;
-                return true;
-            }
-            Wake::Fs(Err(_)) => {
-                self.full = true;
-                self.lost_events = true;
-                return true;
-            }
-            Wake::Fs(Ok(ev)) => ev,
-        };
-        // Our own opens and reads show up as access events: never a reason to read.
-        if matches!(ev.kind, EventKind::Access(_)) {
-            return false;
-        }
-        let mut relevant = false;
-        if ev.need_rescan() {
-            self.full = true;
-            self.lost_events = true;
-            sources.request_rescan();
-            relevant = true;
-        }
-        let removed = matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
-        let structural = removed || matches!(ev.kind, EventKind::Create(_));
-        for p in &ev.paths {
-            if removed {
-                self.removed.push(p.clone());
-            }
-            let hits = p.file_name().map_or(&[][..], |n| sources.by_name(n));
-            for &i in hits {
-                relevant = true;
-                if !self.files.contains(&i) {
-                    self.files.push(i);
-                }
-            }
-            if hits.is_empty() && structural && sources.has_dirs() {
-                sources.request_rescan();
-                self.full = true;
-                relevant = true;
-            }
-        }
-        relevant
-    }
-}
-
 fn run<F>(
     mut sources: Sources,
     mut watcher: Option<notify::RecommendedWatcher>,
@@ -381,9 +246,14 @@ fn run<F>(
                 }
             }
             let more = sources.poll_only(&polled, now, &mut out);
-            if let Some(w) = watcher.as_mut().filter(|_| watch_gen != Some(sources.generation())) {
-                todo.full |= watches.sync(w, &sources) > 0;
-                watch_gen = Some(sources.generation());
+            // A file replaced may be a symlink pointed elsewhere: its new target's directory
+            // needs a watch, which a full round adds.
+            let replaced = out.iter().any(|e| matches!(e, SourceEvent::Restarted { .. }));
+            if let Some(w) = watcher.as_mut() {
+                if replaced || watch_gen != Some(sources.generation()) {
+                    todo.full |= watches.sync(w, &sources) > 0;
+                    watch_gen = Some(sources.generation());
+                }
             }
             settle.changed(files.iter().copied(), now);
             more
@@ -400,63 +270,24 @@ fn run<F>(
             todo.full = true;
             woken = true;
             while let Ok(w) = rx.try_recv() {
-                todo.take(w, &mut sources);
+                todo.take(w, &mut sources, &watches);
             }
             continue;
         }
         let due = settle.next().map_or(next_full, |t| t.min(next_full));
         match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
             Ok(w) => {
-                let relevant = todo.take(w, &mut sources);
+                let relevant = todo.take(w, &mut sources, &watches);
                 if relevant && !opts.debounce.is_zero() && !todo.stop {
                     std::thread::sleep(opts.debounce);
                 }
                 while let Ok(w) = rx.try_recv() {
-                    todo.take(w, &mut sources);
+                    todo.take(w, &mut sources, &watches);
                 }
                 woken = !todo.files.is_empty() || todo.full;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-    }
-}
-
-/// The files to poll once more when they have settled: a final line with no newline is taken
-/// only after its file stopped growing for [`TailOptions::settle`], and when the writer stops
-/// mid-line nothing else would wake the thread before the slow poll.
-///
-/// [`TailOptions::settle`]: super::TailOptions::settle
-struct Settle {
-    after: Duration,
-    due: Vec<(usize, Instant)>,
-}
-
-impl Settle {
-    fn new(settle: Duration) -> Self {
-        // Just past the settle time, so the tailer sees it as reached.
-        Settle { after: settle + Duration::from_millis(1), due: Vec::new() }
-    }
-
-    /// These files changed (or may have) at `now`.
-    fn changed(&mut self, files: impl Iterator<Item = usize>, now: Instant) {
-        let at = now + self.after;
-        for i in files {
-            match self.due.iter_mut().find(|(f, _)| *f == i) {
-                Some(d) => d.1 = at,
-                None => self.due.push((i, at)),
-            }
-        }
-    }
-
-    /// Removes and returns the files due at `now`.
-    fn take_due(&mut self, now: Instant) -> Vec<usize> {
-        let due = self.due.iter().filter(|(_, t)| *t <= now).map(|&(i, _)| i).collect();
-        self.due.retain(|(_, t)| *t > now);
-        due
-    }
-
-    fn next(&self) -> Option<Instant> {
-        self.due.iter().map(|&(_, t)| t).min()
     }
 }
