@@ -4,12 +4,14 @@
 //! - [`tail::Tailer`]: the incremental reader of one file (synchronous, testable).
 //! - [`sources::Sources`]: every followed path (files, files not there yet, directories).
 //! - [`watch::spawn`]: a background thread that wakes `Sources` with inotify plus a slow poll.
+//! - [`fs_kind`]: whether inotify can be trusted for a directory (not on NFS, Lustre, FUSE, ...).
 //! - [`discover()`]: the log files in a directory, by framework naming.
 //! - [`apply`]: feeds an event to a [`Run`].
 //! - [`stall::LiveStall`]: the wall-clock stall (no new record for too long).
 //! - [`LiveRun`]: a run plus its stall and file state, fed event by event (UI, follow).
 
 pub mod discover;
+pub mod fs_kind;
 pub mod live;
 pub mod shape;
 pub mod sources;
@@ -76,11 +78,20 @@ impl SourceEvent {
 pub struct SourceOptions {
     /// Poll at this interval and use no notifications at all.
     pub poll: Option<Duration>,
-    /// With notifications: the stat poll that still runs, for writes made by other machines on
-    /// network filesystems (which inotify never sees). Default 1 s.
+    /// With notifications, while some watched directory is on a network filesystem (NFS, Lustre,
+    /// GPFS, SMB, FUSE, 9p, ... see [`fs_kind`]) or could not be watched, or events were lost:
+    /// the stat poll that still runs, for writes made by other machines (which inotify never
+    /// sees). Default 1 s.
     pub safety_poll: Duration,
-    /// How often watched directories are searched again for new log files. Default 2 s (and at
-    /// once when a notification says something was created).
+    /// With notifications and every watched directory on a local filesystem: the stat poll (and
+    /// directory search) that guards against a missed event. Local writes always reach inotify,
+    /// so this is rare: default 30 s (never less than `safety_poll`).
+    pub local_safety_poll: Duration,
+    /// Treat every directory as if it were on a network filesystem (poll every `safety_poll`).
+    pub distrust_notifications: bool,
+    /// How often watched directories are searched again for new log files while polling every
+    /// `safety_poll` (or `poll`). Default 2 s. At once when a notification says something was
+    /// created or renamed; with trusted notifications otherwise only at the `local_safety_poll`.
     pub rescan: Duration,
     /// After a wake-up, how long to let a burst of writes gather before reading. Default 5 ms.
     pub debounce: Duration,
@@ -96,6 +107,8 @@ impl Default for SourceOptions {
         SourceOptions {
             poll: None,
             safety_poll: Duration::from_secs(1),
+            local_safety_poll: Duration::from_secs(30),
+            distrust_notifications: false,
             rescan: Duration::from_secs(2),
             debounce: Duration::from_millis(5),
             max_depth: discover::MAX_DEPTH,

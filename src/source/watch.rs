@@ -1,25 +1,50 @@
 //! The watcher thread: wakes [`Sources`] when files change and hands the events to a sink.
 //!
 //! Wake-ups come from `notify` (inotify on Linux) watching each file's *parent directory*,
-//! non-recursively, so creation, `mv` and deletion are seen as well as writes. A stat poll runs
-//! every [`SourceOptions::safety_poll`] anyway, because inotify never hears about writes made by
-//! another machine on NFS, Lustre or GPFS. With [`SourceOptions::poll`] set there is no inotify
-//! at all, only the poll at that interval.
+//! non-recursively, so creation, `mv` and deletion are seen as well as writes. A stat poll of
+//! every file (with a search of the watched directories) runs anyway, at an interval that depends
+//! on how far the notifications can be trusted ([`Trust`], decided per directory by
+//! [`super::fs_kind`]):
+//!
+//! - every watched directory on a local filesystem, watched, with no lost events: every local
+//!   write reaches inotify, so the poll is only a safety net against a missed event, every
+//!   [`SourceOptions::local_safety_poll`] (30 s). Directories are searched again when a
+//!   notification says something was created or renamed in them, and at that slow poll.
+//! - some directory on a network filesystem (NFS, Lustre, GPFS, SMB, FUSE, 9p, Ceph, ...), whose
+//!   writes from other machines inotify never hears of, or a watch that could not be added (the
+//!   directory is missing, or the inotify limit is reached), or events lost in the last minute
+//!   (a queue overflow, an error): every [`SourceOptions::safety_poll`] (1 s), directories
+//!   searched every [`SourceOptions::rescan`] (2 s).
+//! - with [`SourceOptions::poll`] set (`--poll MS`) there is no inotify at all, only the poll at
+//!   that interval.
+//!
+//! Besides that poll, the thread wakes only for a notification, and once more [`TailOptions::settle`]
+//! after files changed (a final line with no newline is taken once its file has settled). An idle
+//! watcher on a local disk so wakes every 30 s.
 //!
 //! Bursts are coalesced: after a wake-up the thread waits [`SourceOptions::debounce`], drains
 //! every queued notification, and reads everything available in one go, so a trainer writing
 //! 10,000 lines a second causes at most a few hundred reads a second, each taking many lines.
+//!
+//! [`TailOptions::settle`]: super::TailOptions::settle
 
+mod dirs;
+mod todo;
+
+use super::fs_kind::Trust;
 use super::sources::Sources;
 use super::{SourceEvent, SourceOptions};
-use notify::{EventKind, RecursiveMode, Watcher};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use dirs::Watches;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use todo::{Settle, Todo};
+
+/// After lost notifications (a queue overflow, an error), how long the fast poll stays on.
+const LOST_EVENTS_DISTRUST: Duration = Duration::from_secs(60);
 
 enum Wake {
     Fs(notify::Result<notify::Event>),
@@ -33,6 +58,14 @@ pub struct SourceHandle {
     wake: Sender<Wake>,
     thread: Option<JoinHandle<()>>,
     notice: Arc<Mutex<Option<String>>>,
+    status: Arc<Mutex<Status>>,
+}
+
+/// What the thread last decided: the trust and the poll interval that follows from it.
+#[derive(Clone, Debug)]
+struct Status {
+    trust: Trust,
+    interval: Duration,
 }
 
 impl std::fmt::Debug for Wake {
@@ -58,6 +91,16 @@ impl SourceHandle {
     /// Why inotify could not be used, if it could not (tmon then relies on the poll alone).
     pub fn notice(&self) -> Option<String> {
         self.notice.lock().ok().and_then(|n| n.clone())
+    }
+
+    /// How far file notifications are trusted now (decided again at every full poll).
+    pub fn trust(&self) -> Trust {
+        self.status.lock().map_or(Trust::Untrusted("unknown".into()), |s| s.trust.clone())
+    }
+
+    /// The interval of the stat poll now in force (see [`SourceHandle::trust`]).
+    pub fn poll_interval(&self) -> Duration {
+        self.status.lock().map_or(Duration::ZERO, |s| s.interval)
     }
 
     fn shutdown(&mut self) {
@@ -118,89 +161,19 @@ where
             }
         }
     }
+    // Until the first full poll has added the watches, nothing is trusted yet.
+    let trust = match watcher {
+        Some(_) => Trust::Untrusted("not watching yet".into()),
+        None => Trust::PollOnly,
+    };
+    let interval = trust.interval(sources.options());
+    let status = Arc::new(Mutex::new(Status { trust, interval }));
     let loop_stop = stop.clone();
+    let loop_status = status.clone();
     let thread = std::thread::Builder::new()
         .name("tmon-source".into())
-        .spawn(move || run(sources, watcher, rx, loop_stop, sink))?;
-    Ok(SourceHandle { stop, wake: tx, thread: Some(thread), notice })
-}
-
-/// Directories watched, with the identity they had when the watch was added (a directory deleted
-/// and recreated loses its inotify watch and must be watched again).
-type Watched = HashMap<PathBuf, Option<(u64, u64)>>;
-
-fn dir_id(p: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::metadata(p).ok().map(|_| (0, 0))
-    }
-}
-
-fn sync_watches(w: &mut notify::RecommendedWatcher, sources: &Sources, watched: &mut Watched) {
-    watched.retain(|dir, id| {
-        let keep = dir_id(dir) == *id;
-        if !keep {
-            let _ = w.unwatch(dir);
-        }
-        keep
-    });
-    for dir in sources.watch_dirs() {
-        if !watched.contains_key(&dir) && w.watch(&dir, RecursiveMode::NonRecursive).is_ok() {
-            let id = dir_id(&dir);
-            watched.insert(dir, id);
-        }
-    }
-}
-
-/// What the notifications since the last round ask for.
-#[derive(Default)]
-struct Todo {
-    full: bool,
-    files: Vec<usize>,
-    stop: bool,
-}
-
-impl Todo {
-    fn take(&mut self, w: Wake, sources: &mut Sources) {
-        let ev = match w {
-            Wake::Stop => {
-                self.stop = true;
-                return;
-            }
-            Wake::Fs(Err(_)) => {
-                self.full = true;
-                return;
-            }
-            Wake::Fs(Ok(ev)) => ev,
-        };
-        // Our own opens and reads show up as access events: never a reason to read.
-        if matches!(ev.kind, EventKind::Access(_)) {
-            return;
-        }
-        if ev.need_rescan() {
-            self.full = true;
-            sources.request_rescan();
-        }
-        let structural = matches!(ev.kind, EventKind::Create(_) | EventKind::Remove(_))
-            || matches!(ev.kind, EventKind::Modify(notify::event::ModifyKind::Name(_)));
-        for p in &ev.paths {
-            let hits = p.file_name().map_or(&[][..], |n| sources.by_name(n));
-            for &i in hits {
-                if !self.files.contains(&i) {
-                    self.files.push(i);
-                }
-            }
-            if hits.is_empty() && structural && sources.has_dirs() {
-                sources.request_rescan();
-                self.full = true;
-            }
-        }
-    }
+        .spawn(move || run(sources, watcher, rx, loop_stop, loop_status, sink))?;
+    Ok(SourceHandle { stop, wake: tx, thread: Some(thread), notice, status })
 }
 
 fn run<F>(
@@ -208,66 +181,112 @@ fn run<F>(
     mut watcher: Option<notify::RecommendedWatcher>,
     rx: Receiver<Wake>,
     stop: Arc<AtomicBool>,
+    status: Arc<Mutex<Status>>,
     mut sink: F,
 ) where
     F: FnMut(SourceEvent) -> bool,
 {
     let opts = sources.options().clone();
-    let interval = opts.poll.unwrap_or(opts.safety_poll);
-    let mut watched = Watched::new();
+    let mut watches = Watches::default();
     let mut watch_gen = None;
     let mut out = Vec::new();
     let mut todo = Todo { full: true, ..Default::default() };
     let mut next_full = Instant::now();
+    let mut settle = Settle::new(opts.tail.settle);
+    let mut lost_until: Option<Instant> = None;
+    // This round was asked for by a change (a notification, bytes still waiting), not the clock.
+    let mut woken = true;
     loop {
         if stop.load(Ordering::SeqCst) || todo.stop {
             return;
         }
         let now = Instant::now();
-        let more = if todo.full || now >= next_full {
-            next_full = now + interval;
+        if std::mem::take(&mut todo.lost_events) {
+            lost_until = Some(now + LOST_EVENTS_DISTRUST);
+        }
+        if let Some(w) = watcher.as_mut() {
+            for p in todo.removed.drain(..) {
+                todo.full |= watches.lost(w, &p);
+            }
+        }
+        todo.removed.clear();
+        let full = std::mem::take(&mut todo.full) || now >= next_full;
+        let files = std::mem::take(&mut todo.files);
+        let more = if full {
             let more = sources.poll(now, &mut out);
+            let mut trust = Trust::PollOnly;
             if let Some(w) = watcher.as_mut() {
                 // Re-checked on every full poll: directories may appear or be recreated.
-                sync_watches(w, &sources, &mut watched);
+                if watches.sync(w, &sources) > 0 {
+                    // What was written before a new watch was in place sent no notification.
+                    todo.full = true;
+                    if sources.has_dirs() {
+                        sources.request_rescan();
+                    }
+                }
                 watch_gen = Some(sources.generation());
+                trust = watches.trust(&opts, lost_until.is_some_and(|t| now < t));
+            }
+            let interval = trust.interval(&opts);
+            next_full = now + interval;
+            if let Ok(mut s) = status.lock() {
+                *s = Status { trust, interval };
+            }
+            settle.take_due(now);
+            // A clock round that found something found a change no notification told of.
+            if woken || !out.is_empty() {
+                settle.changed(0..sources.tailers().len(), now);
             }
             more
         } else {
-            let more = sources.poll_only(&todo.files, now, &mut out);
-            if let Some(w) = watcher.as_mut().filter(|_| watch_gen != Some(sources.generation())) {
-                sync_watches(w, &sources, &mut watched);
-                watch_gen = Some(sources.generation());
+            let mut polled = files.clone();
+            for i in settle.take_due(now) {
+                if !polled.contains(&i) {
+                    polled.push(i);
+                }
             }
+            let more = sources.poll_only(&polled, now, &mut out);
+            // A file replaced may be a symlink pointed elsewhere: its new target's directory
+            // needs a watch, which a full round adds.
+            let replaced = out.iter().any(|e| matches!(e, SourceEvent::Restarted { .. }));
+            if let Some(w) = watcher.as_mut() {
+                if replaced || watch_gen != Some(sources.generation()) {
+                    todo.full |= watches.sync(w, &sources) > 0;
+                    watch_gen = Some(sources.generation());
+                }
+            }
+            settle.changed(files.iter().copied(), now);
             more
         };
-        todo.full = false;
-        todo.files.clear();
+        woken = false;
         for ev in out.drain(..) {
             if !sink(ev) {
                 return;
             }
         }
-        if more {
-            // Bytes are still waiting: read on at once, but take notifications along.
+        if more || todo.full {
+            // Bytes are still waiting (or a new watch asks for one more look): go on at once,
+            // but take notifications along.
             todo.full = true;
+            woken = true;
             while let Ok(w) = rx.try_recv() {
-                todo.take(w, &mut sources);
+                todo.take(w, &mut sources, &watches);
             }
             continue;
         }
-        let timeout = next_full.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(timeout) {
+        let due = settle.next().map_or(next_full, |t| t.min(next_full));
+        match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
             Ok(w) => {
-                todo.take(w, &mut sources);
-                if !opts.debounce.is_zero() && !todo.stop {
+                let relevant = todo.take(w, &mut sources, &watches);
+                if relevant && !opts.debounce.is_zero() && !todo.stop {
                     std::thread::sleep(opts.debounce);
                 }
                 while let Ok(w) = rx.try_recv() {
-                    todo.take(w, &mut sources);
+                    todo.take(w, &mut sources, &watches);
                 }
+                woken = !todo.files.is_empty() || todo.full;
             }
-            Err(RecvTimeoutError::Timeout) => todo.full = true,
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
     }
