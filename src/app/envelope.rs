@@ -65,6 +65,7 @@ pub trait Ys {
         (from..to).for_each(|i| f(i, self.y(i)));
     }
     /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
+    #[cfg(test)]
     fn to_f64(&self) -> Vec<f64> {
         (0..self.len()).map(|i| self.y(i)).collect()
     }

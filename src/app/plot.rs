@@ -7,10 +7,11 @@
 mod labels;
 
 use super::columns::ColumnCache;
-use super::envelope::{reduce_sorted, Xs, Ys};
+use super::envelope::{reduce_sorted, Xs};
 use super::view::XAxis;
 use super::App;
 use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
+use crate::analysis::smooth::smooth;
 use crate::analysis::Severity;
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
@@ -22,10 +23,14 @@ use std::time::{Duration, Instant};
 pub struct ChartData {
     pub x_bounds: [f64; 2],
     pub y_bounds: [f64; 2],
-    /// Per member: the raw points, reduced per column and clipped to the y bounds.
+    /// One line per member (per stretch of a restarted member, see [`stretches`]): the raw
+    /// points, reduced per column and clipped to the y bounds.
     pub raw: Vec<Vec<(f64, f64)>>,
-    /// Per member: the smoothed points (empty when smoothing is off).
+    /// The member each `raw` line belongs to (its colour).
+    pub raw_member: Vec<usize>,
+    /// The smoothed lines, as `raw` (empty when smoothing is off).
     pub smooth: Vec<Vec<(f64, f64)>>,
+    pub smooth_member: Vec<usize>,
     /// Flag markers on the top edge, by severity.
     pub flags: Vec<(Severity, Vec<(f64, f64)>)>,
     /// NaN/inf markers on the bottom edge.
@@ -232,10 +237,40 @@ pub fn x_at_step(store: &Store, id: SeriesId, step: f64, mode: XAxis) -> Option<
     Some(f.x(i)).filter(|x| x.is_finite())
 }
 
-/// One member's window, reduced.
+/// One member's window, reduced: one line, or one per stretch of a restarted run.
 struct Member {
-    raw: Reduced,
-    smooth: Option<Reduced>,
+    raw: Vec<Reduced>,
+    smooth: Vec<Reduced>,
+}
+
+/// The stretches `[a, b)` of `xs` where x does not go back, without the points whose x is not a
+/// number. A run restarted from a checkpoint, appending to the same log, logs its steps again: each
+/// attempt is its own line, as TensorBoard draws two runs, instead of a line drawn back in time and
+/// a column envelope that fills the overlap solid.
+pub fn stretches(xs: &[f64]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for i in 0..xs.len() {
+        let x = xs[i];
+        if x.is_nan() {
+            if let Some(a) = start.take() {
+                out.push((a, i));
+            }
+            continue;
+        }
+        match start {
+            Some(a) if x < xs[i - 1] => {
+                out.push((a, i));
+                start = Some(i);
+            }
+            Some(_) => {}
+            None => start = Some(i),
+        }
+    }
+    if let Some(a) = start {
+        out.push((a, xs.len()));
+    }
+    out
 }
 
 fn compute(
@@ -275,32 +310,36 @@ fn compute(
     for &id in members {
         let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
         let (xs, ys, cols) = (c.xs, c.ys, c.cols);
-        // Sorted data (the usual case) is reduced from block summaries; a restarted run's
-        // unsorted xs take the linear pass.
-        let sorted = cols.sorted;
-        let raw = if sorted {
-            reduce_sorted(&xs, &ys, &cols.raw_env, &raw_view)
-        } else {
-            // Rare (a restarted run): the linear pass wants the xs and values as slices.
-            reduce(&xs.to_vec(), &ys.values()[..xs.len()], &raw_view, XOrder::Unsorted)
-        };
-        if v.smoother().is_none() {
+        if v.smoother().is_none() || !cols.sorted {
             cols.drop_smoothed();
         }
+        if !cols.sorted {
+            // Rare (a restarted run): each stretch is reduced and smoothed on its own, with a
+            // linear pass over copies.
+            let (xs, ys) = (xs.to_vec(), ys.values());
+            let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
+            for (a, b) in stretches(&xs) {
+                let (sx, sy) = (&xs[a..b], &ys[a..b]);
+                m.raw.push(reduce(sx, sy, &raw_view, XOrder::Sorted));
+                if let Some(k) = v.smoother() {
+                    m.smooth.push(reduce(sx, &smooth(k, sx, sy), &smooth_view, XOrder::Sorted));
+                }
+            }
+            reduced.push(m);
+            continue;
+        }
+        // Sorted data (the usual case) is reduced from block summaries.
+        let raw = reduce_sorted(&xs, &ys, &cols.raw_env, &raw_view);
         let smooth = v.smoother().map(|k| {
             let (sm, env) = cols.smoothed(&xs, &ys, k);
-            if sorted {
-                reduce_sorted(&xs, &sm, env, &smooth_view)
-            } else {
-                reduce(&xs.to_vec(), &sm.to_f64(), &smooth_view, XOrder::Unsorted)
-            }
+            reduce_sorted(&xs, &sm, env, &smooth_view)
         });
-        reduced.push(Member { raw, smooth });
+        reduced.push(Member { raw: vec![raw], smooth: smooth.into_iter().collect() });
     }
 
     let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for m in &reduced {
-        if let Some((lo, hi)) = y_range(&m.raw, v.outliers, v.log_y) {
+    for r in reduced.iter().flat_map(|m| &m.raw) {
+        if let Some((lo, hi)) = y_range(r, v.outliers, v.log_y) {
             (y_lo, y_hi) = (y_lo.min(lo), y_hi.max(hi));
         }
     }
@@ -308,17 +347,22 @@ fn compute(
         (y_lo, y_hi) = (0.0, 1.0);
     }
     // The envelope holds every column's extremes, so a value outside the range shows in it.
-    out.clipped = reduced.iter().flat_map(|m| &m.raw.points).any(|&(_, y)| y < y_lo || y > y_hi);
+    out.clipped =
+        reduced.iter().flat_map(|m| &m.raw).flat_map(|r| &r.points).any(|&(_, y)| y < y_lo || y > y_hi);
     // Clipping commutes with min/max, so it is applied to the reduced points only.
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
         pts.into_iter().map(|(x, y)| (x, if y.is_finite() { y.clamp(y_lo, y_hi) } else { y })).collect()
     };
     let mut nan_xs = Vec::new();
-    for m in reduced {
-        nan_xs.extend_from_slice(&m.raw.nonfinite_x);
-        out.raw.push(clip(m.raw.points));
-        if let Some(sm) = m.smooth {
+    for (k, m) in reduced.into_iter().enumerate() {
+        for r in m.raw {
+            nan_xs.extend_from_slice(&r.nonfinite_x);
+            out.raw.push(clip(r.points));
+            out.raw_member.push(k);
+        }
+        for sm in m.smooth {
             out.smooth.push(clip(sm.points));
+            out.smooth_member.push(k);
         }
     }
 
@@ -416,5 +460,38 @@ mod tests {
         assert_eq!(y_range(&reduced(&ys, false), false, false).expect("range").0, 0.0);
         let ys: Vec<f64> = ys.iter().map(|y| y - 1.0).collect();
         assert!(y_range(&reduced(&ys, false), false, false).expect("range").0 < -1.0);
+    }
+
+    #[test]
+    fn stretches_split_where_x_goes_back_and_leave_out_nan_xs() {
+        assert_eq!(stretches(&[]), vec![]);
+        assert_eq!(stretches(&[1.0, 2.0, 2.0, 3.0]), vec![(0, 4)]);
+        assert_eq!(stretches(&[1.0, 2.0, 3.0, 2.0, 3.0, 1.0]), vec![(0, 3), (3, 5), (5, 6)]);
+        assert_eq!(stretches(&[f64::NAN, 1.0, f64::NAN, f64::NAN, 0.5, 2.0]), vec![(1, 2), (4, 6)]);
+    }
+
+    #[test]
+    fn a_restarted_run_is_drawn_as_one_line_per_attempt() {
+        let mut run = crate::run::Run::new("r.jsonl", Default::default(), Default::default());
+        let mut text = String::new();
+        // Steps 1..200, then the run resumed from step 100 with other values.
+        for (from, to, base) in [(1, 201, 10.0), (100, 301, 20.0)] {
+            for step in from..to {
+                text.push_str(&format!("{{\"step\": {step}, \"loss\": {}}}\n", base + (step % 7) as f64));
+            }
+        }
+        run.push_lines(1, text.as_bytes());
+        let app = App::from_runs(vec![run], Default::default());
+        let data = chart_data(&app, &[0], 60, 20).expect("a chart");
+        assert_eq!(data.raw.len(), 2, "one line per attempt");
+        assert_eq!(data.raw_member, [0, 0]);
+        assert_eq!((data.smooth.len(), data.smooth_member.as_slice()), (2, &[0, 0][..]));
+        for line in data.raw.iter().chain(&data.smooth) {
+            assert!(line.windows(2).all(|w| w[0].0 <= w[1].0), "a line goes back in x");
+        }
+        // Each attempt keeps its own values: the second never dips to the first one's.
+        assert!(data.raw[1].iter().all(|&(_, y)| y >= 20.0));
+        assert!(data.smooth[1].iter().all(|&(_, y)| y >= 20.0), "smoothed across the restart");
+        assert_eq!((data.raw[0][0].0, data.raw[1][0].0), (1.0, 100.0));
     }
 }

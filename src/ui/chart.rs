@@ -126,12 +126,12 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     };
     let mut datasets = Vec::new();
     let smoothing = !data.smooth.is_empty();
-    for (i, pts) in data.raw.iter().enumerate() {
+    for (pts, &i) in data.raw.iter().zip(&data.raw_member) {
         let style = if smoothing { t.raw(i) } else { t.series(i) };
         let marker = if smoothing { raw_marker } else { line_marker };
         datasets.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
     }
-    for (i, pts) in data.smooth.iter().enumerate() {
+    for (pts, &i) in data.smooth.iter().zip(&data.smooth_member) {
         datasets.push(
             Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(t.series(i)),
         );
