@@ -131,7 +131,7 @@ fn idle(secs: u64, what: &str, target: &Path, poll: Option<Duration>) {
     let wall = t0.elapsed().as_secs_f64();
     drop(handle);
     let _ = consumer.join();
-    let mode = poll.map_or("inotify + 1 s safety poll".to_owned(), |p| format!("--poll {}", p.as_millis()));
+    let mode = poll.map_or("inotify + safety poll".to_owned(), |p| format!("--poll {}", p.as_millis()));
     println!("idle [{mode}] {what} for {wall:.1}s: CPU {used:.4}s (user+sys, whole process)");
 }
 

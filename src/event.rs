@@ -40,9 +40,10 @@ pub enum Event {
     Quit,
 }
 
-/// A file as it was when the monitor found it. The source streams its history from the start;
-/// `preview` (the records of its last MiB, for a big file) is shown until that history has
-/// reached `end`, so the newest data is on screen at once and no line is lost or counted twice.
+/// A file as it was when the monitor found it. Its history (read by the loader up to `end`, or
+/// streamed by the source from the start) arrives later; `preview` (the records of its last MiB,
+/// for a big file) is shown until then, so the newest data is on screen at once and no line is
+/// lost or counted twice.
 #[derive(Debug)]
 pub struct Opened {
     pub path: PathBuf,

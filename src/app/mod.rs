@@ -70,7 +70,7 @@ pub struct Slot {
     line_base: u64,
 }
 
-/// A file whose history is still streaming in from its start.
+/// A file whose history is still being read (by the loader, or streamed by the source).
 #[derive(Debug, Default)]
 pub struct Loading {
     /// Bytes of lines received so far.

@@ -1,6 +1,6 @@
 //! The monitor's entry point and loop: one loop owns the [`App`]; the input and signal threads,
-//! the source layer ([`crate::source::spawn`]) and the opener (`loader`) send it events over one
-//! channel. It sleeps on the channel, drains everything pending
+//! the source layer ([`crate::source::spawn`]) and the loader (`loader`: a preview of each file's
+//! end, then its history read in blocks) send it events over one channel. It sleeps on the channel, drains everything pending
 //! before drawing, draws only when something changed, and caps drawing at about 20 frames a second
 //! while data streams. The only timer is the once-a-second clock the header shows.
 
@@ -28,11 +28,12 @@ const LOADING_FRAME: Duration = Duration::from_millis(200);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Lines and documents sent by the source but not yet taken by the loop, in bytes at most: the
-/// source waits beyond it, so a 1 GB history streams through a few chunks of memory instead of
+/// source waits beyond it, so a big file it reads from the start (found later in a watched
+/// directory) or a writer faster than the loop streams through a few chunks of memory instead of
 /// queueing whole in the channel while the loop parses.
 const IN_FLIGHT_MAX: usize = 16 << 20;
-/// At start, how long to wait for the opener's look at the file on screen before the history
-/// starts streaming (so its preview is not queued behind history chunks).
+/// At start, how long to wait for the opener's look at the file on screen before the source starts
+/// (so its preview is not queued behind what the source reads).
 const FIRST_LOOK: Duration = Duration::from_millis(150);
 
 /// Bytes in the channel between the source thread and the loop.
@@ -100,7 +101,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
         loader::spawn(i, plan, true, opts.clone(), tx.clone()).map_err(term_err)?;
         opened.insert((i, p.clone()));
     }
-    // The file on screen first: its preview is applied before the history starts to stream.
+    // The file on screen first: its preview is applied before the source starts.
     let look_until = Instant::now() + FIRST_LOOK;
     while !files.is_empty()
         && app.slots.first().is_some_and(|s| s.loading.as_ref().is_some_and(|l| !l.opened()))
@@ -231,10 +232,9 @@ fn run_loop(
     Ok(())
 }
 
-/// Hands the memory freed after a history load back to the system. The history streams through
-/// the channel in chunks of megabytes allocated on the source thread and freed on this one; glibc
-/// keeps such freed chunks in the source thread's arena, which showed as tens of MB of resident
-/// memory that nothing used.
+/// Hands the memory freed after a history load back to the system. The history is built on the
+/// loader's threads (parse buffers, the preview) and handed to this one; glibc keeps what those
+/// threads freed in their arenas, resident memory that nothing uses.
 fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
