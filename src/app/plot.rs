@@ -243,6 +243,9 @@ struct Member {
     smooth: Vec<Reduced>,
 }
 
+/// More stretches than this are drawn as one envelope (see `compute`).
+const MAX_STRETCHES: usize = 32;
+
 /// The stretches `[a, b)` of `xs` where x does not go back, without the points whose x is not a
 /// number. A run restarted from a checkpoint, appending to the same log, logs its steps again: each
 /// attempt is its own line, as TensorBoard draws two runs, instead of a line drawn back in time and
@@ -318,11 +321,21 @@ fn compute(
             // linear pass over copies.
             let (xs, ys) = (xs.to_vec(), ys.values());
             let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
-            for (a, b) in stretches(&xs) {
-                let (sx, sy) = (&xs[a..b], &ys[a..b]);
-                m.raw.push(reduce(sx, sy, &raw_view, XOrder::Sorted));
+            let parts = stretches(&xs);
+            if parts.len() > MAX_STRETCHES {
+                // Not a few attempts but an x that keeps going back (a counter that resets): one
+                // envelope over all of it, so the chart stays a bounded number of points.
+                m.raw.push(reduce(&xs, &ys, &raw_view, XOrder::Unsorted));
                 if let Some(k) = v.smoother() {
-                    m.smooth.push(reduce(sx, &smooth(k, sx, sy), &smooth_view, XOrder::Sorted));
+                    m.smooth.push(reduce(&xs, &smooth(k, &xs, &ys), &smooth_view, XOrder::Unsorted));
+                }
+            } else {
+                for (a, b) in parts {
+                    let (sx, sy) = (&xs[a..b], &ys[a..b]);
+                    m.raw.push(reduce(sx, sy, &raw_view, XOrder::Sorted));
+                    if let Some(k) = v.smoother() {
+                        m.smooth.push(reduce(sx, &smooth(k, sx, sy), &smooth_view, XOrder::Sorted));
+                    }
                 }
             }
             reduced.push(m);
@@ -493,5 +506,20 @@ mod tests {
         assert!(data.raw[1].iter().all(|&(_, y)| y >= 20.0));
         assert!(data.smooth[1].iter().all(|&(_, y)| y >= 20.0), "smoothed across the restart");
         assert_eq!((data.raw[0][0].0, data.raw[1][0].0), (1.0, 100.0));
+    }
+
+    #[test]
+    fn an_x_that_keeps_going_back_is_drawn_as_one_bounded_envelope() {
+        let mut run = crate::run::Run::new("r.jsonl", Default::default(), Default::default());
+        let mut text = String::new();
+        // A per-epoch counter as the step: 1000 epochs of 100 batches.
+        for i in 0..100_000 {
+            text.push_str(&format!("{{\"step\": {}, \"loss\": {}}}\n", i % 100, 1.0 + (i % 13) as f64));
+        }
+        run.push_lines(1, text.as_bytes());
+        let app = App::from_runs(vec![run], Default::default());
+        let data = chart_data(&app, &[0], 60, 20).expect("a chart");
+        assert_eq!((data.raw.len(), data.smooth.len()), (1, 1));
+        assert!(data.points <= 4 * 120 + 8, "{} points handed to ratatui", data.points);
     }
 }
