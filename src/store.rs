@@ -186,6 +186,8 @@ pub struct RecordMeta {
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     steps: Vec<f64>,
+    /// Empty while no record has a time (many logs have none: 8 bytes a record saved), one per
+    /// record from the first record with a time on.
     times: Vec<f64>,
     /// Line numbers, as runs of consecutive lines (sorted by record).
     lines: Vec<LineRun>,
@@ -213,7 +215,7 @@ impl Store {
 
     pub fn record(&self, r: RecordIdx) -> RecordMeta {
         let r = r as usize;
-        RecordMeta { step: self.steps[r], time: self.times[r], line: self.line(r as RecordIdx) }
+        RecordMeta { step: self.steps[r], time: self.time_of(r), line: self.line(r as RecordIdx) }
     }
 
     /// 1-based line where record `r` starts.
@@ -228,9 +230,15 @@ impl Store {
         &self.steps
     }
 
-    /// The time of every record (NaN where a record has none), by record index.
+    /// The time of every record (NaN where a record has none), by record index; empty when no
+    /// record has a time.
     pub fn times(&self) -> &[f64] {
         &self.times
+    }
+
+    #[inline]
+    fn time_of(&self, r: usize) -> f64 {
+        self.times.get(r).copied().unwrap_or(f64::NAN)
     }
 
     /// Makes room for `records` more records without reallocating: the record columns get exactly
@@ -239,7 +247,9 @@ impl Store {
     /// many records are coming (from the file's size and the bytes per record so far).
     pub fn reserve(&mut self, records: usize) {
         self.steps.reserve_exact(records);
-        self.times.reserve_exact(records);
+        if !self.times.is_empty() {
+            self.times.reserve_exact(records);
+        }
         let have = self.steps.len();
         let share = |k: usize| {
             if have == 0 {
@@ -265,8 +275,15 @@ impl Store {
         let idx = self.steps.len() as RecordIdx;
         room_for_one(&mut self.steps);
         self.steps.push(meta.step);
-        room_for_one(&mut self.times);
-        self.times.push(meta.time);
+        if !self.times.is_empty() || meta.time.is_finite() {
+            if self.times.is_empty() && idx > 0 {
+                // The first time: the records before it had none.
+                self.times.reserve_exact(self.steps.capacity());
+                self.times.resize(idx as usize, f64::NAN);
+            }
+            room_for_one(&mut self.times);
+            self.times.push(meta.time);
+        }
         let follows = match self.lines.last_mut() {
             // A run of one record takes its stride from the second.
             Some(l) if l.first_record + 1 == idx && meta.line > l.first_line => {
@@ -414,7 +431,7 @@ impl<'a> SeriesView<'a> {
     }
     /// Seconds, or NaN when the record has no time.
     pub fn time(&self, i: usize) -> f64 {
-        self.store.times[self.record_of(i) as usize]
+        self.store.time_of(self.record_of(i) as usize)
     }
     /// The last point as (step, value).
     pub fn last(&self) -> Option<(f64, f64)> {
@@ -457,8 +474,7 @@ impl<'a> SeriesView<'a> {
     }
     /// Times only (NaN where a record has none), copied out.
     pub fn times(&self) -> Vec<f64> {
-        let times = &self.store.times;
-        self.iter_records().map(|(r, _)| times[r as usize]).collect()
+        self.iter_records().map(|(r, _)| self.store.time_of(r as usize)).collect()
     }
 }
 
@@ -584,6 +600,25 @@ mod tests {
         assert_eq!(ptrs, (st.steps.as_ptr(), st.times.as_ptr()));
         assert_eq!(st.series(loss).len(), 201_000);
         assert_eq!(st.series(eval).value(2009), 0.1);
+    }
+
+    #[test]
+    fn records_without_a_time_cost_no_time_column() {
+        let mut st = Store::new();
+        for i in 0..1000 {
+            st.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+        }
+        assert_eq!((st.times().len(), st.times.capacity()), (0, 0));
+        assert!(st.record(5).time.is_nan());
+        // The first time: the records before it read NaN, and every record after has a slot.
+        st.begin_record(RecordMeta { step: 1000.0, time: 7.5, line: 1001 });
+        st.begin_record(RecordMeta { step: 1001.0, time: f64::NAN, line: 1002 });
+        assert_eq!(st.times().len(), 1002);
+        assert!(st.record(999).time.is_nan() && st.record(1001).time.is_nan());
+        assert_eq!(st.record(1000).time, 7.5);
+        let id = st.intern("loss");
+        st.push(1001, id, 1.0);
+        assert!(st.series(id).time(0).is_nan());
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl<'a> XView<'a> {
     /// times), `t0` the run's first time.
     pub fn new(store: &'a Store, id: SeriesId, axis: XAxis, t0: f64) -> Self {
         let s = store.series(id);
-        let by_record = if axis == XAxis::Step { store.steps() } else { store.times() };
+        // (A log with no time at all is charted by step: `effective_axis`.)
+        let by_record =
+            if axis == XAxis::Step || store.times().is_empty() { store.steps() } else { store.times() };
         let map = match s.record_runs() {
             0 => PointMap::Offset(0),
             1 => PointMap::Offset(s.record_of(0) as usize),

@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The end of the file read first. Files up to this size get no preview: their history is read
@@ -29,6 +30,34 @@ pub const TAIL_BYTES: u64 = 1 << 20;
 /// How often the loader reports its progress (the screen shows a few frames a second then).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// Histories being read, at most one at a time: each keeps two threads busy already, and a
+/// directory of many runs would otherwise read them all at once, with threads and block buffers
+/// for every file. The first file's thread starts first, so the file on screen usually goes first.
+static READING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+/// The right to read a history, given back when dropped.
+struct Turn;
+
+impl Turn {
+    fn take() -> Turn {
+        let (lock, cv) = &READING;
+        let mut busy = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy {
+            busy = cv.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy = true;
+        Turn
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let (lock, cv) = &READING;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        cv.notify_one();
+    }
+}
+
 /// A file as it was when the monitor found it, and the handle its history is read through (the
 /// same file the resume point names, whatever happens to the path meanwhile).
 pub struct Plan {
@@ -36,8 +65,6 @@ pub struct Plan {
     size: u64,
     end: u64,
     idle: Option<Duration>,
-    tail: Vec<u8>,
-    tail_start: u64,
     lines: bool,
     file: Option<File>,
 }
@@ -52,16 +79,7 @@ impl Plan {
 
 /// Looks at `path` as it is now: cheap (a stat and two reads of at most a MiB).
 pub fn plan(path: &Path) -> Plan {
-    let mut out = Plan {
-        path: path.to_owned(),
-        size: 0,
-        end: 0,
-        idle: None,
-        tail: Vec::new(),
-        tail_start: 0,
-        lines: false,
-        file: None,
-    };
+    let mut out = Plan { path: path.to_owned(), size: 0, end: 0, idle: None, lines: false, file: None };
     let Ok(mut f) = File::open(path) else { return out };
     let Ok(meta) = f.metadata() else { return out };
     if !meta.is_file() {
@@ -69,43 +87,55 @@ pub fn plan(path: &Path) -> Plan {
     }
     out.size = meta.len();
     out.idle = meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok());
-    let start = out.size.saturating_sub(TAIL_BYTES);
-    let mut tail = Vec::with_capacity((out.size - start) as usize);
-    if f.seek(SeekFrom::Start(start)).is_err() || (&mut f).take(TAIL_BYTES).read_to_end(&mut tail).is_err() {
-        // Unreadable now: the source will say more.
-        return out;
+    // The end of the last complete line: in the last 64 KiB as a rule, in the last MiB at most.
+    let mut last = None;
+    for back in [64 << 10, TAIL_BYTES] {
+        let start = out.size.saturating_sub(back);
+        let Some(tail) = read_at(&mut f, start, out.size - start) else { return out };
+        last = memchr::memrchr(b'\n', &tail).map(|i| (start, i));
+        if last.is_some() || start == 0 {
+            break;
+        }
     }
     // No complete line in the last MiB (or in a small file): nothing to preview or resume after.
-    let Some(last_nl) = memchr::memrchr(b'\n', &tail) else {
-        out.end = start;
+    let Some((start, last_nl)) = last else {
+        out.end = out.size.saturating_sub(TAIL_BYTES);
         return out;
     };
     out.end = start + last_nl as u64 + 1;
     out.lines = is_lines(path, &mut f);
-    out.tail = tail;
-    out.tail_start = start;
     out.file = Some(f);
     out
 }
 
-/// Previews the file of `plan` on a thread of its own and, when `history` is true and the file is
-/// JSON Lines, reads its history; reports as file number `file`.
+/// What the loader does with a file, besides reporting its size.
+#[derive(Clone, Copy, Debug)]
+pub struct Work {
+    /// Parse the complete lines of its last MiB, shown until the history is in.
+    pub preview: bool,
+    /// Read its history (JSON Lines only), up to the plan's resume point.
+    pub history: bool,
+}
+
+/// Looks at the file of `plan` on a thread of its own, as `work` says; reports as file number
+/// `file`.
 pub fn spawn(
     file: usize,
     plan: Plan,
-    history: bool,
+    work: Work,
     opts: MonitorOptions,
     tx: Sender<Event>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new().name(format!("tmon-open-{file}")).spawn(move || {
-        let resume = plan.resume().filter(|_| history);
+        let resume = plan.resume().filter(|_| work.history);
         let path = plan.path.clone();
-        let (info, handle) = open(plan, &opts);
+        let (info, handle) = open(plan, work.preview, &opts);
         // The loop may be gone (quit): nothing to do then.
         if tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
             return;
         }
         let (Some(r), Some(handle)) = (resume, handle) else { return };
+        let _turn = Turn::take();
         let history =
             load(handle, &path, &r, &opts, &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok());
         let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
@@ -113,19 +143,21 @@ pub fn spawn(
     Ok(())
 }
 
-/// The opener's report: the preview of the complete lines of the file's last MiB (a big JSON
-/// Lines file only), and the file handle back for the history.
-fn open(mut plan: Plan, opts: &MonitorOptions) -> (Opened, Option<File>) {
+/// The opener's report: with `preview`, the records of the complete lines of the file's last MiB
+/// (a big JSON Lines file only); and the file handle back for the history.
+fn open(mut plan: Plan, preview: bool, opts: &MonitorOptions) -> (Opened, Option<File>) {
     let mut out =
         Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
-    let file = plan.file.take();
-    if plan.tail_start == 0 || !plan.lines {
-        return (out, file);
+    let Some(mut file) = plan.file.take() else { return (out, None) };
+    let tail_start = plan.end.saturating_sub(TAIL_BYTES);
+    if !preview || tail_start == 0 || !plan.lines {
+        return (out, Some(file));
     }
-    let last_nl = (plan.end - plan.tail_start) as usize - 1;
-    // The first (cut) line of the tail is not whole.
-    let Some(first_nl) = memchr::memchr(b'\n', &plan.tail[..=last_nl]) else { return (out, file) };
-    let body = &plan.tail[first_nl + 1..last_nl];
+    let Some(tail) = read_at(&mut file, tail_start, plan.end - tail_start) else { return (out, Some(file)) };
+    let file = Some(file);
+    // The first (cut) line of the tail is not whole; the tail ends with a newline.
+    let Some(first_nl) = memchr::memchr(b'\n', &tail) else { return (out, file) };
+    let body = &tail[first_nl + 1..tail.len() - 1];
     if body.is_empty() {
         return (out, file);
     }
@@ -162,6 +194,15 @@ fn load(
     };
     History { run, lines, error: read.err().map(|e| e.to_string()) }
 }
+
+/// `len` bytes of `f` from `start` (fewer when the file is shorter now).
+fn read_at(f: &mut File, start: u64, len: u64) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len as usize);
+    f.seek(SeekFrom::Start(start)).ok()?;
+    f.take(len).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
 /// Whether the file is JSON Lines (a whole-file document is read by the source, not previewed).
 fn is_lines(path: &Path, f: &mut File) -> bool {
     let mut head = Vec::with_capacity(64 << 10);
@@ -189,7 +230,7 @@ mod tests {
         }
         write!(f, "{{\"step\": {n}, \"lo").expect("write a partial line");
         drop(f);
-        let (got, _) = open(plan(&path), &MonitorOptions::default());
+        let (got, _) = open(plan(&path), true, &MonitorOptions::default());
         let size = std::fs::metadata(&path).expect("meta").len();
         assert_eq!(got.size, size);
         assert_eq!(got.end, size - format!("{{\"step\": {n}, \"lo").len() as u64);
@@ -205,10 +246,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let small = dir.path().join("small.jsonl");
         std::fs::write(&small, "{\"step\": 1}\n{\"step\": 2}\n").expect("write");
-        let (got, _) = open(plan(&small), &MonitorOptions::default());
+        let (got, _) = open(plan(&small), true, &MonitorOptions::default());
         assert!(got.preview.is_none());
         assert_eq!((got.size, got.end), (24, 24));
-        let (missing, _) = open(plan(&dir.path().join("none.jsonl")), &MonitorOptions::default());
+        let (missing, _) = open(plan(&dir.path().join("none.jsonl")), true, &MonitorOptions::default());
         assert_eq!((missing.size, missing.end), (0, 0));
         let doc = dir.path().join("trainer_state.json");
         let mut text = String::from("{\"log_history\": [\n");
@@ -218,7 +259,7 @@ mod tests {
         text.push_str("  {\"step\": 2}\n]}\n");
         std::fs::write(&doc, &text).expect("write");
         assert!(plan(&doc).resume().is_none(), "the source reads a document");
-        assert!(open(plan(&doc), &MonitorOptions::default()).0.preview.is_none());
+        assert!(open(plan(&doc), true, &MonitorOptions::default()).0.preview.is_none());
     }
 
     #[test]
@@ -239,7 +280,7 @@ mod tests {
         // Lines written after the look are the source's, not the history's.
         let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
         writeln!(f, "{{\"step\": 30000, \"loss\": 0.5}}").expect("append");
-        let (info, handle) = open(p, &MonitorOptions::default());
+        let (info, handle) = open(p, true, &MonitorOptions::default());
         let preview = info.preview.expect("over a MiB: a preview");
         assert_eq!(preview.store.last_record().map(|r| r.step), Some(29_999.0), "the end as looked at");
         let mut reports = 0;
@@ -266,7 +307,7 @@ mod tests {
         let r = p.resume().expect("resume");
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
-        let (_, handle) = open(p, &MonitorOptions::default());
+        let (_, handle) = open(p, false, &MonitorOptions::default());
         let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), &mut |_| true);
         assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
         let now = std::fs::metadata(&path).expect("meta");

@@ -32,6 +32,10 @@ const TICK: Duration = Duration::from_secs(1);
 /// directory) or a writer faster than the loop streams through a few chunks of memory instead of
 /// queueing whole in the channel while the loop parses.
 const IN_FLIGHT_MAX: usize = 16 << 20;
+/// Files previewed at start, the first ones given: a preview costs a MiB read and parsed, held until
+/// the file's history is in, and with a directory of many runs only the first are seen at once
+/// (the others show "reading the log" until their history, read one file at a time, is in).
+const PREVIEWS: usize = 4;
 /// At start, how long to wait for the opener's look at the file on screen before the source starts
 /// (so its preview is not queued behind what the source reads).
 const FIRST_LOOK: Duration = Duration::from_millis(150);
@@ -98,7 +102,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
             resume.push((p.clone(), r));
             app.history_from_loader(i);
         }
-        loader::spawn(i, plan, true, opts.clone(), tx.clone()).map_err(term_err)?;
+        let work = loader::Work { preview: i < PREVIEWS, history: true };
+        loader::spawn(i, plan, work, opts.clone(), tx.clone()).map_err(term_err)?;
         opened.insert((i, p.clone()));
     }
     // The file on screen first: its preview is applied before the source starts.
@@ -143,7 +148,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     let result = run_loop(&mut tui, &mut app, &rx, &gate, start, |file, path| {
         if opened.insert((file, path.to_owned())) {
             // Found later: the source reads it from its start; the opener only previews it.
-            let _ = loader::spawn(file, loader::plan(path), false, opts.clone(), tx.clone());
+            let work = loader::Work { preview: true, history: false };
+            let _ = loader::spawn(file, loader::plan(path), work, opts.clone(), tx.clone());
         }
     });
     // The source may be waiting on the gate: let it go before joining it.
