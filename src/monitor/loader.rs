@@ -11,8 +11,8 @@
 //! `app::data`). Whole-file documents, and files found later in a watched directory, get no resume
 //! point: the source reads them from the start, and the opener only previews them.
 //!
-//! The loader's threads are a pool of at most as many as the machine has cores, started when
-//! there is work and gone when there is none: a directory of 500 runs is looked at by a few
+//! The loader's threads are a pool of at most as many as the machine has cores (two at least),
+//! started when there is work and gone when there is none: a directory of 500 runs is looked at by a few
 //! threads, not 500. Histories are read one at a time (each keeps two threads busy already), the
 //! lowest file number first, so the file on screen goes first.
 
@@ -123,10 +123,15 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// A pool of at most `available_parallelism` threads, reporting over `tx`.
+    /// A pool of at most [`Loader::max_threads`] threads, reporting over `tx`.
     pub fn new(opts: MonitorOptions, tx: Sender<Event>) -> Loader {
-        let max = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Loader { queue: Arc::default(), max, opts: Arc::new(opts), tx }
+        Loader { queue: Arc::default(), max: Loader::max_threads(), opts: Arc::new(opts), tx }
+    }
+
+    /// As many threads as the machine has cores, and two at least: one can look at a file found
+    /// later while another reads a history.
+    pub fn max_threads() -> usize {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).max(2)
     }
 
     /// The most threads the pool has had alive at once.
@@ -391,7 +396,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (tx, rx) = std::sync::mpsc::channel();
         let loader = Loader::new(MonitorOptions::default(), tx);
-        let max = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let max = Loader::max_threads();
         let n = 500;
         for i in 0..n {
             let path = dir.path().join(format!("run{i}.jsonl"));
