@@ -71,7 +71,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
-    spawn_signals(tx.clone()).map_err(term_err)?;
+    spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
     spawn_input(tx.clone()).map_err(term_err)?;
 
     let start = Instant::now();
