@@ -6,9 +6,10 @@
 //! cargo bench --bench follow -- throughput [RATE] [SECS]  # lag behind a fast writer
 //! ```
 //!
-//! Each measures the library path the UI and `tmon check --follow` use: `source::spawn` in its
-//! thread, events over a channel, `source::apply` into a `Run` (parse, store, analyzer) on the
-//! consumer side. "In the store" means after `apply` returned.
+//! Each measures the library path the UI and `tmon check --follow` use (through the live set,
+//! `run::live`): the source layer's thread (`source::spawn`), events over a channel, `Run::apply`
+//! into a `Run` (parse, store, analyzer) on the consumer side. "In the store" means after `apply`
+//! returned.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ fn consume(rx: mpsc::Receiver<SourceEvent>, path: PathBuf, mut on_record: impl F
     let mut run = Run::new(path, IngestOptions::default(), FlagConfig::default());
     while let Ok(ev) = rx.recv() {
         let before = run.store.records();
-        source::apply(&mut run, &ev);
+        run.apply(&ev);
         let now = Instant::now();
         for r in before..run.store.records() {
             on_record(run.store.record(r as tmon::store::RecordIdx).step as u64, now);

@@ -12,7 +12,9 @@ use std::path::PathBuf;
 #[command(name = "tmon", version, about = "A terminal training monitor for JSON Lines training logs")]
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
-    prints what it found and the flags, and exits with a status for scripts.")]
+    prints what it found and the flags, and exits with a status for scripts.\n\n\
+    Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error or a path that cannot \
+    be read; 3 the monitor cannot use the terminal (there is none, or it failed).")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

@@ -10,6 +10,10 @@ pub enum Error {
     Read { path: PathBuf, reason: String },
     #[error("{0}")]
     Usage(String),
+    /// The terminal could not be used: there is none (stdin/stdout not a terminal and no
+    /// controlling terminal), or it failed (a dropped connection while drawing).
+    #[error("cannot use the terminal: {0}")]
+    Terminal(std::io::Error),
 }
 
 impl Error {

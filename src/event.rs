@@ -3,6 +3,7 @@
 //! One loop owns the state. The input thread (crossterm), the signal thread and the file source
 //! send [`Event`]s over one `std::sync::mpsc` channel; the loop blocks on it.
 
+pub use crate::run::live::History;
 use crate::run::Run;
 use crate::source::SourceEvent;
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -55,17 +56,6 @@ pub struct Opened {
     pub idle: Option<Duration>,
     /// The records of the end of a big file.
     pub preview: Option<Run>,
-}
-
-/// The history of a JSON Lines file as the monitor's loader read it: everything up to the end
-/// of the last complete line when the file was opened (the source follows from there).
-#[derive(Debug)]
-pub struct History {
-    pub run: Run,
-    /// Lines read: the source numbers the lines after the history from 1, the app adds this.
-    pub lines: u64,
-    /// Why the history stopped short of its end (a read error), if it did.
-    pub error: Option<String>,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

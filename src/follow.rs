@@ -15,8 +15,9 @@ pub mod hook;
 use crate::analysis::{Flag, FlagConfig, Severity};
 use crate::error::Error;
 use crate::ingest::IngestOptions;
-use crate::run::Run;
-use crate::source::{self, FileState, LiveRun, SourceEvent, SourceOptions, Sources, StallConfig};
+use crate::run::live::{Entry, Feed, LiveFile, LiveSet};
+use crate::run::{Fed, Run};
+use crate::source::{FileState, SourceEvent, SourceOptions, Sources};
 use hook::Hooks;
 use serde::Serialize;
 use std::io::{ErrorKind, Write};
@@ -41,8 +42,8 @@ pub struct FollowOptions {
     /// Print the flags raised by the content already in the files. Default true.
     pub history: bool,
     pub ingest: IngestOptions,
+    /// Every threshold, the live stall's (`live_stall.*`) included.
     pub flags: FlagConfig,
-    pub stall: StallConfig,
     /// An `--on-flag` command running longer is killed. Default 30 s.
     pub hook_timeout: Duration,
 }
@@ -57,7 +58,6 @@ impl Default for FollowOptions {
             history: true,
             ingest: IngestOptions::default(),
             flags: FlagConfig::default(),
-            stall: StallConfig::default(),
             hook_timeout: Duration::from_secs(30),
         }
     }
@@ -79,10 +79,20 @@ const TICK: Duration = Duration::from_millis(200);
 /// Events handled between two looks at the clock and the stop flag.
 const MAX_BATCH: usize = 256;
 
+/// A followed file and how many of its flags were printed.
 struct Followed {
-    live: LiveRun,
+    live: LiveFile,
     printed: usize,
     label: String,
+}
+
+impl Entry for Followed {
+    fn live(&self) -> &LiveFile {
+        &self.live
+    }
+    fn live_mut(&mut self) -> &mut LiveFile {
+        &mut self.live
+    }
 }
 
 struct Printer<'a, W: Write> {
@@ -117,7 +127,7 @@ pub fn follow<W: Write>(
         exit_on: opts.exit_on,
         closed: false,
     };
-    let mut files: Vec<Option<Followed>> = Vec::new();
+    let mut files: LiveSet<Followed> = LiveSet::default();
     let mut sources = Sources::new(paths, SourceOptions::with_poll(opts.poll));
 
     // The content already there, read synchronously so history and news can be told apart.
@@ -126,7 +136,7 @@ pub fn follow<W: Write>(
     loop {
         let more = sources.poll(now, &mut evs);
         for ev in evs.drain(..) {
-            handle(&mut files, opts, &ev, now);
+            apply(&mut files, opts, ev, now);
         }
         if !more {
             break;
@@ -135,7 +145,7 @@ pub fn follow<W: Write>(
             return Ok(printer.summary);
         }
     }
-    for f in files.iter_mut().flatten() {
+    for f in files.iter_mut() {
         if opts.history {
             printer.print_new(f, false)?;
             if printer.closed {
@@ -147,24 +157,23 @@ pub fn follow<W: Write>(
     }
 
     let (tx, rx) = mpsc::channel();
-    let handle_ = source::spawn_sources(sources, move |ev| tx.send(ev).is_ok())
+    let feed = Feed::start(sources, move |ev| tx.send(ev).is_ok())
         .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
-    if let Some(n) = handle_.notice() {
+    if let Some(n) = feed.notice() {
         eprintln!("tmon: {n}");
     }
     let mut next_tick = Instant::now() + TICK;
+    let mut touched = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         let timeout = next_tick.saturating_duration_since(Instant::now());
-        let mut touched = Vec::new();
         match rx.recv_timeout(timeout) {
             Ok(ev) => {
                 let now = Instant::now();
-                touched.push(ev.file());
-                handle(&mut files, opts, &ev, now);
                 // Bounded, so a writer faster than us cannot starve the stop and stall checks.
-                for ev in rx.try_iter().take(MAX_BATCH) {
+                for ev in std::iter::once(ev).chain(rx.try_iter().take(MAX_BATCH)) {
+                    feed.taken(&ev);
                     touched.push(ev.file());
-                    handle(&mut files, opts, &ev, now);
+                    apply(&mut files, opts, ev, now);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -173,15 +182,13 @@ pub fn follow<W: Write>(
         let now = Instant::now();
         if now >= next_tick {
             next_tick = now + TICK;
-            for f in files.iter_mut().flatten() {
-                f.live.tick(now);
-            }
+            files.tick(now);
             touched.extend(0..files.len());
         }
         touched.sort_unstable();
         touched.dedup();
-        for i in touched {
-            if let Some(Some(f)) = files.get_mut(i) {
+        for i in touched.drain(..) {
+            if let Some(f) = files.get_mut(i) {
                 printer.print_new(f, true)?;
             }
         }
@@ -189,7 +196,7 @@ pub fn follow<W: Write>(
             break;
         }
     }
-    drop(handle_);
+    drop(feed);
     if printer.summary.exited_on_flag {
         if let Some(h) = &printer.hooks {
             h.wait_idle(opts.hook_timeout);
@@ -225,25 +232,19 @@ fn check_path(p: &Path) -> Result<(), Error> {
     }
 }
 
-fn handle(files: &mut Vec<Option<Followed>>, opts: &FollowOptions, ev: &SourceEvent, now: Instant) {
-    let i = ev.file();
-    if let SourceEvent::Found { path, .. } = ev {
-        if files.len() <= i {
-            files.resize_with(i + 1, || None);
-        }
-        let run = Run::new(path.clone(), opts.ingest.clone(), opts.flags.clone());
-        files[i] = Some(Followed {
-            live: LiveRun::new(run, opts.stall.clone()),
-            printed: 0,
-            label: path.display().to_string(),
-        });
-        return;
+/// Feeds one event to the live set; says on stderr when a file was deleted.
+fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, now: Instant) {
+    let new = |path: &Path| Followed {
+        live: LiveFile::new(Run::new(path, opts.ingest.clone(), opts.flags.clone())),
+        printed: 0,
+        label: path.display().to_string(),
+    };
+    if let Fed::State { file, state: FileState::Gone } = files.apply(ev, now, new) {
+        eprintln!(
+            "tmon: '{}' was deleted; what was read is kept, waiting for it to return",
+            files[file].label
+        );
     }
-    let Some(Some(f)) = files.get_mut(i) else { return };
-    if let SourceEvent::State { state: FileState::Gone, .. } = ev {
-        eprintln!("tmon: '{}' was deleted; what was read is kept, waiting for it to return", f.label);
-    }
-    f.live.apply(ev, now);
 }
 
 impl<W: Write> Printer<'_, W> {
@@ -305,7 +306,7 @@ pub fn text_line(path: &str, flag: &Flag) -> String {
 }
 
 #[derive(Serialize)]
-struct JsonFlag<'a> {
+struct JsonLine<'a> {
     path: &'a str,
     kind: &'a str,
     severity: &'a str,
@@ -325,7 +326,7 @@ pub fn json_line(path: &str, flag: &Flag) -> String {
     } else {
         serde_json::json!("-Infinity")
     };
-    let j = JsonFlag {
+    let j = JsonLine {
         path,
         kind: flag.kind.as_str(),
         severity: flag.severity.as_str(),
@@ -343,18 +344,20 @@ mod tests {
     use super::*;
     use crate::analysis::FlagKind;
 
-    fn flag(step: f64) -> Flag {
-        Flag {
-            kind: FlagKind::Nonfinite,
-            severity: Severity::Critical,
-            metric: "loss".into(),
-            step,
-            message: "loss became NaN\nat step 909".into(),
-        }
-    }
-
     #[test]
     fn text_and_json_lines() {
+        // The analyzer's flag for a loss that becomes NaN, moved to `step`, with a message on two
+        // lines (as a message quoting a log could be).
+        let flag = |step: f64| {
+            let mut run = Run::new("a.jsonl", IngestOptions::default(), FlagConfig::default());
+            run.push_line(1, b"{\"step\": 908, \"loss\": 1.5}");
+            run.push_line(2, b"{\"step\": 909, \"loss\": NaN}");
+            let mut flag = run.flags().first().cloned().expect("a nonfinite flag");
+            assert_eq!((flag.kind, flag.severity), (FlagKind::Nonfinite, Severity::Critical));
+            flag.step = step;
+            flag.message = "loss became NaN\nat step 909".into();
+            flag
+        };
         assert_eq!(
             text_line("run/a.jsonl", &flag(909.0)),
             "run/a.jsonl: critical nonfinite loss 909: loss became NaN at step 909\n"

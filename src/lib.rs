@@ -1,10 +1,12 @@
 //! tmon: a terminal training monitor.
 //!
 //! The data flows through these modules, in this order:
-//! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
-//! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
+//! `source` (watch, tail: I/O only) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
+//! (smoothing, flags, reduction) -> `app` (state) -> `ui`. `run` ties a file's ingest, store and
+//! analyzer together, and `run::live` follows files for the monitor and `check --follow`.
 
-// Headless following, `tmon check --follow` (built on `source`); its own group to merge cleanly.
+// Headless following, `tmon check --follow` (built on the live set, `run::live`); its own group
+// to merge cleanly.
 pub mod follow;
 
 pub mod analysis;

@@ -238,6 +238,39 @@ fn usage_errors_exit_2_with_one_line() {
     assert_eq!(ran.code, Some(2));
 }
 
+/// The monitor with no terminal at all (its own session, so no controlling terminal either:
+/// the test never touches the terminal it is run from) says so and exits 3, not 2 (usage).
+#[cfg(unix)]
+#[test]
+fn no_terminal_exits_3_with_its_own_message() {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(cli_support::BIN);
+    cmd.arg(fix("healthy.jsonl")).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // SAFETY: setsid(2) is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| if libc::setsid() < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+    }
+    let mut child = cmd.spawn().expect("spawn tmon");
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if t0.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("the monitor without a terminal did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(stderr.starts_with("tmon: cannot use the terminal: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing drawn: {:?}", String::from_utf8_lossy(&out.stdout));
+}
+
 #[test]
 fn an_unreadable_path_exits_2_and_the_others_are_still_checked() {
     let missing = fix("no-such-file.jsonl");

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tail_support::*;
+use tmon::analysis::FlagConfig;
 use tmon::analysis::Severity;
 use tmon::follow::{follow, FollowOptions, FollowSummary};
-use tmon::source::StallConfig;
 
 #[derive(Clone, Default)]
 struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -31,8 +31,18 @@ impl Shared {
     }
 }
 
-fn quick_stall() -> StallConfig {
-    StallConfig { floor: Duration::from_millis(300), factor: 10.0, critical: Duration::from_secs(600) }
+/// The live stall's thresholds: `floor` seconds, 10 usual intervals, critical after `critical` s.
+fn stall_after(floor: f64, critical: f64) -> FlagConfig {
+    FlagConfig {
+        live_stall_min_seconds: floor,
+        live_stall_factor: 10.0,
+        live_stall_critical_seconds: critical,
+        ..Default::default()
+    }
+}
+
+fn quick_stall() -> FlagConfig {
+    stall_after(0.3, 600.0)
 }
 
 struct Following {
@@ -90,7 +100,7 @@ fn json_lines_and_hooks_with_env_only() {
         "printf '%s|%s|%s|%s|%s\\n' \"$TMON_KIND\" \"$TMON_SEVERITY\" \"$TMON_STEP\" \"$TMON_PATH\" \"$TMON_MESSAGE\" >> '{}'",
         hooks.display()
     );
-    let opts = FollowOptions { json: true, on_flag: Some(cmd), stall: quick_stall(), ..Default::default() };
+    let opts = FollowOptions { json: true, on_flag: Some(cmd), flags: quick_stall(), ..Default::default() };
     let f = start(vec![path.clone()], opts);
     let l = wait_lines(&f.out, 1);
     let j: serde_json::Value = serde_json::from_str(&l[0]).unwrap();
@@ -124,7 +134,7 @@ fn text_lines_stop_promptly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     append(&path, lines(0..5).as_bytes());
-    let opts = FollowOptions { stall: quick_stall(), ..Default::default() };
+    let opts = FollowOptions { flags: quick_stall(), ..Default::default() };
     let f = start(vec![path.clone()], opts);
     let l = wait_lines(&f.out, 1);
     assert!(l[0].starts_with(&format!("{}: warning stall ", path.display())), "{l:?}");
@@ -144,11 +154,7 @@ fn a_slow_hook_never_blocks_and_exit_on_ends_following() {
     let opts = FollowOptions {
         on_flag: Some("sleep 30".into()),
         hook_timeout: Duration::from_millis(500),
-        stall: StallConfig {
-            floor: Duration::from_millis(300),
-            factor: 10.0,
-            critical: Duration::from_secs(2),
-        },
+        flags: stall_after(0.3, 2.0),
         exit_on: Some(Severity::Critical),
         ..Default::default()
     };
@@ -189,7 +195,7 @@ fn a_directory_is_followed_file_by_file() {
     let a = dir.path().join("a").join("metrics.json");
     std::fs::create_dir_all(a.parent().unwrap()).unwrap();
     append(&a, lines(0..3).as_bytes());
-    let opts = FollowOptions { json: true, stall: quick_stall(), ..Default::default() };
+    let opts = FollowOptions { json: true, flags: quick_stall(), ..Default::default() };
     let f = start(vec![dir.path().to_owned()], opts);
     let l = wait_lines(&f.out, 1);
     let j: serde_json::Value = serde_json::from_str(&l[0]).unwrap();

@@ -11,7 +11,7 @@ use tail_support::*;
 use tmon::analysis::FlagConfig;
 use tmon::ingest::IngestOptions;
 use tmon::run::Run;
-use tmon::source::{self, TailOptions, Tailer};
+use tmon::source::{TailOptions, Tailer};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/live_batch_nan_rewind.jsonl");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
@@ -36,12 +36,12 @@ fn replay(src: &Path, seed: u64) -> Run {
         i += n;
         now += Duration::from_millis(1 + rng.below(30));
         for ev in t.poll_at(now) {
-            source::apply(&mut run, &ev);
+            run.apply(&ev);
         }
     }
     // The writer stops; a final line with no newline is taken once the file settles.
     for ev in t.poll_at(now + Duration::from_secs(2)) {
-        source::apply(&mut run, &ev);
+        run.apply(&ev);
     }
     run
 }

@@ -207,16 +207,39 @@ fn lines_reach_the_run_with_crlf_stripped() {
 }
 
 #[test]
-fn pause_holds_data_back_until_resumed() {
+fn pause_freezes_the_screen_not_the_data() {
     let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
     let mut app = tmon::app::App::from_runs(vec![run], Default::default());
     app.update(key('p'));
     assert!(!app.update(lines(1, "{\"step\": 1, \"loss\": 2.0}\n")), "nothing to redraw while paused");
-    assert_eq!(app.slots[0].live.run.store.records(), 0);
+    assert_eq!(app.slots[0].live.run.store.records(), 1, "the data is in the run at once");
     assert_eq!(app.pending(), 1);
-    app.update(key('p'));
+    assert!(app.update(key('p')), "resuming draws what came meanwhile");
     assert_eq!(app.slots[0].live.run.store.records(), 1);
     assert_eq!(app.pending(), 0);
+}
+
+#[test]
+fn a_long_pause_holds_nothing_back_and_raises_no_stall() {
+    let run = tmon::run::Run::new("x.jsonl", Default::default(), Default::default());
+    let mut app = tmon::app::App::from_runs(vec![run], Default::default());
+    app.update(key('p'));
+    // An hour paused, a record a second: the monitor keeps nothing aside (the data is in the run,
+    // where it would be anyway), and a run that is writing is no stall.
+    for s in 1..=3600u64 {
+        app.now = Duration::from_secs(s);
+        assert!(!app.update(lines(s, &format!("{{\"step\": {s}, \"loss\": 1.0}}\n"))));
+        if s % 60 == 0 {
+            assert!(!app.update(Event::Tick), "the screen stays as it is");
+        }
+    }
+    assert_eq!(app.slots[0].live.run.store.records(), 3600);
+    assert_eq!(app.pending(), 3600);
+    let stalls: Vec<_> =
+        app.flags_newest_first().filter(|f| f.kind == tmon::analysis::FlagKind::Stall).collect();
+    assert!(stalls.is_empty(), "{stalls:?}");
+    app.update(key('p'));
+    assert_eq!(app.status(), Some(Status::Live));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! no copy of the xs, the values or the smoothed values.
 //!
 //! Whole-process figures (peak RSS on a 1M-line log) are in the final report of the `mem` branch;
-//! this checks the parts that make them, byte for byte, without depending on the allocator.
+//! this checks the parts that make them, byte for byte, without depending on the allocator. And
+//! the monitor, a library call, leaves the process's allocator settings alone (glibc only).
 
 mod ui_common;
 
@@ -70,4 +71,51 @@ fn a_big_run_on_screen_costs_the_store_plus_two_bytes_a_charted_point() {
         let text = ui_common::text(&term);
         assert!(text.contains("grad_norm"), "{axis:?}: the grid is not on screen:\n{text}");
     }
+}
+
+/// Whether glibc served the allocation at `p` with a mapping of its own: the IS_MMAPPED bit (2)
+/// of the chunk's size word, just before the pointer (glibc's chunk layout, stable for decades).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn mapped(p: *const u8) -> bool {
+    // SAFETY: `p` is the start of a live glibc malloc allocation; the word before it is its
+    // chunk's size field, which belongs to the same chunk and is readable.
+    unsafe { (p as *const usize).sub(1).read() & 2 != 0 }
+}
+
+/// The monitor is a library call: it must leave the process's allocator as it found it (the
+/// binary tunes glibc for itself). Run in a child process of its own, in a session of its own (no
+/// controlling terminal: the monitor stops at once, and never touches the terminal the tests run
+/// in), which calls `run_monitor` and then looks at glibc's mmap threshold: left dynamic, a 2 MiB
+/// buffer allocated after a 4 MiB one was freed comes from an arena; fixed at 1 MiB (`mallopt`,
+/// as the binary sets it), it gets a mapping of its own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_monitor_leaves_the_allocator_alone() {
+    const PROBE: &str = "TMON_ALLOCATOR_PROBE";
+    if std::env::var_os(PROBE).is_some() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("run.jsonl");
+        std::fs::write(&log, "{\"step\": 1, \"loss\": 1.0}\n").expect("write");
+        let err = tmon::run_monitor(&[log], Options::default()).expect_err("no terminal here");
+        assert!(matches!(err, tmon::Error::Terminal(_)), "{err}");
+        let big = std::hint::black_box(vec![1u8; 4 << 20]);
+        drop(big);
+        let probe = std::hint::black_box(vec![1u8; 2 << 20]);
+        println!("PROBE {}", if mapped(probe.as_ptr()) { "mapped" } else { "arena" });
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--exact", "the_monitor_leaves_the_allocator_alone", "--nocapture", "--test-threads", "1"])
+        .env(PROBE, "1")
+        .stdin(std::process::Stdio::null());
+    // SAFETY: setsid(2) is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| if libc::setsid() < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+    }
+    let out = cmd.output().expect("run the probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("PROBE arena"), "the mmap threshold was changed:\n{stdout}");
 }

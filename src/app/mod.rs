@@ -9,12 +9,14 @@
 //! read from the store. A live million-point chart costs the reduction of its columns per frame,
 //! not a copy of its points.
 //!
-//! Each file is a [`Slot`]: a [`LiveRun`] fed by the source layer (`glue`), and while its history
-//! streams in, the opener's preview of its end (see `glue` for how the two are swapped).
+//! The files are a [`LiveSet`] (shared with `tmon check --follow`) of [`Slot`]s: each a
+//! [`LiveFile`] fed by the source layer, and while its history is read, the opener's preview of
+//! its end (see `data` for how the two are swapped).
 
 mod columns;
+mod data;
 mod envelope;
-mod glue;
+mod groups;
 pub mod keys;
 pub mod plot;
 pub mod status;
@@ -27,8 +29,9 @@ pub use view::{Focus, LayoutMode, View, XAxis};
 use crate::analysis::{Flag, FlagConfig};
 use crate::event::Event;
 use crate::ingest::IngestOptions;
+use crate::run::live::{Entry, LiveFile, LiveSet};
 use crate::run::Run;
-use crate::source::{FileState, LiveRun, StallConfig};
+use crate::source::FileState;
 use crate::store::SeriesId;
 use crate::ui::{sanitize, Theme};
 use std::cell::RefCell;
@@ -48,15 +51,16 @@ pub struct Options {
     pub flags: FlagConfig,
     /// `--poll MS`: poll the files at this interval instead of using file notifications.
     pub poll: Option<Duration>,
-    /// When the live wall-clock stall is raised.
-    pub stall: StallConfig,
+    /// Called once after a history load is done and drawn (the binary hands the memory the load
+    /// freed back to the system there; the library leaves the allocator alone).
+    pub after_load: Option<fn()>,
 }
 
 /// One watched file.
 #[derive(Debug)]
 pub struct Slot {
-    /// The run fed by the source, with its wall-clock stall and file state.
-    pub live: LiveRun,
+    /// The run fed by the source, and the file's state.
+    pub live: LiveFile,
     /// The path as shown: sanitised.
     pub name: String,
     /// While the history is being read.
@@ -66,8 +70,6 @@ pub struct Slot {
     /// How long the file had not been written to when opened.
     pub idle_at_open: Option<Duration>,
     pub rate: StepRate,
-    /// Lines of the history the loader read: the source numbers the lines after it from 1.
-    line_base: u64,
 }
 
 /// A file whose history is still being read (by the loader, or streamed by the source).
@@ -85,10 +87,6 @@ pub struct Loading {
     /// Clock ticks without a line while loading (a safety net for a history that ends short of
     /// `end`, e.g. an over-long line dropped by the source).
     idle_ticks: u8,
-    /// The history comes from the monitor's loader ([`Event::Loaded`]), not from the source.
-    from_loader: bool,
-    /// The source's news about the file, held until the loader's history is in.
-    held: Vec<crate::source::SourceEvent>,
 }
 
 impl Loading {
@@ -106,16 +104,24 @@ impl Loading {
     }
 }
 
+impl Entry for Slot {
+    fn live(&self) -> &LiveFile {
+        &self.live
+    }
+    fn live_mut(&mut self) -> &mut LiveFile {
+        &mut self.live
+    }
+}
+
 impl Slot {
-    fn new(run: Run, stall: StallConfig) -> Self {
+    fn new(run: Run) -> Self {
         Slot {
             name: sanitize(&run.path.display().to_string()).into_owned(),
-            live: LiveRun::new(run, stall),
+            live: LiveFile::new(run),
             loading: None,
             last_data: None,
             idle_at_open: None,
             rate: StepRate::default(),
-            line_base: 0,
         }
     }
 
@@ -143,7 +149,8 @@ pub struct Group {
 
 /// All state of the monitor.
 pub struct App {
-    pub slots: Vec<Slot>,
+    /// The files, numbered as the source numbers them.
+    pub slots: LiveSet<Slot>,
     /// The run on screen.
     pub current: usize,
     pub view: View,
@@ -161,8 +168,8 @@ pub struct App {
     groups_key: (usize, u64, usize, String),
     /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
     run_epoch: u64,
-    /// Data events held back while paused.
-    pending: Vec<Event>,
+    /// Records that arrived since the monitor was paused.
+    unseen: usize,
     clock_text: String,
     #[doc(hidden)]
     pub cache: RefCell<plot::Cache>,
@@ -191,11 +198,12 @@ impl App {
             slots: runs
                 .into_iter()
                 .map(|r| {
-                    let mut s = Slot::new(r, opts.stall.clone());
+                    let mut s = Slot::new(r);
                     s.live.state = FileState::Live;
                     s
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             current: 0,
             view: View::default(),
             now: Duration::ZERO,
@@ -208,7 +216,7 @@ impl App {
             groups: Vec::new(),
             groups_key: (usize::MAX, 0, 0, String::new()),
             run_epoch: 0,
-            pending: Vec::new(),
+            unseen: 0,
             clock_text: String::new(),
             cache: RefCell::new(plot::Cache::default()),
         };
@@ -244,7 +252,7 @@ impl App {
     pub fn status(&self) -> Option<Status> {
         let s = self.slot()?;
         let loading = s.loading.as_ref().map(Loading::progress);
-        let stall_after = s.live.stall.warn_after();
+        let stall_after = s.live.run.analyzer.live_stall().warn_after();
         Some(status::status(s.state(), loading, s.last_data, s.idle_at_open, stall_after, self.now))
     }
 
@@ -253,9 +261,10 @@ impl App {
         self.run_epoch
     }
 
-    /// Data events waiting to be applied (the monitor is paused).
+    /// Records that arrived while the monitor is paused: they are in the runs already (flags
+    /// and the stall see them at once); the screen shows them once resumed.
     pub fn pending(&self) -> usize {
-        self.pending.len()
+        self.unseen
     }
 
     /// Applies one event; returns whether the screen must be redrawn.
@@ -277,19 +286,21 @@ impl App {
                 let text = self.clock_dependent_text();
                 let changed = text != self.clock_text;
                 self.clock_text = text;
-                changed || flagged
+                // Paused, the screen stays as it is; the clock and the stall still run.
+                (changed || flagged) && !self.view.paused
             }
             Event::Quit => {
                 self.should_quit = true;
                 true
             }
-            data if self.view.paused => {
-                self.pending.push(data);
-                false
-            }
             data => {
-                self.apply_data(data);
-                true
+                // Paused or not, data reaches the runs at once: pausing freezes the screen, never
+                // the data (nothing queues up, no stall is raised for a run that is writing).
+                let gained = self.apply_data(data);
+                if self.view.paused {
+                    self.unseen += gained;
+                }
+                !self.view.paused
             }
         };
         self.refresh_groups();
@@ -310,7 +321,7 @@ impl App {
             self.groups.clear();
             return;
         };
-        let all = glue::pair_series(&slot.run().store);
+        let all = groups::pair_series(&slot.run().store);
         match view::compile_filter(&pattern) {
             Ok(re) => {
                 self.view.filter_error = None;

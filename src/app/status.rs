@@ -8,8 +8,8 @@ use std::time::Duration;
 /// Without a new line for this long, a live run is "quiet".
 pub const QUIET_AFTER: Duration = Duration::from_secs(5);
 /// A file not written for this long when it was opened is "ended" (W&B marks a run crashed after
-/// 10 minutes). A live run is "stalled" when the source layer's stall rule would warn
-/// (`LiveStall::warn_after`: 10 usual intervals, at least 5 minutes).
+/// 10 minutes). A live run is "stalled" when the live stall rule would warn
+/// (`analysis::LiveStall::warn_after`: 10 usual intervals, at least 5 minutes).
 pub const STALLED_AFTER: Duration = Duration::from_secs(300);
 /// Steps per second are measured over this window.
 const RATE_WINDOW: Duration = Duration::from_secs(10);

@@ -212,11 +212,7 @@ impl App {
             }
             Action::Pause => {
                 v.paused = !v.paused;
-                if !v.paused {
-                    for ev in std::mem::take(&mut self.pending) {
-                        self.apply_data(ev);
-                    }
-                }
+                self.unseen = 0;
             }
             Action::NextRun => {
                 if self.slots.len() < 2 {

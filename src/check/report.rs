@@ -213,14 +213,11 @@ mod tests {
 
     #[test]
     fn metrics_rows_summarise_each_series() {
-        let mut run = run_of("{\"step\": 1, \"loss\": 2.0}\n{\"step\": 2, \"loss\": 1.0}\nTraceback\n");
-        run.analyzer.raise(Flag {
-            kind: FlagKind::Spike,
-            severity: Severity::Warning,
-            metric: "loss".into(),
-            step: 2.0,
-            message: "m".into(),
-        });
+        // An accuracy that becomes NaN: a nonfinite warning.
+        let run = run_of(
+            "{\"step\": 1, \"loss\": 2.0, \"acc\": 0.5}\n{\"step\": 2, \"loss\": 1.0, \"acc\": NaN}\nTraceback\n",
+        );
+        assert_eq!(run.flags().iter().map(|f| f.kind).collect::<Vec<_>>(), [FlagKind::Nonfinite]);
         let r = RunReport::from_run("t.jsonl".into(), &run);
         assert_eq!((r.records, r.skipped_lines, r.skipped.len()), (2, 1, 1));
         let loss = r.metrics.iter().find(|m| m.name == "loss").unwrap();

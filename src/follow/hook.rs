@@ -119,7 +119,7 @@ fn reap(mut child: std::process::Child, timeout: Duration, what: &str) {
                 let _ = child.wait();
                 eprintln!(
                     "tmon: --on-flag command killed after {} for {what}",
-                    crate::source::stall::human(timeout)
+                    crate::analysis::flags::live_stall::human(timeout)
                 );
                 return;
             }

@@ -3,24 +3,30 @@
 //!
 //! [`plan`] (on the monitor's thread, before the source starts) reads the file's size and last
 //! MiB, and says where the last complete line ends. For a JSON Lines file that is where the
-//! source starts following it ([`Resume`]): [`spawn`]'s thread parses the complete lines of that
-//! last MiB into a preview run ([`Event::Opened`]), then reads the history up to that point with
-//! the batch reader `tmon check` uses (blocks, two threads) and hands the run over
+//! source starts following it ([`Resume`]): the [`Loader`] parses the complete lines of that last
+//! MiB into a preview run ([`Event::Opened`]), then reads the history up to that point with the
+//! batch reader `tmon check` uses (blocks, two threads) and hands the run over
 //! ([`Event::Loaded`]), with [`Event::Progress`] on the way. The app shows the preview until the
-//! history arrives and holds back the source's news about the file until then (see `app::glue`).
-//! Whole-file documents, and files found later in a watched directory, get no resume point: the
-//! source reads them from the start, and the opener only previews them.
+//! history arrives, and the live set holds back the source's news about the file until then (see
+//! `app::data`). Whole-file documents, and files found later in a watched directory, get no resume
+//! point: the source reads them from the start, and the opener only previews them.
+//!
+//! The loader's threads are a pool of at most as many as the machine has cores (two at least),
+//! started when there is work and gone when there is none: a directory of 500 runs is looked at by a few
+//! threads, not 500. Histories are read one at a time (each keeps two threads busy already), the
+//! lowest file number first, so the file on screen goes first.
 
 use super::MonitorOptions;
 use crate::event::{Event, History, Opened};
 use crate::run::Run;
-use crate::source::shape::{detect, Layout};
+use crate::source::layout::{detect, Layout};
 use crate::source::{FileId, Resume};
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// The end of the file read first. Files up to this size get no preview: their history is read
@@ -29,34 +35,6 @@ pub const TAIL_BYTES: u64 = 1 << 20;
 
 /// How often the loader reports its progress (the screen shows a few frames a second then).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-/// Histories being read, at most one at a time: each keeps two threads busy already, and a
-/// directory of many runs would otherwise read them all at once, with threads and block buffers
-/// for every file. The first file's thread starts first, so the file on screen usually goes first.
-static READING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
-
-/// The right to read a history, given back when dropped.
-struct Turn;
-
-impl Turn {
-    fn take() -> Turn {
-        let (lock, cv) = &READING;
-        let mut busy = lock.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy {
-            busy = cv.wait(busy).unwrap_or_else(|e| e.into_inner());
-        }
-        *busy = true;
-        Turn
-    }
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        let (lock, cv) = &READING;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = false;
-        cv.notify_one();
-    }
-}
 
 /// A file as it was when the monitor found it, and the handle its history is read through (the
 /// same file the resume point names, whatever happens to the path meanwhile).
@@ -117,30 +95,136 @@ pub struct Work {
     pub history: bool,
 }
 
-/// Looks at the file of `plan` on a thread of its own, as `work` says; reports as file number
-/// `file`.
-pub fn spawn(
-    file: usize,
-    plan: Plan,
-    work: Work,
-    opts: MonitorOptions,
+/// A job of the loader's threads.
+type Job = Box<dyn FnOnce(&Loader) + Send>;
+
+/// What the loader's threads have to do.
+#[derive(Default)]
+struct Queue {
+    /// Looks at files (previews), in the order given.
+    opens: VecDeque<Job>,
+    /// Histories to read, by file number.
+    histories: BTreeMap<usize, Job>,
+    /// A thread is reading a history.
+    reading: bool,
+    /// Threads alive.
+    threads: usize,
+    /// The most threads alive at once.
+    peak: usize,
+}
+
+/// The loader's pool of threads (see the module's doc). Cloning shares the pool.
+#[derive(Clone)]
+pub struct Loader {
+    queue: Arc<Mutex<Queue>>,
+    max: usize,
+    opts: Arc<MonitorOptions>,
     tx: Sender<Event>,
-) -> std::io::Result<()> {
-    std::thread::Builder::new().name(format!("tmon-open-{file}")).spawn(move || {
-        let resume = plan.resume().filter(|_| work.history);
-        let path = plan.path.clone();
-        let (info, handle) = open(plan, work.preview, &opts);
-        // The loop may be gone (quit): nothing to do then.
-        if tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
-            return;
+}
+
+impl Loader {
+    /// A pool of at most [`Loader::max_threads`] threads, reporting over `tx`.
+    pub fn new(opts: MonitorOptions, tx: Sender<Event>) -> Loader {
+        Loader { queue: Arc::default(), max: Loader::max_threads(), opts: Arc::new(opts), tx }
+    }
+
+    /// As many threads as the machine has cores, and two at least: one can look at a file found
+    /// later while another reads a history.
+    pub fn max_threads() -> usize {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).max(2)
+    }
+
+    /// The most threads the pool has had alive at once.
+    #[cfg(test)]
+    fn peak_threads(&self) -> usize {
+        self.lock().peak
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Looks at the file of `plan` as `work` says, reporting as file number `file`. Fails only
+    /// when no thread could be started to do it.
+    pub fn submit(&self, file: usize, plan: Plan, work: Work) -> std::io::Result<()> {
+        let job: Job = Box::new(move |loader: &Loader| {
+            let resume = plan.resume().filter(|_| work.history);
+            let path = plan.path.clone();
+            let (info, handle) = open(plan, work.preview, &loader.opts);
+            // The loop may be gone (quit): nothing to do then.
+            if loader.tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
+                return;
+            }
+            let (Some(r), Some(handle)) = (resume, handle) else { return };
+            let history: Job = Box::new(move |loader: &Loader| {
+                let tx = &loader.tx;
+                let report = &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok();
+                let history = load(handle, &path, &r, &loader.opts, report);
+                let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
+            });
+            // A thread of the pool takes it once no other history is being read.
+            loader.lock().histories.insert(file, history);
+        });
+        self.lock().opens.push_back(job);
+        self.grow()
+    }
+
+    /// Starts a thread when there are fewer than `max`.
+    fn grow(&self) -> std::io::Result<()> {
+        let mut q = self.lock();
+        if q.threads >= self.max {
+            return Ok(());
         }
-        let (Some(r), Some(handle)) = (resume, handle) else { return };
-        let _turn = Turn::take();
-        let history =
-            load(handle, &path, &r, &opts, &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok());
-        let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
-    })?;
-    Ok(())
+        q.threads += 1;
+        q.peak = q.peak.max(q.threads);
+        let n = q.threads;
+        drop(q);
+        let me = self.clone();
+        let spawned = std::thread::Builder::new().name(format!("tmon-loader-{n}")).spawn(move || me.work());
+        if let Err(e) = spawned {
+            let mut q = self.lock();
+            q.threads -= 1;
+            if q.threads == 0 {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// A thread of the pool: takes jobs until there is none it may take.
+    fn work(&self) {
+        /// Counts the thread out, and lets another history be read, even if a job panics.
+        struct Leaving<'a> {
+            loader: &'a Loader,
+            reading: bool,
+        }
+        impl Drop for Leaving<'_> {
+            fn drop(&mut self) {
+                let mut q = self.loader.lock();
+                q.reading &= !self.reading;
+                q.threads -= 1;
+            }
+        }
+        let mut me = Leaving { loader: self, reading: false };
+        loop {
+            let job = {
+                let mut q = self.lock();
+                if std::mem::take(&mut me.reading) {
+                    q.reading = false;
+                }
+                if let Some(job) = q.opens.pop_front() {
+                    job
+                } else if let Some((_, job)) = (!q.reading).then(|| q.histories.pop_first()).flatten() {
+                    q.reading = true;
+                    me.reading = true;
+                    job
+                } else {
+                    return;
+                }
+            };
+            job(self);
+        }
+    }
 }
 
 /// The opener's report: with `preview`, the records of the complete lines of the file's last MiB
@@ -296,6 +380,51 @@ mod tests {
         assert_eq!(h.run.store.skipped.count, want.store.skipped.count);
         let last = h.run.store.last_record().expect("records");
         assert_eq!((last.step, last.line), (29_999.0, 30_005));
+    }
+
+    /// The threads of this process whose name starts with `prefix` (Linux: /proc; else 0).
+    fn threads_named(prefix: &str) -> usize {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+        tasks
+            .flatten()
+            .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with(prefix)))
+            .count()
+    }
+
+    #[test]
+    fn five_hundred_files_are_read_by_a_few_threads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let max = Loader::max_threads();
+        let n = 500;
+        for i in 0..n {
+            let path = dir.path().join(format!("run{i}.jsonl"));
+            std::fs::write(&path, format!("{{\"step\": 1, \"loss\": {i}}}\n{{\"step\": 2}}\n"))
+                .expect("write");
+            loader.submit(i, plan(&path), Work { preview: i < 4, history: true }).expect("submit");
+        }
+        let (mut opened, mut loaded, mut most) = (vec![false; n], vec![false; n], 0);
+        while loaded.iter().any(|l| !l) {
+            most = most.max(threads_named("tmon-loader"));
+            match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
+                Event::Opened { file, .. } => opened[file] = true,
+                Event::Loaded { file, history } => {
+                    assert!(opened[file], "file {file}: looked at before its history is read");
+                    assert_eq!(history.run.store.records(), 2, "file {file}");
+                    loaded[file] = true;
+                }
+                _ => {}
+            }
+        }
+        assert!(loader.peak_threads() <= max, "{} threads for {max} cores", loader.peak_threads());
+        assert!(most <= max, "{most} loader threads seen at once for {max} cores");
+        // With nothing left to do, the threads are gone.
+        let t0 = Instant::now();
+        while threads_named("tmon-loader") > 0 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "idle loader threads stay");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! The monitor's entry point and loop: one loop owns the [`App`]; the input and signal threads,
-//! the source layer ([`crate::source::spawn`]) and the loader (`loader`: a preview of each file's
-//! end, then its history read in blocks) send it events over one channel. It sleeps on the channel, drains everything pending
-//! before drawing, draws only when something changed, and caps drawing at about 20 frames a second
-//! while data streams. The only timer is the once-a-second clock the header shows.
+//! the source layer (through the live set's [`Feed`]) and the loader (`loader`: a preview of each
+//! file's end, then its history read in blocks) send it events over one channel. It sleeps on the
+//! channel, drains everything pending before drawing, draws only when something changed, and caps
+//! drawing at about 20 frames a second while data streams. The only timer is the once-a-second
+//! clock the header shows (and the live stall runs on).
+//!
+//! The monitor leaves the process's allocator alone: the binary tunes glibc for it, and
+//! [`MonitorOptions::after_load`] is its hook for handing memory back after a history load.
 
 mod loader;
 
@@ -10,13 +14,13 @@ pub use crate::app::Options as MonitorOptions;
 
 use crate::app::App;
 use crate::event::{spawn_input, spawn_signals, Event};
-use crate::source::{self, SourceEvent, SourceOptions};
+use crate::run::live::Feed;
+use crate::source::{self, SourceEvent, SourceOptions, Sources};
 use crate::tui::Tui;
+use crate::Error;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// At most one frame per this long while events keep coming.
@@ -24,14 +28,9 @@ const FRAME: Duration = Duration::from_millis(50);
 /// While a history loads, the screen shows the preview and a progress bar: a few frames a second
 /// are enough, and the time goes to parsing.
 const LOADING_FRAME: Duration = Duration::from_millis(200);
-/// The clock the header shows ("quiet for N s").
+/// The clock the header shows ("quiet for N s"), and the live stall's.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Lines and documents sent by the source but not yet taken by the loop, in bytes at most: the
-/// source waits beyond it, so a big file it reads from the start (found later in a watched
-/// directory) or a writer faster than the loop streams through a few chunks of memory instead of
-/// queueing whole in the channel while the loop parses.
-const IN_FLIGHT_MAX: usize = 16 << 20;
 /// Files previewed at start, the first ones given: a preview costs a MiB read and parsed, held until
 /// the file's history is in, and with a directory of many runs only the first are seen at once
 /// (the others show "reading the log" until their history, read one file at a time, is in).
@@ -40,18 +39,8 @@ const PREVIEWS: usize = 4;
 /// (so its preview is not queued behind what the source reads).
 const FIRST_LOOK: Duration = Duration::from_millis(150);
 
-/// Bytes in the channel between the source thread and the loop.
-#[derive(Default)]
-struct Gate {
-    bytes: AtomicUsize,
-    closed: AtomicBool,
-}
-
-fn payload(ev: &SourceEvent) -> usize {
-    match ev {
-        SourceEvent::Lines { bytes, .. } | SourceEvent::Document { bytes, .. } => bytes.len(),
-        _ => 0,
-    }
+fn term_err(e: std::io::Error) -> Error {
+    Error::Terminal(e)
 }
 
 /// The files the source will report first, numbered as it numbers them (the paths that are not
@@ -70,11 +59,10 @@ fn initial_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Opens the monitor on `paths` and runs it until the user quits or a signal arrives.
-pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate::Error> {
+pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error> {
     if paths.is_empty() {
-        return Err(crate::Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
+        return Err(Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
     }
-    keep_big_buffers_out_of_the_heap();
     let mut opts = opts;
     // The Linux console's font has no braille.
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
@@ -82,9 +70,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     }
     let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
-    let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
-    spawn_signals(tx.clone()).map_err(term_err)?;
+    spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
     spawn_input(tx.clone()).map_err(term_err)?;
 
     let start = Instant::now();
@@ -94,6 +81,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
     tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
     let mut resume = Vec::new();
+    let loader = loader::Loader::new(opts.clone(), tx.clone());
+    let no_thread = |e| Error::Usage(format!("cannot start a thread to read the logs: {e}"));
     for (i, p) in files.iter().enumerate() {
         let plan = loader::plan(p);
         // The history of a JSON Lines file is read by the loader (in blocks, on two threads: as
@@ -103,7 +92,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
             app.history_from_loader(i);
         }
         let work = loader::Work { preview: i < PREVIEWS, history: true };
-        loader::spawn(i, plan, work, opts.clone(), tx.clone()).map_err(term_err)?;
+        loader.submit(i, plan, work).map_err(no_thread)?;
         opened.insert((i, p.clone()));
     }
     // The file on screen first: its preview is applied before the source starts.
@@ -126,36 +115,21 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), crate:
         tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
     }
 
-    let gate = Arc::new(Gate::default());
-    let source_gate = gate.clone();
     let source_tx = tx.clone();
     let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(opts.poll) };
-    let handle = source::spawn(paths, source_opts, move |ev| {
-        let n = payload(&ev);
-        if n > 0 {
-            // Wait while the loop is behind (it subtracts what it takes).
-            while source_gate.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX
-                && !source_gate.closed.load(Ordering::Acquire)
-            {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            source_gate.bytes.fetch_add(n, Ordering::AcqRel);
-        }
-        source_tx.send(Event::Source(ev)).is_ok()
-    })
-    .map_err(term_err)?;
+    let feed =
+        Feed::start(Sources::new(paths, source_opts), move |ev| source_tx.send(Event::Source(ev)).is_ok())
+            .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
 
-    let result = run_loop(&mut tui, &mut app, &rx, &gate, start, |file, path| {
+    let result = run_loop(&mut tui, &mut app, &rx, &feed, start, |file, path| {
         if opened.insert((file, path.to_owned())) {
             // Found later: the source reads it from its start; the opener only previews it.
             let work = loader::Work { preview: true, history: false };
-            let _ = loader::spawn(file, loader::plan(path), work, opts.clone(), tx.clone());
+            let _ = loader.submit(file, loader::plan(path), work);
         }
     });
-    // The source may be waiting on the gate: let it go before joining it.
-    gate.closed.store(true, Ordering::Release);
     drop(rx);
-    drop(handle);
+    drop(feed);
     drop(tui);
     result
 }
@@ -165,22 +139,19 @@ fn run_loop(
     tui: &mut Tui,
     app: &mut App,
     rx: &Receiver<Event>,
-    gate: &Gate,
+    feed: &Feed,
     start: Instant,
     mut on_found: impl FnMut(usize, &std::path::Path),
-) -> Result<(), crate::Error> {
-    let term_err = |e: std::io::Error| crate::Error::Usage(format!("cannot use the terminal: {e}"));
+) -> Result<(), Error> {
+    let after_load = app.options().after_load;
     let mut last_draw = Instant::now();
     let mut next_tick = Instant::now() + TICK;
     let mut dirty = true;
     let mut was_loading = true;
-    let mut trim_due = false;
+    let mut loaded_due = false;
     let mut take = |app: &mut App, ev: Event| -> bool {
         if let Event::Source(sev) = &ev {
-            let n = payload(sev);
-            if n > 0 {
-                gate.bytes.fetch_sub(n, Ordering::AcqRel);
-            }
+            feed.taken(sev);
             if let SourceEvent::Found { file, path } = sev {
                 on_found(*file, path);
             }
@@ -219,7 +190,7 @@ fn run_loop(
             break;
         }
         let loading = app.slots.iter().any(|s| s.loading.is_some());
-        trim_due |= was_loading && !loading;
+        loaded_due |= was_loading && !loading;
         was_loading = loading;
         let frame = if loading { LOADING_FRAME } else { FRAME };
         if dirty && last_draw.elapsed() >= frame {
@@ -227,8 +198,10 @@ fn run_loop(
             tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
             // After the first frame of the loaded run, which built its columns.
-            if std::mem::take(&mut trim_due) {
-                trim_heap();
+            if std::mem::take(&mut loaded_due) {
+                if let Some(f) = after_load {
+                    f();
+                }
             }
             last_draw = Instant::now();
             // A big chart was shown from before its newest data: draw again once it is due.
@@ -236,29 +209,6 @@ fn run_loop(
         }
     }
     Ok(())
-}
-
-/// Hands the memory freed after a history load back to the system. The history is built on the
-/// loader's threads (parse buffers, the preview) and handed to this one; glibc keeps what those
-/// threads freed in their arenas, resident memory that nothing uses.
-fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// The history arrives in batches of megabytes. glibc raises its mmap threshold after the first
-/// such buffer is freed, so later ones land in the heap and fragment it: the monitor's peak
-/// memory grew by a fifth (measured with `benches/monitor/run.sh open`). A fixed threshold keeps
-/// them mapped, and returned to the system when freed.
-fn keep_big_buffers_out_of_the_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter, under glibc's own lock.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
 }
 
 #[cfg(test)]

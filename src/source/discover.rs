@@ -12,7 +12,7 @@
 //! Hugging Face saves `trainer_state.json` in every `checkpoint-N/` directory, each a prefix of
 //! the next: only the newest checkpoint's is kept, and none when the run directory has its own.
 
-use super::shape::complete_json;
+use super::layout::complete_json;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;

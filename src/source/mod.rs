@@ -1,32 +1,26 @@
 //! The source layer: finds log files, tails them as they grow, and reports what happens to them
-//! (truncation, replacement, deletion) as [`SourceEvent`]s. It knows nothing of the UI.
+//! (truncation, replacement, deletion) as [`SourceEvent`]s. Pure I/O: it knows nothing of what
+//! the bytes mean (records, flags) nor of the UI.
 //!
 //! - [`tail::Tailer`]: the incremental reader of one file (synchronous, testable).
 //! - [`sources::Sources`]: every followed path (files, files not there yet, directories).
 //! - [`watch::spawn`]: a background thread that wakes `Sources` with inotify plus a slow poll.
 //! - [`fs_kind`]: whether inotify can be trusted for a directory (not on NFS, Lustre, FUSE, ...).
 //! - [`discover()`]: the log files in a directory, by framework naming.
-//! - [`apply`]: feeds an event to a [`Run`].
-//! - [`stall::LiveStall`]: the wall-clock stall (no new record for too long).
-//! - [`LiveRun`]: a run plus its stall and file state, fed event by event (UI, follow).
+//! - [`layout`]: JSON Lines or a whole-file JSON document, told apart by a file's bytes.
 
 pub mod discover;
 pub mod fs_kind;
-pub mod live;
-pub mod shape;
+pub mod layout;
 pub mod sources;
-pub mod stall;
 pub mod tail;
 pub mod watch;
 
 pub use discover::discover;
-pub use live::LiveRun;
 pub use sources::Sources;
-pub use stall::{LiveStall, StallConfig};
 pub use tail::{FileId, Resume, TailOptions, Tailer};
 pub use watch::{spawn, spawn_channel, spawn_sources, SourceHandle};
 
-use crate::run::Run;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -123,18 +117,4 @@ impl SourceOptions {
     pub fn with_poll(poll: Option<Duration>) -> Self {
         SourceOptions { poll, ..Default::default() }
     }
-}
-
-/// Feeds one event to the run of its file: lines go to [`Run::push_lines`] (two threads for a
-/// big batch such as a history being read; a trailing `\r` is removed as on every line), a document is handed over whole, a restart is noted. `Found` and `State` are for the
-/// caller. Returns how many records the run gained.
-pub fn apply(run: &mut Run, ev: &SourceEvent) -> usize {
-    let before = run.store.records();
-    match ev {
-        SourceEvent::Lines { first_line, bytes, .. } => run.push_lines(*first_line, bytes),
-        SourceEvent::Document { bytes, .. } => run.push_document(bytes),
-        SourceEvent::Restarted { reason, .. } => run.note_restart(reason),
-        SourceEvent::Found { .. } | SourceEvent::State { .. } => {}
-    }
-    run.store.records().saturating_sub(before)
 }

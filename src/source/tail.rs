@@ -19,13 +19,13 @@
 //! line taken that way and later followed by its `\n` is not taken twice. A line longer than
 //! [`TailOptions::max_line`] (256 MiB) is replaced by a one-line note, so memory stays bounded.
 //!
-//! Whole-file JSON (see [`super::shape`]) is re-read in full whenever its size, mtime or inode
+//! Whole-file JSON (see [`super::layout`]) is re-read in full whenever its size, mtime or inode
 //! changes, and sent as a `Document` once it is complete (not mid-rewrite) and different from the
 //! last one sent. A replaced document is not a restart: atomic rewrites are how checkpoints save.
 //!
 //! The tailer only reads: it never writes to, locks or truncates the files it watches.
 
-use super::shape::{complete_json, detect, Layout};
+use super::layout::{complete_json, detect, Layout};
 use super::{FileState, SourceEvent};
 use std::fs::{self, File, Metadata};
 use std::hash::{Hash, Hasher};

@@ -28,20 +28,22 @@
 //!
 //! [`TailOptions::settle`]: super::TailOptions::settle
 
+mod deadlines;
 mod dirs;
-mod todo;
+mod requests;
 
 use super::fs_kind::Trust;
 use super::sources::Sources;
 use super::{SourceEvent, SourceOptions};
+use deadlines::SettleDeadlines;
 use dirs::Watches;
+use requests::Requests;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use todo::{Settle, Todo};
 
 /// After lost notifications (a queue overflow, an error), how long the fast poll stays on.
 const LOST_EVENTS_DISTRUST: Duration = Duration::from_secs(60);
@@ -190,28 +192,28 @@ fn run<F>(
     let mut watches = Watches::default();
     let mut watch_gen = None;
     let mut out = Vec::new();
-    let mut todo = Todo { full: true, ..Default::default() };
+    let mut requests = Requests { full: true, ..Default::default() };
     let mut next_full = Instant::now();
-    let mut settle = Settle::new(opts.tail.settle);
+    let mut settle = SettleDeadlines::new(opts.tail.settle);
     let mut lost_until: Option<Instant> = None;
     // This round was asked for by a change (a notification, bytes still waiting), not the clock.
     let mut woken = true;
     loop {
-        if stop.load(Ordering::SeqCst) || todo.stop {
+        if stop.load(Ordering::SeqCst) || requests.stop {
             return;
         }
         let now = Instant::now();
-        if std::mem::take(&mut todo.lost_events) {
+        if std::mem::take(&mut requests.lost_events) {
             lost_until = Some(now + LOST_EVENTS_DISTRUST);
         }
         if let Some(w) = watcher.as_mut() {
-            for p in todo.removed.drain(..) {
-                todo.full |= watches.lost(w, &p);
+            for p in requests.removed.drain(..) {
+                requests.full |= watches.lost(w, &p);
             }
         }
-        todo.removed.clear();
-        let full = std::mem::take(&mut todo.full) || now >= next_full;
-        let files = std::mem::take(&mut todo.files);
+        requests.removed.clear();
+        let full = std::mem::take(&mut requests.full) || now >= next_full;
+        let files = std::mem::take(&mut requests.files);
         let more = if full {
             let more = sources.poll(now, &mut out);
             let mut trust = Trust::PollOnly;
@@ -219,7 +221,7 @@ fn run<F>(
                 // Re-checked on every full poll: directories may appear or be recreated.
                 if watches.sync(w, &sources) > 0 {
                     // What was written before a new watch was in place sent no notification.
-                    todo.full = true;
+                    requests.full = true;
                     if sources.has_dirs() {
                         sources.request_rescan();
                     }
@@ -251,7 +253,7 @@ fn run<F>(
             let replaced = out.iter().any(|e| matches!(e, SourceEvent::Restarted { .. }));
             if let Some(w) = watcher.as_mut() {
                 if replaced || watch_gen != Some(sources.generation()) {
-                    todo.full |= watches.sync(w, &sources) > 0;
+                    requests.full |= watches.sync(w, &sources) > 0;
                     watch_gen = Some(sources.generation());
                 }
             }
@@ -264,27 +266,27 @@ fn run<F>(
                 return;
             }
         }
-        if more || todo.full {
+        if more || requests.full {
             // Bytes are still waiting (or a new watch asks for one more look): go on at once,
             // but take notifications along.
-            todo.full = true;
+            requests.full = true;
             woken = true;
             while let Ok(w) = rx.try_recv() {
-                todo.take(w, &mut sources, &watches);
+                requests.take(w, &mut sources, &watches);
             }
             continue;
         }
         let due = settle.next().map_or(next_full, |t| t.min(next_full));
         match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
             Ok(w) => {
-                let relevant = todo.take(w, &mut sources, &watches);
-                if relevant && !opts.debounce.is_zero() && !todo.stop {
+                let relevant = requests.take(w, &mut sources, &watches);
+                if relevant && !opts.debounce.is_zero() && !requests.stop {
                     std::thread::sleep(opts.debounce);
                 }
                 while let Ok(w) = rx.try_recv() {
-                    todo.take(w, &mut sources, &watches);
+                    requests.take(w, &mut sources, &watches);
                 }
-                woken = !todo.files.is_empty() || todo.full;
+                woken = !requests.files.is_empty() || requests.full;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,

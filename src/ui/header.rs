@@ -47,7 +47,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if app.view.paused {
         let n = app.pending();
         facts.push(Span::styled(
-            format!("  PAUSED ({n} pending)"),
+            format!("  PAUSED ({n} new records)"),
             t.severity(crate::analysis::Severity::Warning),
         ));
     }

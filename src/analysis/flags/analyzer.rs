@@ -3,8 +3,13 @@
 //! findings into flags: de-duplicated per kind and metric (one flag while a condition persists,
 //! a new one after `cooldown` records without it or on a severity upgrade), and coalesced per
 //! record (thirty losses spiking on one line are one flag naming the others).
+//!
+//! Two rules are about the file rather than its records, and are told to the analyzer by the live
+//! set (`crate::run::live`): the wall-clock stall ([`live_stall`](super::live_stall): records
+//! arriving, the clock ticking) and a file that started over ([`Analyzer::file_restarted`]).
 
 use super::clock::{self, Clock, LongGap};
+use super::live_stall::LiveStall;
 use super::restart::Rewind;
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
@@ -12,6 +17,7 @@ use super::{
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, SeriesId, Store};
+use std::time::Instant;
 
 /// Detectors of one series, chosen by its role.
 #[derive(Clone, Debug)]
@@ -110,11 +116,15 @@ pub struct Analyzer {
     rewound_here: bool,
     /// Buffers reused from record to record.
     fresh: Vec<(Flag, Vec<String>)>,
+    /// The step of the last record seen (where a live stall is dated).
+    last_step: Option<f64>,
+    /// The wall-clock stall of a live run.
+    live: LiveStall,
 }
 
 impl Analyzer {
     pub fn new(cfg: FlagConfig) -> Self {
-        Analyzer { cfg, ..Default::default() }
+        Analyzer { live: LiveStall::new(&cfg), cfg, ..Default::default() }
     }
 
     pub fn config(&self) -> &FlagConfig {
@@ -126,6 +136,7 @@ impl Analyzer {
         self.records += 1;
         let meta = store.record(rec);
         let step = meta.step;
+        self.last_step = Some(step);
         self.found.clear();
         self.rewound_here = false;
         self.observe_steps(store, fields, step);
@@ -455,16 +466,19 @@ impl Analyzer {
         }
     }
 
-    /// Raises a flag found outside the records (a file truncated, the wall clock of a live stall).
+    /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
+    /// tmon's own flags are all raised by the rules of this module.
+    #[doc(hidden)]
     pub fn raise(&mut self, flag: Flag) {
         self.flags.push(flag);
     }
 
     /// The file started over (truncated, replaced, or a document rewritten with another
-    /// history), and the caller has said so with its own flag: the records that follow belong to
-    /// a new run. Steps going back from here are expected, not a restart to report again, and
-    /// every baseline (series, clock, layers) starts afresh. Flags raised so far are kept.
-    pub fn file_restarted(&mut self) {
+    /// history) after `last_step` (`None`: before any record): the records that follow belong to
+    /// a new run. Raises an `info` restart flag saying so. Steps going back from here are
+    /// expected, not a restart to report again, and every baseline (series, clock, layers)
+    /// starts afresh. Flags raised so far are kept.
+    pub fn file_restarted(&mut self, reason: &str, last_step: Option<f64>) {
         for st in self.states.iter_mut().flatten() {
             st.last_step = None;
             st.rewind = None;
@@ -475,6 +489,49 @@ impl Analyzer {
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;
+        let step = last_step.unwrap_or(0.0);
+        self.flags.push(Flag {
+            kind: FlagKind::Restart,
+            severity: Severity::Info,
+            metric: String::new(),
+            step,
+            message: format!(
+                "the file started over after step {step} ({reason}); reading it again from its start"
+            ),
+        });
+    }
+
+    /// `n` new records reached the run at `now` (the live stall's clock): raises the "records
+    /// resumed" info flag when a stall had been raised. `step_name` is the run's step key (the
+    /// flag's metric). Returns true when a flag was raised.
+    pub fn records_arrived(&mut self, n: usize, now: Instant, step_name: &str) -> bool {
+        let found = self.live.arrived(n, now);
+        self.raise_live_stall(found, step_name)
+    }
+
+    /// The wall clock says `now` (call about once a second): raises a live stall, warning then
+    /// critical, once each per silence. Returns true when a flag was raised.
+    pub fn check_live_stall(&mut self, now: Instant, step_name: &str) -> bool {
+        let found = self.live.check(now);
+        self.raise_live_stall(found, step_name)
+    }
+
+    /// The live stall's state (its thresholds as learnt so far).
+    pub fn live_stall(&self) -> &LiveStall {
+        &self.live
+    }
+
+    fn raise_live_stall(&mut self, found: Option<(Severity, String)>, step_name: &str) -> bool {
+        let Some((severity, message)) = found else { return false };
+        let step = self.last_step.unwrap_or(f64::NAN);
+        self.flags.push(Flag {
+            kind: FlagKind::Stall,
+            severity,
+            metric: step_name.to_owned(),
+            step,
+            message,
+        });
+        true
     }
 
     /// All flags raised so far, in the order they were raised.

@@ -1,8 +1,8 @@
 //! `stall`: a gap in the records' time column far larger than the run's usual interval (the
 //! median of the recent gaps). NOTES §3: a BLOOM run hung for hours with no timeout firing; only
-//! the clock shows it. The live wall-clock stall (no new line at all) is raised by the follower
-//! through `Analyzer::raise`. The flag's step is the last step before the gap. A gap at a record
-//! where the step goes back is told in the restart's message instead (see `restart.rs`).
+//! the clock shows it. The live wall-clock stall (no new line at all) is `live_stall.rs`. The flag's
+//! step is the last step before the gap. A gap at a record where the step goes back is told in
+//! the restart's message instead (see `restart.rs`).
 
 use super::robust::{median, Ring};
 use super::text::{duration, step};

@@ -16,6 +16,7 @@ mod config;
 mod dead;
 mod divergence;
 mod exploding;
+pub mod live_stall;
 mod lr;
 mod nonfinite;
 mod overfitting;
@@ -29,6 +30,7 @@ mod vanishing;
 
 pub use analyzer::Analyzer;
 pub use config::{FlagConfig, Threshold};
+pub use live_stall::LiveStall;
 
 use serde::Serialize;
 use std::fmt;

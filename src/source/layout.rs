@@ -1,5 +1,5 @@
-//! Telling the two file layouts apart by their bytes: JSON Lines (one object per line) or a
-//! whole-file JSON document (`trainer_state.json`, Chainer's top-level array, pretty-printed JSON).
+//! A file's layout, told by its bytes: JSON Lines (one object per line) or a whole-file JSON
+//! document (`trainer_state.json`, Chainer's top-level array, pretty-printed JSON).
 //!
 //! The checks are byte scans (brackets outside strings), not parses: they run on every poll of a
 //! half-written file, so they must be cheap and must never fail on garbage.

@@ -1,12 +1,18 @@
-//! A run: one log file's store, the ingest that fills it, and the analyzer that flags it.
+//! A run: one log file's store, the ingest that fills it, and the analyzer that flags it; and
+//! the ways a run is fed: a whole file at once (`load`, the batch path of `tmon check`), event by
+//! event from the source layer ([`Run::apply`]), and the set of files followed live ([`live`]),
+//! which the monitor and `tmon check --follow` share.
 
+pub mod live;
 mod load;
 
-use crate::analysis::{Analyzer, Flag, FlagConfig, FlagKind, Severity};
+use crate::analysis::{Analyzer, Flag, FlagConfig};
 use crate::ingest::{DocPush, Ingest, IngestOptions};
+use crate::source::SourceEvent;
 use crate::store::Store;
 use std::path::PathBuf;
 
+pub use live::{Fed, LiveFile, LiveSet};
 pub use load::{Threads, BLOCK};
 
 /// Everything tmon knows about one log file.
@@ -45,7 +51,7 @@ impl Run {
         let out =
             self.ingest.push_document(&mut self.store, bytes, &mut |st, rec, f| analyzer.observe(st, rec, f));
         if let DocPush::Restarted { reason, .. } = out {
-            self.raise_restart(&reason, last);
+            self.analyzer.file_restarted(&reason, last);
         }
     }
 
@@ -54,21 +60,22 @@ impl Run {
     pub fn note_restart(&mut self, reason: &str) {
         let last = self.store.last_record().map(|r| r.step);
         self.ingest.reset();
-        self.raise_restart(reason, last);
+        self.analyzer.file_restarted(reason, last);
     }
 
-    fn raise_restart(&mut self, reason: &str, last_step: Option<f64>) {
-        self.analyzer.file_restarted();
-        let step = last_step.unwrap_or(0.0);
-        self.analyzer.raise(Flag {
-            kind: FlagKind::Restart,
-            severity: Severity::Info,
-            metric: String::new(),
-            step,
-            message: format!(
-                "the file started over after step {step} ({reason}); reading it again from its start"
-            ),
-        });
+    /// Feeds one event of the source layer: lines go to [`Run::push_lines`] (two threads for a
+    /// big batch such as a history being read; a trailing `\r` is removed as on every line), a
+    /// document is handed over whole, a restart is noted. `Found` and `State` are about the file,
+    /// not the run (see [`LiveFile`]). Returns how many records the run gained.
+    pub fn apply(&mut self, ev: &SourceEvent) -> usize {
+        let before = self.store.records();
+        match ev {
+            SourceEvent::Lines { first_line, bytes, .. } => self.push_lines(*first_line, bytes),
+            SourceEvent::Document { bytes, .. } => self.push_document(bytes),
+            SourceEvent::Restarted { reason, .. } => self.note_restart(reason),
+            SourceEvent::Found { .. } | SourceEvent::State { .. } => {}
+        }
+        self.store.records().saturating_sub(before)
     }
 
     pub fn flags(&self) -> &[Flag] {

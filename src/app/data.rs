@@ -1,0 +1,178 @@
+//! Data events into the slots: what the source layer reports (applied through the live set,
+//! [`LiveSet::apply`](crate::run::LiveSet::apply)), what the opener saw of each file, and the
+//! histories the loader read; and the swap of a big file's preview for its history.
+//!
+//! Loading a big file: the opener's preview (the records of its last MiB) is shown while the
+//! history is read. For a JSON Lines file given on the command line, the monitor's loader reads
+//! the history up to the end of the last complete line it saw and hands over a whole run
+//! ([`Event::Loaded`]); the source follows the file from that point, and the live set holds its
+//! news until the history is in, then applies it, its line numbers moved past the history's. For
+//! other files (documents, files found later) the source streams the history from the start into
+//! the slot's [`LiveFile`](crate::run::LiveFile), and the preview goes once the bytes received
+//! reach the end the opener saw. Either way lines are only ever pushed into the real run, once, in
+//! order: the preview is a picture, never merged.
+
+use super::{App, Loading, Slot};
+use crate::event::{Event, History, Opened};
+use crate::run::{Fed, Run};
+use std::time::Instant;
+
+/// Clock ticks without a line after which a history that ended short of the opener's `end` counts
+/// as loaded.
+const IDLE_TICKS_DONE: u8 = 3;
+
+impl App {
+    /// The monitor clock as an `Instant` (what the stall rule works on).
+    fn instant(&self) -> Instant {
+        self.epoch + self.now
+    }
+
+    /// Applies a data event (source, opener, loader) to the slots; returns the records gained.
+    pub(super) fn apply_data(&mut self, ev: Event) -> usize {
+        let now = self.now;
+        let instant = self.instant();
+        match ev {
+            Event::Source(ev) => {
+                let opts = &self.opts;
+                let fresh = |path: &std::path::Path| {
+                    let mut slot = Slot::new(Run::new(path, opts.ingest.clone(), opts.flags.clone()));
+                    slot.loading = Some(Loading::default());
+                    slot
+                };
+                let fed = self.slots.apply(ev, instant, fresh);
+                let gained = fed.gained();
+                let (file, done) = match fed {
+                    Fed::Found { replaced, .. } => {
+                        if replaced {
+                            self.run_epoch += 1;
+                        }
+                        return 0;
+                    }
+                    Fed::Nothing | Fed::Held { .. } | Fed::State { .. } => return 0,
+                    Fed::Lines { file, bytes, .. } => {
+                        let loading = self.slots[file].loading.as_mut();
+                        let done = loading.is_some_and(|l| {
+                            l.received += bytes as u64;
+                            l.idle_ticks = 0;
+                            l.end.is_some_and(|end| l.received >= end)
+                        });
+                        (file, done)
+                    }
+                    // A whole document is its whole history; a restart starts a new one.
+                    Fed::Document { file, .. } | Fed::Restarted { file } => (file, true),
+                };
+                let slot = &mut self.slots[file];
+                if done {
+                    self.finish_loading(file);
+                } else if gained > 0 && slot.loading.is_none() {
+                    note_data(slot, now);
+                }
+                gained
+            }
+            Event::Opened { file, info } => {
+                self.opened(file, *info);
+                0
+            }
+            Event::Progress { file, bytes } => {
+                if let Some(l) = self.slots.get_mut(file).and_then(|s| s.loading.as_mut()) {
+                    l.received = bytes;
+                }
+                0
+            }
+            Event::Loaded { file, history } => self.loaded(file, *history),
+            Event::Key(_) | Event::Mouse(_) | Event::Resize(..) | Event::Tick | Event::Quit => 0,
+        }
+    }
+
+    fn opened(&mut self, file: usize, info: Opened) {
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        // Only the first report about the file that is still loading counts.
+        if slot.live.run.path != info.path {
+            return;
+        }
+        let from_loader = slot.live.awaits_history();
+        let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_none()) else { return };
+        l.end = Some(info.end);
+        l.total = info.size;
+        slot.idle_at_open = info.idle;
+        if l.received >= info.end && !from_loader {
+            self.finish_loading(file);
+        } else if info.preview.is_some() {
+            l.preview = info.preview;
+            self.run_epoch += 1;
+        }
+    }
+
+    /// The loader read the history: it becomes the slot's run, and what the source read after it
+    /// (held meanwhile) follows. Returns the records gained.
+    fn loaded(&mut self, file: usize, history: History) -> usize {
+        let instant = self.instant();
+        let Some(slot) = self.slots.get_mut(file) else { return 0 };
+        if slot.loading.is_none() || !slot.live.awaits_history() {
+            return 0;
+        }
+        let held = slot.live.take_history(history, instant);
+        let mut gained = slot.live.run.store.records();
+        self.run_epoch += 1;
+        self.finish_loading(file);
+        for ev in held {
+            gained += self.apply_data(Event::Source(ev));
+        }
+        gained
+    }
+
+    /// The history of `file` will come from the monitor's loader (call before the source
+    /// starts): the source's lines about the file wait for it.
+    pub fn history_from_loader(&mut self, file: usize) {
+        if let Some(slot) = self.slots.get_mut(file).filter(|s| s.loading.is_some()) {
+            slot.live.await_history();
+        }
+    }
+
+    /// The history is in: the real run replaces the preview.
+    fn finish_loading(&mut self, file: usize) {
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        let Some(l) = slot.loading.take() else { return };
+        if l.preview.is_some() {
+            self.run_epoch += 1;
+        }
+        if slot.live.run.store.records() > 0 {
+            // The history is not news: a file that was stale when opened stays "ended".
+            let idle = slot.idle_at_open;
+            note_data(slot, self.now);
+            slot.idle_at_open = idle;
+        }
+    }
+
+    /// The clock: the wall-clock stall of every run, and the safety net of loading. True when
+    /// something shown changed.
+    pub(super) fn tick(&mut self) -> bool {
+        let mut changed = self.slots.tick(self.instant());
+        let mut finished = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let from_loader = slot.live.awaits_history();
+            if let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_some() && !from_loader) {
+                l.idle_ticks = l.idle_ticks.saturating_add(1);
+                if l.idle_ticks >= IDLE_TICKS_DONE {
+                    finished.push(i);
+                }
+            }
+        }
+        for i in finished {
+            self.finish_loading(i);
+            changed = true;
+        }
+        changed
+    }
+}
+
+fn note_data(slot: &mut Slot, now: std::time::Duration) {
+    slot.last_data = Some(now);
+    if let Some(last) = slot.live.run.store.last_record() {
+        slot.rate.note(now, last.step);
+    }
+    // A run that gets data again after being opened stale is live again.
+    if slot.idle_at_open.is_some_and(|i| i >= super::status::STALLED_AFTER) && slot.loading.is_none() {
+        slot.idle_at_open = None;
+    }
+}

@@ -1,0 +1,453 @@
+//! The live set: the files followed as they grow, each with the run read from it. The monitor and
+//! `tmon check --follow` share it; each keeps its own loop around it (the monitor's also answers
+//! keys and draws, `--follow`'s prints flags), and neither does the following itself.
+//!
+//! - [`Feed`] starts the source layer's thread on the paths and bounds the bytes it has sent but
+//!   the loop has not taken yet ([`IN_FLIGHT_MAX`]): a big file read from its start, or a writer
+//!   faster than the loop, streams through a few chunks of memory instead of queueing whole.
+//! - [`LiveSet::apply`] feeds each [`SourceEvent`] to the run of its file (a file found later gets
+//!   an entry; the file's state and restarts are kept; a file whose history someone else reads,
+//!   such as the monitor's loader, holds its events until that history is handed over, then
+//!   follows it with its lines renumbered).
+//! - [`LiveSet::tick`] is the clock of the wall-clock stall (the analyzer raises it; see
+//!   `analysis::flags::live_stall`): the loop calls it about once a second.
+//!
+//! Each entry is a [`LiveFile`] plus whatever the consumer keeps beside it (the monitor's loading
+//! state and step rate, `--follow`'s print cursor): see [`Entry`].
+
+use super::Run;
+use crate::source::{self, FileState, SourceEvent, SourceHandle, Sources};
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Lines and documents sent by the source but not yet taken by the loop, in bytes at most: the
+/// source waits beyond it.
+pub const IN_FLIGHT_MAX: usize = 16 << 20;
+
+/// One followed file: the run read from it, and what is known about the file itself.
+#[derive(Debug)]
+pub struct LiveFile {
+    pub run: Run,
+    /// The last state reported (`Waiting` until the file is seen).
+    pub state: FileState,
+    /// Restarts seen (truncation, replacement, recreation).
+    pub restarts: usize,
+    /// Lines of a history read by someone else: the source numbers the lines after it from 1.
+    line_base: u64,
+    /// While such a history is awaited: the source's events about the file, in order.
+    held: Option<Vec<SourceEvent>>,
+}
+
+/// A file's history read by someone else than the source (the monitor's loader): everything up
+/// to the end of the last complete line when the file was opened; the source follows from there.
+#[derive(Debug)]
+pub struct History {
+    pub run: Run,
+    /// Lines read: the source numbers the lines after the history from 1; they are moved past it.
+    pub lines: u64,
+    /// Why the history stopped short of its end (a read error), if it did.
+    pub error: Option<String>,
+}
+
+/// What one source event did to the live set.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fed {
+    /// The event is about no file the set knows.
+    Nothing,
+    /// A file was found. `replaced`: an entry set up for another path under its number (a guess
+    /// made before the source reported) started over.
+    Found { file: usize, replaced: bool },
+    /// Held until the file's history is handed over ([`LiveFile::take_history`]).
+    Held { file: usize },
+    /// Lines applied: `bytes` of them, giving `gained` records.
+    Lines { file: usize, bytes: usize, gained: usize },
+    /// A whole document applied, giving `gained` new records.
+    Document { file: usize, gained: usize },
+    /// The file started over.
+    Restarted { file: usize },
+    /// The file's state changed.
+    State { file: usize, state: FileState },
+}
+
+impl Fed {
+    /// Records the run gained.
+    pub fn gained(&self) -> usize {
+        match self {
+            Fed::Lines { gained, .. } | Fed::Document { gained, .. } => *gained,
+            _ => 0,
+        }
+    }
+}
+
+impl LiveFile {
+    /// A file not seen yet, to be read into `run`.
+    pub fn new(run: Run) -> Self {
+        LiveFile { run, state: FileState::Waiting, restarts: 0, line_base: 0, held: None }
+    }
+
+    /// Applies one event about this file at `now` (its lines renumbered past a history handed
+    /// over; held while one is awaited).
+    pub fn apply(&mut self, ev: SourceEvent, now: Instant) -> Fed {
+        let file = ev.file();
+        if let Some(held) = self.held.as_mut() {
+            if !matches!(ev, SourceEvent::State { .. }) {
+                held.push(ev);
+                return Fed::Held { file };
+            }
+        }
+        let ev = match ev {
+            SourceEvent::Lines { file, first_line, bytes } => {
+                SourceEvent::Lines { file, first_line: first_line + self.line_base, bytes }
+            }
+            SourceEvent::Restarted { .. } => {
+                self.line_base = 0;
+                self.restarts += 1;
+                ev
+            }
+            ev => ev,
+        };
+        let gained = self.run.apply(&ev);
+        self.arrived(gained, now);
+        match ev {
+            SourceEvent::State { state, .. } => {
+                self.state = state;
+                Fed::State { file, state }
+            }
+            SourceEvent::Lines { bytes, .. } => {
+                self.seen();
+                Fed::Lines { file, bytes: bytes.len(), gained }
+            }
+            SourceEvent::Document { .. } => {
+                self.seen();
+                Fed::Document { file, gained }
+            }
+            SourceEvent::Restarted { .. } => Fed::Restarted { file },
+            SourceEvent::Found { .. } => Fed::Nothing,
+        }
+    }
+
+    /// Data means the file is there, whatever state was last reported.
+    fn seen(&mut self) {
+        if self.state == FileState::Waiting {
+            self.state = FileState::Live;
+        }
+    }
+
+    /// `n` records reached the run at `now`: the live stall's clock.
+    fn arrived(&mut self, n: usize, now: Instant) -> bool {
+        let step_name = self.run.ingest.step_key().unwrap_or("");
+        self.run.analyzer.records_arrived(n, now, step_name)
+    }
+
+    /// The wall clock says `now`: true when the analyzer raised a live stall.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let step_name = self.run.ingest.step_key().unwrap_or("");
+        self.run.analyzer.check_live_stall(now, step_name)
+    }
+
+    /// Someone else reads the file's history (call before the source starts): the source's
+    /// events about the file, but for its state, wait until [`take_history`](Self::take_history).
+    pub fn await_history(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Whether a history is awaited.
+    pub fn awaits_history(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// The awaited history: it becomes the file's run (a read error is noted as a skipped line
+    /// where the reading stopped), and the lines the source reads next are numbered after it.
+    /// Returns the events held meanwhile, which the caller applies now, in order.
+    pub fn take_history(&mut self, history: History, now: Instant) -> Vec<SourceEvent> {
+        let held = self.held.take().unwrap_or_default();
+        let History { mut run, lines, error } = history;
+        if let Some(e) = error {
+            let reason =
+                format!("reading the history stopped here ({e}): the lines up to the end are missing");
+            run.store.skipped.push(lines + 1, reason, b"");
+        }
+        let records = run.store.records();
+        self.run = run;
+        self.arrived(records, now);
+        self.line_base = lines;
+        held
+    }
+}
+
+/// An entry of a live set: a followed file, and what its consumer keeps beside it.
+pub trait Entry {
+    fn live(&self) -> &LiveFile;
+    fn live_mut(&mut self) -> &mut LiveFile;
+}
+
+impl Entry for LiveFile {
+    fn live(&self) -> &LiveFile {
+        self
+    }
+    fn live_mut(&mut self) -> &mut LiveFile {
+        self
+    }
+}
+
+/// The followed files, numbered as the source numbers them (see [`SourceEvent::Found`]). Reads as
+/// a slice of its entries.
+#[derive(Debug)]
+pub struct LiveSet<T> {
+    files: Vec<T>,
+}
+
+impl<T> Default for LiveSet<T> {
+    fn default() -> Self {
+        LiveSet { files: Vec::new() }
+    }
+}
+
+impl<T> From<Vec<T>> for LiveSet<T> {
+    fn from(files: Vec<T>) -> Self {
+        LiveSet { files }
+    }
+}
+
+impl<T> Deref for LiveSet<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.files
+    }
+}
+
+impl<T> DerefMut for LiveSet<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.files
+    }
+}
+
+impl<'a, T> IntoIterator for &'a LiveSet<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.files.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut LiveSet<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.files.iter_mut()
+    }
+}
+
+impl<T: Entry> LiveSet<T> {
+    /// Applies one event at `now`. A file found gets an entry made by `new` from its path (gaps in
+    /// the numbering get placeholders with an empty path, until found).
+    pub fn apply(&mut self, ev: SourceEvent, now: Instant, mut new: impl FnMut(&Path) -> T) -> Fed {
+        if let SourceEvent::Found { file, path } = ev {
+            while self.files.len() < file {
+                self.files.push(new(Path::new("")));
+            }
+            if file == self.files.len() {
+                self.files.push(new(&path));
+                return Fed::Found { file, replaced: false };
+            }
+            let replaced = self.files[file].live().run.path != path;
+            if replaced {
+                self.files[file] = new(&path);
+            }
+            return Fed::Found { file, replaced };
+        }
+        match self.files.get_mut(ev.file()) {
+            Some(e) => e.live_mut().apply(ev, now),
+            None => Fed::Nothing,
+        }
+    }
+
+    /// The clock of the wall-clock stall (call about once a second). True when a flag was raised.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let mut raised = false;
+        for e in &mut self.files {
+            raised |= e.live_mut().tick(now);
+        }
+        raised
+    }
+}
+
+/// Bytes in the channel between the source thread and the loop.
+#[derive(Debug, Default)]
+struct Gate {
+    bytes: AtomicUsize,
+    closed: AtomicBool,
+}
+
+fn payload(ev: &SourceEvent) -> usize {
+    match ev {
+        SourceEvent::Lines { bytes, .. } | SourceEvent::Document { bytes, .. } => bytes.len(),
+        _ => 0,
+    }
+}
+
+/// The source layer's thread following the paths of a live set, and the bound on the bytes it
+/// has sent that the loop has not taken. Dropping it stops the thread.
+#[derive(Debug)]
+pub struct Feed {
+    gate: Arc<Gate>,
+    /// Dropped after the gate is opened (the source may be waiting on it).
+    handle: Option<SourceHandle>,
+}
+
+impl Feed {
+    /// Starts following `sources` (already polled, or not) on the source layer's thread; `send`
+    /// hands each event to the loop and returns false once the loop is gone. The thread waits
+    /// while more than [`IN_FLIGHT_MAX`] bytes are sent and not [`taken`](Self::taken).
+    pub fn start<F>(sources: Sources, mut send: F) -> std::io::Result<Feed>
+    where
+        F: FnMut(SourceEvent) -> bool + Send + 'static,
+    {
+        let gate = Arc::new(Gate::default());
+        let source_gate = gate.clone();
+        let handle = source::spawn_sources(sources, move |ev| {
+            let n = payload(&ev);
+            if n > 0 {
+                // Wait while the loop is behind (it subtracts what it takes).
+                while source_gate.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX
+                    && !source_gate.closed.load(Ordering::Acquire)
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                source_gate.bytes.fetch_add(n, Ordering::AcqRel);
+            }
+            send(ev)
+        })?;
+        Ok(Feed { gate, handle: Some(handle) })
+    }
+
+    /// The loop took `ev` from the channel: its bytes no longer count as in flight.
+    pub fn taken(&self, ev: &SourceEvent) {
+        let n = payload(ev);
+        if n > 0 {
+            self.gate.bytes.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
+
+    /// Bytes sent and not taken yet.
+    pub fn in_flight(&self) -> usize {
+        self.gate.bytes.load(Ordering::Acquire)
+    }
+
+    /// Why file notifications could not be used, if they could not (the poll alone then runs).
+    pub fn notice(&self) -> Option<String> {
+        self.handle.as_ref().and_then(SourceHandle::notice)
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        // The source may be waiting on the gate: let it go before joining it.
+        self.gate.closed.store(true, Ordering::Release);
+        drop(self.handle.take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::FlagKind;
+    use crate::source::SourceOptions;
+    use std::path::PathBuf;
+
+    fn lines(file: usize, first_line: u64, text: &str) -> SourceEvent {
+        SourceEvent::Lines { file, first_line, bytes: text.as_bytes().to_vec() }
+    }
+
+    fn entry(path: &Path) -> LiveFile {
+        LiveFile::new(Run::new(path, Default::default(), Default::default()))
+    }
+
+    #[test]
+    fn events_reach_the_runs_of_their_files() {
+        let t0 = Instant::now();
+        let mut set: LiveSet<LiveFile> = LiveSet::default();
+        let found = SourceEvent::Found { file: 1, path: PathBuf::from("b.jsonl") };
+        assert_eq!(set.apply(found, t0, entry), Fed::Found { file: 1, replaced: false });
+        assert_eq!(set.len(), 2, "a placeholder for file 0");
+        let found = SourceEvent::Found { file: 0, path: PathBuf::from("a.jsonl") };
+        assert_eq!(set.apply(found, t0, entry), Fed::Found { file: 0, replaced: true });
+        let fed =
+            set.apply(lines(1, 1, "{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1}\n"), t0, entry);
+        assert_eq!(fed, Fed::Lines { file: 1, bytes: 46, gained: 2 });
+        assert_eq!(set[1].state, FileState::Live, "data means the file is there");
+        assert_eq!(set[1].run.store.records(), 2);
+        let fed = set.apply(SourceEvent::Restarted { file: 1, reason: "truncated".into() }, t0, entry);
+        assert_eq!(fed, Fed::Restarted { file: 1 });
+        assert_eq!(set[1].restarts, 1);
+        let restart = set[1].run.flags().last().expect("a restart flag");
+        assert_eq!((restart.kind, restart.step), (FlagKind::Restart, 2.0));
+        assert_eq!(set.apply(lines(7, 1, "{}\n"), t0, entry), Fed::Nothing);
+    }
+
+    #[test]
+    fn the_clock_raises_the_stall_of_a_silent_file() {
+        let t0 = Instant::now();
+        let mut set: LiveSet<LiveFile> = LiveSet::default();
+        set.apply(SourceEvent::Found { file: 0, path: PathBuf::from("a.jsonl") }, t0, entry);
+        set.apply(lines(0, 1, "{\"step\": 7, \"loss\": 1}\n"), t0, entry);
+        assert!(!set.tick(t0 + Duration::from_secs(299)));
+        assert!(set.tick(t0 + Duration::from_secs(300)));
+        let flag = set[0].run.flags().last().expect("a stall");
+        assert_eq!((flag.kind, flag.step, flag.metric.as_str()), (FlagKind::Stall, 7.0, "step"));
+    }
+
+    #[test]
+    fn a_history_handed_over_comes_first_and_the_held_events_follow_it() {
+        let t0 = Instant::now();
+        let mut f = entry(Path::new("a.jsonl"));
+        f.await_history();
+        assert_eq!(f.apply(lines(0, 1, "{\"step\": 3}\n"), t0), Fed::Held { file: 0 });
+        let state = SourceEvent::State { file: 0, state: FileState::Live };
+        assert_eq!(f.apply(state, t0), Fed::State { file: 0, state: FileState::Live }, "states pass");
+        let mut run = Run::new("a.jsonl", Default::default(), Default::default());
+        run.push_lines(1, b"{\"step\": 1}\n{\"step\": 2}\n");
+        let held = f.take_history(History { run, lines: 2, error: None }, t0);
+        assert_eq!(held.len(), 1);
+        for ev in held {
+            f.apply(ev, t0);
+        }
+        let last = f.run.store.last_record().expect("records");
+        assert_eq!((last.step, last.line), (3.0, 3), "numbered after the history");
+    }
+
+    #[test]
+    fn the_feed_holds_the_source_back_while_the_loop_is_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.jsonl");
+        let line = format!("{{\"step\": 1, \"pad\": \"{}\"}}\n", "x".repeat(1000));
+        std::fs::write(&path, line.repeat(3 * IN_FLIGHT_MAX / line.len())).expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sources = Sources::new(std::slice::from_ref(&path), SourceOptions::default());
+        let feed = Feed::start(sources, move |ev| tx.send(ev).is_ok()).expect("start");
+        // Nothing taken: the source stops a chunk past the bound.
+        let t0 = Instant::now();
+        let mut last = 0;
+        while t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = feed.in_flight();
+            if now > 0 && now == last {
+                break;
+            }
+            last = now;
+        }
+        let held = feed.in_flight();
+        assert!(held > IN_FLIGHT_MAX / 2 && held <= IN_FLIGHT_MAX + (8 << 20), "{held} bytes in flight");
+        // Taking everything lets the whole file through.
+        let mut bytes = 0;
+        while bytes < 3 * IN_FLIGHT_MAX / line.len() * line.len() {
+            let ev = rx.recv_timeout(Duration::from_secs(10)).expect("more events");
+            feed.taken(&ev);
+            bytes += payload(&ev);
+        }
+        drop(feed);
+    }
+}
