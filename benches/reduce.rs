@@ -4,8 +4,8 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use tmon::analysis::reduce::{minmax_columns, reduce, View, XOrder};
 use tmon::analysis::smooth::{smooth, SmoothCache, Smoother};
+use tmon::chart::reduce::slice::{minmax_columns, reduce, View, XOrder};
 
 const N: usize = 1_000_000;
 const RUNS: usize = 15;

@@ -2,12 +2,13 @@
 //!
 //! The data flows through these modules, in this order:
 //! `source` (watch, tail) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
-//! (smoothing, flags, reduction) -> `app` (state) -> `ui`.
+//! (smoothing, flags) -> `chart` (reduction for drawing) -> `app` (state, input) -> `ui`.
 
 // Headless following, `tmon check --follow` (built on `source`); its own group to merge cleanly.
 pub mod follow;
 
 pub mod analysis;
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod demo;

@@ -1,30 +1,26 @@
 //! The monitor's state: the runs it shows and the view over them. `App::update` is the only place
 //! the state changes; drawing (`crate::ui::render`) only reads it.
 //!
-//! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
-//! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
-//! function of the state, and the cache only avoids recomputing what the key says is unchanged.
-//! Under it, `columns` keeps, for the series on screen only, their xs, smoothed values (f32 while
-//! they fit) and block summaries (`envelope`), extended by the points that arrive; raw values are
-//! read from the store. A live million-point chart costs the reduction of its columns per frame,
-//! not a copy of its points.
+//! Chart data comes from `crate::chart`, asked with the view's [`chart::Request`] and memoised in
+//! an interior-mutable [`chart::Cache`] keyed by the store's generation and the request: drawing
+//! stays a pure function of the state, and the cache only avoids recomputing what the key says is
+//! unchanged.
 //!
 //! Each file is a [`Slot`]: a [`LiveRun`] fed by the source layer (`glue`), and while its history
 //! streams in, the opener's preview of its end (see `glue` for how the two are swapped).
 
-mod columns;
-mod envelope;
 mod glue;
 pub mod keys;
-pub mod plot;
 pub mod status;
 mod view;
 
+pub use crate::chart::XAxis;
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, View, XAxis};
+pub use view::{Focus, LayoutMode, View};
 
 use crate::analysis::{Flag, FlagConfig};
+use crate::chart::{self, ChartData};
 use crate::event::Event;
 use crate::ingest::IngestOptions;
 use crate::run::Run;
@@ -33,6 +29,7 @@ use crate::store::SeriesId;
 use crate::ui::{sanitize, Theme};
 use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// How the monitor was asked to run.
@@ -165,7 +162,7 @@ pub struct App {
     pending: Vec<Event>,
     clock_text: String,
     #[doc(hidden)]
-    pub cache: RefCell<plot::Cache>,
+    pub cache: RefCell<chart::Cache>,
 }
 
 impl App {
@@ -210,7 +207,7 @@ impl App {
             run_epoch: 0,
             pending: Vec::new(),
             clock_text: String::new(),
-            cache: RefCell::new(plot::Cache::default()),
+            cache: RefCell::new(chart::Cache::default()),
         };
         app.refresh_groups();
         app
@@ -294,6 +291,41 @@ impl App {
         };
         self.refresh_groups();
         redraw
+    }
+
+    /// The chart request of `members`, `width` points across, as the view asks.
+    pub fn chart_request<'a>(&self, members: &'a [SeriesId], width: usize) -> chart::Request<'a> {
+        let v = &self.view;
+        chart::Request {
+            members,
+            x_axis: v.x_axis,
+            zoom: v.zoom,
+            anchor: v.anchor,
+            width,
+            smoother: v.smoother(),
+            outliers: v.outliers,
+            log: v.log_y,
+        }
+    }
+
+    /// The run on screen, as the charts read it.
+    fn chart_source(&self) -> Option<chart::Data<'_>> {
+        let run = self.slot()?.run();
+        Some(chart::Data { key: (self.current, self.run_epoch), store: &run.store, flags: run.flags() })
+    }
+
+    /// The chart of `members`, `width` points across, from the cache when the data and the view
+    /// are unchanged (the cache is a memo: drawing stays a function of the state).
+    pub fn chart_data(&self, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
+        let data = self.chart_source()?;
+        Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
+    }
+
+    /// Builds the columns of the series about to be charted (`members`, on two threads when they
+    /// lack many points): the loop calls it before drawing, so drawing finds them ready.
+    pub fn warm_charts(&self, members: &[SeriesId]) {
+        let Some(data) = self.chart_source() else { return };
+        self.cache.borrow_mut().warm(data, members, self.view.x_axis, self.view.smoother());
     }
 
     /// Recomputes the chart list when the run, its series or the filter changed.

@@ -4,34 +4,9 @@
 use super::keys::{action_for, Action};
 use super::App;
 use crate::analysis::smooth::Smoother;
+use crate::chart::XAxis;
 use crate::ui::Hit;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum XAxis {
-    Step,
-    /// Seconds since the run's first record.
-    Relative,
-    /// Clock time (UTC).
-    Wall,
-}
-
-impl XAxis {
-    pub fn next(self) -> Self {
-        match self {
-            XAxis::Step => XAxis::Relative,
-            XAxis::Relative => XAxis::Wall,
-            XAxis::Wall => XAxis::Step,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            XAxis::Step => "step",
-            XAxis::Relative => "relative time",
-            XAxis::Wall => "wall time (UTC)",
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutMode {
@@ -306,7 +281,7 @@ impl App {
     fn full_x_range(&self) -> Option<(f64, f64)> {
         let slot = self.slot()?;
         let group = self.selected_group()?;
-        super::plot::x_range(&slot.run().store, &group.members, self.view.x_axis)
+        crate::chart::x_range(&slot.run().store, &group.members, self.view.x_axis)
     }
 
     /// Moves the chart to the selected flag's step: its metric alone, the step in the middle.
@@ -325,7 +300,7 @@ impl App {
         let Some((lo, hi)) = self.full_x_range() else { return true };
         let Some(group) = self.selected_group() else { return true };
         let Some(slot) = self.slot() else { return true };
-        let x = super::plot::x_at_step(&slot.run().store, group.members[0], flag.step, self.view.x_axis)
+        let x = crate::chart::x_at_step(&slot.run().store, group.members[0], flag.step, self.view.x_axis)
             .unwrap_or(flag.step);
         let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).round().max(10.0));
         self.view.zoom = Some(width);

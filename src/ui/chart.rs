@@ -1,7 +1,6 @@
 //! The chart area: the selected chart alone, or a grid of charts around the selection.
 
 use super::{fit, sanitize};
-use crate::app::plot::chart_data;
 use crate::app::{App, Group, LayoutMode};
 use crate::numfmt::format_value;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,7 +29,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let sel = app.view.selected.min(groups.len() - 1);
     let cells = cells(app, area);
     let members: Vec<_> = cells.iter().flat_map(|&(g, _)| groups[g].members.iter().copied()).collect();
-    crate::app::plot::warm(app, &members);
+    app.warm_charts(&members);
     for (g, cell) in cells {
         render_one(frame, app, &groups[g], g == sel, cell);
     }
@@ -94,7 +93,9 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         frame.render_widget(block, area);
         return;
     }
-    let Some(data) = chart_data(app, &g.members, inner.width, inner.height) else {
+    // Braille draws two dots across per cell.
+    let width = if app.ascii { inner.width } else { inner.width * 2 };
+    let Some(data) = app.chart_data(&g.members, width as usize) else {
         frame.render_widget(block, area);
         return;
     };

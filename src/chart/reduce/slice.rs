@@ -6,9 +6,7 @@
 //! every spike. The window's first and last drawable points are always kept exactly, so the line
 //! starts and ends at true values. Output: at most `2 * columns + 2` points, sorted by x.
 
-mod bounds;
-
-pub use bounds::{
+pub use super::bounds::{
     minmax_bounds, minmax_bounds_scaled, pad, robust_bounds, robust_bounds_scaled, YScale, PERCENTILE_SAMPLE,
 };
 
@@ -296,7 +294,7 @@ pub fn reduce(xs: &[f64], ys: &[f64], view: &View, order: XOrder) -> Reduced {
         }
         Some((lo_pct, hi_pct)) => {
             let mut v = window_sample(xs, ys, lo, hi, sorted, view.scale, scan.in_window);
-            bounds::percentile_bounds(&mut v, lo_pct, hi_pct, view.margin)
+            super::bounds::percentile_bounds(&mut v, lo_pct, hi_pct, view.margin)
         }
     };
     out
@@ -381,4 +379,5 @@ impl ReduceCache {
 }
 
 #[cfg(test)]
+#[path = "slice_tests.rs"]
 mod tests;

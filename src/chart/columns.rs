@@ -16,8 +16,9 @@
 mod ema;
 mod twema;
 
-use super::envelope::{Envelope, Values, Xs, Ys};
-use super::view::XAxis;
+use super::reduce::Envelope;
+use super::values::{Values, Xs, Ys};
+use super::XAxis;
 use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
