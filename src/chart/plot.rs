@@ -3,8 +3,7 @@
 
 use super::columns::ColumnCache;
 use super::labels;
-use super::reduce::slice::XOrder;
-use super::reduce::{reduce_sorted, slice::reduce, Reduced, View as ReduceView, YScale};
+use super::reduce::{reduce, Envelope, Reduced, View as ReduceView, YScale};
 use super::values::Xs;
 use super::{Data, Request, XAxis};
 use crate::analysis::smooth::smooth;
@@ -188,35 +187,39 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
             cols.drop_smoothed();
         }
         if !cols.sorted {
-            // Rare (a restarted run): each stretch is reduced and smoothed on its own, with a
-            // linear pass over copies.
-            let (xs, ys) = (xs.to_vec(), ys.values());
+            // Rare (a restarted run): each stretch is reduced on its own from the series' block
+            // summaries, and smoothed on its own from copies.
+            let xs_copy = xs.to_vec();
+            let ys_copy = if v.smoother.is_some() { ys.values() } else { Vec::new() };
             let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
-            let parts = stretches(&xs);
+            let parts = stretches(&xs_copy);
             if parts.len() > MAX_STRETCHES {
                 // Not a few attempts but an x that keeps going back (a counter that resets): one
                 // envelope over all of it, so the chart stays a bounded number of points.
-                m.raw.push(reduce(&xs, &ys, &raw_view, XOrder::Unsorted));
+                m.raw.push(reduce(&xs, &ys, &cols.raw_env, &parts, &raw_view));
                 if let Some(k) = v.smoother {
-                    m.smooth.push(reduce(&xs, &smooth(k, &xs, &ys), &smooth_view, XOrder::Unsorted));
+                    let sm = smooth(k, &xs_copy, &ys_copy);
+                    m.smooth.push(reduce(&xs_copy[..], &sm, &Envelope::of(&sm), &parts, &smooth_view));
                 }
             } else {
                 for (a, b) in parts {
-                    let (sx, sy) = (&xs[a..b], &ys[a..b]);
-                    m.raw.push(reduce(sx, sy, &raw_view, XOrder::Sorted));
+                    m.raw.push(reduce(&xs, &ys, &cols.raw_env, &[(a, b)], &raw_view));
                     if let Some(k) = v.smoother {
-                        m.smooth.push(reduce(sx, &smooth(k, sx, sy), &smooth_view, XOrder::Sorted));
+                        let (sx, sy) = (&xs_copy[a..b], &ys_copy[a..b]);
+                        let sm = smooth(k, sx, sy);
+                        m.smooth.push(reduce(sx, &sm, &Envelope::of(&sm), &[(0, sm.len())], &smooth_view));
                     }
                 }
             }
             reduced.push(m);
             continue;
         }
-        // Sorted data (the usual case) is reduced from block summaries.
-        let raw = reduce_sorted(&xs, &ys, &cols.raw_env, &raw_view);
+        // Sorted data (the usual case): the whole series is one part.
+        let all = [(0, xs.len())];
+        let raw = reduce(&xs, &ys, &cols.raw_env, &all, &raw_view);
         let smooth = v.smoother.map(|k| {
             let (sm, env) = cols.smoothed(&xs, &ys, k);
-            reduce_sorted(&xs, &sm, env, &smooth_view)
+            reduce(&xs, &sm, env, &all, &smooth_view)
         });
         reduced.push(Member { raw: vec![raw], smooth: smooth.into_iter().collect() });
     }
@@ -338,7 +341,7 @@ mod tests {
             percentiles: outliers.then_some((5.0, 95.0)),
             margin: 0.1,
         };
-        reduce(&xs, ys, &view, XOrder::Sorted)
+        reduce(&xs[..], ys, &Envelope::of(ys), &[(0, ys.len())], &view)
     }
 
     #[test]
@@ -395,6 +398,27 @@ mod tests {
         assert!(data.raw[1].iter().all(|&(_, y)| y >= 20.0));
         assert!(data.smooth[1].iter().all(|&(_, y)| y >= 20.0), "smoothed across the restart");
         assert_eq!((data.raw[0][0].0, data.raw[1][0].0), (1.0, 100.0));
+    }
+
+    #[test]
+    fn outlier_scaling_of_a_restarted_run_does_not_alias_with_periodic_spikes() {
+        // Two attempts of 230k steps, an eval-like spike every 40th step (2.5% of the points):
+        // the 5-95% y range must frame the bulk and clip the spikes, whatever the window's length
+        // is a multiple of. A sample taken every k-th point meets every spike when k divides 40.
+        let mut run = Run::new("r.jsonl", Default::default(), Default::default());
+        let mut text = String::new();
+        for (from, to) in [(0, 230_000), (100_000, 330_000)] {
+            for step in from..to {
+                let y = if step % 40 == 0 { 50.0 } else { 1.0 + (step % 7) as f64 * 0.01 };
+                text.push_str(&format!("{{\"step\": {step}, \"loss\": {y}}}\n"));
+            }
+        }
+        run.push_lines(1, text.as_bytes());
+        let data = chart_of(&run);
+        assert_eq!(data.raw.len(), 2, "one line per attempt");
+        let [lo, hi] = data.y_bounds;
+        assert!(hi < 2.0 && lo > 0.5, "the y range {lo}..{hi} does not frame the bulk");
+        assert!(data.clipped, "the spikes are clipped to the top edge");
     }
 
     #[test]

@@ -1,33 +1,120 @@
-//! Per-block summaries of a column (first min, first max, first positive min, first non-finite
-//! value per block of [`BLOCK`] points), so a chart column covering thousands of points is reduced
-//! by reading a few summaries instead of every point.
+//! The reduction of a chart's window to what it draws: per column of the chart, the first point,
+//! the smallest and the largest value, in x order, and the first non-finite value (a NaN mark), so
+//! a chart never hands ratatui millions of points and a one-point spike never vanishes; plus the
+//! y bounds of the window (min/max, or percentiles for outlier-aware scaling). The window's first
+//! and last drawable points are kept exactly, so the line starts and ends at true values. Output:
+//! at most `2 * columns + 2` points, sorted by x.
 //!
-//! [`reduce_sorted`] gives the same envelope as `crate::analysis::reduce::reduce` for sorted xs,
-//! point for point (the tests check it), at a cost of O(columns x (log n + BLOCK) + window / BLOCK)
-//! instead of O(window): a 1M-point chart that follows a live run costs well under a millisecond
-//! per frame. Summaries are extended when points are appended and recomputed from the first value
-//! that changed. xs and ys are read by index through [`Xs`] and [`Ys`], so neither needs to be a
-//! copy: the xs come from the store's record table, and a smoothed column may compute its values
-//! on demand (the values read are carried along, never read twice).
+//! One reducer, [`reduce`], for every chart: it reads per-block summaries of the column
+//! ([`Envelope`]: first min, first max, first positive min, first non-finite value per block of
+//! [`BLOCK`] points) instead of every point, at a cost of O(columns x (log n + BLOCK) +
+//! window / BLOCK): a 1M-point chart that follows a live run costs well under a millisecond per
+//! frame. Summaries are extended when points are appended and recomputed from the first value
+//! that changed. The points are given as parts (index ranges) in each of which x does not go back:
+//! the whole series, an attempt of a restarted run, or all the attempts of an x that keeps going
+//! back (one envelope over all of them). xs and ys are read by index through [`Xs`] and [`Ys`], so
+//! neither needs to be a copy: the xs come from the store's record table, and a smoothed column
+//! may compute its values on demand (the values read are carried along, never read twice).
+//!
+//! The tests compare it with a slow reducer that reads every point (the oracle), on random and
+//! periodic data.
 
 mod bounds;
-pub mod slice;
+#[cfg(test)]
+mod tests;
 
-pub use slice::{pad, robust_bounds_scaled, Columns, Reduced, View, YScale};
+pub use bounds::{pad, YScale};
 
 use super::values::{Xs, Ys};
+use std::ops::Range;
+
+/// What part of a series a chart shows, and how.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    /// Visible x range, inclusive. A reversed range is swapped; a non-finite one shows nothing.
+    pub x_lo: f64,
+    pub x_hi: f64,
+    /// Chart columns (for braille, twice the terminal cells: two dots per cell).
+    pub columns: usize,
+    pub scale: YScale,
+    /// Percentiles for the y bounds, e.g. `Some((5.0, 95.0))` for outlier-aware scaling; None for
+    /// plain min/max.
+    pub percentiles: Option<(f64, f64)>,
+    /// Fraction of the y span added above and below.
+    pub margin: f64,
+}
+
+impl View {
+    /// A linear view with min/max y bounds and no margin.
+    pub fn new(x_lo: f64, x_hi: f64, columns: usize) -> Self {
+        View { x_lo, x_hi, columns, scale: YScale::Linear, percentiles: None, margin: 0.0 }
+    }
+}
+
+/// A window reduced for drawing. Y values are in the view's scale (log10 for a log view).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reduced {
+    /// The envelope, sorted by x.
+    pub points: Vec<(f64, f64)>,
+    /// x of the non-finite values in the window, at most one per column (the leftmost), so the
+    /// chart can mark the step of a NaN. Sorted by x.
+    pub nonfinite_x: Vec<f64>,
+    /// The non-finite value at each `nonfinite_x` (NaN, inf or -inf).
+    pub nonfinite_y: Vec<f64>,
+    /// Points with x in the window.
+    pub in_window: usize,
+    /// Y bounds of the drawable values in the window, as the view asks (min/max or percentiles,
+    /// plus margin), in plotted units; None when nothing is drawable.
+    pub y_bounds: Option<(f64, f64)>,
+}
+
+/// Maps an x to its column: monotone in x, so that a column of sorted points is a contiguous
+/// range of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Columns {
+    /// The window, in order (a view given backwards is turned round).
+    pub lo: f64,
+    pub hi: f64,
+    per_x: f64,
+    last: usize,
+}
+
+impl Columns {
+    /// The columns of `view`, or `None` when nothing can be drawn in it (no columns, or a
+    /// non-finite window).
+    pub fn of_view(view: &View) -> Option<Columns> {
+        let (lo, hi) = if view.x_lo <= view.x_hi { (view.x_lo, view.x_hi) } else { (view.x_hi, view.x_lo) };
+        if view.columns == 0 || !lo.is_finite() || !hi.is_finite() {
+            return None;
+        }
+        let span = hi - lo;
+        let per_x = if span > 0.0 { view.columns as f64 / span } else { 0.0 };
+        Some(Columns { lo, hi, per_x, last: view.columns - 1 })
+    }
+
+    /// The column of `x`.
+    #[inline]
+    pub fn of(&self, x: f64) -> usize {
+        // `as usize` saturates (negative -> 0), keeping the map monotone.
+        (((x - self.lo) * self.per_x) as usize).min(self.last)
+    }
+}
+
 /// Points per summary block.
 pub const BLOCK: usize = 64;
-/// At most this many values enter the percentiles of the y bounds (one per stretch of the window):
-/// the rank of a 5th or 95th percentile is then off by about 0.3%, and a frame reads only a few
-/// thousand cache lines of a million-point window.
-const PERCENTILE_SAMPLE: usize = 1 << 12;
+/// Up to this many points a column, a part is read point by point (measured with
+/// `cargo bench --bench reduce`: a column costs about as much as 20 points read).
+const POINTWISE: usize = 16;
+/// At most this many values enter the percentiles of the y bounds (one per stretch of the window,
+/// see [`sample`]): the rank of a 5th or 95th percentile is then off by about 0.3%, and a frame
+/// reads only a few thousand cache lines of a million-point window.
+pub const PERCENTILE_SAMPLE: usize = 1 << 12;
 const NONE: u32 = u32::MAX;
 
 /// The summary of a run of points: the first index of the smallest and of the largest finite
 /// value, of the smallest value > 0 (the log scale's minimum) and of the first non-finite value,
 /// with the values, so that combining summaries reads no point. Built over indices in increasing
-/// order with strict comparisons, so ties keep the first index, as `reduce` does.
+/// order with strict comparisons, so ties keep the first index.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Acc {
     min_v: f64,
@@ -120,6 +207,13 @@ impl Acc {
 }
 
 impl Envelope {
+    /// The summaries of `ys`.
+    pub fn of<Y: Ys + ?Sized>(ys: &Y) -> Envelope {
+        let mut env = Envelope::default();
+        env.update(ys, 0);
+        env
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.blocks.capacity() * std::mem::size_of::<Block>()
@@ -153,36 +247,94 @@ impl Envelope {
     }
 }
 
-/// The envelope of the sorted `xs` / `ys` (same length, summarised in `env`) in `view`, as
-/// `crate::analysis::reduce::reduce` computes it. `unplottable` is not counted. Percentile
-/// bounds come from a sample of at most [`PERCENTILE_SAMPLE`] values.
-pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envelope, view: &View) -> Reduced {
+/// The envelope of the points of `xs` / `ys` (summarised in `env`) in `parts` with x in `view`'s
+/// window. In each part (indices `a..b` for `(a, b)`) x must not go back; the parts come in index
+/// order and do not overlap. Points outside every part are not drawn (an x that is not a number). Equal xs
+/// are ordered by index, and ties between values keep the first index.
+pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    xs: &X,
+    ys: &Y,
+    env: &Envelope,
+    parts: &[(usize, usize)],
+    view: &View,
+) -> Reduced {
     let n = xs.len().min(ys.len()).min(env.len);
-    // The same binning as `reduce`, so the columns match exactly.
     let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
     let (lo, hi) = (cols.lo, cols.hi);
-    let col_of = |x: f64| cols.of(x);
-    let start = xs.partition_point(0, n, |x| x < lo);
-    let end = xs.partition_point(start, n, |x| x <= hi);
-    let mut out = Reduced { in_window: end - start, ..Reduced::default() };
+    // x order, then index order: how points of different parts are told apart.
+    let before = |a: usize, b: usize| {
+        let (xa, xb) = (xs.x(a), xs.x(b));
+        xa < xb || (xa == xb && a < b)
+    };
     // (index, value) of the points drawn: values are carried from where they were read, since a
-    // smoothed column may compute a value on each read (see `crate::app::columns`).
+    // smoothed column may compute a value on each read (see `crate::chart::columns`).
     let drawable = |i: usize| Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some());
-    let first = (start..end).find_map(drawable);
-    let last = (start..end).rev().find_map(drawable);
+    let mut acc = vec![Acc::EMPTY; view.columns];
+    let mut windows: Vec<Range<usize>> = Vec::with_capacity(parts.len());
+    // The column of each point of a part read point by point.
+    let mut in_col: Vec<usize> = Vec::new();
+    // The window's first and last drawable points, (index, value).
+    let (mut first, mut last) = (None::<(usize, f64)>, None::<(usize, f64)>);
+    for &(a, b) in parts {
+        let (a, b) = (a.min(n), b.min(n));
+        let start = xs.partition_point(a, b, |x| x < lo);
+        let end = xs.partition_point(start, b, |x| x <= hi);
+        if start >= end {
+            continue;
+        }
+        windows.push(start..end);
+        if let Some(f) = (start..end).find_map(drawable).filter(|f| first.is_none_or(|g| before(f.0, g.0))) {
+            first = Some(f);
+        }
+        if let Some(l) =
+            (start..end).rev().find_map(drawable).filter(|l| last.is_none_or(|g| before(g.0, l.0)))
+        {
+            last = Some(l);
+        }
+        let spanned = cols.of(xs.x(end - 1)).saturating_sub(cols.of(xs.x(start))) + 1;
+        if end - start <= POINTWISE * spanned {
+            // A few points a column (a zoomed window, a short part): reading them costs less than
+            // finding each column's end and reading the partial blocks at its edges.
+            in_col.clear();
+            xs.for_each_from(start, end, |_, x| in_col.push(cols.of(x)));
+            ys.for_each_from(start, end, |i, y| {
+                let col = &mut acc[in_col[i - start]];
+                if y.is_finite() {
+                    col.point(i, y);
+                } else if col.nonfinite == NONE || before(i, col.nonfinite as usize) {
+                    col.nonfinite = i as u32;
+                }
+            });
+            continue;
+        }
+        let mut i = start;
+        let mut width = ((end - start) / view.columns).max(1);
+        while i < end {
+            let c = cols.of(xs.x(i));
+            let stop = gallop(xs, i, end, i + width, |x| cols.of(x) <= c);
+            width = stop - i;
+            let mut here = Acc::EMPTY;
+            here.range(ys, &env.blocks, i, stop);
+            let col = &mut acc[c];
+            let earlier_nonfinite = col.nonfinite;
+            col.block(&here);
+            // A column crossed by several parts marks its leftmost non-finite value.
+            if earlier_nonfinite != NONE
+                && here.nonfinite != NONE
+                && before(here.nonfinite as usize, earlier_nonfinite as usize)
+            {
+                col.nonfinite = here.nonfinite;
+            }
+            i = stop;
+        }
+    }
+    let mut out = Reduced { in_window: windows.iter().map(Range::len).sum(), ..Reduced::default() };
     let mut idx: Vec<(usize, f64)> = Vec::with_capacity(2 * view.columns + 2);
     idx.extend(first);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    let mut i = start;
-    let mut width = ((end - start) / view.columns).max(1);
-    while i < end {
-        let c = col_of(xs.x(i));
-        let stop = gallop(xs, i, end, i + width, |x| col_of(x) <= c);
-        width = stop - i;
-        let mut acc = Acc::EMPTY;
-        acc.range(ys, &env.blocks, i, stop);
-        if let Some((mn, mx)) = acc.drawable(view.scale) {
-            for p in if mn.0 <= mx.0 { [mn, mx] } else { [mx, mn] } {
+    for col in &acc {
+        if let Some((mn, mx)) = col.drawable(view.scale) {
+            for p in if before(mn.0, mx.0) { [mn, mx] } else { [mx, mn] } {
                 if idx.last().map(|l| l.0) != Some(p.0) {
                     idx.push(p);
                 }
@@ -190,11 +342,10 @@ pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envel
             y_min = y_min.min(view.scale.map(mn.1).unwrap_or(f64::NAN));
             y_max = y_max.max(view.scale.map(mx.1).unwrap_or(f64::NAN));
         }
-        if acc.nonfinite != NONE {
-            out.nonfinite_x.push(xs.x(acc.nonfinite as usize));
-            out.nonfinite_y.push(ys.y(acc.nonfinite as usize));
+        if col.nonfinite != NONE {
+            out.nonfinite_x.push(xs.x(col.nonfinite as usize));
+            out.nonfinite_y.push(ys.y(col.nonfinite as usize));
         }
-        i = stop;
     }
     if let Some(l) = last.filter(|l| idx.last().map(|p| p.0) != Some(l.0)) {
         idx.push(l);
@@ -203,20 +354,37 @@ pub fn reduce_sorted<X: Xs + ?Sized, Y: Ys + ?Sized>(xs: &X, ys: &Y, env: &Envel
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {
-            let win_len = end - start;
-            let stride = win_len.div_ceil(PERCENTILE_SAMPLE).max(1);
-            // One value from each stretch of `stride`, at a hashed offset: a fixed stride would
-            // alias with periodic data (every 13th point an eval spike sampled 100% or 0%).
-            let sample: Vec<f64> = (0..win_len.div_ceil(stride))
-                .filter_map(|k| {
-                    let off = (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-                    let j = k * stride + off as usize % stride;
-                    (j < win_len).then(|| ys.y(start + j))
-                })
-                .collect();
-            robust_bounds_scaled(&sample, view.scale, p_lo, p_hi, view.margin)
+            let mut v: Vec<f64> =
+                sample(ys, &windows).into_iter().filter_map(|y| view.scale.map(y)).collect();
+            bounds::percentile_bounds(&mut v, p_lo, p_hi, view.margin)
         }
     };
+    out
+}
+
+/// The values the percentiles of a window are taken from: all of them up to [`PERCENTILE_SAMPLE`];
+/// beyond, one from each stretch of `stride` positions of the windows (taken in order, as one
+/// sequence), at an offset hashed from the stretch's number. A fixed stride would alias with
+/// periodic data: an eval spike every 40th point, sampled every 4th point, is 10% of the sample
+/// instead of 2.5%, and becomes the 95th percentile.
+fn sample<Y: Ys + ?Sized>(ys: &Y, windows: &[Range<usize>]) -> Vec<f64> {
+    let total: usize = windows.iter().map(Range::len).sum();
+    let stride = total.div_ceil(PERCENTILE_SAMPLE).max(1);
+    let mut out = Vec::with_capacity(total.div_ceil(stride));
+    // The window that holds position `j`, and the positions before it.
+    let (mut w, mut before) = (0, 0);
+    for k in 0..total.div_ceil(stride) {
+        let off = ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % stride;
+        let j = k * stride + off;
+        if j >= total {
+            break;
+        }
+        while j >= before + windows[w].len() {
+            before += windows[w].len();
+            w += 1;
+        }
+        out.push(ys.y(windows[w].start + j - before));
+    }
     out
 }
 
@@ -256,97 +424,4 @@ fn gallop<X: Xs + ?Sized>(xs: &X, i: usize, end: usize, guess: usize, inside: im
         }
     }
     xs.partition_point(lo + 1, hi, inside)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slice::{reduce, XOrder};
-    use super::*;
-
-    /// A noisy series with spikes, NaNs, infinities, zeros and negative values, and ties.
-    fn data(n: usize) -> (Vec<f64>, Vec<f64>) {
-        let mut seed = 12345u64;
-        let mut rnd = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) as f64 / (1u64 << 31) as f64
-        };
-        let xs: Vec<f64> = (0..n).map(|i| (i / 3) as f64).collect();
-        let ys = (0..n)
-            .map(|i| match i % 997 {
-                5 => f64::NAN,
-                6 => f64::INFINITY,
-                7 => 0.0,
-                8 => -3.0,
-                9 => 1e6,
-                _ if i % 13 == 0 => 2.0,
-                _ => 1.0 + rnd(),
-            })
-            .collect();
-        (xs, ys)
-    }
-
-    #[test]
-    fn matches_reduce_on_sorted_data() {
-        let (xs, ys) = data(50_000);
-        let mut env = Envelope::default();
-        env.update(&ys, 0);
-        for scale in [YScale::Linear, YScale::Log10] {
-            for (lo, hi, cols) in [(0.0, 20_000.0, 100), (1234.5, 1300.0, 37), (-5.0, 3.0, 8), (0.0, 0.0, 5)]
-            {
-                let view = View { x_lo: lo, x_hi: hi, columns: cols, scale, percentiles: None, margin: 0.1 };
-                let want = reduce(&xs, &ys, &view, XOrder::Sorted);
-                let got = reduce_sorted(&xs[..], &ys, &env, &view);
-                assert_eq!(got.points.len(), want.points.len(), "{scale:?} {lo} {hi}");
-                for (g, w) in got.points.iter().zip(&want.points) {
-                    assert_eq!(g.0, w.0, "{scale:?} {lo} {hi}");
-                    assert!((g.1 - w.1).abs() <= 1e-12 * w.1.abs().max(1.0), "{g:?} {w:?}");
-                }
-                assert_eq!(got.nonfinite_x, want.nonfinite_x);
-                assert_eq!(got.in_window, want.in_window);
-                assert_eq!(got.y_bounds, want.y_bounds, "{scale:?} {lo} {hi}");
-            }
-        }
-    }
-
-    #[test]
-    fn gallop_finds_the_end_of_a_column_from_any_guess() {
-        let xs: Vec<f64> = (0..300).map(|i| (i / 7) as f64).collect();
-        for i in [0, 7, 50, 294] {
-            let want = xs.partition_point(|&x| x <= xs[i]);
-            for guess in [0, i, i + 1, i + 3, i + 7, i + 100, 1000] {
-                assert_eq!(gallop(&xs[..], i, xs.len(), guess, |x| x <= xs[i]), want, "{i} {guess}");
-            }
-        }
-    }
-
-    #[test]
-    fn percentile_bounds_frame_the_bulk() {
-        let (xs, ys) = data(200_000);
-        let mut env = Envelope::default();
-        env.update(&ys, 0);
-        let view = View::new(0.0, 1e9, 50);
-        let view = View { percentiles: Some((5.0, 95.0)), margin: 0.1, ..view };
-        let (lo, hi) = reduce_sorted(&xs[..], &ys, &env, &view).y_bounds.expect("bounds");
-        assert!(lo > 0.5 && lo < 1.2 && hi > 1.9 && hi < 2.3, "{lo} {hi}");
-    }
-
-    #[test]
-    fn updates_equal_a_fresh_build() {
-        let (_, ys) = data(10_000);
-        let mut env = Envelope::default();
-        let mut n = 0;
-        for k in [1, 63, 64, 65, 1000, 3, 5000] {
-            n += k;
-            env.update(&ys[..n], n - k);
-        }
-        let mut fresh = Envelope::default();
-        fresh.update(&ys[..n], 0);
-        assert_eq!(env, fresh);
-        // A changed tail is recomputed from the first changed value.
-        let mut changed = ys[..n].to_vec();
-        changed[n - 10] = -1e9;
-        env.update(&changed, n - 10);
-        fresh.update(&changed, 0);
-        assert_eq!(env, fresh);
-    }
 }
