@@ -1,5 +1,5 @@
-//! The monitor's state: the runs it shows and the view over them. `App::update` is the only place
-//! the state changes; drawing (`crate::ui::render`) only reads it.
+//! The monitor's state: the runs it shows and the view over them. `App::update` (events) and
+//! `App::act` (actions, see `input`) are the only places the state changes; drawing (the ui's `render`) only reads it, and the app reads nothing of it.
 //!
 //! Chart data comes from `crate::chart`, asked with the view's [`chart::Request`] and memoised in
 //! an interior-mutable [`chart::Cache`] keyed by the store's generation and the request: drawing
@@ -10,11 +10,13 @@
 //! streams in, the opener's preview of its end (see `glue` for how the two are swapped).
 
 mod glue;
+mod input;
 pub mod keys;
 pub mod status;
 mod view;
 
 pub use crate::chart::XAxis;
+pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
 pub use view::{Focus, LayoutMode, View};
@@ -26,7 +28,6 @@ use crate::ingest::IngestOptions;
 use crate::run::Run;
 use crate::source::{FileState, LiveRun, StallConfig};
 use crate::store::SeriesId;
-use crate::ui::{sanitize, Theme};
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
@@ -37,7 +38,7 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Draw charts with ASCII dots instead of braille.
     pub ascii: bool,
-    /// Drop every colour (also set by `NO_COLOR`).
+    /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
     pub no_mouse: bool,
@@ -54,7 +55,7 @@ pub struct Options {
 pub struct Slot {
     /// The run fed by the source, with its wall-clock stall and file state.
     pub live: LiveRun,
-    /// The path as shown: sanitised.
+    /// The path as given (the ui sanitises it, as every text from outside, when it draws it).
     pub name: String,
     /// While the history is being read.
     pub loading: Option<Loading>,
@@ -106,7 +107,7 @@ impl Loading {
 impl Slot {
     fn new(run: Run, stall: StallConfig) -> Self {
         Slot {
-            name: sanitize(&run.path.display().to_string()).into_owned(),
+            name: run.path.display().to_string(),
             live: LiveRun::new(run, stall),
             loading: None,
             last_data: None,
@@ -148,10 +149,11 @@ pub struct App {
     pub now: Duration,
     /// When the monitor's clock started (the stall rule works on `Instant`s).
     epoch: Instant,
-    pub theme: Theme,
+    /// Draw in colour (the ui derives its theme from it); off with [`Options::no_color`].
+    pub color: bool,
     pub ascii: bool,
     pub should_quit: bool,
-    /// The terminal's size as last reported (for mouse clicks: what is drawn where).
+    /// The terminal's size as last reported (the loop resolves mouse events on it).
     pub screen: Option<ratatui::layout::Rect>,
     opts: Options,
     groups: Vec<Group>,
@@ -180,10 +182,6 @@ impl App {
 
     /// A monitor over runs already read (tests), each shown as live.
     pub fn from_runs(runs: Vec<Run>, opts: Options) -> Self {
-        let mut theme = Theme::from_env();
-        if opts.no_color {
-            theme.color = false;
-        }
         let mut app = App {
             slots: runs
                 .into_iter()
@@ -197,7 +195,7 @@ impl App {
             view: View::default(),
             now: Duration::ZERO,
             epoch: Instant::now(),
-            theme,
+            color: !opts.no_color,
             ascii: opts.ascii,
             should_quit: false,
             screen: None,
@@ -264,7 +262,8 @@ impl App {
                 }
                 self.on_key(k)
             }
-            Event::Mouse(m) => self.on_mouse(m),
+            // Resolved by the loop, which knows the layout, into an action for `act`.
+            Event::Mouse(_) => false,
             Event::Resize(w, h) => {
                 self.screen = Some(ratatui::layout::Rect::new(0, 0, w, h));
                 true

@@ -475,8 +475,11 @@ impl ColumnCache {
         t0: f64,
         kind: Option<Smoother>,
     ) {
+        // Another run or axis starts every series over (see `prepare`).
+        let same_key = self.key == Some((key.0, key.1, axis, t0.to_bits()));
         let missing = |c: &ColumnCache, id: SeriesId| {
-            store.series(id).len().saturating_sub(c.series.get(&id).map_or(0, |c| c.len))
+            let have = c.series.get(&id).filter(|_| same_key).map_or(0, |c| c.len);
+            store.series(id).len().saturating_sub(have)
         };
         let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
         let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
