@@ -1,4 +1,4 @@
-//! The columns of each charted series, kept by the app and extended as the store grows: block
+//! The columns of each charted series, kept by the chart cache and extended as the store grows: block
 //! summaries of the raw and smoothed values, and the smoother's state.
 //!
 //! Copying a million points out of the store (and smoothing them again) on every frame is what
@@ -92,6 +92,7 @@ impl Xs for XView<'_> {
             PointMap::Runs(s) => self.at(s.record_of(i) as usize),
         }
     }
+    #[inline]
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         let to = to.min(self.len);
         match self.map {
@@ -127,6 +128,7 @@ impl Ys for Smoothed<'_> {
             Smoothed::Ema(v) => v.y(i),
         }
     }
+    #[inline]
     fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
         match self {
             Smoothed::Kept(v) => v.for_each_from(from, to, f),

@@ -86,19 +86,26 @@ pub struct Request<'a> {
     pub log: bool,
 }
 
-/// (data key, members, width, zoom, anchor, flags of the view, smoother).
-type Key = ((usize, u64), Vec<SeriesId>, usize, [u64; 3], String);
+/// (data key, members, width, [zoom, anchor, flags of the view, smoother kind, its parameter]).
+type Key = ((usize, u64), Vec<SeriesId>, usize, [u64; 5]);
 
 impl Request<'_> {
     fn key(&self, data: &Data<'_>) -> Key {
+        let (kind, param) = match self.smoother {
+            None => (0, 0),
+            Some(Smoother::Ema { weight }) => (1, weight.to_bits()),
+            Some(Smoother::TimeWeightedEma { param }) => (2, param.to_bits()),
+            Some(Smoother::Gaussian { sigma }) => (3, sigma.to_bits()),
+            Some(Smoother::RunningAverage { window }) => (4, window as u64),
+        };
         let bits = [
             self.zoom.map_or(u64::MAX, f64::to_bits),
             self.anchor.map_or(u64::MAX, f64::to_bits),
             (self.outliers as u64) | (self.log as u64) << 1 | (self.x_axis as u64) << 2,
+            kind,
+            param,
         ];
-        // Debug text: every parameter of the smoother, exactly.
-        let smoother = format!("{:?}", self.smoother);
-        (data.key, self.members.to_vec(), self.width, bits, smoother)
+        (data.key, self.members.to_vec(), self.width, bits)
     }
 }
 

@@ -261,8 +261,12 @@ pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
     let n = xs.len().min(ys.len()).min(env.len);
     let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
     let (lo, hi) = (cols.lo, cols.hi);
-    // x order, then index order: how points of different parts are told apart.
+    // x order, then index order (within one part, index order is that order).
+    let one_part = parts.len() == 1;
     let before = |a: usize, b: usize| {
+        if one_part {
+            return a < b;
+        }
         let (xa, xb) = (xs.x(a), xs.x(b));
         xa < xb || (xa == xb && a < b)
     };
@@ -296,6 +300,7 @@ pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
             // A few points a column (a zoomed window, a short part): reading them costs less than
             // finding each column's end and reading the partial blocks at its edges.
             in_col.clear();
+            in_col.reserve(end - start);
             xs.for_each_from(start, end, |_, x| in_col.push(cols.of(x)));
             ys.for_each_from(start, end, |i, y| {
                 let col = &mut acc[in_col[i - start]];

@@ -50,7 +50,7 @@ impl Xs for [f64] {
 }
 
 /// A column of y values read by index: a slice, or a series read straight from the store (so the
-/// app need not keep a copy of every charted series' values).
+/// charts need not keep a copy of every charted series' values).
 pub trait Ys {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
