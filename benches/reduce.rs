@@ -1,11 +1,11 @@
-//! Timing of the chart reduction and the smoothers on a 1M-point series, with plain
-//! `std::time` (no criterion): `cargo bench --bench reduce`. Prints the best and median of
-//! several runs, in milliseconds.
+//! Timing of the chart reduction (`tmon::chart::reduce`, the one reducer every chart uses) and
+//! the smoothers on a 1M-point series, with plain `std::time` (no criterion):
+//! `cargo bench --bench reduce`. Prints the best and median of several runs, in milliseconds.
 
 use std::hint::black_box;
 use std::time::Instant;
-use tmon::analysis::reduce::{minmax_columns, reduce, View, XOrder};
 use tmon::analysis::smooth::{smooth, SmoothCache, Smoother};
+use tmon::chart::reduce::{reduce, Envelope, View};
 
 const N: usize = 1_000_000;
 const RUNS: usize = 15;
@@ -46,15 +46,29 @@ fn main() {
     println!("{N} points, {RUNS} runs each");
     // A yardstick for how loaded the machine is: one pass that reads every value.
     time("baseline: sum of 1M f64", || ys.iter().filter(|y| y.is_finite()).sum::<f64>());
-    time("minmax_columns, 200 columns (checks sortedness)", || minmax_columns(&xs, &ys, 0.0, hi, 200));
+    // Paid once per charted series (its first frame), then extended by the points that arrive.
+    time("block summaries of 1M values (Envelope::of)", || Envelope::of(&ys));
+    let env = Envelope::of(&ys);
+    let all = [(0, N)];
     let view = View::new(0.0, hi, 200);
-    time("reduce, 200 columns, XOrder::Sorted", || reduce(&xs, &ys, &view, XOrder::Sorted));
-    time("reduce, 200 columns, XOrder::Unsorted (linear pass)", || reduce(&xs, &ys, &view, XOrder::Unsorted));
+    time("reduce, 200 columns, whole run", || reduce(&xs[..], &ys, &env, &all, &view));
     let robust = View { percentiles: Some((5.0, 95.0)), margin: 0.05, ..view };
-    time("reduce, 200 columns, Sorted, 5-95% y bounds", || reduce(&xs, &ys, &robust, XOrder::Sorted));
+    time("reduce, 200 columns, whole run, 5-95% y bounds", || reduce(&xs[..], &ys, &env, &all, &robust));
     let last_10k = View::new(hi - 10_000.0, hi, 200);
-    time("reduce, 200 columns, Sorted, last 10k steps", || reduce(&xs, &ys, &last_10k, XOrder::Sorted));
-    let r = reduce(&xs, &ys, &view, XOrder::Sorted);
+    time("reduce, 200 columns, last 10k steps", || reduce(&xs[..], &ys, &env, &all, &last_10k));
+    // A restarted run: the second attempt resumes from the middle, so the xs go back once; each
+    // attempt is drawn as its own line.
+    let half = N / 2;
+    let restarted: Vec<f64> = (0..half).chain(half / 2..half / 2 + (N - half)).map(|i| i as f64).collect();
+    time("reduce, 200 columns, restarted run (2 attempts, 2 lines)", || {
+        [(0, half), (half, N)].map(|p| reduce(&restarted[..], &ys, &env, &[p], &robust))
+    });
+    // A step counter that resets every 1000 points: 1000 parts, one envelope.
+    let resets: Vec<f64> = (0..N).map(|i| (i % 1000) as f64).collect();
+    let parts: Vec<_> = (0..N / 1000).map(|k| (k * 1000, (k + 1) * 1000)).collect();
+    let wrap = View::new(0.0, 999.0, 200);
+    time("reduce, 200 columns, 1000 parts in one envelope", || reduce(&resets[..], &ys, &env, &parts, &wrap));
+    let r = reduce(&xs[..], &ys, &env, &all, &view);
     assert!(r.points.contains(&(654_321.0, 50.0)), "the spike must survive");
     println!("  -> {} points, {} NaN marks", r.points.len(), r.nonfinite_x.len());
 

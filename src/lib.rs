@@ -2,14 +2,16 @@
 //!
 //! The data flows through these modules, in this order:
 //! `source` (watch, tail: I/O only) -> `parse` -> `ingest` (schema) -> `store` -> `analysis`
-//! (smoothing, flags, reduction) -> `app` (state) -> `ui`. `run` ties a file's ingest, store and
-//! analyzer together, and `run::live` follows files for the monitor and `check --follow`.
+//! (smoothing, flags) -> `chart` (reduction for drawing) -> `app` (state, input) -> `ui`. `run`
+//! ties a file's ingest, store and analyzer together, and `run::live` follows files for the
+//! monitor and `check --follow`.
 
 // Headless following, `tmon check --follow` (built on the live set, `run::live`); its own group
 // to merge cleanly.
 pub mod follow;
 
 pub mod analysis;
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod demo;

@@ -8,7 +8,6 @@ mod ui_common;
 
 use std::time::{Duration, Instant};
 use tmon::analysis::smooth::Smoother;
-use tmon::app::plot::chart_data;
 use tmon::app::{App, Options};
 use tmon::run::Run;
 use tmon::store::{RecordMeta, SeriesId};
@@ -41,7 +40,7 @@ fn live_frame(app: &mut App, members: &[SeriesId], n: usize) -> (Duration, usize
             append(app, members[0], 1.0 + i as f64 * 1e-3);
             app.cache.borrow_mut().begin_frame();
             let t = Instant::now();
-            let data = chart_data(app, members, 100, 20).expect("data");
+            let data = app.chart_data(members, 200).expect("data");
             let took = t.elapsed();
             let last = app.slots[0].live.run.store.last_record().expect("records").step;
             // An expensive chart (a debug build) may be served stale for a while: the loop is told.
@@ -64,13 +63,13 @@ fn a_million_points_are_reduced_per_column_and_spikes_survive() {
     app.view.outliers = false; // so the spike is inside the y range, not clipped to the edge
     let members = app.groups()[0].members.clone();
     let t = Instant::now();
-    let data = chart_data(&app, &members, 100, 20).expect("data");
+    let data = app.chart_data(&members, 200).expect("data");
     let first = t.elapsed();
     assert!(data.points <= 4 * 2 * 100 + 10, "{} points handed to ratatui", data.points);
     assert!(data.raw[0].iter().any(|p| p.1 == 1e4), "the spike vanished");
     assert!(data.smooth[0].iter().any(|p| p.1 > 10.0), "the smoothed spike vanished");
     let t = Instant::now();
-    let again = chart_data(&app, &members, 100, 20).expect("data");
+    let again = app.chart_data(&members, 200).expect("data");
     let cached = t.elapsed();
     assert!(std::rc::Rc::ptr_eq(&data, &again), "an unchanged chart is recomputed");
     eprintln!("1M points, EMA 0.6, cold (columns built, smoothed): {first:?}; unchanged: {cached:?}");
@@ -82,7 +81,7 @@ fn a_million_points_are_reduced_per_column_and_spikes_survive() {
     for (what, sm, log) in views {
         (app.view.smoothing, app.view.log_y) = (sm, log);
         let t = Instant::now();
-        let data = chart_data(&app, &members, 100, 20).expect("data");
+        let data = app.chart_data(&members, 200).expect("data");
         eprintln!("1M points, {what}: {:?}", t.elapsed());
         assert!(data.raw[0].iter().any(|p| p.1 == if log { 4.0 } else { 1e4 }), "{what}: spike vanished");
     }
@@ -91,7 +90,7 @@ fn a_million_points_are_reduced_per_column_and_spikes_survive() {
     app.view.log_y = false;
     // With outlier scaling the spike is clipped to the top edge, not dropped.
     app.view.outliers = true;
-    let data = chart_data(&app, &members, 100, 20).expect("data");
+    let data = app.chart_data(&members, 200).expect("data");
     assert!(data.clipped);
     assert!(data.raw[0].iter().any(|p| p.1 == data.y_bounds[1]));
 }
@@ -100,15 +99,15 @@ fn a_million_points_are_reduced_per_column_and_spikes_survive() {
 fn new_points_extend_the_columns_and_the_smoothing() {
     let mut app = big_app(1_000_000);
     let members = app.groups()[0].members.clone();
-    chart_data(&app, &members, 100, 20).expect("data");
+    app.chart_data(&members, 200).expect("data");
     let smooths = app.cache.borrow().full_smooths();
     let whole = live_frame(&mut app, &members, 21);
     app.view.outliers = false;
-    chart_data(&app, &members, 100, 20).expect("data");
+    app.chart_data(&members, 200).expect("data");
     let no_outliers = live_frame(&mut app, &members, 21);
     app.view.outliers = true;
     app.view.zoom = Some(1000.0);
-    chart_data(&app, &members, 100, 20).expect("data");
+    app.chart_data(&members, 200).expect("data");
     let zoomed = live_frame(&mut app, &members, 21);
     let cache = app.cache.borrow();
     assert_eq!(cache.column_rebuilds(), 1, "an append rebuilt the columns");

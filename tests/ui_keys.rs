@@ -454,9 +454,12 @@ fn charts_follow_the_preview_being_replaced_even_with_the_same_number_of_series(
     assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
 }
 
-/// A left click or a wheel turn at `(x, y)`.
-fn mouse(kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> Event {
-    Event::Mouse(crossterm::event::MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE })
+/// A left click or a wheel turn at `(x, y)`, as the monitor's loop handles it: resolved on the
+/// screen's layout into an action for the app. Whether the screen changed.
+fn mouse(app: &mut tmon::app::App, kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> bool {
+    let m = crossterm::event::MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE };
+    let action = app.screen.and_then(|area| tmon::ui::pointer(app, area, &m));
+    action.is_some_and(|a| app.act(a))
 }
 
 /// Where `needle` starts on the drawn screen (column, row).
@@ -478,28 +481,33 @@ fn clicks_select_what_is_drawn_under_them_and_the_wheel_zooms_or_scrolls() {
     let screen = text(&draw(&app, 100, 30));
     // The `lr` chart's title, then a point inside that chart.
     let (x, y) = find(&screen, "┌ lr");
-    assert!(app.update(mouse(click, x + 3, y + 3)));
+    assert!(mouse(&mut app, click, x + 3, y + 3));
     assert_eq!(names(&app)[app.view.selected], ["lr"]);
     // A metric of the list: `val_loss` belongs to the loss chart.
     let screen = text(&draw(&app, 100, 30));
     let (x, y) = find(&screen, "└val_loss");
-    app.update(mouse(click, x, y));
+    mouse(&mut app, click, x, y);
     assert_eq!(names(&app)[app.view.selected], ["loss", "val_loss"]);
     // The wheel over the list moves the selection; over a chart it zooms.
-    app.update(mouse(MouseEventKind::ScrollDown, x, y));
+    mouse(&mut app, MouseEventKind::ScrollDown, x, y);
     assert_eq!(names(&app)[app.view.selected], ["lr"]);
     assert_eq!(app.view.zoom, None);
     let (cx, cy) = find(&screen, "┌ grad_norm");
-    app.update(mouse(MouseEventKind::ScrollUp, cx + 3, cy + 3));
+    mouse(&mut app, MouseEventKind::ScrollUp, cx + 3, cy + 3);
     assert!(app.view.zoom.is_some(), "the wheel zooms in over the charts");
     // A flag in the panel: focus and selection move there.
     let screen = text(&draw(&app, 100, 30));
     let (fx, fy) = find(&screen, "flags (");
-    app.update(mouse(click, fx + 2, fy + 2));
+    mouse(&mut app, click, fx + 2, fy + 2);
     assert_eq!(app.view.focus, Focus::Flags);
     assert_eq!(app.view.flag_selected, 1);
     // Outside anything: nothing happens, and without a known screen size clicks do nothing.
-    assert!(!app.update(mouse(click, 0, 0)));
+    assert!(!mouse(&mut app, click, 0, 0));
     app.screen = None;
-    assert!(!app.update(mouse(click, x, y)));
+    assert!(!mouse(&mut app, click, x, y));
+    // The app itself does not read where things are drawn: a raw mouse event changes nothing.
+    app.update(Event::Resize(100, 30));
+    let raw = crossterm::event::MouseEvent { kind: click, column: x, row: y, modifiers: KeyModifiers::NONE };
+    assert!(!app.update(Event::Mouse(raw)));
+    assert_eq!(app.view.focus, Focus::Flags);
 }

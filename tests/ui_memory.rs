@@ -40,9 +40,15 @@ fn big_run(n: usize) -> Run {
     run
 }
 
+/// A frame as the monitor's loop draws it: the columns of the charts on screen are built first
+/// (`App::warm_charts`, on two threads), so drawing builds none.
 fn frame(app: &App, term: &mut Terminal<TestBackend>) {
     app.cache.borrow_mut().begin_frame();
+    let size = term.size().expect("size");
+    app.warm_charts(&tmon::ui::charted(app, ratatui::layout::Rect::new(0, 0, size.width, size.height)));
+    let built = app.cache.borrow().column_rebuilds();
     term.draw(|f| tmon::ui::render(f, app)).expect("draw");
+    assert_eq!(app.cache.borrow().column_rebuilds(), built, "drawing built columns the warm-up did not");
     app.cache.borrow_mut().end_frame();
 }
 

@@ -5,7 +5,6 @@ mod ui_common;
 
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
-use tmon::ui::Theme;
 use ui_common::*;
 
 fn snap(name: &str, app: &tmon::app::App, w: u16, h: u16) {
@@ -74,7 +73,7 @@ fn ascii_markers() {
     raise_train_flags(&mut run);
     let mut app =
         tmon::app::App::from_runs(vec![run], tmon::app::Options { ascii: true, ..Default::default() });
-    app.theme = Theme { color: true };
+    app.color = true;
     let t = text(&draw(&app, 80, 24));
     assert!(!t.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)), "braille in --ascii:\n{t}");
     snap("ascii", &app, 80, 24);
@@ -125,8 +124,10 @@ fn severities_have_their_colours() {
 
 #[test]
 fn no_color_draws_no_colour() {
-    let mut app = train_app();
-    app.theme = Theme { color: false };
+    let mut run = fixture_run("train.jsonl");
+    raise_train_flags(&mut run);
+    let app =
+        tmon::app::App::from_runs(vec![run], tmon::app::Options { no_color: true, ..Default::default() });
     let term = draw(&app, 160, 48);
     let buf = term.backend().buffer();
     for cell in buf.content() {

@@ -1,9 +1,8 @@
-//! Analysis of a run: smoothing, flags (what is wrong with this run) and the per-column reduction
-//! that charts draw.
+//! Analysis of a run: smoothing and flags (what is wrong with this run). The reduction that charts
+//! draw is `crate::chart`.
 
 pub mod flags;
 pub mod names;
-pub mod reduce;
 pub mod smooth;
 
 pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity};

@@ -1,9 +1,10 @@
 //! Keys mapped to actions through one table, so the bindings are read in one place and the help
 //! overlay is generated from the same table.
 
+use super::view::Focus;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// What a key asks for. The meaning of some (Up, Down, Enter) depends on the focus.
+/// What a key or the mouse asks for. The meaning of some (Up, Down, Enter) depends on the focus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Quit,
@@ -28,6 +29,16 @@ pub enum Action {
     FocusFlags,
     Pause,
     NextRun,
+    /// A click on a metric of the list or on a chart: that chart (an index into the groups).
+    SelectChart(usize),
+    /// A click on a flag (an index, newest first): it is selected, in the focused flags panel.
+    SelectFlag(usize),
+    /// The wheel over the metrics list or the flags panel: it gets the focus and moves its
+    /// selection.
+    Wheel {
+        list: Focus,
+        down: bool,
+    },
 }
 
 /// One binding: the key, whether Ctrl must be held, the action, and its help text (empty for a

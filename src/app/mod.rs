@@ -1,41 +1,39 @@
-//! The monitor's state: the runs it shows and the view over them. `App::update` is the only place
-//! the state changes; drawing (`crate::ui::render`) only reads it.
+//! The monitor's state: the runs it shows and the view over them. `App::update` (events) and
+//! `App::act` (actions, see `input`) are the only places the state changes; drawing (the ui's `render`) only reads it, and the app reads nothing of it.
 //!
-//! Chart data (window, smoothing, y scaling, per-column reduction) is memoised in `plot::Cache`,
-//! an interior-mutable cache keyed by the store's generation and the view: drawing stays a pure
-//! function of the state, and the cache only avoids recomputing what the key says is unchanged.
-//! Under it, `columns` keeps, for the series on screen only, their xs, smoothed values (f32 while
-//! they fit) and block summaries (`envelope`), extended by the points that arrive; raw values are
-//! read from the store. A live million-point chart costs the reduction of its columns per frame,
-//! not a copy of its points.
+//! Chart data comes from `crate::chart`, asked with the view's [`chart::Request`] and memoised in
+//! an interior-mutable [`chart::Cache`] keyed by the store's generation and the request: drawing
+//! stays a pure function of the state, and the cache only avoids recomputing what the key says is
+//! unchanged.
 //!
 //! The files are a [`LiveSet`] (shared with `tmon check --follow`) of [`Slot`]s: each a
 //! [`LiveFile`] fed by the source layer, and while its history is read, the opener's preview of
 //! its end (see `data` for how the two are swapped).
 
-mod columns;
 mod data;
-mod envelope;
 mod groups;
+mod input;
 pub mod keys;
-pub mod plot;
 pub mod status;
 mod view;
 
+pub use crate::chart::XAxis;
+pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, View, XAxis};
+pub use view::{Focus, LayoutMode, View};
 
 use crate::analysis::{Flag, FlagConfig};
+use crate::chart::{self, ChartData};
 use crate::event::Event;
 use crate::ingest::IngestOptions;
 use crate::run::live::{Entry, LiveFile, LiveSet};
 use crate::run::Run;
 use crate::source::FileState;
 use crate::store::SeriesId;
-use crate::ui::{sanitize, Theme};
 use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// How the monitor was asked to run.
@@ -43,7 +41,7 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Draw charts with ASCII dots instead of braille.
     pub ascii: bool,
-    /// Drop every colour (also set by `NO_COLOR`).
+    /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
     pub no_mouse: bool,
@@ -61,7 +59,7 @@ pub struct Options {
 pub struct Slot {
     /// The run fed by the source, and the file's state.
     pub live: LiveFile,
-    /// The path as shown: sanitised.
+    /// The path as given (the ui sanitises it, as every text from outside, when it draws it).
     pub name: String,
     /// While the history is being read.
     pub loading: Option<Loading>,
@@ -116,7 +114,7 @@ impl Entry for Slot {
 impl Slot {
     fn new(run: Run) -> Self {
         Slot {
-            name: sanitize(&run.path.display().to_string()).into_owned(),
+            name: run.path.display().to_string(),
             live: LiveFile::new(run),
             loading: None,
             last_data: None,
@@ -158,10 +156,11 @@ pub struct App {
     pub now: Duration,
     /// When the monitor's clock started (the stall rule works on `Instant`s).
     epoch: Instant,
-    pub theme: Theme,
+    /// Draw in colour (the ui derives its theme from it); off with [`Options::no_color`].
+    pub color: bool,
     pub ascii: bool,
     pub should_quit: bool,
-    /// The terminal's size as last reported (for mouse clicks: what is drawn where).
+    /// The terminal's size as last reported (the loop resolves mouse events on it).
     pub screen: Option<ratatui::layout::Rect>,
     opts: Options,
     groups: Vec<Group>,
@@ -172,7 +171,7 @@ pub struct App {
     unseen: usize,
     clock_text: String,
     #[doc(hidden)]
-    pub cache: RefCell<plot::Cache>,
+    pub cache: RefCell<chart::Cache>,
 }
 
 impl App {
@@ -190,10 +189,6 @@ impl App {
 
     /// A monitor over runs already read (tests), each shown as live.
     pub fn from_runs(runs: Vec<Run>, opts: Options) -> Self {
-        let mut theme = Theme::from_env();
-        if opts.no_color {
-            theme.color = false;
-        }
         let mut app = App {
             slots: runs
                 .into_iter()
@@ -208,7 +203,7 @@ impl App {
             view: View::default(),
             now: Duration::ZERO,
             epoch: Instant::now(),
-            theme,
+            color: !opts.no_color,
             ascii: opts.ascii,
             should_quit: false,
             screen: None,
@@ -218,7 +213,7 @@ impl App {
             run_epoch: 0,
             unseen: 0,
             clock_text: String::new(),
-            cache: RefCell::new(plot::Cache::default()),
+            cache: RefCell::new(chart::Cache::default()),
         };
         app.refresh_groups();
         app
@@ -276,7 +271,8 @@ impl App {
                 }
                 self.on_key(k)
             }
-            Event::Mouse(m) => self.on_mouse(m),
+            // Resolved by the loop, which knows the layout, into an action for `act`.
+            Event::Mouse(_) => false,
             Event::Resize(w, h) => {
                 self.screen = Some(ratatui::layout::Rect::new(0, 0, w, h));
                 true
@@ -305,6 +301,41 @@ impl App {
         };
         self.refresh_groups();
         redraw
+    }
+
+    /// The chart request of `members`, `width` points across, as the view asks.
+    pub fn chart_request<'a>(&self, members: &'a [SeriesId], width: usize) -> chart::Request<'a> {
+        let v = &self.view;
+        chart::Request {
+            members,
+            x_axis: v.x_axis,
+            zoom: v.zoom,
+            anchor: v.anchor,
+            width,
+            smoother: v.smoother(),
+            outliers: v.outliers,
+            log: v.log_y,
+        }
+    }
+
+    /// The run on screen, as the charts read it.
+    fn chart_source(&self) -> Option<chart::Data<'_>> {
+        let run = self.slot()?.run();
+        Some(chart::Data { key: (self.current, self.run_epoch), store: &run.store, flags: run.flags() })
+    }
+
+    /// The chart of `members`, `width` points across, from the cache when the data and the view
+    /// are unchanged (the cache is a memo: drawing stays a function of the state).
+    pub fn chart_data(&self, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
+        let data = self.chart_source()?;
+        Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
+    }
+
+    /// Builds the columns of the series about to be charted (`members`, on two threads when they
+    /// lack many points): the loop calls it before drawing, so drawing finds them ready.
+    pub fn warm_charts(&self, members: &[SeriesId]) {
+        let Some(data) = self.chart_source() else { return };
+        self.cache.borrow_mut().warm(data, members, self.view.x_axis, self.view.smoother());
     }
 
     /// Recomputes the chart list when the run, its series or the filter changed.

@@ -68,6 +68,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
         opts.ascii = true;
     }
+    opts.no_color |= !crate::ui::Theme::from_env().color;
     let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
@@ -78,7 +79,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     let mut app = App::new(&files, opts.clone());
     app.screen = tui.terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
     // The first frame at once; the opener and the source fill it in behind.
-    tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+    draw(&mut tui, &app).map_err(term_err)?;
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
     let mut resume = Vec::new();
     let loader = loader::Loader::new(opts.clone(), tx.clone());
@@ -112,7 +113,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         }
     }
     if app.slots.first().is_some_and(|s| s.run().store.records() > 0) {
-        tui.draw(|f| crate::ui::render(f, &app)).map_err(term_err)?;
+        draw(&mut tui, &app).map_err(term_err)?;
     }
 
     let source_tx = tx.clone();
@@ -150,6 +151,11 @@ fn run_loop(
     let mut was_loading = true;
     let mut loaded_due = false;
     let mut take = |app: &mut App, ev: Event| -> bool {
+        if let Event::Mouse(m) = &ev {
+            // Resolved here, with the ui's layout: it reaches the app as an action.
+            let action = app.screen.and_then(|area| crate::ui::pointer(app, area, m));
+            return action.is_some_and(|a| app.act(a));
+        }
         if let Event::Source(sev) = &ev {
             feed.taken(sev);
             if let SourceEvent::Found { file, path } = sev {
@@ -195,7 +201,7 @@ fn run_loop(
         let frame = if loading { LOADING_FRAME } else { FRAME };
         if dirty && last_draw.elapsed() >= frame {
             app.cache.borrow_mut().begin_frame();
-            tui.draw(|f| crate::ui::render(f, app)).map_err(term_err)?;
+            draw(tui, app).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
             // After the first frame of the loaded run, which built its columns.
             if std::mem::take(&mut loaded_due) {
@@ -209,6 +215,14 @@ fn run_loop(
         }
     }
     Ok(())
+}
+
+/// Draws a frame. The columns of the charts it shows are built first (on two threads when there
+/// is much to build: a big run's first frame), so that drawing only reads the state.
+fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
+    let size = tui.terminal.size()?;
+    app.warm_charts(&crate::ui::charted(app, ratatui::layout::Rect::new(0, 0, size.width, size.height)));
+    tui.draw(|f| crate::ui::render(f, app))
 }
 
 #[cfg(test)]

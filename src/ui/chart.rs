@@ -1,7 +1,6 @@
 //! The chart area: the selected chart alone, or a grid of charts around the selection.
 
-use super::{fit, sanitize};
-use crate::app::plot::chart_data;
+use super::{fit, sanitize, Theme};
 use crate::app::{App, Group, LayoutMode};
 use crate::numfmt::format_value;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,15 +22,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             Some(_) => "no metric matches the filter",
             None => "no log file found yet",
         };
-        let block = Block::default().borders(Borders::ALL).border_style(app.theme.border(false));
-        frame.render_widget(Paragraph::new(Line::styled(msg, app.theme.dim())).block(block), area);
+        let t = Theme::of(app);
+        let block = Block::default().borders(Borders::ALL).border_style(t.border(false));
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())).block(block), area);
         return;
     }
     let sel = app.view.selected.min(groups.len() - 1);
-    let cells = cells(app, area);
-    let members: Vec<_> = cells.iter().flat_map(|&(g, _)| groups[g].members.iter().copied()).collect();
-    crate::app::plot::warm(app, &members);
-    for (g, cell) in cells {
+    for (g, cell) in cells(app, area) {
         render_one(frame, app, &groups[g], g == sel, cell);
     }
 }
@@ -69,7 +66,7 @@ pub(super) fn cells(app: &App, area: Rect) -> Vec<(usize, Rect)> {
 }
 
 fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(slot) = app.slot() else { return };
     let store = &slot.run().store;
     let mut title: Vec<Span> = vec![Span::raw(" ")];
@@ -94,7 +91,9 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         frame.render_widget(block, area);
         return;
     }
-    let Some(data) = chart_data(app, &g.members, inner.width, inner.height) else {
+    // Braille draws two dots across per cell.
+    let width = if app.ascii { inner.width } else { inner.width * 2 };
+    let Some(data) = app.chart_data(&g.members, width as usize) else {
         frame.render_widget(block, area);
         return;
     };

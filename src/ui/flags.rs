@@ -1,6 +1,6 @@
 //! The flags panel: newest first, coloured by severity; the last skipped line under them.
 
-use super::{fit, sanitize};
+use super::{fit, sanitize, Theme};
 use crate::analysis::Severity;
 use crate::app::{App, Focus};
 use ratatui::layout::Rect;
@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let focused = app.view.focus == Focus::Flags;
     let count = app.slot().map_or(0, |s| s.run().flags().len());
     let hint = if focused { " (Enter: go to step, Esc: back) " } else { " (a: focus) " };

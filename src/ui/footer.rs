@@ -1,6 +1,6 @@
 //! The footer: key hints on the left, the view's settings on the right; the filter prompt.
 
-use super::{fit, sanitize};
+use super::{fit, sanitize, Theme};
 use crate::app::App;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -9,7 +9,7 @@ use ratatui::Frame;
 const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause";
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let v = &app.view;
     if let Some(edit) = &v.filter_edit {
         let info = match &v.filter_error {

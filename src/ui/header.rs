@@ -1,6 +1,6 @@
 //! The header: run name, status, last step, steps/s, records, skipped lines, loading progress.
 
-use super::{fit_left, sanitize};
+use super::{fit_left, sanitize, Theme};
 use crate::app::{App, Status};
 use crate::numfmt::format_value;
 use ratatui::layout::Rect;
@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(slot) = app.slot() else {
         frame.render_widget(Line::from(" tmon: waiting for log files"), area);
         return;

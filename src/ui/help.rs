@@ -1,6 +1,6 @@
 //! The `?` overlay: every key, generated from the same table that handles them.
 
-use super::centered;
+use super::{centered, Theme};
 use crate::app::{App, BINDINGS};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut lines: Vec<Line> = BINDINGS
         .iter()
         .filter(|b| !b.help.is_empty())

@@ -1,6 +1,6 @@
 //! The metric list: per series a sparkline of the whole run, the last value and the trend.
 
-use super::{fit, sanitize};
+use super::{fit, sanitize, Theme};
 use crate::app::{App, Focus};
 use crate::numfmt::format_value;
 use crate::store::SeriesView;
@@ -14,7 +14,7 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 const BARS_ASCII: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let title = match app.view.active_filter() {
         "" => format!(" metrics ({}) ", app.groups().len()),
         f => format!(" metrics ({}) /{} ", app.groups().len(), sanitize(f)),

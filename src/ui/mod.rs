@@ -13,7 +13,9 @@ mod theme;
 pub use sanitize::{sanitize, REPLACEMENT};
 pub use theme::Theme;
 
-use crate::app::App;
+use crate::app::{mouse_action, Action, App, Hit};
+use crate::store::SeriesId;
+use crossterm::event::MouseEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -73,19 +75,6 @@ pub fn regions(area: Rect) -> Regions {
     Regions { head, list, charts, flags, foot }
 }
 
-/// What a mouse click at a cell lands on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hit {
-    /// A metric of the list: its chart's index in the app's groups.
-    Metric(usize),
-    /// A chart: its index in the app's groups.
-    Chart(usize),
-    /// A row of the flags panel: the flag's index, newest first.
-    Flag(usize),
-    /// The chart area outside any chart.
-    Charts,
-}
-
 /// What is drawn at column `x`, row `y` of a screen of `area`, as `render` lays it out for `app`.
 pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<Hit> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.view.help {
@@ -104,6 +93,25 @@ pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<Hit> {
         return flags::flag_at(app, r.flags, y).map(Hit::Flag);
     }
     None
+}
+
+/// What mouse event `m` asks for, on a screen of `area` as `render` lays it out for `app`: the loop
+/// resolves mouse events with it and hands the action to [`App::act`].
+pub fn pointer(app: &App, area: Rect, m: &MouseEvent) -> Option<Action> {
+    mouse_action(m.kind, hit(app, area, m.column, m.row))
+}
+
+/// The series a frame of `area` charts (the loop builds their columns before drawing:
+/// [`App::warm_charts`]).
+pub fn charted(app: &App, area: Rect) -> Vec<SeriesId> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return Vec::new();
+    }
+    let groups = app.groups();
+    chart::cells(app, regions(area).charts)
+        .iter()
+        .flat_map(|&(g, _)| groups[g].members.iter().copied())
+        .collect()
 }
 
 /// `s` cut to `width` characters, with `…` when cut.

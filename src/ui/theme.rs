@@ -2,6 +2,7 @@
 //! modifiers (bold, dim, reverse) remain, so selection and severity still read without colour.
 
 use crate::analysis::Severity;
+use crate::app::App;
 use ratatui::style::{Color, Modifier, Style};
 
 /// Colours of the series of one chart: (smoothed, raw) per member.
@@ -13,6 +14,11 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// The theme `app` is drawn in.
+    pub fn of(app: &App) -> Self {
+        Theme { color: app.color }
+    }
+
     /// Colour unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
     pub fn from_env() -> Self {
         Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }

@@ -9,7 +9,6 @@ use tmon::analysis::{Flag, FlagKind, Severity};
 use tmon::app::{App, Options};
 use tmon::run::Run;
 use tmon::store::RecordMeta;
-use tmon::ui::Theme;
 
 pub const T0: f64 = 1_700_000_000.0;
 
@@ -73,7 +72,7 @@ pub fn train_app() -> App {
     let mut run = fixture_run("train.jsonl");
     raise_train_flags(&mut run);
     let mut app = App::from_runs(vec![run], Options::default());
-    app.theme = Theme { color: true };
+    app.color = true;
     app.slots[0].last_data = Some(Duration::from_secs(10));
     app.now = Duration::from_secs(13);
     app

@@ -7,7 +7,7 @@
 //! extended point by point, and recomputed only when the data outgrows the step.
 
 use crate::analysis::smooth::TwemaState;
-use crate::app::envelope::{Column, Xs, Ys};
+use crate::chart::values::{Column, Xs, Ys};
 
 /// The smoothed values and the state that extends them.
 #[derive(Debug, Default)]

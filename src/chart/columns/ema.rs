@@ -3,14 +3,15 @@
 //! point where a column costs 4 or 8), and smoothed values computed on demand from the nearest
 //! checkpoint.
 //!
-//! The values are bit for bit those a [`crate::app::envelope::Column`] of the same EMA would
+//! The values are bit for bit those a [`crate::chart::values::Column`] of the same EMA would
 //! hold: `f32` narrowed before the first value that does not survive the narrowing, `f64` from it
 //! on. The block summaries (built by reading the values in order) make a chart read only a few
 //! values per column: the partial blocks at its edges, each computed from its block's checkpoint
 //! in at most [`BLOCK`] steps, and a cursor makes reading in order O(1) a value.
 
 use crate::analysis::smooth::EmaState;
-use crate::app::envelope::{needs_f64, Ys, BLOCK};
+use crate::chart::reduce::BLOCK;
+use crate::chart::values::{needs_f64, Ys};
 use crate::store::SeriesView;
 use std::cell::Cell;
 
@@ -154,7 +155,7 @@ impl Ys for EmaValues<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::envelope::Column;
+    use crate::chart::values::Column;
     use crate::store::{RecordMeta, Store};
 
     /// A series with NaNs, then values whose EMA falls below `f32`'s normal range at `tiny_from`.

@@ -1,22 +1,14 @@
-//! What a chart draws, computed from a run and the view: the visible window, the smoothed line,
-//! the y range (outlier-aware, log), the per-column reduction and the markers. Memoised in
-//! [`Cache`] by store generation and view, so a frame with nothing new costs no recomputation;
-//! the series' columns and smoothed values are kept in a `ColumnCache` and only extended when
-//! points arrive, so a frame with new data costs the reduction of the visible window.
-
-mod labels;
+//! One chart's data, computed from a run and a [`Request`]: the visible window, the smoothed line,
+//! the y range (outlier-aware, log), the per-column reduction and the markers.
 
 use super::columns::ColumnCache;
-use super::envelope::{reduce_sorted, Xs};
-use super::view::XAxis;
-use super::App;
-use crate::analysis::reduce::{reduce, Reduced, View as ReduceView, XOrder, YScale};
+use super::labels;
+use super::reduce::{reduce, Envelope, Reduced, View as ReduceView, YScale};
+use super::values::Xs;
+use super::{Data, Request, XAxis};
 use crate::analysis::smooth::smooth;
 use crate::analysis::Severity;
 use crate::store::{SeriesId, SeriesView, Store};
-use std::collections::HashMap;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
 
 /// Everything one chart draws, in chart coordinates (y already log10 when log y is on).
 #[derive(Clone, Debug, Default)]
@@ -43,122 +35,6 @@ pub struct ChartData {
     pub no_time: bool,
     /// Points handed to ratatui, all datasets together (to check the reduction).
     pub points: usize,
-}
-
-/// (slot, run epoch, members, cols, rows, view bits, smoother label).
-type Key = (usize, u64, Vec<SeriesId>, u16, u16, [u64; 3], String);
-
-/// A chart's data and what it was computed from.
-#[derive(Debug)]
-struct Entry {
-    /// (store generation, number of flags) it reflects.
-    data_version: (u64, usize),
-    data: Rc<ChartData>,
-    at: Instant,
-    cost: Duration,
-}
-
-/// Charts that cost more than this to compute are refreshed at most every `STALE_FACTOR` times
-/// their cost while data streams in, so a month-long run being written to cannot keep the loop
-/// busy recomputing a million points per frame. Small charts are always fresh.
-const EXPENSIVE: Duration = Duration::from_millis(5);
-const STALE_FACTOR: u32 = 10;
-
-/// Chart data by (run, members, size, view).
-#[derive(Default, Debug)]
-pub struct Cache {
-    map: HashMap<Key, Entry>,
-    served_stale: bool,
-    columns: ColumnCache,
-}
-
-impl Cache {
-    /// Whether the last frame showed a chart older than its data: the loop draws again soon.
-    pub fn served_stale(&self) -> bool {
-        self.served_stale
-    }
-    /// Called before a frame is drawn.
-    pub fn begin_frame(&mut self) {
-        self.served_stale = false;
-    }
-    /// Called after a frame is drawn: what it did not show lets go of its columns.
-    pub fn end_frame(&mut self) {
-        self.columns.end_frame();
-    }
-    /// Series whose columns are held (for tests).
-    pub fn columns_held(&self) -> usize {
-        self.columns.held()
-    }
-    /// Heap bytes held by the charts' columns (summaries and smoothed columns; for tests and
-    /// memory probes).
-    pub fn columns_bytes(&self) -> usize {
-        self.columns.held_bytes()
-    }
-    /// How many times a series' columns were built from scratch (for tests).
-    pub fn column_rebuilds(&self) -> u64 {
-        self.columns.rebuilds()
-    }
-    /// How many times the smoothed columns now held were computed from scratch (for tests).
-    pub fn full_smooths(&self) -> u64 {
-        self.columns.full_smooths()
-    }
-}
-
-/// The chart data of `members` for a plot area of `cols` x `rows` cells, from the cache when the
-/// data and the view are unchanged.
-pub fn chart_data(app: &App, members: &[SeriesId], cols: u16, rows: u16) -> Option<Rc<ChartData>> {
-    let slot = app.slot()?;
-    let v = &app.view;
-    let view_key = [
-        v.zoom.map_or(u64::MAX, f64::to_bits),
-        v.anchor.map_or(u64::MAX, f64::to_bits),
-        (v.outliers as u64) | (v.log_y as u64) << 1 | (v.x_axis as u64) << 2 | (app.ascii as u64) << 4,
-    ];
-    let key = (app.current, app.run_epoch(), members.to_vec(), cols, rows, view_key, v.smoother_label());
-    let version = (slot.run().store.generation(), slot.run().flags().len());
-    let mut cache = app.cache.borrow_mut();
-    let last_cost = cache.map.get(&key).map(|e| e.cost);
-    if let Some(e) = cache.map.get(&key) {
-        let fresh = e.data_version == version;
-        if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
-            let data = e.data.clone();
-            cache.served_stale |= !fresh;
-            cache.columns.touch(members);
-            return Some(data);
-        }
-    }
-    if cache.map.len() >= 64 {
-        cache.map.clear();
-    }
-    let started = Instant::now();
-    let px = if app.ascii { cols as usize } else { cols as usize * 2 };
-    let flags: Vec<(Severity, String, f64)> =
-        slot.run().flags().iter().map(|f| (f.severity, f.metric.clone(), f.step)).collect();
-    let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
-    let data = Rc::new(compute(&mut cache.columns, &slot.run().store, members, &flags, app, px.max(1)));
-    // Only a steady cost may throttle redraws: building the columns or smoothing a series from
-    // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
-    // expensive frames in a row to count.
-    let warm = (cache.columns.rebuilds(), cache.columns.full_smooths()) == cold;
-    let cost = match (warm, last_cost) {
-        (false, _) => Duration::ZERO,
-        (true, Some(last)) => started.elapsed().min(last),
-        (true, None) => started.elapsed(),
-    };
-    let entry = Entry { data_version: version, data: data.clone(), at: Instant::now(), cost };
-    cache.map.insert(key, entry);
-    Some(data)
-}
-
-/// Builds the columns of every series about to be charted together, on two threads when there is
-/// much to build (a big run's first frame; see `ColumnCache::warm`). The charts then find them
-/// ready.
-pub fn warm(app: &App, members: &[SeriesId]) {
-    let Some(slot) = app.slot() else { return };
-    let store = &slot.run().store;
-    let (axis, t0) = effective_axis(store, app.view.x_axis);
-    let key = (app.current, app.run_epoch());
-    app.cache.borrow_mut().columns.warm(key, store, members, axis, t0, app.view.smoother());
 }
 
 /// x of point `i` on the current axis; `t0` is the run's first time (relative axis).
@@ -192,7 +68,7 @@ impl XFn<'_> {
 }
 
 /// The axis that can be used: time axes fall back to steps when the log has no time.
-fn effective_axis(store: &Store, mode: XAxis) -> (XAxis, f64) {
+pub(super) fn effective_axis(store: &Store, mode: XAxis) -> (XAxis, f64) {
     if mode == XAxis::Step || store.records() == 0 {
         return (XAxis::Step, 0.0);
     }
@@ -276,15 +152,9 @@ pub fn stretches(xs: &[f64]) -> Vec<(usize, usize)> {
     out
 }
 
-fn compute(
-    columns: &mut ColumnCache,
-    store: &Store,
-    members: &[SeriesId],
-    flags: &[(Severity, String, f64)],
-    app: &App,
-    px: usize,
-) -> ChartData {
-    let v = &app.view;
+/// The chart `req` asks for, of `data`, with the series' columns kept in `columns`.
+pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'_>) -> ChartData {
+    let (store, members, px, v) = (data.store, req.members, req.width.max(1), req);
     let (axis, t0) = effective_axis(store, v.x_axis);
     let mut out = ChartData { no_time: axis != v.x_axis, ..Default::default() };
     let Some((full_lo, full_hi)) = x_range(store, members, v.x_axis) else {
@@ -295,7 +165,7 @@ fn compute(
     let hi = v.anchor.unwrap_or(full_hi);
     let lo = v.zoom.map_or(full_lo, |w| hi - w);
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
-    let scale = if v.log_y { YScale::Log10 } else { YScale::Linear };
+    let scale = if v.log { YScale::Log10 } else { YScale::Linear };
     // Outlier-aware y range: the 5-95% of the visible values plus a margin, per series (so a
     // sparse eval series is not treated as the train series' outliers); the smoothed line only
     // needs its envelope.
@@ -311,48 +181,52 @@ fn compute(
 
     let mut reduced = Vec::with_capacity(members.len());
     for &id in members {
-        let c = columns.sync((app.current, app.run_epoch()), store, id, axis, t0);
+        let c = columns.sync(data.key, store, id, axis, t0);
         let (xs, ys, cols) = (c.xs, c.ys, c.cols);
-        if v.smoother().is_none() || !cols.sorted {
+        if v.smoother.is_none() || !cols.sorted {
             cols.drop_smoothed();
         }
         if !cols.sorted {
-            // Rare (a restarted run): each stretch is reduced and smoothed on its own, with a
-            // linear pass over copies.
-            let (xs, ys) = (xs.to_vec(), ys.values());
+            // Rare (a restarted run): each stretch is reduced on its own from the series' block
+            // summaries, and smoothed on its own from copies.
+            let xs_copy = xs.to_vec();
+            let ys_copy = if v.smoother.is_some() { ys.values() } else { Vec::new() };
             let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
-            let parts = stretches(&xs);
+            let parts = stretches(&xs_copy);
             if parts.len() > MAX_STRETCHES {
                 // Not a few attempts but an x that keeps going back (a counter that resets): one
                 // envelope over all of it, so the chart stays a bounded number of points.
-                m.raw.push(reduce(&xs, &ys, &raw_view, XOrder::Unsorted));
-                if let Some(k) = v.smoother() {
-                    m.smooth.push(reduce(&xs, &smooth(k, &xs, &ys), &smooth_view, XOrder::Unsorted));
+                m.raw.push(reduce(&xs, &ys, &cols.raw_env, &parts, &raw_view));
+                if let Some(k) = v.smoother {
+                    let sm = smooth(k, &xs_copy, &ys_copy);
+                    m.smooth.push(reduce(&xs_copy[..], &sm, &Envelope::of(&sm), &parts, &smooth_view));
                 }
             } else {
                 for (a, b) in parts {
-                    let (sx, sy) = (&xs[a..b], &ys[a..b]);
-                    m.raw.push(reduce(sx, sy, &raw_view, XOrder::Sorted));
-                    if let Some(k) = v.smoother() {
-                        m.smooth.push(reduce(sx, &smooth(k, sx, sy), &smooth_view, XOrder::Sorted));
+                    m.raw.push(reduce(&xs, &ys, &cols.raw_env, &[(a, b)], &raw_view));
+                    if let Some(k) = v.smoother {
+                        let (sx, sy) = (&xs_copy[a..b], &ys_copy[a..b]);
+                        let sm = smooth(k, sx, sy);
+                        m.smooth.push(reduce(sx, &sm, &Envelope::of(&sm), &[(0, sm.len())], &smooth_view));
                     }
                 }
             }
             reduced.push(m);
             continue;
         }
-        // Sorted data (the usual case) is reduced from block summaries.
-        let raw = reduce_sorted(&xs, &ys, &cols.raw_env, &raw_view);
-        let smooth = v.smoother().map(|k| {
+        // Sorted data (the usual case): the whole series is one part.
+        let all = [(0, xs.len())];
+        let raw = reduce(&xs, &ys, &cols.raw_env, &all, &raw_view);
+        let smooth = v.smoother.map(|k| {
             let (sm, env) = cols.smoothed(&xs, &ys, k);
-            reduce_sorted(&xs, &sm, env, &smooth_view)
+            reduce(&xs, &sm, env, &all, &smooth_view)
         });
         reduced.push(Member { raw: vec![raw], smooth: smooth.into_iter().collect() });
     }
 
     let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for r in reduced.iter().flat_map(|m| &m.raw) {
-        if let Some((lo, hi)) = y_range(r, v.outliers, v.log_y) {
+        if let Some((lo, hi)) = y_range(r, v.outliers, v.log) {
             (y_lo, y_hi) = (y_lo.min(lo), y_hi.max(hi));
         }
     }
@@ -389,10 +263,11 @@ fn compute(
     out.nans = per_col(&mut nan_xs, y_lo);
     let names: Vec<&str> = members.iter().map(|&id| store.name(id)).collect();
     for sev in [Severity::Info, Severity::Warning, Severity::Critical] {
-        let mut xs: Vec<f64> = flags
+        let mut xs: Vec<f64> = data
+            .flags
             .iter()
-            .filter(|(s, m, _)| *s == sev && names.contains(&m.as_str()))
-            .filter_map(|(_, m, step)| x_at_step(store, store.find(m)?, *step, v.x_axis))
+            .filter(|f| f.severity == sev && names.contains(&f.metric.as_str()))
+            .filter_map(|f| x_at_step(store, store.find(&f.metric)?, f.step, v.x_axis))
             .filter(|x| (lo..=hi).contains(x))
             .collect();
         if !xs.is_empty() {
@@ -403,7 +278,7 @@ fn compute(
     out.x_bounds = [lo, hi];
     out.y_bounds = [y_lo, y_hi];
     out.x_labels = labels::x_labels(lo, hi, axis);
-    out.y_labels = labels::y_labels(y_lo, y_hi, v.log_y);
+    out.y_labels = labels::y_labels(y_lo, y_hi, v.log);
     out.points = out.raw.iter().chain(&out.smooth).map(Vec::len).sum::<usize>()
         + out.nans.len()
         + out.flags.iter().map(|f| f.1.len()).sum::<usize>();
@@ -437,6 +312,24 @@ fn y_range(r: &Reduced, outliers: bool, log: bool) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::smooth::Smoother;
+    use crate::run::Run;
+
+    /// The chart of series 0 of `run`, 120 points wide, as the monitor's default view asks.
+    fn chart_of(run: &Run) -> std::rc::Rc<ChartData> {
+        let data = Data { key: (0, 0), store: &run.store, flags: run.flags() };
+        let req = Request {
+            members: &[0],
+            x_axis: XAxis::Step,
+            zoom: None,
+            anchor: None,
+            width: 120,
+            smoother: Some(Smoother::default()),
+            outliers: true,
+            log: false,
+        };
+        super::super::chart(data, &req, &mut Default::default())
+    }
 
     fn reduced(ys: &[f64], outliers: bool) -> Reduced {
         let xs: Vec<f64> = (0..ys.len()).map(|i| i as f64).collect();
@@ -448,7 +341,7 @@ mod tests {
             percentiles: outliers.then_some((5.0, 95.0)),
             margin: 0.1,
         };
-        reduce(&xs, ys, &view, XOrder::Sorted)
+        reduce(&xs[..], ys, &Envelope::of(ys), &[(0, ys.len())], &view)
     }
 
     #[test]
@@ -485,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_restarted_run_is_drawn_as_one_line_per_attempt() {
-        let mut run = crate::run::Run::new("r.jsonl", Default::default(), Default::default());
+        let mut run = Run::new("r.jsonl", Default::default(), Default::default());
         let mut text = String::new();
         // Steps 1..200, then the run resumed from step 100 with other values.
         for (from, to, base) in [(1, 201, 10.0), (100, 301, 20.0)] {
@@ -494,8 +387,7 @@ mod tests {
             }
         }
         run.push_lines(1, text.as_bytes());
-        let app = App::from_runs(vec![run], Default::default());
-        let data = chart_data(&app, &[0], 60, 20).expect("a chart");
+        let data = chart_of(&run);
         assert_eq!(data.raw.len(), 2, "one line per attempt");
         assert_eq!(data.raw_member, [0, 0]);
         assert_eq!((data.smooth.len(), data.smooth_member.as_slice()), (2, &[0, 0][..]));
@@ -509,16 +401,36 @@ mod tests {
     }
 
     #[test]
+    fn outlier_scaling_of_a_restarted_run_does_not_alias_with_periodic_spikes() {
+        // Two attempts of 230k steps, an eval-like spike every 40th step (2.5% of the points):
+        // the 5-95% y range must frame the bulk and clip the spikes, whatever the window's length
+        // is a multiple of. A sample taken every k-th point meets every spike when k divides 40.
+        let mut run = Run::new("r.jsonl", Default::default(), Default::default());
+        let mut text = String::new();
+        for (from, to) in [(0, 230_000), (100_000, 330_000)] {
+            for step in from..to {
+                let y = if step % 40 == 0 { 50.0 } else { 1.0 + (step % 7) as f64 * 0.01 };
+                text.push_str(&format!("{{\"step\": {step}, \"loss\": {y}}}\n"));
+            }
+        }
+        run.push_lines(1, text.as_bytes());
+        let data = chart_of(&run);
+        assert_eq!(data.raw.len(), 2, "one line per attempt");
+        let [lo, hi] = data.y_bounds;
+        assert!(hi < 2.0 && lo > 0.5, "the y range {lo}..{hi} does not frame the bulk");
+        assert!(data.clipped, "the spikes are clipped to the top edge");
+    }
+
+    #[test]
     fn an_x_that_keeps_going_back_is_drawn_as_one_bounded_envelope() {
-        let mut run = crate::run::Run::new("r.jsonl", Default::default(), Default::default());
+        let mut run = Run::new("r.jsonl", Default::default(), Default::default());
         let mut text = String::new();
         // A per-epoch counter as the step: 1000 epochs of 100 batches.
         for i in 0..100_000 {
             text.push_str(&format!("{{\"step\": {}, \"loss\": {}}}\n", i % 100, 1.0 + (i % 13) as f64));
         }
         run.push_lines(1, text.as_bytes());
-        let app = App::from_runs(vec![run], Default::default());
-        let data = chart_data(&app, &[0], 60, 20).expect("a chart");
+        let data = chart_of(&run);
         assert_eq!((data.raw.len(), data.smooth.len()), (1, 1));
         assert!(data.points <= 4 * 120 + 8, "{} points handed to ratatui", data.points);
     }

@@ -1,4 +1,4 @@
-//! The columns of each charted series, kept by the app and extended as the store grows: block
+//! The columns of each charted series, kept by the chart cache and extended as the store grows: block
 //! summaries of the raw and smoothed values, and the smoother's state.
 //!
 //! Copying a million points out of the store (and smoothing them again) on every frame is what
@@ -16,8 +16,9 @@
 mod ema;
 mod twema;
 
-use super::envelope::{Envelope, Values, Xs, Ys};
-use super::view::XAxis;
+use super::reduce::Envelope;
+use super::values::{Values, Xs, Ys};
+use super::XAxis;
 use crate::analysis::smooth::{SmoothCache, Smoother};
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
@@ -91,6 +92,7 @@ impl Xs for XView<'_> {
             PointMap::Runs(s) => self.at(s.record_of(i) as usize),
         }
     }
+    #[inline]
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         let to = to.min(self.len);
         match self.map {
@@ -126,6 +128,7 @@ impl Ys for Smoothed<'_> {
             Smoothed::Ema(v) => v.y(i),
         }
     }
+    #[inline]
     fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
         match self {
             Smoothed::Kept(v) => v.for_each_from(from, to, f),
@@ -474,8 +477,11 @@ impl ColumnCache {
         t0: f64,
         kind: Option<Smoother>,
     ) {
+        // Another run or axis starts every series over (see `prepare`).
+        let same_key = self.key == Some((key.0, key.1, axis, t0.to_bits()));
         let missing = |c: &ColumnCache, id: SeriesId| {
-            store.series(id).len().saturating_sub(c.series.get(&id).map_or(0, |c| c.len))
+            let have = c.series.get(&id).filter(|_| same_key).map_or(0, |c| c.len);
+            store.series(id).len().saturating_sub(have)
         };
         let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
         let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);

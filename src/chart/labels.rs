@@ -1,6 +1,6 @@
 //! Axis labels of a chart, from `crate::numfmt`.
 
-use crate::app::view::XAxis;
+use super::XAxis;
 use crate::numfmt::{axis_labels, format_distinct, format_duration, format_step};
 
 /// Bottom, middle and top labels of a y axis spanning `[lo, hi]` in plotted units (log10 when

@@ -32,33 +32,10 @@ impl YScale {
     }
 }
 
-/// At most this many values enter a percentile: larger windows are sampled with a fixed stride,
-/// which moves a 5th or 95th percentile by a fraction of a percent and keeps a frame cheap.
-pub const PERCENTILE_SAMPLE: usize = 1 << 16;
-
-/// The `lo_pct`-th and `hi_pct`-th percentiles (nearest rank, 0..=100) of the finite values of
-/// `ys`, widened by `margin` times their span on each side. O(n) (`select_nth_unstable`). None when
-/// no value is finite. The result always has `lo < hi` (see [`pad`]), so an axis never has zero
-/// height.
-pub fn robust_bounds(ys: &[f64], lo_pct: f64, hi_pct: f64, margin: f64) -> Option<(f64, f64)> {
-    let mut v: Vec<f64> = ys.iter().copied().filter(|y| y.is_finite()).collect();
-    percentile_bounds(&mut v, lo_pct, hi_pct, margin)
-}
-
-/// [`robust_bounds`] of the values as plotted on `scale` (log10 of the positive values for a log
-/// scale), in plotted units.
-pub fn robust_bounds_scaled(
-    ys: &[f64],
-    scale: YScale,
-    lo_pct: f64,
-    hi_pct: f64,
-    margin: f64,
-) -> Option<(f64, f64)> {
-    let mut v: Vec<f64> = ys.iter().filter_map(|&y| scale.map(y)).collect();
-    percentile_bounds(&mut v, lo_pct, hi_pct, margin)
-}
-
-/// Percentile bounds of `v` (all finite), reordering it.
+/// The `lo_pct`-th and `hi_pct`-th percentiles (nearest rank, 0..=100) of `v` (all finite, put
+/// in another order), widened by `margin` times their span on each side. O(n)
+/// (`select_nth_unstable`). None when `v` is empty. The result always has `lo < hi` (see [`pad`]),
+/// so an axis never has zero height.
 pub(super) fn percentile_bounds(v: &mut [f64], lo_pct: f64, hi_pct: f64, margin: f64) -> Option<(f64, f64)> {
     if v.is_empty() {
         return None;
@@ -80,21 +57,6 @@ pub(super) fn percentile_bounds(v: &mut [f64], lo_pct: f64, hi_pct: f64, margin:
         *upper.select_nth_unstable_by(hi - li - 1, f64::total_cmp).1
     };
     Some(pad(lo_v, hi_v, margin))
-}
-
-/// Min and max of the finite values, widened by `margin` times their span. None when no value is
-/// finite.
-pub fn minmax_bounds(ys: &[f64], margin: f64) -> Option<(f64, f64)> {
-    minmax_bounds_scaled(ys, YScale::Linear, margin)
-}
-
-/// [`minmax_bounds`] in plotted units of `scale`.
-pub fn minmax_bounds_scaled(ys: &[f64], scale: YScale, margin: f64) -> Option<(f64, f64)> {
-    let (lo, hi) = ys
-        .iter()
-        .filter_map(|&y| scale.map(y))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    (lo <= hi).then(|| pad(lo, hi, margin))
 }
 
 /// Widens `[lo, hi]` by `margin` (a fraction, negative or NaN taken as 0) of its span on each side.

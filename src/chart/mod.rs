@@ -1,0 +1,211 @@
+//! Reduction for drawing: what a chart of a run shows, from a [`Request`] (the series, the x axis,
+//! the window, the width in points, the smoother, the y scaling) and a [`Cache`], computed without
+//! reading more of the store than the window needs.
+//!
+//! [`chart`] is the entry point. Its result is memoised in the [`Cache`] by the store's generation
+//! and the request, so a frame with nothing new costs no recomputation. Under it, `columns` keeps,
+//! for the series on screen only, their block summaries (`reduce::Envelope`) and the smoother's
+//! state, extended by the points that arrive; the xs and raw values are read from the store
+//! (`values`). A live million-point chart costs the reduction of its columns per frame (`reduce`:
+//! one reducer, from the summaries), not a copy of its points.
+//!
+//! Smoothing itself is `crate::analysis::smooth`; this module keeps its state per charted series.
+
+mod columns;
+mod labels;
+mod plot;
+pub mod reduce;
+pub mod values;
+
+pub use plot::{stretches, x_at_step, x_range, ChartData};
+
+use crate::analysis::smooth::Smoother;
+use crate::analysis::Flag;
+use crate::store::{SeriesId, Store};
+use columns::ColumnCache;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// What the x axis of a chart shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum XAxis {
+    Step,
+    /// Seconds since the run's first record.
+    Relative,
+    /// Clock time (UTC).
+    Wall,
+}
+
+impl XAxis {
+    pub fn next(self) -> Self {
+        match self {
+            XAxis::Step => XAxis::Relative,
+            XAxis::Relative => XAxis::Wall,
+            XAxis::Wall => XAxis::Step,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            XAxis::Step => "step",
+            XAxis::Relative => "relative time",
+            XAxis::Wall => "wall time (UTC)",
+        }
+    }
+}
+
+/// The run a chart is drawn from.
+#[derive(Clone, Copy, Debug)]
+pub struct Data<'a> {
+    /// What the caller calls this run's data (the monitor: its slot and run epoch, which changes
+    /// when a run is replaced): the cache starts over when it changes.
+    pub key: (usize, u64),
+    pub store: &'a Store,
+    /// The run's flags, drawn as markers on the charts of their metrics.
+    pub flags: &'a [Flag],
+}
+
+/// What one chart shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request<'a> {
+    /// The series drawn together (a train series and its eval partner), in colour order.
+    pub members: &'a [SeriesId],
+    /// A time axis falls back to steps when the log has no time ([`ChartData::no_time`]).
+    pub x_axis: XAxis,
+    /// The window's width in x units; `None` shows everything.
+    pub zoom: Option<f64>,
+    /// The window's right edge; `None` follows the newest data.
+    pub anchor: Option<f64>,
+    /// Points across the plot (two per terminal cell in braille).
+    pub width: usize,
+    /// The smoothed line's smoother; `None` draws the raw line only.
+    pub smoother: Option<Smoother>,
+    /// Outlier-aware y scaling: the 5-95% of the visible values plus a margin.
+    pub outliers: bool,
+    /// A log10 y axis.
+    pub log: bool,
+}
+
+/// (data key, members, width, [zoom, anchor, flags of the view, smoother kind, its parameter]).
+type Key = ((usize, u64), Vec<SeriesId>, usize, [u64; 5]);
+
+impl Request<'_> {
+    fn key(&self, data: &Data<'_>) -> Key {
+        let (kind, param) = match self.smoother {
+            None => (0, 0),
+            Some(Smoother::Ema { weight }) => (1, weight.to_bits()),
+            Some(Smoother::TimeWeightedEma { param }) => (2, param.to_bits()),
+            Some(Smoother::Gaussian { sigma }) => (3, sigma.to_bits()),
+            Some(Smoother::RunningAverage { window }) => (4, window as u64),
+        };
+        let bits = [
+            self.zoom.map_or(u64::MAX, f64::to_bits),
+            self.anchor.map_or(u64::MAX, f64::to_bits),
+            (self.outliers as u64) | (self.log as u64) << 1 | (self.x_axis as u64) << 2,
+            kind,
+            param,
+        ];
+        (data.key, self.members.to_vec(), self.width, bits)
+    }
+}
+
+/// A chart's data and what it was computed from.
+#[derive(Debug)]
+struct Entry {
+    /// (store generation, number of flags) it reflects.
+    data_version: (u64, usize),
+    data: Rc<ChartData>,
+    at: Instant,
+    cost: Duration,
+}
+
+/// Charts that cost more than this to compute are refreshed at most every `STALE_FACTOR` times
+/// their cost while data streams in, so a month-long run being written to cannot keep the loop
+/// busy recomputing a million points per frame. Small charts are always fresh.
+const EXPENSIVE: Duration = Duration::from_millis(5);
+const STALE_FACTOR: u32 = 10;
+
+/// Chart data by request, and the columns of the series charted.
+#[derive(Default, Debug)]
+pub struct Cache {
+    map: HashMap<Key, Entry>,
+    served_stale: bool,
+    columns: ColumnCache,
+}
+
+impl Cache {
+    /// Whether the last frame showed a chart older than its data: the loop draws again soon.
+    pub fn served_stale(&self) -> bool {
+        self.served_stale
+    }
+    /// Called before a frame is drawn.
+    pub fn begin_frame(&mut self) {
+        self.served_stale = false;
+    }
+    /// Called after a frame is drawn: what it did not show lets go of its columns.
+    pub fn end_frame(&mut self) {
+        self.columns.end_frame();
+    }
+    /// Series whose columns are held (for tests).
+    pub fn columns_held(&self) -> usize {
+        self.columns.held()
+    }
+    /// Heap bytes held by the charts' columns (summaries and smoothed columns; for tests and
+    /// memory probes).
+    pub fn columns_bytes(&self) -> usize {
+        self.columns.held_bytes()
+    }
+    /// How many times a series' columns were built from scratch (for tests).
+    pub fn column_rebuilds(&self) -> u64 {
+        self.columns.rebuilds()
+    }
+    /// How many times the smoothed columns now held were computed from scratch (for tests).
+    pub fn full_smooths(&self) -> u64 {
+        self.columns.full_smooths()
+    }
+
+    /// Builds the columns of every series about to be charted together (`members`, on `x_axis`,
+    /// smoothed by `smoother`) on two threads when there is much to build: a big run's first frame
+    /// builds millions of points per series, and the series are independent of each other. Called
+    /// by the loop before it draws, so that drawing finds them ready (and spawns nothing).
+    pub fn warm(&mut self, data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) {
+        let (axis, t0) = plot::effective_axis(data.store, x_axis);
+        self.columns.warm(data.key, data.store, members, axis, t0, smoother);
+    }
+}
+
+/// The chart `req` asks for, of `data`: from the cache when the data and the request are
+/// unchanged (or, for an expensive chart while data streams in, recently computed: see
+/// [`Cache::served_stale`]).
+pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartData> {
+    let key = req.key(&data);
+    let version = (data.store.generation(), data.flags.len());
+    let last_cost = cache.map.get(&key).map(|e| e.cost);
+    if let Some(e) = cache.map.get(&key) {
+        let fresh = e.data_version == version;
+        if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
+            let out = e.data.clone();
+            cache.served_stale |= !fresh;
+            cache.columns.touch(req.members);
+            return out;
+        }
+    }
+    if cache.map.len() >= 64 {
+        cache.map.clear();
+    }
+    let started = Instant::now();
+    let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
+    let out = Rc::new(plot::compute(&mut cache.columns, data, req));
+    // Only a steady cost may throttle redraws: building the columns or smoothing a series from
+    // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
+    // expensive frames in a row to count.
+    let warm = (cache.columns.rebuilds(), cache.columns.full_smooths()) == cold;
+    let cost = match (warm, last_cost) {
+        (false, _) => Duration::ZERO,
+        (true, Some(last)) => started.elapsed().min(last),
+        (true, None) => started.elapsed(),
+    };
+    let entry = Entry { data_version: version, data: out.clone(), at: Instant::now(), cost };
+    cache.map.insert(key, entry);
+    out
+}

@@ -1,0 +1,432 @@
+//! The reduction of a chart's window to what it draws: per column of the chart, the first point,
+//! the smallest and the largest value, in x order, and the first non-finite value (a NaN mark), so
+//! a chart never hands ratatui millions of points and a one-point spike never vanishes; plus the
+//! y bounds of the window (min/max, or percentiles for outlier-aware scaling). The window's first
+//! and last drawable points are kept exactly, so the line starts and ends at true values. Output:
+//! at most `2 * columns + 2` points, sorted by x.
+//!
+//! One reducer, [`reduce`], for every chart: it reads per-block summaries of the column
+//! ([`Envelope`]: first min, first max, first positive min, first non-finite value per block of
+//! [`BLOCK`] points) instead of every point, at a cost of O(columns x (log n + BLOCK) +
+//! window / BLOCK): a 1M-point chart that follows a live run costs well under a millisecond per
+//! frame. Summaries are extended when points are appended and recomputed from the first value
+//! that changed. The points are given as parts (index ranges) in each of which x does not go back:
+//! the whole series, an attempt of a restarted run, or all the attempts of an x that keeps going
+//! back (one envelope over all of them). xs and ys are read by index through [`Xs`] and [`Ys`], so
+//! neither needs to be a copy: the xs come from the store's record table, and a smoothed column
+//! may compute its values on demand (the values read are carried along, never read twice).
+//!
+//! The tests compare it with a slow reducer that reads every point (the oracle), on random and
+//! periodic data.
+
+mod bounds;
+#[cfg(test)]
+mod tests;
+
+pub use bounds::{pad, YScale};
+
+use super::values::{Xs, Ys};
+use std::ops::Range;
+
+/// What part of a series a chart shows, and how.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    /// Visible x range, inclusive. A reversed range is swapped; a non-finite one shows nothing.
+    pub x_lo: f64,
+    pub x_hi: f64,
+    /// Chart columns (for braille, twice the terminal cells: two dots per cell).
+    pub columns: usize,
+    pub scale: YScale,
+    /// Percentiles for the y bounds, e.g. `Some((5.0, 95.0))` for outlier-aware scaling; None for
+    /// plain min/max.
+    pub percentiles: Option<(f64, f64)>,
+    /// Fraction of the y span added above and below.
+    pub margin: f64,
+}
+
+impl View {
+    /// A linear view with min/max y bounds and no margin.
+    pub fn new(x_lo: f64, x_hi: f64, columns: usize) -> Self {
+        View { x_lo, x_hi, columns, scale: YScale::Linear, percentiles: None, margin: 0.0 }
+    }
+}
+
+/// A window reduced for drawing. Y values are in the view's scale (log10 for a log view).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reduced {
+    /// The envelope, sorted by x.
+    pub points: Vec<(f64, f64)>,
+    /// x of the non-finite values in the window, at most one per column (the leftmost), so the
+    /// chart can mark the step of a NaN. Sorted by x.
+    pub nonfinite_x: Vec<f64>,
+    /// The non-finite value at each `nonfinite_x` (NaN, inf or -inf).
+    pub nonfinite_y: Vec<f64>,
+    /// Points with x in the window.
+    pub in_window: usize,
+    /// Y bounds of the drawable values in the window, as the view asks (min/max or percentiles,
+    /// plus margin), in plotted units; None when nothing is drawable.
+    pub y_bounds: Option<(f64, f64)>,
+}
+
+/// Maps an x to its column: monotone in x, so that a column of sorted points is a contiguous
+/// range of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Columns {
+    /// The window, in order (a view given backwards is turned round).
+    pub lo: f64,
+    pub hi: f64,
+    per_x: f64,
+    last: usize,
+}
+
+impl Columns {
+    /// The columns of `view`, or `None` when nothing can be drawn in it (no columns, or a
+    /// non-finite window).
+    pub fn of_view(view: &View) -> Option<Columns> {
+        let (lo, hi) = if view.x_lo <= view.x_hi { (view.x_lo, view.x_hi) } else { (view.x_hi, view.x_lo) };
+        if view.columns == 0 || !lo.is_finite() || !hi.is_finite() {
+            return None;
+        }
+        let span = hi - lo;
+        let per_x = if span > 0.0 { view.columns as f64 / span } else { 0.0 };
+        Some(Columns { lo, hi, per_x, last: view.columns - 1 })
+    }
+
+    /// The column of `x`.
+    #[inline]
+    pub fn of(&self, x: f64) -> usize {
+        // `as usize` saturates (negative -> 0), keeping the map monotone.
+        (((x - self.lo) * self.per_x) as usize).min(self.last)
+    }
+}
+
+/// Points per summary block.
+pub const BLOCK: usize = 64;
+/// Up to this many points a column, a part is read point by point (measured with
+/// `cargo bench --bench reduce`: a column costs about as much as 20 points read).
+const POINTWISE: usize = 16;
+/// At most this many values enter the percentiles of the y bounds (one per stretch of the window,
+/// see [`sample`]): the rank of a 5th or 95th percentile is then off by about 0.3%, and a frame
+/// reads only a few thousand cache lines of a million-point window.
+pub const PERCENTILE_SAMPLE: usize = 1 << 12;
+const NONE: u32 = u32::MAX;
+
+/// The summary of a run of points: the first index of the smallest and of the largest finite
+/// value, of the smallest value > 0 (the log scale's minimum) and of the first non-finite value,
+/// with the values, so that combining summaries reads no point. Built over indices in increasing
+/// order with strict comparisons, so ties keep the first index.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Acc {
+    min_v: f64,
+    max_v: f64,
+    min_pos_v: f64,
+    min: u32,
+    max: u32,
+    min_pos: u32,
+    nonfinite: u32,
+}
+
+/// One block's summary.
+type Block = Acc;
+
+/// The block summaries of one column of y values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Envelope {
+    blocks: Vec<Block>,
+    len: usize,
+}
+
+impl Acc {
+    const EMPTY: Acc = Acc {
+        min_v: f64::INFINITY,
+        max_v: f64::NEG_INFINITY,
+        min_pos_v: f64::INFINITY,
+        min: NONE,
+        max: NONE,
+        min_pos: NONE,
+        nonfinite: NONE,
+    };
+
+    #[inline]
+    fn point(&mut self, i: usize, y: f64) {
+        if !y.is_finite() {
+            if self.nonfinite == NONE {
+                self.nonfinite = i as u32;
+            }
+            return;
+        }
+        if self.min == NONE || y < self.min_v {
+            (self.min, self.min_v) = (i as u32, y);
+        }
+        if self.max == NONE || y > self.max_v {
+            (self.max, self.max_v) = (i as u32, y);
+        }
+        if y > 0.0 && (self.min_pos == NONE || y < self.min_pos_v) {
+            (self.min_pos, self.min_pos_v) = (i as u32, y);
+        }
+    }
+
+    /// Adds a summary of points that come after everything seen so far.
+    #[inline]
+    fn block(&mut self, b: &Block) {
+        if b.min != NONE && (self.min == NONE || b.min_v < self.min_v) {
+            (self.min, self.min_v) = (b.min, b.min_v);
+        }
+        if b.max != NONE && (self.max == NONE || b.max_v > self.max_v) {
+            (self.max, self.max_v) = (b.max, b.max_v);
+        }
+        if b.min_pos != NONE && (self.min_pos == NONE || b.min_pos_v < self.min_pos_v) {
+            (self.min_pos, self.min_pos_v) = (b.min_pos, b.min_pos_v);
+        }
+        if self.nonfinite == NONE {
+            self.nonfinite = b.nonfinite;
+        }
+    }
+
+    fn range<Y: Ys + ?Sized>(&mut self, ys: &Y, blocks: &[Block], a: usize, b: usize) {
+        let first_full = a.div_ceil(BLOCK);
+        let last_full = b / BLOCK;
+        if first_full >= last_full {
+            ys.for_each_from(a, b, |i, y| self.point(i, y));
+            return;
+        }
+        ys.for_each_from(a, first_full * BLOCK, |i, y| self.point(i, y));
+        blocks[first_full..last_full].iter().for_each(|bl| self.block(bl));
+        ys.for_each_from(last_full * BLOCK, b, |i, y| self.point(i, y));
+    }
+
+    /// The (index, value) of the min and of the max of the values drawable on `scale` (the
+    /// values as read, so a chart need not read them again).
+    fn drawable(&self, scale: YScale) -> Option<((usize, f64), (usize, f64))> {
+        let max = (self.max as usize, self.max_v);
+        match scale {
+            YScale::Linear => (self.min != NONE).then_some(((self.min as usize, self.min_v), max)),
+            YScale::Log10 => (self.min_pos != NONE).then_some(((self.min_pos as usize, self.min_pos_v), max)),
+        }
+    }
+}
+
+impl Envelope {
+    /// The summaries of `ys`.
+    pub fn of<Y: Ys + ?Sized>(ys: &Y) -> Envelope {
+        let mut env = Envelope::default();
+        env.update(ys, 0);
+        env
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.blocks.capacity() * std::mem::size_of::<Block>()
+    }
+
+    /// Brings the summaries up to date with `ys`, whose values before `unchanged` are those the
+    /// summaries were built from.
+    pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
+        let n = ys.len();
+        self.update_with(unchanged, n, |start, sink| ys.for_each_from(start, n, sink));
+    }
+
+    /// As [`Envelope::update`] for `n` values that `feed(start, sink)` hands to `sink` in order,
+    /// from `start` (where the summaries must be rebuilt from) to `n`.
+    pub fn update_with(
+        &mut self,
+        unchanged: usize,
+        n: usize,
+        feed: impl FnOnce(usize, &mut dyn FnMut(usize, f64)),
+    ) {
+        let keep = unchanged.min(self.len).min(n) / BLOCK;
+        self.blocks.truncate(keep);
+        let mut acc = Acc::EMPTY;
+        feed(keep * BLOCK, &mut |i, y| {
+            acc.point(i, y);
+            if i % BLOCK == BLOCK - 1 || i + 1 == n {
+                self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
+            }
+        });
+        self.len = n;
+    }
+}
+
+/// The envelope of the points of `xs` / `ys` (summarised in `env`) in `parts` with x in `view`'s
+/// window. In each part (indices `a..b` for `(a, b)`) x must not go back; the parts come in index
+/// order and do not overlap. Points outside every part are not drawn (an x that is not a number). Equal xs
+/// are ordered by index, and ties between values keep the first index.
+pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    xs: &X,
+    ys: &Y,
+    env: &Envelope,
+    parts: &[(usize, usize)],
+    view: &View,
+) -> Reduced {
+    let n = xs.len().min(ys.len()).min(env.len);
+    let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else { return Reduced::default() };
+    let (lo, hi) = (cols.lo, cols.hi);
+    // x order, then index order (within one part, index order is that order).
+    let one_part = parts.len() == 1;
+    let before = |a: usize, b: usize| {
+        if one_part {
+            return a < b;
+        }
+        let (xa, xb) = (xs.x(a), xs.x(b));
+        xa < xb || (xa == xb && a < b)
+    };
+    // (index, value) of the points drawn: values are carried from where they were read, since a
+    // smoothed column may compute a value on each read (see `crate::chart::columns`).
+    let drawable = |i: usize| Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some());
+    let mut acc = vec![Acc::EMPTY; view.columns];
+    let mut windows: Vec<Range<usize>> = Vec::with_capacity(parts.len());
+    // The column of each point of a part read point by point.
+    let mut in_col: Vec<usize> = Vec::new();
+    // The window's first and last drawable points, (index, value).
+    let (mut first, mut last) = (None::<(usize, f64)>, None::<(usize, f64)>);
+    for &(a, b) in parts {
+        let (a, b) = (a.min(n), b.min(n));
+        let start = xs.partition_point(a, b, |x| x < lo);
+        let end = xs.partition_point(start, b, |x| x <= hi);
+        if start >= end {
+            continue;
+        }
+        windows.push(start..end);
+        if let Some(f) = (start..end).find_map(drawable).filter(|f| first.is_none_or(|g| before(f.0, g.0))) {
+            first = Some(f);
+        }
+        if let Some(l) =
+            (start..end).rev().find_map(drawable).filter(|l| last.is_none_or(|g| before(g.0, l.0)))
+        {
+            last = Some(l);
+        }
+        let spanned = cols.of(xs.x(end - 1)).saturating_sub(cols.of(xs.x(start))) + 1;
+        if end - start <= POINTWISE * spanned {
+            // A few points a column (a zoomed window, a short part): reading them costs less than
+            // finding each column's end and reading the partial blocks at its edges.
+            in_col.clear();
+            in_col.reserve(end - start);
+            xs.for_each_from(start, end, |_, x| in_col.push(cols.of(x)));
+            ys.for_each_from(start, end, |i, y| {
+                let col = &mut acc[in_col[i - start]];
+                if y.is_finite() {
+                    col.point(i, y);
+                } else if col.nonfinite == NONE || before(i, col.nonfinite as usize) {
+                    col.nonfinite = i as u32;
+                }
+            });
+            continue;
+        }
+        let mut i = start;
+        let mut width = ((end - start) / view.columns).max(1);
+        while i < end {
+            let c = cols.of(xs.x(i));
+            let stop = gallop(xs, i, end, i + width, |x| cols.of(x) <= c);
+            width = stop - i;
+            let mut here = Acc::EMPTY;
+            here.range(ys, &env.blocks, i, stop);
+            let col = &mut acc[c];
+            let earlier_nonfinite = col.nonfinite;
+            col.block(&here);
+            // A column crossed by several parts marks its leftmost non-finite value.
+            if earlier_nonfinite != NONE
+                && here.nonfinite != NONE
+                && before(here.nonfinite as usize, earlier_nonfinite as usize)
+            {
+                col.nonfinite = here.nonfinite;
+            }
+            i = stop;
+        }
+    }
+    let mut out = Reduced { in_window: windows.iter().map(Range::len).sum(), ..Reduced::default() };
+    let mut idx: Vec<(usize, f64)> = Vec::with_capacity(2 * view.columns + 2);
+    idx.extend(first);
+    let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for col in &acc {
+        if let Some((mn, mx)) = col.drawable(view.scale) {
+            for p in if before(mn.0, mx.0) { [mn, mx] } else { [mx, mn] } {
+                if idx.last().map(|l| l.0) != Some(p.0) {
+                    idx.push(p);
+                }
+            }
+            y_min = y_min.min(view.scale.map(mn.1).unwrap_or(f64::NAN));
+            y_max = y_max.max(view.scale.map(mx.1).unwrap_or(f64::NAN));
+        }
+        if col.nonfinite != NONE {
+            out.nonfinite_x.push(xs.x(col.nonfinite as usize));
+            out.nonfinite_y.push(ys.y(col.nonfinite as usize));
+        }
+    }
+    if let Some(l) = last.filter(|l| idx.last().map(|p| p.0) != Some(l.0)) {
+        idx.push(l);
+    }
+    out.points = idx.iter().map(|&(i, y)| (xs.x(i), view.scale.map(y).unwrap_or(f64::NAN))).collect();
+    out.y_bounds = match view.percentiles {
+        None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
+        Some((p_lo, p_hi)) => {
+            let mut v: Vec<f64> =
+                sample(ys, &windows).into_iter().filter_map(|y| view.scale.map(y)).collect();
+            bounds::percentile_bounds(&mut v, p_lo, p_hi, view.margin)
+        }
+    };
+    out
+}
+
+/// The values the percentiles of a window are taken from: all of them up to [`PERCENTILE_SAMPLE`];
+/// beyond, one from each stretch of `stride` positions of the windows (taken in order, as one
+/// sequence), at an offset hashed from the stretch's number. A fixed stride would alias with
+/// periodic data: an eval spike every 40th point, sampled every 4th point, is 10% of the sample
+/// instead of 2.5%, and becomes the 95th percentile.
+fn sample<Y: Ys + ?Sized>(ys: &Y, windows: &[Range<usize>]) -> Vec<f64> {
+    let total: usize = windows.iter().map(Range::len).sum();
+    let stride = total.div_ceil(PERCENTILE_SAMPLE).max(1);
+    let mut out = Vec::with_capacity(total.div_ceil(stride));
+    // The window that holds position `j`, and the positions before it.
+    let (mut w, mut before) = (0, 0);
+    for k in 0..total.div_ceil(stride) {
+        let off = ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % stride;
+        let j = k * stride + off;
+        if j >= total {
+            break;
+        }
+        while j >= before + windows[w].len() {
+            before += windows[w].len();
+            w += 1;
+        }
+        out.push(ys.y(windows[w].start + j - before));
+    }
+    out
+}
+
+/// The first index in `i + 1..=end` whose x is not `inside` (`xs` sorted, `inside` monotone and
+/// true at `i`), searched outwards from `guess`. A column usually ends about one column's width
+/// after it starts, so this reads a few nearby xs where a binary search over the whole window
+/// would miss the cache at every step.
+fn gallop<X: Xs + ?Sized>(xs: &X, i: usize, end: usize, guess: usize, inside: impl Fn(f64) -> bool) -> usize {
+    let g = guess.clamp(i + 1, end);
+    let (mut lo, mut hi) = (i, g);
+    let mut step = 1;
+    if g < end && inside(xs.x(g)) {
+        lo = g;
+        loop {
+            let p = lo + step;
+            if p >= end {
+                hi = end;
+                break;
+            }
+            if inside(xs.x(p)) {
+                lo = p;
+                step *= 2;
+            } else {
+                hi = p;
+                break;
+            }
+        }
+    } else {
+        while hi - lo > step {
+            let p = hi - step;
+            if inside(xs.x(p)) {
+                lo = p;
+                break;
+            }
+            hi = p;
+            step *= 2;
+        }
+    }
+    xs.partition_point(lo + 1, hi, inside)
+}
