@@ -5,9 +5,11 @@
 //! [`FollowOptions::history`], on by default), then each new flag as it fires. `--on-flag`
 //! commands run only for new flags, so restarting tmon does not page anyone again for old news.
 //!
-//! Text lines: `PATH: SEVERITY KIND METRIC STEP: MESSAGE` (`-` for an empty metric or no step).
+//! Text lines: `PATH: SEVERITY KIND METRIC STEP: MESSAGE` (`-` for an empty metric or no step),
+//! everything from the log sanitised ([`crate::text::sanitize`]).
 //! JSON lines (`--json`): `{"path", "kind", "severity", "metric", "step", "message"}`, the fields
-//! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity".
+//! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity";
+//! control and bidi characters are escaped as `\uXXXX` ([`crate::text::SafeJson`]).
 //! Each line is flushed at once. Notes about files (waiting, deleted) go to stderr.
 
 pub mod hook;
@@ -17,6 +19,7 @@ use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::run::Run;
 use crate::source::{self, FileState, LiveRun, SourceEvent, SourceOptions, Sources, StallConfig};
+use crate::text::{self, sanitize};
 use hook::Hooks;
 use serde::Serialize;
 use std::io::{ErrorKind, Write};
@@ -150,7 +153,7 @@ pub fn follow<W: Write>(
     let handle_ = source::spawn_sources(sources, move |ev| tx.send(ev).is_ok())
         .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
     if let Some(n) = handle_.notice() {
-        eprintln!("tmon: {n}");
+        eprintln!("tmon: {}", sanitize(&n));
     }
     let mut next_tick = Instant::now() + TICK;
     while !stop.load(Ordering::SeqCst) {
@@ -213,7 +216,7 @@ pub fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
 fn check_path(p: &Path) -> Result<(), Error> {
     match std::fs::metadata(p) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            eprintln!("tmon: waiting for '{}' to appear", p.display());
+            eprintln!("tmon: waiting for '{}' to appear", sanitize(&p.display().to_string()));
             Ok(())
         }
         Err(e) => Err(Error::io(p, e)),
@@ -241,7 +244,10 @@ fn handle(files: &mut Vec<Option<Followed>>, opts: &FollowOptions, ev: &SourceEv
     }
     let Some(Some(f)) = files.get_mut(i) else { return };
     if let SourceEvent::State { state: FileState::Gone, .. } = ev {
-        eprintln!("tmon: '{}' was deleted; what was read is kept, waiting for it to return", f.label);
+        eprintln!(
+            "tmon: '{}' was deleted; what was read is kept, waiting for it to return",
+            sanitize(&f.label)
+        );
     }
     f.live.apply(ev, now);
 }
@@ -281,26 +287,27 @@ impl<W: Write> Printer<'_, W> {
     }
 }
 
-/// A step as people read it: `1200`, `0.5`, `-` for none.
-pub fn step_text(step: f64) -> String {
+/// A flag's step as people read it (`1200`, `0.5`), `-` for a flag without one.
+pub fn flag_step(step: f64) -> String {
     if step.is_nan() {
         "-".to_owned()
-    } else if step.is_finite() && step.fract() == 0.0 && step.abs() < 1e15 {
-        format!("{step:.0}")
     } else {
-        format!("{step}")
+        text::step(step)
     }
 }
 
-/// One text line (with its newline) for a flag.
+/// One text line (with its newline) for a flag. Everything from the log (the path, the metric,
+/// the message quoting it) is sanitised: a newline in a metric name cannot start a line of its
+/// own, and escape sequences reach the terminal as inert text.
 pub fn text_line(path: &str, flag: &Flag) -> String {
-    let metric = if flag.metric.is_empty() { "-" } else { &flag.metric };
+    let metric = if flag.metric.is_empty() { "-".into() } else { sanitize(&flag.metric) };
     format!(
-        "{path}: {} {} {metric} {}: {}\n",
+        "{}: {} {} {metric} {}: {}\n",
+        sanitize(path),
         flag.severity,
         flag.kind,
-        step_text(flag.step),
-        flag.message.replace('\n', " ")
+        flag_step(flag.step),
+        sanitize(&flag.message)
     )
 }
 
@@ -316,14 +323,9 @@ struct JsonFlag<'a> {
 
 /// One JSON line (with its newline) for a flag.
 pub fn json_line(path: &str, flag: &Flag) -> String {
-    let step = if flag.step.is_finite() {
-        serde_json::json!(flag.step)
-    } else if flag.step.is_nan() {
-        serde_json::json!("NaN")
-    } else if flag.step > 0.0 {
-        serde_json::json!("Infinity")
-    } else {
-        serde_json::json!("-Infinity")
+    let step = match text::nonfinite(flag.step) {
+        None => serde_json::json!(flag.step),
+        Some(name) => serde_json::json!(name),
     };
     let j = JsonFlag {
         path,
@@ -333,7 +335,7 @@ pub fn json_line(path: &str, flag: &Flag) -> String {
         step,
         message: &flag.message,
     };
-    let mut s = serde_json::to_string(&j).unwrap_or_default();
+    let mut s = text::to_json_string(&j);
     s.push('\n');
     s
 }
@@ -357,7 +359,7 @@ mod tests {
     fn text_and_json_lines() {
         assert_eq!(
             text_line("run/a.jsonl", &flag(909.0)),
-            "run/a.jsonl: critical nonfinite loss 909: loss became NaN at step 909\n"
+            "run/a.jsonl: critical nonfinite loss 909: loss became NaN\\nat step 909\n"
         );
         let j: serde_json::Value = serde_json::from_str(&json_line("a \"b\".jsonl", &flag(909.0))).unwrap();
         assert_eq!(j["path"], "a \"b\".jsonl");
@@ -368,7 +370,7 @@ mod tests {
         assert_eq!(j["message"], "loss became NaN\nat step 909");
         let j: serde_json::Value = serde_json::from_str(&json_line("a", &flag(f64::NAN))).unwrap();
         assert_eq!(j["step"], "NaN");
-        assert_eq!(step_text(0.5), "0.5");
-        assert_eq!(step_text(f64::NAN), "-");
+        assert_eq!(flag_step(0.5), "0.5");
+        assert_eq!(flag_step(f64::NAN), "-");
     }
 }

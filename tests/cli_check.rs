@@ -136,7 +136,7 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     assert!(out.contains("first 5 of 6"), "{out}");
     // The progress bar's escape sequence is shown, not sent to the terminal.
     assert!(!out.bytes().any(|b| b == 0x1b), "raw ESC in the output");
-    assert!(out.contains("\\u{1b}[A 45%"), "{out}");
+    assert!(out.contains("\\x1b[A 45%"), "{out}");
     assert!(out.contains("checked 4 files"), "{out}");
     // Metric rows are aligned: every row of the healthy table has the header's width or less,
     // and the numbers end in the same column.

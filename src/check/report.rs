@@ -154,22 +154,11 @@ impl From<&Flag> for FlagRow {
     }
 }
 
-/// JSON has no NaN or infinities: they are written as the strings Python and JavaScript use.
-fn nonfinite_name(x: f64) -> &'static str {
-    if x.is_nan() {
-        "NaN"
-    } else if x > 0.0 {
-        "Infinity"
-    } else {
-        "-Infinity"
-    }
-}
-
 fn num<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
-    if x.is_finite() {
-        s.serialize_f64(x)
-    } else {
-        s.serialize_str(nonfinite_name(x))
+    // JSON has no NaN or infinities: they are written as the strings Python and JavaScript use.
+    match crate::text::nonfinite(x) {
+        None => s.serialize_f64(x),
+        Some(name) => s.serialize_str(name),
     }
 }
 

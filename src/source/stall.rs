@@ -161,18 +161,9 @@ fn raise(run: &mut Run, severity: Severity, message: String) {
     run.analyzer.raise(Flag { kind: FlagKind::Stall, severity, metric, step, message });
 }
 
-/// `2h 05m`, `7m 03s`, `12.5s`, `80ms`.
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else if s >= 1 {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
+/// A wall-clock span as [`crate::text::duration`] writes it.
+fn human(d: Duration) -> String {
+    crate::text::duration(d.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -215,10 +206,10 @@ mod tests {
         let got = stalls(&r);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[0].0, Severity::Warning);
-        assert!(got[0].1.contains("5m 00s"), "{}", got[0].1);
+        assert!(got[0].1.contains("5m"), "{}", got[0].1);
         assert_eq!(got[1].0, Severity::Critical);
         assert_eq!(got[2].0, Severity::Info);
-        assert!(got[2].1.contains("1h 02m"), "{}", got[2].1);
+        assert!(got[2].1.contains("1h02m"), "{}", got[2].1);
         assert_eq!(r.flags()[0].step, 1.0);
     }
 

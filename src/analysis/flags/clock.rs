@@ -5,8 +5,8 @@
 //! where the step goes back is told in the restart's message instead (see `restart.rs`).
 
 use super::robust::{median, Ring};
-use super::text::{duration, step};
 use super::{Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{duration, step};
 
 const GAPS: usize = 64;
 

@@ -23,7 +23,6 @@ mod plateau;
 mod restart;
 pub mod robust;
 mod spike;
-pub mod text;
 mod throughput;
 mod vanishing;
 

@@ -7,8 +7,8 @@
 //! the step it went back to. A rewind on the very last line of a log is never confirmed.
 
 use super::clock::LongGap;
-use super::text::{duration, step};
 use super::{Finding, FlagKind, Severity};
+use crate::text::{duration, step};
 
 /// A series' step went back and waits for its next point to confirm it.
 #[derive(Clone, Copy, Debug, PartialEq)]
