@@ -4,8 +4,9 @@
 use crate::analysis::{FlagConfig, Severity};
 use crate::error::Error;
 use crate::ingest::IngestOptions;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+/// Shells `tmon completions` knows: clap_complete's own list.
+pub use clap_complete::Shell;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -102,7 +103,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     /// Exit with status 1 when a flag reaches this severity.
-    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = severity_parser())]
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_enum)]
     pub fail_on: Severity,
     /// Keep reading the files as they grow and print each new flag as it fires, until interrupted.
     #[arg(long)]
@@ -117,16 +118,10 @@ pub struct CheckArgs {
     pub poll: Option<u64>,
 }
 
-/// Parses a severity name, listing the names in `--help` and in shell completions.
-fn severity_parser() -> impl TypedValueParser<Value = Severity> {
-    PossibleValuesParser::new(["info", "warning", "critical"]).try_map(|s| s.parse::<Severity>())
-}
-
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// What goes wrong in the run (healthy shows a run with nothing wrong).
-    #[arg(long, default_value = "diverging", value_parser = PossibleValuesParser::new(
-        crate::harness::Scenario::ALL.map(|s| s.as_str())).map(|s| s.parse::<crate::harness::Scenario>().expect("listed")))]
+    #[arg(long, default_value = "diverging", value_enum)]
     pub scenario: crate::harness::Scenario,
     /// Keep the log at this path (by default it goes to a temporary directory, removed at exit).
     #[arg(long, value_name = "PATH")]
@@ -150,16 +145,6 @@ pub struct CompletionsArgs {
     /// The shell to write completions for.
     #[arg(value_enum)]
     pub shell: Shell,
-}
-
-/// Shells `tmon completions` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
 }
 
 #[cfg(test)]

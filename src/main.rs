@@ -74,14 +74,6 @@ fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
 }
 
 fn completions(shell: Shell) -> ExitCode {
-    use clap_complete::Shell as S;
-    let shell = match shell {
-        Shell::Bash => S::Bash,
-        Shell::Zsh => S::Zsh,
-        Shell::Fish => S::Fish,
-        Shell::Elvish => S::Elvish,
-        Shell::Powershell => S::PowerShell,
-    };
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "tmon", &mut buf);

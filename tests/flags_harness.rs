@@ -291,7 +291,7 @@ fn a_slowdown_is_one_throughput_drop_where_it_began() {
 
 #[test]
 fn harness_lines_are_json_whose_values_are_the_structured_record() {
-    for scenario in Scenario::ALL {
+    for &scenario in Scenario::ALL {
         assert_eq!(scenario.as_str().parse::<Scenario>(), Ok(scenario));
         let mut t = Trainer::new(scenario, 3);
         for r in std::iter::from_fn(|| t.next_record()).take(120) {

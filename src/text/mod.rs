@@ -29,6 +29,8 @@
 //! **Width** ([`width`], [`fit`], [`fit_left`], [`elide_middle`]): measured in terminal cells
 //! with `unicode-width`, as ratatui measures them, so a CJK name takes the room it really takes.
 //!
+//! **Names** of enums are derived (strum, clap's `ValueEnum`); [`parse_name`] reads one back.
+//!
 //! **The sanitiser** ([`sanitize`]) is the one gate to the terminal: every string that comes from
 //! a log (metric names, keys, skipped lines, paths, flag messages quoting them) goes through it on
 //! every path to a screen. JSON output goes through [`to_json_writer`] / [`to_json_string`],
@@ -36,11 +38,13 @@
 
 mod fit;
 mod json;
+mod names;
 mod num;
 mod sanitize;
 
 pub use fit::{elide_middle, fit, fit_left, width};
 pub use json::{to_json_string, to_json_writer, SafeJson};
+pub use names::parse_name;
 pub use num::{
     axis_labels, count, duration, format_distinct, nonfinite, step, times, value, value_prose, value_sig,
     value_table, PROSE_DIGITS, SCREEN_DIGITS, TABLE_DIGITS,

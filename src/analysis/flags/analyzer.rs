@@ -76,7 +76,7 @@ struct SeriesState {
 }
 
 /// The last flag of each kind: severity and the record it was last seen at.
-type Latches = [Option<Latch>; FlagKind::ALL.len()];
+type Latches = [Option<Latch>; <FlagKind as strum::EnumCount>::COUNT];
 
 #[derive(Clone, Copy, Debug)]
 struct Latch {
