@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
 use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ManArgs, ReadArgs, Shell};
+use tmon::text::sanitize;
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
 const USAGE: u8 = 2;
@@ -33,7 +34,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             return ExitCode::from(USAGE);
         }
     };
@@ -49,7 +50,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
     match tmon::run_monitor(paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }
@@ -67,7 +68,7 @@ fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
         // The reader went away (`tmon check x | head`): stop quietly, as a killed `cat` would.
         Err(CheckError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
         Err(e) => {
-            let _ = writeln!(err, "tmon: {e}");
+            let _ = writeln!(err, "tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }
@@ -89,7 +90,7 @@ fn man(args: &ManArgs) -> ExitCode {
         Some(name) => match (root.find_subcommand(name), page_name(name)) {
             (Some(sub), Some(page)) => sub.clone().name(page).version(env!("CARGO_PKG_VERSION")),
             _ => {
-                eprintln!("tmon: no manual page for '{name}'");
+                eprintln!("tmon: no manual page for '{}'", sanitize(name));
                 return ExitCode::from(USAGE);
             }
         },
@@ -128,7 +129,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             return ExitCode::from(USAGE);
         }
     };
@@ -152,7 +153,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }
