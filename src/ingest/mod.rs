@@ -8,7 +8,7 @@
 //!   An object with no number at all, or with mmcv's `env_info`, is metadata: counted in
 //!   [`Ingest::metadata_records`], never a record.
 //! - **Step and clock**: see [`keys`]. Both are decided on the first record with a number; while
-//!   none is found, the next few new layouts (8) may still decide them. A record
+//!   none is found, the next few new templates (8) may still decide them. A record
 //!   without the step key (an end-of-training summary) takes the step of the record before it.
 //! - **Metrics**: only numbers (non-finite included) become series. See [`keys`] for the numeric
 //!   keys that are not metrics. Strings that hold numbers stay strings.
@@ -30,8 +30,8 @@ pub mod clock;
 pub mod format;
 pub mod keys;
 mod record;
-mod shape;
 pub mod steps;
+mod template;
 
 pub use clock::ClockKind;
 pub use format::Format;
@@ -39,9 +39,9 @@ pub use format::Format;
 use crate::parse::{flatten_value, parse_document, parse_line, Field, LineError};
 use crate::store::{RecordIdx, SeriesId, Store};
 use keys::{Clock, StepMode};
-use shape::ShapeCache;
 use std::collections::{BTreeSet, HashSet};
 use steps::{DupWindow, EpochIter};
+use template::Templates;
 
 /// User overrides; everything else is detected.
 #[derive(Clone, Debug, Default)]
@@ -57,7 +57,7 @@ pub type OnRecord<'a> = dyn FnMut(&Store, RecordIdx, &[(SeriesId, f64)]) + 'a;
 const TIMING_KEYS: &[&str] = &["time", "data_time"];
 /// Values of a mode key that mark an eval record.
 const EVAL_MODES: &[&str] = &["val", "eval", "test", "valid", "validation"];
-/// How many new layouts may pass without a step key or a clock before we stop looking for one.
+/// How many new templates may pass without a step key or a clock before we stop looking for one.
 const DETECT_TRIES: u32 = 8;
 
 /// What a whole-file document push did.
@@ -86,7 +86,7 @@ pub struct Ingest {
     last_step: Option<f64>,
     last_train_step: Option<f64>,
     epoch_iter: EpochIter,
-    shapes: ShapeCache,
+    templates: Templates,
     /// Raw keys that were metrics on train records (to recognise eval records).
     train_keys: HashSet<String>,
     metric_keys: HashSet<String>,
@@ -292,7 +292,7 @@ impl Ingest {
     }
 
     /// The file started over: forget the per-file state (ordinal, mmcv epochs, the duplicate
-    /// window, document entries taken, detected step and clock, remembered layouts). User
+    /// window, document entries taken, detected step and clock, remembered templates). User
     /// overrides, the counters and the lists of keys seen stay.
     pub fn reset(&mut self) {
         self.step = None;
@@ -304,7 +304,7 @@ impl Ingest {
         self.last_step = None;
         self.last_train_step = None;
         self.epoch_iter = EpochIter::default();
-        self.shapes.clear();
+        self.templates.clear();
         self.train_keys.clear();
         self.window = DupWindow::default();
         self.doc_taken.clear();

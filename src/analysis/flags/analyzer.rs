@@ -1,10 +1,10 @@
 //! The streaming [`Analyzer`]: routes each point of a record to the detectors of its series'
-//! role, runs the record-level detectors (clock, restart, per-layer gradients), and turns
+//! role, runs the record-level detectors (time gaps, restart, per-layer gradients), and turns
 //! findings into flags: de-duplicated per kind and metric (one flag while a condition persists,
 //! a new one after `cooldown` records without it or on a severity upgrade), and coalesced per
 //! record (thirty losses spiking on one line are one flag naming the others).
 
-use super::clock::{self, Clock, LongGap};
+use super::gaps::{self, Gaps, LongGap};
 use super::restart::Rewind;
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
@@ -96,7 +96,7 @@ pub struct Analyzer {
     /// Latches of record-level flags (stall); per-series ones live in the series' state.
     run_latches: Latches,
     records: u64,
-    clock: Clock,
+    gaps: Gaps,
     vanishing: vanishing::Vanishing,
     last_restart_record: Option<u64>,
     /// The series whose learning rate sets `lr` and warmup (the first one seen).
@@ -129,7 +129,7 @@ impl Analyzer {
         self.found.clear();
         self.rewound_here = false;
         self.observe_steps(store, fields, step);
-        let gap = self.clock.observe(&self.cfg, step, meta.time);
+        let gap = self.gaps.observe(&self.cfg, step, meta.time);
         // Only a record that started a rewind can still hold one dated here (a series listed
         // twice may have consumed it already): the scan runs only then.
         let now = self.records;
@@ -139,7 +139,7 @@ impl Analyzer {
                 .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
         match gap {
             Some(g) if rewound_here => self.attach_gap(fields, g),
-            Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
+            Some(g) => self.found.push((RUN, gaps::stall(&self.cfg, g, step))),
             None => {}
         }
         // The learning rate first, so every message of this record can quote it.
@@ -463,7 +463,7 @@ impl Analyzer {
     /// The file started over (truncated, replaced, or a document rewritten with another
     /// history), and the caller has said so with its own flag: the records that follow belong to
     /// a new run. Steps going back from here are expected, not a restart to report again, and
-    /// every baseline (series, clock, layers) starts afresh. Flags raised so far are kept.
+    /// every baseline (series, time gaps, layers) starts afresh. Flags raised so far are kept.
     pub fn file_restarted(&mut self) {
         for st in self.states.iter_mut().flatten() {
             st.last_step = None;
@@ -471,7 +471,7 @@ impl Analyzer {
             st.nonpositive = false;
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
-        self.clock = Clock::default();
+        self.gaps = Gaps::default();
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;

@@ -11,11 +11,11 @@
 //! Thresholds: [`FlagConfig`], documented in `docs/flags.md`.
 
 mod analyzer;
-mod clock;
 mod config;
 mod dead;
 mod divergence;
 mod exploding;
+mod gaps;
 mod lr;
 mod nonfinite;
 mod overfitting;

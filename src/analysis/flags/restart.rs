@@ -6,7 +6,7 @@
 //! and is no restart. Raised once per rewinding record, whatever the number of series, dated at
 //! the step it went back to. A rewind on the very last line of a log is never confirmed.
 
-use super::clock::LongGap;
+use super::gaps::LongGap;
 use super::{Finding, FlagKind, Severity};
 use crate::text::{duration, step};
 
