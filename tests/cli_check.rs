@@ -29,8 +29,19 @@ fn assert_schema(doc: &Value) {
     for run in doc["runs"].as_array().unwrap() {
         assert_eq!(
             keys(run),
-            set(&["path", "format", "records", "skipped_lines", "step_key", "time_key", "metrics", "flags"])
+            set(&[
+                "path",
+                "format",
+                "records",
+                "skipped_lines",
+                "step_key",
+                "time_key",
+                "metrics",
+                "flags",
+                "flags_not_kept"
+            ])
         );
+        assert!(run["flags_not_kept"].is_u64());
         assert!(run["records"].is_u64() && run["skipped_lines"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
         assert!(run["time_key"].is_string() || run["time_key"].is_null());
@@ -270,4 +281,77 @@ fn completions_and_man_page_are_printed() {
     assert!(ran.stdout.contains(".TH tmon-check 1"), "{}", ran.stdout);
     assert!(ran.stdout.contains("fail\\-on") && ran.stdout.contains("step\\-key"), "{}", ran.stdout);
     assert_eq!(tmon(["man", "nope"], LIMIT).code, Some(2));
+}
+
+/// A step counter that resets every epoch (a per-epoch batch index logged as `step`) for 500
+/// epochs: one info flag saying so, not 500 restarts.
+#[test]
+fn a_step_counter_that_resets_every_epoch_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("per-epoch.jsonl");
+    let mut text = String::new();
+    for epoch in 0..500 {
+        for i in 0..20 {
+            let loss = 2.0 / (1.0 + epoch as f64 * 0.01) + 0.01 * ((epoch * 20 + i) % 7) as f64;
+            text.push_str(&format!("{{\"epoch\": {epoch}, \"step\": {i}, \"loss\": {loss}}}\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    assert_schema(&doc);
+    let flags = doc["runs"][0]["flags"].as_array().unwrap();
+    let told = |f: &&Value| f["message"].as_str().is_some_and(|m| m.contains("a per-epoch counter"));
+    let restarts = flags.iter().filter(|f| f["kind"] == "restart" && !told(f)).count();
+    assert!(restarts <= 3, "{restarts} restart flags for a per-epoch counter:\n{doc:#}");
+    let periodic: Vec<&str> = flags
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.contains("resets every 20 records"))
+        .collect();
+    assert_eq!(periodic.len(), 1, "{doc:#}");
+    assert!(periodic[0].contains("a per-epoch counter, not a restart"), "{}", periodic[0]);
+    assert!(flags.iter().all(|f| f["severity"] == "info"), "{doc:#}");
+    assert_eq!(doc["runs"][0]["flags_not_kept"], 0);
+}
+
+/// More flags than the analyzer keeps: the rest are counted and said, and a critical flag after
+/// the flood is still kept (the cap is per severity).
+#[test]
+fn flags_beyond_the_cap_are_counted_and_a_later_critical_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rewinds.jsonl");
+    // Rewinds at no regular period (stretches of 3, 4, ... 9 records): each one is a restart
+    // (info).
+    let mut text = String::new();
+    for rewind in 0..10_500 {
+        for i in 0..(3 + rewind % 7) {
+            text.push_str(&format!("{{\"step\": {}, \"loss\": 1.0}}\n", 100 + i));
+        }
+    }
+    text.push_str("{\"step\": 200, \"loss\": NaN}\n");
+    std::fs::write(&path, text).unwrap();
+
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let doc = json(&ran);
+    assert_schema(&doc);
+    let run = &doc["runs"][0];
+    let flags = run["flags"].as_array().unwrap();
+    let info = flags.iter().filter(|f| f["severity"] == "info").count();
+    let restarts = flags.iter().filter(|f| f["kind"] == "restart").count();
+    let not_kept = run["flags_not_kept"].as_u64().unwrap();
+    assert_eq!(info, tmon::analysis::FLAGS_KEPT, "the documented cap of info flags");
+    assert!(restarts > 9_000, "{restarts}");
+    assert!(not_kept >= 400, "{not_kept} flags counted beyond the cap");
+    assert!(flags.iter().any(|f| f["kind"] == "nonfinite" && f["severity"] == "critical"), "the NaN is kept");
+
+    let ran = tmon(["check", path.to_str().unwrap()], LIMIT);
+    assert!(
+        ran.stdout
+            .contains(&format!("{} more info flags were counted but not kept", tmon::text::count(not_kept))),
+        "{}",
+        &ran.stdout[..ran.stdout.len().min(2000)]
+    );
 }

@@ -29,6 +29,11 @@ pub struct RunReport {
     pub time_key: Option<String>,
     pub metrics: Vec<MetricRow>,
     pub flags: Vec<FlagRow>,
+    /// Flags raised beyond the analyzer's cap of each severity: counted, not listed.
+    pub flags_not_kept: u64,
+    /// The same count by severity (info, warning, critical), for the text output.
+    #[serde(skip)]
+    pub flags_not_kept_by: [u64; 3],
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
@@ -79,6 +84,9 @@ impl RunReport {
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,
             flags: run.flags().iter().map(FlagRow::from).collect(),
+            flags_not_kept: run.analyzer.flags_not_kept(),
+            flags_not_kept_by: [Severity::Info, Severity::Warning, Severity::Critical]
+                .map(|s| run.analyzer.flags_not_kept_of(s)),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
         }
     }

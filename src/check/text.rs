@@ -64,10 +64,11 @@ pub fn render_run(r: &RunReport) -> String {
         }
     }
 
-    if r.flags.is_empty() {
+    if r.flags.is_empty() && r.flags_not_kept == 0 {
         let _ = writeln!(o, "  no flags");
     } else {
-        let _ = writeln!(o, "  flags ({}):", r.flags.len());
+        let all = r.flags.len() as u64 + r.flags_not_kept;
+        let _ = writeln!(o, "  flags ({}):", count(all));
         let rows: Vec<Vec<String>> = r
             .flags
             .iter()
@@ -86,6 +87,16 @@ pub fn render_run(r: &RunReport) -> String {
             })
             .collect();
         o.push_str(&table(&[], &rows, &[false, false, false, false, false]));
+        for (sev, n) in ["info", "warning", "critical"].iter().zip(r.flags_not_kept_by) {
+            if n > 0 {
+                let _ = writeln!(
+                    o,
+                    "    ... and {} more {sev} flags were counted but not kept (at most {} of each severity are)",
+                    count(n),
+                    count(crate::analysis::FLAGS_KEPT as u64)
+                );
+            }
+        }
     }
     o
 }

@@ -3,9 +3,15 @@
 //! findings into flags: de-duplicated per kind and metric (one flag while a condition persists,
 //! a new one after `cooldown` records without it or on a severity upgrade), and coalesced per
 //! record (thirty losses spiking on one line are one flag naming the others).
+//!
+//! Bounded: at most [`FLAGS_KEPT`] flags of each severity are kept; the ones after that are
+//! counted ([`Analyzer::flags_not_kept`]), never dropped without a word, and a severity's cap
+//! never crowds out another's (a critical flag after ten thousand restarts is still kept). A step
+//! that goes back at a regular period (a per-epoch counter logged as the step) is told once and
+//! then no longer raises a restart per period ([`super::restart::Resets`]).
 
 use super::gaps::{self, Gaps, LongGap};
-use super::restart::Rewind;
+use super::restart::{Reset, Resets, Rewind};
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
     FlagConfig, FlagKind, Severity,
@@ -87,6 +93,11 @@ struct Latch {
 /// Key of record-level flags (stall, restart) in the latch table.
 const RUN: SeriesId = SeriesId::MAX;
 
+/// Flags kept per severity; more are counted, not kept. A run that raises this many has one
+/// problem told many times, and the first ten thousand say it; the cap keeps a log that raises a
+/// flag every few records from growing memory (and `check`'s output) without bound.
+pub const FLAGS_KEPT: usize = 10_000;
+
 /// Raises flags from records as they arrive; holds only bounded per-series state.
 #[derive(Debug, Default)]
 pub struct Analyzer {
@@ -99,6 +110,11 @@ pub struct Analyzer {
     gaps: Gaps,
     vanishing: vanishing::Vanishing,
     last_restart_record: Option<u64>,
+    /// Confirmed rewinds, to tell a per-epoch step counter from restarts.
+    resets: Resets,
+    /// Flags kept and flags counted beyond [`FLAGS_KEPT`], by severity.
+    kept: [usize; 3],
+    not_kept: [u64; 3],
     /// The series whose learning rate sets `lr` and warmup (the first one seen).
     lr_series: Option<SeriesId>,
     lr: Option<f64>,
@@ -192,12 +208,18 @@ impl Analyzer {
                 if let Some(r) = st.rewind.take() {
                     if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
-                        self.found.push((RUN, r.finding()));
+                        match self.resets.confirmed(r.record, r.from, r.to) {
+                            Reset::Restart => self.found.push((RUN, r.finding())),
+                            Reset::Periodic(f) => self.found.push((RUN, f)),
+                            Reset::Expected => {}
+                        }
                     }
                 }
             }
             if let Some(prev) = st.last_step {
-                if step < prev {
+                // A reset of a per-epoch counter, once known, is no rewind: the series carries on
+                // with its baselines.
+                if step < prev && !self.resets.expects(now, prev, step) {
                     st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
                     self.rewound_here = true;
                     // A new run (or another axis) starts: its baselines start afresh.
@@ -416,7 +438,7 @@ impl Analyzer {
                     if others.len() > 3 { format!(", ... ({} in all)", others.len()) } else { String::new() };
                 flag.message.push_str(&format!("; also {}{more}", shown.join(", ")));
             }
-            self.flags.push(flag);
+            self.keep(flag);
         }
         self.fresh = fresh;
     }
@@ -457,7 +479,28 @@ impl Analyzer {
 
     /// Raises a flag found outside the records (a file truncated, the wall clock of a live stall).
     pub fn raise(&mut self, flag: Flag) {
-        self.flags.push(flag);
+        self.keep(flag);
+    }
+
+    /// Keeps `flag`, or counts it once its severity has [`FLAGS_KEPT`] flags.
+    fn keep(&mut self, flag: Flag) {
+        let s = flag.severity as usize;
+        if self.kept[s] < FLAGS_KEPT {
+            self.kept[s] += 1;
+            self.flags.push(flag);
+        } else {
+            self.not_kept[s] += 1;
+        }
+    }
+
+    /// Flags raised beyond [`FLAGS_KEPT`] of their severity: counted, not kept.
+    pub fn flags_not_kept(&self) -> u64 {
+        self.not_kept.iter().sum()
+    }
+
+    /// [`Analyzer::flags_not_kept`] of one severity.
+    pub fn flags_not_kept_of(&self, severity: Severity) -> u64 {
+        self.not_kept[severity as usize]
     }
 
     /// The file started over (truncated, replaced, or a document rewritten with another
@@ -472,6 +515,7 @@ impl Analyzer {
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
         self.gaps = Gaps::default();
+        self.resets = Resets::default();
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;

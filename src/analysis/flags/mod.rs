@@ -26,7 +26,7 @@ mod spike;
 mod throughput;
 mod vanishing;
 
-pub use analyzer::Analyzer;
+pub use analyzer::{Analyzer, FLAGS_KEPT};
 pub use config::{FlagConfig, Threshold};
 
 use serde::Serialize;
