@@ -35,7 +35,7 @@ pub struct Cli {
 }
 
 /// Options about how logs are read, shared by every command.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct ReadArgs {
     /// Use this key as the step instead of detecting it.
     #[arg(long, value_name = "KEY", global = true, display_order = 100)]
@@ -46,12 +46,33 @@ pub struct ReadArgs {
     /// Override a flag threshold, e.g. `--set spike.z=8` (see docs/flags.md). Repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE", global = true, display_order = 100)]
     pub set: Vec<String>,
+    /// Most series (metrics) a run may have; the values of further names are counted and said,
+    /// not stored.
+    #[arg(long, value_name = "N", global = true, display_order = 100,
+          default_value_t = crate::ingest::DEFAULT_MAX_SERIES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
+    pub max_series: usize,
+}
+
+impl Default for ReadArgs {
+    fn default() -> Self {
+        ReadArgs {
+            step_key: None,
+            time_key: None,
+            set: Vec::new(),
+            max_series: crate::ingest::DEFAULT_MAX_SERIES,
+        }
+    }
 }
 
 impl ReadArgs {
     /// The ingest options these arguments ask for.
     pub fn ingest_options(&self) -> IngestOptions {
-        IngestOptions { step_key: self.step_key.clone(), time_key: self.time_key.clone() }
+        IngestOptions {
+            step_key: self.step_key.clone(),
+            time_key: self.time_key.clone(),
+            max_series: self.max_series,
+        }
     }
 
     /// The flag thresholds: the defaults with every `--set NAME=VALUE` applied in order. A

@@ -12,6 +12,12 @@
 //! million-record column does not carry a million records of slack; a loader that knows how many
 //! records are coming calls [`Store::reserve`] and pays no slack at all.
 //!
+//! Bounded per field: a series' name is kept up to [`NAME_MAX_BYTES`] (a longer key is cut in the
+//! middle, where a hash of the whole key keeps it apart from other long keys), so a series costs
+//! its points plus a bounded overhead. How many series a run may have is the ingest's decision
+//! ([`crate::ingest::IngestOptions::max_series`]); the fields it could not take are counted here,
+//! [`Store::fields_dropped`], for the screens to show.
+//!
 //! Words: a "run" is only ever a training run; the stretches above are never called runs.
 
 use std::collections::HashMap;
@@ -20,6 +26,10 @@ use std::collections::HashMap;
 pub type SeriesId = usize;
 /// Index of a record (one parsed log entry) in a [`Store`].
 pub type RecordIdx = u32;
+
+/// Longest series name kept, in bytes: a longer key (a 2 MB key is garbage, not a metric name a
+/// person reads) keeps its start and end around a hash of the whole key.
+pub const NAME_MAX_BYTES: usize = 1024;
 
 /// How many skipped lines are kept with their text; beyond this only the count grows.
 pub const SKIPPED_KEPT: usize = 1000;
@@ -198,6 +208,8 @@ pub struct Store {
     by_name: HashMap<String, SeriesId>,
     /// Lines that were not records.
     pub skipped: Skipped,
+    /// Metric fields not stored because the run already had as many series as it may.
+    fields_dropped: u64,
     generation: u64,
 }
 
@@ -313,21 +325,36 @@ impl Store {
         idx
     }
 
-    /// Returns the id of the series called `name`, creating it when new.
+    /// Returns the id of the series called `name` (cut to [`NAME_MAX_BYTES`]), creating it when
+    /// new.
     pub fn intern(&mut self, name: &str) -> SeriesId {
-        if let Some(&id) = self.by_name.get(name) {
+        let name = bounded_name(name);
+        if let Some(&id) = self.by_name.get(name.as_ref()) {
             return id;
         }
         let id = self.series.len();
-        self.series.push(Series::new(name.to_owned()));
-        self.by_name.insert(name.to_owned(), id);
+        self.series.push(Series::new(name.clone().into_owned()));
+        self.by_name.insert(name.into_owned(), id);
         self.generation += 1;
         id
     }
 
-    /// Looks up a series by name.
+    /// Looks up a series by name (cut as [`Store::intern`] cuts it).
     pub fn find(&self, name: &str) -> Option<SeriesId> {
-        self.by_name.get(name).copied()
+        self.by_name.get(bounded_name(name).as_ref()).copied()
+    }
+
+    /// Counts `n` metric fields that could not be stored (the run's series cap was reached).
+    pub fn count_dropped(&mut self, n: u64) {
+        if n > 0 {
+            self.fields_dropped += n;
+            self.generation += 1;
+        }
+    }
+
+    /// Metric fields not stored because the run had reached its series cap.
+    pub fn fields_dropped(&self) -> u64 {
+        self.fields_dropped
     }
 
     /// Appends `value` to series `id` at record `rec` (which must be the newest record, or a
@@ -384,6 +411,28 @@ impl Store {
             .sum();
         table + series
     }
+}
+
+/// `name` when it is at most [`NAME_MAX_BYTES`], else its start and end around a hash of all of
+/// it: `start…#0123456789abcdef…end`, at most [`NAME_MAX_BYTES`] bytes.
+fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.len() <= NAME_MAX_BYTES {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    // FNV-1a: a stable 64-bit digest, so the same long key always maps to the same series.
+    let hash =
+        name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let mark = format!("…#{hash:016x}…");
+    let half = (NAME_MAX_BYTES - mark.len()) / 2;
+    let mut head = half;
+    while !name.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = name.len() - half;
+    while !name.is_char_boundary(tail) {
+        tail += 1;
+    }
+    std::borrow::Cow::Owned(format!("{}{mark}{}", &name[..head], &name[tail..]))
 }
 
 /// Read access to one series.
@@ -658,6 +707,27 @@ mod tests {
                 assert_eq!(got, all[from.min(all.len())..], "{id} from {from}");
             }
         }
+    }
+
+    #[test]
+    fn a_long_name_is_cut_around_a_hash_and_stays_apart_from_others() {
+        let mut st = Store::new();
+        let a = format!("a{}x", "m".repeat(3 << 20));
+        let b = format!("a{}y", "m".repeat(3 << 20));
+        let (ia, ib) = (st.intern(&a), st.intern(&b));
+        assert_ne!(ia, ib);
+        assert_eq!(st.intern(&a), ia);
+        assert_eq!(st.find(&b), Some(ib));
+        for id in [ia, ib] {
+            let n = st.name(id);
+            assert!(n.len() <= NAME_MAX_BYTES && n.starts_with("amm") && n.contains("…#"), "{}", n.len());
+        }
+        assert!(st.name(ia).ends_with("mmx") && st.name(ib).ends_with("mmy"));
+        // Multi-byte characters are never split.
+        let wide = "損".repeat(1000);
+        let w = st.intern(&wide);
+        assert!(st.name(w).len() <= NAME_MAX_BYTES);
+        assert!(st.heap_bytes() < 64 << 10, "{}", st.heap_bytes());
     }
 
     #[test]

@@ -38,10 +38,11 @@ fn assert_schema(doc: &Value) {
                 "time_key",
                 "metrics",
                 "flags",
-                "flags_not_kept"
+                "flags_not_kept",
+                "fields_dropped"
             ])
         );
-        assert!(run["flags_not_kept"].is_u64());
+        assert!(run["flags_not_kept"].is_u64() && run["fields_dropped"].is_u64());
         assert!(run["records"].is_u64() && run["skipped_lines"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
         assert!(run["time_key"].is_string() || run["time_key"].is_null());
@@ -354,4 +355,104 @@ fn flags_beyond_the_cap_are_counted_and_a_later_critical_one_is_kept() {
         "{}",
         &ran.stdout[..ran.stdout.len().min(2000)]
     );
+}
+
+/// Runs `tmon ARGS...` to the end and returns (stdout, exit code, peak resident memory in bytes)
+/// of that very process (wait4), under a time limit that only guards against a hang.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak memory
+fn tmon_peak_memory(args: &[&str]) -> (String, i32, u64) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(cli_support::BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).unwrap();
+        s
+    });
+    let start = std::time::Instant::now();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if got == pid {
+            break;
+        }
+        assert_eq!(got, 0, "wait4 failed");
+        if start.elapsed() > Duration::from_secs(120) {
+            // Still our unreaped child: a hang fails the test instead of hanging CI.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tmon {args:?} did not finish: killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(libc::WIFEXITED(status), "tmon did not exit normally: {status}");
+    (reader.join().unwrap(), libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024)
+}
+
+/// A log with a new metric name on every line (a million of them): the run keeps the first
+/// `--max-series` series, counts and says what it did not store, and stays within bounded memory.
+#[test]
+fn a_million_distinct_metric_names_are_capped_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("distinct.jsonl");
+    let mut text = String::with_capacity(33 << 20);
+    for i in 0..1_000_000 {
+        text.push_str(&format!("{{\"step\": {i}, \"m{i}\": 1.0}}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let cap = tmon::ingest::DEFAULT_MAX_SERIES as u64;
+
+    let (out, code, peak) = tmon_peak_memory(&["check", "--json", p]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_schema(&doc);
+    let run = &doc["runs"][0];
+    assert_eq!(run["records"], 1_000_000);
+    assert_eq!(run["metrics"].as_array().unwrap().len() as u64, cap);
+    assert_eq!(run["fields_dropped"], 1_000_000 - cap);
+    // Before the cap: 1 GB. Bounded now by the cap, not by the number of names.
+    assert!(peak < 200 << 20, "{} MB at peak", peak >> 20);
+
+    let (out, code, _) = tmon_peak_memory(&["check", p]);
+    assert_eq!(code, 0);
+    let said = format!(
+        "series cap reached: {} values of metrics beyond the first {} were not stored (raise the cap with --max-series N)",
+        tmon::text::count(1_000_000 - cap),
+        tmon::text::count(cap)
+    );
+    assert!(out.contains(&said), "{}", &out[..out.len().min(1000)]);
+
+    let (out, _, _) = tmon_peak_memory(&["check", "--json", "--max-series", "20000", p]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["runs"][0]["metrics"].as_array().unwrap().len(), 20_000);
+    assert_eq!(doc["runs"][0]["fields_dropped"], 980_000);
+}
+
+/// A key repeated in one record counts once, with its last value (as Python's `json` reads it):
+/// a line of 100,000 copies of one field is one point, not 100,000.
+#[test]
+fn a_key_repeated_in_a_record_is_one_value_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repeated.jsonl");
+    let mut line = String::from("{\"step\": 1");
+    for i in 0..100_000 {
+        line.push_str(&format!(", \"loss\": {i}"));
+    }
+    line.push_str("}\n{\"step\": 2, \"loss\": 0.5}\n");
+    std::fs::write(&path, line).unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    let doc = json(&ran);
+    let loss = metric(&doc["runs"][0], "loss").unwrap();
+    assert_eq!(loss["points"], 2);
+    assert_eq!(loss["max"].as_f64(), Some(99_999.0));
+    assert_eq!(loss["first_step"], 1);
+    assert_eq!(doc["runs"][0]["fields_dropped"], 0);
 }

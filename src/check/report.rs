@@ -34,6 +34,11 @@ pub struct RunReport {
     /// The same count by severity (info, warning, critical), for the text output.
     #[serde(skip)]
     pub flags_not_kept_by: [u64; 3],
+    /// Values not stored because the run had as many series as it may (`--max-series`).
+    pub fields_dropped: u64,
+    /// That cap, for the text output.
+    #[serde(skip)]
+    pub max_series: usize,
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
@@ -85,6 +90,8 @@ impl RunReport {
             metrics,
             flags: run.flags().iter().map(FlagRow::from).collect(),
             flags_not_kept: run.analyzer.flags_not_kept(),
+            fields_dropped: store.fields_dropped(),
+            max_series: run.ingest.max_series(),
             flags_not_kept_by: [Severity::Info, Severity::Warning, Severity::Critical]
                 .map(|s| run.analyzer.flags_not_kept_of(s)),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),

@@ -52,6 +52,15 @@ pub fn render_run(r: &RunReport) -> String {
         }
     }
 
+    if r.fields_dropped > 0 {
+        let _ = writeln!(
+            o,
+            "  series cap reached: {} values of metrics beyond the first {} were not stored (raise the cap with \
+             --max-series N)",
+            count(r.fields_dropped),
+            count(r.max_series as u64)
+        );
+    }
     if r.metrics.is_empty() {
         let _ = writeln!(o, "  no metrics");
     } else {

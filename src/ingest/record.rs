@@ -6,6 +6,8 @@ use super::template::{Act, Template};
 use super::{clock, Ingest, OnRecord, DETECT_TRIES, EVAL_MODES, TIMING_KEYS};
 use crate::parse::{Field, Scalar};
 use crate::store::{RecordMeta, Store};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 
 fn num(v: &Scalar<'_>) -> Option<f64> {
     match v {
@@ -72,11 +74,12 @@ impl Ingest {
                 self.scratch.push((*id, *x));
             }
         }
-        let (serial, eval) = (tpl.serial, tpl.eval);
+        let (serial, eval, dropped) = (tpl.serial, tpl.eval, tpl.dropped);
         if self.window.is_copy(serial, step, &self.scratch) {
             self.duplicates += 1;
             return;
         }
+        store.count_dropped(dropped);
         if self.last_step.is_some_and(|l| step < l) {
             // A run appended to the file: its records are no copies of the run before.
             self.window.clear();
@@ -103,7 +106,9 @@ impl Ingest {
         let has_num = fields.iter().any(|f| matches!(f.value, Scalar::Num(_)));
         if !has_num || fields.iter().any(|f| f.key == "env_info") {
             tpl.metadata = true;
-            self.skipped_keys.extend(fields.iter().map(|f| f.key.to_string()));
+            for f in fields {
+                note_non_metric(&mut self.skipped_keys, self.opts.max_series, &f.key);
+            }
             return tpl;
         }
         let ordinal = self.step == Some(StepMode::Ordinal);
@@ -176,8 +181,19 @@ impl Ingest {
                     && core().all(|k| !self.train_keys.contains(k))
             }
         };
+        // A key that comes again later in the record: the last value wins (Python's `json`).
+        let mut repeated = vec![false; fields.len()];
+        if fields.len() > 1 {
+            let mut later: HashSet<&str> = HashSet::with_capacity(fields.len());
+            for (i, f) in fields.iter().enumerate().rev() {
+                repeated[i] = !later.insert(f.key.as_ref());
+            }
+        }
         for (i, f) in fields.iter().enumerate() {
             let k = f.key.as_ref();
+            if repeated[i] {
+                continue;
+            }
             if Some(k) == step_key {
                 tpl.step_slot = Some(i);
             }
@@ -194,23 +210,30 @@ impl Ingest {
                 && !not_metric(k)
                 && !(tpl.eval && marked.is_some() && epoch_iter && k == "epoch");
             if !metric {
-                self.skipped_keys.insert(k.to_owned());
+                note_non_metric(&mut self.skipped_keys, self.opts.max_series, k);
                 continue;
             }
             let prefixed =
                 tpl.eval && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
-            let name = match (prefixed, &split) {
-                (false, None) => store.intern(k),
+            let name: Cow<'_, str> = match (prefixed, &split) {
+                (false, None) => Cow::Borrowed(k),
                 (p, s) => {
                     let pre = if p { "val/" } else { "" };
-                    store.intern(&format!("{pre}{k}{}", s.as_deref().unwrap_or("")))
+                    Cow::Owned(format!("{pre}{k}{}", s.as_deref().unwrap_or("")))
                 }
             };
-            tpl.acts[i] = Act::Metric(name);
+            if store.series_count() >= self.opts.max_series && store.find(&name).is_none() {
+                tpl.acts[i] = Act::Drop;
+                tpl.dropped += 1;
+                continue;
+            }
+            tpl.acts[i] = Act::Metric(store.intern(&name));
             self.metric_keys.insert(k.to_owned());
         }
         if !tpl.eval {
-            self.train_keys.extend(core().map(str::to_owned));
+            // Only keys that became series: a dropped one is remembered nowhere.
+            let kept: Vec<&str> = core().filter(|k| self.metric_keys.contains(*k)).collect();
+            self.train_keys.extend(kept.into_iter().map(str::to_owned));
             for f in fields {
                 if TIMING_KEYS.contains(&f.key.as_ref()) || keys::STEP_KEYS.contains(&f.key.as_ref()) {
                     self.train_keys.insert(f.key.to_string());
@@ -218,6 +241,14 @@ impl Ingest {
             }
         }
         tpl
+    }
+}
+
+/// Remembers a key that is not a metric, for [`Ingest::non_metric_keys`]: as many as the run may
+/// have series, so a log with a new string key on every line stays bounded.
+fn note_non_metric(keys: &mut BTreeSet<String>, max: usize, key: &str) {
+    if keys.len() < max && !keys.contains(key) {
+        keys.insert(key.to_owned());
     }
 }
 

@@ -17,8 +17,11 @@ const CAPACITY: usize = 16;
 pub enum Act {
     /// A metric: append its number to this series.
     Metric(SeriesId),
-    /// Not a metric (step, clock, string, config value, ...).
+    /// Not a metric (step, clock, string, config value, ...), or a key that comes again later in
+    /// the same record (the last value wins, as in Python's `json`).
     Skip,
+    /// A metric the run has no room for (its series cap was reached): counted, not stored.
+    Drop,
 }
 
 /// One remembered template: a record's keys in order, and what to do with each.
@@ -35,6 +38,8 @@ pub struct Template {
     /// Fields whose string value is part of the template (mmcv's `mode`, a split key like `agent`).
     pins: Vec<(usize, Box<[u8]>)>,
     pub acts: Vec<Act>,
+    /// How many fields are [`Act::Drop`].
+    pub dropped: u64,
     pub step_slot: Option<usize>,
     pub time_slot: Option<usize>,
     pub epoch_slot: Option<usize>,
@@ -60,6 +65,7 @@ impl Template {
             numeric: fields.iter().map(|f| matches!(f.value, Scalar::Num(_))).collect(),
             pins: Vec::new(),
             acts: vec![Act::Skip; fields.len()],
+            dropped: 0,
             step_slot: None,
             time_slot: None,
             epoch_slot: None,

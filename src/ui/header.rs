@@ -38,6 +38,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let text = if n == 1 { "  restarted".to_owned() } else { format!("  restarted {n}x") };
         facts.push(Span::styled(text, t.severity(crate::analysis::Severity::Warning)));
     }
+    if store.fields_dropped() > 0 {
+        facts.push(Span::styled(
+            format!(
+                "  {} values dropped (series cap, --max-series)",
+                crate::text::count(store.fields_dropped())
+            ),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
+    }
     if store.skipped.count > 0 {
         facts.push(Span::styled(
             format!("  {} skipped", store.skipped.count),
