@@ -19,6 +19,7 @@
 
 use crate::analysis::{Flag, FlagKind, Severity};
 use crate::run::Run;
+use crate::text::duration;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -91,7 +92,7 @@ impl LiveStall {
         if let Some(last) = self.last {
             let gap = now.saturating_duration_since(last);
             if self.raised.is_some() {
-                let msg = format!("records resumed after {} of silence", human(gap));
+                let msg = format!("records resumed after {} of silence", duration(gap.as_secs_f64()));
                 raise(run, Severity::Info, msg);
                 raised = true;
             }
@@ -134,14 +135,14 @@ impl LiveStall {
         let msg = match sev {
             Severity::Critical => format!(
                 "no new record for {}: the run looks hung or dead (critical after {})",
-                human(silence),
-                human(after)
+                duration(silence.as_secs_f64()),
+                duration(after.as_secs_f64())
             ),
             _ => format!(
                 "no new record for {} (usual interval {}; warning after {})",
-                human(silence),
-                human(self.usual()),
-                human(after)
+                duration(silence.as_secs_f64()),
+                duration(self.usual().as_secs_f64()),
+                duration(after.as_secs_f64())
             ),
         };
         raise(run, sev, msg);
@@ -159,11 +160,6 @@ fn raise(run: &mut Run, severity: Severity, message: String) {
     let step = run.store.last_record().map_or(f64::NAN, |r| r.step);
     let metric = run.ingest.step_key().unwrap_or("").to_owned();
     run.analyzer.raise(Flag { kind: FlagKind::Stall, severity, metric, step, message });
-}
-
-/// A wall-clock span as [`crate::text::duration`] writes it.
-fn human(d: Duration) -> String {
-    crate::text::duration(d.as_secs_f64())
 }
 
 #[cfg(test)]
