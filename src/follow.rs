@@ -373,4 +373,20 @@ mod tests {
         assert_eq!(flag_step(0.5), "0.5");
         assert_eq!(flag_step(f64::NAN), "-");
     }
+
+    #[test]
+    fn nothing_from_the_log_reaches_the_terminal_raw() {
+        let mut f = flag(3.0);
+        f.metric = "loss\u{1b}]0;t\u{7}\n\u{202e}x\u{9b}".into();
+        let text = text_line("a\u{1b}[2J.jsonl", &f);
+        assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+        assert!(
+            text.starts_with("a\\x1b[2J.jsonl: critical nonfinite loss\\x1b]0;t\\x07\\n\\u202ex\\x9b 3: "),
+            "{text:?}"
+        );
+        let json = json_line("a\u{202e}.jsonl", &f);
+        assert!(json.is_ascii() && json.contains(r"\u202e") && json.contains(r"\u009b"), "{json}");
+        let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(j["metric"], f.metric.as_str());
+    }
 }
