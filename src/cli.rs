@@ -4,8 +4,9 @@
 use crate::analysis::{FlagConfig, Severity};
 use crate::error::Error;
 use crate::ingest::IngestOptions;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+/// Shells `tmon completions` knows: clap_complete's own list.
+pub use clap_complete::Shell;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -36,7 +37,7 @@ pub struct Cli {
 }
 
 /// Options about how logs are read, shared by every command.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct ReadArgs {
     /// Use this key as the step instead of detecting it.
     #[arg(long, value_name = "KEY", global = true, display_order = 100)]
@@ -47,12 +48,33 @@ pub struct ReadArgs {
     /// Override a flag threshold, e.g. `--set spike.z=8` (see docs/flags.md). Repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE", global = true, display_order = 100)]
     pub set: Vec<String>,
+    /// Most series (metrics) a run may have; the values of further names are counted and said,
+    /// not stored.
+    #[arg(long, value_name = "N", global = true, display_order = 100,
+          default_value_t = crate::ingest::DEFAULT_MAX_SERIES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
+    pub max_series: usize,
+}
+
+impl Default for ReadArgs {
+    fn default() -> Self {
+        ReadArgs {
+            step_key: None,
+            time_key: None,
+            set: Vec::new(),
+            max_series: crate::ingest::DEFAULT_MAX_SERIES,
+        }
+    }
 }
 
 impl ReadArgs {
     /// The ingest options these arguments ask for.
     pub fn ingest_options(&self) -> IngestOptions {
-        IngestOptions { step_key: self.step_key.clone(), time_key: self.time_key.clone() }
+        IngestOptions {
+            step_key: self.step_key.clone(),
+            time_key: self.time_key.clone(),
+            max_series: self.max_series,
+        }
     }
 
     /// The flag thresholds: the defaults with every `--set NAME=VALUE` applied in order. A
@@ -104,7 +126,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     /// Exit with status 1 when a flag reaches this severity.
-    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = severity_parser())]
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_enum)]
     pub fail_on: Severity,
     /// Keep reading the files as they grow and print each new flag as it fires, until interrupted.
     #[arg(long)]
@@ -119,16 +141,10 @@ pub struct CheckArgs {
     pub poll: Option<u64>,
 }
 
-/// Parses a severity name, listing the names in `--help` and in shell completions.
-fn severity_parser() -> impl TypedValueParser<Value = Severity> {
-    PossibleValuesParser::new(["info", "warning", "critical"]).try_map(|s| s.parse::<Severity>())
-}
-
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// What goes wrong in the run (healthy shows a run with nothing wrong).
-    #[arg(long, default_value = "diverging", value_parser = PossibleValuesParser::new(
-        crate::harness::Scenario::ALL.map(|s| s.as_str())).map(|s| s.parse::<crate::harness::Scenario>().expect("listed")))]
+    #[arg(long, default_value = "diverging", value_enum)]
     pub scenario: crate::harness::Scenario,
     /// Keep the log at this path (by default it goes to a temporary directory, removed at exit).
     #[arg(long, value_name = "PATH")]
@@ -152,16 +168,6 @@ pub struct CompletionsArgs {
     /// The shell to write completions for.
     #[arg(value_enum)]
     pub shell: Shell,
-}
-
-/// Shells `tmon completions` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
 }
 
 #[cfg(test)]

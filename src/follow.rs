@@ -5,9 +5,11 @@
 //! [`FollowOptions::history`], on by default), then each new flag as it fires. `--on-flag`
 //! commands run only for new flags, so restarting tmon does not page anyone again for old news.
 //!
-//! Text lines: `PATH: SEVERITY KIND METRIC STEP: MESSAGE` (`-` for an empty metric or no step).
+//! Text lines: `PATH: SEVERITY KIND METRIC STEP: MESSAGE` (`-` for an empty metric or no step),
+//! everything from the log sanitised ([`crate::text::sanitize`]).
 //! JSON lines (`--json`): `{"path", "kind", "severity", "metric", "step", "message"}`, the fields
-//! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity".
+//! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity";
+//! control and bidi characters are escaped as `\uXXXX` ([`crate::text::SafeJson`]).
 //! Each line is flushed at once. Notes about files (waiting, deleted) go to stderr.
 
 pub mod hook;
@@ -18,6 +20,7 @@ use crate::ingest::IngestOptions;
 use crate::run::live::{Entry, Feed, LiveFile, LiveSet};
 use crate::run::{Fed, Run};
 use crate::source::{FileState, SourceEvent, SourceOptions, Sources};
+use crate::text::{self, sanitize};
 use hook::Hooks;
 use serde::Serialize;
 use std::io::{ErrorKind, Write};
@@ -160,7 +163,7 @@ pub fn follow<W: Write>(
     let feed = Feed::start(sources, move |ev| tx.send(ev).is_ok())
         .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
     if let Some(n) = feed.notice() {
-        eprintln!("tmon: {n}");
+        eprintln!("tmon: {}", sanitize(&n));
     }
     let mut next_tick = Instant::now() + TICK;
     let mut touched = Vec::new();
@@ -220,7 +223,7 @@ pub fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
 fn check_path(p: &Path) -> Result<(), Error> {
     match std::fs::metadata(p) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            eprintln!("tmon: waiting for '{}' to appear", p.display());
+            eprintln!("tmon: waiting for '{}' to appear", sanitize(&p.display().to_string()));
             Ok(())
         }
         Err(e) => Err(Error::io(p, e)),
@@ -242,7 +245,7 @@ fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, n
     if let Fed::State { file, state: FileState::Gone } = files.apply(ev, now, new) {
         eprintln!(
             "tmon: '{}' was deleted; what was read is kept, waiting for it to return",
-            files[file].label
+            sanitize(&files[file].label)
         );
     }
 }
@@ -282,26 +285,27 @@ impl<W: Write> Printer<'_, W> {
     }
 }
 
-/// A step as people read it: `1200`, `0.5`, `-` for none.
-pub fn step_text(step: f64) -> String {
+/// A flag's step as people read it (`1200`, `0.5`), `-` for a flag without one.
+pub fn flag_step(step: f64) -> String {
     if step.is_nan() {
         "-".to_owned()
-    } else if step.is_finite() && step.fract() == 0.0 && step.abs() < 1e15 {
-        format!("{step:.0}")
     } else {
-        format!("{step}")
+        text::step(step)
     }
 }
 
-/// One text line (with its newline) for a flag.
+/// One text line (with its newline) for a flag. Everything from the log (the path, the metric,
+/// the message quoting it) is sanitised: a newline in a metric name cannot start a line of its
+/// own, and escape sequences reach the terminal as inert text.
 pub fn text_line(path: &str, flag: &Flag) -> String {
-    let metric = if flag.metric.is_empty() { "-" } else { &flag.metric };
+    let metric = if flag.metric.is_empty() { "-".into() } else { sanitize(&flag.metric) };
     format!(
-        "{path}: {} {} {metric} {}: {}\n",
+        "{}: {} {} {metric} {}: {}\n",
+        sanitize(path),
         flag.severity,
         flag.kind,
-        step_text(flag.step),
-        flag.message.replace('\n', " ")
+        flag_step(flag.step),
+        sanitize(&flag.message)
     )
 }
 
@@ -317,14 +321,9 @@ struct JsonLine<'a> {
 
 /// One JSON line (with its newline) for a flag.
 pub fn json_line(path: &str, flag: &Flag) -> String {
-    let step = if flag.step.is_finite() {
-        serde_json::json!(flag.step)
-    } else if flag.step.is_nan() {
-        serde_json::json!("NaN")
-    } else if flag.step > 0.0 {
-        serde_json::json!("Infinity")
-    } else {
-        serde_json::json!("-Infinity")
+    let step = match text::nonfinite(flag.step) {
+        None => serde_json::json!(flag.step),
+        Some(name) => serde_json::json!(name),
     };
     let j = JsonLine {
         path,
@@ -334,7 +333,7 @@ pub fn json_line(path: &str, flag: &Flag) -> String {
         step,
         message: &flag.message,
     };
-    let mut s = serde_json::to_string(&j).unwrap_or_default();
+    let mut s = text::to_json_string(&j);
     s.push('\n');
     s
 }
@@ -344,23 +343,24 @@ mod tests {
     use super::*;
     use crate::analysis::FlagKind;
 
+    /// The analyzer's flag for a loss that becomes NaN, moved to `step`, with a message on two
+    /// lines (as a message quoting a log could be).
+    fn flag(step: f64) -> Flag {
+        let mut run = Run::new("a.jsonl", IngestOptions::default(), FlagConfig::default());
+        run.push_line(1, b"{\"step\": 908, \"loss\": 1.5}");
+        run.push_line(2, b"{\"step\": 909, \"loss\": NaN}");
+        let mut flag = run.flags().first().cloned().expect("a nonfinite flag");
+        assert_eq!((flag.kind, flag.severity), (FlagKind::Nonfinite, Severity::Critical));
+        flag.step = step;
+        flag.message = "loss became NaN\nat step 909".into();
+        flag
+    }
+
     #[test]
     fn text_and_json_lines() {
-        // The analyzer's flag for a loss that becomes NaN, moved to `step`, with a message on two
-        // lines (as a message quoting a log could be).
-        let flag = |step: f64| {
-            let mut run = Run::new("a.jsonl", IngestOptions::default(), FlagConfig::default());
-            run.push_line(1, b"{\"step\": 908, \"loss\": 1.5}");
-            run.push_line(2, b"{\"step\": 909, \"loss\": NaN}");
-            let mut flag = run.flags().first().cloned().expect("a nonfinite flag");
-            assert_eq!((flag.kind, flag.severity), (FlagKind::Nonfinite, Severity::Critical));
-            flag.step = step;
-            flag.message = "loss became NaN\nat step 909".into();
-            flag
-        };
         assert_eq!(
             text_line("run/a.jsonl", &flag(909.0)),
-            "run/a.jsonl: critical nonfinite loss 909: loss became NaN at step 909\n"
+            "run/a.jsonl: critical nonfinite loss 909: loss became NaN\\nat step 909\n"
         );
         let j: serde_json::Value = serde_json::from_str(&json_line("a \"b\".jsonl", &flag(909.0))).unwrap();
         assert_eq!(j["path"], "a \"b\".jsonl");
@@ -371,7 +371,23 @@ mod tests {
         assert_eq!(j["message"], "loss became NaN\nat step 909");
         let j: serde_json::Value = serde_json::from_str(&json_line("a", &flag(f64::NAN))).unwrap();
         assert_eq!(j["step"], "NaN");
-        assert_eq!(step_text(0.5), "0.5");
-        assert_eq!(step_text(f64::NAN), "-");
+        assert_eq!(flag_step(0.5), "0.5");
+        assert_eq!(flag_step(f64::NAN), "-");
+    }
+
+    #[test]
+    fn nothing_from_the_log_reaches_the_terminal_raw() {
+        let mut f = flag(3.0);
+        f.metric = "loss\u{1b}]0;t\u{7}\n\u{202e}x\u{9b}".into();
+        let text = text_line("a\u{1b}[2J.jsonl", &f);
+        assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+        assert!(
+            text.starts_with("a\\x1b[2J.jsonl: critical nonfinite loss\\x1b]0;t\\x07\\n\\u202ex\\x9b 3: "),
+            "{text:?}"
+        );
+        let json = json_line("a\u{202e}.jsonl", &f);
+        assert!(json.is_ascii() && json.contains(r"\u202e") && json.contains(r"\u009b"), "{json}");
+        let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(j["metric"], f.metric.as_str());
     }
 }

@@ -18,11 +18,11 @@ pub mod demo;
 pub mod error;
 pub mod harness;
 pub mod ingest;
-pub mod numfmt;
 pub mod parse;
 pub mod run;
 pub mod source;
 pub mod store;
+pub mod text;
 
 pub use error::Error;
 pub mod app;

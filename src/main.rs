@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
 use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ManArgs, ReadArgs, Shell};
+use tmon::text::sanitize;
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
 const USAGE: u8 = 2;
@@ -37,7 +38,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             return ExitCode::from(USAGE);
         }
     };
@@ -58,7 +59,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
             ExitCode::from(TERMINAL)
         }
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }
@@ -101,21 +102,13 @@ fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
         // The reader went away (`tmon check x | head`): stop quietly, as a killed `cat` would.
         Err(CheckError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
         Err(e) => {
-            let _ = writeln!(err, "tmon: {e}");
+            let _ = writeln!(err, "tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }
 }
 
 fn completions(shell: Shell) -> ExitCode {
-    use clap_complete::Shell as S;
-    let shell = match shell {
-        Shell::Bash => S::Bash,
-        Shell::Zsh => S::Zsh,
-        Shell::Fish => S::Fish,
-        Shell::Elvish => S::Elvish,
-        Shell::Powershell => S::PowerShell,
-    };
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "tmon", &mut buf);
@@ -131,7 +124,7 @@ fn man(args: &ManArgs) -> ExitCode {
         Some(name) => match (root.find_subcommand(name), page_name(name)) {
             (Some(sub), Some(page)) => sub.clone().name(page).version(env!("CARGO_PKG_VERSION")),
             _ => {
-                eprintln!("tmon: no manual page for '{name}'");
+                eprintln!("tmon: no manual page for '{}'", sanitize(name));
                 return ExitCode::from(USAGE);
             }
         },
@@ -170,7 +163,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             return ExitCode::from(USAGE);
         }
     };
@@ -193,7 +186,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tmon: {e}");
+            eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
         }
     }

@@ -2,15 +2,23 @@
 //! compact column of values per series.
 //!
 //! Built for tens of millions of points and for appending while a file is tailed. A series does not
-//! keep its own steps: it keeps runs of record indices (one run for a key that is on every line), so
-//! a point costs 4 bytes when its value is exactly an `f32` (what `tensor.item()` gives) and 8 bytes
-//! otherwise. No JSON tree is kept per record.
+//! keep its own steps: it keeps stretches of consecutive record indices (one stretch for a key that
+//! is on every line), so a point costs 4 bytes when its value is exactly an `f32` (what
+//! `tensor.item()` gives) and 8 bytes otherwise. No JSON tree is kept per record.
 //!
-//! A record costs 16 bytes (its step and time); its line number is kept as runs of consecutive
-//! lines (one run per stretch between skipped lines), since lines go up by one on almost every
+//! A record costs 16 bytes (its step and time); its line number is kept as stretches of evenly
+//! spaced lines (one stretch between skipped lines), since lines go up by one on almost every
 //! record. Columns grow by doubling while small and by an eighth once they hold a few MB, so a
 //! million-record column does not carry a million records of slack; a loader that knows how many
 //! records are coming calls [`Store::reserve`] and pays no slack at all.
+//!
+//! Bounded per field: a series' name is kept up to [`NAME_MAX_BYTES`] (a longer key is cut in the
+//! middle, where a hash of the whole key keeps it apart from other long keys), so a series costs
+//! its points plus a bounded overhead. How many series a run may have is the ingest's decision
+//! ([`crate::ingest::IngestOptions::max_series`]); the fields it could not take are counted here,
+//! [`Store::fields_dropped`], for the screens to show.
+//!
+//! Words: a "run" is only ever a training run; the stretches above are never called runs.
 
 use std::collections::HashMap;
 
@@ -18,6 +26,10 @@ use std::collections::HashMap;
 pub type SeriesId = usize;
 /// Index of a record (one parsed log entry) in a [`Store`].
 pub type RecordIdx = u32;
+
+/// Longest series name kept, in bytes: a longer key (a 2 MB key is garbage, not a metric name a
+/// person reads) keeps its start and end around a hash of the whole key.
+pub const NAME_MAX_BYTES: usize = 1024;
 
 /// How many skipped lines are kept with their text; beyond this only the count grows.
 pub const SKIPPED_KEPT: usize = 1000;
@@ -60,7 +72,7 @@ impl Skipped {
 
 /// A contiguous stretch of points whose records are consecutive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Run {
+struct Stretch {
     first_point: u32,
     first_record: RecordIdx,
     len: u32,
@@ -70,7 +82,7 @@ struct Run {
 /// `first_line + k * stride` (stride 1 for consecutive lines, 2 when every record is followed by
 /// a line that is not one, as when a script prints between its log lines).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LineRun {
+struct LineStretch {
     first_record: RecordIdx,
     stride: u32,
     first_line: u64,
@@ -88,31 +100,32 @@ fn room_for_one<T>(v: &mut Vec<T>) {
     }
 }
 
-/// Values of one series: `f32` while every value is exactly representable, then `f64`.
+/// The values of one series, packed: `f32` while every value is exactly representable, then
+/// `f64`.
 #[derive(Clone, Debug)]
-enum Values {
+enum Packed {
     F32(Vec<f32>),
     F64(Vec<f64>),
 }
 
-impl Values {
+impl Packed {
     fn len(&self) -> usize {
         match self {
-            Values::F32(v) => v.len(),
-            Values::F64(v) => v.len(),
+            Packed::F32(v) => v.len(),
+            Packed::F64(v) => v.len(),
         }
     }
     #[inline]
     fn get(&self, i: usize) -> f64 {
         match self {
-            Values::F32(v) => v[i] as f64,
-            Values::F64(v) => v[i],
+            Packed::F32(v) => v[i] as f64,
+            Packed::F64(v) => v[i],
         }
     }
     #[inline]
     fn push(&mut self, x: f64) {
         match self {
-            Values::F32(v) => {
+            Packed::F32(v) => {
                 let narrow = x as f32;
                 if (narrow as f64) == x || x.is_nan() {
                     room_for_one(v);
@@ -121,10 +134,10 @@ impl Values {
                     let mut wide: Vec<f64> = Vec::with_capacity(v.capacity().max(v.len() + 1));
                     wide.extend(v.iter().map(|&y| y as f64));
                     wide.push(x);
-                    *self = Values::F64(wide);
+                    *self = Packed::F64(wide);
                 }
             }
-            Values::F64(v) => {
+            Packed::F64(v) => {
                 room_for_one(v);
                 v.push(x)
             }
@@ -132,14 +145,14 @@ impl Values {
     }
     fn reserve_exact(&mut self, n: usize) {
         match self {
-            Values::F32(v) => v.reserve_exact(n),
-            Values::F64(v) => v.reserve_exact(n),
+            Packed::F32(v) => v.reserve_exact(n),
+            Packed::F64(v) => v.reserve_exact(n),
         }
     }
     fn bytes(&self) -> usize {
         match self {
-            Values::F32(v) => v.capacity() * 4,
-            Values::F64(v) => v.capacity() * 8,
+            Packed::F32(v) => v.capacity() * 4,
+            Packed::F64(v) => v.capacity() * 8,
         }
     }
 }
@@ -148,8 +161,8 @@ impl Values {
 #[derive(Clone, Debug)]
 pub struct Series {
     name: String,
-    runs: Vec<Run>,
-    values: Values,
+    stretches: Vec<Stretch>,
+    values: Packed,
     nonfinite: usize,
     min: f64,
     max: f64,
@@ -161,8 +174,8 @@ impl Series {
     fn new(name: String) -> Self {
         Series {
             name,
-            runs: Vec::new(),
-            values: Values::F32(Vec::new()),
+            stretches: Vec::new(),
+            values: Packed::F32(Vec::new()),
             nonfinite: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
@@ -189,12 +202,14 @@ pub struct Store {
     /// Empty while no record has a time (many logs have none: 8 bytes a record saved), one per
     /// record from the first record with a time on.
     times: Vec<f64>,
-    /// Line numbers, as runs of consecutive lines (sorted by record).
-    lines: Vec<LineRun>,
+    /// Line numbers, as stretches of evenly spaced lines (sorted by record).
+    lines: Vec<LineStretch>,
     series: Vec<Series>,
     by_name: HashMap<String, SeriesId>,
     /// Lines that were not records.
     pub skipped: Skipped,
+    /// Metric fields not stored because the run already had as many series as it may.
+    fields_dropped: u64,
     generation: u64,
 }
 
@@ -221,8 +236,8 @@ impl Store {
     /// 1-based line where record `r` starts.
     fn line(&self, r: RecordIdx) -> u64 {
         let k = self.lines.partition_point(|l| l.first_record <= r);
-        let run = self.lines[k - 1];
-        run.first_line + (r - run.first_record) as u64 * run.stride as u64
+        let l = self.lines[k - 1];
+        l.first_line + (r - l.first_record) as u64 * l.stride as u64
     }
 
     /// The step of every record, by record index.
@@ -260,8 +275,8 @@ impl Store {
         };
         for s in &mut self.series {
             s.values.reserve_exact(share(s.values.len()));
-            // A sparse series starts a run of records at almost every point.
-            s.runs.reserve_exact(share(s.runs.len()));
+            // A sparse series starts a stretch of records at almost every point.
+            s.stretches.reserve_exact(share(s.stretches.len()));
         }
     }
 
@@ -285,7 +300,7 @@ impl Store {
             self.times.push(meta.time);
         }
         let follows = match self.lines.last_mut() {
-            // A run of one record takes its stride from the second.
+            // A stretch of one record takes its stride from the second.
             Some(l) if l.first_record + 1 == idx && meta.line > l.first_line => {
                 match u32::try_from(meta.line - l.first_line) {
                     Ok(stride) => {
@@ -304,27 +319,42 @@ impl Store {
             None => false,
         };
         if !follows {
-            self.lines.push(LineRun { first_record: idx, stride: 1, first_line: meta.line });
+            self.lines.push(LineStretch { first_record: idx, stride: 1, first_line: meta.line });
         }
         self.generation += 1;
         idx
     }
 
-    /// Returns the id of the series called `name`, creating it when new.
+    /// Returns the id of the series called `name` (cut to [`NAME_MAX_BYTES`]), creating it when
+    /// new.
     pub fn intern(&mut self, name: &str) -> SeriesId {
-        if let Some(&id) = self.by_name.get(name) {
+        let name = bounded_name(name);
+        if let Some(&id) = self.by_name.get(name.as_ref()) {
             return id;
         }
         let id = self.series.len();
-        self.series.push(Series::new(name.to_owned()));
-        self.by_name.insert(name.to_owned(), id);
+        self.series.push(Series::new(name.clone().into_owned()));
+        self.by_name.insert(name.into_owned(), id);
         self.generation += 1;
         id
     }
 
-    /// Looks up a series by name.
+    /// Looks up a series by name (cut as [`Store::intern`] cuts it).
     pub fn find(&self, name: &str) -> Option<SeriesId> {
-        self.by_name.get(name).copied()
+        self.by_name.get(bounded_name(name).as_ref()).copied()
+    }
+
+    /// Counts `n` metric fields that could not be stored (the run's series cap was reached).
+    pub fn count_dropped(&mut self, n: u64) {
+        if n > 0 {
+            self.fields_dropped += n;
+            self.generation += 1;
+        }
+    }
+
+    /// Metric fields not stored because the run had reached its series cap.
+    pub fn fields_dropped(&self) -> u64 {
+        self.fields_dropped
     }
 
     /// Appends `value` to series `id` at record `rec` (which must be the newest record, or a
@@ -332,12 +362,12 @@ impl Store {
     pub fn push(&mut self, rec: RecordIdx, id: SeriesId, value: f64) {
         let step = self.steps[rec as usize];
         let prev_step =
-            self.series[id].runs.last().map(|r| self.steps[(r.first_record + r.len - 1) as usize]);
+            self.series[id].stretches.last().map(|r| self.steps[(r.first_record + r.len - 1) as usize]);
         let s = &mut self.series[id];
         let point = s.values.len() as u32;
-        match s.runs.last_mut() {
+        match s.stretches.last_mut() {
             Some(r) if r.first_record + r.len == rec => r.len += 1,
-            _ => s.runs.push(Run { first_point: point, first_record: rec, len: 1 }),
+            _ => s.stretches.push(Stretch { first_point: point, first_record: rec, len: 1 }),
         }
         s.values.push(value);
         if value.is_finite() {
@@ -373,14 +403,36 @@ impl Store {
     pub fn heap_bytes(&self) -> usize {
         let table = self.steps.capacity() * 8
             + self.times.capacity() * 8
-            + self.lines.capacity() * std::mem::size_of::<LineRun>();
+            + self.lines.capacity() * std::mem::size_of::<LineStretch>();
         let series: usize = self
             .series
             .iter()
-            .map(|s| s.values.bytes() + s.runs.capacity() * 12 + s.name.capacity() + 96)
+            .map(|s| s.values.bytes() + s.stretches.capacity() * 12 + s.name.capacity() + 96)
             .sum();
         table + series
     }
+}
+
+/// `name` when it is at most [`NAME_MAX_BYTES`], else its start and end around a hash of all of
+/// it: `start…#0123456789abcdef…end`, at most [`NAME_MAX_BYTES`] bytes.
+fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.len() <= NAME_MAX_BYTES {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    // FNV-1a: a stable 64-bit digest, so the same long key always maps to the same series.
+    let hash =
+        name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let mark = format!("…#{hash:016x}…");
+    let half = (NAME_MAX_BYTES - mark.len()) / 2;
+    let mut head = half;
+    while !name.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = name.len() - half;
+    while !name.is_char_boundary(tail) {
+        tail += 1;
+    }
+    std::borrow::Cow::Owned(format!("{}{mark}{}", &name[..head], &name[tail..]))
 }
 
 /// Read access to one series.
@@ -415,16 +467,16 @@ impl<'a> SeriesView<'a> {
     pub fn value(&self, i: usize) -> f64 {
         self.s.values.get(i)
     }
-    /// Runs of consecutive records the points lie on: 1 for a key logged on every record from its
-    /// first on, one more per gap.
-    pub fn record_runs(&self) -> usize {
-        self.s.runs.len()
+    /// Stretches of consecutive records the points lie on: 1 for a key logged on every record
+    /// from its first on, one more per gap.
+    pub fn record_stretches(&self) -> usize {
+        self.s.stretches.len()
     }
     /// Record index of point `i`.
     pub fn record_of(&self, i: usize) -> RecordIdx {
-        let runs = &self.s.runs;
-        let k = runs.partition_point(|r| r.first_point as usize <= i) - 1;
-        runs[k].first_record + (i as u32 - runs[k].first_point)
+        let st = &self.s.stretches;
+        let k = st.partition_point(|r| r.first_point as usize <= i) - 1;
+        st[k].first_record + (i as u32 - st[k].first_point)
     }
     pub fn step(&self, i: usize) -> f64 {
         self.store.steps[self.record_of(i) as usize]
@@ -441,16 +493,17 @@ impl<'a> SeriesView<'a> {
     /// All points in arrival order as (record, value); sequential, O(1) per point.
     pub fn iter_records(&self) -> impl Iterator<Item = (RecordIdx, f64)> + 'a {
         let values = &self.s.values;
-        self.s.runs.iter().flat_map(move |r| {
+        self.s.stretches.iter().flat_map(move |r| {
             (0..r.len).map(move |k| (r.first_record + k, values.get((r.first_point + k) as usize)))
         })
     }
-    /// Points from index `from` on as (record, value); O(log runs) to start, then O(1) per point.
+    /// Points from index `from` on as (record, value); O(log stretches) to start, then O(1) per
+    /// point.
     pub fn iter_records_from(&self, from: usize) -> impl Iterator<Item = (RecordIdx, f64)> + 'a {
         let values = &self.s.values;
-        let runs = &self.s.runs;
-        let k = runs.partition_point(|r| (r.first_point as usize) + (r.len as usize) <= from);
-        runs[k..].iter().flat_map(move |r| {
+        let st = &self.s.stretches;
+        let k = st.partition_point(|r| (r.first_point as usize) + (r.len as usize) <= from);
+        st[k..].iter().flat_map(move |r| {
             let skip = (from.max(r.first_point as usize) - r.first_point as usize) as u32;
             (skip..r.len).map(move |k| (r.first_record + k, values.get((r.first_point + k) as usize)))
         })
@@ -500,7 +553,7 @@ mod tests {
         }
         let l = st.series(loss);
         assert_eq!(l.len(), 10);
-        assert_eq!(l.s.runs.len(), 1);
+        assert_eq!(l.s.stretches.len(), 1);
         assert_eq!(l.step(7), 7.0);
         assert_eq!(l.value(3), 0.25);
         let v = st.series(val);
@@ -539,7 +592,7 @@ mod tests {
         let mut st = Store::new();
         let id = st.intern("loss");
         // Consecutive lines, a gap of skipped lines, a line repeated, a line going back, line 0,
-        // records on every other line, a stride too wide for a run.
+        // records on every other line, a stride too wide for a stretch.
         let mut lines: Vec<u64> = (1..=1000).collect();
         lines.extend(1005..1500);
         lines.extend([1500, 1500, 7, 0, 1, u64::MAX, 3]);
@@ -570,7 +623,7 @@ mod tests {
         }
         assert_eq!(st.lines.len(), 1);
         let table = st.heap_bytes();
-        let lines = st.lines.capacity() * std::mem::size_of::<LineRun>();
+        let lines = st.lines.capacity() * std::mem::size_of::<LineStretch>();
         assert_eq!(table, st.steps.capacity() * 8 + st.times.capacity() * 8 + lines);
         assert!(lines < 1024 && table < n * 24, "{table} bytes for {n} records");
     }
@@ -636,7 +689,7 @@ mod tests {
     }
 
     #[test]
-    fn iter_records_from_starts_anywhere_in_any_run() {
+    fn iter_records_from_starts_anywhere_in_any_stretch() {
         let mut st = Store::new();
         let (a, b) = (st.intern("a"), st.intern("b"));
         for i in 0..300 {
@@ -654,6 +707,27 @@ mod tests {
                 assert_eq!(got, all[from.min(all.len())..], "{id} from {from}");
             }
         }
+    }
+
+    #[test]
+    fn a_long_name_is_cut_around_a_hash_and_stays_apart_from_others() {
+        let mut st = Store::new();
+        let a = format!("a{}x", "m".repeat(3 << 20));
+        let b = format!("a{}y", "m".repeat(3 << 20));
+        let (ia, ib) = (st.intern(&a), st.intern(&b));
+        assert_ne!(ia, ib);
+        assert_eq!(st.intern(&a), ia);
+        assert_eq!(st.find(&b), Some(ib));
+        for id in [ia, ib] {
+            let n = st.name(id);
+            assert!(n.len() <= NAME_MAX_BYTES && n.starts_with("amm") && n.contains("…#"), "{}", n.len());
+        }
+        assert!(st.name(ia).ends_with("mmx") && st.name(ib).ends_with("mmy"));
+        // Multi-byte characters are never split.
+        let wide = "損".repeat(1000);
+        let w = st.intern(&wide);
+        assert!(st.name(w).len() <= NAME_MAX_BYTES);
+        assert!(st.heap_bytes() < 64 << 10, "{}", st.heap_bytes());
     }
 
     #[test]

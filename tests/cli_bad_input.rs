@@ -232,7 +232,7 @@ fn a_hostile_file_name_is_escaped_in_the_error() {
     let name = dir.path().join("x\u{1b}]0;owned\u{7}.jsonl");
     let ran = tmon(["check".as_ref(), name.as_os_str()], SMALL);
     assert_eq!(ran.code, Some(2), "{ran:?}");
-    assert!(ran.stderr.contains("x\\u{1b}]0;owned\\u{7}.jsonl': no such file"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("x\\x1b]0;owned\\x07.jsonl': no such file"), "{}", ran.stderr);
     no_control_bytes(&ran.stderr);
 }
 
@@ -248,4 +248,126 @@ fn an_empty_file_has_no_records_and_passes() {
     assert_eq!(run["records"], 0);
     assert_eq!(run["skipped_lines"], 0);
     assert!(run["metrics"].as_array().unwrap().is_empty());
+}
+
+/// A character a terminal acts on, or that reorders or hides text: none may reach it raw.
+fn terminal_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}')
+}
+
+fn inert(what: &str, s: &str) {
+    let bad: Vec<char> = s.chars().filter(|&c| terminal_unsafe(c)).collect();
+    assert!(bad.is_empty(), "{what}: {bad:?} reached the terminal:\n{s}");
+}
+
+/// A metric name that retitles the terminal (OSC 0), writes the clipboard (OSC 52), overrides
+/// the text direction (RLO), sends a one-character CSI (C1) and forges a whole flag line.
+const HOSTILE_NAME: &str =
+    "loss\u{1b}]0;pwned\u{7}\u{1b}]52;c;aGk=\u{7}\u{202e}lav\u{9b}2J\nx.jsonl: critical nonfinite forged 1: forged";
+
+fn hostile_log(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("run\u{1b}]0;t\u{7}.jsonl");
+    let name = serde_json::to_string(HOSTILE_NAME).unwrap();
+    let mut text = String::new();
+    for step in 1..=3 {
+        text.push_str(&format!("{{\"step\": {step}, {name}: 0.5}}\n"));
+    }
+    text.push_str(&format!("{{\"step\": 4, {name}: NaN}}\n"));
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_follow_prints_names_messages_and_paths_inert() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_log(dir.path());
+    let mut child = Command::new(cli_support::BIN)
+        .args(["check".as_ref(), "--follow".as_ref(), path.as_os_str()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let err = child.stderr.take().unwrap();
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(err), &mut s);
+        s
+    });
+    // The nonfinite flag from the history, then the file deleted under the follower.
+    let mut first = String::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let _ = out.read_line(&mut first);
+        let _ = tx.send(first);
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut rest);
+        rest
+    });
+    let first = rx.recv_timeout(SMALL).expect("a flag line within the time limit");
+    fs::remove_file(&path).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let rest = reader.join().unwrap();
+    let stderr = err_t.join().unwrap();
+    let stdout = format!("{first}{rest}");
+
+    inert("stdout", &stdout);
+    inert("stderr", &stderr);
+    // One line per flag, each starting with the (escaped) path: the newline in the name did not
+    // start a forged line of its own.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(!lines.is_empty(), "{stdout}");
+    for l in &lines {
+        assert!(l.contains("run\\x1b]0;t\\x07.jsonl: "), "{l}");
+        assert!(!l.starts_with("x.jsonl"), "a forged line: {l}");
+    }
+    let nonfinite = lines.iter().find(|l| l.contains(" nonfinite ")).expect("the NaN is flagged");
+    assert!(
+        nonfinite.contains("loss\\x1b]0;pwned\\x07\\x1b]52;c;aGk=\\x07\\u202elav\\x9b2J\\nx.jsonl"),
+        "{nonfinite}"
+    );
+    assert!(stderr.contains("run\\x1b]0;t\\x07.jsonl' was deleted"), "{stderr}");
+}
+
+#[test]
+fn json_output_escapes_c1_controls_and_bidi_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_log(dir.path());
+    let ran = tmon(["check".as_ref(), "--json".as_ref(), path.as_os_str()], SMALL);
+    assert_eq!(ran.code, Some(1), "{ran:?}");
+    inert("check --json", &ran.stdout);
+    assert!(ran.stdout.contains(r"\u202elav\u009b2J\nx.jsonl"), "{}", ran.stdout);
+    // Still the same strings to a JSON parser.
+    let doc = json(&ran);
+    let names: Vec<&str> =
+        doc["runs"][0]["metrics"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(names, [HOSTILE_NAME]);
+    assert_eq!(doc["runs"][0]["flags"][0]["metric"], HOSTILE_NAME);
+    assert_eq!(doc["runs"][0]["flags"][0]["kind"], "nonfinite");
+}
+
+#[test]
+fn a_huge_metric_name_is_elided_not_padded_into_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big-key.jsonl");
+    let key = format!("model.{}.grad_norm", "x".repeat(2 << 20));
+    let mut text = String::new();
+    for step in 1..=50 {
+        text.push_str(&format!("{{\"step\": {step}, \"loss\": 0.5, \"acc\": 0.9, \"{key}\": 1.0}}\n"));
+    }
+    fs::write(&path, text).unwrap();
+    let ran = tmon(["check".as_ref(), path.as_os_str()], SMALL);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    // Padding every row to 2 MB would print 6 MB; the name column is capped at 48 cells.
+    assert!(ran.stdout.len() < 4096, "{} bytes of output", ran.stdout.len());
+    let row = ran.stdout.lines().find(|l| l.contains("grad_norm")).expect("the big key's row");
+    assert!(row.contains("model.xxxx") && row.contains("…") && row.contains("x.grad_norm"), "{row}");
+    let loss = ran.stdout.lines().find(|l| l.trim_start().starts_with("loss ")).unwrap();
+    assert!(loss.len() < 160, "{loss}");
 }

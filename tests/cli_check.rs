@@ -29,8 +29,20 @@ fn assert_schema(doc: &Value) {
     for run in doc["runs"].as_array().unwrap() {
         assert_eq!(
             keys(run),
-            set(&["path", "format", "records", "skipped_lines", "step_key", "time_key", "metrics", "flags"])
+            set(&[
+                "path",
+                "format",
+                "records",
+                "skipped_lines",
+                "step_key",
+                "time_key",
+                "metrics",
+                "flags",
+                "flags_not_kept",
+                "fields_dropped"
+            ])
         );
+        assert!(run["flags_not_kept"].is_u64() && run["fields_dropped"].is_u64());
         assert!(run["records"].is_u64() && run["skipped_lines"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
         assert!(run["time_key"].is_string() || run["time_key"].is_null());
@@ -136,7 +148,7 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     assert!(out.contains("first 5 of 6"), "{out}");
     // The progress bar's escape sequence is shown, not sent to the terminal.
     assert!(!out.bytes().any(|b| b == 0x1b), "raw ESC in the output");
-    assert!(out.contains("\\u{1b}[A 45%"), "{out}");
+    assert!(out.contains("\\x1b[A 45%"), "{out}");
     assert!(out.contains("checked 4 files"), "{out}");
     // Metric rows are aligned: every row of the healthy table has the header's width or less,
     // and the numbers end in the same column.
@@ -303,4 +315,177 @@ fn completions_and_man_page_are_printed() {
     assert!(ran.stdout.contains(".TH tmon-check 1"), "{}", ran.stdout);
     assert!(ran.stdout.contains("fail\\-on") && ran.stdout.contains("step\\-key"), "{}", ran.stdout);
     assert_eq!(tmon(["man", "nope"], LIMIT).code, Some(2));
+}
+
+/// A step counter that resets every epoch (a per-epoch batch index logged as `step`) for 500
+/// epochs: one info flag saying so, not 500 restarts.
+#[test]
+fn a_step_counter_that_resets_every_epoch_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("per-epoch.jsonl");
+    let mut text = String::new();
+    for epoch in 0..500 {
+        for i in 0..20 {
+            let loss = 2.0 / (1.0 + epoch as f64 * 0.01) + 0.01 * ((epoch * 20 + i) % 7) as f64;
+            text.push_str(&format!("{{\"epoch\": {epoch}, \"step\": {i}, \"loss\": {loss}}}\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+    let doc = json(&ran);
+    assert_schema(&doc);
+    let flags = doc["runs"][0]["flags"].as_array().unwrap();
+    let told = |f: &&Value| f["message"].as_str().is_some_and(|m| m.contains("a per-epoch counter"));
+    let restarts = flags.iter().filter(|f| f["kind"] == "restart" && !told(f)).count();
+    assert!(restarts <= 3, "{restarts} restart flags for a per-epoch counter:\n{doc:#}");
+    let periodic: Vec<&str> = flags
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.contains("resets every 20 records"))
+        .collect();
+    assert_eq!(periodic.len(), 1, "{doc:#}");
+    assert!(periodic[0].contains("a per-epoch counter, not a restart"), "{}", periodic[0]);
+    assert!(flags.iter().all(|f| f["severity"] == "info"), "{doc:#}");
+    assert_eq!(doc["runs"][0]["flags_not_kept"], 0);
+}
+
+/// More flags than the analyzer keeps: the rest are counted and said, and a critical flag after
+/// the flood is still kept (the cap is per severity).
+#[test]
+fn flags_beyond_the_cap_are_counted_and_a_later_critical_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rewinds.jsonl");
+    // Rewinds at no regular period (stretches of 3, 4, ... 9 records): each one is a restart
+    // (info).
+    let mut text = String::new();
+    for rewind in 0..10_500 {
+        for i in 0..(3 + rewind % 7) {
+            text.push_str(&format!("{{\"step\": {}, \"loss\": 1.0}}\n", 100 + i));
+        }
+    }
+    text.push_str("{\"step\": 200, \"loss\": NaN}\n");
+    std::fs::write(&path, text).unwrap();
+
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let doc = json(&ran);
+    assert_schema(&doc);
+    let run = &doc["runs"][0];
+    let flags = run["flags"].as_array().unwrap();
+    let info = flags.iter().filter(|f| f["severity"] == "info").count();
+    let restarts = flags.iter().filter(|f| f["kind"] == "restart").count();
+    let not_kept = run["flags_not_kept"].as_u64().unwrap();
+    assert_eq!(info, tmon::analysis::FLAGS_KEPT, "the documented cap of info flags");
+    assert!(restarts > 9_000, "{restarts}");
+    assert!(not_kept >= 400, "{not_kept} flags counted beyond the cap");
+    assert!(flags.iter().any(|f| f["kind"] == "nonfinite" && f["severity"] == "critical"), "the NaN is kept");
+
+    let ran = tmon(["check", path.to_str().unwrap()], LIMIT);
+    assert!(
+        ran.stdout
+            .contains(&format!("{} more info flags were counted but not kept", tmon::text::count(not_kept))),
+        "{}",
+        &ran.stdout[..ran.stdout.len().min(2000)]
+    );
+}
+
+/// Runs `tmon ARGS...` to the end and returns (stdout, exit code, peak resident memory in bytes)
+/// of that very process (wait4), under a time limit that only guards against a hang.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak memory
+fn tmon_peak_memory(args: &[&str]) -> (String, i32, u64) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(cli_support::BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).unwrap();
+        s
+    });
+    let start = std::time::Instant::now();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if got == pid {
+            break;
+        }
+        assert_eq!(got, 0, "wait4 failed");
+        if start.elapsed() > Duration::from_secs(120) {
+            // Still our unreaped child: a hang fails the test instead of hanging CI.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tmon {args:?} did not finish: killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(libc::WIFEXITED(status), "tmon did not exit normally: {status}");
+    (reader.join().unwrap(), libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024)
+}
+
+/// A log with a new metric name on every line (a million of them): the run keeps the first
+/// `--max-series` series, counts and says what it did not store, and stays within bounded memory.
+#[test]
+fn a_million_distinct_metric_names_are_capped_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("distinct.jsonl");
+    let mut text = String::with_capacity(33 << 20);
+    for i in 0..1_000_000 {
+        text.push_str(&format!("{{\"step\": {i}, \"m{i}\": 1.0}}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let cap = tmon::ingest::DEFAULT_MAX_SERIES as u64;
+
+    let (out, code, peak) = tmon_peak_memory(&["check", "--json", p]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_schema(&doc);
+    let run = &doc["runs"][0];
+    assert_eq!(run["records"], 1_000_000);
+    assert_eq!(run["metrics"].as_array().unwrap().len() as u64, cap);
+    assert_eq!(run["fields_dropped"], 1_000_000 - cap);
+    // Before the cap: 1 GB. Bounded now by the cap, not by the number of names.
+    assert!(peak < 200 << 20, "{} MB at peak", peak >> 20);
+
+    let (out, code, _) = tmon_peak_memory(&["check", p]);
+    assert_eq!(code, 0);
+    let said = format!(
+        "series cap reached: {} values of metrics beyond the first {} were not stored (raise the cap with --max-series N)",
+        tmon::text::count(1_000_000 - cap),
+        tmon::text::count(cap)
+    );
+    assert!(out.contains(&said), "{}", &out[..out.len().min(1000)]);
+
+    let (out, _, _) = tmon_peak_memory(&["check", "--json", "--max-series", "20000", p]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["runs"][0]["metrics"].as_array().unwrap().len(), 20_000);
+    assert_eq!(doc["runs"][0]["fields_dropped"], 980_000);
+}
+
+/// A key repeated in one record counts once, with its last value (as Python's `json` reads it):
+/// a line of 100,000 copies of one field is one point, not 100,000.
+#[test]
+fn a_key_repeated_in_a_record_is_one_value_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repeated.jsonl");
+    let mut line = String::from("{\"step\": 1");
+    for i in 0..100_000 {
+        line.push_str(&format!(", \"loss\": {i}"));
+    }
+    line.push_str("}\n{\"step\": 2, \"loss\": 0.5}\n");
+    std::fs::write(&path, line).unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    let doc = json(&ran);
+    let loss = metric(&doc["runs"][0], "loss").unwrap();
+    assert_eq!(loss["points"], 2);
+    assert_eq!(loss["max"].as_f64(), Some(99_999.0));
+    assert_eq!(loss["first_step"], 1);
+    assert_eq!(doc["runs"][0]["fields_dropped"], 0);
 }

@@ -32,7 +32,7 @@ fn the_threshold_table_in_docs_matches_the_code() {
 #[test]
 fn every_flag_kind_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/flags.md")).unwrap();
-    for k in FlagKind::ALL {
+    for &k in FlagKind::ALL {
         assert!(doc.contains(&format!("### `{}`", k.as_str())), "docs/flags.md has no section for {k}");
     }
 }

@@ -129,7 +129,7 @@ fn dump_every_flag() {
         }
         c
     };
-    for scenario in Scenario::ALL {
+    for &scenario in Scenario::ALL {
         for seed in 1..=4 {
             let label = format!("{scenario:?}/{seed}");
             let mut t = Trainer::new(scenario, seed);

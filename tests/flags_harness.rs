@@ -188,7 +188,7 @@ fn a_pause_in_the_loop_is_one_stall_at_the_gap() {
         let s = o.of(FlagKind::Stall);
         assert_eq!(s.len(), 1, "seed {seed}:\n{}", show(&o));
         assert_eq!(s[0].flag.step, at as f64, "dated at the last step before the gap");
-        assert!(s[0].flag.message.contains(&format!("{:.0} min", secs / 60.0)), "{}", s[0].flag.message);
+        assert!(s[0].flag.message.contains(&tmon::text::duration(secs)), "{}", s[0].flag.message);
         assert_eq!(o.at_least(Severity::Warning).len(), 1, "seed {seed}: only the stall:\n{}", show(&o));
     }
 }
@@ -291,7 +291,7 @@ fn a_slowdown_is_one_throughput_drop_where_it_began() {
 
 #[test]
 fn harness_lines_are_json_whose_values_are_the_structured_record() {
-    for scenario in Scenario::ALL {
+    for &scenario in Scenario::ALL {
         assert_eq!(scenario.as_str().parse::<Scenario>(), Ok(scenario));
         let mut t = Trainer::new(scenario, 3);
         for r in std::iter::from_fn(|| t.next_record()).take(120) {

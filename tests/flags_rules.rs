@@ -102,7 +102,7 @@ fn stalls_need_a_baseline_and_a_second_stall_is_judged_like_the_first() {
     let stalls: Vec<f64> =
         f.an.flags().iter().filter(|x| x.kind == FlagKind::Stall).map(|x| x.step).collect();
     assert_eq!(stalls, vec![40.0, 70.0]);
-    assert!(f.an.flags()[0].message.contains("10 min"), "{}", f.an.flags()[0].message);
+    assert!(f.an.flags()[0].message.contains("no record for 10m "), "{}", f.an.flags()[0].message);
 }
 
 #[test]
@@ -186,4 +186,30 @@ fn overrides_change_what_fires() {
     let mut cfg = FlagConfig::default();
     cfg.set("dead.frac", "0.5").unwrap();
     assert_eq!(stream(cfg), 1);
+}
+
+#[test]
+fn a_per_epoch_step_counter_is_told_once_and_a_real_restart_among_its_resets_still_is_one() {
+    let mut f = Feed::new(FlagConfig::default());
+    for epoch in 0..200 {
+        // At epoch 100 the job crashes mid-epoch (step 7) and resumes the epoch from step 3.
+        let steps: Vec<f64> = if epoch == 100 {
+            (0..8).chain(3..10).map(f64::from).collect()
+        } else {
+            (0..10).map(f64::from).collect()
+        };
+        for s in steps {
+            f.record(s, f64::NAN, &[("loss", 1.0 + 0.001 * epoch as f64)]);
+        }
+    }
+    let restarts: Vec<&str> =
+        f.an.flags().iter().filter(|x| x.kind == FlagKind::Restart).map(|x| x.message.as_str()).collect();
+    let told: Vec<&&str> = restarts.iter().filter(|m| m.contains("a per-epoch counter")).collect();
+    assert_eq!(told.len(), 1, "{restarts:#?}");
+    assert!(told[0].starts_with("the step resets every 10 records, back to 0"), "{restarts:#?}");
+    // The crash: the step went back from 7 to 3, off the period.
+    assert!(restarts.iter().any(|m| m.contains("from 7 to 3")), "{restarts:#?}");
+    // Three resets before the period is known, the note, the crash: nothing after.
+    assert_eq!(restarts.len(), 5, "{restarts:#?}");
+    assert_eq!(f.an.flags_not_kept(), 0);
 }

@@ -242,7 +242,8 @@ fn no_step_key_uses_the_ordinal() {
 
 #[test]
 fn user_overrides_win() {
-    let opts = IngestOptions { step_key: Some("epoch".into()), time_key: Some("time".into()) };
+    let opts =
+        IngestOptions { step_key: Some("epoch".into()), time_key: Some("time".into()), ..Default::default() };
     let run = Run::load_file(&fixture("mmcv-epoch-iter.log.json"), opts, Default::default()).expect("reads");
     assert_eq!(run.ingest.step_key(), Some("epoch"));
     assert_eq!(run.ingest.time_key(), Some("time"));
@@ -253,7 +254,7 @@ fn user_overrides_win() {
 
 #[test]
 fn a_step_key_the_file_lacks_falls_back_to_the_ordinal() {
-    let opts = IngestOptions { step_key: Some("global_step".into()), time_key: None };
+    let opts = IngestOptions { step_key: Some("global_step".into()), ..Default::default() };
     let run = Run::load_file(&fixture("no-step-key.jsonl"), opts, Default::default()).expect("reads");
     assert_eq!(series(&run, "loss").steps(), vec![0.0, 1.0, 2.0]);
 }

@@ -39,7 +39,7 @@ fn corpus_logs_draw() {
             assert!(screen.contains(" tmon "), "{}:\n{screen}", path.display());
             if let Some(g) = app.groups().first() {
                 let name = app.slots[0].live.run.store.name(g.members[0]);
-                let shown: String = tmon::ui::sanitize(name).chars().take(8).collect();
+                let shown: String = tmon::text::sanitize(name).chars().take(8).collect();
                 assert!(screen.contains(&shown), "{}: '{shown}' not on screen:\n{screen}", path.display());
             }
         }

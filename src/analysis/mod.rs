@@ -5,4 +5,4 @@ pub mod flags;
 pub mod names;
 pub mod smooth;
 
-pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity};
+pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity, FLAGS_KEPT};

@@ -370,9 +370,11 @@ impl App {
         self.view.selected = self.view.selected.min(self.groups.len().saturating_sub(1));
     }
 
-    /// The header text that depends on the clock; a tick redraws only when it changes.
+    /// The header text that depends on the clock, as the header writes it; a tick redraws only
+    /// when it changes.
     fn clock_dependent_text(&self) -> String {
-        let rate = self.slot().and_then(|s| s.rate.per_sec(self.now)).map(|r| format!("{r:.1}"));
-        format!("{:?} {:?}", self.status(), rate)
+        let rate = self.slot().and_then(|s| s.rate.per_sec(self.now)).map(crate::text::value);
+        let status = self.status().map(|s| s.to_string());
+        format!("{status:?} {rate:?}")
     }
 }

@@ -41,13 +41,12 @@ impl fmt::Display for Status {
     }
 }
 
-/// `42 s`, `12 min`, `3 h 05`.
+/// A silence as [`crate::text::duration`] writes it: to the second below two minutes, to the
+/// minute above (`42s`, `12m`, `3h05m`), so the header changes (and the screen is redrawn) once a
+/// minute rather than every second during a long silence.
 pub fn human_secs(s: u64) -> String {
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        _ => format!("{} h {:02}", s / 3600, (s % 3600) / 60),
-    }
+    let shown = if s < 120 { s } else { s - s % 60 };
+    crate::text::duration(shown as f64)
 }
 
 /// The status of a file at `now`, given when data last arrived, how stale it was when opened and
@@ -138,7 +137,9 @@ mod tests {
         let loading = status(FileState::Waiting, Some((50, 200)), None, None, S(300), S(1));
         assert_eq!(loading, Status::Loading(25));
         assert_eq!(status(FileState::Waiting, None, None, None, S(300), S(1)), Status::Waiting);
-        assert_eq!(Status::Quiet(7).to_string(), "quiet for 7 s");
+        assert_eq!(Status::Quiet(7).to_string(), "quiet for 7s");
+        assert_eq!(Status::Stalled(725).to_string(), "stalled for 12m");
+        assert_eq!(Status::Stalled(3725).to_string(), "stalled for 1h02m");
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl<'a> XView<'a> {
         // (A log with no time at all is charted by step: `effective_axis`.)
         let by_record =
             if axis == XAxis::Step || store.times().is_empty() { store.steps() } else { store.times() };
-        let map = match s.record_runs() {
+        let map = match s.record_stretches() {
             0 => PointMap::Offset(0),
             1 => PointMap::Offset(s.record_of(0) as usize),
             _ => PointMap::Runs(s),

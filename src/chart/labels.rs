@@ -1,7 +1,7 @@
-//! Axis labels of a chart, from `crate::numfmt`.
+//! Axis labels of a chart, from `crate::text`.
 
 use super::XAxis;
-use crate::numfmt::{axis_labels, format_distinct, format_duration, format_step};
+use crate::text::{axis_labels, duration, format_distinct, step};
 
 /// Bottom, middle and top labels of a y axis spanning `[lo, hi]` in plotted units (log10 when
 /// `log` is set: the ticks then read `10^v`).
@@ -18,9 +18,9 @@ pub fn x_labels(lo: f64, hi: f64, axis: XAxis) -> Vec<String> {
     let span = hi - lo;
     match axis {
         // Whole steps when the window is wide enough that fractions mean nothing.
-        XAxis::Step if span >= 10.0 => vec![format_step(lo.round()), format_step(hi.round())],
-        XAxis::Step => vec![format_step(lo), format_step(hi)],
-        XAxis::Relative => vec![format_duration(lo), format_duration(hi)],
+        XAxis::Step if span >= 10.0 => vec![step(lo.round()), step(hi.round())],
+        XAxis::Step => vec![step(lo), step(hi)],
+        XAxis::Relative => vec![duration(lo), duration(hi)],
         XAxis::Wall => vec![clock(lo, span), clock(hi, span)],
     }
 }
@@ -28,7 +28,7 @@ pub fn x_labels(lo: f64, hi: f64, axis: XAxis) -> Vec<String> {
 /// `hh:mm` (UTC) of a unix time, with seconds when the window is shorter than two minutes.
 fn clock(x: f64, span: f64) -> String {
     if !x.is_finite() {
-        return format_step(x);
+        return step(x);
     }
     let secs = x.rem_euclid(86_400.0) as u64;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn x_labels_read_as_steps_durations_and_clock_times() {
         assert_eq!(x_labels(0.0, 1234.4, XAxis::Step), ["0", "1234"]);
-        assert_eq!(x_labels(0.0, 3720.0, XAxis::Relative)[1], format_duration(3720.0));
+        assert_eq!(x_labels(0.0, 3720.0, XAxis::Relative)[1], duration(3720.0));
         assert_eq!(x_labels(1_700_000_000.0, 1_700_003_600.0, XAxis::Wall), ["22:13", "23:13"]);
         assert_eq!(x_labels(0.0, 60.0, XAxis::Wall)[1], "00:01:00");
     }

@@ -65,7 +65,7 @@ pub fn run(
         let found = match paths::expand(given) {
             Ok(found) => found,
             Err(e) => {
-                writeln!(err, "tmon: {}", text::sanitize(&e.to_string()))?;
+                writeln!(err, "tmon: {}", crate::text::sanitize(&e.to_string()))?;
                 outcome = Outcome::Unreadable;
                 continue;
             }
@@ -76,7 +76,7 @@ pub fn run(
             let run = match loaded {
                 Ok(run) => run,
                 Err(e) => {
-                    writeln!(err, "tmon: {}", text::sanitize(&e.to_string()))?;
+                    writeln!(err, "tmon: {}", crate::text::sanitize(&e.to_string()))?;
                     outcome = Outcome::Unreadable;
                     continue;
                 }
@@ -101,7 +101,7 @@ pub fn run(
     }
 
     if args.json {
-        serde_json::to_writer(&mut *out, &Document { runs: &reports }).map_err(io::Error::from)?;
+        crate::text::to_json_writer(&mut *out, &Document { runs: &reports }).map_err(io::Error::from)?;
         writeln!(out)?;
     } else if files > 1 || outcome == Outcome::Unreadable {
         writeln!(out)?;

@@ -29,6 +29,16 @@ pub struct RunReport {
     pub time_key: Option<String>,
     pub metrics: Vec<MetricRow>,
     pub flags: Vec<FlagRow>,
+    /// Flags raised beyond the analyzer's cap of each severity: counted, not listed.
+    pub flags_not_kept: u64,
+    /// The same count by severity (info, warning, critical), for the text output.
+    #[serde(skip)]
+    pub flags_not_kept_by: [u64; 3],
+    /// Values not stored because the run had as many series as it may (`--max-series`).
+    pub fields_dropped: u64,
+    /// That cap, for the text output.
+    #[serde(skip)]
+    pub max_series: usize,
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
@@ -79,6 +89,11 @@ impl RunReport {
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,
             flags: run.flags().iter().map(FlagRow::from).collect(),
+            flags_not_kept: run.analyzer.flags_not_kept(),
+            fields_dropped: store.fields_dropped(),
+            max_series: run.ingest.max_series(),
+            flags_not_kept_by: [Severity::Info, Severity::Warning, Severity::Critical]
+                .map(|s| run.analyzer.flags_not_kept_of(s)),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
         }
     }
@@ -154,22 +169,11 @@ impl From<&Flag> for FlagRow {
     }
 }
 
-/// JSON has no NaN or infinities: they are written as the strings Python and JavaScript use.
-fn nonfinite_name(x: f64) -> &'static str {
-    if x.is_nan() {
-        "NaN"
-    } else if x > 0.0 {
-        "Infinity"
-    } else {
-        "-Infinity"
-    }
-}
-
 fn num<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
-    if x.is_finite() {
-        s.serialize_f64(x)
-    } else {
-        s.serialize_str(nonfinite_name(x))
+    // JSON has no NaN or infinities: they are written as the strings Python and JavaScript use.
+    match crate::text::nonfinite(x) {
+        None => s.serialize_f64(x),
+        Some(name) => s.serialize_str(name),
     }
 }
 

@@ -1,15 +1,20 @@
 //! The text output of `tmon check`: aligned, compact, and safe for a terminal. Everything that
 //! comes from a log (metric names, skipped lines, flag messages, paths) is sanitised, so a log
-//! cannot move the cursor or change the terminal's colours.
+//! cannot move the cursor or change the terminal's colours; numbers, steps and counts are
+//! written by [`crate::text`].
 
 use super::report::{MetricRow, RunReport};
+use crate::text::{count, elide_middle, fit, sanitize, step, value_table, width};
 use std::fmt::Write as _;
 
 /// Most metric rows printed per file: a log with a key per parameter (or a line of garbage keys)
 /// can have millions, which no one reads in a terminal.
 const METRICS_SHOWN: usize = 1000;
-/// Longest text of a skipped line shown, in characters.
+/// Longest text of a skipped line shown, in terminal cells.
 const SKIPPED_TEXT_SHOWN: usize = 100;
+/// Widest name column, in terminal cells: a longer metric name is elided in the middle, so one
+/// huge key cannot pad every row of the table to its length.
+pub const NAME_WIDTH_MAX: usize = 48;
 
 /// Renders one run's report as text (ending with a newline).
 pub fn render_run(r: &RunReport) -> String {
@@ -20,15 +25,15 @@ pub fn render_run(r: &RunReport) -> String {
         o,
         "  format {}, {} records, {} skipped {skipped_word}",
         r.format,
-        group(r.records),
-        group(r.skipped_lines)
+        count(r.records),
+        count(r.skipped_lines)
     );
     let step_key = match &r.step_key {
-        Some(k) => sanitize(k),
+        Some(k) => sanitize(k).into_owned(),
         None => "none (record ordinal)".to_owned(),
     };
     let time_key = match &r.time_key {
-        Some(k) => sanitize(k),
+        Some(k) => sanitize(k).into_owned(),
         None => "none".to_owned(),
     };
     let _ = writeln!(o, "  step key {step_key}, time key {time_key}");
@@ -36,33 +41,43 @@ pub fn render_run(r: &RunReport) -> String {
     if !r.skipped.is_empty() {
         let shown = r.skipped.len() as u64;
         let head = if shown < r.skipped_lines {
-            format!("  skipped lines (first {shown} of {}):", group(r.skipped_lines))
+            format!("  skipped lines (first {shown} of {}):", count(r.skipped_lines))
         } else {
             "  skipped lines:".to_owned()
         };
         let _ = writeln!(o, "{head}");
         for s in &r.skipped {
-            let text = truncate(&sanitize(&s.text), SKIPPED_TEXT_SHOWN);
+            let text = fit(&sanitize(&s.text), SKIPPED_TEXT_SHOWN);
             let _ = writeln!(o, "    line {}: {}: {}", s.line, sanitize(&s.reason), text);
         }
     }
 
+    if r.fields_dropped > 0 {
+        let _ = writeln!(
+            o,
+            "  series cap reached: {} values of metrics beyond the first {} were not stored (raise the cap with \
+             --max-series N)",
+            count(r.fields_dropped),
+            count(r.max_series as u64)
+        );
+    }
     if r.metrics.is_empty() {
         let _ = writeln!(o, "  no metrics");
     } else {
-        let _ = writeln!(o, "  metrics ({}):", group(r.metrics.len() as u64));
+        let _ = writeln!(o, "  metrics ({}):", count(r.metrics.len() as u64));
         let shown = r.metrics.len().min(METRICS_SHOWN);
         o.push_str(&metrics_table(&r.metrics[..shown]));
         if shown < r.metrics.len() {
-            let more = group((r.metrics.len() - shown) as u64);
+            let more = count((r.metrics.len() - shown) as u64);
             let _ = writeln!(o, "    ... and {more} more (--json lists them all)");
         }
     }
 
-    if r.flags.is_empty() {
+    if r.flags.is_empty() && r.flags_not_kept == 0 {
         let _ = writeln!(o, "  no flags");
     } else {
-        let _ = writeln!(o, "  flags ({}):", r.flags.len());
+        let all = r.flags.len() as u64 + r.flags_not_kept;
+        let _ = writeln!(o, "  flags ({}):", count(all));
         let rows: Vec<Vec<String>> = r
             .flags
             .iter()
@@ -70,13 +85,27 @@ pub fn render_run(r: &RunReport) -> String {
                 vec![
                     f.severity.as_str().to_owned(),
                     f.kind.to_owned(),
-                    if f.metric.is_empty() { "-".to_owned() } else { sanitize(&f.metric) },
-                    format!("step {}", step_text(f.step)),
-                    sanitize(&f.message),
+                    if f.metric.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        elide_middle(&sanitize(&f.metric), NAME_WIDTH_MAX)
+                    },
+                    format!("step {}", step(f.step)),
+                    sanitize(&f.message).into_owned(),
                 ]
             })
             .collect();
         o.push_str(&table(&[], &rows, &[false, false, false, false, false]));
+        for (sev, n) in ["info", "warning", "critical"].iter().zip(r.flags_not_kept_by) {
+            if n > 0 {
+                let _ = writeln!(
+                    o,
+                    "    ... and {} more {sev} flags were counted but not kept (at most {} of each severity are)",
+                    count(n),
+                    count(crate::analysis::FLAGS_KEPT as u64)
+                );
+            }
+        }
     }
     o
 }
@@ -88,15 +117,15 @@ fn metrics_table(metrics: &[MetricRow]) -> String {
         .iter()
         .map(|m| {
             vec![
-                sanitize(&m.name),
-                group(m.points),
-                group(m.nonfinite),
-                opt(m.first_step, step_text),
-                opt(m.last_step, step_text),
-                opt(m.last, compact),
-                opt(m.min, compact),
-                opt(m.max, compact),
-                opt(m.smoothed_last, compact),
+                elide_middle(&sanitize(&m.name), NAME_WIDTH_MAX),
+                count(m.points),
+                count(m.nonfinite),
+                opt(m.first_step, step),
+                opt(m.last_step, step),
+                opt(m.last, value_table),
+                opt(m.min, value_table),
+                opt(m.max, value_table),
+                opt(m.smoothed_last, value_table),
             ]
         })
         .collect();
@@ -105,23 +134,25 @@ fn metrics_table(metrics: &[MetricRow]) -> String {
     table(&header, &rows, &right)
 }
 
-/// Lays out rows in columns two spaces apart, indented by four; `right` aligns numbers.
+/// Lays out rows in columns two spaces apart, indented by four; `right` aligns numbers. Widths
+/// are terminal cells.
 fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     let cols = right.len();
+    let width_of = width;
     let mut width = vec![0usize; cols];
     for (i, h) in header.iter().enumerate() {
-        width[i] = h.chars().count();
+        width[i] = width_of(h);
     }
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            width[i] = width[i].max(cell.chars().count());
+            width[i] = width[i].max(width_of(cell));
         }
     }
     let mut o = String::new();
     let mut line = |cells: &mut dyn Iterator<Item = &str>| {
         let mut s = String::from("   ");
         for (i, cell) in cells.enumerate() {
-            let pad = width[i].saturating_sub(cell.chars().count());
+            let pad = width[i].saturating_sub(width_of(cell));
             s.push(' ');
             if right[i] {
                 s.extend(std::iter::repeat_n(' ', pad));
@@ -146,112 +177,9 @@ fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     o
 }
 
-/// Replaces what a terminal would interpret: C0 and C1 controls, DEL, and the bidirectional
-/// overrides that reorder text. Tabs become a space.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\t' => " ".to_owned(),
-            c if c.is_control() => c.escape_default().to_string(),
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                c.escape_default().to_string()
-            }
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// Digits grouped by thousands: `1,048,576`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut o = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            o.push(',');
-        }
-        o.push(c);
-    }
-    o
-}
-
-/// A step: an integer when it is one, else a compact number.
-pub fn step_text(x: f64) -> String {
-    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        compact(x)
-    }
-}
-
-/// A value in at most five significant digits: `0.12346`, `1234.6`, `1.2346e-05`, `3e+09`.
-pub fn compact(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    if x == 0.0 {
-        return "0".to_owned();
-    }
-    let mag = x.abs();
-    if (1e-4..1e6).contains(&mag) {
-        let decimals = (4 - mag.log10().floor() as i32).max(0) as usize;
-        let s = format!("{x:.decimals$}");
-        trim_zeros(&s).to_owned()
-    } else {
-        let s = format!("{x:.4e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim_zeros(mantissa), exp.abs())
-    }
-}
-
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_compact() {
-        assert_eq!(compact(0.123456789), "0.12346");
-        assert_eq!(compact(2.0), "2");
-        assert_eq!(compact(1234.5678), "1234.6");
-        assert_eq!(compact(-0.5), "-0.5");
-        assert_eq!(compact(1.25e-5), "1.25e-05");
-        assert_eq!(compact(3e9), "3e+09");
-        assert_eq!(compact(f64::NAN), "NaN");
-        assert_eq!(compact(f64::NEG_INFINITY), "-inf");
-        assert_eq!(step_text(1000.0), "1000");
-        assert_eq!(step_text(0.5), "0.5");
-        assert_eq!(group(1234567), "1,234,567");
-        assert_eq!(group(12), "12");
-    }
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(sanitize("a\u{1b}[31mred\u{7}"), "a\\u{1b}[31mred\\u{7}");
-        assert_eq!(sanitize("x\u{202e}y\tz"), "x\\u{202e}y z");
-        assert_eq!(sanitize("loss/élan"), "loss/élan");
-    }
 
     #[test]
     fn tables_align_columns() {
@@ -261,5 +189,15 @@ mod tests {
             &[false, true],
         );
         assert_eq!(t, "    a       n\n    long    1\n    x     100\n");
+    }
+
+    #[test]
+    fn wide_characters_are_aligned_by_cells() {
+        let t = table(
+            &["n", "v"],
+            &[vec!["損失".into(), "1".into()], vec!["loss".into(), "2".into()]],
+            &[false, true],
+        );
+        assert_eq!(t, "    n     v\n    損失  1\n    loss  2\n");
     }
 }

@@ -47,7 +47,7 @@ impl Hooks {
 
     /// Starts the command for `flag` of the file at `path` and returns at once.
     pub fn fire(&self, path: &str, flag: &Flag) {
-        let what = format!("{} {} at step {}", flag.severity, flag.kind, super::step_text(flag.step));
+        let what = format!("{} {} at step {}", flag.severity, flag.kind, super::flag_step(flag.step));
         if self.running() >= MAX_RUNNING {
             eprintln!("tmon: --on-flag: {MAX_RUNNING} commands still running; not run for {what}");
             return;
@@ -58,7 +58,7 @@ impl Hooks {
             .env("TMON_KIND", flag.kind.as_str())
             .env("TMON_SEVERITY", flag.severity.as_str())
             .env("TMON_METRIC", &flag.metric)
-            .env("TMON_STEP", super::step_text(flag.step))
+            .env("TMON_STEP", super::flag_step(flag.step))
             .env("TMON_MESSAGE", &flag.message)
             .env("TMON_PATH", path)
             .stdin(Stdio::null())
@@ -119,7 +119,7 @@ fn reap(mut child: std::process::Child, timeout: Duration, what: &str) {
                 let _ = child.wait();
                 eprintln!(
                     "tmon: --on-flag command killed after {} for {what}",
-                    crate::analysis::flags::live_stall::human(timeout)
+                    crate::text::duration(timeout.as_secs_f64())
                 );
                 return;
             }

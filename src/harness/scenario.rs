@@ -1,11 +1,23 @@
 //! The harness's scenarios and the knobs each one turns.
 
 use super::mlp::{Act, Head, OptKind};
-use std::fmt;
 use std::str::FromStr;
 
-/// A kind of training run the harness can make.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A kind of training run the harness can make. Its name (`dead-relu`, as `tmon demo
+/// --scenario` takes it) is derived.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Scenario {
     /// Nothing wrong: warmup, cosine decay, Adam, enough data.
     Healthy,
@@ -26,44 +38,18 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
-        Scenario::Healthy,
-        Scenario::Diverging,
-        Scenario::Overfitting,
-        Scenario::DeadRelu,
-        Scenario::Vanishing,
-        Scenario::Stall,
-        Scenario::Restart,
-        Scenario::Slowdown,
-    ];
+    /// Every scenario, healthy first.
+    pub const ALL: &'static [Scenario] = <Scenario as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Scenario::Healthy => "healthy",
-            Scenario::Diverging => "diverging",
-            Scenario::Overfitting => "overfitting",
-            Scenario::DeadRelu => "dead-relu",
-            Scenario::Vanishing => "vanishing",
-            Scenario::Stall => "stall",
-            Scenario::Restart => "restart",
-            Scenario::Slowdown => "slowdown",
-        }
-    }
-}
-
-impl fmt::Display for Scenario {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 impl FromStr for Scenario {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scenario::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
-            let names: Vec<&str> = Scenario::ALL.iter().map(|x| x.as_str()).collect();
-            format!("unknown scenario '{s}' (expected one of: {})", names.join(", "))
-        })
+        crate::text::parse_name("scenario", s)
     }
 }
 

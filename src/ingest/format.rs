@@ -5,13 +5,15 @@
 use crate::parse::JsonValue;
 use std::hash::{Hash, Hasher};
 
-/// The layout of a log file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// The layout of a log file. Its name (`jsonl`, as `tmon check` writes it) is derived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
     /// Not decided yet (nothing read).
     #[default]
     Unknown,
     /// One JSON object per line.
+    #[strum(serialize = "jsonl")]
     JsonLines,
     /// Hugging Face `trainer_state.json`: records under `log_history`.
     TrainerState,
@@ -24,13 +26,7 @@ pub enum Format {
 
 impl Format {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Unknown => "unknown",
-            Format::JsonLines => "jsonl",
-            Format::TrainerState => "trainer_state",
-            Format::JsonArray => "json_array",
-            Format::JsonObject => "json_object",
-        }
+        self.into()
     }
 }
 

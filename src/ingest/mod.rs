@@ -8,10 +8,16 @@
 //!   An object with no number at all, or with mmcv's `env_info`, is metadata: counted in
 //!   [`Ingest::metadata_records`], never a record.
 //! - **Step and clock**: see [`keys`]. Both are decided on the first record with a number; while
-//!   none is found, the next few new layouts (8) may still decide them. A record
+//!   none is found, the next few new templates (8) may still decide them. A record
 //!   without the step key (an end-of-training summary) takes the step of the record before it.
 //! - **Metrics**: only numbers (non-finite included) become series. See [`keys`] for the numeric
-//!   keys that are not metrics. Strings that hold numbers stay strings.
+//!   keys that are not metrics. Strings that hold numbers stay strings. A key that comes twice in
+//!   one record counts once, with its last value (as Python's `json` reads it).
+//! - **Bounded**: a run has at most [`IngestOptions::max_series`] series (default
+//!   [`DEFAULT_MAX_SERIES`], `--max-series`). The fields of further names are counted in
+//!   [`Store::fields_dropped`] and not stored, so a log with a new key on every line (a million
+//!   distinct names) costs bounded memory; the names of non-metric keys are remembered up to the
+//!   same number.
 //! - **Split keys**: a string column in [`keys::SPLIT_KEYS`] (`agent`) splits every metric of its
 //!   record: `eprewmean[agent_0]`.
 //! - **Eval records** are either marked (mmcv's `"mode": "val"`) or recognised by their keys: once
@@ -30,8 +36,8 @@ pub mod clock;
 pub mod format;
 pub mod keys;
 mod record;
-mod shape;
 pub mod steps;
+mod template;
 
 pub use clock::ClockKind;
 pub use format::Format;
@@ -39,15 +45,28 @@ pub use format::Format;
 use crate::parse::{flatten_value, parse_document, parse_line, Field, LineError};
 use crate::store::{RecordIdx, SeriesId, Store};
 use keys::{Clock, StepMode};
-use shape::ShapeCache;
 use std::collections::{BTreeSet, HashSet};
 use steps::{DupWindow, EpochIter};
+use template::Templates;
+
+/// Series a run may have unless told otherwise (`--max-series`): hundreds of times what real logs
+/// have (the corpus' widest has 91), few enough that a log with a new key on every line stays
+/// within a few tens of MB.
+pub const DEFAULT_MAX_SERIES: usize = 5_000;
 
 /// User overrides; everything else is detected.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct IngestOptions {
     pub step_key: Option<String>,
     pub time_key: Option<String>,
+    /// Most series a run may have; the fields of further names are counted, not stored.
+    pub max_series: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { step_key: None, time_key: None, max_series: DEFAULT_MAX_SERIES }
+    }
 }
 
 /// Called for each record appended: the store, the record, and its (series, value) pairs.
@@ -57,7 +76,7 @@ pub type OnRecord<'a> = dyn FnMut(&Store, RecordIdx, &[(SeriesId, f64)]) + 'a;
 const TIMING_KEYS: &[&str] = &["time", "data_time"];
 /// Values of a mode key that mark an eval record.
 const EVAL_MODES: &[&str] = &["val", "eval", "test", "valid", "validation"];
-/// How many new layouts may pass without a step key or a clock before we stop looking for one.
+/// How many new templates may pass without a step key or a clock before we stop looking for one.
 const DETECT_TRIES: u32 = 8;
 
 /// What a whole-file document push did.
@@ -86,7 +105,7 @@ pub struct Ingest {
     last_step: Option<f64>,
     last_train_step: Option<f64>,
     epoch_iter: EpochIter,
-    shapes: ShapeCache,
+    templates: Templates,
     /// Raw keys that were metrics on train records (to recognise eval records).
     train_keys: HashSet<String>,
     metric_keys: HashSet<String>,
@@ -159,7 +178,12 @@ impl Ingest {
     pub fn eval_records(&self) -> u64 {
         self.eval
     }
-    /// Keys seen that never became a metric (strings, lists, config values, the step and clock).
+    /// Most series the run may have ([`IngestOptions::max_series`]).
+    pub fn max_series(&self) -> usize {
+        self.opts.max_series
+    }
+    /// Keys seen that never became a metric (strings, lists, config values, the step and clock),
+    /// the first [`IngestOptions::max_series`] of them.
     pub fn non_metric_keys(&self) -> impl Iterator<Item = &str> {
         self.skipped_keys.iter().filter(|k| !self.metric_keys.contains(*k)).map(String::as_str)
     }
@@ -292,7 +316,7 @@ impl Ingest {
     }
 
     /// The file started over: forget the per-file state (ordinal, mmcv epochs, the duplicate
-    /// window, document entries taken, detected step and clock, remembered layouts). User
+    /// window, document entries taken, detected step and clock, remembered templates). User
     /// overrides, the counters and the lists of keys seen stay.
     pub fn reset(&mut self) {
         self.step = None;
@@ -304,7 +328,7 @@ impl Ingest {
         self.last_step = None;
         self.last_train_step = None;
         self.epoch_iter = EpochIter::default();
-        self.shapes.clear();
+        self.templates.clear();
         self.train_keys.clear();
         self.window = DupWindow::default();
         self.doc_taken.clear();
@@ -365,5 +389,28 @@ mod tests {
         push(&mut ing, &mut st, 2, &[("step", 7.0), ("iteration", 2.0), ("loss", 1.0)]);
         assert_eq!(ing.step_key(), Some("iteration"));
         assert!(st.find("step").is_some());
+    }
+
+    #[test]
+    fn series_beyond_the_cap_are_counted_not_stored() {
+        let opts = IngestOptions { max_series: 100, ..Default::default() };
+        let (mut ing, mut st) = (Ingest::new(opts), Store::new());
+        for i in 0..20_000u64 {
+            let (k, s) = (format!("m{i}"), format!("note{i}"));
+            let fields = [
+                Field { key: Cow::Borrowed("step"), value: Scalar::Num(i as f64) },
+                Field { key: Cow::Borrowed(&k), value: Scalar::Num(1.0) },
+                Field { key: Cow::Borrowed("loss"), value: Scalar::Num(0.5) },
+                Field { key: Cow::Borrowed(&s), value: Scalar::Str(Cow::Borrowed("x")) },
+            ];
+            ing.push_fields(&mut st, i + 1, &fields, &mut |_, _, _| {});
+        }
+        assert_eq!(st.series_count(), 100);
+        assert_eq!(st.records(), 20_000);
+        // `loss` came early, so it is kept on every record; 99 of the new names were taken.
+        assert_eq!(st.series(st.find("loss").unwrap()).len(), 20_000);
+        assert_eq!(st.fields_dropped(), 20_000 - 99);
+        assert!(ing.non_metric_keys().count() <= 100);
+        assert!(ing.metric_keys.len() <= 100 && ing.train_keys.len() <= 102);
     }
 }

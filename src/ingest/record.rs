@@ -1,11 +1,13 @@
-//! From one object's fields to one record: the layout lookup (fast path), the classification of a
-//! new layout (slow path), the step, the clock, and the append to the store.
+//! From one object's fields to one record: the template lookup (fast path), the classification of
+//! a new template (slow path), the step, the clock, and the append to the store.
 
 use super::keys::{self, Clock, StepMode};
-use super::shape::{Act, Shape};
+use super::template::{Act, Template};
 use super::{clock, Ingest, OnRecord, DETECT_TRIES, EVAL_MODES, TIMING_KEYS};
 use crate::parse::{Field, Scalar};
 use crate::store::{RecordMeta, Store};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 
 fn num(v: &Scalar<'_>) -> Option<f64> {
     match v {
@@ -23,12 +25,12 @@ impl Ingest {
         fields: &[Field<'_>],
         on_record: &mut OnRecord<'_>,
     ) {
-        if !self.shapes.find(fields) {
-            let s = self.learn_shape(store, fields);
-            self.shapes.insert(s);
+        if !self.templates.find(fields) {
+            let tpl = self.learn_template(store, fields);
+            self.templates.insert(tpl);
         }
-        let sh = self.shapes.front();
-        if sh.metadata {
+        let tpl = self.templates.front();
+        if tpl.metadata {
             self.metadata += 1;
             return;
         }
@@ -40,15 +42,15 @@ impl Ingest {
         };
         let at = |slot: Option<usize>| slot.and_then(|i| num(&fields[i].value)).filter(|x| x.is_finite());
         let mut step = match self.step {
-            Some(StepMode::EpochIter) => match (at(sh.epoch_slot), at(sh.iter_slot)) {
-                (Some(e), Some(i)) if sh.eval => self.epoch_iter.val(e, i).unwrap_or(fallback),
+            Some(StepMode::EpochIter) => match (at(tpl.epoch_slot), at(tpl.iter_slot)) {
+                (Some(e), Some(i)) if tpl.eval => self.epoch_iter.val(e, i).unwrap_or(fallback),
                 (Some(e), Some(i)) => {
                     self.step_seen = true;
                     self.epoch_iter.train(e, i)
                 }
                 _ => fallback,
             },
-            Some(StepMode::Key(_)) => match at(sh.step_slot) {
+            Some(StepMode::Key(_)) => match at(tpl.step_slot) {
                 Some(s) => {
                     self.step_seen = true;
                     s
@@ -57,26 +59,27 @@ impl Ingest {
             },
             _ => self.ordinal as f64,
         };
-        if sh.eval {
-            if let Some(t) = self.last_train_step {
-                step = step.max(t);
+        if tpl.eval {
+            if let Some(train) = self.last_train_step {
+                step = step.max(train);
             }
         }
-        let time = match (&self.clock, sh.time_slot) {
+        let time = match (&self.clock, tpl.time_slot) {
             (Some(c), Some(i)) => clock::seconds(c.kind, &fields[i].value),
             _ => f64::NAN,
         };
         self.scratch.clear();
-        for (f, act) in fields.iter().zip(&sh.acts) {
+        for (f, act) in fields.iter().zip(&tpl.acts) {
             if let (Act::Metric(id), Scalar::Num(x)) = (act, &f.value) {
                 self.scratch.push((*id, *x));
             }
         }
-        let (serial, eval) = (sh.serial, sh.eval);
+        let (serial, eval, dropped) = (tpl.serial, tpl.eval, tpl.dropped);
         if self.window.is_copy(serial, step, &self.scratch) {
             self.duplicates += 1;
             return;
         }
+        store.count_dropped(dropped);
         if self.last_step.is_some_and(|l| step < l) {
             // A run appended to the file: its records are no copies of the run before.
             self.window.clear();
@@ -96,27 +99,29 @@ impl Ingest {
         on_record(store, rec, &self.scratch);
     }
 
-    /// The slow path: classifies every field of a layout not seen before.
-    fn learn_shape(&mut self, store: &mut Store, fields: &[Field<'_>]) -> Shape {
-        let serial = self.shapes.serial();
-        let mut sh = Shape::new(serial, fields);
+    /// The slow path: classifies every field of a template not seen before.
+    fn learn_template(&mut self, store: &mut Store, fields: &[Field<'_>]) -> Template {
+        let serial = self.templates.serial();
+        let mut tpl = Template::new(serial, fields);
         let has_num = fields.iter().any(|f| matches!(f.value, Scalar::Num(_)));
         if !has_num || fields.iter().any(|f| f.key == "env_info") {
-            sh.metadata = true;
-            self.skipped_keys.extend(fields.iter().map(|f| f.key.to_string()));
-            return sh;
+            tpl.metadata = true;
+            for f in fields {
+                note_non_metric(&mut self.skipped_keys, self.opts.max_series, &f.key);
+            }
+            return tpl;
         }
         let ordinal = self.step == Some(StepMode::Ordinal);
         if self.step.is_none() || (ordinal && self.step_tries < DETECT_TRIES) {
             // A first record without a step key (a numeric setup line) does not condemn the file
-            // to the ordinal: the next few layouts may still name the step.
+            // to the ordinal: the next few templates may still name the step.
             self.step_tries += 1;
             let found = match &self.opts.step_key {
                 Some(k) => StepMode::Key(k.clone()),
                 None => keys::detect_step(fields),
             };
             if ordinal && found != StepMode::Ordinal {
-                self.shapes.clear();
+                self.templates.clear();
             }
             if !ordinal || found != StepMode::Ordinal {
                 self.step = Some(found);
@@ -129,8 +134,8 @@ impl Ingest {
                 None => keys::detect_clock(fields),
             };
             if self.clock.is_some() {
-                // Layouts learnt before had no clock slot.
-                self.shapes.clear();
+                // Templates learnt before had no clock slot.
+                self.templates.clear();
             }
         }
         let step_key = match &self.step {
@@ -146,10 +151,10 @@ impl Ingest {
             if let Scalar::Str(v) = &f.value {
                 if keys::MODE_KEYS.contains(&f.key.as_ref()) && marked.is_none() {
                     marked = Some(EVAL_MODES.contains(&v.as_ref()));
-                    sh.pin(i, v);
+                    tpl.pin(i, v);
                 } else if keys::SPLIT_KEYS.contains(&f.key.as_ref()) && split.is_none() {
                     split = Some(format!("[{v}]"));
-                    sh.pin(i, v);
+                    tpl.pin(i, v);
                 }
             }
         }
@@ -168,7 +173,7 @@ impl Ingest {
                 .map(|f| f.key.as_ref())
                 .filter(|k| !not_metric(k) && !TIMING_KEYS.contains(k) && !keys::STEP_KEYS.contains(k))
         };
-        sh.eval = match marked {
+        tpl.eval = match marked {
             Some(m) => m,
             None => {
                 !self.train_keys.is_empty()
@@ -176,48 +181,74 @@ impl Ingest {
                     && core().all(|k| !self.train_keys.contains(k))
             }
         };
+        // A key that comes again later in the record: the last value wins (Python's `json`).
+        let mut repeated = vec![false; fields.len()];
+        if fields.len() > 1 {
+            let mut later: HashSet<&str> = HashSet::with_capacity(fields.len());
+            for (i, f) in fields.iter().enumerate().rev() {
+                repeated[i] = !later.insert(f.key.as_ref());
+            }
+        }
         for (i, f) in fields.iter().enumerate() {
             let k = f.key.as_ref();
+            if repeated[i] {
+                continue;
+            }
             if Some(k) == step_key {
-                sh.step_slot = Some(i);
+                tpl.step_slot = Some(i);
             }
             if Some(k) == time_key {
-                sh.time_slot = Some(i);
+                tpl.time_slot = Some(i);
             }
             if epoch_iter && k == "epoch" {
-                sh.epoch_slot = Some(i);
+                tpl.epoch_slot = Some(i);
             }
             if epoch_iter && k == "iter" {
-                sh.iter_slot = Some(i);
+                tpl.iter_slot = Some(i);
             }
             let metric = matches!(f.value, Scalar::Num(_))
                 && !not_metric(k)
-                && !(sh.eval && marked.is_some() && epoch_iter && k == "epoch");
+                && !(tpl.eval && marked.is_some() && epoch_iter && k == "epoch");
             if !metric {
-                self.skipped_keys.insert(k.to_owned());
+                note_non_metric(&mut self.skipped_keys, self.opts.max_series, k);
                 continue;
             }
             let prefixed =
-                sh.eval && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
-            let name = match (prefixed, &split) {
-                (false, None) => store.intern(k),
+                tpl.eval && (TIMING_KEYS.contains(&k) || (marked.is_some() && self.train_keys.contains(k)));
+            let name: Cow<'_, str> = match (prefixed, &split) {
+                (false, None) => Cow::Borrowed(k),
                 (p, s) => {
                     let pre = if p { "val/" } else { "" };
-                    store.intern(&format!("{pre}{k}{}", s.as_deref().unwrap_or("")))
+                    Cow::Owned(format!("{pre}{k}{}", s.as_deref().unwrap_or("")))
                 }
             };
-            sh.acts[i] = Act::Metric(name);
+            if store.series_count() >= self.opts.max_series && store.find(&name).is_none() {
+                tpl.acts[i] = Act::Drop;
+                tpl.dropped += 1;
+                continue;
+            }
+            tpl.acts[i] = Act::Metric(store.intern(&name));
             self.metric_keys.insert(k.to_owned());
         }
-        if !sh.eval {
-            self.train_keys.extend(core().map(str::to_owned));
+        if !tpl.eval {
+            // Only keys that became series: a dropped one is remembered nowhere.
+            let kept: Vec<&str> = core().filter(|k| self.metric_keys.contains(*k)).collect();
+            self.train_keys.extend(kept.into_iter().map(str::to_owned));
             for f in fields {
                 if TIMING_KEYS.contains(&f.key.as_ref()) || keys::STEP_KEYS.contains(&f.key.as_ref()) {
                     self.train_keys.insert(f.key.to_string());
                 }
             }
         }
-        sh
+        tpl
+    }
+}
+
+/// Remembers a key that is not a metric, for [`Ingest::non_metric_keys`]: as many as the run may
+/// have series, so a log with a new string key on every line stays bounded.
+fn note_non_metric(keys: &mut BTreeSet<String>, max: usize, key: &str) {
+    if keys.len() < max && !keys.contains(key) {
+        keys.insert(key.to_owned());
     }
 }
 

@@ -15,7 +15,7 @@
 //! `trainer_log.jsonl` on 2 GPUs) holds every record twice, and the copies drift apart so steps
 //! come out of order (1010, 1020, 1010, ...). The file is taken for a multi-writer log once a
 //! record is a copy of the record right before it (the ranks start in step). From then on, a
-//! record is dropped as a copy when one of the last [`WINDOW`] records kept has the same layout
+//! record is dropped as a copy when one of the last [`WINDOW`] records kept has the same template
 //! and the same step, every metric value within a
 //! relative [`TOLERANCE`] (each rank averages its own loss: they differ by up to 3%), and at least
 //! one non-zero value bit-identical (the learning rate, the epoch: schedule values both ranks

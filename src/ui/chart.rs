@@ -2,7 +2,7 @@
 
 use super::{fit, sanitize, Theme};
 use crate::app::{App, Group, LayoutMode};
-use crate::numfmt::format_value;
+use crate::text::value;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -78,7 +78,7 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         title.push(Span::styled(sanitize(s.name()).into_owned(), t.series(i)));
         if let Some((_, y)) = s.last() {
             let style = if y.is_finite() { t.text() } else { t.nan() };
-            title.push(Span::styled(format!(" {}", format_value(y)), style));
+            title.push(Span::styled(format!(" {}", value(y)), style));
         }
     }
     title.push(Span::raw(" "));
@@ -166,12 +166,12 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     frame.render_widget(chart, inner);
 }
 
-/// Spans cut to `budget` characters in total.
+/// Spans cut to `budget` terminal cells in total.
 fn clip_spans(spans: Vec<Span<'static>>, budget: usize) -> Vec<Span<'static>> {
     let mut left = budget;
     let mut out = Vec::new();
     for s in spans {
-        let n = s.content.chars().count();
+        let n = crate::text::width(&s.content);
         if n <= left {
             left -= n;
             out.push(s);

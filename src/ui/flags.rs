@@ -27,8 +27,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     // Only the rows that can show: a run can have thousands of flags.
     for (i, f) in app.flags_newest_first().enumerate().skip(scroll).take(h) {
         let sev = format!("{:<8}", f.severity.as_str());
-        let head = format!(" step {:<8} {}  ", super::header::step_text(f.step), sanitize(&f.metric));
-        let rest = w.saturating_sub(sev.len() + head.chars().count());
+        let head = format!(" step {:<8} {}  ", crate::text::step(f.step), sanitize(&f.metric));
+        let rest = w.saturating_sub(sev.len() + crate::text::width(&head));
         let mut line = Line::from(vec![
             Span::styled(sev, t.severity(f.severity)),
             Span::raw(head),

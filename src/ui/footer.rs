@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         state.push("log y".into());
     }
     if let Some(z) = v.zoom {
-        state.push(format!("last {}", crate::numfmt::format_value(z)));
+        state.push(format!("last {}", crate::text::value(z)));
     }
     state.push(if v.anchor.is_none() { "follow".into() } else { "panned".into() });
     let state = format!(" {} ", state.join(" · "));

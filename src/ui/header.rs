@@ -2,7 +2,7 @@
 
 use super::{fit_left, sanitize, Theme};
 use crate::app::{App, Status};
-use crate::numfmt::format_value;
+use crate::text::{step, value};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -26,17 +26,26 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     // The last step only once everything is read: "fully loaded" can be seen from outside.
     if let Some(last) = store.last_record().filter(|_| slot.loading.is_none()) {
-        facts.push(Span::styled(format!("step {}", step_text(last.step)), t.title()));
+        facts.push(Span::styled(format!("step {}", step(last.step)), t.title()));
         facts.push(Span::raw("  "));
     }
     if let Some(r) = slot.rate.per_sec(app.now) {
-        facts.push(Span::raw(format!("{} steps/s  ", format_value(r))));
+        facts.push(Span::raw(format!("{} steps/s  ", value(r))));
     }
     facts.push(Span::raw(format!("{} records", store.records())));
     if slot.restarts() > 0 {
         let n = slot.restarts();
         let text = if n == 1 { "  restarted".to_owned() } else { format!("  restarted {n}x") };
         facts.push(Span::styled(text, t.severity(crate::analysis::Severity::Warning)));
+    }
+    if store.fields_dropped() > 0 {
+        facts.push(Span::styled(
+            format!(
+                "  {} values dropped (series cap, --max-series)",
+                crate::text::count(store.fields_dropped())
+            ),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
     }
     if store.skipped.count > 0 {
         facts.push(Span::styled(
@@ -54,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if app.slots.len() > 1 {
         facts.push(Span::styled(format!("  [{}/{}]", app.current + 1, app.slots.len()), t.dim()));
     }
-    let facts_w: usize = facts.iter().map(|s| s.content.chars().count()).sum();
+    let facts_w: usize = facts.iter().map(|s| crate::text::width(&s.content)).sum();
     let name_w = (area.width as usize).saturating_sub(facts_w + 9).max(8);
     let mut spans = vec![
         Span::styled(" tmon ", t.title()),
@@ -63,15 +72,6 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     ];
     spans.extend(facts);
     frame.render_widget(Line::from(spans), area);
-}
-
-/// A step as an integer when it is one.
-pub(crate) fn step_text(step: f64) -> String {
-    if step.fract() == 0.0 && step.abs() < 1e15 {
-        format!("{step:.0}")
-    } else {
-        format_value(step)
-    }
 }
 
 /// `[#####.....] 48%` style bar, in block characters.

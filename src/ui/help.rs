@@ -15,7 +15,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .map(|b| Line::from(vec![Span::styled(format!(" {:<10} ", b.keys), t.title()), Span::raw(b.help)]))
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" raw faint, smoothed bright; ▼ flag, × NaN/inf", t.dim()));
+    lines.push(Line::styled(" raw faint, smoothed bright; ▼ flag, × NaN/Infinity", t.dim()));
     lines.push(Line::styled(" any key closes this help", t.dim()));
     let h = lines.len() as u16 + 2;
     let rect = centered(area, 62, h);

@@ -2,8 +2,8 @@
 
 use super::{fit, sanitize, Theme};
 use crate::app::{App, Focus};
-use crate::numfmt::format_value;
 use crate::store::SeriesView;
+use crate::text::value;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -30,7 +30,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let store = &slot.run().store;
     let w = inner.width as usize;
     // name | sparkline | value | arrow
-    let value_w = 7;
+    // Seven cells hold the usual values (`-0.0312`, `2.31k`); a wider one (`-Infinity`,
+    // `1.23e-45`) widens the column for every row, so the values stay aligned.
+    let value_w = app
+        .groups()
+        .iter()
+        .flat_map(|g| g.members.iter())
+        .filter_map(|&id| store.series(id).last())
+        .map(|(_, y)| value(y).len())
+        .fold(7, usize::max);
     let name_w = w.saturating_sub(2 + SPARK_W + 1 + value_w + 2).max(1);
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_line = 0;
@@ -51,7 +59,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let name = fit(&sanitize(s.name()), name_w);
             let (spark, has_nan) = sparkline(&s, app.ascii);
             let last = s.last().map(|(_, y)| y);
-            let value = last.map_or_else(String::new, format_value);
+            let value = last.map_or_else(String::new, value);
             let mut spans = vec![
                 Span::raw(marker),
                 Span::styled(format!("{name:<name_w$}"), if selected { t.title() } else { t.text() }),
@@ -106,7 +114,7 @@ pub(super) fn group_at(app: &App, area: Rect, y: u16) -> Option<usize> {
 }
 
 /// A sparkline of the whole series: each bar is the mean of up to 16 samples of its stretch.
-/// Also says whether the series has a NaN or inf anywhere.
+/// Also says whether the series has a NaN or an Infinity anywhere.
 fn sparkline(s: &SeriesView<'_>, ascii: bool) -> (String, bool) {
     let n = s.len();
     let bars = if ascii { BARS_ASCII } else { BARS };

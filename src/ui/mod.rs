@@ -7,10 +7,9 @@ mod footer;
 mod header;
 mod help;
 mod metrics;
-mod sanitize;
 mod theme;
 
-pub use sanitize::{sanitize, REPLACEMENT};
+pub(crate) use crate::text::{fit, fit_left, sanitize};
 pub use theme::Theme;
 
 use crate::app::{mouse_action, Action, App, Hit};
@@ -30,7 +29,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let long =
             format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
-        let msg = if long.chars().count() <= area.width as usize { long.as_str() } else { "too small" };
+        let msg = if long.len() <= area.width as usize { long.as_str() } else { "too small" };
         frame.render_widget(Line::from(fit(msg, area.width as usize)), area);
         return;
     }
@@ -112,32 +111,6 @@ pub fn charted(app: &App, area: Rect) -> Vec<SeriesId> {
         .iter()
         .flat_map(|&(g, _)| groups[g].members.iter().copied())
         .collect()
-}
-
-/// `s` cut to `width` characters, with `…` when cut.
-pub(crate) fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = s.chars().take(width - 1).collect();
-    out.push('…');
-    out
-}
-
-/// `s` cut from the left to `width` characters (paths: the end matters most).
-pub(crate) fn fit_left(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        return s.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let tail: String = s.chars().skip(n - (width - 1)).collect();
-    format!("…{tail}")
 }
 
 /// A rectangle centred in `area`, at most `w` x `h`.

@@ -1,5 +1,5 @@
 //! The streaming [`Analyzer`]: routes each point of a record to the detectors of its series'
-//! role, runs the record-level detectors (clock, restart, per-layer gradients), and turns
+//! role, runs the record-level detectors (time gaps, restart, per-layer gradients), and turns
 //! findings into flags: de-duplicated per kind and metric (one flag while a condition persists,
 //! a new one after `cooldown` records without it or on a severity upgrade), and coalesced per
 //! record (thirty losses spiking on one line are one flag naming the others).
@@ -7,10 +7,16 @@
 //! Two rules are about the file rather than its records, and are told to the analyzer by the live
 //! set (`crate::run::live`): the wall-clock stall ([`live_stall`](super::live_stall): records
 //! arriving, the clock ticking) and a file that started over ([`Analyzer::file_restarted`]).
+//!
+//! Bounded: at most [`FLAGS_KEPT`] flags of each severity are kept; the ones after that are
+//! counted ([`Analyzer::flags_not_kept`]), never dropped without a word, and a severity's cap
+//! never crowds out another's (a critical flag after ten thousand restarts is still kept). A step
+//! that goes back at a regular period (a per-epoch counter logged as the step) is told once and
+//! then no longer raises a restart per period ([`super::restart::Resets`]).
 
-use super::clock::{self, Clock, LongGap};
+use super::gaps::{self, Gaps, LongGap};
 use super::live_stall::LiveStall;
-use super::restart::Rewind;
+use super::restart::{Reset, Resets, Rewind};
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
     FlagConfig, FlagKind, Severity,
@@ -82,7 +88,7 @@ struct SeriesState {
 }
 
 /// The last flag of each kind: severity and the record it was last seen at.
-type Latches = [Option<Latch>; FlagKind::ALL.len()];
+type Latches = [Option<Latch>; <FlagKind as strum::EnumCount>::COUNT];
 
 #[derive(Clone, Copy, Debug)]
 struct Latch {
@@ -93,6 +99,11 @@ struct Latch {
 /// Key of record-level flags (stall, restart) in the latch table.
 const RUN: SeriesId = SeriesId::MAX;
 
+/// Flags kept per severity; more are counted, not kept. A run that raises this many has one
+/// problem told many times, and the first ten thousand say it; the cap keeps a log that raises a
+/// flag every few records from growing memory (and `check`'s output) without bound.
+pub const FLAGS_KEPT: usize = 10_000;
+
 /// Raises flags from records as they arrive; holds only bounded per-series state.
 #[derive(Debug, Default)]
 pub struct Analyzer {
@@ -102,9 +113,14 @@ pub struct Analyzer {
     /// Latches of record-level flags (stall); per-series ones live in the series' state.
     run_latches: Latches,
     records: u64,
-    clock: Clock,
+    gaps: Gaps,
     vanishing: vanishing::Vanishing,
     last_restart_record: Option<u64>,
+    /// Confirmed rewinds, to tell a per-epoch step counter from restarts.
+    resets: Resets,
+    /// Flags kept and flags counted beyond [`FLAGS_KEPT`], by severity.
+    kept: [usize; 3],
+    not_kept: [u64; 3],
     /// The series whose learning rate sets `lr` and warmup (the first one seen).
     lr_series: Option<SeriesId>,
     lr: Option<f64>,
@@ -140,7 +156,7 @@ impl Analyzer {
         self.found.clear();
         self.rewound_here = false;
         self.observe_steps(store, fields, step);
-        let gap = self.clock.observe(&self.cfg, step, meta.time);
+        let gap = self.gaps.observe(&self.cfg, step, meta.time);
         // Only a record that started a rewind can still hold one dated here (a series listed
         // twice may have consumed it already): the scan runs only then.
         let now = self.records;
@@ -150,7 +166,7 @@ impl Analyzer {
                 .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
         match gap {
             Some(g) if rewound_here => self.attach_gap(fields, g),
-            Some(g) => self.found.push((RUN, clock::stall(&self.cfg, g, step))),
+            Some(g) => self.found.push((RUN, gaps::stall(&self.cfg, g, step))),
             None => {}
         }
         // The learning rate first, so every message of this record can quote it.
@@ -203,12 +219,18 @@ impl Analyzer {
                 if let Some(r) = st.rewind.take() {
                     if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
-                        self.found.push((RUN, r.finding()));
+                        match self.resets.confirmed(r.record, r.from, r.to) {
+                            Reset::Restart => self.found.push((RUN, r.finding())),
+                            Reset::Periodic(f) => self.found.push((RUN, f)),
+                            Reset::Expected => {}
+                        }
                     }
                 }
             }
             if let Some(prev) = st.last_step {
-                if step < prev {
+                // A reset of a per-epoch counter, once known, is no rewind: the series carries on
+                // with its baselines.
+                if step < prev && !self.resets.expects(now, prev, step) {
                     st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
                     self.rewound_here = true;
                     // A new run (or another axis) starts: its baselines start afresh.
@@ -427,7 +449,7 @@ impl Analyzer {
                     if others.len() > 3 { format!(", ... ({} in all)", others.len()) } else { String::new() };
                 flag.message.push_str(&format!("; also {}{more}", shown.join(", ")));
             }
-            self.flags.push(flag);
+            self.keep(flag);
         }
         self.fresh = fresh;
     }
@@ -470,13 +492,34 @@ impl Analyzer {
     /// tmon's own flags are all raised by the rules of this module.
     #[doc(hidden)]
     pub fn raise(&mut self, flag: Flag) {
-        self.flags.push(flag);
+        self.keep(flag);
+    }
+
+    /// Keeps `flag`, or counts it once its severity has [`FLAGS_KEPT`] flags.
+    fn keep(&mut self, flag: Flag) {
+        let s = flag.severity as usize;
+        if self.kept[s] < FLAGS_KEPT {
+            self.kept[s] += 1;
+            self.flags.push(flag);
+        } else {
+            self.not_kept[s] += 1;
+        }
+    }
+
+    /// Flags raised beyond [`FLAGS_KEPT`] of their severity: counted, not kept.
+    pub fn flags_not_kept(&self) -> u64 {
+        self.not_kept.iter().sum()
+    }
+
+    /// [`Analyzer::flags_not_kept`] of one severity.
+    pub fn flags_not_kept_of(&self, severity: Severity) -> u64 {
+        self.not_kept[severity as usize]
     }
 
     /// The file started over (truncated, replaced, or a document rewritten with another
     /// history) after `last_step` (`None`: before any record): the records that follow belong to
     /// a new run. Raises an `info` restart flag saying so. Steps going back from here are
-    /// expected, not a restart to report again, and every baseline (series, clock, layers)
+    /// expected, not a restart to report again, and every baseline (series, time gaps, layers)
     /// starts afresh. Flags raised so far are kept.
     pub fn file_restarted(&mut self, reason: &str, last_step: Option<f64>) {
         for st in self.states.iter_mut().flatten() {
@@ -485,18 +528,20 @@ impl Analyzer {
             st.nonpositive = false;
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
-        self.clock = Clock::default();
+        self.gaps = Gaps::default();
+        self.resets = Resets::default();
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;
         let step = last_step.unwrap_or(0.0);
-        self.flags.push(Flag {
+        self.keep(Flag {
             kind: FlagKind::Restart,
             severity: Severity::Info,
             metric: String::new(),
             step,
             message: format!(
-                "the file started over after step {step} ({reason}); reading it again from its start"
+                "the file started over after step {} ({reason}); reading it again from its start",
+                crate::text::step(step)
             ),
         });
     }
@@ -524,13 +569,7 @@ impl Analyzer {
     fn raise_live_stall(&mut self, found: Option<(Severity, String)>, step_name: &str) -> bool {
         let Some((severity, message)) = found else { return false };
         let step = self.last_step.unwrap_or(f64::NAN);
-        self.flags.push(Flag {
-            kind: FlagKind::Stall,
-            severity,
-            metric: step_name.to_owned(),
-            step,
-            message,
-        });
+        self.keep(Flag { kind: FlagKind::Stall, severity, metric: step_name.to_owned(), step, message });
         true
     }
 

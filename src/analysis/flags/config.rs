@@ -69,7 +69,7 @@ thresholds! {
     cooldown: usize = 500, "cooldown",
         "Records after the last sighting of a condition before the same kind on the same metric can raise a new flag (a severity upgrade always can).";
     nonfinite_loss_critical: usize = 1, "nonfinite.loss_critical",
-        "1: the first NaN/Inf of a loss is critical (other metrics: warning); 0: warning for all.";
+        "1: the first NaN/Infinity of a loss is critical (other metrics: warning); 0: warning for all.";
     spike_z: f64 = 8.0, "spike.z",
         "Loss spike: robust z-score of log(loss) above the median of the previous `spike.window` values, with the noise scale from the MAD (x1.4826) of log differences.";
     spike_ratio: f64 = 2.5, "spike.ratio",

@@ -2,8 +2,8 @@
 //! entries) are zero, read from a logged dead/zero fraction (`dead_frac`, `zero_frac`, ...),
 //! for `dead.persist` points in a row. The flag's step is the first point of the run.
 
-use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, value_prose};
 
 #[derive(Clone, Debug, Default)]
 pub struct Dead {
@@ -36,7 +36,7 @@ impl Dead {
                 "{:.0}% of units are dead ({} = {} at step {}), at or above {:.0}% since step {}",
                 frac * 100.0,
                 ctx.name,
-                num(v),
+                value_prose(v),
                 step(ctx.step),
                 cfg.dead_frac * 100.0,
                 step(began)

@@ -12,8 +12,8 @@
 //! one log value estimated from differences. The critical threshold moves up by the same amount.
 
 use super::robust::LogBaseline;
-use super::text::{num, step, times};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, times, value_prose};
 
 #[derive(Clone, Debug)]
 pub struct Divergence {
@@ -112,9 +112,9 @@ impl Divergence {
             format!(
                 "{} is diverging: its rolling median rose from {} (step {}) to {} at step {} ({}), climbing since step {}",
                 ctx.name,
-                num(best.exp()),
+                value_prose(best.exp()),
                 step(best_step),
-                num(m.exp()),
+                value_prose(m.exp()),
                 step(ctx.step),
                 times(rise.exp()),
                 step(began)

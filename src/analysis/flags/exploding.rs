@@ -7,8 +7,8 @@
 
 use super::robust::LogBaseline;
 use super::spike::GUARD_SLACK;
-use super::text::{num, step, times};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, times, value_prose};
 
 #[derive(Clone, Debug)]
 pub struct Exploding {
@@ -55,11 +55,11 @@ impl Exploding {
                     message: format!(
                         "{} jumped to {} at step {}: {} the median of the previous {} points ({})",
                         ctx.name,
-                        num(v),
+                        value_prose(v),
                         step(ctx.step),
                         times(ratio),
                         self.base.len(),
-                        num(level.exp())
+                        value_prose(level.exp())
                     ),
                 });
             }

@@ -18,6 +18,7 @@
 //!   counts from tmon's start. No flag is raised before the first record.
 
 use super::{FlagConfig, Severity};
+use crate::text::duration;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -82,7 +83,10 @@ impl LiveStall {
         if let Some(last) = self.last {
             let gap = now.saturating_duration_since(last);
             if self.raised.is_some() {
-                out = Some((Severity::Info, format!("records resumed after {} of silence", human(gap))));
+                out = Some((
+                    Severity::Info,
+                    format!("records resumed after {} of silence", duration(gap.as_secs_f64())),
+                ));
             }
             if gap >= BURST {
                 if self.intervals.len() == WINDOW {
@@ -115,14 +119,14 @@ impl LiveStall {
         let msg = match sev {
             Severity::Critical => format!(
                 "no new record for {}: the run looks hung or dead (critical after {})",
-                human(silence),
-                human(after)
+                duration(silence.as_secs_f64()),
+                duration(after.as_secs_f64())
             ),
             _ => format!(
                 "no new record for {} (usual interval {}; warning after {})",
-                human(silence),
-                human(self.usual()),
-                human(after)
+                duration(silence.as_secs_f64()),
+                duration(self.usual().as_secs_f64()),
+                duration(after.as_secs_f64())
             ),
         };
         Some((sev, msg))
@@ -133,20 +137,6 @@ impl LiveStall {
         let mut v: Vec<Duration> = self.intervals.iter().copied().collect();
         v.sort_unstable();
         v.get(v.len() / 2).copied().unwrap_or_default()
-    }
-}
-
-/// `2h 05m`, `7m 03s`, `12.5s`, `80ms`.
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else if s >= 1 {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        format!("{}ms", d.as_millis())
     }
 }
 
@@ -194,10 +184,10 @@ mod tests {
         let got = stalls(&a);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[0].0, Severity::Warning);
-        assert!(got[0].1.contains("5m 00s"), "{}", got[0].1);
+        assert!(got[0].1.contains("5m"), "{}", got[0].1);
         assert_eq!(got[1].0, Severity::Critical);
         assert_eq!(got[2].0, Severity::Info);
-        assert!(got[2].1.contains("1h 02m"), "{}", got[2].1);
+        assert!(got[2].1.contains("1h02m"), "{}", got[2].1);
         assert_eq!(a.flags()[0].step, 1.0);
         assert_eq!(a.flags()[0].metric, "step");
     }

@@ -5,8 +5,8 @@
 //! learning rate is the `nonfinite` flag. Also tracks whether the run is in LR warmup (every lr
 //! point so far higher than the one before), which other detectors use (NOTES §3).
 
-use super::text::{num, step, times};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, times, value_prose};
 
 #[derive(Clone, Debug)]
 pub struct Lr {
@@ -41,7 +41,7 @@ impl Lr {
                 kind: FlagKind::LrAnomaly,
                 severity: Severity::Critical,
                 began: ctx.step,
-                message: format!("{} is negative ({}) at step {}", ctx.name, num(v), step(ctx.step)),
+                message: format!("{} is negative ({}) at step {}", ctx.name, value_prose(v), step(ctx.step)),
             });
         } else if !self.warmup && self.max > 0.0 && v >= cfg.lr_jump * self.max {
             found = Some(Finding {
@@ -51,10 +51,10 @@ impl Lr {
                 message: format!(
                     "{} jumped to {} at step {}: {} the highest value before ({})",
                     ctx.name,
-                    num(v),
+                    value_prose(v),
                     step(ctx.step),
                     times(v / self.max),
-                    num(self.max)
+                    value_prose(self.max)
                 ),
             });
         }

@@ -11,11 +11,11 @@
 //! Thresholds: [`FlagConfig`], documented in `docs/flags.md`.
 
 mod analyzer;
-mod clock;
 mod config;
 mod dead;
 mod divergence;
 mod exploding;
+mod gaps;
 pub mod live_stall;
 mod lr;
 mod nonfinite;
@@ -24,20 +24,37 @@ mod plateau;
 mod restart;
 pub mod robust;
 mod spike;
-pub mod text;
 mod throughput;
 mod vanishing;
 
-pub use analyzer::Analyzer;
+pub use analyzer::{Analyzer, FLAGS_KEPT};
 pub use config::{FlagConfig, Threshold};
 pub use live_stall::LiveStall;
 
 use serde::Serialize;
-use std::fmt;
 
-/// What kind of problem a flag reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// What kind of problem a flag reports. Its name (`dead_units`), as `tmon check --json`,
+/// `--on-flag`'s `TMON_KIND` and `docs/flags.md` write it, is derived: [`FlagKind::as_str`],
+/// `Display`, `FromStr` and serde all say the same.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumCount,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum FlagKind {
     Nonfinite,
     Spike,
@@ -54,49 +71,42 @@ pub enum FlagKind {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 12] = [
-        FlagKind::Nonfinite,
-        FlagKind::Spike,
-        FlagKind::Divergence,
-        FlagKind::Plateau,
-        FlagKind::Overfitting,
-        FlagKind::Stall,
-        FlagKind::Restart,
-        FlagKind::DeadUnits,
-        FlagKind::VanishingGradient,
-        FlagKind::ExplodingGradient,
-        FlagKind::ThroughputDrop,
-        FlagKind::LrAnomaly,
-    ];
+    /// Every kind, in documentation order.
+    pub const ALL: &'static [FlagKind] = <FlagKind as strum::VariantArray>::VARIANTS;
 
     /// The machine-readable name, as in `tmon check --json`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FlagKind::Nonfinite => "nonfinite",
-            FlagKind::Spike => "spike",
-            FlagKind::Divergence => "divergence",
-            FlagKind::Plateau => "plateau",
-            FlagKind::Overfitting => "overfitting",
-            FlagKind::Stall => "stall",
-            FlagKind::Restart => "restart",
-            FlagKind::DeadUnits => "dead_units",
-            FlagKind::VanishingGradient => "vanishing_gradient",
-            FlagKind::ExplodingGradient => "exploding_gradient",
-            FlagKind::ThroughputDrop => "throughput_drop",
-            FlagKind::LrAnomaly => "lr_anomaly",
-        }
+        self.into()
     }
 }
 
-impl fmt::Display for FlagKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl std::str::FromStr for FlagKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::text::parse_name("flag kind", s)
     }
 }
 
-/// How bad a flag is. Ordered: `Info < Warning < Critical`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// How bad a flag is. Ordered: `Info < Warning < Critical`. Its name (`warning`) is derived, for
+/// the JSON output, `--fail-on` and `Display` alike.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Severity {
     Info,
     Warning,
@@ -105,29 +115,14 @@ pub enum Severity {
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 impl std::str::FromStr for Severity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "info" => Ok(Severity::Info),
-            "warning" => Ok(Severity::Warning),
-            "critical" => Ok(Severity::Critical),
-            _ => Err(format!("unknown severity '{s}' (expected info, warning or critical)")),
-        }
+        crate::text::parse_name("severity", s)
     }
 }
 

@@ -5,8 +5,8 @@
 //! undefined metric, such as the AP of an empty size class). One flag per episode: the condition begins at
 //! the first non-finite point and lasts while the series stays non-finite.
 
-use super::text::{num, step};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, value_prose};
 
 #[derive(Clone, Debug, Default)]
 pub struct Nonfinite {
@@ -45,18 +45,18 @@ impl Nonfinite {
             Severity::Warning
         };
         let lr = match ctx.lr {
-            Some(lr) if !ctx.is_lr => format!(" (lr {})", num(lr)),
+            Some(lr) if !ctx.is_lr => format!(" (lr {})", value_prose(lr)),
             _ => String::new(),
         };
         let last = match self.last_finite {
-            Some((s, x)) => format!("; last finite value {} at step {}", num(x), step(s)),
+            Some((s, x)) => format!("; last finite value {} at step {}", value_prose(x), step(s)),
             None => "; it has had no finite value yet".into(),
         };
         Some(Finding {
             kind: FlagKind::Nonfinite,
             severity,
             began: ctx.step,
-            message: format!("{} became {} at step {}{lr}{last}", ctx.name, num(v), step(ctx.step)),
+            message: format!("{} became {} at step {}{lr}{last}", ctx.name, value_prose(v), step(ctx.step)),
         })
     }
 }

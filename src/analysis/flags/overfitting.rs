@@ -11,8 +11,8 @@
 //! must part. A flat training loss means noisy evaluations or a shift, a rising one divergence. The flag is dated at the lowest evaluation, where the two curves parted.
 
 use super::robust::LogBaseline;
-use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, value_prose};
 
 #[derive(Clone, Debug)]
 pub struct Overfitting {
@@ -76,7 +76,7 @@ impl Overfitting {
         let train_note = match (train_at_best, train) {
             (Some(t0), Some(t)) if t > t0 * (1.0 - cfg.overfit_train_drop) => return None,
             (Some(t0), Some(t)) => {
-                format!(" while the training loss kept falling ({} -> {})", num(t0), num(t))
+                format!(" while the training loss kept falling ({} -> {})", value_prose(t0), value_prose(t))
             }
             _ => String::new(),
         };
@@ -86,11 +86,11 @@ impl Overfitting {
                 "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}",
                 ctx.name,
                 self.strips,
-                num(level.exp()),
+                value_prose(level.exp()),
                 step(ctx.step),
                 100.0 * ((level - best).exp() - 1.0),
                 train_note,
-                num(low),
+                value_prose(low),
                 step(low_step)
             )
         }))

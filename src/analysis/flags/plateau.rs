@@ -6,8 +6,8 @@
 //! warmup.
 //! The flag's step is the last improvement: the plateau began there.
 
-use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagKind, Severity};
+use crate::text::{step, value_prose};
 
 /// Slack in log units on [`Plateau::observe_log`]'s shortcut, far above the rounding of `ln`
 /// and `exp`: closer to the bound, the level is compared exactly as in [`Plateau::observe`].
@@ -96,9 +96,9 @@ impl Plateau {
             format!(
                 "{} has not improved by more than {}% for {} {unit}: best {} at step {}",
                 ctx.name,
-                num(rel * 100.0),
+                value_prose(rel * 100.0),
                 self.since,
-                num(best),
+                value_prose(best),
                 step(best_step)
             )
         }))

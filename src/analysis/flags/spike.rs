@@ -6,8 +6,8 @@
 //! Spikes are judged during LR warmup too (NOTES §3: "spikes are not" meaningless then).
 
 use super::robust::LogBaseline;
-use super::text::{num, step, times};
 use super::{Ctx, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, times, value_prose};
 
 /// Slack on the log-space ratio guard, far above the rounding of `ln`/`exp`: a point this close
 /// to the guard is judged exactly as written below.
@@ -71,11 +71,11 @@ impl Spike {
                 message: format!(
                     "{} spiked to {} at step {}: {} the median of the previous {} points ({}), robust z {:.0}",
                     ctx.name,
-                    num(v),
+                    value_prose(v),
                     step(ctx.step),
                     times(ratio),
                     base.len(),
-                    num(level.exp()),
+                    value_prose(level.exp()),
                     z
                 ),
             });

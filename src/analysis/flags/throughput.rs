@@ -9,8 +9,8 @@
 //! first of the run of slow points that brought the median down.
 
 use super::robust::{median, Ring, SortedWindow};
-use super::text::{num, step};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{duration, step, times, value_prose};
 
 /// Seconds per step above which a "time" metric is a clock, not a duration.
 const CLOCK_LIKE: f64 = 1e5;
@@ -92,23 +92,23 @@ impl Throughput {
         let describe = || {
             if is_time {
                 format!(
-                "{} rose to {} s per step (median of the last {} points) at step {}, {:.1}x its baseline {} s",
-                ctx.name,
-                num(1.0 / recent),
-                window,
-                step(ctx.step),
-                baseline / recent,
-                num(1.0 / baseline)
-            )
+                    "{} rose to {} per step (median of the last {} points) at step {}, {} its baseline {}",
+                    ctx.name,
+                    duration(1.0 / recent),
+                    window,
+                    step(ctx.step),
+                    times(baseline / recent),
+                    duration(1.0 / baseline)
+                )
             } else {
                 format!(
                     "{} fell to {} (median of the last {} points) at step {}, {:.0}% of its baseline {}",
                     ctx.name,
-                    num(recent),
+                    value_prose(recent),
                     window,
                     step(ctx.step),
                     100.0 * recent / baseline,
-                    num(baseline)
+                    value_prose(baseline)
                 )
             }
         };

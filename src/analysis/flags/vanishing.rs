@@ -6,8 +6,8 @@
 //! training) needs the run's length, which a live log does not know; persistence replaces it.
 //! An exactly zero first-layer norm is not vanishing but dead units (every path is cut).
 
-use super::text::{num, step};
 use super::{Episode, Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{step, value_prose};
 
 #[derive(Clone, Debug, Default)]
 pub struct Vanishing {
@@ -45,12 +45,12 @@ impl Vanishing {
             format!(
                 "gradients vanish toward the input: {} = {} is {} of {} = {} (below {} and {}) since step {}",
                 first.0,
-                num(first.1),
-                num(ratio),
+                value_prose(first.1),
+                value_prose(ratio),
                 last.0,
-                num(last.1),
-                num(cfg.vanishing_ratio),
-                num(cfg.vanishing_first_max),
+                value_prose(last.1),
+                value_prose(cfg.vanishing_ratio),
+                value_prose(cfg.vanishing_first_max),
                 step(began)
             )
         }))

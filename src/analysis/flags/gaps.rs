@@ -1,12 +1,14 @@
-//! `stall`: a gap in the records' time column far larger than the run's usual interval (the
-//! median of the recent gaps). NOTES §3: a BLOOM run hung for hours with no timeout firing; only
-//! the clock shows it. The live wall-clock stall (no new line at all) is `live_stall.rs`. The flag's
-//! step is the last step before the gap. A gap at a record where the step goes back is told in
-//! the restart's message instead (see `restart.rs`).
+//! `stall` from the records' times: a gap in the time column far larger than the run's usual
+//! interval (the median of the recent gaps). NOTES §3: a BLOOM run hung for hours with no timeout
+//! firing; only the log's times show it. (Reading those times from a record is
+//! [`crate::ingest::clock`]'s job; this file only judges the gaps between them.) The live
+//! wall-clock stall (no new line at all) is `live_stall.rs`. The flag's step is the last step
+//! before the gap. A gap at a record where the step goes back is told in the restart's message
+//! instead (see `restart.rs`).
 
 use super::robust::{median, Ring};
-use super::text::{duration, step};
 use super::{Finding, FlagConfig, FlagKind, Severity};
+use crate::text::{duration, step};
 
 const GAPS: usize = 64;
 
@@ -22,20 +24,20 @@ pub struct LongGap {
 /// for a gap that could be a stall (at least `stall.min_seconds` and `stall.factor` x the
 /// minimum), so a steady clock costs a ring push per record.
 #[derive(Clone, Debug)]
-pub struct Clock {
+pub struct Gaps {
     last: Option<(f64, f64)>,
     gaps: Ring,
     min: f64,
     scratch: Vec<f64>,
 }
 
-impl Default for Clock {
+impl Default for Gaps {
     fn default() -> Self {
-        Clock { last: None, gaps: Ring::new(GAPS), min: f64::INFINITY, scratch: Vec::new() }
+        Gaps { last: None, gaps: Ring::new(GAPS), min: f64::INFINITY, scratch: Vec::new() }
     }
 }
 
-impl Clock {
+impl Gaps {
     /// Feeds one record's (step, time); returns the gap before it when it is a stall.
     pub fn observe(&mut self, cfg: &FlagConfig, step_now: f64, time: f64) -> Option<LongGap> {
         if !time.is_finite() {

@@ -1,14 +1,15 @@
-//! The hot path's memory: a record's key sequence, remembered with what each key means.
+//! The hot path's memory: a record's template, its key sequence remembered with what each key
+//! means.
 //!
-//! Most logs repeat a few line layouts (train, eval, summary). The first record of each layout goes
-//! through the slow path (classify every key, intern series names); later records with the same
-//! keys in the same order are matched by comparing key bytes and applying the remembered actions,
-//! with no hash lookup and no allocation per field.
+//! Most logs repeat a few kinds of record (train, eval, summary), each with its template. The
+//! first record of each template goes through the slow path (classify every key, intern series
+//! names); later records with the same keys in the same order are matched by comparing key bytes
+//! and applying the remembered actions, with no hash lookup and no allocation per field.
 
 use crate::parse::{Field, Scalar};
 use crate::store::SeriesId;
 
-/// How many layouts are remembered; beyond that the least recently used one is dropped.
+/// How many templates are remembered; beyond that the least recently used one is dropped.
 const CAPACITY: usize = 16;
 
 /// What to do with one field.
@@ -16,24 +17,29 @@ const CAPACITY: usize = 16;
 pub enum Act {
     /// A metric: append its number to this series.
     Metric(SeriesId),
-    /// Not a metric (step, clock, string, config value, ...).
+    /// Not a metric (step, clock, string, config value, ...), or a key that comes again later in
+    /// the same record (the last value wins, as in Python's `json`).
     Skip,
+    /// A metric the run has no room for (its series cap was reached): counted, not stored.
+    Drop,
 }
 
-/// One remembered layout.
+/// One remembered template: a record's keys in order, and what to do with each.
 #[derive(Clone, Debug)]
-pub struct Shape {
-    /// Unique for the life of the [`Ingest`](super::Ingest), to tell layouts apart in the
+pub struct Template {
+    /// Unique for the life of the [`Ingest`](super::Ingest), to tell templates apart in the
     /// duplicate window.
     pub serial: u64,
     keys: Vec<u8>,
     ends: Vec<u32>,
-    /// Whether each field held a number when the layout was learnt: a key that changes type
-    /// makes a new layout, so a number is never skipped because it was once a string.
+    /// Whether each field held a number when the template was learnt: a key that changes type
+    /// makes a new template, so a number is never skipped because it was once a string.
     numeric: Vec<bool>,
-    /// Fields whose string value is part of the layout (mmcv's `mode`, a split key like `agent`).
+    /// Fields whose string value is part of the template (mmcv's `mode`, a split key like `agent`).
     pins: Vec<(usize, Box<[u8]>)>,
     pub acts: Vec<Act>,
+    /// How many fields are [`Act::Drop`].
+    pub dropped: u64,
     pub step_slot: Option<usize>,
     pub time_slot: Option<usize>,
     pub epoch_slot: Option<usize>,
@@ -44,7 +50,7 @@ pub struct Shape {
     pub eval: bool,
 }
 
-impl Shape {
+impl Template {
     pub fn new(serial: u64, fields: &[Field<'_>]) -> Self {
         let mut keys = Vec::new();
         let mut ends = Vec::with_capacity(fields.len());
@@ -52,13 +58,14 @@ impl Shape {
             keys.extend_from_slice(f.key.as_bytes());
             ends.push(keys.len() as u32);
         }
-        Shape {
+        Template {
             serial,
             keys,
             ends,
             numeric: fields.iter().map(|f| matches!(f.value, Scalar::Num(_))).collect(),
             pins: Vec::new(),
             acts: vec![Act::Skip; fields.len()],
+            dropped: 0,
             step_slot: None,
             time_slot: None,
             epoch_slot: None,
@@ -68,7 +75,7 @@ impl Shape {
         }
     }
 
-    /// Makes the string value of field `slot` part of the layout.
+    /// Makes the string value of field `slot` part of the template.
     pub fn pin(&mut self, slot: usize, value: &str) {
         self.pins.push((slot, value.as_bytes().into()));
     }
@@ -94,15 +101,15 @@ impl Shape {
     }
 }
 
-/// The remembered layouts, most recently used first.
+/// The remembered templates, most recently used first.
 #[derive(Clone, Debug, Default)]
-pub struct ShapeCache {
-    list: Vec<Shape>,
+pub struct Templates {
+    list: Vec<Template>,
     next_serial: u64,
 }
 
-impl ShapeCache {
-    /// Finds the layout of `fields` and moves it to the front; returns whether it was found.
+impl Templates {
+    /// Finds the template of `fields` and moves it to the front; returns whether it was found.
     pub fn find(&mut self, fields: &[Field<'_>]) -> bool {
         match self.list.iter().position(|s| s.matches(fields)) {
             Some(0) => true,
@@ -115,9 +122,9 @@ impl ShapeCache {
         }
     }
 
-    /// The most recently used layout. Only call after [`find`](Self::find) or
+    /// The most recently used template. Only call after [`find`](Self::find) or
     /// [`insert`](Self::insert).
-    pub fn front(&self) -> &Shape {
+    pub fn front(&self) -> &Template {
         &self.list[0]
     }
 
@@ -126,7 +133,7 @@ impl ShapeCache {
         self.next_serial
     }
 
-    pub fn insert(&mut self, s: Shape) {
+    pub fn insert(&mut self, s: Template) {
         self.list.insert(0, s);
         self.list.truncate(CAPACITY);
     }
