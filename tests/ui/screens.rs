@@ -1,12 +1,10 @@
 //! Snapshots of the main screens at 80x24 and 160x48 (TestBackend + insta), and the styles a
 //! snapshot cannot see (colours, NO_COLOR).
 
-mod ui_common;
-
+use crate::support::ui::*;
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
 use tmon::ui::Theme;
-use ui_common::*;
 
 fn snap(name: &str, app: &tmon::app::App, w: u16, h: u16) {
     let term = draw(app, w, h);

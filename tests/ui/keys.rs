@@ -1,13 +1,11 @@
 //! Unit tests of `App::update`: keys, data events, pause, the clock, and the source glue.
 
-mod ui_common;
-
+use crate::support::ui::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::time::Duration;
 use tmon::app::{Focus, LayoutMode, Status, XAxis};
 use tmon::event::Event;
 use tmon::source::{FileState, SourceEvent};
-use ui_common::*;
 
 fn names(app: &tmon::app::App) -> Vec<Vec<String>> {
     let store = &app.slots[0].run().store;

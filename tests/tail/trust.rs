@@ -7,11 +7,9 @@
 //! that is not watched: inotify reports a write to the watchers of the directory it was made
 //! through, so the watched directory hears nothing, as with a write from another NFS client.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tail_support::*;
 use tmon::source::fs_kind::Trust;
 use tmon::source::SourceOptions;
 

@@ -3,9 +3,7 @@
 //!
 //! Drives the real `tmon` binary. Skips with a notice when tmux is not installed.
 
-mod e2e_support;
-
-use e2e_support::*;
+use crate::support::term::*;
 use std::io::Write;
 use std::process::Command;
 

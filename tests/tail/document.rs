@@ -2,11 +2,9 @@
 //! full at each checkpoint, in place or by rename. Every version sent must be complete (never a
 //! half-written file), each version is sent once, and a rewrite is not a restart.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::io::Write;
 use std::time::Duration;
-use tail_support::*;
 use tmon::source::{FileState, SourceOptions, Tailer};
 
 /// A pretty-printed trainer_state.json with `n` log_history entries.

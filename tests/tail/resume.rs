@@ -2,10 +2,8 @@
 //! the tailer follows from the end of it): what follows is news, numbered from 1, and a file that
 //! changed in between is a restart from its start.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::time::Instant;
-use tail_support::*;
 use tmon::source::{FileId, FileState, Resume, SourceEvent, Sources, TailOptions, Tailer};
 
 fn restarts(evs: &[SourceEvent]) -> Vec<String> {

@@ -1,13 +1,11 @@
 //! Every real log of the corpus opens and draws at 80x24 and 160x48, in the grid and as one chart,
 //! with its metric names on screen. Skips with a notice when the corpus is absent.
 
-mod ui_common;
-
+use crate::support::ui::*;
 use crossterm::event::KeyCode;
 use std::path::Path;
 use tmon::app::{App, Options};
 use tmon::run::Run;
-use ui_common::*;
 
 #[test]
 fn corpus_logs_draw() {

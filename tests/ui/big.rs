@@ -4,8 +4,6 @@
 //!
 //! Timings: `cargo test --release --test ui_big -- --nocapture --test-threads 1`.
 
-mod ui_common;
-
 use std::time::{Duration, Instant};
 use tmon::analysis::smooth::Smoother;
 use tmon::app::plot::chart_data;

@@ -3,11 +3,9 @@
 //! `Run::load_file` on the finished file. Run on our fixture (NaN, a step rewind, a traceback,
 //! no final newline) and on every JSON Lines file of the real corpus when it is present.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tail_support::*;
 use tmon::analysis::FlagConfig;
 use tmon::ingest::IngestOptions;
 use tmon::run::Run;

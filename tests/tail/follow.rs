@@ -2,14 +2,12 @@
 //! `--on-flag` commands with the details in the environment only, prompt stop, exit on a flag.
 //! The flags come from the wall-clock stall with a tiny floor, so the tests need no detector.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tail_support::*;
 use tmon::analysis::Severity;
 use tmon::follow::{follow, FollowOptions, FollowSummary};
 use tmon::source::StallConfig;

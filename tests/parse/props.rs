@@ -4,9 +4,7 @@
 //!
 //! Run long with e.g. `PROPTEST_CASES=200000 cargo test --release --test parse_props`.
 
-mod parse_support;
-
-use parse_support::{num, owned, reference, sorted, V};
+use crate::support::flatten::{num, owned, reference, sorted, V};
 use proptest::prelude::*;
 use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError};
 

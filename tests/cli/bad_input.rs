@@ -2,9 +2,7 @@
 //! temporary directory, under a time limit (a hang fails the test), and asserts a clear error or
 //! a counted skip.
 
-mod cli_support;
-
-use cli_support::{json, metric, run_of, tmon};
+use crate::support::cli::{json, metric, run_of, tmon};
 use std::fs;
 use std::io::Write;
 use std::path::Path;

@@ -5,11 +5,9 @@
 //! Each scenario runs with inotify (the default) and poll-only (`--poll`, standing in for a
 //! network filesystem where inotify hears nothing).
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::path::PathBuf;
 use std::time::Duration;
-use tail_support::*;
 use tmon::source::{FileState, SourceOptions};
 
 fn inotify() -> SourceOptions {

@@ -2,9 +2,7 @@
 //! serde_json can read it; the pretty-printed documents parse whole. A small fixture of our own
 //! (tests/fixtures/parse/quirks.jsonl) covers the same quirks on a fresh clone.
 
-mod parse_support;
-
-use parse_support::{owned, reference, sorted, V};
+use crate::support::flatten::{owned, reference, sorted, V};
 use std::path::{Path, PathBuf};
 use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError};
 

@@ -3,9 +3,7 @@
 //! screen. Each opens a log, shows its metrics, quits on `q` and gives the shell its screen back.
 //! Skips with a notice when tmux (or screen) is not installed.
 
-mod e2e_support;
-
-use e2e_support::*;
+use crate::support::term::*;
 use std::process::Command;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/train.jsonl");

@@ -1,9 +1,7 @@
 //! `tmon check` end to end: text and JSON output on the fixture logs in tests/fixtures/check/
 //! (written by make.py there), exit statuses, usage errors, completions and the man page.
 
-mod cli_support;
-
-use cli_support::{json, metric, run_of, tmon};
+use crate::support::cli::{json, metric, run_of, tmon};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,9 +1,7 @@
 //! The synchronous core, with the clock given: no threads, no sleeps.
 
-mod tail_support;
-
+use crate::support::tail::*;
 use std::time::{Duration, Instant};
-use tail_support::*;
 use tmon::source::{FileState, SourceEvent, TailOptions, Tailer};
 
 #[test]

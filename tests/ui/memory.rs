@@ -6,8 +6,6 @@
 //! Whole-process figures (peak RSS on a 1M-line log) are in the final report of the `mem` branch;
 //! this checks the parts that make them, byte for byte, without depending on the allocator.
 
-mod ui_common;
-
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use tmon::app::{App, Options, XAxis};
@@ -67,7 +65,7 @@ fn a_big_run_on_screen_costs_the_store_plus_two_bytes_a_charted_point() {
         // A copy of the xs would add 8, a smoothed column 4.
         assert!(bytes <= held * n * 2 + held * 4096, "{axis:?}: {bytes} bytes for {held} series of {n}");
         eprintln!("{axis:?}: store {store_bytes} bytes, {held} series charted hold {bytes} bytes");
-        let text = ui_common::text(&term);
+        let text = crate::support::ui::text(&term);
         assert!(text.contains("grad_norm"), "{axis:?}: the grid is not on screen:\n{text}");
     }
 }
