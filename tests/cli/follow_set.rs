@@ -10,7 +10,7 @@ fn live_stall_thresholds_come_from_set() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("run.jsonl");
     std::fs::write(&log, "{\"step\": 1, \"loss\": 1.0}\n{\"step\": 2, \"loss\": 0.9}\n").expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tmon"))
+    let mut child = Command::new(crate::support::cli::BIN)
         .args(["check", "--follow", "--set", "live_stall.min_seconds=1", "--set", "live_stall.factor=1"])
         .arg(&log)
         .stdout(Stdio::piped())
@@ -32,10 +32,9 @@ fn live_stall_thresholds_come_from_set() {
     assert!(line.contains("stall"), "{line}");
     assert!(start.elapsed() >= Duration::from_millis(900), "raised before the 1 s floor: {line}");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_tmon"))
-        .args(["check", "--set", "live_stall.factor=-1"])
-        .arg(&log)
-        .output()
-        .expect("run tmon");
-    assert_eq!(out.status.code(), Some(2), "a bad threshold is a usage error");
+    let ran = crate::support::cli::tmon(
+        ["check", "--set", "live_stall.factor=-1", log.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(2), "a bad threshold is a usage error: {ran:?}");
 }

@@ -5,9 +5,13 @@
 //! `<!-- readme-test: KIND expect=a,b nonfinite=c -->`. KIND tells tests/readme/drive.py how to
 //! drive it (a loop, or a framework callback whose hooks a simulated trainer calls).
 
+use crate::support::cli::{json, tmon, BIN};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(30);
 
 struct Snippet {
     line: usize,
@@ -55,18 +59,10 @@ fn python() -> Option<&'static str> {
     ["python3", "python"].into_iter().find(|p| Command::new(p).arg("--version").output().is_ok())
 }
 
-fn check_json(log: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_tmon"))
-        .args(["check", "--json", "--fail-on", "critical"])
-        .arg(log)
-        .output()
-        .expect("run tmon");
-    assert!(
-        out.status.code().is_some_and(|c| c < 2),
-        "tmon check failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("tmon check --json prints JSON")
+/// `tmon check --json --fail-on critical LOG`: the exit status and the document.
+fn check_json(log: &Path) -> (Option<i32>, serde_json::Value) {
+    let ran = tmon(["check", "--json", "--fail-on", "critical", log.to_str().unwrap()], LIMIT);
+    (ran.code, json(&ran))
 }
 
 #[test]
@@ -97,8 +93,12 @@ fn readme_python_snippets_write_logs_tmon_reads() {
             s.kind,
             String::from_utf8_lossy(&out.stderr)
         );
-        let report = check_json(&dir.path().join("run/logs.jsonl"));
+        let (code, report) = check_json(&dir.path().join("run/logs.jsonl"));
         let run = &report["runs"][0];
+        // The snippet whose loss goes NaN fails a `--fail-on critical` check (a NaN loss is
+        // critical); the others are healthy runs and pass it.
+        let want = if s.nonfinite.iter().any(|m| m.contains("loss")) { 1 } else { 0 };
+        assert_eq!(code, Some(want), "snippet at line {}: {run}", s.line);
         assert_eq!(run["skipped_lines"], 0, "snippet at line {}: no line may be skipped", s.line);
         let metrics = run["metrics"].as_array().expect("metrics");
         for name in &s.expect {
@@ -147,21 +147,19 @@ fn shell_sandbox() -> tempfile::TempDir {
 
 #[test]
 fn readme_shell_commands_work() {
-    let tmon = PathBuf::from(env!("CARGO_BIN_EXE_tmon"));
     let path = format!(
         "{}:{}:{}",
         "fakebin",
-        tmon.parent().unwrap().display(),
+        Path::new(BIN).parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let blocks = readme_blocks("sh");
     assert!(blocks.len() >= 4, "README.md should have its shell commands marked for testing");
-    let have_jq = Command::new("jq").arg("--version").output().is_ok();
+    let needs_jq = blocks.iter().any(|(_, _, code)| code.contains("jq "));
+    if needs_jq && !crate::support::tool("jq", &["--version"]) {
+        return;
+    }
     for (line, spec, code) in blocks {
-        if code.contains("jq ") && !have_jq {
-            eprintln!("NOTICE: README line {line} skipped: jq is not installed (.ci/run installs it)");
-            continue;
-        }
         let dir = shell_sandbox();
         let calls = dir.path().join("calls.txt");
         let mut child = Command::new("bash")
@@ -249,13 +247,10 @@ fn readme_keys_table_matches_the_key_bindings() {
 fn readme_repo_log_gives_what_the_readme_says() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     assert!(readme.contains("cargo run --release -- check tests/fixtures/ui/train.jsonl"));
-    let out = Command::new(env!("CARGO_BIN_EXE_tmon"))
-        .args(["check", "--json"])
-        .arg(repo().join("tests/fixtures/ui/train.jsonl"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a flag reaches the default --fail-on");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let log = repo().join("tests/fixtures/ui/train.jsonl");
+    let ran = tmon(["check", "--json", log.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(1), "a flag reaches the default --fail-on");
+    let doc = json(&ran);
     let run = &doc["runs"][0];
     assert_eq!(run["skipped_lines"], 1, "the traceback line");
     let kinds: Vec<&str> =

@@ -1,27 +1,15 @@
 //! The flags on real logs from `../shared/corpus/real` (see its SOURCES.md): no false alarm on
 //! healthy runs, restarts where runs were appended, none where val lines use another axis.
-//! Skipped with a notice when the corpus is absent (`TMON_CORPUS` points elsewhere). The quirks
-//! themselves have small fixtures of our own in `flags_rules.rs`.
+//! Skipped with a notice when the corpus is absent, a failure then under `TMON_REQUIRE_CORPUS=1`
+//! (see tests/support/corpus.rs). The quirks themselves have small fixtures of our own in
+//! rules.rs.
 
-use std::path::PathBuf;
 use tmon::analysis::{Flag, FlagConfig, FlagKind, Severity};
 use tmon::ingest::IngestOptions;
 use tmon::run::Run;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("TMON_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real")));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping (set TMON_CORPUS)", dir.display());
-        None
-    }
-}
-
 fn flags(file: &str, step_key: Option<&str>) -> Option<Vec<Flag>> {
-    let path = corpus()?.join(file);
+    let path = crate::support::corpus::file(file)?;
     let opts = IngestOptions { step_key: step_key.map(str::to_owned), ..Default::default() };
     let run = Run::load_file(&path, opts, FlagConfig::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
     Some(run.flags().to_vec())
@@ -80,16 +68,11 @@ fn appended_detectron2_runs_are_restarts_and_components_are_not_divergence() {
 }
 
 #[test]
-fn nan_losses_are_critical_when_the_parser_keeps_nan_lines() {
-    let Some(path) = corpus().map(|c| c.join("mmdet/maskrcnn-nan-divergence.log.json")) else { return };
+fn nan_losses_are_one_critical_flag() {
+    let Some(path) = crate::support::corpus::file("mmdet/maskrcnn-nan-divergence.log.json") else { return };
     let run = Run::load_file(&path, IngestOptions::default(), FlagConfig::default()).unwrap();
-    if run.store.skipped.count > 1 {
-        eprintln!(
-            "notice: the parser skipped {} NaN lines; nonfinite not checked here",
-            run.store.skipped.count
-        );
-        return;
-    }
+    // The NaN lines are records (the parser reads bare NaN), not skipped lines.
+    assert_eq!(run.store.skipped.count, 0);
     let nf: Vec<&Flag> = run.flags().iter().filter(|x| x.kind == FlagKind::Nonfinite).collect();
     assert_eq!(nf.len(), 1, "one flag for the six losses going NaN on one line:\n{}", show(run.flags()));
     assert_eq!(nf[0].severity, Severity::Critical);

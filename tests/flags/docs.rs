@@ -1,6 +1,6 @@
 //! `docs/flags.md` holds the one table of every threshold, generated from
 //! `FlagConfig::describe()`; this test fails when the two drift. To regenerate the table:
-//! `TMON_UPDATE_DOCS=1 cargo test --test flags_docs`.
+//! `TMON_UPDATE_DOCS=1 cargo test --release --test flags docs::`.
 
 use tmon::analysis::{FlagConfig, FlagKind};
 
@@ -19,7 +19,7 @@ fn the_threshold_table_in_docs_matches_the_code() {
             std::fs::write(path, format!("{}{}{}", &doc[..start], table, &doc[end..])).expect("write docs");
             return;
         }
-        panic!("docs/flags.md's threshold table is stale; run TMON_UPDATE_DOCS=1 cargo test --test flags_docs\n{table}");
+        panic!("docs/flags.md's threshold table is stale; run TMON_UPDATE_DOCS=1 cargo test --release --test flags docs::\n{table}");
     }
     // Every key can be set to its own default.
     let mut cfg = FlagConfig::default();

@@ -3,8 +3,7 @@
 //! or above, for many seeds and at the noisiest batch sizes.
 //!
 //! Records are fed to the store and the analyzer the way ingest does (`harness::feed`), with the
-//! clock known, because the ingest stage that detects the clock is being rewritten in parallel.
-//! One test goes end to end through `Run::push_line`.
+//! clock known; one test goes end to end through `Run::push_line`.
 
 use tmon::analysis::{Analyzer, Flag, FlagConfig, FlagKind, Severity};
 use tmon::harness::{feed, generate, Record, Scenario, Setup, Trainer};
@@ -255,18 +254,12 @@ fn end_to_end_through_run_push_line_on_the_diverging_scenario() {
         .map(|r| r.step)
         .expect("the scenario reaches NaN");
     assert!(div.step >= 300.0 && div.step < nan_step, "{div:?}");
-    let nonfinite_lines = lines.iter().filter(|l| l.contains("NaN") || l.contains("Infinity")).count() as u64;
-    if run.store.skipped.count == 0 {
-        let nf = flags.iter().find(|f| f.kind == FlagKind::Nonfinite && f.metric == "loss");
-        let nf = nf.unwrap_or_else(|| panic!("no nonfinite through Run: {flags:#?}"));
-        assert_eq!(nf.severity, Severity::Critical);
-    } else {
-        eprintln!(
-            "notice: the current parser skipped {} lines with bare NaN/Infinity; nonfinite is only checked on the direct path",
-            run.store.skipped.count
-        );
-        assert_eq!(run.store.skipped.count, nonfinite_lines, "only the NaN lines may be skipped");
-    }
+    // Bare NaN/Infinity are read as numbers: no line skipped, and the NaN loss is critical.
+    assert_eq!(run.store.skipped.count, 0);
+    let nf = flags.iter().find(|f| f.kind == FlagKind::Nonfinite && f.metric == "loss");
+    let nf = nf.unwrap_or_else(|| panic!("no nonfinite through Run: {flags:#?}"));
+    assert_eq!(nf.severity, Severity::Critical);
+    assert_eq!(nf.step, nan_step);
 }
 
 #[test]

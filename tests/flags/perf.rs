@@ -1,6 +1,6 @@
 //! Cost of the analyzer per record, for the speed budget of `tmon check` (NOTES: 1M lines of
 //! 6-10 metrics should be read within 10x of `wc -l`). Ignored by default; run with
-//! `cargo test --release --test flags_perf -- --ignored --nocapture`.
+//! `cargo test --release --test flags perf:: -- --ignored --nocapture`.
 
 use std::time::Instant;
 use tmon::analysis::{Analyzer, FlagConfig};

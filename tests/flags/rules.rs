@@ -1,6 +1,6 @@
 //! The analyzer's mechanics on small hand-built streams: de-duplication, cooldown and severity
 //! upgrades, restarts across series, the stall's baseline, message wording, overrides. (The
-//! detectors' thresholds are proven on real training in `flags_harness.rs`.)
+//! detectors' thresholds are proven on real training in harness.rs.)
 
 use tmon::analysis::{Analyzer, FlagConfig, FlagKind, Severity};
 use tmon::store::{RecordMeta, Store};

@@ -1,25 +1,15 @@
 //! One test per file of the real corpus (`../shared/corpus/real`), checking what SOURCES.md says
-//! about it with zero configuration. Each test skips, with a notice, when the corpus is absent.
-//! Files with bare `NaN` tokens have a second test for their NaN counts.
+//! about it with zero configuration. Each test skips, with a notice, when the corpus is absent
+//! (and fails then under `TMON_REQUIRE_CORPUS=1`, as in CI). Files with bare `NaN` tokens have a
+//! second test for their NaN counts.
 
 use std::path::PathBuf;
 use tmon::ingest::IngestOptions;
 use tmon::run::Run;
 use tmon::store::SeriesView;
 
-/// Where the corpus is: beside the repository (`../shared`), or beside the directory of worktrees
-/// (`../../shared`, when the repository is a worktree under `wt/`).
-const CORPUS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/real"),
-];
-
 fn corpus_file(rel: &str) -> Option<PathBuf> {
-    let found = CORPUS.iter().map(|d| PathBuf::from(d).join(rel)).find(|p| p.exists());
-    if found.is_none() {
-        eprintln!("SKIPPED: corpus file {rel} is absent (looked in {})", CORPUS.join(" and "));
-    }
-    found
+    crate::support::corpus::file(rel)
 }
 
 fn load(rel: &str) -> Option<Run> {
@@ -59,7 +49,8 @@ fn no_restarts(run: &Run) {
 #[test]
 fn detectron2_fruits_bbox_eval_nan() {
     let Some(run) = load("detectron2/fruits-bbox-eval-nan.json") else { return };
-    assert_eq!(run.store.records() as u64 + run.store.skipped.count, 16);
+    // Bare NaN tokens are read as NaN: every line is a record, none skipped.
+    assert_eq!((run.store.records(), run.store.skipped.count), (16, 0));
     assert_eq!(run.ingest.step_key(), Some("iteration"));
     // `time` is seconds per iteration, and `bbox/AP-date` a class's AP: neither is a clock.
     assert_eq!(run.ingest.time_key(), None);
@@ -84,7 +75,8 @@ fn detectron2_fruits_bbox_eval_nan_tokens() {
 #[test]
 fn detectron2_mask2former_wide_segm_eval() {
     let Some(run) = load("detectron2/mask2former-wide-segm-eval.json") else { return };
-    assert_eq!(run.store.records() as u64 + run.store.skipped.count, 328);
+    // Bare NaN tokens are read as NaN: every line is a record, none skipped.
+    assert_eq!((run.store.records(), run.store.skipped.count), (328, 0));
     // 38 keys per train line: all but `iteration` are metrics.
     for k in ["loss_ce", "loss_ce_8", "loss_dice_0", "loss_mask_8", "loss_mgm_entropy", "total_loss"] {
         assert!(has(&run, k), "{k}");
@@ -166,7 +158,8 @@ fn mmdet_eltd_r101_no_final_newline() {
 fn mmdet_maskrcnn_nan_divergence() {
     let Some(run) = load("mmdet/maskrcnn-nan-divergence.log.json") else { return };
     assert_eq!(run.ingest.metadata_records(), 1);
-    assert_eq!(run.store.records() as u64 + run.store.skipped.count, 88);
+    // Bare NaN tokens are read as NaN: every line is a record, none skipped.
+    assert_eq!((run.store.records(), run.store.skipped.count), (88, 0));
     assert_eq!(run.ingest.step_key(), Some("epoch+iter"));
     assert!(strictly_increasing(&series(&run, "acc").steps()));
 }
@@ -292,7 +285,8 @@ fn ray_rllib_ppo_flow() {
 #[test]
 fn wandb_a2c_diverged() {
     let Some(run) = load("wandb/a2c-diverged-nan-history.jsonl") else { return };
-    assert_eq!(run.store.records() as u64 + run.store.skipped.count, 99);
+    // Bare NaN tokens are read as NaN: every line is a record, none skipped.
+    assert_eq!((run.store.records(), run.store.skipped.count), (99, 0));
     assert_eq!(run.ingest.step_key(), Some("_step"));
     assert_eq!(run.ingest.time_key(), Some("_timestamp"));
     assert!(has(&run, "Episode reward") && has(&run, "Value Loss"));
@@ -351,6 +345,10 @@ fn huggingface_whisper_trainer_state() {
 
 // ---- LLaMA-Factory ----
 
+/// The rank copies the ingest drops, and counts, in the two-GPU log (measured: a change in how
+/// copies are told from records shows here).
+const DUPLICATES: u64 = 679;
+
 #[test]
 fn llama_factory_two_gpu_duplicated() {
     let Some(run) = load("llama-factory/sft-two-gpu-duplicated-trainer_log.jsonl") else { return };
@@ -358,7 +356,7 @@ fn llama_factory_two_gpu_duplicated() {
     assert_eq!(run.ingest.time_key(), Some("elapsed_time"));
     // Every record twice (the ranks): copies dropped and counted, not 416 restarts.
     assert_eq!(run.store.records() as u64 + run.ingest.duplicates(), 1360);
-    assert!(run.ingest.duplicates() >= 670, "{}", run.ingest.duplicates());
+    assert_eq!(run.ingest.duplicates(), DUPLICATES);
     let loss = series(&run, "loss");
     // The one real restart: a resume from a checkpoint at step 5010 (elapsed time back to 0:02:38).
     assert_eq!(loss.restarts().len(), 1);

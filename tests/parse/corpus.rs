@@ -3,22 +3,7 @@
 //! (tests/fixtures/parse/quirks.jsonl) covers the same quirks on a fresh clone.
 
 use crate::support::flatten::{owned, reference, sorted, V};
-use std::path::{Path, PathBuf};
 use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("json" | "jsonl" | "txt")) {
-            out.push(p);
-        }
-    }
-}
 
 /// A pretty-printed document opens with a line holding only `{` or `[`.
 fn is_document(bytes: &[u8]) -> bool {
@@ -32,22 +17,12 @@ fn nonfinite(fields: &[(String, V)]) -> usize {
 
 #[test]
 fn corpus_every_line_parses() {
-    // TMON_CORPUS points elsewhere when the checkout is not beside ../shared (e.g. a worktree).
-    let root = std::env::var_os("TMON_CORPUS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(CORPUS));
-    let root = root.as_path();
-    if !root.is_dir() {
-        eprintln!("NOTICE: corpus not found at {}; skipping corpus_every_line_parses", root.display());
-        return;
-    }
-    let mut paths = Vec::new();
-    files(root, &mut paths);
-    paths.sort();
-    assert!(paths.len() >= 20, "corpus looks incomplete: {paths:?}");
+    let Some(paths) = crate::support::corpus::logs() else { return };
     let mut documents = Vec::new();
     let mut nan_per_file = Vec::new();
     let (mut lines, mut checked_against_serde) = (0usize, 0usize);
     for path in &paths {
-        let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let name = crate::support::corpus::name(path);
         let bytes = std::fs::read(path).unwrap();
         if is_document(&bytes) {
             let doc = parse_document(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -95,7 +70,7 @@ fn corpus_every_line_parses() {
     assert_eq!(out.len(), 7);
     // The documents are strict JSON here, so serde_json's reading is a reference too.
     for (name, doc) in &documents {
-        let path = root.join(name);
+        let path = crate::support::corpus::root().join(name);
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         let (JsonValue::Array(ours), serde_json::Value::Array(theirs)) = (doc, &v) else { continue };
         for (a, b) in ours.iter().zip(theirs) {

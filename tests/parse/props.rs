@@ -2,9 +2,10 @@
 //! generated objects exactly as a reference flattening of the same tree (and of serde_json's parse
 //! of the same text) says, and `parse_document` agrees with `parse_line` on single objects.
 //!
-//! Run long with e.g. `PROPTEST_CASES=200000 cargo test --release --test parse_props`.
+//! Run long with e.g. `PROPTEST_CASES=200000 cargo test --release --test parse props::`.
 
-use crate::support::flatten::{num, owned, reference, sorted, V};
+use crate::support::flatten::{flatten, num, owned, reference, sorted, Tree, V};
+use crate::support::rng::Rng;
 use proptest::prelude::*;
 use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError};
 
@@ -101,11 +102,13 @@ fn object(nonfinite: bool) -> BoxedStrategy<Node> {
 }
 
 /// A deterministic whitespace source, so one u64 of the test case decides all the spacing.
-struct Ws(u64);
+struct Ws(Rng);
 impl Ws {
+    fn new(seed: u64) -> Ws {
+        Ws(Rng::new(seed))
+    }
     fn put(&mut self, out: &mut String) {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        out.push_str(["", "", "", " ", "  ", "\t", "\n", "\r\n", " \t "][(self.0 >> 59) as usize % 9]);
+        out.push_str(["", "", "", " ", "  ", "\t", "\n", "\r\n", " \t "][self.0.below(9)]);
     }
 }
 
@@ -171,32 +174,17 @@ fn write(n: &Node, esc: Esc, ws: &mut Ws, out: &mut String) {
 
 /// The flattening the tree itself says the parser must produce, in order.
 fn expected(n: &Node) -> Vec<(String, V)> {
-    fn walk(prefix: Option<&str>, n: &Node, out: &mut Vec<(String, V)>) {
-        let v = match n {
-            Node::Obj(kv) if !kv.is_empty() => {
-                for (k, x) in kv {
-                    let p = match prefix {
-                        None => k.clone(),
-                        Some(p) => format!("{p}/{k}"),
-                    };
-                    walk(Some(&p), x, out);
-                }
-                return;
-            }
-            Node::Obj(_) | Node::List(_) => V::Composite,
-            Node::Num(_, x) => num(*x),
-            Node::Str(s) => V::Str(s.clone()),
-            Node::Bool(b) => V::Bool(*b),
-            Node::Null => V::Null,
-        };
-        out.push((prefix.unwrap_or_default().to_owned(), v));
+    fn tree(n: &Node) -> Tree {
+        match n {
+            Node::Obj(kv) => Tree::Obj(kv.iter().map(|(k, x)| (k.clone(), tree(x))).collect()),
+            Node::List(_) => Tree::List,
+            Node::Num(_, x) => Tree::Leaf(num(*x)),
+            Node::Str(s) => Tree::Leaf(V::Str(s.clone())),
+            Node::Bool(b) => Tree::Leaf(V::Bool(*b)),
+            Node::Null => Tree::Leaf(V::Null),
+        }
     }
-    let mut out = Vec::new();
-    // A top-level `{}` is a record with no fields.
-    if !matches!(n, Node::Obj(kv) if kv.is_empty()) {
-        walk(None, n, &mut out);
-    }
-    out
+    flatten(&tree(n))
 }
 
 fn has_inf(n: &Node) -> bool {
@@ -272,7 +260,7 @@ proptest! {
         ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8),
     ) {
         let mut s = String::new();
-        write(&obj, Esc::Serde, &mut Ws(seed), &mut s);
+        write(&obj, Esc::Serde, &mut Ws::new(seed), &mut s);
         let bytes = mutate(s.into_bytes(), &ops);
         consistent(&bytes)?;
         // Whatever serde_json reads as an object (strict JSON), we read too, to the same fields
@@ -292,7 +280,7 @@ proptest! {
     #[test]
     fn strict_objects_match_the_tree_and_serde_json(obj in object(false), seed in any::<u64>(), uni in any::<bool>()) {
         let mut s = String::new();
-        write(&obj, if uni { Esc::Unicode } else { Esc::Serde }, &mut Ws(seed), &mut s);
+        write(&obj, if uni { Esc::Unicode } else { Esc::Serde }, &mut Ws::new(seed), &mut s);
         let mut out = Vec::new();
         let r = parse_line(s.as_bytes(), &mut out);
         prop_assert!(r.is_ok(), "{:?} on {}", r, s);
@@ -311,7 +299,7 @@ proptest! {
     #[test]
     fn lenient_objects_match_the_tree(obj in object(true), seed in any::<u64>(), uni in any::<bool>()) {
         let mut s = String::new();
-        write(&obj, if uni { Esc::Unicode } else { Esc::Serde }, &mut Ws(seed), &mut s);
+        write(&obj, if uni { Esc::Unicode } else { Esc::Serde }, &mut Ws::new(seed), &mut s);
         let mut out = Vec::new();
         let r = parse_line(s.as_bytes(), &mut out);
         prop_assert!(r.is_ok(), "{:?} on {}", r, s);
@@ -326,7 +314,7 @@ proptest! {
     #[test]
     fn document_agrees_with_line(obj in object(true), seed in any::<u64>()) {
         let mut s = String::new();
-        write(&obj, Esc::Serde, &mut Ws(seed), &mut s);
+        write(&obj, Esc::Serde, &mut Ws::new(seed), &mut s);
         let mut from_line = Vec::new();
         prop_assert!(parse_line(s.as_bytes(), &mut from_line).is_ok());
         let doc = parse_document(s.as_bytes());

@@ -1,4 +1,5 @@
-//! Runs the real `tmon` binary with a time limit, so a hang fails the test instead of hanging CI.
+//! Runs the real `tmon` binary with a time limit, so a hang fails the test instead of hanging CI,
+//! and reads what `tmon check --json` says.
 
 #![allow(dead_code)]
 
@@ -18,21 +19,30 @@ pub struct Ran {
     pub elapsed: Duration,
 }
 
+/// `tmon ARGS...`, ready to run (stdin closed).
+pub fn command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
 /// Runs `tmon ARGS...`, killing it and failing the test if it runs longer than `limit`.
 pub fn tmon<I, S>(args: I, limit: Duration) -> Ran
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    run(command(args), limit)
+}
+
+/// Runs `cmd`, killing it and failing the test if it runs longer than `limit`.
+pub fn run(mut cmd: Command, limit: Duration) -> Ran {
     let start = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tmon");
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn tmon");
     // Pipes are drained on their own threads so a chatty child cannot block on a full pipe.
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
@@ -53,7 +63,7 @@ where
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("tmon {args:?} did not finish within {limit:?}: killed");
+            panic!("{cmd:?} did not finish within {limit:?}: killed");
         }
         std::thread::sleep(Duration::from_millis(10));
     };

@@ -1,7 +1,6 @@
-//! Helpers shared by the parser's integration tests: a reference flattening of serde_json's parse,
-//! and owned, comparable copies of fields (numbers compared bit for bit, NaN equal to NaN).
-
-#![allow(dead_code)]
+//! The parser tests' reference: one flattening of a JSON tree into `a/b` keys (the one the parser
+//! must agree with), fed from serde_json's parse or from a generated tree, and owned, comparable
+//! copies of the parser's fields (numbers compared bit for bit, NaN equal to NaN).
 
 use tmon::parse::{Field, Scalar};
 
@@ -35,14 +34,35 @@ pub fn owned(fields: &[Field<'_>]) -> Vec<(String, V)> {
         .collect()
 }
 
-/// What the old serde_json-based parser produced: the reference for strict-JSON input. Keys come
-/// out sorted (serde_json's map is a BTreeMap), so compare after sorting.
-pub fn reference(v: &serde_json::Value) -> Vec<(String, V)> {
-    fn walk(prefix: Option<&str>, v: &serde_json::Value, out: &mut Vec<(String, V)>) {
+/// A JSON tree as far as flattening cares: objects (keys in order), lists (never flattened) and
+/// leaves.
+pub enum Tree {
+    Obj(Vec<(String, Tree)>),
+    List,
+    Leaf(V),
+}
+
+impl From<&serde_json::Value> for Tree {
+    fn from(v: &serde_json::Value) -> Tree {
         use serde_json::Value as J;
-        let val = match v {
-            J::Object(m) if !m.is_empty() => {
-                for (k, x) in m {
+        match v {
+            J::Object(m) => Tree::Obj(m.iter().map(|(k, x)| (k.clone(), Tree::from(x))).collect()),
+            J::Array(_) => Tree::List,
+            J::Number(n) => Tree::Leaf(num(n.as_f64().expect("serde_json numbers are f64-convertible"))),
+            J::String(s) => Tree::Leaf(V::Str(s.clone())),
+            J::Bool(b) => Tree::Leaf(V::Bool(*b)),
+            J::Null => Tree::Leaf(V::Null),
+        }
+    }
+}
+
+/// The fields the parser must produce for `tree`, in order: nested objects joined with `/`, an
+/// empty object or a list one composite field. A top-level `{}` is a record with no fields.
+pub fn flatten(tree: &Tree) -> Vec<(String, V)> {
+    fn walk(prefix: Option<&str>, t: &Tree, out: &mut Vec<(String, V)>) {
+        let v = match t {
+            Tree::Obj(kv) if !kv.is_empty() => {
+                for (k, x) in kv {
                     let p = match prefix {
                         None => k.clone(),
                         Some(p) => format!("{p}/{k}"),
@@ -51,20 +71,22 @@ pub fn reference(v: &serde_json::Value) -> Vec<(String, V)> {
                 }
                 return;
             }
-            J::Object(_) | J::Array(_) => V::Composite,
-            J::Number(n) => num(n.as_f64().expect("serde_json numbers are f64-convertible")),
-            J::String(s) => V::Str(s.clone()),
-            J::Bool(b) => V::Bool(*b),
-            J::Null => V::Null,
+            Tree::Obj(_) | Tree::List => V::Composite,
+            Tree::Leaf(v) => v.clone(),
         };
-        out.push((prefix.unwrap_or_default().to_owned(), val));
+        out.push((prefix.unwrap_or_default().to_owned(), v));
     }
     let mut out = Vec::new();
-    // A top-level `{}` is a record with no fields (the old parser made one field with an empty key).
-    if !matches!(v, serde_json::Value::Object(m) if m.is_empty()) {
-        walk(None, v, &mut out);
+    if !matches!(tree, Tree::Obj(kv) if kv.is_empty()) {
+        walk(None, tree, &mut out);
     }
     out
+}
+
+/// What the old serde_json-based parser produced: the reference for strict-JSON input. Keys come
+/// out sorted (serde_json's map is a BTreeMap), so compare after sorting.
+pub fn reference(v: &serde_json::Value) -> Vec<(String, V)> {
+    flatten(&Tree::from(v))
 }
 
 pub fn sorted(mut v: Vec<(String, V)>) -> Vec<(String, V)> {

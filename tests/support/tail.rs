@@ -162,33 +162,19 @@ pub fn lines(range: std::ops::Range<u64>) -> String {
     range.map(line).collect()
 }
 
-/// A small deterministic generator (no dependency, same pieces every run).
-pub struct Rng(u64);
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 /// Appends `bytes` to `path` in random pieces of 1..=max bytes, each its own write, with a
 /// short pause now and then so the reader sees the file mid-line.
 pub fn append_in_pieces(path: &Path, bytes: &[u8], max: u64, seed: u64) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
-    let mut rng = Rng::new(seed);
+    let mut rng = super::rng::Rng::new(seed);
     let mut i = 0;
     while i < bytes.len() {
-        let n = (1 + rng.below(max) as usize).min(bytes.len() - i);
+        let n = (1 + rng.below(max as usize)).min(bytes.len() - i);
         f.write_all(&bytes[i..i + n]).expect("write");
         i += n;
         if rng.below(8) == 0 {
-            std::thread::sleep(Duration::from_millis(1 + rng.below(4)));
+            std::thread::sleep(Duration::from_millis(1 + rng.below(4) as u64));
         }
     }
 }

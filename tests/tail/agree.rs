@@ -1,9 +1,8 @@
 //! Live and batch agree: a log replayed through the tailer in random-sized appends (cutting
 //! lines anywhere) gives the same store and raises the same flags (kind, metric, step) as
 //! `Run::load_file` on the finished file. Run on our fixture (NaN, a step rewind, a traceback,
-//! no final newline) and on every JSON Lines file of the real corpus when it is present.
+//! no final newline) and on every log of the real corpus.
 
-use crate::support::tail::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tmon::analysis::FlagConfig;
@@ -12,7 +11,6 @@ use tmon::run::Run;
 use tmon::source::{self, TailOptions, Tailer};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/live_batch_nan_rewind.jsonl");
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
 
 /// Replays `src` into a fresh file through a tailer, polling after every append.
 fn replay(src: &Path, seed: u64) -> Run {
@@ -22,17 +20,17 @@ fn replay(src: &Path, seed: u64) -> Run {
     std::fs::write(&path, b"").unwrap();
     let mut run = Run::new(src, IngestOptions::default(), FlagConfig::default());
     let mut t = Tailer::new(0, &path, TailOptions::default());
-    let mut rng = Rng::new(seed);
+    let mut rng = crate::support::rng::Rng::new(seed);
     let mut now = Instant::now();
     // Pieces up to 700 bytes, larger for big files (at most ~600 appends per file).
     let max = (bytes.len() as u64 / 300).max(700);
     let mut w = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
     let mut i = 0;
     while i < bytes.len() {
-        let n = (1 + rng.below(max) as usize).min(bytes.len() - i);
+        let n = (1 + rng.below(max as usize)).min(bytes.len() - i);
         std::io::Write::write_all(&mut w, &bytes[i..i + n]).unwrap();
         i += n;
-        now += Duration::from_millis(1 + rng.below(30));
+        now += Duration::from_millis(1 + rng.below(30) as u64);
         for ev in t.poll_at(now) {
             source::apply(&mut run, &ev);
         }
@@ -78,13 +76,14 @@ fn fixture_with_nan_and_a_rewind_agrees() {
     eprintln!("batch flags on the fixture: {}", batch.flags().len());
 }
 
-fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// The logs under `dir`, sorted.
+fn logs_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     v.sort();
     for p in v {
         if p.is_dir() {
-            corpus_files(&p, out);
+            logs_under(&p, out);
         } else if p.extension().is_some_and(|e| e == "json" || e == "jsonl" || e == "txt") {
             out.push(p);
         }
@@ -93,15 +92,7 @@ fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn real_corpus_agrees() {
-    // TMON_CORPUS points elsewhere (a worktree's `..` is not the repository's).
-    let corpus = std::env::var("TMON_CORPUS").unwrap_or_else(|_| CORPUS.to_owned());
-    if !Path::new(&corpus).is_dir() {
-        eprintln!("NOTICE: {corpus} is absent; the corpus half of live/batch agreement is skipped");
-        return;
-    }
-    let mut files = Vec::new();
-    corpus_files(Path::new(&corpus), &mut files);
-    assert!(files.len() >= 15, "corpus files found: {}", files.len());
+    let Some(files) = crate::support::corpus::logs() else { return };
     for f in &files {
         let batch = Run::load_file(f, IngestOptions::default(), FlagConfig::default()).unwrap();
         let live = replay(f, 99);
@@ -109,16 +100,15 @@ fn real_corpus_agrees() {
     }
 }
 
-/// `TMON_AGREE_DIR=DIR cargo test --test tail_agree`: the same check on any directory of logs
-/// (e.g. the training harness's runs, written out by `tmon demo` or a script).
+/// The same check on any directory of logs (e.g. the training harness's runs, written out by
+/// `tmon demo` or a script), on demand:
+/// `TMON_AGREE_DIR=DIR cargo test --release --test tail agree::any_directory -- --ignored`.
 #[test]
+#[ignore = "on demand: set TMON_AGREE_DIR"]
 fn any_directory_agrees() {
-    let Ok(dir) = std::env::var("TMON_AGREE_DIR") else {
-        eprintln!("NOTICE: TMON_AGREE_DIR unset; no extra directory checked");
-        return;
-    };
+    let dir = std::env::var("TMON_AGREE_DIR").expect("TMON_AGREE_DIR names the directory of logs to check");
     let mut files = Vec::new();
-    corpus_files(Path::new(&dir), &mut files);
+    logs_under(Path::new(&dir), &mut files);
     assert!(!files.is_empty(), "no logs in {dir}");
     for f in &files {
         let batch = Run::load_file(f, IngestOptions::default(), FlagConfig::default()).unwrap();

@@ -1,5 +1,6 @@
-//! Ctrl-C and SIGTERM stop following (exit 0) instead of killing tmon. Alone in its own test
-//! binary, since it signals the whole process.
+//! Ctrl-C and SIGTERM stop following (exit 0) instead of killing tmon. The signals go to this
+//! whole test process: harmless to the other tests, since the handler is installed before each is
+//! raised and only sets a flag (handlers stay installed once registered).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

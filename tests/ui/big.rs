@@ -2,7 +2,7 @@
 //! spike survives it, a redraw with nothing new is served from the cache, and new points extend
 //! the app's columns and smoothed values instead of recomputing them.
 //!
-//! Timings: `cargo test --release --test ui_big -- --nocapture --test-threads 1`.
+//! Timings: `cargo test --release --test ui big:: -- --nocapture --test-threads 1`.
 
 use std::time::{Duration, Instant};
 use tmon::analysis::smooth::Smoother;
