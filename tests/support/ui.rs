@@ -1,82 +1,41 @@
-//! Shared helpers of the UI tests: runs built from our fixture logs, an app at a fixed clock, and
-//! rendering on a `TestBackend`.
-#![allow(dead_code)]
+//! The UI tests' apps: runs read from our fixture logs by the real ingest and analyzer
+//! (`Run::load_file`), an app over them at a fixed clock with colour on, drawing on a
+//! `TestBackend`, and key events. A change in what the ingest or the analyzer says about a
+//! fixture shows up in the screens drawn from it.
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use std::path::PathBuf;
 use std::time::Duration;
-use tmon::analysis::{Flag, FlagKind, Severity};
 use tmon::app::{App, Options};
 use tmon::run::Run;
-use tmon::store::RecordMeta;
 use tmon::ui::Theme;
 
-pub const T0: f64 = 1_700_000_000.0;
-
-/// A run from a fixture under tests/fixtures/ui. The records are built here (bare `NaN` kept, a
-/// clock of 2 s a step) so the screens depend on the fixture only, not on how ingest evolves; the
-/// end-to-end test covers the real ingest.
-pub fn fixture_run(name: &str) -> Run {
-    let rel = format!("tests/fixtures/ui/{name}");
-    let text = std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))).expect("fixture");
-    let mut run = Run::new(&rel, Default::default(), Default::default());
-    for (i, line) in text.lines().enumerate() {
-        let st = &mut run.store;
-        let fixed = line.replace("NaN", "\"NaN\"");
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&fixed) {
-            Ok(map) => {
-                let step = map.get("step").and_then(|v| v.as_f64()).unwrap_or(i as f64);
-                let rec = st.begin_record(RecordMeta { step, time: T0 + 2.0 * step, line: i as u64 + 1 });
-                for (k, v) in &map {
-                    let x = match v {
-                        serde_json::Value::String(s) if s == "NaN" => f64::NAN,
-                        v => match v.as_f64() {
-                            Some(x) => x,
-                            None => continue,
-                        },
-                    };
-                    if k != "step" {
-                        let id = st.intern(k);
-                        st.push(rec, id, x);
-                    }
-                }
-            }
-            Err(e) => st.skipped.push(i as u64 + 1, format!("not JSON: {e}"), line.as_bytes()),
-        }
-    }
+/// A run read from `tests/fixtures/REL` with zero configuration, named by that relative path (so
+/// screens do not depend on where the checkout is).
+pub fn load(rel: &str) -> Run {
+    let mut run = Run::load_file(&super::fixture(rel), Default::default(), Default::default())
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    run.path = PathBuf::from("tests/fixtures").join(rel);
     run
 }
 
-/// The flags the detectors would raise on train.jsonl (raised by hand: the detectors are tested
-/// in their own module).
-pub fn raise_train_flags(run: &mut Run) {
-    let flag = |kind, severity, metric: &str, step, message: &str| Flag {
-        kind,
-        severity,
-        metric: metric.into(),
-        step,
-        message: message.into(),
-    };
-    run.analyzer.raise(flag(FlagKind::LrAnomaly, Severity::Info, "lr", 20.0, "warmup ended at 1e-3"));
-    run.analyzer.raise(flag(FlagKind::Nonfinite, Severity::Critical, "loss", 120.0, "loss is NaN"));
-    run.analyzer.raise(flag(
-        FlagKind::Spike,
-        Severity::Warning,
-        "loss",
-        150.0,
-        "loss jumped to 9 (20x its median)",
-    ));
-}
-
-/// The app on train.jsonl with its flags, colour on, the clock 3 s after the last data.
-pub fn train_app() -> App {
-    let mut run = fixture_run("train.jsonl");
-    raise_train_flags(&mut run);
-    let mut app = App::from_runs(vec![run], Options::default());
+/// The monitor over `runs` as a user sees it a moment after opening them: colour on, the clock 3 s
+/// after the last data arrived.
+pub fn app_of(runs: Vec<Run>, opts: Options) -> App {
+    let mut app = App::from_runs(runs, opts);
     app.theme = Theme { color: true };
-    app.slots[0].last_data = Some(Duration::from_secs(10));
+    for slot in &mut app.slots {
+        slot.last_data = Some(Duration::from_secs(10));
+    }
     app.now = Duration::from_secs(13);
     app
+}
+
+/// The app on tests/fixtures/ui/train.jsonl: loss, val_loss, lr and grad_norm over 200 steps,
+/// a NaN loss at step 120, a loss spike at 150 and a traceback line.
+pub fn train_app() -> App {
+    app_of(vec![load("ui/train.jsonl")], Options::default())
 }
 
 pub fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
