@@ -215,7 +215,7 @@ fn compare(name: &str, got: &str) {
             "the flags differ from {name} (- golden, + now){}:\n{}\n\nIf the change is meant: {BLESS}=1 cargo test --release --test flags golden, and review `git diff {}`.",
             if more > 0 { format!(", {more} more diff lines not shown") } else { String::new() },
             shown.join("\n"),
-            path.display()
+            Path::new("tests/flags").join(name).display()
         );
     }
 }
