@@ -3,10 +3,10 @@
 //! switches of the watcher's threads in /proc (one test in this binary, so the threads are ours).
 #![cfg(target_os = "linux")]
 
-mod tail_support;
+mod support;
 
 use std::time::{Duration, Instant};
-use tail_support::*;
+use support::tail::*;
 use tmon::source::fs_kind::Trust;
 use tmon::source::SourceOptions;
 

@@ -1,0 +1,11 @@
+//! `tmon` through its binary: `check` on good and bad input, `demo`, `check --follow --set`, and
+//! the README's snippets and commands.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bad_input;
+mod check;
+mod demo;
+mod follow_set;
+mod readme;

@@ -1,0 +1,7 @@
+//! The monitor end to end in real terminals (tmux, GNU screen).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod terms;
+mod tmux;

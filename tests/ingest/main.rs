@@ -1,0 +1,12 @@
+//! Reading logs into runs: our fixtures, the real corpus, bad input, batch against line by line,
+//! whole-file documents, and properties.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bad_input;
+mod batch;
+mod corpus;
+mod documents;
+mod fixtures;
+mod props;

@@ -1,0 +1,8 @@
+//! The line parser: one test per rule, properties, and every line of the real corpus.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod corpus;
+mod props;
+mod rules;

@@ -1,0 +1,95 @@
+//! The parser tests' reference: one flattening of a JSON tree into `a/b` keys (the one the parser
+//! must agree with), fed from serde_json's parse or from a generated tree, and owned, comparable
+//! copies of the parser's fields (numbers compared bit for bit, NaN equal to NaN).
+
+use tmon::parse::{Field, Scalar};
+
+/// A field reduced to something comparable: numbers by their bits (all NaNs alike).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum V {
+    Num(u64),
+    Str(String),
+    Bool(bool),
+    Null,
+    Composite,
+}
+
+pub fn num(x: f64) -> V {
+    V::Num(if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() })
+}
+
+pub fn owned(fields: &[Field<'_>]) -> Vec<(String, V)> {
+    fields
+        .iter()
+        .map(|f| {
+            let v = match &f.value {
+                Scalar::Num(x) => num(*x),
+                Scalar::Str(s) => V::Str(s.to_string()),
+                Scalar::Bool(b) => V::Bool(*b),
+                Scalar::Null => V::Null,
+                Scalar::Composite => V::Composite,
+            };
+            (f.key.to_string(), v)
+        })
+        .collect()
+}
+
+/// A JSON tree as far as flattening cares: objects (keys in order), lists (never flattened) and
+/// leaves.
+pub enum Tree {
+    Obj(Vec<(String, Tree)>),
+    List,
+    Leaf(V),
+}
+
+impl From<&serde_json::Value> for Tree {
+    fn from(v: &serde_json::Value) -> Tree {
+        use serde_json::Value as J;
+        match v {
+            J::Object(m) => Tree::Obj(m.iter().map(|(k, x)| (k.clone(), Tree::from(x))).collect()),
+            J::Array(_) => Tree::List,
+            J::Number(n) => Tree::Leaf(num(n.as_f64().expect("serde_json numbers are f64-convertible"))),
+            J::String(s) => Tree::Leaf(V::Str(s.clone())),
+            J::Bool(b) => Tree::Leaf(V::Bool(*b)),
+            J::Null => Tree::Leaf(V::Null),
+        }
+    }
+}
+
+/// The fields the parser must produce for `tree`, in order: nested objects joined with `/`, an
+/// empty object or a list one composite field. A top-level `{}` is a record with no fields.
+pub fn flatten(tree: &Tree) -> Vec<(String, V)> {
+    fn walk(prefix: Option<&str>, t: &Tree, out: &mut Vec<(String, V)>) {
+        let v = match t {
+            Tree::Obj(kv) if !kv.is_empty() => {
+                for (k, x) in kv {
+                    let p = match prefix {
+                        None => k.clone(),
+                        Some(p) => format!("{p}/{k}"),
+                    };
+                    walk(Some(&p), x, out);
+                }
+                return;
+            }
+            Tree::Obj(_) | Tree::List => V::Composite,
+            Tree::Leaf(v) => v.clone(),
+        };
+        out.push((prefix.unwrap_or_default().to_owned(), v));
+    }
+    let mut out = Vec::new();
+    if !matches!(tree, Tree::Obj(kv) if kv.is_empty()) {
+        walk(None, tree, &mut out);
+    }
+    out
+}
+
+/// What the old serde_json-based parser produced: the reference for strict-JSON input. Keys come
+/// out sorted (serde_json's map is a BTreeMap), so compare after sorting.
+pub fn reference(v: &serde_json::Value) -> Vec<(String, V)> {
+    flatten(&Tree::from(v))
+}
+
+pub fn sorted(mut v: Vec<(String, V)>) -> Vec<(String, V)> {
+    v.sort();
+    v
+}

@@ -1,0 +1,67 @@
+//! The UI tests' apps: runs read from our fixture logs by the real ingest and analyzer
+//! (`Run::load_file`), an app over them at a fixed clock with colour on, drawing on a
+//! `TestBackend`, and key events. A change in what the ingest or the analyzer says about a
+//! fixture shows up in the screens drawn from it.
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::time::Duration;
+use tmon::app::{App, Options};
+use tmon::run::Run;
+
+/// A run read from `tests/fixtures/REL` with zero configuration, named by that relative path (so
+/// screens do not depend on where the checkout is).
+pub fn load(rel: &str) -> Run {
+    let mut run = Run::load_file(&super::fixture(rel), Default::default(), Default::default())
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    run.path = PathBuf::from("tests/fixtures").join(rel);
+    run
+}
+
+/// The monitor over `runs` as a user sees it a moment after opening them: colour on, the clock 3 s
+/// after the last data arrived.
+pub fn app_of(runs: Vec<Run>, opts: Options) -> App {
+    let mut app = App::from_runs(runs, opts);
+    app.color = true;
+    for slot in &mut app.slots {
+        slot.last_data = Some(Duration::from_secs(10));
+    }
+    app.now = Duration::from_secs(13);
+    app
+}
+
+/// The app on tests/fixtures/ui/train.jsonl: loss, val_loss, lr and grad_norm over 200 steps,
+/// a NaN loss at step 120, a loss spike at 150 and a traceback line.
+pub fn train_app() -> App {
+    app_of(vec![load("ui/train.jsonl")], Options::default())
+}
+
+pub fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    term.draw(|f| tmon::ui::render(f, app)).expect("draw");
+    term
+}
+
+/// The screen as text, one line per row.
+pub fn text(term: &Terminal<TestBackend>) -> String {
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn key(c: char) -> tmon::event::Event {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    tmon::event::Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+pub fn code(c: crossterm::event::KeyCode) -> tmon::event::Event {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    tmon::event::Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}

@@ -1,0 +1,10 @@
+//! The monitor's state and screens: keys, snapshots, the corpus drawn, big runs and memory.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod big;
+mod corpus;
+mod keys;
+mod memory;
+mod screens;
