@@ -27,12 +27,16 @@ done
 for bin in "$@"; do
   [ -f "$bin" ] || fail "no binary at $bin (packaging/build-static.sh builds it)"
   desc=$(file -b "$bin")
-  grep -Eq "static(-pie)? linked" <<<"$desc" || fail "$bin: file says: $desc"
+  grep -Eq "statically linked|static-pie linked" <<<"$desc" || fail "$bin: file says: $desc"
   # No PT_INTERP (no dynamic loader to find) and no DT_NEEDED (no library to find).
   if readelf -lW "$bin" | grep -q INTERP; then fail "$bin asks for a dynamic loader"; fi
   if readelf -dW "$bin" | grep -q NEEDED; then fail "$bin needs a shared library: $(readelf -dW "$bin" | grep NEEDED)"; fi
 
-  arch=$(sed -n 's/^tmon-[^-]*-\([^-]*\)-.*/\1/p' <<<"$(basename "$bin")")
+  case "$desc" in
+    *x86-64*) arch=x86_64 ;;
+    *aarch64*) arch=aarch64 ;;
+    *) fail "$bin: not an x86_64 or aarch64 executable: $desc" ;;
+  esac
   run=()
   if [ "$arch" != "$(uname -m)" ]; then
     qemu=$(command -v "qemu-$arch" || true)
@@ -64,11 +68,12 @@ for bin in "$@"; do
 
   # The strongest form: a root file system with no libc at all. chroot needs root and the
   # CAP_SYS_CHROOT capability; where they are missing the env -i run above stands alone.
-  if [ ${#run[@]} -eq 0 ] && [ "$(id -u)" = 0 ] && chroot "$tmp" /tmon --version >/dev/null 2>&1; then
-    got=$(env -i chroot "$tmp" /tmon --version)
+  chroot=$(command -v chroot || true)
+  if [ ${#run[@]} -eq 0 ] && [ -n "$chroot" ] && [ "$(id -u)" = 0 ] && "$chroot" "$tmp" /tmon --version >/dev/null 2>&1; then
+    got=$(env -i "$chroot" "$tmp" /tmon --version)
     [ "$got" = "$want" ] || fail "$bin --version in an empty root printed '$got'"
     set +e
-    out=$(cd / && env -i chroot "$tmp" /tmon check /nan.jsonl)
+    out=$(cd / && env -i "$chroot" "$tmp" /tmon check /nan.jsonl)
     rc=$?
     set -e
     [ "$rc" -eq 1 ] && grep -q "loss became NaN at step 20" <<<"$out" || fail "$bin check in an empty root exited $rc: $out"
