@@ -2,8 +2,9 @@
 //!
 //! Sources, in order: `TMON_BUILD_COMMIT` in the environment (for packagers building from an
 //! archive that knows its commit), `git` when this crate's directory is the top of a git checkout,
-//! the `.cargo_vcs_info.json` that `cargo package` writes into a crate tarball, and otherwise
-//! "unknown". Only `git` and the standard library are used, so the build gains no dependency.
+//! the `.cargo_vcs_info.json` that `cargo package` writes into a crate tarball, the `.tmon-commit`
+//! that packaging/build-wheels.sh puts into the Python sdist, and otherwise "unknown". Only `git`
+//! and the standard library are used, so the build gains no dependency.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,11 +15,15 @@ const SHORT: usize = 9;
 fn main() {
     println!("cargo:rerun-if-env-changed=TMON_BUILD_COMMIT");
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let commit = from_env().or_else(|| from_git(&dir)).or_else(|| from_vcs_info(&dir)).unwrap_or_else(|| {
-        // Watching a path that does not exist would re-run this script on every build.
-        println!("cargo:rerun-if-changed=build.rs");
-        "unknown".to_string()
-    });
+    let commit = from_env()
+        .or_else(|| from_git(&dir))
+        .or_else(|| from_vcs_info(&dir))
+        .or_else(|| from_sdist(&dir))
+        .unwrap_or_else(|| {
+            // Watching a path that does not exist would re-run this script on every build.
+            println!("cargo:rerun-if-changed=build.rs");
+            "unknown".to_string()
+        });
     println!("cargo:rustc-env=TMON_BUILD_COMMIT={commit}");
 }
 
@@ -79,6 +84,15 @@ fn from_vcs_info(dir: &Path) -> Option<String> {
     let start = after.find('"')? + 1;
     let len = after[start..].find('"')?;
     let sha = &after[start..start + len];
+    (sha.len() == 40 && is_hex(sha)).then(|| sha[..SHORT].to_string())
+}
+
+/// One line, the full hash, written by packaging/build-wheels.sh when it makes the sdist.
+fn from_sdist(dir: &Path) -> Option<String> {
+    let path = dir.join(".tmon-commit");
+    let text = std::fs::read_to_string(&path).ok()?;
+    println!("cargo:rerun-if-changed={}", path.display());
+    let sha = text.trim();
     (sha.len() == 40 && is_hex(sha)).then(|| sha[..SHORT].to_string())
 }
 

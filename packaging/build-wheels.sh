@@ -4,6 +4,7 @@
 #
 #   packaging/build-wheels.sh               the host's wheel
 #   packaging/build-wheels.sh --all         every wheel this host can build, and the sdist
+#   packaging/build-wheels.sh --sdist       the sdist alone
 #   packaging/build-wheels.sh TRIPLE...     wheels for these Rust targets
 #
 # Linux wheels are tagged manylinux_2_17 (manylinux2014): zig links them against glibc 2.17's
@@ -31,6 +32,9 @@ if [ $# -eq 0 ]; then
   targets=("$host")
 elif [ "$1" = --all ]; then
   targets=("${all[@]}")
+  sdist=true
+elif [ "$1" = --sdist ]; then
+  targets=()
   sdist=true
 else
   targets=("$@")
@@ -70,5 +74,8 @@ for t in "${targets[@]}"; do
 done
 
 if $sdist; then
+  # The sdist has no git: .tmon-commit carries the commit to build.rs (pyproject.toml includes it).
+  git rev-parse HEAD >.tmon-commit
+  trap 'rm -f "$TMON_ROOT/.tmon-commit"' EXIT
   maturin sdist --out "$out"
 fi
