@@ -42,6 +42,8 @@ fi
 
 tools_venv
 out="$TMON_ROOT/target/wheels"
+# The wheel's binary is stripped (pyproject.toml): skip making the release profile's line tables.
+export CARGO_PROFILE_RELEASE_DEBUG=0
 
 add_target() {
   rustup target list --installed | grep -qx "$1" || rustup target add "$1"
