@@ -9,8 +9,12 @@ use clap::{Args, Parser, Subcommand};
 pub use clap_complete::Shell;
 use std::path::PathBuf;
 
+/// What `tmon --version` prints after the name: the crate's version and the commit it was built
+/// from (set by `build.rs`; "unknown" when built from an archive that does not record it).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TMON_BUILD_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "tmon", version, about = "A terminal training monitor for JSON Lines training logs")]
+#[command(name = "tmon", version = VERSION, about = "A terminal training monitor for JSON Lines training logs")]
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
     prints what it found and the flags, and exits with a status for scripts.\n\n\

@@ -9,3 +9,4 @@ mod check;
 mod demo;
 mod follow_set;
 mod readme;
+mod version;
