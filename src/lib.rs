@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod formats;
 pub mod harness;
 pub mod ingest;
 pub mod numfmt;

@@ -3,6 +3,7 @@
 mod load;
 
 use crate::analysis::{Analyzer, Flag, FlagConfig, FlagKind, Severity};
+use crate::formats::RunInfo;
 use crate::ingest::{DocPush, Ingest, IngestOptions};
 use crate::store::Store;
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ pub struct Run {
     pub store: Store,
     pub ingest: Ingest,
     pub analyzer: Analyzer,
+    /// The run's name, config and uncounted values, from formats that record them.
+    pub info: RunInfo,
 }
 
 impl Run {
@@ -25,6 +28,7 @@ impl Run {
             store: Store::new(),
             ingest: Ingest::new(opts),
             analyzer: Analyzer::new(cfg),
+            info: RunInfo::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use crate::analysis::{Flag, Severity};
 use crate::run::Run;
 use crate::store::{SeriesView, SkippedLine};
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 
 /// TensorBoard's default smoothing weight, used for the `smoothed_last` column.
 pub const SMOOTHING_WEIGHT: f64 = 0.6;
@@ -29,6 +30,18 @@ pub struct RunReport {
     pub time_key: Option<String>,
     pub metrics: Vec<MetricRow>,
     pub flags: Vec<FlagRow>,
+    /// The run's name, when its format records one (W&B, MLflow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The run's status, when its format records one (MLflow, W&B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The run's configuration (W&B config, MLflow params), flattened; values as JSON text.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+    /// Values read that are not drawn as metrics, by kind (`histograms`, `images`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_metrics: BTreeMap<&'static str, u64>,
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
@@ -79,6 +92,10 @@ impl RunReport {
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,
             flags: run.flags().iter().map(FlagRow::from).collect(),
+            name: run.info.name.clone(),
+            status: run.info.status.clone(),
+            config: run.info.config.clone(),
+            not_metrics: run.info.not_metrics.clone(),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
         }
     }

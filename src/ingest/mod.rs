@@ -32,6 +32,7 @@ pub mod keys;
 mod record;
 mod shape;
 pub mod steps;
+mod structured;
 
 pub use clock::ClockKind;
 pub use format::Format;
