@@ -7,8 +7,8 @@
 //! `epoch`, ...), sparse val rows are placed as eval records are, and `--step-key` applies.
 //! Numbers include `nan`, `inf` and `-inf` as Python writes them; other cells stay strings (an
 //! ISO date column becomes the clock). A row that repeats the header (a writer that started over
-//! into the same file) starts the columns again; a row longer than the header is skipped and
-//! counted.
+//! into the same file) starts the columns again; a row longer than the header, or one whose quote
+//! never closes (it swallows the lines after it), is skipped and counted.
 
 use crate::error::Error;
 use crate::ingest::Format;
@@ -89,6 +89,14 @@ pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
             continue;
         }
         if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let spans = cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        if spans > 0 {
+            // Loggers quote no multi-line cell: an unclosed quote swallowed the lines after it.
+            let text = cells.join(",");
+            let reason = format!("a quoted cell runs over {} more lines (an unclosed quote?)", spans);
+            run.store.skipped.push(line, reason, text.as_bytes());
             continue;
         }
         let mut row = crate::ingest::recycle(std::mem::take(&mut fields));

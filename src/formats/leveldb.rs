@@ -40,6 +40,8 @@ pub fn is_wandb_header(head: &[u8]) -> bool {
 pub enum Skip {
     /// The file does not start with the W&B header.
     BadFileHeader,
+    /// A physical record failed its checksum; the record after it is sound, so only it is lost.
+    BadChecksum,
     /// A physical record failed its checksum, or its header made no sense: the rest of the block.
     BadRecord,
     /// A `MIDDLE` or `LAST` without a `FIRST`, or a `FIRST` cut off by another record.
@@ -54,6 +56,7 @@ impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Skip::BadFileHeader => "not a W&B file header",
+            Skip::BadChecksum => "a record that fails its checksum: skipped",
             Skip::BadRecord => "a record that fails its checksum: the rest of its 32 KiB block skipped",
             Skip::Orphan => "a piece of a record whose other pieces are missing",
             Skip::TooLong => "a record longer than 256 MiB",
@@ -90,6 +93,23 @@ fn checksum_ok(stored: u32, kind: u8, data: &[u8]) -> bool {
     }
     let c = crc32c::crc32c_append(crc32c::crc32c(&[kind]), data);
     c.rotate_right(15).wrapping_add(0xa282_ead8) == stored
+}
+
+/// Whether the bytes `at` bytes into `buf` (with `left` bytes left in the block at 0) are where a
+/// record may start: the block's padding, the end of the file, or a record whose checksum holds.
+fn sound_after(buf: &[u8], at: usize, left: usize, eof: bool) -> bool {
+    let rest = left - at;
+    if rest < RECORD_HEADER {
+        return true;
+    }
+    let Some(h) = buf.get(at..at + RECORD_HEADER) else { return eof && buf.len() == at };
+    let len = u16::from_le_bytes([h[4], h[5]]) as usize;
+    let kind = h[6];
+    if RECORD_HEADER + len > rest || !(FULL..=LAST).contains(&kind) {
+        return false;
+    }
+    let stored = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+    buf.get(at + RECORD_HEADER..at + RECORD_HEADER + len).is_some_and(|d| checksum_ok(stored, kind, d))
 }
 
 /// Reads the records of one file, front to back. The caller passes the bytes from the reader's
@@ -188,6 +208,12 @@ impl LogReader {
             if buf.len() == size && !eof {
                 // The last record, complete in length but not in content: a write in progress.
                 return (Item::NeedMore, 0);
+            }
+            if sound_after(buf, size, left, eof) {
+                // The length was right (what follows it is a record): only this one is lost.
+                self.joining = None;
+                self.dropping = false;
+                return (Item::Skipped { size, why: Skip::BadChecksum }, size);
             }
             return self.bad_block(buf, left, eof);
         }
@@ -339,10 +365,19 @@ mod tests {
             encode(b"filler", &mut buf);
         }
         encode(b"next block", &mut buf);
-        buf[FILE_HEADER + RECORD_HEADER] ^= 0xff; // "one"
-        let (got, skips, _) = records(&buf, true);
-        assert_eq!(skips, [Skip::BadRecord]);
-        assert_eq!(got.last().map(Vec::as_slice), Some(&b"next block"[..]));
-        assert!(!got.iter().any(|r| r == b"two"));
+        // A flipped data byte: the length still leads to a sound record, so only "one" is lost.
+        let mut flipped = buf.clone();
+        flipped[FILE_HEADER + RECORD_HEADER] ^= 0xff;
+        let (got, skips, _) = records(&flipped, true);
+        assert_eq!(skips, [Skip::BadChecksum]);
+        assert_eq!(got[0], b"two");
+        // A flipped length: nothing after it can be trusted in that block.
+        let mut flipped = buf.clone();
+        flipped[FILE_HEADER + 4] ^= 0x10;
+        let (got, skips, _) = records(&flipped, true);
+        assert_eq!(skips[0], Skip::BadRecord);
+        // (The filler record split across the two blocks loses its first piece with the block.)
+        assert_eq!(skips[1..], [Skip::Orphan]);
+        assert_eq!(got, vec![b"next block".to_vec()]);
     }
 }

@@ -78,7 +78,11 @@ pub fn detect(path: &Path) -> Option<Kind> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let meta = std::fs::metadata(path).ok()?;
     if meta.is_dir() {
-        return mlflow::is_run_dir(path).then_some(Kind::MlflowRun);
+        if mlflow::is_run_dir(path) {
+            return Some(Kind::MlflowRun);
+        }
+        let events = tfevents::event_files(path).is_ok_and(|f| !f.is_empty());
+        return events.then_some(Kind::TfEvents);
     }
     if !meta.is_file() {
         // A FIFO or a device: never opened here (the JSON Lines reader refuses it by name).
@@ -132,7 +136,7 @@ pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Resul
     let new_run = |p: &Path| Run::new(p, opts.clone(), cfg.clone());
     Some(match kind {
         Kind::TfEvents => {
-            let dir = run_key(path);
+            let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
             tfevents::load_run(&dir, new_run(&dir)).map(|r| vec![r])
         }
         Kind::Csv => csv::load(path, new_run(path)).map(|r| vec![r]),
