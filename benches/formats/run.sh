@@ -47,7 +47,7 @@ one() {
 
 size_of() { du -sb "$1" | cut -f1; }
 
-printf '%-8s %12s %10s %10s %10s %9s\n' format MB best_ms median_ms peak_MB vs_jsonl
+printf '%-12s %8s %10s %10s %10s %9s\n' format MB best_ms median_ms peak_MB vs_jsonl
 jsonl_best=
 for pair in jsonl:run.jsonl tfevents:tb wandb:wandb/run-bench/run-bench.wandb csv:metrics.csv \
     mlflow-db:mlflow.db mlflow-files:mlruns; do
@@ -64,7 +64,7 @@ for pair in jsonl:run.jsonl tfevents:tb wandb:wandb/run-bench/run-bench.wandb cs
     best=$(echo "$sorted" | head -n 1)
     median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     [ -z "$jsonl_best" ] && jsonl_best=$best
-    printf '%-8s %12.1f %10s %10s %10.1f %9.2f\n' "$name" "$(awk -v b="$(size_of "$path")" 'BEGIN { print b / 1e6 }')" \
+    printf '%-12s %8.1f %10s %10s %10.1f %9.2f\n' "$name" "$(awk -v b="$(size_of "$path")" 'BEGIN { print b / 1e6 }')" \
         "$best" "$median" "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')" \
         "$(awk -v a="$best" -v b="$jsonl_best" 'BEGIN { print a / b }')"
 done
