@@ -47,7 +47,7 @@ pub struct Summary {
 }
 
 /// `tensorboard.Summary.Value`. The `value` oneof is read as separate optional fields (the same
-/// bytes on the wire).
+/// bytes on the wire); the big ones are boxed, so a scalar's value stays small to decode and move.
 #[derive(Clone, PartialEq, Message)]
 pub struct Value {
     #[prost(string, tag = "1")]
@@ -58,14 +58,14 @@ pub struct Value {
     pub obsolete_old_style_histogram: Option<Opaque>,
     #[prost(message, optional, tag = "4")]
     pub image: Option<Opaque>,
-    #[prost(message, optional, tag = "5")]
-    pub histo: Option<HistogramProto>,
+    #[prost(message, optional, boxed, tag = "5")]
+    pub histo: Option<Box<HistogramProto>>,
     #[prost(message, optional, tag = "6")]
     pub audio: Option<Opaque>,
-    #[prost(message, optional, tag = "8")]
-    pub tensor: Option<TensorProto>,
-    #[prost(message, optional, tag = "9")]
-    pub metadata: Option<SummaryMetadata>,
+    #[prost(message, optional, boxed, tag = "8")]
+    pub tensor: Option<Box<TensorProto>>,
+    #[prost(message, optional, boxed, tag = "9")]
+    pub metadata: Option<Box<SummaryMetadata>>,
 }
 
 /// A message whose content tmon does not read (images, audio): only its presence counts, and its

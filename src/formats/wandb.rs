@@ -7,8 +7,8 @@
 //!   `wandb-history.jsonl` holds): `_step` is the step, `_timestamp` the clock, nested objects
 //!   become `a/b` names, media and histogram objects are not metrics.
 //! - `config` records (and the run record's config) update the run's config, flattened;
-//!   `summary` records its summary; the run record gives its display name; the exit record its
-//!   status.
+//!   `summary` records its summary (the SDK writes one per step: kept as bytes and decoded once,
+//!   at the end); the run record gives its display name; the exit record its status.
 //! - Everything else (console output, system stats, files, telemetry, requests) is skipped
 //!   without a word: it is not part of the history. Records that fail their checksum or do not
 //!   decode are counted as skipped, and reading goes on.
@@ -20,8 +20,9 @@ use crate::error::Error;
 use crate::ingest::Format;
 use crate::parse::{flatten_value, parse_document, Field, JsonValue, Scalar};
 use crate::run::Run;
+use prost::bytes::Bytes;
 use prost::Message;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
@@ -32,8 +33,10 @@ pub struct Record {
     pub num: i64,
     #[prost(message, optional, tag = "2")]
     pub history: Option<HistoryRecord>,
+    /// The SDK writes a summary record at every step, and only the last value of each key
+    /// matters: kept raw, parsed once at the end.
     #[prost(message, optional, tag = "3")]
-    pub summary: Option<ItemsRecord>,
+    pub summary: Option<RawItems>,
     #[prost(message, optional, tag = "5")]
     pub config: Option<ItemsRecord>,
     #[prost(message, optional, tag = "17")]
@@ -46,7 +49,7 @@ pub struct Record {
 #[derive(Clone, PartialEq, Message)]
 pub struct HistoryRecord {
     #[prost(message, repeated, tag = "1")]
-    pub item: Vec<Item_>,
+    pub item: Vec<HistoryItem>,
     #[prost(message, optional, tag = "2")]
     pub step: Option<HistoryStep>,
 }
@@ -58,7 +61,37 @@ pub struct HistoryStep {
     pub num: i64,
 }
 
-/// `HistoryItem`, `ConfigItem` and `SummaryItem`: one layout.
+/// `wandb_internal.HistoryItem`, its strings as slices of the record (decoded from [`Bytes`], so
+/// the many small strings of a history row cost no allocation each).
+#[derive(Clone, PartialEq, Message)]
+pub struct HistoryItem {
+    #[prost(bytes = "bytes", tag = "1")]
+    pub key: Bytes,
+    #[prost(bytes = "bytes", repeated, tag = "2")]
+    pub nested_key: Vec<Bytes>,
+    #[prost(bytes = "bytes", tag = "16")]
+    pub value_json: Bytes,
+}
+
+/// `SummaryRecord` with its items as slices of the record.
+#[derive(Clone, PartialEq, Message)]
+pub struct RawItems {
+    #[prost(message, repeated, tag = "1")]
+    pub update: Vec<HistoryItem>,
+    #[prost(message, repeated, tag = "2")]
+    pub remove: Vec<HistoryItem>,
+}
+
+/// An item's name as bytes: its nested key path joined with `/`, or its key.
+fn raw_key(it: &HistoryItem) -> Bytes {
+    match it.nested_key.as_slice() {
+        [] => it.key.clone(),
+        [one] => one.clone(),
+        many => Bytes::from(many.join(&b"/"[..])),
+    }
+}
+
+/// `ConfigItem` and `SummaryItem` (and `HistoryItem` when written): one layout.
 #[derive(Clone, PartialEq, Message)]
 pub struct Item_ {
     #[prost(string, tag = "1")]
@@ -113,6 +146,25 @@ fn item_key(it: &Item_) -> String {
     }
 }
 
+/// A value that is a plain JSON number (or `NaN`, `Infinity`, `-Infinity` as the SDK writes
+/// them), read directly.
+fn plain_number(b: &[u8]) -> Option<f64> {
+    let first = *b.first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'N' || first == b'I') {
+        return None;
+    }
+    match b {
+        b"NaN" => Some(f64::NAN),
+        b"Infinity" => Some(f64::INFINITY),
+        b"-Infinity" => Some(f64::NEG_INFINITY),
+        _ if b.iter().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')) => {
+            // Only ASCII bytes: valid UTF-8.
+            std::str::from_utf8(b).ok()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// An item's value, parsed leniently (`NaN`, `Infinity`); a value that is not JSON stays text.
 fn item_value(it: &Item_) -> JsonValue {
     parse_document(it.value_json.as_bytes()).unwrap_or_else(|_| JsonValue::Str(it.value_json.clone()))
@@ -156,6 +208,8 @@ fn scalar_text(v: &Scalar<'_>) -> String {
 pub struct WandbReader {
     log: LogReader,
     records: u64,
+    /// The last raw value of each summary key (see [`Record::summary`]); None once removed.
+    summary: HashMap<Bytes, Option<Bytes>>,
 }
 
 impl WandbReader {
@@ -191,9 +245,61 @@ impl WandbReader {
         }
     }
 
+    /// Applies the summary read so far to the run's summary (call when the reading pauses or
+    /// ends).
+    pub fn finish(&mut self, run: &mut Run) {
+        let mut rec = ItemsRecord::default();
+        for (key, value) in self.summary.drain() {
+            let key = String::from_utf8_lossy(&key).into_owned();
+            match value {
+                Some(v) => rec.update.push(Item_ {
+                    key,
+                    nested_key: Vec::new(),
+                    value_json: String::from_utf8_lossy(&v).into_owned(),
+                }),
+                None => rec.remove.push(Item_ { key, ..Default::default() }),
+            }
+        }
+        apply_items(&mut run.info.summary, &rec);
+    }
+
+    /// One history row, read as a JSON Lines record. Plain numbers (nearly every value) are read
+    /// without building a JSON tree.
+    fn history(&mut self, run: &mut Run, h: &HistoryRecord, offset: u64) {
+        let mut fields: Vec<Field<'_>> = Vec::with_capacity(h.item.len());
+        let mut trees: Vec<(String, JsonValue)> = Vec::new();
+        for it in &h.item {
+            let key = match it.nested_key.as_slice() {
+                [] => String::from_utf8_lossy(&it.key),
+                [one] => String::from_utf8_lossy(one),
+                many => {
+                    let parts: Vec<_> = many.iter().map(|k| String::from_utf8_lossy(k)).collect();
+                    std::borrow::Cow::Owned(parts.join("/"))
+                }
+            };
+            match plain_number(&it.value_json) {
+                Some(x) => fields.push(Field { key, value: Scalar::Num(x) }),
+                None => {
+                    let v = parse_document(&it.value_json).unwrap_or_else(|_| {
+                        JsonValue::Str(String::from_utf8_lossy(&it.value_json).into_owned())
+                    });
+                    trees.push((key.into_owned(), v))
+                }
+            }
+        }
+        let doc = JsonValue::Object(trees);
+        let mut nested: Vec<Field<'_>> = Vec::new();
+        if let Err(e) = flatten_value(&doc, &mut nested) {
+            run.store.skipped.push(self.records, format!("at byte {offset}: {e}"), b"");
+            return;
+        }
+        fields.extend(nested);
+        run.push_object(self.records, &fields);
+    }
+
     fn record(&mut self, run: &mut Run, data: &[u8], offset: u64) {
         self.records += 1;
-        let rec = match Record::decode(data) {
+        let rec = match Record::decode(Bytes::copy_from_slice(data)) {
             Ok(r) => r,
             Err(e) => {
                 let reason = format!("at byte {offset}: a record that is not a W&B record ({e})");
@@ -202,19 +308,19 @@ impl WandbReader {
             }
         };
         if let Some(h) = rec.history {
-            let doc = JsonValue::Object(h.item.iter().map(|it| (item_key(it), item_value(it))).collect());
-            let mut fields: Vec<Field<'_>> = Vec::new();
-            match flatten_value(&doc, &mut fields) {
-                Ok(()) => run.push_object(self.records, &fields),
-                Err(e) => run.store.skipped.push(self.records, format!("at byte {offset}: {e}"), b""),
+            self.history(run, &h, offset);
+        }
+        if let Some(s) = rec.summary {
+            for it in &s.remove {
+                self.summary.insert(raw_key(it), None);
+            }
+            for it in s.update {
+                self.summary.insert(raw_key(&it), Some(it.value_json));
             }
         }
         let info: &mut RunInfo = &mut run.info;
         if let Some(c) = &rec.config {
             apply_items(&mut info.config, c);
-        }
-        if let Some(s) = &rec.summary {
-            apply_items(&mut info.summary, s);
         }
         if let Some(r) = &rec.run {
             if !r.display_name.is_empty() {
@@ -257,5 +363,6 @@ pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
             break;
         }
     }
+    reader.finish(&mut run);
     Ok(run)
 }
