@@ -5,12 +5,13 @@
 //!
 //! Usage: cargo run --release --example gen_formats -- OUT_DIR STEPS
 
+use prost::bytes::Bytes;
 use prost::Message;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use tmon::formats::tfevents::{Event, Summary, Value};
-use tmon::formats::wandb::{HistoryRecord, HistoryStep, Item_, ItemsRecord, Record};
+use tmon::formats::wandb::{HistoryItem, HistoryRecord, HistoryStep, RawItems, Record};
 use tmon::formats::{leveldb, tfrecord};
 
 const T0: f64 = 1_700_000_000.0;
@@ -74,15 +75,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tfrecord::encode(&ev.encode_to_vec(), &mut frame);
             tb.write_all(&frame)?;
         }
-        let item =
-            |k: &str, v: String| Item_ { key: String::new(), nested_key: vec![k.to_owned()], value_json: v };
-        let mut items: Vec<Item_> = NAMES.iter().zip(v).map(|(n, x)| item(n, format!("{x}"))).collect();
+        let item = |k: &str, v: String| HistoryItem {
+            key: Bytes::new(),
+            nested_key: vec![Bytes::from(k.to_owned())],
+            value_json: Bytes::from(v),
+        };
+        let mut items: Vec<HistoryItem> = NAMES.iter().zip(v).map(|(n, x)| item(n, format!("{x}"))).collect();
         items.push(item("_step", step.to_string()));
         items.push(item("_runtime", format!("{}", t - T0)));
         items.push(item("_timestamp", format!("{t}")));
         let summary = Record {
             num: 2 * step as i64,
-            summary: Some(ItemsRecord { update: items.clone(), remove: Vec::new() }),
+            summary: Some(RawItems { update: items.clone(), remove: Vec::new() }),
             ..Default::default()
         };
         leveldb::encode(&summary.encode_to_vec(), &mut wandb);
