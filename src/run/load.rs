@@ -1,5 +1,8 @@
 //! Reading a whole file at once, the batch path of `tmon check`.
 //!
+//! A file in another format (TensorBoard events, CSV, a W&B run file, MLflow) is told by its
+//! content and handed to its reader in [`crate::formats`]; what follows is about JSON.
+//!
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
 //! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
