@@ -18,7 +18,8 @@ use std::borrow::Cow;
 use std::path::Path;
 
 /// Whether a file is CSV: named `*.csv` (and not JSON inside), or, by content alone, a first
-/// line of two or more non-numeric names followed by a line of as many cells, one a number.
+/// line of two or more names (not numbers, no spaces: not prose) followed by a line of as many
+/// cells, one a number.
 pub fn looks_like(name: &str, head: &[u8]) -> bool {
     let head = crate::ingest::format::strip_bom(head);
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
@@ -35,7 +36,7 @@ pub fn looks_like(name: &str, head: &[u8]) -> bool {
     let cells: Vec<&str> = row.split(',').map(str::trim).collect();
     names.len() >= 2
         && cells.len() == names.len()
-        && names.iter().all(|n| !n.is_empty() && number(n).is_none() && !n.contains(['{', '"', ':']))
+        && names.iter().all(|n| !n.is_empty() && number(n).is_none() && !n.contains(['{', '"', ':', ' ']))
         && cells.iter().any(|c| number(c).is_some())
 }
 
@@ -138,6 +139,7 @@ mod tests {
         assert!(looks_like("log.txt", b"epoch,loss,acc\n0,1.5,0.2\n"));
         assert!(!looks_like("log.txt", b"epoch 1, loss 2\nepoch 2, loss 1\n"));
         assert!(!looks_like("log.txt", b"just,text\nmore,text\n"));
+        assert!(!looks_like("log.txt", b"epoch 1,loss 2\nepoch 2,3\n"));
     }
 
     #[test]
