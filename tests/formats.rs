@@ -283,17 +283,28 @@ fn wandb_files() -> Vec<PathBuf> {
 }
 
 #[test]
-fn wandb_offline_runs_and_the_resumed_one() {
+fn wandb_offline_run_resumed_into_a_second_folder_is_one_run() {
     let exp = expected("wandb");
     let files = wandb_files();
     assert_eq!(files.len(), 2);
-    for (file, attempt) in files.iter().zip(exp["runs"].as_array().unwrap()) {
-        let run = load_one(file);
+    assert_eq!(tmon::formats::wandb::run_files(&files[1]).len(), 2);
+    let attempts = exp["runs"].as_array().unwrap();
+    let joined = |key: &str| {
+        let v: Vec<Value> =
+            attempts.iter().flat_map(|a| a["history"][key].as_array().unwrap().clone()).collect();
+        Value::Array(v)
+    };
+    // Either file (or the latest-run link) stands for the whole run, read in the order written.
+    for path in [&files[0], &files[1], &fixture("wandb/wandb/latest-run/run-fixrun01.wandb")] {
+        let run = load_one(path);
         assert_eq!(run.ingest.format().as_str(), "wandb");
         assert_eq!(run.ingest.step_key(), Some("_step"));
         assert_eq!(run.ingest.time_key(), Some("_timestamp"));
-        assert_points(&run, "loss", &attempt["history"]["loss"]);
-        assert_points(&run, "acc/train", &attempt["history"]["acc/train"]);
+        assert_points(&run, "loss", &joined("loss"));
+        assert_points(&run, "acc/train", &joined("acc/train"));
+        // The resume went back from step 24 to 20: marked as a restart.
+        let first = attempts[0]["history"]["loss"].as_array().unwrap().len();
+        assert_eq!(run.store.series(run.store.find("loss").unwrap()).restarts(), [first]);
         assert_eq!(run.info.name.as_deref(), Some("fixture-run"));
         assert_eq!(run.info.status.as_deref(), Some("finished"));
         assert_eq!(run.info.config.get("lr").map(String::as_str), Some("0.01"));
@@ -306,7 +317,10 @@ fn wandb_offline_runs_and_the_resumed_one() {
 #[test]
 fn a_corrupt_wandb_record_loses_that_record_only() {
     let bytes = std::fs::read(&wandb_files()[0]).unwrap();
-    let clean = load_one(&wandb_files()[0]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run-x.wandb");
+    std::fs::write(&path, &bytes).unwrap();
+    let clean = load_one(&path);
     let want = points(&clean, "loss").len();
     // Flip a byte inside the loss of the history row for step 10 (the SDK writes a summary
     // record with the same value just before it: the last copy is the history's).
@@ -314,8 +328,6 @@ fn a_corrupt_wandb_record_loses_that_record_only() {
     let at = bytes.windows(loss10.len()).rposition(|w| w == loss10.as_bytes()).expect("the loss at step 10");
     let mut bad = bytes.clone();
     bad[at + 3] ^= 0x01;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run-x.wandb");
     std::fs::write(&path, &bad).unwrap();
     let run = load_one(&path);
     assert_eq!(run.store.skipped.count, 1, "{:?}", run.store.skipped.kept);
@@ -337,8 +349,10 @@ fn wandb_latest_run_through_the_binary() {
     assert_eq!(run["format"], "wandb");
     assert_eq!(run["name"], "fixture-run");
     assert_eq!(run["config"]["model/depth"], "4");
-    let doc = check_json(&[&fixture("wandb/wandb")], 1);
-    assert_eq!(doc["runs"].as_array().unwrap().len(), 2, "latest-run is a link: not read twice");
+    let loss = run["metrics"].as_array().unwrap().iter().find(|m| m["name"] == "loss").unwrap();
+    assert_eq!(loss["points"], 45, "both attempts of the resumed run");
+    let doc = check_json(&[&fixture("wandb/wandb"), &fixture("wandb/wandb/latest-run")], 1);
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1, "one run, however many paths name it");
 }
 
 #[test]

@@ -118,13 +118,20 @@ pub fn detect_bytes(name: &str, head: &[u8]) -> Option<Kind> {
 }
 
 /// The path that stands for the run `path` belongs to: an event file's folder (its event files
-/// are one run), a `meta.yaml`'s run folder; the path itself otherwise. Two paths with one key
+/// are one run), a `meta.yaml`'s run folder, the first file of a resumed W&B run; the path
+/// itself otherwise. Two paths with one key
 /// are one run, read once.
 pub fn run_key(path: &Path) -> PathBuf {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if tfevents::is_event_file_name(name) || (name == "meta.yaml" && mlflow::is_run_dir(folder)) {
         return folder.to_owned();
+    }
+    if name.ends_with(".wandb") {
+        let files = wandb::run_files(path);
+        if files.len() > 1 {
+            return files[0].clone();
+        }
     }
     path.to_owned()
 }

@@ -9,6 +9,9 @@
 //! - `config` records (and the run record's config) update the run's config, flattened;
 //!   `summary` records its summary (the SDK writes one per step: kept as bytes and decoded once,
 //!   at the end); the run record gives its display name; the exit record its status.
+//! - A run resumed with its id (`wandb.init(id=..., resume=...)`) writes a second folder and file
+//!   beside the first: the files of one run id are read as one run, in the order they were
+//!   started ([`run_files`]), as the event files of a restarted TensorBoard writer are.
 //! - Everything else (console output, system stats, files, telemetry, requests) is skipped
 //!   without a word: it is not part of the history. Records that fail their checksum or do not
 //!   decode are counted as skipped, and reading goes on.
@@ -24,7 +27,7 @@ use prost::bytes::Bytes;
 use prost::Message;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `wandb_internal.Record` (the record types tmon reads).
 #[derive(Clone, PartialEq, Message)]
@@ -210,11 +213,18 @@ pub struct WandbReader {
     records: u64,
     /// The last raw value of each summary key (see [`Record::summary`]); None once removed.
     summary: HashMap<Bytes, Option<Bytes>>,
+    /// Put before the places of skipped bytes (the file, when a run has several).
+    label: String,
 }
 
 impl WandbReader {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A reader whose skipped records name `file`.
+    pub fn for_file(file: &str) -> Self {
+        WandbReader { label: format!("{file} "), ..Self::default() }
     }
 
     /// Decodes what is at the front of `buf` (the bytes from the reader's offset on) into `run`;
@@ -235,7 +245,7 @@ impl WandbReader {
                 }
                 Item::Skipped { size, why } => {
                     self.records += 1;
-                    let reason = format!("at byte {offset}: {why}");
+                    let reason = format!("{}at byte {offset}: {why}", self.label);
                     run.store.skipped.push(self.records, reason, &hex_preview(&buf[at..at + size]));
                 }
                 Item::Used => {}
@@ -290,7 +300,7 @@ impl WandbReader {
         let doc = JsonValue::Object(trees);
         let mut nested: Vec<Field<'_>> = Vec::new();
         if let Err(e) = flatten_value(&doc, &mut nested) {
-            run.store.skipped.push(self.records, format!("at byte {offset}: {e}"), b"");
+            run.store.skipped.push(self.records, format!("{}at byte {offset}: {e}", self.label), b"");
             return;
         }
         fields.extend(nested);
@@ -302,7 +312,8 @@ impl WandbReader {
         let rec = match Record::decode(Bytes::copy_from_slice(data)) {
             Ok(r) => r,
             Err(e) => {
-                let reason = format!("at byte {offset}: a record that is not a W&B record ({e})");
+                let reason =
+                    format!("{}at byte {offset}: a record that is not a W&B record ({e})", self.label);
                 run.store.skipped.push(self.records, reason, &hex_preview(data));
                 return;
             }
@@ -347,22 +358,72 @@ impl WandbReader {
 /// How much of a file is read at a time.
 const CHUNK: usize = 2 << 20;
 
-/// Reads a W&B run file into `run`.
-pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    run.ingest.set_format(Format::Wandb);
-    let mut reader = WandbReader::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
-    loop {
-        let before = buf.len();
-        (&mut file).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
-        let eof = buf.len() == before;
-        let used = reader.feed(&mut run, &buf, eof);
-        buf.drain(..used);
-        if eof {
-            break;
-        }
+/// The run id of a run file named `run-<id>.wandb`.
+fn run_id(path: &Path) -> Option<&str> {
+    path.file_name()?.to_str()?.strip_prefix("run-")?.strip_suffix(".wandb")
+}
+
+/// When a W&B run folder (`run-<date>_<time>-<id>` or `offline-run-...`) was started, as its
+/// name gives it (`<date>_<time>`), for a folder of the run `id`.
+fn folder_start<'a>(name: &'a str, id: &str) -> Option<&'a str> {
+    let rest = name.strip_prefix("offline-").unwrap_or(name).strip_prefix("run-")?;
+    rest.strip_suffix(id)?.strip_suffix('-')
+}
+
+/// The files of the W&B run `path` belongs to: a run resumed with the same id (`resume=...`)
+/// writes a new folder and file beside the first, as a restarted TensorBoard writer writes a new
+/// event file. In the order their folders were started; just `path` for a file outside W&B's
+/// layout. (`latest-run` is a link to one of the folders: resolved, so it is no other run.)
+pub fn run_files(path: &Path) -> Vec<PathBuf> {
+    let alone = || vec![path.to_owned()];
+    let Some(id) = run_id(path) else { return alone() };
+    let Some(folder) = path.parent().and_then(|f| std::fs::canonicalize(f).ok()) else { return alone() };
+    let Some(name) = folder.file_name().and_then(|n| n.to_str()) else { return alone() };
+    let (Some(_), Some(root)) = (folder_start(name, id), folder.parent()) else { return alone() };
+    let Ok(rd) = std::fs::read_dir(root) else { return alone() };
+    let file = format!("run-{id}.wandb");
+    let mut found: Vec<(String, PathBuf)> = rd
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_owned();
+            let start = folder_start(&n, id)?.to_owned();
+            let p = e.path().join(&file);
+            p.is_file().then_some((start, p))
+        })
+        .collect();
+    found.sort();
+    if found.len() < 2 {
+        return alone();
     }
-    reader.finish(&mut run);
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Reads a W&B run into `run`: the file `path`, and the files of the same run resumed beside it
+/// ([`run_files`]), one after the other.
+pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
+    run.ingest.set_format(Format::Wandb);
+    let files = run_files(path);
+    let several = files.len() > 1;
+    for file_path in &files {
+        let mut file = std::fs::File::open(file_path).map_err(|e| Error::io(file_path, e))?;
+        let label = file_path.parent().and_then(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let mut reader = match (several, label) {
+            (true, Some(l)) => WandbReader::for_file(&l),
+            _ => WandbReader::new(),
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+        loop {
+            let before = buf.len();
+            (&mut file).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| Error::io(file_path, e))?;
+            let eof = buf.len() == before;
+            let used = reader.feed(&mut run, &buf, eof);
+            buf.drain(..used);
+            if eof {
+                break;
+            }
+        }
+        reader.finish(&mut run);
+    }
     Ok(run)
 }
