@@ -60,6 +60,8 @@ pub fn run(
     let mut reports: Vec<RunReport> = Vec::new();
     let mut files = 0usize;
     let mut failing = 0usize;
+    // A run that several paths stand for (the event files of one folder) is read once.
+    let mut seen = std::collections::HashSet::new();
 
     for given in &args.paths {
         let found = match paths::expand(given) {
@@ -71,31 +73,36 @@ pub fn run(
             }
         };
         for path in found {
+            if !seen.insert(crate::formats::run_key(&path)) {
+                continue;
+            }
             let loaded =
-                paths::check_readable(&path).and_then(|()| Run::load_file(&path, opts.clone(), cfg.clone()));
-            let run = match loaded {
-                Ok(run) => run,
+                paths::check_readable(&path).and_then(|()| Run::load_all(&path, opts.clone(), cfg.clone()));
+            let runs = match loaded {
+                Ok(runs) => runs,
                 Err(e) => {
                     writeln!(err, "tmon: {}", crate::text::sanitize(&e.to_string()))?;
                     outcome = Outcome::Unreadable;
                     continue;
                 }
             };
-            let report = RunReport::from_run(display(&path), &run);
-            drop(run);
-            files += 1;
-            if report.worst().is_some_and(|w| w >= args.fail_on) {
-                failing += 1;
-                outcome = outcome.max(Outcome::Flagged);
-            }
-            if args.json {
-                reports.push(report);
-            } else {
-                if files > 1 {
-                    writeln!(out)?;
+            for run in runs {
+                let report = RunReport::from_run(display(&run.path), &run);
+                drop(run);
+                files += 1;
+                if report.worst().is_some_and(|w| w >= args.fail_on) {
+                    failing += 1;
+                    outcome = outcome.max(Outcome::Flagged);
                 }
-                out.write_all(text::render_run(&report).as_bytes())?;
-                out.flush()?;
+                if args.json {
+                    reports.push(report);
+                } else {
+                    if files > 1 {
+                        writeln!(out)?;
+                    }
+                    out.write_all(text::render_run(&report).as_bytes())?;
+                    out.flush()?;
+                }
             }
         }
     }

@@ -23,7 +23,9 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, Error> {
         return Err(Error::Read {
             path: path.to_owned(),
             reason: "no log files in this directory (looked for *.jsonl, *.log.json, metrics.json, \
-                     scalars.json, progress.json, result.json, trainer_state.json, then any *.json)"
+                     scalars.json, progress.json, result.json, trainer_state.json, \
+                     events.out.tfevents.*, *.wandb, metrics.csv, results.csv, mlflow.db, mlruns/, \
+                     then any *.json)"
                 .to_owned(),
         });
     }

@@ -6,6 +6,7 @@ use crate::analysis::{Flag, Severity};
 use crate::run::Run;
 use crate::store::{SeriesView, SkippedLine};
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 
 /// TensorBoard's default smoothing weight, used for the `smoothed_last` column.
 pub const SMOOTHING_WEIGHT: f64 = 0.6;
@@ -39,6 +40,18 @@ pub struct RunReport {
     /// That cap, for the text output.
     #[serde(skip)]
     pub max_series: usize,
+    /// The run's name, when its format records one (W&B, MLflow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The run's status, when its format records one (MLflow, W&B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The run's configuration (W&B config, MLflow params), flattened; values as JSON text.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+    /// Values read that are not drawn as metrics, by kind (`histograms`, `images`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_metrics: BTreeMap<&'static str, u64>,
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
@@ -94,6 +107,10 @@ impl RunReport {
             max_series: run.ingest.max_series(),
             flags_not_kept_by: [Severity::Info, Severity::Warning, Severity::Critical]
                 .map(|s| run.analyzer.flags_not_kept_of(s)),
+            name: run.info.name.clone(),
+            status: run.info.status.clone(),
+            config: run.info.config.clone(),
+            not_metrics: run.info.not_metrics.clone(),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
         }
     }

@@ -37,6 +37,16 @@ pub fn render_run(r: &RunReport) -> String {
         None => "none".to_owned(),
     };
     let _ = writeln!(o, "  step key {step_key}, time key {time_key}");
+    if r.name.is_some() || r.status.is_some() || !r.config.is_empty() {
+        let name = r.name.as_deref().map_or_else(|| "unnamed".into(), sanitize);
+        let status = r.status.as_deref().map(|s| format!(" ({})", sanitize(s))).unwrap_or_default();
+        let n = r.config.len();
+        let _ = writeln!(o, "  run {name}{status}, {n} config {}", if n == 1 { "value" } else { "values" });
+    }
+    if !r.not_metrics.is_empty() {
+        let kinds: Vec<String> = r.not_metrics.iter().map(|(k, n)| format!("{} {k}", count(*n))).collect();
+        let _ = writeln!(o, "  not drawn: {}", kinds.join(", "));
+    }
 
     if !r.skipped.is_empty() {
         let shown = r.skipped.len() as u64;

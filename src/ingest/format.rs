@@ -22,6 +22,15 @@ pub enum Format {
     /// A single JSON object: its first array of objects holds the records, or, with none, the
     /// object itself is the one record.
     JsonObject,
+    /// TensorBoard event files (TFRecord framing of `Event` protobufs).
+    #[strum(serialize = "tfevents")]
+    TensorBoard,
+    /// CSV with a header (Lightning's and Keras' `CSVLogger`, Ultralytics' `results.csv`, ...).
+    Csv,
+    /// A W&B run file (`run-*.wandb`: LevelDB log framing of `Record` protobufs).
+    Wandb,
+    /// An MLflow tracking store (`mlflow.db`, or a run of an `mlruns/` file store).
+    Mlflow,
 }
 
 impl Format {

@@ -37,6 +37,7 @@ pub mod format;
 pub mod keys;
 mod record;
 pub mod steps;
+mod structured;
 mod template;
 
 pub use clock::ClockKind;

@@ -1,5 +1,8 @@
 //! Reading a whole file at once, the batch path of `tmon check`.
 //!
+//! A file in another format (TensorBoard events, CSV, a W&B run file, MLflow) is told by its
+//! content and handed to its reader in [`crate::formats`]; what follows is about JSON.
+//!
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
 //! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
@@ -12,6 +15,7 @@
 use super::Run;
 use crate::analysis::FlagConfig;
 use crate::error::Error;
+use crate::formats;
 use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
 use crate::parse::{parse_line, Field, LineError};
 use std::io::Read;
@@ -69,6 +73,15 @@ impl Run {
         Run::load_file_with(path, opts, cfg, Threads::Auto)
     }
 
+    /// Reads every run `path` holds: one for a log file (any format, see [`crate::formats`]) or a
+    /// TensorBoard or MLflow run folder, one per run for an `mlflow.db`.
+    pub fn load_all(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Vec<Run>, Error> {
+        match formats::load(path, &opts, &cfg) {
+            Some(runs) => runs,
+            None => Run::load_file(path, opts, cfg).map(|r| vec![r]),
+        }
+    }
+
     /// Feeds a run of lines as the tailer hands them over (`SourceEvent::Lines`): lines separated
     /// by `\n`, numbered from `first_line`, the last one possibly without its newline. A big run
     /// (the history of a file being opened) is parsed on two threads as [`load_file`] does; the
@@ -97,6 +110,13 @@ impl Run {
     ) -> Result<Run, Error> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let not = |reason: &str| Error::Read { path: path.to_owned(), reason: reason.to_owned() };
+        if let Some(runs) = formats::load(path, &opts, &cfg) {
+            let mut runs = runs?;
+            if runs.len() != 1 {
+                return Err(not(&format!("holds {} runs: read it with Run::load_all", runs.len())));
+            }
+            return Ok(runs.remove(0));
+        }
         if meta.is_dir() {
             return Err(not("is a directory"));
         }

@@ -7,6 +7,7 @@ pub mod live;
 mod load;
 
 use crate::analysis::{Analyzer, Flag, FlagConfig};
+use crate::formats::RunInfo;
 use crate::ingest::{DocPush, Ingest, IngestOptions};
 use crate::source::SourceEvent;
 use crate::store::Store;
@@ -22,6 +23,8 @@ pub struct Run {
     pub store: Store,
     pub ingest: Ingest,
     pub analyzer: Analyzer,
+    /// The run's name, config and uncounted values, from formats that record them.
+    pub info: RunInfo,
 }
 
 impl Run {
@@ -31,6 +34,7 @@ impl Run {
             store: Store::new(),
             ingest: Ingest::new(opts),
             analyzer: Analyzer::new(cfg),
+            info: RunInfo::default(),
         }
     }
 

@@ -5,7 +5,9 @@
 //! OpenAI baselines), `result.json` (Ray Tune), `*.log.json` (mmcv/mmdet 2.x),
 //! `trainer_state.json` (Hugging Face), plus two names that need a look inside: `log.txt` (DETR,
 //! DeiT, MAE write JSON Lines there; taken only if its first line is a JSON object) and `log`
-//! (Chainer's LogReport; taken only if it starts with `[`).
+//! (Chainer's LogReport; taken only if it starts with `[`). Other formats: TensorBoard's
+//! `events.out.tfevents.*`, W&B's `*.wandb`, `metrics.csv` (Lightning), `results.csv`
+//! (Ultralytics), `mlflow.db` and an MLflow file-store run's `meta.yaml`.
 //!
 //! The walk goes [`MAX_DEPTH`] directory levels down, skips hidden directories and does not
 //! follow directory symlinks (no loops). Results are sorted, so file numbers are deterministic.
@@ -79,9 +81,18 @@ pub fn is_log_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
     match name {
         "metrics.json" | "scalars.json" | "progress.json" | "result.json" | "trainer_state.json" => true,
+        // Other formats (crate::formats): Lightning, Ultralytics, MLflow's SQLite and file stores.
+        "metrics.csv" | "results.csv" | "mlflow.db" => true,
+        "meta.yaml" => path.parent().is_some_and(crate::formats::mlflow::is_run_dir),
         "log.txt" => first_line_is_object(path),
         "log" => starts_with_array(path),
-        _ => name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".log.json"),
+        _ => {
+            name.ends_with(".jsonl")
+                || name.ends_with(".ndjson")
+                || name.ends_with(".log.json")
+                || name.ends_with(".wandb")
+                || name.contains("tfevents")
+        }
     }
 }
 

@@ -144,10 +144,14 @@ fn in_repo() -> String {
         files_under(&root, &mut files);
         for f in files.iter().filter(|f| f.extension().is_none_or(|e| e != "py")) {
             let label = format!("fixtures/{}", f.strip_prefix(&root).unwrap().display());
-            let run = Run::load_file(f, IngestOptions::default(), FlagConfig::default())
+            let runs = Run::load_all(f, IngestOptions::default(), FlagConfig::default())
                 .unwrap_or_else(|e| panic!("{label}: {e}"));
-            for fl in run.flags() {
-                line(&mut out, &label, fl);
+            let many = runs.len() > 1;
+            for (i, run) in runs.iter().enumerate() {
+                let label = if many { format!("{label}#{i}") } else { label.clone() };
+                for fl in run.flags() {
+                    line(&mut out, &label, fl);
+                }
             }
         }
         out

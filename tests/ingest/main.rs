@@ -9,4 +9,5 @@ mod batch;
 mod corpus;
 mod documents;
 mod fixtures;
+mod formats;
 mod props;

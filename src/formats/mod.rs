@@ -1,0 +1,266 @@
+//! Readers of the logs training already writes besides JSON: TensorBoard event files, CSV
+//! (Lightning, Keras, Ultralytics, any CSV with a header), W&B run files and MLflow's local
+//! stores. Each decodes its format and feeds the same ingest and store as JSON Lines, so flags,
+//! smoothing and the report work the same on every format.
+//!
+//! A format is told by its content, with the name as a hint ([`detect`]): the TFRecord frame's
+//! length checksum, the W&B header, SQLite's header, a CSV header line. What a reader cannot use
+//! (histograms, images, unreadable records) is counted, never dropped silently: bad records go to
+//! the store's skipped list, values that are not metrics to [`RunInfo::not_metrics`].
+//!
+//! A run is not always one file: the event files of one folder are one TensorBoard run (a
+//! restarted writer adds a file), an MLflow file-store run is a folder of files, and one
+//! `mlflow.db` holds many runs. [`run_key`] says which path stands for a run, [`load`] reads every
+//! run a path holds.
+
+pub mod csv;
+pub mod leveldb;
+pub mod mlflow;
+pub mod tfevents;
+pub mod tfrecord;
+pub mod wandb;
+
+use crate::analysis::FlagConfig;
+use crate::error::Error;
+use crate::ingest::IngestOptions;
+use crate::parse::Field;
+use crate::run::Run;
+use crate::store::SeriesId;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// What a run's log says about the run besides its metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunInfo {
+    /// The run's name, when the format has one (W&B's display name, MLflow's `run_name`).
+    pub name: Option<String>,
+    /// The run's status, when the format records one (MLflow's `FINISHED`, W&B's exit code).
+    pub status: Option<String>,
+    /// The run's configuration, flattened to `a/b` keys, values as JSON text.
+    pub config: BTreeMap<String, String>,
+    /// The run's final summary (W&B), flattened as the config.
+    pub summary: BTreeMap<String, String>,
+    /// Values read that are not drawn as metrics, by kind (`histograms`, `images`, ...): counted
+    /// so the user sees they were there.
+    pub not_metrics: BTreeMap<&'static str, u64>,
+}
+
+impl RunInfo {
+    /// Counts one value of `kind` that is not a metric.
+    pub fn count(&mut self, kind: &'static str) {
+        *self.not_metrics.entry(kind).or_default() += 1;
+    }
+}
+
+/// The log formats read here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A TensorBoard event file (`events.out.tfevents.*`).
+    TfEvents,
+    /// CSV with a header row.
+    Csv,
+    /// A W&B run file (`run-*.wandb`).
+    Wandb,
+    /// MLflow's SQLite store (`mlflow.db`).
+    MlflowDb,
+    /// One run of MLflow's file store: its `meta.yaml`, or its folder.
+    MlflowRun,
+}
+
+/// How many bytes of a file [`detect`] looks at.
+const HEAD: u64 = 4096;
+
+/// What `path` is, by its content (and its name where the content alone is ambiguous); None for
+/// JSON and anything else (the JSON Lines reader takes those).
+pub fn detect(path: &Path) -> Option<Kind> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        if mlflow::is_run_dir(path) {
+            return Some(Kind::MlflowRun);
+        }
+        let events = tfevents::event_files(path).is_ok_and(|f| !f.is_empty());
+        return events.then_some(Kind::TfEvents);
+    }
+    if !meta.is_file() {
+        // A FIFO or a device: never opened here (the JSON Lines reader refuses it by name).
+        return None;
+    }
+    if name == "meta.yaml" {
+        return path.parent().filter(|d| mlflow::is_run_dir(d)).map(|_| Kind::MlflowRun);
+    }
+    let mut head = Vec::new();
+    // O_NONBLOCK: the file may have been swapped for a FIFO since it was looked at.
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path);
+    if let Ok(f) = file {
+        let _ = f.take(HEAD).read_to_end(&mut head);
+    }
+    detect_bytes(name, &head)
+}
+
+/// [`detect`] from a file's name and first bytes.
+pub fn detect_bytes(name: &str, head: &[u8]) -> Option<Kind> {
+    if leveldb::is_wandb_header(head) {
+        return Some(Kind::Wandb);
+    }
+    if head.starts_with(mlflow::SQLITE_MAGIC) {
+        return Some(Kind::MlflowDb);
+    }
+    if tfrecord::starts_like(head) || (head.is_empty() && tfevents::is_event_file_name(name)) {
+        return Some(Kind::TfEvents);
+    }
+    if csv::looks_like(name, head) {
+        return Some(Kind::Csv);
+    }
+    None
+}
+
+/// The path that stands for the run `path` belongs to: an event file's folder (its event files
+/// are one run), a `meta.yaml`'s run folder, the first file of a resumed W&B run; the path
+/// itself otherwise. Two paths with one key
+/// are one run, read once.
+pub fn run_key(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if tfevents::is_event_file_name(name) || (name == "meta.yaml" && mlflow::is_run_dir(folder)) {
+        return folder.to_owned();
+    }
+    if name.ends_with(".wandb") {
+        let files = wandb::run_files(path);
+        if files.len() > 1 {
+            return files[0].clone();
+        }
+    }
+    path.to_owned()
+}
+
+/// Reads every run `path` holds, when it is one of the formats here; None for JSON (the caller
+/// reads it as JSON Lines or a document).
+pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Result<Vec<Run>, Error>> {
+    let kind = detect(path)?;
+    let new_run = |p: &Path| Run::new(p, opts.clone(), cfg.clone());
+    Some(match kind {
+        Kind::TfEvents => {
+            let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
+            tfevents::load_run(&dir, new_run(&dir)).map(|r| vec![r])
+        }
+        Kind::Csv => csv::load(path, new_run(path)).map(|r| vec![r]),
+        Kind::Wandb => wandb::load(path, new_run(path)).map(|r| vec![r]),
+        Kind::MlflowDb => mlflow::load_db(path, &new_run),
+        Kind::MlflowRun => {
+            let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
+            mlflow::load_run_dir(&dir, new_run(&dir)).map(|r| vec![r])
+        }
+    })
+}
+
+impl Run {
+    /// Feeds one record whose step, time (seconds; NaN for none) and values the format gave
+    /// (see [`crate::ingest::Ingest::push_values`]).
+    pub fn push_values(&mut self, line: u64, step: f64, time: f64, values: &[(SeriesId, f64)]) {
+        let analyzer = &mut self.analyzer;
+        self.ingest.push_values(&mut self.store, line, step, time, values, &mut |st, rec, f| {
+            analyzer.observe(st, rec, f)
+        });
+    }
+
+    /// Feeds one flat object read as a JSON Lines record is (a CSV row, a W&B history row).
+    pub fn push_object(&mut self, line: u64, fields: &[Field<'_>]) {
+        let analyzer = &mut self.analyzer;
+        self.ingest
+            .push_object(&mut self.store, line, fields, &mut |st, rec, f| analyzer.observe(st, rec, f));
+    }
+}
+
+/// Values of consecutive single-value entries (TensorBoard writes one event per scalar, MLflow one
+/// row per metric) gathered into one record per step: a new record starts when the step changes
+/// or a series comes again.
+#[derive(Debug, Default)]
+pub(crate) struct Gather {
+    line: u64,
+    step: f64,
+    time: f64,
+    values: Vec<(SeriesId, f64)>,
+    /// `seen[id] == round` while series `id` is in the pending record.
+    seen: Vec<u64>,
+    round: u64,
+}
+
+impl Gather {
+    /// Adds one value; the record pending is fed to `run` first when this value starts another.
+    pub(crate) fn add(&mut self, run: &mut Run, line: u64, step: f64, time: f64, id: SeriesId, x: f64) {
+        if id >= self.seen.len() {
+            self.seen.resize(id + 1, 0);
+        }
+        let pending = !self.values.is_empty();
+        if pending && (self.step.to_bits() != step.to_bits() || self.seen[id] == self.round) {
+            self.flush(run);
+        }
+        if self.values.is_empty() {
+            self.round += 1;
+            (self.line, self.step, self.time) = (line, step, time);
+        }
+        self.seen[id] = self.round;
+        self.values.push((id, x));
+    }
+
+    /// Feeds the pending record, if any.
+    pub(crate) fn flush(&mut self, run: &mut Run) {
+        if !self.values.is_empty() {
+            run.push_values(self.line, self.step, self.time, &self.values);
+            self.values.clear();
+        }
+    }
+}
+
+/// A short hex view of bytes that could not be read, for the skipped list.
+pub(crate) fn hex_preview(bytes: &[u8]) -> Vec<u8> {
+    let mut s = String::new();
+    for b in bytes.iter().take(24) {
+        s.push_str(&format!("{b:02x} "));
+    }
+    if bytes.len() > 24 {
+        s.push_str("...");
+    }
+    s.trim_end().as_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gather_makes_one_record_per_step() {
+        let mut run = Run::new("x", IngestOptions::default(), FlagConfig::default());
+        run.ingest.declare(crate::ingest::Format::TensorBoard, "step", None);
+        let (a, b) = (run.store.intern("a"), run.store.intern("b"));
+        let mut g = Gather::default();
+        g.add(&mut run, 1, 0.0, 1.0, a, 1.0);
+        g.add(&mut run, 2, 0.0, 1.0, b, 2.0);
+        g.add(&mut run, 3, 0.0, 1.0, a, 3.0); // a again at the same step: a new record
+        g.add(&mut run, 4, 1.0, 2.0, a, 4.0);
+        g.flush(&mut run);
+        assert_eq!(run.store.records(), 3);
+        assert_eq!(run.store.steps(), &[0.0, 0.0, 1.0]);
+        assert_eq!(run.store.record(1).line, 3);
+    }
+
+    #[test]
+    fn formats_are_told_by_content() {
+        assert_eq!(detect_bytes("x", b":W&B\xe1\xbe\x00"), Some(Kind::Wandb));
+        assert_eq!(detect_bytes("mlflow.db", b"SQLite format 3\0...."), Some(Kind::MlflowDb));
+        assert_eq!(detect_bytes("events.out.tfevents.1.host", b""), Some(Kind::TfEvents));
+        assert_eq!(detect_bytes("metrics.csv", b"epoch,loss\n0,1.5\n"), Some(Kind::Csv));
+        assert_eq!(detect_bytes("log.jsonl", b"{\"loss\": 1}\n"), None);
+        assert_eq!(detect_bytes("events.out.tfevents.1.host", b"{\"loss\": 1}\n"), None);
+    }
+
+    #[test]
+    fn run_keys() {
+        assert_eq!(run_key(Path::new("runs/a/events.out.tfevents.1.h")), Path::new("runs/a"));
+        assert_eq!(run_key(Path::new("events.out.tfevents.1.h")), Path::new("."));
+        assert_eq!(run_key(Path::new("runs/a/metrics.csv")), Path::new("runs/a/metrics.csv"));
+    }
+}
