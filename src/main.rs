@@ -201,29 +201,36 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
 
 /// `tmon demo`: a real small training run written at a human pace, watched by the monitor.
 fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
-    let (path, temp_dir) = match &args.out {
-        Some(p) => (p.clone(), None),
-        None => {
-            let dir = std::env::temp_dir().join(format!("tmon-demo-{}", std::process::id()));
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                eprintln!("tmon: cannot create '{}': {e}", dir.display());
-                return ExitCode::from(USAGE);
-            }
-            (dir.join("logs.jsonl"), Some(dir))
+    if !args.no_ui {
+        // Refused before anything is written: the monitor would refuse anyway.
+        if let Err(e) = tmon::tui::require_terminal() {
+            eprintln!("tmon: {e}");
+            return ExitCode::from(TERMINAL);
+        }
+    }
+    let mut log = match tmon::demo::DemoLog::create(args.out.as_deref()) {
+        Ok(log) => log,
+        Err(e) => {
+            let what =
+                args.out.as_ref().map_or("a temporary folder".to_owned(), |p| format!("'{}'", p.display()));
+            eprintln!("tmon: cannot create {what} for the demo's log: {e}");
+            return ExitCode::from(USAGE);
         }
     };
+    let path = log.path.clone();
     let opts = tmon::demo::DemoOptions {
         scenario: args.scenario,
-        out: Some(path.clone()),
         speed: args.speed,
         seed: args.seed,
         ..Default::default()
     };
     if args.no_ui {
+        // The log is watched from elsewhere: it outlives this process.
+        log.keep();
         eprintln!("tmon demo: writing a {} run to {} (Ctrl-C stops)", args.scenario, path.display());
         eprintln!("watch it from another pane with: tmon {}", path.display());
         let stop = std::sync::atomic::AtomicBool::new(false);
-        return match tmon::demo::write_log(&opts, &path, &stop) {
+        return match tmon::demo::write_log(&opts, &log, &stop) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tmon: cannot write '{}': {e}", path.display());
@@ -231,14 +238,19 @@ fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
             }
         };
     }
-    let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
+    let (stop, writer) = match tmon::demo::spawn_writer(opts, &log) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("tmon: cannot start the demo's writer: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
     let code = monitor(std::slice::from_ref(&path), (args.ascii, false), None, read);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());
     }
-    if let Some(dir) = temp_dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    // Dropping the log removes its temporary folder (a log at `--out` stays).
+    drop(log);
     code
 }
