@@ -28,8 +28,9 @@ pub struct Cli {
     /// Leave the mouse to the terminal (for selecting text) instead of taking clicks and the wheel.
     #[arg(long)]
     pub no_mouse: bool,
-    /// Poll the files every MS milliseconds instead of waiting for file events (network filesystems).
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Poll the files every MS milliseconds instead of waiting for file events (network
+    /// filesystems). From 1 to 3600000 (an hour).
+    #[arg(long, value_name = "MS", value_parser = poll_parser())]
     pub poll: Option<u64>,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -114,9 +115,26 @@ pub struct CheckArgs {
     #[arg(long, value_name = "CMD", requires = "follow")]
     pub on_flag: Option<String>,
     /// With --follow: poll the files every MS milliseconds instead of waiting for file events
-    /// (for network filesystems).
-    #[arg(long, value_name = "MS", requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    /// (for network filesystems). From 1 to 3600000 (an hour).
+    #[arg(long, value_name = "MS", requires = "follow", value_parser = poll_parser())]
     pub poll: Option<u64>,
+}
+
+/// The longest `--poll` interval: an hour (beyond it a file is not being followed).
+pub const POLL_MAX_MS: u64 = 3_600_000;
+
+fn poll_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=POLL_MAX_MS)
+}
+
+/// `--speed`: a finite number of steps a second in [`crate::demo::SPEED`].
+fn speed_parser(s: &str) -> Result<f64, String> {
+    let (lo, hi) = crate::demo::SPEED;
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| (lo..=hi).contains(x))
+        .ok_or_else(|| format!("expected a number from {lo} to {hi}"))
 }
 
 /// Parses a severity name, listing the names in `--help` and in shell completions.
@@ -136,8 +154,8 @@ pub struct DemoArgs {
     /// Only write the log (print its path); no monitor.
     #[arg(long)]
     pub no_ui: bool,
-    /// Training steps written per second.
-    #[arg(long, value_name = "STEPS_PER_S", default_value_t = 10.0)]
+    /// Training steps written per second, from 0.1 to 10000.
+    #[arg(long, value_name = "STEPS_PER_S", default_value_t = 10.0, value_parser = speed_parser)]
     pub speed: f64,
     /// Seed of the data, the model and the clock's jitter.
     #[arg(long, default_value_t = 1)]

@@ -78,9 +78,19 @@ impl DemoLog {
                 Ok(DemoLog { path: path.to_owned(), file, dir: None })
             }
             None => {
-                let dir = tempfile::Builder::new().prefix("tmon-demo-").tempdir()?;
+                let mut builder = tempfile::Builder::new();
+                builder.prefix("tmon-demo-");
+                let mut open = std::fs::OpenOptions::new();
+                open.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                    builder.permissions(std::fs::Permissions::from_mode(0o700));
+                    open.mode(0o600);
+                }
+                let dir = builder.tempdir()?;
                 let path = dir.path().join("logs.jsonl");
-                let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+                let file = open.open(&path)?;
                 Ok(DemoLog { path, file, dir: Some(dir) })
             }
         }

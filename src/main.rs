@@ -165,7 +165,8 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
-/// `tmon check --follow`: prints each flag as it fires until Ctrl-C or SIGTERM (status 0).
+/// `tmon check --follow`: prints each flag as it fires until Ctrl-C or SIGTERM (status 0), or
+/// until its output's reader goes away (status 141, as for `check`).
 fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
@@ -180,6 +181,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
         poll: args.poll.map(std::time::Duration::from_millis),
         ingest: read.ingest_options(),
         flags,
+        watch_output: stdout_fd(),
         ..Default::default()
     };
     let stop = match tmon::follow::stop_on_signals() {
@@ -191,6 +193,8 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     };
     let mut out = io::stdout().lock();
     match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+        // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
+        Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tmon: {e}");
@@ -199,8 +203,26 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     }
 }
 
+/// Standard output's file descriptor, for `check --follow` to notice its reader leaving.
+fn stdout_fd() -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        Some(io::stdout().as_raw_fd())
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// `tmon demo`: a real small training run written at a human pace, watched by the monitor.
 fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
+    // Checked before anything is written, with or without the monitor.
+    if let Err(e) = read.flag_config() {
+        eprintln!("tmon: {e}");
+        return ExitCode::from(USAGE);
+    }
     if !args.no_ui {
         // Refused before anything is written: the monitor would refuse anyway.
         if let Err(e) = tmon::tui::require_terminal() {
