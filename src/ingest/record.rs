@@ -58,8 +58,13 @@ impl Ingest {
             _ => self.ordinal as f64,
         };
         if sh.eval {
+            // mmengine writes the epoch in a val line's `step`: such a line belongs at the train
+            // step before it. Any other eval record keeps its own step, even one that arrives
+            // after a later step (a second writer's records are never re-dated).
             if let Some(t) = self.last_train_step {
-                step = step.max(t);
+                if step < t && self.last_train_epoch == Some(step) {
+                    step = t;
+                }
             }
         }
         let time = match (&self.clock, sh.time_slot) {
@@ -92,6 +97,7 @@ impl Ingest {
             self.eval += 1;
         } else {
             self.last_train_step = Some(step);
+            self.last_train_epoch = at(sh.epoch_slot);
         }
         on_record(store, rec, &self.scratch);
     }
@@ -184,7 +190,7 @@ impl Ingest {
             if Some(k) == time_key {
                 sh.time_slot = Some(i);
             }
-            if epoch_iter && k == "epoch" {
+            if k == "epoch" && matches!(f.value, Scalar::Num(_)) {
                 sh.epoch_slot = Some(i);
             }
             if epoch_iter && k == "iter" {

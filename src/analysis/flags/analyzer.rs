@@ -11,6 +11,7 @@
 use super::clock::{self, Clock, LongGap};
 use super::live_stall::LiveStall;
 use super::restart::Rewind;
+use super::writers::{Place, Writers};
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
     FlagConfig, FlagKind, Severity,
@@ -120,6 +121,12 @@ pub struct Analyzer {
     last_step: Option<f64>,
     /// The wall-clock stall of a live run.
     live: LiveStall,
+    /// The sequences the record steps form, to tell two writers from restarts.
+    writers: Writers,
+    /// Where the current record's step went among them.
+    place: Option<Place>,
+    /// The largest step a series of the current record went back from.
+    rewound_from: Option<f64>,
 }
 
 impl Analyzer {
@@ -139,7 +146,14 @@ impl Analyzer {
         self.last_step = Some(step);
         self.found.clear();
         self.rewound_here = false;
+        self.rewound_from = None;
+        self.place = Some(self.writers.place(step));
         self.observe_steps(store, fields, step);
+        if let (Some(Place::Returned), Some(from)) = (self.place, self.rewound_from) {
+            if let Some(f) = self.writers.interleaved(from, step) {
+                self.found.push((RUN, f));
+            }
+        }
         let gap = self.clock.observe(&self.cfg, step, meta.time);
         // Only a record that started a rewind can still hold one dated here (a series listed
         // twice may have consumed it already): the scan runs only then.
@@ -201,7 +215,8 @@ impl Analyzer {
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
                 if let Some(r) = st.rewind.take() {
-                    if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
+                    let writer = r.onto_writer && self.writers.told();
+                    if r.confirmed_by(step) && !writer && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
                         self.found.push((RUN, r.finding()));
                     }
@@ -209,8 +224,10 @@ impl Analyzer {
             }
             if let Some(prev) = st.last_step {
                 if step < prev {
-                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
+                    let onto_writer = self.place == Some(Place::Returned);
+                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None, onto_writer });
                     self.rewound_here = true;
+                    self.rewound_from = Some(self.rewound_from.map_or(prev, |f: f64| f.max(prev)));
                     // A new run (or another axis) starts: its baselines start afresh.
                     st.det = Detectors::for_role(st.role, cfg);
                     st.nonpositive = false;
@@ -486,6 +503,7 @@ impl Analyzer {
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
         self.clock = Clock::default();
+        self.writers.reset();
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;

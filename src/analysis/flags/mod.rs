@@ -27,6 +27,7 @@ mod spike;
 pub mod text;
 mod throughput;
 mod vanishing;
+mod writers;
 
 pub use analyzer::Analyzer;
 pub use config::{FlagConfig, Threshold};
@@ -51,10 +52,11 @@ pub enum FlagKind {
     ExplodingGradient,
     ThroughputDrop,
     LrAnomaly,
+    Writers,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 12] = [
+    pub const ALL: [FlagKind; 13] = [
         FlagKind::Nonfinite,
         FlagKind::Spike,
         FlagKind::Divergence,
@@ -67,6 +69,7 @@ impl FlagKind {
         FlagKind::ExplodingGradient,
         FlagKind::ThroughputDrop,
         FlagKind::LrAnomaly,
+        FlagKind::Writers,
     ];
 
     /// The machine-readable name, as in `tmon check --json`.
@@ -84,6 +87,7 @@ impl FlagKind {
             FlagKind::ExplodingGradient => "exploding_gradient",
             FlagKind::ThroughputDrop => "throughput_drop",
             FlagKind::LrAnomaly => "lr_anomaly",
+            FlagKind::Writers => "writers",
         }
     }
 }
