@@ -13,8 +13,10 @@ use std::path::PathBuf;
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
     prints what it found and the flags, and exits with a status for scripts.\n\n\
-    Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error or a path that cannot \
-    be read; 3 the monitor cannot use the terminal (there is none, or it failed).")]
+    Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error (a number out of \
+    range included) or a path that cannot be read; 3 the monitor cannot use the terminal (there is \
+    none, standard output is not one, or it failed); 141 `check`'s output was closed (`| head`).\n\n\
+    In the monitor, Ctrl-Z suspends (the terminal given back to the shell) and `fg` resumes.")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -148,7 +150,8 @@ pub struct DemoArgs {
     #[arg(long, default_value = "diverging", value_parser = PossibleValuesParser::new(
         crate::harness::Scenario::ALL.map(|s| s.as_str())).map(|s| s.parse::<crate::harness::Scenario>().expect("listed")))]
     pub scenario: crate::harness::Scenario,
-    /// Keep the log at this path (by default it goes to a temporary directory, removed at exit).
+    /// Keep the log at this path (by default it goes to a new private temporary directory,
+    /// removed at exit).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Only write the log (print its path); no monitor.
