@@ -29,9 +29,19 @@ fn assert_schema(doc: &Value) {
     for run in doc["runs"].as_array().unwrap() {
         assert_eq!(
             keys(run),
-            set(&["path", "format", "records", "skipped_lines", "step_key", "time_key", "metrics", "flags"])
+            set(&[
+                "path",
+                "format",
+                "records",
+                "skipped_lines",
+                "duplicates",
+                "step_key",
+                "time_key",
+                "metrics",
+                "flags"
+            ])
         );
-        assert!(run["records"].is_u64() && run["skipped_lines"].is_u64());
+        assert!(run["records"].is_u64() && run["skipped_lines"].is_u64() && run["duplicates"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
         assert!(run["time_key"].is_string() || run["time_key"].is_null());
         for m in run["metrics"].as_array().unwrap() {
