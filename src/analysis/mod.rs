@@ -6,4 +6,4 @@ pub mod names;
 pub mod reduce;
 pub mod smooth;
 
-pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity};
+pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity, Threshold, ValueRange};

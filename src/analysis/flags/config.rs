@@ -13,7 +13,7 @@ pub struct Threshold {
     pub key: &'static str,
     pub default: String,
     /// The values `--set` accepts.
-    pub range: Range,
+    pub range: ValueRange,
     /// A whole number (a count or a window), not any number in the range.
     pub whole: bool,
     pub meaning: &'static str,
@@ -23,13 +23,13 @@ pub struct Threshold {
 /// (included). Maxima are far beyond any useful value; they keep windows from asking for memory
 /// that does not exist and products of thresholds finite.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Range {
+pub struct ValueRange {
     pub min: f64,
     pub min_open: bool,
     pub max: f64,
 }
 
-impl Range {
+impl ValueRange {
     /// Whether `x` is accepted (NaN never is).
     pub fn contains(&self, x: f64) -> bool {
         let above = if self.min_open { x > self.min } else { x >= self.min };
@@ -37,7 +37,7 @@ impl Range {
     }
 }
 
-impl fmt::Display for Range {
+impl fmt::Display for ValueRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let num = |x: f64| if x >= 1e4 { format!("{x:e}") } else { format!("{x}") };
         let open = if self.min_open { "(" } else { "[" };
@@ -46,13 +46,13 @@ impl fmt::Display for Range {
 }
 
 /// `[min, max]`.
-const fn ge(min: f64, max: f64) -> Range {
-    Range { min, min_open: false, max }
+const fn ge(min: f64, max: f64) -> ValueRange {
+    ValueRange { min, min_open: false, max }
 }
 
 /// `(min, max]`.
-const fn gt(min: f64, max: f64) -> Range {
-    Range { min, min_open: true, max }
+const fn gt(min: f64, max: f64) -> ValueRange {
+    ValueRange { min, min_open: true, max }
 }
 
 /// The types thresholds have: whole numbers (counts, windows) or any number.
@@ -134,7 +134,7 @@ macro_rules! thresholds {
 }
 
 /// Parses `value` for `key`: a number in `range`, and a whole one for a count.
-fn parse_value<T: Kind>(key: &str, value: &str, range: Range) -> Result<T, String> {
+fn parse_value<T: Kind>(key: &str, value: &str, range: ValueRange) -> Result<T, String> {
     let what = if T::WHOLE { "a whole number" } else { "a number" };
     value
         .trim()

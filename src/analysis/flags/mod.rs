@@ -30,7 +30,7 @@ mod vanishing;
 mod writers;
 
 pub use analyzer::Analyzer;
-pub use config::{FlagConfig, Threshold};
+pub use config::{FlagConfig, Threshold, ValueRange};
 pub use live_stall::LiveStall;
 
 use serde::Serialize;
