@@ -18,8 +18,10 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
     prints what it found and the flags, and exits with a status for scripts.\n\n\
-    Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error or a path that cannot \
-    be read; 3 the monitor cannot use the terminal (there is none, or it failed).")]
+    Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error (a number out of \
+    range included) or a path that cannot be read; 3 the monitor cannot use the terminal (there is \
+    none, standard output is not one, or it failed); 141 `check`'s output was closed (`| head`).\n\n\
+    In the monitor, Ctrl-Z suspends (the terminal given back to the shell) and `fg` resumes.")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,8 +35,9 @@ pub struct Cli {
     /// Leave the mouse to the terminal (for selecting text) instead of taking clicks and the wheel.
     #[arg(long)]
     pub no_mouse: bool,
-    /// Poll the files every MS milliseconds instead of waiting for file events (network filesystems).
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Poll the files every MS milliseconds instead of waiting for file events (network
+    /// filesystems). From 1 to 3600000 (an hour).
+    #[arg(long, value_name = "MS", value_parser = poll_parser())]
     pub poll: Option<u64>,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -140,9 +143,26 @@ pub struct CheckArgs {
     #[arg(long, value_name = "CMD", requires = "follow")]
     pub on_flag: Option<String>,
     /// With --follow: poll the files every MS milliseconds instead of waiting for file events
-    /// (for network filesystems).
-    #[arg(long, value_name = "MS", requires = "follow", value_parser = clap::value_parser!(u64).range(1..))]
+    /// (for network filesystems). From 1 to 3600000 (an hour).
+    #[arg(long, value_name = "MS", requires = "follow", value_parser = poll_parser())]
     pub poll: Option<u64>,
+}
+
+/// The longest `--poll` interval: an hour (beyond it a file is not being followed).
+pub const POLL_MAX_MS: u64 = 3_600_000;
+
+fn poll_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=POLL_MAX_MS)
+}
+
+/// `--speed`: a finite number of steps a second in [`crate::demo::SPEED`].
+fn speed_parser(s: &str) -> Result<f64, String> {
+    let (lo, hi) = crate::demo::SPEED;
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| (lo..=hi).contains(x))
+        .ok_or_else(|| format!("expected a number from {lo} to {hi}"))
 }
 
 #[derive(Debug, Args)]
@@ -150,14 +170,15 @@ pub struct DemoArgs {
     /// What goes wrong in the run (healthy shows a run with nothing wrong).
     #[arg(long, default_value = "diverging", value_enum)]
     pub scenario: crate::harness::Scenario,
-    /// Keep the log at this path (by default it goes to a temporary directory, removed at exit).
+    /// Keep the log at this path (by default it goes to a new private temporary directory,
+    /// removed at exit).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Only write the log (print its path); no monitor.
     #[arg(long)]
     pub no_ui: bool,
-    /// Training steps written per second.
-    #[arg(long, value_name = "STEPS_PER_S", default_value_t = 10.0)]
+    /// Training steps written per second, from 0.1 to 10000.
+    #[arg(long, value_name = "STEPS_PER_S", default_value_t = 10.0, value_parser = speed_parser)]
     pub speed: f64,
     /// Seed of the data, the model and the clock's jitter.
     #[arg(long, default_value_t = 1)]

@@ -16,8 +16,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
     pub scenario: Scenario,
-    /// Where the log goes; a temporary directory when `None`.
-    pub out: Option<PathBuf>,
     /// Training steps written per second of wall time.
     pub speed: f64,
     /// Steps written at once before pacing starts, so there is history to look at.
@@ -27,7 +25,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { scenario: Scenario::Diverging, out: None, speed: 10.0, history: 200, seed: 1 }
+        DemoOptions { scenario: Scenario::Diverging, speed: 10.0, history: 200, seed: 1 }
     }
 }
 
@@ -54,16 +52,78 @@ fn shift_time(line: &str, sim_start: f64, start: f64) -> String {
     }
 }
 
-/// Writes the demo's log to `path`, pacing it, until the run ends or `stop` is set.
-/// Each line is flushed at once, as a training script should.
-pub fn write_log(opts: &DemoOptions, path: &Path, stop: &AtomicBool) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+/// The file the demo writes, and the private folder it is in when the user gave no `--out`.
+///
+/// The folder is made by `tempfile` (a random name, mode 0700) and the log is created in it with
+/// `create_new`: another user can neither guess the path nor plant a symlink or a directory there
+/// for the demo to write through (a predictable `/tmp/tmon-demo-<pid>/logs.jsonl` opened with
+/// create+append once let root's demo append to a file of an attacker's choosing).
+#[derive(Debug)]
+pub struct DemoLog {
+    pub path: PathBuf,
+    file: std::fs::File,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl DemoLog {
+    /// Opens the demo's log: at `out` (the user's own path: created, or appended to), or as
+    /// `logs.jsonl` in a new private temporary folder, removed when this is dropped.
+    pub fn create(out: Option<&Path>) -> std::io::Result<Self> {
+        match out {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+                Ok(DemoLog { path: path.to_owned(), file, dir: None })
+            }
+            None => {
+                let mut builder = tempfile::Builder::new();
+                builder.prefix("tmon-demo-");
+                let mut open = std::fs::OpenOptions::new();
+                open.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                    builder.permissions(std::fs::Permissions::from_mode(0o700));
+                    open.mode(0o600);
+                }
+                let dir = builder.tempdir()?;
+                let path = dir.path().join("logs.jsonl");
+                let file = open.open(&path)?;
+                Ok(DemoLog { path, file, dir: Some(dir) })
+            }
+        }
     }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+
+    /// The private folder, when the demo made one.
+    pub fn temp_dir(&self) -> Option<&Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+
+    /// Keeps the private folder after the demo ends (`--no-ui`: the user watches the log from
+    /// elsewhere, so it must outlive the writer).
+    pub fn keep(&mut self) {
+        if let Some(d) = self.dir.take() {
+            let _ = d.keep();
+        }
+    }
+
+    fn handle(&self) -> std::io::Result<std::fs::File> {
+        self.file.try_clone()
+    }
+}
+
+/// Writes the demo's log to `log`, pacing it, until the run ends or `stop` is set.
+/// Each line is flushed at once, as a training script should.
+pub fn write_log(opts: &DemoOptions, log: &DemoLog, stop: &AtomicBool) -> std::io::Result<()> {
+    write_to(opts, log.handle()?, stop)
+}
+
+fn write_to(opts: &DemoOptions, mut file: impl Write, stop: &AtomicBool) -> std::io::Result<()> {
     let mut trainer = Trainer::from_setup(demo_setup(opts.scenario), opts.seed);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-    let pace = Duration::from_secs_f64(1.0 / opts.speed.clamp(0.1, 10_000.0));
+    let pace = Duration::from_secs_f64(1.0 / opts.speed.clamp(SPEED.0, SPEED.1));
     let mut sim_start = None;
     let mut last_step = f64::NAN;
     let mut next = Instant::now();
@@ -85,15 +145,20 @@ pub fn write_log(opts: &DemoOptions, path: &Path, stop: &AtomicBool) -> std::io:
     Ok(())
 }
 
+/// The speeds (steps a second) `--speed` accepts: slower than one step in ten seconds shows
+/// nothing, faster than 10,000 is no longer a pace.
+pub const SPEED: (f64, f64) = (0.1, 10_000.0);
+
 /// Starts the writer on a thread; the returned flag stops it.
 pub fn spawn_writer(
     opts: DemoOptions,
-    path: PathBuf,
-) -> (Arc<AtomicBool>, std::thread::JoinHandle<std::io::Result<()>>) {
+    log: &DemoLog,
+) -> std::io::Result<(Arc<AtomicBool>, std::thread::JoinHandle<std::io::Result<()>>)> {
+    let file = log.handle()?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let handle = std::thread::spawn(move || write_log(&opts, &path, &flag));
-    (stop, handle)
+    let handle = std::thread::spawn(move || write_to(&opts, file, &flag));
+    Ok((stop, handle))
 }
 
 #[cfg(test)]

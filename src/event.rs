@@ -37,8 +37,12 @@ pub enum Event {
     },
     /// The clock: the screen shows "quiet for N s".
     Tick,
-    /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave cleanly.
     Quit,
+    /// SIGTSTP (or Ctrl-Z, a key in raw mode): give the terminal back and stop until `fg`.
+    Suspend,
+    /// SIGCONT: the process was continued; take the terminal again and redraw.
+    Continue,
 }
 
 /// A file as it was when the monitor found it. Its history (read by the loader up to `end`, or
@@ -79,13 +83,23 @@ pub fn spawn_input(tx: Sender<Event>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Turns SIGTERM, SIGHUP and SIGINT into [`Event::Quit`], so the loop restores the terminal.
+/// Turns SIGTERM, SIGHUP, SIGINT and SIGQUIT into [`Event::Quit`], SIGTSTP into
+/// [`Event::Suspend`] and SIGCONT into [`Event::Continue`], so the loop, which owns the terminal,
+/// restores it (and takes it again) itself.
 pub fn spawn_signals(tx: Sender<Event>) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT])?;
     std::thread::Builder::new().name("tmon-signals".into()).spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = tx.send(Event::Quit);
+        for sig in signals.forever() {
+            let ev = match sig {
+                SIGTSTP => Event::Suspend,
+                SIGCONT => Event::Continue,
+                _ => Event::Quit,
+            };
+            if tx.send(ev).is_err() {
+                return;
+            }
         }
     })?;
     Ok(())

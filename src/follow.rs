@@ -49,6 +49,10 @@ pub struct FollowOptions {
     pub flags: FlagConfig,
     /// An `--on-flag` command running longer is killed. Default 30 s.
     pub hook_timeout: Duration,
+    /// A file descriptor (unix) to watch for its reader going away: the binary's stdout. A pipe
+    /// whose read end closed (`tmon check --follow | head -c 10`) or a hung-up terminal or socket
+    /// ends following at the next tick, not at the next flag, which may never come.
+    pub watch_output: Option<i32>,
 }
 
 impl Default for FollowOptions {
@@ -62,6 +66,7 @@ impl Default for FollowOptions {
             ingest: IngestOptions::default(),
             flags: FlagConfig::default(),
             hook_timeout: Duration::from_secs(30),
+            watch_output: None,
         }
     }
 }
@@ -75,9 +80,12 @@ pub struct FollowSummary {
     pub worst: Option<Severity>,
     /// Following ended because a flag reached [`FollowOptions::exit_on`].
     pub exited_on_flag: bool,
+    /// Following ended because the output's reader went away (a write failed with a broken pipe,
+    /// or [`FollowOptions::watch_output`] saw the other end close).
+    pub output_closed: bool,
 }
 
-/// How often the wall-clock stall is checked and `stop` looked at.
+/// How often the wall-clock stall is checked, and `stop` and the output looked at.
 const TICK: Duration = Duration::from_millis(200);
 /// Events handled between two looks at the clock and the stop flag.
 const MAX_BATCH: usize = 256;
@@ -147,11 +155,16 @@ pub fn follow<W: Write>(
         if stop.load(Ordering::SeqCst) {
             return Ok(printer.summary);
         }
+        if opts.watch_output.is_some_and(output_gone) {
+            printer.summary.output_closed = true;
+            return Ok(printer.summary);
+        }
     }
     for f in files.iter_mut() {
         if opts.history {
             printer.print_new(f, false)?;
             if printer.closed {
+                printer.summary.output_closed = true;
                 return Ok(printer.summary);
             }
         } else {
@@ -187,6 +200,9 @@ pub fn follow<W: Write>(
             next_tick = now + TICK;
             files.tick(now);
             touched.extend(0..files.len());
+            if opts.watch_output.is_some_and(output_gone) {
+                printer.closed = true;
+            }
         }
         touched.sort_unstable();
         touched.dedup();
@@ -200,6 +216,7 @@ pub fn follow<W: Write>(
         }
     }
     drop(feed);
+    printer.summary.output_closed = printer.closed;
     if printer.summary.exited_on_flag {
         if let Some(h) = &printer.hooks {
             h.wait_idle(opts.hook_timeout);
@@ -218,6 +235,24 @@ pub fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
         signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
     }
     Ok(stop)
+}
+
+/// Whether the reader of `fd` went away: poll(2) reports POLLERR on a pipe's write end once its
+/// read end is closed, and POLLHUP on a socket or terminal that hung up. Nothing is written (a
+/// write of zero bytes to such a pipe succeeds on Linux).
+fn output_gone(fd: i32) -> bool {
+    #[cfg(unix)]
+    {
+        let mut p = libc::pollfd { fd, events: 0, revents: 0 };
+        // SAFETY: one valid pollfd, a zero timeout; poll only fills `revents`.
+        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        n > 0 && p.revents & (libc::POLLERR | libc::POLLHUP) != 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = fd;
+        false
+    }
 }
 
 fn check_path(p: &Path) -> Result<(), Error> {

@@ -158,7 +158,8 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
-/// `tmon check --follow`: prints each flag as it fires until Ctrl-C or SIGTERM (status 0).
+/// `tmon check --follow`: prints each flag as it fires until Ctrl-C or SIGTERM (status 0), or
+/// until its output's reader goes away (status 141, as for `check`).
 fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
@@ -173,6 +174,7 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
         poll: args.poll.map(std::time::Duration::from_millis),
         ingest: read.ingest_options(),
         flags,
+        watch_output: stdout_fd(),
         ..Default::default()
     };
     let stop = match tmon::follow::stop_on_signals() {
@@ -184,6 +186,8 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     };
     let mut out = io::stdout().lock();
     match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+        // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
+        Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tmon: {}", sanitize(&e.to_string()));
@@ -192,31 +196,56 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     }
 }
 
+/// Standard output's file descriptor, for `check --follow` to notice its reader leaving.
+fn stdout_fd() -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        Some(io::stdout().as_raw_fd())
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// `tmon demo`: a real small training run written at a human pace, watched by the monitor.
 fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
-    let (path, temp_dir) = match &args.out {
-        Some(p) => (p.clone(), None),
-        None => {
-            let dir = std::env::temp_dir().join(format!("tmon-demo-{}", std::process::id()));
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                eprintln!("tmon: cannot create '{}': {e}", dir.display());
-                return ExitCode::from(USAGE);
-            }
-            (dir.join("logs.jsonl"), Some(dir))
+    // Checked before anything is written, with or without the monitor.
+    if let Err(e) = read.flag_config() {
+        eprintln!("tmon: {e}");
+        return ExitCode::from(USAGE);
+    }
+    if !args.no_ui {
+        // Refused before anything is written: the monitor would refuse anyway.
+        if let Err(e) = tmon::tui::require_terminal() {
+            eprintln!("tmon: {e}");
+            return ExitCode::from(TERMINAL);
+        }
+    }
+    let mut log = match tmon::demo::DemoLog::create(args.out.as_deref()) {
+        Ok(log) => log,
+        Err(e) => {
+            let what =
+                args.out.as_ref().map_or("a temporary folder".to_owned(), |p| format!("'{}'", p.display()));
+            eprintln!("tmon: cannot create {what} for the demo's log: {e}");
+            return ExitCode::from(USAGE);
         }
     };
+    let path = log.path.clone();
     let opts = tmon::demo::DemoOptions {
         scenario: args.scenario,
-        out: Some(path.clone()),
         speed: args.speed,
         seed: args.seed,
         ..Default::default()
     };
     if args.no_ui {
+        // The log is watched from elsewhere: it outlives this process.
+        log.keep();
         eprintln!("tmon demo: writing a {} run to {} (Ctrl-C stops)", args.scenario, path.display());
         eprintln!("watch it from another pane with: tmon {}", path.display());
         let stop = std::sync::atomic::AtomicBool::new(false);
-        return match tmon::demo::write_log(&opts, &path, &stop) {
+        return match tmon::demo::write_log(&opts, &log, &stop) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tmon: cannot write '{}': {e}", path.display());
@@ -224,14 +253,19 @@ fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
             }
         };
     }
-    let (stop, writer) = tmon::demo::spawn_writer(opts, path.clone());
+    let (stop, writer) = match tmon::demo::spawn_writer(opts, &log) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("tmon: cannot start the demo's writer: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
     let code = monitor(std::slice::from_ref(&path), (args.ascii, false), None, read);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());
     }
-    if let Some(dir) = temp_dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    // Dropping the log removes its temporary folder (a log at `--out` stays).
+    drop(log);
     code
 }

@@ -5,4 +5,6 @@ pub mod flags;
 pub mod names;
 pub mod smooth;
 
-pub use flags::{Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity, FLAGS_KEPT};
+pub use flags::{
+    Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity, Threshold, ValueRange, FLAGS_KEPT,
+};

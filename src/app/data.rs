@@ -80,7 +80,13 @@ impl App {
                 0
             }
             Event::Loaded { file, history } => self.loaded(file, *history),
-            Event::Key(_) | Event::Mouse(_) | Event::Resize(..) | Event::Tick | Event::Quit => 0,
+            Event::Key(_)
+            | Event::Mouse(_)
+            | Event::Resize(..)
+            | Event::Tick
+            | Event::Quit
+            | Event::Suspend
+            | Event::Continue => 0,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct RunReport {
     pub format: &'static str,
     pub records: u64,
     pub skipped_lines: u64,
+    /// Records dropped as copies of a record already read (several ranks writing one log).
+    pub duplicates: u64,
     pub step_key: Option<String>,
     pub time_key: Option<String>,
     pub metrics: Vec<MetricRow>,
@@ -98,6 +100,7 @@ impl RunReport {
             format: run.ingest.format().as_str(),
             records: store.records() as u64,
             skipped_lines: store.skipped.count,
+            duplicates: run.ingest.duplicates(),
             step_key: run.ingest.step_key().map(str::to_owned),
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,

@@ -21,9 +21,14 @@ pub fn render_run(r: &RunReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", sanitize(&r.path));
     let skipped_word = if r.skipped_lines == 1 { "line" } else { "lines" };
+    let duplicates = match r.duplicates {
+        0 => String::new(),
+        1 => ", 1 duplicate dropped".to_owned(),
+        n => format!(", {} duplicates dropped", count(n)),
+    };
     let _ = writeln!(
         o,
-        "  format {}, {} records, {} skipped {skipped_word}",
+        "  format {}, {} records, {} skipped {skipped_word}{duplicates}",
         r.format,
         count(r.records),
         count(r.skipped_lines)

@@ -2,7 +2,12 @@
 //!
 //! The command string is the user's own and goes to `sh -c` unchanged; the flag's details travel
 //! only in environment variables (`TMON_KIND`, `TMON_SEVERITY`, `TMON_METRIC`, `TMON_STEP`,
-//! `TMON_MESSAGE`, `TMON_PATH`), so nothing written in a log can inject shell.
+//! `TMON_MESSAGE`, `TMON_PATH`), so nothing written in a log can inject shell. What comes from a
+//! log (the metric, the message, the path) is sanitised on its way into the environment: a NUL
+//! cannot be passed there at all (a key with `\u0000` once kept a critical page from going out),
+//! and the other control characters would reach the terminal of whoever reads the page. Each
+//! value is also capped at [`ENV_VALUE_MAX`] characters, under the kernel's limit for one
+//! variable, so a 2 MB metric name cannot make the command fail to start either.
 //!
 //! Each command runs in its own process group with stdin closed and its stdout sent to tmon's
 //! stderr (tmon's stdout may be a JSON stream a script reads). A background thread reaps it: a
@@ -15,6 +20,18 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Longest value of a `TMON_*` variable, in characters (longer ones end with `…`).
+pub const ENV_VALUE_MAX: usize = 4096;
+
+/// `s` as it may go into the environment: sanitised (no NUL, no control character) and capped.
+pub fn env_value(s: &str) -> String {
+    let clean = crate::text::sanitize(s);
+    match clean.char_indices().nth(ENV_VALUE_MAX) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean.into_owned(),
+    }
+}
 
 /// Commands allowed to run at the same time.
 pub const MAX_RUNNING: usize = 16;
@@ -57,10 +74,10 @@ impl Hooks {
             .arg(&self.cmd)
             .env("TMON_KIND", flag.kind.as_str())
             .env("TMON_SEVERITY", flag.severity.as_str())
-            .env("TMON_METRIC", &flag.metric)
+            .env("TMON_METRIC", env_value(&flag.metric))
             .env("TMON_STEP", super::flag_step(flag.step))
-            .env("TMON_MESSAGE", &flag.message)
-            .env("TMON_PATH", path)
+            .env("TMON_MESSAGE", env_value(&flag.message))
+            .env("TMON_PATH", env_value(path))
             .stdin(Stdio::null())
             .stdout(stderr_stdio());
         #[cfg(unix)]
@@ -145,4 +162,20 @@ fn kill_group(child: &mut std::process::Child) {
         }
     }
     let _ = child.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_hold_no_nul_nor_control_and_are_capped() {
+        assert_eq!(env_value("loss"), "loss");
+        let v = env_value("lo\u{0}ss\x1b]0;x\x07");
+        assert!(!v.chars().any(|c| c.is_control()), "{v:?}");
+        assert!(v.starts_with("lo\\x00ss\\x1b]0;x\\x07"), "{v:?}");
+        let long = env_value(&"é".repeat(3 * ENV_VALUE_MAX));
+        assert_eq!(long.chars().count(), ENV_VALUE_MAX + 1);
+        assert!(long.ends_with('…'));
+    }
 }

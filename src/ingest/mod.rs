@@ -24,7 +24,9 @@
 //!   train records have been seen, a record whose metric keys (leaving out steps, clocks and the
 //!   timing names `time`/`data_time`) are all unknown to train records is an eval record
 //!   (mmengine's val lines, detectron2's eval-only last line). An eval record whose step is below
-//!   the last train step (mmengine writes the epoch in `step`) is placed at the last train step.
+//!   the last train step and equal to the `epoch` of the train record before it (mmengine writes
+//!   the epoch in `step`) is placed at that train record's step; every other eval record keeps
+//!   its own step, even one that arrives after a later step (two writers sharing one log).
 //!   On eval records the timing names (and for marked ones every name train records use, like
 //!   mmcv's `lr`) get a `val/` prefix so they do not mix with the train series; mmcv's `epoch` and
 //!   `iter` on val lines are not metrics. HF and LLaMA-Factory eval records already use their own
@@ -105,6 +107,8 @@ pub struct Ingest {
     step_seen: bool,
     last_step: Option<f64>,
     last_train_step: Option<f64>,
+    /// The `epoch` of the last train record, when it had one (mmengine's val lines put it in `step`).
+    last_train_epoch: Option<f64>,
     epoch_iter: EpochIter,
     templates: Templates,
     /// Raw keys that were metrics on train records (to recognise eval records).
@@ -328,6 +332,7 @@ impl Ingest {
         self.step_seen = false;
         self.last_step = None;
         self.last_train_step = None;
+        self.last_train_epoch = None;
         self.epoch_iter = EpochIter::default();
         self.templates.clear();
         self.train_keys.clear();

@@ -60,8 +60,13 @@ impl Ingest {
             _ => self.ordinal as f64,
         };
         if tpl.eval {
-            if let Some(train) = self.last_train_step {
-                step = step.max(train);
+            // mmengine writes the epoch in a val line's `step`: such a line belongs at the train
+            // step before it. Any other eval record keeps its own step, even one that arrives
+            // after a later step (a second writer's records are never re-dated).
+            if let Some(t) = self.last_train_step {
+                if step < t && self.last_train_epoch == Some(step) {
+                    step = t;
+                }
             }
         }
         let time = match (&self.clock, tpl.time_slot) {
@@ -95,6 +100,7 @@ impl Ingest {
             self.eval += 1;
         } else {
             self.last_train_step = Some(step);
+            self.last_train_epoch = at(tpl.epoch_slot);
         }
         on_record(store, rec, &self.scratch);
     }
@@ -200,7 +206,7 @@ impl Ingest {
             if Some(k) == time_key {
                 tpl.time_slot = Some(i);
             }
-            if epoch_iter && k == "epoch" {
+            if k == "epoch" && matches!(f.value, Scalar::Num(_)) {
                 tpl.epoch_slot = Some(i);
             }
             if epoch_iter && k == "iter" {

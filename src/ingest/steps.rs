@@ -14,22 +14,31 @@
 //! **Rank duplicates.** A run on several GPUs where every rank writes the log (LLaMA-Factory's
 //! `trainer_log.jsonl` on 2 GPUs) holds every record twice, and the copies drift apart so steps
 //! come out of order (1010, 1020, 1010, ...). The file is taken for a multi-writer log once a
-//! record is a copy of the record right before it (the ranks start in step). From then on, a
-//! record is dropped as a copy when one of the last [`WINDOW`] records kept has the same template
-//! and the same step, every metric value within a
-//! relative [`TOLERANCE`] (each rank averages its own loss: they differ by up to 3%), and at least
-//! one non-zero value bit-identical (the learning rate, the epoch: schedule values both ranks
-//! compute alike). Distinct records that share a step (eval lines, or detectron2's aborted runs
-//! that all stop at iteration 9 with losses 6-100% apart) are kept; so is a short run appended
-//! to a single-writer log whose first values resemble the previous run's. Dropped copies are
-//! counted ([`super::Ingest::duplicates`]).
+//! record is the same as the record right before it: the same template and step, every metric value
+//! equal up to the float noise between ranks ([`NOISE`], relative; the corpus's copies differ by
+//! 0.01-0.3% when at all) and at least one non-zero value bit-identical (the learning rate, the
+//! epoch: schedule values both ranks compute alike). The ranks start in step, so such a pair comes
+//! first. From then on, a record is dropped as a copy when one of the last [`WINDOW`] records
+//! kept has the same template and the same step, every metric value within a relative
+//! [`TOLERANCE`] (each rank averages its own loss: once the ranks drift apart they differ by up to
+//! 3%), and one non-zero value bit-identical.
+//!
+//! So a single writer that logs two records at one step with different values (two micro-batches,
+//! an epoch-keyed log) keeps them both: a loss 2% apart is a second measurement, not a copy.
+//! Distinct records that share a step (eval lines, or detectron2's aborted runs that all stop at
+//! iteration 9 with losses 6-100% apart) are kept; so is a short run appended to a single-writer
+//! log whose first values resemble the previous run's. Dropped copies are counted
+//! ([`super::Ingest::duplicates`]), and `check` and the monitor's header report the count.
 
 use crate::store::SeriesId;
 
 /// How many recent records a copy is looked for in.
 pub const WINDOW: usize = 8;
-/// Largest relative difference between two values of a copy.
+/// Largest relative difference between two values of a copy, once the file has several writers.
 pub const TOLERANCE: f64 = 0.05;
+/// Largest relative difference between two values of the copy that shows a file has several
+/// writers: float noise (the ranks' rounding), far below any step-to-step change of a metric.
+pub const NOISE: f64 = 1e-3;
 
 /// mmcv's epoch/iter state for one file.
 #[derive(Clone, Debug, Default)]
@@ -101,8 +110,8 @@ pub struct DupWindow {
     multi: bool,
 }
 
-fn close(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= TOLERANCE * a.abs().max(b.abs())
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= tolerance * a.abs().max(b.abs())
 }
 
 impl DupWindow {
@@ -110,13 +119,14 @@ impl DupWindow {
     pub fn is_copy(&mut self, serial: u64, step: f64, values: &[(SeriesId, f64)]) -> bool {
         let latest = self.seq;
         let multi = self.multi;
+        let tolerance = if multi { TOLERANCE } else { NOISE };
         let found = self.ring.iter().any(|s| {
             (multi || s.seq == latest)
                 && s.serial == serial
                 && s.step == step
                 && !values.is_empty()
                 && s.values.len() == values.len()
-                && s.values.iter().zip(values).all(|(a, b)| a.0 == b.0 && close(a.1, b.1))
+                && s.values.iter().zip(values).all(|(a, b)| a.0 == b.0 && close(a.1, b.1, tolerance))
                 && s.values.iter().zip(values).any(|(a, b)| a.1 == b.1 && a.1 != 0.0)
         });
         self.multi |= found;
@@ -183,11 +193,13 @@ mod tests {
         let mut w = DupWindow::default();
         w.remember(1, 1000.0, &[(0, 0.5602), (1, 2e-5)]);
         assert!(!w.is_copy(1, 1000.0, &[(0, 0.62), (1, 2e-5)]), "10% apart: another run");
+        assert!(!w.is_copy(1, 1000.0, &[(0, 0.5702), (1, 2e-5)]), "2% apart: a second measurement");
         w.remember(1, 1010.0, &[(0, 0.5479), (1, 1e-5)]);
         assert!(!w.multi);
         w.remember(1, 1020.0, &[(0, 0.5624), (1, 1e-5)]);
         // Not adjacent, and no adjacent copy seen yet: a single writer.
         assert!(!w.is_copy(1, 1010.0, &[(0, 0.5478), (1, 1e-5)]));
+        // Adjacent and equal up to the ranks' rounding: several writers.
         assert!(w.is_copy(1, 1020.0, &[(0, 0.5623), (1, 1e-5)]));
         assert!(w.multi);
         assert!(w.is_copy(1, 1010.0, &[(0, 0.5478), (1, 1e-5)]));

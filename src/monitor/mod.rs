@@ -5,6 +5,9 @@
 //! drawing at about 20 frames a second while data streams. The only timer is the once-a-second
 //! clock the header shows (and the live stall runs on).
 //!
+//! Ctrl-Z and SIGTSTP suspend it like any full-screen program (the terminal given back, then
+//! stopped); SIGCONT takes the terminal again and redraws. SIGQUIT quits like SIGTERM.
+//!
 //! The monitor leaves the process's allocator alone: the binary tunes glibc for it, and
 //! [`MonitorOptions::after_load`] is its hook for handing memory back after a history load.
 
@@ -104,7 +107,9 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         match rx.recv_timeout(look_until.saturating_duration_since(Instant::now())) {
             Ok(ev) => {
                 app.now = start.elapsed();
-                app.update(ev);
+                if let Control::Pass(ev) = control(&mut tui, &mut app, ev)? {
+                    app.update(ev);
+                }
             }
             Err(_) => break,
         }
@@ -150,11 +155,20 @@ fn run_loop(
     let mut dirty = true;
     let mut was_loading = true;
     let mut loaded_due = false;
-    let mut take = |app: &mut App, ev: Event| -> bool {
+    // Whether the next frame must be drawn now, whatever the frame rate (after a resume).
+    let force = std::cell::Cell::new(false);
+    let mut take = |tui: &mut Tui, app: &mut App, ev: Event| -> Result<bool, Error> {
+        let ev = match control(tui, app, ev)? {
+            Control::Pass(ev) => ev,
+            Control::Redraw => {
+                force.set(true);
+                return Ok(true);
+            }
+        };
         if let Event::Mouse(m) = &ev {
             // Resolved here, with the ui's layout: it reaches the app as an action.
             let action = app.screen.and_then(|area| crate::ui::pointer(app, area, m));
-            return action.is_some_and(|a| app.act(a));
+            return Ok(action.is_some_and(|a| app.act(a)));
         }
         if let Event::Source(sev) = &ev {
             feed.taken(sev);
@@ -162,7 +176,7 @@ fn run_loop(
                 on_found(*file, path);
             }
         }
-        app.update(ev)
+        Ok(app.update(ev))
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
@@ -175,13 +189,13 @@ fn run_loop(
         };
         app.now = start.elapsed();
         if let Some(ev) = first {
-            dirty |= take(app, ev);
+            dirty |= take(tui, app, ev)?;
             // Coalesce: what is already queued is applied before one draw (bounded in time, so a
             // flood of data cannot hold the screen back).
             let drain_until = Instant::now() + frame;
             while let Ok(ev) = rx.try_recv() {
                 app.now = start.elapsed();
-                dirty |= take(app, ev);
+                dirty |= take(tui, app, ev)?;
                 if app.should_quit || Instant::now() >= drain_until {
                     break;
                 }
@@ -199,7 +213,7 @@ fn run_loop(
         loaded_due |= was_loading && !loading;
         was_loading = loading;
         let frame = if loading { LOADING_FRAME } else { FRAME };
-        if dirty && last_draw.elapsed() >= frame {
+        if dirty && (last_draw.elapsed() >= frame || force.take()) {
             app.cache.borrow_mut().begin_frame();
             draw(tui, app).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
@@ -223,6 +237,38 @@ fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
     let size = tui.terminal.size()?;
     app.warm_charts(&crate::ui::charted(app, ratatui::layout::Rect::new(0, 0, size.width, size.height)));
     tui.draw(|f| crate::ui::render(f, app))
+}
+
+/// What [`control`] made of an event.
+enum Control {
+    /// Not about the terminal: the app's.
+    Pass(Event),
+    /// The terminal was given back and taken again: everything must be drawn.
+    Redraw,
+}
+
+/// Handles the events about the terminal itself: a suspend (SIGTSTP, or Ctrl-Z, which raw mode
+/// delivers as a key) and a continue (SIGCONT).
+fn control(tui: &mut Tui, app: &mut App, ev: Event) -> Result<Control, Error> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    let resumed = match ev {
+        Event::Key(k)
+            if k.code == KeyCode::Char('z')
+                && k.modifiers.contains(KeyModifiers::CONTROL)
+                && k.kind != KeyEventKind::Release =>
+        {
+            tui.suspend()
+        }
+        Event::Suspend => tui.suspend(),
+        Event::Continue => tui.resume(),
+        ev => return Ok(Control::Pass(ev)),
+    };
+    resumed.map_err(term_err)?;
+    // The window may have been resized while the process was stopped.
+    if let Ok(s) = tui.terminal.size() {
+        app.update(Event::Resize(s.width, s.height));
+    }
+    Ok(Control::Redraw)
 }
 
 #[cfg(test)]

@@ -42,15 +42,38 @@ mod tests {
                 "vanishing_gradient",
                 "exploding_gradient",
                 "throughput_drop",
-                "lr_anomaly"
+                "lr_anomaly",
+                "writers"
             ]
         );
         let sev: Vec<&str> = <Severity as strum::VariantArray>::VARIANTS.iter().map(|s| s.as_str()).collect();
         assert_eq!(sev, ["info", "warning", "critical"]);
-        let formats =
-            [Format::Unknown, Format::JsonLines, Format::TrainerState, Format::JsonArray, Format::JsonObject];
+        let formats = [
+            Format::Unknown,
+            Format::JsonLines,
+            Format::TrainerState,
+            Format::JsonArray,
+            Format::JsonObject,
+            Format::TensorBoard,
+            Format::Csv,
+            Format::Wandb,
+            Format::Mlflow,
+        ];
         let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
-        assert_eq!(names, ["unknown", "jsonl", "trainer_state", "json_array", "json_object"]);
+        assert_eq!(
+            names,
+            [
+                "unknown",
+                "jsonl",
+                "trainer_state",
+                "json_array",
+                "json_object",
+                "tfevents",
+                "csv",
+                "wandb",
+                "mlflow"
+            ]
+        );
         let scenarios: Vec<&str> = Scenario::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             scenarios,

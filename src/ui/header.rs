@@ -1,4 +1,5 @@
-//! The header: run name, status, last step, steps/s, records, skipped lines, loading progress.
+//! The header: run name, status, last step, steps/s, records, duplicates dropped, skipped lines,
+//! loading progress.
 
 use super::{fit_left, sanitize, Theme};
 use crate::app::{App, Status};
@@ -46,6 +47,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             ),
             t.severity(crate::analysis::Severity::Warning),
         ));
+    }
+    let duplicates = slot.run().ingest.duplicates();
+    if duplicates > 0 {
+        let word = if duplicates == 1 { "duplicate" } else { "duplicates" };
+        facts.push(Span::styled(format!("  {duplicates} {word} dropped"), t.dim()));
     }
     if store.skipped.count > 0 {
         facts.push(Span::styled(

@@ -32,6 +32,7 @@ fn assert_schema(doc: &Value) {
                 "format",
                 "records",
                 "skipped_lines",
+                "duplicates",
                 "step_key",
                 "time_key",
                 "metrics",
@@ -41,7 +42,7 @@ fn assert_schema(doc: &Value) {
             ])
         );
         assert!(run["flags_not_kept"].is_u64() && run["fields_dropped"].is_u64());
-        assert!(run["records"].is_u64() && run["skipped_lines"].is_u64());
+        assert!(run["records"].is_u64() && run["skipped_lines"].is_u64() && run["duplicates"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
         assert!(run["time_key"].is_string() || run["time_key"].is_null());
         for m in run["metrics"].as_array().unwrap() {

@@ -9,4 +9,5 @@ mod check;
 mod demo;
 mod follow_set;
 mod readme;
+mod reliability;
 mod version;

@@ -3,5 +3,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod suspend;
 mod terms;
 mod tmux;

@@ -11,3 +11,4 @@ mod documents;
 mod fixtures;
 mod formats;
 mod props;
+mod writers;

@@ -17,6 +17,7 @@
 use super::gaps::{self, Gaps, LongGap};
 use super::live_stall::LiveStall;
 use super::restart::{Reset, Resets, Rewind};
+use super::writers::{Place, Writers};
 use super::{
     dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
     FlagConfig, FlagKind, Severity,
@@ -136,6 +137,12 @@ pub struct Analyzer {
     last_step: Option<f64>,
     /// The wall-clock stall of a live run.
     live: LiveStall,
+    /// The sequences the record steps form, to tell two writers from restarts.
+    writers: Writers,
+    /// Where the current record's step went among them.
+    place: Option<Place>,
+    /// The largest step a series of the current record went back from.
+    rewound_from: Option<f64>,
 }
 
 impl Analyzer {
@@ -155,7 +162,14 @@ impl Analyzer {
         self.last_step = Some(step);
         self.found.clear();
         self.rewound_here = false;
+        self.rewound_from = None;
+        self.place = Some(self.writers.place(step));
         self.observe_steps(store, fields, step);
+        if let (Some(Place::Returned), Some(from)) = (self.place, self.rewound_from) {
+            if let Some(f) = self.writers.interleaved(from, step) {
+                self.found.push((RUN, f));
+            }
+        }
         let gap = self.gaps.observe(&self.cfg, step, meta.time);
         // Only a record that started a rewind can still hold one dated here (a series listed
         // twice may have consumed it already): the scan runs only then.
@@ -217,7 +231,8 @@ impl Analyzer {
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
                 if let Some(r) = st.rewind.take() {
-                    if r.confirmed_by(step) && self.last_restart_record != Some(r.record) {
+                    let writer = r.onto_writer && self.writers.told();
+                    if r.confirmed_by(step) && !writer && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
                         match self.resets.confirmed(r.record, r.from, r.to) {
                             Reset::Restart => self.found.push((RUN, r.finding())),
@@ -231,8 +246,10 @@ impl Analyzer {
                 // A reset of a per-epoch counter, once known, is no rewind: the series carries on
                 // with its baselines.
                 if step < prev && !self.resets.expects(now, prev, step) {
-                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None });
+                    let onto_writer = self.place == Some(Place::Returned);
+                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None, onto_writer });
                     self.rewound_here = true;
+                    self.rewound_from = Some(self.rewound_from.map_or(prev, |f: f64| f.max(prev)));
                     // A new run (or another axis) starts: its baselines start afresh.
                     st.det = Detectors::for_role(st.role, cfg);
                     st.nonpositive = false;
@@ -530,6 +547,7 @@ impl Analyzer {
         }
         self.gaps = Gaps::default();
         self.resets = Resets::default();
+        self.writers.reset();
         self.vanishing = Default::default();
         self.layers.clear();
         self.lr = None;

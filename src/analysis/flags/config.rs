@@ -1,17 +1,81 @@
-//! Every threshold of every detector, in one table: its name (as `--set` takes it), default and
-//! meaning. `docs/flags.md` is checked against [`FlagConfig::describe`] by a test, so the two
-//! cannot drift.
+//! Every threshold of every detector, in one table: its name (as `--set` takes it), default, the
+//! values it accepts and its meaning. `docs/flags.md` is checked against [`FlagConfig::describe`]
+//! by a test, so the two cannot drift.
+//!
+//! Every value is range-checked when set: a window of 4294967296 points or a ratio of NaN is a
+//! clear usage error, never an allocation that aborts or a detector that silently never fires.
+
+use std::fmt;
 
 /// One documented threshold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub key: &'static str,
     pub default: String,
+    /// The values `--set` accepts.
+    pub range: ValueRange,
+    /// A whole number (a count or a window), not any number in the range.
+    pub whole: bool,
     pub meaning: &'static str,
 }
 
+/// The values a threshold accepts: from `min` (included, or excluded when `min_open`) to `max`
+/// (included). Maxima are far beyond any useful value; they keep windows from asking for memory
+/// that does not exist and products of thresholds finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValueRange {
+    pub min: f64,
+    pub min_open: bool,
+    pub max: f64,
+}
+
+impl ValueRange {
+    /// Whether `x` is accepted (NaN never is).
+    pub fn contains(&self, x: f64) -> bool {
+        let above = if self.min_open { x > self.min } else { x >= self.min };
+        above && x <= self.max
+    }
+}
+
+impl fmt::Display for ValueRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let num = |x: f64| if x >= 1e4 { format!("{x:e}") } else { format!("{x}") };
+        let open = if self.min_open { "(" } else { "[" };
+        write!(f, "{open}{}, {}]", num(self.min), num(self.max))
+    }
+}
+
+/// `[min, max]`.
+const fn ge(min: f64, max: f64) -> ValueRange {
+    ValueRange { min, min_open: false, max }
+}
+
+/// `(min, max]`.
+const fn gt(min: f64, max: f64) -> ValueRange {
+    ValueRange { min, min_open: true, max }
+}
+
+/// The types thresholds have: whole numbers (counts, windows) or any number.
+trait Kind: Sized {
+    const WHOLE: bool;
+    /// `x` as this type (in range already); None when it is not whole and must be.
+    fn from_number(x: f64) -> Option<Self>;
+}
+impl Kind for usize {
+    const WHOLE: bool = true;
+    fn from_number(x: f64) -> Option<Self> {
+        (x.fract() == 0.0 && (0.0..=1e15).contains(&x)).then_some(x as usize)
+    }
+}
+impl Kind for f64 {
+    const WHOLE: bool = false;
+    fn from_number(x: f64) -> Option<Self> {
+        Some(x)
+    }
+}
+
 macro_rules! thresholds {
-    ($( $field:ident : $ty:ty = $default:expr, $key:literal, $doc:literal; )*) => {
+    ($( $field:ident : $ty:ty = $default:expr, $key:literal, $range:expr, $doc:literal; )*) => {
         /// Thresholds of every detector. Defaults are in [`FlagConfig::describe`] and
         /// `docs/flags.md`; override one with [`FlagConfig::set`] (`--set spike.z=8`).
         #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +93,7 @@ macro_rules! thresholds {
             /// Overrides one threshold by its documented name, e.g. `spike.z=8`.
             pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
                 match key {
-                    $( $key => self.$field = parse_value::<$ty>(key, value)?, )*
+                    $( $key => self.$field = parse_value::<$ty>(key, value, $range)?, )*
                     _ => return Err(format!(
                         "unknown threshold '{key}' (known: {})",
                         [$( $key ),*].join(", ")
@@ -40,9 +104,16 @@ macro_rules! thresholds {
 
             /// The thresholds as the Markdown table kept in `docs/flags.md`.
             pub fn markdown_table() -> String {
-                let mut out = String::from("| threshold | default | meaning |\n|---|---|---|\n");
+                let mut out = String::from("| threshold | default | accepts | meaning |\n|---|---|---|---|\n");
                 for t in Self::describe() {
-                    out.push_str(&format!("| `{}` | {} | {} |\n", t.key, t.default, t.meaning.replace('|', "\\|")));
+                    let whole = if t.whole { "whole number in " } else { "" };
+                    out.push_str(&format!(
+                        "| `{}` | {} | {whole}{} | {} |\n",
+                        t.key,
+                        t.default,
+                        t.range,
+                        t.meaning.replace('|', "\\|")
+                    ));
                 }
                 out
             }
@@ -50,101 +121,110 @@ macro_rules! thresholds {
             /// Every threshold: name, default and meaning, in documentation order.
             pub fn describe() -> Vec<Threshold> {
                 let d = FlagConfig::default();
-                vec![$( Threshold { key: $key, default: d.$field.to_string(), meaning: $doc }, )*]
+                vec![$( Threshold {
+                    key: $key,
+                    default: d.$field.to_string(),
+                    range: $range,
+                    whole: <$ty as Kind>::WHOLE,
+                    meaning: $doc,
+                }, )*]
             }
         }
     };
 }
 
-fn parse_value<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
-    let v = value.trim();
-    let ok = v.parse::<f64>().map(|x| x.is_finite() && x >= 0.0).unwrap_or(false);
-    if !ok {
-        return Err(format!("threshold '{key}' needs a finite number >= 0, got '{value}'"));
-    }
-    v.parse::<T>().map_err(|_| format!("threshold '{key}' needs a whole number, got '{value}'"))
+/// Parses `value` for `key`: a number in `range`, and a whole one for a count.
+fn parse_value<T: Kind>(key: &str, value: &str, range: ValueRange) -> Result<T, String> {
+    let what = if T::WHOLE { "a whole number" } else { "a number" };
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| range.contains(*x))
+        .and_then(T::from_number)
+        .ok_or_else(|| format!("threshold '{key}' needs {what} in {range}, got '{value}'"))
 }
 
 thresholds! {
-    cooldown: usize = 500, "cooldown",
+    cooldown: usize = 500, "cooldown", ge(0.0, 1e9),
         "Records after the last sighting of a condition before the same kind on the same metric can raise a new flag (a severity upgrade always can).";
-    nonfinite_loss_critical: usize = 1, "nonfinite.loss_critical",
+    nonfinite_loss_critical: usize = 1, "nonfinite.loss_critical", ge(0.0, 1.0),
         "1: the first NaN/Infinity of a loss is critical (other metrics: warning); 0: warning for all.";
-    spike_z: f64 = 8.0, "spike.z",
+    spike_z: f64 = 8.0, "spike.z", gt(0.0, 1e6),
         "Loss spike: robust z-score of log(loss) above the median of the previous `spike.window` values, with the noise scale from the MAD (x1.4826) of log differences.";
-    spike_ratio: f64 = 2.5, "spike.ratio",
+    spike_ratio: f64 = 2.5, "spike.ratio", ge(1.0, 1e9),
         "Loss spike: the value must also be at least this many times that median.";
-    spike_window: usize = 16, "spike.window",
+    spike_window: usize = 16, "spike.window", ge(1.0, 1e4),
         "Points in the rolling median that is the spike baseline (the current point excluded).";
-    spike_min_points: usize = 50, "spike.min_points",
+    spike_min_points: usize = 50, "spike.min_points", ge(1.0, 1e9),
         "Points a training loss needs before spikes or divergence are judged.";
-    divergence_ratio: f64 = 3.0, "divergence.ratio",
+    divergence_ratio: f64 = 3.0, "divergence.ratio", ge(1.0, 1e9),
         "Divergence (warning): the rolling median of the training loss rises to this many times its best rolling median.";
-    divergence_critical: f64 = 30.0, "divergence.critical",
+    divergence_critical: f64 = 30.0, "divergence.critical", ge(1.0, 1e9),
         "Divergence (critical): ... to this many times its best.";
-    divergence_noise_z: f64 = 10.0, "divergence.noise_z",
+    divergence_noise_z: f64 = 10.0, "divergence.noise_z", ge(0.0, 1e6),
         "Divergence: the rise must also exceed this many standard errors of the rolling median (noisy small-batch losses need a larger rise); the critical threshold moves up by the same amount.";
-    plateau_rel: f64 = 1e-4, "plateau.rel",
+    plateau_rel: f64 = 1e-4, "plateau.rel", ge(0.0, 1.0),
         "Plateau on an eval loss (ReduceLROnPlateau): an improvement smaller than this fraction of the best does not count.";
-    plateau_patience: usize = 10, "plateau.patience",
+    plateau_patience: usize = 10, "plateau.patience", ge(1.0, 1e9),
         "Plateau on an eval loss: evaluations without improvement (info).";
-    plateau_train_rel: f64 = 0.01, "plateau.train_rel",
+    plateau_train_rel: f64 = 0.01, "plateau.train_rel", ge(0.0, 1.0),
         "Plateau on a training loss: its rolling median must beat its best by this fraction to count as improving.";
-    plateau_train_patience: usize = 1000, "plateau.train_patience",
+    plateau_train_patience: usize = 1000, "plateau.train_patience", ge(1.0, 1e9),
         "Plateau on a training loss: points without improvement (info; never during LR warmup)...";
-    plateau_train_patience_frac: f64 = 0.25, "plateau.train_patience_frac",
+    plateau_train_patience_frac: f64 = 0.25, "plateau.train_patience_frac", ge(0.0, 1.0),
         "... or this fraction of the points seen so far, when that is more (a long run improves slowly).";
-    overfit_gl: f64 = 5.0, "overfit.gl",
+    overfit_gl: f64 = 5.0, "overfit.gl", gt(0.0, 1e6),
         "Overfitting (Prechelt's generalization loss, GL = 100*(E_val/E_min - 1)): the median of the last `overfit.strips` evaluations this many percent above the best such median...";
-    overfit_strips: usize = 3, "overfit.strips",
+    overfit_strips: usize = 3, "overfit.strips", ge(1.0, 1e4),
         "... (evaluations in that median: a rise must hold for most of them)...";
-    overfit_noise_z: f64 = 3.0, "overfit.noise_z",
+    overfit_noise_z: f64 = 3.0, "overfit.noise_z", ge(0.0, 1e6),
         "... and the rise larger than this many standard errors of that median (noisy evaluations need a larger rise)...";
-    overfit_train_drop: f64 = 0.1, "overfit.train_drop",
+    overfit_train_drop: f64 = 0.1, "overfit.train_drop", ge(0.0, 1.0),
         "... while the paired training loss (when logged) has fallen by at least this fraction since the best: a flat training loss means noise or a shift, a rising one divergence.";
-    overfit_min_evals: usize = 5, "overfit.min_evals",
+    overfit_min_evals: usize = 5, "overfit.min_evals", ge(1.0, 1e9),
         "Evaluations needed before overfitting is judged.";
-    stall_factor: f64 = 20.0, "stall.factor",
+    stall_factor: f64 = 20.0, "stall.factor", ge(1.0, 1e6),
         "Stall: a gap between records this many times the median of the recent gaps...";
-    stall_min_seconds: f64 = 60.0, "stall.min_seconds",
+    stall_min_seconds: f64 = 60.0, "stall.min_seconds", ge(0.0, 1e9),
         "... and at least this many seconds.";
-    stall_critical_seconds: f64 = 3600.0, "stall.critical_seconds",
+    stall_critical_seconds: f64 = 3600.0, "stall.critical_seconds", ge(0.0, 1e9),
         "A stall at least this long is critical.";
-    stall_min_gaps: usize = 16, "stall.min_gaps",
+    stall_min_gaps: usize = 16, "stall.min_gaps", ge(1.0, 1e9),
         "Gaps in the record clock needed before stalls are judged.";
-    live_stall_factor: f64 = 10.0, "live_stall.factor",
+    live_stall_factor: f64 = 10.0, "live_stall.factor", ge(1.0, 1e6),
         "Live stall (the monitor and `check --follow`, by the wall clock): no new record for this many times the usual interval between arrivals (their median)...";
-    live_stall_min_seconds: f64 = 300.0, "live_stall.min_seconds",
+    live_stall_min_seconds: f64 = 300.0, "live_stall.min_seconds", ge(0.0, 1e9),
         "... and at least this many seconds (a checkpoint save is not a stall).";
-    live_stall_critical_seconds: f64 = 1800.0, "live_stall.critical_seconds",
+    live_stall_critical_seconds: f64 = 1800.0, "live_stall.critical_seconds", ge(0.0, 1e9),
         "A live stall this long (and at least 3x the warning threshold) is critical.";
-    dead_frac: f64 = 0.7, "dead.frac",
+    dead_frac: f64 = 0.7, "dead.frac", gt(0.0, 100.0),
         "Dead units (AUTOTRAINER's dying-ReLU rule): a dead/zero fraction at or above this (a value above 1 is read as a percentage)...";
-    dead_critical: f64 = 0.95, "dead.critical",
+    dead_critical: f64 = 0.95, "dead.critical", gt(0.0, 100.0),
         "... critical at or above this fraction.";
-    dead_persist: usize = 5, "dead.persist",
+    dead_persist: usize = 5, "dead.persist", ge(1.0, 1e9),
         "Points in a row the dead fraction must stay at or above `dead.frac`.";
-    vanishing_ratio: f64 = 1e-3, "vanishing.ratio",
+    vanishing_ratio: f64 = 1e-3, "vanishing.ratio", gt(0.0, 1.0),
         "Vanishing gradient (AUTOTRAINER): first-layer / last-layer gradient norm below this...";
-    vanishing_first_max: f64 = 1e-4, "vanishing.first_max",
+    vanishing_first_max: f64 = 1e-4, "vanishing.first_max", gt(0.0, 1e9),
         "... and the first layer's gradient norm below this...";
-    vanishing_persist: usize = 5, "vanishing.persist",
+    vanishing_persist: usize = 5, "vanishing.persist", ge(1.0, 1e9),
         "... for this many records in a row.";
-    exploding_ratio: f64 = 10.0, "exploding.ratio",
+    exploding_ratio: f64 = 10.0, "exploding.ratio", ge(1.0, 1e9),
         "Exploding gradient (warning): the global gradient norm at least this many times the median of its previous `spike.window` values...";
-    exploding_z: f64 = 6.0, "exploding.z",
+    exploding_z: f64 = 6.0, "exploding.z", ge(0.0, 1e6),
         "... with a robust z-score (log space, scale from differences) at least this.";
-    exploding_critical: f64 = 1000.0, "exploding.critical",
+    exploding_critical: f64 = 1000.0, "exploding.critical", ge(1.0, 1e9),
         "Exploding gradient (critical): at least this many times that median.";
-    exploding_min_points: usize = 32, "exploding.min_points",
+    exploding_min_points: usize = 32, "exploding.min_points", ge(1.0, 1e9),
         "Points the gradient norm needs before it is judged.";
-    throughput_drop: f64 = 0.5, "throughput.drop",
+    throughput_drop: f64 = 0.5, "throughput.drop", gt(0.0, 1.0),
         "Throughput drop: the rolling median of the last `throughput.window` points falls below (1 - this) x the run's baseline (median of the previous `throughput.baseline` points).";
-    throughput_window: usize = 16, "throughput.window",
+    throughput_window: usize = 16, "throughput.window", ge(1.0, 1e4),
         "Points in the recent rolling median (single dips at eval or checkpoint steps do not move it).";
-    throughput_baseline: usize = 128, "throughput.baseline",
+    throughput_baseline: usize = 128, "throughput.baseline", ge(1.0, 1e6),
         "Points in the baseline window, before the recent ones.";
-    lr_jump: f64 = 10.0, "lr.jump",
+    lr_jump: f64 = 10.0, "lr.jump", ge(1.0, 1e9),
         "LR anomaly: the learning rate rises to this many times the highest value it had before (warm restarts return to the old peak and are fine). A negative or NaN learning rate is always flagged.";
 }
 
@@ -162,6 +242,11 @@ mod tests {
         assert!(c.set("plateau.patience", "2.5").is_err());
         assert!(c.set("spike.z", "-1").is_err());
         assert!(c.set("spike.z", "NaN").is_err());
+        assert!(c.set("spike.z", "0").is_err(), "a z-score of 0 flags everything");
+        assert!(c.set("spike.window", "4294967296").unwrap_err().contains("[1, 1e4]"));
+        assert!(c.set("spike.window", "18446744073709551615").is_err());
+        assert!(c.set("throughput.drop", "1").is_ok());
+        assert!(c.set("throughput.drop", "1.5").is_err());
         assert!(c.set("nope", "1").unwrap_err().contains("spike.z"));
     }
 
@@ -173,5 +258,10 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), d.len());
         assert!(d.iter().all(|t| !t.meaning.is_empty()));
+        // Every default is in its own range.
+        for t in &d {
+            let x: f64 = t.default.parse().expect("a number");
+            assert!(t.range.contains(x), "{}: default {} outside {}", t.key, t.default, t.range);
+        }
     }
 }

@@ -26,9 +26,10 @@ pub mod robust;
 mod spike;
 mod throughput;
 mod vanishing;
+mod writers;
 
 pub use analyzer::{Analyzer, FLAGS_KEPT};
-pub use config::{FlagConfig, Threshold};
+pub use config::{FlagConfig, Threshold, ValueRange};
 pub use live_stall::LiveStall;
 
 use serde::Serialize;
@@ -68,6 +69,7 @@ pub enum FlagKind {
     ExplodingGradient,
     ThroughputDrop,
     LrAnomaly,
+    Writers,
 }
 
 impl FlagKind {

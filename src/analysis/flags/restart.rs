@@ -19,6 +19,9 @@ pub struct Rewind {
     pub record: u64,
     /// A long gap at that record, told here instead of as a stall.
     pub gap: Option<LongGap>,
+    /// The step went back onto where another sequence of steps left off (see `writers.rs`): once
+    /// the run is known to have two writers, no restart.
+    pub onto_writer: bool,
 }
 
 impl Rewind {
