@@ -361,6 +361,19 @@ impl Store {
     /// record after that series' last point).
     pub fn push(&mut self, rec: RecordIdx, id: SeriesId, value: f64) {
         let step = self.steps[rec as usize];
+        self.push_at(rec, step, id, value);
+    }
+
+    /// Appends the values of record `rec`, as [`Store::push`] does one by one.
+    pub fn push_all(&mut self, rec: RecordIdx, values: &[(SeriesId, f64)]) {
+        let step = self.steps[rec as usize];
+        for &(id, value) in values {
+            self.push_at(rec, step, id, value);
+        }
+    }
+
+    #[inline(always)]
+    fn push_at(&mut self, rec: RecordIdx, step: f64, id: SeriesId, value: f64) {
         let prev_step =
             self.series[id].stretches.last().map(|r| self.steps[(r.first_record + r.len - 1) as usize]);
         let s = &mut self.series[id];

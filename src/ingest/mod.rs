@@ -45,7 +45,7 @@ mod template;
 pub use clock::ClockKind;
 pub use format::Format;
 
-use crate::parse::{flatten_value, parse_document, parse_line, Field, LineError};
+use crate::parse::{flatten_value, parse_document, Field, LineError, LineParser};
 use crate::store::{RecordIdx, SeriesId, Store};
 use keys::{Clock, StepMode};
 use std::collections::{BTreeSet, HashSet};
@@ -119,6 +119,10 @@ pub struct Ingest {
     scratch: Vec<(SeriesId, f64)>,
     /// The fields buffer, kept between lines so its allocation is reused.
     buf: Vec<Field<'static>>,
+    /// The parser of [`Ingest::push_line`], with the key layouts of the lines it read.
+    parser: LineParser,
+    /// The key layout of the last line, and the serial of its template.
+    last_layout: (u64, u64),
     /// Fingerprints of the document entries taken so far.
     doc_taken: Vec<u64>,
     metadata: u64,
@@ -201,24 +205,27 @@ impl Ingest {
             return;
         };
         let mut fields = recycle(std::mem::take(&mut self.buf));
-        let parsed = parse_line(bytes, &mut fields);
-        self.push_parsed(store, line_no, bytes, parsed.as_ref().map(|()| &fields[..]), on_record);
+        let mut parser = std::mem::take(&mut self.parser);
+        let parsed = parser.parse(bytes, &mut fields);
+        self.parser = parser;
+        self.push_parsed(store, line_no, bytes, parsed.as_ref().map(|&l| (&fields[..], l)), on_record);
         self.buf = recycle(fields);
     }
 
-    /// Feeds a line that was parsed elsewhere (the batch reader parses in another thread): `bytes`
-    /// is the line as [`prepare_line`] returned it, `parsed` what [`parse_line`] made of it.
+    /// Feeds a line that was parsed elsewhere (the batch reader parses in other threads): `bytes`
+    /// is the line as [`prepare_line`] returned it, `parsed` what [`LineParser::parse`] made of
+    /// it: the fields and the line's layout id (0 when unknown), or why it is not a record.
     pub fn push_parsed(
         &mut self,
         store: &mut Store,
         line_no: u64,
         bytes: &[u8],
-        parsed: Result<&[Field<'_>], &LineError>,
+        parsed: Result<(&[Field<'_>], u64), &LineError>,
         on_record: &mut OnRecord<'_>,
     ) {
         self.format_lines();
         match parsed {
-            Ok(fields) => self.push_fields(store, line_no, fields, on_record),
+            Ok((fields, layout)) => self.push_fields(store, line_no, fields, layout, on_record),
             Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
         }
     }
@@ -283,7 +290,7 @@ impl Ingest {
             let mut fields: Vec<Field<'_>> = Vec::new();
             let line = self.doc_taken.len() as u64;
             if flatten_value(&doc, &mut fields).is_ok() {
-                self.push_fields(store, line, &fields, on_record);
+                self.push_fields(store, line, &fields, 0, on_record);
             }
             return DocPush::Appended(1);
         }
@@ -309,7 +316,7 @@ impl Ingest {
             self.doc_taken.push(format::fingerprint(e));
             let line = i as u64 + 1;
             match flatten_value(e, &mut fields) {
-                Ok(()) => self.push_fields(store, line, &fields, on_record),
+                Ok(()) => self.push_fields(store, line, &fields, 0, on_record),
                 Err(err) => store.skipped.push(line, format!("entry {line}: {err}"), b""),
             }
         }
@@ -350,7 +357,7 @@ mod tests {
     fn push(ing: &mut Ingest, st: &mut Store, line: u64, fields: &[(&str, f64)]) {
         let fields: Vec<Field<'_>> =
             fields.iter().map(|(k, v)| Field { key: Cow::Borrowed(*k), value: Scalar::Num(*v) }).collect();
-        ing.push_fields(st, line, &fields, &mut |_, _, _| {});
+        ing.push_fields(st, line, &fields, 0, &mut |_, _, _| {});
     }
 
     #[test]
@@ -409,7 +416,7 @@ mod tests {
                 Field { key: Cow::Borrowed("loss"), value: Scalar::Num(0.5) },
                 Field { key: Cow::Borrowed(&s), value: Scalar::Str(Cow::Borrowed("x")) },
             ];
-            ing.push_fields(&mut st, i + 1, &fields, &mut |_, _, _| {});
+            ing.push_fields(&mut st, i + 1, &fields, 0, &mut |_, _, _| {});
         }
         assert_eq!(st.series_count(), 100);
         assert_eq!(st.records(), 20_000);

@@ -17,17 +17,25 @@ fn num(v: &Scalar<'_>) -> Option<f64> {
 }
 
 impl Ingest {
-    /// Turns one object into a record (or a metadata count, or a dropped copy).
+    /// Turns one object into a record (or a metadata count, or a dropped copy). `layout` is the
+    /// line's key layout ([`crate::parse::LineParser::parse`]; 0 when unknown): a line with the
+    /// layout of the line before keeps that line's template without a lookup.
     pub(super) fn push_fields(
         &mut self,
         store: &mut Store,
         line: u64,
         fields: &[Field<'_>],
+        layout: u64,
         on_record: &mut OnRecord<'_>,
     ) {
-        if !self.templates.find(fields) {
-            let tpl = self.learn_template(store, fields);
-            self.templates.insert(tpl);
+        let known =
+            layout != 0 && self.last_layout.0 == layout && self.templates.front_is(self.last_layout.1);
+        if !known {
+            if !self.templates.find(fields) {
+                let tpl = self.learn_template(store, fields);
+                self.templates.insert(tpl);
+            }
+            self.last_layout = (layout, self.templates.front().serial);
         }
         let tpl = self.templates.front();
         if tpl.metadata {
@@ -91,9 +99,7 @@ impl Ingest {
         }
         self.window.remember(serial, step, &self.scratch);
         let rec = store.begin_record(RecordMeta { step, time, line });
-        for &(id, x) in &self.scratch {
-            store.push(rec, id, x);
-        }
+        store.push_all(rec, &self.scratch);
         self.ordinal += 1;
         self.last_step = Some(step);
         if eval {

@@ -68,7 +68,7 @@ impl Ingest {
         fields: &[Field<'_>],
         on_record: &mut OnRecord<'_>,
     ) {
-        self.push_fields(store, line, fields, on_record);
+        self.push_fields(store, line, fields, 0, on_record);
     }
 }
 

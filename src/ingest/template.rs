@@ -109,6 +109,13 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// Whether the front template is the one with this serial and has no pinned strings: then a
+    /// line with the same key layout as the line it was found for (same keys in the same order,
+    /// values of the same kinds) has it as its template without comparing keys.
+    pub fn front_is(&self, serial: u64) -> bool {
+        self.list.first().is_some_and(|t| t.serial == serial && t.pins.is_empty())
+    }
+
     /// Finds the template of `fields` and moves it to the front; returns whether it was found.
     pub fn find(&mut self, fields: &[Field<'_>]) -> bool {
         match self.list.iter().position(|s| s.matches(fields)) {

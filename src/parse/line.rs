@@ -17,14 +17,36 @@ use std::borrow::Cow;
 /// [`super::MAX_DEPTH`] levels, [`LineError::TooLarge`] beyond [`super::MAX_FIELDS`] fields.
 pub fn parse_line<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
     out.clear();
-    let r = parse_into(line, out);
+    let r = parse_into(line, out, &mut ());
     if r.is_err() {
         out.clear();
     }
     r
 }
 
-fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineError> {
+/// Told where each field's value lies in the line (byte offsets, end exclusive), in field order:
+/// what [`super::layout`] learns a line's layout from. `()` records nothing, at no cost.
+pub(crate) trait Spans {
+    fn value(&mut self, start: usize, end: usize);
+}
+
+impl Spans for () {
+    #[inline(always)]
+    fn value(&mut self, _: usize, _: usize) {}
+}
+
+impl Spans for Vec<(u32, u32)> {
+    #[inline]
+    fn value(&mut self, start: usize, end: usize) {
+        self.push((start as u32, end as u32));
+    }
+}
+
+pub(crate) fn parse_into<'a, S: Spans>(
+    line: &'a [u8],
+    out: &mut Vec<Field<'a>>,
+    spans: &mut S,
+) -> Result<(), LineError> {
     let mut c = Cursor::new(line);
     c.skip_ws();
     match c.peek() {
@@ -60,17 +82,20 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
         let key = c.string()?;
         c.expect(b':', "':' after the key")?;
         c.skip_ws();
+        let at = c.i;
         match c.peek() {
             // Each arm pushes its own field: building it once after the match made the compiler
             // copy it through the stack (see `push`).
             Some(b'-' | b'0'..=b'9') => {
                 let x = c.number()?;
                 push(out, depth, &prefix, &mut key_bytes, key, Scalar::Num(x))?;
+                spans.value(at, c.i);
             }
             Some(b'"') => {
                 c.i += 1;
                 let v = c.string()?;
                 push(out, depth, &prefix, &mut key_bytes, key, Scalar::Str(v))?;
+                spans.value(at, c.i);
             }
             Some(b'{') => {
                 c.i += 1;
@@ -78,6 +103,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
                 if c.peek() == Some(b'}') {
                     c.i += 1;
                     push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
+                    spans.value(at, c.i);
                 } else {
                     if depth >= MAX_DEPTH {
                         return Err(LineError::TooDeep(MAX_DEPTH));
@@ -94,6 +120,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
             Some(b'[') => {
                 c.skip_value(depth)?;
                 push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
+                spans.value(at, c.i);
             }
             _ => {
                 let v = match c.scalar()? {
@@ -102,6 +129,7 @@ fn parse_into<'a>(line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<(), LineEr
                     Scalarish::Null => Scalar::Null,
                 };
                 push(out, depth, &prefix, &mut key_bytes, key, v)?;
+                spans.value(at, c.i);
             }
         }
 

@@ -26,11 +26,13 @@ use std::borrow::Cow;
 use thiserror::Error;
 
 mod document;
+mod layout;
 mod line;
 mod number;
 mod scan;
 
 pub use document::{flatten_value, parse_document};
+pub use layout::LineParser;
 pub use line::parse_line;
 
 /// Objects and lists may nest this many levels (the line's own object is level 1).

@@ -48,11 +48,19 @@ impl Cursor<'_> {
         if b.get(i) == Some(&b'.') {
             i += 1;
             let fstart = i;
+            // Zeros before the first significant digit (a learning rate's `0.000299...`) add
+            // nothing to the mantissa, so they do not count against its 19 digits.
+            if mant == 0 {
+                while b.get(i) == Some(&b'0') {
+                    i += 1;
+                }
+            }
+            let zeros = i - fstart;
             i += digits(b, i, &mut mant);
             if i == fstart {
                 return Err(self.err_at(i, "a digit after '.'"));
             }
-            ndigits += i - fstart;
+            ndigits += i - fstart - zeros;
             frac = (i - fstart) as i64;
         }
         let mut exp: i64 = 0;
@@ -88,18 +96,64 @@ impl Cursor<'_> {
             }
         }
         self.i = i;
-        // Leading zeros of "0.000123" are counted in ndigits but add nothing to mant, so the fast
-        // path is only ever skipped too often, never taken wrongly.
+        // A lone integer 0 is counted in ndigits but adds nothing to mant, so the fast paths are
+        // only ever skipped too often, never taken wrongly.
         let e10 = exp - frac;
-        if ndigits <= 19 && mant <= MAX_EXACT_MANTISSA && (-22..=22).contains(&e10) {
-            let m = mant as f64;
-            let v = if e10 >= 0 { m * POW10[e10 as usize] } else { m / POW10[(-e10) as usize] };
-            return Ok(if neg { -v } else { v });
+        if ndigits <= 19 {
+            if mant <= MAX_EXACT_MANTISSA && (-22..=22).contains(&e10) {
+                let m = mant as f64;
+                let v = if e10 >= 0 { m * POW10[e10 as usize] } else { m / POW10[(-e10) as usize] };
+                return Ok(if neg { -v } else { v });
+            }
+            if let Some(v) = wide(mant, e10) {
+                return Ok(if neg { -v } else { v });
+            }
         }
         // The grammar was checked above, so fast-float2 sees a plain decimal number. It rounds
         // correctly and saturates to ±inf / ±0 beyond range.
         fast_float2::parse::<f64, _>(&b[start..i]).map_err(|_| self.err_at(start, "a number"))
     }
+}
+
+/// Powers of ten that fit a `u64`: 10^0 ..= 10^19.
+const POW10_WIDE: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `mant * 10^e10`, correctly rounded, for a mantissa beyond 2^53 (the 17-18 digits of a float32
+/// `.item()` printed by Python) and `|e10| <= 19`: exact integer arithmetic instead of a second
+/// pass over the digits. None outside that range (the caller falls back to `fast-float2`).
+#[inline]
+fn wide(mant: u64, e10: i64) -> Option<f64> {
+    if mant == 0 || !(-19..=19).contains(&e10) {
+        return None;
+    }
+    if e10 >= 0 {
+        // At most 64 + 64 bits: exact in a u128, and Rust's integer-to-float cast rounds to
+        // nearest, ties to even.
+        return Some((u128::from(mant) * u128::from(POW10_WIDE[e10 as usize])) as f64);
+    }
+    // mant / 10^k: a quotient q of at least 56 bits, and whether a remainder is left (the sticky
+    // bit). Rounding the integer 2q + sticky to 53 bits rounds exactly as the real quotient would:
+    // their bits agree above the lowest one, which only tells whether anything is below, and the
+    // rounding position is at least three bits up. Scaling by a power of two is then exact.
+    let d = POW10_WIDE[(-e10) as usize];
+    let bits = |x: u64| 64 - x.leading_zeros() as i64;
+    let s = (56 + bits(d) - bits(mant)).max(0) as u32;
+    let n = u128::from(mant) << s;
+    let (q, r) = ((n / u128::from(d)) as u64, n % u128::from(d));
+    // q < 2^58 (n < 2^(56 + bits(d)), d >= 2^(bits(d) - 1)), so 2q + 1 fits and converts exactly
+    // up to the rounding.
+    let twice = (q << 1) | u64::from(r != 0);
+    // 2^-(s + 1), with s + 1 <= 67: a normal double.
+    let scale = f64::from_bits((1023 - u64::from(s + 1)) << 52);
+    Some(twice as f64 * scale)
 }
 
 const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
@@ -149,4 +203,63 @@ fn eight(d: u64) -> u64 {
     let d = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
     let d = (d * 100 + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
     (d * 10_000 + (d >> 32)) & 0xFFFF_FFFF
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> f64 {
+        let mut c = Cursor { b: s.as_bytes(), i: 0 };
+        c.number().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    /// The integer path for mantissas beyond 2^53 against the standard library, on numbers built
+    /// to land near rounding ties as well as on random ones.
+    #[test]
+    fn wide_mantissas_round_as_the_standard_library_does() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut checked = 0;
+        for _ in 0..400_000 {
+            let r = next();
+            let digits = 16 + (r % 4) as usize; // 16..=19 digits
+            let mut m: u64 = next() % POW10_WIDE[digits - 1].saturating_mul(10).max(1);
+            if r & 0x30 == 0 {
+                // An exact tie: an odd 54-bit integer (halfway between two doubles) times 2^j.
+                m = ((next() >> 10) | (1 << 53) | 1) << (r >> 8) % 10;
+            }
+            let e = ((next() % 39) as i64) - 19;
+            for s in [format!("{m}e{e}"), format!("-{m}e{e}")] {
+                assert_eq!(parse(&s).to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+                checked += 1;
+            }
+            // As Python prints them: digits with a point inside.
+            let text = m.to_string();
+            if text.len() > 1 {
+                let k = 1 + (next() as usize % (text.len() - 1));
+                let s = format!("{}.{}", &text[..k], &text[k..]);
+                assert_eq!(parse(&s).to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+                for zeros in ["", "000", "000000000"] {
+                    let s = format!("0.{zeros}{text}");
+                    assert_eq!(parse(&s).to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+                }
+            }
+        }
+        for s in [
+            "3.3251373767852783",
+            "0.600189745426178",
+            "18446744073709551615",
+            "9007199254740993",
+            "0.9007199254740993",
+        ] {
+            assert_eq!(parse(s).to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+        }
+        assert!(checked > 0);
+    }
 }

@@ -17,36 +17,57 @@ use crate::analysis::FlagConfig;
 use crate::error::Error;
 use crate::formats;
 use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
-use crate::parse::{parse_line, Field, LineError};
+use crate::parse::{Field, LineError, LineParser};
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// How much of a file is read at a time.
 pub const BLOCK: usize = 2 << 20;
-/// Below this many lines a block is read on one thread (a thread costs more than it saves).
-const PARALLEL_MIN_LINES: usize = 2048;
+/// Below this many lines a block is read on the calling thread alone (handing pieces to other
+/// threads costs more than it saves).
+const PARALLEL_MIN_LINES: usize = 1024;
+/// A piece, the unit of parsing other threads claim, ends at the first line end past this many
+/// bytes (or this many lines): about 180 of our generated lines, 4 lines of a 200-metric log.
+const PIECE_BYTES: usize = 32 << 10;
+const PIECE_LINES: usize = 256;
 
-/// Lines per piece of a block: the unit the two threads claim.
-const PIECE: usize = 256;
-
-/// What the helper thread made of one line.
+/// What a thread made of one line of a piece.
 enum Parsed {
     Blank,
-    Fields(usize, usize),
+    /// The line's fields are `fields[a..z]`; its key layout (see [`LineParser::parse`]).
+    Fields(u32, u32, u64),
     Bad(LineError),
 }
 
 /// The fields of a piece's lines, and what each line was.
 type Piece<'a> = (Vec<Field<'a>>, Vec<Parsed>);
 
+/// A piece's progress: nobody has it yet, a thread is parsing it, it is parsed.
+const FREE: u8 = 0;
+const TAKEN: u8 = 1;
+const DONE: u8 = 2;
+
+thread_local! {
+    /// Each thread's parser keeps the key layouts it learnt from piece to piece and file to file.
+    static PARSER: RefCell<LineParser> = RefCell::new(LineParser::new());
+}
+
 /// Buffers kept from block to block.
 struct Blocks {
-    threads: bool,
+    threads: Threads,
     starts: Vec<usize>,
     /// Piece buffers, reused from piece to piece and block to block: fresh ones would be big
     /// enough to be mapped and unmapped by the allocator every time.
     pool: Vec<Piece<'static>>,
+}
+
+impl Blocks {
+    fn new(threads: Threads) -> Self {
+        Blocks { threads: threads.resolved(), starts: Vec::new(), pool: Vec::new() }
+    }
 }
 
 fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
@@ -57,12 +78,43 @@ fn line_at<'a>(block: &'a [u8], starts: &[usize], i: usize) -> &'a [u8] {
 /// How many threads [`Run::load_file_with`] uses for JSON Lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Threads {
-    /// Two when the machine has two cores or more. On a busy machine the main thread parses
-    /// what the helper cannot get to, so two threads cost little even then.
+    /// The calling thread and rayon's pool: as many threads as cores
+    /// ([`std::thread::available_parallelism`]), or `TMON_THREADS` (see [`threads`]). A caller
+    /// that loads many files at once from inside the pool (`par_iter` over the files) shares it:
+    /// the pieces of every file go to whichever thread is free.
     #[default]
     Auto,
+    /// The calling thread only.
     One,
-    Two,
+}
+
+impl Threads {
+    /// `Auto` on a pool of one thread (one core, `TMON_THREADS=1`, or a caller's pool) is `One`.
+    fn resolved(self) -> Threads {
+        match self {
+            // `threads` sizes the global pool first; inside a caller's pool, that pool counts.
+            Threads::Auto if threads() > 0 && rayon::current_num_threads() > 1 => Threads::Auto,
+            _ => Threads::One,
+        }
+    }
+}
+
+/// The threads tmon reads a log with: `TMON_THREADS` when set to a positive number, else the
+/// machine's cores ([`std::thread::available_parallelism`]). The first call sizes rayon's global
+/// pool to it, unless the program built that pool already (then the pool's size is used).
+pub fn threads() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        let want = std::env::var("TMON_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0);
+        let n = want
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+        // Fails when the pool exists already (a program that sized it itself): its size stands.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        rayon::current_num_threads()
+    })
 }
 
 impl Run {
@@ -84,7 +136,7 @@ impl Run {
 
     /// Feeds a run of lines as the tailer hands them over (`SourceEvent::Lines`): lines separated
     /// by `\n`, numbered from `first_line`, the last one possibly without its newline. A big run
-    /// (the history of a file being opened) is parsed on two threads as [`load_file`] does; the
+    /// (the history of a file being opened) is parsed on every core as [`load_file`] does; the
     /// records are exactly those of feeding the lines one by one.
     ///
     /// [`load_file`]: Self::load_file
@@ -92,8 +144,7 @@ impl Run {
         let whole = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
         let mut line_no = first_line.saturating_sub(1);
         if whole > 0 {
-            let threads = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-            let mut blocks = Blocks { threads, starts: Vec::new(), pool: Vec::new() };
+            let mut blocks = Blocks::new(Threads::Auto);
             self.push_block(&mut line_no, &bytes[..whole], &mut blocks);
         }
         if whole < bytes.len() {
@@ -128,12 +179,7 @@ impl Run {
         let mut run = Run::new(path, opts, cfg);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
-        let two = match threads {
-            Threads::Auto => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
-            Threads::One => false,
-            Threads::Two => true,
-        };
-        let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
+        let mut blocks = Blocks::new(threads);
         let mut line_no = 0u64;
         if format::is_document(path.file_name().and_then(|n| n.to_str()), &buf) {
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
@@ -165,12 +211,11 @@ impl Run {
     /// monitor was closed).
     pub fn load_lines(
         &mut self,
-        reader: &mut impl Read,
+        reader: &mut (impl Read + Send),
         size: Option<u64>,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> (u64, std::io::Result<()>) {
-        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-        let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
+        let mut blocks = Blocks::new(Threads::Auto);
         let mut line_no = 0;
         let buf = Vec::with_capacity(BLOCK);
         let read = self.read_lines(reader, buf, size, &mut blocks, &mut line_no, progress);
@@ -178,12 +223,13 @@ impl Run {
     }
 
     /// The JSON Lines loop: `buf` holds what was read already; the last line is taken even
-    /// without a final newline. With the total `size` known, the store makes room for the records
-    /// the first block predicts, so a big file's columns are allocated once instead of growing
-    /// (and copying) many times, and hold no growth slack.
+    /// without a final newline. Each block's lines are fed while the next block is read. With the
+    /// total `size` known, the store makes room for the records the first block predicts, so a
+    /// big file's columns are allocated once instead of growing (and copying) many times, and
+    /// hold no growth slack.
     fn read_lines(
         &mut self,
-        reader: &mut impl Read,
+        reader: &mut (impl Read + Send),
         mut buf: Vec<u8>,
         mut size: Option<u64>,
         blocks: &mut Blocks,
@@ -191,27 +237,53 @@ impl Run {
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
         let mut read = buf.len() as u64;
+        let mut next: Vec<u8> = Vec::with_capacity(BLOCK);
         // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
         let mut fresh = 0;
         loop {
-            if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
-                self.push_block(line_no, &buf[..=last], blocks);
-                buf.drain(..=last);
-                if let Some(total) = size.take() {
-                    self.reserve_for(read - buf.len() as u64, total);
+            let cut = memchr::memrchr(b'\n', &buf[fresh..]).map_or(0, |i| fresh + i + 1);
+            if cut == 0 {
+                // No line is complete yet: read on.
+                if !progress(read) {
+                    return Ok(());
                 }
+                let before = buf.len();
+                fill(reader, &mut buf, before + BLOCK)?;
+                if buf.len() == before {
+                    break;
+                }
+                read += (buf.len() - before) as u64;
+                fresh = before;
+                continue;
+            }
+            // The unfinished last line starts the next block.
+            next.clear();
+            next.extend_from_slice(&buf[cut..]);
+            let tail = next.len();
+            let lines = &buf[..cut];
+            let got = if blocks.threads == Threads::Auto {
+                let (_, got) = rayon::join(
+                    || self.push_block(line_no, lines, blocks),
+                    || fill(reader, &mut next, tail + BLOCK),
+                );
+                got
+            } else {
+                self.push_block(line_no, lines, blocks);
+                fill(reader, &mut next, tail + BLOCK)
+            };
+            if let Some(total) = size.take() {
+                self.reserve_for(read - tail as u64, total);
             }
             if !progress(read) {
                 return Ok(());
             }
-            let want = buf.len() + BLOCK;
-            let before = buf.len();
-            fill(reader, &mut buf, want)?;
-            if buf.len() == before {
+            got?;
+            std::mem::swap(&mut buf, &mut next);
+            if buf.len() == tail {
                 break;
             }
-            read += (buf.len() - before) as u64;
-            fresh = before;
+            read += (buf.len() - tail) as u64;
+            fresh = tail;
         }
         if !buf.is_empty() {
             *line_no += 1;
@@ -233,7 +305,13 @@ impl Run {
     }
 
     /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.
-    fn push_block(&mut self, line_no: &mut u64, block: &[u8], b: &mut Blocks) {
+    ///
+    /// With more than one thread, the block is cut into pieces of about [`PIECE_BYTES`]. Tasks on
+    /// rayon's pool parse pieces from the front; this thread feeds the pieces in order to the
+    /// ingest and the analyzer, parsing itself the next piece when no task has taken it, and
+    /// pieces from the back while it waits for one a task is parsing. No thread idles while a
+    /// piece is left, and on a pool of one thread this thread parses every piece.
+    fn push_block<'b>(&mut self, line_no: &mut u64, block: &'b [u8], b: &mut Blocks) {
         let mut starts = std::mem::take(&mut b.starts);
         starts.clear();
         starts.push(0);
@@ -242,117 +320,104 @@ impl Run {
         let n = starts.len();
         let base = *line_no;
         *line_no += n as u64;
-        if !b.threads || n < PARALLEL_MIN_LINES {
+        if b.threads == Threads::One || n < PARALLEL_MIN_LINES {
             for i in 0..n {
                 self.push_line(base + i as u64 + 1, line_at(block, &starts, i));
             }
             b.starts = starts;
             return;
         }
-        let pieces = n.div_ceil(PIECE);
-        let piece = |j: usize| j * PIECE..((j + 1) * PIECE).min(n);
-        // Pieces not yet claimed: the helper takes them from the front, the main thread from the
-        // back (while it waits) or at the front (when the helper is behind).
-        let unclaimed = Mutex::new((0usize, pieces));
-        let starts_ref = &starts;
-        let pool =
+        // Piece j holds lines bounds[j]..bounds[j + 1].
+        let mut bounds = vec![0usize];
+        while let Some(&i) = bounds.last().filter(|&&i| i < n) {
+            let limit = starts[i] + PIECE_BYTES;
+            let j = i + 1 + starts[i + 1..n.min(i + PIECE_LINES)].partition_point(|&s| s < limit);
+            bounds.push(j);
+        }
+        let pieces = bounds.len() - 1;
+        let lines = |j: usize| bounds[j]..bounds[j + 1];
+        let state: Vec<AtomicU8> = (0..pieces).map(|_| AtomicU8::new(FREE)).collect();
+        let slots: Vec<Mutex<Option<Piece<'b>>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
+        let front = AtomicUsize::new(0);
+        let spare: Mutex<Vec<Piece<'b>>> =
             Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
-        let parse_piece = |j: usize| -> Piece<'_> {
-            let spare = pool.lock().ok().and_then(|mut p: std::sync::MutexGuard<'_, Vec<Piece<'_>>>| p.pop());
-            let (mut fields, mut outcomes) = spare.unwrap_or_default();
+        let starts_ref = &starts;
+        let parse = |j: usize| -> Piece<'b> {
+            let (mut fields, mut outcomes) = spare.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
             fields.clear();
             outcomes.clear();
-            let mut one: Vec<Field<'_>> = Vec::new();
-            for i in piece(j) {
-                outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
-                    None => Parsed::Blank,
-                    Some(line) => match parse_line(line, &mut one) {
-                        Ok(()) => {
-                            let a = fields.len();
-                            fields.append(&mut one);
-                            Parsed::Fields(a, fields.len())
-                        }
-                        Err(e) => Parsed::Bad(e),
-                    },
-                });
-            }
-            (fields, outcomes)
-        };
-        let (tx, rx) = mpsc::channel::<(usize, Piece<'_>)>();
-        std::thread::scope(|s| {
-            let (unclaimed, parse_piece) = (&unclaimed, &parse_piece);
-            s.spawn(move || loop {
-                let j = match unclaimed.lock() {
-                    Ok(mut u) if u.0 < u.1 => {
-                        u.0 += 1;
-                        u.0 - 1
-                    }
-                    _ => break,
-                };
-                if tx.send((j, parse_piece(j))).is_err() {
-                    break;
+            PARSER.with(|p| {
+                let mut parser = p.borrow_mut();
+                let mut one: Vec<Field<'b>> = Vec::new();
+                for i in lines(j) {
+                    outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
+                        None => Parsed::Blank,
+                        Some(line) => match parser.parse(line, &mut one) {
+                            Ok(layout) => {
+                                let a = fields.len() as u32;
+                                fields.append(&mut one);
+                                Parsed::Fields(a, fields.len() as u32, layout)
+                            }
+                            Err(e) => Parsed::Bad(e),
+                        },
+                    });
                 }
             });
-            let mut mine: Vec<Option<Piece<'_>>> = (0..pieces).map(|_| None).collect();
+            (fields, outcomes)
+        };
+        let claim =
+            |j: usize| state[j].compare_exchange(FREE, TAKEN, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        let put = |j: usize, p: Piece<'b>| {
+            if let Ok(mut slot) = slots[j].lock() {
+                *slot = Some(p);
+            }
+            state[j].store(DONE, Ordering::Release);
+        };
+        let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
+        rayon::scope(|s| {
+            for _ in 0..helpers {
+                s.spawn(|_| loop {
+                    let j = front.fetch_add(1, Ordering::Relaxed);
+                    if j >= pieces {
+                        break;
+                    }
+                    if claim(j) {
+                        put(j, parse(j));
+                    }
+                });
+            }
+            // Pieces from `back` on are taken; this thread takes from there while it waits.
+            let mut back = pieces;
             for j in 0..pieces {
-                let parsed = loop {
-                    if let Some(p) = mine[j].take() {
-                        break Some(p);
-                    }
-                    let (front, back) = match unclaimed.lock() {
-                        Ok(mut u) if u.0 == j && u.0 < u.1 => {
-                            u.0 += 1;
-                            (true, None)
-                        }
-                        Ok(mut u) if u.0 < u.1 => {
-                            u.1 -= 1;
-                            (false, Some(u.1))
-                        }
-                        _ => (false, None),
-                    };
-                    if front {
-                        // The helper is behind: this piece is parsed here, in passing.
-                        break None;
-                    }
-                    // Piece j is the helper's; it sends its pieces in order.
-                    match rx.try_recv() {
-                        Ok((got, p)) => {
-                            debug_assert_eq!(got, j);
-                            if let Some(h) = back {
-                                mine[h] = Some(parse_piece(h));
-                            }
-                            break Some(p);
-                        }
-                        Err(mpsc::TryRecvError::Empty) => match back {
-                            Some(h) => mine[h] = Some(parse_piece(h)),
-                            None => match rx.recv() {
-                                Ok((got, p)) => {
-                                    debug_assert_eq!(got, j);
-                                    break Some(p);
-                                }
-                                // The helper panicked: the scope re-raises its panic.
-                                Err(_) => return,
-                            },
+                let p = loop {
+                    match state[j].load(Ordering::Acquire) {
+                        DONE => match slots[j].lock().ok().and_then(|mut s| s.take()) {
+                            Some(p) => break p,
+                            // A task panicked while putting it: the scope re-raises the panic.
+                            None => return,
                         },
-                        Err(mpsc::TryRecvError::Disconnected) => return,
+                        FREE if claim(j) => break parse(j),
+                        _ => {
+                            // Another thread is parsing piece j: parse one from the back meanwhile.
+                            while back > j + 1 && !claim(back - 1) {
+                                back -= 1;
+                            }
+                            if back > j + 1 {
+                                back -= 1;
+                                put(back, parse(back));
+                            } else {
+                                std::thread::yield_now();
+                            }
+                        }
                     }
                 };
-                match parsed {
-                    None => {
-                        for i in piece(j) {
-                            self.push_line(base + i as u64 + 1, line_at(block, starts_ref, i));
-                        }
-                    }
-                    Some(p) => {
-                        self.push_piece(base, block, starts_ref, piece(j), &p);
-                        if let Ok(mut pool) = pool.lock() {
-                            pool.push(p);
-                        }
-                    }
+                self.push_piece(base, block, starts_ref, lines(j), &p);
+                if let Ok(mut spare) = spare.lock() {
+                    spare.push(p);
                 }
             }
         });
-        b.pool = pool
+        b.pool = spare
             .into_inner()
             .unwrap_or_default()
             .into_iter()
@@ -380,9 +445,13 @@ impl Run {
             let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
             match o {
                 Parsed::Blank => {}
-                Parsed::Fields(a, z) => {
-                    self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
-                }
+                Parsed::Fields(a, z, layout) => self.ingest.push_parsed(
+                    &mut self.store,
+                    no,
+                    line(),
+                    Ok((&fields[*a as usize..*z as usize], *layout)),
+                    on,
+                ),
                 Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
             }
         }

@@ -1,5 +1,6 @@
-//! `Run::load_file` (blocks, two threads) gives exactly what feeding the lines one by one gives,
-//! on a file of several blocks mixing train and eval lines, prints, blank and CRLF lines.
+//! `Run::load_file` (blocks, pieces parsed on every thread of the pool) gives exactly what feeding
+//! the lines one by one gives, on a file of several blocks mixing train and eval lines, prints,
+//! blank and CRLF lines.
 
 use std::io::Write;
 use tmon::ingest::IngestOptions;
@@ -35,11 +36,16 @@ fn one_thread_equals_line_by_line() {
     same_as_line_by_line(Threads::One);
 }
 
+/// Runs `f` on a pool of `n` threads, whatever the machine has: the threads race for the pieces.
+fn on_pool<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("pool").install(f)
+}
+
 #[test]
-fn two_threads_equal_line_by_line() {
-    // The two threads race for the pieces of each block: repeat to meet more interleavings.
-    for _ in 0..3 {
-        same_as_line_by_line(Threads::Two);
+fn a_pool_of_threads_equals_line_by_line() {
+    // The threads race for the pieces of each block: repeat to meet more interleavings.
+    for n in [1, 2, 4, 4, 8] {
+        on_pool(n, || same_as_line_by_line(Threads::Auto));
     }
 }
 
@@ -123,8 +129,9 @@ fn a_big_files_columns_are_sized_from_its_first_block() {
         text.push_str(&format!("{{\"step\": {i}, \"loss\": {}}}\n", (i % 1000) as f32 / 8.0));
     }
     std::fs::write(&path, &text).expect("write");
-    for threads in [Threads::One, Threads::Two] {
-        let run = Run::load_file_with(&path, Default::default(), Default::default(), threads).expect("load");
+    for threads in [Threads::One, Threads::Auto] {
+        let run = on_pool(4, || Run::load_file_with(&path, Default::default(), Default::default(), threads))
+            .expect("load");
         assert_eq!(run.store.records(), n);
         // Steps (8 bytes a record; no time in this log), the loss (4), a few runs of line numbers.
         let least = n * (8 + 4);

@@ -7,7 +7,7 @@
 use crate::support::flatten::{flatten, num, owned, reference, sorted, Tree, V};
 use crate::support::rng::Rng;
 use proptest::prelude::*;
-use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError};
+use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError, LineParser};
 
 /// A generated JSON value that remembers how it was written and what it should parse to.
 #[derive(Clone, Debug)]
@@ -241,7 +241,68 @@ fn mutate(mut b: Vec<u8>, ops: &[(u8, usize, u8)]) -> Vec<u8> {
     b
 }
 
+/// The same tree with other values in its leaves (numbers, strings, and now and then a leaf of
+/// another kind): what the next line of a log looks like.
+fn revalue(n: &Node, rng: &mut Rng) -> Node {
+    match n {
+        Node::Obj(kv) => Node::Obj(kv.iter().map(|(k, x)| (k.clone(), revalue(x, rng))).collect()),
+        Node::List(xs) => Node::List(xs.iter().map(|x| revalue(x, rng)).collect()),
+        _ if rng.below(10) == 0 => match rng.below(4) {
+            0 => Node::Str("text".into()),
+            1 => Node::Null,
+            2 => Node::Num("NaN".into(), f64::NAN),
+            _ => Node::Num("-Infinity".into(), f64::NEG_INFINITY),
+        },
+        Node::Num(..) => {
+            let x = (rng.next_u64() as i64 as f64) / (1u64 << rng.below(60)) as f64;
+            Node::Num(format!("{x:?}"), x)
+        }
+        Node::Str(s) => Node::Str(format!("{s}{}", rng.below(1000))),
+        other => other.clone(),
+    }
+}
+
+/// What the key-layout parser and the full parser make of one line must be the same.
+fn same_as_full(p: &mut LineParser, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let (mut fast, mut full) = (Vec::new(), Vec::new());
+    let a = p.parse(bytes, &mut fast);
+    let b = parse_line(bytes, &mut full);
+    prop_assert_eq!(a.as_ref().err(), b.as_ref().err(), "{}", String::from_utf8_lossy(bytes));
+    prop_assert_eq!(owned(&fast), owned(&full), "{}", String::from_utf8_lossy(bytes));
+    Ok(())
+}
+
 proptest! {
+    /// Lines that share a layout with lines read before (the same tree and spacing, other
+    /// values), and mutated copies of them, read exactly as `parse_line` reads them.
+    #[test]
+    fn layouts_read_as_the_full_parser(
+        obj in object(true),
+        seed in any::<u64>(),
+        ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let mut rng = Rng::new(seed);
+        let mut p = LineParser::new();
+        let line = |n: &Node| {
+            let mut s = String::new();
+            write(n, Esc::Serde, &mut Ws::new(seed), &mut s);
+            s.into_bytes()
+        };
+        let first = line(&obj);
+        same_as_full(&mut p, &first)?;
+        for _ in 0..4 {
+            let next = revalue(&obj, &mut rng);
+            let bytes = line(&next);
+            same_as_full(&mut p, &bytes)?;
+            same_as_full(&mut p, &mutate(bytes, &ops))?;
+        }
+        same_as_full(&mut p, &first)?;
+        let mut spaced = first.clone();
+        spaced.push(b' ');
+        same_as_full(&mut p, &spaced)?;
+        same_as_full(&mut p, &first[..first.len().saturating_sub(1)])?;
+    }
+
     #[test]
     fn never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         consistent(&bytes)?;

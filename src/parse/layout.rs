@@ -1,0 +1,367 @@
+//! The key-layout fast path: a line laid out byte for byte like a recent one, except for its
+//! numbers and strings, only needs those values parsed.
+//!
+//! A training log repeats a few layouts (the train line, the eval line) millions of times. When
+//! [`LineParser`] parses a line the full way, it remembers the line's layout: the literal bytes
+//! between its values (braces, keys, colons, commas, whitespace, and the values that are neither
+//! numbers nor strings: `true`, `null`, lists), and what each value was. A later line is first
+//! matched against the layouts remembered: each literal stretch is compared as bytes and each
+//! value is parsed with the scanner's own number and string routines. Any difference (another key,
+//! other whitespace, a string where a number was) sends the line to the full parser, which then
+//! learns its layout.
+//!
+//! Why the result is the full parser's, field for field: the literal stretches are the same
+//! bytes, so the parser would be in the same place of the grammar (depth, open prefixes, the key
+//! being read) at each value; a number or a string changes nothing of that state and is read by
+//! the same routine; and a value of any other kind is in a literal stretch, so it is the same
+//! value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys,
+//! copied from the layout, as the full parser builds them).
+
+use super::line::parse_into;
+use super::scan::{load8, Cursor};
+use super::{Field, LineError, Scalar};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Layouts remembered per parser: the train line, the eval line and a few more.
+const LAYOUTS: usize = 4;
+/// Lines longer than this are not learnt (a 6 kB config string is a value, but a 100 kB list of
+/// numbers would be literal bytes to compare).
+const LEARN_MAX: usize = 64 << 10;
+
+/// Layout ids, unique in the process: a consumer that sees the same id twice in a row knows the
+/// two lines have the same keys, in the same order, with values of the same kinds.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Num,
+    Str,
+}
+
+#[derive(Clone, Debug)]
+enum Key {
+    /// `len` bytes at `off` within the field's literal stretch: borrowed from the line.
+    At { off: u32, len: u32 },
+    /// A nested (`a/b`) or escaped key, as the full parser built it.
+    Owned(Box<str>),
+}
+
+#[derive(Clone, Debug)]
+enum Value {
+    /// The value of slot `n` (the n-th number or string of the line).
+    Slot(u32),
+    /// A value inside a literal stretch.
+    Const(Scalar<'static>),
+}
+
+#[derive(Clone, Debug)]
+struct FieldPlan {
+    key: Key,
+    value: Value,
+    /// The literal stretch the field's key lies in.
+    seg: u32,
+}
+
+/// One remembered layout.
+#[derive(Clone, Debug, Default)]
+struct Layout {
+    id: u64,
+    /// The literal stretches, one after the other: stretch k ends at `ends[k]`; slot k lies
+    /// between stretches k and k + 1.
+    lit: Vec<u8>,
+    ends: Vec<u32>,
+    slots: Vec<Kind>,
+    fields: Vec<FieldPlan>,
+}
+
+/// A JSON Lines parser that remembers the layouts of the lines it parsed. Its results are
+/// [`super::parse_line`]'s exactly; it is faster on lines laid out like recent ones.
+#[derive(Debug, Default)]
+pub struct LineParser {
+    /// Most recently used first.
+    layouts: Vec<Layout>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl LineParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one line into `out`, as [`super::parse_line`] does. Returns the id of the line's
+    /// layout (never 0), or 0 when the line was not learnt: two lines with the same non-zero id
+    /// have the same keys in the same order, and values of the same kinds.
+    pub fn parse<'a>(&mut self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<u64, LineError> {
+        out.clear();
+        for i in 0..self.layouts.len() {
+            if self.layouts[i].read(line, out) {
+                if i > 0 {
+                    self.layouts[..=i].rotate_right(1);
+                }
+                return Ok(self.layouts[0].id);
+            }
+            out.clear();
+        }
+        self.spans.clear();
+        if let Err(e) = parse_into(line, out, &mut self.spans) {
+            out.clear();
+            return Err(e);
+        }
+        if line.len() > LEARN_MAX {
+            return Ok(0);
+        }
+        let mut layout =
+            if self.layouts.len() == LAYOUTS { self.layouts.pop() } else { None }.unwrap_or_default();
+        layout.learn(line, out, &self.spans);
+        self.layouts.insert(0, layout);
+        Ok(self.layouts[0].id)
+    }
+}
+
+impl Layout {
+    /// Remembers the layout of `line`, which the full parser read into `fields`, the value of
+    /// field i lying at `spans[i]`.
+    fn learn(&mut self, line: &[u8], fields: &[Field<'_>], spans: &[(u32, u32)]) {
+        self.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        self.lit.clear();
+        self.ends.clear();
+        self.slots.clear();
+        self.fields.clear();
+        let base = line.as_ptr() as usize;
+        // Where the current literal stretch starts in the line.
+        let mut from = 0usize;
+        for (f, &(start, end)) in fields.iter().zip(spans) {
+            let (start, end) = (start as usize, end as usize);
+            let seg = self.slots.len() as u32;
+            let key = match &f.key {
+                Cow::Borrowed(k)
+                    if (k.as_ptr() as usize) >= base + from
+                        && (k.as_ptr() as usize) + k.len() <= base + start =>
+                {
+                    Key::At { off: (k.as_ptr() as usize - base - from) as u32, len: k.len() as u32 }
+                }
+                k => Key::Owned(k.as_ref().into()),
+            };
+            let value = match &f.value {
+                Scalar::Num(_) => Some(Kind::Num),
+                Scalar::Str(_) => Some(Kind::Str),
+                _ => None,
+            };
+            match value {
+                Some(kind) => {
+                    self.lit.extend_from_slice(&line[from..start]);
+                    self.ends.push(self.lit.len() as u32);
+                    self.fields.push(FieldPlan { key, value: Value::Slot(seg), seg });
+                    self.slots.push(kind);
+                    from = end;
+                }
+                None => {
+                    let value = match f.value {
+                        Scalar::Bool(b) => Scalar::Bool(b),
+                        Scalar::Null => Scalar::Null,
+                        _ => Scalar::Composite,
+                    };
+                    self.fields.push(FieldPlan { key, value: Value::Const(value), seg });
+                }
+            }
+        }
+        self.lit.extend_from_slice(&line[from..]);
+        self.ends.push(self.lit.len() as u32);
+    }
+
+    /// Reads `line` if it has this layout, into `out` (which is empty); false if it has not, with
+    /// `out` in any state.
+    fn read<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> bool {
+        let mut c = Cursor { b: line, i: 0 };
+        // Literal stretches compared so far, and where the last one starts in the line.
+        let mut done = 0usize;
+        let mut seg_at = 0usize;
+        out.reserve(self.fields.len());
+        for f in &self.fields {
+            let seg = f.seg as usize;
+            if seg == done {
+                if !self.literal(seg, &mut c) {
+                    return false;
+                }
+                seg_at = c.i - self.len(seg);
+                done += 1;
+            }
+            let key = match &f.key {
+                Key::At { off, len, .. } => {
+                    let k = &line[seg_at + *off as usize..seg_at + (*off + *len) as usize];
+                    // SAFETY: these bytes equal, byte for byte, the literal stretch the layout
+                    // was learnt from, where the full parser found this key as valid UTF-8 (it
+                    // was borrowed, so neither escaped nor repaired).
+                    Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(k) })
+                }
+                Key::Owned(k) => Cow::Owned(String::from(&**k)),
+            };
+            let value = match &f.value {
+                Value::Const(v) => v.clone(),
+                Value::Slot(n) => match self.slots[*n as usize] {
+                    Kind::Num => match c.peek() {
+                        Some(b'-' | b'0'..=b'9') => match c.number() {
+                            Ok(x) => Scalar::Num(x),
+                            Err(_) => return false,
+                        },
+                        Some(b'N') if line[c.i..].starts_with(b"NaN") => {
+                            c.i += 3;
+                            Scalar::Num(f64::NAN)
+                        }
+                        Some(b'I') if line[c.i..].starts_with(b"Infinity") => {
+                            c.i += 8;
+                            Scalar::Num(f64::INFINITY)
+                        }
+                        _ => return false,
+                    },
+                    Kind::Str => {
+                        if c.peek() != Some(b'"') {
+                            return false;
+                        }
+                        c.i += 1;
+                        match c.string() {
+                            Ok(s) => Scalar::Str(s),
+                            Err(_) => return false,
+                        }
+                    }
+                },
+            };
+            out.push(Field { key, value });
+        }
+        while done < self.ends.len() {
+            if !self.literal(done, &mut c) {
+                return false;
+            }
+            done += 1;
+        }
+        c.at_end()
+    }
+
+    fn len(&self, seg: usize) -> usize {
+        let start = if seg == 0 { 0 } else { self.ends[seg - 1] as usize };
+        self.ends[seg] as usize - start
+    }
+
+    /// Compares literal stretch `seg` with the line at the cursor and moves past it.
+    #[inline]
+    fn literal(&self, seg: usize, c: &mut Cursor<'_>) -> bool {
+        let start = if seg == 0 { 0 } else { self.ends[seg - 1] as usize };
+        let want = &self.lit[start..self.ends[seg] as usize];
+        let Some(have) = c.b.get(c.i..c.i + want.len()) else { return false };
+        if !same(have, want) {
+            return false;
+        }
+        c.i += want.len();
+        true
+    }
+}
+
+/// `a == b` for slices of one length, eight bytes at a time: the stretches are short (`, "lr": `),
+/// where a call to `memcmp` costs more than the comparison.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 8 {
+        return a == b;
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if load8(&a[i..]) != load8(&b[i..]) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last eight bytes, overlapping what was compared.
+    i == n || load8(&a[n - 8..]) == load8(&b[n - 8..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_line;
+
+    fn check(p: &mut LineParser, line: &str) -> Result<u64, LineError> {
+        let (mut fast, mut full) = (Vec::new(), Vec::new());
+        let got = p.parse(line.as_bytes(), &mut fast);
+        let want = parse_line(line.as_bytes(), &mut full);
+        assert_eq!(got.as_ref().err(), want.as_ref().err(), "{line}");
+        let bits = |fs: &[Field<'_>]| -> Vec<(String, String)> {
+            fs.iter()
+                .map(|f| {
+                    let v = match &f.value {
+                        Scalar::Num(x) => format!("{:x}", x.to_bits()),
+                        other => format!("{other:?}"),
+                    };
+                    (f.key.to_string(), v)
+                })
+                .collect()
+        };
+        assert_eq!(bits(&fast), bits(&full), "{line}");
+        got
+    }
+
+    #[test]
+    fn a_repeated_layout_is_read_fast_and_as_the_full_parser_reads_it() {
+        let mut p = LineParser::new();
+        let a = check(
+            &mut p,
+            r#"{"step": 1, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+        );
+        let b = check(
+            &mut p,
+            r#"{"step": 2, "loss": NaN, "tag": "tr\"ain", "ok": true, "x": [1, 2], "o": {"a\n": -Infinity}}"#,
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, Ok(0));
+        // The eval line: another layout, remembered beside the first.
+        let e = check(&mut p, r#"{"step": 2, "eval_loss": 3.25}"#);
+        assert_ne!(e, a);
+        assert_eq!(
+            check(
+                &mut p,
+                r#"{"step": 3, "loss": 1e-3, "tag": "", "ok": true, "x": [1, 2], "o": {"a\n": 0}}"#
+            ),
+            a
+        );
+        assert_eq!(check(&mut p, r#"{"step": 4, "eval_loss": -0}"#), e);
+        // Each differs from the layout somewhere: read by the full parser, with its verdict.
+        for line in [
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": false, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": "5", "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": 7, "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5,  "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}} x"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}"#,
+            r#"{"step": 5, "loss": NaNa, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5.1, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "tr\xain", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 01, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            "\u{feff}{\"step\": 5, \"eval_loss\": 3.25}",
+            r#"{"step": 6, "eval_loss": 3.25, "eval_loss": 1}"#,
+        ] {
+            let _ = check(&mut p, line);
+        }
+        // Six layouts were learnt meanwhile; only the four most recent are kept.
+        let again = check(&mut p, r#"{"step": 7, "eval_loss": 1.5}"#);
+        assert!(again.as_ref().is_ok_and(|id| Ok(*id) != e));
+        assert_eq!(check(&mut p, r#"{"step": 8, "eval_loss": 1.25}"#), again);
+    }
+
+    #[test]
+    fn keys_are_borrowed_from_the_new_line() {
+        let mut p = LineParser::new();
+        let mut out = Vec::new();
+        let first = b"{\"loss\": 1.0, \"caf\xc3\xa9\": 2}".to_vec();
+        p.parse(&first, &mut out).unwrap();
+        let second = b"{\"loss\": 3.0, \"caf\xc3\xa9\": 4}".to_vec();
+        p.parse(&second, &mut out).unwrap();
+        for f in &out {
+            let at = f.key.as_ptr() as usize;
+            assert!(matches!(f.key, Cow::Borrowed(_)));
+            assert!(at >= second.as_ptr() as usize && at < second.as_ptr() as usize + second.len());
+        }
+        assert_eq!(out[1].key, "café");
+        assert_eq!(out[1].value, Scalar::Num(4.0));
+    }
+}
