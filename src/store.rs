@@ -426,6 +426,28 @@ impl Store {
     }
 }
 
+/// The names of a run's series: what the analyzer reads of a store. [`Store`] has them, and so
+/// has the copy the block reader's analysis keeps ([`crate::run`]).
+pub trait SeriesNames {
+    /// Series so far; their ids are `0..series_count()`.
+    fn series_count(&self) -> usize;
+    fn name(&self, id: SeriesId) -> &str;
+    /// The id of the series called `name` (cut as [`Store::intern`] cuts it).
+    fn find(&self, name: &str) -> Option<SeriesId>;
+}
+
+impl SeriesNames for Store {
+    fn series_count(&self) -> usize {
+        Store::series_count(self)
+    }
+    fn name(&self, id: SeriesId) -> &str {
+        Store::name(self, id)
+    }
+    fn find(&self, name: &str) -> Option<SeriesId> {
+        Store::find(self, name)
+    }
+}
+
 /// `name` when it is at most [`NAME_MAX_BYTES`], else its start and end around a hash of all of
 /// it: `start…#0123456789abcdef…end`, at most [`NAME_MAX_BYTES`] bytes.
 fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {

@@ -13,12 +13,15 @@
 //! Records, skipped lines and their order are exactly those of feeding the lines one by one.
 
 use super::Run;
+use crate::analysis::Analyzer;
 use crate::analysis::FlagConfig;
 use crate::error::Error;
 use crate::formats;
-use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
+use crate::ingest::{format, prepare_line, recycle, DocPush, Ingest, IngestOptions};
 use crate::parse::{Field, LineError, LineParser};
+use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -117,6 +120,78 @@ pub fn threads() -> usize {
     })
 }
 
+/// The records of one block, appended to the store and waiting for the analyzer: the block
+/// reader analyses block k on one thread while block k + 1 is parsed and stored on the others.
+#[derive(Default)]
+struct Batch {
+    /// Each record, the series count when it was appended, and where its values end in `points`.
+    records: Vec<(RecordMeta, u32, u32)>,
+    points: Vec<(SeriesId, f64)>,
+    /// Names of the series created while the block was stored, in id order.
+    names: Vec<String>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.records.clear();
+        self.points.clear();
+        self.names.clear();
+    }
+
+    fn push(&mut self, store: &Store, rec: RecordIdx, points: &[(SeriesId, f64)]) {
+        self.points.extend_from_slice(points);
+        self.records.push((store.record(rec), store.series_count() as u32, self.points.len() as u32));
+    }
+
+    /// Takes the names of the series the store gained since `sent` of them were handed over.
+    fn take_names(&mut self, store: &Store, sent: &mut usize) {
+        let now = store.series_count();
+        self.names.extend((*sent..now).map(|id| store.name(id).to_owned()));
+        *sent = now;
+    }
+
+    /// Feeds the records to the analyzer, as it would have seen them when they were appended.
+    fn analyse(&mut self, analyzer: &mut Analyzer, names: &mut Names) {
+        for name in self.names.drain(..) {
+            names.by_name.insert(name.clone(), names.list.len());
+            names.list.push(name);
+        }
+        let mut from = 0;
+        for &(meta, count, to) in &self.records {
+            let view = NamesUpTo { names, count: count as usize };
+            analyzer.observe_record(&view, meta, &self.points[from as usize..to as usize]);
+            from = to;
+        }
+        self.clear();
+    }
+}
+
+/// The analysis side's copy of the run's series names.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    by_name: HashMap<String, SeriesId>,
+}
+
+/// The names as they were when a record was appended: the first `count`.
+struct NamesUpTo<'a> {
+    names: &'a Names,
+    count: usize,
+}
+
+impl SeriesNames for NamesUpTo<'_> {
+    fn series_count(&self) -> usize {
+        self.count
+    }
+    fn name(&self, id: SeriesId) -> &str {
+        &self.names.list[id]
+    }
+    fn find(&self, name: &str) -> Option<SeriesId> {
+        // Names here were cut by the store already, as `Store::find` would cut the query.
+        self.names.by_name.get(name).copied().filter(|&id| id < self.count)
+    }
+}
+
 impl Run {
     /// Reads a whole file at once (the batch path of `tmon check`), in the layout its content
     /// shows. A file that looks like a document but does not parse as one is read as JSON Lines.
@@ -145,7 +220,16 @@ impl Run {
         let mut line_no = first_line.saturating_sub(1);
         if whole > 0 {
             let mut blocks = Blocks::new(Threads::Auto);
-            self.push_block(&mut line_no, &bytes[..whole], &mut blocks);
+            let analyzer = &mut self.analyzer;
+            let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
+            push_block(
+                &mut self.ingest,
+                &mut self.store,
+                &mut on,
+                &mut line_no,
+                &bytes[..whole],
+                &mut blocks,
+            );
         }
         if whole < bytes.len() {
             self.push_line(line_no + 1, &bytes[whole..]);
@@ -191,7 +275,9 @@ impl Run {
             }
             run.ingest.reset();
             let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-            run.push_block(&mut line_no, &buf[..complete], &mut blocks);
+            let analyzer = &mut run.analyzer;
+            let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
+            push_block(&mut run.ingest, &mut run.store, &mut on, &mut line_no, &buf[..complete], &mut blocks);
             buf.drain(..complete);
         } else {
             run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
@@ -240,17 +326,24 @@ impl Run {
         let mut next: Vec<u8> = Vec::with_capacity(BLOCK);
         // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
         let mut fresh = 0;
-        loop {
+        // With threads, the records of a block are analysed while the next block is stored:
+        // `stored` waits for the analyzer, `storing` takes the block being stored.
+        let (mut stored, mut storing) = (Batch::default(), Batch::default());
+        let mut names = Names::default();
+        let mut sent = 0usize;
+        let ended = loop {
             let cut = memchr::memrchr(b'\n', &buf[fresh..]).map_or(0, |i| fresh + i + 1);
             if cut == 0 {
                 // No line is complete yet: read on.
                 if !progress(read) {
-                    return Ok(());
+                    break Ok(false);
                 }
                 let before = buf.len();
-                fill(reader, &mut buf, before + BLOCK)?;
+                if let Err(e) = fill(reader, &mut buf, before + BLOCK) {
+                    break Err(e);
+                }
                 if buf.len() == before {
-                    break;
+                    break Ok(true);
                 }
                 read += (buf.len() - before) as u64;
                 fresh = before;
@@ -261,31 +354,47 @@ impl Run {
             next.extend_from_slice(&buf[cut..]);
             let tail = next.len();
             let lines = &buf[..cut];
+            let Run { ingest, store, analyzer, .. } = self;
             let got = if blocks.threads == Threads::Auto {
-                let (_, got) = rayon::join(
-                    || self.push_block(line_no, lines, blocks),
+                let ((), got) = rayon::join(
+                    || {
+                        rayon::join(
+                            || {
+                                let mut on =
+                                    |st: &Store, rec, f: &[(SeriesId, f64)]| storing.push(st, rec, f);
+                                push_block(ingest, store, &mut on, line_no, lines, blocks);
+                                storing.take_names(store, &mut sent);
+                            },
+                            || stored.analyse(analyzer, &mut names),
+                        );
+                    },
                     || fill(reader, &mut next, tail + BLOCK),
                 );
+                std::mem::swap(&mut stored, &mut storing);
                 got
             } else {
-                self.push_block(line_no, lines, blocks);
+                let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
+                push_block(ingest, store, &mut on, line_no, lines, blocks);
                 fill(reader, &mut next, tail + BLOCK)
             };
             if let Some(total) = size.take() {
                 self.reserve_for(read - tail as u64, total);
             }
             if !progress(read) {
-                return Ok(());
+                break Ok(false);
             }
-            got?;
+            if let Err(e) = got {
+                break Err(e);
+            }
             std::mem::swap(&mut buf, &mut next);
             if buf.len() == tail {
-                break;
+                break Ok(true);
             }
             read += (buf.len() - tail) as u64;
             fresh = tail;
-        }
-        if !buf.is_empty() {
+        };
+        stored.analyse(&mut self.analyzer, &mut names);
+        if ended? && !buf.is_empty() {
             *line_no += 1;
             self.push_line(*line_no, &buf);
         }
@@ -303,157 +412,164 @@ impl Run {
         let more = (have as u128 * (total - done) as u128 * 102 / (done as u128 * 100)) as usize;
         self.store.reserve(more);
     }
+}
 
-    /// Feeds `block`, whole lines ending with `\n`; `line_no` is the last line fed so far.
-    ///
-    /// With more than one thread, the block is cut into pieces of about [`PIECE_BYTES`]. Tasks on
-    /// rayon's pool parse pieces from the front; this thread feeds the pieces in order to the
-    /// ingest and the analyzer, parsing itself the next piece when no task has taken it, and
-    /// pieces from the back while it waits for one a task is parsing. No thread idles while a
-    /// piece is left, and on a pool of one thread this thread parses every piece.
-    fn push_block<'b>(&mut self, line_no: &mut u64, block: &'b [u8], b: &mut Blocks) {
-        let mut starts = std::mem::take(&mut b.starts);
-        starts.clear();
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', block).map(|i| i + 1));
-        starts.pop();
-        let n = starts.len();
-        let base = *line_no;
-        *line_no += n as u64;
-        if b.threads == Threads::One || n < PARALLEL_MIN_LINES {
-            for i in 0..n {
-                self.push_line(base + i as u64 + 1, line_at(block, &starts, i));
-            }
-            b.starts = starts;
-            return;
+/// Feeds `block`, whole lines ending with `\n`, to `ingest` and `store`; `on` is told each record
+/// appended. `line_no` is the last line fed so far.
+///
+/// With more than one thread, the block is cut into pieces of about [`PIECE_BYTES`]. Tasks on
+/// rayon's pool parse pieces from the front; this thread feeds the pieces in order to the
+/// ingest, parsing itself the next piece when no task has taken it, and
+/// pieces from the back while it waits for one a task is parsing. No thread idles while a
+/// piece is left, and on a pool of one thread this thread parses every piece.
+fn push_block<'b, F>(
+    ingest: &mut Ingest,
+    store: &mut Store,
+    on: &mut F,
+    line_no: &mut u64,
+    block: &'b [u8],
+    b: &mut Blocks,
+) where
+    F: FnMut(&Store, RecordIdx, &[(SeriesId, f64)]) + Send,
+{
+    let mut starts = std::mem::take(&mut b.starts);
+    starts.clear();
+    starts.push(0);
+    starts.extend(memchr::memchr_iter(b'\n', block).map(|i| i + 1));
+    starts.pop();
+    let n = starts.len();
+    let base = *line_no;
+    *line_no += n as u64;
+    if b.threads == Threads::One || n < PARALLEL_MIN_LINES {
+        for i in 0..n {
+            ingest.push_line(store, base + i as u64 + 1, line_at(block, &starts, i), on);
         }
-        // Piece j holds lines bounds[j]..bounds[j + 1].
-        let mut bounds = vec![0usize];
-        while let Some(&i) = bounds.last().filter(|&&i| i < n) {
-            let limit = starts[i] + PIECE_BYTES;
-            let j = i + 1 + starts[i + 1..n.min(i + PIECE_LINES)].partition_point(|&s| s < limit);
-            bounds.push(j);
-        }
-        let pieces = bounds.len() - 1;
-        let lines = |j: usize| bounds[j]..bounds[j + 1];
-        let state: Vec<AtomicU8> = (0..pieces).map(|_| AtomicU8::new(FREE)).collect();
-        let slots: Vec<Mutex<Option<Piece<'b>>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
-        let front = AtomicUsize::new(0);
-        let spare: Mutex<Vec<Piece<'b>>> =
-            Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
-        let starts_ref = &starts;
-        let parse = |j: usize| -> Piece<'b> {
-            let (mut fields, mut outcomes) = spare.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
-            fields.clear();
-            outcomes.clear();
-            PARSER.with(|p| {
-                let mut parser = p.borrow_mut();
-                let mut one: Vec<Field<'b>> = Vec::new();
-                for i in lines(j) {
-                    outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
-                        None => Parsed::Blank,
-                        Some(line) => match parser.parse(line, &mut one) {
-                            Ok(layout) => {
-                                let a = fields.len() as u32;
-                                fields.append(&mut one);
-                                Parsed::Fields(a, fields.len() as u32, layout)
-                            }
-                            Err(e) => Parsed::Bad(e),
-                        },
-                    });
-                }
-            });
-            (fields, outcomes)
-        };
-        let claim =
-            |j: usize| state[j].compare_exchange(FREE, TAKEN, Ordering::AcqRel, Ordering::Relaxed).is_ok();
-        let put = |j: usize, p: Piece<'b>| {
-            if let Ok(mut slot) = slots[j].lock() {
-                *slot = Some(p);
-            }
-            state[j].store(DONE, Ordering::Release);
-        };
-        let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
-        rayon::scope(|s| {
-            for _ in 0..helpers {
-                s.spawn(|_| loop {
-                    let j = front.fetch_add(1, Ordering::Relaxed);
-                    if j >= pieces {
-                        break;
-                    }
-                    if claim(j) {
-                        put(j, parse(j));
-                    }
+        b.starts = starts;
+        return;
+    }
+    // Piece j holds lines bounds[j]..bounds[j + 1].
+    let mut bounds = vec![0usize];
+    while let Some(&i) = bounds.last().filter(|&&i| i < n) {
+        let limit = starts[i] + PIECE_BYTES;
+        let j = i + 1 + starts[i + 1..n.min(i + PIECE_LINES)].partition_point(|&s| s < limit);
+        bounds.push(j);
+    }
+    let pieces = bounds.len() - 1;
+    let lines = |j: usize| bounds[j]..bounds[j + 1];
+    let state: Vec<AtomicU8> = (0..pieces).map(|_| AtomicU8::new(FREE)).collect();
+    let slots: Vec<Mutex<Option<Piece<'b>>>> = (0..pieces).map(|_| Mutex::new(None)).collect();
+    let front = AtomicUsize::new(0);
+    let spare: Mutex<Vec<Piece<'b>>> =
+        Mutex::new(std::mem::take(&mut b.pool).into_iter().map(|(f, o)| (recycle(f), o)).collect());
+    let starts_ref = &starts;
+    let parse = |j: usize| -> Piece<'b> {
+        let (mut fields, mut outcomes) = spare.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+        fields.clear();
+        outcomes.clear();
+        PARSER.with(|p| {
+            let mut parser = p.borrow_mut();
+            let mut one: Vec<Field<'b>> = Vec::new();
+            for i in lines(j) {
+                outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
+                    None => Parsed::Blank,
+                    Some(line) => match parser.parse(line, &mut one) {
+                        Ok(layout) => {
+                            let a = fields.len() as u32;
+                            fields.append(&mut one);
+                            Parsed::Fields(a, fields.len() as u32, layout)
+                        }
+                        Err(e) => Parsed::Bad(e),
+                    },
                 });
             }
-            // Pieces from `back` on are taken; this thread takes from there while it waits.
-            let mut back = pieces;
-            for j in 0..pieces {
-                let p = loop {
-                    match state[j].load(Ordering::Acquire) {
-                        DONE => match slots[j].lock().ok().and_then(|mut s| s.take()) {
-                            Some(p) => break p,
-                            // A task panicked while putting it: the scope re-raises the panic.
-                            None => return,
-                        },
-                        FREE if claim(j) => break parse(j),
-                        _ => {
-                            // Another thread is parsing piece j: parse one from the back meanwhile.
-                            while back > j + 1 && !claim(back - 1) {
-                                back -= 1;
-                            }
-                            if back > j + 1 {
-                                back -= 1;
-                                put(back, parse(back));
-                            } else {
-                                std::thread::yield_now();
-                            }
+        });
+        (fields, outcomes)
+    };
+    let claim =
+        |j: usize| state[j].compare_exchange(FREE, TAKEN, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+    let put = |j: usize, p: Piece<'b>| {
+        if let Ok(mut slot) = slots[j].lock() {
+            *slot = Some(p);
+        }
+        state[j].store(DONE, Ordering::Release);
+    };
+    let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
+    rayon::scope(|s| {
+        for _ in 0..helpers {
+            s.spawn(|_| loop {
+                let j = front.fetch_add(1, Ordering::Relaxed);
+                if j >= pieces {
+                    break;
+                }
+                if claim(j) {
+                    put(j, parse(j));
+                }
+            });
+        }
+        // Pieces from `back` on are taken; this thread takes from there while it waits.
+        let mut back = pieces;
+        for j in 0..pieces {
+            let p = loop {
+                match state[j].load(Ordering::Acquire) {
+                    DONE => match slots[j].lock().ok().and_then(|mut s| s.take()) {
+                        Some(p) => break p,
+                        // A task panicked while putting it: the scope re-raises the panic.
+                        None => return,
+                    },
+                    FREE if claim(j) => break parse(j),
+                    _ => {
+                        // Another thread is parsing piece j: parse one from the back meanwhile.
+                        while back > j + 1 && !claim(back - 1) {
+                            back -= 1;
+                        }
+                        if back > j + 1 {
+                            back -= 1;
+                            put(back, parse(back));
+                        } else {
+                            std::thread::yield_now();
                         }
                     }
-                };
-                self.push_piece(base, block, starts_ref, lines(j), &p);
-                if let Ok(mut spare) = spare.lock() {
-                    spare.push(p);
                 }
+            };
+            push_piece(ingest, store, on, base, block, starts_ref, lines(j), &p);
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(p);
             }
-        });
-        b.pool = spare
-            .into_inner()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(f, mut o)| {
-                o.clear();
-                (recycle(f), o)
-            })
-            .collect();
-        b.starts = starts;
-    }
+        }
+    });
+    b.pool = spare
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(f, mut o)| {
+            o.clear();
+            (recycle(f), o)
+        })
+        .collect();
+    b.starts = starts;
+}
 
-    /// Appends the lines of a piece another thread parsed.
-    fn push_piece(
-        &mut self,
-        base: u64,
-        block: &[u8],
-        starts: &[usize],
-        lines: std::ops::Range<usize>,
-        (fields, outcomes): &Piece<'_>,
-    ) {
-        let analyzer = &mut self.analyzer;
-        let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
-        for (i, o) in lines.zip(outcomes) {
-            let no = base + i as u64 + 1;
-            let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
-            match o {
-                Parsed::Blank => {}
-                Parsed::Fields(a, z, layout) => self.ingest.push_parsed(
-                    &mut self.store,
-                    no,
-                    line(),
-                    Ok((&fields[*a as usize..*z as usize], *layout)),
-                    on,
-                ),
-                Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+/// Appends the lines of a piece another thread parsed.
+#[allow(clippy::too_many_arguments)]
+fn push_piece(
+    ingest: &mut Ingest,
+    store: &mut Store,
+    on: &mut dyn FnMut(&Store, RecordIdx, &[(SeriesId, f64)]),
+    base: u64,
+    block: &[u8],
+    starts: &[usize],
+    lines: std::ops::Range<usize>,
+    (fields, outcomes): &Piece<'_>,
+) {
+    for (i, o) in lines.zip(outcomes) {
+        let no = base + i as u64 + 1;
+        let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
+        match o {
+            Parsed::Blank => {}
+            Parsed::Fields(a, z, layout) => {
+                ingest.push_parsed(store, no, line(), Ok((&fields[*a as usize..*z as usize], *layout)), on)
             }
+            Parsed::Bad(e) => ingest.push_parsed(store, no, line(), Err(e), on),
         }
     }
 }
@@ -467,4 +583,39 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The analyzer of a record sees the series that existed when the record was appended, not
+    /// those the rest of its block created (an eval loss looks for its train loss among them).
+    #[test]
+    fn a_record_is_analysed_with_the_names_of_its_time() {
+        let mut store = Store::new();
+        let mut batch = Batch::default();
+        let mut sent = 0;
+        let loss = store.intern("loss_cls");
+        let r = store.begin_record(RecordMeta { step: 1.0, time: f64::NAN, line: 1 });
+        store.push(r, loss, 1.0);
+        batch.push(&store, r, &[(loss, 1.0)]);
+        let later = store.intern("loss");
+        let r = store.begin_record(RecordMeta { step: 2.0, time: f64::NAN, line: 2 });
+        store.push(r, later, 1.0);
+        batch.push(&store, r, &[(later, 1.0)]);
+        batch.take_names(&store, &mut sent);
+        assert_eq!((sent, batch.names.len()), (2, 2));
+        let mut names = Names::default();
+        for n in batch.names.drain(..) {
+            names.by_name.insert(n.clone(), names.list.len());
+            names.list.push(n);
+        }
+        let counts: Vec<u32> = batch.records.iter().map(|r| r.1).collect();
+        assert_eq!(counts, [1, 2]);
+        let first = NamesUpTo { names: &names, count: 1 };
+        assert_eq!((first.series_count(), first.find("loss_cls"), first.find("loss")), (1, Some(0), None));
+        let second = NamesUpTo { names: &names, count: 2 };
+        assert_eq!((second.find("loss"), second.name(1)), (Some(1), "loss"));
+    }
 }

@@ -140,3 +140,56 @@ fn a_big_files_columns_are_sized_from_its_first_block() {
         assert!(held < least + least / 10, "{threads:?}: {held} bytes held for {least} needed");
     }
 }
+
+/// The block reader analyses a block while it stores the next: the flags must still be those of
+/// feeding the lines one by one, in the same order, with the same words. Every harness scenario
+/// (NaN, spikes, overfitting against its train loss, dead units, vanishing gradients, a stall, a
+/// rewind, a slowdown) one after the other, each a new run appended to the file, and a second
+/// loss pair that appears late.
+#[test]
+fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
+    use tmon::harness::{generate, Scenario};
+    let mut text = String::new();
+    for (i, &s) in Scenario::ALL.iter().enumerate() {
+        for line in generate(s, 11 + i as u64, 2500) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    for k in 0..6000u64 {
+        let x = 1.0 + (k % 17) as f64 / 40.0 + if k == 4000 { 30.0 } else { 0.0 };
+        text.push_str(&format!(
+            "{{\"step\": {}, \"aux_loss\": {x}, \"time\": {}}}\n",
+            20_000 + k,
+            1.8e9 + k as f64
+        ));
+        if k % 50 == 0 {
+            text.push_str(&format!(
+                "{{\"step\": {}, \"val_aux_loss\": {}}}\n",
+                20_000 + k,
+                x * (1.0 + k as f64 / 3000.0)
+            ));
+        }
+    }
+    let bytes = text.into_bytes();
+    assert!(bytes.len() > 2 * BLOCK, "{} bytes: too few blocks", bytes.len());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("scenarios.jsonl");
+    std::fs::write(&path, &bytes).expect("write");
+
+    let mut live = Run::new(&path, IngestOptions::default(), Default::default());
+    for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(&bytes).split(|&b| b == b'\n').enumerate() {
+        live.push_line(i as u64 + 1, line);
+    }
+    let kinds: std::collections::BTreeSet<_> = live.flags().iter().map(|f| f.kind).collect();
+    assert!(kinds.len() >= 6, "too few kinds of flag to compare: {kinds:?}");
+    for (threads, pool) in [(Threads::One, 1), (Threads::Auto, 2), (Threads::Auto, 4), (Threads::Auto, 3)] {
+        let batch = on_pool(pool, || {
+            Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads)
+        })
+        .expect("reads");
+        assert_eq!(batch.store.records(), live.store.records());
+        assert_eq!(batch.flags(), live.flags(), "{threads:?} on {pool} threads");
+        assert_eq!(batch.analyzer.flags_not_kept(), live.analyzer.flags_not_kept());
+    }
+}

@@ -23,7 +23,7 @@ use super::{
     FlagConfig, FlagKind, Severity,
 };
 use crate::analysis::names::{self, Role};
-use crate::store::{RecordIdx, SeriesId, Store};
+use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
 use std::time::Instant;
 
 /// Detectors of one series, chosen by its role.
@@ -156,8 +156,20 @@ impl Analyzer {
 
     /// Feeds one record: `fields` are the (series, value) pairs it carried, in arrival order.
     pub fn observe(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
+        self.observe_record(store, store.record(rec), fields);
+    }
+
+    /// As [`observe`](Self::observe), for a reader that analyses records apart from the store
+    /// they were appended to (the block reader analyses a block while the next one is stored):
+    /// `names` are the run's series as they were when the record was appended, `meta` the
+    /// record's.
+    pub fn observe_record<N: SeriesNames + ?Sized>(
+        &mut self,
+        store: &N,
+        meta: RecordMeta,
+        fields: &[(SeriesId, f64)],
+    ) {
         self.records += 1;
-        let meta = store.record(rec);
         let step = meta.step;
         self.last_step = Some(step);
         self.found.clear();
@@ -207,7 +219,7 @@ impl Analyzer {
     }
 
     /// Creates states for new series, confirms pending rewinds and starts new ones.
-    fn observe_steps(&mut self, store: &Store, fields: &[(SeriesId, f64)], step: f64) {
+    fn observe_steps<N: SeriesNames + ?Sized>(&mut self, store: &N, fields: &[(SeriesId, f64)], step: f64) {
         let now = self.records;
         for &(id, _) in fields {
             if id >= self.states.len() {
@@ -275,7 +287,14 @@ impl Analyzer {
         }
     }
 
-    fn observe_point(&mut self, store: &Store, id: SeriesId, step: f64, v: f64, warmup: bool) {
+    fn observe_point<N: SeriesNames + ?Sized>(
+        &mut self,
+        store: &N,
+        id: SeriesId,
+        step: f64,
+        v: f64,
+        warmup: bool,
+    ) {
         let Some(Some(st)) = self.states.get_mut(id) else { return };
         let role = st.role;
         // Most points are finite and of a series without detectors: they cost a few stores.
@@ -365,15 +384,17 @@ impl Analyzer {
 
     /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
     /// only when new series appeared since the last try.
-    fn paired_level(&mut self, store: &Store, id: SeriesId) -> Option<f64> {
+    fn paired_level<N: SeriesNames + ?Sized>(&mut self, store: &N, id: SeriesId) -> Option<f64> {
         let count = store.series_count();
         let lookup = match self.state(id).map(|s| &s.det) {
             Some(Detectors::EvalLoss { pair: None, checked, .. }) => *checked != count,
             _ => false,
         };
         if lookup {
-            let all: Vec<&str> =
-                store.ids().map(|i| store.name(i)).filter(|n| names::role(n) == Role::TrainLoss).collect();
+            let all: Vec<&str> = (0..store.series_count())
+                .map(|i| store.name(i))
+                .filter(|n| names::role(n) == Role::TrainLoss)
+                .collect();
             let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
             if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, checked, .. }, .. })) =
                 self.states.get_mut(id)
@@ -393,7 +414,7 @@ impl Analyzer {
     }
 
     /// Vanishing gradients: the per-layer norms this record carried, input layer first.
-    fn observe_layers(&mut self, store: &Store, step: f64) {
+    fn observe_layers<N: SeriesNames + ?Sized>(&mut self, store: &N, step: f64) {
         if self.layers.len() < 2 {
             return;
         }
@@ -413,7 +434,7 @@ impl Analyzer {
 
     /// A component loss (`loss_ce`) climbing while the main loss (`total_loss`) is not is a
     /// trade-off between loss terms, not a diverging run: told as info.
-    fn soften_component_divergence(&mut self, store: &Store) {
+    fn soften_component_divergence<N: SeriesNames + ?Sized>(&mut self, store: &N) {
         let Some(main) = self.main_loss else { return };
         let main_rising = match self.state(main).map(|s| &s.det) {
             Some(Detectors::TrainLoss { divergence, .. }) => divergence.rising(),
@@ -438,7 +459,7 @@ impl Analyzer {
 
     /// Turns this record's findings into flags: de-duplicated, then coalesced per (kind,
     /// severity) so one line that trips thirty losses raises one flag naming the others.
-    fn flush(&mut self, store: &Store) {
+    fn flush<N: SeriesNames + ?Sized>(&mut self, store: &N) {
         if self.found.is_empty() {
             return;
         }
