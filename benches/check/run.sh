@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Benchmark of `tmon check` against `wc -l` (issue 2, "Speed and memory").
+# Benchmark of `tmon check` against `wc -l` (issue 2 "Speed and memory", issue 12 "Read at the
+# speed of the disk").
 #
-# Generates the logs into benches/data/ when missing (1M lines, and about 1 GB), builds tmon in
-# release mode, warms the page cache, then for each file measures in this one run:
+# Generates the logs into benches/data/ when missing (benches/check/gen.sh: our 1M-line and 1 GB
+# logs, a peers-style log, a 200-metric log, the real corpus repeated), builds tmon in release
+# mode, warms the page cache, then for each file measures in this one run:
 #   wc -l            wall time (best and median of RUNS), least CPU time (user+sys)
-#   tmon check       the same, and peak RSS (/usr/bin/time -f %M)
+#   tmon check       the same, and peak RSS (/usr/bin/time -f %M), on every core
+#   TMON_THREADS=N   tmon check again on N threads, for each N in THREADS (scaling with cores)
 #   python json.loads per line, jq -c .   (one run each, for context; 1M file only unless CONTEXT_ALL=1)
 # and prints tmon/wc and peak RSS / file size.
 #
-# Usage: benches/check/run.sh [1m] [1g]     (default: both)   RUNS=5 by default.
+# Usage: benches/check/run.sh [1m] [1g] [peers] [wide] [detr] [corpus]   (default: all)
+#   RUNS=5 runs each; THREADS="1 2" (default: 1, 2 and every core; empty: no scaling runs).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -17,7 +21,9 @@ DATA="$ROOT/benches/data"
 RUNS=${RUNS:-5}
 CONTEXT_ALL=${CONTEXT_ALL:-0}
 SIZES=("$@")
-[ ${#SIZES[@]} -eq 0 ] && SIZES=(1m 1g)
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(1m 1g peers wide detr corpus)
+CORES=$(nproc)
+THREADS=${THREADS-1 2 $CORES}
 
 mkdir -p "$DATA"
 echo "building tmon (release)..." >&2
@@ -72,23 +78,11 @@ bench() {
         "$name" "$BEST" "$MEDIAN" "$CPU" "$(awk -v k="$PEAK" 'BEGIN { print k / 1024 }')"
 }
 
-generate() {
-    local size=$1 file=$2
-    [ -s "$file" ] && return 0
-    echo "generating $file ..." >&2
-    case $size in
-        1m) python3 benches/check/gen_log.py "$file.tmp" --lines 1000000 ;;
-        1g) python3 benches/check/gen_log.py "$file.tmp" --bytes 1000000000 ;;
-        *) echo "unknown size $size (1m or 1g)" >&2; exit 2 ;;
-    esac
-    mv "$file.tmp" "$file"
-}
-
 echo "machine: $(nproc) cores, $(uname -sr); tmon $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for size in "${SIZES[@]}"; do
     file="$DATA/check_$size.jsonl"
-    generate "$size" "$file"
+    benches/check/gen.sh "$size" "$file"
     bytes=$(stat -L -c %s "$file")
     lines=$(wc -l <"$file")
     echo
@@ -96,8 +90,12 @@ for size in "${SIZES[@]}"; do
     cat "$file" >/dev/null # warm the page cache
     bench "wc -l" wc -l "$file"
     wc_best=$BEST wc_median=$MEDIAN wc_cpu=$CPU
-    bench "tmon check" "$TMON" check "$file"
+    bench "tmon check ($CORES threads)" "$TMON" check "$file"
     t_best=$BEST t_median=$MEDIAN t_peak=$PEAK t_cpu=$CPU
+    for n in $THREADS; do
+        bench "TMON_THREADS=$n tmon check" env TMON_THREADS="$n" "$TMON" check "$file"
+        awk -v b="$BEST" -v w="$wc_best" -v t="$t_best" 'BEGIN { printf "    %.1fx wc -l; every core is %.2fx this\n", b / w, t / b }'
+    done
     if [ "$size" = 1m ] || [ "$CONTEXT_ALL" = 1 ]; then
         RUNS_SAVED=$RUNS RUNS=1
         bench "python json.loads per line" python3 -c \

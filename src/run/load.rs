@@ -1,4 +1,4 @@
-//! Reading a whole file at once, the batch path of `tmon check`.
+//! Reading a whole file at once, the batch path of `tmon check` and of the monitor's history.
 //!
 //! A file in another format (TensorBoard events, CSV, a W&B run file, MLflow) is told by its
 //! content and handed to its reader in [`crate::formats`]; what follows is about JSON.
@@ -6,11 +6,21 @@
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
 //! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
-//! without a final newline. With two cores or more, each block is cut into pieces of [`PIECE`]
-//! lines. A helper thread parses pieces from the front; the main thread appends the pieces in
-//! order, parsing itself the next piece when the helper has not reached it, and pieces from the
-//! back while it waits for the helper. Neither thread idles while there is a piece to parse.
-//! Records, skipped lines and their order are exactly those of feeding the lines one by one.
+//! without a final newline.
+//!
+//! On more than one thread (rayon's pool: every core, or `TMON_THREADS`, see [`threads`]) the work
+//! on a file is a pipeline that keeps every thread busy:
+//! - block k + 1 is read from the file while block k is fed;
+//! - block k is cut into pieces of about [`PIECE_BYTES`]; tasks on the pool parse pieces from the
+//!   front (each thread's [`LineParser`] remembers the key layouts it met), while one thread
+//!   hands the pieces in order to the ingest, which appends their records to the store, parsing
+//!   itself the next piece when no task has taken it and pieces from the back while it waits;
+//! - meanwhile the records of block k - 1 go through the analyzer, on another thread, each seeing
+//!   the series names as they were when it was appended.
+//!
+//! Blocks are handed over by reference, never copied (only the unfinished last line moves to the
+//! next block's buffer). Records, skipped lines, flags and their order are exactly those of
+//! feeding the lines one by one.
 
 use super::Run;
 use crate::analysis::Analyzer;
@@ -27,8 +37,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// How much of a file is read at a time.
-pub const BLOCK: usize = 2 << 20;
+/// How much of a file is read at a time. Two blocks are in memory at once (one being fed, the
+/// next being read) with their parsed fields (40 bytes a field) and one block's records waiting
+/// for the analyzer: a few MB, whatever the file's size.
+pub const BLOCK: usize = 1 << 20;
 /// Below this many lines a block is read on the calling thread alone (handing pieces to other
 /// threads costs more than it saves).
 const PARALLEL_MIN_LINES: usize = 1024;
