@@ -205,9 +205,7 @@ impl Ingest {
             return;
         };
         let mut fields = recycle(std::mem::take(&mut self.buf));
-        let mut parser = std::mem::take(&mut self.parser);
-        let parsed = parser.parse(bytes, &mut fields);
-        self.parser = parser;
+        let parsed = self.parser.parse(bytes, &mut fields);
         self.push_parsed(store, line_no, bytes, parsed.as_ref().map(|&l| (&fields[..], l)), on_record);
         self.buf = recycle(fields);
     }

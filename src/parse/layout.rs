@@ -63,10 +63,24 @@ struct FieldPlan {
     seg: u32,
 }
 
+/// One field of a plain layout: its literal stretch (`lit` bytes at `at` in [`Layout::lit`]), its
+/// key within it, and its value, a number or a string.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    at: u32,
+    lit: u32,
+    key: u32,
+    key_len: u32,
+    num: bool,
+}
+
 /// One remembered layout.
 #[derive(Clone, Debug, Default)]
 struct Layout {
     id: u64,
+    /// When every field is a number or a string under a plain top-level key (the usual training
+    /// line), the fields as steps, read by a tighter loop; empty otherwise.
+    steps: Vec<Step>,
     /// The literal stretches, one after the other: stretch k ends at `ends[k]`; slot k lies
     /// between stretches k and k + 1.
     lit: Vec<u8>,
@@ -168,11 +182,68 @@ impl Layout {
         }
         self.lit.extend_from_slice(&line[from..]);
         self.ends.push(self.lit.len() as u32);
+        self.steps.clear();
+        let plain =
+            self.fields.iter().all(|f| matches!((&f.key, &f.value), (Key::At { .. }, Value::Slot(_))));
+        if plain && !self.fields.is_empty() {
+            for f in &self.fields {
+                let (Key::At { off, len }, Value::Slot(n)) = (&f.key, &f.value) else { unreachable!() };
+                let seg = *n as usize;
+                let at = if seg == 0 { 0 } else { self.ends[seg - 1] };
+                self.steps.push(Step {
+                    at,
+                    lit: self.ends[seg] - at,
+                    key: *off,
+                    key_len: *len,
+                    num: self.slots[seg] == Kind::Num,
+                });
+            }
+        }
+    }
+
+    /// [`read`](Self::read) for a plain layout.
+    #[inline]
+    fn read_steps<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> bool {
+        let mut c = Cursor { b: line, i: 0 };
+        out.reserve(self.steps.len());
+        for st in &self.steps {
+            let want = &self.lit[st.at as usize..(st.at + st.lit) as usize];
+            let Some(have) = line.get(c.i..c.i + want.len()) else { return false };
+            if !same(have, want) {
+                return false;
+            }
+            let Some(k) = have.get(st.key as usize..(st.key + st.key_len) as usize) else { return false };
+            // SAFETY: as in `read`: the same bytes were a key the full parser borrowed as UTF-8.
+            let key = Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(k) });
+            c.i += want.len();
+            let value = if st.num {
+                match num(&mut c) {
+                    Some(x) => Scalar::Num(x),
+                    None => return false,
+                }
+            } else {
+                if c.peek() != Some(b'"') {
+                    return false;
+                }
+                c.i += 1;
+                match c.string() {
+                    Ok(s) => Scalar::Str(s),
+                    Err(_) => return false,
+                }
+            };
+            out.push(Field { key, value });
+        }
+        // The closing stretch.
+        let last = self.ends.len() - 1;
+        self.literal(last, &mut c) && c.at_end()
     }
 
     /// Reads `line` if it has this layout, into `out` (which is empty); false if it has not, with
     /// `out` in any state.
     fn read<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> bool {
+        if !self.steps.is_empty() {
+            return self.read_steps(line, out);
+        }
         let mut c = Cursor { b: line, i: 0 };
         // Literal stretches compared so far, and where the last one starts in the line.
         let mut done = 0usize;
@@ -200,20 +271,9 @@ impl Layout {
             let value = match &f.value {
                 Value::Const(v) => v.clone(),
                 Value::Slot(n) => match self.slots[*n as usize] {
-                    Kind::Num => match c.peek() {
-                        Some(b'-' | b'0'..=b'9') => match c.number() {
-                            Ok(x) => Scalar::Num(x),
-                            Err(_) => return false,
-                        },
-                        Some(b'N') if line[c.i..].starts_with(b"NaN") => {
-                            c.i += 3;
-                            Scalar::Num(f64::NAN)
-                        }
-                        Some(b'I') if line[c.i..].starts_with(b"Infinity") => {
-                            c.i += 8;
-                            Scalar::Num(f64::INFINITY)
-                        }
-                        _ => return false,
+                    Kind::Num => match num(&mut c) {
+                        Some(x) => Scalar::Num(x),
+                        None => return false,
                     },
                     Kind::Str => {
                         if c.peek() != Some(b'"') {
@@ -254,6 +314,24 @@ impl Layout {
         }
         c.i += want.len();
         true
+    }
+}
+
+/// A number at the cursor as the full parser reads one (`NaN`, `Infinity` and `-Infinity`
+/// included), or None.
+#[inline(always)]
+fn num(c: &mut Cursor<'_>) -> Option<f64> {
+    match c.peek() {
+        Some(b'-' | b'0'..=b'9') => c.number().ok(),
+        Some(b'N') if c.b[c.i..].starts_with(b"NaN") => {
+            c.i += 3;
+            Some(f64::NAN)
+        }
+        Some(b'I') if c.b[c.i..].starts_with(b"Infinity") => {
+            c.i += 8;
+            Some(f64::INFINITY)
+        }
+        _ => None,
     }
 }
 
