@@ -122,7 +122,7 @@ impl Packed {
             Packed::F64(v) => v[i],
         }
     }
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: f64) {
         match self {
             Packed::F32(v) => {
@@ -374,14 +374,25 @@ impl Store {
 
     #[inline(always)]
     fn push_at(&mut self, rec: RecordIdx, step: f64, id: SeriesId, value: f64) {
-        let prev_step =
-            self.series[id].stretches.last().map(|r| self.steps[(r.first_record + r.len - 1) as usize]);
+        let steps = &self.steps;
         let s = &mut self.series[id];
         let point = s.values.len() as u32;
-        match s.stretches.last_mut() {
-            Some(r) if r.first_record + r.len == rec => r.len += 1,
-            _ => s.stretches.push(Stretch { first_point: point, first_record: rec, len: 1 }),
-        }
+        let went_back = match s.stretches.last_mut() {
+            Some(r) => {
+                let last = r.first_record + r.len - 1;
+                let back = step < steps[last as usize];
+                if last + 1 == rec {
+                    r.len += 1;
+                } else {
+                    s.stretches.push(Stretch { first_point: point, first_record: rec, len: 1 });
+                }
+                back
+            }
+            None => {
+                s.stretches.push(Stretch { first_point: point, first_record: rec, len: 1 });
+                false
+            }
+        };
         s.values.push(value);
         if value.is_finite() {
             s.min = s.min.min(value);
@@ -389,7 +400,7 @@ impl Store {
         } else {
             s.nonfinite += 1;
         }
-        if matches!(prev_step, Some(p) if step < p) {
+        if went_back {
             s.restarts.push(point as usize);
         }
         self.generation += 1;
