@@ -7,7 +7,7 @@ gradient norm, tokens per second), then `_step`, `_runtime` (seconds since the s
 `_timestamp` (unix seconds). An eval line (`eval/loss`, `eval/ppl`) every EVAL_EVERY steps, and
 rare spikes: about one step in 20,000 has its loss multiplied by 3-10 and its gradient norm by
 10-50, as a bad batch does. The loss is a float32 `.item()` rounded to 4 decimals as HF's
-Trainer rounds it; about 145 bytes a line, the size the issue measured.
+Trainer rounds it, the gradient norm a full float32 `.item()`; about 176 bytes a line.
 
 Usage: gen_peers.py OUT --lines N | --bytes N   [--seed S]
 Deterministic for a given seed.
@@ -77,7 +77,7 @@ def main():
     size.add_argument("--bytes", type=int, help="write lines until the file reaches this size")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    total_steps = args.lines if args.lines else args.bytes // 145 + 1
+    total_steps = args.lines if args.lines else args.bytes // 176 + 1
     written_lines = written_bytes = 0
     buf = []
     with open(args.out, "w", encoding="utf-8") as f:

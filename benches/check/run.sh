@@ -12,7 +12,9 @@
 # and prints tmon/wc and peak RSS / file size.
 #
 # Usage: benches/check/run.sh [1m] [1g] [peers] [wide] [detr] [corpus]   (default: all)
-#   RUNS=5 runs each; THREADS="1 2" (default: 1, 2 and every core; empty: no scaling runs).
+#   RUNS=5 runs each; THREADS="1 2" (default: 1, 2 and every core; empty: no scaling runs);
+#   TMON=path: a prebuilt binary instead of `cargo build --release`; BEFORE=path: another binary
+#   (an older commit's) timed in the same run, for before/after ratios.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -26,9 +28,11 @@ CORES=$(nproc)
 THREADS=${THREADS-1 2 $CORES}
 
 mkdir -p "$DATA"
-echo "building tmon (release)..." >&2
-cargo build --release --quiet --bin tmon
-TMON="$ROOT/target/release/tmon"
+if [ -z "${TMON:-}" ]; then
+    echo "building tmon (release)..." >&2
+    cargo build --release --quiet --bin tmon
+    TMON="$ROOT/target/release/tmon"
+fi
 
 have_time=0
 if [ -x /usr/bin/time ]; then have_time=1; else echo "note: /usr/bin/time missing: no peak RSS" >&2; fi
@@ -90,6 +94,11 @@ for size in "${SIZES[@]}"; do
     cat "$file" >/dev/null # warm the page cache
     bench "wc -l" wc -l "$file"
     wc_best=$BEST wc_median=$MEDIAN wc_cpu=$CPU
+    if [ -n "${BEFORE:-}" ]; then
+        bench "before: tmon check" "$BEFORE" check "$file"
+        awk -v b="$BEST" -v w="$wc_best" -v c="$CPU" -v wc="$wc_cpu" -v p="$PEAK" -v s="$bytes" \
+            'BEGIN { printf "    before: %.1fx wc -l (best wall); cpu %.1fx; peak RSS / file %.2f\n", b / w, (wc > 0 ? c / wc : 0), p * 1024 / s }'
+    fi
     bench "tmon check ($CORES threads)" "$TMON" check "$file"
     t_best=$BEST t_median=$MEDIAN t_peak=$PEAK t_cpu=$CPU
     for n in $THREADS; do

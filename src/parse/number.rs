@@ -232,7 +232,7 @@ mod tests {
             let mut m: u64 = next() % POW10_WIDE[digits - 1].saturating_mul(10).max(1);
             if r & 0x30 == 0 {
                 // An exact tie: an odd 54-bit integer (halfway between two doubles) times 2^j.
-                m = ((next() >> 10) | (1 << 53) | 1) << (r >> 8) % 10;
+                m = ((next() >> 10) | (1 << 53) | 1) << ((r >> 8) % 10);
             }
             let e = ((next() % 39) as i64) - 19;
             for s in [format!("{m}e{e}"), format!("-{m}e{e}")] {

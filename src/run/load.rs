@@ -27,7 +27,7 @@ use crate::analysis::Analyzer;
 use crate::analysis::FlagConfig;
 use crate::error::Error;
 use crate::formats;
-use crate::ingest::{format, prepare_line, recycle, DocPush, Ingest, IngestOptions};
+use crate::ingest::{format, prepare_line, recycle, DocPush, Ingest, IngestOptions, OnRecord};
 use crate::parse::{Field, LineError, LineParser};
 use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
 use std::cell::RefCell;
@@ -566,7 +566,7 @@ fn push_block<'b, F>(
 fn push_piece(
     ingest: &mut Ingest,
     store: &mut Store,
-    on: &mut dyn FnMut(&Store, RecordIdx, &[(SeriesId, f64)]),
+    on: &mut OnRecord<'_>,
     base: u64,
     block: &[u8],
     starts: &[usize],

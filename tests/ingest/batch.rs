@@ -52,8 +52,9 @@ fn a_pool_of_threads_equals_line_by_line() {
 #[test]
 fn push_lines_in_tailer_sized_batches_equals_line_by_line() {
     // As the tailer hands a history over: big batches cut at line ends, the last one without its
-    // final newline, numbered on from the batch before.
-    let mut bytes = mixed_log(BLOCK + BLOCK / 2);
+    // final newline, numbered on from the batch before. Three blocks: six batches, more than
+    // 20,000 records.
+    let mut bytes = mixed_log(3 * BLOCK);
     bytes.pop();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("train.jsonl");
