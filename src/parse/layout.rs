@@ -4,17 +4,19 @@
 //! A training log repeats a few layouts (the train line, the eval line) millions of times. When
 //! [`LineParser`] parses a line the full way, it remembers the line's layout: the literal bytes
 //! between its values (braces, keys, colons, commas, whitespace, and the values that are neither
-//! numbers nor strings: `true`, `null`, lists), and what each value was. A later line is first
+//! numbers nor strings: `true`, `null`, nested lists), and what each value was. A later line is first
 //! matched against the layouts remembered: each literal stretch is compared as bytes and each
-//! value is parsed with the scanner's own number and string routines. Any difference (another key,
+//! value is parsed with the scanner's own number and string routines (a list under a top-level
+//! key, whose contents change from line to line as DETR's `test_coco_eval_bbox` does, is checked
+//! and skipped by the scanner's own routine too, as the full parser skips it). Any difference (another key,
 //! other whitespace, a string where a number was) sends the line to the full parser, which then
 //! learns its layout.
 //!
 //! Why the result is the full parser's, field for field: the literal stretches are the same
 //! bytes, so the parser would be in the same place of the grammar (depth, open prefixes, the key
-//! being read) at each value; a number or a string changes nothing of that state and is read by
-//! the same routine; and a value of any other kind is in a literal stretch, so it is the same
-//! value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys,
+//! being read) at each value; a number, a string or a top-level list changes nothing of that state
+//! and is read by the same routine (a list at depth 1, the only depth a borrowed key is found at);
+//! and a value of any other kind is in a literal stretch, so it is the same value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys,
 //! copied from the layout, as the full parser builds them).
 
 use super::line::parse_into;
@@ -37,6 +39,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 enum Kind {
     Num,
     Str,
+    /// A list under a top-level key: validated and skipped, a [`Scalar::Composite`].
+    List,
 }
 
 #[derive(Clone, Debug)]
@@ -49,7 +53,7 @@ enum Key {
 
 #[derive(Clone, Debug)]
 enum Value {
-    /// The value of slot `n` (the n-th number or string of the line).
+    /// The value of slot `n` (the n-th number, string or top-level list of the line).
     Slot(u32),
     /// A value inside a literal stretch.
     Const(Scalar<'static>),
@@ -64,22 +68,22 @@ struct FieldPlan {
 }
 
 /// One field of a plain layout: its literal stretch (`lit` bytes at `at` in [`Layout::lit`]), its
-/// key within it, and its value, a number or a string.
+/// key within it, and its value, a number, a string or a list.
 #[derive(Clone, Copy, Debug)]
 struct Step {
     at: u32,
     lit: u32,
     key: u32,
     key_len: u32,
-    num: bool,
+    kind: Kind,
 }
 
 /// One remembered layout.
 #[derive(Clone, Debug, Default)]
 struct Layout {
     id: u64,
-    /// When every field is a number or a string under a plain top-level key (the usual training
-    /// line), the fields as steps, read by a tighter loop; empty otherwise.
+    /// When every field is a number, a string or a list under a plain top-level key (the usual
+    /// training line), the fields as steps, read by a tighter loop; empty otherwise.
     steps: Vec<Step>,
     /// The literal stretches, one after the other: stretch k ends at `ends[k]`; slot k lies
     /// between stretches k and k + 1.
@@ -160,6 +164,11 @@ impl Layout {
             let value = match &f.value {
                 Scalar::Num(_) => Some(Kind::Num),
                 Scalar::Str(_) => Some(Kind::Str),
+                // Only under a borrowed key, which is a top-level one: the list is then skipped
+                // at depth 1, as the full parser skips it.
+                Scalar::Composite if line.get(start) == Some(&b'[') && matches!(key, Key::At { .. }) => {
+                    Some(Kind::List)
+                }
                 _ => None,
             };
             match value {
@@ -195,7 +204,7 @@ impl Layout {
                     lit: self.ends[seg] - at,
                     key: *off,
                     key_len: *len,
-                    num: self.slots[seg] == Kind::Num,
+                    kind: self.slots[seg],
                 });
             }
         }
@@ -216,21 +225,7 @@ impl Layout {
             // SAFETY: as in `read`: the same bytes were a key the full parser borrowed as UTF-8.
             let key = Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(k) });
             c.i += want.len();
-            let value = if st.num {
-                match num(&mut c) {
-                    Some(x) => Scalar::Num(x),
-                    None => return false,
-                }
-            } else {
-                if c.peek() != Some(b'"') {
-                    return false;
-                }
-                c.i += 1;
-                match c.string() {
-                    Ok(s) => Scalar::Str(s),
-                    Err(_) => return false,
-                }
-            };
+            let Some(value) = slot(st.kind, &mut c) else { return false };
             out.push(Field { key, value });
         }
         // The closing stretch.
@@ -270,21 +265,9 @@ impl Layout {
             };
             let value = match &f.value {
                 Value::Const(v) => v.clone(),
-                Value::Slot(n) => match self.slots[*n as usize] {
-                    Kind::Num => match num(&mut c) {
-                        Some(x) => Scalar::Num(x),
-                        None => return false,
-                    },
-                    Kind::Str => {
-                        if c.peek() != Some(b'"') {
-                            return false;
-                        }
-                        c.i += 1;
-                        match c.string() {
-                            Ok(s) => Scalar::Str(s),
-                            Err(_) => return false,
-                        }
-                    }
+                Value::Slot(n) => match slot(self.slots[*n as usize], &mut c) {
+                    Some(v) => v,
+                    None => return false,
                 },
             };
             out.push(Field { key, value });
@@ -314,6 +297,28 @@ impl Layout {
         }
         c.i += want.len();
         true
+    }
+}
+
+/// The value of a slot of kind `kind` at the cursor, read as the full parser reads it, or None
+/// when it is not of that kind (or not valid).
+#[inline(always)]
+fn slot<'a>(kind: Kind, c: &mut Cursor<'a>) -> Option<Scalar<'a>> {
+    match kind {
+        Kind::Num => num(c).map(Scalar::Num),
+        Kind::Str => {
+            if c.peek() != Some(b'"') {
+                return None;
+            }
+            c.i += 1;
+            c.string().ok().map(Scalar::Str)
+        }
+        Kind::List => {
+            if c.peek() != Some(b'[') {
+                return None;
+            }
+            c.skip_value(1).ok().map(|()| Scalar::Composite)
+        }
     }
 }
 
@@ -424,6 +429,40 @@ mod tests {
         let again = check(&mut p, r#"{"step": 7, "eval_loss": 1.5}"#);
         assert!(again.as_ref().is_ok_and(|id| Ok(*id) != e));
         assert_eq!(check(&mut p, r#"{"step": 8, "eval_loss": 1.25}"#), again);
+    }
+
+    #[test]
+    fn a_top_level_list_is_a_value_of_the_layout() {
+        // DETR's epoch line: numbers, then a list whose contents change every line.
+        let mut p = LineParser::new();
+        let a = check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, 0.5, -1], "epoch": 0}"#);
+        assert_ne!(a, Ok(0));
+        // Other contents, other lengths, nested lists and objects, whitespace inside.
+        for line in [
+            r#"{"loss": 1.25, "bbox": [0.375, 0.5000000000000001, 7], "epoch": 1}"#,
+            r#"{"loss": 1.0, "bbox": [], "epoch": 2}"#,
+            r#"{"loss": 1.0, "bbox": [ [1, 2], {"a": [true, null]}, "x\"y" ], "epoch": 3}"#,
+        ] {
+            assert_eq!(check(&mut p, line), a, "{line}");
+        }
+        // Not a valid list, or not a list: the full parser's verdict.
+        for line in [
+            r#"{"loss": 1.0, "bbox": [1, 2, "epoch": 4}"#,
+            r#"{"loss": 1.0, "bbox": [1,, 2], "epoch": 4}"#,
+            r#"{"loss": 1.0, "bbox": [01], "epoch": 4}"#,
+            r#"{"loss": 1.0, "bbox": 5, "epoch": 4}"#,
+            r#"{"loss": 1.0, "bbox": {}, "epoch": 4}"#,
+            r#"{"loss": 1.0, "bbox": "[1]", "epoch": 4}"#,
+        ] {
+            let got = check(&mut p, line);
+            assert_ne!(got, a, "{line}");
+        }
+        let deep = format!(r#"{{"loss": 1.0, "bbox": {}{}, "epoch": 4}}"#, "[".repeat(200), "]".repeat(200));
+        assert!(check(&mut p, &deep).is_err());
+        // A list inside a nested object stays a literal stretch: other contents, another layout.
+        let n = check(&mut p, r#"{"o": {"x": [1, 2]}, "loss": 1.0}"#);
+        assert_eq!(check(&mut p, r#"{"o": {"x": [1, 2]}, "loss": 2.0}"#), n);
+        assert_ne!(check(&mut p, r#"{"o": {"x": [1, 3]}, "loss": 2.0}"#), n);
     }
 
     #[test]
