@@ -391,9 +391,13 @@ impl Analyzer {
             _ => false,
         };
         if lookup {
+            // A series' role is a function of its name: the one its state was made with, when
+            // it has one (every rewind starts the lookup over, and `role` costs a microsecond).
             let all: Vec<&str> = (0..store.series_count())
+                .filter(|&i| {
+                    self.state(i).map_or_else(|| names::role(store.name(i)), |s| s.role) == Role::TrainLoss
+                })
                 .map(|i| store.name(i))
-                .filter(|n| names::role(n) == Role::TrainLoss)
                 .collect();
             let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
             if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, checked, .. }, .. })) =

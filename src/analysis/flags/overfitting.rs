@@ -73,15 +73,17 @@ impl Overfitting {
         if level - best < need {
             return None;
         }
-        let train_note = match (train_at_best, train) {
+        let falling = match (train_at_best, train) {
             (Some(t0), Some(t)) if t > t0 * (1.0 - cfg.overfit_train_drop) => return None,
-            (Some(t0), Some(t)) => {
-                format!(" while the training loss kept falling ({} -> {})", value_prose(t0), value_prose(t))
-            }
-            _ => String::new(),
+            (Some(t0), Some(t)) => Some((t0, t)),
+            _ => None,
         };
         let (low, low_step) = self.lowest?;
+        // Written only for a new episode: while the condition holds, every evaluation is a still.
         Some(self.episode.hit(FlagKind::Overfitting, Severity::Warning, low_step, || {
+            let train_note = falling.map_or(String::new(), |(t0, t)| {
+                format!(" while the training loss kept falling ({} -> {})", value_prose(t0), value_prose(t))
+            });
             format!(
                 "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}",
                 ctx.name,
