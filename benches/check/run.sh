@@ -26,6 +26,8 @@ SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(1m 1g peers wide detr corpus)
 CORES=$(nproc)
 THREADS=${THREADS-1 2 $CORES}
+# Each count once (on a 2-core machine "every core" is 2).
+THREADS=$(printf '%s\n' $THREADS | awk '!seen[$0]++' | tr '\n' ' ')
 
 mkdir -p "$DATA"
 if [ -z "${TMON:-}" ]; then

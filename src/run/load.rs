@@ -39,8 +39,11 @@ use std::sync::{Mutex, OnceLock};
 
 /// How much of a file is read at a time. Two blocks are in memory at once (one being fed, the
 /// next being read) with their parsed fields (40 bytes a field) and one block's records waiting
-/// for the analyzer: a few MB, whatever the file's size.
-pub const BLOCK: usize = 1 << 20;
+/// for the analyzer: about 1.5 MB, whatever the file's size. 256 kB rather than 1 MB: the same
+/// CPU time and, on the peers-style log, 4 MB less peak memory (0.34x the file instead of 0.36x,
+/// where the store's columns alone are 0.30x); still about 1,500 of its lines a block, enough to
+/// keep every thread busy.
+pub const BLOCK: usize = 256 << 10;
 /// Below this many lines a block is read on the calling thread alone (handing pieces to other
 /// threads costs more than it saves).
 const PARALLEL_MIN_LINES: usize = 1024;

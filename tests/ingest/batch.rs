@@ -52,9 +52,9 @@ fn a_pool_of_threads_equals_line_by_line() {
 #[test]
 fn push_lines_in_tailer_sized_batches_equals_line_by_line() {
     // As the tailer hands a history over: big batches cut at line ends, the last one without its
-    // final newline, numbered on from the batch before. Three blocks: six batches, more than
-    // 20,000 records.
-    let mut bytes = mixed_log(3 * BLOCK);
+    // final newline, numbered on from the batch before. At least three blocks (six batches) and
+    // 3 MB (more than 20,000 records).
+    let mut bytes = mixed_log((3 * BLOCK).max(3 << 20));
     bytes.pop();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("train.jsonl");
@@ -78,7 +78,8 @@ fn memchr_last_newline(b: &[u8]) -> Option<usize> {
 }
 
 fn same_as_line_by_line(threads: Threads) {
-    let bytes = mixed_log(2 * BLOCK + BLOCK / 3);
+    // Several blocks, the last one partial, and more than 20,000 records.
+    let bytes = mixed_log((2 * BLOCK).max(3 << 20) + BLOCK / 3);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("train.jsonl");
     std::fs::write(&path, &bytes).expect("write");
