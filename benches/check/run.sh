@@ -5,7 +5,8 @@
 # Generates the logs into benches/data/ when missing (benches/check/gen.sh: our 1M-line and 1 GB
 # logs, a peers-style log, a 200-metric log, the real corpus repeated), builds tmon in release
 # mode, warms the page cache, then for each file measures in this one run:
-#   wc -l            wall time (best and median of RUNS), least CPU time (user+sys)
+#   wc -l            wall time (best and median of RUNS), least CPU time (user+sys of every
+#                    thread, to the microsecond: benches/check/timeit.py)
 #   tmon check       the same, and peak RSS (/usr/bin/time -f %M), on every core
 #   TMON_THREADS=N   tmon check again on N threads, for each N in THREADS (scaling with cores)
 #   python json.loads per line, jq -c .   (one run each, for context; 1M file only unless CONTEXT_ALL=1)
@@ -36,32 +37,18 @@ if [ -z "${TMON:-}" ]; then
     TMON="$ROOT/target/release/tmon"
 fi
 
-have_time=0
-if [ -x /usr/bin/time ]; then have_time=1; else echo "note: /usr/bin/time missing: no peak RSS" >&2; fi
+if [ ! -x /usr/bin/time ]; then echo "note: /usr/bin/time missing: no peak RSS" >&2; fi
 
-now_ns() { date +%s%N; }
-
-# time_cmd OUTVAR_MS OUTVAR_RSS cmd...: one run; wall ms (to 0.1 ms) and peak RSS in kB.
+# time_once cmd...: one run, through timeit.py: wall ms (the child alone, to 0.1 ms), CPU ms
+# (user + system of every thread, to the microsecond) and peak RSS in kB.
 # Exit status 1 is accepted (tmon check's "a flag reached --fail-on").
-rss_file=$(mktemp)
-trap 'rm -f "$rss_file"' EXIT
 time_once() {
-    local t0 t1 rc=0
-    t0=$(now_ns)
-    if [ $have_time = 1 ]; then
-        /usr/bin/time -f '%M %U %S' -o "$rss_file" "$@" >/dev/null || rc=$?
-    else
-        "$@" >/dev/null || rc=$?
-        echo '0 0 0' >"$rss_file"
-    fi
-    t1=$(now_ns)
-    if [ $rc -gt 1 ]; then
-        echo "command failed (status $rc): $*" >&2
+    local rc
+    read -r LAST_MS LAST_CPU LAST_RSS rc < <(python3 benches/check/timeit.py "$@")
+    if [ "${rc:-2}" -gt 1 ]; then
+        echo "command failed (status ${rc:-?}): $*" >&2
         exit 1
     fi
-    LAST_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
-    read -r LAST_RSS user sys < <(tail -n 1 "$rss_file")
-    LAST_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 }
 
 # bench NAME cmd...: RUNS runs; sets BEST MEDIAN (wall ms), CPU (least user+sys ms, which other
@@ -74,13 +61,13 @@ bench() {
         time_once "$@"
         times+=("$LAST_MS")
         [ "$LAST_RSS" -gt "$peak" ] && peak=$LAST_RSS
-        if [ -z "$cpu" ] || [ "$LAST_CPU" -lt "$cpu" ]; then cpu=$LAST_CPU; fi
+        if [ -z "$cpu" ] || awk -v a="$LAST_CPU" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then cpu=$LAST_CPU; fi
     done
     CPU=$cpu
     BEST=$(printf '%s\n' "${times[@]}" | sort -g | head -n 1)
     MEDIAN=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
     PEAK=$peak
-    printf '  %-28s wall best %9.1f ms  median %9.1f ms   cpu %7d ms   peak RSS %7.1f MB\n' \
+    printf '  %-28s wall best %9.1f ms  median %9.1f ms   cpu %9.1f ms   peak RSS %7.1f MB\n' \
         "$name" "$BEST" "$MEDIAN" "$CPU" "$(awk -v k="$PEAK" 'BEGIN { print k / 1024 }')"
 }
 
@@ -105,7 +92,8 @@ for size in "${SIZES[@]}"; do
     t_best=$BEST t_median=$MEDIAN t_peak=$PEAK t_cpu=$CPU
     for n in $THREADS; do
         bench "TMON_THREADS=$n tmon check" env TMON_THREADS="$n" "$TMON" check "$file"
-        awk -v b="$BEST" -v w="$wc_best" -v t="$t_best" 'BEGIN { printf "    %.1fx wc -l; every core is %.2fx this\n", b / w, t / b }'
+        awk -v b="$BEST" -v w="$wc_best" -v t="$t_best" -v c="$CPU" -v wc="$wc_cpu" \
+            'BEGIN { printf "    %.1fx wc -l (best wall), cpu %.1fx; every core is %.2fx this\n", b / w, c / wc, t / b }'
     done
     if [ "$size" = 1m ] || [ "$CONTEXT_ALL" = 1 ]; then
         RUNS_SAVED=$RUNS RUNS=1
