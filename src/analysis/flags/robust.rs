@@ -341,17 +341,26 @@ mod tests {
 
     #[test]
     fn sorted_window_median_matches_a_full_select() {
-        let mut w = SortedWindow::new(7);
-        let mut r = Ring::new(7);
-        let mut x = 0.3f64;
-        let mut s = Vec::new();
-        for i in 0..200 {
-            // A deterministic jumble with repeats.
-            x = (x * 7.31 + 0.17).fract();
-            let v = if i % 5 == 0 { 0.5 } else { x };
-            assert_eq!(w.push(v).is_some(), i >= 7);
-            r.push(v);
-            assert_eq!(w.median(), r.median_last(7, &mut s), "at {i}");
+        for cap in [1, 2, 7, 16, 64, 65, 200] {
+            let mut w = SortedWindow::new(cap);
+            let mut r = Ring::new(cap);
+            let mut x = 0.3f64;
+            let mut s = Vec::new();
+            for i in 0..1000 {
+                // A deterministic jumble with repeats, negative values and both zeros.
+                x = (x * 7.31 + 0.17).fract();
+                let v = match i % 7 {
+                    0 => 0.5,
+                    1 => -x,
+                    2 if i % 3 == 0 => -0.0,
+                    2 => 0.0,
+                    _ => x,
+                };
+                assert_eq!(w.push(v).is_some(), i >= cap);
+                r.push(v);
+                assert_eq!(w.median().to_bits(), r.median_last(cap, &mut s).to_bits(), "cap {cap} at {i}");
+                assert!(w.sorted.windows(2).all(|p| p[0] <= p[1]), "cap {cap} at {i}");
+            }
         }
     }
 
