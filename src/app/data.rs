@@ -49,6 +49,13 @@ impl App {
                         return 0;
                     }
                     Fed::Nothing | Fed::Held { .. } | Fed::State { .. } => return 0,
+                    // Nothing more will come until it can be read: the header says why.
+                    Fed::Unreadable { file, .. } => {
+                        if !self.slots[file].live.awaits_history() {
+                            self.finish_loading(file);
+                        }
+                        return 0;
+                    }
                     Fed::Lines { file, bytes, .. } => {
                         let loading = self.slots[file].loading.as_mut();
                         let done = loading.is_some_and(|l| {

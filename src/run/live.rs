@@ -33,8 +33,10 @@ pub struct LiveFile {
     pub run: Run,
     /// The last state reported (`Waiting` until the file is seen).
     pub state: FileState,
-    /// Restarts seen (truncation, replacement, recreation).
+    /// Restarts seen (truncation, replacement, recreation, rewriting).
     pub restarts: usize,
+    /// Why the file cannot be read, while it cannot (the state is then `Unreadable`).
+    pub problem: Option<String>,
     /// Lines of a history read by someone else: the source numbers the lines after it from 1.
     line_base: u64,
     /// While such a history is awaited: the source's events about the file, in order.
@@ -70,6 +72,8 @@ pub enum Fed {
     Restarted { file: usize },
     /// The file's state changed.
     State { file: usize, state: FileState },
+    /// The file cannot be read, for this reason.
+    Unreadable { file: usize, reason: String },
 }
 
 impl Fed {
@@ -85,7 +89,7 @@ impl Fed {
 impl LiveFile {
     /// A file not seen yet, to be read into `run`.
     pub fn new(run: Run) -> Self {
-        LiveFile { run, state: FileState::Waiting, restarts: 0, line_base: 0, held: None }
+        LiveFile { run, state: FileState::Waiting, restarts: 0, problem: None, line_base: 0, held: None }
     }
 
     /// Applies one event about this file at `now` (its lines renumbered past a history handed
@@ -93,7 +97,7 @@ impl LiveFile {
     pub fn apply(&mut self, ev: SourceEvent, now: Instant) -> Fed {
         let file = ev.file();
         if let Some(held) = self.held.as_mut() {
-            if !matches!(ev, SourceEvent::State { .. }) {
+            if !matches!(ev, SourceEvent::State { .. } | SourceEvent::Unreadable { .. }) {
                 held.push(ev);
                 return Fed::Held { file };
             }
@@ -114,7 +118,13 @@ impl LiveFile {
         match ev {
             SourceEvent::State { state, .. } => {
                 self.state = state;
+                self.problem = None;
                 Fed::State { file, state }
+            }
+            SourceEvent::Unreadable { reason, .. } => {
+                self.state = FileState::Unreadable;
+                self.problem = Some(reason.clone());
+                Fed::Unreadable { file, reason }
             }
             SourceEvent::Lines { bytes, .. } => {
                 self.seen();
