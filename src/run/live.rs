@@ -299,11 +299,32 @@ fn payload(ev: &SourceEvent) -> usize {
     }
 }
 
+/// The count of bytes a [`Feed`] has sent and its loop not taken yet. Clones share it: a loop
+/// that starts taking events before it holds the feed (the monitor's, whose feed is started on
+/// another thread) keeps a clone made before the feed was started.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight(Arc<Gate>);
+
+impl InFlight {
+    /// The loop took `ev` from the channel: its bytes no longer count as in flight.
+    pub fn taken(&self, ev: &SourceEvent) {
+        let n = payload(ev);
+        if n > 0 {
+            self.0.bytes.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
+
+    /// Bytes sent and not taken yet.
+    pub fn bytes(&self) -> usize {
+        self.0.bytes.load(Ordering::Acquire)
+    }
+}
+
 /// The source layer's thread following the paths of a live set, and the bound on the bytes it
 /// has sent that the loop has not taken. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct Feed {
-    gate: Arc<Gate>,
+    gate: InFlight,
     /// Dropped after the gate is opened (the source may be waiting on it).
     handle: Option<SourceHandle>,
 }
@@ -312,22 +333,28 @@ impl Feed {
     /// Starts following `sources` (already polled, or not) on the source layer's thread; `send`
     /// hands each event to the loop and returns false once the loop is gone. The thread waits
     /// while more than [`IN_FLIGHT_MAX`] bytes are sent and not [`taken`](Self::taken).
-    pub fn start<F>(sources: Sources, mut send: F) -> std::io::Result<Feed>
+    pub fn start<F>(sources: Sources, send: F) -> std::io::Result<Feed>
     where
         F: FnMut(SourceEvent) -> bool + Send + 'static,
     {
-        let gate = Arc::new(Gate::default());
+        Feed::start_counted(sources, InFlight::default(), send)
+    }
+
+    /// As [`start`](Self::start), counting the bytes in flight in `gate` (which the loop holds).
+    pub fn start_counted<F>(sources: Sources, gate: InFlight, mut send: F) -> std::io::Result<Feed>
+    where
+        F: FnMut(SourceEvent) -> bool + Send + 'static,
+    {
         let source_gate = gate.clone();
         let handle = source::spawn_sources(sources, move |ev| {
             let n = payload(&ev);
             if n > 0 {
+                let g = &source_gate.0;
                 // Wait while the loop is behind (it subtracts what it takes).
-                while source_gate.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX
-                    && !source_gate.closed.load(Ordering::Acquire)
-                {
+                while g.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX && !g.closed.load(Ordering::Acquire) {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                source_gate.bytes.fetch_add(n, Ordering::AcqRel);
+                g.bytes.fetch_add(n, Ordering::AcqRel);
             }
             send(ev)
         })?;
@@ -336,15 +363,12 @@ impl Feed {
 
     /// The loop took `ev` from the channel: its bytes no longer count as in flight.
     pub fn taken(&self, ev: &SourceEvent) {
-        let n = payload(ev);
-        if n > 0 {
-            self.gate.bytes.fetch_sub(n, Ordering::AcqRel);
-        }
+        self.gate.taken(ev);
     }
 
     /// Bytes sent and not taken yet.
     pub fn in_flight(&self) -> usize {
-        self.gate.bytes.load(Ordering::Acquire)
+        self.gate.bytes()
     }
 
     /// Why file notifications could not be used, if they could not (the poll alone then runs).
@@ -356,7 +380,7 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         // The source may be waiting on the gate: let it go before joining it.
-        self.gate.closed.store(true, Ordering::Release);
+        self.gate.0.closed.store(true, Ordering::Release);
         drop(self.handle.take());
     }
 }
