@@ -402,7 +402,7 @@ fn a_growing_json_array_is_read_record_by_record() {
         let mut f = std::fs::OpenOptions::new().append(true).open(&p).expect("open");
         for s in 0..n {
             // json.dumps(record) + ",\n", a hundred times a second.
-            write!(f, "{{\"step\": {s}, \"loss\": {}, \"lr\": 0.001}},\n", 1.0 / (s as f64 + 1.0))
+            writeln!(f, "{{\"step\": {s}, \"loss\": {}, \"lr\": 0.001}},", 1.0 / (s as f64 + 1.0))
                 .expect("write");
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -100,12 +100,10 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         Event::Planned { file, path, .. } => {
             opened.insert((*file, path.clone()));
         }
-        Event::Source(SourceEvent::Found { file, path }) => {
-            if opened.insert((*file, path.clone())) {
-                // Found later: the source reads it from its start; the opener only previews it.
-                let work = loader::Work { preview: true, history: false };
-                let _ = loader.submit_path(*file, path.clone(), work);
-            }
+        // Found later: the source reads it from its start; the opener only previews it.
+        Event::Source(SourceEvent::Found { file, path }) if opened.insert((*file, path.clone())) => {
+            let work = loader::Work { preview: true, history: false };
+            let _ = loader.submit_path(*file, path.clone(), work);
         }
         _ => {}
     });

@@ -492,7 +492,7 @@ mod tests {
             f.push(c);
             let (lines, n) = f.take();
             assert_eq!(n as usize, lines.iter().filter(|&&b| b == b'\n').count());
-            out.extend(lines.split(|&b| b == b'\n').filter(|_| true).map(<[u8]>::to_vec));
+            out.extend(lines.split(|&b| b == b'\n').map(<[u8]>::to_vec));
             out.pop();
         }
         if let Some(last) = f.finish_line() {

@@ -259,8 +259,9 @@ pub struct Tailer {
     /// ones closed when descriptors run short).
     last_active: Option<Instant>,
     opened_before: bool,
-    /// The last open failed for want of a descriptor.
+    /// The last open failed for want of a descriptor; how many opens in a row did.
     starved: bool,
+    starved_streak: u8,
     doc_sig: Option<DocSig>,
     doc_hash: Option<u64>,
     buf: Vec<u8>,
@@ -292,6 +293,7 @@ impl Tailer {
             last_active: None,
             opened_before: false,
             starved: false,
+            starved_streak: 0,
             doc_sig: None,
             doc_hash: None,
             buf: Vec::new(),
@@ -534,10 +536,16 @@ impl Tailer {
             Ok(x) => x,
             Err(e) => {
                 self.starved = is_out_of_descriptors(&e);
-                self.unreadable(io_reason(&e), out);
+                self.starved_streak = if self.starved { self.starved_streak.saturating_add(1) } else { 0 };
+                // Out of descriptors once, the watcher makes room and tries again at once: said
+                // only when that did not help.
+                if !self.starved || self.starved_streak > 1 {
+                    self.unreadable(io_reason(&e), out);
+                }
                 return false;
             }
         };
+        self.starved_streak = 0;
         // Identify what was opened, not what was stat'ed: the path may have changed in between.
         if !meta.is_file() {
             self.unreadable(not_regular(&meta), out);
@@ -603,14 +611,17 @@ impl Tailer {
 
     /// Whether the file's first bytes are no longer those read (it was rewritten in place).
     fn head_changed(&mut self, size: u64) -> bool {
-        let len = self.cur.as_ref().map_or(0, |c| c.head.len());
+        // Of a growing array, only the bytes up to its last complete element are final (a writer
+        // may overwrite its closing bracket).
+        let committed = usize::try_from(self.committed()).unwrap_or(usize::MAX);
+        let len = self.cur.as_ref().map_or(0, |c| c.head.len().min(committed));
         if len == 0 || size < len as u64 || !self.ensure_open() {
             return false;
         }
         let Some(cur) = self.cur.as_mut() else { return false };
         let Some(f) = cur.file.as_mut() else { return false };
         let mut now = vec![0; len];
-        let same = read_at(f, 0, &mut now) && now == cur.head;
+        let same = read_at(f, 0, &mut now) && now == cur.head[..len];
         // Back to where reading stands (read_at moved the cursor).
         if f.seek(SeekFrom::Start(cur.offset)).is_err() {
             cur.file = None;
