@@ -179,9 +179,7 @@ impl Ingest {
     /// the line is read.
     pub fn push_line(&mut self, store: &mut Store, line_no: u64, bytes: &[u8], on_record: &mut OnRecord<'_>) {
         if let Some(kept) = take_note(store, line_no, bytes) {
-            if !kept.is_empty() {
-                self.push_line(store, line_no, kept, on_record);
-            }
+            self.push_kept(store, line_no, kept, on_record);
             return;
         }
         let Some(bytes) = prepare_line(bytes) else {
@@ -205,9 +203,7 @@ impl Ingest {
         on_record: &mut OnRecord<'_>,
     ) {
         if let Some(kept) = take_note(store, line_no, bytes) {
-            if !kept.is_empty() {
-                self.push_line(store, line_no, kept, on_record);
-            }
+            self.push_kept(store, line_no, kept, on_record);
             return;
         }
         self.format_lines();
@@ -215,6 +211,18 @@ impl Ingest {
             Ok(fields) => self.push_fields(store, line_no, fields, on_record),
             Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
         }
+    }
+
+    /// What a note line kept of its line (what followed a hole): a record when it is one; when it
+    /// is not, the note already counted the line as skipped.
+    fn push_kept(&mut self, store: &mut Store, line_no: u64, kept: &[u8], on_record: &mut OnRecord<'_>) {
+        self.format_lines();
+        let Some(kept) = prepare_line(kept) else { return };
+        let mut fields = recycle(std::mem::take(&mut self.buf));
+        if parse_line(kept, &mut fields).is_ok() {
+            self.push_fields(store, line_no, &fields, on_record);
+        }
+        self.buf = recycle(fields);
     }
 
     fn format_lines(&mut self) {
