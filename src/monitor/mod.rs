@@ -109,11 +109,12 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     });
     drop(rx);
     drop(stop_tx);
+    // The terminal first: the file side may take a moment to stop.
+    drop(tui);
     let t0 = Instant::now();
     while !starter.is_finished() && t0.elapsed() < STOP_WAIT {
         std::thread::sleep(Duration::from_millis(5));
     }
-    drop(tui);
     result
 }
 

@@ -90,6 +90,19 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
+/// How many NUL bytes `b` starts with. A hole is gigabytes of them: 64 bytes are looked at a time
+/// (OR-ed together, which the compiler vectorises), then one at a time.
+fn nul_run(b: &[u8]) -> usize {
+    let mut n = 0;
+    for c in b.chunks_exact(64) {
+        if c.iter().fold(0u8, |a, &x| a | x) != 0 {
+            break;
+        }
+        n += 64;
+    }
+    n + b[n..].iter().take_while(|&&x| x == 0).count()
+}
+
 /// Frames a stream of bytes into `\n`-terminated lines (see the module's doc). Feed it with
 /// [`push`](Self::push); take the complete lines with [`take`](Self::take).
 #[derive(Debug)]
@@ -151,7 +164,7 @@ impl Framer {
                         self.end_line();
                         rest = &rest[i + 1..];
                     } else {
-                        let n = rest[i..].iter().take_while(|&&b| b == 0).count();
+                        let n = nul_run(&rest[i..]);
                         self.hole(n as u64);
                         rest = &rest[i + n..];
                     }
