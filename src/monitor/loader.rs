@@ -478,6 +478,37 @@ mod tests {
     }
 
     #[test]
+    fn a_released_plan_reads_its_history_by_opening_the_same_file_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        std::fs::write(&path, "{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1}\n").expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let loaded = |file: usize| loop {
+            match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
+                Event::Loaded { file: f, history } if f == file => return history,
+                _ => {}
+            }
+        };
+        let mut p = plan(&path);
+        p.release();
+        assert!(p.file.is_none(), "no descriptor held while waiting");
+        loader.submit(0, p, Work { preview: false, history: true }).expect("submit");
+        let h = loaded(0);
+        assert_eq!((h.run.store.records(), h.error.clone()), (2, None));
+        // Replaced between the look and the history's turn: said, and nothing of another file read.
+        let mut p = plan(&path);
+        p.release();
+        // Rotated away (kept, so the new file cannot get its inode back).
+        std::fs::rename(&path, dir.path().join("run.jsonl.1")).expect("mv");
+        std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
+        loader.submit(1, p, Work { preview: false, history: true }).expect("submit");
+        let h = loaded(1);
+        assert_eq!(h.run.store.records(), 0);
+        assert!(h.error.as_deref().is_some_and(|e| e.contains("replaced")), "{:?}", h.error);
+    }
+
+    #[test]
     fn a_file_replaced_after_the_look_still_gives_the_history_of_the_file_looked_at() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("run.jsonl");
