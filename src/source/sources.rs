@@ -241,3 +241,51 @@ fn link_target(path: &Path) -> Option<PathBuf> {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     is_link.then(|| std::fs::canonicalize(path).ok()).flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn lines_of(evs: &[SourceEvent], file: usize) -> String {
+        evs.iter()
+            .filter_map(|e| match e {
+                SourceEvent::Lines { file: f, bytes, .. } if *f == file => {
+                    Some(String::from_utf8_lossy(bytes))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn more_files_than_the_budget_are_all_followed_with_few_descriptors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths: Vec<PathBuf> = (0..40).map(|i| dir.path().join(format!("run{i}.jsonl"))).collect();
+        for (i, p) in paths.iter().enumerate() {
+            std::fs::write(p, format!("{{\"step\": 1, \"run\": {i}}}\n")).expect("write");
+        }
+        let opts = SourceOptions { max_open: 6, ..Default::default() };
+        let mut sources = Sources::new(&paths, opts);
+        let evs = sources.poll_all(Instant::now());
+        for i in 0..paths.len() {
+            assert_eq!(lines_of(&evs, i), format!("{{\"step\": 1, \"run\": {i}}}\n"), "file {i}");
+        }
+        assert!(sources.open_files() <= 6, "{} open", sources.open_files());
+        let open = sources.tailers().iter().filter(|t| t.is_open()).count();
+        assert_eq!(open, sources.open_files(), "the count is exact");
+        // Every file grows: the closed ones are opened again, the budget still holds.
+        for p in &paths {
+            let mut f = std::fs::OpenOptions::new().append(true).open(p).expect("open");
+            f.write_all(b"{\"step\": 2}\n").expect("append");
+        }
+        let evs = sources.poll_all(Instant::now());
+        for i in 0..paths.len() {
+            assert_eq!(lines_of(&evs, i), "{\"step\": 2}\n", "file {i}");
+        }
+        assert!(sources.open_files() <= 6, "{} open", sources.open_files());
+        assert!(!evs
+            .iter()
+            .any(|e| matches!(e, SourceEvent::Restarted { .. } | SourceEvent::Unreadable { .. })));
+    }
+}
