@@ -349,7 +349,7 @@ fn the_monitor_says_why_a_path_cannot_be_read() {
     assert_eq!(app.slots[0].run().store.records(), 1, "{header}");
 }
 
-/// Runs `f` in a child process as user `nobody` when we are root (root reads every file, so a
+/// Makes `cmd` run as user `nobody` when we are root (root reads every file, so a
 /// permission can only be denied to another user), else as we are.
 fn as_unprivileged(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
@@ -370,10 +370,21 @@ fn check_follow_says_a_file_in_a_directory_cannot_be_read() {
     std::fs::write(&secret, line(1, "secret")).expect("write");
     std::fs::set_permissions(&ok, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    let mut cmd = Command::new(BIN);
-    cmd.args(["check", "--follow"]).arg(dir.path()).stdout(Stdio::null()).stderr(Stdio::piped());
-    as_unprivileged(&mut cmd);
-    let mut child = cmd.spawn().expect("spawn");
+    // A copy of the binary another user can run whatever the checkout's permissions (a clone
+    // under /root is not theirs to enter).
+    let bin_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let bin = bin_dir.path().join("tmon");
+    std::fs::copy(BIN, &bin).expect("copy tmon");
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let spawn = |bin: &Path| {
+        let mut cmd = Command::new(bin);
+        cmd.args(["check", "--follow"]).arg(dir.path()).stdout(Stdio::null()).stderr(Stdio::piped());
+        as_unprivileged(&mut cmd);
+        cmd.spawn()
+    };
+    // The copy, or the checkout's binary where the temporary directory is mounted noexec.
+    let mut child = spawn(&bin).or_else(|_| spawn(Path::new(BIN))).expect("spawn tmon");
     let mut err = BufReader::new(child.stderr.take().expect("stderr"));
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
