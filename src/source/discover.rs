@@ -107,8 +107,11 @@ fn fallback_json(dir: &Path) -> Vec<PathBuf> {
 
 fn head(path: &Path, n: u64) -> Vec<u8> {
     let mut buf = Vec::new();
-    if let Ok(f) = fs::File::open(path) {
-        let _ = f.take(n).read_to_end(&mut buf);
+    // Never blocking on a FIFO swapped in since the directory was listed.
+    if let Ok((f, meta)) = super::tail::open_for_reading(path) {
+        if meta.is_file() {
+            let _ = f.take(n).read_to_end(&mut buf);
+        }
     }
     buf
 }
