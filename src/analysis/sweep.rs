@@ -315,6 +315,16 @@ fn median_sigma(xs: &mut [f64], scratch: &mut Vec<f64>) -> (f64, f64) {
     (m, 1.4826 * median(scratch))
 }
 
+/// One judged bucket of a run: its first step, its rise over the siblings' median (log), whether
+/// it is out, and how many siblings it was judged against.
+#[derive(Clone, Copy)]
+struct Judged {
+    step: f64,
+    rise: f64,
+    out: bool,
+    siblings: usize,
+}
+
 /// `run_outlier` for one group.
 fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, out: &mut Vec<CrossFlag>) {
     let width = members.iter().map(|(_, p)| p.width).fold(0.0, f64::max);
@@ -323,9 +333,7 @@ fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, o
     let min_siblings = cfg.compare_min_runs.max(3) - 1;
     let ln_ratio = cfg.run_outlier_ratio.ln();
     let ln_critical = cfg.run_outlier_critical.ln();
-    // Per member: the current streak (its first bucket's step and ratio), and the flag once made.
-    let mut streak: Vec<Option<(usize, f64, f64)>> = vec![None; members.len()];
-    let mut found: Vec<Option<(f64, f64, f64, bool, usize)>> = vec![None; members.len()];
+    let mut judged: Vec<Vec<Judged>> = vec![Vec::new(); members.len()];
     let (mut levels, mut sib, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
     for j in 0..len {
         levels.clear();
@@ -355,48 +363,38 @@ fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, o
             let rise = level - med;
             let z = rise / sigma.max(SIGMA_MIN);
             let is_out = rise >= ln_ratio && z >= cfg.run_outlier_z;
-            if let Some(f) = found[m].as_mut() {
-                // The flag is made: follow how bad it gets.
-                if is_out {
-                    f.1 = f.1.max(rise);
-                    f.3 |= !level.is_finite() || rise >= ln_critical;
-                }
-                continue;
-            }
-            if !is_out {
-                streak[m] = None;
-                continue;
-            }
-            let s = streak[m].get_or_insert((0, first, rise));
-            s.0 += 1;
-            if s.0 >= cfg.run_outlier_persist {
-                let (_, began, first_rise) = *s;
-                let critical = !level.is_finite() || rise >= ln_critical;
-                found[m] = Some((began, rise.max(first_rise), first_rise, critical, levels.len() - 1));
-            }
+            judged[m].push(Judged { step: first, rise, out: is_out, siblings: levels.len() - 1 });
         }
     }
-    for (m, f) in found.iter().enumerate() {
-        let Some((began, worst, first_rise, critical, siblings)) = *f else { continue };
+    for (m, seq) in judged.iter().enumerate() {
+        let Some(streak) = qualifying_streak(seq, cfg) else { continue };
         let (run, p) = members[m];
+        let first = streak[0];
+        let worst = streak.iter().map(|j| j.rise).fold(f64::NEG_INFINITY, f64::max);
+        let critical = worst >= ln_critical;
         let how = |r: f64| if r.is_finite() { times(r.exp()) } else { "NaN or infinite".to_owned() };
-        let message = if first_rise.is_finite() {
+        let to_end =
+            std::ptr::eq(streak.as_ptr().wrapping_add(streak.len()), seq.as_ptr().wrapping_add(seq.len()));
+        let lasting = if to_end {
+            "to its last step".to_owned()
+        } else {
+            format!("for {} aligned steps", count(streak.len() as u64))
+        };
+        let message = if first.rise.is_finite() {
             format!(
-                "{} is {} the median of its {} sibling runs at step {} and stays above for {} aligned steps \
-                 or more (worst {})",
+                "{} is {} the median of its {} sibling runs at step {} and stays above {lasting} (worst {})",
                 p.metric,
-                how(first_rise),
-                count(siblings as u64),
-                fmt_step(began),
-                cfg.run_outlier_persist,
+                how(first.rise),
+                count(first.siblings as u64),
+                fmt_step(first.step),
                 how(worst)
             )
         } else {
             format!(
                 "{} is NaN or infinite from step {} while its {} sibling runs' stays finite",
                 p.metric,
-                fmt_step(began),
-                count(siblings as u64)
+                fmt_step(first.step),
+                count(first.siblings as u64)
             )
         };
         out.push(CrossFlag {
@@ -406,11 +404,32 @@ fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, o
                 kind: FlagKind::RunOutlier,
                 severity: if critical { Severity::Critical } else { Severity::Warning },
                 metric: p.metric.clone(),
-                step: began,
+                step: first.step,
                 message,
             },
         });
     }
+}
+
+/// The first streak of outlying buckets that makes a run an outlier: at least
+/// `run_outlier.persist` long, and either still going at the run's last judged bucket or covering
+/// `run_outlier.span` of its judged buckets (a slow starter that catches up is not an outlier).
+fn qualifying_streak<'a>(seq: &'a [Judged], cfg: &FlagConfig) -> Option<&'a [Judged]> {
+    let mut i = 0;
+    while i < seq.len() {
+        if !seq[i].out {
+            i += 1;
+            continue;
+        }
+        let end = seq[i..].iter().position(|j| !j.out).map_or(seq.len(), |k| i + k);
+        let len = end - i;
+        let long = len as f64 >= cfg.run_outlier_span * seq.len() as f64;
+        if len >= cfg.run_outlier_persist && (end == seq.len() || long) {
+            return Some(&seq[i..end]);
+        }
+        i = end;
+    }
+    None
 }
 
 /// `run_stopped` for one group.
@@ -538,7 +557,9 @@ mod tests {
         assert_eq!((flags[0].run, flags[0].flag.kind, flags[0].flag.step), (4, FlagKind::RunOutlier, 100.0));
         assert_eq!(flags[0].flag.severity, Severity::Warning);
         assert!(
-            flags[0].flag.message.starts_with("loss is 17.4x the median of its 4 sibling runs at step 100"),
+            flags[0].flag.message.starts_with(
+                "loss is 17.4x the median of its 4 sibling runs at step 100 and stays above to its last step"
+            ),
             "{}",
             flags[0].flag.message
         );

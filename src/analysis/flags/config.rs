@@ -234,7 +234,9 @@ thresholds! {
     run_outlier_z: f64 = 6.0, "run_outlier.z", gt(0.0, 1e6),
         "... and at least this many robust standard deviations (1.4826 x MAD of the siblings' log losses) above that median...";
     run_outlier_persist: usize = 5, "run_outlier.persist", ge(1.0, 1e6),
-        "... at this many aligned steps in a row (a single spike does not make a run an outlier).";
+        "... at this many aligned steps in a row (a single spike does not make a run an outlier)...";
+    run_outlier_span: f64 = 0.25, "run_outlier.span", gt(0.0, 1.0),
+        "... still going at the run's last aligned step, or covering at least this fraction of its aligned steps (a slow starter that catches up with its siblings is not an outlier).";
     run_outlier_critical: f64 = 30.0, "run_outlier.critical", gt(1.0, 1e12),
         "Run outlier (critical): the ratio reaches this, or the run's loss is NaN or infinite where its siblings' is finite.";
     run_stopped_behind: f64 = 0.25, "run_stopped.behind", gt(0.0, 1.0),
