@@ -13,7 +13,7 @@
 //!   the upward side counts: a run better than its siblings is not a problem.
 //! - `run_stopped`: the run stopped while its siblings went on (crashed, or stalled), told with
 //!   its last step. By steps: its last step is below `(1 - run_stopped.behind)` x the median
-//!   last step of its siblings, most of which went past it. By the wall clock (for live runs:
+//!   last step of its siblings, most of which (two at least) got to that point or beyond. By the wall clock (for live runs:
 //!   the time since records last arrived; for `tmon check`, since the file was last written): it
 //!   has been silent `run_stopped.factor` times longer than its siblings (median) while most of
 //!   them went past its last step. Never for a run written to within `run_stopped.min_seconds`
@@ -460,7 +460,11 @@ fn stopped(
         }
         let mut lasts: Vec<f64> = siblings.iter().map(|s| s.0).collect();
         let med_last = median(&mut lasts);
-        let by_steps = last < (1.0 - cfg.run_stopped_behind) * med_last;
+        // Siblings that agree on where runs get to (most of them near the median): a sweep's
+        // runs end together; unrelated runs checked together do not.
+        let floor = (1.0 - cfg.run_stopped_behind) * med_last;
+        let together = siblings.iter().filter(|s| s.0 >= floor).count();
+        let by_steps = last < floor && together >= 2 && together * 2 > siblings.len();
         let mut quiet: Vec<f64> = siblings.iter().filter_map(|s| s.1.map(|d| d.as_secs_f64())).collect();
         let by_clock = match d.silent_for {
             Some(own) if quiet.len() >= 2 => own.as_secs_f64() >= cfg.run_stopped_factor * median(&mut quiet),

@@ -16,8 +16,10 @@
 //!   the same date, which is then dropped with the rest of the common prefix.
 //! - One run alone is named by its file, or by its folder when the file has a framework's fixed
 //!   name (`metrics.json`, `trainer_state.json`, ...).
-//! - Runs that still share a name (one `mlflow.db` holds many: see [`run_names`]) get `#2`,
-//!   `#3`, ... in order.
+//! - Runs that still share a name get `#2`, `#3`, ... in order.
+//!
+//! [`run_names`] prefers the name a run's format records (W&B, MLflow) when it is unique: a
+//! W&B run folder or an MLflow run id says less than the name the user gave the run.
 
 use super::Run;
 use std::collections::{HashMap, HashSet};
@@ -64,27 +66,47 @@ pub fn short_names(paths: &[PathBuf]) -> Vec<String> {
     names
 }
 
-/// The names of `runs` as [`short_names`] gives them, for runs that share a file (the runs of
-/// one `mlflow.db`) told apart by the name their format records (or their position).
+/// The names of `runs`: the name a run's format records (a W&B display name, an MLflow run
+/// name) when it has one that no other run has, else its [`short_names`] name (runs that share a
+/// file, the runs of one `mlflow.db`, told apart by their recorded name or their position).
 pub fn run_names(runs: &[&Run]) -> Vec<String> {
-    let mut count: HashMap<&Path, usize> = HashMap::new();
-    for r in runs {
-        *count.entry(r.path.as_path()).or_default() += 1;
+    let items: Vec<(&Path, Option<&str>)> =
+        runs.iter().map(|r| (r.path.as_path(), r.info.name.as_deref())).collect();
+    names_for(&items)
+}
+
+/// [`run_names`] from each run's path and recorded name (for callers that keep only those, such
+/// as `tmon check` after dropping each run's store).
+pub fn names_for(items: &[(&Path, Option<&str>)]) -> Vec<String> {
+    let mut shared: HashMap<&Path, usize> = HashMap::new();
+    let mut recorded: HashMap<&str, usize> = HashMap::new();
+    for (p, n) in items {
+        *shared.entry(*p).or_default() += 1;
+        if let Some(n) = n.filter(|n| !n.trim().is_empty()) {
+            *recorded.entry(n).or_default() += 1;
+        }
     }
-    let paths: Vec<PathBuf> = runs
+    let paths: Vec<PathBuf> = items
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            if count[r.path.as_path()] > 1 {
-                let own = r.info.name.clone().unwrap_or_else(|| format!("run{}", i + 1));
+        .map(|(i, (p, n))| {
+            if shared[p] > 1 {
+                let own = n.map_or_else(|| format!("run{}", i + 1), str::to_owned);
                 // A name with a slash would read as more folders.
-                r.path.join(own.replace('/', "_"))
+                p.join(own.replace('/', "_"))
             } else {
-                r.path.clone()
+                p.to_path_buf()
             }
         })
         .collect();
-    short_names(&paths)
+    let mut names = short_names(&paths);
+    for (name, (_, n)) in names.iter_mut().zip(items) {
+        if let Some(n) = n.filter(|n| !n.trim().is_empty() && recorded[n] == 1) {
+            *name = n.to_owned();
+        }
+    }
+    number_repeats(&mut names);
+    names
 }
 
 /// The path's named components, with a Hugging Face `checkpoint-N` folder left out.

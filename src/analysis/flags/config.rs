@@ -237,10 +237,10 @@ thresholds! {
         "... at this many aligned steps in a row (a single spike does not make a run an outlier)...";
     run_outlier_span: f64 = 0.25, "run_outlier.span", gt(0.0, 1.0),
         "... still going at the run's last aligned step, or covering at least this fraction of its aligned steps (a slow starter that catches up with its siblings is not an outlier).";
-    run_outlier_critical: f64 = 30.0, "run_outlier.critical", gt(1.0, 1e12),
+    run_outlier_critical: f64 = 30.0, "run_outlier.critical", gt(1.0, 1e9),
         "Run outlier (critical): the ratio reaches this, or the run's loss is NaN or infinite where its siblings' is finite.";
     run_stopped_behind: f64 = 0.25, "run_stopped.behind", gt(0.0, 1.0),
-        "Run stopped (by steps): its last step is below (1 - this) x the median last step of its siblings, most of which went past it...";
+        "Run stopped (by steps): its last step is below (1 - this) x the median last step of its siblings, and most of them (two at least) went on to within this fraction of that median (siblings that end all over the place say nothing about where this one should)...";
     run_stopped_min_seconds: f64 = 300.0, "run_stopped.min_seconds", ge(0.0, 1e9),
         "... and no record (or file write) for at least this many seconds: a run written to recently is still going, however far behind.";
     run_stopped_factor: f64 = 10.0, "run_stopped.factor", ge(1.0, 1e6),
