@@ -51,8 +51,16 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         after_load: Some(trim_heap),
         ..Default::default()
     };
+    // A quoted glob (`tmon 'outputs/*/metrics.jsonl'`) is expanded here, as `check` does.
+    let paths = match tmon::source::discover::expand_patterns(paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     keep_big_buffers_out_of_the_heap();
-    match tmon::run_monitor(paths, opts) {
+    match tmon::run_monitor(&paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ tmon::Error::Terminal(_)) => {
             eprintln!("tmon: {e}");

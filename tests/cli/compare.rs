@@ -153,4 +153,8 @@ fn names_from_a_log_are_made_safe_and_a_glob_matching_nothing_is_an_error() {
     let ran = tmon(["check", none.to_str().unwrap()], LIMIT);
     assert_eq!(ran.code, Some(2));
     assert_eq!(ran.stderr, format!("tmon: no file or directory matches '{}'\n", none.display()));
+    // The monitor expands globs too, and says so before it needs a terminal.
+    let ran = tmon([none.to_str().unwrap()], LIMIT);
+    assert_eq!(ran.code, Some(2));
+    assert_eq!(ran.stderr, format!("tmon: no file or directory matches '{}'\n", none.display()));
 }
