@@ -262,6 +262,9 @@ pub fn compare(runs: &[&Run], cfg: &FlagConfig, now: Option<Instant>) -> Vec<Cro
     compare_digests(&digests, &names, cfg)
 }
 
+/// Runs are compared within a group: one training loss, one step key.
+type GroupKey<'a> = (&'a str, Option<&'a str>);
+
 /// The cross-run flags of runs known by their digests; `names[i]` is run `i`'s name. Flags come
 /// by run, then kind.
 pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -> Vec<CrossFlag> {
@@ -274,7 +277,7 @@ pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -
         }
     }
     // Each run is compared on the loss most runs share (its best-ranked one on a tie).
-    let mut groups: HashMap<(&str, Option<&str>), Vec<(usize, &Profile)>> = HashMap::new();
+    let mut groups: HashMap<GroupKey<'_>, Vec<(usize, &Profile)>> = HashMap::new();
     for (i, r) in runs.iter().enumerate() {
         let step_key = r.step_key.as_deref();
         let best = r
@@ -299,7 +302,7 @@ pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -
         outliers(members, names, cfg, &mut out);
         stopped(members, runs, names, cfg, &mut out);
     }
-    out.sort_by(|a, b| (a.run, a.flag.kind).cmp(&(b.run, b.flag.kind)));
+    out.sort_by_key(|c| (c.run, c.flag.kind));
     out
 }
 
