@@ -192,8 +192,15 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let paths = match tmon::source::discover::expand_patterns(&args.paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     let mut out = io::stdout().lock();
-    match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+    match tmon::follow::follow(&paths, &opts, &mut out, stop) {
         // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
         Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,

@@ -153,8 +153,10 @@ fn names_from_a_log_are_made_safe_and_a_glob_matching_nothing_is_an_error() {
     let ran = tmon(["check", none.to_str().unwrap()], LIMIT);
     assert_eq!(ran.code, Some(2));
     assert_eq!(ran.stderr, format!("tmon: no file or directory matches '{}'\n", none.display()));
-    // The monitor expands globs too, and says so before it needs a terminal.
-    let ran = tmon([none.to_str().unwrap()], LIMIT);
-    assert_eq!(ran.code, Some(2));
-    assert_eq!(ran.stderr, format!("tmon: no file or directory matches '{}'\n", none.display()));
+    // The monitor and `check --follow` expand globs too, and say so before they start.
+    for args in [vec![none.to_str().unwrap()], vec!["check", "--follow", none.to_str().unwrap()]] {
+        let ran = tmon(&args, LIMIT);
+        assert_eq!(ran.code, Some(2), "{args:?}");
+        assert_eq!(ran.stderr, format!("tmon: no file or directory matches '{}'\n", none.display()));
+    }
 }
