@@ -53,8 +53,16 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         after_load: Some(trim_heap),
         ..Default::default()
     };
+    // A quoted glob (`tmon 'outputs/*/metrics.jsonl'`) is expanded here, as `check` does.
+    let paths = match tmon::source::discover::expand_patterns(paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     keep_big_buffers_out_of_the_heap();
-    match tmon::run_monitor(paths, opts) {
+    match tmon::run_monitor(&paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ tmon::Error::Terminal(_)) => {
             eprintln!("tmon: {e}");
@@ -204,8 +212,15 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let paths = match tmon::source::discover::expand_patterns(&args.paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     let mut out = io::stdout().lock();
-    match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+    match tmon::follow::follow(&paths, &opts, &mut out, stop) {
         // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
         Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,

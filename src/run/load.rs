@@ -78,9 +78,20 @@ impl Run {
     /// Reads every run `path` holds: one for a log file (any format, see [`crate::formats`]) or a
     /// TensorBoard or MLflow run folder, one per run for an `mlflow.db`.
     pub fn load_all(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Vec<Run>, Error> {
+        Run::load_all_with(path, opts, cfg, Threads::Auto)
+    }
+
+    /// As [`load_all`](Self::load_all), choosing the threads of a JSON Lines file (`tmon check`
+    /// reads many files at once with one thread each).
+    pub fn load_all_with(
+        path: &Path,
+        opts: IngestOptions,
+        cfg: FlagConfig,
+        threads: Threads,
+    ) -> Result<Vec<Run>, Error> {
         match formats::load(path, &opts, &cfg) {
             Some(runs) => runs,
-            None => Run::load_file(path, opts, cfg).map(|r| vec![r]),
+            None => Run::load_file_with(path, opts, cfg, threads).map(|r| vec![r]),
         }
     }
 

@@ -3,8 +3,10 @@
 //! event from the source layer ([`Run::apply`]), and the set of files followed live ([`live`]),
 //! which the monitor and `tmon check --follow` share.
 
+pub mod config;
 pub mod live;
 mod load;
+pub mod naming;
 
 use crate::analysis::{Analyzer, Flag, FlagConfig};
 use crate::formats::RunInfo;
