@@ -16,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod harness;
 pub mod ingest;
