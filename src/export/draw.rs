@@ -135,7 +135,8 @@ where
         let (x, y, w, h) = fig.cell(i);
         let area = root.clone().shrink((x * zoom, y * zoom), (w * zoom, h * zoom));
         let geo = Geometry::new((w, h), zoom as f64);
-        draw_panel(&area, panel, &geo).map_err(|e| format!("cannot draw the chart of {}: {e}", panel.title))?;
+        draw_panel(&area, panel, &geo)
+            .map_err(|e| format!("cannot draw the chart of {}: {e}", panel.title))?;
     }
     Ok(())
 }
@@ -240,13 +241,20 @@ where
         chart.draw_series(std::iter::once(Text::new("no data in this window", mid, style)))?;
     }
 
-    // NaN/Infinity on the bottom edge, flags on the top edge, as the terminal marks them.
+    // NaN/Infinity on the bottom edge, flags on the top edge, as the terminal marks them: one mark
+    // where several would overlap.
     let mark = px(5.0) as i32;
+    let apart = |xs: &[f64]| spread(xs, p.x_bounds, pw, 2.5 * mark as f64);
     if !p.nans.is_empty() {
         let style = NAN.stroke_width(px(1.6));
-        let cross = move |(x, y): (i32, i32)| EmptyElement::at((x, y)) + Cross::new((0, 0), mark as u32, style);
+        let cross =
+            move |(x, y): (i32, i32)| EmptyElement::at((x, y)) + Cross::new((0, 0), mark as u32, style);
         chart
-            .draw_series(p.nans.iter().map(|&x| EmptyElement::at((x, y0)) + Cross::new((0, -mark - 2), mark as u32, style)))?
+            .draw_series(
+                apart(&p.nans)
+                    .into_iter()
+                    .map(|x| EmptyElement::at((x, y0)) + Cross::new((0, -mark - 2), mark as u32, style)),
+            )?
             .label("NaN / Infinity")
             .legend(cross);
     }
@@ -256,7 +264,7 @@ where
             EmptyElement::at((x, y)) + Polygon::new(vec![(-mark, -mark), (mark, -mark), (0, mark)], fill)
         };
         chart
-            .draw_series(xs.iter().map(|&x| {
+            .draw_series(apart(xs).into_iter().map(|x| {
                 EmptyElement::at((x, y1)) + Polygon::new(vec![(-mark, 1), (mark, 1), (0, 2 * mark + 1)], fill)
             }))?
             .label(format!("{sev} flag"))
@@ -302,7 +310,7 @@ where
         let len = (22.0 * geo.scale) as i32;
         anno.label(label).legend(move |(x, y)| {
             if dashed {
-                DashedPathElement::new(vec![(x, y), (x + len, y)].into_iter(), dash, gap, style).into_dyn()
+                DashedPathElement::new(vec![(x, y), (x + len, y)], dash, gap, style).into_dyn()
             } else {
                 PathElement::new(vec![(x, y), (x + len, y)], style).into_dyn()
             }
@@ -343,6 +351,19 @@ where
         area.draw_text(&notes_text, &style, ((w - geo.margin - geo.right_pad) as i32, mid))?;
     }
     Ok(())
+}
+
+/// Of `xs` (sorted), those at least `gap` pixels from the last one kept, on a plot `width` pixels
+/// wide showing `bounds`.
+fn spread(xs: &[f64], bounds: [f64; 2], width: u32, gap: f64) -> Vec<f64> {
+    let per_px = (bounds[1] - bounds[0]) / width.max(1) as f64;
+    let mut out: Vec<f64> = Vec::new();
+    for &x in xs {
+        if out.last().is_none_or(|&l| (x - l) / per_px >= gap) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 /// The corner of the plot (`size` pixels) where a legend of `legend` pixels covers the fewest

@@ -24,8 +24,8 @@ pub struct Figure {
 pub struct Panel {
     /// The metrics, e.g. `loss · val_loss`.
     pub title: String,
-    /// What the reader needs to read it right, after the title: the run, the smoother, "log y",
-    /// "outliers clipped", "no time: step".
+    /// What the reader needs to read it right, after the title: the smoother, "log y", "outliers
+    /// clipped", "no time: step", and the run when there is one.
     pub notes: Vec<String>,
     /// The x axis drawn (steps when the log has no time).
     pub x_axis: XAxis,
@@ -176,7 +176,11 @@ impl Panel {
         let several = sources.len() > 1;
         let mut axis = req.x_axis;
         let mut window = shared_window(sources, req, axis);
-        let ask = |src: &Source<'a>, width: u32, axis: XAxis, window: (Option<f64>, Option<f64>), outliers: bool| {
+        let ask = |src: &Source<'a>,
+                   width: u32,
+                   axis: XAxis,
+                   window: (Option<f64>, Option<f64>),
+                   outliers: bool| {
             chart::Request {
                 members: src.members,
                 x_axis: axis,
@@ -219,7 +223,7 @@ impl Panel {
                 let outliers = req.outliers && !unclip;
                 let mut data = (*chart::chart(s.data, &ask(s, width, axis, window, outliers), cache)).clone();
                 if several {
-                    clamp(&mut data, y);
+                    data.clipped |= clamp(&mut data, y);
                 }
                 data
             })
@@ -282,6 +286,11 @@ impl Panel {
         if no_time && req.x_axis != XAxis::Step {
             notes.push("no time: step".into());
         }
+        // One run: its name (several are named in the legend). Last, so it is the first note left
+        // out when the header is short of room.
+        if let [one] = sources {
+            notes.push(crate::text::elide_middle(&sanitize(one.run), 48));
+        }
         let x_ticks = x_ticks(x_bounds, axis, width, &geo);
         let x_desc = match axis {
             XAxis::Wall => format!("{}, {}", axis.label(), ticks::date(x_bounds[0])),
@@ -308,7 +317,11 @@ impl Panel {
 
 /// The window `(zoom, anchor)` several runs share: `req`'s, completed with the union of their x
 /// ranges. One run keeps `req`'s as it is (the monitor's view).
-fn shared_window(sources: &[Source<'_>], req: &chart::Request<'_>, axis: XAxis) -> (Option<f64>, Option<f64>) {
+fn shared_window(
+    sources: &[Source<'_>],
+    req: &chart::Request<'_>,
+    axis: XAxis,
+) -> (Option<f64>, Option<f64>) {
     if sources.len() < 2 || (req.zoom.is_some() && req.anchor.is_some()) {
         return (req.zoom, req.anchor);
     }
@@ -335,21 +348,24 @@ fn union_y(datas: &[ChartData]) -> (f64, f64) {
     }
 }
 
-/// Cuts a chart's points to the y range `y` (the flags and NaN marks move to its edges).
-fn clamp(data: &mut ChartData, y: (f64, f64)) {
+/// Cuts a chart's points to the y range `y`; returns whether any was outside.
+fn clamp(data: &mut ChartData, y: (f64, f64)) -> bool {
+    let mut cut = false;
     for line in data.raw.iter_mut().chain(data.smooth.iter_mut()) {
         for p in line.iter_mut() {
-            if p.1.is_finite() {
+            if p.1.is_finite() && (p.1 < y.0 || p.1 > y.1) {
                 p.1 = p.1.clamp(y.0, y.1);
+                cut = true;
             }
         }
     }
     data.y_bounds = [y.0, y.1];
+    cut
 }
 
-/// Y ticks for a plot `plot_h` pixels high: one every 45 points or so.
+/// Y ticks for a plot `plot_h` pixels high: one every 60 points or so.
 fn y_ticks(y: (f64, f64), log: bool, plot_h: u32, geo: &Geometry) -> Ticks {
-    let target = ((plot_h as f64 / (45.0 * geo.scale)) as usize).clamp(3, 8);
+    let target = ((plot_h as f64 / (60.0 * geo.scale)) as usize).clamp(3, 7);
     if log {
         ticks::log10(y.0, y.1, target)
     } else {

@@ -37,7 +37,7 @@ fn closest(lo: f64, hi: f64, target: usize, steps: &[f64]) -> Option<f64> {
 /// The multiples of `step` in `[lo, hi]`, computed as `k * step` in a way that does not add float
 /// noise to round values (`0.3`, not `0.30000000000000004`).
 fn multiples(lo: f64, hi: f64, step: f64) -> Vec<f64> {
-    if !(step > 0.0) || !lo.is_finite() || !hi.is_finite() || hi < lo {
+    if step.is_nan() || step <= 0.0 || !lo.is_finite() || !hi.is_finite() || hi < lo {
         return Vec::new();
     }
     // `step` is m * 10^e: dividing by 10^-e is exact where multiplying by 10^e is not.
@@ -60,16 +60,30 @@ pub fn linear(lo: f64, hi: f64, target: usize) -> Ticks {
 }
 
 /// About `target` ticks of a log10 axis over `[lo, hi]` (in log10 units): whole decades (every
-/// other one, or fewer, when there are many), or, over less than two decades, round values placed
-/// on the log scale.
+/// other one, or fewer, when there are many); over fewer decades, 1, 2 and 5 times a power of ten,
+/// or every digit; over less than a factor of two or so, round values placed on the log scale.
 pub fn log10(lo: f64, hi: f64, target: usize) -> Ticks {
     let (first, last) = ((lo - 1e-9).ceil(), (hi + 1e-9).floor());
     let decades = if last >= first { (last - first) as usize + 1 } else { 0 };
-    if decades >= 2 {
-        let every = decades.div_ceil(target.max(2)).max(1);
-        let values: Vec<f64> = (0..decades).step_by(every).map(|k| first + k as f64).collect();
+    let labelled = |values: Vec<f64>| {
         let labels = format_distinct(&values.iter().map(|&d| 10f64.powf(d)).collect::<Vec<_>>());
-        return Ticks { values, labels };
+        Ticks { values, labels }
+    };
+    if decades >= 3 {
+        let every = decades.div_ceil(target.max(2)).max(1);
+        return labelled((0..decades).step_by(every).map(|k| first + k as f64).collect());
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return Ticks::default();
+    }
+    for mantissas in [&[1.0, 2.0, 5.0][..], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]] {
+        let values: Vec<f64> = ((lo.floor() as i64)..=(hi.ceil() as i64))
+            .flat_map(|e| mantissas.iter().map(move |m: &f64| m.log10() + e as f64))
+            .filter(|v| (lo - 1e-9..=hi + 1e-9).contains(v))
+            .collect();
+        if values.len() >= 3 && values.len() <= target.max(3) * 2 {
+            return labelled(values);
+        }
     }
     let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
     let plain: Vec<f64> = multiples(a, b, nice_step(a, b, target)).into_iter().filter(|&v| v > 0.0).collect();
@@ -87,7 +101,8 @@ const TIME_STEPS: [f64; 22] = [
 pub fn x(lo: f64, hi: f64, axis: XAxis, target: usize) -> Ticks {
     match axis {
         XAxis::Step => {
-            let values = multiples(lo, hi, nice_step(lo, hi, target).max(if hi - lo >= 10.0 { 1.0 } else { 0.0 }));
+            let values =
+                multiples(lo, hi, nice_step(lo, hi, target).max(if hi - lo >= 10.0 { 1.0 } else { 0.0 }));
             let mut labels: Vec<String> = values.iter().map(|&v| step(v)).collect();
             if labels.windows(2).any(|w| w[0] == w[1]) {
                 labels = format_distinct(&values);
@@ -101,7 +116,10 @@ pub fn x(lo: f64, hi: f64, axis: XAxis, target: usize) -> Ticks {
         XAxis::Wall => {
             let every = time_step(lo, hi, target);
             let values = multiples(lo, hi, every);
-            let labels = values.iter().map(|&v| if every >= 86400.0 { date(v) } else { clock(v, every < 60.0) }).collect();
+            let labels = values
+                .iter()
+                .map(|&v| if every >= 86400.0 { date(v) } else { clock(v, every < 60.0) })
+                .collect();
             Ticks { values, labels }
         }
     }
@@ -180,12 +198,18 @@ mod tests {
     #[test]
     fn log_ticks_are_decades_or_round_values() {
         let t = log10(-4.2, 0.3, 6);
+        assert_eq!(log10(-2.5, 0.3, 6).labels, ["0.01", "0.1", "1"]);
+        assert_eq!(log10(-1.8, 0.08, 6).labels, ["0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
         assert_eq!(t.values, [-4.0, -3.0, -2.0, -1.0, 0.0]);
         assert_eq!(t.labels, ["1e-4", "0.001", "0.01", "0.1", "1"]);
         let t = log10(-12.0, 12.0, 6);
         assert!(t.values.len() <= 7 && t.values.len() >= 4, "{:?}", t.values);
+        let t = log10(0.015f64.log10(), 0.83f64.log10(), 5);
+        assert_eq!(t.labels, ["0.02", "0.05", "0.1", "0.2", "0.5"]);
         let t = log10(0.2f64.log10(), 0.9f64.log10(), 5);
-        assert!(t.labels.contains(&"0.4".to_string()), "{:?}", t.labels);
+        assert_eq!(t.labels, ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]);
+        let t = log10(0.52f64.log10(), 0.58f64.log10(), 5);
+        assert_eq!(t.labels, ["0.52", "0.54", "0.56", "0.58"]);
         assert!(t.values.windows(2).all(|w| w[0] < w[1]));
     }
 
