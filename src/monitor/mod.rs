@@ -22,8 +22,8 @@ use crate::source::{self, SourceEvent, SourceOptions, Sources};
 use crate::tui::Tui;
 use crate::Error;
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// At most one frame per this long while events keep coming.
@@ -127,7 +127,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         Feed::start(Sources::new(paths, source_opts), move |ev| source_tx.send(Event::Source(ev)).is_ok())
             .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
 
-    let result = run_loop(&mut tui, &mut app, &rx, &feed, start, |file, path| {
+    let result = run_loop(&mut tui, &mut app, (&rx, &tx), &feed, start, |file, path| {
         if opened.insert((file, path.to_owned())) {
             // Found later: the source reads it from its start; the opener only previews it.
             let work = loader::Work { preview: true, history: false };
@@ -144,7 +144,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
 fn run_loop(
     tui: &mut Tui,
     app: &mut App,
-    rx: &Receiver<Event>,
+    (rx, tx): (&Receiver<Event>, &Sender<Event>),
     feed: &Feed,
     start: Instant,
     mut on_found: impl FnMut(usize, &std::path::Path),
@@ -176,7 +176,9 @@ fn run_loop(
                 on_found(*file, path);
             }
         }
-        Ok(app.update(ev))
+        let changed = app.update(ev);
+        hand_off_export(app, Path::new("."), tx);
+        Ok(changed)
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
@@ -229,6 +231,19 @@ fn run_loop(
         }
     }
     Ok(())
+}
+
+/// Hands the chart export the app asked for (the `e` key), if any, to a thread that draws it and
+/// writes its files in `dir` (the loop's: the current directory), and reports back with
+/// [`Event::Exported`] on `tx`: drawing and writing files must not hold up the loop.
+pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
+    let Some(job) = app.take_export() else { return };
+    let tx = tx.clone();
+    if let Err(e) = crate::export::job::spawn(job, dir.to_owned(), move |r| {
+        let _ = tx.send(Event::Exported(r));
+    }) {
+        app.update(Event::Exported(Err(e)));
+    }
 }
 
 /// Draws a frame. The columns of the charts it shows are built first (on two threads when there
