@@ -17,7 +17,8 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("
 #[command(name = "tmon", version = VERSION, about = "A terminal training monitor for JSON Lines training logs")]
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
-    prints what it found and the flags, and exits with a status for scripts.\n\n\
+    prints what it found and the flags, and exits with a status for scripts; `tmon export PATH... \
+    --metric REGEX -o FILE.png` draws charts of them (SVG, PNG) or writes their values (CSV).\n\n\
     Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error (a number out of \
     range included) or a path that cannot be read; 3 the monitor cannot use the terminal (there is \
     none, standard output is not one, or it failed); 141 `check`'s output was closed (`| head`).\n\n\
