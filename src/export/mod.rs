@@ -64,3 +64,5 @@ impl ExportError {
         ExportError::Write { path: path.to_owned(), reason: e.to_string() }
     }
 }
+#[cfg(test)]
+mod tests;
