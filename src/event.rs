@@ -45,6 +45,8 @@ pub enum Event {
     },
     /// The clock: the screen shows "quiet for N s".
     Tick,
+    /// A chart export (the `e` key) is done: the files written, or why none were.
+    Exported(Result<Vec<PathBuf>, String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave cleanly.
     Quit,
     /// SIGTSTP (or Ctrl-Z, a key in raw mode): give the terminal back and stop until `fg`.

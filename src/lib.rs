@@ -30,6 +30,8 @@ pub mod chart;
 pub mod app;
 // `render(frame, &App)`: one file per screen region, a pure function of the state.
 pub mod ui;
+// Charts out to files: SVG, PNG (plotters) and CSV, from the chart engine's data.
+pub mod export;
 // Numbers, steps, durations and the one sanitiser between a log's strings and a terminal.
 pub mod text;
 

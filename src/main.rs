@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
-use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ManArgs, ReadArgs, Shell};
+use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ExportArgs, ManArgs, ReadArgs, Shell};
 use tmon::text::sanitize;
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Some(Command::Completions(c)) => completions(c.shell),
         Some(Command::Man(m)) => man(&m),
         Some(Command::Demo(d)) => demo(&d, &cli.read),
+        Some(Command::Export(e)) => export(&e, &cli.read),
         None if cli.paths.is_empty() => {
             // `tmon` alone: show how to use it rather than open an empty monitor.
             let _ = Cli::command().print_help();
@@ -136,6 +137,19 @@ fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     }
 }
 
+/// `tmon export`: a chart as an image, or its values as CSV. Every failure is status 2 (a usage
+/// error, a path that cannot be read, an output that cannot be written).
+fn export(args: &ExportArgs, read: &ReadArgs) -> ExitCode {
+    let mut err = io::stderr();
+    match tmon::export::command::run(args, read, &mut err) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(err, "tmon: {}", sanitize(&e.to_string()));
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
 fn completions(shell: Shell) -> ExitCode {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
@@ -170,6 +184,7 @@ fn page_name(sub: &str) -> Option<&'static str> {
     match sub {
         "check" => Some("tmon-check"),
         "completions" => Some("tmon-completions"),
+        "export" => Some("tmon-export"),
         _ => None,
     }
 }

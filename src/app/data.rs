@@ -101,7 +101,8 @@ impl App {
             | Event::Tick
             | Event::Quit
             | Event::Suspend
-            | Event::Continue => 0,
+            | Event::Continue
+            | Event::Exported(_) => 0,
         }
     }
 

@@ -23,7 +23,7 @@ use crate::source::{self, SourceEvent, SourceOptions, Sources};
 use crate::tui::Tui;
 use crate::Error;
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
             .map_err(|e| Error::Usage(format!("cannot start a thread to read the logs: {e}")))?
     };
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
-    let result = run_loop(&mut tui, &mut app, &rx, &in_flight, start, |ev| match ev {
+    let result = run_loop(&mut tui, &mut app, (&rx, &tx), &in_flight, start, |ev| match ev {
         Event::Planned { file, path, .. } => {
             opened.insert((*file, path.clone()));
         }
@@ -172,7 +172,7 @@ fn start_files(
 fn run_loop(
     tui: &mut Tui,
     app: &mut App,
-    rx: &Receiver<Event>,
+    (rx, tx): (&Receiver<Event>, &Sender<Event>),
     in_flight: &InFlight,
     start: Instant,
     mut on_files: impl FnMut(&Event),
@@ -202,7 +202,9 @@ fn run_loop(
             in_flight.taken(sev);
         }
         on_files(&ev);
-        Ok(app.update(ev))
+        let changed = app.update(ev);
+        hand_off_export(app, Path::new("."), tx);
+        Ok(changed)
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
@@ -255,6 +257,19 @@ fn run_loop(
         }
     }
     Ok(())
+}
+
+/// Hands the chart export the app asked for (the `e` key), if any, to a thread that draws it and
+/// writes its files in `dir` (the loop's: the current directory), and reports back with
+/// [`Event::Exported`] on `tx`: drawing and writing files must not hold up the loop.
+pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
+    let Some(job) = app.take_export() else { return };
+    let tx = tx.clone();
+    if let Err(e) = crate::export::job::spawn(job, dir.to_owned(), move |r| {
+        let _ = tx.send(Event::Exported(r));
+    }) {
+        app.update(Event::Exported(Err(e)));
+    }
 }
 
 /// Draws a frame. The columns of the charts it shows are built first (on two threads when there

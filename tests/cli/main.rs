@@ -8,6 +8,7 @@ mod bad_input;
 mod check;
 mod compare;
 mod demo;
+mod export;
 mod follow_set;
 mod readme;
 mod reliability;
