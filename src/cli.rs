@@ -249,6 +249,16 @@ fn step_parser(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected a step (a finite number)".into())
 }
 
+/// A smoothing strength of any smoother (the widest range, the running average's window); the
+/// range of the smoother chosen is checked by [`ExportArgs::smoother`].
+fn strength_parser(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| (0.0..=100_001.0).contains(x))
+        .ok_or_else(|| "expected a number from 0 to 100001".into())
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Log files or directories (read as `tmon check` reads them); each run is a line.
@@ -263,7 +273,7 @@ pub struct ExportArgs {
     pub output: PathBuf,
     /// The smoothing strength: the EMA's weight (0 to 0.999), the Gaussian's sigma or the running
     /// average's window in points; 0 (1 for the window) draws the raw values only.
-    #[arg(long, value_name = "STRENGTH")]
+    #[arg(long, value_name = "STRENGTH", value_parser = strength_parser)]
     pub smoothing: Option<f64>,
     /// The smoother.
     #[arg(long, value_enum, default_value = "ema")]

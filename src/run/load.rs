@@ -463,5 +463,7 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result
 fn complete_elements(bytes: &[u8]) -> bool {
     let mut a = ArrayFramer::default();
     a.push(bytes);
-    a.count() > 0
+    // An array of records starts with an object: `[a` then a traceback is text that happens to
+    // start with a bracket, read as lines, not words.
+    a.take().is_some_and(|(_, elems)| elems.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }

@@ -94,6 +94,9 @@ mod tests {
         assert_eq!(detect(None, b"{\"step\": 1}", true), Some(Layout::Lines));
         assert_eq!(detect(None, b"   ", true), None);
         assert_eq!(detect(None, b"Traceback\n", false), Some(Layout::Lines));
+        assert_eq!(detect(None, b"[a\nTraceback (most recent call last):\n", false), Some(Layout::Lines));
+        assert_eq!(detect(None, b"[{\"step\": 1},\n", false), None);
+        assert_eq!(detect(None, b"[\n  {\"step\": 1},\n", false), Some(Layout::Document));
         assert_eq!(detect(Some("trainer_state.json"), b"{\"a\":1}\n", false), Some(Layout::Document));
     }
 }

@@ -456,6 +456,45 @@ fn a_growing_json_array_is_read_record_by_record() {
     assert_eq!(checked.store.records(), 2);
 }
 
+#[test]
+fn text_that_starts_with_a_bracket_is_lines_not_array_elements() {
+    // A crashed script's log: a stray `[a` then a traceback. Two lines, each skipped once, as
+    // `tmon check` and the follower both count them (not one skip per word of the traceback).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("train.log");
+    std::fs::write(&path, "[a\nTraceback (most recent call last):\n").expect("write");
+    let checked = tmon::run::Run::load_file(&path, Default::default(), Default::default()).expect("check");
+    assert_eq!((checked.store.records(), checked.store.skipped.count), (0, 2));
+    let (handle, rx) =
+        source::spawn_channel(std::slice::from_ref(&path), SourceOptions::default()).expect("spawn");
+    let mut run = tmon::run::Run::new(&path, Default::default(), Default::default());
+    let t0 = Instant::now();
+    while run.store.skipped.count < 2 && t0.elapsed() < DEADLINE {
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(50)) {
+            run.apply(&ev);
+        }
+    }
+    // Then a record: it is read as the next line.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("open")
+        .write_all(b"{\"step\": 1, \"loss\": 0.5}\n")
+        .expect("append");
+    let t0 = Instant::now();
+    while run.store.records() < 1 && t0.elapsed() < DEADLINE {
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(50)) {
+            run.apply(&ev);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    while let Ok(ev) = rx.try_recv() {
+        run.apply(&ev);
+    }
+    drop(handle);
+    assert_eq!((run.store.records(), run.store.skipped.count), (1, 2));
+}
+
 /// Runs `tmon ARGS` to its end and returns its output and peak resident memory in kB (from
 /// `wait4`, for this child alone).
 fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, String, String, i64) {
