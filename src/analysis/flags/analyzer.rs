@@ -14,13 +14,14 @@
 //! that goes back at a regular period (a per-epoch counter logged as the step) is told once and
 //! then no longer raises a restart per period ([`super::restart::Resets`]).
 
+use super::crash::{self, CrashReader};
 use super::gaps::{self, Gaps, LongGap};
 use super::live_stall::LiveStall;
-use super::restart::{Reset, Resets, Rewind};
+use super::restart::{AfterCrash, Reset, Resets, Rewind};
 use super::writers::{Place, Writers};
 use super::{
-    dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
-    FlagConfig, FlagKind, Severity,
+    amp, dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding,
+    Flag, FlagConfig, FlagKind, Severity,
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, SeriesId, Store};
@@ -43,6 +44,7 @@ enum Detectors {
     GradNorm(Box<exploding::Exploding>),
     Lr(lr::Lr),
     Dead(dead::Dead),
+    LossScale(amp::LossScale),
     Throughput(Box<super::throughput::Throughput>),
     None,
 }
@@ -63,6 +65,7 @@ impl Detectors {
             },
             Role::GradNorm => Detectors::GradNorm(Box::new(exploding::Exploding::new(cfg))),
             Role::LearningRate => Detectors::Lr(lr::Lr::default()),
+            Role::LossScale => Detectors::LossScale(amp::LossScale::default()),
             Role::DeadFraction => Detectors::Dead(dead::Dead::default()),
             Role::Throughput | Role::StepTime => {
                 Detectors::Throughput(Box::new(super::throughput::Throughput::new(cfg)))
@@ -143,6 +146,18 @@ pub struct Analyzer {
     place: Option<Place>,
     /// The largest step a series of the current record went back from.
     rewound_from: Option<f64>,
+    /// Reads the log's non-JSON lines for the errors a run dies of.
+    crash: CrashReader,
+    /// Skipped lines of the store read so far.
+    skipped_seen: u64,
+    /// The last crash read, for the restart that may follow it.
+    last_crash: Option<AfterCrash>,
+    /// A crash was read since the last record.
+    crash_pending: bool,
+    /// The run's loss scale (mixed precision), if it logs one.
+    loss_scale: Option<SeriesId>,
+    /// The log printed a skipped mixed-precision step (DeepSpeed's `OVERFLOW!`).
+    amp_printed: bool,
 }
 
 impl Analyzer {
@@ -157,6 +172,12 @@ impl Analyzer {
     /// Feeds one record: `fields` are the (series, value) pairs it carried, in arrival order.
     pub fn observe(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
         self.records += 1;
+        // Non-JSON lines that came before this record and were not handed over yet.
+        if store.skipped.count != self.skipped_seen {
+            self.observe_skipped(store);
+        }
+        let after_crash = std::mem::take(&mut self.crash_pending);
+        self.crash.record();
         let meta = store.record(rec);
         let step = meta.step;
         self.last_step = Some(step);
@@ -164,7 +185,7 @@ impl Analyzer {
         self.rewound_here = false;
         self.rewound_from = None;
         self.place = Some(self.writers.place(step));
-        self.observe_steps(store, fields, step);
+        self.observe_steps(store, fields, step, after_crash);
         if let (Some(Place::Returned), Some(from)) = (self.place, self.rewound_from) {
             if let Some(f) = self.writers.interleaved(from, step) {
                 self.found.push((RUN, f));
@@ -207,7 +228,7 @@ impl Analyzer {
     }
 
     /// Creates states for new series, confirms pending rewinds and starts new ones.
-    fn observe_steps(&mut self, store: &Store, fields: &[(SeriesId, f64)], step: f64) {
+    fn observe_steps(&mut self, store: &Store, fields: &[(SeriesId, f64)], step: f64, after_crash: bool) {
         let now = self.records;
         for &(id, _) in fields {
             if id >= self.states.len() {
@@ -235,7 +256,7 @@ impl Analyzer {
                     if r.confirmed_by(step) && !writer && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
                         match self.resets.confirmed(r.record, r.from, r.to) {
-                            Reset::Restart => self.found.push((RUN, r.finding())),
+                            Reset::Restart => self.found.push((RUN, r.finding(self.last_crash.as_ref()))),
                             Reset::Periodic(f) => self.found.push((RUN, f)),
                             Reset::Expected => {}
                         }
@@ -247,7 +268,14 @@ impl Analyzer {
                 // with its baselines.
                 if step < prev && !self.resets.expects(now, prev, step) {
                     let onto_writer = self.place == Some(Place::Returned);
-                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None, onto_writer });
+                    st.rewind = Some(Rewind {
+                        from: prev,
+                        to: step,
+                        record: now,
+                        gap: None,
+                        onto_writer,
+                        after_crash,
+                    });
                     self.rewound_here = true;
                     self.rewound_from = Some(self.rewound_from.map_or(prev, |f: f64| f.max(prev)));
                     // A new run (or another axis) starts: its baselines start afresh.
@@ -261,6 +289,9 @@ impl Analyzer {
             }
             if st.main_candidate && self.main_loss.is_none() {
                 self.main_loss = Some(id);
+            }
+            if st.role == Role::LossScale && self.loss_scale.is_none() {
+                self.loss_scale = Some(id);
             }
         }
     }
@@ -296,18 +327,42 @@ impl Analyzer {
         }
         let name = store.name(id);
         let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
+        // A gradient norm's overflow is routine under mixed precision: the run logs a loss scale,
+        // printed a skipped step, or its loss stays finite.
+        let overflow = if !v.is_finite() && matches!(role, Role::GradNorm | Role::LayerGradNorm) {
+            self.overflow_context(store)
+        } else {
+            None
+        };
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
-            if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
+            let found_here = st.nonfinite.observe(cfg, &ctx, v, vital);
+            let (run, since) = st.nonfinite.run();
+            if let Some(mut f) = found_here {
                 // One layer's NaN gradient repeats what the global norm already says.
                 if role == Role::LayerGradNorm {
                     f.severity = Severity::Info;
                 }
+                if let Some(scale) = &overflow {
+                    f.severity = Severity::Info;
+                    f.message.push_str(&amp::overflow_note(scale.as_ref().map(|(n, s)| (n.as_str(), *s))));
+                }
                 found.push((id, f));
+            } else if overflow.is_some() && role == Role::GradNorm && run == cfg.amp_persist as u64 {
+                // Skipped step after skipped step: the scale never finds one that fits.
+                found.push((
+                    id,
+                    Finding {
+                        kind: FlagKind::Nonfinite,
+                        severity: Severity::Warning,
+                        began: since,
+                        message: amp::persistent(name, run, since),
+                    },
+                ));
             }
             return;
         }
@@ -358,9 +413,26 @@ impl Analyzer {
             Detectors::GradNorm(e) if positive => push(e.observe(cfg, &ctx, v)),
             Detectors::Lr(l) => push(l.observe(cfg, &ctx, v)),
             Detectors::Dead(d) => push(d.observe(cfg, &ctx, v)),
+            Detectors::LossScale(l) => push(l.observe(cfg, &ctx, v)),
             Detectors::Throughput(t) => push(t.observe(cfg, &ctx, v, role == Role::StepTime)),
             _ => {}
         }
+    }
+
+    /// For a non-finite gradient norm: `Some` when it is a mixed-precision overflow (the run logs a
+    /// loss scale, whose name and latest value are given; printed a skipped step; or its main loss
+    /// is finite), `None` when nothing says so.
+    fn overflow_context(&self, store: &Store) -> Option<Option<(String, f64)>> {
+        if let Some(id) = self.loss_scale {
+            let last = self.state(id).and_then(|s| s.nonfinite.last_value());
+            return Some(last.map(|v| (store.name(id).to_owned(), v)));
+        }
+        if self.amp_printed {
+            return Some(None);
+        }
+        let main = self.main_loss?;
+        let st = self.state(main)?;
+        (!st.nonfinite.inside() && st.nonfinite.last_value().is_some()).then_some(None)
     }
 
     /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
@@ -505,6 +577,42 @@ impl Analyzer {
         }
     }
 
+    /// Reads the lines the store skipped since the last call (not JSON: a traceback, a print) for
+    /// the errors a run dies of, and raises a critical `crash` flag for one, dated at the last
+    /// step read. Called by the run after each line it skipped; [`Analyzer::observe`] catches up
+    /// on any it was not told of. Only the lines the store kept with their text can be read (the
+    /// first `SKIPPED_KEPT`, and the most recent), which is every line when called per line.
+    pub fn observe_skipped(&mut self, store: &Store) {
+        let sk = &store.skipped;
+        while self.skipped_seen < sk.count {
+            let i = self.skipped_seen;
+            self.skipped_seen += 1;
+            let line = match sk.kept.get(i as usize) {
+                Some(l) => l,
+                None if self.skipped_seen == sk.count => match &sk.last {
+                    Some(l) => l,
+                    None => continue,
+                },
+                // Counted but no longer kept: its text is gone.
+                None => continue,
+            };
+            if !self.amp_printed && amp::overflow_line(&line.text) {
+                self.amp_printed = true;
+            }
+            let Some(c) = self.crash.line(line.line, &line.text) else { continue };
+            let message = crash::message(&c, self.last_step);
+            self.last_crash = Some(AfterCrash { text: c.text, step: self.last_step });
+            self.crash_pending = true;
+            self.keep(Flag {
+                kind: FlagKind::Crash,
+                severity: Severity::Critical,
+                metric: String::new(),
+                step: self.last_step.unwrap_or(f64::NAN),
+                message,
+            });
+        }
+    }
+
     /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
     /// tmon's own flags are all raised by the rules of this module.
     #[doc(hidden)]
@@ -546,6 +654,8 @@ impl Analyzer {
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
         self.gaps = Gaps::default();
+        self.crash = CrashReader::default();
+        self.crash_pending = false;
         self.resets = Resets::default();
         self.writers.reset();
         self.vanishing = Default::default();

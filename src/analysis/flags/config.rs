@@ -224,6 +224,10 @@ thresholds! {
         "Points in the recent rolling median (single dips at eval or checkpoint steps do not move it).";
     throughput_baseline: usize = 128, "throughput.baseline", ge(1.0, 1e6),
         "Points in the baseline window, before the recent ones.";
+    amp_min_scale: f64 = 1.0, "amp.min_scale", ge(0.0, 1e9),
+        "Mixed precision: a logged loss scale (`loss_scale`, `grad_scale`, `scale`) that falls to this or below, having been above it, means the gradients overflow at every scale (warning; DeepSpeed's `min_loss_scale` is 1). Above it an infinite gradient norm is an overflow, step skipped (info).";
+    amp_persist: usize = 50, "amp.persist", ge(1.0, 1e9),
+        "Mixed precision: a gradient norm non-finite this many points in a row while the loss stays finite is no occasional overflow (warning).";
     lr_jump: f64 = 10.0, "lr.jump", ge(1.0, 1e9),
         "LR anomaly: the learning rate rises to this many times the highest value it had before (warm restarts return to the old peak and are fine). A negative or NaN learning rate is always flagged.";
 }

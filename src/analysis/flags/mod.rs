@@ -10,8 +10,10 @@
 //! after `cooldown` records without it, or when its severity goes up.
 //! Thresholds: [`FlagConfig`], documented in `docs/flags.md`.
 
+mod amp;
 mod analyzer;
 mod config;
+mod crash;
 mod dead;
 mod divergence;
 mod exploding;
@@ -70,6 +72,8 @@ pub enum FlagKind {
     ThroughputDrop,
     LrAnomaly,
     Writers,
+    // Added by issue 13 (flags, second round).
+    Crash,
 }
 
 impl FlagKind {
