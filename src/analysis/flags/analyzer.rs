@@ -180,7 +180,7 @@ impl Analyzer {
         self.crash.record();
         let meta = store.record(rec);
         let step = meta.step;
-        self.last_step = Some(step);
+        let prev_step = self.last_step.replace(step);
         self.found.clear();
         self.rewound_here = false;
         self.rewound_from = None;
@@ -199,10 +199,19 @@ impl Analyzer {
             && fields
                 .iter()
                 .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
+        if rewound_here {
+            // A shorter pause before a restart is the restart's, not a stall to tell later.
+            if let Some(p) = prev_step {
+                self.gaps.forget_waiting_at(p);
+            }
+        }
         match gap {
             Some(g) if rewound_here => self.attach_gap(fields, g),
             Some(g) => self.found.push((RUN, gaps::stall(&self.cfg, g, step))),
             None => {}
+        }
+        if let Some(g) = self.gaps.due(step) {
+            self.found.push((RUN, gaps::stall(&self.cfg, g, step)));
         }
         // The learning rate first, so every message of this record can quote it.
         for &(id, v) in fields {

@@ -190,6 +190,10 @@ thresholds! {
         "... and at least this many seconds.";
     stall_critical_seconds: f64 = 3600.0, "stall.critical_seconds", ge(0.0, 1e9),
         "A stall at least this long is critical.";
+    stall_rhythm_factor: f64 = 100.0, "stall.rhythm_factor", ge(1.0, 1e9),
+        "Stall in a fast run: a gap shorter than `stall.min_seconds` is a stall when it is at least this many times the usual interval...";
+    stall_rhythm_min_seconds: f64 = 5.0, "stall.rhythm_min_seconds", ge(0.0, 1e9),
+        "... and at least this many seconds (a floor against jitter), and does not recur at regular steps (checkpoints, evaluations: the run's rhythm). Told once the run has gone past where it would have recurred.";
     stall_min_gaps: usize = 16, "stall.min_gaps", ge(1.0, 1e9),
         "Gaps in the record clock needed before stalls are judged.";
     live_stall_factor: f64 = 10.0, "live_stall.factor", ge(1.0, 1e6),
@@ -218,12 +222,14 @@ thresholds! {
         "Exploding gradient (critical): at least this many times that median.";
     exploding_min_points: usize = 32, "exploding.min_points", ge(1.0, 1e9),
         "Points the gradient norm needs before it is judged.";
-    throughput_drop: f64 = 0.5, "throughput.drop", gt(0.0, 1.0),
-        "Throughput drop: the rolling median of the last `throughput.window` points falls below (1 - this) x the run's baseline (median of the previous `throughput.baseline` points).";
-    throughput_window: usize = 16, "throughput.window", ge(1.0, 1e4),
-        "Points in the recent rolling median (single dips at eval or checkpoint steps do not move it).";
-    throughput_baseline: usize = 128, "throughput.baseline", ge(1.0, 1e6),
-        "Points in the baseline window, before the recent ones.";
+    throughput_drop: f64 = 0.12, "throughput.drop", gt(0.0, 1.0),
+        "Throughput drop (CUSUM on log throughput, Page 1954): the smallest sustained drop looked for, as a fraction of the baseline (the reference shift; half of it is the CUSUM's allowance)...";
+    throughput_noise_z: f64 = 3.0, "throughput.noise_z", ge(0.0, 1e6),
+        "... raised to this many noise deviations of one point (robust, from differences of log throughput) when the run is noisier...";
+    throughput_patience: usize = 16, "throughput.patience", ge(1.0, 1e6),
+        "... flagged when the CUSUM sum passes this many half-shifts: about this many points a full shift below the baseline (fewer for a deeper drop; single dips at eval or checkpoint steps add little).";
+    throughput_baseline: usize = 128, "throughput.baseline", ge(8.0, 1e6),
+        "Points in the baseline (median and noise of log throughput), taken from points judged in control.";
     amp_min_scale: f64 = 1.0, "amp.min_scale", ge(0.0, 1e9),
         "Mixed precision: a logged loss scale (`loss_scale`, `grad_scale`, `scale`) that falls to this or below, having been above it, means the gradients overflow at every scale (warning; DeepSpeed's `min_loss_scale` is 1). Above it an infinite gradient norm is an overflow, step skipped (info).";
     amp_persist: usize = 50, "amp.persist", ge(1.0, 1e9),
