@@ -127,7 +127,8 @@ pub fn role(name: &str) -> Role {
     {
         return Role::StepTime;
     }
-    if toks.iter().any(|t| ERROR_TOKENS.contains(&t.as_str())) {
+    // DETR's `cardinality_error` counts boxes, not mistakes.
+    if toks.iter().any(|t| ERROR_TOKENS.contains(&t.as_str())) && !has("cardinality") {
         return Role::ErrorRate;
     }
     const HIGHER: &[&str] = &[
@@ -174,6 +175,20 @@ fn is_loss_scale(lower: &str, toks: &[String]) -> bool {
     matches!(rest.as_slice(), ["scale"] | ["cur", "scale"])
         || ["loss", "grad", "amp", "fp16", "scaler", "lossscale"].iter().any(|t| has(t))
         || lower.ends_with("loss_scale")
+}
+
+/// True when a task metric's name says it is measured on held-out data: marked (`val_acc`,
+/// `test_class_error`), or a metric only evaluations compute (`bbox/AP`, `mIoU`, `bleu`, `wer`);
+/// a bare `acc` or `error` is a training one.
+pub fn is_held_out(name: &str) -> bool {
+    let toks = tokens(name);
+    if toks.iter().any(|t| TRAIN_TOKENS.contains(&t.as_str())) {
+        return false;
+    }
+    is_eval(name)
+        || !toks
+            .iter()
+            .any(|t| t.starts_with("acc") || t == "err" || t == "error" || t == "top1" || t == "top5")
 }
 
 /// True for a task metric: higher is better (accuracy, AP, mIoU, BLEU) or an error rate. What the

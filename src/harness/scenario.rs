@@ -179,14 +179,14 @@ impl Setup {
                 ..healthy
             },
             Scenario::Overfitting => Setup {
-                dims: vec![8, 32, 32, 3],
-                lr: 2e-3,
+                dims: vec![8, 64, 64, 3],
+                lr: 3e-3,
                 cosine: false,
                 steps: 1000,
-                n_train: 100,
-                label_noise: 0.25,
+                n_train: 60,
+                label_noise: 0.4,
                 eval_every: 25,
-                ..healthy
+                ..healthy.clone()
             },
             Scenario::DeadRelu => Setup {
                 opt: OptKind::Sgd { momentum: 0.9 },

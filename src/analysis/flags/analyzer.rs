@@ -18,10 +18,11 @@ use super::crash::{self, CrashReader};
 use super::gaps::{self, Gaps, LongGap};
 use super::live_stall::LiveStall;
 use super::restart::{AfterCrash, Reset, Resets, Rewind};
+use super::task::{Task, Trend};
 use super::writers::{Place, Writers};
 use super::{
-    amp, dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding,
-    Flag, FlagConfig, FlagKind, Severity,
+    amp, dead, divergence, exploding, learning, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx,
+    Finding, Flag, FlagConfig, FlagKind, Severity,
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, SeriesId, Store};
@@ -34,10 +35,12 @@ enum Detectors {
         spike: Box<spike::Spike>,
         divergence: Box<divergence::Divergence>,
         plateau: plateau::Plateau,
+        learning: Box<learning::Learning>,
     },
     EvalLoss {
         plateau: plateau::Plateau,
         overfitting: Box<overfitting::Overfitting>,
+        learning: Box<learning::Learning>,
         pair: Option<SeriesId>,
         checked: usize,
     },
@@ -56,10 +59,12 @@ impl Detectors {
                 spike: Box::new(spike::Spike::new(cfg)),
                 divergence: Box::new(divergence::Divergence::new(cfg)),
                 plateau: plateau::Plateau::default(),
+                learning: Box::new(learning::Learning::new(learning::TRAIN_BLOCK)),
             },
             Role::EvalLoss => Detectors::EvalLoss {
                 plateau: plateau::Plateau::default(),
                 overfitting: Box::new(overfitting::Overfitting::new(cfg)),
+                learning: Box::new(learning::Learning::new(1)),
                 pair: None,
                 checked: 0,
             },
@@ -88,6 +93,8 @@ struct SeriesState {
     layer: u64,
     /// A training loss that can be the run's main one (`loss`, a total), decided once.
     main_candidate: bool,
+    /// A held-out task metric: its index in the analyzer's `tasks`.
+    task: Option<usize>,
     latches: Latches,
 }
 
@@ -158,6 +165,8 @@ pub struct Analyzer {
     loss_scale: Option<SeriesId>,
     /// The log printed a skipped mixed-precision step (DeepSpeed's `OVERFLOW!`).
     amp_printed: bool,
+    /// The run's held-out task metrics (accuracy, AP, error rates), for overfitting and learning.
+    tasks: Vec<(SeriesId, Task)>,
 }
 
 impl Analyzer {
@@ -255,9 +264,14 @@ impl Analyzer {
                     det: Detectors::for_role(role, cfg),
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
                     main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
+                    task: None,
                     latches: Default::default(),
                 }
             });
+            if st.task.is_none() && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
+                st.task = Some(self.tasks.len());
+                self.tasks.push((id, Task::new(st.role == Role::Accuracy)));
+            }
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
                 if let Some(r) = st.rewind.take() {
@@ -327,8 +341,13 @@ impl Analyzer {
                     st.nonpositive |= v <= 0.0;
                     return;
                 }
-                Role::Accuracy | Role::Other => {
+                Role::Accuracy | Role::ErrorRate | Role::Other => {
                     st.nonpositive |= v <= 0.0;
+                    if let Some(i) = st.task {
+                        if let Some((_, t)) = self.tasks.get_mut(i) {
+                            t.observe(step, v);
+                        }
+                    }
                     return;
                 }
                 _ => {}
@@ -346,6 +365,7 @@ impl Analyzer {
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
+        let tasks = &self.tasks;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
@@ -395,11 +415,15 @@ impl Analyzer {
             found.push((id, f));
         };
         match &mut st.det {
-            Detectors::TrainLoss { spike, divergence, plateau } if positive => {
+            Detectors::TrainLoss { spike, divergence, plateau, learning } if positive => {
                 // One log and one window for both: the spike is judged before the point joins.
                 let x = v.ln();
                 push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
                 push(divergence.observe(cfg, &ctx, x));
+                if !learning.learned() {
+                    let base = divergence.baseline();
+                    push(learning.observe(cfg, &ctx, x, || base.scale(), || support(store, tasks, cfg)));
+                }
                 if !warmup {
                     push(
                         plateau.observe_log(
@@ -413,10 +437,17 @@ impl Analyzer {
                     );
                 }
             }
-            Detectors::EvalLoss { plateau, overfitting, .. } => {
+            Detectors::EvalLoss { plateau, overfitting, learning, .. } => {
                 push(plateau.observe(&ctx, v, cfg.plateau_rel, cfg.plateau_patience, "evaluations"));
                 if positive {
-                    push(overfitting.observe(cfg, &ctx, v, train_level));
+                    push(
+                        overfitting
+                            .observe(cfg, &ctx, v, train_level, |low| task_since(store, tasks, cfg, low)),
+                    );
+                    if !learning.learned() {
+                        let noise = overfitting.noise().max(1e-4);
+                        push(learning.observe(cfg, &ctx, v.ln(), || noise, || support(store, tasks, cfg)));
+                    }
                 }
             }
             Detectors::GradNorm(e) if positive => push(e.observe(cfg, &ctx, v)),
@@ -725,6 +756,50 @@ impl Analyzer {
     pub fn worst(&self) -> Option<Severity> {
         self.flags.iter().map(|f| f.severity).max()
     }
+}
+
+/// How the run's held-out task metrics moved since `low` (an eval loss's lowest evaluation): the
+/// most favourable one (improves, then holds), or the first that got worse.
+fn task_since(
+    store: &Store,
+    tasks: &[(SeriesId, Task)],
+    cfg: &FlagConfig,
+    low: f64,
+) -> Option<(String, Trend, f64, f64)> {
+    let rank = |t: Trend| match t {
+        Trend::Improves => 0,
+        Trend::Holds => 1,
+        Trend::Worse => 2,
+    };
+    tasks
+        .iter()
+        .filter_map(|(id, t)| {
+            let then = t.level_at(low)?;
+            let trend = t.trend_since(then, cfg.overfit_task_z)?;
+            Some((store.name(*id).to_owned(), trend, then, t.level()))
+        })
+        .min_by_key(|(_, trend, _, _)| rank(*trend))
+}
+
+/// What the run's held-out task metrics say to "not learning": one that improved from its first
+/// values (it contradicts), else the first one (it stays where it began).
+fn support(store: &Store, tasks: &[(SeriesId, Task)], cfg: &FlagConfig) -> learning::Support {
+    // Beyond its noise and by `learning.gain` of its first level: an accuracy that moved by one
+    // validation sample has not improved.
+    let moved = |t: &Task| {
+        let first = t.first()?;
+        let now = t.level();
+        let gain = if t.higher() { now - first } else { first - now };
+        let up = t.trend_since(first, cfg.learning_noise_z)? == Trend::Improves
+            && gain > cfg.learning_gain * first.abs();
+        Some((first, now, up))
+    };
+    let all: Vec<(String, f64, f64, bool)> = tasks
+        .iter()
+        .filter_map(|(id, t)| moved(t).map(|(f, n, up)| (store.name(*id).to_owned(), f, n, up)))
+        .collect();
+    let metric = all.iter().find(|m| m.3).or(all.first()).cloned();
+    learning::Support { metric }
 }
 
 /// Which metric names a coalesced flag: `loss` or a total first, then the shortest name.

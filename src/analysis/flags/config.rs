@@ -174,6 +174,14 @@ thresholds! {
         "Plateau on a training loss: points without improvement (info; never during LR warmup)...";
     plateau_train_patience_frac: f64 = 0.25, "plateau.train_patience_frac", ge(0.0, 1.0),
         "... or this fraction of the points seen so far, when that is more (a long run improves slowly).";
+    learning_gain: f64 = 0.03, "learning.gain", gt(0.0, 1.0),
+        "Not learning (plateau, warning): a loss whose best level (training: means of 128 points; eval: each evaluation) is not confidently this fraction below its first values...";
+    learning_noise_z: f64 = 3.0, "learning.noise_z", ge(0.0, 1e6),
+        "... counting this many standard errors of the difference (from the loss's own noise) in its favour: a run too noisy to be sure is not told...";
+    learning_min_points: usize = 500, "learning.min_points", ge(1.0, 1e9),
+        "... after this many training-loss points (outside LR warmup)...";
+    learning_min_evals: usize = 10, "learning.min_evals", ge(1.0, 1e9),
+        "... or this many evaluations. An accuracy that improved meanwhile makes it info.";
     overfit_gl: f64 = 5.0, "overfit.gl", gt(0.0, 1e6),
         "Overfitting (Prechelt's generalization loss, GL = 100*(E_val/E_min - 1)): the median of the last `overfit.strips` evaluations this many percent above the best such median...";
     overfit_strips: usize = 3, "overfit.strips", ge(1.0, 1e4),
@@ -184,6 +192,8 @@ thresholds! {
         "... while the paired training loss (when logged) has fallen by at least this fraction since the best: a flat training loss means noise or a shift, a rising one divergence.";
     overfit_min_evals: usize = 5, "overfit.min_evals", ge(1.0, 1e9),
         "Evaluations needed before overfitting is judged.";
+    overfit_task_z: f64 = 3.0, "overfit.task_z", ge(0.0, 1e6),
+        "A rising eval loss is info while a held-out task metric (accuracy, AP, mIoU, BLEU, an error rate) is not worse than at the loss's lowest evaluation by more than this many standard errors (it still improves, or holds).";
     stall_factor: f64 = 20.0, "stall.factor", ge(1.0, 1e6),
         "Stall: a gap between records this many times the median of the recent gaps...";
     stall_min_seconds: f64 = 60.0, "stall.min_seconds", ge(0.0, 1e9),
