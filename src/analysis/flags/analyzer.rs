@@ -195,8 +195,8 @@ impl Analyzer {
         self.rewound_from = None;
         self.place = Some(self.writers.place(step));
         self.observe_steps(store, fields, step, after_crash);
-        if let (Some(Place::Returned), Some(from)) = (self.place, self.rewound_from) {
-            if let Some(f) = self.writers.interleaved(from, step) {
+        if self.place == Some(Place::Returned) {
+            if let Some(f) = self.writers.returned(self.rewound_from.map(|from| (from, step))) {
                 self.found.push((RUN, f));
             }
         }
