@@ -1,0 +1,97 @@
+//! Issue 13's flags on small logs of our own (`tests/fixtures/flags2`, written by its `make.py`),
+//! read by the real ingest and analyzer: a crash with a traceback and a resume, a run killed at
+//! its end, mixed-precision overflows with a loss scale, auxiliary test losses turning up while
+//! AP climbs, a loss that never learns, a one-off pause in a fast run among its checkpoints.
+
+use tmon::analysis::{Flag, FlagConfig, FlagKind, Severity};
+use tmon::ingest::IngestOptions;
+use tmon::run::Run;
+
+fn flags(name: &str) -> Vec<Flag> {
+    let path = crate::support::fixture(&format!("flags2/{name}"));
+    let run = Run::load_file(&path, IngestOptions::default(), FlagConfig::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    run.flags().to_vec()
+}
+
+fn show(flags: &[Flag]) -> String {
+    flags
+        .iter()
+        .map(|f| format!("  {} {} {} @{}: {}\n", f.severity, f.kind, f.metric, f.step, f.message))
+        .collect()
+}
+
+#[test]
+fn a_traceback_a_resume_and_a_kill() {
+    let f = flags("crash-resume-killed.jsonl");
+    let crash: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Crash).collect();
+    assert_eq!(crash.len(), 2, "{}", show(&f));
+    assert!(crash.iter().all(|c| c.severity == Severity::Critical));
+    assert_eq!(crash[0].step, 120.0);
+    assert!(
+        crash[0].message.contains("RuntimeError: CUDA error: an illegal memory access"),
+        "{}",
+        crash[0].message
+    );
+    // The last line of the file: nothing comes after it, and it is still read.
+    assert_eq!(crash[1].step, 180.0);
+    assert!(crash[1].message.contains(": Killed (line 205)"), "{}", crash[1].message);
+    let restart: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Restart).collect();
+    assert_eq!(restart.len(), 1, "{}", show(&f));
+    assert_eq!(restart[0].severity, Severity::Warning);
+    assert!(
+        restart[0].message.starts_with("resumed at step 101 after RuntimeError: CUDA error")
+            && restart[0].message.contains("at step 120"),
+        "{}",
+        restart[0].message
+    );
+}
+
+#[test]
+fn grad_scaler_overflows_are_info() {
+    let f = flags("amp-grad-scaler.jsonl");
+    assert!(f.iter().all(|x| x.severity == Severity::Info), "{}", show(&f));
+    assert!(
+        f.iter()
+            .any(|x| x.metric == "grad_norm" && x.message.contains("mixed-precision overflow, step skipped")),
+        "{}",
+        show(&f)
+    );
+    // loss_scale is no loss: no divergence or plateau on it.
+    assert!(f.iter().all(|x| x.metric != "loss_scale"), "{}", show(&f));
+}
+
+#[test]
+fn auxiliary_test_losses_while_ap_climbs_are_info_naming_ap() {
+    let f = flags("detr-aux-losses.jsonl");
+    let of: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Overfitting).collect();
+    assert!(of.len() >= 2, "{}", show(&f));
+    for o in &of {
+        assert_eq!(o.severity, Severity::Info, "{}", o.message);
+        assert!(o.message.contains("but test_AP "), "{}", o.message);
+    }
+    assert!(f.iter().all(|x| x.severity == Severity::Info), "{}", show(&f));
+}
+
+#[test]
+fn a_loss_at_its_first_values_is_not_learning() {
+    let f = flags("not-learning.jsonl");
+    assert_eq!(f.len(), 1, "{}", show(&f));
+    assert_eq!((f[0].kind, f[0].severity, f[0].step), (FlagKind::Plateau, Severity::Warning, 1.0));
+    assert!(f[0].message.starts_with("not learning: loss has not improved"), "{}", f[0].message);
+    assert!(f[0].message.contains("lr 1e-7"), "{}", f[0].message);
+}
+
+#[test]
+fn a_pause_in_a_fast_run_is_a_stall_and_its_checkpoints_are_its_rhythm() {
+    let f = flags("fast-run-pause.jsonl");
+    assert_eq!(f.len(), 1, "{}", show(&f));
+    assert_eq!((f[0].kind, f[0].severity, f[0].step), (FlagKind::Stall, Severity::Warning, 1234.0));
+    assert!(f[0].message.starts_with("no record for 8s after step 1234"), "{}", f[0].message);
+    // With the floor above the pause, nothing.
+    let path = crate::support::fixture("flags2/fast-run-pause.jsonl");
+    let mut cfg = FlagConfig::default();
+    cfg.set("stall.rhythm_min_seconds", "10").unwrap();
+    let run = Run::load_file(&path, IngestOptions::default(), cfg).unwrap();
+    assert!(run.flags().is_empty(), "{}", show(run.flags()));
+}
