@@ -358,7 +358,7 @@ impl Analyzer {
         // A gradient norm's overflow is routine under mixed precision: the run logs a loss scale,
         // printed a skipped step, or its loss stays finite.
         let overflow = if !v.is_finite() && matches!(role, Role::GradNorm | Role::LayerGradNorm) {
-            self.overflow_context(store)
+            self.overflow_context(store, id)
         } else {
             None
         };
@@ -381,17 +381,23 @@ impl Analyzer {
                     f.message.push_str(&amp::overflow_note(scale.as_ref().map(|(n, s)| (n.as_str(), *s))));
                 }
                 found.push((id, f));
-            } else if overflow.is_some() && role == Role::GradNorm && run == cfg.amp_persist as u64 {
-                // Skipped step after skipped step: the scale never finds one that fits.
-                found.push((
-                    id,
-                    Finding {
-                        kind: FlagKind::Nonfinite,
-                        severity: Severity::Warning,
-                        began: since,
-                        message: amp::persistent(name, run, since),
-                    },
-                ));
+            } else if let Some(scale) = overflow.as_ref().filter(|_| role == Role::GradNorm) {
+                // With a loss scale logged, consecutive overflows are the scale finding its level
+                // (GradScaler halves once per step) up to `amp.persist`; without one, an overflow
+                // is routine only when isolated: the next point is finite again.
+                let persist = if scale.is_some() || self.amp_printed { cfg.amp_persist as u64 } else { 2 };
+                if run == persist {
+                    // Skipped step after skipped step: the scale never finds one that fits.
+                    found.push((
+                        id,
+                        Finding {
+                            kind: FlagKind::Nonfinite,
+                            severity: Severity::Warning,
+                            began: since,
+                            message: amp::persistent(name, run, since),
+                        },
+                    ));
+                }
             }
             return;
         }
@@ -462,7 +468,7 @@ impl Analyzer {
     /// For a non-finite gradient norm: `Some` when it is a mixed-precision overflow (the run logs a
     /// loss scale, whose name and latest value are given; printed a skipped step; or its main loss
     /// is finite), `None` when nothing says so.
-    fn overflow_context(&self, store: &Store) -> Option<Option<(String, f64)>> {
+    fn overflow_context(&self, store: &Store, grad: SeriesId) -> Option<Option<(String, f64)>> {
         if let Some(id) = self.loss_scale {
             let last = self.state(id).and_then(|s| s.nonfinite.last_value());
             return Some(last.map(|v| (store.name(id).to_owned(), v)));
@@ -470,9 +476,19 @@ impl Analyzer {
         if self.amp_printed {
             return Some(None);
         }
+        // Without a loss scale, only an overflow out of an ordinary gradient norm: one that was
+        // already exploding (1e14 the step before) overflows in any precision.
+        let ordinary = match self.state(grad) {
+            Some(st) => match (&st.det, st.nonfinite.last_value()) {
+                (Detectors::GradNorm(e), Some(v)) => e.ordinary(&self.cfg, v),
+                (_, Some(_)) => true,
+                (_, None) => false,
+            },
+            None => false,
+        };
         let main = self.main_loss?;
         let st = self.state(main)?;
-        (!st.nonfinite.inside() && st.nonfinite.last_value().is_some()).then_some(None)
+        (ordinary && !st.nonfinite.inside() && st.nonfinite.last_value().is_some()).then_some(None)
     }
 
     /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
