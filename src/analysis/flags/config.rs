@@ -239,7 +239,7 @@ thresholds! {
     throughput_patience: usize = 16, "throughput.patience", ge(1.0, 1e6),
         "... flagged when the CUSUM sum passes this many half-shifts: about this many points a full shift below the baseline (fewer for a deeper drop; single dips at eval or checkpoint steps add little).";
     throughput_baseline: usize = 128, "throughput.baseline", ge(8.0, 1e6),
-        "Points in the baseline (median and noise of log throughput), taken from points judged in control.";
+        "Points in the baseline (median and noise of log throughput).";
     amp_min_scale: f64 = 1.0, "amp.min_scale", ge(0.0, 1e9),
         "Mixed precision: a logged loss scale (`loss_scale`, `grad_scale`, `scale`) that falls to this or below, having been above it, means the gradients overflow at every scale (warning; DeepSpeed's `min_loss_scale` is 1). Above it an infinite gradient norm is an overflow, step skipped (info).";
     amp_persist: usize = 50, "amp.persist", ge(1.0, 1e9),

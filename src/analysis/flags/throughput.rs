@@ -11,10 +11,13 @@
 //! the baseline, clipped to `2 delta` (one slow step, an eval or a checkpoint, adds little),
 //! minus `delta / 2`; the sum restarts at zero when it would go below. A drop is flagged when the
 //! sum passes `throughput.patience x delta / 2`, which takes that many points a full `delta`
-//! below (fewer for a deeper drop: a halving is seen within about six points). Dated at the first
-//! point after the sum was last zero: where the shift began. A warmup ramp goes up, never down;
-//! the baseline takes only points judged in control (the sum at zero), so a drop never becomes
-//! its own baseline before it is judged. After a flag the baseline starts again at the new level.
+//! below (fewer for a deeper drop: a halving is seen within about six points), and the mean level
+//! since the sum was last zero is `throughput.drop` below the baseline (a slow drift adds up
+//! without being a drop of that size). Dated at the first
+//! point after the sum was last zero: where the shift began. A warmup ramp goes up, never down.
+//! Every point joins the baseline, whose median moves only once half of it is new: long after a
+//! step down is flagged, while a slow drift (a cumulative average) is followed and never adds up.
+//! After a flag the baseline starts again at the new level.
 //!
 //! Step times (seconds per iteration, e.g. detectron2's `time`) are turned into rates; a `time`
 //! column holding a unix clock (values above 1e5 s) is not a step time and is ignored.
@@ -35,7 +38,7 @@ const MIN_SIGMA: f64 = 0.005;
 
 #[derive(Clone, Debug)]
 pub struct Throughput {
-    /// Log-rates judged in control, newest last.
+    /// The latest log-rates, newest last.
     base: Ring,
     cap: usize,
     scratch: Vec<f64>,
@@ -82,22 +85,27 @@ impl Throughput {
         if self.since_refresh >= REFRESH || self.mu.is_nan() {
             self.refresh();
         }
-        let delta = (-(1.0 - cfg.throughput_drop).max(1e-9).ln()).max(cfg.throughput_noise_z * self.sigma);
+        let least = -(1.0 - cfg.throughput_drop).max(1e-9).ln();
+        let delta = least.max(cfg.throughput_noise_z * self.sigma);
         let d = (self.mu - x).min(2.0 * delta);
         self.sum = (self.sum + d - delta / 2.0).max(0.0);
+        // Every point joins the baseline: its median moves only once half of it is new, long
+        // after a step down has been flagged, while a slow drift is followed and never adds up.
+        self.base.push(x);
+        self.since_refresh += 1;
         if self.sum == 0.0 {
-            // In control: the point joins the baseline.
             self.began = None;
             self.episode.clear();
-            self.base.push(x);
-            self.since_refresh += 1;
             return None;
         }
         let (from, total, n) = self.began.get_or_insert((ctx.step, 0.0, 0));
         *total += x;
         *n += 1;
         let (from, level) = (*from, *total / *n as f64);
-        if self.sum < cfg.throughput_patience as f64 * delta / 2.0 {
+        // The sum says the level moved; the level since must also be `throughput.drop` below the
+        // baseline: a slow drift (a cumulative average such as stable-baselines3's `fps`) adds up
+        // without being a drop of that size.
+        if self.sum < cfg.throughput_patience as f64 * delta / 2.0 || self.mu - level < least {
             return None;
         }
         let (mu, sigma) = (self.mu, self.sigma);
