@@ -53,6 +53,22 @@ enum Detectors {
 }
 
 impl Detectors {
+    /// A loss whose "not learning" rule saw it learn.
+    fn learned(&self) -> bool {
+        match self {
+            Detectors::TrainLoss { learning, .. } | Detectors::EvalLoss { learning, .. } => {
+                learning.learned()
+            }
+            _ => false,
+        }
+    }
+
+    fn mark_learned(&mut self) {
+        if let Detectors::TrainLoss { learning, .. } | Detectors::EvalLoss { learning, .. } = self {
+            learning.mark_learned();
+        }
+    }
+
     fn for_role(role: Role, cfg: &FlagConfig) -> Self {
         match role {
             Role::TrainLoss => Detectors::TrainLoss {
@@ -301,8 +317,13 @@ impl Analyzer {
                     });
                     self.rewound_here = true;
                     self.rewound_from = Some(self.rewound_from.map_or(prev, |f: f64| f.max(prev)));
-                    // A new run (or another axis) starts: its baselines start afresh.
+                    // A new run (or another axis) starts: its baselines start afresh. A loss that
+                    // learned before is a learning run: a resume from its checkpoint starts low.
+                    let learned = st.det.learned();
                     st.det = Detectors::for_role(st.role, cfg);
+                    if learned {
+                        st.det.mark_learned();
+                    }
                     st.nonpositive = false;
                 }
             }

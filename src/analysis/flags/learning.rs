@@ -58,6 +58,11 @@ impl Learning {
         }
     }
 
+    /// The loss learned before (the run it resumes did): the rule is silent.
+    pub fn mark_learned(&mut self) {
+        self.learned = true;
+    }
+
     /// True once the loss improved meaningfully: the rule is silent from then on.
     pub fn learned(&self) -> bool {
         self.learned
@@ -127,19 +132,30 @@ impl Learning {
         } else {
             format!("first {} points (mean {})", self.block, value_prose(first.exp()))
         };
+        // A loss that only rose (its best level since is above its first values) is no sign of
+        // too small a learning rate: the message says it rose and does not guess at the cause.
+        let rose = improved < 0.0;
         let lr = match ctx.lr {
+            Some(lr) if rose => format!(" (lr {})", value_prose(lr)),
             Some(lr) => format!(" (lr {}: far too small?)", value_prose(lr)),
             None => String::new(),
         };
         let points = self.points;
         Some(self.episode.hit(FlagKind::Plateau, severity, first_step, || {
+            let change = if rose {
+                format!("{:.1}% above them: it has only risen", 100.0 * (improved.abs().exp() - 1.0))
+            } else {
+                format!(
+                    "{:.1}% lower, less than the {}% that would show learning",
+                    100.0 * (1.0 - (-improved).exp()),
+                    value_prose(cfg.learning_gain * 100.0)
+                )
+            };
             format!(
                 "not learning: {} has not improved meaningfully since its {what}: its best level is {} after \
-                 {points} {unit}, {:.1}% lower, less than the {}% that would show learning{lr}{note}",
+                 {points} {unit}, {change}{lr}{note}",
                 ctx.name,
                 value_prose(self.best.exp()),
-                100.0 * (1.0 - (-improved).exp()),
-                value_prose(cfg.learning_gain * 100.0),
             )
         }))
     }
