@@ -1,7 +1,8 @@
 //! Issue 13's flags on small logs of our own (`tests/fixtures/flags2`, written by its `make.py`),
 //! read by the real ingest and analyzer: a crash with a traceback and a resume, a run killed at
 //! its end, mixed-precision overflows with a loss scale, auxiliary test losses turning up while
-//! AP climbs, a loss that never learns, a one-off pause in a fast run among its checkpoints.
+//! AP climbs, a loss that never learns, a one-off pause in a fast run among its checkpoints,
+//! sustained throughput drops of 16% and 38% among eval and checkpoint dips.
 
 use tmon::analysis::{Flag, FlagConfig, FlagKind, Severity};
 use tmon::ingest::IngestOptions;
@@ -94,4 +95,33 @@ fn a_pause_in_a_fast_run_is_a_stall_and_its_checkpoints_are_its_rhythm() {
     cfg.set("stall.rhythm_min_seconds", "10").unwrap();
     let run = Run::load_file(&path, IngestOptions::default(), cfg).unwrap();
     assert!(run.flags().is_empty(), "{}", show(run.flags()));
+}
+
+#[test]
+fn sustained_throughput_drops_of_16_and_38_percent_are_one_flag_where_they_began() {
+    // Each run also has a warmup ramp of its throughput, eval steps at half speed and checkpoint
+    // steps at a quarter, all before the drop: only the drop is told, dated where it began
+    // (well within 10% of the run), with the size of the drop read from the log.
+    for (name, metric, began, len, pct) in [
+        ("gpu-shared-16pct.jsonl", "tokens_per_s", 1300.0, 2000.0, 16.0),
+        ("slow-loader-38pct.jsonl", "samples_per_second", 600.0, 1000.0, 38.0),
+    ] {
+        let f = flags(name);
+        assert_eq!(f.len(), 1, "{name}:\n{}", show(&f));
+        let d = &f[0];
+        assert_eq!(
+            (d.kind, d.severity, d.metric.as_str()),
+            (FlagKind::ThroughputDrop, Severity::Warning, metric)
+        );
+        assert!((d.step - began).abs() <= 0.1 * len, "{name}: dated at {}", d.step);
+        assert_eq!(d.step, began, "{name}: {}", d.message);
+        let told: f64 = d
+            .message
+            .split("fell by ")
+            .nth(1)
+            .and_then(|r| r.split('%').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{}", d.message));
+        assert!((told - pct).abs() <= 3.0, "{name}: told {told}% for {pct}%: {}", d.message);
+    }
 }

@@ -101,13 +101,18 @@ impl Throughput {
         let (from, total, n) = self.began.get_or_insert((ctx.step, 0.0, 0));
         *total += x;
         *n += 1;
-        let (from, level) = (*from, *total / *n as f64);
+        let (from, level, n) = (*from, *total / *n as f64, *n);
         // The sum says the level moved; the level since must also be `throughput.drop` below the
         // baseline: a slow drift (a cumulative average such as stable-baselines3's `fps`) adds up
         // without being a drop of that size.
         if self.sum < cfg.throughput_patience as f64 * delta / 2.0 || self.mu - level < least {
             return None;
         }
+        // The level told is the median of the points since (the mean decides: it weighs the
+        // whole episode; one eval dip among six points would overstate the drop in the message).
+        let k = (n as usize).min(self.base.len());
+        self.base.copy_range(self.base.len() - k, self.base.len(), &mut self.scratch);
+        let level = median(&mut self.scratch);
         let (mu, sigma) = (self.mu, self.sigma);
         let found = self.episode.hit(FlagKind::ThroughputDrop, Severity::Warning, from, || {
             let drop = 100.0 * (1.0 - (level - mu).exp());
