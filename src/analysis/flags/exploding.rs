@@ -26,7 +26,10 @@ impl Exploding {
     /// True when `v` is no jump: below `exploding.ratio` x the median of the recent values (or
     /// too few to tell).
     pub fn ordinary(&self, cfg: &FlagConfig, v: f64) -> bool {
-        self.base.is_empty() || !(v > 0.0) || v.ln() - self.base.level() < cfg.exploding_ratio.ln()
+        self.base.is_empty()
+            || v.is_nan()
+            || v <= 0.0
+            || v.ln() - self.base.level() < cfg.exploding_ratio.ln()
     }
 
     /// `v` is finite and positive.
