@@ -2,7 +2,8 @@
 //! read by the real ingest and analyzer: a crash with a traceback and a resume, a run killed at
 //! its end, mixed-precision overflows with a loss scale, auxiliary test losses turning up while
 //! AP climbs, a loss that never learns, a one-off pause in a fast run among its checkpoints,
-//! sustained throughput drops of 16% and 38% among eval and checkpoint dips.
+//! sustained throughput drops of 16% and 38% among eval and checkpoint dips, gradient-norm
+//! overflows without a logged loss scale (routine) and after an explosion (not).
 
 use tmon::analysis::{Flag, FlagConfig, FlagKind, Severity};
 use tmon::ingest::IngestOptions;
@@ -124,4 +125,33 @@ fn sustained_throughput_drops_of_16_and_38_percent_are_one_flag_where_they_began
             .unwrap_or_else(|| panic!("{}", d.message));
         assert!((told - pct).abs() <= 3.0, "{name}: told {told}% for {pct}%: {}", d.message);
     }
+}
+
+#[test]
+fn overflows_without_a_loss_scale_are_info_and_an_exploded_norm_that_overflows_is_not() {
+    // GradScaler's first steps and two isolated steps overflow; no loss scale is logged, the
+    // loss stays finite: nothing at warning. With the cooldown off, each isolated overflow is
+    // its own flag, told as routine.
+    let f = flags("amp-no-scale.jsonl");
+    assert!(!f.is_empty() && f.iter().all(|x| x.severity == Severity::Info), "{}", show(&f));
+    let path = crate::support::fixture("flags2/amp-no-scale.jsonl");
+    let mut cfg = FlagConfig::default();
+    cfg.set("cooldown", "0").unwrap();
+    let run = Run::load_file(&path, IngestOptions::default(), cfg).unwrap();
+    let steps: Vec<f64> = run
+        .flags()
+        .iter()
+        .filter(|x| x.message.contains("a mixed-precision overflow, step skipped (the loss stays finite)"))
+        .map(|x| x.step)
+        .collect();
+    assert_eq!(steps, [151.0, 288.0], "{}", show(run.flags()));
+    assert!(run.flags().iter().all(|x| x.severity == Severity::Info), "{}", show(run.flags()));
+
+    // A norm that grew x10 a step to 1e14 and then overflowed: exploding, and a warning.
+    let f = flags("exploding-then-inf.jsonl");
+    let nf: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Nonfinite).collect();
+    assert_eq!(nf.len(), 1, "{}", show(&f));
+    assert_eq!((nf[0].severity, nf[0].step), (Severity::Warning, 240.0), "{}", nf[0].message);
+    assert!(!nf[0].message.contains("overflow"), "{}", nf[0].message);
+    assert!(f.iter().any(|x| x.kind == FlagKind::ExplodingGradient && x.step == 227.0), "{}", show(&f));
 }
