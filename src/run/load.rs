@@ -432,8 +432,11 @@ impl Run {
         lines: std::ops::Range<usize>,
         (fields, outcomes): &Piece<'_>,
     ) {
-        let analyzer = &mut self.analyzer;
-        let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| analyzer.observe(st, rec, f);
+        let analyzer = std::cell::RefCell::new(&mut self.analyzer);
+        let on = &mut |st: &crate::store::Store, rec, f: &[(usize, f64)]| {
+            analyzer.borrow_mut().observe(st, rec, f)
+        };
+        let on_skipped = |st: &crate::store::Store| analyzer.borrow_mut().observe_skipped(st);
         for (i, o) in lines.zip(outcomes) {
             let no = base + i as u64 + 1;
             let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
@@ -442,7 +445,11 @@ impl Run {
                 Parsed::Fields(a, z) => {
                     self.ingest.push_parsed(&mut self.store, no, line(), Ok(&fields[*a..*z]), on)
                 }
-                Parsed::Bad(e) => self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on),
+                Parsed::Bad(e) => {
+                    self.ingest.push_parsed(&mut self.store, no, line(), Err(e), on);
+                    // A line that is not a record may be the error the run died of.
+                    on_skipped(&self.store);
+                }
             }
         }
     }

@@ -43,9 +43,14 @@ impl Run {
     /// Feeds one complete line (1-based `line_no`, without its newline).
     pub fn push_line(&mut self, line_no: u64, bytes: &[u8]) {
         let analyzer = &mut self.analyzer;
+        let skipped = self.store.skipped.count;
         self.ingest.push_line(&mut self.store, line_no, bytes, &mut |st, rec, fields| {
             analyzer.observe(st, rec, fields)
         });
+        // A line that is not a record may be the error the run died of (a traceback).
+        if self.store.skipped.count != skipped {
+            self.analyzer.observe_skipped(&self.store);
+        }
     }
 
     /// Feeds a whole-file JSON document (`trainer_state.json`, a top-level array). Called again

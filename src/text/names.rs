@@ -44,6 +44,7 @@ mod tests {
                 "throughput_drop",
                 "lr_anomaly",
                 "writers",
+                "crash",
                 "run_outlier",
                 "run_stopped"
             ]
@@ -79,7 +80,24 @@ mod tests {
         let scenarios: Vec<&str> = Scenario::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             scenarios,
-            ["healthy", "diverging", "overfitting", "dead-relu", "vanishing", "stall", "restart", "slowdown"]
+            [
+                "healthy",
+                "diverging",
+                "overfitting",
+                "dead-relu",
+                "vanishing",
+                "stall",
+                "restart",
+                "slowdown",
+                "small-lr",
+                "slowdown-20",
+                "slowdown-40",
+                "pause",
+                "checkpoints",
+                "crash",
+                "mixed-precision",
+                "detection"
+            ]
         );
     }
 

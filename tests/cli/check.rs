@@ -139,9 +139,15 @@ fn json_output_matches_the_schema_and_the_file() {
 #[test]
 fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     let ran = tmon(["check", FIX], LIMIT);
-    // nan.jsonl's NaN loss is a critical flag: the summary counts it and the status is 1.
+    // nan.jsonl's NaN loss and traceback.jsonl's crash are critical flags: the summary counts
+    // them and the status is 1.
     assert_eq!(ran.code, Some(1), "{ran:?}");
-    assert!(ran.stdout.contains("checked 4 files: 1 with a flag at warning or above"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("checked 4 files: 2 with a flag at warning or above"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("the run crashed after step 12: RuntimeError: CUDA out of memory. (line 17)"),
+        "{}",
+        ran.stdout
+    );
     for name in ["healthy.jsonl", "nan.jsonl", "nostep.jsonl", "traceback.jsonl"] {
         assert!(ran.stdout.contains(&fix(name)), "{name} not listed:\n{}", ran.stdout);
     }
@@ -175,7 +181,8 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
 #[test]
 fn skipped_lines_and_a_missing_step_key_are_reported() {
     let ran = tmon(["check", "--json", &fix("traceback.jsonl"), &fix("nostep.jsonl")], LIMIT);
-    assert_eq!(ran.code, Some(0), "{ran:?}");
+    // The traceback is the crash the run died of: critical.
+    assert_eq!(ran.code, Some(1), "{ran:?}");
     let doc = json(&ran);
     assert_schema(&doc);
     let tb = run_of(&doc, "traceback.jsonl");
@@ -183,6 +190,10 @@ fn skipped_lines_and_a_missing_step_key_are_reported() {
     // Four traceback lines, a progress bar, and the half-written last line.
     assert_eq!(tb["skipped_lines"], 6);
     assert_eq!(metric(tb, "loss").unwrap()["last"].as_f64(), Some(0.8799999952316284));
+    let crash: Vec<&serde_json::Value> =
+        tb["flags"].as_array().unwrap().iter().filter(|f| f["kind"] == "crash").collect();
+    assert_eq!(crash.len(), 1, "{tb}");
+    assert_eq!((crash[0]["severity"].as_str(), crash[0]["step"].as_f64()), (Some("critical"), Some(12.0)));
     let ns = run_of(&doc, "nostep.jsonl");
     assert!(ns["step_key"].is_null(), "{ns}");
     let loss = metric(ns, "loss").unwrap();

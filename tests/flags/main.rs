@@ -6,6 +6,7 @@ mod support;
 
 mod corpus;
 mod docs;
+mod fixtures;
 mod golden;
 mod harness;
 mod perf;
