@@ -16,11 +16,13 @@ list=$(cargo package --list --locked --allow-dirty 2>"$log") || { cat "$log" >&2
 cargo package --no-verify --locked --allow-dirty 2>>"$log" >/dev/null || { cat "$log" >&2; fail "cargo package failed"; }
 if grep -i "warning" "$log"; then fail "cargo package warned (above)"; fi
 
-for want in Cargo.toml Cargo.lock LICENSE README.md build.rs src/main.rs src/lib.rs docs/flags.md; do
+# The font exported charts are drawn with is compiled in (include_bytes!): it ships, with its license.
+for want in Cargo.toml Cargo.lock LICENSE README.md build.rs src/main.rs src/lib.rs docs/flags.md \
+  src/export/font/DejaVuSans-subset.ttf src/export/font/LICENSE; do
   grep -qx "$want" <<<"$list" || fail "the crate does not ship $want"
 done
 # Test sources ship (cargo warns about each test target left out); what they read does not.
-if bad=$(grep -Ev '^(src|tests|benches|examples)/.*\.rs$|^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|build\.rs|README\.md|LICENSE|docs/flags\.md)$' <<<"$list"); then
+if bad=$(grep -Ev '^(src|tests|benches|examples)/.*\.rs$|^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|build\.rs|README\.md|LICENSE|docs/flags\.md)$|^src/export/font/(DejaVuSans-subset\.ttf|LICENSE|README\.md)$' <<<"$list"); then
   fail "the crate ships files it should not: $bad"
 fi
 crate=$(ls -t target/package/tmon-*.crate | head -n 1)

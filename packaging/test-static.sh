@@ -64,6 +64,13 @@ for bin in "$@"; do
   set -e
   [ "$rc" -eq 1 ] || fail "$bin check nan.jsonl exited $rc (expected 1, a flag): $out"
   grep -q "loss became NaN at step 20" <<<"$out" || fail "$bin check nan.jsonl did not report the NaN: $out"
+  # MLflow's store goes through the SQLite compiled into the binary (the one C part).
+  cp "$TMON_ROOT/tests/fixtures/formats/mlflow/sqlite/mlflow.db" "$tmp/"
+  set +e
+  out=$(bare check mlflow.db)
+  rc=$?
+  set -e
+  [ "$rc" -le 1 ] && grep -q "first-run" <<<"$out" || fail "$bin check mlflow.db exited $rc: $out"
   where="env -i"
 
   # The strongest form: a root file system with no libc at all. chroot needs root and the

@@ -17,7 +17,8 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("
 #[command(name = "tmon", version = VERSION, about = "A terminal training monitor for JSON Lines training logs")]
 #[command(long_about = "A terminal training monitor for JSON Lines training logs.\n\n\
     `tmon PATH...` opens the monitor on log files or directories; `tmon check PATH...` reads them, \
-    prints what it found and the flags, and exits with a status for scripts.\n\n\
+    prints what it found and the flags, and exits with a status for scripts; `tmon export PATH... \
+    --metric REGEX -o FILE.png` draws charts of them (SVG, PNG) or writes their values (CSV).\n\n\
     Exit status: 0 fine; 1 a flag reached `check --fail-on`; 2 a usage error (a number out of \
     range included) or a path that cannot be read; 3 the monitor cannot use the terminal (there is \
     none, standard output is not one, or it failed); 141 `check`'s output was closed (`| head`).\n\n\
@@ -115,12 +116,21 @@ pub enum Command {
     /// Real gradient descent on generated data writes a JSON Lines log a few steps a second; the
     /// monitor opens on it. `--no-ui` only writes the log (watch it from a second pane).
     Demo(DemoArgs),
+    /// Draw charts of logs' metrics to an SVG or PNG image, or write their values to CSV, for
+    /// scripts and papers.
+    ///
+    /// One chart per metric matching --metric (an eval metric shares its train metric's chart, as
+    /// in the monitor); several charts make a grid in one image. Several files draw one line per
+    /// run. The output's extension (.svg, .png, .csv) chooses the format. Exit status: 0 written, 2
+    /// for a usage error (no metric matches: the metrics are listed), a path that cannot be read,
+    /// or an output that cannot be written.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (default: tmon(1) itself).
-    #[arg(value_parser = ["check", "completions"])]
+    #[arg(value_parser = ["check", "completions", "export"])]
     pub command: Option<String>,
 }
 
@@ -132,6 +142,10 @@ pub struct CheckArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// With several runs: order them by this metric's best value (lowest first for losses and
+    /// times, highest first for accuracies and throughput), runs without it last.
+    #[arg(long, value_name = "METRIC")]
+    pub sort: Option<String>,
     /// Exit with status 1 when a flag reaches this severity.
     #[arg(long, value_name = "LEVEL", default_value = "warning", value_enum)]
     pub fail_on: Severity,
@@ -188,6 +202,136 @@ pub struct DemoArgs {
     pub ascii: bool,
 }
 
+/// The smoothers of `tmon export --smoother`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmootherKind {
+    /// TensorBoard's debiased EMA; --smoothing is the weight, 0 to 0.999 (default 0.6).
+    Ema,
+    /// W&B's time-weighted EMA; --smoothing 0 to 0.999 (default 0.6).
+    Twema,
+    /// A Gaussian kernel; --smoothing is sigma in points, 0 to 10000 (default 2).
+    Gaussian,
+    /// A centred running average; --smoothing is the window in points, 1 to 100001 (default 7).
+    Average,
+}
+
+/// The x axes of `tmon export --x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum XArg {
+    Step,
+    /// Time since the run's first record.
+    Relative,
+    /// Clock time (UTC).
+    Wall,
+}
+
+impl From<XArg> for crate::chart::XAxis {
+    fn from(x: XArg) -> Self {
+        match x {
+            XArg::Step => crate::chart::XAxis::Step,
+            XArg::Relative => crate::chart::XAxis::Relative,
+            XArg::Wall => crate::chart::XAxis::Wall,
+        }
+    }
+}
+
+/// An image side in pixels, `--width` and `--height`.
+fn pixels() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(100..=8000)
+}
+
+/// A step bound, `--from` and `--to`: a finite number.
+fn step_parser(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| "expected a step (a finite number)".into())
+}
+
+/// A smoothing strength of any smoother (the widest range, the running average's window); the
+/// range of the smoother chosen is checked by [`ExportArgs::smoother`].
+fn strength_parser(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| (0.0..=100_001.0).contains(x))
+        .ok_or_else(|| "expected a number from 0 to 100001".into())
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Log files or directories (read as `tmon check` reads them); each run is a line.
+    #[arg(required = true, value_hint = clap::ValueHint::AnyPath)]
+    pub paths: Vec<PathBuf>,
+    /// The metrics: a regex searched in their names, ignoring case, as the monitor's `/` filter
+    /// (`'^loss$'` for exactly one).
+    #[arg(long, short = 'm', value_name = "REGEX")]
+    pub metric: String,
+    /// Where to write: FILE.svg, FILE.png or FILE.csv (an existing file is replaced).
+    #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub output: PathBuf,
+    /// The smoothing strength: the EMA's weight (0 to 0.999), the Gaussian's sigma or the running
+    /// average's window in points; 0 (1 for the window) draws the raw values only.
+    #[arg(long, value_name = "STRENGTH", value_parser = strength_parser)]
+    pub smoothing: Option<f64>,
+    /// The smoother.
+    #[arg(long, value_enum, default_value = "ema")]
+    pub smoother: SmootherKind,
+    /// The x axis (a log with no time is drawn against steps).
+    #[arg(long = "x", value_enum, default_value = "step", value_name = "AXIS")]
+    pub x: XArg,
+    /// A log10 y axis.
+    #[arg(long)]
+    pub log_y: bool,
+    /// Fit the y axis to every value instead of the 5-95% percentiles plus a margin (outliers are
+    /// otherwise clipped at the edge, as in the monitor).
+    #[arg(long)]
+    pub no_outliers: bool,
+    /// Only the points from this step on.
+    #[arg(long, value_name = "STEP", value_parser = step_parser)]
+    pub from: Option<f64>,
+    /// Only the points up to this step.
+    #[arg(long, value_name = "STEP", value_parser = step_parser)]
+    pub to: Option<f64>,
+    /// The image's width in pixels, 100 to 8000 (default: 1000 for one chart, 640 a column for a
+    /// grid).
+    #[arg(long, value_name = "PX", value_parser = pixels())]
+    pub width: Option<u32>,
+    /// The image's height in pixels, 100 to 8000 (default: 600 for one chart, 420 a row for a
+    /// grid).
+    #[arg(long, value_name = "PX", value_parser = pixels())]
+    pub height: Option<u32>,
+}
+
+impl ExportArgs {
+    /// The smoother asked for, `None` when it smooths nothing; a strength out of its kind's range
+    /// is a usage error naming the range.
+    pub fn smoother(&self) -> Result<Option<crate::analysis::smooth::Smoother>, Error> {
+        use crate::analysis::smooth::{Smoother, MAX_SIGMA, MAX_WEIGHT, MAX_WINDOW};
+        let (name, lo, hi, default) = match self.smoother {
+            SmootherKind::Ema => ("the EMA's weight", 0.0, MAX_WEIGHT, 0.6),
+            SmootherKind::Twema => ("the time-weighted EMA's parameter", 0.0, MAX_WEIGHT, 0.6),
+            SmootherKind::Gaussian => ("the Gaussian's sigma", 0.0, MAX_SIGMA, 2.0),
+            SmootherKind::Average => ("the running average's window", 1.0, MAX_WINDOW as f64, 7.0),
+        };
+        let p = self.smoothing.unwrap_or(default);
+        let whole = self.smoother != SmootherKind::Average || p.fract() == 0.0;
+        if !(lo..=hi).contains(&p) || !whole {
+            let what = if self.smoother == SmootherKind::Average { "a whole number" } else { "a number" };
+            return Err(Error::Usage(format!("--smoothing {p}: {name} is {what} from {lo} to {hi}")));
+        }
+        let s = match self.smoother {
+            SmootherKind::Ema => Smoother::Ema { weight: p },
+            SmootherKind::Twema => Smoother::TimeWeightedEma { param: p },
+            SmootherKind::Gaussian => Smoother::Gaussian { sigma: p },
+            SmootherKind::Average => Smoother::RunningAverage { window: p as usize },
+        };
+        let identity = if self.smoother == SmootherKind::Average { p <= 1.0 } else { p == 0.0 };
+        Ok((!identity).then_some(s))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to write completions for.
@@ -223,6 +367,53 @@ mod tests {
         assert!(Cli::try_parse_from(["tmon", "check", "--on-flag", "true", "a.jsonl"]).is_err());
         assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "0", "a.jsonl"]).is_err());
         assert!(Cli::try_parse_from(["tmon", "check", "--follow", "--poll", "500", "a.jsonl"]).is_ok());
+    }
+
+    #[test]
+    fn export_arguments_parse_and_check_the_smoothing() {
+        let cli = Cli::try_parse_from([
+            "tmon",
+            "export",
+            "a.jsonl",
+            "b.jsonl",
+            "--metric",
+            "loss",
+            "-o",
+            "out.png",
+            "--x",
+            "wall",
+            "--smoother",
+            "gaussian",
+            "--smoothing",
+            "5",
+            "--from",
+            "10",
+            "--width",
+            "800",
+        ])
+        .unwrap();
+        let Some(Command::Export(args)) = cli.command else { panic!("not export") };
+        assert_eq!((args.paths.len(), args.x, args.from, args.width), (2, XArg::Wall, Some(10.0), Some(800)));
+        let sm = args.smoother().unwrap();
+        assert_eq!(sm, Some(crate::analysis::smooth::Smoother::Gaussian { sigma: 5.0 }));
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["tmon", "export", "a.jsonl", "-m", "x", "-o", "o.svg"];
+            argv.extend_from_slice(extra);
+            match Cli::try_parse_from(argv) {
+                Ok(Cli { command: Some(Command::Export(a)), .. }) => Ok(a),
+                Ok(_) => panic!("not export"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert!(parse(&["--from", "nan"]).is_err());
+        assert!(parse(&["--width", "50"]).is_err());
+        assert!(parse(&["--x", "epoch"]).is_err());
+        assert_eq!(parse(&[]).unwrap().smoother().unwrap(), Some(Default::default()));
+        assert_eq!(parse(&["--smoothing", "0"]).unwrap().smoother().unwrap(), None);
+        let bad = parse(&["--smoothing", "1.5"]).unwrap().smoother().unwrap_err().to_string();
+        assert!(bad.contains("from 0 to 0.999"), "{bad}");
+        let bad = parse(&["--smoother", "average", "--smoothing", "2.5"]).unwrap().smoother();
+        assert!(bad.unwrap_err().to_string().contains("a whole number"));
     }
 
     #[test]

@@ -19,6 +19,14 @@ pub enum Event {
     Resize(u16, u16),
     /// Something happened to a watched file.
     Source(SourceEvent),
+    /// A file the monitor will show, numbered as the source numbers it, found by the monitor's
+    /// starter thread before the source starts; `history`: its history comes from the loader
+    /// (the source's news about it waits for it).
+    Planned {
+        file: usize,
+        path: PathBuf,
+        history: bool,
+    },
     /// What was learnt about a file when it was found (size, the end of its last complete line,
     /// a preview of its end when it is big); sent once per file by the monitor's opener.
     Opened {
@@ -37,6 +45,8 @@ pub enum Event {
     },
     /// The clock: the screen shows "quiet for N s".
     Tick,
+    /// A chart export (the `e` key) is done: the files written, or why none were.
+    Exported(Result<Vec<PathBuf>, String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave cleanly.
     Quit,
     /// SIGTSTP (or Ctrl-Z, a key in raw mode): give the terminal back and stop until `fg`.

@@ -1,13 +1,14 @@
 //! The `tmon` binary: parses the command line, calls the library, and maps results to exit
 //! statuses (0 fine, 1 a flag reached `--fail-on`, 2 a usage error or an unreadable path, 3 the
 //! terminal could not be used). It also owns the process-wide settings the library must not
-//! change: glibc's allocator tuning for the monitor.
+//! change: glibc's allocator tuning for the monitor, and the soft limit of open files raised to the
+//! hard one.
 
 use clap::{CommandFactory, Parser};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tmon::check::{self, CheckError};
-use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ManArgs, ReadArgs, Shell};
+use tmon::cli::{CheckArgs, Cli, Command, DemoArgs, ExportArgs, ManArgs, ReadArgs, Shell};
 use tmon::text::sanitize;
 
 /// The status for usage errors and unreadable paths (clap uses it for its own errors too).
@@ -16,12 +17,14 @@ const USAGE: u8 = 2;
 const TERMINAL: u8 = 3;
 
 fn main() -> ExitCode {
+    raise_open_files_limit();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) => check(&args, &cli.read),
         Some(Command::Completions(c)) => completions(c.shell),
         Some(Command::Man(m)) => man(&m),
         Some(Command::Demo(d)) => demo(&d, &cli.read),
+        Some(Command::Export(e)) => export(&e, &cli.read),
         None if cli.paths.is_empty() => {
             // `tmon` alone: show how to use it rather than open an empty monitor.
             let _ = Cli::command().print_help();
@@ -51,8 +54,16 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         after_load: Some(trim_heap),
         ..Default::default()
     };
+    // A quoted glob (`tmon 'outputs/*/metrics.jsonl'`) is expanded here, as `check` does.
+    let paths = match tmon::source::discover::expand_patterns(paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     keep_big_buffers_out_of_the_heap();
-    match tmon::run_monitor(paths, opts) {
+    match tmon::run_monitor(&paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ tmon::Error::Terminal(_)) => {
             eprintln!("tmon: {e}");
@@ -61,6 +72,24 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         Err(e) => {
             eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
+        }
+    }
+}
+
+/// Raises the soft limit of open files to the hard one: a sweep of 2,000 trial folders is
+/// followed under the usual soft limit of 1,024 too (the source layer keeps only about half the
+/// limit open and reopens the rest on change), but more room means fewer reopens. Set here, in the
+/// binary: it holds for the whole process, and the library only reads it.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit and setrlimit only read and write the struct we own.
+    unsafe {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            // Some systems refuse an infinite soft limit for files: a high finite one then.
+            let want = if r.rlim_max == libc::RLIM_INFINITY { 1 << 20 } else { r.rlim_max };
+            r.rlim_cur = want.max(r.rlim_cur);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &r);
         }
     }
 }
@@ -108,6 +137,19 @@ fn check(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
     }
 }
 
+/// `tmon export`: a chart as an image, or its values as CSV. Every failure is status 2 (a usage
+/// error, a path that cannot be read, an output that cannot be written).
+fn export(args: &ExportArgs, read: &ReadArgs) -> ExitCode {
+    let mut err = io::stderr();
+    match tmon::export::command::run(args, read, &mut err) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(err, "tmon: {}", sanitize(&e.to_string()));
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
 fn completions(shell: Shell) -> ExitCode {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
@@ -142,6 +184,7 @@ fn page_name(sub: &str) -> Option<&'static str> {
     match sub {
         "check" => Some("tmon-check"),
         "completions" => Some("tmon-completions"),
+        "export" => Some("tmon-export"),
         _ => None,
     }
 }
@@ -184,8 +227,15 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let paths = match tmon::source::discover::expand_patterns(&args.paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     let mut out = io::stdout().lock();
-    match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+    match tmon::follow::follow(&paths, &opts, &mut out, stop) {
         // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
         Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,

@@ -28,6 +28,12 @@ pub enum Role {
     StepTime,
     /// Fraction of dead or zero units: `dead_frac`, `zero_frac`, `dead_relu`, ...
     DeadFraction,
+    /// The dynamic loss scale of mixed-precision training: `loss_scale`, `grad_scale`, `scale`,
+    /// `loss_scaler/scale`, DeepSpeed's `cur_scale`. Not a loss.
+    LossScale,
+    /// Lower is better, a task metric rather than a loss: an error rate (`class_error`,
+    /// `top1_err`, `wer`, `cer`).
+    ErrorRate,
     Other,
 }
 
@@ -37,6 +43,23 @@ const EVAL_TOKENS: &[&str] = &["val", "valid", "validation", "eval", "evaluation
 const RL_TOKENS: &[&str] = &["actor", "critic", "policy", "value", "vf", "qf", "q", "entropy", "alpha", "pg"];
 /// Tokens that mark a metric as computed on training data.
 const TRAIN_TOKENS: &[&str] = &["train", "training"];
+/// Tokens that make a name with `loss` in it something other than a loss: a loss scale, a loss
+/// term's weight or coefficient (`loss_scale`, `loss_weight`, `loss_scaler/...`).
+const NOT_A_LOSS_TOKENS: &[&str] = &[
+    "scale",
+    "scaler",
+    "scaling",
+    "weight",
+    "weights",
+    "coef",
+    "coeff",
+    "coefficient",
+    "factor",
+    "multiplier",
+    "lambda",
+];
+/// Tokens of error rates (lower is better, a task metric): `class_error`, `top1_err`, `wer`.
+const ERROR_TOKENS: &[&str] = &["error", "err", "wer", "cer", "ter"];
 
 /// The lower-cased tokens of a name.
 pub fn tokens(name: &str) -> Vec<String> {
@@ -74,6 +97,9 @@ pub fn role(name: &str) -> Role {
     {
         return Role::LearningRate;
     }
+    if is_loss_scale(&lower, &toks) {
+        return Role::LossScale;
+    }
     if has("dead")
         || lower.contains("zero_frac")
         || lower.contains("zero_fraction")
@@ -82,6 +108,10 @@ pub fn role(name: &str) -> Role {
         return Role::DeadFraction;
     }
     if toks.iter().any(|t| t == "loss" || t.ends_with("loss") || t.starts_with("loss")) {
+        // A loss term's weight or coefficient is a setting, not a loss.
+        if toks.iter().any(|t| NOT_A_LOSS_TOKENS.contains(&t.as_str())) {
+            return Role::Other;
+        }
         // Reinforcement-learning losses (critic, value, policy, entropy) grow with the returns
         // or go negative by design: not supervised losses, so no spike/divergence rules.
         if toks.iter().any(|t| RL_TOKENS.contains(&t.as_str())) {
@@ -97,12 +127,74 @@ pub fn role(name: &str) -> Role {
     {
         return Role::StepTime;
     }
-    const HIGHER: &[&str] =
-        &["acc", "accuracy", "top1", "top5", "map", "ap", "ap50", "ap75", "miou", "iou", "f1", "auc", "pck"];
+    // DETR's `cardinality_error` counts boxes, not mistakes.
+    if toks.iter().any(|t| ERROR_TOKENS.contains(&t.as_str())) && !has("cardinality") {
+        return Role::ErrorRate;
+    }
+    const HIGHER: &[&str] = &[
+        "acc",
+        "accuracy",
+        "top1",
+        "top5",
+        "map",
+        "ap",
+        "ap50",
+        "ap75",
+        "miou",
+        "iou",
+        "f1",
+        "auc",
+        "pck",
+        "bleu",
+        "rouge",
+        "rouge1",
+        "rouge2",
+        "rougel",
+        "meteor",
+        "dice",
+        "recall",
+        "precision",
+        "ndcg",
+    ];
     if toks.iter().any(|t| HIGHER.contains(&t.as_str()) || t.starts_with("acc")) {
         return Role::Accuracy;
     }
     Role::Other
+}
+
+/// The loss scale of mixed-precision training (`torch.cuda.amp.GradScaler`, DeepSpeed, apex,
+/// fairseq): `loss_scale`, `grad_scale`, `scale` alone, `loss_scaler/...`, `amp/scale`,
+/// `cur_scale`, `scaler/scale`.
+fn is_loss_scale(lower: &str, toks: &[String]) -> bool {
+    let has = |t: &str| toks.iter().any(|x| x == t);
+    let Some(last) = toks.last().map(String::as_str) else { return false };
+    if !matches!(last, "scale" | "lossscale" | "loss_scale") {
+        return false;
+    }
+    let rest: Vec<&str> = toks.iter().map(String::as_str).filter(|t| !TRAIN_TOKENS.contains(t)).collect();
+    matches!(rest.as_slice(), ["scale"] | ["cur", "scale"])
+        || ["loss", "grad", "amp", "fp16", "scaler", "lossscale"].iter().any(|t| has(t))
+        || lower.ends_with("loss_scale")
+}
+
+/// True when a task metric's name says it is measured on held-out data: marked (`val_acc`,
+/// `test_class_error`), or a metric only evaluations compute (`bbox/AP`, `mIoU`, `bleu`, `wer`);
+/// a bare `acc` or `error` is a training one.
+pub fn is_held_out(name: &str) -> bool {
+    let toks = tokens(name);
+    if toks.iter().any(|t| TRAIN_TOKENS.contains(&t.as_str())) {
+        return false;
+    }
+    is_eval(name)
+        || !toks
+            .iter()
+            .any(|t| t.starts_with("acc") || t == "err" || t == "error" || t == "top1" || t == "top5")
+}
+
+/// True for a task metric: higher is better (accuracy, AP, mIoU, BLEU) or an error rate. What the
+/// overfitting and "not learning" rules consult besides the losses.
+pub fn is_task_metric(role: Role) -> bool {
+    matches!(role, Role::Accuracy | Role::ErrorRate)
 }
 
 fn is_grad_norm(lower: &str, toks: &[String]) -> bool {
@@ -146,7 +238,9 @@ fn is_throughput(lower: &str, toks: &[String]) -> bool {
 pub fn higher_is_better(name: &str) -> Option<bool> {
     match role(name) {
         Role::Accuracy | Role::Throughput => Some(true),
-        Role::TrainLoss | Role::EvalLoss | Role::StepTime | Role::DeadFraction => Some(false),
+        Role::TrainLoss | Role::EvalLoss | Role::StepTime | Role::DeadFraction | Role::ErrorRate => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -267,6 +361,33 @@ mod tests {
             "policy_loss",
         ] {
             assert_eq!(role(n), Role::Other, "{n}");
+        }
+        for n in [
+            "loss_scale",
+            "grad_scale",
+            "scale",
+            "loss_scaler/scale",
+            "amp/loss_scale",
+            "cur_scale",
+            "train/loss_scale",
+        ] {
+            assert_eq!(role(n), Role::LossScale, "{n}");
+        }
+        for n in [
+            "loss_weight",
+            "loss_cls_weight",
+            "aux_loss_coef",
+            "loss_scaler/growth_tracker",
+            "lr_scale_factor",
+        ] {
+            assert_ne!(role(n), Role::TrainLoss, "{n}");
+            assert_ne!(role(n), Role::EvalLoss, "{n}");
+        }
+        for n in ["test_class_error", "val/top1_err", "eval_wer", "eval_cer"] {
+            assert_eq!(role(n), Role::ErrorRate, "{n}");
+        }
+        for n in ["eval_bleu", "val/rouge1", "test_mIoU"] {
+            assert_eq!(role(n), Role::Accuracy, "{n}");
         }
         assert!(!is_eval("value_loss"));
         assert_eq!(higher_is_better("val_acc"), Some(true));

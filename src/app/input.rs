@@ -141,6 +141,7 @@ impl App {
                 v.focus = list;
                 return self.apply_action(if down { Action::Down } else { Action::Up });
             }
+            Action::Export => return self.export_chart(),
             Action::NextRun => {
                 if self.slots.len() < 2 {
                     return false;

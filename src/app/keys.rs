@@ -29,6 +29,8 @@ pub enum Action {
     FocusFlags,
     Pause,
     NextRun,
+    /// Write the selected chart, as shown, to an SVG and a PNG in the current directory.
+    Export,
     /// A click on a metric of the list or on a chart: that chart (an index into the groups).
     SelectChart(usize),
     /// A click on a flag (an index, newest first): it is selected, in the focused flags panel.
@@ -87,6 +89,7 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
     b(K::Tab, A::NextRun, "Tab", "next run (several files)"),
+    b(K::Char('e'), A::Export, "e", "export the chart: SVG and PNG in this directory"),
 ];
 
 /// The action bound to `key`, if any. Shift is ignored (it is part of the character).

@@ -11,6 +11,7 @@
 //! its end (see `data` for how the two are swapped).
 
 mod data;
+mod export;
 mod groups;
 mod input;
 pub mod keys;
@@ -18,6 +19,7 @@ pub mod status;
 mod view;
 
 pub use crate::chart::XAxis;
+pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
@@ -170,6 +172,10 @@ pub struct App {
     /// Records that arrived since the monitor was paused.
     unseen: usize,
     clock_text: String,
+    /// What the footer says until the next key (an export's outcome).
+    pub message: Option<Message>,
+    /// A chart the `e` key asked to write, for the loop to hand to a thread.
+    export: Option<crate::export::Job>,
     #[doc(hidden)]
     pub cache: RefCell<chart::Cache>,
 }
@@ -213,6 +219,8 @@ impl App {
             run_epoch: 0,
             unseen: 0,
             clock_text: String::new(),
+            message: None,
+            export: None,
             cache: RefCell::new(chart::Cache::default()),
         };
         app.refresh_groups();
@@ -269,6 +277,7 @@ impl App {
                 if k.kind == crossterm::event::KeyEventKind::Release {
                     return false;
                 }
+                self.message = None;
                 self.on_key(k)
             }
             // Resolved by the loop, which knows the layout, into an action for `act`.
@@ -287,6 +296,10 @@ impl App {
             }
             Event::Quit => {
                 self.should_quit = true;
+                true
+            }
+            Event::Exported(result) => {
+                self.exported(result);
                 true
             }
             data => {

@@ -17,7 +17,7 @@ mod plot;
 pub mod reduce;
 pub mod values;
 
-pub use plot::{stretches, x_at_step, x_range, ChartData};
+pub use plot::{effective_axis, stretches, x_at_step, x_range, ChartData, MAX_STRETCHES};
 
 use crate::analysis::smooth::Smoother;
 use crate::analysis::Flag;

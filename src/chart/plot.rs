@@ -67,8 +67,9 @@ impl XFn<'_> {
     }
 }
 
-/// The axis that can be used: time axes fall back to steps when the log has no time.
-pub(super) fn effective_axis(store: &Store, mode: XAxis) -> (XAxis, f64) {
+/// The axis that can be used, and the time its relative axis counts from (the run's first time):
+/// time axes fall back to steps when the log has no time.
+pub fn effective_axis(store: &Store, mode: XAxis) -> (XAxis, f64) {
     if mode == XAxis::Step || store.records() == 0 {
         return (XAxis::Step, 0.0);
     }
@@ -120,7 +121,7 @@ struct Member {
 }
 
 /// More stretches than this are drawn as one envelope (see `compute`).
-const MAX_STRETCHES: usize = 32;
+pub const MAX_STRETCHES: usize = 32;
 
 /// The stretches `[a, b)` of `xs` where x does not go back, without the points whose x is not a
 /// number. A run restarted from a checkpoint, appending to the same log, logs its steps again: each

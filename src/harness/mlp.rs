@@ -143,6 +143,14 @@ impl Mlp {
         (loss / batch as f32, correct as f32 / batch as f32, grad)
     }
 
+    /// Mean loss of the logits scaled by `t` (an auxiliary head's confidence), no gradients.
+    pub fn loss_at(&self, x: &[f32], y: &[usize], t: f32) -> f32 {
+        let acts = self.forward(x, y.len());
+        let classes = self.layers[self.layers.len() - 1].n_out;
+        let logits: Vec<f32> = acts[acts.len() - 1].iter().map(|z| z * t).collect();
+        self.head(&logits, y, classes, false).0
+    }
+
     /// Loss and accuracy without gradients (evaluation).
     pub fn evaluate(&self, x: &[f32], y: &[usize]) -> (f32, f32) {
         let acts = self.forward(x, y.len());
@@ -205,6 +213,29 @@ impl Mlp {
         let dead_frac = dead_units as f32 / hidden_units.max(1) as f32;
         (StepStats { loss, acc, layer_norms, grad_norm, dead_frac }, Grads { w: gw, b: gb })
     }
+}
+
+/// Mixed precision: turns `g` into the gradients a float16 backward pass of the loss scaled by
+/// `scale` gives once unscaled: each scaled value rounded to float16 (overflowing to infinity
+/// beyond 65504), then divided by the scale in float32. Returns true when one overflowed (the
+/// step must be skipped).
+pub fn half_gradients(g: &mut Grads, scale: f32) -> bool {
+    let mut overflow = false;
+    for t in g.w.iter_mut().chain(g.b.iter_mut()) {
+        for v in t.iter_mut() {
+            let h = half::f16::from_f32(*v * scale);
+            overflow |= !h.is_finite();
+            *v = h.to_f32() / scale;
+        }
+    }
+    overflow
+}
+
+/// Recomputes the gradient norms of `stats` from `g` (after [`half_gradients`]).
+pub fn norms_into(g: &Grads, stats: &mut StepStats) {
+    stats.layer_norms =
+        g.w.iter().zip(&g.b).map(|(w, b)| w.iter().chain(b).map(|x| x * x).sum::<f32>().sqrt()).collect();
+    stats.grad_norm = stats.layer_norms.iter().map(|x| x * x).sum::<f32>().sqrt();
 }
 
 // Plain index loops: the tests run this in debug builds, where iterator chains cost several

@@ -15,6 +15,7 @@ pub mod data;
 pub mod mlp;
 pub mod rng;
 mod scenario;
+pub mod sweep;
 
 pub use scenario::{Scenario, Setup};
 
@@ -39,6 +40,16 @@ pub struct Record {
     pub fields: Vec<(String, f64)>,
     /// The line as written, without newline.
     pub line: String,
+    /// Not a record: a line the script printed (a traceback), which ingest skips. `fields` is
+    /// empty; `step` and `time` are those of the record before it.
+    pub text: bool,
+}
+
+impl Record {
+    /// A printed line (not JSON) after the record at `step`, `time`.
+    pub fn text(step: f64, time: f64, line: &str) -> Record {
+        Record { step, time, fields: Vec::new(), line: line.to_owned(), text: true }
+    }
 }
 
 /// Formats a number as Python's `json.dumps` would accept back: bare `NaN`/`Infinity` tokens,
@@ -87,9 +98,22 @@ impl RecordBuilder {
     fn finish(mut self, time: f64) -> Record {
         let s = format!("{time:.3}");
         self.line.push_str(&format!(", \"time\": {s}}}"));
-        Record { step: self.step, time: parse_num(&s), fields: self.fields, line: self.line }
+        Record { step: self.step, time: parse_num(&s), fields: self.fields, line: self.line, text: false }
     }
 }
+
+/// What the crash scenario's process writes as it dies.
+const TRACEBACK: [&str; 6] = [
+    "Traceback (most recent call last):",
+    "  File \"train.py\", line 128, in <module>",
+    "    loss.backward()",
+    "  File \"torch/_tensor.py\", line 522, in backward",
+    "RuntimeError: CUDA error: an illegal memory access was encountered",
+    "CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.",
+];
+
+/// Confidence of the detection scenario's auxiliary heads (logits scaled by these).
+const AUX_TEMPERATURES: [f32; 3] = [0.5, 0.75, 1.5];
 
 #[derive(Clone)]
 struct Checkpoint {
@@ -112,6 +136,9 @@ pub struct Trainer {
     checkpoint: Option<Checkpoint>,
     crashed: bool,
     pending: VecDeque<Record>,
+    /// Mixed precision: the loss scale and the good steps since it last changed.
+    scale: f64,
+    good_steps: u64,
 }
 
 impl Trainer {
@@ -141,6 +168,7 @@ impl Trainer {
         let val = teacher.sample(setup.n_val, setup.label_noise, &mut data_rng);
         let model = Mlp::new(&setup.dims, setup.act, setup.head, setup.bias_init, &mut init_rng);
         let opt = Optimizer::new(setup.opt, &model);
+        let scale = setup.amp.map_or(1.0, |(s, _)| s);
         Trainer {
             setup,
             model,
@@ -154,6 +182,8 @@ impl Trainer {
             checkpoint: None,
             crashed: false,
             pending: VecDeque::new(),
+            scale,
+            good_steps: 0,
         }
     }
 
@@ -187,8 +217,30 @@ impl Trainer {
         let step = self.step;
         let lr = self.lr_at(step);
         let (x, y) = self.train.batch(self.setup.batch, &mut self.rng);
-        let (stats, grads) = self.model.loss_and_grads(&x, &y);
-        self.opt.step(&mut self.model, &grads, lr as f32);
+        let (mut stats, mut grads) = self.model.loss_and_grads(&x, &y);
+        let scale = self.scale;
+        let mut skipped = false;
+        if let Some((_, growth)) = self.setup.amp {
+            // Dynamic loss scaling as `torch.cuda.amp.GradScaler` does it: the gradients of the
+            // scaled loss are float16; one that overflows makes the step a skipped one and halves
+            // the scale; `growth` good steps in a row double it.
+            let overflow = mlp::half_gradients(&mut grads, scale as f32);
+            mlp::norms_into(&grads, &mut stats);
+            if overflow {
+                skipped = true;
+                self.scale *= 0.5;
+                self.good_steps = 0;
+            } else {
+                self.good_steps += 1;
+                if self.good_steps >= growth {
+                    self.scale *= 2.0;
+                    self.good_steps = 0;
+                }
+            }
+        }
+        if !skipped {
+            self.opt.step(&mut self.model, &grads, lr as f32);
+        }
 
         // Simulated clock: a jittered step, and now and then a slow data-loader step.
         let jitter = (1.0 + 0.05 * self.clock_rng.normal()).max(0.5);
@@ -207,6 +259,13 @@ impl Trainer {
 
         let mut r = RecordBuilder::new(step);
         r.num("loss", stats.loss as f64);
+        if self.setup.detection {
+            // Auxiliary losses, one per decoder depth as DETR logs them: the loss of the logits
+            // at a lower confidence (a shallower head is less sure of itself).
+            for (i, t) in AUX_TEMPERATURES.iter().enumerate() {
+                r.num(&format!("loss_ce_{i}"), self.model.loss_at(&x, &y, *t) as f64);
+            }
+        }
         r.num("lr", lr);
         r.num("grad_norm", stats.grad_norm as f64);
         for (i, g) in stats.layer_norms.iter().enumerate() {
@@ -216,14 +275,28 @@ impl Trainer {
             r.num("dead_frac", stats.dead_frac as f64);
         }
         r.num("samples_per_s", self.setup.batch as f64 / dt);
+        if self.setup.amp.is_some() {
+            r.num("loss_scale", scale);
+        }
         self.pending.push_back(r.finish(self.clock));
 
         if self.setup.eval_every > 0 && step.is_multiple_of(self.setup.eval_every) {
             let (vl, va) = self.model.evaluate(&self.val.x, &self.val.y);
             self.clock += self.setup.eval_seconds;
             let mut r = RecordBuilder::new(step);
-            r.num("val_loss", vl as f64);
-            r.num("val_acc", va as f64);
+            if self.setup.detection {
+                r.num("test_loss", vl as f64);
+                for (i, t) in AUX_TEMPERATURES.iter().enumerate() {
+                    r.num(
+                        &format!("test_loss_ce_{i}"),
+                        self.model.loss_at(&self.val.x, &self.val.y, *t) as f64,
+                    );
+                }
+                r.num("test_AP", va as f64);
+            } else {
+                r.num("val_loss", vl as f64);
+                r.num("val_acc", va as f64);
+            }
             self.pending.push_back(r.finish(self.clock));
         }
         if self.setup.checkpoint_every > 0 && step.is_multiple_of(self.setup.checkpoint_every) {
@@ -235,6 +308,11 @@ impl Trainer {
                 // The process dies here; a new one loads the last checkpoint and appends to the
                 // same log, so the next line's step is the checkpoint's step + 1.
                 self.crashed = true;
+                if self.setup.crash_traceback {
+                    for line in TRACEBACK {
+                        self.pending.push_back(Record::text(step as f64, self.clock, line));
+                    }
+                }
                 if let Some(ck) = self.checkpoint.clone() {
                     self.model = ck.model;
                     self.opt = ck.opt;
@@ -264,7 +342,7 @@ impl Iterator for Trainer {
     }
 }
 
-/// Appends `record` to `store` exactly as the ingest stage does (`begin_record`, then `intern` +
+/// Appends `record` (not a [`Record::text`] line) to `store` exactly as the ingest stage does (`begin_record`, then `intern` +
 /// `push` per field), with the step and the clock already known; returns the record and its
 /// (series, value) pairs, ready for `Analyzer::observe`.
 pub fn append(record: &Record, line: u64, store: &mut Store) -> (RecordIdx, Vec<(SeriesId, f64)>) {
@@ -283,7 +361,14 @@ pub fn append(record: &Record, line: u64, store: &mut Store) -> (RecordIdx, Vec<
 
 /// [`append`], then shows the record to `analyzer`. For tests and the demo, which need the clock
 /// before the real ingest detects it.
+/// A printed line ([`Record::text`]) is skipped with its text, as ingest does, and shown to the
+/// analyzer as the run shows it ([`Analyzer::observe_skipped`]).
 pub fn feed(record: &Record, line: u64, store: &mut Store, analyzer: &mut Analyzer) {
+    if record.text {
+        store.skipped.push(line, "not JSON: expected value at column 1", record.line.as_bytes());
+        analyzer.observe_skipped(store);
+        return;
+    }
     let (rec, fields) = append(record, line, store);
     analyzer.observe(store, rec, &fields);
 }

@@ -35,6 +35,31 @@ pub enum Scenario {
     Restart,
     /// From a step on, every step takes three times as long (another job took the GPU).
     Slowdown,
+    /// A learning rate a thousand times too small: the loss hardly moves from its first values
+    /// and the accuracy stays where it began.
+    SmallLr,
+    /// From a step on, throughput falls by 20% (a second process shares the GPU).
+    #[strum(serialize = "slowdown-20")]
+    #[value(name = "slowdown-20")]
+    Slowdown20,
+    /// From a step on, throughput falls by 40% (a slow data loader).
+    #[strum(serialize = "slowdown-40")]
+    #[value(name = "slowdown-40")]
+    Slowdown40,
+    /// A fast run (30 ms steps) pauses once for 300 steps' time (9 s), with checkpoint pauses of
+    /// the same length every 250 steps around it.
+    Pause,
+    /// A fast run whose checkpoint saves pause it for 300 steps' time every 100 steps: its rhythm.
+    Checkpoints,
+    /// The process dies with a traceback (a CUDA error) written into the log, and resumes from
+    /// the last checkpoint, appending to the same file.
+    Crash,
+    /// Mixed precision with dynamic loss scaling (real float16 rounding of the scaled gradients):
+    /// overflowing steps log an infinite gradient norm, are skipped and halve the loss scale.
+    MixedPrecision,
+    /// A detection-style log: eval lines with the total loss, auxiliary losses (one per decoder
+    /// depth, DETR style) and a task metric (AP); the auxiliary losses turn up while AP improves.
+    Detection,
 }
 
 impl Scenario {
@@ -43,6 +68,16 @@ impl Scenario {
 
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+
+    /// A healthy run with a feature that must not be flagged (checkpoint pauses, mixed-precision
+    /// overflows, auxiliary losses turning up while the task metric improves): nothing at
+    /// warning or above, for any seed.
+    pub fn is_control(self) -> bool {
+        matches!(
+            self,
+            Scenario::Healthy | Scenario::Checkpoints | Scenario::MixedPrecision | Scenario::Detection
+        )
     }
 }
 
@@ -90,6 +125,14 @@ pub struct Setup {
     /// The process dies after this step and resumes from the last checkpoint.
     pub crash_at: Option<u64>,
     pub restart_seconds: f64,
+    /// The crash writes a Python traceback into the log before the resume.
+    pub crash_traceback: bool,
+    /// Mixed precision: (initial loss scale, good steps before the scale doubles). The scaled
+    /// gradients are rounded to float16; a step whose gradients overflow is skipped.
+    pub amp: Option<(f64, u64)>,
+    /// Detection-style eval lines (`test_loss`, auxiliary `test_loss_ce_0`.., `test_AP`) and
+    /// train lines with the matching names.
+    pub detection: bool,
 }
 
 impl Setup {
@@ -119,7 +162,11 @@ impl Setup {
             slowdown: None,
             crash_at: None,
             restart_seconds: 90.0,
+            crash_traceback: false,
+            amp: None,
+            detection: false,
         };
+        let fast = Setup { dt: 0.03, eval_seconds: 0.3, checkpoint_seconds: 0.5, ..healthy.clone() };
         match s {
             Scenario::Healthy => healthy,
             Scenario::Diverging => Setup {
@@ -132,14 +179,14 @@ impl Setup {
                 ..healthy
             },
             Scenario::Overfitting => Setup {
-                dims: vec![8, 32, 32, 3],
-                lr: 2e-3,
+                dims: vec![8, 64, 64, 3],
+                lr: 3e-3,
                 cosine: false,
                 steps: 1000,
-                n_train: 100,
-                label_noise: 0.25,
+                n_train: 60,
+                label_noise: 0.4,
                 eval_every: 25,
-                ..healthy
+                ..healthy.clone()
             },
             Scenario::DeadRelu => Setup {
                 opt: OptKind::Sgd { momentum: 0.9 },
@@ -158,6 +205,23 @@ impl Setup {
             Scenario::Stall => Setup { pause: Some((400, 1800.0)), ..healthy },
             Scenario::Restart => Setup { crash_at: Some(600), ..healthy },
             Scenario::Slowdown => Setup { slowdown: Some((500, 3.0)), ..healthy },
+            Scenario::SmallLr => Setup { lr: 3e-6, ..healthy },
+            Scenario::Slowdown20 => Setup { slowdown: Some((500, 1.0 / 0.8)), ..healthy },
+            Scenario::Slowdown40 => Setup { slowdown: Some((500, 1.0 / 0.6)), ..healthy },
+            Scenario::Pause => Setup { pause: Some((400, 300.0 * 0.03)), checkpoint_seconds: 9.0, ..fast },
+            Scenario::Checkpoints => Setup { checkpoint_every: 100, checkpoint_seconds: 9.0, ..fast },
+            Scenario::Crash => Setup { crash_at: Some(600), crash_traceback: true, ..healthy },
+            Scenario::MixedPrecision => Setup { amp: Some((65536.0, 100)), ..healthy },
+            Scenario::Detection => Setup {
+                dims: vec![8, 32, 32, 3],
+                lr: 2e-3,
+                cosine: false,
+                n_train: 200,
+                label_noise: 0.3,
+                eval_every: 25,
+                detection: true,
+                ..healthy
+            },
         }
     }
 }

@@ -68,7 +68,7 @@ pub fn layout(name: Option<&str>, head: &[u8], settled: bool) -> Option<bool> {
         .map(trim)
         .filter(|l| !l.is_empty());
     let first = lines.next()?;
-    if !matches!(first[0], b'[' | b'{') || is_record(first) {
+    if !matches!(first[0], b'[' | b'{') || is_record(first) || !opens_records(first) {
         return Some(false);
     }
     match lines.next() {
@@ -81,6 +81,12 @@ pub fn layout(name: Option<&str>, head: &[u8], settled: bool) -> Option<bool> {
 /// [`layout`] of a whole file's first block (the file is not growing as far as the reader knows).
 pub fn is_document(name: Option<&str>, head: &[u8]) -> bool {
     layout(name, head, true) == Some(true)
+}
+
+/// Whether a first line that starts with `[` can open an array of records: after the bracket
+/// comes nothing yet, an object or the end (`[a` then a traceback is text, `[INFO] start` a log).
+fn opens_records(first: &[u8]) -> bool {
+    first[0] != b'[' || matches!(trim(&first[1..]).first(), None | Some(b'{' | b']' | b'['))
 }
 
 fn trim(line: &[u8]) -> &[u8] {

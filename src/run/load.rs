@@ -4,9 +4,11 @@
 //! content and handed to its reader in [`crate::formats`]; what follows is about JSON.
 //!
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
-//! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
-//! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
-//! without a final newline.
+//! read entirely and parsed as one (up to [`MAX_LINE`] bytes; a bigger array, or one still being
+//! written with no closing bracket, is read element by element). JSON Lines are read in blocks of
+//! [`BLOCK`] bytes, never the whole file (peak memory stays a few blocks, not the file's size),
+//! framed by the [`Framer`] every reader shares (lines capped at [`MAX_LINE`], runs of NUL bytes
+//! counted, not kept); the last line is read even without a final newline.
 //!
 //! On more than one thread (rayon's pool: every core, or `TMON_THREADS`, see [`threads`]) the work
 //! on a file is a pipeline that keeps every thread busy:
@@ -16,11 +18,12 @@
 //!   hands the pieces in order to the ingest, which appends their records to the store, parsing
 //!   itself the next piece when no task has taken it and pieces from the back while it waits;
 //! - meanwhile the records of block k - 1 go through the analyzer, on another thread, each seeing
-//!   the series names as they were when it was appended.
+//!   the series names as they were when it was appended, and the lines skipped between records
+//!   (a traceback the run died of) in their place among them.
 //!
-//! Blocks are handed over by reference, never copied (only the unfinished last line moves to the
-//! next block's buffer). Records, skipped lines, flags and their order are exactly those of
-//! feeding the lines one by one.
+//! The framer copies each block once into its lines; those are handed over by reference, never
+//! copied again. Records, skipped lines, flags and their order are exactly those of feeding the
+//! lines one by one.
 
 use super::Run;
 use crate::analysis::Analyzer;
@@ -29,6 +32,7 @@ use crate::error::Error;
 use crate::formats;
 use crate::ingest::{format, prepare_line, recycle, DocPush, Ingest, IngestOptions, OnRecord};
 use crate::parse::{Field, LineError, LineParser};
+use crate::source::frame::{ArrayFramer, Framer, MAX_LINE};
 use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -135,6 +139,24 @@ pub fn threads() -> usize {
     })
 }
 
+/// Where the lines of a block go once stored, in the order they were met: the records appended,
+/// and the lines the store skipped (not JSON: a traceback may be the error the run died of).
+trait Sink: Send {
+    fn record(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]);
+    /// The store counted lines as skipped since the sink last heard of them.
+    fn skipped(&mut self, store: &Store);
+}
+
+/// On one thread, the analyzer is told each line as it is stored (as [`Run::push_line`] does).
+impl Sink for Analyzer {
+    fn record(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
+        self.observe(store, rec, fields);
+    }
+    fn skipped(&mut self, store: &Store) {
+        self.observe_skipped(store);
+    }
+}
+
 /// The records of one block, appended to the store and waiting for the analyzer: the block
 /// reader analyses block k on one thread while block k + 1 is parsed and stored on the others.
 #[derive(Default)]
@@ -144,6 +166,9 @@ struct Batch {
     points: Vec<(SeriesId, f64)>,
     /// Names of the series created while the block was stored, in id order.
     names: Vec<String>,
+    /// The lines skipped, each with how many of `records` came before it, and its line number
+    /// and text when the store kept them: what [`Analyzer::observe_skipped`] would have read.
+    skipped: Vec<(u32, Option<(u64, String)>)>,
 }
 
 impl Batch {
@@ -151,11 +176,27 @@ impl Batch {
         self.records.clear();
         self.points.clear();
         self.names.clear();
+        self.skipped.clear();
     }
 
     fn push(&mut self, store: &Store, rec: RecordIdx, points: &[(SeriesId, f64)]) {
         self.points.extend_from_slice(points);
         self.records.push((store.record(rec), store.series_count() as u32, self.points.len() as u32));
+    }
+
+    /// Takes the lines the store skipped since `seen` of them were handed over, read as the
+    /// analyzer reads them from the store: the text of those it still keeps.
+    fn take_skipped(&mut self, store: &Store, seen: &mut u64) {
+        let sk = &store.skipped;
+        while *seen < sk.count {
+            let line = match sk.kept.get(*seen as usize) {
+                Some(l) => Some(l),
+                None if *seen + 1 == sk.count => sk.last.as_ref(),
+                None => None,
+            };
+            self.skipped.push((self.records.len() as u32, line.map(|l| (l.line, l.text.clone()))));
+            *seen += 1;
+        }
     }
 
     /// Takes the names of the series the store gained since `sent` of them were handed over.
@@ -172,12 +213,38 @@ impl Batch {
             names.list.push(name);
         }
         let mut from = 0;
-        for &(meta, count, to) in &self.records {
+        let mut skipped = self.skipped.iter().peekable();
+        for (k, &(meta, count, to)) in self.records.iter().enumerate() {
+            // The lines skipped before this record, in their place.
+            while let Some((_, line)) = skipped.next_if(|s| s.0 as usize <= k) {
+                analyzer.skipped_line(line.as_ref().map(|(no, text)| (*no, text.as_str())));
+            }
             let view = NamesUpTo { names, count: count as usize };
             analyzer.observe_record(&view, meta, &self.points[from as usize..to as usize]);
             from = to;
         }
+        for (_, line) in skipped {
+            analyzer.skipped_line(line.as_ref().map(|(no, text)| (*no, text.as_str())));
+        }
         self.clear();
+    }
+}
+
+/// The sink of the block being stored while the one before is analysed.
+struct Storing<'a> {
+    batch: &'a mut Batch,
+    /// Skipped lines of the store handed over so far.
+    skipped_seen: &'a mut u64,
+}
+
+impl Sink for Storing<'_> {
+    fn record(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
+        // A line skipped before the record within the same line (what a note line kept) first.
+        self.batch.take_skipped(store, self.skipped_seen);
+        self.batch.push(store, rec, fields);
+    }
+    fn skipped(&mut self, store: &Store) {
+        self.batch.take_skipped(store, self.skipped_seen);
     }
 }
 
@@ -218,9 +285,20 @@ impl Run {
     /// Reads every run `path` holds: one for a log file (any format, see [`crate::formats`]) or a
     /// TensorBoard or MLflow run folder, one per run for an `mlflow.db`.
     pub fn load_all(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Vec<Run>, Error> {
+        Run::load_all_with(path, opts, cfg, Threads::Auto)
+    }
+
+    /// As [`load_all`](Self::load_all), choosing the threads of a JSON Lines file (`tmon check`
+    /// reads many files at once with one thread each).
+    pub fn load_all_with(
+        path: &Path,
+        opts: IngestOptions,
+        cfg: FlagConfig,
+        threads: Threads,
+    ) -> Result<Vec<Run>, Error> {
         match formats::load(path, &opts, &cfg) {
             Some(runs) => runs,
-            None => Run::load_file(path, opts, cfg).map(|r| vec![r]),
+            None => Run::load_file_with(path, opts, cfg, threads).map(|r| vec![r]),
         }
     }
 
@@ -235,12 +313,10 @@ impl Run {
         let mut line_no = first_line.saturating_sub(1);
         if whole > 0 {
             let mut blocks = Blocks::new(Threads::Auto);
-            let analyzer = &mut self.analyzer;
-            let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
             push_block(
                 &mut self.ingest,
                 &mut self.store,
-                &mut on,
+                &mut self.analyzer,
                 &mut line_no,
                 &bytes[..whole],
                 &mut blocks,
@@ -274,13 +350,34 @@ impl Run {
             // A FIFO or a device would block or never end.
             return Err(not("not a regular file"));
         }
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        // Without blocking, and checked again once open (a FIFO may have been put there since).
+        let (mut file, opened) =
+            crate::source::tail::open_for_reading(path).map_err(|e| Error::io(path, e))?;
+        if !opened.is_file() {
+            return Err(not("not a regular file"));
+        }
         let mut run = Run::new(path, opts, cfg);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
         let mut blocks = Blocks::new(threads);
         let mut line_no = 0u64;
         if format::is_document(path.file_name().and_then(|n| n.to_str()), &buf) {
+            let array = format::strip_bom(&buf).iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+            if meta.len() > MAX_LINE as u64 {
+                // Too big to hold as one document: an array is read element by element, anything
+                // else is not read (with a count and a reason).
+                if array {
+                    run.read_array(&mut file, buf).map_err(|e| Error::io(path, e))?;
+                } else {
+                    let reason = format!(
+                        "a whole-file document of {} bytes, longer than the limit of {} MiB: not read",
+                        meta.len(),
+                        MAX_LINE >> 20
+                    );
+                    run.store.skipped.push(0, reason, b"");
+                }
+                return Ok(run);
+            }
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
             let analyzer = &mut run.analyzer;
             let out =
@@ -289,19 +386,18 @@ impl Run {
                 return Ok(run);
             }
             run.ingest.reset();
-            let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-            let analyzer = &mut run.analyzer;
-            let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
-            push_block(&mut run.ingest, &mut run.store, &mut on, &mut line_no, &buf[..complete], &mut blocks);
-            buf.drain(..complete);
-        } else {
-            run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
+            if array && complete_elements(&buf) {
+                // An array still being written (no closing bracket): its elements are the records.
+                run.read_array(&mut std::io::empty(), buf).map_err(|e| Error::io(path, e))?;
+                return Ok(run);
+            }
+            // Read whole already: framed as lines from memory.
+            run.read_lines(&mut std::io::empty(), buf, None, &mut blocks, &mut line_no, &mut |_| true)
                 .map_err(|e| Error::io(path, e))?;
             return Ok(run);
         }
-        if !buf.is_empty() {
-            run.push_line(line_no + 1, &buf);
-        }
+        run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
+            .map_err(|e| Error::io(path, e))?;
         Ok(run)
     }
 
@@ -324,10 +420,10 @@ impl Run {
     }
 
     /// The JSON Lines loop: `buf` holds what was read already; the last line is taken even
-    /// without a final newline. Each block's lines are fed while the next block is read. With the
-    /// total `size` known, the store makes room for the records the first block predicts, so a
-    /// big file's columns are allocated once instead of growing (and copying) many times, and
-    /// hold no growth slack.
+    /// without a final newline. Lines are framed by the [`Framer`] every reader shares. Each
+    /// block's lines are fed while the next block is read. With the total `size` known, the store
+    /// makes room for the records the first block predicts, so a big file's columns are
+    /// allocated once instead of growing (and copying) many times, and hold no growth slack.
     fn read_lines(
         &mut self,
         reader: &mut (impl Read + Send),
@@ -338,62 +434,65 @@ impl Run {
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
         let mut read = buf.len() as u64;
-        let mut next: Vec<u8> = Vec::with_capacity(BLOCK);
-        // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
-        let mut fresh = 0;
+        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
+        let mut framer = Framer::default();
+        framer.push(&buf);
+        // The framed lines being fed; `buf` takes the next block meanwhile.
+        let mut lines: Vec<u8> = Vec::new();
         // With threads, the records of a block are analysed while the next block is stored:
         // `stored` waits for the analyzer, `storing` takes the block being stored.
         let (mut stored, mut storing) = (Batch::default(), Batch::default());
         let mut names = Names::default();
         let mut sent = 0usize;
+        // The analyzer has read every line skipped so far; the batches hand over the rest.
+        self.analyzer.observe_skipped(&self.store);
+        let mut skipped_sent = self.store.skipped.count;
         let ended = loop {
-            let cut = memchr::memrchr(b'\n', &buf[fresh..]).map_or(0, |i| fresh + i + 1);
-            if cut == 0 {
+            if !framer.has_lines() {
                 // No line is complete yet: read on.
                 if !progress(read) {
                     break Ok(false);
                 }
-                let before = buf.len();
-                if let Err(e) = fill(reader, &mut buf, before + BLOCK) {
+                buf.clear();
+                if let Err(e) = fill(reader, &mut buf, BLOCK) {
                     break Err(e);
                 }
-                if buf.len() == before {
+                if buf.is_empty() {
                     break Ok(true);
                 }
-                read += (buf.len() - before) as u64;
-                fresh = before;
+                read += buf.len() as u64;
+                framer.push(&buf);
                 continue;
             }
-            // The unfinished last line starts the next block.
-            next.clear();
-            next.extend_from_slice(&buf[cut..]);
-            let tail = next.len();
-            let lines = &buf[..cut];
+            // The unfinished last line stays in the framer.
+            let (taken, _) = framer.take_reusing(std::mem::take(&mut lines));
+            lines = taken;
+            buf.clear();
+            let block = &lines[..];
             let Run { ingest, store, analyzer, .. } = self;
             let got = if blocks.threads == Threads::Auto {
                 let ((), got) = rayon::join(
                     || {
                         rayon::join(
                             || {
-                                let mut on =
-                                    |st: &Store, rec, f: &[(SeriesId, f64)]| storing.push(st, rec, f);
-                                push_block(ingest, store, &mut on, line_no, lines, blocks);
+                                let mut sink =
+                                    Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
+                                push_block(ingest, store, &mut sink, line_no, block, blocks);
                                 storing.take_names(store, &mut sent);
                             },
                             || stored.analyse(analyzer, &mut names),
                         );
                     },
-                    || fill(reader, &mut next, tail + BLOCK),
+                    || fill(reader, &mut buf, BLOCK),
                 );
                 std::mem::swap(&mut stored, &mut storing);
                 got
             } else {
-                let mut on = |st: &Store, rec, f: &[(SeriesId, f64)]| analyzer.observe(st, rec, f);
-                push_block(ingest, store, &mut on, line_no, lines, blocks);
-                fill(reader, &mut next, tail + BLOCK)
+                push_block(ingest, store, analyzer, line_no, block, blocks);
+                fill(reader, &mut buf, BLOCK)
             };
             if let Some(total) = size.take() {
-                self.reserve_for(read - tail as u64, total);
+                self.reserve_for(read - framer.partial().len() as u64, total);
             }
             if !progress(read) {
                 break Ok(false);
@@ -401,19 +500,42 @@ impl Run {
             if let Err(e) = got {
                 break Err(e);
             }
-            std::mem::swap(&mut buf, &mut next);
-            if buf.len() == tail {
+            if buf.is_empty() {
                 break Ok(true);
             }
-            read += (buf.len() - tail) as u64;
-            fresh = tail;
+            read += buf.len() as u64;
+            framer.push(&buf);
         };
         stored.analyse(&mut self.analyzer, &mut names);
-        if ended? && !buf.is_empty() {
-            *line_no += 1;
-            self.push_line(*line_no, &buf);
+        if ended? {
+            if let Some(last) = framer.finish_line() {
+                *line_no += 1;
+                self.push_line(*line_no, &last);
+            }
         }
         Ok(())
+    }
+
+    /// Reads the elements of a top-level JSON array as records (each numbered by its place in the
+    /// array), `head` first, then `reader` to its end or to the closing bracket, in blocks.
+    fn read_array(&mut self, reader: &mut impl Read, head: Vec<u8>) -> std::io::Result<()> {
+        let mut a = ArrayFramer::default();
+        a.push(&head);
+        let mut block = head;
+        loop {
+            if let Some((first, lines)) = a.take() {
+                self.push_lines(first, &lines);
+            }
+            if a.closed() {
+                return Ok(());
+            }
+            block.clear();
+            fill(reader, &mut block, BLOCK)?;
+            if block.is_empty() {
+                return Ok(());
+            }
+            a.push(&block);
+        }
     }
 
     /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
@@ -429,24 +551,23 @@ impl Run {
     }
 }
 
-/// Feeds `block`, whole lines ending with `\n`, to `ingest` and `store`; `on` is told each record
-/// appended. `line_no` is the last line fed so far.
+/// Feeds `block`, whole lines ending with `\n` as the [`Framer`] cut them, to `ingest` and
+/// `store`; `sink` is told each record appended and each line skipped, in order. `line_no` is
+/// the last line fed so far.
 ///
 /// With more than one thread, the block is cut into pieces of about [`PIECE_BYTES`]. Tasks on
 /// rayon's pool parse pieces from the front; this thread feeds the pieces in order to the
 /// ingest, parsing itself the next piece when no task has taken it, and
 /// pieces from the back while it waits for one a task is parsing. No thread idles while a
 /// piece is left, and on a pool of one thread this thread parses every piece.
-fn push_block<'b, F>(
+fn push_block<'b, S: Sink>(
     ingest: &mut Ingest,
     store: &mut Store,
-    on: &mut F,
+    sink: &mut S,
     line_no: &mut u64,
     block: &'b [u8],
     b: &mut Blocks,
-) where
-    F: FnMut(&Store, RecordIdx, &[(SeriesId, f64)]) + Send,
-{
+) {
     let mut starts = std::mem::take(&mut b.starts);
     starts.clear();
     starts.push(0);
@@ -457,7 +578,13 @@ fn push_block<'b, F>(
     *line_no += n as u64;
     if b.threads == Threads::One || n < PARALLEL_MIN_LINES {
         for i in 0..n {
+            let skipped = store.skipped.count;
+            let on: &mut OnRecord<'_> = &mut |st, rec, f| sink.record(st, rec, f);
             ingest.push_line(store, base + i as u64 + 1, line_at(block, &starts, i), on);
+            if store.skipped.count != skipped {
+                // A line that is not a record may be the error the run died of.
+                sink.skipped(store);
+            }
         }
         b.starts = starts;
         return;
@@ -546,7 +673,7 @@ fn push_block<'b, F>(
                     }
                 }
             };
-            push_piece(ingest, store, on, base, block, starts_ref, lines(j), &p);
+            push_piece(ingest, store, sink, base, block, starts_ref, lines(j), &p);
             if let Ok(mut spare) = spare.lock() {
                 spare.push(p);
             }
@@ -566,10 +693,10 @@ fn push_block<'b, F>(
 
 /// Appends the lines of a piece another thread parsed.
 #[allow(clippy::too_many_arguments)]
-fn push_piece(
+fn push_piece<S: Sink>(
     ingest: &mut Ingest,
     store: &mut Store,
-    on: &mut OnRecord<'_>,
+    sink: &mut S,
     base: u64,
     block: &[u8],
     starts: &[usize],
@@ -577,6 +704,7 @@ fn push_piece(
     (fields, outcomes): &Piece<'_>,
 ) {
     for (i, o) in lines.zip(outcomes) {
+        let on: &mut OnRecord<'_> = &mut |st, rec, f| sink.record(st, rec, f);
         let no = base + i as u64 + 1;
         let line = || prepare_line(line_at(block, starts, i)).unwrap_or_default();
         match o {
@@ -584,9 +712,22 @@ fn push_piece(
             Parsed::Fields(a, z, layout) => {
                 ingest.push_parsed(store, no, line(), Ok((&fields[*a as usize..*z as usize], *layout)), on)
             }
-            Parsed::Bad(e) => ingest.push_parsed(store, no, line(), Err(e), on),
+            Parsed::Bad(e) => {
+                ingest.push_parsed(store, no, line(), Err(e), on);
+                // A line that is not a record may be the error the run died of.
+                sink.skipped(store);
+            }
         }
     }
+}
+
+/// Whether `bytes` (an array that did not parse as a document) holds at least one complete element.
+fn complete_elements(bytes: &[u8]) -> bool {
+    let mut a = ArrayFramer::default();
+    a.push(bytes);
+    // An array of records starts with an object: `[a` then a traceback is text that happens to
+    // start with a bracket, read as lines, not words.
+    a.take().is_some_and(|(_, elems)| elems.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 /// Reads into `buf` until it holds `want` bytes or the file ends.

@@ -11,6 +11,10 @@ pub enum Layout {
     Lines,
     /// One JSON document: read the whole file again when it changes.
     Document,
+    /// A top-level array still being written (no closing bracket yet): read element by element
+    /// as they are appended (see [`super::frame::ArrayFramer`]). Never returned by [`detect`]:
+    /// the tailer decides it when a document's bytes are an unclosed array.
+    GrowingArray,
 }
 
 /// True when `bytes` holds exactly one complete JSON object or array (brackets balanced outside
@@ -90,6 +94,9 @@ mod tests {
         assert_eq!(detect(None, b"{\"step\": 1}", true), Some(Layout::Lines));
         assert_eq!(detect(None, b"   ", true), None);
         assert_eq!(detect(None, b"Traceback\n", false), Some(Layout::Lines));
+        assert_eq!(detect(None, b"[a\nTraceback (most recent call last):\n", false), Some(Layout::Lines));
+        assert_eq!(detect(None, b"[{\"step\": 1},\n", false), None);
+        assert_eq!(detect(None, b"[\n  {\"step\": 1},\n", false), Some(Layout::Document));
         assert_eq!(detect(Some("trainer_state.json"), b"{\"a\":1}\n", false), Some(Layout::Document));
     }
 }

@@ -43,7 +43,10 @@ mod tests {
                 "exploding_gradient",
                 "throughput_drop",
                 "lr_anomaly",
-                "writers"
+                "writers",
+                "crash",
+                "run_outlier",
+                "run_stopped"
             ]
         );
         let sev: Vec<&str> = <Severity as strum::VariantArray>::VARIANTS.iter().map(|s| s.as_str()).collect();
@@ -77,7 +80,24 @@ mod tests {
         let scenarios: Vec<&str> = Scenario::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             scenarios,
-            ["healthy", "diverging", "overfitting", "dead-relu", "vanishing", "stall", "restart", "slowdown"]
+            [
+                "healthy",
+                "diverging",
+                "overfitting",
+                "dead-relu",
+                "vanishing",
+                "stall",
+                "restart",
+                "slowdown",
+                "small-lr",
+                "slowdown-20",
+                "slowdown-40",
+                "pause",
+                "checkpoints",
+                "crash",
+                "mixed-precision",
+                "detection"
+            ]
         );
     }
 

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
-const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause";
+const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause  e export";
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
@@ -45,6 +45,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let state = format!(" {} ", state.join(" · "));
     let state_w = (state.chars().count() as u16).min(area.width / 2);
     let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(state_w)]).areas(area);
-    frame.render_widget(Line::styled(fit(HINTS, left.width as usize), t.dim()), left);
+    // A message (an export's outcome) stands in for the hints until the next key.
+    let hints = match &app.message {
+        Some(m) => {
+            let style = if m.error { t.severity(crate::analysis::Severity::Warning) } else { t.status(true) };
+            Line::styled(fit(&format!(" {}", sanitize(&m.text)), left.width as usize), style)
+        }
+        None => Line::styled(fit(HINTS, left.width as usize), t.dim()),
+    };
+    frame.render_widget(hints, left);
     frame.render_widget(Line::styled(fit(&state, right.width as usize), t.title()).right_aligned(), right);
 }

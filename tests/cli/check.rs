@@ -23,11 +23,18 @@ fn set(names: &[&'static str]) -> BTreeSet<&'static str> {
 
 /// Checks the exact schema of a `--json` document, at every level.
 fn assert_schema(doc: &Value) {
-    assert_eq!(keys(doc), set(&["runs"]));
+    assert_eq!(keys(doc), set(&["runs", "compare"]));
+    assert_eq!(keys(&doc["compare"]), set(&["flags"]));
+    for f in doc["compare"]["flags"].as_array().unwrap() {
+        assert_eq!(keys(f), set(&["kind", "severity", "run", "metric", "step", "message"]));
+    }
     for run in doc["runs"].as_array().unwrap() {
+        assert!(run["name"].is_string() && run["config"].is_object(), "{run}");
         assert_eq!(
             keys(run),
             set(&[
+                "name",
+                "config",
                 "path",
                 "format",
                 "records",
@@ -132,15 +139,25 @@ fn json_output_matches_the_schema_and_the_file() {
 #[test]
 fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     let ran = tmon(["check", FIX], LIMIT);
-    // nan.jsonl's NaN loss is a critical flag: the summary counts it and the status is 1.
+    // nan.jsonl's NaN loss and traceback.jsonl's crash are critical flags: the summary counts
+    // them and the status is 1.
     assert_eq!(ran.code, Some(1), "{ran:?}");
-    assert!(ran.stdout.contains("checked 4 files: 1 with a flag at warning or above"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("checked 4 files: 2 with a flag at warning or above"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("the run crashed after step 12: RuntimeError: CUDA out of memory. (line 17)"),
+        "{}",
+        ran.stdout
+    );
     for name in ["healthy.jsonl", "nan.jsonl", "nostep.jsonl", "traceback.jsonl"] {
         assert!(ran.stdout.contains(&fix(name)), "{name} not listed:\n{}", ran.stdout);
     }
     let out = &ran.stdout;
     assert!(out.contains("format jsonl, 204 records, 0 skipped lines"), "{out}");
-    assert!(out.contains("name") && out.contains("smoothed") && out.contains("first step"), "{out}");
+    // Many runs: one table, a row a run, then each run's part.
+    assert!(out.starts_with("runs (4):\n    name "), "{out}");
+    for name in ["healthy  ", "nan  ", "nostep  ", "traceback  "] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("    {name}"))), "no row for {name}:\n{out}");
+    }
     // The traceback's lines, with their line numbers.
     assert!(out.contains("line 14: ") && out.contains("Traceback (most recent call last):"), "{out}");
     assert!(out.contains("line 17: ") && out.contains("RuntimeError: CUDA out of memory."), "{out}");
@@ -149,8 +166,11 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     assert!(!out.bytes().any(|b| b == 0x1b), "raw ESC in the output");
     assert!(out.contains("\\x1b[A 45%"), "{out}");
     assert!(out.contains("checked 4 files"), "{out}");
-    // Metric rows are aligned: every row of the healthy table has the header's width or less,
-    // and the numbers end in the same column.
+    // One run alone: its table of metrics. Metric rows are aligned: every row of the healthy
+    // table has the header's width or less, and the numbers end in the same column.
+    let ran = tmon(["check", &fix("healthy.jsonl")], LIMIT);
+    let out = &ran.stdout;
+    assert!(out.contains("name") && out.contains("smoothed") && out.contains("first step"), "{out}");
     let table: Vec<&str> =
         out.lines().skip_while(|l| !l.contains("first step")).take_while(|l| l.starts_with("    ")).collect();
     assert!(table.len() >= 6, "{out}");
@@ -161,7 +181,8 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
 #[test]
 fn skipped_lines_and_a_missing_step_key_are_reported() {
     let ran = tmon(["check", "--json", &fix("traceback.jsonl"), &fix("nostep.jsonl")], LIMIT);
-    assert_eq!(ran.code, Some(0), "{ran:?}");
+    // The traceback is the crash the run died of: critical.
+    assert_eq!(ran.code, Some(1), "{ran:?}");
     let doc = json(&ran);
     assert_schema(&doc);
     let tb = run_of(&doc, "traceback.jsonl");
@@ -169,6 +190,10 @@ fn skipped_lines_and_a_missing_step_key_are_reported() {
     // Four traceback lines, a progress bar, and the half-written last line.
     assert_eq!(tb["skipped_lines"], 6);
     assert_eq!(metric(tb, "loss").unwrap()["last"].as_f64(), Some(0.8799999952316284));
+    let crash: Vec<&serde_json::Value> =
+        tb["flags"].as_array().unwrap().iter().filter(|f| f["kind"] == "crash").collect();
+    assert_eq!(crash.len(), 1, "{tb}");
+    assert_eq!((crash[0]["severity"].as_str(), crash[0]["step"].as_f64()), (Some("critical"), Some(12.0)));
     let ns = run_of(&doc, "nostep.jsonl");
     assert!(ns["step_key"].is_null(), "{ns}");
     let loss = metric(ns, "loss").unwrap();

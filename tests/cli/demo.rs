@@ -39,3 +39,31 @@ fn demo_rejects_an_unknown_scenario() {
     assert_eq!(ran.code, Some(2));
     assert!(ran.stderr.contains("healthy"), "it lists the scenarios");
 }
+
+#[test]
+fn demo_shows_issue_13s_scenarios() {
+    // The scenario, the flag `tmon check` must find in its log, and its status: a crash is
+    // critical, not learning, a throughput drop and a stall are warnings, mixed-precision
+    // overflows info.
+    for (scenario, kind, status, skipped) in [
+        ("crash", "crash", 1, 6),
+        ("small-lr", "plateau", 1, 0),
+        ("slowdown-20", "throughput_drop", 1, 0),
+        ("pause", "stall", 1, 0),
+        ("mixed-precision", "nonfinite", 0, 0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("logs.jsonl");
+        let log_arg = log.to_str().unwrap();
+        let ran =
+            tmon(["demo", "--no-ui", "--speed", "10000", "--scenario", scenario, "--out", log_arg], LIMIT);
+        assert_eq!(ran.code, Some(0), "{ran:?}");
+        let ran = tmon(["check", "--json", log_arg], LIMIT);
+        assert_eq!(ran.code, Some(status), "{scenario}: {ran:?}");
+        let doc = json(&ran);
+        let run = &doc["runs"][0];
+        assert_eq!(run["skipped_lines"], skipped, "{scenario}");
+        let flags = run["flags"].as_array().unwrap();
+        assert!(flags.iter().any(|f| f["kind"] == kind), "{scenario}: no {kind} flag in {flags:?}");
+    }
+}

@@ -6,7 +6,9 @@ mod support;
 
 mod bad_input;
 mod check;
+mod compare;
 mod demo;
+mod export;
 mod follow_set;
 mod readme;
 mod reliability;

@@ -279,6 +279,31 @@ const NUMERIC: &[NumOpt] = &[
         // Any 64-bit seed is a seed.
         fine: &["0", "18446744073709551615"],
     },
+    NumOpt {
+        command: "export",
+        long: "smoothing",
+        absurd: &["-1", "NaN", "inf", "1e300", "100002", ""],
+        fine: &["0", "0.9"],
+    },
+    NumOpt {
+        command: "export",
+        long: "width",
+        absurd: &["0", "-1", "99", "8001", "1.5", "NaN", "4294967296", ""],
+        fine: &["100"],
+    },
+    NumOpt {
+        command: "export",
+        long: "height",
+        absurd: &["0", "-1", "99", "8001", "1.5", "NaN", "4294967296", ""],
+        fine: &["8000"],
+    },
+    NumOpt {
+        command: "export",
+        long: "from",
+        absurd: &["NaN", "inf", "-inf", "1e400", ""],
+        fine: &["-5", "1"],
+    },
+    NumOpt { command: "export", long: "to", absurd: &["NaN", "inf", "-inf", "1e400", ""], fine: &["1e9"] },
 ];
 
 /// The long names of the options of `command` ("tmon" for the root) that parse numbers.
@@ -328,12 +353,14 @@ fn every_numeric_option_rejects_absurd_values() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = small_log(dir.path());
     let out = dir.path().join("demo.jsonl").display().to_string();
+    let svg = dir.path().join("chart.svg").display().to_string();
     for o in NUMERIC {
         // What else the command needs to run (a valid value runs it for real).
         let mut context: Vec<&str> = match o.command {
             "tmon" => vec![&log],
             "check" => vec!["check", "--follow", &log],
             "demo" => vec!["demo", "--no-ui", "--out", &out],
+            "export" => vec!["export", &log, "--metric", ".", "-o", &svg],
             other => panic!("no context for {other}"),
         };
         if o.command == "demo" && o.long != "speed" {

@@ -84,7 +84,7 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
             // A key listed twice on one line (a malformed log): both values reach the analyzer.
             fields.push(("loss_cls".to_owned(), loss * 3.0));
         }
-        out.push(Record { step, time, fields, line: String::new() });
+        out.push(Record { step, time, fields, line: String::new(), text: false });
         if i.is_multiple_of(25) {
             let v = (level * (0.2 * g.normal()).exp() * (1.0 + i as f64 / n as f64)).max(1e-9);
             out.push(Record {
@@ -92,6 +92,7 @@ fn stress(seed: u64, n: usize) -> Vec<Record> {
                 time,
                 fields: vec![("val_loss".to_owned(), v), ("val_loss_cls".to_owned(), v * 0.7)],
                 line: String::new(),
+                text: false,
             });
         }
     }

@@ -86,6 +86,17 @@ fn healthy_runs_raise_nothing_at_warning_for_20_seeds() {
 }
 
 #[test]
+fn every_healthy_control_raises_nothing_at_warning_for_20_seeds() {
+    // Checkpoint pauses in a fast run, mixed-precision overflows, auxiliary losses turning up
+    // while AP holds: healthy runs with a feature that must not be flagged.
+    for &scenario in Scenario::ALL.iter().filter(|s| s.is_control() && **s != Scenario::Healthy) {
+        for seed in 1..=20 {
+            assert_healthy(&run(scenario, seed), &format!("{scenario} seed {seed}"));
+        }
+    }
+}
+
+#[test]
 fn healthy_runs_at_the_noisiest_batch_sizes_raise_nothing_at_warning() {
     // Batch 2 and 1: the minibatch loss is as heavy-tailed as it gets (one sample per step).
     for (batch, seeds) in [(2usize, 20u64), (1, 20)] {
@@ -287,7 +298,7 @@ fn harness_lines_are_json_whose_values_are_the_structured_record() {
     for &scenario in Scenario::ALL {
         assert_eq!(scenario.as_str().parse::<Scenario>(), Ok(scenario));
         let mut t = Trainer::new(scenario, 3);
-        for r in std::iter::from_fn(|| t.next_record()).take(120) {
+        for r in std::iter::from_fn(|| t.next_record()).take(120).filter(|r| !r.text) {
             // Bare NaN/Infinity are Python's tokens, not strict JSON: swap them to check the rest.
             let strict =
                 r.line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
@@ -315,4 +326,201 @@ fn degenerate_setups_do_not_panic() {
     s.n_val = 0;
     s.steps = 60;
     assert_eq!(Trainer::from_setup(s, 1).count(), 61);
+}
+
+#[test]
+fn a_far_too_small_learning_rate_is_not_learning() {
+    for seed in 1..=5 {
+        let o = run(Scenario::SmallLr, seed);
+        let nl: Vec<_> = o
+            .of(FlagKind::Plateau)
+            .into_iter()
+            .filter(|r| r.flag.message.starts_with("not learning"))
+            .collect();
+        assert_eq!(nl.len(), 1, "seed {seed}:\n{}", show(&o));
+        let f = &nl[0].flag;
+        assert_eq!(f.severity, Severity::Warning, "{}", f.message);
+        assert_eq!(f.metric, "val_loss");
+        // Dated at the first evaluation, raised after the tenth.
+        assert_eq!(f.step, 50.0);
+        assert!(nl[0].at <= 600.0, "seed {seed}: raised at {}", nl[0].at);
+        assert!(f.message.contains("val_acc stays at its first values"), "{}", f.message);
+        assert_eq!(o.at_least(Severity::Warning).len(), 1, "seed {seed}: only that:\n{}", show(&o));
+    }
+    // The healthy runs learn: no "not learning", at any severity.
+    for seed in 1..=5 {
+        let o = run(Scenario::Healthy, seed);
+        assert!(o.raised.iter().all(|r| !r.flag.message.starts_with("not learning")), "{}", show(&o));
+    }
+}
+
+#[test]
+fn slowdowns_of_20_and_40_percent_are_one_throughput_drop_where_they_began() {
+    for scenario in [Scenario::Slowdown20, Scenario::Slowdown40] {
+        let setup = Setup::for_scenario(scenario);
+        let (at, _) = setup.slowdown.unwrap();
+        for seed in 1..=10 {
+            let o = run(scenario, seed);
+            let t = o.of(FlagKind::ThroughputDrop);
+            assert_eq!(t.len(), 1, "{scenario} seed {seed}:\n{}", show(&o));
+            // Dated within 10% of the run's length of where it began, raised soon after.
+            let tol = 0.1 * setup.steps as f64;
+            assert!((t[0].flag.step - at as f64).abs() <= tol, "{scenario} seed {seed}:\n{}", show(&o));
+            assert!(t[0].at <= at as f64 + tol, "{scenario} seed {seed}:\n{}", show(&o));
+            assert!(t[0].flag.message.contains("fell by"), "{}", t[0].flag.message);
+            assert_eq!(o.at_least(Severity::Warning).len(), 1, "{scenario} seed {seed}:\n{}", show(&o));
+        }
+    }
+}
+
+#[test]
+fn a_one_off_pause_of_300_steps_is_a_stall_and_periodic_checkpoints_are_not() {
+    let (at, secs) = Setup::for_scenario(Scenario::Pause).pause.unwrap();
+    assert!(secs < FlagConfig::default().stall_min_seconds, "a pause under the old floor");
+    for seed in 1..=5 {
+        let o = run(Scenario::Pause, seed);
+        let s = o.of(FlagKind::Stall);
+        assert_eq!(s.len(), 1, "seed {seed}: the pause, not the checkpoints:\n{}", show(&o));
+        assert_eq!(s[0].flag.step, at as f64, "dated at the last step before the gap");
+        assert_eq!(s[0].flag.severity, Severity::Warning);
+        assert!(
+            s[0].flag.message.contains("300x") || s[0].flag.message.contains("301x"),
+            "{}",
+            s[0].flag.message
+        );
+        assert_eq!(o.at_least(Severity::Warning).len(), 1, "seed {seed}:\n{}", show(&o));
+        // The checkpoints' pauses are as long, at regular steps: the run's rhythm.
+        let c = run(Scenario::Checkpoints, seed);
+        assert!(c.of(FlagKind::Stall).is_empty(), "seed {seed}:\n{}", show(&c));
+    }
+}
+
+#[test]
+fn a_crash_with_a_traceback_is_critical_and_the_resume_names_it() {
+    let setup = Setup::for_scenario(Scenario::Crash);
+    let crash = setup.crash_at.unwrap();
+    let resumed = (crash / setup.checkpoint_every * setup.checkpoint_every + 1) as f64;
+    for seed in 1..=3 {
+        let o = run(Scenario::Crash, seed);
+        let c = o.of(FlagKind::Crash);
+        assert_eq!(c.len(), 1, "seed {seed}:\n{}", show(&o));
+        assert_eq!(c[0].flag.severity, Severity::Critical);
+        assert_eq!(c[0].flag.step, crash as f64, "at the last step before it");
+        assert!(
+            c[0].flag.message.contains("RuntimeError: CUDA error: an illegal memory access was encountered"),
+            "{}",
+            c[0].flag.message
+        );
+        let r = o.of(FlagKind::Restart);
+        assert_eq!(r.len(), 1, "seed {seed}:\n{}", show(&o));
+        assert_eq!(r[0].flag.severity, Severity::Warning);
+        assert_eq!(r[0].flag.step, resumed);
+        assert!(
+            r[0].flag
+                .message
+                .starts_with(&format!("resumed at step {resumed} after RuntimeError: CUDA error"))
+                && r[0].flag.message.contains(&format!("at step {crash}")),
+            "{}",
+            r[0].flag.message
+        );
+        // The same crash without a traceback (the restart scenario) stays an info restart.
+        let plain = run(Scenario::Restart, seed);
+        assert!(plain.of(FlagKind::Restart).iter().all(|r| r.flag.severity == Severity::Info));
+        assert!(plain.of(FlagKind::Crash).is_empty());
+    }
+}
+
+#[test]
+fn the_crash_is_read_through_the_real_ingest_too() {
+    let mut trainer = Trainer::new(Scenario::Crash, 1);
+    let mut run = Run::new("crash.jsonl", IngestOptions::default(), FlagConfig::default());
+    let mut line = 0;
+    while let Some(r) = trainer.next_record() {
+        line += 1;
+        run.push_line(line, r.line.as_bytes());
+    }
+    assert_eq!(run.store.skipped.count, 6, "the traceback's lines are skipped lines");
+    let crash: Vec<_> = run.flags().iter().filter(|f| f.kind == FlagKind::Crash).collect();
+    assert_eq!(crash.len(), 1, "{:#?}", run.flags());
+    assert_eq!(crash[0].step, 600.0);
+    // And at the very end of a file, with no record after it.
+    let mut t = Trainer::new(Scenario::Crash, 1);
+    let lines: Vec<String> =
+        std::iter::from_fn(|| t.next_record()).map(|r| r.line).take(600 + 12 + 5).collect();
+    let mut run = Run::new("crash.jsonl", IngestOptions::default(), FlagConfig::default());
+    for (i, l) in lines.iter().enumerate() {
+        run.push_line(i as u64 + 1, l.as_bytes());
+    }
+    assert!(lines.last().unwrap().starts_with("RuntimeError"), "{}", lines.last().unwrap());
+    assert_eq!(run.flags().iter().filter(|f| f.kind == FlagKind::Crash).count(), 1, "{:#?}", run.flags());
+}
+
+#[test]
+fn mixed_precision_overflows_are_info_and_the_grad_norm_is_really_infinite() {
+    for seed in 1..=5 {
+        let o = run(Scenario::MixedPrecision, seed);
+        // The float16 arithmetic does overflow: an infinite gradient norm, a halved scale.
+        let inf = o
+            .records
+            .iter()
+            .filter(|r| r.fields.iter().any(|(k, v)| k == "grad_norm" && v.is_infinite()))
+            .count();
+        assert!(inf >= 1, "seed {seed}: no overflow");
+        let scales: Vec<f64> = o
+            .records
+            .iter()
+            .flat_map(|r| r.fields.iter().filter(|(k, _)| k == "loss_scale").map(|(_, v)| *v))
+            .collect();
+        assert!(scales.windows(2).any(|w| w[1] == w[0] / 2.0), "seed {seed}: the scale never halved");
+        assert!(scales.windows(2).any(|w| w[1] == w[0] * 2.0), "seed {seed}: the scale never grew");
+        let nf = o.of(FlagKind::Nonfinite);
+        assert!(!nf.is_empty(), "seed {seed}");
+        assert!(nf.iter().all(|r| r.flag.severity == Severity::Info), "seed {seed}:\n{}", show(&o));
+        assert!(
+            nf.iter()
+                .any(|r| r.flag.metric == "grad_norm" && r.flag.message.contains("overflow, step skipped")),
+            "seed {seed}:\n{}",
+            show(&o)
+        );
+        // loss_scale is no loss: no loss detector speaks of it.
+        assert!(o.raised.iter().all(|r| r.flag.metric != "loss_scale"), "seed {seed}:\n{}", show(&o));
+    }
+}
+
+#[test]
+fn a_loss_scale_that_falls_to_its_minimum_is_a_warning() {
+    // Mixed precision with a learning rate that blows the gradients up: every step overflows and
+    // the scale halves down to 1.
+    let mut setup = Setup::for_scenario(Scenario::MixedPrecision);
+    setup.opt = tmon::harness::mlp::OptKind::Sgd { momentum: 0.9 };
+    setup.head = tmon::harness::mlp::Head::Mse;
+    setup.lr = 0.02;
+    setup.cosine = false;
+    setup.lr_growth = Some((300, 1.03));
+    setup.steps = 700;
+    let o = run_setup(setup, 1);
+    let f: Vec<_> = o.of(FlagKind::Nonfinite).into_iter().filter(|r| r.flag.metric == "loss_scale").collect();
+    assert!(!f.is_empty(), "{}", show(&o));
+    assert_eq!(f[0].flag.severity, Severity::Warning);
+    assert!(f[0].flag.message.contains("overflow float16 at every scale"), "{}", f[0].flag.message);
+}
+
+#[test]
+fn auxiliary_losses_turning_up_while_ap_improves_are_info_naming_ap() {
+    let mut named = 0;
+    for seed in 1..=10 {
+        let o = run(Scenario::Detection, seed);
+        let of = o.of(FlagKind::Overfitting);
+        for r in &of {
+            if r.flag.severity == Severity::Info {
+                assert!(r.flag.message.contains("but test_AP "), "{}", r.flag.message);
+                named += 1;
+            }
+        }
+        assert_healthy(&o, &format!("detection seed {seed}"));
+    }
+    assert!(named >= 10, "the scenario's auxiliary losses must turn up: {named} info flags");
+    // Real overfitting, where the accuracy does not hold (or is not known yet), stays a warning.
+    let o = run(Scenario::Overfitting, 1);
+    assert!(o.of(FlagKind::Overfitting).iter().all(|r| r.flag.severity == Severity::Warning), "{}", show(&o));
 }

@@ -6,7 +6,9 @@ mod support;
 
 mod corpus;
 mod docs;
+mod fixtures;
 mod golden;
 mod harness;
 mod perf;
 mod rules;
+mod sweep;

@@ -213,3 +213,35 @@ fn a_per_epoch_step_counter_is_told_once_and_a_real_restart_among_its_resets_sti
     assert_eq!(restarts.len(), 5, "{restarts:#?}");
     assert_eq!(f.an.flags_not_kept(), 0);
 }
+
+#[test]
+fn one_rewind_onto_where_an_earlier_stretch_ended_is_a_restart_not_two_writers() {
+    // A single writer resumed twice: 1..=100, back to 50 and on to 120, back to 101 (just past
+    // where the first stretch ended, by chance) and on. One return to an old chain is no
+    // back-and-forth: two restarts, no writers (the stress log's false "two writers").
+    let mut f = Feed::new(FlagConfig::default());
+    let steps = (1..=100).chain(50..=120).chain(101..=300);
+    for s in steps {
+        f.record(s as f64, f64::NAN, &[("loss", 1.0), ("lr", 0.1)]);
+    }
+    let kinds: Vec<FlagKind> = f.an.flags().iter().map(|x| x.kind).collect();
+    assert!(!kinds.contains(&FlagKind::Writers), "{:#?}", f.an.flags());
+    assert_eq!(kinds.iter().filter(|k| **k == FlagKind::Restart).count(), 2, "{:#?}", f.an.flags());
+}
+
+#[test]
+fn two_writers_are_told_after_three_returns() {
+    // Writer A at 61.., writer B from 1: 61, 1, 62, 2, 63, 3, ...
+    let mut f = Feed::new(FlagConfig::default());
+    for s in 1..=60 {
+        f.record(s as f64, f64::NAN, &[("loss", 1.0)]);
+    }
+    for k in 1..=40 {
+        f.record((60 + k) as f64, f64::NAN, &[("loss", 1.0)]);
+        f.record(k as f64, f64::NAN, &[("loss", 1.0)]);
+    }
+    let w: Vec<_> = f.an.flags().iter().filter(|x| x.kind == FlagKind::Writers).collect();
+    assert_eq!(w.len(), 1, "{:#?}", f.an.flags());
+    assert!(w[0].step <= 3.0, "told within a few records: {}", w[0].step);
+    assert!(f.an.flags().iter().all(|x| x.kind != FlagKind::Restart), "{:#?}", f.an.flags());
+}

@@ -146,8 +146,9 @@ fn a_big_files_columns_are_sized_from_its_first_block() {
 /// The block reader analyses a block while it stores the next: the flags must still be those of
 /// feeding the lines one by one, in the same order, with the same words. Every harness scenario
 /// (NaN, spikes, overfitting against its train loss, dead units, vanishing gradients, a stall, a
-/// rewind, a slowdown) one after the other, each a new run appended to the file, and a second
-/// loss pair that appears late.
+/// rewind, a slowdown, a crash with its traceback) one after the other, each a new run appended
+/// to the file, and a second loss pair that appears late, whose run dies of an OOM between two
+/// records and is resumed.
 #[test]
 fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
     use tmon::harness::{generate, Scenario};
@@ -159,10 +160,16 @@ fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
         }
     }
     for k in 0..6000u64 {
+        if k == 3000 {
+            // The run dies between two records, in the middle of a block, and is resumed from
+            // an earlier step: the crash must be read between them, and the restart after it.
+            text.push_str("Traceback (most recent call last):\n  File \"train.py\", line 88, in <module>\n");
+            text.push_str("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n");
+        }
         let x = 1.0 + (k % 17) as f64 / 40.0 + if k == 4000 { 30.0 } else { 0.0 };
         text.push_str(&format!(
             "{{\"step\": {}, \"aux_loss\": {x}, \"time\": {}}}\n",
-            20_000 + k,
+            20_000 + if k >= 3000 { k - 200 } else { k },
             1.8e9 + k as f64
         ));
         if k % 50 == 0 {
@@ -185,6 +192,10 @@ fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
     }
     let kinds: std::collections::BTreeSet<_> = live.flags().iter().map(|f| f.kind).collect();
     assert!(kinds.len() >= 6, "too few kinds of flag to compare: {kinds:?}");
+    // The harness's crash scenario and the OOM above: each a critical crash at its own step.
+    let crashes: Vec<f64> =
+        live.flags().iter().filter(|f| f.kind == tmon::analysis::FlagKind::Crash).map(|f| f.step).collect();
+    assert!(crashes.len() >= 2 && crashes.contains(&22_999.0), "crashes at {crashes:?}");
     for (threads, pool) in [(Threads::One, 1), (Threads::Auto, 2), (Threads::Auto, 4), (Threads::Auto, 3)] {
         let batch = on_pool(pool, || {
             Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads)

@@ -5,6 +5,7 @@ mod support;
 
 mod big;
 mod corpus;
+mod export;
 mod keys;
 mod memory;
 mod screens;

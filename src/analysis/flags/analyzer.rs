@@ -14,13 +14,15 @@
 //! that goes back at a regular period (a per-epoch counter logged as the step) is told once and
 //! then no longer raises a restart per period ([`super::restart::Resets`]).
 
+use super::crash::{self, CrashReader};
 use super::gaps::{self, Gaps, LongGap};
 use super::live_stall::LiveStall;
-use super::restart::{Reset, Resets, Rewind};
+use super::restart::{AfterCrash, Reset, Resets, Rewind};
+use super::task::{Task, Trend};
 use super::writers::{Place, Writers};
 use super::{
-    dead, divergence, exploding, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx, Finding, Flag,
-    FlagConfig, FlagKind, Severity,
+    amp, dead, divergence, exploding, learning, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx,
+    Finding, Flag, FlagConfig, FlagKind, Severity,
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
@@ -33,36 +35,58 @@ enum Detectors {
         spike: Box<spike::Spike>,
         divergence: Box<divergence::Divergence>,
         plateau: plateau::Plateau,
+        learning: Box<learning::Learning>,
     },
     EvalLoss {
         plateau: plateau::Plateau,
         overfitting: Box<overfitting::Overfitting>,
+        learning: Box<learning::Learning>,
         pair: Option<SeriesId>,
         checked: usize,
     },
     GradNorm(Box<exploding::Exploding>),
     Lr(lr::Lr),
     Dead(dead::Dead),
+    LossScale(amp::LossScale),
     Throughput(Box<super::throughput::Throughput>),
     None,
 }
 
 impl Detectors {
+    /// A loss whose "not learning" rule saw it learn.
+    fn learned(&self) -> bool {
+        match self {
+            Detectors::TrainLoss { learning, .. } | Detectors::EvalLoss { learning, .. } => {
+                learning.learned()
+            }
+            _ => false,
+        }
+    }
+
+    fn mark_learned(&mut self) {
+        if let Detectors::TrainLoss { learning, .. } | Detectors::EvalLoss { learning, .. } = self {
+            learning.mark_learned();
+        }
+    }
+
     fn for_role(role: Role, cfg: &FlagConfig) -> Self {
         match role {
             Role::TrainLoss => Detectors::TrainLoss {
                 spike: Box::new(spike::Spike::new(cfg)),
                 divergence: Box::new(divergence::Divergence::new(cfg)),
                 plateau: plateau::Plateau::default(),
+                learning: Box::new(learning::Learning::new(learning::TRAIN_BLOCK)),
             },
             Role::EvalLoss => Detectors::EvalLoss {
                 plateau: plateau::Plateau::default(),
                 overfitting: Box::new(overfitting::Overfitting::new(cfg)),
+                learning: Box::new(learning::Learning::new(1)),
                 pair: None,
                 checked: 0,
             },
             Role::GradNorm => Detectors::GradNorm(Box::new(exploding::Exploding::new(cfg))),
             Role::LearningRate => Detectors::Lr(lr::Lr::default()),
+            Role::LossScale => Detectors::LossScale(amp::LossScale::default()),
             Role::DeadFraction => Detectors::Dead(dead::Dead::default()),
             Role::Throughput | Role::StepTime => {
                 Detectors::Throughput(Box::new(super::throughput::Throughput::new(cfg)))
@@ -85,6 +109,8 @@ struct SeriesState {
     layer: u64,
     /// A training loss that can be the run's main one (`loss`, a total), decided once.
     main_candidate: bool,
+    /// A held-out task metric: its index in the analyzer's `tasks`.
+    task: Option<usize>,
     latches: Latches,
 }
 
@@ -143,6 +169,20 @@ pub struct Analyzer {
     place: Option<Place>,
     /// The largest step a series of the current record went back from.
     rewound_from: Option<f64>,
+    /// Reads the log's non-JSON lines for the errors a run dies of.
+    crash: CrashReader,
+    /// Skipped lines of the store read so far.
+    skipped_seen: u64,
+    /// The last crash read, for the restart that may follow it.
+    last_crash: Option<AfterCrash>,
+    /// A crash was read since the last record.
+    crash_pending: bool,
+    /// The run's loss scale (mixed precision), if it logs one.
+    loss_scale: Option<SeriesId>,
+    /// The log printed a skipped mixed-precision step (DeepSpeed's `OVERFLOW!`).
+    amp_printed: bool,
+    /// The run's held-out task metrics (accuracy, AP, error rates), for overfitting and learning.
+    tasks: Vec<(SeriesId, Task)>,
 }
 
 impl Analyzer {
@@ -156,6 +196,10 @@ impl Analyzer {
 
     /// Feeds one record: `fields` are the (series, value) pairs it carried, in arrival order.
     pub fn observe(&mut self, store: &Store, rec: RecordIdx, fields: &[(SeriesId, f64)]) {
+        // Non-JSON lines that came before this record and were not handed over yet.
+        if store.skipped.count != self.skipped_seen {
+            self.observe_skipped(store);
+        }
         self.observe_record(store, store.record(rec), fields);
     }
 
@@ -170,15 +214,17 @@ impl Analyzer {
         fields: &[(SeriesId, f64)],
     ) {
         self.records += 1;
+        let after_crash = std::mem::take(&mut self.crash_pending);
+        self.crash.record();
         let step = meta.step;
-        self.last_step = Some(step);
+        let prev_step = self.last_step.replace(step);
         self.found.clear();
         self.rewound_here = false;
         self.rewound_from = None;
         self.place = Some(self.writers.place(step));
-        self.observe_steps(store, fields, step);
-        if let (Some(Place::Returned), Some(from)) = (self.place, self.rewound_from) {
-            if let Some(f) = self.writers.interleaved(from, step) {
+        self.observe_steps(store, fields, step, after_crash);
+        if self.place == Some(Place::Returned) {
+            if let Some(f) = self.writers.returned(self.rewound_from.map(|from| (from, step))) {
                 self.found.push((RUN, f));
             }
         }
@@ -190,10 +236,19 @@ impl Analyzer {
             && fields
                 .iter()
                 .any(|&(id, _)| self.state(id).and_then(|s| s.rewind).is_some_and(|r| r.record == now));
+        if rewound_here {
+            // A shorter pause before a restart is the restart's, not a stall to tell later.
+            if let Some(p) = prev_step {
+                self.gaps.forget_waiting_at(p);
+            }
+        }
         match gap {
             Some(g) if rewound_here => self.attach_gap(fields, g),
             Some(g) => self.found.push((RUN, gaps::stall(&self.cfg, g, step))),
             None => {}
+        }
+        if let Some(g) = self.gaps.due(step) {
+            self.found.push((RUN, gaps::stall(&self.cfg, g, step)));
         }
         // The learning rate first, so every message of this record can quote it.
         for &(id, v) in fields {
@@ -219,7 +274,13 @@ impl Analyzer {
     }
 
     /// Creates states for new series, confirms pending rewinds and starts new ones.
-    fn observe_steps<N: SeriesNames + ?Sized>(&mut self, store: &N, fields: &[(SeriesId, f64)], step: f64) {
+    fn observe_steps<N: SeriesNames + ?Sized>(
+        &mut self,
+        store: &N,
+        fields: &[(SeriesId, f64)],
+        step: f64,
+        after_crash: bool,
+    ) {
         let now = self.records;
         for &(id, _) in fields {
             if id >= self.states.len() {
@@ -237,9 +298,14 @@ impl Analyzer {
                     det: Detectors::for_role(role, cfg),
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
                     main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
+                    task: None,
                     latches: Default::default(),
                 }
             });
+            if st.task.is_none() && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
+                st.task = Some(self.tasks.len());
+                self.tasks.push((id, Task::new(st.role == Role::Accuracy)));
+            }
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
                 if let Some(r) = st.rewind.take() {
@@ -247,7 +313,7 @@ impl Analyzer {
                     if r.confirmed_by(step) && !writer && self.last_restart_record != Some(r.record) {
                         self.last_restart_record = Some(r.record);
                         match self.resets.confirmed(r.record, r.from, r.to) {
-                            Reset::Restart => self.found.push((RUN, r.finding())),
+                            Reset::Restart => self.found.push((RUN, r.finding(self.last_crash.as_ref()))),
                             Reset::Periodic(f) => self.found.push((RUN, f)),
                             Reset::Expected => {}
                         }
@@ -259,11 +325,23 @@ impl Analyzer {
                 // with its baselines.
                 if step < prev && !self.resets.expects(now, prev, step) {
                     let onto_writer = self.place == Some(Place::Returned);
-                    st.rewind = Some(Rewind { from: prev, to: step, record: now, gap: None, onto_writer });
+                    st.rewind = Some(Rewind {
+                        from: prev,
+                        to: step,
+                        record: now,
+                        gap: None,
+                        onto_writer,
+                        after_crash,
+                    });
                     self.rewound_here = true;
                     self.rewound_from = Some(self.rewound_from.map_or(prev, |f: f64| f.max(prev)));
-                    // A new run (or another axis) starts: its baselines start afresh.
+                    // A new run (or another axis) starts: its baselines start afresh. A loss that
+                    // learned before is a learning run: a resume from its checkpoint starts low.
+                    let learned = st.det.learned();
                     st.det = Detectors::for_role(st.role, cfg);
+                    if learned {
+                        st.det.mark_learned();
+                    }
                     st.nonpositive = false;
                 }
             }
@@ -273,6 +351,9 @@ impl Analyzer {
             }
             if st.main_candidate && self.main_loss.is_none() {
                 self.main_loss = Some(id);
+            }
+            if st.role == Role::LossScale && self.loss_scale.is_none() {
+                self.loss_scale = Some(id);
             }
         }
     }
@@ -306,8 +387,13 @@ impl Analyzer {
                     st.nonpositive |= v <= 0.0;
                     return;
                 }
-                Role::Accuracy | Role::Other => {
+                Role::Accuracy | Role::ErrorRate | Role::Other => {
                     st.nonpositive |= v <= 0.0;
+                    if let Some(i) = st.task {
+                        if let Some((_, t)) = self.tasks.get_mut(i) {
+                            t.observe(step, v);
+                        }
+                    }
                     return;
                 }
                 _ => {}
@@ -315,18 +401,49 @@ impl Analyzer {
         }
         let name = store.name(id);
         let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
+        // A gradient norm's overflow is routine under mixed precision: the run logs a loss scale,
+        // printed a skipped step, or its loss stays finite.
+        let overflow = if !v.is_finite() && matches!(role, Role::GradNorm | Role::LayerGradNorm) {
+            self.overflow_context(store, id)
+        } else {
+            None
+        };
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
+        let tasks = &self.tasks;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
-            if let Some(mut f) = st.nonfinite.observe(cfg, &ctx, v, vital) {
+            let found_here = st.nonfinite.observe(cfg, &ctx, v, vital);
+            let (run, since) = st.nonfinite.run();
+            if let Some(mut f) = found_here {
                 // One layer's NaN gradient repeats what the global norm already says.
                 if role == Role::LayerGradNorm {
                     f.severity = Severity::Info;
                 }
+                if let Some(scale) = &overflow {
+                    f.severity = Severity::Info;
+                    f.message.push_str(&amp::overflow_note(scale.as_ref().map(|(n, s)| (n.as_str(), *s))));
+                }
                 found.push((id, f));
+            } else if let Some(scale) = overflow.as_ref().filter(|_| role == Role::GradNorm) {
+                // With a loss scale logged, consecutive overflows are the scale finding its level
+                // (GradScaler halves once per step) up to `amp.persist`; without one, an overflow
+                // is routine only when isolated: the next point is finite again.
+                let persist = if scale.is_some() || self.amp_printed { cfg.amp_persist as u64 } else { 2 };
+                if run == persist {
+                    // Skipped step after skipped step: the scale never finds one that fits.
+                    found.push((
+                        id,
+                        Finding {
+                            kind: FlagKind::Nonfinite,
+                            severity: Severity::Warning,
+                            began: since,
+                            message: amp::persistent(name, run, since),
+                        },
+                    ));
+                }
             }
             return;
         }
@@ -350,11 +467,15 @@ impl Analyzer {
             found.push((id, f));
         };
         match &mut st.det {
-            Detectors::TrainLoss { spike, divergence, plateau } if positive => {
+            Detectors::TrainLoss { spike, divergence, plateau, learning } if positive => {
                 // One log and one window for both: the spike is judged before the point joins.
                 let x = v.ln();
                 push(spike.observe(cfg, &ctx, v, x, divergence.baseline()));
                 push(divergence.observe(cfg, &ctx, x));
+                if !learning.learned() {
+                    let base = divergence.baseline();
+                    push(learning.observe(cfg, &ctx, x, || base.scale(), || support(store, tasks, cfg)));
+                }
                 if !warmup {
                     push(
                         plateau.observe_log(
@@ -368,18 +489,56 @@ impl Analyzer {
                     );
                 }
             }
-            Detectors::EvalLoss { plateau, overfitting, .. } => {
+            Detectors::EvalLoss { plateau, overfitting, learning, .. } => {
                 push(plateau.observe(&ctx, v, cfg.plateau_rel, cfg.plateau_patience, "evaluations"));
                 if positive {
-                    push(overfitting.observe(cfg, &ctx, v, train_level));
+                    push(
+                        overfitting
+                            .observe(cfg, &ctx, v, train_level, |low| task_since(store, tasks, cfg, low)),
+                    );
+                    if !learning.learned() {
+                        let noise = overfitting.noise().max(1e-4);
+                        push(learning.observe(cfg, &ctx, v.ln(), || noise, || support(store, tasks, cfg)));
+                    }
                 }
             }
             Detectors::GradNorm(e) if positive => push(e.observe(cfg, &ctx, v)),
             Detectors::Lr(l) => push(l.observe(cfg, &ctx, v)),
             Detectors::Dead(d) => push(d.observe(cfg, &ctx, v)),
+            Detectors::LossScale(l) => push(l.observe(cfg, &ctx, v)),
             Detectors::Throughput(t) => push(t.observe(cfg, &ctx, v, role == Role::StepTime)),
             _ => {}
         }
+    }
+
+    /// For a non-finite gradient norm: `Some` when it is a mixed-precision overflow (the run logs a
+    /// loss scale, whose name and latest value are given; printed a skipped step; or its main loss
+    /// is finite), `None` when nothing says so.
+    fn overflow_context<N: SeriesNames + ?Sized>(
+        &self,
+        store: &N,
+        grad: SeriesId,
+    ) -> Option<Option<(String, f64)>> {
+        if let Some(id) = self.loss_scale {
+            let last = self.state(id).and_then(|s| s.nonfinite.last_value());
+            return Some(last.map(|v| (store.name(id).to_owned(), v)));
+        }
+        if self.amp_printed {
+            return Some(None);
+        }
+        // Without a loss scale, only an overflow out of an ordinary gradient norm: one that was
+        // already exploding (1e14 the step before) overflows in any precision.
+        let ordinary = match self.state(grad) {
+            Some(st) => match (&st.det, st.nonfinite.last_value()) {
+                (Detectors::GradNorm(e), Some(v)) => e.ordinary(&self.cfg, v),
+                (_, Some(_)) => true,
+                (_, None) => false,
+            },
+            None => false,
+        };
+        let main = self.main_loss?;
+        let st = self.state(main)?;
+        (ordinary && !st.nonfinite.inside() && st.nonfinite.last_value().is_some()).then_some(None)
     }
 
     /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
@@ -530,6 +689,46 @@ impl Analyzer {
         }
     }
 
+    /// Reads the lines the store skipped since the last call (not JSON: a traceback, a print) for
+    /// the errors a run dies of, and raises a critical `crash` flag for one, dated at the last
+    /// step read. Called by the run after each line it skipped; [`Analyzer::observe`] catches up
+    /// on any it was not told of. Only the lines the store kept with their text can be read (the
+    /// first `SKIPPED_KEPT`, and the most recent), which is every line when called per line.
+    pub fn observe_skipped(&mut self, store: &Store) {
+        let sk = &store.skipped;
+        while self.skipped_seen < sk.count {
+            let line = match sk.kept.get(self.skipped_seen as usize) {
+                Some(l) => Some(l),
+                None if self.skipped_seen + 1 == sk.count => sk.last.as_ref(),
+                // Counted but no longer kept: its text is gone.
+                None => None,
+            };
+            self.skipped_line(line.map(|l| (l.line, l.text.as_str())));
+        }
+    }
+
+    /// As [`observe_skipped`](Self::observe_skipped), one skipped line at a time, for a reader
+    /// that analyses apart from the store (the block reader): the next line the store skipped,
+    /// with its number and text when the store kept them (`None`: counted, text gone).
+    pub fn skipped_line(&mut self, line: Option<(u64, &str)>) {
+        self.skipped_seen += 1;
+        let Some((line_no, text)) = line else { return };
+        if !self.amp_printed && amp::overflow_line(text) {
+            self.amp_printed = true;
+        }
+        let Some(c) = self.crash.line(line_no, text) else { return };
+        let message = crash::message(&c, self.last_step);
+        self.last_crash = Some(AfterCrash { text: c.text, step: self.last_step });
+        self.crash_pending = true;
+        self.keep(Flag {
+            kind: FlagKind::Crash,
+            severity: Severity::Critical,
+            metric: String::new(),
+            step: self.last_step.unwrap_or(f64::NAN),
+            message,
+        });
+    }
+
     /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
     /// tmon's own flags are all raised by the rules of this module.
     #[doc(hidden)]
@@ -571,6 +770,8 @@ impl Analyzer {
             st.det = Detectors::for_role(st.role, &self.cfg);
         }
         self.gaps = Gaps::default();
+        self.crash = CrashReader::default();
+        self.crash_pending = false;
         self.resets = Resets::default();
         self.writers.reset();
         self.vanishing = Default::default();
@@ -631,6 +832,54 @@ impl Analyzer {
     pub fn worst(&self) -> Option<Severity> {
         self.flags.iter().map(|f| f.severity).max()
     }
+}
+
+/// How the run's held-out task metrics moved since `low` (an eval loss's lowest evaluation): the
+/// most favourable one (improves, then holds), or the first that got worse.
+fn task_since<N: SeriesNames + ?Sized>(
+    store: &N,
+    tasks: &[(SeriesId, Task)],
+    cfg: &FlagConfig,
+    low: f64,
+) -> Option<(String, Trend, f64, f64)> {
+    let rank = |t: Trend| match t {
+        Trend::Improves => 0,
+        Trend::Holds => 1,
+        Trend::Worse => 2,
+    };
+    tasks
+        .iter()
+        .filter_map(|(id, t)| {
+            let then = t.level_at(low)?;
+            let trend = t.trend_since(then, cfg.overfit_task_z)?;
+            Some((store.name(*id).to_owned(), trend, then, t.level()))
+        })
+        .min_by_key(|(_, trend, _, _)| rank(*trend))
+}
+
+/// What the run's held-out task metrics say to "not learning": one that improved from its first
+/// values (it contradicts), else the first one (it stays where it began).
+fn support<N: SeriesNames + ?Sized>(
+    store: &N,
+    tasks: &[(SeriesId, Task)],
+    cfg: &FlagConfig,
+) -> learning::Support {
+    // Beyond its noise and by `learning.gain` of its first level: an accuracy that moved by one
+    // validation sample has not improved.
+    let moved = |t: &Task| {
+        let first = t.first()?;
+        let now = t.level();
+        let gain = if t.higher() { now - first } else { first - now };
+        let up = t.trend_since(first, cfg.learning_noise_z)? == Trend::Improves
+            && gain > cfg.learning_gain * first.abs();
+        Some((first, now, up))
+    };
+    let all: Vec<(String, f64, f64, bool)> = tasks
+        .iter()
+        .filter_map(|(id, t)| moved(t).map(|(f, n, up)| (store.name(*id).to_owned(), f, n, up)))
+        .collect();
+    let metric = all.iter().find(|m| m.3).or(all.first()).cloned();
+    learning::Support { metric }
 }
 
 /// Which metric names a coalesced flag: `loss` or a total first, then the shortest name.

@@ -174,6 +174,14 @@ thresholds! {
         "Plateau on a training loss: points without improvement (info; never during LR warmup)...";
     plateau_train_patience_frac: f64 = 0.25, "plateau.train_patience_frac", ge(0.0, 1.0),
         "... or this fraction of the points seen so far, when that is more (a long run improves slowly).";
+    learning_gain: f64 = 0.03, "learning.gain", gt(0.0, 1.0),
+        "Not learning (plateau, warning): a loss whose best level (training: means of 128 points; eval: each evaluation) is not confidently this fraction below its first values...";
+    learning_noise_z: f64 = 3.0, "learning.noise_z", ge(0.0, 1e6),
+        "... counting this many standard errors of the difference (from the loss's own noise) in its favour: a run too noisy to be sure is not told...";
+    learning_min_points: usize = 500, "learning.min_points", ge(1.0, 1e9),
+        "... after this many training-loss points (outside LR warmup)...";
+    learning_min_evals: usize = 10, "learning.min_evals", ge(1.0, 1e9),
+        "... or this many evaluations. An accuracy that improved meanwhile makes it info.";
     overfit_gl: f64 = 5.0, "overfit.gl", gt(0.0, 1e6),
         "Overfitting (Prechelt's generalization loss, GL = 100*(E_val/E_min - 1)): the median of the last `overfit.strips` evaluations this many percent above the best such median...";
     overfit_strips: usize = 3, "overfit.strips", ge(1.0, 1e4),
@@ -184,12 +192,18 @@ thresholds! {
         "... while the paired training loss (when logged) has fallen by at least this fraction since the best: a flat training loss means noise or a shift, a rising one divergence.";
     overfit_min_evals: usize = 5, "overfit.min_evals", ge(1.0, 1e9),
         "Evaluations needed before overfitting is judged.";
+    overfit_task_z: f64 = 3.0, "overfit.task_z", ge(0.0, 1e6),
+        "A rising eval loss is info while a held-out task metric (accuracy, AP, mIoU, BLEU, an error rate) is not worse than at the loss's lowest evaluation by more than this many standard errors (it still improves, or holds).";
     stall_factor: f64 = 20.0, "stall.factor", ge(1.0, 1e6),
         "Stall: a gap between records this many times the median of the recent gaps...";
     stall_min_seconds: f64 = 60.0, "stall.min_seconds", ge(0.0, 1e9),
         "... and at least this many seconds.";
     stall_critical_seconds: f64 = 3600.0, "stall.critical_seconds", ge(0.0, 1e9),
         "A stall at least this long is critical.";
+    stall_rhythm_factor: f64 = 100.0, "stall.rhythm_factor", ge(1.0, 1e9),
+        "Stall in a fast run: a gap shorter than `stall.min_seconds` is a stall when it is at least this many times the usual interval...";
+    stall_rhythm_min_seconds: f64 = 5.0, "stall.rhythm_min_seconds", ge(0.0, 1e9),
+        "... and at least this many seconds (a floor against jitter), and does not recur at regular steps (checkpoints, evaluations: the run's rhythm). Told once the run has gone past where it would have recurred.";
     stall_min_gaps: usize = 16, "stall.min_gaps", ge(1.0, 1e9),
         "Gaps in the record clock needed before stalls are judged.";
     live_stall_factor: f64 = 10.0, "live_stall.factor", ge(1.0, 1e6),
@@ -218,14 +232,39 @@ thresholds! {
         "Exploding gradient (critical): at least this many times that median.";
     exploding_min_points: usize = 32, "exploding.min_points", ge(1.0, 1e9),
         "Points the gradient norm needs before it is judged.";
-    throughput_drop: f64 = 0.5, "throughput.drop", gt(0.0, 1.0),
-        "Throughput drop: the rolling median of the last `throughput.window` points falls below (1 - this) x the run's baseline (median of the previous `throughput.baseline` points).";
-    throughput_window: usize = 16, "throughput.window", ge(1.0, 1e4),
-        "Points in the recent rolling median (single dips at eval or checkpoint steps do not move it).";
-    throughput_baseline: usize = 128, "throughput.baseline", ge(1.0, 1e6),
-        "Points in the baseline window, before the recent ones.";
+    throughput_drop: f64 = 0.12, "throughput.drop", gt(0.0, 1.0),
+        "Throughput drop (CUSUM on log throughput, Page 1954): the smallest sustained drop looked for, as a fraction of the baseline (the reference shift; half of it is the CUSUM's allowance)...";
+    throughput_noise_z: f64 = 3.0, "throughput.noise_z", ge(0.0, 1e6),
+        "... raised to this many noise deviations of one point (robust, from differences of log throughput) when the run is noisier...";
+    throughput_patience: usize = 16, "throughput.patience", ge(1.0, 1e6),
+        "... flagged when the CUSUM sum passes this many half-shifts: about this many points a full shift below the baseline (fewer for a deeper drop; single dips at eval or checkpoint steps add little).";
+    throughput_baseline: usize = 128, "throughput.baseline", ge(8.0, 1e6),
+        "Points in the baseline (median and noise of log throughput).";
+    amp_min_scale: f64 = 1.0, "amp.min_scale", ge(0.0, 1e9),
+        "Mixed precision: a logged loss scale (`loss_scale`, `grad_scale`, `scale`) that falls to this or below, having been above it, means the gradients overflow at every scale (warning; DeepSpeed's `min_loss_scale` is 1). Above it an infinite gradient norm is an overflow, step skipped (info).";
+    amp_persist: usize = 50, "amp.persist", ge(1.0, 1e9),
+        "Mixed precision: a gradient norm non-finite this many points in a row while the loss stays finite is no occasional overflow (warning).";
     lr_jump: f64 = 10.0, "lr.jump", ge(1.0, 1e9),
         "LR anomaly: the learning rate rises to this many times the highest value it had before (warm restarts return to the old peak and are fine). A negative or NaN learning rate is always flagged.";
+    // Across runs (crate::analysis::sweep): one block, kept together.
+    compare_min_runs: usize = 3, "compare.min_runs", ge(3.0, 1e6),
+        "Runs that must log the same training loss against the same step key before they are compared with each other (`run_outlier`, `run_stopped`).";
+    run_outlier_ratio: f64 = 4.0, "run_outlier.ratio", gt(1.0, 1e9),
+        "Run outlier: at an aligned step, the run's training loss at least this many times the median of its siblings' (bucket means of log(loss))...";
+    run_outlier_z: f64 = 6.0, "run_outlier.z", gt(0.0, 1e6),
+        "... and at least this many robust standard deviations (1.4826 x MAD of the siblings' log losses) above that median...";
+    run_outlier_persist: usize = 5, "run_outlier.persist", ge(1.0, 1e6),
+        "... at this many aligned steps in a row (a single spike does not make a run an outlier)...";
+    run_outlier_span: f64 = 0.25, "run_outlier.span", gt(0.0, 1.0),
+        "... still going at the run's last aligned step, or covering at least this fraction of its aligned steps (a slow starter that catches up with its siblings is not an outlier).";
+    run_outlier_critical: f64 = 30.0, "run_outlier.critical", gt(1.0, 1e9),
+        "Run outlier (critical): the ratio reaches this, or the run's loss is NaN or infinite where its siblings' is finite.";
+    run_stopped_behind: f64 = 0.25, "run_stopped.behind", gt(0.0, 1.0),
+        "Run stopped (by steps): its last step is below (1 - this) x the median last step of its siblings, and most of them (two at least) went on to within this fraction of that median (siblings that end all over the place say nothing about where this one should)...";
+    run_stopped_min_seconds: f64 = 300.0, "run_stopped.min_seconds", ge(0.0, 1e9),
+        "... and no record (or file write) for at least this many seconds: a run written to recently is still going, however far behind.";
+    run_stopped_factor: f64 = 10.0, "run_stopped.factor", ge(1.0, 1e6),
+        "Run stopped (by the wall clock): silent for at least this many times the median silence of its siblings (and `run_stopped.min_seconds`), while most of them went past its last step.";
 }
 
 #[cfg(test)]

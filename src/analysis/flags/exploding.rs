@@ -23,6 +23,15 @@ impl Exploding {
         Exploding { base: LogBaseline::new(cfg.spike_window), points: 0, ln_guard: (f64::NAN, f64::NAN) }
     }
 
+    /// True when `v` is no jump: below `exploding.ratio` x the median of the recent values (or
+    /// too few to tell).
+    pub fn ordinary(&self, cfg: &FlagConfig, v: f64) -> bool {
+        self.base.is_empty()
+            || v.is_nan()
+            || v <= 0.0
+            || v.ln() - self.base.level() < cfg.exploding_ratio.ln()
+    }
+
     /// `v` is finite and positive.
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64) -> Option<Finding> {
         let x = v.ln();

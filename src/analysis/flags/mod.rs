@@ -10,12 +10,15 @@
 //! after `cooldown` records without it, or when its severity goes up.
 //! Thresholds: [`FlagConfig`], documented in `docs/flags.md`.
 
+mod amp;
 mod analyzer;
 mod config;
+mod crash;
 mod dead;
 mod divergence;
 mod exploding;
 mod gaps;
+mod learning;
 pub mod live_stall;
 mod lr;
 mod nonfinite;
@@ -24,6 +27,7 @@ mod plateau;
 mod restart;
 pub mod robust;
 mod spike;
+mod task;
 mod throughput;
 mod vanishing;
 mod writers;
@@ -70,6 +74,11 @@ pub enum FlagKind {
     ThroughputDrop,
     LrAnomaly,
     Writers,
+    // Added by issue 13 (flags, second round).
+    Crash,
+    // Across runs (crate::analysis::sweep): raised by comparing a run with its siblings.
+    RunOutlier,
+    RunStopped,
 }
 
 impl FlagKind {

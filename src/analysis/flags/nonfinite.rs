@@ -12,6 +12,9 @@ use crate::text::{step, value_prose};
 pub struct Nonfinite {
     last_finite: Option<(f64, f64)>,
     inside: bool,
+    /// Non-finite points in a row, and the step of the first.
+    run: u64,
+    run_began: f64,
 }
 
 impl Nonfinite {
@@ -20,6 +23,22 @@ impl Nonfinite {
     pub fn finite(&mut self, step: f64, v: f64) {
         self.last_finite = Some((step, v));
         self.inside = false;
+        self.run = 0;
+    }
+
+    /// The latest finite value.
+    pub fn last_value(&self) -> Option<f64> {
+        self.last_finite.map(|(_, v)| v)
+    }
+
+    /// True while the series' latest value is non-finite.
+    pub fn inside(&self) -> bool {
+        self.inside
+    }
+
+    /// Non-finite points in a row so far, and the step of the first.
+    pub fn run(&self) -> (u64, f64) {
+        (self.run, self.run_began)
     }
 
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, vital: bool) -> Option<Finding> {
@@ -32,6 +51,10 @@ impl Nonfinite {
 
     #[cold]
     fn not_finite(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, vital: bool) -> Option<Finding> {
+        if self.run == 0 {
+            self.run_began = ctx.step;
+        }
+        self.run += 1;
         if std::mem::replace(&mut self.inside, true) {
             return None;
         }

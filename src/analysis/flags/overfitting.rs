@@ -11,6 +11,7 @@
 //! must part. A flat training loss means noisy evaluations or a shift, a rising one divergence. The flag is dated at the lowest evaluation, where the two curves parted.
 
 use super::robust::LogBaseline;
+use super::task::Trend;
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 use crate::text::{step, value_prose};
 
@@ -24,6 +25,9 @@ pub struct Overfitting {
     lowest: Option<(f64, f64)>,
     evals: usize,
     episode: Episode,
+    /// The severity of the current episode, decided when it began (with what the task metric
+    /// said then), and the note that says why.
+    decided: Option<(Severity, String)>,
 }
 
 impl Overfitting {
@@ -36,16 +40,25 @@ impl Overfitting {
             lowest: None,
             evals: 0,
             episode: Episode::default(),
+            decided: None,
         }
     }
 
-    /// `v` is a finite, positive eval loss; `train` is the paired training loss's level, if any.
+    /// The noise of one evaluation (log units, robust), with no floor.
+    pub fn noise(&mut self) -> f64 {
+        self.base.raw_scale()
+    }
+
+    /// `v` is a finite, positive eval loss; `train` is the paired training loss's level, if any;
+    /// `task` says how the run's held-out task metric moved since the loss's lowest evaluation
+    /// (at the step given): (name, trend, level then, level now).
     pub fn observe(
         &mut self,
         cfg: &FlagConfig,
         ctx: &Ctx<'_>,
         v: f64,
         train: Option<f64>,
+        task: impl FnOnce(f64) -> Option<(String, Trend, f64, f64)>,
     ) -> Option<Finding> {
         let train = train.filter(|t| t.is_finite());
         self.evals += 1;
@@ -62,6 +75,7 @@ impl Overfitting {
             _ => {
                 self.best_level = Some((level, train));
                 self.episode.clear();
+                self.decided = None;
                 return None;
             }
         };
@@ -79,13 +93,42 @@ impl Overfitting {
             _ => None,
         };
         let (low, low_step) = self.lowest?;
+        // The task metric, not the loss, says whether the model generalises worse: while it still
+        // improves or holds, the rising loss is worth knowing (info), not a fault. Decided once,
+        // when the episode begins.
+        let (severity, task_note) = self.decided.get_or_insert_with(|| match task(low_step) {
+            Some((name, Trend::Improves, then, now)) => (
+                Severity::Info,
+                format!(
+                    "; but {name} still improves ({} at step {} -> {}): the loss turns up, the task metric does not",
+                    value_prose(then),
+                    step(low_step),
+                    value_prose(now)
+                ),
+            ),
+            Some((name, Trend::Holds, then, now)) => (
+                Severity::Info,
+                format!(
+                    "; but {name} holds ({} at step {} -> {}, within its noise): the loss turns up, the task metric does not",
+                    value_prose(then),
+                    step(low_step),
+                    value_prose(now)
+                ),
+            ),
+            Some((name, Trend::Worse, then, now)) => (
+                Severity::Warning,
+                format!("; {name} got worse too ({} at step {} -> {})", value_prose(then), step(low_step), value_prose(now)),
+            ),
+            None => (Severity::Warning, String::new()),
+        });
+        let severity = *severity;
         // Written only for a new episode: while the condition holds, every evaluation is a still.
-        Some(self.episode.hit(FlagKind::Overfitting, Severity::Warning, low_step, || {
+        Some(self.episode.hit(FlagKind::Overfitting, severity, low_step, || {
             let train_note = falling.map_or(String::new(), |(t0, t)| {
                 format!(" while the training loss kept falling ({} -> {})", value_prose(t0), value_prose(t))
             });
             format!(
-                "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}",
+                "{} turned up: the median of its last {} evaluations, {} at step {}, is {:.0}% above its best{}; lowest {} at step {}{task_note}",
                 ctx.name,
                 self.strips,
                 value_prose(level.exp()),

@@ -22,6 +22,15 @@ pub struct Rewind {
     /// The step went back onto where another sequence of steps left off (see `writers.rs`): once
     /// the run is known to have two writers, no restart.
     pub onto_writer: bool,
+    /// A crash was read in the log just before this record (see `crash.rs`).
+    pub after_crash: bool,
+}
+
+/// The crash a resumed run follows: its text and the last step before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AfterCrash {
+    pub text: String,
+    pub step: Option<f64>,
 }
 
 impl Rewind {
@@ -30,8 +39,24 @@ impl Rewind {
         next_step < self.from
     }
 
-    pub fn finding(&self) -> Finding {
+    /// The restart's finding; `crash` is the crash it follows, when [`Rewind::after_crash`].
+    pub fn finding(&self, crash: Option<&AfterCrash>) -> Finding {
         let pause = self.gap.map(|g| format!(" after a {} pause", duration(g.seconds))).unwrap_or_default();
+        if let Some(c) = crash.filter(|_| self.after_crash) {
+            let at = c.step.map(|s| format!(" at step {}", step(s))).unwrap_or_default();
+            return Finding {
+                kind: FlagKind::Restart,
+                severity: Severity::Warning,
+                began: self.to,
+                message: format!(
+                    "resumed at step {} after {}{at}: the step went back from {} to {}{pause}",
+                    step(self.to),
+                    c.text,
+                    step(self.from),
+                    step(self.to)
+                ),
+            };
+        }
         Finding {
             kind: FlagKind::Restart,
             severity: Severity::Info,

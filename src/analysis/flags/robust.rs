@@ -289,6 +289,12 @@ impl LogBaseline {
         self.scale.max(MIN_SCALE)
     }
 
+    /// The noise scale without its floor (an evaluation's loss can be far steadier than 1%).
+    pub fn raw_scale(&mut self) -> f64 {
+        self.scale();
+        self.scale
+    }
+
     /// Median of the newest `window` values, the newest included.
     pub fn level(&self) -> f64 {
         self.values.median()

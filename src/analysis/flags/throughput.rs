@@ -1,47 +1,71 @@
-//! `throughput_drop`: NOTES §3: compare a rolling median of tokens/s (or of the step time) with
-//! the run's own baseline; periodic dips at eval or checkpoint steps are normal. The recent
-//! median over `throughput.window` points ignores such dips; the baseline is the median of the
-//! `throughput.baseline` points before them. The recent window is kept sorted (its median is
-//! O(1)); the baseline's median is selected only when the recent median falls below the floor
-//! computed from the baseline's maximum, which a steady run never does. Step times (seconds
-//! per iteration, e.g. detectron2's `time`) are turned into rates; a `time` column holding a
-//! unix clock (values above 1e5 s) is not a step time and is ignored. The flag is dated at the
-//! first of the run of slow points that brought the median down.
+//! `throughput_drop`: a sustained fall in the level of throughput (tokens/s, samples/s, or the
+//! step time turned into a rate). NOTES §3: a shift in a level is a change-point problem; CUSUM
+//! (Page 1954) accumulates the deviations from the baseline and finds shifts far smaller than a
+//! fixed-percentage rule does at the same false-alarm rate, dated where they began.
+//!
+//! In log space (a drop of 20% is the same shift at any speed), against the run's own baseline:
+//! the median `mu` of the last `throughput.baseline` log-rates and their noise `sigma` (1.4826 x
+//! the MAD of first differences / sqrt 2, so a slow trend or a single dip is not noise). The
+//! reference shift is `delta = max(ln(1 / (1 - throughput.drop)), throughput.noise_z x sigma)`:
+//! the smallest drop of interest, never inside the noise. Each point adds its deviation below
+//! the baseline, clipped to `2 delta` (one slow step, an eval or a checkpoint, adds little),
+//! minus `delta / 2`; the sum restarts at zero when it would go below. A drop is flagged when the
+//! sum passes `throughput.patience x delta / 2`, which takes that many points a full `delta`
+//! below (fewer for a deeper drop: a halving is seen within about six points), and the mean level
+//! since the sum was last zero is `throughput.drop` below the baseline (a slow drift adds up
+//! without being a drop of that size). Dated at the first
+//! point after the sum was last zero: where the shift began. A warmup ramp goes up, never down.
+//! Every point joins the baseline, whose median moves only once half of it is new: long after a
+//! step down is flagged, while a slow drift (a cumulative average) is followed and never adds up.
+//! After a flag the baseline starts again at the new level.
+//!
+//! Step times (seconds per iteration, e.g. detectron2's `time`) are turned into rates; a `time`
+//! column holding a unix clock (values above 1e5 s) is not a step time and is ignored.
+//! Cost per point: a ring push and a few additions; the baseline's median and noise are
+//! selected every [`REFRESH`] points.
 
-use super::robust::{median, Ring, SortedWindow};
+use super::robust::{mad_sigma, median, Ring};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
-use crate::text::{duration, step, times, value_prose};
+use crate::text::{duration, step, value_prose};
 
 /// Seconds per step above which a "time" metric is a clock, not a duration.
 const CLOCK_LIKE: f64 = 1e5;
+/// Points between two estimates of the baseline's median and noise.
+const REFRESH: usize = 32;
+/// Smallest noise scale in log units (0.5%), so a perfectly steady rate is not infinitely
+/// sensitive.
+const MIN_SIGMA: f64 = 0.005;
 
 #[derive(Clone, Debug)]
 pub struct Throughput {
-    /// The newest `window` rates, and the steps they came at.
-    recent: SortedWindow,
-    steps: Ring,
-    /// The `throughput.baseline` rates before those, and their maximum.
-    older: Ring,
-    older_max: f64,
+    /// The latest log-rates, newest last.
+    base: Ring,
+    cap: usize,
     scratch: Vec<f64>,
-    window: usize,
-    baseline_len: usize,
-    began: Option<f64>,
+    diffs: Vec<f64>,
+    /// Baseline median and noise (log), once estimated.
+    mu: f64,
+    sigma: f64,
+    since_refresh: usize,
+    /// The CUSUM sum (log units), and since when it has been above zero: (first step, sum of
+    /// log-rates, points).
+    sum: f64,
+    began: Option<(f64, f64, u64)>,
     episode: Episode,
 }
 
 impl Throughput {
     pub fn new(cfg: &FlagConfig) -> Self {
-        let window = cfg.throughput_window.max(1);
-        let baseline_len = cfg.throughput_baseline.max(1);
+        let n = cfg.throughput_baseline.max(8);
         Throughput {
-            recent: SortedWindow::new(window),
-            steps: Ring::new(window),
-            older: Ring::new(baseline_len),
-            older_max: f64::NEG_INFINITY,
+            base: Ring::new(n),
+            cap: n,
             scratch: Vec::new(),
-            window,
-            baseline_len,
+            diffs: Vec::new(),
+            mu: f64::NAN,
+            sigma: f64::NAN,
+            since_refresh: REFRESH,
+            sum: 0.0,
             began: None,
             episode: Episode::default(),
         }
@@ -49,79 +73,89 @@ impl Throughput {
 
     /// `v` is a rate (higher is better) or, when `is_time`, seconds per step.
     pub fn observe(&mut self, cfg: &FlagConfig, ctx: &Ctx<'_>, v: f64, is_time: bool) -> Option<Finding> {
-        if v.is_nan() || v <= 0.0 || (is_time && v > CLOCK_LIKE) {
+        if v.is_nan() || v <= 0.0 || v.is_infinite() || (is_time && v > CLOCK_LIKE) {
             return None;
         }
-        let rate = if is_time { 1.0 / v } else { v };
-        if let Some(old) = self.recent.push(rate) {
-            self.push_older(old);
-        }
-        self.steps.push(ctx.step);
-        // Judge once the baseline holds at least half its points.
-        if self.recent.len() < self.window || self.older.len() < self.baseline_len / 2 {
+        let x = if is_time { -v.ln() } else { v.ln() };
+        // Judge once the baseline holds half its points.
+        if self.base.len() < self.cap / 2 {
+            self.base.push(x);
             return None;
         }
-        let recent = self.recent.median();
-        // The baseline median is at most the maximum: at or above the floor that gives, the
-        // median's floor is passed too.
-        let keep = 1.0 - cfg.throughput_drop;
-        if keep >= 0.0 && recent >= keep * self.older_max {
+        if self.since_refresh >= REFRESH || self.mu.is_nan() {
+            self.refresh();
+        }
+        let least = -(1.0 - cfg.throughput_drop).max(1e-9).ln();
+        let delta = least.max(cfg.throughput_noise_z * self.sigma);
+        let d = (self.mu - x).min(2.0 * delta);
+        self.sum = (self.sum + d - delta / 2.0).max(0.0);
+        // Every point joins the baseline: its median moves only once half of it is new, long
+        // after a step down has been flagged, while a slow drift is followed and never adds up.
+        self.base.push(x);
+        self.since_refresh += 1;
+        if self.sum == 0.0 {
             self.began = None;
             self.episode.clear();
             return None;
         }
-        self.older.copy_range(0, self.older.len(), &mut self.scratch);
-        let baseline = median(&mut self.scratch);
-        let floor = (1.0 - cfg.throughput_drop) * baseline;
-        // A NaN baseline (not judged yet) compares false too.
-        if recent.is_nan() || floor.is_nan() || recent >= floor {
-            self.began = None;
-            self.episode.clear();
+        let (from, total, n) = self.began.get_or_insert((ctx.step, 0.0, 0));
+        *total += x;
+        *n += 1;
+        let (from, level, n) = (*from, *total / *n as f64, *n);
+        // The sum says the level moved; the level since must also be `throughput.drop` below the
+        // baseline: a slow drift (a cumulative average such as stable-baselines3's `fps`) adds up
+        // without being a drop of that size.
+        if self.sum < cfg.throughput_patience as f64 * delta / 2.0 || self.mu - level < least {
             return None;
         }
-        // The drop began at the oldest of the newest run of points below the floor.
-        let began = *self.began.get_or_insert_with(|| {
-            let rates = self.recent.ring();
-            let mut i = rates.len() - 1;
-            while i > 0 && rates.get(i - 1) < floor {
-                i -= 1;
-            }
-            self.steps.get(i)
-        });
-        let window = self.window;
-        let describe = || {
+        // The level told is the median of the points since (the mean decides: it weighs the
+        // whole episode; one eval dip among six points would overstate the drop in the message).
+        let k = (n as usize).min(self.base.len());
+        self.base.copy_range(self.base.len() - k, self.base.len(), &mut self.scratch);
+        let level = median(&mut self.scratch);
+        let (mu, sigma) = (self.mu, self.sigma);
+        let found = self.episode.hit(FlagKind::ThroughputDrop, Severity::Warning, from, || {
+            let drop = 100.0 * (1.0 - (level - mu).exp());
+            let shift = (mu - level) / sigma;
             if is_time {
                 format!(
-                    "{} rose to {} per step (median of the last {} points) at step {}, {} its baseline {}",
+                    "{} rose to {} per step from step {} (its level since, {:.0}% slower than the {} before; \
+                     a sustained shift of {shift:.0} times its noise), seen at step {}",
                     ctx.name,
-                    duration(1.0 / recent),
-                    window,
-                    step(ctx.step),
-                    times(baseline / recent),
-                    duration(1.0 / baseline)
+                    duration((-level).exp()),
+                    step(from),
+                    drop,
+                    duration((-mu).exp()),
+                    step(ctx.step)
                 )
             } else {
                 format!(
-                    "{} fell to {} (median of the last {} points) at step {}, {:.0}% of its baseline {}",
+                    "{} fell by {:.0}% from step {}: its level since, {}, against {} before (a sustained shift \
+                     of {shift:.0} times its noise), seen at step {}",
                     ctx.name,
-                    value_prose(recent),
-                    window,
-                    step(ctx.step),
-                    100.0 * recent / baseline,
-                    value_prose(baseline)
+                    drop,
+                    step(from),
+                    value_prose(level.exp()),
+                    value_prose(mu.exp()),
+                    step(ctx.step)
                 )
             }
-        };
-        Some(self.episode.hit(FlagKind::ThroughputDrop, Severity::Warning, began, describe))
+        });
+        // The drop is told: the new level is the baseline from here on.
+        self.base = Ring::new(self.cap);
+        self.sum = 0.0;
+        self.began = None;
+        self.mu = f64::NAN;
+        Some(found)
     }
 
-    fn push_older(&mut self, rate: f64) {
-        let evicted = self.older.push_evict(rate);
-        if evicted.is_some_and(|e| e >= self.older_max) {
-            self.older_max =
-                (0..self.older.len()).map(|i| self.older.get(i)).fold(f64::NEG_INFINITY, f64::max);
-        } else {
-            self.older_max = self.older_max.max(rate);
-        }
+    /// Median and noise of the baseline.
+    fn refresh(&mut self) {
+        self.since_refresh = 0;
+        self.base.copy_range(0, self.base.len(), &mut self.scratch);
+        self.diffs.clear();
+        self.diffs.extend(self.scratch.windows(2).map(|w| w[1] - w[0]));
+        self.mu = median(&mut self.scratch);
+        self.sigma = (mad_sigma(&mut self.diffs) / std::f64::consts::SQRT_2).max(MIN_SIGMA);
     }
 }

@@ -8,8 +8,11 @@
 //! (the tightest), or starts a new one (a resumed run's rewind lands below every chain). Two
 //! writers show when a record whose series' step went back carries on another chain exactly
 //! where that chain left off: a resumed run goes back to a checkpoint, behind where the old run
-//! stopped, never just past it. From then on a step going back onto a chain is no restart; a
-//! rewind to a new place still is.
+//! stopped, never just past it. One such return can be chance (a resume whose checkpoint happens
+//! to be where an earlier stretch ended), so it is told only once the steps went back and forth
+//! between chains [`RETURNS`] times within [`WINDOW`] records, one of them a series' step going
+//! back. From then on a step going back onto a chain is no restart; a rewind to a new place
+//! still is.
 
 use super::{Finding, FlagKind, Severity};
 use crate::text::step;
@@ -20,6 +23,10 @@ const CHAINS: usize = 4;
 /// a writer's next record is one increment on (1.5 leaves room for a jittered clock step), while
 /// a resume lands on a checkpoint, anywhere.
 const CLOSE: f64 = 1.5;
+/// Returns to another chain (back or forth) needed to tell two writers...
+pub const RETURNS: usize = 3;
+/// ... within this many records.
+pub const WINDOW: u64 = 64;
 
 #[derive(Clone, Copy, Debug)]
 struct Chain {
@@ -48,6 +55,10 @@ pub struct Writers {
     current: usize,
     records: u64,
     told: bool,
+    /// The records of the latest returns to another chain, oldest first.
+    returns: Vec<u64>,
+    /// The latest return whose series' step went back: (from, to).
+    rewind: Option<(f64, f64)>,
 }
 
 impl Writers {
@@ -118,12 +129,24 @@ impl Writers {
         c.used = self.records;
     }
 
-    /// A record whose series went back from `from` to `to` carried on another chain: the first
-    /// time, the finding that says so.
-    pub fn interleaved(&mut self, from: f64, to: f64) -> Option<Finding> {
+    /// The record carried on another chain ([`Place::Returned`]); `rewind` is (from, to) when a
+    /// series' step went back with it. The first time the returns show two writers, the finding
+    /// that says so, dated at the step the latest rewind went back to.
+    pub fn returned(&mut self, rewind: Option<(f64, f64)>) -> Option<Finding> {
         if self.told {
             return None;
         }
+        if rewind.is_some() {
+            self.rewind = rewind;
+        }
+        if self.returns.len() == RETURNS {
+            self.returns.remove(0);
+        }
+        self.returns.push(self.records);
+        if self.returns.len() < RETURNS || self.records - self.returns[0] > WINDOW {
+            return None;
+        }
+        let (from, to) = self.rewind?;
         self.told = true;
         Some(Finding {
             kind: FlagKind::Writers,
