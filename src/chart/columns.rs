@@ -193,7 +193,7 @@ impl Default for SeriesColumns {
 }
 
 /// Points to build at least before [`ColumnCache::warm`] uses a second thread.
-const WARM_MIN_POINTS: usize = 1 << 20;
+pub(super) const WARM_MIN_POINTS: usize = 1 << 20;
 
 /// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
 /// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
@@ -516,6 +516,37 @@ impl ColumnCache {
             mine.iter_mut().for_each(build);
         });
         self.series.extend(mine.into_iter().chain(theirs));
+    }
+
+    /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.
+    pub fn missing(&self, key: (usize, u64), store: &Store, ids: &[SeriesId], axis: XAxis) -> usize {
+        let same_key = self.key.is_some_and(|k| (k.0, k.1, k.2) == (key.0, key.1, axis));
+        ids.iter()
+            .map(|&id| {
+                let have = self.series.get(&id).filter(|_| same_key).map_or(0, |c| c.len);
+                store.series(id).len().saturating_sub(have)
+            })
+            .sum()
+    }
+
+    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on this thread (the
+    /// caller spreads runs over threads: `Cache::warm_overlay`).
+    pub fn build(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        kind: Option<Smoother>,
+    ) {
+        for &id in ids {
+            let c = self.sync(key, store, id, axis, t0);
+            if let Some(k) = kind.filter(|_| c.cols.sorted) {
+                let (xs, ys) = (c.xs, c.ys);
+                c.cols.smoothed(&xs, &ys, k);
+            }
+        }
     }
 
     /// The series `ids` are on screen in this frame (their chart came from a cache).
