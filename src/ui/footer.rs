@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause";
+/// Comparing runs: the keys about runs first.
+const COMPARE_HINTS: &str = " q quit  ? help  Tab run  h hide  v solo  b baseline  </> sort  R runs  [ ] cursor  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  s/S smooth  x axis";
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
@@ -45,6 +47,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let state = format!(" {} ", state.join(" · "));
     let state_w = (state.chars().count() as u16).min(area.width / 2);
     let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(state_w)]).areas(area);
-    frame.render_widget(Line::styled(fit(HINTS, left.width as usize), t.dim()), left);
+    let hints = if app.comparing() { COMPARE_HINTS } else { HINTS };
+    frame.render_widget(Line::styled(fit(hints, left.width as usize), t.dim()), left);
     frame.render_widget(Line::styled(fit(&state, right.width as usize), t.title()).right_aligned(), right);
 }
