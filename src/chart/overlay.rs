@@ -249,9 +249,10 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
         percentiles: v.outliers.then_some((5.0, 95.0)),
         margin: 0.1,
     };
-    let smooth_view = ReduceView { percentiles: None, margin: 0.0, ..raw_view };
     // Raw lines are the lines when nothing is smoothed.
     let raw = req.raw || v.smoother.is_none();
+    // Without raw lines, the smoothed lines frame the y range (outlier-aware as the raw would).
+    let smooth_view = if raw { ReduceView { percentiles: None, margin: 0.0, ..raw_view } } else { raw_view };
     let view_bits = v.bits();
     let bits = [lo.to_bits(), hi.to_bits(), px as u64, view_bits[2], view_bits[3], view_bits[4], raw as u64];
 

@@ -112,9 +112,10 @@ fn series_rows(
         let Some(r) = r else { continue };
         let mut row = vec![(sanitize(name).into_owned(), t.series(i))];
         if smoothing {
-            row.push((format!("raw {}", value(r.raw)), if r.raw.is_finite() { t.dim() } else { t.nan() }));
+            // The smoothed value first (the line drawn bright), the raw one beside it.
             let sm = r.smooth.map_or_else(|| "-".to_owned(), value);
             row.push((sm, t.series(i)));
+            row.push((format!("raw {}", value(r.raw)), if r.raw.is_finite() { t.dim() } else { t.nan() }));
         } else {
             row.push((value(r.raw), if r.raw.is_finite() { t.text() } else { t.nan() }));
         }
