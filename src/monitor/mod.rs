@@ -41,6 +41,14 @@ const PREVIEWS: usize = 4;
 /// At start, how long to wait for the opener's look at the file on screen before the source starts
 /// (so its preview is not queued behind what the source reads).
 const FIRST_LOOK: Duration = Duration::from_millis(150);
+/// Comparing runs, every run gets a preview of this much of its end (beyond the first
+/// [`PREVIEWS`], which get the usual MiB): a sweep of 200 runs shows each run's newest steps in
+/// its first frames, for a few MiB read in all.
+const SWEEP_TAIL: u64 = 64 << 10;
+/// Comparing runs, data alone redraws the screen at most this often (keys still answer at once):
+/// fifty runs each writing ten steps a second would otherwise redraw twenty times a second, each
+/// frame reducing every changed run of every chart, for a picture that moves by a pixel.
+const COMPARE_FRAME: Duration = Duration::from_millis(1000);
 
 fn term_err(e: std::io::Error) -> Error {
     Error::Terminal(e)
@@ -72,6 +80,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         opts.ascii = true;
     }
     opts.no_color |= !crate::ui::Theme::from_env().color;
+    opts.colors16 |= crate::ui::Theme::colors16_for(std::env::var("TERM").ok().as_deref());
     let files = initial_files(paths);
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
@@ -95,8 +104,11 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
             resume.push((p.clone(), r));
             app.history_from_loader(i);
         }
-        let work = loader::Work { preview: i < PREVIEWS, history: true };
-        loader.submit(i, plan, work).map_err(no_thread)?;
+        // Comparing runs, every run shows its newest steps at once (the first ones more of them).
+        let sweep = files.len() > 1;
+        let work = loader::Work { preview: i < PREVIEWS || sweep, history: true };
+        let tail = if i < PREVIEWS { loader::TAIL_BYTES } else { SWEEP_TAIL };
+        loader.submit_with_tail(i, plan, work, tail).map_err(no_thread)?;
         opened.insert((i, p.clone()));
     }
     // The file on screen first: its preview is applied before the source starts.
@@ -153,6 +165,8 @@ fn run_loop(
     let mut last_draw = Instant::now();
     let mut next_tick = Instant::now() + TICK;
     let mut dirty = true;
+    // Whether what changed came from the user (a key, the mouse, a resize): drawn at once.
+    let urgent = std::cell::Cell::new(false);
     let mut was_loading = true;
     let mut loaded_due = false;
     // Whether the next frame must be drawn now, whatever the frame rate (after a resume).
@@ -168,19 +182,34 @@ fn run_loop(
         if let Event::Mouse(m) = &ev {
             // Resolved here, with the ui's layout: it reaches the app as an action.
             let action = app.screen.and_then(|area| crate::ui::pointer(app, area, m));
-            return Ok(action.is_some_and(|a| app.act(a)));
+            let changed = action.is_some_and(|a| app.act(a));
+            urgent.set(urgent.get() | changed);
+            return Ok(changed);
         }
+        let from_user = matches!(ev, Event::Key(_) | Event::Resize(..));
         if let Event::Source(sev) = &ev {
             feed.taken(sev);
             if let SourceEvent::Found { file, path } = sev {
                 on_found(*file, path);
             }
         }
-        Ok(app.update(ev))
+        let changed = app.update(ev);
+        urgent.set(urgent.get() | (changed && from_user));
+        Ok(changed)
+    };
+    // The pace of frames that only show new data.
+    let data_frame = |app: &App, loading: bool| {
+        if loading {
+            LOADING_FRAME
+        } else if app.comparing() {
+            COMPARE_FRAME
+        } else {
+            FRAME
+        }
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
-        let frame = if was_loading { LOADING_FRAME } else { FRAME };
+        let frame = if urgent.get() { FRAME } else { data_frame(app, was_loading) };
         let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
@@ -212,8 +241,9 @@ fn run_loop(
         let loading = app.slots.iter().any(|s| s.loading.is_some());
         loaded_due |= was_loading && !loading;
         was_loading = loading;
-        let frame = if loading { LOADING_FRAME } else { FRAME };
+        let frame = if urgent.get() { FRAME } else { data_frame(app, loading) };
         if dirty && (last_draw.elapsed() >= frame || force.take()) {
+            urgent.set(false);
             app.cache.borrow_mut().begin_frame();
             draw(tui, app).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
@@ -235,7 +265,10 @@ fn run_loop(
 /// is much to build: a big run's first frame), so that drawing only reads the state.
 fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
     let size = tui.terminal.size()?;
-    app.warm_charts(&crate::ui::charted(app, ratatui::layout::Rect::new(0, 0, size.width, size.height)));
+    app.warm_groups(&crate::ui::charted_groups(
+        app,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    ));
     tui.draw(|f| crate::ui::render(f, app))
 }
 
