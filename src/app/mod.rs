@@ -49,6 +49,9 @@ pub struct Options {
     /// The terminal has only the 16 basic colours (runs then take their colours from those, and
     /// their letters keep them apart).
     pub colors16: bool,
+    /// Runs are compared: keep their values at `f32` precision from the start (see
+    /// [`Store::keep_display_precision`](crate::store::Store::keep_display_precision)).
+    pub display_precision: bool,
     /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
@@ -369,6 +372,15 @@ impl App {
     fn refresh(&mut self) {
         self.refresh_compare();
         self.refresh_groups();
+        if self.comparing() {
+            // Compared runs keep their values at f32 precision (a run read before the others
+            // appeared is narrowed once its history is in).
+            for s in self.slots.iter_mut().filter(|s| s.loading.is_none()) {
+                if !s.live.run.store.display_precision() {
+                    s.live.run.store.keep_display_precision();
+                }
+            }
+        }
     }
 
     /// The chart request of `members`, `width` points across, as the view asks.
@@ -512,7 +524,12 @@ impl App {
             .iter()
             .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
             .collect();
-        self.cache.borrow_mut().warm_overlay(&layers, self.view.x_axis, self.view.smoother());
+        self.cache.borrow_mut().warm_overlay(
+            &layers,
+            self.view.x_axis,
+            self.view.smoother(),
+            self.raw_shown(),
+        );
     }
 
     /// Recomputes the chart list when the run, its series or the filter changed (comparing runs:

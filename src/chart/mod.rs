@@ -209,7 +209,13 @@ impl Cache {
     /// by `smoother`), the runs spread over the machine's cores when there is much to build: the
     /// first frame of a sweep of 200 runs builds thousands of series. Called by the loop before
     /// it draws, as [`Cache::warm`].
-    pub fn warm_overlay(&mut self, layers: &[Layer<'_>], x_axis: XAxis, smoother: Option<Smoother>) {
+    pub fn warm_overlay(
+        &mut self,
+        layers: &[Layer<'_>],
+        x_axis: XAxis,
+        smoother: Option<Smoother>,
+        raw: bool,
+    ) {
         let (axis, t0s) = overlay_axis(layers, x_axis);
         let mut work = 0;
         let mut jobs: Vec<(usize, ColumnCache)> = Vec::new();
@@ -238,7 +244,7 @@ impl Cache {
         let build = |share: &mut Vec<(usize, ColumnCache)>| {
             for (run, cols) in share.iter_mut() {
                 for (l, &t0) in layers.iter().zip(&t0s).filter(|(l, _)| l.data.key.0 == *run) {
-                    cols.build(l.data.key, l.data.store, l.members, axis, t0, smoother);
+                    cols.build(l.data.key, l.data.store, l.members, axis, t0, smoother, raw);
                 }
             }
         };

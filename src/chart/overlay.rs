@@ -251,8 +251,7 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
     };
     // Raw lines are the lines when nothing is smoothed.
     let raw = req.raw || v.smoother.is_none();
-    // Without raw lines, the smoothed lines frame the y range (outlier-aware as the raw would).
-    let smooth_view = if raw { ReduceView { percentiles: None, margin: 0.0, ..raw_view } } else { raw_view };
+    let smooth_view = ReduceView { percentiles: None, margin: 0.0, ..raw_view };
     let view_bits = v.bits();
     let bits = [lo.to_bits(), hi.to_bits(), px as u64, view_bits[2], view_bits[3], view_bits[4], raw as u64];
 
@@ -273,7 +272,7 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
             continue;
         }
         let columns = cache.columns_of(data.key.0);
-        let members: Vec<Member> = layer
+        let mut members: Vec<Member> = layer
             .members
             .iter()
             .map(|&id| {
@@ -281,6 +280,16 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
                 reduce_member(c, (&raw_view, &smooth_view), v.smoother, raw)
             })
             .collect();
+        if !raw && v.outliers {
+            // Without raw lines, the smoothed lines frame the y range, outlier-aware as the raw
+            // values would: the 5-95% of their drawn points (each column's extremes; a smoothed
+            // line is smooth within a column), not of every smoothed value, which a lazily
+            // smoothed column computes on each read.
+            for r in members.iter_mut().flat_map(|m| m.smooth.iter_mut()) {
+                let mut ys: Vec<f64> = r.points.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
+                r.y_bounds = super::reduce::percentile_bounds(&mut ys, 5.0, 95.0, 0.1);
+            }
+        }
         let names: Vec<&str> = layer.members.iter().map(|&id| data.store.name(id)).collect();
         let mut flag_xs = Vec::new();
         for sev in [Severity::Info, Severity::Warning, Severity::Critical] {

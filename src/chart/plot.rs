@@ -292,6 +292,9 @@ pub(super) fn reduce_member(
     let (xs, ys, cols) = (c.xs, c.ys, c.cols);
     // Without a smoother the raw line is the line.
     let raw = raw || smoother.is_none();
+    if !raw {
+        cols.drop_raw();
+    }
     if smoother.is_none() || !cols.sorted {
         cols.drop_smoothed();
     }
@@ -306,7 +309,7 @@ pub(super) fn reduce_member(
             // Not a few attempts but an x that keeps going back (a counter that resets): one
             // envelope over all of it, so the chart stays a bounded number of points.
             if raw {
-                m.raw.push(reduce(&xs, &ys, &cols.raw_env, &parts, raw_view));
+                m.raw.push(reduce(&xs, &ys, cols.raw_env(&ys), &parts, raw_view));
             }
             if let Some(k) = smoother {
                 let sm = smooth(k, &xs_copy, &ys_copy);
@@ -315,7 +318,7 @@ pub(super) fn reduce_member(
         } else {
             for (a, b) in parts {
                 if raw {
-                    m.raw.push(reduce(&xs, &ys, &cols.raw_env, &[(a, b)], raw_view));
+                    m.raw.push(reduce(&xs, &ys, cols.raw_env(&ys), &[(a, b)], raw_view));
                 }
                 if let Some(k) = smoother {
                     let (sx, sy) = (&xs_copy[a..b], &ys_copy[a..b]);
@@ -328,7 +331,7 @@ pub(super) fn reduce_member(
     }
     // Sorted data (the usual case): the whole series is one part.
     let all = [(0, xs.len())];
-    let raw = raw.then(|| reduce(&xs, &ys, &cols.raw_env, &all, raw_view));
+    let raw = raw.then(|| reduce(&xs, &ys, cols.raw_env(&ys), &all, raw_view));
     let smooth = smoother.map(|k| {
         let (sm, env) = cols.smoothed(&xs, &ys, k);
         reduce(&xs, &sm, env, &all, smooth_view)

@@ -282,6 +282,9 @@ fn load(
     report: &mut dyn FnMut(u64) -> bool,
 ) -> History {
     let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
+    if opts.display_precision {
+        run.store.keep_display_precision();
+    }
     let mut next = Instant::now() + PROGRESS_EVERY;
     let mut progress = |bytes: u64| {
         if Instant::now() < next {

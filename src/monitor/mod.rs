@@ -82,6 +82,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     opts.no_color |= !crate::ui::Theme::from_env().color;
     opts.colors16 |= crate::ui::Theme::colors16_for(std::env::var("TERM").ok().as_deref());
     let files = initial_files(paths);
+    // Runs compared keep their values at f32 precision, read so from the start.
+    opts.display_precision |= files.len() > 1;
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
@@ -169,6 +171,8 @@ fn run_loop(
     let urgent = std::cell::Cell::new(false);
     let mut was_loading = true;
     let mut loaded_due = false;
+    // Runs with data at the last look (see below).
+    let mut runs_with_data = 0;
     // Whether the next frame must be drawn now, whatever the frame rate (after a resume).
     let force = std::cell::Cell::new(false);
     let mut take = |tui: &mut Tui, app: &mut App, ev: Event| -> Result<bool, Error> {
@@ -240,6 +244,13 @@ fn run_loop(
         }
         let loading = app.slots.iter().any(|s| s.loading.is_some());
         loaded_due |= was_loading && !loading;
+        // A run that shows data for the first time (its preview, its history), or the end of
+        // loading, is drawn at once whatever the pace of data frames.
+        let with_data = app.slots.iter().filter(|s| s.run().store.records() > 0).count();
+        if with_data > runs_with_data || (was_loading && !loading) {
+            urgent.set(true);
+        }
+        runs_with_data = with_data;
         was_loading = loading;
         let frame = if urgent.get() { FRAME } else { data_frame(app, loading) };
         if dirty && (last_draw.elapsed() >= frame || force.take()) {
