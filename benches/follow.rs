@@ -4,7 +4,13 @@
 //! cargo bench --bench follow -- latency [N] [HZ]     # N appends at HZ, inotify then --poll 500
 //! cargo bench --bench follow -- idle [SECS]          # CPU used watching a quiet file
 //! cargo bench --bench follow -- throughput [RATE] [SECS]  # lag behind a fast writer
+//! cargo bench --bench follow -- array [SECS] [HZ] [HISTORY]  # a growing JSON array (issue 10)
 //! ```
+//!
+//! `array`: a `metrics_log.json` that already holds HISTORY (20,000) elements of an unclosed
+//! top-level array (`[\n{...},\n...`) gets one more element HZ (100) times a second for SECS (20):
+//! the CPU the follower uses (whole process, the writer's few writes included) and whether every
+//! element reached the store as it was appended.
 //!
 //! Each measures the library path the UI and `tmon check --follow` use (through the live set,
 //! `run::live`): the source layer's thread (`source::spawn`), events over a channel, `Run::apply`
@@ -201,6 +207,71 @@ fn throughput(rate: u64, secs: u64) {
     );
 }
 
+fn array(secs: u64, hz: f64, history: u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("metrics_log.json");
+    let element = |i: u64| {
+        let l = line(i);
+        format!("{},\n", l.trim_end())
+    };
+    let mut text = String::from("[\n");
+    for i in 0..history {
+        text.push_str(&element(i));
+    }
+    std::fs::write(&path, text).expect("write");
+    let stored = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = mpsc::channel();
+    let handle =
+        source::spawn(std::slice::from_ref(&path), SourceOptions::default(), move |ev| tx.send(ev).is_ok())
+            .expect("spawn");
+    let st = stored.clone();
+    let p = path.clone();
+    let consumer = std::thread::spawn(move || {
+        consume(rx, p, |_, _| {
+            st.fetch_add(1, Ordering::Relaxed);
+        })
+    });
+    let t0 = Instant::now();
+    while stored.load(Ordering::Relaxed) < history && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let history_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let period = Duration::from_secs_f64(1.0 / hz);
+    let total = (secs as f64 * hz) as u64;
+    let c0 = cpu_seconds();
+    let t0 = Instant::now();
+    let mut behind = Vec::new();
+    for i in 0..total {
+        let due = t0 + period.mul_f64(i as f64);
+        if let Some(d) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+        f.write_all(element(history + i).as_bytes()).expect("write");
+        if i % (hz as u64).max(1) == 0 {
+            behind.push((history + i).saturating_sub(stored.load(Ordering::Relaxed)) as f64);
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - c0;
+    let t_end = Instant::now();
+    while stored.load(Ordering::Relaxed) < history + total && t_end.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let caught_up = t_end.elapsed().as_secs_f64() * 1e3;
+    drop(handle);
+    let _ = consumer.join();
+    let max_behind = behind.iter().copied().fold(0.0, f64::max);
+    println!(
+        "array: {history} elements read in {history_ms:.0} ms; then {total} appended at {hz} Hz for {wall:.1}s: \
+         CPU {:.1}% of a core (process), stored {} of {}, at most {max_behind:.0} elements behind \
+         (sampled once a second), caught up {caught_up:.0} ms after the last",
+        cpu / wall * 100.0,
+        stored.load(Ordering::Relaxed),
+        history + total
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let num = |i: usize, d: f64| args.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(d);
@@ -221,8 +292,10 @@ fn main() {
             idle(secs, "a directory holding it", dir.path(), None);
         }
         Some("throughput") => throughput(num(1, 50_000.0) as u64, num(2, 20.0) as u64),
+        Some("array") => array(num(1, 20.0) as u64, num(2, 100.0), num(3, 20_000.0) as u64),
         _ => eprintln!(
-            "usage: cargo bench --bench follow -- latency [N] [HZ] | idle [SECS] | throughput [RATE] [SECS]"
+            "usage: cargo bench --bench follow -- latency [N] [HZ] | idle [SECS] | throughput [RATE] [SECS] \
+             | array [SECS] [HZ] [HISTORY]"
         ),
     }
 }

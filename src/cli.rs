@@ -132,6 +132,10 @@ pub struct CheckArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// With several runs: order them by this metric's best value (lowest first for losses and
+    /// times, highest first for accuracies and throughput), runs without it last.
+    #[arg(long, value_name = "METRIC")]
+    pub sort: Option<String>,
     /// Exit with status 1 when a flag reaches this severity.
     #[arg(long, value_name = "LEVEL", default_value = "warning", value_enum)]
     pub fail_on: Severity,

@@ -19,6 +19,14 @@ pub enum Event {
     Resize(u16, u16),
     /// Something happened to a watched file.
     Source(SourceEvent),
+    /// A file the monitor will show, numbered as the source numbers it, found by the monitor's
+    /// starter thread before the source starts; `history`: its history comes from the loader
+    /// (the source's news about it waits for it).
+    Planned {
+        file: usize,
+        path: PathBuf,
+        history: bool,
+    },
     /// What was learnt about a file when it was found (size, the end of its last complete line,
     /// a preview of its end when it is big); sent once per file by the monitor's opener.
     Opened {
@@ -60,6 +68,9 @@ pub struct Opened {
     pub idle: Option<Duration>,
     /// The records of the end of a big file.
     pub preview: Option<Run>,
+    /// The run's config as read from its first record and the files beside it
+    /// ([`crate::run::config::read`]).
+    pub config: crate::run::config::ConfigRead,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

@@ -10,7 +10,8 @@
 //! JSON lines (`--json`): `{"path", "kind", "severity", "metric", "step", "message"}`, the fields
 //! of `tmon check --json` flags plus `path`; a non-finite step is the string "NaN"/"Infinity";
 //! control and bidi characters are escaped as `\uXXXX` ([`crate::text::SafeJson`]).
-//! Each line is flushed at once. Notes about files (waiting, deleted) go to stderr.
+//! Each line is flushed at once. Notes about files (waiting, deleted, cannot be read and why, can
+//! be read again) go to stderr.
 
 pub mod hook;
 
@@ -270,18 +271,32 @@ fn check_path(p: &Path) -> Result<(), Error> {
     }
 }
 
-/// Feeds one event to the live set; says on stderr when a file was deleted.
+/// Feeds one event to the live set; says on stderr when a file was deleted, cannot be read, or
+/// can be read again.
 fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, now: Instant) {
     let new = |path: &Path| Followed {
         live: LiveFile::new(Run::new(path, opts.ingest.clone(), opts.flags.clone())),
         printed: 0,
         label: path.display().to_string(),
     };
-    if let Fed::State { file, state: FileState::Gone } = files.apply(ev, now, new) {
-        eprintln!(
+    let was = match &ev {
+        SourceEvent::State { file, .. } => files.get(*file).map(|f| f.live.state),
+        _ => None,
+    };
+    match files.apply(ev, now, new) {
+        Fed::State { file, state: FileState::Gone } => eprintln!(
             "tmon: '{}' was deleted; what was read is kept, waiting for it to return",
             sanitize(&files[file].label)
-        );
+        ),
+        Fed::Unreadable { file, reason } => eprintln!(
+            "tmon: '{}' cannot be read: {}; what was read is kept, trying again",
+            sanitize(&files[file].label),
+            sanitize(&reason)
+        ),
+        Fed::State { file, state: FileState::Live } if was == Some(FileState::Unreadable) => {
+            eprintln!("tmon: '{}' can be read again", sanitize(&files[file].label))
+        }
+        _ => {}
     }
 }
 

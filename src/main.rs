@@ -1,7 +1,8 @@
 //! The `tmon` binary: parses the command line, calls the library, and maps results to exit
 //! statuses (0 fine, 1 a flag reached `--fail-on`, 2 a usage error or an unreadable path, 3 the
 //! terminal could not be used). It also owns the process-wide settings the library must not
-//! change: glibc's allocator tuning for the monitor.
+//! change: glibc's allocator tuning for the monitor, and the soft limit of open files raised to the
+//! hard one.
 
 use clap::{CommandFactory, Parser};
 use std::io::{self, Write};
@@ -16,6 +17,7 @@ const USAGE: u8 = 2;
 const TERMINAL: u8 = 3;
 
 fn main() -> ExitCode {
+    raise_open_files_limit();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) => check(&args, &cli.read),
@@ -51,8 +53,16 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         after_load: Some(trim_heap),
         ..Default::default()
     };
+    // A quoted glob (`tmon 'outputs/*/metrics.jsonl'`) is expanded here, as `check` does.
+    let paths = match tmon::source::discover::expand_patterns(paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     keep_big_buffers_out_of_the_heap();
-    match tmon::run_monitor(paths, opts) {
+    match tmon::run_monitor(&paths, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ tmon::Error::Terminal(_)) => {
             eprintln!("tmon: {e}");
@@ -61,6 +71,24 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         Err(e) => {
             eprintln!("tmon: {}", sanitize(&e.to_string()));
             ExitCode::from(USAGE)
+        }
+    }
+}
+
+/// Raises the soft limit of open files to the hard one: a sweep of 2,000 trial folders is
+/// followed under the usual soft limit of 1,024 too (the source layer keeps only about half the
+/// limit open and reopens the rest on change), but more room means fewer reopens. Set here, in the
+/// binary: it holds for the whole process, and the library only reads it.
+fn raise_open_files_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit and setrlimit only read and write the struct we own.
+    unsafe {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            // Some systems refuse an infinite soft limit for files: a high finite one then.
+            let want = if r.rlim_max == libc::RLIM_INFINITY { 1 << 20 } else { r.rlim_max };
+            r.rlim_cur = want.max(r.rlim_cur);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &r);
         }
     }
 }
@@ -184,8 +212,15 @@ fn follow(args: &CheckArgs, read: &ReadArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let paths = match tmon::source::discover::expand_patterns(&args.paths) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tmon: {}", sanitize(&e));
+            return ExitCode::from(USAGE);
+        }
+    };
     let mut out = io::stdout().lock();
-    match tmon::follow::follow(&args.paths, &opts, &mut out, stop) {
+    match tmon::follow::follow(&paths, &opts, &mut out, stop) {
         // The reader went away: the status of a process killed by SIGPIPE, as `check` gives.
         Ok(summary) if summary.output_closed => ExitCode::from(141),
         Ok(_) => ExitCode::SUCCESS,

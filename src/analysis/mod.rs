@@ -4,6 +4,7 @@
 pub mod flags;
 pub mod names;
 pub mod smooth;
+pub mod sweep;
 
 pub use flags::{
     Analyzer, Flag, FlagConfig, FlagKind, LiveStall, Severity, Threshold, ValueRange, FLAGS_KEPT,

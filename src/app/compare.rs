@@ -10,10 +10,10 @@
 
 use super::{App, Slot, Status};
 use crate::analysis::names::higher_is_better;
-use crate::analysis::{Flag, FlagConfig, Severity};
+use crate::analysis::{Flag, Severity};
 use crate::run::Run;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// How many run colours the palettes have (the ui's theme maps an index to a colour).
@@ -68,10 +68,14 @@ pub struct Compare {
     pub reversed: bool,
     /// Config keys whose values differ between runs (only those are columns).
     pub config_keys: Vec<String>,
+    /// Each slot's config: what its log's format records, then what its files say
+    /// ([`Slot::file_config`]), as `tmon check` reads it.
+    pub configs: Vec<BTreeMap<String, String>>,
     /// Flags raised by comparing runs with their siblings: (slot, flag).
     pub cross: Vec<(usize, Flag)>,
-    /// What the names, looks and config keys were computed from: (slot paths, run epoch).
-    seen: (Vec<PathBuf>, u64),
+    /// What the names, looks and config keys were computed from: (slot paths, run epoch, config
+    /// generation).
+    seen: (Vec<PathBuf>, u64, u64),
     /// The stores' generations the cross-run flags were computed from.
     cross_seen: u64,
 }
@@ -86,8 +90,9 @@ impl Default for Compare {
             sort: SortKey::Name,
             reversed: false,
             config_keys: Vec::new(),
+            configs: Vec::new(),
             cross: Vec::new(),
-            seen: (Vec::new(), u64::MAX),
+            seen: (Vec::new(), u64::MAX, u64::MAX),
             cross_seen: u64::MAX,
         }
     }
@@ -108,72 +113,6 @@ pub fn colour_for(name: &str, taken: &[usize]) -> usize {
     (0..COLOURS).map(|k| (home + k) % COLOURS).find(|c| !taken.contains(c)).unwrap_or(home)
 }
 
-// stand-in until cmpcore merges: crate::run::naming::short_names
-/// The shortest part of each path that tells it from the others: the components every path
-/// shares at the start and at the end are left out (`runs/lr_1e-3/logs.jsonl` and
-/// `runs/lr_1e-4/logs.jsonl` are `lr_1e-3` and `lr_1e-4`), and a log's extension when the names
-/// stay apart without it.
-fn short_names(paths: &[PathBuf]) -> Vec<String> {
-    let parts: Vec<Vec<String>> = paths
-        .iter()
-        .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
-        .collect();
-    let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
-    let same = |f: &dyn Fn(&Vec<String>) -> Option<&String>| parts.iter().all(|p| f(p) == f(&parts[0]));
-    let many = parts.len() > 1;
-    let pre = (0..shortest).take_while(|&i| many && same(&|p| p.get(i))).count();
-    let suf = (0..shortest - pre).take_while(|&i| many && same(&|p| p.iter().rev().nth(i))).count();
-    let mut names: Vec<String> = parts
-        .iter()
-        .map(|p| {
-            let mid = &p[pre.min(p.len())..p.len() - suf];
-            if mid.is_empty() {
-                p.last().cloned().unwrap_or_default()
-            } else {
-                mid.join("/")
-            }
-        })
-        .collect();
-    let stem = |n: &str| -> String {
-        [".jsonl", ".json", ".csv", ".log"]
-            .iter()
-            .find_map(|ext| n.strip_suffix(ext).filter(|s| !s.is_empty()))
-            .unwrap_or(n)
-            .to_owned()
-    };
-    let stems: Vec<String> = names.iter().map(|n| stem(n)).collect();
-    if stems.iter().collect::<BTreeSet<_>>().len() == stems.len() {
-        names = stems;
-    }
-    // The same path given twice: told apart by their order.
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for n in &mut names {
-        let k = seen.entry(n.clone()).or_default();
-        *k += 1;
-        if *k > 1 {
-            n.push_str(&format!(" #{k}"));
-        }
-    }
-    names
-}
-
-// stand-in until cmpcore merges: crate::run::config::differing
-/// The keys whose values are not the same in every config (a key some configs lack counts as
-/// differing), sorted.
-fn differing(configs: &[&BTreeMap<String, String>]) -> Vec<String> {
-    let keys: BTreeSet<&String> = configs.iter().flat_map(|c| c.keys()).collect();
-    keys.into_iter().filter(|k| configs.iter().any(|c| c.get(*k) != configs[0].get(*k))).cloned().collect()
-}
-
-// stand-in until cmpcore merges: crate::analysis::sweep::compare
-/// Flags raised by comparing runs with their siblings, as (index into `runs`, flag). The rules
-/// (a run far outside its siblings' spread, a run that stopped while the others go on) are the
-/// cmpcore branch's; until it is merged no such flag is raised.
-fn compare(runs: &[&Run], cfg: &FlagConfig) -> Vec<(usize, Flag)> {
-    let _ = (runs, cfg);
-    Vec::new()
-}
-
 /// How a run is doing, in a word or two for the panel's status column.
 pub fn status_word(s: Status) -> String {
     match s {
@@ -184,13 +123,14 @@ pub fn status_word(s: Status) -> String {
         Status::Stalled(s) => format!("stalled {}", super::status::human_secs(s)),
         Status::Ended => "ended".into(),
         Status::Gone => "gone".into(),
+        Status::Unreadable => "cannot read".into(),
     }
 }
 
 /// Statuses in the order that needs a look first (the panel's natural order for the column).
 fn status_rank(s: Option<Status>) -> u8 {
     match s {
-        Some(Status::Gone) => 0,
+        Some(Status::Gone | Status::Unreadable) => 0,
         Some(Status::Stalled(_)) => 1,
         Some(Status::Quiet(_)) => 2,
         Some(Status::Waiting) => 3,
@@ -352,7 +292,7 @@ impl App {
 
     /// Slot `i`'s value of config key `key` (as JSON text).
     pub fn config_value(&self, i: usize, key: &str) -> Option<&str> {
-        self.slots.get(i)?.run().info.config.get(key).map(String::as_str)
+        self.compare.configs.get(i)?.get(key).map(String::as_str)
     }
 
     /// The runs panel's rows: the baseline first, then the others in the sort's order.
@@ -418,13 +358,26 @@ impl App {
     /// nothing changed.
     pub(super) fn refresh_compare(&mut self) {
         let paths: Vec<PathBuf> = self.slots.iter().map(|s| s.live.run.path.clone()).collect();
-        let key = (paths, self.run_epoch);
+        let key = (paths, self.run_epoch, self.config_gen);
         if key == self.compare.seen {
             return;
         }
         let runs: Vec<usize> = self.run_slots().collect();
-        let run_paths: Vec<PathBuf> = runs.iter().map(|&i| key.0[i].clone()).collect();
-        let short = short_names(&run_paths);
+        // The names `tmon check` gives the same runs (a W&B or MLflow run's recorded name when
+        // it tells it apart, else the shortest part of its path that does).
+        let short =
+            crate::run::naming::run_names(&runs.iter().map(|&i| self.slots[i].run()).collect::<Vec<_>>());
+        let configs: Vec<BTreeMap<String, String>> = self
+            .slots
+            .iter()
+            .map(|s| {
+                let mut c = s.run().info.config.clone();
+                for (k, v) in &s.file_config.values {
+                    c.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                c
+            })
+            .collect();
         let c = &mut self.compare;
         c.names = vec![String::new(); self.slots.len()];
         for (&i, n) in runs.iter().zip(short) {
@@ -449,9 +402,10 @@ impl App {
                 None => c.looks.push(look),
             }
         }
-        let configs: Vec<&BTreeMap<String, String>> =
-            runs.iter().map(|&i| &self.slots[i].run().info.config).collect();
-        let keys = if configs.len() > 1 { differing(&configs) } else { Vec::new() };
+        let run_configs: Vec<&BTreeMap<String, String>> = runs.iter().map(|&i| &configs[i]).collect();
+        let keys =
+            if run_configs.len() > 1 { crate::run::config::differing(&run_configs) } else { Vec::new() };
+        c.configs = configs;
         if keys != c.config_keys {
             if let SortKey::Config(k) = c.sort {
                 let name = c.config_keys.get(k);
@@ -486,8 +440,10 @@ impl App {
         }
         let slots: Vec<usize> = self.run_slots().collect();
         let runs: Vec<&Run> = slots.iter().map(|&i| self.slots[i].run()).collect();
-        let found = compare(&runs, &self.opts.flags);
-        self.compare.cross = found.into_iter().filter_map(|(k, f)| Some((*slots.get(k)?, f))).collect();
+        // The rules `tmon check` applies; a run's silence is dated from the last record that
+        // arrived (the live clock).
+        let found = crate::analysis::sweep::compare(&runs, &self.opts.flags, Some(self.instant()));
+        self.compare.cross = found.into_iter().filter_map(|f| Some((*slots.get(f.run)?, f.flag))).collect();
         self.compare.cross_seen = seen;
     }
 }
@@ -495,36 +451,6 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(paths: &[&str]) -> Vec<String> {
-        short_names(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn short_names_keep_what_tells_runs_apart() {
-        assert_eq!(
-            names(&["/home/u/exp/sweep/lr_1e-3/logs.jsonl", "/home/u/exp/sweep/lr_1e-4/logs.jsonl"]),
-            ["lr_1e-3", "lr_1e-4"]
-        );
-        assert_eq!(names(&["runs/a.jsonl", "runs/b.jsonl"]), ["a", "b"]);
-        assert_eq!(names(&["x/run/logs.jsonl", "y/run/logs.jsonl"]), ["x", "y"]);
-        assert_eq!(names(&["a/1/m.json", "a/2/x/m.json"]), ["1", "2/x"]);
-        assert_eq!(names(&["one/logs.jsonl"]), ["logs"]);
-        assert_eq!(names(&["r.jsonl", "r.jsonl"]), ["r.jsonl", "r.jsonl #2"]);
-    }
-
-    #[test]
-    fn only_the_config_keys_that_differ_are_kept() {
-        let a: BTreeMap<String, String> =
-            [("lr", "0.001"), ("bs", "32"), ("opt", "\"adam\"")].map(|(k, v)| (k.into(), v.into())).into();
-        let mut b = a.clone();
-        b.insert("lr".into(), "0.01".into());
-        let mut c = a.clone();
-        c.remove("opt");
-        assert_eq!(differing(&[&a, &b]), ["lr"]);
-        assert_eq!(differing(&[&a, &b, &c]), ["lr", "opt"]);
-        assert!(differing(&[&a, &a]).is_empty());
-    }
 
     #[test]
     fn colours_come_from_the_name_and_stay_apart_while_colours_are_left() {

@@ -1,4 +1,4 @@
-//! Data events into the slots: what the source layer reports (applied through the live set,
+//! Data events into the slots: the files the monitor's starter planned, what the source layer reports (applied through the live set,
 //! [`LiveSet::apply`](crate::run::LiveSet::apply)), what the opener saw of each file, and the
 //! histories the loader read; and the swap of a big file's preview for its history.
 //!
@@ -31,7 +31,7 @@ impl App {
     }
 
     /// The monitor clock as an `Instant` (what the stall rule works on).
-    fn instant(&self) -> Instant {
+    pub(super) fn instant(&self) -> Instant {
         self.epoch + self.now
     }
 
@@ -42,12 +42,7 @@ impl App {
         match ev {
             Event::Source(ev) => {
                 let opts = &self.opts;
-                let fresh = |path: &std::path::Path| {
-                    let mut slot = Slot::new(Run::new(path, opts.ingest.clone(), opts.flags.clone()));
-                    slot.loading = Some(Loading::default());
-                    slot
-                };
-                let fed = self.slots.apply(ev, instant, fresh);
+                let fed = self.slots.apply(ev, instant, |path| loading_slot(opts, path));
                 let gained = fed.gained();
                 let (file, done) = match fed {
                     Fed::Found { file, replaced } => {
@@ -57,6 +52,13 @@ impl App {
                         return 0;
                     }
                     Fed::Nothing | Fed::Held { .. } | Fed::State { .. } => return 0,
+                    // Nothing more will come until it can be read: the header says why.
+                    Fed::Unreadable { file, .. } => {
+                        if !self.slots[file].live.awaits_history() {
+                            self.finish_loading(file);
+                        }
+                        return 0;
+                    }
                     Fed::Lines { file, bytes, .. } => {
                         let loading = self.slots[file].loading.as_mut();
                         let done = loading.is_some_and(|l| {
@@ -76,6 +78,19 @@ impl App {
                     note_data(slot, now);
                 }
                 gained
+            }
+            Event::Planned { file, path, history } => {
+                let opts = &self.opts;
+                let found = crate::source::SourceEvent::Found { file, path };
+                if let Fed::Found { replaced: true, .. } =
+                    self.slots.apply(found, instant, |path| loading_slot(opts, path))
+                {
+                    self.run_epoch += 1;
+                }
+                if history {
+                    self.history_from_loader(file);
+                }
+                0
             }
             Event::Opened { file, info } => {
                 self.opened(file, *info);
@@ -105,6 +120,11 @@ impl App {
             return;
         }
         let from_loader = slot.live.awaits_history();
+        if slot.file_config != info.config {
+            slot.file_config = info.config;
+            self.config_gen += 1;
+        }
+        let slot = &mut self.slots[file];
         let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_none()) else { return };
         l.end = Some(info.end);
         l.total = info.size;
@@ -180,6 +200,13 @@ impl App {
         }
         changed
     }
+}
+
+/// A slot for a file just found, loading until its history is in.
+fn loading_slot(opts: &super::Options, path: &std::path::Path) -> Slot {
+    let mut slot = Slot::new(Run::new(path, opts.ingest.clone(), opts.flags.clone()));
+    slot.loading = Some(Loading::default());
+    slot
 }
 
 fn note_data(slot: &mut Slot, now: std::time::Duration) {

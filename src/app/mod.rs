@@ -49,9 +49,6 @@ pub struct Options {
     /// The terminal has only the 16 basic colours (runs then take their colours from those, and
     /// their letters keep them apart).
     pub colors16: bool,
-    /// Runs are compared: keep their values at `f32` precision from the start (see
-    /// [`Store::keep_display_precision`](crate::store::Store::keep_display_precision)).
-    pub display_precision: bool,
     /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
@@ -82,6 +79,10 @@ pub struct Slot {
     /// Changes whenever the slot's run is replaced (a preview, then the history): its series ids
     /// then mean other series, and its charts start over.
     epoch: u64,
+    /// The run's config as read from its first record and the files beside it (the loader reads
+    /// it); what the log's format records itself ([`RunInfo::config`](crate::formats::RunInfo))
+    /// takes precedence, as in `tmon check`.
+    pub file_config: crate::run::config::ConfigRead,
 }
 
 /// A file whose history is still being read (by the loader, or streamed by the source).
@@ -135,6 +136,7 @@ impl Slot {
             idle_at_open: None,
             rate: StepRate::default(),
             epoch: 0,
+            file_config: Default::default(),
         }
     }
 
@@ -193,6 +195,9 @@ pub struct App {
     groups_key: GroupsKey,
     /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
     run_epoch: u64,
+    /// Changes whenever a run's config read from its files changed (the runs panel's config
+    /// columns are worked out again).
+    config_gen: u64,
     /// Records that arrived since the monitor was paused.
     unseen: usize,
     clock_text: String,
@@ -239,6 +244,7 @@ impl App {
             groups: Vec::new(),
             groups_key: (usize::MAX, 0, 0, String::new(), false),
             run_epoch: 0,
+            config_gen: 0,
             unseen: 0,
             clock_text: String::new(),
             cache: RefCell::new(chart::Cache::default()),

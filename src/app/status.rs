@@ -25,6 +25,8 @@ pub enum Status {
     /// Not written for a long time before tmon opened it, and not since.
     Ended,
     Gone,
+    /// The path exists but cannot be read (the slot's `live.problem` says why).
+    Unreadable,
 }
 
 impl fmt::Display for Status {
@@ -37,6 +39,7 @@ impl fmt::Display for Status {
             Status::Stalled(s) => write!(f, "stalled for {}", human_secs(*s)),
             Status::Ended => f.write_str("ended"),
             Status::Gone => f.write_str("file gone"),
+            Status::Unreadable => f.write_str("cannot read"),
         }
     }
 }
@@ -61,6 +64,9 @@ pub fn status(
 ) -> Status {
     if state == FileState::Gone {
         return Status::Gone;
+    }
+    if state == FileState::Unreadable {
+        return Status::Unreadable;
     }
     // Before the source has looked at the file, "loading" rather than "waiting".
     if let Some((done, total)) = loading {
@@ -134,6 +140,8 @@ mod tests {
         assert_eq!(slow, Status::Quiet(400));
         assert_eq!(status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(300), S(1)), Status::Ended);
         assert_eq!(status(FileState::Gone, None, None, None, S(300), S(1)), Status::Gone);
+        let unreadable = status(FileState::Unreadable, Some((0, 0)), None, None, S(300), S(1));
+        assert_eq!(unreadable, Status::Unreadable, "not loading, not waiting");
         let loading = status(FileState::Waiting, Some((50, 200)), None, None, S(300), S(1));
         assert_eq!(loading, Status::Loading(25));
         assert_eq!(status(FileState::Waiting, None, None, None, S(300), S(1)), Status::Waiting);

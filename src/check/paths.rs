@@ -3,9 +3,8 @@
 //! is refused before it is opened, so tmon never blocks waiting for a writer that never comes.
 
 use crate::error::Error;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The log files `path` stands for: itself when it is a regular file, the logs found inside when
@@ -41,53 +40,21 @@ pub fn check_readable(path: &Path) -> Result<(), Error> {
         return Err(not_regular(path, &meta));
     }
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| read_error(path, &e))?;
-    let meta = file.metadata().map_err(|e| read_error(path, &e))?;
+    let (_file, meta) = crate::source::tail::open_for_reading(path).map_err(|e| read_error(path, &e))?;
     if !meta.is_file() {
         return Err(not_regular(path, &meta));
     }
     Ok(())
 }
 
-/// A read error naming the path, with a short lower-case reason (no "(os error N)").
+/// A read error naming the path, with a short lower-case reason (no "(os error N)"), the same
+/// the source layer gives when following.
 pub fn read_error(path: &Path, e: &io::Error) -> Error {
-    let reason = match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => {
-            let text = e.to_string();
-            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(c) => c.to_lowercase().chain(chars).collect(),
-                None => "unknown error".to_owned(),
-            }
-        }
-    };
-    Error::Read { path: path.to_owned(), reason }
+    Error::Read { path: path.to_owned(), reason: crate::source::tail::io_reason(e) }
 }
 
 fn not_regular(path: &Path, meta: &Metadata) -> Error {
-    let ft = meta.file_type();
-    let what = if ft.is_fifo() {
-        "a FIFO"
-    } else if ft.is_socket() {
-        "a socket"
-    } else if ft.is_char_device() {
-        "a character device"
-    } else if ft.is_block_device() {
-        "a block device"
-    } else {
-        "not a file or directory"
-    };
-    Error::Read {
-        path: path.to_owned(),
-        reason: format!("not a regular file ({what}); tmon reads log files"),
-    }
+    Error::Read { path: path.to_owned(), reason: crate::source::tail::not_regular(meta) }
 }
 
 /// The log files under `dir`: the source layer's discovery, shared with the monitor.

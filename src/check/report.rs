@@ -13,10 +13,43 @@ pub const SMOOTHING_WEIGHT: f64 = 0.6;
 /// How many skipped lines the text output shows per file.
 pub const SKIPPED_SHOWN: usize = 5;
 
-/// The `--json` document: `{"runs": [...]}`.
+/// The `--json` document: `{"runs": [...], "compare": {"flags": [...]}}`.
 #[derive(Debug, Serialize)]
 pub struct Document<'a> {
     pub runs: &'a [RunReport],
+    pub compare: Compare<'a>,
+}
+
+/// What comparing the runs with each other found.
+#[derive(Debug, Serialize)]
+pub struct Compare<'a> {
+    /// Flags across runs (`run_outlier`, `run_stopped`).
+    pub flags: &'a [CompareFlag],
+}
+
+/// A flag across runs: `run` is the run's `name`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareFlag {
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub run: String,
+    pub metric: String,
+    #[serde(serialize_with = "step")]
+    pub step: f64,
+    pub message: String,
+}
+
+impl From<&crate::analysis::sweep::CrossFlag> for CompareFlag {
+    fn from(c: &crate::analysis::sweep::CrossFlag) -> Self {
+        CompareFlag {
+            kind: c.flag.kind.as_str(),
+            severity: c.flag.severity,
+            run: c.name.clone(),
+            metric: c.flag.metric.clone(),
+            step: c.flag.step,
+            message: c.flag.message.clone(),
+        }
+    }
 }
 
 /// One file's summary.
@@ -42,15 +75,24 @@ pub struct RunReport {
     /// That cap, for the text output.
     #[serde(skip)]
     pub max_series: usize,
-    /// The run's name, when its format records one (W&B, MLflow).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    /// The run's name among the runs checked: the name its format records (W&B, MLflow) when
+    /// unique, else the shortest part of its path that tells it apart (`crate::run::naming`).
+    pub name: String,
+    /// The name the run's format records, if any (for naming).
+    #[serde(skip)]
+    pub recorded_name: Option<String>,
     /// The run's status, when its format records one (MLflow, W&B).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// The run's configuration (W&B config, MLflow params), flattened; values as JSON text.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// The run's configuration, flattened (`optimizer/lr`): what its format records (W&B config,
+    /// MLflow params) and the config files beside it (`crate::run::config`).
     pub config: BTreeMap<String, String>,
+    /// Config files beside the run that could not be read, each with the reason.
+    #[serde(skip)]
+    pub config_problems: Vec<String>,
+    /// The step of the run's last record.
+    #[serde(skip)]
+    pub last_step: Option<f64>,
     /// Values read that are not drawn as metrics, by kind (`histograms`, `images`, ...).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub not_metrics: BTreeMap<&'static str, u64>,
@@ -110,9 +152,12 @@ impl RunReport {
             max_series: run.ingest.max_series(),
             flags_not_kept_by: [Severity::Info, Severity::Warning, Severity::Critical]
                 .map(|s| run.analyzer.flags_not_kept_of(s)),
-            name: run.info.name.clone(),
+            name: crate::run::naming::short_names(std::slice::from_ref(&run.path)).remove(0),
+            recorded_name: run.info.name.clone(),
             status: run.info.status.clone(),
             config: run.info.config.clone(),
+            config_problems: Vec::new(),
+            last_step: store.last_record().map(|r| r.step),
             not_metrics: run.info.not_metrics.clone(),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
         }

@@ -3,7 +3,7 @@
 //! cannot move the cursor or change the terminal's colours; numbers, steps and counts are
 //! written by [`crate::text`].
 
-use super::report::{MetricRow, RunReport};
+use super::report::{FlagRow, MetricRow, RunReport};
 use crate::text::{count, elide_middle, fit, sanitize, step, value_table, width};
 use std::fmt::Write as _;
 
@@ -16,10 +16,41 @@ const SKIPPED_TEXT_SHOWN: usize = 100;
 /// huge key cannot pad every row of the table to its length.
 pub const NAME_WIDTH_MAX: usize = 48;
 
-/// Renders one run's report as text (ending with a newline).
+/// Renders one run's report as text (ending with a newline): `tmon check` on one run.
 pub fn render_run(r: &RunReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", sanitize(&r.path));
+    o.push_str(&about(r));
+    if r.metrics.is_empty() {
+        let _ = writeln!(o, "  no metrics");
+    } else {
+        let _ = writeln!(o, "  metrics ({}):", count(r.metrics.len() as u64));
+        let shown = r.metrics.len().min(METRICS_SHOWN);
+        o.push_str(&metrics_table(&r.metrics[..shown]));
+        if shown < r.metrics.len() {
+            let more = count((r.metrics.len() - shown) as u64);
+            let _ = writeln!(o, "    ... and {more} more (--json lists them all)");
+        }
+    }
+    o.push_str(&flags(r, &[]));
+    o
+}
+
+/// One run's part after the table of many runs: its name and path, what was read, and its
+/// flags, those found by comparing it with the other runs (`cross`) included. Its metrics are in
+/// the table (and `--json`).
+pub fn render_compact(r: &RunReport, cross: &[FlagRow]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}  {}", sanitize(&r.name), sanitize(&r.path));
+    o.push_str(&about(r));
+    o.push_str(&flags(r, cross));
+    o
+}
+
+/// What was read: format, records, keys, the run's recorded name and config, what was not
+/// drawn, unusable config files, skipped lines, the series cap.
+fn about(r: &RunReport) -> String {
+    let mut o = String::new();
     let skipped_word = if r.skipped_lines == 1 { "line" } else { "lines" };
     let duplicates = match r.duplicates {
         0 => String::new(),
@@ -42,11 +73,14 @@ pub fn render_run(r: &RunReport) -> String {
         None => "none".to_owned(),
     };
     let _ = writeln!(o, "  step key {step_key}, time key {time_key}");
-    if r.name.is_some() || r.status.is_some() || !r.config.is_empty() {
-        let name = r.name.as_deref().map_or_else(|| "unnamed".into(), sanitize);
+    let n = r.config.len();
+    let values = format!("{} config {}", count(n as u64), if n == 1 { "value" } else { "values" });
+    if r.recorded_name.is_some() || r.status.is_some() {
+        let name = r.recorded_name.as_deref().map_or_else(|| "unnamed".into(), sanitize);
         let status = r.status.as_deref().map(|s| format!(" ({})", sanitize(s))).unwrap_or_default();
-        let n = r.config.len();
-        let _ = writeln!(o, "  run {name}{status}, {n} config {}", if n == 1 { "value" } else { "values" });
+        let _ = writeln!(o, "  run {name}{status}, {values}");
+    } else if n > 0 {
+        let _ = writeln!(o, "  {values}");
     }
     if !r.not_metrics.is_empty() {
         let kinds: Vec<String> = r.not_metrics.iter().map(|(k, n)| format!("{} {k}", count(*n))).collect();
@@ -67,6 +101,9 @@ pub fn render_run(r: &RunReport) -> String {
         }
     }
 
+    for p in &r.config_problems {
+        let _ = writeln!(o, "  config file not used: {}", fit(&sanitize(p), SKIPPED_TEXT_SHOWN * 2));
+    }
     if r.fields_dropped > 0 {
         let _ = writeln!(
             o,
@@ -76,26 +113,20 @@ pub fn render_run(r: &RunReport) -> String {
             count(r.max_series as u64)
         );
     }
-    if r.metrics.is_empty() {
-        let _ = writeln!(o, "  no metrics");
-    } else {
-        let _ = writeln!(o, "  metrics ({}):", count(r.metrics.len() as u64));
-        let shown = r.metrics.len().min(METRICS_SHOWN);
-        o.push_str(&metrics_table(&r.metrics[..shown]));
-        if shown < r.metrics.len() {
-            let more = count((r.metrics.len() - shown) as u64);
-            let _ = writeln!(o, "    ... and {more} more (--json lists them all)");
-        }
-    }
+    o
+}
 
-    if r.flags.is_empty() && r.flags_not_kept == 0 {
+/// The run's flags and `cross`, the flags found by comparing it with other runs.
+fn flags(r: &RunReport, cross: &[FlagRow]) -> String {
+    let mut o = String::new();
+    if r.flags.is_empty() && r.flags_not_kept == 0 && cross.is_empty() {
         let _ = writeln!(o, "  no flags");
     } else {
-        let all = r.flags.len() as u64 + r.flags_not_kept;
+        let all = r.flags.len() as u64 + r.flags_not_kept + cross.len() as u64;
         let _ = writeln!(o, "  flags ({}):", count(all));
-        let rows: Vec<Vec<String>> = r
-            .flags
+        let rows: Vec<Vec<String>> = cross
             .iter()
+            .chain(&r.flags)
             .map(|f| {
                 vec![
                     f.severity.as_str().to_owned(),
@@ -151,7 +182,7 @@ fn metrics_table(metrics: &[MetricRow]) -> String {
 
 /// Lays out rows in columns two spaces apart, indented by four; `right` aligns numbers. Widths
 /// are terminal cells.
-fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     let cols = right.len();
     let width_of = width;
     let mut width = vec![0usize; cols];

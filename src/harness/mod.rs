@@ -15,6 +15,7 @@ pub mod data;
 pub mod mlp;
 pub mod rng;
 mod scenario;
+pub mod sweep;
 
 pub use scenario::{Scenario, Setup};
 

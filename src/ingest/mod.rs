@@ -142,6 +142,14 @@ pub fn prepare_line(bytes: &[u8]) -> Option<&[u8]> {
     (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes)
 }
 
+/// A framer's note line: counts it as skipped with its reason, and returns what was kept of the
+/// line (`None` for an ordinary line).
+fn take_note<'a>(store: &mut Store, line_no: u64, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    let (reason, text, kept) = crate::source::frame::note_parts(bytes)?;
+    store.skipped.push(line_no, String::from_utf8_lossy(reason), text);
+    Some(kept)
+}
+
 impl Ingest {
     pub fn new(opts: IngestOptions) -> Self {
         Ingest { opts, ..Default::default() }
@@ -195,7 +203,14 @@ impl Ingest {
 
     /// Feeds one complete JSON Lines line (without its newline; a trailing `\r` and a leading BOM
     /// are removed here). Lines that are not records are counted in `store.skipped`.
+    /// A line starting with a NUL byte is a framer's note about bytes that were not kept (see
+    /// [`crate::source::frame`]): it is counted as skipped with its reason, and what was kept of
+    /// the line is read.
     pub fn push_line(&mut self, store: &mut Store, line_no: u64, bytes: &[u8], on_record: &mut OnRecord<'_>) {
+        if let Some(kept) = take_note(store, line_no, bytes) {
+            self.push_kept(store, line_no, kept, on_record);
+            return;
+        }
         let Some(bytes) = prepare_line(bytes) else {
             self.format_lines();
             return;
@@ -216,11 +231,27 @@ impl Ingest {
         parsed: Result<&[Field<'_>], &LineError>,
         on_record: &mut OnRecord<'_>,
     ) {
+        if let Some(kept) = take_note(store, line_no, bytes) {
+            self.push_kept(store, line_no, kept, on_record);
+            return;
+        }
         self.format_lines();
         match parsed {
             Ok(fields) => self.push_fields(store, line_no, fields, on_record),
             Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
         }
+    }
+
+    /// What a note line kept of its line (what followed a hole): a record when it is one; when it
+    /// is not, the note already counted the line as skipped.
+    fn push_kept(&mut self, store: &mut Store, line_no: u64, kept: &[u8], on_record: &mut OnRecord<'_>) {
+        self.format_lines();
+        let Some(kept) = prepare_line(kept) else { return };
+        let mut fields = recycle(std::mem::take(&mut self.buf));
+        if parse_line(kept, &mut fields).is_ok() {
+            self.push_fields(store, line_no, &fields, on_record);
+        }
+        self.buf = recycle(fields);
     }
 
     fn format_lines(&mut self) {

@@ -21,6 +21,7 @@ use super::MonitorOptions;
 use crate::event::{Event, History, Opened};
 use crate::run::Run;
 use crate::source::layout::{detect, Layout};
+use crate::source::tail::open_for_reading;
 use crate::source::{FileId, Resume};
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
@@ -38,32 +39,46 @@ pub const TAIL_BYTES: u64 = 1 << 20;
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// A file as it was when the monitor found it, and the handle its history is read through (the
-/// same file the resume point names, whatever happens to the path meanwhile).
+/// same file the resume point names, whatever happens to the path meanwhile), unless released.
 pub struct Plan {
     path: PathBuf,
     size: u64,
     end: u64,
     idle: Option<Duration>,
     lines: bool,
+    id: Option<FileId>,
     file: Option<File>,
 }
 
 impl Plan {
     /// Where the source starts following the file, when the loader reads its history.
     pub fn resume(&self) -> Option<Resume> {
-        let f = self.file.as_ref().filter(|_| self.lines && self.end > 0)?;
-        Some(Resume { id: FileId::of(&f.metadata().ok()?), offset: self.end })
+        let id = self.id.filter(|_| self.lines && self.end > 0)?;
+        Some(Resume { id, offset: self.end })
+    }
+
+    /// Lets the handle go (a directory of thousands of runs must not hold a descriptor per run
+    /// while their histories wait their turn): the history is read by opening the path again,
+    /// if it still names the file looked at.
+    pub fn release(&mut self) {
+        self.file = None;
     }
 }
 
-/// Looks at `path` as it is now: cheap (a stat and two reads of at most a MiB).
+/// Plans beyond this many (in the order given) release their handle until their turn comes.
+pub const HELD_PLANS: usize = 32;
+
+/// Looks at `path` as it is now: cheap (a stat and two reads of at most a MiB). Never blocks on a
+/// FIFO or a device (opened without blocking, refused once seen not to be a regular file). Runs
+/// on the monitor's starter and loader threads, never on the one that answers keys.
 pub fn plan(path: &Path) -> Plan {
-    let mut out = Plan { path: path.to_owned(), size: 0, end: 0, idle: None, lines: false, file: None };
-    let Ok(mut f) = File::open(path) else { return out };
-    let Ok(meta) = f.metadata() else { return out };
+    let mut out =
+        Plan { path: path.to_owned(), size: 0, end: 0, idle: None, lines: false, id: None, file: None };
+    let Ok((mut f, meta)) = open_for_reading(path) else { return out };
     if !meta.is_file() {
         return out;
     }
+    out.id = Some(FileId::of(&meta));
     out.size = meta.len();
     out.idle = meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok());
     // The end of the last complete line: in the last 64 KiB as a rule, in the last MiB at most.
@@ -90,10 +105,15 @@ pub fn plan(path: &Path) -> Plan {
 /// What the loader does with a file, besides reporting its size.
 #[derive(Clone, Copy, Debug)]
 pub struct Work {
-    /// Parse the complete lines of its last MiB, shown until the history is in.
-    pub preview: bool,
+    /// Parse the complete lines of this much of its end (at most [`TAIL_BYTES`]), shown until the
+    /// history is in (comparing runs, every run of a sweep previews a little of its end, so that
+    /// each shows its newest data at once).
+    pub preview: Option<u64>,
     /// Read its history (JSON Lines only), up to the plan's resume point.
     pub history: bool,
+    /// Hold its values at display precision (runs compared: see
+    /// [`Store::keep_display_precision`](crate::store::Store::keep_display_precision)).
+    pub compact: bool,
 }
 
 /// A job of the loader's threads.
@@ -155,32 +175,53 @@ impl Loader {
     /// Looks at the file of `plan` as `work` says, reporting as file number `file`. Fails only
     /// when no thread could be started to do it.
     pub fn submit(&self, file: usize, plan: Plan, work: Work) -> std::io::Result<()> {
-        self.submit_with_tail(file, plan, work, TAIL_BYTES)
+        self.lock().opens.push_back(Loader::job(file, plan, work));
+        self.grow()
     }
 
-    /// As [`Loader::submit`], previewing the last `tail` bytes of the file (a sweep of hundreds of
-    /// runs previews less of each, so that every run shows its newest data at once).
-    pub fn submit_with_tail(&self, file: usize, plan: Plan, work: Work, tail: u64) -> std::io::Result<()> {
-        let job: Job = Box::new(move |loader: &Loader| {
+    /// As [`submit`](Self::submit) for a file found later: the look at it ([`plan`]) is made on
+    /// the loader's thread too.
+    pub fn submit_path(&self, file: usize, path: PathBuf, work: Work) -> std::io::Result<()> {
+        let job: Job = Box::new(move |loader: &Loader| Loader::job(file, plan(&path), work)(loader));
+        self.lock().opens.push_back(job);
+        self.grow()
+    }
+
+    /// Looks at the file of `plan` on this thread (the file on screen first, before the source
+    /// starts); its history is read by the pool.
+    pub fn run_here(&self, file: usize, plan: Plan, work: Work) -> std::io::Result<()> {
+        Loader::job(file, plan, work)(self);
+        self.grow()
+    }
+
+    fn job(file: usize, plan: Plan, work: Work) -> Job {
+        Box::new(move |loader: &Loader| {
             let resume = plan.resume().filter(|_| work.history);
             let path = plan.path.clone();
-            let (info, handle) = open(plan, work.preview.then_some(tail), &loader.opts);
+            let (mut info, handle) = open(plan, work.preview, &loader.opts);
+            // Its config (a few small files beside it), read here: never on the loop's thread.
+            info.config = crate::run::config::read(&path);
             // The loop may be gone (quit): nothing to do then.
             if loader.tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
                 return;
             }
-            let (Some(r), Some(handle)) = (resume, handle) else { return };
+            let Some(r) = resume else { return };
             let history: Job = Box::new(move |loader: &Loader| {
                 let tx = &loader.tx;
                 let report = &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok();
-                let history = load(handle, &path, &r, &loader.opts, report);
+                let history = match handle.map_or_else(|| reopen(&path, r.id), Ok) {
+                    Ok(handle) => load(handle, &path, &r, &loader.opts, work.compact, report),
+                    Err(e) => History {
+                        run: Run::new(&path, loader.opts.ingest.clone(), loader.opts.flags.clone()),
+                        lines: 0,
+                        error: Some(e),
+                    },
+                };
                 let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
             });
             // A thread of the pool takes it once no other history is being read.
             loader.lock().histories.insert(file, history);
-        });
-        self.lock().opens.push_back(job);
-        self.grow()
+        })
     }
 
     /// Starts a thread when there are fewer than `max`.
@@ -248,8 +289,14 @@ impl Loader {
 /// lines of the file's end (a JSON Lines file bigger than that only); and the file handle back for
 /// the history.
 fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened, Option<File>) {
-    let mut out =
-        Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
+    let mut out = Opened {
+        path: plan.path.clone(),
+        size: plan.size,
+        end: plan.end,
+        idle: plan.idle,
+        preview: None,
+        config: Default::default(),
+    };
     let Some(mut file) = plan.file.take() else { return (out, None) };
     let tail_start = plan.end.saturating_sub(preview.unwrap_or(0).min(TAIL_BYTES));
     if preview.is_none() || tail_start == 0 || !plan.lines {
@@ -273,16 +320,18 @@ fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened,
 }
 
 /// Reads the history of `file` up to the resume point. `report` is told the bytes read every
-/// [`PROGRESS_EVERY`]; false from it stops the reading.
+/// [`PROGRESS_EVERY`]; false from it stops the reading. With `compact`, values are held at display
+/// precision from the start.
 fn load(
     mut file: File,
     path: &Path,
     r: &Resume,
     opts: &MonitorOptions,
+    compact: bool,
     report: &mut dyn FnMut(u64) -> bool,
 ) -> History {
     let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
-    if opts.display_precision {
+    if compact {
         run.store.keep_display_precision();
     }
     let mut next = Instant::now() + PROGRESS_EVERY;
@@ -298,6 +347,16 @@ fn load(
         Err(e) => (0, Err(e)),
     };
     History { run, lines, error: read.err().map(|e| e.to_string()) }
+}
+
+/// Opens `path` again for a history whose plan released its handle: it must still be the file
+/// looked at (`id`).
+fn reopen(path: &Path, id: FileId) -> Result<File, String> {
+    match open_for_reading(path) {
+        Ok((f, m)) if m.is_file() && FileId::of(&m) == id => Ok(f),
+        Ok(_) => Err("the file was replaced before its history was read".to_owned()),
+        Err(e) => Err(crate::source::tail::io_reason(&e)),
+    }
 }
 
 /// `len` bytes of `f` from `start` (fewer when the file is shorter now).
@@ -404,7 +463,7 @@ mod tests {
         let preview = info.preview.expect("over a MiB: a preview");
         assert_eq!(preview.store.last_record().map(|r| r.step), Some(29_999.0), "the end as looked at");
         let mut reports = 0;
-        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), &mut |_| {
+        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| {
             reports += 1;
             true
         });
@@ -438,7 +497,13 @@ mod tests {
             let path = dir.path().join(format!("run{i}.jsonl"));
             std::fs::write(&path, format!("{{\"step\": 1, \"loss\": {i}}}\n{{\"step\": 2}}\n"))
                 .expect("write");
-            loader.submit(i, plan(&path), Work { preview: i < 4, history: true }).expect("submit");
+            loader
+                .submit(
+                    i,
+                    plan(&path),
+                    Work { preview: (i < 4).then_some(TAIL_BYTES), history: true, compact: false },
+                )
+                .expect("submit");
         }
         let (mut opened, mut loaded, mut most) = (vec![false; n], vec![false; n], 0);
         while loaded.iter().any(|l| !l) {
@@ -466,6 +531,37 @@ mod tests {
     }
 
     #[test]
+    fn a_released_plan_reads_its_history_by_opening_the_same_file_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        std::fs::write(&path, "{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1}\n").expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let loaded = |file: usize| loop {
+            match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
+                Event::Loaded { file: f, history } if f == file => return history,
+                _ => {}
+            }
+        };
+        let mut p = plan(&path);
+        p.release();
+        assert!(p.file.is_none(), "no descriptor held while waiting");
+        loader.submit(0, p, Work { preview: None, history: true, compact: false }).expect("submit");
+        let h = loaded(0);
+        assert_eq!((h.run.store.records(), h.error.clone()), (2, None));
+        // Replaced between the look and the history's turn: said, and nothing of another file read.
+        let mut p = plan(&path);
+        p.release();
+        // Rotated away (kept, so the new file cannot get its inode back).
+        std::fs::rename(&path, dir.path().join("run.jsonl.1")).expect("mv");
+        std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
+        loader.submit(1, p, Work { preview: None, history: true, compact: false }).expect("submit");
+        let h = loaded(1);
+        assert_eq!(h.run.store.records(), 0);
+        assert!(h.error.as_deref().is_some_and(|e| e.contains("replaced")), "{:?}", h.error);
+    }
+
+    #[test]
     fn a_file_replaced_after_the_look_still_gives_the_history_of_the_file_looked_at() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("run.jsonl");
@@ -475,7 +571,7 @@ mod tests {
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
         let (_, handle) = open(p, None, &MonitorOptions::default());
-        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), &mut |_| true);
+        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| true);
         assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
         let now = std::fs::metadata(&path).expect("meta");
         assert_ne!(crate::source::FileId::of(&now), r.id, "the source will see another file and restart");

@@ -1,6 +1,7 @@
 //! The monitor's entry point and loop: one loop owns the [`App`]; the input and signal threads,
-//! the source layer (through the live set's [`Feed`]) and the loader (`loader`: a preview of each
-//! file's end, then its history read in blocks) send it events over one channel. It sleeps on the
+//! the starter thread (which finds the files and starts the rest: the loop's thread never touches
+//! the file system), the source layer (through the live set's [`Feed`]) and the loader (`loader`:
+//! a preview of each file's end, then its history read in blocks) send it events over one channel. It sleeps on the
 //! channel, drains everything pending before drawing, draws only when something changed, and caps
 //! drawing at about 20 frames a second while data streams. The only timer is the once-a-second
 //! clock the header shows (and the live stall runs on).
@@ -17,13 +18,13 @@ pub use crate::app::Options as MonitorOptions;
 
 use crate::app::App;
 use crate::event::{spawn_input, spawn_signals, Event};
-use crate::run::live::Feed;
+use crate::run::live::{Feed, InFlight};
 use crate::source::{self, SourceEvent, SourceOptions, Sources};
 use crate::tui::Tui;
 use crate::Error;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// At most one frame per this long while events keep coming.
@@ -38,9 +39,6 @@ const TICK: Duration = Duration::from_secs(1);
 /// the file's history is in, and with a directory of many runs only the first are seen at once
 /// (the others show "reading the log" until their history, read one file at a time, is in).
 const PREVIEWS: usize = 4;
-/// At start, how long to wait for the opener's look at the file on screen before the source starts
-/// (so its preview is not queued behind what the source reads).
-const FIRST_LOOK: Duration = Duration::from_millis(150);
 /// Comparing runs, every run gets a preview of this much of its end (beyond the first
 /// [`PREVIEWS`], which get the usual MiB): a sweep of 200 runs shows each run's newest steps in
 /// its first frames, for a few MiB read in all.
@@ -49,6 +47,9 @@ const SWEEP_TAIL: u64 = 64 << 10;
 /// fifty runs each writing ten steps a second would otherwise redraw twenty times a second, each
 /// frame reducing every changed run of every chart, for a picture that moves by a pixel.
 const COMPARE_FRAME: Duration = Duration::from_millis(1000);
+/// At quit, how long to wait for the file side (the starter, the source) to stop: a stat stuck on
+/// a dead network mount must not keep the terminal.
+const STOP_WAIT: Duration = Duration::from_secs(1);
 
 fn term_err(e: std::io::Error) -> Error {
     Error::Terminal(e)
@@ -70,6 +71,10 @@ fn initial_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Opens the monitor on `paths` and runs it until the user quits or a signal arrives.
+///
+/// The thread that answers keys and signals never touches the file system (a FIFO, a dead
+/// network mount or a stat that hangs would freeze the terminal in raw mode): the files are found,
+/// looked at and followed by the starter thread ([`start_files`]), the loader and the source.
 pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error> {
     if paths.is_empty() {
         return Err(Error::Usage("give a log file to monitor, e.g. `tmon run/logs.jsonl`".into()));
@@ -81,77 +86,99 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     }
     opts.no_color |= !crate::ui::Theme::from_env().color;
     opts.colors16 |= crate::ui::Theme::colors16_for(std::env::var("TERM").ok().as_deref());
-    let files = initial_files(paths);
-    // Runs compared keep their values at f32 precision, read so from the start.
-    opts.display_precision |= files.len() > 1;
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
     spawn_input(tx.clone()).map_err(term_err)?;
 
     let start = Instant::now();
-    let mut app = App::new(&files, opts.clone());
+    let none: [PathBuf; 0] = [];
+    let mut app = App::new(&none, opts.clone());
     app.screen = tui.terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
-    // The first frame at once; the opener and the source fill it in behind.
+    // The first frame at once; the starter, the opener and the source fill it in behind.
     draw(&mut tui, &app).map_err(term_err)?;
-    let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
-    let mut resume = Vec::new();
     let loader = loader::Loader::new(opts.clone(), tx.clone());
-    let no_thread = |e| Error::Usage(format!("cannot start a thread to read the logs: {e}"));
-    for (i, p) in files.iter().enumerate() {
-        let plan = loader::plan(p);
-        // The history of a JSON Lines file is read by the loader (in blocks, on two threads: as
-        // fast as `tmon check`); the source follows the file from where that history ends.
-        if let Some(r) = plan.resume() {
-            resume.push((p.clone(), r));
-            app.history_from_loader(i);
+    let in_flight = InFlight::default();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let starter = {
+        let (paths, loader, tx, in_flight, poll) =
+            (paths.to_vec(), loader.clone(), tx.clone(), in_flight.clone(), opts.poll);
+        std::thread::Builder::new()
+            .name("tmon-start".into())
+            .spawn(move || start_files(&paths, poll, &loader, &tx, in_flight, &stop_rx))
+            .map_err(|e| Error::Usage(format!("cannot start a thread to read the logs: {e}")))?
+    };
+    let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
+    let result = run_loop(&mut tui, &mut app, &rx, &in_flight, start, |ev| match ev {
+        Event::Planned { file, path, .. } => {
+            opened.insert((*file, path.clone()));
         }
-        // Comparing runs, every run shows its newest steps at once (the first ones more of them).
-        let sweep = files.len() > 1;
-        let work = loader::Work { preview: i < PREVIEWS || sweep, history: true };
-        let tail = if i < PREVIEWS { loader::TAIL_BYTES } else { SWEEP_TAIL };
-        loader.submit_with_tail(i, plan, work, tail).map_err(no_thread)?;
-        opened.insert((i, p.clone()));
-    }
-    // The file on screen first: its preview is applied before the source starts.
-    let look_until = Instant::now() + FIRST_LOOK;
-    while !files.is_empty()
-        && app.slots.first().is_some_and(|s| s.loading.as_ref().is_some_and(|l| !l.opened()))
-    {
-        match rx.recv_timeout(look_until.saturating_duration_since(Instant::now())) {
-            Ok(ev) => {
-                app.now = start.elapsed();
-                if let Control::Pass(ev) = control(&mut tui, &mut app, ev)? {
-                    app.update(ev);
-                }
-            }
-            Err(_) => break,
+        // Found later: the source reads it from its start; the opener only previews it.
+        Event::Source(SourceEvent::Found { file, path }) if opened.insert((*file, path.clone())) => {
+            let work = loader::Work { preview: Some(loader::TAIL_BYTES), history: false, compact: false };
+            let _ = loader.submit_path(*file, path.clone(), work);
         }
-        if app.should_quit {
-            return Ok(());
-        }
-    }
-    if app.slots.first().is_some_and(|s| s.run().store.records() > 0) {
-        draw(&mut tui, &app).map_err(term_err)?;
-    }
-
-    let source_tx = tx.clone();
-    let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(opts.poll) };
-    let feed =
-        Feed::start(Sources::new(paths, source_opts), move |ev| source_tx.send(Event::Source(ev)).is_ok())
-            .map_err(|e| Error::Usage(format!("cannot start the file watcher: {e}")))?;
-
-    let result = run_loop(&mut tui, &mut app, &rx, &feed, start, |file, path| {
-        if opened.insert((file, path.to_owned())) {
-            // Found later: the source reads it from its start; the opener only previews it.
-            let work = loader::Work { preview: true, history: false };
-            let _ = loader.submit(file, loader::plan(path), work);
-        }
+        _ => {}
     });
     drop(rx);
-    drop(feed);
+    drop(stop_tx);
+    // The terminal first: the file side may take a moment to stop.
     drop(tui);
+    let t0 = Instant::now();
+    while !starter.is_finished() && t0.elapsed() < STOP_WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     result
+}
+
+/// The starter thread: finds the files, looks at each (the first one's preview at once, so it is
+/// on screen before the source streams), hands their histories to the loader, then starts the
+/// source from where those histories end, and keeps it until the monitor stops.
+fn start_files(
+    paths: &[PathBuf],
+    poll: Option<Duration>,
+    loader: &loader::Loader,
+    tx: &Sender<Event>,
+    in_flight: InFlight,
+    stop: &Receiver<()>,
+) {
+    let files = initial_files(paths);
+    let sweep = files.len() > 1;
+    let mut resume = Vec::new();
+    for (i, p) in files.iter().enumerate() {
+        let mut plan = loader::plan(p);
+        // The history of a JSON Lines file is read by the loader (in blocks, on two threads: as
+        // fast as `tmon check`); the source follows the file from where that history ends.
+        let r = plan.resume();
+        if i >= loader::HELD_PLANS {
+            plan.release();
+        }
+        if tx.send(Event::Planned { file: i, path: p.clone(), history: r.is_some() }).is_err() {
+            return;
+        }
+        if let Some(r) = r {
+            resume.push((p.clone(), r));
+        }
+        // Comparing runs, every run shows its newest steps at once (the first ones more of them),
+        // and holds its values at display precision from the start.
+        let preview = if i < PREVIEWS { Some(loader::TAIL_BYTES) } else { sweep.then_some(SWEEP_TAIL) };
+        let work = loader::Work { preview, history: true, compact: sweep };
+        let looked = if i == 0 { loader.run_here(i, plan, work) } else { loader.submit(i, plan, work) };
+        if looked.is_err() {
+            let _ = tx.send(Event::Quit);
+            return;
+        }
+    }
+    let source_tx = tx.clone();
+    let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(poll) };
+    let send = move |ev| source_tx.send(Event::Source(ev)).is_ok();
+    let Ok(feed) = Feed::start_counted(Sources::new(paths, source_opts), in_flight, send) else {
+        let _ = tx.send(Event::Quit);
+        return;
+    };
+    // Until the monitor stops (the sender dropped); dropping the feed stops the source.
+    let _ = stop.recv();
+    drop(feed);
 }
 
 /// The loop: events in, frames out, until the user quits.
@@ -159,9 +186,9 @@ fn run_loop(
     tui: &mut Tui,
     app: &mut App,
     rx: &Receiver<Event>,
-    feed: &Feed,
+    in_flight: &InFlight,
     start: Instant,
-    mut on_found: impl FnMut(usize, &std::path::Path),
+    mut on_files: impl FnMut(&Event),
 ) -> Result<(), Error> {
     let after_load = app.options().after_load;
     let mut last_draw = Instant::now();
@@ -192,11 +219,9 @@ fn run_loop(
         }
         let from_user = matches!(ev, Event::Key(_) | Event::Resize(..));
         if let Event::Source(sev) = &ev {
-            feed.taken(sev);
-            if let SourceEvent::Found { file, path } = sev {
-                on_found(*file, path);
-            }
+            in_flight.taken(sev);
         }
+        on_files(&ev);
         let changed = app.update(ev);
         urgent.set(urgent.get() | (changed && from_user));
         Ok(changed)

@@ -33,8 +33,10 @@ pub struct LiveFile {
     pub run: Run,
     /// The last state reported (`Waiting` until the file is seen).
     pub state: FileState,
-    /// Restarts seen (truncation, replacement, recreation).
+    /// Restarts seen (truncation, replacement, recreation, rewriting).
     pub restarts: usize,
+    /// Why the file cannot be read, while it cannot (the state is then `Unreadable`).
+    pub problem: Option<String>,
     /// Lines of a history read by someone else: the source numbers the lines after it from 1.
     line_base: u64,
     /// While such a history is awaited: the source's events about the file, in order.
@@ -70,6 +72,8 @@ pub enum Fed {
     Restarted { file: usize },
     /// The file's state changed.
     State { file: usize, state: FileState },
+    /// The file cannot be read, for this reason.
+    Unreadable { file: usize, reason: String },
 }
 
 impl Fed {
@@ -85,7 +89,7 @@ impl Fed {
 impl LiveFile {
     /// A file not seen yet, to be read into `run`.
     pub fn new(run: Run) -> Self {
-        LiveFile { run, state: FileState::Waiting, restarts: 0, line_base: 0, held: None }
+        LiveFile { run, state: FileState::Waiting, restarts: 0, problem: None, line_base: 0, held: None }
     }
 
     /// Applies one event about this file at `now` (its lines renumbered past a history handed
@@ -93,7 +97,7 @@ impl LiveFile {
     pub fn apply(&mut self, ev: SourceEvent, now: Instant) -> Fed {
         let file = ev.file();
         if let Some(held) = self.held.as_mut() {
-            if !matches!(ev, SourceEvent::State { .. }) {
+            if !matches!(ev, SourceEvent::State { .. } | SourceEvent::Unreadable { .. }) {
                 held.push(ev);
                 return Fed::Held { file };
             }
@@ -114,7 +118,13 @@ impl LiveFile {
         match ev {
             SourceEvent::State { state, .. } => {
                 self.state = state;
+                self.problem = None;
                 Fed::State { file, state }
+            }
+            SourceEvent::Unreadable { reason, .. } => {
+                self.state = FileState::Unreadable;
+                self.problem = Some(reason.clone());
+                Fed::Unreadable { file, reason }
             }
             SourceEvent::Lines { bytes, .. } => {
                 self.seen();
@@ -289,11 +299,32 @@ fn payload(ev: &SourceEvent) -> usize {
     }
 }
 
+/// The count of bytes a [`Feed`] has sent and its loop not taken yet. Clones share it: a loop
+/// that starts taking events before it holds the feed (the monitor's, whose feed is started on
+/// another thread) keeps a clone made before the feed was started.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight(Arc<Gate>);
+
+impl InFlight {
+    /// The loop took `ev` from the channel: its bytes no longer count as in flight.
+    pub fn taken(&self, ev: &SourceEvent) {
+        let n = payload(ev);
+        if n > 0 {
+            self.0.bytes.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
+
+    /// Bytes sent and not taken yet.
+    pub fn bytes(&self) -> usize {
+        self.0.bytes.load(Ordering::Acquire)
+    }
+}
+
 /// The source layer's thread following the paths of a live set, and the bound on the bytes it
 /// has sent that the loop has not taken. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct Feed {
-    gate: Arc<Gate>,
+    gate: InFlight,
     /// Dropped after the gate is opened (the source may be waiting on it).
     handle: Option<SourceHandle>,
 }
@@ -302,22 +333,28 @@ impl Feed {
     /// Starts following `sources` (already polled, or not) on the source layer's thread; `send`
     /// hands each event to the loop and returns false once the loop is gone. The thread waits
     /// while more than [`IN_FLIGHT_MAX`] bytes are sent and not [`taken`](Self::taken).
-    pub fn start<F>(sources: Sources, mut send: F) -> std::io::Result<Feed>
+    pub fn start<F>(sources: Sources, send: F) -> std::io::Result<Feed>
     where
         F: FnMut(SourceEvent) -> bool + Send + 'static,
     {
-        let gate = Arc::new(Gate::default());
+        Feed::start_counted(sources, InFlight::default(), send)
+    }
+
+    /// As [`start`](Self::start), counting the bytes in flight in `gate` (which the loop holds).
+    pub fn start_counted<F>(sources: Sources, gate: InFlight, mut send: F) -> std::io::Result<Feed>
+    where
+        F: FnMut(SourceEvent) -> bool + Send + 'static,
+    {
         let source_gate = gate.clone();
         let handle = source::spawn_sources(sources, move |ev| {
             let n = payload(&ev);
             if n > 0 {
+                let g = &source_gate.0;
                 // Wait while the loop is behind (it subtracts what it takes).
-                while source_gate.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX
-                    && !source_gate.closed.load(Ordering::Acquire)
-                {
+                while g.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX && !g.closed.load(Ordering::Acquire) {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                source_gate.bytes.fetch_add(n, Ordering::AcqRel);
+                g.bytes.fetch_add(n, Ordering::AcqRel);
             }
             send(ev)
         })?;
@@ -326,15 +363,12 @@ impl Feed {
 
     /// The loop took `ev` from the channel: its bytes no longer count as in flight.
     pub fn taken(&self, ev: &SourceEvent) {
-        let n = payload(ev);
-        if n > 0 {
-            self.gate.bytes.fetch_sub(n, Ordering::AcqRel);
-        }
+        self.gate.taken(ev);
     }
 
     /// Bytes sent and not taken yet.
     pub fn in_flight(&self) -> usize {
-        self.gate.bytes.load(Ordering::Acquire)
+        self.gate.bytes()
     }
 
     /// Why file notifications could not be used, if they could not (the poll alone then runs).
@@ -346,7 +380,7 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         // The source may be waiting on the gate: let it go before joining it.
-        self.gate.closed.store(true, Ordering::Release);
+        self.gate.0.closed.store(true, Ordering::Release);
         drop(self.handle.take());
     }
 }

@@ -4,7 +4,8 @@
 //! content and handed to its reader in [`crate::formats`]; what follows is about JSON.
 //!
 //! The layout is decided from the first block ([`format::is_document`]). A whole-file document is
-//! read entirely and parsed as one. JSON Lines are read in blocks of [`BLOCK`] bytes, never the
+//! read entirely and parsed as one (up to [`MAX_LINE`] bytes; a bigger array, or one still being
+//! written with no closing bracket, is read element by element). JSON Lines are read in blocks of [`BLOCK`] bytes, never the
 //! whole file (peak memory stays a few blocks, not the file's size); the last line is read even
 //! without a final newline. With two cores or more, each block is cut into pieces of [`PIECE`]
 //! lines. A helper thread parses pieces from the front; the main thread appends the pieces in
@@ -18,6 +19,7 @@ use crate::error::Error;
 use crate::formats;
 use crate::ingest::{format, prepare_line, recycle, DocPush, IngestOptions};
 use crate::parse::{parse_line, Field, LineError};
+use crate::source::frame::{ArrayFramer, Framer, MAX_LINE};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
@@ -76,9 +78,20 @@ impl Run {
     /// Reads every run `path` holds: one for a log file (any format, see [`crate::formats`]) or a
     /// TensorBoard or MLflow run folder, one per run for an `mlflow.db`.
     pub fn load_all(path: &Path, opts: IngestOptions, cfg: FlagConfig) -> Result<Vec<Run>, Error> {
+        Run::load_all_with(path, opts, cfg, Threads::Auto)
+    }
+
+    /// As [`load_all`](Self::load_all), choosing the threads of a JSON Lines file (`tmon check`
+    /// reads many files at once with one thread each).
+    pub fn load_all_with(
+        path: &Path,
+        opts: IngestOptions,
+        cfg: FlagConfig,
+        threads: Threads,
+    ) -> Result<Vec<Run>, Error> {
         match formats::load(path, &opts, &cfg) {
             Some(runs) => runs,
-            None => Run::load_file(path, opts, cfg).map(|r| vec![r]),
+            None => Run::load_file_with(path, opts, cfg, threads).map(|r| vec![r]),
         }
     }
 
@@ -124,7 +137,12 @@ impl Run {
             // A FIFO or a device would block or never end.
             return Err(not("not a regular file"));
         }
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        // Without blocking, and checked again once open (a FIFO may have been put there since).
+        let (mut file, opened) =
+            crate::source::tail::open_for_reading(path).map_err(|e| Error::io(path, e))?;
+        if !opened.is_file() {
+            return Err(not("not a regular file"));
+        }
         let mut run = Run::new(path, opts, cfg);
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
         fill(&mut file, &mut buf, BLOCK).map_err(|e| Error::io(path, e))?;
@@ -136,6 +154,22 @@ impl Run {
         let mut blocks = Blocks { threads: two, starts: Vec::new(), pool: Vec::new() };
         let mut line_no = 0u64;
         if format::is_document(path.file_name().and_then(|n| n.to_str()), &buf) {
+            let array = format::strip_bom(&buf).iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+            if meta.len() > MAX_LINE as u64 {
+                // Too big to hold as one document: an array is read element by element, anything
+                // else is not read (with a count and a reason).
+                if array {
+                    run.read_array(&mut file, buf).map_err(|e| Error::io(path, e))?;
+                } else {
+                    let reason = format!(
+                        "a whole-file document of {} bytes, longer than the limit of {} MiB: not read",
+                        meta.len(),
+                        MAX_LINE >> 20
+                    );
+                    run.store.skipped.push(0, reason, b"");
+                }
+                return Ok(run);
+            }
             file.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
             let analyzer = &mut run.analyzer;
             let out =
@@ -144,17 +178,18 @@ impl Run {
                 return Ok(run);
             }
             run.ingest.reset();
-            let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-            run.push_block(&mut line_no, &buf[..complete], &mut blocks);
-            buf.drain(..complete);
-        } else {
-            run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
+            if array && complete_elements(&buf) {
+                // An array still being written (no closing bracket): its elements are the records.
+                run.read_array(&mut std::io::empty(), buf).map_err(|e| Error::io(path, e))?;
+                return Ok(run);
+            }
+            // Read whole already: framed as lines from memory.
+            run.read_lines(&mut std::io::empty(), buf, None, &mut blocks, &mut line_no, &mut |_| true)
                 .map_err(|e| Error::io(path, e))?;
             return Ok(run);
         }
-        if !buf.is_empty() {
-            run.push_line(line_no + 1, &buf);
-        }
+        run.read_lines(&mut file, buf, Some(meta.len()), &mut blocks, &mut line_no, &mut |_| true)
+            .map_err(|e| Error::io(path, e))?;
         Ok(run)
     }
 
@@ -191,33 +226,57 @@ impl Run {
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
         let mut read = buf.len() as u64;
-        // Bytes before `fresh` hold no newline: a line longer than a block is scanned once.
-        let mut fresh = 0;
+        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
+        let mut framer = Framer::default();
+        framer.push(&buf);
+        let mut spare = Vec::new();
         loop {
-            if let Some(last) = memchr::memrchr(b'\n', &buf[fresh..]).map(|i| fresh + i) {
-                self.push_block(line_no, &buf[..=last], blocks);
-                buf.drain(..=last);
+            if framer.has_lines() {
+                let (lines, _) = framer.take_reusing(std::mem::take(&mut spare));
+                self.push_block(line_no, &lines, blocks);
+                spare = lines;
                 if let Some(total) = size.take() {
-                    self.reserve_for(read - buf.len() as u64, total);
+                    self.reserve_for(read - framer.partial().len() as u64, total);
                 }
             }
             if !progress(read) {
                 return Ok(());
             }
-            let want = buf.len() + BLOCK;
-            let before = buf.len();
-            fill(reader, &mut buf, want)?;
-            if buf.len() == before {
+            buf.clear();
+            fill(reader, &mut buf, BLOCK)?;
+            if buf.is_empty() {
                 break;
             }
-            read += (buf.len() - before) as u64;
-            fresh = before;
+            read += buf.len() as u64;
+            framer.push(&buf);
         }
-        if !buf.is_empty() {
+        if let Some(last) = framer.finish_line() {
             *line_no += 1;
-            self.push_line(*line_no, &buf);
+            self.push_line(*line_no, &last);
         }
         Ok(())
+    }
+
+    /// Reads the elements of a top-level JSON array as records (each numbered by its place in the
+    /// array), `head` first, then `reader` to its end or to the closing bracket, in blocks.
+    fn read_array(&mut self, reader: &mut impl Read, head: Vec<u8>) -> std::io::Result<()> {
+        let mut a = ArrayFramer::default();
+        a.push(&head);
+        let mut block = head;
+        loop {
+            if let Some((first, lines)) = a.take() {
+                self.push_lines(first, &lines);
+            }
+            if a.closed() {
+                return Ok(());
+            }
+            block.clear();
+            fill(reader, &mut block, BLOCK)?;
+            if block.is_empty() {
+                return Ok(());
+            }
+            a.push(&block);
+        }
     }
 
     /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
@@ -398,4 +457,11 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result
         }
     }
     Ok(())
+}
+
+/// Whether `bytes` (an array that did not parse as a document) holds at least one complete element.
+fn complete_elements(bytes: &[u8]) -> bool {
+    let mut a = ArrayFramer::default();
+    a.push(bytes);
+    a.count() > 0
 }

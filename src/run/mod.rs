@@ -3,8 +3,10 @@
 //! event from the source layer ([`Run::apply`]), and the set of files followed live ([`live`]),
 //! which the monitor and `tmon check --follow` share.
 
+pub mod config;
 pub mod live;
 mod load;
+pub mod naming;
 
 use crate::analysis::{Analyzer, Flag, FlagConfig};
 use crate::formats::RunInfo;
@@ -69,7 +71,8 @@ impl Run {
 
     /// Feeds one event of the source layer: lines go to [`Run::push_lines`] (two threads for a
     /// big batch such as a history being read; a trailing `\r` is removed as on every line), a
-    /// document is handed over whole, a restart is noted. `Found` and `State` are about the file,
+    /// document is handed over whole, a restart is noted. `Found`, `State` and `Unreadable` are
+    /// about the file,
     /// not the run (see [`LiveFile`]). Returns how many records the run gained.
     pub fn apply(&mut self, ev: &SourceEvent) -> usize {
         let before = self.store.records();
@@ -77,7 +80,7 @@ impl Run {
             SourceEvent::Lines { first_line, bytes, .. } => self.push_lines(*first_line, bytes),
             SourceEvent::Document { bytes, .. } => self.push_document(bytes),
             SourceEvent::Restarted { reason, .. } => self.note_restart(reason),
-            SourceEvent::Found { .. } | SourceEvent::State { .. } => {}
+            SourceEvent::Found { .. } | SourceEvent::State { .. } | SourceEvent::Unreadable { .. } => {}
         }
         self.store.records().saturating_sub(before)
     }

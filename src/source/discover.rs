@@ -11,8 +11,18 @@
 //!
 //! The walk goes [`MAX_DEPTH`] directory levels down, skips hidden directories and does not
 //! follow directory symlinks (no loops). Results are sorted, so file numbers are deterministic.
-//! Hugging Face saves `trainer_state.json` in every `checkpoint-N/` directory, each a prefix of
-//! the next: only the newest checkpoint's is kept, and none when the run directory has its own.
+//!
+//! Each log file is one run, except where a framework writes one run twice:
+//! - Hugging Face saves `trainer_state.json` in every `checkpoint-N/` directory, each a prefix of
+//!   the next: only the newest checkpoint's is kept (the run of the output folder, see
+//!   [`checkpoint_run`]), and none when the output folder has its own.
+//! - Ray Tune (`result.json`), detectron2 (`metrics.json`) and mmengine (`scalars.json`) write
+//!   the same scalars to TensorBoard event files beside their JSON when asked to: the JSON is
+//!   the run (it has more: Ray's config, detectron2's eval lines), the event files of that
+//!   folder are left out. Ray's `progress.csv` is not a log name at all, for the same reason.
+//!
+//! [`expand_patterns`] expands quoted globs (`tmon 'outputs/*/metrics.jsonl'`) with the `glob`
+//! crate, for the command line.
 
 use super::layout::complete_json;
 use std::collections::BTreeMap;
@@ -21,7 +31,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// How many directory levels below the given directory are searched.
-pub const MAX_DEPTH: usize = 4;
+/// Five: Hydra's multirun jobs with a TensorBoard folder, from the project's root
+/// (`multirun/<date>/<time>/<job>/tb/`), and mmengine's `work_dirs/<cfg>/<time>/vis_data/`.
+pub const MAX_DEPTH: usize = 5;
 
 /// The log files at `path`: the path itself when it is a file or does not exist (yet), the log
 /// files found inside when it is a directory.
@@ -54,7 +66,74 @@ pub fn scan(root: &Path, max_depth: usize) -> Scan {
     out.files.sort();
     out.dirs.sort();
     drop_superseded_checkpoints(&mut out.files);
+    drop_event_copies(&mut out.files);
     out
+}
+
+/// Log names whose writers may also write the same scalars to TensorBoard in the same folder.
+const JSON_WITH_EVENT_COPIES: &[&str] = &["result.json", "metrics.json", "scalars.json"];
+
+/// Event files in a folder whose JSON log (Ray, detectron2, mmengine) is the run already.
+fn drop_event_copies(files: &mut Vec<PathBuf>) {
+    let json_dirs: std::collections::HashSet<PathBuf> = files
+        .iter()
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| JSON_WITH_EVENT_COPIES.contains(&n))
+        })
+        .filter_map(|p| p.parent().map(Path::to_owned))
+        .collect();
+    if json_dirs.is_empty() {
+        return;
+    }
+    files.retain(|p| {
+        let events =
+            p.file_name().and_then(|n| n.to_str()).is_some_and(crate::formats::tfevents::is_event_file_name);
+        !(events && p.parent().is_some_and(|d| json_dirs.contains(d)))
+    });
+}
+
+/// The output folder a Hugging Face checkpoint's `trainer_state.json` stands for
+/// (`out/checkpoint-1500/trainer_state.json` -> `out`): a run whose log moves to the next
+/// checkpoint's folder as training goes on. None for any other path.
+pub fn checkpoint_run(path: &Path) -> Option<PathBuf> {
+    if path.file_name()? != "trainer_state.json" {
+        return None;
+    }
+    let dir = path.parent()?;
+    let n = dir.file_name()?.to_str()?.strip_prefix("checkpoint-")?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(dir.parent()?.to_owned())
+}
+
+/// True when `path` holds glob characters (`*`, `?`, `[`) and does not exist as written: a
+/// pattern the shell did not expand (it was quoted).
+pub fn is_pattern(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    s.contains(['*', '?', '[']) && std::fs::symlink_metadata(path).is_err()
+}
+
+/// The paths given on the command line with each quoted glob replaced by what it matches,
+/// sorted (`**` matches any number of folders). A pattern that matches nothing, or is not a
+/// valid pattern, is an error naming it: waiting for a file called `*` is never what was meant.
+pub fn expand_patterns(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::with_capacity(paths.len());
+    for p in paths {
+        if !is_pattern(p) {
+            out.push(p.clone());
+            continue;
+        }
+        let text = p.to_string_lossy();
+        let matches = glob::glob(&text).map_err(|e| format!("'{text}' is not a valid pattern: {e}"))?;
+        let mut found: Vec<PathBuf> = matches.filter_map(Result::ok).collect();
+        if found.is_empty() {
+            return Err(format!("no file or directory matches '{text}'"));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 fn walk(dir: &Path, depth: usize, max_depth: usize, out: &mut Scan) {
@@ -107,8 +186,11 @@ fn fallback_json(dir: &Path) -> Vec<PathBuf> {
 
 fn head(path: &Path, n: u64) -> Vec<u8> {
     let mut buf = Vec::new();
-    if let Ok(f) = fs::File::open(path) {
-        let _ = f.take(n).read_to_end(&mut buf);
+    // Never blocking on a FIFO swapped in since the directory was listed.
+    if let Ok((f, meta)) = super::tail::open_for_reading(path) {
+        if meta.is_file() {
+            let _ = f.take(n).read_to_end(&mut buf);
+        }
     }
     buf
 }
@@ -127,12 +209,9 @@ fn starts_with_array(path: &Path) -> bool {
 /// none when `run/trainer_state.json` exists.
 fn drop_superseded_checkpoints(files: &mut Vec<PathBuf>) {
     let checkpoint_of = |p: &Path| -> Option<(PathBuf, u64)> {
-        if p.file_name()? != "trainer_state.json" {
-            return None;
-        }
-        let dir = p.parent()?;
-        let n = dir.file_name()?.to_str()?.strip_prefix("checkpoint-")?.parse().ok()?;
-        Some((dir.parent()?.to_owned(), n))
+        let run = checkpoint_run(p)?;
+        let n = p.parent()?.file_name()?.to_str()?.strip_prefix("checkpoint-")?.parse().ok()?;
+        Some((run, n))
     };
     let mut newest: BTreeMap<PathBuf, u64> = BTreeMap::new();
     for p in files.iter() {
@@ -178,14 +257,14 @@ mod tests {
         touch(r, "text/log.txt", "epoch 0 loss 1\n");
         touch(r, "chainer/result/log", "[\n  {\"epoch\": 1}\n]");
         touch(r, ".hidden/x.jsonl", "{}\n");
-        touch(r, "1/2/3/4/deep.jsonl", "{}\n");
-        touch(r, "1/2/3/4/5/too_deep.jsonl", "{}\n");
+        touch(r, "1/2/3/4/5/deep.jsonl", "{}\n");
+        touch(r, "1/2/3/4/5/6/too_deep.jsonl", "{}\n");
         let rel: Vec<String> =
             discover(r).iter().map(|p| p.strip_prefix(r).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(
             rel,
             [
-                "1/2/3/4/deep.jsonl",
+                "1/2/3/4/5/deep.jsonl",
                 "a/trainer_log.jsonl",
                 "b/metrics.json",
                 "chainer/result/log",

@@ -11,6 +11,10 @@ pub enum Layout {
     Lines,
     /// One JSON document: read the whole file again when it changes.
     Document,
+    /// A top-level array still being written (no closing bracket yet): read element by element
+    /// as they are appended (see [`super::frame::ArrayFramer`]). Never returned by [`detect`]:
+    /// the tailer decides it when a document's bytes are an unclosed array.
+    GrowingArray,
 }
 
 /// True when `bytes` holds exactly one complete JSON object or array (brackets balanced outside

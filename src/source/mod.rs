@@ -3,6 +3,8 @@
 //! the bytes mean (records, flags) nor of the UI.
 //!
 //! - [`tail::Tailer`]: the incremental reader of one file (synchronous, testable).
+//! - [`frame`]: cutting bytes into lines (and a growing JSON array into elements), the framing
+//!   every reader shares, with the one cap on a line's length ([`frame::MAX_LINE`]).
 //! - [`sources::Sources`]: every followed path (files, files not there yet, directories).
 //! - [`watch::spawn`]: a background thread that wakes `Sources` with inotify plus a slow poll.
 //! - [`fs_kind`]: whether inotify can be trusted for a directory (not on NFS, Lustre, FUSE, ...).
@@ -10,6 +12,7 @@
 //! - [`layout`]: JSON Lines or a whole-file JSON document, told apart by a file's bytes.
 
 pub mod discover;
+pub mod frame;
 pub mod fs_kind;
 pub mod layout;
 pub mod sources;
@@ -33,6 +36,9 @@ pub enum FileState {
     Live,
     /// The file was deleted; what was read is kept.
     Gone,
+    /// The path exists but cannot be read (the reason comes with [`SourceEvent::Unreadable`]);
+    /// what was read is kept, and it is tried again.
+    Unreadable,
 }
 
 /// One thing that happened to a watched file. `file` indexes the files in the order they were
@@ -51,6 +57,10 @@ pub enum SourceEvent {
     Restarted { file: usize, reason: String },
     /// The file's state changed.
     State { file: usize, state: FileState },
+    /// The path cannot be read, and why: permission denied, a symlink loop, not a regular file (a
+    /// FIFO, a device), no file descriptor left. The state is then [`FileState::Unreadable`]; a
+    /// later `State` event says it is readable again.
+    Unreadable { file: usize, reason: String },
 }
 
 impl SourceEvent {
@@ -61,7 +71,8 @@ impl SourceEvent {
             | SourceEvent::Lines { file, .. }
             | SourceEvent::Document { file, .. }
             | SourceEvent::Restarted { file, .. }
-            | SourceEvent::State { file, .. } => *file,
+            | SourceEvent::State { file, .. }
+            | SourceEvent::Unreadable { file, .. } => *file,
         }
     }
 }
@@ -92,6 +103,10 @@ pub struct SourceOptions {
     /// Directory levels searched below a given directory.
     pub max_depth: usize,
     pub tail: TailOptions,
+    /// Files kept open at most between polls: past this, the handles of the files idle longest
+    /// are closed (and opened again when their file changes), so thousands of files can be
+    /// followed under a limit of 1,024 descriptors. Default: [`open_files_budget`].
+    pub max_open: usize,
     /// Files whose history was read by someone else: their tailers start where it ended.
     pub resume: Vec<(PathBuf, Resume)>,
 }
@@ -107,9 +122,26 @@ impl Default for SourceOptions {
             debounce: Duration::from_millis(5),
             max_depth: discover::MAX_DEPTH,
             tail: TailOptions::default(),
+            max_open: open_files_budget(),
             resume: Vec::new(),
         }
     }
+}
+
+/// How many followed files may stay open: about half the process's soft limit of open files
+/// (`RLIMIT_NOFILE`), leaving the rest to the loader, the terminal and the watcher; 8 at least,
+/// 4,096 at most.
+pub fn open_files_budget() -> usize {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit fills the struct we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0 {
+            let soft = usize::try_from(r.rlim_cur).unwrap_or(usize::MAX);
+            return (soft.saturating_sub(64) / 2).clamp(8, 4096);
+        }
+    }
+    256
 }
 
 impl SourceOptions {

@@ -26,6 +26,8 @@ pub struct Sources {
     rescan_requested: bool,
     /// Bumped whenever the set of files or directories changes (the watcher re-syncs on it).
     generation: u64,
+    /// Tailers holding a descriptor now.
+    open: usize,
 }
 
 impl Sources {
@@ -43,6 +45,7 @@ impl Sources {
             last_scan: None,
             rescan_requested: false,
             generation: 0,
+            open: 0,
         };
         for p in paths {
             if p.is_dir() {
@@ -117,8 +120,8 @@ impl Sources {
         }
         self.announce(out);
         let mut more = false;
-        for t in &mut self.tailers {
-            more |= t.poll(now, out);
+        for i in 0..self.tailers.len() {
+            more |= self.poll_one(i, now, out);
         }
         more
     }
@@ -128,11 +131,63 @@ impl Sources {
         self.announce(out);
         let mut more = false;
         for &i in files {
-            if let Some(t) = self.tailers.get_mut(i) {
-                more |= t.poll(now, out);
+            if i < self.tailers.len() {
+                more |= self.poll_one(i, now, out);
             }
         }
         more
+    }
+
+    /// Polls one file within the budget of open files: room is made first when the budget is
+    /// spent, and again (with one more try) when the file could not be opened for want of a
+    /// descriptor.
+    fn poll_one(&mut self, i: usize, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+        if self.open >= self.opts.max_open {
+            self.make_room(i, self.opts.max_open * 3 / 4);
+        }
+        let mut more = self.poll_counted(i, now, out);
+        if self.tailers[i].starved() {
+            self.make_room(i, self.open / 2);
+            more |= self.poll_counted(i, now, out);
+        }
+        more
+    }
+
+    fn poll_counted(&mut self, i: usize, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+        let t = &mut self.tailers[i];
+        let was = t.is_open();
+        let more = t.poll(now, out);
+        match (was, t.is_open()) {
+            (false, true) => self.open += 1,
+            (true, false) => self.open -= 1,
+            _ => {}
+        }
+        more
+    }
+
+    /// Closes the handles of the files idle longest (not file `keep`) until at most `target` are
+    /// open.
+    fn make_room(&mut self, keep: usize, target: usize) {
+        let mut open: Vec<(Option<Instant>, usize)> = self
+            .tailers
+            .iter()
+            .enumerate()
+            .filter(|(j, t)| *j != keep && t.is_open())
+            .map(|(j, t)| (t.last_active(), j))
+            .collect();
+        open.sort_unstable();
+        for (_, j) in open {
+            if self.open <= target {
+                break;
+            }
+            self.tailers[j].close_handle();
+            self.open -= 1;
+        }
+    }
+
+    /// Files holding a descriptor now.
+    pub fn open_files(&self) -> usize {
+        self.open
     }
 
     /// Polls until nothing more is waiting (one-shot reads and tests).
@@ -185,4 +240,52 @@ impl Sources {
 fn link_target(path: &Path) -> Option<PathBuf> {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     is_link.then(|| std::fs::canonicalize(path).ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn lines_of(evs: &[SourceEvent], file: usize) -> String {
+        evs.iter()
+            .filter_map(|e| match e {
+                SourceEvent::Lines { file: f, bytes, .. } if *f == file => {
+                    Some(String::from_utf8_lossy(bytes))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn more_files_than_the_budget_are_all_followed_with_few_descriptors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths: Vec<PathBuf> = (0..40).map(|i| dir.path().join(format!("run{i}.jsonl"))).collect();
+        for (i, p) in paths.iter().enumerate() {
+            std::fs::write(p, format!("{{\"step\": 1, \"run\": {i}}}\n")).expect("write");
+        }
+        let opts = SourceOptions { max_open: 6, ..Default::default() };
+        let mut sources = Sources::new(&paths, opts);
+        let evs = sources.poll_all(Instant::now());
+        for i in 0..paths.len() {
+            assert_eq!(lines_of(&evs, i), format!("{{\"step\": 1, \"run\": {i}}}\n"), "file {i}");
+        }
+        assert!(sources.open_files() <= 6, "{} open", sources.open_files());
+        let open = sources.tailers().iter().filter(|t| t.is_open()).count();
+        assert_eq!(open, sources.open_files(), "the count is exact");
+        // Every file grows: the closed ones are opened again, the budget still holds.
+        for p in &paths {
+            let mut f = std::fs::OpenOptions::new().append(true).open(p).expect("open");
+            f.write_all(b"{\"step\": 2}\n").expect("append");
+        }
+        let evs = sources.poll_all(Instant::now());
+        for i in 0..paths.len() {
+            assert_eq!(lines_of(&evs, i), "{\"step\": 2}\n", "file {i}");
+        }
+        assert!(sources.open_files() <= 6, "{} open", sources.open_files());
+        assert!(!evs
+            .iter()
+            .any(|e| matches!(e, SourceEvent::Restarted { .. } | SourceEvent::Unreadable { .. })));
+    }
 }

@@ -1,30 +1,48 @@
 //! The incremental reader of one file: [`Tailer`].
 //!
-//! It keeps the file open with a read offset and reads only appended bytes, in large blocks. A
-//! file's life is a series of *incarnations* (an open file identified by device and inode); the
-//! tailer notices when the path stops naming the file it has open:
+//! It reads only appended bytes, in large blocks, from a read offset. A file's life is a series of
+//! *incarnations* (a file identified by device and inode); the tailer notices when the path stops
+//! naming the file it reads:
 //!
 //! - truncation (the file is shorter than the offset): the old partial line is flushed, then
 //!   `Restarted { reason: "truncated" }` and reading starts over at byte 0, line 1;
+//! - rewriting in place (`open(path, "w")` and a new run written, the file shrinking and growing
+//!   again between two looks, so its size alone says nothing): the tailer keeps the first bytes it
+//!   read (up to [`HEAD`]) as the file's fingerprint and compares them on every change of size or
+//!   modification time; when they differ, `Restarted { reason: "rewritten" }` and the new content
+//!   is read from its start;
 //! - replacement (another inode at the path: `mv`, rotation, a rerun recreating the file): the old
-//!   file's remaining bytes are drained through the still-open handle, then `Restarted
+//!   file's remaining bytes are drained through the handle still open (if it is), then `Restarted
 //!   { reason: "replaced" }` and the new file is read from its start;
 //! - deletion: what was read is kept, `State(Gone)`; when a file comes back it is a restart
 //!   (`"recreated"`);
-//! - a path that does not exist yet: `State(Waiting)` until it appears (no restart then).
+//! - a path that does not exist yet: `State(Waiting)` until it appears (no restart then);
+//! - a path that cannot be read (permission denied, a symlink loop, a FIFO, a device, too many
+//!   open files): `Unreadable` with the reason, and the tailer tries again at the next poll.
 //!
+//! Files are opened with `O_NONBLOCK` and checked to be regular files once open, so a FIFO swapped
+//! in under the path never blocks the reader. The handle may be closed between polls
+//! ([`Tailer::close_handle`], when many files are followed and descriptors run short, see
+//! [`super::Sources`]): the file is opened again when it changes, and a file found to be another
+//! by then is a replacement whose unread end could not be drained.
+//!
+//! Lines are framed by [`Framer`] (the framing every reader shares: at most
+//! [`MAX_LINE`](super::frame::MAX_LINE) bytes a line, runs of NUL bytes counted, never buffered).
 //! An incomplete last line is held until its newline arrives. A final line with no newline is
 //! taken once the file has not grown for [`TailOptions::settle`] *and* the line is a complete JSON
 //! object (balanced brackets): a trainer whose buffered writer flushed half a line is not cut. A
-//! line taken that way and later followed by its `\n` is not taken twice. A line longer than
-//! [`TailOptions::max_line`] (256 MiB) is replaced by a one-line note, so memory stays bounded.
+//! line taken that way and later followed by its `\n` is not taken twice.
 //!
 //! Whole-file JSON (see [`super::layout`]) is re-read in full whenever its size, mtime or inode
 //! changes, and sent as a `Document` once it is complete (not mid-rewrite) and different from the
 //! last one sent. A replaced document is not a restart: atomic rewrites are how checkpoints save.
+//! A top-level array still being written (no closing bracket at the first look, as a logger that
+//! appends `{...},\n` leaves it) is read incrementally instead ([`Layout::GrowingArray`]): each
+//! element as it is completed, sent as a line numbered by its place in the array.
 //!
 //! The tailer only reads: it never writes to, locks or truncates the files it watches.
 
+use super::frame::{ArrayFramer, Framer, MAX_LINE};
 use super::layout::{complete_json, detect, Layout};
 use super::{FileState, SourceEvent};
 use std::fs::{self, File, Metadata};
@@ -32,6 +50,12 @@ use std::hash::{Hash, Hasher};
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
+
+/// Bytes of a file's start kept as its fingerprint (see the module's doc).
+pub const HEAD: usize = 4096;
+
+/// Bytes held while the layout is undecided, at most: past this the file is read as lines.
+const UNDECIDED_MAX: usize = 1 << 20;
 
 /// Tuning of a [`Tailer`].
 #[derive(Clone, Debug)]
@@ -42,8 +66,9 @@ pub struct TailOptions {
     pub block: usize,
     /// Bytes read per poll at most, so a huge existing file streams out in bounded events.
     pub budget: usize,
-    /// A line longer than this is not kept in memory: it is replaced by a short note (which the
-    /// ingest counts as a skipped line) and its bytes are dropped up to its newline.
+    /// A line longer than this is not kept in memory: it is replaced by a note (which the ingest
+    /// counts as a skipped line) and its bytes are dropped up to its newline. Every reader uses
+    /// [`MAX_LINE`](super::frame::MAX_LINE) (256 MiB); tests lower it.
     pub max_line: usize,
 }
 
@@ -53,7 +78,7 @@ impl Default for TailOptions {
             settle: Duration::from_secs(1),
             block: 256 * 1024,
             budget: 8 * 1024 * 1024,
-            max_line: 256 * 1024 * 1024,
+            max_line: MAX_LINE,
         }
     }
 }
@@ -96,6 +121,95 @@ fn file_id(m: &Metadata) -> FileId {
     FileId { dev: 0, ino: t.map_or(0, |d| d.as_nanos() as u64) }
 }
 
+/// Opens `path` for reading without ever blocking (a FIFO put there would wait for a writer),
+/// and says what it is once open.
+pub fn open_for_reading(path: &Path) -> std::io::Result<(File, Metadata)> {
+    let mut o = fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let f = o.open(path)?;
+    let m = f.metadata()?;
+    Ok((f, m))
+}
+
+/// Why a path that exists is not a file tmon can read, in a few words.
+pub fn not_regular(m: &Metadata) -> String {
+    let ft = m.file_type();
+    let what = if ft.is_dir() {
+        "a directory"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if ft.is_fifo() {
+                "a FIFO"
+            } else if ft.is_socket() {
+                "a socket"
+            } else if ft.is_char_device() {
+                "a character device"
+            } else if ft.is_block_device() {
+                "a block device"
+            } else {
+                "not a file"
+            }
+        }
+        #[cfg(not(unix))]
+        "not a file"
+    };
+    format!("not a regular file ({what}); tmon reads log files")
+}
+
+/// A short, lower-case reason for an I/O error (no "(os error N)").
+pub fn io_reason(e: &std::io::Error) -> String {
+    if is_out_of_descriptors(e) {
+        return "too many open files (the limit of open files is reached; raise it with `ulimit -n`)"
+            .to_owned();
+    }
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return "too many levels of symbolic links (a symlink loop)".to_owned();
+    }
+    match e.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => "unknown error".to_owned(),
+            }
+        }
+    }
+}
+
+/// The process (or the system) has no descriptor left.
+pub fn is_out_of_descriptors(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+/// The path names nothing (yet): waiting, not an error.
+fn is_missing(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ENOTDIR) {
+        return true;
+    }
+    e.kind() == ErrorKind::NotFound
+}
+
 /// What identifies one version of a whole-file document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct DocSig {
@@ -104,12 +218,17 @@ struct DocSig {
     id: FileId,
 }
 
-/// The file currently open at the path.
+/// The file currently read at the path.
 #[derive(Debug)]
 struct Incarnation {
-    file: File,
+    /// Closed between polls when descriptors run short (see [`Tailer::close_handle`]).
+    file: Option<File>,
     id: FileId,
     offset: u64,
+    /// The first bytes read (up to [`HEAD`]): the file's fingerprint.
+    head: Vec<u8>,
+    /// Size and modification time at the last look.
+    seen: Option<(u64, Option<SystemTime>)>,
 }
 
 /// Follows one path. Synchronous: [`Tailer::poll`] does one round of checks and reads and returns
@@ -122,16 +241,27 @@ pub struct Tailer {
     opts: TailOptions,
     cur: Option<Incarnation>,
     state: Option<FileState>,
+    /// Why the path cannot be read, while it cannot.
+    problem: Option<String>,
     layout: Option<Layout>,
-    /// Bytes read but not sent: the incomplete last line (or the head of an undecided file).
+    /// Bytes read while the layout is undecided.
     pending: Vec<u8>,
+    framer: Framer,
+    array: Option<ArrayFramer>,
+    /// Where the array's stream starts in the file (the growing array's byte 0).
     next_line: u64,
     /// A final line with no newline was sent; a `\n` arriving next belongs to it.
     partial_sent: bool,
-    /// Inside an over-long line: drop bytes up to its newline.
-    skipping: bool,
+    /// A lone `\r` read after such a line (maybe the first half of its CRLF).
+    carry: Vec<u8>,
     last_growth: Option<Instant>,
+    /// When bytes were last read or the file opened (the least recently active handles are the
+    /// ones closed when descriptors run short).
+    last_active: Option<Instant>,
     opened_before: bool,
+    /// The last open failed for want of a descriptor; how many opens in a row did.
+    starved: bool,
+    starved_streak: u8,
     doc_sig: Option<DocSig>,
     doc_hash: Option<u64>,
     buf: Vec<u8>,
@@ -148,16 +278,22 @@ impl Tailer {
             index,
             path,
             name,
+            framer: Framer::new(opts.max_line),
             opts,
             cur: None,
             state: None,
+            problem: None,
             layout: None,
             pending: Vec::new(),
+            array: None,
             next_line: 1,
             partial_sent: false,
-            skipping: false,
+            carry: Vec::new(),
             last_growth: None,
+            last_active: None,
             opened_before: false,
+            starved: false,
+            starved_streak: 0,
             doc_sig: None,
             doc_hash: None,
             buf: Vec::new(),
@@ -180,9 +316,34 @@ impl Tailer {
     pub fn state(&self) -> Option<FileState> {
         self.state
     }
+    /// Why the path cannot be read, while it cannot.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
     /// The layout of the current file, once decided.
     pub fn layout(&self) -> Option<Layout> {
         self.layout
+    }
+    /// Whether a descriptor is held on the file now.
+    pub fn is_open(&self) -> bool {
+        self.cur.as_ref().is_some_and(|c| c.file.is_some())
+    }
+    /// When bytes were last read from the file (or it was opened).
+    pub fn last_active(&self) -> Option<Instant> {
+        self.last_active
+    }
+    /// The last poll could not open the file for want of a descriptor.
+    pub fn starved(&self) -> bool {
+        self.starved
+    }
+
+    /// Lets the descriptor go; the file is opened again when it changes. An unread end of a file
+    /// replaced meanwhile can then not be drained, so the watcher closes the handles of the files
+    /// idle longest, and only when descriptors run short.
+    pub fn close_handle(&mut self) {
+        if let Some(cur) = self.cur.as_mut() {
+            cur.file = None;
+        }
     }
 
     /// Polls until everything available now has been read (tests and one-shot reads).
@@ -200,11 +361,19 @@ impl Tailer {
     /// One round: checks the path, reads at most [`TailOptions::budget`] bytes, and appends the
     /// events to `out`. Returns true when more bytes are waiting (call again soon).
     pub fn poll(&mut self, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+        self.starved = false;
         let meta = match fs::metadata(&self.path) {
             Ok(m) if m.is_file() => m,
-            // Missing, or not a regular file (a FIFO would block a reader): nothing to read.
-            _ => {
+            Ok(m) => {
+                self.unreadable(not_regular(&m), out);
+                return false;
+            }
+            Err(e) if is_missing(&e) => {
                 self.lost(out);
+                return false;
+            }
+            Err(e) => {
+                self.unreadable(io_reason(&e), out);
                 return false;
             }
         };
@@ -212,101 +381,202 @@ impl Tailer {
         if self.cur.as_ref().is_some_and(|c| c.id != id) {
             let was_document = self.layout == Some(Layout::Document);
             self.end_incarnation(out);
-            if !self.open(out, (!was_document).then_some("replaced")) {
+            if !self.open(out, (!was_document).then_some("replaced"), now) {
                 return false;
             }
         } else if self.cur.is_none() {
             let reason = (self.layout != Some(Layout::Document)).then_some("recreated");
-            if !self.open(out, reason) {
+            if !self.open(out, reason, now) {
                 return false;
             }
+        } else if self.problem.is_some() {
+            // The same file is readable again (a permission given back).
+            self.set_state(FileState::Live, out);
         }
+        let size = meta.len();
+        let look = (size, meta.modified().ok());
         let Some(cur) = self.cur.as_mut() else { return false };
-        if meta.len() < cur.offset && self.layout != Some(Layout::Document) {
-            self.flush_partial(out);
-            self.begin_over(out, "truncated");
-        }
+        let changed = cur.seen != Some(look);
+        cur.seen = Some(look);
         if self.layout == Some(Layout::Document) {
-            self.read_document(&meta, out);
+            if changed || self.doc_sig.is_none() {
+                self.read_document(&meta, out);
+            }
             return false;
         }
-        let (read, more) = self.read_appended(self.opts.budget);
+        let committed = self.committed();
+        if size < committed {
+            self.flush_partial(out);
+            self.begin_over(out, "truncated");
+        } else if changed && self.head_changed(size) {
+            self.flush_partial(out);
+            self.begin_over(out, "rewritten");
+        } else if changed && self.array.as_ref().is_some_and(|a| a.closed() || size < self.offset()) {
+            // The array was closed (or rewritten from its last element on): read it again from
+            // the end of its last element, where a writer appending to it goes on.
+            if let (Some(cur), Some(a)) = (self.cur.as_mut(), self.array.as_mut()) {
+                cur.offset = committed;
+                a.reopen();
+                if let Some(f) = cur.file.as_mut() {
+                    if f.seek(SeekFrom::Start(committed)).is_err() {
+                        cur.file = None;
+                    }
+                }
+            }
+        }
+        if self.starved {
+            return false;
+        }
+        let (read, more) = if size > self.offset() && self.ensure_open() {
+            self.read_appended(self.opts.budget)
+        } else {
+            (0, false)
+        };
+        if self.starved {
+            return false;
+        }
         if read > 0 {
             self.last_growth = Some(now);
-            // A lone `\r` may be the first half of the taken line's CRLF: wait for the rest.
-            if self.partial_sent && self.pending != b"\r" {
-                self.partial_sent = false;
-                let skip = if self.pending.starts_with(b"\r\n") {
-                    2
-                } else {
-                    usize::from(self.pending.starts_with(b"\n"))
-                };
-                self.pending.drain(..skip);
-            }
+            self.last_active = Some(now);
         }
         let settled = self.last_growth.is_none_or(|t| now.saturating_duration_since(t) >= self.opts.settle);
         if self.layout.is_none() {
-            self.layout = detect(self.name.as_deref(), &self.pending, settled && !more);
+            self.decide(settled && !more, more);
             if self.layout == Some(Layout::Document) {
-                self.pending.clear();
                 self.read_document(&meta, out);
                 return false;
             }
         }
-        if self.layout == Some(Layout::Lines) {
-            self.emit_lines(out);
-            if read == 0 && settled && complete_json(&self.pending) {
-                self.flush_partial(out);
-                self.partial_sent = true;
+        match self.layout {
+            Some(Layout::Lines) => {
+                self.emit_lines(out);
+                if read == 0
+                    && settled
+                    && self.framer.has_partial()
+                    && (self.framer.partial_troubled() || complete_json(self.framer.partial()))
+                {
+                    self.flush_partial(out);
+                    self.partial_sent = true;
+                }
             }
+            Some(Layout::GrowingArray) => self.emit_elements(out),
+            _ => {}
         }
         more
     }
 
+    /// Where reading stands: the end of the last complete element of a growing array, else the
+    /// read offset.
+    fn committed(&self) -> u64 {
+        match &self.array {
+            Some(a) => a.committed(),
+            None => self.offset(),
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.cur.as_ref().map_or(0, |c| c.offset)
+    }
+
+    /// Decides the layout from the bytes held (`settled`: the file stopped growing; `more`: bytes
+    /// are still waiting to be read).
+    fn decide(&mut self, settled: bool, more: bool) {
+        let mut layout = detect(self.name.as_deref(), &self.pending, settled);
+        if layout.is_none() && self.pending.len() >= UNDECIDED_MAX {
+            layout = Some(Layout::Lines);
+        }
+        let Some(layout) = layout else { return };
+        let bytes = std::mem::take(&mut self.pending);
+        let first =
+            crate::ingest::format::strip_bom(&bytes).iter().copied().find(|b| !b.is_ascii_whitespace());
+        if layout == Layout::Document && first == Some(b'[') && (more || !complete_json(&bytes)) {
+            let mut a = ArrayFramer::new(self.opts.max_line);
+            a.push(&bytes);
+            self.array = Some(a);
+            self.layout = Some(Layout::GrowingArray);
+            return;
+        }
+        self.layout = Some(layout);
+        if layout == Layout::Lines {
+            self.framer.push(&bytes);
+        }
+    }
+
     fn set_state(&mut self, state: FileState, out: &mut Vec<SourceEvent>) {
+        self.problem = None;
         if self.state != Some(state) {
             self.state = Some(state);
             out.push(SourceEvent::State { file: self.index, state });
         }
     }
 
-    /// The path names no readable file: the current one (if any) was deleted or renamed away.
+    /// The path cannot be read now: say why (once per reason). What was read is kept, and an open
+    /// file is read on when the path is readable again.
+    fn unreadable(&mut self, reason: String, out: &mut Vec<SourceEvent>) {
+        if self.problem.as_deref() != Some(reason.as_str()) {
+            self.state = Some(FileState::Unreadable);
+            self.problem = Some(reason.clone());
+            out.push(SourceEvent::Unreadable { file: self.index, reason });
+        }
+    }
+
+    /// The path names no file: the current one (if any) was deleted or renamed away.
     fn lost(&mut self, out: &mut Vec<SourceEvent>) {
         if self.cur.is_some() {
             self.end_incarnation(out);
             self.set_state(FileState::Gone, out);
-        } else if self.state.is_none() {
+        } else if self.state.is_none() || self.problem.is_some() {
             self.set_state(FileState::Waiting, out);
         }
     }
 
     /// Opens the file at the path. `reason` is the restart to report if a file was read before.
-    fn open(&mut self, out: &mut Vec<SourceEvent>, reason: Option<&str>) -> bool {
-        let Ok(file) = File::open(&self.path) else { return false };
+    fn open(&mut self, out: &mut Vec<SourceEvent>, reason: Option<&str>, now: Instant) -> bool {
+        let (mut file, meta) = match open_for_reading(&self.path) {
+            Ok(x) => x,
+            Err(e) => {
+                self.starved = is_out_of_descriptors(&e);
+                self.starved_streak = if self.starved { self.starved_streak.saturating_add(1) } else { 0 };
+                // Out of descriptors once, the watcher makes room and tries again at once: said
+                // only when that did not help.
+                if !self.starved || self.starved_streak > 1 {
+                    self.unreadable(io_reason(&e), out);
+                }
+                return false;
+            }
+        };
+        self.starved_streak = 0;
         // Identify what was opened, not what was stat'ed: the path may have changed in between.
-        let Ok(meta) = file.metadata() else { return false };
-        self.cur = Some(Incarnation { file, id: file_id(&meta), offset: 0 });
-        self.set_state(FileState::Live, out);
+        if !meta.is_file() {
+            self.unreadable(not_regular(&meta), out);
+            return false;
+        }
+        let id = file_id(&meta);
+        self.last_active = Some(now);
         if let Some(r) = self.resume.take() {
             // The history was read elsewhere: only what follows it is news.
             self.opened_before = true;
-            let seeked = r.id == file_id(&meta)
-                && self.cur.as_mut().is_some_and(|cur| {
-                    // A file shorter than the history keeps the offset past its end, and the size
-                    // check in `poll` reports the truncation.
-                    let ok = meta.len() < r.offset || cur.file.seek(SeekFrom::Start(r.offset)).is_ok();
-                    if ok {
-                        cur.offset = r.offset;
-                    }
-                    ok
-                });
+            let mut head = vec![0; HEAD.min(r.offset as usize)];
+            let seeked = r.id == id
+                && (meta.len() < r.offset
+                    || (read_at(&mut file, 0, &mut head) && file.seek(SeekFrom::Start(r.offset)).is_ok()));
+            self.cur = Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+            self.set_state(FileState::Live, out);
             if seeked {
+                // A file shorter than the history keeps the offset past its end, and the size check
+                // in `poll` reports the truncation.
+                if let Some(cur) = self.cur.as_mut() {
+                    cur.offset = r.offset;
+                    cur.head = head;
+                }
                 self.layout = Some(Layout::Lines);
             } else {
                 self.begin_over(out, "replaced");
             }
             return true;
         }
+        self.cur = Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+        self.set_state(FileState::Live, out);
         if self.opened_before {
             match reason {
                 Some(r) => self.begin_over(out, r),
@@ -317,12 +587,56 @@ impl Tailer {
         true
     }
 
+    /// Opens the current file again if its handle was closed. False when it cannot be (it is
+    /// another file now: the next poll sees the replacement; or no descriptor is left).
+    fn ensure_open(&mut self) -> bool {
+        let Some(cur) = self.cur.as_mut() else { return false };
+        if cur.file.is_some() {
+            return true;
+        }
+        match open_for_reading(&self.path) {
+            Ok((mut f, m)) => {
+                let same = file_id(&m) == cur.id && f.seek(SeekFrom::Start(cur.offset)).is_ok();
+                if same {
+                    cur.file = Some(f);
+                }
+                same
+            }
+            Err(e) => {
+                self.starved = is_out_of_descriptors(&e);
+                false
+            }
+        }
+    }
+
+    /// Whether the file's first bytes are no longer those read (it was rewritten in place).
+    fn head_changed(&mut self, size: u64) -> bool {
+        // Of a growing array, only the bytes up to its last complete element are final (a writer
+        // may overwrite its closing bracket).
+        let committed = usize::try_from(self.committed()).unwrap_or(usize::MAX);
+        let len = self.cur.as_ref().map_or(0, |c| c.head.len().min(committed));
+        if len == 0 || size < len as u64 || !self.ensure_open() {
+            return false;
+        }
+        let Some(cur) = self.cur.as_mut() else { return false };
+        let Some(f) = cur.file.as_mut() else { return false };
+        let mut now = vec![0; len];
+        let same = read_at(f, 0, &mut now) && now == cur.head[..len];
+        // Back to where reading stands (read_at moved the cursor).
+        if f.seek(SeekFrom::Start(cur.offset)).is_err() {
+            cur.file = None;
+        }
+        !same
+    }
+
     fn reset_reading(&mut self) {
         self.layout = None;
         self.pending.clear();
+        self.framer.reset();
+        self.array = None;
         self.next_line = 1;
         self.partial_sent = false;
-        self.skipping = false;
+        self.carry.clear();
         self.last_growth = None;
         self.doc_sig = None;
     }
@@ -330,8 +644,12 @@ impl Tailer {
     /// Starts the current file over from byte 0 and reports a restart.
     fn begin_over(&mut self, out: &mut Vec<SourceEvent>, reason: &str) {
         if let Some(cur) = self.cur.as_mut() {
-            if cur.file.seek(SeekFrom::Start(0)).is_ok() {
-                cur.offset = 0;
+            cur.offset = 0;
+            cur.head.clear();
+            if let Some(f) = cur.file.as_mut() {
+                if f.seek(SeekFrom::Start(0)).is_err() {
+                    cur.file = None;
+                }
             }
         }
         self.reset_reading();
@@ -342,95 +660,141 @@ impl Tailer {
     /// The current file is over (replaced, deleted): read what it still holds, then let it go.
     fn end_incarnation(&mut self, out: &mut Vec<SourceEvent>) {
         if self.layout != Some(Layout::Document) {
-            let _ = self.read_appended(usize::MAX);
-            if self.layout.is_none() {
-                self.layout = detect(self.name.as_deref(), &self.pending, true);
+            if self.is_open() {
+                let _ = self.read_appended(usize::MAX);
             }
-            if self.layout == Some(Layout::Lines) {
-                self.emit_lines(out);
-                self.flush_partial(out);
+            if self.layout.is_none() {
+                self.decide(true, false);
+            }
+            match self.layout {
+                Some(Layout::Lines) => {
+                    self.emit_lines(out);
+                    self.flush_partial(out);
+                }
+                Some(Layout::GrowingArray) => self.emit_elements(out),
+                _ => {}
             }
         }
         self.cur = None;
     }
 
-    /// Reads appended bytes into `pending`, up to `budget`. Returns (bytes read, more waiting).
+    /// Reads appended bytes, up to `budget`. Returns (bytes read, more waiting).
     fn read_appended(&mut self, budget: usize) -> (usize, bool) {
-        let Some(cur) = self.cur.as_mut() else { return (0, false) };
-        // One zeroed block, reused: reading straight into `pending` would zero a block per call.
+        // One zeroed block, reused: reading straight into a growing buffer would zero a block per call.
         if self.buf.is_empty() {
             self.buf = vec![0; self.opts.block.max(4096)];
         }
+        let mut buf = std::mem::take(&mut self.buf);
         let mut total = 0usize;
-        loop {
+        let more = loop {
             if total >= budget {
-                return (total, true);
+                break true;
             }
-            let n = match cur.file.read(&mut self.buf) {
+            let Some(cur) = self.cur.as_mut() else { break false };
+            let Some(f) = cur.file.as_mut() else { break false };
+            let n = match f.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return (total, false),
+                Err(_) => break false,
             };
             if n == 0 {
-                return (total, false);
+                break false;
             }
-            self.pending.extend_from_slice(&self.buf[..n]);
+            if cur.offset < HEAD as u64 {
+                let take = n.min(HEAD - cur.offset as usize);
+                cur.head.extend_from_slice(&buf[..take]);
+            }
             cur.offset += n as u64;
             total += n;
-        }
+            self.take_bytes(&buf[..n]);
+        };
+        self.buf = buf;
+        (total, more)
     }
 
-    /// Sends the complete lines held in `pending`, keeping the incomplete last one.
-    fn emit_lines(&mut self, out: &mut Vec<SourceEvent>) {
-        if self.skipping {
-            match memchr::memchr(b'\n', &self.pending) {
-                Some(nl) => {
-                    self.pending.drain(..=nl);
-                    self.skipping = false;
+    /// Routes bytes read to the layout's reader.
+    fn take_bytes(&mut self, data: &[u8]) {
+        match self.layout {
+            None | Some(Layout::Document) => self.pending.extend_from_slice(data),
+            Some(Layout::GrowingArray) => {
+                if let Some(a) = self.array.as_mut() {
+                    a.push(data);
                 }
-                None => self.pending.clear(),
             }
-        }
-        self.emit_complete_lines(out);
-        if self.pending.len() > self.opts.max_line {
-            let note = format!("<a line longer than {} bytes: not read>", self.opts.max_line);
-            out.push(SourceEvent::Lines { file: self.index, first_line: self.next_line, bytes: note.into() });
-            self.next_line += 1;
-            self.pending.clear();
-            self.skipping = true;
+            Some(Layout::Lines) if self.partial_sent => {
+                self.carry.extend_from_slice(data);
+                // A lone `\r` may be the first half of the taken line's CRLF: wait for the rest.
+                if self.carry == b"\r" {
+                    return;
+                }
+                self.partial_sent = false;
+                let c = std::mem::take(&mut self.carry);
+                let skip = if c.starts_with(b"\r\n") { 2 } else { usize::from(c.starts_with(b"\n")) };
+                self.framer.push(&c[skip..]);
+            }
+            Some(Layout::Lines) => self.framer.push(data),
         }
     }
 
-    fn emit_complete_lines(&mut self, out: &mut Vec<SourceEvent>) {
-        let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) else { return };
-        let rest = self.pending.split_off(last_nl + 1);
-        let bytes = std::mem::replace(&mut self.pending, rest);
-        let n = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+    /// Sends the complete lines framed so far, keeping the incomplete last one.
+    fn emit_lines(&mut self, out: &mut Vec<SourceEvent>) {
+        if !self.framer.has_lines() {
+            return;
+        }
+        let (bytes, n) = self.framer.take();
         out.push(SourceEvent::Lines { file: self.index, first_line: self.next_line, bytes });
         self.next_line += n;
     }
 
+    /// Sends the elements of a growing array completed so far.
+    fn emit_elements(&mut self, out: &mut Vec<SourceEvent>) {
+        if let Some((first_line, bytes)) = self.array.as_mut().and_then(ArrayFramer::take) {
+            out.push(SourceEvent::Lines { file: self.index, first_line, bytes });
+        }
+    }
+
     /// Sends the held final line (no newline) as a line of its own.
     fn flush_partial(&mut self, out: &mut Vec<SourceEvent>) {
-        if self.pending.is_empty() || self.layout == Some(Layout::Document) {
+        if self.layout != Some(Layout::Lines) {
             return;
         }
-        let bytes = std::mem::take(&mut self.pending);
-        out.push(SourceEvent::Lines { file: self.index, first_line: self.next_line, bytes });
-        self.next_line += 1;
+        self.emit_lines(out);
+        if let Some(bytes) = self.framer.finish_line() {
+            out.push(SourceEvent::Lines { file: self.index, first_line: self.next_line, bytes });
+            self.next_line += 1;
+        }
     }
 
     fn read_document(&mut self, meta: &Metadata, out: &mut Vec<SourceEvent>) {
-        let Some(cur) = self.cur.as_mut() else { return };
-        let sig = DocSig { len: meta.len(), mtime: meta.modified().ok(), id: cur.id };
+        let Some(id) = self.cur.as_ref().map(|c| c.id) else { return };
+        let sig = DocSig { len: meta.len(), mtime: meta.modified().ok(), id };
         if self.doc_sig == Some(sig) {
             return;
         }
+        if meta.len() > self.opts.max_line as u64 {
+            if self.doc_sig.is_none_or(|s| s.len <= self.opts.max_line as u64) {
+                // Too big to hold: said once, as a skipped line.
+                let reason =
+                    format!("a whole-file document of {} bytes, longer than the limit: not read", meta.len());
+                let mut note = vec![0];
+                note.extend_from_slice(reason.as_bytes());
+                note.extend_from_slice(b"\0\0");
+                out.push(SourceEvent::Lines { file: self.index, first_line: 1, bytes: note });
+            }
+            self.doc_sig = Some(sig);
+            return;
+        }
+        if !self.ensure_open() {
+            return;
+        }
+        let Some(cur) = self.cur.as_mut() else { return };
+        let Some(f) = cur.file.as_mut() else { return };
         // Set even when the read below finds a half-written file: the writer finishing changes
         // the signature again, and an unchanged broken file is not re-read every poll.
         self.doc_sig = Some(sig);
         let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-        if cur.file.seek(SeekFrom::Start(0)).is_err() || cur.file.read_to_end(&mut bytes).is_err() {
+        let limit = self.opts.max_line as u64 + 1;
+        if f.seek(SeekFrom::Start(0)).is_err() || f.take(limit).read_to_end(&mut bytes).is_err() {
             return;
         }
         cur.offset = bytes.len() as u64;
@@ -446,4 +810,9 @@ impl Tailer {
         self.doc_hash = Some(h);
         out.push(SourceEvent::Document { file: self.index, bytes });
     }
+}
+
+/// Reads exactly `buf.len()` bytes of `f` from `at` (the cursor moves).
+fn read_at(f: &mut File, at: u64, buf: &mut [u8]) -> bool {
+    f.seek(SeekFrom::Start(at)).is_ok() && f.read_exact(buf).is_ok()
 }

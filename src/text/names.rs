@@ -43,7 +43,9 @@ mod tests {
                 "exploding_gradient",
                 "throughput_drop",
                 "lr_anomaly",
-                "writers"
+                "writers",
+                "run_outlier",
+                "run_stopped"
             ]
         );
         let sev: Vec<&str> = <Severity as strum::VariantArray>::VARIANTS.iter().map(|s| s.as_str()).collect();

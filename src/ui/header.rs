@@ -18,7 +18,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let status = app.status().unwrap_or(Status::Waiting);
     let good = matches!(status, Status::Live | Status::Loading(_));
     let dot = if app.ascii { '*' } else { '●' };
-    let mut facts: Vec<Span> = vec![Span::styled(format!("{dot} {status}"), t.status(good)), Span::raw("  ")];
+    let mut facts: Vec<Span> = vec![Span::styled(format!("{dot} {status}"), t.status(good))];
+    if let Some(problem) = slot.live.problem.as_deref().filter(|_| status == Status::Unreadable) {
+        facts.push(Span::styled(
+            format!(": {}", sanitize(problem)),
+            t.severity(crate::analysis::Severity::Warning),
+        ));
+    }
+    facts.push(Span::raw("  "));
     if let Some(l) = &slot.loading {
         let (done, total) = l.progress();
         facts.push(Span::styled(progress_bar(done, total), t.status(true)));

@@ -23,11 +23,18 @@ fn set(names: &[&'static str]) -> BTreeSet<&'static str> {
 
 /// Checks the exact schema of a `--json` document, at every level.
 fn assert_schema(doc: &Value) {
-    assert_eq!(keys(doc), set(&["runs"]));
+    assert_eq!(keys(doc), set(&["runs", "compare"]));
+    assert_eq!(keys(&doc["compare"]), set(&["flags"]));
+    for f in doc["compare"]["flags"].as_array().unwrap() {
+        assert_eq!(keys(f), set(&["kind", "severity", "run", "metric", "step", "message"]));
+    }
     for run in doc["runs"].as_array().unwrap() {
+        assert!(run["name"].is_string() && run["config"].is_object(), "{run}");
         assert_eq!(
             keys(run),
             set(&[
+                "name",
+                "config",
                 "path",
                 "format",
                 "records",
@@ -140,7 +147,11 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     }
     let out = &ran.stdout;
     assert!(out.contains("format jsonl, 204 records, 0 skipped lines"), "{out}");
-    assert!(out.contains("name") && out.contains("smoothed") && out.contains("first step"), "{out}");
+    // Many runs: one table, a row a run, then each run's part.
+    assert!(out.starts_with("runs (4):\n    name "), "{out}");
+    for name in ["healthy  ", "nan  ", "nostep  ", "traceback  "] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("    {name}"))), "no row for {name}:\n{out}");
+    }
     // The traceback's lines, with their line numbers.
     assert!(out.contains("line 14: ") && out.contains("Traceback (most recent call last):"), "{out}");
     assert!(out.contains("line 17: ") && out.contains("RuntimeError: CUDA out of memory."), "{out}");
@@ -149,8 +160,11 @@ fn text_output_lists_keys_metrics_and_sanitised_skipped_lines() {
     assert!(!out.bytes().any(|b| b == 0x1b), "raw ESC in the output");
     assert!(out.contains("\\x1b[A 45%"), "{out}");
     assert!(out.contains("checked 4 files"), "{out}");
-    // Metric rows are aligned: every row of the healthy table has the header's width or less,
-    // and the numbers end in the same column.
+    // One run alone: its table of metrics. Metric rows are aligned: every row of the healthy
+    // table has the header's width or less, and the numbers end in the same column.
+    let ran = tmon(["check", &fix("healthy.jsonl")], LIMIT);
+    let out = &ran.stdout;
+    assert!(out.contains("name") && out.contains("smoothed") && out.contains("first step"), "{out}");
     let table: Vec<&str> =
         out.lines().skip_while(|l| !l.contains("first step")).take_while(|l| l.starts_with("    ")).collect();
     assert!(table.len() >= 6, "{out}");

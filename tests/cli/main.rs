@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod check;
+mod compare;
 mod demo;
 mod follow_set;
 mod readme;

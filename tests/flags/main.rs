@@ -10,3 +10,4 @@ mod golden;
 mod harness;
 mod perf;
 mod rules;
+mod sweep;

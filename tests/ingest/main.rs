@@ -10,5 +10,6 @@ mod corpus;
 mod documents;
 mod fixtures;
 mod formats;
+mod layouts;
 mod props;
 mod writers;

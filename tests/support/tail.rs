@@ -43,6 +43,8 @@ pub struct FileLog {
     pub incarnations: Vec<Incarnation>,
     pub states: Vec<FileState>,
     pub restarts: Vec<String>,
+    /// Why the file could not be read, each time it could not.
+    pub problems: Vec<String>,
     pub documents: Vec<Vec<u8>>,
     pub lines_events: usize,
 }
@@ -102,6 +104,10 @@ impl Collector {
                 f.incarnations.push(Incarnation { next_line: 1, ..Default::default() });
             }
             SourceEvent::State { state, .. } => f.states.push(*state),
+            SourceEvent::Unreadable { reason, .. } => {
+                f.states.push(FileState::Unreadable);
+                f.problems.push(reason.clone());
+            }
         }
         self.events.push(ev);
     }

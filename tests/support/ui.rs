@@ -74,40 +74,19 @@ pub fn sweep_runs() -> Vec<Run> {
         .into_iter()
         .map(|d| {
             let mut run = load(&format!("ui/sweep/{d}/logs.jsonl"));
-            if run.info.config.is_empty() {
-                run.info.config = config_beside(&run);
-            }
+            // As `tmon check` and the monitor's loader read it: the config.json beside the log.
+            let problems = run.read_config();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert!(!run.info.config.is_empty(), "{d}: a config");
             run
         })
         .collect()
 }
 
-/// The `config.json` beside a run's log, flattened to `a/b` keys with JSON text values (as
-/// `RunInfo::config` holds them). A stand-in until the cmpcore branch reads configs when a run is
-/// loaded: then `Run::load_file` fills it and this is not called.
-fn config_beside(run: &Run) -> std::collections::BTreeMap<String, String> {
-    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut std::collections::BTreeMap<String, String>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, v) in m {
-                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}/{k}") };
-                    flatten(&key, v, out);
-                }
-            }
-            v => {
-                out.insert(prefix.to_owned(), v.to_string());
-            }
-        }
-    }
-    let rel = run.path.strip_prefix("tests/fixtures").expect("a fixture path");
-    let path = super::fixture(&rel.with_file_name("config.json").to_string_lossy());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = std::collections::BTreeMap::new();
-    flatten("", &serde_json::from_str(&text).expect("config.json is JSON"), &mut out);
-    out
-}
-
 /// The monitor comparing the sweep's runs, as a user sees it a moment after opening the folder.
+/// The clock has ticked once: the flags across runs are raised on the clock.
 pub fn sweep_app() -> App {
-    app_of(sweep_runs(), Options::default())
+    let mut app = app_of(sweep_runs(), Options::default());
+    app.update(tmon::event::Event::Tick);
+    app
 }

@@ -7,6 +7,7 @@ mod support;
 
 mod agree;
 mod document;
+mod files;
 mod follow;
 mod ops;
 mod resume;

@@ -76,10 +76,15 @@ fn a_fifo_or_a_directory_is_not_read() {
     let fifo = dir.path().join("pipe.jsonl");
     crate::support::mkfifo(&fifo);
     let mut t = Tailer::new(0, &fifo, TailOptions::default());
-    // Opening a FIFO for reading would block until a writer comes: it must not be opened.
-    assert_eq!(t.poll_once(), [SourceEvent::State { file: 0, state: FileState::Waiting }]);
+    // Opening a FIFO for reading would block until a writer comes: it must not be opened, and the
+    // reason is said (not "waiting").
+    let reason = "not a regular file (a FIFO); tmon reads log files".to_owned();
+    assert_eq!(t.poll_once(), [SourceEvent::Unreadable { file: 0, reason }]);
+    assert_eq!(t.state(), Some(FileState::Unreadable));
+    assert!(t.poll_once().is_empty(), "said once");
     let mut t = Tailer::new(0, dir.path(), TailOptions::default());
-    assert_eq!(t.poll_once(), [SourceEvent::State { file: 0, state: FileState::Waiting }]);
+    let reason = "not a regular file (a directory); tmon reads log files".to_owned();
+    assert_eq!(t.poll_once(), [SourceEvent::Unreadable { file: 0, reason }]);
 }
 
 #[test]
@@ -126,8 +131,18 @@ fn an_over_long_line_becomes_a_note_and_reading_goes_on() {
     append(&path, b"xxxx\n{\"step\": 2}\n");
     let evs = t.poll_once();
     let got = lines_of(&evs);
-    assert_eq!(got, [(3, "{\"step\": 2}\n".to_owned())]);
-    // The note went out earlier, numbered as line 2.
+    // The note goes out when the long line ends, numbered as line 2; the next line is line 3.
+    let (first, text) = &got[0];
+    assert_eq!(*first, 2);
+    let note = text.split('\n').next().expect("the note");
+    let (reason, _, kept) = tmon::source::frame::note_parts(note.as_bytes()).expect("a note line");
+    assert_eq!(
+        String::from_utf8_lossy(reason),
+        "a line of 50004 bytes, longer than the limit of 4096 bytes: not read"
+    );
+    assert!(kept.is_empty());
+    assert!(text.ends_with("\n{\"step\": 2}\n"), "{text}");
+    // Read from the start, the same.
     let mut t2 = Tailer::new(
         0,
         &path,
@@ -135,7 +150,7 @@ fn an_over_long_line_becomes_a_note_and_reading_goes_on() {
     );
     let all = lines_of(&t2.poll_once());
     let text: String = all.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("|");
-    assert!(text.contains("<a line longer than 4096 bytes: not read>"), "{text}");
+    assert!(text.contains("longer than the limit of 4096 bytes: not read"), "{text}");
     assert!(text.ends_with("{\"step\": 2}\n"), "{text}");
     assert!(all.iter().all(|(_, s)| s.len() < 5000), "no long line kept");
 }

@@ -255,6 +255,7 @@ fn a_run_that_appears_joins_the_comparison_with_its_own_colour() {
         end: text.len() as u64,
         idle: None,
         preview: None,
+        config: tmon::run::config::read(&last.path),
     };
     app.update(Event::Opened { file: 3, info: Box::new(info) });
     app.update(Event::Source(SourceEvent::Lines { file: 3, first_line: 1, bytes: text }));
@@ -355,4 +356,60 @@ fn a_click_on_the_plot_puts_the_cursor_there_and_a_click_on_the_panel_selects_or
     let (lo, hi) = app.chart_window().expect("a window");
     let x = app.view.cursor.expect("a cursor");
     assert!(x > lo + (hi - lo) * 0.3 && x < lo + (hi - lo) * 0.8, "{x} in {lo}..{hi}");
+}
+
+/// The monitor names the runs, shows the config keys that differ and raises the flags across
+/// runs as `tmon check` does on the same folder (one set of rules: run::naming, run::config,
+/// analysis::sweep), its runs held at display precision.
+#[test]
+fn the_monitor_agrees_with_check_on_names_configs_and_cross_run_flags() {
+    use crate::support::cli;
+    use std::time::Duration;
+    let dir = crate::support::fixture("ui/sweep");
+    let ran = cli::tmon(
+        [std::ffi::OsStr::new("check"), dir.as_os_str(), "--json".as_ref()],
+        Duration::from_secs(60),
+    );
+    let doc = cli::json(&ran);
+    let mut app = sweep_app();
+    app.update(tmon::event::Event::Tick);
+    assert!(app.slots.iter().all(|s| s.run().store.display_precision()), "compared runs are compact");
+    let mut names = Vec::new();
+    for i in app.run_slots() {
+        let path = app.slots[i].run().path.to_string_lossy().into_owned();
+        let run = cli::run_of(&doc, path.trim_start_matches("tests/fixtures/"));
+        assert_eq!(run["name"].as_str(), Some(app.run_name(i)), "{path}");
+        let config: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(run["config"].clone()).expect("config is a map of strings");
+        assert_eq!(config, app.compare.configs[i], "{path}");
+        names.push(app.run_name(i).to_owned());
+    }
+    assert_eq!(names, ["lr_0.001", "lr_0.003", "lr_0.01", "lr_0.1"]);
+    assert_eq!(app.compare.config_keys, ["lr"], "only the key that differs");
+    let from_check: Vec<(String, String, String, u64)> = doc["compare"]["flags"]
+        .as_array()
+        .expect("compare.flags")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (s("run"), s("kind"), s("metric"), f["step"].as_u64().unwrap_or(u64::MAX))
+        })
+        .collect();
+    let from_monitor: Vec<(String, String, String, u64)> = app
+        .compare
+        .cross
+        .iter()
+        .map(|(i, f)| {
+            (app.run_name(*i).to_owned(), f.kind.as_str().to_owned(), f.metric.clone(), f.step as u64)
+        })
+        .collect();
+    assert_eq!(from_monitor, from_check);
+    assert_eq!(
+        from_monitor,
+        [("lr_0.1".to_owned(), "run_outlier".to_owned(), "loss".to_owned(), 100)],
+        "the diverging run, and no other"
+    );
+    // In the runs panel's count and the flags list.
+    let d = app.run_slots().find(|&i| app.run_name(i) == "lr_0.1").expect("lr_0.1");
+    assert!(app.flag_rows().iter().any(|(i, f)| *i == d && f.kind.as_str() == "run_outlier"));
 }

@@ -226,6 +226,25 @@ thresholds! {
         "Points in the baseline window, before the recent ones.";
     lr_jump: f64 = 10.0, "lr.jump", ge(1.0, 1e9),
         "LR anomaly: the learning rate rises to this many times the highest value it had before (warm restarts return to the old peak and are fine). A negative or NaN learning rate is always flagged.";
+    // Across runs (crate::analysis::sweep): one block, kept together.
+    compare_min_runs: usize = 3, "compare.min_runs", ge(3.0, 1e6),
+        "Runs that must log the same training loss against the same step key before they are compared with each other (`run_outlier`, `run_stopped`).";
+    run_outlier_ratio: f64 = 4.0, "run_outlier.ratio", gt(1.0, 1e9),
+        "Run outlier: at an aligned step, the run's training loss at least this many times the median of its siblings' (bucket means of log(loss))...";
+    run_outlier_z: f64 = 6.0, "run_outlier.z", gt(0.0, 1e6),
+        "... and at least this many robust standard deviations (1.4826 x MAD of the siblings' log losses) above that median...";
+    run_outlier_persist: usize = 5, "run_outlier.persist", ge(1.0, 1e6),
+        "... at this many aligned steps in a row (a single spike does not make a run an outlier)...";
+    run_outlier_span: f64 = 0.25, "run_outlier.span", gt(0.0, 1.0),
+        "... still going at the run's last aligned step, or covering at least this fraction of its aligned steps (a slow starter that catches up with its siblings is not an outlier).";
+    run_outlier_critical: f64 = 30.0, "run_outlier.critical", gt(1.0, 1e9),
+        "Run outlier (critical): the ratio reaches this, or the run's loss is NaN or infinite where its siblings' is finite.";
+    run_stopped_behind: f64 = 0.25, "run_stopped.behind", gt(0.0, 1.0),
+        "Run stopped (by steps): its last step is below (1 - this) x the median last step of its siblings, and most of them (two at least) went on to within this fraction of that median (siblings that end all over the place say nothing about where this one should)...";
+    run_stopped_min_seconds: f64 = 300.0, "run_stopped.min_seconds", ge(0.0, 1e9),
+        "... and no record (or file write) for at least this many seconds: a run written to recently is still going, however far behind.";
+    run_stopped_factor: f64 = 10.0, "run_stopped.factor", ge(1.0, 1e6),
+        "Run stopped (by the wall clock): silent for at least this many times the median silence of its siblings (and `run_stopped.min_seconds`), while most of them went past its last step.";
 }
 
 #[cfg(test)]

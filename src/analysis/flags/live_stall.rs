@@ -63,6 +63,12 @@ impl LiveStall {
         }
     }
 
+    /// When records last arrived (None before the first): the cross-run `run_stopped` flag
+    /// compares this silence with the run's siblings'.
+    pub fn last_arrival(&self) -> Option<Instant> {
+        self.last
+    }
+
     /// Silence after which a warning is raised, given what has been seen so far.
     pub fn warn_after(&self) -> Duration {
         self.warn_after

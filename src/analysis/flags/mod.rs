@@ -70,6 +70,9 @@ pub enum FlagKind {
     ThroughputDrop,
     LrAnomaly,
     Writers,
+    // Across runs (crate::analysis::sweep): raised by comparing a run with its siblings.
+    RunOutlier,
+    RunStopped,
 }
 
 impl FlagKind {

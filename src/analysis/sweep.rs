@@ -1,0 +1,639 @@
+//! Flags across runs: a sweep tells what normal looks like, so a run is compared with its
+//! siblings (the other runs that log the same training loss against the same step key, at least
+//! `compare.min_runs` of them). Two kinds, documented with their thresholds in `docs/flags.md`:
+//!
+//! - `run_outlier`: the run's training loss is far above its siblings' at the same steps. Each
+//!   run's loss is reduced to means of log(loss) in buckets of steps (a power-of-two width, at
+//!   most [`BUCKETS`] buckets; the width of the coarsest run is used for all, so buckets align
+//!   exactly). At each bucket the run's level is compared with the median of its siblings'
+//!   levels: the rise must be at least `run_outlier.ratio` times and `run_outlier.z` robust
+//!   standard deviations (1.4826 x the MAD of the siblings' levels, in log space, the run itself
+//!   left out), at `run_outlier.persist` aligned buckets in a row. A bucket where most of the
+//!   run's losses are NaN or infinite is infinitely far above finite siblings (critical). Only
+//!   the upward side counts: a run better than its siblings is not a problem.
+//! - `run_stopped`: the run stopped while its siblings went on (crashed, or stalled), told with
+//!   its last step. By steps: its last step is below `(1 - run_stopped.behind)` x the median
+//!   last step of its siblings, most of which (two at least) got to that point or beyond. By the wall clock (for live runs:
+//!   the time since records last arrived; for `tmon check`, since the file was last written): it
+//!   has been silent `run_stopped.factor` times longer than its siblings (median) while most of
+//!   them went past its last step. Never for a run written to within `run_stopped.min_seconds`
+//!   (it is still going, however far behind: a sweep's latest trial), nor for a run whose format
+//!   says it finished (MLflow's `FINISHED`, W&B's exit code 0).
+//!
+//! The result is a fresh list each call, deterministic for the same runs: [`compare`] on runs in
+//! memory (the monitor), [`compare_digests`] on [`RunDigest`]s, the compact form `tmon check`
+//! keeps of each run after dropping its store (a few kB a run).
+
+use super::flags::{Flag, FlagConfig, FlagKind, Severity};
+use super::names::{role, Role};
+use crate::run::Run;
+use crate::text::{count, duration, step as fmt_step, times};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Most buckets a run's loss is reduced to.
+pub const BUCKETS: usize = 1024;
+/// Training-loss series kept per run, best first ([`loss_rank`]).
+pub const LOSSES_KEPT: usize = 4;
+/// Above this many siblings the run itself is counted in the median and MAD (one value moves
+/// neither by much then, and leaving it out would cost a sort per run and bucket).
+const LEAVE_ONE_OUT_MAX: usize = 32;
+/// The smallest spread a bucket's levels are given (log space), so identical siblings do not
+/// make a z-score infinite: the ratio threshold decides there.
+const SIGMA_MIN: f64 = 1e-9;
+
+/// One cross-run flag: the run it is about (its index among the runs compared, and its name),
+/// and the flag itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrossFlag {
+    pub run: usize,
+    pub name: String,
+    pub flag: Flag,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket {
+    sum: f64,
+    finite: u32,
+    nonfinite: u32,
+    /// The first step seen in the bucket.
+    first: f64,
+}
+
+impl Bucket {
+    fn is_empty(&self) -> bool {
+        self.finite + self.nonfinite == 0
+    }
+
+    fn add(&mut self, step: f64, log: Option<f64>) {
+        if self.is_empty() || step < self.first {
+            self.first = step;
+        }
+        match log {
+            Some(l) => {
+                self.sum += l;
+                self.finite += 1;
+            }
+            None => self.nonfinite += 1,
+        }
+    }
+
+    fn merge(&mut self, o: &Bucket) {
+        if o.is_empty() {
+            return;
+        }
+        if self.is_empty() || o.first < self.first {
+            self.first = o.first;
+        }
+        self.sum += o.sum;
+        self.finite += o.finite;
+        self.nonfinite += o.nonfinite;
+    }
+
+    /// Mean log(loss); +inf when most values were NaN or infinite.
+    fn level(&self) -> Option<f64> {
+        if self.is_empty() {
+            None
+        } else if self.nonfinite >= self.finite {
+            Some(f64::INFINITY)
+        } else {
+            Some(self.sum / self.finite as f64)
+        }
+    }
+}
+
+/// One training-loss series, reduced to bucket means of log(loss).
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub metric: String,
+    /// Steps per bucket: a power of two.
+    width: f64,
+    buckets: Vec<Bucket>,
+    /// The step of the last point (the series' last, not its largest).
+    pub last_step: f64,
+    /// A value below zero was seen: not a loss log space can hold; the series is not compared.
+    negative: bool,
+}
+
+impl Profile {
+    fn new(metric: &str) -> Self {
+        Profile {
+            metric: metric.to_owned(),
+            width: 1.0 / 1024.0,
+            buckets: Vec::new(),
+            last_step: f64::NAN,
+            negative: false,
+        }
+    }
+
+    fn push(&mut self, step: f64, value: f64) {
+        if !step.is_finite() || step < 0.0 {
+            return;
+        }
+        self.last_step = step;
+        if value < 0.0 {
+            self.negative = true;
+        }
+        let mut i = (step / self.width).floor();
+        while i >= BUCKETS as f64 {
+            self.widen();
+            i = (step / self.width).floor();
+        }
+        let i = i as usize;
+        if i >= self.buckets.len() {
+            self.buckets.resize(i + 1, Bucket::default());
+        }
+        // A loss of exactly 0 sits far below everything (never above its siblings).
+        let log = value.is_finite().then(|| value.max(f64::MIN_POSITIVE).ln());
+        self.buckets[i].add(step, log);
+    }
+
+    /// Doubles the bucket width, merging pairs.
+    fn widen(&mut self) {
+        let merged: Vec<Bucket> = self
+            .buckets
+            .chunks(2)
+            .map(|c| {
+                let mut b = c[0];
+                if let Some(o) = c.get(1) {
+                    b.merge(o);
+                }
+                b
+            })
+            .collect();
+        self.buckets = merged;
+        self.width *= 2.0;
+    }
+
+    /// The buckets at a width `w` (a power of two, at least this profile's).
+    fn at_width(&self, w: f64) -> Vec<Bucket> {
+        let k = (w / self.width).round().max(1.0) as usize;
+        self.buckets
+            .chunks(k)
+            .map(|c| {
+                let mut b = Bucket::default();
+                for x in c {
+                    b.merge(x);
+                }
+                b
+            })
+            .collect()
+    }
+}
+
+/// How well a training-loss name stands for the run's loss: the plain names first, then the
+/// shorter ones (`loss` before `loss_cls`).
+pub fn loss_rank(name: &str) -> (u8, usize) {
+    const MAIN: &[&str] = &[
+        "loss",
+        "train/loss",
+        "train_loss",
+        "total_loss",
+        "train/total_loss",
+        "training_loss",
+        "loss/train",
+    ];
+    let lower = name.to_lowercase();
+    (if MAIN.contains(&lower.as_str()) { 0 } else { 1 }, name.len())
+}
+
+/// What the cross-run flags need of a run: a few kB, kept after its store is dropped.
+#[derive(Clone, Debug)]
+pub struct RunDigest {
+    pub path: PathBuf,
+    /// The name the run's format records (an MLflow run of a database), for naming.
+    pub recorded_name: Option<String>,
+    pub status: Option<String>,
+    pub step_key: Option<String>,
+    /// Its training losses, best first.
+    pub profiles: Vec<Profile>,
+    /// How long the run has been silent (no record arrived, or no write to its file), if known.
+    pub silent_for: Option<Duration>,
+}
+
+impl RunDigest {
+    /// The digest of `run`; `silent_for` as the caller knows it.
+    pub fn of(run: &Run, silent_for: Option<Duration>) -> Self {
+        let store = &run.store;
+        let mut losses: Vec<(usize, &str)> =
+            store.ids().map(|id| (id, store.name(id))).filter(|(_, n)| role(n) == Role::TrainLoss).collect();
+        losses.sort_by_key(|(_, n)| loss_rank(n));
+        losses.truncate(LOSSES_KEPT);
+        let profiles = losses
+            .into_iter()
+            .map(|(id, n)| {
+                let mut p = Profile::new(n);
+                for (s, v) in store.series(id).iter() {
+                    p.push(s, v);
+                }
+                p
+            })
+            .filter(|p| !p.buckets.is_empty())
+            .collect();
+        RunDigest {
+            path: run.path.clone(),
+            recorded_name: run.info.name.clone(),
+            status: run.info.status.clone(),
+            step_key: run.ingest.step_key().map(str::to_owned),
+            profiles,
+            silent_for,
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("finished"))
+    }
+}
+
+/// The cross-run flags of `runs` (the monitor's call). `now`, when given, dates each run's
+/// silence from when records last arrived (the live set's clock); without it only steps count
+/// for `run_stopped`. Names are [`crate::run::naming::run_names`].
+pub fn compare(runs: &[&Run], cfg: &FlagConfig, now: Option<Instant>) -> Vec<CrossFlag> {
+    let digests: Vec<RunDigest> = runs
+        .iter()
+        .map(|r| {
+            let silent =
+                now.and_then(|n| Some(n.saturating_duration_since(r.analyzer.live_stall().last_arrival()?)));
+            RunDigest::of(r, silent)
+        })
+        .collect();
+    let names = crate::run::naming::run_names(runs);
+    compare_digests(&digests, &names, cfg)
+}
+
+/// Runs are compared within a group: one training loss, one step key.
+type GroupKey<'a> = (&'a str, Option<&'a str>);
+
+/// The cross-run flags of runs known by their digests; `names[i]` is run `i`'s name. Flags come
+/// by run, then kind.
+pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -> Vec<CrossFlag> {
+    let min = cfg.compare_min_runs.max(3);
+    // How many runs log each (loss, step key).
+    let mut counts: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    for r in runs {
+        for p in r.profiles.iter().filter(|p| !p.negative) {
+            *counts.entry((p.metric.as_str(), r.step_key.as_deref())).or_default() += 1;
+        }
+    }
+    // Each run is compared on the loss most runs share (its best-ranked one on a tie).
+    let mut groups: HashMap<GroupKey<'_>, Vec<(usize, &Profile)>> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        let step_key = r.step_key.as_deref();
+        let best = r
+            .profiles
+            .iter()
+            .filter(|p| !p.negative)
+            .enumerate()
+            .max_by_key(|(rank, p)| (counts[&(p.metric.as_str(), step_key)], std::cmp::Reverse(*rank)))
+            .map(|(_, p)| p);
+        if let Some(p) = best.filter(|p| counts[&(p.metric.as_str(), step_key)] >= min) {
+            groups.entry((p.metric.as_str(), step_key)).or_default().push((i, p));
+        }
+    }
+    let mut keys: Vec<_> = groups.keys().copied().collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for k in keys {
+        let members = &groups[&k];
+        if members.len() < min {
+            continue;
+        }
+        outliers(members, names, cfg, &mut out);
+        stopped(members, runs, names, cfg, &mut out);
+    }
+    out.sort_by_key(|c| (c.run, c.flag.kind));
+    out
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    super::flags::robust::median(xs)
+}
+
+/// Median and 1.4826 x MAD of `xs` (reordered).
+fn median_sigma(xs: &mut [f64], scratch: &mut Vec<f64>) -> (f64, f64) {
+    let m = median(xs);
+    scratch.clear();
+    scratch.extend(xs.iter().map(|x| (x - m).abs()));
+    (m, 1.4826 * median(scratch))
+}
+
+/// One judged bucket of a run: its first step, its rise over the siblings' median (log), whether
+/// it is out, and how many siblings it was judged against.
+#[derive(Clone, Copy)]
+struct Judged {
+    step: f64,
+    rise: f64,
+    out: bool,
+    siblings: usize,
+}
+
+/// `run_outlier` for one group.
+fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, out: &mut Vec<CrossFlag>) {
+    let width = members.iter().map(|(_, p)| p.width).fold(0.0, f64::max);
+    let grids: Vec<Vec<Bucket>> = members.iter().map(|(_, p)| p.at_width(width)).collect();
+    let len = grids.iter().map(Vec::len).max().unwrap_or(0);
+    let min_siblings = cfg.compare_min_runs.max(3) - 1;
+    let ln_ratio = cfg.run_outlier_ratio.ln();
+    let ln_critical = cfg.run_outlier_critical.ln();
+    let mut judged: Vec<Vec<Judged>> = vec![Vec::new(); members.len()];
+    let (mut levels, mut sib, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    for j in 0..len {
+        levels.clear();
+        levels
+            .extend(grids.iter().enumerate().filter_map(|(m, g)| Some((m, g.get(j)?.level()?, g[j].first))));
+        if levels.len() < min_siblings + 1 {
+            continue;
+        }
+        let all: Vec<f64> = levels.iter().map(|l| l.1).collect();
+        let whole = (levels.len() - 1 > LEAVE_ONE_OUT_MAX).then(|| {
+            let mut xs = all.clone();
+            median_sigma(&mut xs, &mut scratch)
+        });
+        for (pos, &(m, level, first)) in levels.iter().enumerate() {
+            let (med, sigma) = match whole {
+                Some(ms) => ms,
+                None => {
+                    sib.clear();
+                    sib.extend(all.iter().enumerate().filter(|&(q, _)| q != pos).map(|(_, x)| *x));
+                    median_sigma(&mut sib, &mut scratch)
+                }
+            };
+            if !med.is_finite() || !sigma.is_finite() {
+                // Most siblings are NaN too: nothing to compare with here.
+                continue;
+            }
+            let rise = level - med;
+            let z = rise / sigma.max(SIGMA_MIN);
+            let is_out = rise >= ln_ratio && z >= cfg.run_outlier_z;
+            judged[m].push(Judged { step: first, rise, out: is_out, siblings: levels.len() - 1 });
+        }
+    }
+    for (m, seq) in judged.iter().enumerate() {
+        let Some(streak) = qualifying_streak(seq, cfg) else { continue };
+        let (run, p) = members[m];
+        let first = streak[0];
+        let worst = streak.iter().map(|j| j.rise).fold(f64::NEG_INFINITY, f64::max);
+        let critical = worst >= ln_critical;
+        let how = |r: f64| if r.is_finite() { times(r.exp()) } else { "NaN or infinite".to_owned() };
+        let to_end =
+            std::ptr::eq(streak.as_ptr().wrapping_add(streak.len()), seq.as_ptr().wrapping_add(seq.len()));
+        let lasting = if to_end {
+            "to its last step".to_owned()
+        } else {
+            format!("for {} aligned steps", count(streak.len() as u64))
+        };
+        let message = if first.rise.is_finite() {
+            format!(
+                "{} is {} the median of its {} sibling runs at step {} and stays above {lasting} (worst {})",
+                p.metric,
+                how(first.rise),
+                count(first.siblings as u64),
+                fmt_step(first.step),
+                how(worst)
+            )
+        } else {
+            format!(
+                "{} is NaN or infinite from step {} while its {} sibling runs' stays finite",
+                p.metric,
+                fmt_step(first.step),
+                count(first.siblings as u64)
+            )
+        };
+        out.push(CrossFlag {
+            run,
+            name: names.get(run).cloned().unwrap_or_default(),
+            flag: Flag {
+                kind: FlagKind::RunOutlier,
+                severity: if critical { Severity::Critical } else { Severity::Warning },
+                metric: p.metric.clone(),
+                step: first.step,
+                message,
+            },
+        });
+    }
+}
+
+/// The first streak of outlying buckets that makes a run an outlier: at least
+/// `run_outlier.persist` long, and either still going at the run's last judged bucket or covering
+/// `run_outlier.span` of its judged buckets (a slow starter that catches up is not an outlier).
+fn qualifying_streak<'a>(seq: &'a [Judged], cfg: &FlagConfig) -> Option<&'a [Judged]> {
+    let mut i = 0;
+    while i < seq.len() {
+        if !seq[i].out {
+            i += 1;
+            continue;
+        }
+        let end = seq[i..].iter().position(|j| !j.out).map_or(seq.len(), |k| i + k);
+        let len = end - i;
+        let long = len as f64 >= cfg.run_outlier_span * seq.len() as f64;
+        if len >= cfg.run_outlier_persist && (end == seq.len() || long) {
+            return Some(&seq[i..end]);
+        }
+        i = end;
+    }
+    None
+}
+
+/// `run_stopped` for one group.
+fn stopped(
+    members: &[(usize, &Profile)],
+    runs: &[RunDigest],
+    names: &[String],
+    cfg: &FlagConfig,
+    out: &mut Vec<CrossFlag>,
+) {
+    let min_quiet = Duration::try_from_secs_f64(cfg.run_stopped_min_seconds).unwrap_or(Duration::MAX);
+    for (m, &(run, p)) in members.iter().enumerate() {
+        let d = &runs[run];
+        if d.finished() || d.silent_for.is_some_and(|s| s < min_quiet) {
+            continue;
+        }
+        let last = p.last_step;
+        let siblings: Vec<(f64, Option<Duration>)> = members
+            .iter()
+            .enumerate()
+            .filter(|&(q, _)| q != m)
+            .map(|(_, &(r, sp))| (sp.last_step, runs[r].silent_for))
+            .collect();
+        let ahead: Vec<f64> = siblings.iter().map(|s| s.0).filter(|&s| s > last).collect();
+        // Most siblings went past its last step.
+        if ahead.len() * 2 <= siblings.len() || ahead.len() < 2 {
+            continue;
+        }
+        let mut lasts: Vec<f64> = siblings.iter().map(|s| s.0).collect();
+        let med_last = median(&mut lasts);
+        // Siblings that agree on where runs get to (most of them near the median): a sweep's
+        // runs end together; unrelated runs checked together do not.
+        let floor = (1.0 - cfg.run_stopped_behind) * med_last;
+        let together = siblings.iter().filter(|s| s.0 >= floor).count();
+        let by_steps = last < floor && together >= 2 && together * 2 > siblings.len();
+        let mut quiet: Vec<f64> = siblings.iter().filter_map(|s| s.1.map(|d| d.as_secs_f64())).collect();
+        let by_clock = match d.silent_for {
+            Some(own) if quiet.len() >= 2 => own.as_secs_f64() >= cfg.run_stopped_factor * median(&mut quiet),
+            _ => false,
+        };
+        if !by_steps && !by_clock {
+            continue;
+        }
+        let mut ahead_sorted = ahead.clone();
+        let ahead_med = median(&mut ahead_sorted);
+        let silence = d
+            .silent_for
+            .map(|s| format!("; nothing written for {}", duration(s.as_secs_f64())))
+            .unwrap_or_default();
+        let message = format!(
+            "stopped at step {} while {} of its {} sibling runs went on (to step {}, median){silence}",
+            fmt_step(last),
+            count(ahead.len() as u64),
+            count(siblings.len() as u64),
+            fmt_step(ahead_med)
+        );
+        out.push(CrossFlag {
+            run,
+            name: names.get(run).cloned().unwrap_or_default(),
+            flag: Flag {
+                kind: FlagKind::RunStopped,
+                severity: Severity::Warning,
+                metric: p.metric.clone(),
+                step: last,
+                message,
+            },
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(name: &str, points: &[(f64, f64)], silent: Option<u64>) -> RunDigest {
+        let mut p = Profile::new("loss");
+        for &(s, v) in points {
+            p.push(s, v);
+        }
+        RunDigest {
+            path: PathBuf::from(format!("sweep/{name}/logs.jsonl")),
+            recorded_name: None,
+            status: None,
+            step_key: Some("step".into()),
+            profiles: vec![p],
+            silent_for: silent.map(Duration::from_secs),
+        }
+    }
+
+    fn curve(scale: f64, steps: u64) -> Vec<(f64, f64)> {
+        (1..=steps)
+            .map(|s| {
+                (
+                    s as f64,
+                    scale * (1.0 + 2.0 * (-(s as f64) / 30.0).exp()) * (1.0 + 0.05 * ((s * 7) as f64).sin()),
+                )
+            })
+            .collect()
+    }
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("r{i}")).collect()
+    }
+
+    #[test]
+    fn profiles_widen_by_powers_of_two_and_keep_their_means() {
+        let mut p = Profile::new("loss");
+        for s in 0..5000u32 {
+            p.push(s as f64, 2.0);
+        }
+        assert!(p.buckets.len() <= BUCKETS);
+        assert_eq!(p.width, 8.0);
+        let b = p.at_width(16.0);
+        assert_eq!(b[0].finite, 16);
+        assert!((b[0].level().unwrap() - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(b[1].first, 16.0);
+    }
+
+    #[test]
+    fn a_run_far_above_its_siblings_is_an_outlier_and_only_it() {
+        let mut runs: Vec<RunDigest> =
+            (0..4).map(|i| digest(&format!("ok{i}"), &curve(1.0 + 0.1 * i as f64, 200), None)).collect();
+        // From step 100 on, one run's loss grows 20x over its siblings'.
+        let bad: Vec<(f64, f64)> =
+            curve(1.0, 200).into_iter().map(|(s, v)| (s, if s >= 100.0 { v * 20.0 } else { v })).collect();
+        runs.push(digest("bad", &bad, None));
+        let flags = compare_digests(&runs, &names(5), &FlagConfig::default());
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        assert_eq!((flags[0].run, flags[0].flag.kind, flags[0].flag.step), (4, FlagKind::RunOutlier, 100.0));
+        assert_eq!(flags[0].flag.severity, Severity::Warning);
+        assert!(
+            flags[0].flag.message.starts_with(
+                "loss is 17.4x the median of its 4 sibling runs at step 100 and stays above to its last step"
+            ),
+            "{}",
+            flags[0].flag.message
+        );
+        // Two runs are not a sweep.
+        assert!(compare_digests(&runs[3..], &names(2), &FlagConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn nan_is_critical_and_a_short_excursion_is_not_an_outlier() {
+        let mut runs: Vec<RunDigest> =
+            (0..3).map(|i| digest(&format!("ok{i}"), &curve(1.0 + 0.05 * i as f64, 200), None)).collect();
+        let nan: Vec<(f64, f64)> =
+            curve(1.0, 200).into_iter().map(|(s, v)| (s, if s >= 150.0 { f64::NAN } else { v })).collect();
+        let blip: Vec<(f64, f64)> = curve(1.0, 200)
+            .into_iter()
+            .map(|(s, v)| (s, if (60.0..63.0).contains(&s) { v * 50.0 } else { v }))
+            .collect();
+        runs.push(digest("nan", &nan, None));
+        runs.push(digest("blip", &blip, None));
+        let flags = compare_digests(&runs, &names(5), &FlagConfig::default());
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        assert_eq!(
+            (flags[0].run, flags[0].flag.severity, flags[0].flag.step),
+            (3, Severity::Critical, 150.0)
+        );
+        assert!(flags[0].flag.message.contains("NaN or infinite from step 150"), "{}", flags[0].flag.message);
+    }
+
+    #[test]
+    fn a_run_that_stopped_while_its_siblings_went_on() {
+        let day = Some(86_400);
+        let mut runs: Vec<RunDigest> =
+            (0..3).map(|i| digest(&format!("ok{i}"), &curve(1.0, 1000), day)).collect();
+        runs.push(digest("short", &curve(1.0, 300), day));
+        let flags = compare_digests(&runs, &names(4), &FlagConfig::default());
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        assert_eq!((flags[0].run, flags[0].flag.kind, flags[0].flag.step), (3, FlagKind::RunStopped, 300.0));
+        assert!(
+            flags[0].flag.message.starts_with(
+                "stopped at step 300 while 3 of its 3 sibling runs went on (to step 1000, median)"
+            ),
+            "{}",
+            flags[0].flag.message
+        );
+        // Written to a minute ago: still going (a sweep's latest trial), however far behind.
+        runs[3].silent_for = Some(Duration::from_secs(60));
+        assert!(compare_digests(&runs, &names(4), &FlagConfig::default()).is_empty());
+        // A run whose format says it finished is not stopped.
+        runs[3].silent_for = day.map(Duration::from_secs);
+        runs[3].status = Some("FINISHED".into());
+        assert!(compare_digests(&runs, &names(4), &FlagConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn live_runs_by_the_wall_clock() {
+        // Siblings write every few seconds; one has been silent for 20 minutes, 50 steps behind.
+        let mut runs: Vec<RunDigest> =
+            (0..4).map(|i| digest(&format!("ok{i}"), &curve(1.0, 1000), Some(2 + i))).collect();
+        runs.push(digest("hung", &curve(1.0, 950), Some(1200)));
+        let flags = compare_digests(&runs, &names(5), &FlagConfig::default());
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        assert_eq!((flags[0].run, flags[0].flag.step), (4, 950.0));
+        assert!(flags[0].flag.message.ends_with("nothing written for 20m"), "{}", flags[0].flag.message);
+        // Every run at its end, all silent alike: nobody stopped.
+        for r in &mut runs {
+            r.silent_for = Some(Duration::from_secs(86_400));
+        }
+        assert!(compare_digests(&runs, &names(5), &FlagConfig::default()).is_empty());
+    }
+}
