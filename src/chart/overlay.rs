@@ -17,8 +17,12 @@ use super::values::{Xs, Ys};
 use super::{labels, Cache, Data, Request, XAxis};
 use crate::analysis::Severity;
 use crate::store::SeriesId;
+use std::cmp::Ordering;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+/// One layer reduced: its members' lines, and its flags' xs by severity.
+type Reduced = (Rc<Vec<Member>>, Rc<Vec<(Severity, Vec<f64>)>>);
 
 /// One run of an overlay: its data and the series drawn from it.
 #[derive(Clone, Copy, Debug)]
@@ -256,8 +260,7 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
     let bits = [lo.to_bits(), hi.to_bits(), px as u64, view_bits[2], view_bits[3], view_bits[4], raw as u64];
 
     let frame = cache.frame;
-    let mut reduced: Vec<(Rc<Vec<Member>>, Rc<Vec<(Severity, Vec<f64>)>>)> =
-        Vec::with_capacity(req.layers.len());
+    let mut reduced: Vec<Reduced> = Vec::with_capacity(req.layers.len());
     let mut keys = Vec::with_capacity(req.layers.len());
     for (layer, &t0) in req.layers.iter().zip(&t0s) {
         let data = layer.data;
@@ -409,7 +412,8 @@ pub fn read_at(
                 continue;
             };
             let at = c.xs.x(i);
-            if !(x - at <= slack) {
+            // Too far before the cursor (or NaN): no reading.
+            if !matches!((x - at).partial_cmp(&slack), Some(Ordering::Less | Ordering::Equal)) {
                 row.push(None);
                 continue;
             }

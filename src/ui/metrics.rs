@@ -48,7 +48,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let value_w = app
         .groups()
         .iter()
-        .flat_map(|g| series_of(g))
+        .flat_map(&series_of)
         .filter_map(|s| s?.last())
         .map(|(_, y)| value(y).len())
         .fold(7, usize::max);
