@@ -6,7 +6,8 @@
 //! read by the real ingest and analyzer, as the monitor reads it (values at display precision).
 //! Figures: the first frame (every chart's columns built, on all cores), a redraw with nothing new
 //! (a key that changes nothing drawn, a resize), a frame after every run got one more step (a live
-//! sweep), and a frame after a view change (the smoothing: every run smoothed again). Best and
+//! sweep, and the clock's tick that follows: the flags across runs computed again on the loop's
+//! thread), and a frame after a view change (the smoothing: every run smoothed again). Best and
 //! median of several frames, in milliseconds; peak memory from /proc.
 //!
 //! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000.
@@ -116,6 +117,7 @@ fn main() {
     report("first frame (every chart's columns built)", vec![frame(&app, &mut term)]);
     report("redraw, nothing new", (0..10).map(|_| frame(&app, &mut term)).collect());
     let mut step = steps;
+    let mut ticks = Vec::new();
     let live: Vec<f64> = (0..10)
         .map(|_| {
             for (k, s) in app.slots.iter_mut().enumerate() {
@@ -124,10 +126,14 @@ fn main() {
                 s.live.run.push_line(step as u64 + 1, l.trim_end().as_bytes());
             }
             step += 1;
+            let t = Instant::now();
+            app.update(Event::Tick);
+            ticks.push(t.elapsed().as_secs_f64() * 1e3);
             frame(&app, &mut term)
         })
         .collect();
     report("a frame after every run got a step", live);
+    report("the clock's tick then (flags across runs computed again)", ticks);
     let view: Vec<f64> = (0..3)
         .map(|i| {
             app.update(tmon::event::Event::Key(crossterm::event::KeyEvent::new(

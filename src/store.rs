@@ -568,7 +568,8 @@ impl<'a> SeriesView<'a> {
     }
     /// Points from index `from` on, as (step, value); for consumers that keep a cursor.
     pub fn iter_from(&self, from: usize) -> impl Iterator<Item = (f64, f64)> + 'a {
-        self.iter().skip(from)
+        let steps = &self.store.steps;
+        self.iter_records_from(from).map(move |(r, v)| (steps[r as usize], v))
     }
     /// Values only, copied out (for smoothing and statistics).
     pub fn values(&self) -> Vec<f64> {

@@ -10,8 +10,8 @@
 
 use super::{App, Slot, Status};
 use crate::analysis::names::higher_is_better;
+use crate::analysis::sweep::{compare_digests, LiveDigest, RunDigest};
 use crate::analysis::{Flag, Severity};
-use crate::run::Run;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,6 +76,8 @@ pub struct Compare {
     /// What the names, looks and config keys were computed from: (slot paths, run epoch, config
     /// generation).
     seen: (Vec<PathBuf>, u64, u64),
+    /// Each slot's digest for the flags across runs, extended as its run grows.
+    digests: Vec<LiveDigest>,
     /// The stores' generations the cross-run flags were computed from.
     cross_seen: u64,
 }
@@ -92,6 +94,7 @@ impl Default for Compare {
             config_keys: Vec::new(),
             configs: Vec::new(),
             cross: Vec::new(),
+            digests: Vec::new(),
             seen: (Vec::new(), u64::MAX, u64::MAX),
             cross_seen: u64::MAX,
         }
@@ -439,10 +442,33 @@ impl App {
             return;
         }
         let slots: Vec<usize> = self.run_slots().collect();
-        let runs: Vec<&Run> = slots.iter().map(|&i| self.slots[i].run()).collect();
-        // The rules `tmon check` applies; a run's silence is dated from the last record that
-        // arrived (the live clock).
-        let found = crate::analysis::sweep::compare(&runs, &self.opts.flags, Some(self.instant()));
+        let instant = self.instant();
+        // Each run's digest is extended with what arrived since the last look (not read again
+        // whole: this runs on the loop's thread, once a second while a sweep is written).
+        let mut digests = std::mem::take(&mut self.compare.digests);
+        digests.resize_with(self.slots.len(), LiveDigest::default);
+        let found = {
+            let refs: Vec<&RunDigest> = digests
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| slots.contains(i))
+                .map(|(i, d)| {
+                    let slot = &self.slots[i];
+                    let run = slot.run();
+                    // A run's silence is dated from the last record that arrived (the live clock).
+                    let silent = run
+                        .analyzer
+                        .live_stall()
+                        .last_arrival()
+                        .map(|t| instant.saturating_duration_since(t));
+                    d.update(run, slot.epoch, silent)
+                })
+                .collect();
+            let names: Vec<String> = slots.iter().map(|&i| self.run_name(i).to_owned()).collect();
+            // The rules `tmon check` applies.
+            compare_digests(&refs, &names, &self.opts.flags)
+        };
+        self.compare.digests = digests;
         self.compare.cross = found.into_iter().filter_map(|f| Some((*slots.get(f.run)?, f.flag))).collect();
         self.compare.cross_seen = seen;
     }
