@@ -18,7 +18,7 @@
 # Usage: benches/monitor/sweep.sh [open] [live]        (default: both)
 #   QUICK=1        20 runs x 5,000 steps, one round, live 10 runs for 10 s
 #   RUNS, STEPS, OPEN_RUNS, LIVE_RUNS, LIVE_SECS override; TMON=path a prebuilt binary
-# Sweeps go to benches/data/ (gitignored), generated when missing.
+# Sweeps go to benches/data/monitor_sweep_RUNSxSTEPS/ (gitignored; not benches/sweep/run.sh's sweep_RUNSxSTEPS/, whose files differ), generated when missing.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -127,7 +127,7 @@ echo "tmux $(tmux -V | cut -d' ' -f2), 160x48, QUICK=$QUICK"
 for phase in "${PHASES[@]}"; do
     case $phase in
     open)
-        dir="$DATA/sweep_${RUNS}x${STEPS}"
+        dir="$DATA/monitor_sweep_${RUNS}x${STEPS}"
         timeout 7200 python3 benches/monitor/sweep_gen.py "$dir" "$RUNS" "$STEPS"
         bytes=$(cat "$dir"/run_*/logs.jsonl | wc -c)
         last=$((STEPS - 1))
