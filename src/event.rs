@@ -70,6 +70,9 @@ pub struct Opened {
     pub idle: Option<Duration>,
     /// The records of the end of a big file.
     pub preview: Option<Run>,
+    /// The run's config as read from its first record and the files beside it
+    /// ([`crate::run::config::read`]).
+    pub config: crate::run::config::ConfigRead,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

@@ -27,7 +27,9 @@
 use super::flags::{Flag, FlagConfig, FlagKind, Severity};
 use super::names::{role, Role};
 use crate::run::Run;
+use crate::store::SeriesId;
 use crate::text::{count, duration, step as fmt_step, times};
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -149,6 +151,11 @@ impl Profile {
         self.buckets[i].add(step, log);
     }
 
+    /// Whether the series can be compared: it has points, none below zero.
+    fn usable(&self) -> bool {
+        !self.negative && !self.buckets.is_empty()
+    }
+
     /// Doubles the bucket width, merging pairs.
     fn widen(&mut self) {
         let merged: Vec<Bucket> = self
@@ -216,14 +223,10 @@ impl RunDigest {
     /// The digest of `run`; `silent_for` as the caller knows it.
     pub fn of(run: &Run, silent_for: Option<Duration>) -> Self {
         let store = &run.store;
-        let mut losses: Vec<(usize, &str)> =
-            store.ids().map(|id| (id, store.name(id))).filter(|(_, n)| role(n) == Role::TrainLoss).collect();
-        losses.sort_by_key(|(_, n)| loss_rank(n));
-        losses.truncate(LOSSES_KEPT);
-        let profiles = losses
+        let profiles = train_losses(run)
             .into_iter()
-            .map(|(id, n)| {
-                let mut p = Profile::new(n);
+            .map(|id| {
+                let mut p = Profile::new(store.name(id));
                 for (s, v) in store.series(id).iter() {
                     p.push(s, v);
                 }
@@ -262,17 +265,84 @@ pub fn compare(runs: &[&Run], cfg: &FlagConfig, now: Option<Instant>) -> Vec<Cro
     compare_digests(&digests, &names, cfg)
 }
 
+/// A run's [`RunDigest`] kept up to date as its store grows (the monitor's): each update reads
+/// only the points that arrived since the last one, so a live sweep of 200 runs costs what
+/// arrived each second, not every point of every run again. The same digest as
+/// [`RunDigest::of`] gives (profiles with no point yet are kept, and left out by the comparison).
+#[derive(Clone, Debug, Default)]
+pub struct LiveDigest {
+    digest: Option<RunDigest>,
+    /// The series profiled (aligned with the digest's profiles) and how many of their points
+    /// were read.
+    read: Vec<(SeriesId, usize)>,
+    /// The caller's identity of the run (it changes when the run is replaced by another).
+    key: u64,
+}
+
+impl LiveDigest {
+    /// The digest of `run`, brought up to date; `key` changes whenever the caller's run was
+    /// replaced (its points are then read from the start), `silent_for` as the caller knows it.
+    pub fn update(&mut self, run: &Run, key: u64, silent_for: Option<Duration>) -> &RunDigest {
+        let ids = train_losses(run);
+        let same = self.digest.is_some()
+            && self.key == key
+            && self.read.len() == ids.len()
+            && self.read.iter().zip(&ids).all(|((a, _), b)| a == b);
+        if !same {
+            let store = &run.store;
+            self.read = ids.iter().map(|&id| (id, 0)).collect();
+            self.key = key;
+            self.digest = Some(RunDigest {
+                path: run.path.clone(),
+                recorded_name: None,
+                status: None,
+                step_key: None,
+                profiles: ids.iter().map(|&id| Profile::new(store.name(id))).collect(),
+                silent_for: None,
+            });
+        }
+        let Some(d) = self.digest.as_mut() else { unreachable!("set above") };
+        for ((id, n), p) in self.read.iter_mut().zip(&mut d.profiles) {
+            let s = run.store.series(*id);
+            for (step, v) in s.iter_from(*n) {
+                p.push(step, v);
+            }
+            *n = s.len();
+        }
+        d.recorded_name.clone_from(&run.info.name);
+        d.status.clone_from(&run.info.status);
+        d.step_key = run.ingest.step_key().map(str::to_owned);
+        d.silent_for = silent_for;
+        d
+    }
+}
+
+/// The training losses a run is compared on, best first (at most [`LOSSES_KEPT`]).
+fn train_losses(run: &Run) -> Vec<SeriesId> {
+    let store = &run.store;
+    let mut losses: Vec<(SeriesId, &str)> =
+        store.ids().map(|id| (id, store.name(id))).filter(|(_, n)| role(n) == Role::TrainLoss).collect();
+    losses.sort_by_key(|(_, n)| loss_rank(n));
+    losses.truncate(LOSSES_KEPT);
+    losses.into_iter().map(|(id, _)| id).collect()
+}
+
 /// Runs are compared within a group: one training loss, one step key.
 type GroupKey<'a> = (&'a str, Option<&'a str>);
 
 /// The cross-run flags of runs known by their digests; `names[i]` is run `i`'s name. Flags come
 /// by run, then kind.
-pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -> Vec<CrossFlag> {
+pub fn compare_digests<R: Borrow<RunDigest>>(
+    runs: &[R],
+    names: &[String],
+    cfg: &FlagConfig,
+) -> Vec<CrossFlag> {
+    let runs: Vec<&RunDigest> = runs.iter().map(Borrow::borrow).collect();
     let min = cfg.compare_min_runs.max(3);
     // How many runs log each (loss, step key).
     let mut counts: HashMap<(&str, Option<&str>), usize> = HashMap::new();
-    for r in runs {
-        for p in r.profiles.iter().filter(|p| !p.negative) {
+    for r in &runs {
+        for p in r.profiles.iter().filter(|p| p.usable()) {
             *counts.entry((p.metric.as_str(), r.step_key.as_deref())).or_default() += 1;
         }
     }
@@ -283,7 +353,7 @@ pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -
         let best = r
             .profiles
             .iter()
-            .filter(|p| !p.negative)
+            .filter(|p| p.usable())
             .enumerate()
             .max_by_key(|(rank, p)| (counts[&(p.metric.as_str(), step_key)], std::cmp::Reverse(*rank)))
             .map(|(_, p)| p);
@@ -300,7 +370,7 @@ pub fn compare_digests(runs: &[RunDigest], names: &[String], cfg: &FlagConfig) -
             continue;
         }
         outliers(members, names, cfg, &mut out);
-        stopped(members, runs, names, cfg, &mut out);
+        stopped(members, &runs, names, cfg, &mut out);
     }
     out.sort_by_key(|c| (c.run, c.flag.kind));
     out
@@ -438,7 +508,7 @@ fn qualifying_streak<'a>(seq: &'a [Judged], cfg: &FlagConfig) -> Option<&'a [Jud
 /// `run_stopped` for one group.
 fn stopped(
     members: &[(usize, &Profile)],
-    runs: &[RunDigest],
+    runs: &[&RunDigest],
     names: &[String],
     cfg: &FlagConfig,
     out: &mut Vec<CrossFlag>,
@@ -535,6 +605,51 @@ mod tests {
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("r{i}")).collect()
+    }
+
+    #[test]
+    fn a_live_digest_read_in_pieces_is_the_digest_of_the_whole_run() {
+        // Five runs, one diverging to NaN; each grows in pieces, its live digest updated after
+        // each, and a loss series appears late in one of them (the set of losses changes).
+        let mut runs: Vec<Run> = (0..5)
+            .map(|k| Run::new(format!("s/r{k}/logs.jsonl"), Default::default(), Default::default()))
+            .collect();
+        let mut live: Vec<LiveDigest> = vec![LiveDigest::default(); runs.len()];
+        let mut line = 1;
+        for piece in 0..6u64 {
+            for (k, run) in runs.iter_mut().enumerate() {
+                let mut text = String::new();
+                for s in piece * 700..(piece + 1) * 700 {
+                    let v = (1.0 + k as f64 * 0.05) * (1.0 + 3.0 * (-(s as f64) / 500.0).exp());
+                    let v = if k == 4 && s > 2500 { f64::NAN } else { v };
+                    text.push_str(&format!("{{\"step\": {s}, \"loss\": {v}}}\n"));
+                    if k == 2 && piece >= 3 {
+                        text.push_str(&format!("{{\"step\": {s}, \"train_loss\": {}}}\n", v * 1.5));
+                    }
+                }
+                run.push_lines(line, text.as_bytes());
+                line += 1_000_000;
+                live[k].update(run, 7, None);
+            }
+            let whole: Vec<RunDigest> = runs.iter().map(|r| RunDigest::of(r, None)).collect();
+            let pieces: Vec<&RunDigest> =
+                runs.iter().zip(&mut live).map(|(r, l)| l.update(r, 7, None)).collect();
+            for (w, p) in whole.iter().zip(&pieces) {
+                assert_eq!(format!("{:?}", w.profiles), format!("{:?}", p.profiles), "piece {piece}");
+                assert_eq!((&w.path, &w.step_key), (&p.path, &p.step_key));
+            }
+            let cfg = FlagConfig::default();
+            assert_eq!(compare_digests(&pieces, &names(5), &cfg), compare_digests(&whole, &names(5), &cfg));
+        }
+        let flags = compare_digests(
+            &runs.iter().map(|r| RunDigest::of(r, None)).collect::<Vec<_>>(),
+            &names(5),
+            &FlagConfig::default(),
+        );
+        assert!(flags.iter().any(|f| f.run == 4 && f.flag.kind == FlagKind::RunOutlier), "{flags:#?}");
+        // A new key (the run was replaced) reads it again from the start.
+        let fresh = Run::new("s/r0/logs.jsonl", Default::default(), Default::default());
+        assert!(live[0].update(&fresh, 8, None).profiles.is_empty());
     }
 
     #[test]

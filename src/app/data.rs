@@ -22,8 +22,16 @@ use std::time::Instant;
 const IDLE_TICKS_DONE: u8 = 3;
 
 impl App {
+    /// Slot `file`'s run was replaced by another: its series ids now mean other series.
+    fn replaced(&mut self, file: usize) {
+        self.run_epoch += 1;
+        if let Some(s) = self.slots.get_mut(file) {
+            s.epoch = self.run_epoch;
+        }
+    }
+
     /// The monitor clock as an `Instant` (what the stall rule works on).
-    fn instant(&self) -> Instant {
+    pub(super) fn instant(&self) -> Instant {
         self.epoch + self.now
     }
 
@@ -37,9 +45,9 @@ impl App {
                 let fed = self.slots.apply(ev, instant, |path| loading_slot(opts, path));
                 let gained = fed.gained();
                 let (file, done) = match fed {
-                    Fed::Found { replaced, .. } => {
+                    Fed::Found { file, replaced } => {
                         if replaced {
-                            self.run_epoch += 1;
+                            self.replaced(file);
                         }
                         return 0;
                     }
@@ -113,6 +121,11 @@ impl App {
             return;
         }
         let from_loader = slot.live.awaits_history();
+        if slot.file_config != info.config {
+            slot.file_config = info.config;
+            self.config_gen += 1;
+        }
+        let slot = &mut self.slots[file];
         let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_none()) else { return };
         l.end = Some(info.end);
         l.total = info.size;
@@ -121,7 +134,7 @@ impl App {
             self.finish_loading(file);
         } else if info.preview.is_some() {
             l.preview = info.preview;
-            self.run_epoch += 1;
+            self.replaced(file);
         }
     }
 
@@ -135,7 +148,7 @@ impl App {
         }
         let held = slot.live.take_history(history, instant);
         let mut gained = slot.live.run.store.records();
-        self.run_epoch += 1;
+        self.replaced(file);
         self.finish_loading(file);
         for ev in held {
             gained += self.apply_data(Event::Source(ev));
@@ -156,12 +169,14 @@ impl App {
         let Some(slot) = self.slots.get_mut(file) else { return };
         let Some(l) = slot.loading.take() else { return };
         if l.preview.is_some() {
-            self.run_epoch += 1;
+            self.replaced(file);
         }
+        let now = self.now;
+        let slot = &mut self.slots[file];
         if slot.live.run.store.records() > 0 {
             // The history is not news: a file that was stale when opened stays "ended".
             let idle = slot.idle_at_open;
-            note_data(slot, self.now);
+            note_data(slot, now);
             slot.idle_at_open = idle;
         }
     }

@@ -1,5 +1,5 @@
 //! The charts of a run: its series in creation order, each eval series drawn with its train
-//! partner.
+//! partner. Comparing runs: one chart per metric any run has.
 
 use super::Group;
 use crate::analysis::names::pair_of;
@@ -24,6 +24,29 @@ pub(super) fn pair_series(store: &Store) -> Vec<Group> {
     store
         .ids()
         .filter(|&id| !is_partner[id])
-        .map(|id| Group { members: std::iter::once(id).chain(partner_of[id]).collect() })
+        .map(|id| {
+            let members: Vec<_> = std::iter::once(id).chain(partner_of[id]).collect();
+            let names = members.iter().map(|&m| store.name(m).to_owned()).collect();
+            Group { members, names }
+        })
         .collect()
+}
+
+/// Comparing runs: one chart per metric of any of `stores`, in the order the first store that
+/// has it created it (so a run that logs more shows its extra metrics after the shared ones); the
+/// members are the metric's series in `shown`, the selected run's store (none when it lacks it).
+/// Train and eval series get a chart each: the colours are the runs'.
+pub(super) fn metrics_of<'a>(stores: impl Iterator<Item = &'a Store>, shown: &Store) -> Vec<Group> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for store in stores {
+        for id in store.ids() {
+            let name = store.name(id);
+            if seen.insert(name.to_owned()) {
+                let members = shown.find(name).into_iter().collect();
+                out.push(Group { members, names: vec![name.to_owned()] });
+            }
+        }
+    }
+    out
 }

@@ -21,21 +21,39 @@ pub enum Hit {
     Flag(usize),
     /// The chart area outside any chart.
     Charts,
+    /// The plot of the single-chart view: column `col` of `of`.
+    Plot { col: u16, of: u16 },
+    /// A row of the runs panel: the run's slot.
+    Run(usize),
+    /// A column title of the runs panel.
+    RunsColumn(super::SortKey),
 }
 
 /// What a mouse event of `kind` over `hit` (`None`: nothing that reacts) asks for: a click selects
-/// the metric or chart under it (or the flag, focusing the flags panel); the wheel zooms over the
-/// charts and moves the selection over the lists.
+/// the metric or chart under it (or the flag, focusing the flags panel; or the run, focusing the
+/// runs panel), sorts the runs by the column title under it, and on the plot of the single-chart
+/// view puts the cursor there (dragging moves it); the wheel zooms over the charts and moves the
+/// selection over the lists.
 pub fn mouse_action(kind: MouseEventKind, hit: Option<Hit>) -> Option<Action> {
     let down = kind == MouseEventKind::ScrollDown;
     match (kind, hit) {
+        (
+            MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left),
+            Some(Hit::Plot { col, of }),
+        ) => Some(Action::CursorAt { col, of }),
+        (MouseEventKind::Down(MouseButton::Left), Some(Hit::Run(i))) => Some(Action::SelectRun(i)),
+        (MouseEventKind::Down(MouseButton::Left), Some(Hit::RunsColumn(k))) => Some(Action::SortBy(k)),
+        (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Some(Hit::Run(_) | Hit::RunsColumn(_))) => {
+            Some(Action::Wheel { list: Focus::Runs, down })
+        }
         (MouseEventKind::Down(MouseButton::Left), Some(Hit::Metric(g) | Hit::Chart(g))) => {
             Some(Action::SelectChart(g))
         }
         (MouseEventKind::Down(MouseButton::Left), Some(Hit::Flag(i))) => Some(Action::SelectFlag(i)),
-        (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Some(Hit::Chart(_) | Hit::Charts) | None) => {
-            Some(if down { Action::ZoomOut } else { Action::ZoomIn })
-        }
+        (
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown,
+            Some(Hit::Chart(_) | Hit::Charts | Hit::Plot { .. }) | None,
+        ) => Some(if down { Action::ZoomOut } else { Action::ZoomIn }),
         (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Some(Hit::Metric(_))) => {
             Some(Action::Wheel { list: Focus::Metrics, down })
         }
@@ -71,17 +89,24 @@ impl App {
     }
 
     fn apply_action(&mut self, action: Action) -> bool {
+        let comparing = self.comparing();
+        if action.compare_only() && !comparing {
+            return false;
+        }
         let groups_len = self.groups.len();
-        let flags_len = self.slot().map_or(0, |s| s.run().flags().len());
+        let flags_len = self.flag_rows().len();
         let v = &mut self.view;
         match action {
             Action::Quit => self.should_quit = true,
             Action::Help => v.help = !v.help,
+            Action::Up | Action::Down if v.focus == Focus::Runs => {
+                return self.step_run(if action == Action::Down { 1 } else { -1 }, false);
+            }
             Action::Up | Action::Down => {
                 let down = action == Action::Down;
                 let (idx, len) = match v.focus {
-                    Focus::Metrics => (&mut v.selected, groups_len),
                     Focus::Flags => (&mut v.flag_selected, flags_len),
+                    _ => (&mut v.selected, groups_len),
                 };
                 *idx = if down { (*idx + 1).min(len.saturating_sub(1)) } else { idx.saturating_sub(1) };
             }
@@ -93,10 +118,13 @@ impl App {
                     }
                 }
                 Focus::Flags => return self.jump_to_flag(),
+                Focus::Runs => return self.apply_action(Action::SoloRun),
             },
             Action::Filter => v.filter_edit = Some(v.filter.clone()),
             Action::Escape => {
-                if v.focus == Focus::Flags {
+                if v.cursor.is_some() {
+                    v.cursor = None;
+                } else if v.focus != Focus::Metrics {
                     v.focus = Focus::Metrics;
                 } else if !v.filter.is_empty() {
                     v.filter.clear();
@@ -114,6 +142,7 @@ impl App {
                 // A window in steps means nothing in seconds.
                 v.zoom = None;
                 v.anchor = None;
+                v.cursor = None;
             }
             Action::ZoomIn | Action::ZoomOut => return self.zoom(action == Action::ZoomIn),
             Action::PanLeft | Action::PanRight => return self.pan(action == Action::PanRight),
@@ -121,9 +150,13 @@ impl App {
             Action::Reset => {
                 v.zoom = None;
                 v.anchor = None;
+                v.cursor = None;
             }
             Action::FocusFlags => {
                 v.focus = if v.focus == Focus::Flags { Focus::Metrics } else { Focus::Flags };
+            }
+            Action::FocusRuns => {
+                v.focus = if v.focus == Focus::Runs { Focus::Metrics } else { Focus::Runs };
             }
             Action::Pause => {
                 v.paused = !v.paused;
@@ -142,15 +175,112 @@ impl App {
                 return self.apply_action(if down { Action::Down } else { Action::Up });
             }
             Action::Export => return self.export_chart(),
-            Action::NextRun => {
+            Action::NextRun | Action::PrevRun if comparing => {
+                return self.step_run(if action == Action::NextRun { 1 } else { -1 }, true);
+            }
+            Action::NextRun | Action::PrevRun => {
                 if self.slots.len() < 2 {
                     return false;
                 }
-                self.current = (self.current + 1) % self.slots.len();
+                let n = self.slots.len();
+                self.current = if action == Action::NextRun {
+                    (self.current + 1) % n
+                } else {
+                    (self.current + n - 1) % n
+                };
                 self.view.selected = 0;
                 self.view.flag_selected = 0;
             }
+            Action::SelectRun(i) => {
+                if !self.slots.get(i).is_some_and(super::compare::is_run) {
+                    return false;
+                }
+                v.focus = Focus::Runs;
+                self.current = i;
+            }
+            Action::HideRun => {
+                let c = &mut self.compare;
+                c.solo = None;
+                if let Some(l) = c.looks.get_mut(self.current) {
+                    l.hidden = !l.hidden;
+                }
+            }
+            Action::ShowAllRuns => {
+                let c = &mut self.compare;
+                c.solo = None;
+                c.looks.iter_mut().for_each(|l| l.hidden = false);
+            }
+            Action::SoloRun => {
+                let c = &mut self.compare;
+                c.solo = if c.solo == Some(self.current) { None } else { Some(self.current) };
+            }
+            Action::Baseline => {
+                let c = &mut self.compare;
+                c.baseline = if c.baseline == Some(self.current) { None } else { Some(self.current) };
+            }
+            Action::SortNext | Action::SortPrev => {
+                let keys = self.sort_keys();
+                let at = keys.iter().position(|&k| k == self.compare.sort).unwrap_or(0);
+                let n = keys.len();
+                let next = if action == Action::SortNext { (at + 1) % n } else { (at + n - 1) % n };
+                self.compare.sort = keys[next];
+                self.compare.reversed = false;
+            }
+            Action::SortReverse => self.compare.reversed = !self.compare.reversed,
+            Action::SortBy(k) => {
+                let c = &mut self.compare;
+                if c.sort == k {
+                    c.reversed = !c.reversed;
+                } else {
+                    c.sort = k;
+                    c.reversed = false;
+                }
+            }
+            Action::CursorLeft | Action::CursorRight | Action::CursorLeftFar | Action::CursorRightFar => {
+                return self.move_cursor(action);
+            }
+            Action::CursorAt { col, of } => {
+                let Some((lo, hi)) = self.chart_window() else { return false };
+                let at = (col as f64 + 0.5) / of.max(1) as f64;
+                self.view.cursor = Some(lo + (hi - lo) * at.clamp(0.0, 1.0));
+            }
         }
+        true
+    }
+
+    /// Selects the run `by` rows down the runs panel (up when negative), wrapping around with
+    /// `wrap` (Tab) or stopping at the ends (the arrows in the focused panel).
+    fn step_run(&mut self, by: isize, wrap: bool) -> bool {
+        let order = self.run_order();
+        if order.is_empty() {
+            return false;
+        }
+        let n = order.len() as isize;
+        let at = order.iter().position(|&i| i == self.current).unwrap_or(0) as isize;
+        let next = if wrap { (at + by).rem_euclid(n) } else { (at + by).clamp(0, n - 1) };
+        let changed = order[next as usize] != self.current;
+        self.current = order[next as usize];
+        changed
+    }
+
+    /// Moves the cursor of the single-chart view by a hundredth (a tenth: far) of the window,
+    /// showing it first at the newest data (and the selected chart alone).
+    fn move_cursor(&mut self, action: Action) -> bool {
+        self.view.layout = LayoutMode::Single;
+        let (Some((lo, hi)), Some((_, newest))) = (self.chart_window(), self.full_x_range()) else {
+            return false;
+        };
+        let Some(x) = self.view.cursor.filter(|x| (lo..=hi).contains(x)) else {
+            self.view.cursor = Some(newest.clamp(lo, hi));
+            return true;
+        };
+        let step = (hi - lo)
+            * match action {
+                Action::CursorLeftFar | Action::CursorRightFar => 0.1,
+                _ => 0.01,
+            };
+        let right = matches!(action, Action::CursorRight | Action::CursorRightFar);
+        self.view.cursor = Some(if right { x + step } else { x - step }.clamp(lo, hi));
         true
     }
 
@@ -198,30 +328,32 @@ impl App {
         true
     }
 
-    /// The x range of the selected chart's data, in the current x axis.
-    fn full_x_range(&self) -> Option<(f64, f64)> {
-        let slot = self.slot()?;
-        let group = self.selected_group()?;
-        crate::chart::x_range(&slot.run().store, &group.members, self.view.x_axis)
-    }
-
-    /// Moves the chart to the selected flag's step: its metric alone, the step in the middle.
+    /// Moves the chart to the selected flag's step: its metric alone, the step in the middle
+    /// (comparing runs: the flag's run selected).
     fn jump_to_flag(&mut self) -> bool {
-        let Some(flag) = self.flags_newest_first().nth(self.view.flag_selected).cloned() else {
+        let Some((run, flag)) =
+            self.flag_rows().get(self.view.flag_selected).map(|(i, f)| (*i, (*f).clone()))
+        else {
             return false;
         };
-        let Some(slot) = self.slots.get(self.current) else { return false };
-        let store = &slot.run().store;
-        if let Some(i) =
-            self.groups.iter().position(|g| g.members.iter().any(|&id| store.name(id) == flag.metric))
-        {
+        self.current = run;
+        self.refresh_groups();
+        if let Some(i) = self.groups.iter().position(|g| g.names.contains(&flag.metric)) {
             self.view.selected = i;
         }
         self.view.layout = LayoutMode::Single;
         let Some((lo, hi)) = self.full_x_range() else { return true };
-        let Some(group) = self.selected_group() else { return true };
         let Some(slot) = self.slot() else { return true };
-        let x = crate::chart::x_at_step(&slot.run().store, group.members[0], flag.step, self.view.x_axis)
+        let store = &slot.run().store;
+        // The chart's first series (comparing runs: the chart's metric in the flag's run).
+        let id = self
+            .selected_group()
+            .and_then(|g| g.members.first().copied())
+            .or_else(|| store.find(&flag.metric));
+        let step_axis = self.comparing() && self.x_is_steps();
+        let x = id
+            .filter(|_| !step_axis)
+            .and_then(|id| crate::chart::x_at_step(store, id, flag.step, self.view.x_axis))
             .unwrap_or(flag.step);
         let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).round().max(10.0));
         self.view.zoom = Some(width);

@@ -31,6 +31,35 @@ pub enum Action {
     NextRun,
     /// Write the selected chart, as shown, to an SVG and a PNG in the current directory.
     Export,
+    PrevRun,
+    /// The runs panel gets the focus (or gives it back).
+    FocusRuns,
+    /// Hides the selected run from the charts, or shows it again.
+    HideRun,
+    /// Shows every run (no run hidden, none solo).
+    ShowAllRuns,
+    /// Shows the selected run alone (with the baseline), or every run again.
+    SoloRun,
+    /// Pins the selected run as the baseline, or unpins it.
+    Baseline,
+    SortNext,
+    SortPrev,
+    SortReverse,
+    /// Moves the cursor of the single-chart view (showing it), by a hundredth or a tenth of the
+    /// window.
+    CursorLeft,
+    CursorRight,
+    CursorLeftFar,
+    CursorRightFar,
+    /// A click on the plot of the single-chart view: the cursor to column `col` of `of`.
+    CursorAt {
+        col: u16,
+        of: u16,
+    },
+    /// A click on a row of the runs panel: that run (a slot) is selected, in the focused panel.
+    SelectRun(usize),
+    /// A click on a column title of the runs panel: sorts by it (again: the other way).
+    SortBy(crate::app::SortKey),
     /// A click on a metric of the list or on a chart: that chart (an index into the groups).
     SelectChart(usize),
     /// A click on a flag (an index, newest first): it is selected, in the focused flags panel.
@@ -88,9 +117,42 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('r'), A::Reset, "r", "reset the view (whole run, follow)"),
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
-    b(K::Tab, A::NextRun, "Tab", "next run (several files)"),
     b(K::Char('e'), A::Export, "e", "export the chart: SVG and PNG in this directory"),
+    b(K::Tab, A::NextRun, "Tab / Shift-Tab", "next / previous run (several runs)"),
+    b(K::BackTab, A::PrevRun, "", ""),
+    b(K::Char('['), A::CursorLeft, "[ / ], { / }", "cursor: read the values at a step ({ } faster)"),
+    b(K::Char(']'), A::CursorRight, "", ""),
+    b(K::Char('{'), A::CursorLeftFar, "", ""),
+    b(K::Char('}'), A::CursorRightFar, "", ""),
+    b(K::Char('R'), A::FocusRuns, "R", "focus the runs panel"),
+    b(K::Char('h'), A::HideRun, "h / H", "hide or show the run / show every run"),
+    b(K::Char('H'), A::ShowAllRuns, "", ""),
+    b(K::Char('v'), A::SoloRun, "v", "view the run alone / every run again"),
+    b(K::Char('b'), A::Baseline, "b", "pin the run as the baseline / unpin it"),
+    b(K::Char('<'), A::SortPrev, "< / >", "sort the runs by the previous / next column"),
+    b(K::Char('>'), A::SortNext, "", ""),
+    b(K::Char('I'), A::SortReverse, "I", "reverse the runs' order"),
 ];
+
+impl Action {
+    /// Whether the action is about comparing runs (it does nothing with one run open, and the
+    /// help leaves it out then).
+    pub fn compare_only(self) -> bool {
+        matches!(
+            self,
+            Action::FocusRuns
+                | Action::HideRun
+                | Action::ShowAllRuns
+                | Action::SoloRun
+                | Action::Baseline
+                | Action::SortNext
+                | Action::SortPrev
+                | Action::SortReverse
+                | Action::SelectRun(_)
+                | Action::SortBy(_)
+        )
+    }
+}
 
 /// The action bound to `key`, if any. Shift is ignored (it is part of the character).
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
@@ -110,6 +172,8 @@ mod tests {
         assert_eq!(action_for(&key(K::Char('c'))), None);
         assert_eq!(action_for(&KeyEvent::new(K::Char('S'), KeyModifiers::SHIFT)), Some(A::SmoothDown));
         assert_eq!(action_for(&key(K::End)), Some(A::Follow));
+        assert_eq!(action_for(&KeyEvent::new(K::BackTab, KeyModifiers::SHIFT)), Some(A::PrevRun));
+        assert_eq!(action_for(&KeyEvent::new(K::Char('H'), KeyModifiers::SHIFT)), Some(A::ShowAllRuns));
     }
 
     #[test]

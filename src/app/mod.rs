@@ -9,7 +9,11 @@
 //! The files are a [`LiveSet`] (shared with `tmon check --follow`) of [`Slot`]s: each a
 //! [`LiveFile`] fed by the source layer, and while its history is read, the opener's preview of
 //! its end (see `data` for how the two are swapped).
+//!
+//! With two runs or more, the runs are compared (`compare`): each chart overlays the runs shown
+//! ([`chart::overlay`]), one chart per metric any run has, and the runs panel lists them.
 
+mod compare;
 mod data;
 mod export;
 mod groups;
@@ -19,6 +23,7 @@ pub mod status;
 mod view;
 
 pub use crate::chart::XAxis;
+pub use compare::{natural_cmp, status_word, Compare, FlagCount, RunLook, SortKey, COLOURS, RAW_MAX_RUNS};
 pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
@@ -26,7 +31,7 @@ pub use status::{Status, StepRate};
 pub use view::{Focus, LayoutMode, View};
 
 use crate::analysis::{Flag, FlagConfig};
-use crate::chart::{self, ChartData};
+use crate::chart::{self, ChartData, Layer, OverlayData, Reading};
 use crate::event::Event;
 use crate::ingest::IngestOptions;
 use crate::run::live::{Entry, LiveFile, LiveSet};
@@ -43,6 +48,9 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Draw charts with ASCII dots instead of braille.
     pub ascii: bool,
+    /// The terminal has only the 16 basic colours (runs then take their colours from those, and
+    /// their letters keep them apart).
+    pub colors16: bool,
     /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
@@ -70,6 +78,13 @@ pub struct Slot {
     /// How long the file had not been written to when opened.
     pub idle_at_open: Option<Duration>,
     pub rate: StepRate,
+    /// Changes whenever the slot's run is replaced (a preview, then the history): its series ids
+    /// then mean other series, and its charts start over.
+    epoch: u64,
+    /// The run's config as read from its first record and the files beside it (the loader reads
+    /// it); what the log's format records itself ([`RunInfo::config`](crate::formats::RunInfo))
+    /// takes precedence, as in `tmon check`.
+    pub file_config: crate::run::config::ConfigRead,
 }
 
 /// A file whose history is still being read (by the loader, or streamed by the source).
@@ -122,6 +137,8 @@ impl Slot {
             last_data: None,
             idle_at_open: None,
             rate: StepRate::default(),
+            epoch: 0,
+            file_config: Default::default(),
         }
     }
 
@@ -140,12 +157,19 @@ impl Slot {
     }
 }
 
-/// The charts: each series alone, or a train series with its eval partner.
+/// The charts: each series alone, or a train series with its eval partner. Comparing runs, a
+/// chart is one metric, overlaid for every run shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
-    /// The train (or only) series first.
+    /// The series of the run on screen, the train (or only) series first (comparing runs: the
+    /// chart's metric in the selected run, or none when that run lacks it).
     pub members: Vec<SeriesId>,
+    /// The series' names (comparing runs: the chart's metric).
+    pub names: Vec<String>,
 }
+
+/// What the chart list was computed from: (slot on screen, run epoch, series, filter, comparing).
+type GroupsKey = (usize, u64, usize, String, bool);
 
 /// All state of the monitor.
 pub struct App {
@@ -165,10 +189,17 @@ pub struct App {
     /// The terminal's size as last reported (the loop resolves mouse events on it).
     pub screen: Option<ratatui::layout::Rect>,
     opts: Options,
+    /// The 16 basic colours only (see [`Options::colors16`]).
+    pub colors16: bool,
+    /// The runs compared (with two runs or more).
+    pub compare: Compare,
     groups: Vec<Group>,
-    groups_key: (usize, u64, usize, String),
+    groups_key: GroupsKey,
     /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
     run_epoch: u64,
+    /// Changes whenever a run's config read from its files changed (the runs panel's config
+    /// columns are worked out again).
+    config_gen: u64,
     /// Records that arrived since the monitor was paused.
     unseen: usize,
     clock_text: String,
@@ -210,20 +241,23 @@ impl App {
             now: Duration::ZERO,
             epoch: Instant::now(),
             color: !opts.no_color,
+            colors16: opts.colors16,
+            compare: Compare::default(),
             ascii: opts.ascii,
             should_quit: false,
             screen: None,
             opts,
             groups: Vec::new(),
-            groups_key: (usize::MAX, 0, 0, String::new()),
+            groups_key: (usize::MAX, 0, 0, String::new(), false),
             run_epoch: 0,
+            config_gen: 0,
             unseen: 0,
             clock_text: String::new(),
             message: None,
             export: None,
             cache: RefCell::new(chart::Cache::default()),
         };
-        app.refresh_groups();
+        app.refresh();
         app
     }
 
@@ -249,6 +283,42 @@ impl App {
     /// The current run's flags, newest first.
     pub fn flags_newest_first(&self) -> impl Iterator<Item = &Flag> {
         self.slot().into_iter().flat_map(|s| s.run().flags().iter().rev())
+    }
+
+    /// The flags the flags panel lists, with their run's slot: the run on screen's, newest first;
+    /// comparing runs, those of every run shown (the flags raised across runs included), the
+    /// latest step first.
+    pub fn flag_rows(&self) -> Vec<(usize, &Flag)> {
+        if !self.comparing() {
+            return self.flags_newest_first().map(|f| (self.current, f)).collect();
+        }
+        let mut rows: Vec<(usize, usize, &Flag)> = Vec::new();
+        for i in self.run_slots().filter(|&i| self.shown(i)) {
+            let own = self.slots[i].run().flags().iter();
+            let cross = self.compare.cross.iter().filter(|(j, _)| *j == i).map(|(_, f)| f);
+            rows.extend(own.chain(cross).enumerate().map(|(k, f)| (i, k, f)));
+        }
+        rows.sort_by(|a, b| b.2.step.total_cmp(&a.2.step).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        rows.into_iter().map(|(i, _, f)| (i, f)).collect()
+    }
+
+    /// Whether the selected chart's x axis is in steps (asked for, or a time axis that some run
+    /// shown has no time for).
+    pub fn x_is_steps(&self) -> bool {
+        if self.view.x_axis == XAxis::Step {
+            return true;
+        }
+        let Some(name) = self.selected_group().and_then(|g| g.names.first()) else { return true };
+        if !self.comparing() {
+            let store = self.slot().map(|s| &s.run().store);
+            return store.is_none_or(|st| st.find(name).is_none_or(|_| st.times().is_empty()));
+        }
+        let ids = self.overlay_ids(name);
+        let layers: Vec<Layer<'_>> = ids
+            .iter()
+            .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
+            .collect();
+        chart::overlay_axis(&layers, self.view.x_axis).0 == XAxis::Step
     }
 
     /// The status of the run on screen.
@@ -287,6 +357,7 @@ impl App {
                 true
             }
             Event::Tick => {
+                self.refresh_cross_flags();
                 let flagged = self.tick();
                 let text = self.clock_dependent_text();
                 let changed = text != self.clock_text;
@@ -312,8 +383,23 @@ impl App {
                 !self.view.paused
             }
         };
-        self.refresh_groups();
+        self.refresh();
         redraw
+    }
+
+    /// Brings what is derived from the runs up to date: the comparison, then the chart list.
+    fn refresh(&mut self) {
+        self.refresh_compare();
+        self.refresh_groups();
+        if self.comparing() {
+            // Compared runs keep their values at f32 precision (a run read before the others
+            // appeared is narrowed once its history is in).
+            for s in self.slots.iter_mut().filter(|s| s.loading.is_none()) {
+                if !s.live.run.store.display_precision() {
+                    s.live.run.store.keep_display_precision();
+                }
+            }
+        }
     }
 
     /// The chart request of `members`, `width` points across, as the view asks.
@@ -333,8 +419,92 @@ impl App {
 
     /// The run on screen, as the charts read it.
     fn chart_source(&self) -> Option<chart::Data<'_>> {
-        let run = self.slot()?.run();
-        Some(chart::Data { key: (self.current, self.run_epoch), store: &run.store, flags: run.flags() })
+        self.chart_source_of(self.current)
+    }
+
+    /// Slot `i`'s run, as the charts read it.
+    fn chart_source_of(&self, i: usize) -> Option<chart::Data<'_>> {
+        let slot = self.slots.get(i)?;
+        let run = slot.run();
+        Some(chart::Data { key: (i, slot.epoch), store: &run.store, flags: run.flags() })
+    }
+
+    /// The metric `name` of each run shown (that has it), as overlay layers, in drawing order:
+    /// (slot, its series id).
+    fn overlay_ids(&self, name: &str) -> Vec<(usize, [SeriesId; 1])> {
+        self.shown_runs()
+            .into_iter()
+            .filter_map(|i| Some((i, [self.slots[i].run().store.find(name)?])))
+            .collect()
+    }
+
+    /// The overlay of `g` (comparing runs: its metric in every run shown), `width` points across,
+    /// with the slot of each layer.
+    pub fn overlay_data(&self, g: &Group, width: usize) -> Option<(Vec<usize>, Rc<OverlayData>)> {
+        let ids = self.overlay_ids(g.names.first()?);
+        let layers: Vec<Layer<'_>> = ids
+            .iter()
+            .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
+            .collect();
+        let req = chart::OverlayRequest {
+            layers: &layers,
+            view: self.chart_request(&[], width),
+            raw: self.raw_shown(),
+        };
+        let data = chart::overlay(&req, &mut self.cache.borrow_mut());
+        Some((ids.iter().map(|(i, _)| *i).collect(), data))
+    }
+
+    /// What the cursor reads at `x` on `g`'s chart, `width` points across: each member's reading
+    /// (one run), or each shown run's reading of the chart's metric (comparing runs), with its
+    /// slot.
+    pub fn readings(&self, g: &Group, x: f64, width: usize) -> Vec<(usize, Vec<Option<Reading>>)> {
+        let Some((lo, hi)) = self.chart_window() else { return Vec::new() };
+        let slack = (hi - lo) / width.max(1) as f64;
+        let view = self.chart_request(&[], width);
+        if self.comparing() {
+            let Some(name) = g.names.first() else { return Vec::new() };
+            let ids = self.overlay_ids(name);
+            let layers: Vec<Layer<'_>> = ids
+                .iter()
+                .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
+                .collect();
+            let got = chart::read_at(&layers, x, slack, &view, &mut self.cache.borrow_mut());
+            ids.iter().map(|(i, _)| *i).zip(got).collect()
+        } else {
+            let Some(data) = self.chart_source() else { return Vec::new() };
+            let layers = [Layer { data, members: &g.members }];
+            let got = chart::read_at(&layers, x, slack, &view, &mut self.cache.borrow_mut());
+            got.into_iter().map(|r| (self.current, r)).collect()
+        }
+    }
+
+    /// The x range of the selected chart's data in the current x axis: of the run on screen, or
+    /// of every run shown when comparing.
+    pub fn full_x_range(&self) -> Option<(f64, f64)> {
+        let group = self.selected_group()?;
+        if self.comparing() {
+            let ids = self.overlay_ids(group.names.first()?);
+            let layers: Vec<Layer<'_>> = ids
+                .iter()
+                .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
+                .collect();
+            return chart::overlay_range(&layers, self.view.x_axis);
+        }
+        let slot = self.slot()?;
+        chart::x_range(&slot.run().store, &group.members, self.view.x_axis)
+    }
+
+    /// The x window the selected chart shows, as its chart computes it.
+    pub fn chart_window(&self) -> Option<(f64, f64)> {
+        let full = self.full_x_range()?;
+        let v = &self.view;
+        if self.comparing() {
+            return Some(chart::window(full, v.zoom, v.anchor));
+        }
+        let hi = v.anchor.unwrap_or(full.1);
+        let lo = v.zoom.map_or(full.0, |w| hi - w);
+        Some(if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) })
     }
 
     /// The chart of `members`, `width` points across, from the cache when the data and the view
@@ -351,11 +521,47 @@ impl App {
         self.cache.borrow_mut().warm(data, members, self.view.x_axis, self.view.smoother());
     }
 
-    /// Recomputes the chart list when the run, its series or the filter changed.
+    /// Builds the columns of the charts `groups` (indices into [`App::groups`]) about to be drawn:
+    /// one run's series (as [`App::warm_charts`]), or every shown run's (comparing runs: the runs
+    /// spread over the machine's cores).
+    pub fn warm_groups(&self, groups: &[usize]) {
+        if !self.comparing() {
+            let members: Vec<SeriesId> =
+                groups.iter().filter_map(|&g| self.groups.get(g)).flat_map(|g| g.members.clone()).collect();
+            return self.warm_charts(&members);
+        }
+        let mut ids: Vec<(usize, Vec<SeriesId>)> = Vec::new();
+        for g in groups.iter().filter_map(|&g| self.groups.get(g)) {
+            for (i, [id]) in g.names.first().map(|n| self.overlay_ids(n)).unwrap_or_default() {
+                match ids.iter_mut().find(|(j, _)| *j == i) {
+                    Some((_, v)) => v.push(id),
+                    None => ids.push((i, vec![id])),
+                }
+            }
+        }
+        let layers: Vec<Layer<'_>> = ids
+            .iter()
+            .filter_map(|(i, id)| Some(Layer { data: self.chart_source_of(*i)?, members: id }))
+            .collect();
+        self.cache.borrow_mut().warm_overlay(
+            &layers,
+            self.view.x_axis,
+            self.view.smoother(),
+            self.raw_shown(),
+        );
+    }
+
+    /// Recomputes the chart list when the run, its series or the filter changed (comparing runs:
+    /// any run's series).
     fn refresh_groups(&mut self) {
-        let series = self.slot().map_or(0, |s| s.run().store.series_count());
+        let comparing = self.comparing();
+        let series = if comparing {
+            self.slots.iter().map(|s| s.run().store.series_count()).sum()
+        } else {
+            self.slot().map_or(0, |s| s.run().store.series_count())
+        };
         let filter = self.view.filter_edit.clone().unwrap_or_else(|| self.view.filter.clone());
-        let key = (self.current, self.run_epoch, series, filter);
+        let key = (self.current, self.run_epoch, series, filter, comparing);
         if key == self.groups_key {
             return;
         }
@@ -365,16 +571,17 @@ impl App {
             self.groups.clear();
             return;
         };
-        let all = groups::pair_series(&slot.run().store);
+        let all = if comparing {
+            groups::metrics_of(self.run_slots().map(|i| &self.slots[i].run().store), &slot.run().store)
+        } else {
+            groups::pair_series(&slot.run().store)
+        };
         match view::compile_filter(&pattern) {
             Ok(re) => {
                 self.view.filter_error = None;
-                let store = &slot.run().store;
                 self.groups = all
                     .into_iter()
-                    .filter(|g| {
-                        re.as_ref().is_none_or(|re| g.members.iter().any(|&id| re.is_match(store.name(id))))
-                    })
+                    .filter(|g| re.as_ref().is_none_or(|re| g.names.iter().any(|n| re.is_match(n))))
                     .collect();
             }
             // Keep the last good list while the user is still typing.

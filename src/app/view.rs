@@ -14,6 +14,8 @@ pub enum LayoutMode {
 pub enum Focus {
     Metrics,
     Flags,
+    /// The runs panel (comparing runs).
+    Runs,
 }
 
 /// How the charts are shown.
@@ -41,6 +43,9 @@ pub struct View {
     pub anchor: Option<f64>,
     pub paused: bool,
     pub help: bool,
+    /// The cursor of the single-chart view: the x it reads (on the chart's axis), or None when
+    /// it is hidden.
+    pub cursor: Option<f64>,
 }
 
 impl Default for View {
@@ -61,6 +66,7 @@ impl Default for View {
             anchor: None,
             paused: false,
             help: false,
+            cursor: None,
         }
     }
 }

@@ -147,8 +147,11 @@ pub struct SeriesColumns {
     last_x: u64,
     /// Whether the xs are non-decreasing (false after a restart or when some x is NaN).
     pub sorted: bool,
-    /// Block summaries of the values and of the smoothed values.
-    pub raw_env: Envelope,
+    /// Block summaries of the values (built when the raw values are drawn: [`SeriesColumns::raw_env`])
+    /// and of the smoothed values.
+    raw_env: Envelope,
+    /// Points summarised in `raw_env`.
+    raw_len: usize,
     /// Only the smoother shown keeps its state: the EMA its checkpoints (no column: see [`ema`]),
     /// the time-weighted EMA its column (see [`twema`]), a centred smoother its column and the
     /// values as a slice (`ys_copy`, kept only then).
@@ -177,6 +180,7 @@ impl Default for SeriesColumns {
             last_x: 0,
             sorted: false,
             raw_env: Envelope::default(),
+            raw_len: 0,
             ema: None,
             ema_full: 0,
             twema: twema::LiveTwema::default(),
@@ -193,7 +197,7 @@ impl Default for SeriesColumns {
 }
 
 /// Points to build at least before [`ColumnCache::warm`] uses a second thread.
-const WARM_MIN_POINTS: usize = 1 << 20;
+pub(super) const WARM_MIN_POINTS: usize = 1 << 20;
 
 /// Series whose columns are kept at most: a full grid of pairs. Paging through more metrics evicts
 /// the least recently charted. Between frames, [`ColumnCache::end_frame`] also drops the columns
@@ -218,6 +222,23 @@ fn reserve(v: &mut Vec<f64>, n: usize) {
     if v.capacity() < n {
         let len = v.len();
         v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
+    }
+}
+
+/// The first `.1` values of a series.
+struct Truncated<'a, 'b>(&'b SeriesView<'a>, usize);
+
+impl Ys for Truncated<'_, '_> {
+    fn len(&self) -> usize {
+        self.1.min(Ys::len(self.0))
+    }
+    #[inline]
+    fn y(&self, i: usize) -> f64 {
+        self.0.value(i)
+    }
+    #[inline]
+    fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        self.0.for_each_from(from, to.min(self.1), f);
     }
 }
 
@@ -320,6 +341,22 @@ impl SeriesColumns {
         }
     }
 
+    /// The block summaries of the values `ys` (this series' values), extended to the points taken.
+    /// Built on first use: an overlay of many runs draws only their smoothed lines and needs none.
+    pub fn raw_env(&mut self, ys: &SeriesView<'_>) -> &Envelope {
+        if self.raw_len < self.len {
+            self.raw_env.update(&Truncated(ys, self.len), self.raw_len);
+            self.raw_len = self.len;
+        }
+        &self.raw_env
+    }
+
+    /// Drops the summaries of the raw values (they are not drawn).
+    pub fn drop_raw(&mut self) {
+        self.raw_env = Envelope::default();
+        self.raw_len = 0;
+    }
+
     /// Drops the smoothed column (smoothing was turned off).
     pub fn drop_smoothed(&mut self) {
         self.ema = None;
@@ -348,7 +385,6 @@ impl SeriesColumns {
         self.len = n;
         self.last_y = s.value(n - 1).to_bits();
         self.last_x = xs.x(n - 1).to_bits();
-        self.raw_env.update(s, from);
         let (mut lo, mut hi, mut sorted) = (self.x_lo, self.x_hi, self.sorted);
         let mut prev: Option<f64> = None;
         xs.for_each_from(from.saturating_sub(1), n, |i, x| {
@@ -501,6 +537,7 @@ impl ColumnCache {
         let build = |(id, cols): &mut (SeriesId, SeriesColumns)| {
             let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
             cols.extend(&s, &xs);
+            cols.raw_env(&s);
             if let Some(k) = kind {
                 cols.smoothed(&xs.truncate(cols.len), &s, k);
             }
@@ -516,6 +553,43 @@ impl ColumnCache {
             mine.iter_mut().for_each(build);
         });
         self.series.extend(mine.into_iter().chain(theirs));
+    }
+
+    /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.
+    pub fn missing(&self, key: (usize, u64), store: &Store, ids: &[SeriesId], axis: XAxis) -> usize {
+        let same_key = self.key.is_some_and(|k| (k.0, k.1, k.2) == (key.0, key.1, axis));
+        ids.iter()
+            .map(|&id| {
+                let have = self.series.get(&id).filter(|_| same_key).map_or(0, |c| c.len);
+                store.series(id).len().saturating_sub(have)
+            })
+            .sum()
+    }
+
+    /// Brings the columns of `ids` (and their smoothing `kind`, and with `raw` the summaries of
+    /// their values) up to date on this thread (the caller spreads runs over threads:
+    /// `Cache::warm_overlay`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        kind: Option<Smoother>,
+        raw: bool,
+    ) {
+        for &id in ids {
+            let c = self.sync(key, store, id, axis, t0);
+            if raw || kind.is_none() {
+                c.cols.raw_env(&c.ys);
+            }
+            if let Some(k) = kind.filter(|_| c.cols.sorted) {
+                let (xs, ys) = (c.xs, c.ys);
+                c.cols.smoothed(&xs, &ys, k);
+            }
+        }
     }
 
     /// The series `ids` are on screen in this frame (their chart came from a cache).
@@ -598,7 +672,8 @@ mod tests {
             let (sa, ea) = a.cols.smoothed(&a.xs, &a.ys, kind);
             let (sa, ea) = (sa.to_f64(), ea.clone());
             let b = cold.sync((0, 0), &store, id, XAxis::Step, 0.0);
-            assert_eq!(a_raw(&warm, id), b.cols.raw_env);
+            let bys = b.ys;
+            assert_eq!(a_raw(&warm, id), *b.cols.raw_env(&bys));
             let (sb, eb) = b.cols.smoothed(&b.xs, &b.ys, kind);
             assert_eq!(ea, *eb);
             let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
@@ -618,6 +693,29 @@ mod tests {
 
     fn a_raw(c: &ColumnCache, id: SeriesId) -> Envelope {
         c.series[&id].raw_env.clone()
+    }
+
+    #[test]
+    fn the_raw_summaries_are_built_only_when_asked_for() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        push(&mut store, id, 0, 5000);
+        let mut cache = ColumnCache::default();
+        let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let (xs, ys) = (c.xs, c.ys);
+        c.cols.smoothed(&xs, &ys, Smoother::Ema { weight: 0.6 });
+        let smooth_only = cache.held_bytes();
+        let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let ys = c.ys;
+        let env = c.cols.raw_env(&ys).clone();
+        assert_eq!(env, Envelope::of(&ys.values()[..]));
+        assert!(cache.held_bytes() > smooth_only);
+        push(&mut store, id, 5000, 5100);
+        let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+        let ys = c.ys;
+        assert_eq!(*c.cols.raw_env(&ys), Envelope::of(&ys.values()[..]), "extended as a fresh build");
+        c.cols.drop_raw();
+        assert_eq!(cache.held_bytes(), smooth_only, "only the smoothed summaries held");
     }
 
     #[test]
@@ -665,7 +763,8 @@ mod tests {
             fresh.update(&want, 0);
             let mut raw = Envelope::default();
             raw.update(&ys, 0);
-            assert_eq!(cols.raw_env, raw, "{kind:?}");
+            let view = store.series(id);
+            assert_eq!(*cols.raw_env(&view), raw, "{kind:?}");
             let view = store.series(id);
             let (sm, env) = cols.smoothed(&xv, &view, kind);
             assert_eq!(
@@ -768,6 +867,8 @@ mod tests {
             let c = cache.sync((0, 0), &store, loss, axis, 0.0);
             assert!(c.xs.through_runs());
             c.cols.drop_smoothed();
+            let ys = c.ys;
+            c.cols.raw_env(&ys);
             let held = cache.held_bytes();
             // Only the summaries: under a byte a point, where a copy of the xs costs 8.
             assert!(held > 0 && held < store.series(loss).len(), "{axis:?}: {held} bytes held");

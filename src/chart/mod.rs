@@ -13,10 +13,16 @@
 
 mod columns;
 mod labels;
+mod overlay;
 mod plot;
 pub mod reduce;
 pub mod values;
 
+pub use labels::{x_ticks, y_ticks};
+pub use overlay::{
+    overlay, overlay_axis, overlay_range, read_at, window, Layer, LayerData, OverlayData, OverlayRequest,
+    Reading,
+};
 pub use plot::{effective_axis, stretches, x_at_step, x_range, ChartData, MAX_STRETCHES};
 
 use crate::analysis::smooth::Smoother;
@@ -91,6 +97,11 @@ type Key = ((usize, u64), Vec<SeriesId>, usize, [u64; 5]);
 
 impl Request<'_> {
     fn key(&self, data: &Data<'_>) -> Key {
+        (data.key, self.members.to_vec(), self.width, self.bits())
+    }
+
+    /// [zoom, anchor, flags of the view, smoother kind, its parameter], as bits.
+    fn bits(&self) -> [u64; 5] {
         let (kind, param) = match self.smoother {
             None => (0, 0),
             Some(Smoother::Ema { weight }) => (1, weight.to_bits()),
@@ -98,14 +109,13 @@ impl Request<'_> {
             Some(Smoother::Gaussian { sigma }) => (3, sigma.to_bits()),
             Some(Smoother::RunningAverage { window }) => (4, window as u64),
         };
-        let bits = [
+        [
             self.zoom.map_or(u64::MAX, f64::to_bits),
             self.anchor.map_or(u64::MAX, f64::to_bits),
             (self.outliers as u64) | (self.log as u64) << 1 | (self.x_axis as u64) << 2,
             kind,
             param,
-        ];
-        (data.key, self.members.to_vec(), self.width, bits)
+        ]
     }
 }
 
@@ -125,12 +135,18 @@ struct Entry {
 const EXPENSIVE: Duration = Duration::from_millis(5);
 const STALE_FACTOR: u32 = 10;
 
-/// Chart data by request, and the columns of the series charted.
+/// Chart data by request, and the columns of the series charted (per run: the monitor's slot,
+/// the first number of a [`Data::key`]).
 #[derive(Default, Debug)]
 pub struct Cache {
     map: HashMap<Key, Entry>,
+    overlays: HashMap<overlay::OverlayKey, overlay::OverlayEntry>,
+    /// Each overlaid run's reduction (see `overlay`).
+    layers: HashMap<overlay::LayerKey, overlay::LayerEntry>,
     served_stale: bool,
-    columns: ColumnCache,
+    columns: HashMap<usize, ColumnCache>,
+    /// Frames drawn (see [`Cache::end_frame`]).
+    frame: u64,
 }
 
 impl Cache {
@@ -142,26 +158,42 @@ impl Cache {
     pub fn begin_frame(&mut self) {
         self.served_stale = false;
     }
-    /// Called after a frame is drawn: what it did not show lets go of its columns.
+    /// Called after a frame is drawn: what it did not show lets go of its columns (and of the
+    /// reductions of the runs it did not overlay).
     pub fn end_frame(&mut self) {
-        self.columns.end_frame();
+        for c in self.columns.values_mut() {
+            c.end_frame();
+        }
+        self.columns.retain(|_, c| c.held() > 0);
+        let frame = self.frame;
+        self.layers.retain(|_, e| e.frame == frame);
+        self.frame += 1;
     }
     /// Series whose columns are held (for tests).
     pub fn columns_held(&self) -> usize {
-        self.columns.held()
+        self.columns.values().map(ColumnCache::held).sum()
     }
     /// Heap bytes held by the charts' columns (summaries and smoothed columns; for tests and
     /// memory probes).
     pub fn columns_bytes(&self) -> usize {
-        self.columns.held_bytes()
+        self.columns.values().map(ColumnCache::held_bytes).sum()
     }
     /// How many times a series' columns were built from scratch (for tests).
     pub fn column_rebuilds(&self) -> u64 {
-        self.columns.rebuilds()
+        self.columns.values().map(ColumnCache::rebuilds).sum()
     }
     /// How many times the smoothed columns now held were computed from scratch (for tests).
     pub fn full_smooths(&self) -> u64 {
-        self.columns.full_smooths()
+        self.columns.values().map(ColumnCache::full_smooths).sum()
+    }
+    /// Overlaid runs whose reduction is held (for tests).
+    pub fn layers_held(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// The columns of the run numbered `run` (a [`Data::key`]'s first number).
+    fn columns_of(&mut self, run: usize) -> &mut ColumnCache {
+        self.columns.entry(run).or_default()
     }
 
     /// Builds the columns of every series about to be charted together (`members`, on `x_axis`,
@@ -170,7 +202,62 @@ impl Cache {
     /// by the loop before it draws, so that drawing finds them ready (and spawns nothing).
     pub fn warm(&mut self, data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) {
         let (axis, t0) = plot::effective_axis(data.store, x_axis);
-        self.columns.warm(data.key, data.store, members, axis, t0, smoother);
+        self.columns_of(data.key.0).warm(data.key, data.store, members, axis, t0, smoother);
+    }
+
+    /// Builds the columns of every series an overlay of `layers` will chart (on `x_axis`, smoothed
+    /// by `smoother`), the runs spread over the machine's cores when there is much to build: the
+    /// first frame of a sweep of 200 runs builds thousands of series. Called by the loop before
+    /// it draws, as [`Cache::warm`].
+    pub fn warm_overlay(
+        &mut self,
+        layers: &[Layer<'_>],
+        x_axis: XAxis,
+        smoother: Option<Smoother>,
+        raw: bool,
+    ) {
+        let (axis, t0s) = overlay_axis(layers, x_axis);
+        let mut work = 0;
+        let mut jobs: Vec<(usize, ColumnCache)> = Vec::new();
+        for l in layers {
+            let missing = self.columns.get(&l.data.key.0).map_or_else(
+                || l.members.iter().map(|&id| l.data.store.series(id).len()).sum(),
+                |c| c.missing(l.data.key, l.data.store, l.members, axis),
+            );
+            work += missing;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        if cores < 2 || layers.len() < 2 || work < columns::WARM_MIN_POINTS {
+            return;
+        }
+        for l in layers {
+            if !jobs.iter().any(|(k, _)| *k == l.data.key.0) {
+                let c = self.columns.remove(&l.data.key.0).unwrap_or_default();
+                jobs.push((l.data.key.0, c));
+            }
+        }
+        let threads = cores.min(jobs.len());
+        let mut shares: Vec<Vec<(usize, ColumnCache)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, job) in jobs.into_iter().enumerate() {
+            shares[i % threads].push(job);
+        }
+        let build = |share: &mut Vec<(usize, ColumnCache)>| {
+            for (run, cols) in share.iter_mut() {
+                for (l, &t0) in layers.iter().zip(&t0s).filter(|(l, _)| l.data.key.0 == *run) {
+                    cols.build(l.data.key, l.data.store, l.members, axis, t0, smoother, raw);
+                }
+            }
+        };
+        std::thread::scope(|sc| {
+            let (mine, theirs) = shares.split_at_mut(1);
+            for share in theirs.iter_mut() {
+                sc.spawn(|| build(share));
+            }
+            build(&mut mine[0]);
+        });
+        for (run, cols) in shares.into_iter().flatten() {
+            self.columns.insert(run, cols);
+        }
     }
 }
 
@@ -186,7 +273,7 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
         if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
             let out = e.data.clone();
             cache.served_stale |= !fresh;
-            cache.columns.touch(req.members);
+            cache.columns_of(data.key.0).touch(req.members);
             return out;
         }
     }
@@ -194,12 +281,13 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
         cache.map.clear();
     }
     let started = Instant::now();
-    let cold = (cache.columns.rebuilds(), cache.columns.full_smooths());
-    let out = Rc::new(plot::compute(&mut cache.columns, data, req));
+    let columns = cache.columns_of(data.key.0);
+    let cold = (columns.rebuilds(), columns.full_smooths());
+    let out = Rc::new(plot::compute(columns, data, req));
     // Only a steady cost may throttle redraws: building the columns or smoothing a series from
     // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
     // expensive frames in a row to count.
-    let warm = (cache.columns.rebuilds(), cache.columns.full_smooths()) == cold;
+    let warm = (columns.rebuilds(), columns.full_smooths()) == cold;
     let cost = match (warm, last_cost) {
         (false, _) => Duration::ZERO,
         (true, Some(last)) => started.elapsed().min(last),

@@ -114,10 +114,41 @@ pub fn x_at_step(store: &Store, id: SeriesId, step: f64, mode: XAxis) -> Option<
     Some(f.x(i)).filter(|x| x.is_finite())
 }
 
+/// The x range of the members' data on the given axis (`t0`: the run's first time, for the
+/// relative axis), the axis not checked against the log (the caller chose it: see `overlay`).
+pub(super) fn x_range_on(store: &Store, members: &[SeriesId], axis: XAxis, t0: f64) -> Option<(f64, f64)> {
+    let mut out: Option<(f64, f64)> = None;
+    for &id in members {
+        let f = XFn { s: store.series(id), mode: axis, t0 };
+        let n = f.s.len();
+        if n == 0 {
+            continue;
+        }
+        let (a, b) = (f.x(0), f.x(n - 1));
+        if !(a.is_finite() && b.is_finite()) {
+            continue;
+        }
+        out = Some(match out {
+            None => (a.min(b), a.max(b)),
+            Some((lo, hi)) => (lo.min(a).min(b), hi.max(a).max(b)),
+        });
+    }
+    out
+}
+
+/// As [`x_at_step`], on the given axis.
+pub(super) fn x_at_step_on(store: &Store, id: SeriesId, step: f64, axis: XAxis, t0: f64) -> Option<f64> {
+    let f = XFn { s: store.series(id), mode: axis, t0 };
+    let steps = XFn { s: f.s, mode: XAxis::Step, t0: 0.0 };
+    let i = steps.lower_bound(step).min(f.s.len().checked_sub(1)?);
+    Some(f.x(i)).filter(|x| x.is_finite())
+}
+
 /// One member's window, reduced: one line, or one per stretch of a restarted run.
-struct Member {
-    raw: Vec<Reduced>,
-    smooth: Vec<Reduced>,
+#[derive(Clone, Debug)]
+pub(super) struct Member {
+    pub raw: Vec<Reduced>,
+    pub smooth: Vec<Reduced>,
 }
 
 /// More stretches than this are drawn as one envelope (see `compute`).
@@ -180,50 +211,13 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
     };
     let smooth_view = ReduceView { percentiles: None, margin: 0.0, ..raw_view };
 
-    let mut reduced = Vec::with_capacity(members.len());
-    for &id in members {
-        let c = columns.sync(data.key, store, id, axis, t0);
-        let (xs, ys, cols) = (c.xs, c.ys, c.cols);
-        if v.smoother.is_none() || !cols.sorted {
-            cols.drop_smoothed();
-        }
-        if !cols.sorted {
-            // Rare (a restarted run): each stretch is reduced on its own from the series' block
-            // summaries, and smoothed on its own from copies.
-            let xs_copy = xs.to_vec();
-            let ys_copy = if v.smoother.is_some() { ys.values() } else { Vec::new() };
-            let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
-            let parts = stretches(&xs_copy);
-            if parts.len() > MAX_STRETCHES {
-                // Not a few attempts but an x that keeps going back (a counter that resets): one
-                // envelope over all of it, so the chart stays a bounded number of points.
-                m.raw.push(reduce(&xs, &ys, &cols.raw_env, &parts, &raw_view));
-                if let Some(k) = v.smoother {
-                    let sm = smooth(k, &xs_copy, &ys_copy);
-                    m.smooth.push(reduce(&xs_copy[..], &sm, &Envelope::of(&sm), &parts, &smooth_view));
-                }
-            } else {
-                for (a, b) in parts {
-                    m.raw.push(reduce(&xs, &ys, &cols.raw_env, &[(a, b)], &raw_view));
-                    if let Some(k) = v.smoother {
-                        let (sx, sy) = (&xs_copy[a..b], &ys_copy[a..b]);
-                        let sm = smooth(k, sx, sy);
-                        m.smooth.push(reduce(sx, &sm, &Envelope::of(&sm), &[(0, sm.len())], &smooth_view));
-                    }
-                }
-            }
-            reduced.push(m);
-            continue;
-        }
-        // Sorted data (the usual case): the whole series is one part.
-        let all = [(0, xs.len())];
-        let raw = reduce(&xs, &ys, &cols.raw_env, &all, &raw_view);
-        let smooth = v.smoother.map(|k| {
-            let (sm, env) = cols.smoothed(&xs, &ys, k);
-            reduce(&xs, &sm, env, &all, &smooth_view)
-        });
-        reduced.push(Member { raw: vec![raw], smooth: smooth.into_iter().collect() });
-    }
+    let reduced: Vec<Member> = members
+        .iter()
+        .map(|&id| {
+            let c = columns.sync(data.key, store, id, axis, t0);
+            reduce_member(c, (&raw_view, &smooth_view), v.smoother, true)
+        })
+        .collect();
 
     let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for r in reduced.iter().flat_map(|m| &m.raw) {
@@ -286,10 +280,70 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
     out
 }
 
+/// One series' window (its synced columns `c`) reduced for the raw view and the smoothed view
+/// (`views`), smoothed by `smoother`; without `raw`, only the smoothed line is reduced (an overlay
+/// of many runs draws no raw lines).
+pub(super) fn reduce_member(
+    c: super::columns::Synced<'_>,
+    views: (&ReduceView, &ReduceView),
+    smoother: Option<crate::analysis::smooth::Smoother>,
+    raw: bool,
+) -> Member {
+    let (raw_view, smooth_view) = views;
+    let (xs, ys, cols) = (c.xs, c.ys, c.cols);
+    // Without a smoother the raw line is the line.
+    let raw = raw || smoother.is_none();
+    if !raw {
+        cols.drop_raw();
+    }
+    if smoother.is_none() || !cols.sorted {
+        cols.drop_smoothed();
+    }
+    if !cols.sorted {
+        // Rare (a restarted run): each stretch is reduced on its own from the series' block
+        // summaries, and smoothed on its own from copies.
+        let xs_copy = xs.to_vec();
+        let ys_copy = if smoother.is_some() { ys.values() } else { Vec::new() };
+        let mut m = Member { raw: Vec::new(), smooth: Vec::new() };
+        let parts = stretches(&xs_copy);
+        if parts.len() > MAX_STRETCHES {
+            // Not a few attempts but an x that keeps going back (a counter that resets): one
+            // envelope over all of it, so the chart stays a bounded number of points.
+            if raw {
+                m.raw.push(reduce(&xs, &ys, cols.raw_env(&ys), &parts, raw_view));
+            }
+            if let Some(k) = smoother {
+                let sm = smooth(k, &xs_copy, &ys_copy);
+                m.smooth.push(reduce(&xs_copy[..], &sm, &Envelope::of(&sm), &parts, smooth_view));
+            }
+        } else {
+            for (a, b) in parts {
+                if raw {
+                    m.raw.push(reduce(&xs, &ys, cols.raw_env(&ys), &[(a, b)], raw_view));
+                }
+                if let Some(k) = smoother {
+                    let (sx, sy) = (&xs_copy[a..b], &ys_copy[a..b]);
+                    let sm = smooth(k, sx, sy);
+                    m.smooth.push(reduce(sx, &sm, &Envelope::of(&sm), &[(0, sm.len())], smooth_view));
+                }
+            }
+        }
+        return m;
+    }
+    // Sorted data (the usual case): the whole series is one part.
+    let all = [(0, xs.len())];
+    let raw = raw.then(|| reduce(&xs, &ys, cols.raw_env(&ys), &all, raw_view));
+    let smooth = smoother.map(|k| {
+        let (sm, env) = cols.smoothed(&xs, &ys, k);
+        reduce(&xs, &sm, env, &all, smooth_view)
+    });
+    Member { raw: raw.into_iter().collect(), smooth: smooth.into_iter().collect() }
+}
+
 /// The y range of one series' window, in plotted units: its min and max plus 5%, never below 0
 /// on a linear axis for data that is never negative (a learning rate, an epoch), and narrowed to the 5-95%
 /// percentiles plus a margin when outlier scaling is on and the window holds enough points.
-fn y_range(r: &Reduced, outliers: bool, log: bool) -> Option<(f64, f64)> {
+pub(super) fn y_range(r: &Reduced, outliers: bool, log: bool) -> Option<(f64, f64)> {
     let (min, max) =
         r.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &(_, y)| (l.min(y), h.max(y)));
     if min > max {

@@ -23,6 +23,7 @@ mod bounds;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use bounds::percentile_bounds;
 pub use bounds::{pad, YScale};
 
 use super::values::{Xs, Ys};

@@ -13,8 +13,9 @@
 //!
 //! The loader's threads are a pool of at most as many as the machine has cores (two at least),
 //! started when there is work and gone when there is none: a directory of 500 runs is looked at by a few
-//! threads, not 500. Histories are read one at a time (each keeps two threads busy already), the
-//! lowest file number first, so the file on screen goes first.
+//! threads, not 500. Histories are read by half as many threads as there are cores (one on two
+//! cores; each keeps two threads busy already), the lowest file number first, so the file on
+//! screen goes first and a sweep of 200 runs loads on every core of a 64-core box.
 
 use super::MonitorOptions;
 use crate::event::{Event, History, Opened};
@@ -104,10 +105,15 @@ pub fn plan(path: &Path) -> Plan {
 /// What the loader does with a file, besides reporting its size.
 #[derive(Clone, Copy, Debug)]
 pub struct Work {
-    /// Parse the complete lines of its last MiB, shown until the history is in.
-    pub preview: bool,
+    /// Parse the complete lines of this much of its end (at most [`TAIL_BYTES`]), shown until the
+    /// history is in (comparing runs, every run of a sweep previews a little of its end, so that
+    /// each shows its newest data at once).
+    pub preview: Option<u64>,
     /// Read its history (JSON Lines only), up to the plan's resume point.
     pub history: bool,
+    /// Hold its values at display precision (runs compared: see
+    /// [`Store::keep_display_precision`](crate::store::Store::keep_display_precision)).
+    pub compact: bool,
 }
 
 /// A job of the loader's threads.
@@ -120,12 +126,14 @@ struct Queue {
     opens: VecDeque<Job>,
     /// Histories to read, by file number.
     histories: BTreeMap<usize, Job>,
-    /// A thread is reading a history.
-    reading: bool,
+    /// Threads reading a history.
+    reading: usize,
     /// Threads alive.
     threads: usize,
     /// The most threads alive at once.
     peak: usize,
+    /// The most histories read at once.
+    peak_reading: usize,
 }
 
 /// The loader's pool of threads (see the module's doc). Cloning shares the pool.
@@ -159,6 +167,11 @@ impl Loader {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Histories read at once: one per two cores (each reads on two threads), one at least.
+    pub fn max_readers() -> usize {
+        (Loader::max_threads() / 2).max(1)
+    }
+
     /// Looks at the file of `plan` as `work` says, reporting as file number `file`. Fails only
     /// when no thread could be started to do it.
     pub fn submit(&self, file: usize, plan: Plan, work: Work) -> std::io::Result<()> {
@@ -185,7 +198,9 @@ impl Loader {
         Box::new(move |loader: &Loader| {
             let resume = plan.resume().filter(|_| work.history);
             let path = plan.path.clone();
-            let (info, handle) = open(plan, work.preview, &loader.opts);
+            let (mut info, handle) = open(plan, work.preview, &loader.opts);
+            // Its config (a few small files beside it), read here: never on the loop's thread.
+            info.config = crate::run::config::read(&path);
             // The loop may be gone (quit): nothing to do then.
             if loader.tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
                 return;
@@ -195,7 +210,7 @@ impl Loader {
                 let tx = &loader.tx;
                 let report = &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok();
                 let history = match handle.map_or_else(|| reopen(&path, r.id), Ok) {
-                    Ok(handle) => load(handle, &path, &r, &loader.opts, report),
+                    Ok(handle) => load(handle, &path, &r, &loader.opts, work.compact, report),
                     Err(e) => History {
                         run: Run::new(&path, loader.opts.ingest.clone(), loader.opts.flags.clone()),
                         lines: 0,
@@ -241,7 +256,7 @@ impl Loader {
         impl Drop for Leaving<'_> {
             fn drop(&mut self) {
                 let mut q = self.loader.lock();
-                q.reading &= !self.reading;
+                q.reading -= usize::from(self.reading);
                 q.threads -= 1;
             }
         }
@@ -250,12 +265,15 @@ impl Loader {
             let job = {
                 let mut q = self.lock();
                 if std::mem::take(&mut me.reading) {
-                    q.reading = false;
+                    q.reading -= 1;
                 }
                 if let Some(job) = q.opens.pop_front() {
                     job
-                } else if let Some((_, job)) = (!q.reading).then(|| q.histories.pop_first()).flatten() {
-                    q.reading = true;
+                } else if let Some((_, job)) =
+                    (q.reading < Loader::max_readers()).then(|| q.histories.pop_first()).flatten()
+                {
+                    q.reading += 1;
+                    q.peak_reading = q.peak_reading.max(q.reading);
                     me.reading = true;
                     job
                 } else {
@@ -267,14 +285,21 @@ impl Loader {
     }
 }
 
-/// The opener's report: with `preview`, the records of the complete lines of the file's last MiB
-/// (a big JSON Lines file only); and the file handle back for the history.
-fn open(mut plan: Plan, preview: bool, opts: &MonitorOptions) -> (Opened, Option<File>) {
-    let mut out =
-        Opened { path: plan.path.clone(), size: plan.size, end: plan.end, idle: plan.idle, preview: None };
+/// The opener's report: with `preview` (how many bytes of the end), the records of the complete
+/// lines of the file's end (a JSON Lines file bigger than that only); and the file handle back for
+/// the history.
+fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened, Option<File>) {
+    let mut out = Opened {
+        path: plan.path.clone(),
+        size: plan.size,
+        end: plan.end,
+        idle: plan.idle,
+        preview: None,
+        config: Default::default(),
+    };
     let Some(mut file) = plan.file.take() else { return (out, None) };
-    let tail_start = plan.end.saturating_sub(TAIL_BYTES);
-    if !preview || tail_start == 0 || !plan.lines {
+    let tail_start = plan.end.saturating_sub(preview.unwrap_or(0).min(TAIL_BYTES));
+    if preview.is_none() || tail_start == 0 || !plan.lines {
         return (out, Some(file));
     }
     let Some(tail) = read_at(&mut file, tail_start, plan.end - tail_start) else { return (out, Some(file)) };
@@ -295,15 +320,20 @@ fn open(mut plan: Plan, preview: bool, opts: &MonitorOptions) -> (Opened, Option
 }
 
 /// Reads the history of `file` up to the resume point. `report` is told the bytes read every
-/// [`PROGRESS_EVERY`]; false from it stops the reading.
+/// [`PROGRESS_EVERY`]; false from it stops the reading. With `compact`, values are held at display
+/// precision from the start.
 fn load(
     mut file: File,
     path: &Path,
     r: &Resume,
     opts: &MonitorOptions,
+    compact: bool,
     report: &mut dyn FnMut(u64) -> bool,
 ) -> History {
     let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
+    if compact {
+        run.store.keep_display_precision();
+    }
     let mut next = Instant::now() + PROGRESS_EVERY;
     let mut progress = |bytes: u64| {
         if Instant::now() < next {
@@ -364,7 +394,7 @@ mod tests {
         }
         write!(f, "{{\"step\": {n}, \"lo").expect("write a partial line");
         drop(f);
-        let (got, _) = open(plan(&path), true, &MonitorOptions::default());
+        let (got, _) = open(plan(&path), Some(TAIL_BYTES), &MonitorOptions::default());
         let size = std::fs::metadata(&path).expect("meta").len();
         assert_eq!(got.size, size);
         assert_eq!(got.end, size - format!("{{\"step\": {n}, \"lo").len() as u64);
@@ -376,14 +406,29 @@ mod tests {
     }
 
     #[test]
+    fn a_shorter_tail_previews_the_last_lines_of_a_smaller_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        let text: String = (0..8_000).map(|i| format!("{{\"step\": {i}, \"loss\": 1.5}}\n")).collect();
+        std::fs::write(&path, &text).expect("write");
+        assert!((text.len() as u64) < TAIL_BYTES, "smaller than the usual tail");
+        assert!(open(plan(&path), Some(TAIL_BYTES), &MonitorOptions::default()).0.preview.is_none());
+        let (got, _) = open(plan(&path), Some(16 << 10), &MonitorOptions::default());
+        let run = got.preview.expect("a preview of its last 16 KiB");
+        assert_eq!(run.store.last_record().map(|r| r.step), Some(7_999.0));
+        assert!(run.store.records() > 300 && run.store.records() < 1000, "{}", run.store.records());
+    }
+
+    #[test]
     fn small_missing_and_document_files_get_no_preview() {
         let dir = tempfile::tempdir().expect("tempdir");
         let small = dir.path().join("small.jsonl");
         std::fs::write(&small, "{\"step\": 1}\n{\"step\": 2}\n").expect("write");
-        let (got, _) = open(plan(&small), true, &MonitorOptions::default());
+        let (got, _) = open(plan(&small), Some(TAIL_BYTES), &MonitorOptions::default());
         assert!(got.preview.is_none());
         assert_eq!((got.size, got.end), (24, 24));
-        let (missing, _) = open(plan(&dir.path().join("none.jsonl")), true, &MonitorOptions::default());
+        let (missing, _) =
+            open(plan(&dir.path().join("none.jsonl")), Some(TAIL_BYTES), &MonitorOptions::default());
         assert_eq!((missing.size, missing.end), (0, 0));
         let doc = dir.path().join("trainer_state.json");
         let mut text = String::from("{\"log_history\": [\n");
@@ -393,7 +438,7 @@ mod tests {
         text.push_str("  {\"step\": 2}\n]}\n");
         std::fs::write(&doc, &text).expect("write");
         assert!(plan(&doc).resume().is_none(), "the source reads a document");
-        assert!(open(plan(&doc), true, &MonitorOptions::default()).0.preview.is_none());
+        assert!(open(plan(&doc), Some(TAIL_BYTES), &MonitorOptions::default()).0.preview.is_none());
     }
 
     #[test]
@@ -414,11 +459,11 @@ mod tests {
         // Lines written after the look are the source's, not the history's.
         let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
         writeln!(f, "{{\"step\": 30000, \"loss\": 0.5}}").expect("append");
-        let (info, handle) = open(p, true, &MonitorOptions::default());
+        let (info, handle) = open(p, Some(TAIL_BYTES), &MonitorOptions::default());
         let preview = info.preview.expect("over a MiB: a preview");
         assert_eq!(preview.store.last_record().map(|r| r.step), Some(29_999.0), "the end as looked at");
         let mut reports = 0;
-        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), &mut |_| {
+        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| {
             reports += 1;
             true
         });
@@ -452,7 +497,13 @@ mod tests {
             let path = dir.path().join(format!("run{i}.jsonl"));
             std::fs::write(&path, format!("{{\"step\": 1, \"loss\": {i}}}\n{{\"step\": 2}}\n"))
                 .expect("write");
-            loader.submit(i, plan(&path), Work { preview: i < 4, history: true }).expect("submit");
+            loader
+                .submit(
+                    i,
+                    plan(&path),
+                    Work { preview: (i < 4).then_some(TAIL_BYTES), history: true, compact: false },
+                )
+                .expect("submit");
         }
         let (mut opened, mut loaded, mut most) = (vec![false; n], vec![false; n], 0);
         while loaded.iter().any(|l| !l) {
@@ -468,6 +519,8 @@ mod tests {
             }
         }
         assert!(loader.peak_threads() <= max, "{} threads for {max} cores", loader.peak_threads());
+        let readers = loader.lock().peak_reading;
+        assert!(readers >= 1 && readers <= Loader::max_readers(), "{readers} histories read at once");
         assert!(most <= max, "{most} loader threads seen at once for {max} cores");
         // With nothing left to do, the threads are gone.
         let t0 = Instant::now();
@@ -493,7 +546,7 @@ mod tests {
         let mut p = plan(&path);
         p.release();
         assert!(p.file.is_none(), "no descriptor held while waiting");
-        loader.submit(0, p, Work { preview: false, history: true }).expect("submit");
+        loader.submit(0, p, Work { preview: None, history: true, compact: false }).expect("submit");
         let h = loaded(0);
         assert_eq!((h.run.store.records(), h.error.clone()), (2, None));
         // Replaced between the look and the history's turn: said, and nothing of another file read.
@@ -502,7 +555,7 @@ mod tests {
         // Rotated away (kept, so the new file cannot get its inode back).
         std::fs::rename(&path, dir.path().join("run.jsonl.1")).expect("mv");
         std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
-        loader.submit(1, p, Work { preview: false, history: true }).expect("submit");
+        loader.submit(1, p, Work { preview: None, history: true, compact: false }).expect("submit");
         let h = loaded(1);
         assert_eq!(h.run.store.records(), 0);
         assert!(h.error.as_deref().is_some_and(|e| e.contains("replaced")), "{:?}", h.error);
@@ -517,8 +570,8 @@ mod tests {
         let r = p.resume().expect("resume");
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
-        let (_, handle) = open(p, false, &MonitorOptions::default());
-        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), &mut |_| true);
+        let (_, handle) = open(p, None, &MonitorOptions::default());
+        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| true);
         assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
         let now = std::fs::metadata(&path).expect("meta");
         assert_ne!(crate::source::FileId::of(&now), r.id, "the source will see another file and restart");

@@ -39,6 +39,14 @@ const TICK: Duration = Duration::from_secs(1);
 /// the file's history is in, and with a directory of many runs only the first are seen at once
 /// (the others show "reading the log" until their history, read one file at a time, is in).
 const PREVIEWS: usize = 4;
+/// Comparing runs, every run gets a preview of this much of its end (beyond the first
+/// [`PREVIEWS`], which get the usual MiB): a sweep of 200 runs shows each run's newest steps in
+/// its first frames, for a few MiB read in all.
+const SWEEP_TAIL: u64 = 64 << 10;
+/// Comparing runs, data alone redraws the screen at most this often (keys still answer at once):
+/// fifty runs each writing ten steps a second would otherwise redraw twenty times a second, each
+/// frame reducing every changed run of every chart, for a picture that moves by a pixel.
+const COMPARE_FRAME: Duration = Duration::from_millis(1000);
 /// At quit, how long to wait for the file side (the starter, the source) to stop: a stat stuck on
 /// a dead network mount must not keep the terminal.
 const STOP_WAIT: Duration = Duration::from_secs(1);
@@ -77,6 +85,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         opts.ascii = true;
     }
     opts.no_color |= !crate::ui::Theme::from_env().color;
+    opts.colors16 |= crate::ui::Theme::colors16_for(std::env::var("TERM").ok().as_deref());
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;
@@ -106,7 +115,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         }
         // Found later: the source reads it from its start; the opener only previews it.
         Event::Source(SourceEvent::Found { file, path }) if opened.insert((*file, path.clone())) => {
-            let work = loader::Work { preview: true, history: false };
+            let work = loader::Work { preview: Some(loader::TAIL_BYTES), history: false, compact: false };
             let _ = loader.submit_path(*file, path.clone(), work);
         }
         _ => {}
@@ -134,6 +143,7 @@ fn start_files(
     stop: &Receiver<()>,
 ) {
     let files = initial_files(paths);
+    let sweep = files.len() > 1;
     let mut resume = Vec::new();
     for (i, p) in files.iter().enumerate() {
         let mut plan = loader::plan(p);
@@ -149,7 +159,10 @@ fn start_files(
         if let Some(r) = r {
             resume.push((p.clone(), r));
         }
-        let work = loader::Work { preview: i < PREVIEWS, history: true };
+        // Comparing runs, every run shows its newest steps at once (the first ones more of them),
+        // and holds its values at display precision from the start.
+        let preview = if i < PREVIEWS { Some(loader::TAIL_BYTES) } else { sweep.then_some(SWEEP_TAIL) };
+        let work = loader::Work { preview, history: true, compact: sweep };
         let looked = if i == 0 { loader.run_here(i, plan, work) } else { loader.submit(i, plan, work) };
         if looked.is_err() {
             let _ = tx.send(Event::Quit);
@@ -181,8 +194,12 @@ fn run_loop(
     let mut last_draw = Instant::now();
     let mut next_tick = Instant::now() + TICK;
     let mut dirty = true;
+    // Whether what changed came from the user (a key, the mouse, a resize): drawn at once.
+    let urgent = std::cell::Cell::new(false);
     let mut was_loading = true;
     let mut loaded_due = false;
+    // Runs with data at the last look (see below).
+    let mut runs_with_data = 0;
     // Whether the next frame must be drawn now, whatever the frame rate (after a resume).
     let force = std::cell::Cell::new(false);
     let mut take = |tui: &mut Tui, app: &mut App, ev: Event| -> Result<bool, Error> {
@@ -196,19 +213,33 @@ fn run_loop(
         if let Event::Mouse(m) = &ev {
             // Resolved here, with the ui's layout: it reaches the app as an action.
             let action = app.screen.and_then(|area| crate::ui::pointer(app, area, m));
-            return Ok(action.is_some_and(|a| app.act(a)));
+            let changed = action.is_some_and(|a| app.act(a));
+            urgent.set(urgent.get() | changed);
+            return Ok(changed);
         }
+        let from_user = matches!(ev, Event::Key(_) | Event::Resize(..));
         if let Event::Source(sev) = &ev {
             in_flight.taken(sev);
         }
         on_files(&ev);
         let changed = app.update(ev);
         hand_off_export(app, Path::new("."), tx);
+        urgent.set(urgent.get() | (changed && from_user));
         Ok(changed)
+    };
+    // The pace of frames that only show new data.
+    let data_frame = |app: &App, loading: bool| {
+        if loading {
+            LOADING_FRAME
+        } else if app.comparing() {
+            COMPARE_FRAME
+        } else {
+            FRAME
+        }
     };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
-        let frame = if was_loading { LOADING_FRAME } else { FRAME };
+        let frame = if urgent.get() { FRAME } else { data_frame(app, was_loading) };
         let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
@@ -239,9 +270,17 @@ fn run_loop(
         }
         let loading = app.slots.iter().any(|s| s.loading.is_some());
         loaded_due |= was_loading && !loading;
+        // A run that shows data for the first time (its preview, its history), or the end of
+        // loading, is drawn at once whatever the pace of data frames.
+        let with_data = app.slots.iter().filter(|s| s.run().store.records() > 0).count();
+        if with_data > runs_with_data || (was_loading && !loading) {
+            urgent.set(true);
+        }
+        runs_with_data = with_data;
         was_loading = loading;
-        let frame = if loading { LOADING_FRAME } else { FRAME };
+        let frame = if urgent.get() { FRAME } else { data_frame(app, loading) };
         if dirty && (last_draw.elapsed() >= frame || force.take()) {
+            urgent.set(false);
             app.cache.borrow_mut().begin_frame();
             draw(tui, app).map_err(term_err)?;
             app.cache.borrow_mut().end_frame();
@@ -276,7 +315,10 @@ pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
 /// is much to build: a big run's first frame), so that drawing only reads the state.
 fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
     let size = tui.terminal.size()?;
-    app.warm_charts(&crate::ui::charted(app, ratatui::layout::Rect::new(0, 0, size.width, size.height)));
+    app.warm_groups(&crate::ui::charted_groups(
+        app,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    ));
     tui.draw(|f| crate::ui::render(f, app))
 }
 

@@ -121,7 +121,10 @@ pub fn read_file(path: &Path, len: u64) -> Result<BTreeMap<String, String>, Stri
 /// The `config` object of a log's first record, when that record has no step (written before
 /// training starts).
 pub fn first_record_config(log: &Path) -> Option<BTreeMap<String, String>> {
-    let file = std::fs::File::open(log).ok()?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (the monitor's
+    // loader reads configs of whatever it was given, a named pipe too).
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(log).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }
@@ -371,6 +374,20 @@ mod tests {
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_fifo_is_not_waited_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("pipe.jsonl");
+        let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("path");
+        // SAFETY: mkfifo(3) on a NUL-terminated path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || tx.send(read(&path)).expect("send"));
+        let got = rx.recv_timeout(std::time::Duration::from_secs(5)).expect("read returns without a writer");
+        assert!(got.values.is_empty());
     }
 
     #[test]

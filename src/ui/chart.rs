@@ -1,7 +1,11 @@
-//! The chart area: the selected chart alone, or a grid of charts around the selection.
+//! The chart area: the selected chart alone, or a grid of charts around the selection. Comparing
+//! runs, each chart overlays the runs shown, each in its colour, the selected run on top, its
+//! letter at the end of its line. In the single-chart view, a cursor reads the values at a step
+//! (the legend: `legend`), with more ticks on the axes.
 
 use super::{fit, sanitize, Theme};
 use crate::app::{App, Group, LayoutMode};
+use crate::chart::OverlayData;
 use crate::text::value;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -29,8 +33,88 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     let sel = app.view.selected.min(groups.len() - 1);
     for (g, cell) in cells(app, area) {
-        render_one(frame, app, &groups[g], g == sel, cell);
+        if app.comparing() {
+            render_overlay(frame, app, &groups[g], g == sel, cell);
+        } else {
+            render_one(frame, app, &groups[g], g == sel, cell);
+        }
     }
+}
+
+/// Whether the cursor is shown: the single-chart view, with a cursor placed.
+fn cursor_on(app: &App) -> bool {
+    app.view.layout == LayoutMode::Single && app.view.cursor.is_some()
+}
+
+/// Points across a chart whose plot is `inner` wide (braille draws two dots across a cell).
+fn points_across(app: &App, inner: Rect) -> usize {
+    (if app.ascii { inner.width } else { inner.width * 2 }) as usize
+}
+
+/// The axes' labels of a chart drawn in `inner`: those of its data, or with the cursor on, as many
+/// as there is room for (a label every 12 cells across, every third row up).
+fn axis_labels(
+    app: &App,
+    inner: Rect,
+    x_bounds: [f64; 2],
+    y_bounds: [f64; 2],
+    x: &[String],
+    y: &[String],
+) -> (Vec<String>, Vec<String>) {
+    if !cursor_on(app) {
+        return (x.to_vec(), y.to_vec());
+    }
+    let rows = inner.height.saturating_sub(2) as usize;
+    let ys = crate::chart::y_ticks(y_bounds[0], y_bounds[1], app.view.log_y, (rows / 3 + 1).clamp(3, 9));
+    let y_w = ys.iter().map(|l| crate::text::width(l)).max().unwrap_or(0);
+    let cols = (inner.width as usize).saturating_sub(y_w + 1);
+    let axis = if app.x_is_steps() { crate::chart::XAxis::Step } else { app.view.x_axis };
+    let xs = crate::chart::x_ticks(x_bounds[0], x_bounds[1], axis, (cols / 12 + 1).clamp(2, 9));
+    (xs, ys)
+}
+
+/// Where ratatui's chart puts its plot inside `inner`, given its axis labels (as its layout does:
+/// the labels left of the y axis, the first x label included, take at most a third of the width;
+/// the x labels and the x axis take the bottom two rows).
+fn plot_area(inner: Rect, x_labels: &[String], y_labels: &[String]) -> Rect {
+    let y_w = y_labels.iter().map(|l| crate::text::width(l)).max().unwrap_or(0) as u16;
+    let first_x = x_labels.first().map_or(0, |l| crate::text::width(l)) as u16;
+    let left = y_w.max(first_x.saturating_sub(1)).min(inner.width / 3);
+    let x = inner.x + left + 1;
+    Rect { x, y: inner.y, width: inner.right().saturating_sub(x), height: inner.height.saturating_sub(2) }
+}
+
+/// The inner area of a chart's frame drawn in `area`.
+fn inner_of(area: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(area)
+}
+
+/// The column of the plot under `(x, y)` in the single-chart view drawn in `area`, and the plot's
+/// width: where a click puts the cursor.
+pub(super) fn plot_column(app: &App, area: Rect, x: u16, y: u16) -> Option<(u16, u16)> {
+    if app.view.layout != LayoutMode::Single {
+        return None;
+    }
+    let g = app.selected_group()?;
+    let inner = inner_of(area);
+    let width = points_across(app, inner);
+    let (xb, yb, xl, yl) = if app.comparing() {
+        let (_, d) = app.overlay_data(g, width)?;
+        (d.x_bounds, d.y_bounds, d.x_labels.clone(), d.y_labels.clone())
+    } else {
+        let d = app.chart_data(&g.members, width)?;
+        (d.x_bounds, d.y_bounds, d.x_labels.clone(), d.y_labels.clone())
+    };
+    let (xl, yl) = axis_labels(app, inner, xb, yb, &xl, &shown_y_labels(inner, &yl));
+    let plot = plot_area(inner, &xl, &yl);
+    let at = ratatui::layout::Position { x, y };
+    plot.contains(at).then(|| (x - plot.x, plot.width))
+}
+
+/// The y labels a chart of `inner` shows: short charts get only the bottom and top labels.
+fn shown_y_labels(inner: Rect, labels: &[String]) -> Vec<String> {
+    let keep = |i: usize| inner.height >= 6 || i != 1;
+    labels.iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, s)| s.clone()).collect()
 }
 
 /// The charts on screen and where each is drawn: the selected one alone, or the page of the grid
@@ -148,22 +232,202 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         );
     }
 
+    let cursor = cursor_line(app, data.x_bounds, data.y_bounds);
+    if let Some(c) = &cursor {
+        datasets.insert(0, cursor_dataset(app, t, c));
+    }
+    let (x_labels, y_labels) = axis_labels(
+        app,
+        inner,
+        data.x_bounds,
+        data.y_bounds,
+        &data.x_labels,
+        &shown_y_labels(inner, &data.y_labels),
+    );
+    let plot = plot_area(inner, &x_labels, &y_labels);
+    draw_chart(frame, t, datasets, (data.x_bounds, data.y_bounds), (x_labels, y_labels), inner);
+    if cursor.is_some() {
+        super::legend::render(frame, app, g, plot, data.x_bounds, width as usize);
+    }
+}
+
+/// The cursor's vertical line across a chart of these bounds, when it is on and inside the window.
+fn cursor_line(app: &App, x_bounds: [f64; 2], y_bounds: [f64; 2]) -> Option<[(f64, f64); 2]> {
+    let x = app.view.cursor.filter(|_| cursor_on(app))?;
+    (x_bounds[0]..=x_bounds[1]).contains(&x).then_some([(x, y_bounds[0]), (x, y_bounds[1])])
+}
+
+fn cursor_dataset<'a>(app: &App, t: &Theme, line: &'a [(f64, f64); 2]) -> Dataset<'a> {
+    let marker = if app.ascii { Marker::Custom('|') } else { Marker::Braille };
+    Dataset::default().data(line).marker(marker).graph_type(GraphType::Line).style(t.cursor())
+}
+
+/// Draws the chart of `datasets` in `inner` with these bounds and labels.
+fn draw_chart(
+    frame: &mut Frame,
+    t: &Theme,
+    datasets: Vec<Dataset<'_>>,
+    bounds: ([f64; 2], [f64; 2]),
+    labels: (Vec<String>, Vec<String>),
+    inner: Rect,
+) {
+    let span = |s: String| Span::styled(s, t.dim());
     let x_axis = Axis::default()
-        .bounds(data.x_bounds)
-        .labels(data.x_labels.iter().map(|s| Span::styled(s.clone(), t.dim())).collect::<Vec<_>>())
+        .bounds(bounds.0)
+        .labels(labels.0.into_iter().map(span).collect::<Vec<_>>())
         .style(t.dim());
-    // Short charts get only the bottom and top labels.
-    let keep = |i: usize| inner.height >= 6 || i != 1;
-    let y_labels: Vec<Span> = data
-        .y_labels
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep(*i))
-        .map(|(_, s)| Span::styled(s.clone(), t.dim()))
-        .collect();
-    let y_axis = Axis::default().bounds(data.y_bounds).labels(y_labels).style(t.dim());
+    let y_axis = Axis::default()
+        .bounds(bounds.1)
+        .labels(labels.1.into_iter().map(span).collect::<Vec<_>>())
+        .style(t.dim());
     let chart = Chart::new(datasets).x_axis(x_axis).y_axis(y_axis).legend_position(None);
     frame.render_widget(chart, inner);
+}
+
+/// A chart comparing runs: the selected chart's metric in every run shown, each in its colour.
+fn render_overlay(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {
+    let t = &Theme::of(app);
+    let Some(metric) = g.names.first() else { return };
+    let mut title: Vec<Span> = vec![Span::raw(" "), Span::styled(sanitize(metric).into_owned(), t.text())];
+    // The selected run's last value, in its colour.
+    let run = app.current;
+    if let (Some(look), Some(store)) = (app.look(run), app.slot().map(|s| &s.run().store)) {
+        if let Some((_, y)) = store.find(metric).and_then(|id| store.series(id).last()) {
+            let letter = look.letter.map_or(String::new(), |l| format!("{l} "));
+            let style = if y.is_finite() { t.run(look.colour) } else { t.nan() };
+            title.push(Span::styled(format!("  {letter}{}", value(y)), style));
+        }
+    }
+    title.push(Span::raw(" "));
+    let title = clip_spans(title, area.width.saturating_sub(4) as usize);
+    let block =
+        Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
+    let inner = block.inner(area);
+    if inner.width < 4 || inner.height < 2 {
+        frame.render_widget(block, area);
+        return;
+    }
+    let width = points_across(app, inner);
+    let Some((slots, data)) = app.overlay_data(g, width) else {
+        frame.render_widget(block, area);
+        return;
+    };
+    if slots.is_empty() {
+        let msg = if app.shown_runs().is_empty() {
+            "every run is hidden (H shows them)"
+        } else {
+            "no run shown logs this"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())).block(block), area);
+        return;
+    }
+    let mut notes = Vec::new();
+    if app.view.log_y {
+        notes.push("log");
+    }
+    if data.clipped {
+        notes.push("clipped");
+    }
+    if data.no_time {
+        notes.push("no time: step");
+    }
+    let block = if notes.is_empty() {
+        block
+    } else {
+        block.title_bottom(
+            Line::from(Span::styled(format!(" {} ", notes.join(" · ")), t.dim())).right_aligned(),
+        )
+    };
+    frame.render_widget(block, area);
+    let datasets = overlay_datasets(app, t, &slots, &data);
+    let cursor = cursor_line(app, data.x_bounds, data.y_bounds);
+    let mut all = Vec::with_capacity(datasets.len() + 1);
+    if let Some(c) = &cursor {
+        all.push(cursor_dataset(app, t, c));
+    }
+    all.extend(datasets);
+    let (x_labels, y_labels) = axis_labels(
+        app,
+        inner,
+        data.x_bounds,
+        data.y_bounds,
+        &data.x_labels,
+        &shown_y_labels(inner, &data.y_labels),
+    );
+    let plot = plot_area(inner, &x_labels, &y_labels);
+    draw_chart(frame, t, all, (data.x_bounds, data.y_bounds), (x_labels, y_labels), inner);
+    if cursor.is_some() {
+        super::legend::render(frame, app, g, plot, data.x_bounds, width);
+    }
+}
+
+/// The datasets of an overlay, bottom to top: the raw lines (faint), the smoothed lines (the
+/// selected run's last), the NaN marks and the flags worth a look (warnings and criticals) in
+/// each run's colour, and each run's letter at the end of its line.
+fn overlay_datasets<'a>(app: &App, t: &Theme, slots: &[usize], data: &'a OverlayData) -> Vec<Dataset<'a>> {
+    let (line_marker, nan_marker, flag_marker) = if app.ascii {
+        (Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
+    } else {
+        (Marker::Braille, Marker::Custom('×'), Marker::Custom('▼'))
+    };
+    let raw_marker = if app.ascii { Marker::Custom('.') } else { Marker::Braille };
+    let look = |i: usize| app.look(slots[i]).map_or((0, None), |l| (l.colour, l.letter));
+    let strong = |i: usize, s: ratatui::style::Style| {
+        if slots[i] == app.current {
+            s.add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            s
+        }
+    };
+    let mut out = Vec::new();
+    for (i, l) in data.layers.iter().enumerate() {
+        let smoothing = !l.smooth.is_empty();
+        for pts in &l.raw {
+            let style = if smoothing { t.run_raw(look(i).0) } else { strong(i, t.run(look(i).0)) };
+            let marker = if smoothing { raw_marker } else { line_marker };
+            out.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
+        }
+    }
+    for (i, l) in data.layers.iter().enumerate() {
+        for pts in &l.smooth {
+            let style = strong(i, t.run(look(i).0));
+            out.push(
+                Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(style),
+            );
+        }
+    }
+    for (i, l) in data.layers.iter().enumerate() {
+        let style = t.run(look(i).0).add_modifier(ratatui::style::Modifier::BOLD);
+        if !l.nans.is_empty() {
+            out.push(
+                Dataset::default()
+                    .data(&l.nans)
+                    .marker(nan_marker)
+                    .graph_type(GraphType::Scatter)
+                    .style(style),
+            );
+        }
+        for (sev, pts) in l.flags.iter().filter(|(s, _)| *s >= crate::analysis::Severity::Warning) {
+            let _ = sev;
+            out.push(
+                Dataset::default().data(pts).marker(flag_marker).graph_type(GraphType::Scatter).style(style),
+            );
+        }
+    }
+    for (i, l) in data.layers.iter().enumerate() {
+        let (colour, letter) = look(i);
+        if let (Some(end), Some(letter)) = (l.end.as_ref(), letter) {
+            let style = strong(i, t.run(colour)).add_modifier(ratatui::style::Modifier::BOLD);
+            out.push(
+                Dataset::default()
+                    .data(std::slice::from_ref(end))
+                    .marker(Marker::Custom(letter))
+                    .graph_type(GraphType::Scatter)
+                    .style(style),
+            );
+        }
+    }
+    out
 }
 
 /// Spans cut to `budget` terminal cells in total.

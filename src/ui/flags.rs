@@ -1,4 +1,6 @@
 //! The flags panel: newest first, coloured by severity; the last skipped line under them.
+//! Comparing runs: the flags of every run shown, the latest step first, each with its run's
+//! letter in the run's colour.
 
 use super::{fit, sanitize, Theme};
 use crate::analysis::Severity;
@@ -11,7 +13,9 @@ use ratatui::Frame;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
     let focused = app.view.focus == Focus::Flags;
-    let count = app.slot().map_or(0, |s| s.run().flags().len());
+    let rows = app.flag_rows();
+    let count = rows.len();
+    let comparing = app.comparing();
     let hint = if focused { " (Enter: go to step, Esc: back) " } else { " (a: focus) " };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -25,15 +29,23 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let scroll = flags_scroll(app, inner.height);
     let mut lines: Vec<Line> = Vec::new();
     // Only the rows that can show: a run can have thousands of flags.
-    for (i, f) in app.flags_newest_first().enumerate().skip(scroll).take(h) {
+    for (i, &(run, f)) in rows.iter().enumerate().skip(scroll).take(h) {
         let sev = format!("{:<8}", f.severity.as_str());
         let head = format!(" step {:<8} {}  ", crate::text::step(f.step), sanitize(&f.metric));
-        let rest = w.saturating_sub(sev.len() + crate::text::width(&head));
-        let mut line = Line::from(vec![
+        let mut spans = Vec::with_capacity(4);
+        if comparing {
+            let look = app.look(run);
+            let letter = look.and_then(|l| l.letter).unwrap_or(' ');
+            spans.push(Span::styled(format!("{letter} "), look.map_or(t.text(), |l| t.run(l.colour))));
+        }
+        let used: usize = spans.iter().map(|s| crate::text::width(&s.content)).sum();
+        let rest = w.saturating_sub(used + sev.len() + crate::text::width(&head));
+        spans.extend([
             Span::styled(sev, t.severity(f.severity)),
             Span::raw(head),
             Span::raw(fit(&sanitize(&f.message), rest)),
         ]);
+        let mut line = Line::from(spans);
         if focused && i == app.view.flag_selected {
             line = line.style(t.selected());
         }
@@ -65,5 +77,5 @@ pub(super) fn flag_at(app: &App, area: Rect, y: u16) -> Option<usize> {
         return None;
     }
     let i = flags_scroll(app, inner.height) + (y - inner.y) as usize;
-    (i < app.slot().map_or(0, |s| s.run().flags().len())).then_some(i)
+    (i < app.flag_rows().len()).then_some(i)
 }

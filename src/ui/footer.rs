@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 const HINTS: &str = " q quit  ? help  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  ←→ pan  f follow  s/S smooth  m smoother  l log  o outliers  x axis  p pause  e export";
+/// Comparing runs: the keys about runs first.
+const COMPARE_HINTS: &str = " q quit  ? help  Tab run  h hide  v solo  b baseline  </> sort  R runs  [ ] cursor  ↑↓ select  ⏎ chart/grid  a flags  / filter  +/- zoom  s/S smooth  x axis  e export";
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
@@ -51,7 +53,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let style = if m.error { t.severity(crate::analysis::Severity::Warning) } else { t.status(true) };
             Line::styled(fit(&format!(" {}", sanitize(&m.text)), left.width as usize), style)
         }
-        None => Line::styled(fit(HINTS, left.width as usize), t.dim()),
+        None => Line::styled(
+            fit(if app.comparing() { COMPARE_HINTS } else { HINTS }, left.width as usize),
+            t.dim(),
+        ),
     };
     frame.render_widget(hints, left);
     frame.render_widget(Line::styled(fit(&state, right.width as usize), t.title()).right_aligned(), right);

@@ -73,18 +73,42 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             t.severity(crate::analysis::Severity::Warning),
         ));
     }
-    if app.slots.len() > 1 {
+    if app.comparing() {
+        facts.extend(runs_facts(app, t));
+    } else if app.slots.len() > 1 {
         facts.push(Span::styled(format!("  [{}/{}]", app.current + 1, app.slots.len()), t.dim()));
     }
     let facts_w: usize = facts.iter().map(|s| crate::text::width(&s.content)).sum();
     let name_w = (area.width as usize).saturating_sub(facts_w + 9).max(8);
-    let mut spans = vec![
-        Span::styled(" tmon ", t.title()),
-        Span::raw(fit_left(&sanitize(&slot.name), name_w)),
-        Span::raw("  "),
-    ];
+    let name = if app.comparing() {
+        // The selected run, by its letter and short name, in its colour.
+        let look = app.look(app.current);
+        let letter = look.and_then(|l| l.letter).map_or(String::new(), |l| format!("{l} "));
+        let style = look.map_or(t.text(), |l| t.run(l.colour).add_modifier(ratatui::style::Modifier::BOLD));
+        Span::styled(fit_left(&format!("{letter}{}", sanitize(app.run_name(app.current))), name_w), style)
+    } else {
+        Span::raw(fit_left(&sanitize(&slot.name), name_w))
+    };
+    let mut spans = vec![Span::styled(" tmon ", t.title()), name, Span::raw("  ")];
     spans.extend(facts);
     frame.render_widget(Line::from(spans), area);
+}
+
+/// Comparing runs: how many, how many hidden, and while any is loading, how far the loading is.
+fn runs_facts(app: &App, t: &Theme) -> Vec<Span<'static>> {
+    let runs: Vec<usize> = app.run_slots().collect();
+    let hidden = runs.iter().filter(|&&i| !app.shown(i)).count();
+    let mut out = vec![Span::styled(format!("  {} runs", runs.len()), t.dim())];
+    if hidden > 0 {
+        out.push(Span::styled(format!(" ({hidden} hidden)"), t.dim()));
+    }
+    let loading = runs.iter().filter(|&&i| app.slots[i].loading.is_some()).count();
+    if loading > 0 {
+        let loaded = runs.len() - loading;
+        out.push(Span::styled(format!("  loading {loaded}/{} ", runs.len()), t.status(true)));
+        out.push(Span::styled(progress_bar(loaded as u64, runs.len() as u64), t.status(true)));
+    }
+    out
 }
 
 /// `[#####.....] 48%` style bar, in block characters.

@@ -32,11 +32,24 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     // name | sparkline | value | arrow
     // Seven cells hold the usual values (`-0.0312`, `2.31k`); a wider one (`-Infinity`,
     // `1.23e-45`) widens the column for every row, so the values stay aligned.
+    // Comparing runs, a chart is a metric, read in the selected run (blank when it lacks it).
+    let comparing = app.comparing();
+    let series_of = |g: &crate::app::Group| -> Vec<Option<SeriesView<'_>>> {
+        if comparing {
+            g.names.iter().map(|n| store.find(n).map(|id| store.series(id))).collect()
+        } else {
+            g.members.iter().map(|&id| Some(store.series(id))).collect()
+        }
+    };
+    let spark_style = |mi: usize| match app.look(app.current).filter(|_| comparing) {
+        Some(l) => t.run(l.colour),
+        None => t.series(mi),
+    };
     let value_w = app
         .groups()
         .iter()
-        .flat_map(|g| g.members.iter())
-        .filter_map(|&id| store.series(id).last())
+        .flat_map(&series_of)
+        .filter_map(|s| s?.last())
         .map(|(_, y)| value(y).len())
         .fold(7, usize::max);
     let name_w = w.saturating_sub(2 + SPARK_W + 1 + value_w + 2).max(1);
@@ -47,8 +60,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         if selected {
             selected_line = lines.len();
         }
-        for (mi, &id) in g.members.iter().enumerate() {
-            let s = store.series(id);
+        for (mi, (s, name)) in series_of(g).into_iter().zip(&g.names).enumerate() {
             let marker = match (selected, mi) {
                 (true, 0) if app.ascii => "> ",
                 (true, 0) => "▸ ",
@@ -56,20 +68,21 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 _ if app.ascii => " +",
                 _ => " └",
             };
-            let name = fit(&sanitize(s.name()), name_w);
-            let (spark, has_nan) = sparkline(&s, app.ascii);
-            let last = s.last().map(|(_, y)| y);
+            let name = fit(&sanitize(name), name_w);
+            let (spark, has_nan) =
+                s.as_ref().map_or_else(|| (" ".repeat(SPARK_W), false), |s| sparkline(s, app.ascii));
+            let last = s.as_ref().and_then(|s| s.last()).map(|(_, y)| y);
             let value = last.map_or_else(String::new, value);
             let mut spans = vec![
                 Span::raw(marker),
                 Span::styled(format!("{name:<name_w$}"), if selected { t.title() } else { t.text() }),
                 Span::raw(" "),
-                Span::styled(spark, t.series(mi)),
+                Span::styled(spark, spark_style(mi)),
                 Span::styled(
                     format!(" {value:>value_w$} "),
                     if last.is_some_and(|y| !y.is_finite()) { t.nan() } else { t.text() },
                 ),
-                Span::raw(trend(&s, app.ascii)),
+                Span::raw(s.as_ref().map_or(" ", |s| trend(s, app.ascii))),
             ];
             if has_nan {
                 spans[3].style = t.nan();
@@ -82,7 +95,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
     if lines.is_empty() {
-        let msg = if store.records() == 0 { "no data yet" } else { "no metric matches the filter" };
+        let empty = if comparing {
+            app.run_slots().all(|i| app.slots[i].run().store.records() == 0)
+        } else {
+            store.records() == 0
+        };
+        let msg = if empty { "no data yet" } else { "no metric matches the filter" };
         lines.push(Line::styled(msg, t.dim()));
     }
     let scroll = list_scroll(selected_line, inner.height);
@@ -107,7 +125,7 @@ pub(super) fn group_at(app: &App, area: Rect, y: u16) -> Option<usize> {
         if gi == app.view.selected {
             selected_line = line_group.len();
         }
-        line_group.extend(std::iter::repeat_n(gi, g.members.len()));
+        line_group.extend(std::iter::repeat_n(gi, g.names.len()));
     }
     let line = list_scroll(selected_line, inner.height) + (y - inner.y) as usize;
     line_group.get(line).copied()

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod compare;
 mod export;
 mod suspend;
 mod terms;

@@ -65,3 +65,28 @@ pub fn code(c: crossterm::event::KeyCode) -> tmon::event::Event {
     use crossterm::event::{KeyEvent, KeyModifiers};
     tmon::event::Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
+
+/// The runs of the sweep fixture (tests/fixtures/ui/sweep: four learning rates, one diverging to
+/// NaN, one killed early), each read from its log by the real ingest and analyzer, in the order a
+/// directory scan finds them.
+pub fn sweep_runs() -> Vec<Run> {
+    ["lr_0.001", "lr_0.003", "lr_0.01", "lr_0.1"]
+        .into_iter()
+        .map(|d| {
+            let mut run = load(&format!("ui/sweep/{d}/logs.jsonl"));
+            // As `tmon check` and the monitor's loader read it: the config.json beside the log.
+            let problems = run.read_config();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert!(!run.info.config.is_empty(), "{d}: a config");
+            run
+        })
+        .collect()
+}
+
+/// The monitor comparing the sweep's runs, as a user sees it a moment after opening the folder.
+/// The clock has ticked once: the flags across runs are raised on the clock.
+pub fn sweep_app() -> App {
+    let mut app = app_of(sweep_runs(), Options::default());
+    app.update(tmon::event::Event::Tick);
+    app
+}

@@ -258,8 +258,14 @@ fn the_clock_redraws_only_when_the_header_changes() {
 
 /// The opener's report on a file: its size, where its last complete line ends, a preview.
 fn opened(path: &str, size: u64, end: u64, preview: Option<tmon::run::Run>) -> Event {
-    let info =
-        tmon::event::Opened { path: path.into(), size, end, idle: Some(Duration::from_secs(1)), preview };
+    let info = tmon::event::Opened {
+        path: path.into(),
+        size,
+        end,
+        idle: Some(Duration::from_secs(1)),
+        preview,
+        config: Default::default(),
+    };
     Event::Opened { file: 0, info: Box::new(info) }
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod big;
+mod compare;
 mod corpus;
 mod export;
 mod keys;

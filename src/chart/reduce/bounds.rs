@@ -36,7 +36,7 @@ impl YScale {
 /// in another order), widened by `margin` times their span on each side. O(n)
 /// (`select_nth_unstable`). None when `v` is empty. The result always has `lo < hi` (see [`pad`]),
 /// so an axis never has zero height.
-pub(super) fn percentile_bounds(v: &mut [f64], lo_pct: f64, hi_pct: f64, margin: f64) -> Option<(f64, f64)> {
+pub(crate) fn percentile_bounds(v: &mut [f64], lo_pct: f64, hi_pct: f64, margin: f64) -> Option<(f64, f64)> {
     if v.is_empty() {
         return None;
     }
