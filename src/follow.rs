@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::run::live::{Entry, Feed, LiveFile, LiveSet};
 use crate::run::{Fed, Run};
-use crate::source::{FileState, SourceEvent, SourceOptions, Sources};
+use crate::source::{FileState, SourceEvent, Sources};
 use crate::text::{self, sanitize};
 use hook::Hooks;
 use serde::Serialize;
@@ -140,7 +140,7 @@ pub fn follow<W: Write>(
         closed: false,
     };
     let mut files: LiveSet<Followed> = LiveSet::default();
-    let mut sources = Sources::new(paths, SourceOptions::with_poll(opts.poll));
+    let mut sources = Sources::new(paths, crate::run::live::source_options(opts.poll));
 
     // The content already there, read synchronously so history and news can be told apart.
     let now = Instant::now();

@@ -157,7 +157,7 @@ fn start_files(
         }
     }
     let source_tx = tx.clone();
-    let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(poll) };
+    let source_opts = SourceOptions { resume, ..crate::run::live::source_options(poll) };
     let send = move |ev| source_tx.send(Event::Source(ev)).is_ok();
     let Ok(feed) = Feed::start_counted(Sources::new(paths, source_opts), in_flight, send) else {
         let _ = tx.send(Event::Quit);

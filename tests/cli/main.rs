@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod check;
 mod demo;
+mod follow_formats;
 mod follow_set;
 mod readme;
 mod reliability;
