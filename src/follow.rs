@@ -105,6 +105,9 @@ impl Entry for Followed {
     fn live_mut(&mut self) -> &mut LiveFile {
         &mut self.live
     }
+    fn name_run(&mut self, path: &Path) {
+        self.label = path.display().to_string();
+    }
 }
 
 struct Printer<'a, W: Write> {

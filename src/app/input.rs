@@ -142,10 +142,13 @@ impl App {
                 return self.apply_action(if down { Action::Down } else { Action::Up });
             }
             Action::NextRun => {
-                if self.slots.len() < 2 {
+                if self.run_count() < 2 {
                     return false;
                 }
-                self.current = (self.current + 1) % self.slots.len();
+                // Past the files read into another's run (a TensorBoard folder's later files).
+                let n = self.slots.len();
+                let next = (1..=n).map(|k| (self.current + k) % n).find(|&i| self.slots[i].live.member_of.is_none());
+                self.current = next.unwrap_or(0);
                 self.view.selected = 0;
                 self.view.flag_selected = 0;
             }

@@ -256,6 +256,9 @@ impl LiveFile {
 pub trait Entry {
     fn live(&self) -> &LiveFile;
     fn live_mut(&mut self) -> &mut LiveFile;
+    /// The run read into this entry is named by `path` (a TensorBoard run by its folder, as
+    /// `tmon check` names it), not by the file found first.
+    fn name_run(&mut self, _path: &Path) {}
 }
 
 impl Entry for LiveFile {
@@ -370,7 +373,9 @@ impl<T: Entry> LiveSet<T> {
         }
         let Some(group) = group else { return };
         let lead = *self.groups.entry(group.key).or_insert(file);
-        if lead != file && lead < self.files.len() {
+        if lead == file {
+            self.files[file].name_run(&group.run_path);
+        } else if lead < self.files.len() {
             self.files[file].live_mut().member_of = Some(lead);
             let paths = &mut self.files[lead].live_mut().paths;
             paths.retain(|(f, _)| *f != file);

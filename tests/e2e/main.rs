@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod formats;
 mod suspend;
 mod terms;
 mod tmux;
