@@ -147,7 +147,8 @@ impl App {
                 }
                 // Past the files read into another's run (a TensorBoard folder's later files).
                 let n = self.slots.len();
-                let next = (1..=n).map(|k| (self.current + k) % n).find(|&i| self.slots[i].live.member_of.is_none());
+                let next =
+                    (1..=n).map(|k| (self.current + k) % n).find(|&i| self.slots[i].live.member_of.is_none());
                 self.current = next.unwrap_or(0);
                 self.view.selected = 0;
                 self.view.flag_selected = 0;

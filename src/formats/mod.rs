@@ -209,14 +209,25 @@ pub fn framing(path: &Path, head: &[u8]) -> Option<Framing> {
     if name.ends_with(".wandb") {
         return Some(Framing::Bytes);
     }
-    if tfevents::is_event_file_name(name) && head.len() < tfrecord::HEADER {
-        return None;
+    // The name is enough: a writer's buffered first event may come minutes after the file.
+    if tfevents::is_event_file_name(name) {
+        return Some(Framing::Bytes);
     }
     if name == "meta.yaml" || mlflow::is_metric_path(path) {
         return Some(Framing::Bytes);
     }
+    // CSV by content needs its header and a whole first row: a file that does not start as
+    // JSON does waits for them (the source takes it as text once it stops growing).
+    let text = crate::ingest::format::strip_bom(head);
+    let json = matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['));
+    if !json && memchr::memchr_iter(b'\n', head).nth(1).is_none() && head.len() < CSV_HEAD_MAX {
+        return None;
+    }
     Some(Framing::Text)
 }
+
+/// A first line longer than this is no CSV header: the file is text.
+const CSV_HEAD_MAX: usize = 64 << 10;
 
 /// Which run a followed file belongs to, by its path only (no I/O): the event files of one
 /// folder are one TensorBoard run, a file-store MLflow run is its folder, the files of a W&B run

@@ -50,7 +50,14 @@ pub struct LiveFile {
     paths: Vec<(usize, std::path::PathBuf)>,
     /// The entry whose run this file's bytes go to, when it is not this one.
     pub member_of: Option<usize>,
+    /// When the decoder was last given bytes, while the step it read last may still get values.
+    unflushed: Option<Instant>,
 }
+
+/// A decoder's last step is fed once its files have been quiet this long (see
+/// [`LiveFile::tick`]): a writer flushes a step's events together, so a step cut by the end of a
+/// read is finished by the next read well within it.
+pub const QUIET: Duration = Duration::from_millis(150);
 
 /// A file's history read by someone else than the source (the monitor's loader): everything up
 /// to the end of the last complete line when the file was opened; the source follows from there.
@@ -108,6 +115,7 @@ impl LiveFile {
             decoder: None,
             paths: Vec::new(),
             member_of: None,
+            unflushed: None,
         }
     }
 
@@ -150,9 +158,20 @@ impl LiveFile {
         }
         if let SourceEvent::Bytes { file, offset, bytes } = &ev {
             let gained = self.decode(*file, *offset, bytes);
+            self.unflushed = self.decoder.is_some().then_some(now);
             self.arrived(gained, now);
             self.seen();
             return Fed::Lines { file: *file, bytes: bytes.len(), gained };
+        }
+        if let SourceEvent::Changed { file } = &ev {
+            // A database (MLflow's `mlflow.db`, many runs in one file) is read whole by `tmon
+            // check`; followed, it is not read yet: said, never an empty run without a word.
+            if self.run.store.records() == 0 && self.run.store.skipped.count == 0 {
+                let reason = "an MLflow database: read by `tmon check`, not followed live yet";
+                self.run.store.skipped.push(0, reason, b"");
+            }
+            self.seen();
+            return Fed::State { file: *file, state: self.state };
         }
         if let (SourceEvent::Restarted { file, reason }, Some(dec)) = (&ev, self.decoder.as_mut()) {
             // A CSV rewritten whole with a new column (as Lightning does) is no restart: its rows
@@ -216,10 +235,24 @@ impl LiveFile {
         self.run.analyzer.records_arrived(n, now, step_name)
     }
 
-    /// The wall clock says `now`: true when the analyzer raised a live stall.
+    /// The wall clock says `now`: feeds the last step a decoder holds once its files have been
+    /// quiet for [`QUIET`]; true when the analyzer raised a live stall or a record was fed.
     pub fn tick(&mut self, now: Instant) -> bool {
+        let mut fed = false;
+        if let (Some(t), Some(dec)) = (self.unflushed, self.decoder.as_mut()) {
+            if now.saturating_duration_since(t) >= QUIET {
+                self.unflushed = None;
+                let before = self.run.store.records();
+                dec.flush(&mut self.run);
+                let gained = self.run.store.records().saturating_sub(before);
+                if gained > 0 {
+                    self.arrived(gained, now);
+                    fed = true;
+                }
+            }
+        }
         let step_name = self.run.ingest.step_key().unwrap_or("");
-        self.run.analyzer.check_live_stall(now, step_name)
+        self.run.analyzer.check_live_stall(now, step_name) || fed
     }
 
     /// Someone else reads the file's history (call before the source starts): the source's

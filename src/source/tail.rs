@@ -536,9 +536,9 @@ impl Tailer {
                     return;
                 }
                 Some(Framing::Text) => {}
-                // Too few bytes to tell a binary file yet: wait for more (as long as an undecided
-                // text file is waited for).
-                None if self.pending.len() < UNDECIDED_MAX => return,
+                // Too few bytes to tell yet: wait for more (as long as an undecided text file is
+                // waited for), unless the file stopped growing: then it is text.
+                None if self.pending.len() < UNDECIDED_MAX && !settled => return,
                 None => {}
             }
         }

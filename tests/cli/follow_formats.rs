@@ -127,7 +127,10 @@ fn a_folder_of_event_files_is_one_run_and_a_restarted_writer_file_joins_it() {
     let second = dir.path().join("events.out.tfevents.1700000100.host.2");
     let mut more = events(11..20, true);
     more.extend(scalar(20, "loss", f32::NAN));
-    std::fs::write(&second, &more).expect("write");
+    // Created empty (the writer buffers its first events), written a moment later.
+    std::fs::write(&second, b"").expect("create");
+    std::thread::sleep(Duration::from_millis(700));
+    append(&second, &more);
     let flag = next_flag(&rx, "the new file's NaN");
     assert_flag(&flag, "nonfinite", "loss", 20.0);
     assert_eq!(flag["path"].as_str(), dir.path().to_str(), "one run for the folder: {flag}");
@@ -176,5 +179,33 @@ fn a_growing_csv_is_followed() {
     std::thread::sleep(Duration::from_millis(500));
     append(&path, b"n,0.2\n");
     assert_flag(&next_flag(&rx, "the appended row"), "nonfinite", "loss", 12.0);
+    stop(child);
+}
+
+#[test]
+fn a_growing_mlflow_file_store_run_is_followed_new_metric_files_included() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("mlruns/0/0123abcd");
+    std::fs::create_dir_all(run.join("metrics")).expect("mkdir");
+    std::fs::write(run.join("meta.yaml"), "run_id: 0123abcd\nrun_name: live-run\nstatus: 1\n").expect("meta");
+    let mut loss = String::new();
+    for s in 0..10 {
+        loss.push_str(&format!("{} {} {s}\n", 1_700_000_000_000u64 + s * 1000, 2.0 / (1.0 + s as f64)));
+    }
+    loss.push_str("1700000010000 nan 10\n");
+    std::fs::write(run.join("metrics/loss"), &loss).expect("loss");
+    let (child, rx) = follow(&dir.path().join("mlruns"));
+    let flag = next_flag(&rx, "the history");
+    assert_flag(&flag, "nonfinite", "loss", 10.0);
+    assert_eq!(flag["path"].as_str(), run.to_str(), "the run is its folder: {flag}");
+
+    // A metric logged for the first time: a new file (nested name), then a line cut in two.
+    std::fs::create_dir_all(run.join("metrics/val")).expect("mkdir");
+    std::fs::write(run.join("metrics/val/acc"), "1700000011000 0.5 11\n1700000012000 na").expect("acc");
+    std::thread::sleep(Duration::from_millis(500));
+    append(&run.join("metrics/val/acc"), b"n 12\n");
+    let flag = next_flag(&rx, "the new metric file's NaN");
+    assert_flag(&flag, "nonfinite", "val/acc", 12.0);
+    assert_eq!(flag["path"].as_str(), run.to_str(), "one run: {flag}");
     stop(child);
 }
