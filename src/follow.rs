@@ -164,6 +164,7 @@ pub fn follow<W: Write>(
             return Ok(printer.summary);
         }
     }
+    files.settle(now);
     for f in files.iter_mut() {
         if opts.history {
             printer.print_new(f, false)?;

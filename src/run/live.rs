@@ -235,12 +235,16 @@ impl LiveFile {
         self.run.analyzer.records_arrived(n, now, step_name)
     }
 
-    /// The wall clock says `now`: feeds the last step a decoder holds once its files have been
-    /// quiet for [`QUIET`]; true when the analyzer raised a live stall or a record was fed.
-    pub fn tick(&mut self, now: Instant) -> bool {
+    /// Feeds the last step a decoder holds now, quiet or not (the end of a history: what it
+    /// holds is not news). True when a record was fed.
+    pub fn settle(&mut self, now: Instant) -> bool {
+        self.feed_held(now, true)
+    }
+
+    fn feed_held(&mut self, now: Instant, always: bool) -> bool {
         let mut fed = false;
         if let (Some(t), Some(dec)) = (self.unflushed, self.decoder.as_mut()) {
-            if now.saturating_duration_since(t) >= QUIET {
+            if always || now.saturating_duration_since(t) >= QUIET {
                 self.unflushed = None;
                 let before = self.run.store.records();
                 dec.flush(&mut self.run);
@@ -251,6 +255,13 @@ impl LiveFile {
                 }
             }
         }
+        fed
+    }
+
+    /// The wall clock says `now`: feeds the last step a decoder holds once its files have been
+    /// quiet for [`QUIET`]; true when the analyzer raised a live stall or a record was fed.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let fed = self.feed_held(now, false);
         let step_name = self.run.ingest.step_key().unwrap_or("");
         self.run.analyzer.check_live_stall(now, step_name) || fed
     }
@@ -413,6 +424,14 @@ impl<T: Entry> LiveSet<T> {
             let paths = &mut self.files[lead].live_mut().paths;
             paths.retain(|(f, _)| *f != file);
             paths.push((file, path));
+        }
+    }
+
+    /// The end of a history read through the source (`check --follow` before it follows): the
+    /// last steps the decoders hold are fed now, with the history (see [`LiveFile::settle`]).
+    pub fn settle(&mut self, now: Instant) {
+        for e in &mut self.files {
+            e.live_mut().settle(now);
         }
     }
 

@@ -209,3 +209,43 @@ fn a_growing_mlflow_file_store_run_is_followed_new_metric_files_included() {
     assert_eq!(flag["path"].as_str(), run.to_str(), "one run: {flag}");
     stop(child);
 }
+
+#[test]
+fn on_flag_runs_for_new_steps_of_an_event_file_not_for_its_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.out.tfevents.1700000000.host");
+    let hooked = dir.path().join("hooked.txt");
+    // The history ends on a NaN: its flag is old news, however the step's events were read.
+    let mut history = events(0..10, true);
+    history.extend(scalar(10, "lr", f32::NAN));
+    std::fs::write(&path, &history).expect("write");
+    let hook = format!("echo \"$TMON_METRIC $TMON_STEP\" >> '{}'", hooked.display());
+    let mut child = Command::new(crate::support::cli::BIN)
+        .args(["check", "--follow", "--json", "--poll", "50", "--on-flag", &hook])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tmon");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("the history's flag");
+    assert!(first.contains("\"lr\""), "{first}");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!hooked.exists(), "the hook ran for the history: {:?}", std::fs::read_to_string(&hooked));
+
+    append(&path, &scalar(11, "loss", f32::NAN));
+    let t0 = std::time::Instant::now();
+    while !std::fs::read_to_string(&hooked).is_ok_and(|s| s.contains("loss 11")) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no hook for the new NaN within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&hooked).unwrap(), "loss 11\n", "once, for the new flag only");
+    stop(child);
+}
