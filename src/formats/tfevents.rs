@@ -394,7 +394,7 @@ fn decode_frames<'a>(buf: &'a [u8], frames: &[Framed], items: &mut Vec<Item>, va
             },
         };
         let time = if wall.is_finite() && wall > 0.0 { wall } else { f64::NAN };
-        let vals = summary.then(|| first..vals.len());
+        let vals = summary.then_some(first..vals.len());
         items.push(Item::Event { step: step as f64, time, vals });
     }
 }

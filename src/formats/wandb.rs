@@ -277,7 +277,10 @@ fn text(b: Cow<'_, [u8]>) -> Cow<'_, str> {
 
 /// A history row's fields, read as a JSON Lines record is: plain numbers (nearly every value)
 /// directly, in order, then the values that need a JSON tree, flattened.
-fn history_fields<'a>(items: Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>) -> Result<Vec<Field<'a>>, String> {
+/// A history row's items as read: the key (dotted when nested) and the JSON-encoded value.
+type RawPairs<'a> = Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>;
+
+fn history_fields<'a>(items: RawPairs<'a>) -> Result<Vec<Field<'a>>, String> {
     let mut fields: Vec<Field<'a>> = Vec::with_capacity(items.len());
     let mut trees: Vec<(String, JsonValue)> = Vec::new();
     for (key, value) in items {
@@ -316,7 +319,7 @@ fn owned(v: Scalar<'_>) -> Scalar<'static> {
 /// A record of history or summary, read in place. `None`: it needs the full decode (config, run
 /// and exit records, anything malformed).
 fn fast_record(data: &[u8]) -> Option<Decoded<'_>> {
-    let mut history: Option<Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)>> = None;
+    let mut history: Option<RawPairs<'_>> = None;
     let mut summary: Option<SummaryNews<'_>> = None;
     let mut f = Fields::new(data);
     for (t, w) in f.by_ref() {
