@@ -89,3 +89,42 @@ fn event_wandb_and_csv_files_followed_in_pieces_agree_with_check() {
         }
     }
 }
+
+#[test]
+fn a_lightning_csv_rewritten_with_a_new_column_is_read_on_not_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metrics.csv");
+    let row = |s: u64| format!("{s},{}", 2.0 / (1.0 + s as f64));
+    let mut text = String::from("step,train_loss\n");
+    for s in 0..6 {
+        text.push_str(&row(s));
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).unwrap();
+    let mut live = LiveFile::new(Run::new(&path, Default::default(), Default::default()));
+    let mut t = Tailer::new(0, &path, tmon::run::live::source_options(None).tail);
+    let mut now = Instant::now();
+    let mut poll = |t: &mut Tailer, live: &mut LiveFile, now: Instant| {
+        for ev in t.poll_at(now) {
+            live.apply(ev, now);
+        }
+    };
+    poll(&mut t, &mut live, now);
+    assert_eq!(live.run.store.records(), 6);
+    // Validation adds a column: Lightning writes the whole file again, old rows padded.
+    let mut text = String::from("step,train_loss,val_loss\n");
+    for s in 0..6 {
+        text.push_str(&format!("{},\n", row(s)));
+    }
+    for s in 6..9 {
+        text.push_str(&format!("{},{}\n", row(s), 1.0 / (1.0 + s as f64)));
+    }
+    std::fs::write(&path, &text).unwrap();
+    now += Duration::from_secs(1);
+    poll(&mut t, &mut live, now);
+    poll(&mut t, &mut live, now + Duration::from_secs(2));
+    let batch = Run::load_file(&path, Default::default(), Default::default()).unwrap();
+    assert_eq!(live.restarts, 0, "no restart");
+    assert!(live.run.flags().iter().all(|f| f.kind.to_string() != "restart"), "{:?}", live.run.flags());
+    assert_agree(&batch, &live.run, "a rewritten metrics.csv");
+}
