@@ -186,7 +186,9 @@ pub fn follow<W: Write>(
     let mut next_tick = Instant::now() + TICK;
     let mut touched = Vec::new();
     while !stop.load(Ordering::SeqCst) {
-        let timeout = next_tick.saturating_duration_since(Instant::now());
+        // A decoder holding a step's values wakes the loop once its files are quiet.
+        let wake = files.held_until().map_or(next_tick, |t| t.min(next_tick));
+        let timeout = wake.saturating_duration_since(Instant::now());
         match rx.recv_timeout(timeout) {
             Ok(ev) => {
                 let now = Instant::now();
@@ -201,6 +203,9 @@ pub fn follow<W: Write>(
             Err(RecvTimeoutError::Disconnected) => break,
         }
         let now = Instant::now();
+        if files.held_until().is_some_and(|t| now >= t) {
+            touched.extend(files.feed_held(now));
+        }
         if now >= next_tick {
             next_tick = now + TICK;
             files.tick(now);

@@ -207,7 +207,9 @@ fn run_loop(
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
         let frame = if was_loading { LOADING_FRAME } else { FRAME };
-        let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
+        let mut deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
+        // A decoder holding a paused writer's last step: fed once its files are quiet.
+        deadline = app.held_until().map_or(deadline, |d| (start + d).min(deadline));
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
             Err(RecvTimeoutError::Timeout) => None,
@@ -226,6 +228,10 @@ fn run_loop(
                     break;
                 }
             }
+        }
+        if app.held_until().is_some_and(|d| start.elapsed() >= d) {
+            app.now = start.elapsed();
+            dirty |= app.feed_held();
         }
         if Instant::now() >= next_tick {
             next_tick = Instant::now() + TICK;

@@ -57,7 +57,7 @@ pub struct LiveFile {
 /// A decoder's last step is fed once its files have been quiet this long (see
 /// [`LiveFile::tick`]): a writer flushes a step's events together, so a step cut by the end of a
 /// read is finished by the next read well within it.
-pub const QUIET: Duration = Duration::from_millis(150);
+pub const QUIET: Duration = Duration::from_millis(30);
 
 /// A file's history read by someone else than the source (the monitor's loader): everything up
 /// to the end of the last complete line when the file was opened; the source follows from there.
@@ -239,6 +239,11 @@ impl LiveFile {
     /// holds is not news). True when a record was fed.
     pub fn settle(&mut self, now: Instant) -> bool {
         self.feed_held(now, true)
+    }
+
+    /// When the last step a decoder holds is due to be fed ([`QUIET`] after its last bytes).
+    pub fn held_until(&self) -> Option<Instant> {
+        self.unflushed.filter(|_| self.decoder.is_some()).map(|t| t + QUIET)
     }
 
     fn feed_held(&mut self, now: Instant, always: bool) -> bool {
@@ -433,6 +438,24 @@ impl<T: Entry> LiveSet<T> {
         for e in &mut self.files {
             e.live_mut().settle(now);
         }
+    }
+
+    /// The earliest time a decoder's held step is due ([`LiveFile::held_until`]): a loop that
+    /// wakes then and calls [`feed_held`](Self::feed_held) shows a paused writer's last step at
+    /// once, not at its next clock tick.
+    pub fn held_until(&self) -> Option<Instant> {
+        self.files.iter().filter_map(|e| e.live().held_until()).min()
+    }
+
+    /// Feeds the held steps that are due at `now`; returns the entries that gained records.
+    pub fn feed_held(&mut self, now: Instant) -> Vec<usize> {
+        let mut fed = Vec::new();
+        for (i, e) in self.files.iter_mut().enumerate() {
+            if e.live_mut().feed_held(now, false) {
+                fed.push(i);
+            }
+        }
+        fed
     }
 
     /// The clock of the wall-clock stall (call about once a second). True when a flag was raised.

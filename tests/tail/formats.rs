@@ -104,7 +104,7 @@ fn a_lightning_csv_rewritten_with_a_new_column_is_read_on_not_restarted() {
     let mut live = LiveFile::new(Run::new(&path, Default::default(), Default::default()));
     let mut t = Tailer::new(0, &path, tmon::run::live::source_options(None).tail);
     let mut now = Instant::now();
-    let mut poll = |t: &mut Tailer, live: &mut LiveFile, now: Instant| {
+    let poll = |t: &mut Tailer, live: &mut LiveFile, now: Instant| {
         for ev in t.poll_at(now) {
             live.apply(ev, now);
         }
