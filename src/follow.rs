@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::run::live::{Entry, Feed, LiveFile, LiveSet};
 use crate::run::{Fed, Run};
-use crate::source::{FileState, SourceEvent, SourceOptions, Sources};
+use crate::source::{FileState, SourceEvent, Sources};
 use crate::text::{self, sanitize};
 use hook::Hooks;
 use serde::Serialize;
@@ -105,6 +105,9 @@ impl Entry for Followed {
     fn live_mut(&mut self) -> &mut LiveFile {
         &mut self.live
     }
+    fn name_run(&mut self, path: &Path) {
+        self.label = path.display().to_string();
+    }
 }
 
 struct Printer<'a, W: Write> {
@@ -140,7 +143,7 @@ pub fn follow<W: Write>(
         closed: false,
     };
     let mut files: LiveSet<Followed> = LiveSet::default();
-    let mut sources = Sources::new(paths, SourceOptions::with_poll(opts.poll));
+    let mut sources = Sources::new(paths, crate::run::live::source_options(opts.poll));
 
     // The content already there, read synchronously so history and news can be told apart.
     let now = Instant::now();
@@ -161,6 +164,7 @@ pub fn follow<W: Write>(
             return Ok(printer.summary);
         }
     }
+    files.settle(now);
     for f in files.iter_mut() {
         if opts.history {
             printer.print_new(f, false)?;
@@ -182,7 +186,9 @@ pub fn follow<W: Write>(
     let mut next_tick = Instant::now() + TICK;
     let mut touched = Vec::new();
     while !stop.load(Ordering::SeqCst) {
-        let timeout = next_tick.saturating_duration_since(Instant::now());
+        // A decoder holding a step's values wakes the loop once its files are quiet.
+        let wake = files.held_until().map_or(next_tick, |t| t.min(next_tick));
+        let timeout = wake.saturating_duration_since(Instant::now());
         match rx.recv_timeout(timeout) {
             Ok(ev) => {
                 let now = Instant::now();
@@ -197,6 +203,9 @@ pub fn follow<W: Write>(
             Err(RecvTimeoutError::Disconnected) => break,
         }
         let now = Instant::now();
+        if files.held_until().is_some_and(|t| now >= t) {
+            touched.extend(files.feed_held(now));
+        }
         if now >= next_tick {
             next_tick = now + TICK;
             files.tick(now);
@@ -279,6 +288,17 @@ fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, n
         printed: 0,
         label: path.display().to_string(),
     };
+    if let SourceEvent::Changed { file } = &ev {
+        if files.get(*file).is_some_and(|f| f.live.run.store.skipped.count == 0) {
+            let label = files[*file].label.clone();
+            files.apply(ev, now, new);
+            eprintln!(
+                "tmon: '{}' is an MLflow database: `tmon check` reads it; it is not followed live yet",
+                sanitize(&label)
+            );
+        }
+        return;
+    }
     let was = match &ev {
         SourceEvent::State { file, .. } => files.get(*file).map(|f| f.live.state),
         _ => None,

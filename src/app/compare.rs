@@ -206,7 +206,8 @@ fn number_at(s: &str) -> Option<(f64, usize)> {
 
 /// A slot that is a run (not a placeholder for a file number not reported yet).
 pub(super) fn is_run(s: &Slot) -> bool {
-    !s.name.is_empty()
+    // A file read into another file's run (a TensorBoard folder's later event files) is not one.
+    !s.name.is_empty() && s.live.member_of.is_none()
 }
 
 impl App {

@@ -181,6 +181,29 @@ impl App {
         }
     }
 
+    /// When a decoder's held step is due (see [`crate::run::LiveSet::held_until`]), on the
+    /// monitor clock ([`App::now`]'s).
+    pub fn held_until(&self) -> Option<std::time::Duration> {
+        self.slots.held_until().map(|t| t.saturating_duration_since(self.epoch))
+    }
+
+    /// Feeds the held steps that are due now (a paused writer's last step). True when a run
+    /// gained records.
+    pub fn feed_held(&mut self) -> bool {
+        let now = self.now;
+        let fed = self.slots.feed_held(self.instant());
+        for &i in &fed {
+            let slot = &mut self.slots[i];
+            if slot.loading.is_none() {
+                note_data(slot, now);
+            }
+        }
+        if !fed.is_empty() {
+            self.run_epoch += 1;
+        }
+        !fed.is_empty()
+    }
+
     /// The clock: the wall-clock stall of every run, and the safety net of loading. True when
     /// something shown changed.
     pub(super) fn tick(&mut self) -> bool {

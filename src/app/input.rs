@@ -179,15 +179,20 @@ impl App {
                 return self.step_run(if action == Action::NextRun { 1 } else { -1 }, true);
             }
             Action::NextRun | Action::PrevRun => {
-                if self.slots.len() < 2 {
+                if self.run_count() < 2 {
                     return false;
                 }
+                // Past the files read into another's run (a TensorBoard folder's later files).
                 let n = self.slots.len();
-                self.current = if action == Action::NextRun {
-                    (self.current + 1) % n
-                } else {
-                    (self.current + n - 1) % n
+                let at = |k: usize| {
+                    if action == Action::NextRun {
+                        (self.current + k) % n
+                    } else {
+                        (self.current + n - k % n) % n
+                    }
                 };
+                let next = (1..=n).map(at).find(|&i| self.slots[i].live.member_of.is_none());
+                self.current = next.unwrap_or(0);
                 self.view.selected = 0;
                 self.view.flag_selected = 0;
             }

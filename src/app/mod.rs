@@ -126,6 +126,9 @@ impl Entry for Slot {
     fn live_mut(&mut self) -> &mut LiveFile {
         &mut self.live
     }
+    fn name_run(&mut self, path: &std::path::Path) {
+        self.name = path.display().to_string();
+    }
 }
 
 impl Slot {
@@ -263,6 +266,17 @@ impl App {
 
     pub fn options(&self) -> &Options {
         &self.opts
+    }
+
+    /// The runs shown: the slots but those of files read into another's run (the later event
+    /// files of a TensorBoard folder).
+    pub fn run_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.live.member_of.is_none()).count()
+    }
+
+    /// The place (from 1) of the run on screen among [`run_count`](Self::run_count).
+    pub fn run_number(&self) -> usize {
+        self.slots.iter().take(self.current + 1).filter(|s| s.live.member_of.is_none()).count().max(1)
     }
 
     /// The slot on screen, if any file was given.

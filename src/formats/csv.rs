@@ -10,12 +10,10 @@
 //! into the same file) starts the columns again; a row longer than the header, or one whose quote
 //! never closes (it swallows the lines after it), is skipped and counted.
 
-use crate::error::Error;
 use crate::ingest::Format;
 use crate::parse::{Field, Scalar};
 use crate::run::Run;
 use std::borrow::Cow;
-use std::path::Path;
 
 /// Whether a file is CSV: named `*.csv` (and not JSON inside), or, by content alone, a first
 /// line of two or more names (not numbers, no spaces: not prose) followed by a line of as many
@@ -49,48 +47,134 @@ pub fn number(cell: &str) -> Option<f64> {
     c.parse::<f64>().ok()
 }
 
-/// Reads a CSV file into `run`.
-pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    run.ingest.set_format(Format::Csv);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let mut header: Vec<String> = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    let mut fields: Vec<Field<'_>> = Vec::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                run.store.skipped.push(line, format!("not CSV: {e}"), b"");
-                if e.is_io_error() {
-                    break;
-                }
-                continue;
-            }
+/// Reads CSV incrementally, as the bytes come: a row is taken once its line ends (or, at the end
+/// of a file read whole, [`finish`](Self::finish)). Records and line numbers are those of the
+/// `csv` crate's reader with `flexible` rows and `Trim::All` (the engine underneath is its own).
+#[derive(Debug)]
+pub struct CsvReader {
+    core: csv_core::Reader,
+    header: Vec<String>,
+    /// The fields of the row being read, and where each ends.
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    outlen: usize,
+    endlen: usize,
+    /// The line the row being read starts on, once it has started.
+    start: Option<u64>,
+    done: bool,
+    /// When following: a fingerprint of each row fed (see [`restarted`](Self::restarted)).
+    rows: Option<Vec<u64>>,
+    /// After a rewrite, the rows read again so far that match those fed before.
+    replay: Option<usize>,
+}
+
+impl CsvReader {
+    /// A reader of one file into `run` (its format is set here).
+    pub fn new(run: &mut Run) -> Self {
+        run.ingest.set_format(Format::Csv);
+        CsvReader {
+            core: csv_core::Reader::new(),
+            header: Vec::new(),
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+            outlen: 0,
+            endlen: 0,
+            start: None,
+            done: false,
+            rows: None,
+            replay: None,
         }
-        let line = record.position().map_or(0, |p| p.line());
-        let cells: Vec<Cow<'_, str>> = record.iter().map(String::from_utf8_lossy).collect();
-        if header.is_empty() || is_header_again(&header, &cells) {
-            if header.is_empty() && cells.iter().all(|c| c.is_empty()) {
-                continue;
+    }
+
+    /// A reader for a file that is followed: a rewrite that only adds a column (as Lightning's
+    /// `CSVLogger` does) is told from a new run written over the file.
+    pub fn following(run: &mut Run) -> Self {
+        CsvReader { rows: Some(Vec::new()), ..Self::new(run) }
+    }
+
+    /// The line reached.
+    pub fn line(&self) -> u64 {
+        self.core.line()
+    }
+
+    /// Reads the rows completed by `input`.
+    pub fn feed(&mut self, run: &mut Run, mut input: &[u8]) {
+        while !input.is_empty() && !self.done {
+            let nin = self.step(run, input);
+            input = &input[nin..];
+        }
+    }
+
+    /// The end of the file: the last row is taken even without its newline.
+    pub fn finish(&mut self, run: &mut Run) {
+        while !self.done {
+            self.step(run, &[]);
+        }
+    }
+
+    /// One call of the engine (an empty `input` is the end of the file); returns the bytes used.
+    fn step(&mut self, run: &mut Run, input: &[u8]) -> usize {
+        use csv_core::ReadRecordResult as R;
+        if self.start.is_none() {
+            self.start = Some(self.core.line());
+        }
+        let (res, nin, nout, nend) =
+            self.core.read_record(input, &mut self.out[self.outlen..], &mut self.ends[self.endlen..]);
+        self.outlen += nout;
+        self.endlen += nend;
+        match res {
+            R::InputEmpty => {}
+            R::OutputFull => self.out.resize(self.out.len() * 2, 0),
+            R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+            R::Record => {
+                let line = self.start.take().unwrap_or(0);
+                let (out, ends) = (std::mem::take(&mut self.out), std::mem::take(&mut self.ends));
+                self.row(run, line, &out, &ends[..self.endlen]);
+                (self.out, self.ends) = (out, ends);
+                (self.outlen, self.endlen) = (0, 0);
             }
-            header = cells.iter().map(|c| c.trim_start_matches('\u{feff}').to_owned()).collect();
-            continue;
+            R::End => self.done = true,
+        }
+        nin
+    }
+
+    /// The file started over (truncated or rewritten): it is read again from its first byte.
+    /// Returns false: a rewrite is told from a new run by the rows themselves (the rows read
+    /// again that match those read before are not taken twice; the first that differs is a
+    /// restart).
+    pub fn restarted(&mut self) -> bool {
+        self.core.reset();
+        (self.outlen, self.endlen, self.start, self.done) = (0, 0, None, false);
+        self.header.clear();
+        if self.rows.is_some() {
+            self.replay = Some(0);
+        }
+        false
+    }
+
+    fn row(&mut self, run: &mut Run, line: u64, out: &[u8], ends: &[usize]) {
+        let mut cells: Vec<Cow<'_, str>> = Vec::with_capacity(ends.len());
+        let mut at = 0;
+        for &end in ends {
+            cells.push(String::from_utf8_lossy(out[at..end].trim_ascii()));
+            at = end;
+        }
+        let header = &self.header;
+        if header.is_empty() || is_header_again(header, &cells) {
+            if header.is_empty() && cells.iter().all(|c| c.is_empty()) {
+                return;
+            }
+            self.header = cells.iter().map(|c| c.trim_start_matches('\u{feff}').to_owned()).collect();
+            return;
         }
         if cells.len() > header.len() {
             let text = cells.join(",");
             let reason = format!("{} cells, but the header has {} names", cells.len(), header.len());
             run.store.skipped.push(line, reason, text.as_bytes());
-            continue;
+            return;
         }
         if cells.iter().all(|c| c.is_empty()) {
-            continue;
+            return;
         }
         let spans = cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
         if spans > 0 {
@@ -98,9 +182,26 @@ pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
             let text = cells.join(",");
             let reason = format!("a quoted cell runs over {} more lines (an unclosed quote?)", spans);
             run.store.skipped.push(line, reason, text.as_bytes());
-            continue;
+            return;
         }
-        let mut row = crate::ingest::recycle(std::mem::take(&mut fields));
+        if let Some(rows) = self.rows.as_mut() {
+            let fp = fingerprint(header, &cells);
+            if let Some(i) = self.replay {
+                if rows.get(i) == Some(&fp) {
+                    self.replay = Some(i + 1);
+                    return;
+                }
+                self.replay = None;
+                if i < rows.len() {
+                    // Not the rows read before: another run written over the file.
+                    rows.truncate(i);
+                    run.note_restart("rewritten");
+                    run.ingest.set_format(Format::Csv);
+                }
+            }
+            rows.push(fp);
+        }
+        let mut row: Vec<Field<'_>> = Vec::with_capacity(cells.len());
         for (name, cell) in header.iter().zip(&cells) {
             if cell.is_empty() {
                 continue;
@@ -112,9 +213,19 @@ pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
             row.push(Field { key: Cow::Borrowed(name.as_str()), value });
         }
         run.push_object(line, &row);
-        fields = crate::ingest::recycle(row);
     }
-    Ok(run)
+}
+
+/// What a row says, whatever the order of its columns: its non-empty cells with their names.
+fn fingerprint(header: &[String], cells: &[Cow<'_, str>]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut sum = 0u64;
+    for (name, cell) in header.iter().zip(cells).filter(|(_, c)| !c.is_empty()) {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (name, cell.as_ref()).hash(&mut h);
+        sum = sum.wrapping_add(h.finish());
+    }
+    sum
 }
 
 /// A row that names the columns again (a writer that started over into the same file): the same

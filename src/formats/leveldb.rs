@@ -139,6 +139,17 @@ impl LogReader {
         &self.joined
     }
 
+    /// Takes the last record assembled from pieces ([`Item::Joined`]) instead of copying it.
+    pub fn take_joined(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.joined)
+    }
+
+    /// A reader that goes on at `offset` in a file whose bytes before it were read by another
+    /// (a history read elsewhere), no record being assembled there.
+    pub fn at(offset: u64) -> Self {
+        LogReader { offset, ..Self::default() }
+    }
+
     /// Decodes what is at the front of `buf` (which starts at [`offset`](Self::offset)); returns
     /// the item and the bytes used. `eof`: no more bytes will come.
     pub fn next(&mut self, buf: &[u8], eof: bool) -> (Item, usize) {

@@ -18,7 +18,9 @@ use super::Gather;
 use crate::error::Error;
 use crate::ingest::{ClockKind, Format};
 use crate::run::Run;
+use crate::store::SeriesId;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The first bytes of every SQLite database.
@@ -66,89 +68,304 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 
 /// Reads every run (not deleted) of an MLflow SQLite store; `new_run` makes an empty run.
 pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run) -> Result<Vec<Run>, Error> {
+    let (mut runs, mut follow) = load_db_until(path, new_run, None)?;
+    follow.flush(&mut runs);
+    Ok(runs)
+}
+
+/// Opens the database read-only; a writer holding its lock for a moment is waited for, not
+/// reported as an error.
+fn open_db(path: &Path) -> Result<rusqlite::Connection, Error> {
     use rusqlite::{Connection, OpenFlags};
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let con = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
-    // A writer holding its lock for a moment is waited for, not reported as an error.
     con.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| db_error(path, e))?;
+    Ok(con)
+}
 
-    let mut runs: Vec<Run> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    {
-        let mut q = con
-            .prepare(
-                "SELECT run_uuid, name, status FROM runs \
-                 WHERE lifecycle_stage IS NULL OR lifecycle_stage != 'deleted' ORDER BY start_time, run_uuid",
-            )
-            .map_err(|e| db_error(path, e))?;
-        let rows = q
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
-            })
-            .map_err(|e| db_error(path, e))?;
-        for row in rows {
-            let (id, name, status) = row.map_err(|e| db_error(path, e))?;
-            let mut run = new_run(path);
-            declare(&mut run);
-            run.info.name = Some(name.filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone()));
-            run.info.status = status;
-            index.insert(id, runs.len());
-            runs.push(run);
-        }
+/// The last metric row's rowid now (0 for none): where a history read now ends.
+pub fn last_row(path: &Path) -> Result<i64, Error> {
+    let con = open_db(path)?;
+    con.query_row("SELECT COALESCE(MAX(rowid), 0) FROM metrics", [], |r| r.get(0))
+        .map_err(|e| db_error(path, e))
+}
+
+/// A run of the database as the `runs` table says it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DbRun {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+/// One row of the `metrics` table (the value as stored: see [`logged_value`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricRow {
+    pub rowid: i64,
+    pub run: String,
+    pub key: String,
+    /// The stored value's bits (NULL: none), so that any value survives the trip as is.
+    pub value: Option<u64>,
+    pub timestamp: Option<i64>,
+    pub step: Option<i64>,
+    pub is_nan: bool,
+}
+
+/// What a look at the database found: its runs (all, not deleted), the params of runs not known
+/// before, and the metric rows after a cursor. Made on the thread that reads files, applied where
+/// the runs are ([`DbFollow::apply`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DbNews {
+    pub runs: Vec<DbRun>,
+    pub params: Vec<(String, String, String)>,
+    pub metrics: Vec<MetricRow>,
+}
+
+/// What [`DbNews`] is sent as: bytes that start with this mark (nothing a database starts with).
+pub const NEWS_MARK: &[u8] = b"tmon:mlflow-news\n";
+
+impl DbNews {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = NEWS_MARK.to_vec();
+        out.extend_from_slice(&serde_json::to_vec(self).unwrap_or_default());
+        out
     }
-    {
-        let mut q = con.prepare("SELECT run_uuid, key, value FROM params").map_err(|e| db_error(path, e))?;
-        let mut rows = q.query([]).map_err(|e| db_error(path, e))?;
-        while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
-            let (id, key, value): (String, String, Option<String>) = (
-                r.get(0).map_err(|e| db_error(path, e))?,
-                r.get(1).map_err(|e| db_error(path, e))?,
-                r.get(2).ok(),
-            );
-            if let Some(&i) = index.get(&id) {
-                runs[i].info.config.insert(key, value.unwrap_or_default());
-            }
-        }
+
+    /// The news in bytes made by [`encode`](Self::encode).
+    pub fn decode(bytes: &[u8]) -> Option<DbNews> {
+        serde_json::from_slice(bytes.strip_prefix(NEWS_MARK)?).ok()
     }
-    let mut gathers: Vec<Gather> = (0..runs.len()).map(|_| Gather::default()).collect();
-    let mut rows_read: Vec<u64> = vec![0; runs.len()];
-    let mut after = i64::MIN;
+}
+
+/// The runs (not deleted) of a database, oldest first.
+fn db_runs(con: &rusqlite::Connection, path: &Path) -> Result<Vec<DbRun>, Error> {
     let mut q = con
         .prepare(
-            "SELECT rowid, run_uuid, key, value, timestamp, step, is_nan FROM metrics \
-             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            "SELECT run_uuid, name, status FROM runs \
+             WHERE lifecycle_stage IS NULL OR lifecycle_stage != 'deleted' ORDER BY start_time, run_uuid",
         )
         .map_err(|e| db_error(path, e))?;
-    loop {
-        let mut rows = q.query(rusqlite::params![after, CHUNK_ROWS]).map_err(|e| db_error(path, e))?;
-        let mut n = 0;
-        while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
-            n += 1;
-            after = r.get(0).map_err(|e| db_error(path, e))?;
-            let id = r.get_ref(1).map_err(|e| db_error(path, e))?.as_str().unwrap_or("");
-            let Some(&i) = index.get(id) else { continue };
-            let key = r.get_ref(2).map_err(|e| db_error(path, e))?.as_str().unwrap_or("");
-            let value: Option<f64> = r.get(3).ok();
-            let ts: Option<i64> = r.get(4).ok();
-            let step: Option<i64> = r.get(5).ok();
-            let is_nan: bool = r.get::<_, Option<bool>>(6).ok().flatten().unwrap_or(false);
-            rows_read[i] += 1;
-            let run = &mut runs[i];
-            let series = run.store.intern(key);
-            let x = logged_value(value.unwrap_or(f64::NAN), is_nan);
-            let time = ts.map_or(f64::NAN, |t| t as f64 / 1000.0);
-            gathers[i].add(run, rows_read[i], step.unwrap_or(0) as f64, time, series, x);
+    let rows = q
+        .query_map([], |r| Ok(DbRun { id: r.get(0)?, name: r.get(1)?, status: r.get(2)? }))
+        .map_err(|e| db_error(path, e))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(|e| db_error(path, e))
+}
+
+/// The params of every run, as (run, key, value).
+fn db_params(con: &rusqlite::Connection, path: &Path) -> Result<Vec<(String, String, String)>, Error> {
+    let mut q = con.prepare("SELECT run_uuid, key, value FROM params").map_err(|e| db_error(path, e))?;
+    let mut rows = q.query([]).map_err(|e| db_error(path, e))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
+        let id: String = r.get(0).map_err(|e| db_error(path, e))?;
+        let key: String = r.get(1).map_err(|e| db_error(path, e))?;
+        let value: Option<String> = r.get(2).ok();
+        out.push((id, key, value.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+/// One row of the `metrics` table, borrowed from the statement.
+pub struct RowRef<'a> {
+    pub rowid: i64,
+    pub run: &'a str,
+    pub key: &'a str,
+    pub value: Option<f64>,
+    pub timestamp: Option<i64>,
+    pub step: Option<i64>,
+    pub is_nan: bool,
+}
+
+/// Calls `f` on the metric rows after `after` (up to `until`, at most [`CHUNK_ROWS`] of them)
+/// in rowid order, one short statement, so the writer is never locked out for long. Returns
+/// how many there were.
+fn each_metric(
+    con: &rusqlite::Connection,
+    path: &Path,
+    after: i64,
+    until: i64,
+    mut f: impl FnMut(RowRef<'_>),
+) -> Result<usize, Error> {
+    let mut q = con
+        .prepare_cached(
+            "SELECT rowid, run_uuid, key, value, timestamp, step, is_nan FROM metrics \
+             WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid LIMIT ?3",
+        )
+        .map_err(|e| db_error(path, e))?;
+    let mut rows = q.query(rusqlite::params![after, until, CHUNK_ROWS]).map_err(|e| db_error(path, e))?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
+        n += 1;
+        let text = |i| r.get_ref(i).ok().and_then(|v| v.as_str().ok()).unwrap_or("");
+        f(RowRef {
+            rowid: r.get(0).map_err(|e| db_error(path, e))?,
+            run: text(1),
+            key: text(2),
+            value: r.get::<_, f64>(3).ok(),
+            timestamp: r.get(4).ok(),
+            step: r.get(5).ok(),
+            is_nan: r.get::<_, Option<bool>>(6).ok().flatten().unwrap_or(false),
+        });
+    }
+    Ok(n)
+}
+
+/// Reads what is new in a database since `cursor` (the last metric row read; `known`: the runs
+/// already read, whose params are not read again): at most [`CHUNK_ROWS`] metric rows. Returns
+/// the news and the new cursor; call again while it moves.
+pub fn read_news(path: &Path, cursor: i64, known: &dyn Fn(&str) -> bool) -> Result<(DbNews, i64), Error> {
+    let con = open_db(path)?;
+    let runs = db_runs(&con, path)?;
+    let params = if runs.iter().all(|r| known(&r.id)) {
+        Vec::new()
+    } else {
+        db_params(&con, path)?.into_iter().filter(|(id, ..)| !known(id)).collect()
+    };
+    let mut metrics = Vec::new();
+    each_metric(&con, path, cursor, i64::MAX, |r| {
+        metrics.push(MetricRow {
+            rowid: r.rowid,
+            run: r.run.to_owned(),
+            key: r.key.to_owned(),
+            value: r.value.map(f64::to_bits),
+            timestamp: r.timestamp,
+            step: r.step,
+            is_nan: r.is_nan,
+        })
+    })?;
+    let next = metrics.last().map_or(cursor, |m| m.rowid);
+    Ok((DbNews { runs, params, metrics }, next))
+}
+
+/// Follows the runs of a database: which run each is, and the record each is gathering.
+#[derive(Debug, Default)]
+pub struct DbFollow {
+    ids: Vec<String>,
+    index: HashMap<String, usize>,
+    gathers: Vec<Gather>,
+    rows: Vec<u64>,
+    /// The series of each run, by metric name.
+    series: Vec<HashMap<String, SeriesId>>,
+    /// The last metric row read.
+    pub cursor: i64,
+}
+
+impl DbFollow {
+    /// The place of run `id` among the runs followed.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// How many runs are followed.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Follows run `id` too, into `run` (made empty by the caller); returns its place.
+    pub fn add(&mut self, id: &str, info: &DbRun, run: &mut Run) -> usize {
+        declare(run);
+        run.info.name = Some(info.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.to_owned()));
+        run.info.status = info.status.clone();
+        self.index.insert(id.to_owned(), self.ids.len());
+        self.ids.push(id.to_owned());
+        self.gathers.push(Gather::default());
+        self.rows.push(0);
+        self.series.push(HashMap::new());
+        self.ids.len() - 1
+    }
+
+    /// Feeds one metric row of the news to run number `k` (`run`).
+    pub fn metric(&mut self, k: usize, run: &mut Run, m: &MetricRow) {
+        let r = RowRef {
+            rowid: m.rowid,
+            run: &m.run,
+            key: &m.key,
+            value: m.value.map(f64::from_bits),
+            timestamp: m.timestamp,
+            step: m.step,
+            is_nan: m.is_nan,
+        };
+        self.row(k, run, &r);
+    }
+
+    /// Feeds one metric row to run number `k` (`run`).
+    fn row(&mut self, k: usize, run: &mut Run, m: &RowRef<'_>) {
+        self.cursor = self.cursor.max(m.rowid);
+        self.rows[k] += 1;
+        let id = match self.series[k].get(m.key) {
+            Some(&id) => id,
+            None => {
+                let id = run.store.intern(m.key);
+                self.series[k].insert(m.key.to_owned(), id);
+                id
+            }
+        };
+        let x = logged_value(m.value.unwrap_or(f64::NAN), m.is_nan);
+        let time = m.timestamp.map_or(f64::NAN, |t| t as f64 / 1000.0);
+        self.gathers[k].add(run, self.rows[k], m.step.unwrap_or(0) as f64, time, id, x);
+    }
+
+    /// Feeds the records gathered (`runs` in the order of the runs followed).
+    pub fn flush(&mut self, runs: &mut [Run]) {
+        for (g, run) in self.gathers.iter_mut().zip(runs) {
+            g.flush(run);
         }
-        // The statement ends here: its shared lock is given back before the next chunk.
-        drop(rows);
-        if n < CHUNK_ROWS {
+    }
+
+    /// Feeds the record gathered by run number `k`.
+    pub fn flush_one(&mut self, k: usize, run: &mut Run) {
+        self.gathers[k].flush(run);
+    }
+}
+
+/// Reads the runs (not deleted) of an MLflow SQLite store with their metric rows up to rowid
+/// `until` (all for `None`), in insertion order, chunk by chunk; the record each run is
+/// gathering is left to the follower (flushed by [`load_db`]).
+pub fn load_db_until(
+    path: &Path,
+    new_run: &dyn Fn(&Path) -> Run,
+    until: Option<i64>,
+) -> Result<(Vec<Run>, DbFollow), Error> {
+    let con = open_db(path)?;
+    let mut runs: Vec<Run> = Vec::new();
+    let mut follow = DbFollow::default();
+    for info in db_runs(&con, path)? {
+        let mut run = new_run(path);
+        follow.add(&info.id.clone(), &info, &mut run);
+        runs.push(run);
+    }
+    for (id, key, value) in db_params(&con, path)? {
+        if let Some(k) = follow.index(&id) {
+            runs[k].info.config.insert(key, value);
+        }
+    }
+    let end = until.unwrap_or(i64::MAX);
+    let mut after = i64::MIN;
+    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
+    let mut last: (String, Option<usize>) = (String::new(), None);
+    loop {
+        let n = each_metric(&con, path, after, end, |m| {
+            after = m.rowid;
+            if last.0 != m.run || last.1.is_none() {
+                last = (m.run.to_owned(), follow.index(m.run));
+            }
+            if let Some(k) = last.1 {
+                follow.row(k, &mut runs[k], &m);
+            }
+        })?;
+        if (n as i64) < CHUNK_ROWS {
             break;
         }
     }
-    for (run, g) in runs.iter_mut().zip(&mut gathers) {
-        g.flush(run);
+    if let Some(u) = until {
+        // Every row up to `until` was read: the follower goes on after it.
+        follow.cursor = u;
     }
-    Ok(runs)
+    Ok((runs, follow))
 }
 
 /// `meta.yaml` of a file-store run (the fields tmon shows).
@@ -185,57 +402,229 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
 }
 
 /// Reads one file-store run (its folder) into `run`.
-pub fn load_run_dir(dir: &Path, mut run: Run) -> Result<Run, Error> {
+pub fn load_run_dir(dir: &Path, run: Run) -> Result<Run, Error> {
+    let (mut run, mut follow, _) = read_run_dir(dir, run, None)?;
+    follow.gather.flush(&mut run);
+    Ok(run)
+}
+
+/// The name `meta.yaml` and the `params/` folder give a file-store run; its status.
+fn read_meta(dir: &Path, run: &mut Run) -> Result<(), Error> {
     let meta_path = dir.join("meta.yaml");
     let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
     let meta: Meta = serde_yaml_ng::from_str(&text).map_err(|e| Error::Read {
         path: meta_path.clone(),
         reason: format!("not an MLflow meta.yaml: {e}"),
     })?;
-    declare(&mut run);
     let tag_name = std::fs::read_to_string(dir.join("tags").join("mlflow.runName")).ok();
     run.info.name = meta.run_name.filter(|n| !n.is_empty()).or(tag_name).or(meta.run_id);
     run.info.status = meta.status.map(status_name);
+    Ok(())
+}
+
+/// A `meta.yaml` as it is now (while following): the run's name and status, when it parses.
+pub fn apply_meta(run: &mut Run, text: &[u8]) {
+    if let Ok(meta) = serde_yaml_ng::from_slice::<Meta>(text) {
+        if let Some(name) = meta.run_name.filter(|n| !n.is_empty()).or(meta.run_id) {
+            run.info.name = Some(name);
+        }
+        if let Some(s) = meta.status {
+            run.info.status = Some(status_name(s));
+        }
+    }
+}
+
+/// One metric file of a followed file-store run.
+#[derive(Debug)]
+pub struct MetricFile {
+    /// The metric's name (its path under `metrics/`).
+    pub name: String,
+    id: Option<SeriesId>,
+    /// Lines read.
+    pub lines: u64,
+}
+
+impl MetricFile {
+    pub fn new(name: String) -> Self {
+        MetricFile { name, id: None, lines: 0 }
+    }
+}
+
+/// Follows a file-store run: the record it is gathering over its metric files.
+#[derive(Debug, Default)]
+pub struct RunFollow {
+    gather: Gather,
+    /// Points read so far (the "line" of each record).
+    points: u64,
+}
+
+impl RunFollow {
+    /// Feeds the whole lines `bytes` of metric file `f`, in the order written (the lines of
+    /// several files are not put in time order while following: each file's are new).
+    pub fn lines(&mut self, run: &mut Run, f: &mut MetricFile, bytes: &[u8]) {
+        let id = *f.id.get_or_insert_with(|| run.store.intern(&f.name));
+        for line in bytes.split(|&b| b == b'\n') {
+            f.lines += 1;
+            match metric_line(line) {
+                Some(None) => {}
+                Some(Some((ts, v, step))) => {
+                    self.points += 1;
+                    self.gather.add(run, self.points, step as f64, ts as f64 / 1000.0, id, v);
+                }
+                None => {
+                    let reason = format!("metrics/{} line {}: not `timestamp value step`", f.name, f.lines);
+                    run.store.skipped.push(f.lines, reason, line);
+                }
+            }
+        }
+        // The last split piece is the empty one after the final newline.
+        f.lines -= 1;
+    }
+
+    /// Feeds the record gathered last (the reading pauses).
+    pub fn flush(&mut self, run: &mut Run) {
+        self.gather.flush(run);
+    }
+
+    /// Prepares `run` for a file-store run's metrics.
+    pub fn declare(run: &mut Run) {
+        declare(run);
+    }
+}
+
+/// A metric line: `Some(None)` for a blank one, `None` for one that is not `timestamp value
+/// step`.
+fn metric_line(line: &[u8]) -> Option<Option<(i64, f64, i64)>> {
+    let line_s = String::from_utf8_lossy(line);
+    let mut cells = line_s.split_whitespace();
+    let Some(first) = cells.next() else { return Some(None) };
+    let ts = first.parse::<i64>().ok();
+    let value = cells.next().and_then(|c| c.parse::<f64>().ok());
+    // Files written before MLflow 1.0 have no step: MLflow reads them at step 0.
+    let step = match cells.next() {
+        Some(c) => c.parse::<i64>().ok(),
+        None => Some(0),
+    };
+    match (ts, value, step, cells.next().is_none()) {
+        (Some(ts), Some(v), Some(step), true) => Some(Some((ts, v, step))),
+        _ => None,
+    }
+}
+
+/// What reading a file-store run left for following it: each metric file's state, where its
+/// whole lines end and the bytes of a line not finished yet.
+#[derive(Debug)]
+pub struct Left {
+    pub path: PathBuf,
+    pub file: MetricFile,
+    pub offset: u64,
+    pub partial: Vec<u8>,
+}
+
+/// Reads a file-store run: `meta.yaml`, `params/`, and its metric files: every one, whole
+/// (`only` None), or those given, each up to the byte given, whole lines only (the history of a
+/// followed run; what is left of each is returned). The points of all files are put in time
+/// order (then step, then file order), the one order the store has across files.
+pub fn read_run_dir(
+    dir: &Path,
+    mut run: Run,
+    only: Option<&[(PathBuf, u64)]>,
+) -> Result<(Run, RunFollow, Vec<Left>), Error> {
+    declare(&mut run);
+    read_meta(dir, &mut run)?;
     for (p, name) in files_under(&dir.join("params")) {
         if let Ok(v) = std::fs::read_to_string(&p) {
             run.info.config.insert(name, v);
         }
     }
+    let files: Vec<(PathBuf, String, Option<u64>)> = match only {
+        None => files_under(&dir.join("metrics")).into_iter().map(|(p, n)| (p, n, None)).collect(),
+        Some(parts) => {
+            let mut v: Vec<(PathBuf, String, Option<u64>)> =
+                parts.iter().filter_map(|(p, end)| Some((p.clone(), metric_name(p)?, Some(*end)))).collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        }
+    };
     // (timestamp, step, file order, line order) -> value
     let mut points: Vec<(i64, i64, usize, u64, f64)> = Vec::new();
     let mut ids = Vec::new();
-    for (k, (p, name)) in files_under(&dir.join("metrics")).into_iter().enumerate() {
+    let mut left = Vec::new();
+    for (k, (p, name, end)) in files.into_iter().enumerate() {
         ids.push(run.store.intern(&name));
-        let text = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-            let line_s = String::from_utf8_lossy(line);
-            let cells: Vec<&str> = line_s.split_whitespace().collect();
-            if cells.is_empty() {
-                continue;
-            }
-            let ts = cells.first().and_then(|c| c.parse::<i64>().ok());
-            let value = cells.get(1).and_then(|c| c.parse::<f64>().ok());
-            // Files written before MLflow 1.0 have no step: MLflow reads them at step 0.
-            let step = match cells.get(2) {
-                Some(c) => c.parse::<i64>().ok(),
-                None => Some(0),
-            };
-            match (ts, value, step, cells.len() <= 3) {
-                (Some(ts), Some(v), Some(step), true) => points.push((ts, step, k, i as u64 + 1, v)),
-                _ => {
+        let mut text = Vec::new();
+        let file = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
+        file.take(end.unwrap_or(u64::MAX)).read_to_end(&mut text).map_err(|e| Error::io(&p, e))?;
+        let whole = match end {
+            Some(_) => memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1),
+            None => text.len(),
+        };
+        let mut lines = 0;
+        for (i, line) in text[..whole].split(|&b| b == b'\n').enumerate() {
+            lines = i as u64;
+            match metric_line(line) {
+                Some(None) => {}
+                Some(Some((ts, v, step))) => points.push((ts, step, k, i as u64 + 1, v)),
+                None => {
                     let reason = format!("metrics/{name} line {}: not `timestamp value step`", i + 1);
                     run.store.skipped.push(i as u64 + 1, reason, line);
                 }
             }
         }
+        if end.is_some() {
+            let mut f = MetricFile::new(name);
+            f.id = ids.last().copied();
+            f.lines = lines;
+            left.push(Left { path: p, file: f, offset: whole as u64, partial: text[whole..].to_vec() });
+        }
     }
     points.sort_by_key(|&(ts, step, k, line, _)| (ts, step, k, line));
-    let mut g = Gather::default();
-    for (n, &(ts, step, k, _, v)) in points.iter().enumerate() {
-        g.add(&mut run, n as u64 + 1, step as f64, ts as f64 / 1000.0, ids[k], v);
+    let mut follow = RunFollow::default();
+    for &(ts, step, k, _, v) in &points {
+        follow.points += 1;
+        follow.gather.add(&mut run, follow.points, step as f64, ts as f64 / 1000.0, ids[k], v);
     }
-    g.flush(&mut run);
-    Ok(run)
+    Ok((run, follow, left))
+}
+
+/// The name of a metric file (its path under the run's `metrics/` folder, `train/acc`), from
+/// its path: `None` when it is under no `metrics` folder (at most three levels of nesting).
+pub fn metric_name(path: &Path) -> Option<String> {
+    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
+    let at = parts.iter().rposition(|c| *c == "metrics")?;
+    let rest = &parts[at + 1..];
+    if rest.is_empty() || rest.len() > 4 || at == 0 {
+        return None;
+    }
+    Some(rest.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/"))
+}
+
+/// Whether `path` looks like a metric file of a file-store run by its path alone: under a
+/// `metrics` folder, named as metrics are (not like any other log file).
+pub fn is_metric_path(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let other = [".json", ".jsonl", ".ndjson", ".csv", ".wandb", ".yaml", ".txt", ".log", ".db"];
+    metric_name(path).is_some()
+        && !other.iter().any(|e| name.to_ascii_lowercase().ends_with(e))
+        && !super::tfevents::is_event_file_name(name)
+}
+
+/// The run folder of a file-store run's `meta.yaml` or metric file (by its path).
+pub fn run_dir_of(path: &Path) -> Option<PathBuf> {
+    if path.file_name().is_some_and(|n| n == "meta.yaml") {
+        return path.parent().map(Path::to_owned);
+    }
+    if !is_metric_path(path) {
+        return None;
+    }
+    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
+    let at = parts.iter().rposition(|c| *c == "metrics")?;
+    Some(parts[..at].iter().collect())
+}
+
+/// Whether `path` is a metric file of a file-store run (its folder is one).
+pub fn is_metric_file(path: &Path) -> bool {
+    is_metric_path(path) && run_dir_of(path).is_some_and(|d| is_run_dir(&d))
 }
 
 #[cfg(test)]

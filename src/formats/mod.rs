@@ -12,19 +12,28 @@
 //! restarted writer adds a file), an MLflow file-store run is a folder of files, and one
 //! `mlflow.db` holds many runs. [`run_key`] says which path stands for a run, [`load`] reads every
 //! run a path holds.
+//!
+//! Followed live ([`follow`]), each file is read as bytes ([`framing`] tells the source layer
+//! which files are not text), the files of one run are gathered by [`group`], and a
+//! [`follow::Decoder`] per run decodes the bytes as they come. Big files are decoded on every
+//! core ([`par`]), the hot records read in place ([`wire`]).
 
 pub mod csv;
+pub mod follow;
 pub mod leveldb;
 pub mod mlflow;
+pub mod par;
 pub mod tfevents;
 pub mod tfrecord;
 pub mod wandb;
+pub mod wire;
 
 use crate::analysis::FlagConfig;
 use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::parse::Field;
 use crate::run::Run;
+use crate::source::Framing;
 use crate::store::SeriesId;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -91,6 +100,9 @@ pub fn detect(path: &Path) -> Option<Kind> {
     if name == "meta.yaml" {
         return path.parent().filter(|d| mlflow::is_run_dir(d)).map(|_| Kind::MlflowRun);
     }
+    if mlflow::is_metric_file(path) {
+        return Some(Kind::MlflowRun);
+    }
     let mut head = Vec::new();
     // O_NONBLOCK: the file may have been swapped for a FIFO since it was looked at.
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path);
@@ -127,6 +139,11 @@ pub fn run_key(path: &Path) -> PathBuf {
     if tfevents::is_event_file_name(name) || (name == "meta.yaml" && mlflow::is_run_dir(folder)) {
         return folder.to_owned();
     }
+    if mlflow::is_metric_file(path) {
+        if let Some(dir) = mlflow::run_dir_of(path) {
+            return dir;
+        }
+    }
     if name.ends_with(".wandb") {
         let files = wandb::run_files(path);
         if files.len() > 1 {
@@ -141,19 +158,108 @@ pub fn run_key(path: &Path) -> PathBuf {
 pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Result<Vec<Run>, Error>> {
     let kind = detect(path)?;
     let new_run = |p: &Path| Run::new(p, opts.clone(), cfg.clone());
+    let whole = |files: Vec<PathBuf>| -> Vec<follow::FileEnd> {
+        let end = u64::MAX;
+        files.into_iter().enumerate().map(|(file, path)| follow::FileEnd { file, path, end }).collect()
+    };
+    let read = |kind, files| follow::read(kind, &whole(files), &new_run, true, &mut |_| true).map(|l| l.runs);
     Some(match kind {
         Kind::TfEvents => {
             let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
-            tfevents::load_run(&dir, new_run(&dir)).map(|r| vec![r])
+            match tfevents::event_files(&dir) {
+                Err(e) => Err(Error::io(&dir, e)),
+                Ok(files) if files.is_empty() => Err(Error::Read {
+                    path: dir.clone(),
+                    reason: "no TensorBoard event files in this folder".into(),
+                }),
+                Ok(files) => read(kind, files),
+            }
         }
-        Kind::Csv => csv::load(path, new_run(path)).map(|r| vec![r]),
-        Kind::Wandb => wandb::load(path, new_run(path)).map(|r| vec![r]),
+        Kind::Csv => read(kind, vec![path.to_owned()]),
+        Kind::Wandb => read(kind, wandb::run_files(path)).map(|mut runs| {
+            // The run is named by the path given, whichever of its files that is.
+            for r in &mut runs {
+                r.path = path.to_owned();
+            }
+            runs
+        }),
         Kind::MlflowDb => mlflow::load_db(path, &new_run),
         Kind::MlflowRun => {
             let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
             mlflow::load_run_dir(&dir, new_run(&dir)).map(|r| vec![r])
         }
     })
+}
+
+/// How the source layer reads a file (its [`crate::source::Classify`]): binary logs, CSV and an
+/// MLflow file-store run's files as bytes, an MLflow database only watched (it is read by
+/// SQLite, see `run::live`), everything else as text. From the name and first bytes only (no
+/// I/O): `None` while the first bytes are too few to tell.
+pub fn framing(path: &Path, head: &[u8]) -> Option<Framing> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    match detect_bytes(name, head) {
+        Some(Kind::MlflowDb) => return Some(Framing::Watch),
+        Some(_) => return Some(Framing::Bytes),
+        None => {}
+    }
+    let magic = mlflow::SQLITE_MAGIC;
+    if name == "mlflow.db" && magic.starts_with(&head[..head.len().min(magic.len())]) {
+        return if head.len() >= magic.len() { Some(Framing::Watch) } else { None };
+    }
+    if name.ends_with(".wandb") {
+        return Some(Framing::Bytes);
+    }
+    // The name is enough: a writer's buffered first event may come minutes after the file.
+    if tfevents::is_event_file_name(name) {
+        return Some(Framing::Bytes);
+    }
+    if name == "meta.yaml" || mlflow::is_metric_path(path) {
+        return Some(Framing::Bytes);
+    }
+    // CSV by content needs its header and a whole first row: a file that does not start as
+    // JSON does waits for them (the source takes it as text once it stops growing).
+    let text = crate::ingest::format::strip_bom(head);
+    let json = matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['));
+    if !json && memchr::memchr_iter(b'\n', head).nth(1).is_none() && head.len() < CSV_HEAD_MAX {
+        return None;
+    }
+    Some(Framing::Text)
+}
+
+/// A first line longer than this is no CSV header: the file is text.
+const CSV_HEAD_MAX: usize = 64 << 10;
+
+/// Which run a followed file belongs to, by its path only (no I/O): the event files of one
+/// folder are one TensorBoard run, a file-store MLflow run is its folder, the files of a W&B run
+/// resumed with its id (`wandb/run-<date>-<id>/run-<id>.wandb`, one folder per attempt) are one
+/// run. `None`: the file is a run of its own.
+pub fn group(path: &Path) -> Option<Group> {
+    let name = path.file_name().and_then(|n| n.to_str())?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if tfevents::is_event_file_name(name) {
+        return Some(Group { key: folder.to_owned(), run_path: folder.to_owned() });
+    }
+    if let Some(dir) = mlflow::run_dir_of(path) {
+        return Some(Group { key: dir.clone(), run_path: dir });
+    }
+    let id = name.strip_prefix("run-")?.strip_suffix(".wandb")?;
+    let folder_name = folder.file_name()?.to_str()?;
+    let attempt = folder_name.strip_prefix("offline-").unwrap_or(folder_name);
+    // `latest-run` is a link to one of the attempts' folders.
+    if !(attempt.starts_with("run-") && attempt.ends_with(id)) && folder_name != "latest-run" {
+        return None;
+    }
+    let root = folder.parent().unwrap_or(Path::new("."));
+    Some(Group { key: root.join(format!("run-{id}.wandb")), run_path: path.to_owned() })
+}
+
+/// The run a followed file belongs to: [`group`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Files with one key are one run.
+    pub key: PathBuf,
+    /// The path that names the run (its folder; a W&B run's first file found).
+    pub run_path: PathBuf,
 }
 
 impl Run {

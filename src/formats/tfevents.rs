@@ -15,13 +15,14 @@
 //! - Unreadable bytes and records are counted in the store's skipped list with the file and byte
 //!   offset; reading always goes on after them.
 
-use super::tfrecord::{self, Frame};
+use super::tfrecord::{self, Frame, Skip};
+use super::wire::{Fields, Wire};
 use super::{hex_preview, Gather};
-use crate::error::Error;
 use crate::ingest::{ClockKind, Format};
 use crate::run::Run;
 use crate::store::SeriesId;
 use prost::Message;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -220,14 +221,197 @@ fn plugin_kind(plugin: &str) -> &'static str {
     }
 }
 
+/// One value of an event, decoded on any thread; its series is found in order
+/// ([`EventReader::resolve`]), since a tag's kind comes from its first value.
+#[derive(Debug)]
+enum Val<'a> {
+    /// A `simple_value` under this tag.
+    Simple(Cow<'a, str>, f32),
+    /// A tensor: its tag, the plugin its metadata names (empty without plugin data) with the
+    /// data class, when it carries metadata, and its value when it is a one-element float tensor.
+    Tensor { tag: Cow<'a, str>, plugin: Option<(Cow<'a, str>, i32)>, scalar: Option<f64> },
+    /// Not a metric: counted under this kind.
+    Kind(&'static str),
+}
+
+/// One frame, decoded on any thread.
+#[derive(Debug)]
+enum Item {
+    /// Bytes that are not a record (`at`: offset in the buffer fed).
+    Skipped { at: usize, size: usize, why: Skip },
+    /// A record whose data is not an event.
+    NotEvent { at: usize, len: usize, error: String },
+    /// An event: step, wall time, and its values (a range of the piece's values; `None` for an
+    /// event without a summary).
+    Event { step: f64, time: f64, vals: Option<std::ops::Range<usize>> },
+}
+
+/// A frame found by the framing pass (the data's checksum is checked when it is decoded).
+#[derive(Clone, Copy, Debug)]
+enum Framed {
+    Record { at: usize, len: usize },
+    Skipped { at: usize, size: usize, why: Skip },
+}
+
+/// Frames decoded per piece (the unit the threads share).
+const PIECE: usize = 4096;
+/// Below this many bytes a buffer is decoded on this thread only.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// The value of a tag, read in place: a `simple_value` and nothing that needs the full decode.
+fn fast_value<'a>(b: &'a [u8], vals: &mut Vec<Val<'a>>) -> Option<()> {
+    let (mut tag, mut simple) = ("", None);
+    let mut f = Fields::new(b);
+    for (t, w) in f.by_ref() {
+        match (t, w) {
+            (1, Wire::Bytes(s)) => tag = std::str::from_utf8(s).ok()?,
+            (2, Wire::Fixed32(x)) => simple = Some(f32::from_le_bytes(x)),
+            // A wrong wire type, or a histogram, image, audio, tensor or metadata: prost's.
+            (1..=6 | 8 | 9, _) => return None,
+            _ => {}
+        }
+    }
+    if f.bad() {
+        return None;
+    }
+    vals.push(Val::Simple(Cow::Borrowed(tag), simple?));
+    Some(())
+}
+
+/// An event of scalars, read in place: (wall time, step, whether it has a summary). `None`: the
+/// event needs the full decode (or is not one); `vals` is then left as it was.
+fn fast_event<'a>(data: &'a [u8], vals: &mut Vec<Val<'a>>) -> Option<(f64, i64, bool)> {
+    let start = vals.len();
+    let out = (|| {
+        let (mut wall, mut step, mut summary) = (0.0, 0i64, false);
+        let mut f = Fields::new(data);
+        for (tag, w) in f.by_ref() {
+            match (tag, w) {
+                (1, Wire::Fixed64(b)) => wall = f64::from_le_bytes(b),
+                (2, Wire::Varint(v)) => step = v as i64,
+                (3, Wire::Bytes(b)) => {
+                    std::str::from_utf8(b).ok()?;
+                }
+                (5, Wire::Bytes(b)) => {
+                    summary = true;
+                    let mut g = Fields::new(b);
+                    for (t, w) in g.by_ref() {
+                        match (t, w) {
+                            (1, Wire::Bytes(v)) => fast_value(v, vals)?,
+                            (1, _) => return None,
+                            _ => {}
+                        }
+                    }
+                    if g.bad() {
+                        return None;
+                    }
+                }
+                (1 | 2 | 3 | 5, _) => return None,
+                _ => {}
+            }
+        }
+        (!f.bad()).then_some((wall, step, summary))
+    })();
+    if out.is_none() {
+        vals.truncate(start);
+    }
+    out
+}
+
+/// A value decoded by prost, as the reader takes it.
+fn val_of(v: Value) -> Val<'static> {
+    if let Some(x) = v.simple_value {
+        return Val::Simple(Cow::Owned(v.tag), x);
+    }
+    if v.histo.is_some() || v.obsolete_old_style_histogram.is_some() {
+        return Val::Kind("histograms");
+    }
+    if v.image.is_some() {
+        return Val::Kind("images");
+    }
+    if v.audio.is_some() {
+        return Val::Kind("audio");
+    }
+    let Some(t) = &v.tensor else { return Val::Kind("empty values") };
+    let plugin = v.metadata.map(|m| {
+        let name = m.plugin_data.map(|p| p.plugin_name).unwrap_or_default();
+        (Cow::Owned(name), m.data_class)
+    });
+    Val::Tensor { scalar: tensor_scalar(t), tag: Cow::Owned(v.tag), plugin }
+}
+
+/// The frames at the front of `buf`, and the bytes they take (a torn record at the end is left
+/// unless `eof`).
+fn frames(buf: &[u8], eof: bool, out: &mut Vec<Framed>) -> usize {
+    let mut at = 0;
+    loop {
+        match tfrecord::frame(&buf[at..], eof, false) {
+            Frame::Record { len, size } => {
+                out.push(Framed::Record { at, len });
+                at += size;
+            }
+            Frame::Skipped { size, why } => {
+                out.push(Framed::Skipped { at, size, why });
+                at += size;
+            }
+            Frame::NeedMore | Frame::End => return at,
+        }
+    }
+}
+
+/// Decodes frames (checking each record's data checksum) into items and values.
+fn decode_frames<'a>(buf: &'a [u8], frames: &[Framed], items: &mut Vec<Item>, vals: &mut Vec<Val<'a>>) {
+    for f in frames {
+        let (at, len) = match *f {
+            Framed::Skipped { at, size, why } => {
+                items.push(Item::Skipped { at, size, why });
+                continue;
+            }
+            Framed::Record { at, len } => (at, len),
+        };
+        let size = tfrecord::HEADER + len + tfrecord::FOOTER;
+        let data = &buf[at + tfrecord::HEADER..at + tfrecord::HEADER + len];
+        let crc = &buf[at + size - tfrecord::FOOTER..at + size];
+        if tfrecord::masked_crc(data).to_le_bytes() != crc {
+            items.push(Item::Skipped { at, size, why: Skip::BadData });
+            continue;
+        }
+        let first = vals.len();
+        let (wall, step, summary) = match fast_event(data, vals) {
+            Some(e) => e,
+            None => match Event::decode(data) {
+                Ok(ev) => {
+                    let summary = ev.summary.is_some();
+                    for v in ev.summary.map(|s| s.value).unwrap_or_default() {
+                        vals.push(val_of(v));
+                    }
+                    (ev.wall_time, ev.step, summary)
+                }
+                Err(e) => {
+                    items.push(Item::NotEvent { at, len, error: e.to_string() });
+                    continue;
+                }
+            },
+        };
+        let time = if wall.is_finite() && wall > 0.0 { wall } else { f64::NAN };
+        let vals = summary.then_some(first..vals.len());
+        items.push(Item::Event { step: step as f64, time, vals });
+    }
+}
+
 /// Reads event files into a run, one after the other.
+#[derive(Debug)]
 pub struct EventReader {
     tags: HashMap<String, Tag>,
+    /// The tags met last, in front of the map (a file cycles through a few tags).
+    recent: Vec<(Box<str>, SeriesId)>,
     gather: Gather,
     /// Records read so far in the run (all files), the "line" of each record.
     records: u64,
     /// Events that were not summaries (the file header, graphs, session logs).
     pub other_events: u64,
+    /// Threads for a big buffer (1: this one only).
+    threads: usize,
 }
 
 impl Default for EventReader {
@@ -238,7 +422,20 @@ impl Default for EventReader {
 
 impl EventReader {
     pub fn new() -> Self {
-        EventReader { tags: HashMap::new(), gather: Gather::default(), records: 0, other_events: 0 }
+        EventReader {
+            tags: HashMap::new(),
+            recent: Vec::new(),
+            gather: Gather::default(),
+            records: 0,
+            other_events: 0,
+            threads: super::par::threads(),
+        }
+    }
+
+    /// Uses at most `n` threads for a big buffer (1: none besides the caller's).
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
     }
 
     /// Prepares `run` for events (its format, step and clock names).
@@ -248,28 +445,52 @@ impl EventReader {
 
     /// Decodes the frames at the front of `buf` into `run`; returns the bytes consumed (a torn
     /// record at the end is left for the next call unless `eof`). `file` and `offset` (of `buf`'s
-    /// first byte in the file) name the place of skipped bytes.
+    /// first byte in the file) name the place of skipped bytes. A big buffer is decoded on every
+    /// core, the records fed in order.
     pub fn feed(&mut self, run: &mut Run, buf: &[u8], eof: bool, file: &str, offset: u64) -> usize {
-        let mut at = 0;
-        loop {
-            match tfrecord::next(&buf[at..], eof) {
-                Frame::Record { len, size } => {
-                    self.records += 1;
-                    self.event(
-                        run,
-                        &buf[at + tfrecord::HEADER..at + tfrecord::HEADER + len],
-                        file,
-                        offset + at as u64,
+        let mut framed = Vec::new();
+        let used = frames(buf, eof, &mut framed);
+        let threads = if used >= PARALLEL_MIN { self.threads } else { 1 };
+        let pieces = framed.chunks(PIECE).collect::<Vec<_>>();
+        super::par::ordered(
+            pieces.len(),
+            threads,
+            |j| {
+                let (mut items, mut vals) = (Vec::with_capacity(pieces[j].len()), Vec::new());
+                decode_frames(buf, pieces[j], &mut items, &mut vals);
+                (items, vals)
+            },
+            |_, (items, vals)| self.take(run, buf, &items, &vals, file, offset),
+        );
+        used
+    }
+
+    /// Feeds decoded items to the run, in order.
+    fn take(&mut self, run: &mut Run, buf: &[u8], items: &[Item], vals: &[Val<'_>], file: &str, offset: u64) {
+        for item in items {
+            self.records += 1;
+            match item {
+                Item::Skipped { at, size, why } => {
+                    let reason = format!("{file} at byte {}: {why}", offset + *at as u64);
+                    run.store.skipped.push(self.records, reason, &hex_preview(&buf[*at..at + size]));
+                }
+                Item::NotEvent { at, len, error } => {
+                    let reason = format!(
+                        "{file} at byte {}: a record that is not an event ({error})",
+                        offset + *at as u64
                     );
-                    at += size;
+                    let data = &buf[at + tfrecord::HEADER..at + tfrecord::HEADER + len];
+                    run.store.skipped.push(self.records, reason, &hex_preview(data));
                 }
-                Frame::Skipped { size, why } => {
-                    self.records += 1;
-                    let reason = format!("{file} at byte {}: {why}", offset + at as u64);
-                    run.store.skipped.push(self.records, reason, &hex_preview(&buf[at..at + size]));
-                    at += size;
+                Item::Event { vals: None, .. } => self.other_events += 1,
+                Item::Event { step, time, vals: Some(range) } => {
+                    for v in &vals[range.clone()] {
+                        match self.resolve(run, v) {
+                            Ok((id, x)) => self.gather.add(run, self.records, *step, *time, id, x),
+                            Err(kind) => run.info.count(kind),
+                        }
+                    }
                 }
-                Frame::NeedMore | Frame::End => return at,
             }
         }
     }
@@ -279,76 +500,58 @@ impl EventReader {
         self.gather.flush(run);
     }
 
-    fn event(&mut self, run: &mut Run, data: &[u8], file: &str, offset: u64) {
-        let ev = match Event::decode(data) {
-            Ok(ev) => ev,
-            Err(e) => {
-                let reason = format!("{file} at byte {offset}: a record that is not an event ({e})");
-                run.store.skipped.push(self.records, reason, &hex_preview(data));
-                return;
-            }
-        };
-        let Some(summary) = ev.summary else {
-            self.other_events += 1;
-            return;
-        };
-        let (step, time) = (ev.step as f64, ev.wall_time);
-        let time = if time.is_finite() && time > 0.0 { time } else { f64::NAN };
-        for v in summary.value {
-            match self.value(run, &v) {
-                Ok((id, x)) => self.gather.add(run, self.records, step, time, id, x),
-                Err(kind) => run.info.count(kind),
-            }
+    /// The series of a scalar tag, made on its first value.
+    fn scalar_id(&mut self, run: &mut Run, tag: &str) -> SeriesId {
+        if let Some(i) = self.recent.iter().position(|(t, _)| &**t == tag) {
+            return self.recent[i].1;
         }
+        let id = match self.tags.get(tag) {
+            Some(Tag::Scalar(id)) => *id,
+            _ => {
+                let id = run.store.intern(tag);
+                self.tags.insert(tag.to_owned(), Tag::Scalar(id));
+                id
+            }
+        };
+        if self.recent.len() >= 16 {
+            self.recent.remove(0);
+        }
+        self.recent.push((tag.into(), id));
+        id
     }
 
     /// A value's series and number, or the kind it is counted under.
-    fn value(&mut self, run: &mut Run, v: &Value) -> Result<(SeriesId, f64), &'static str> {
-        if let Some(x) = v.simple_value {
-            let id = match self.tags.get(&v.tag) {
-                Some(Tag::Scalar(id)) => *id,
-                _ => {
-                    let id = run.store.intern(&v.tag);
-                    self.tags.insert(v.tag.clone(), Tag::Scalar(id));
-                    id
-                }
-            };
-            return Ok((id, x as f64));
-        }
-        if v.histo.is_some() || v.obsolete_old_style_histogram.is_some() {
-            return Err("histograms");
-        }
-        if v.image.is_some() {
-            return Err("images");
-        }
-        if v.audio.is_some() {
-            return Err("audio");
-        }
-        let Some(t) = &v.tensor else { return Err("empty values") };
-        let tag = match (self.tags.get(&v.tag), &v.metadata) {
-            // Metadata on a later value wins (a writer restarted with another plugin is rare,
-            // but its own metadata is the best word on it).
-            (_, Some(m)) => {
-                let plugin = m.plugin_data.as_ref().map_or("", |p| p.plugin_name.as_str());
-                let tag = if plugin == "scalars" || m.data_class == DATA_CLASS_SCALAR {
-                    match self.tags.get(&v.tag) {
-                        Some(Tag::Scalar(id)) => Tag::Scalar(*id),
-                        _ => Tag::Scalar(run.store.intern(&v.tag)),
+    fn resolve(&mut self, run: &mut Run, v: &Val<'_>) -> Result<(SeriesId, f64), &'static str> {
+        match v {
+            Val::Simple(tag, x) => Ok((self.scalar_id(run, tag), *x as f64)),
+            Val::Kind(kind) => Err(kind),
+            Val::Tensor { tag, plugin, scalar } => {
+                let tag_kind = match (self.tags.get(tag.as_ref()), plugin) {
+                    // Metadata on a later value wins (a writer restarted with another plugin is
+                    // rare, but its own metadata is the best word on it).
+                    (_, Some((plugin, class))) => {
+                        let kind = if plugin == "scalars" || *class == DATA_CLASS_SCALAR {
+                            match self.tags.get(tag.as_ref()) {
+                                Some(Tag::Scalar(id)) => Tag::Scalar(*id),
+                                _ => Tag::Scalar(run.store.intern(tag)),
+                            }
+                        } else {
+                            Tag::Other(plugin_kind(plugin))
+                        };
+                        self.tags.insert(tag.to_string(), kind);
+                        self.recent.clear();
+                        kind
                     }
-                } else {
-                    Tag::Other(plugin_kind(plugin))
+                    (Some(kind), None) => *kind,
+                    (None, None) => return Err("other tensors"),
                 };
-                self.tags.insert(v.tag.clone(), tag);
-                tag
+                match tag_kind {
+                    Tag::Scalar(id) => {
+                        scalar.map(|x| (id, x)).ok_or("scalar tensors of another shape or type")
+                    }
+                    Tag::Other(kind) => Err(kind),
+                }
             }
-            (Some(tag), None) => *tag,
-            (None, None) => return Err("other tensors"),
-        };
-        match tag {
-            Tag::Scalar(id) => {
-                tensor_scalar(t).map(|x| (id, x)).ok_or("scalar tensors of another shape or type")
-            }
-            Tag::Other(kind) => Err(kind),
         }
     }
 }
@@ -388,42 +591,6 @@ fn first_wall_time(path: &Path) -> f64 {
         .and_then(|r| r.split('.').next())
         .and_then(|t| t.parse().ok())
         .unwrap_or(f64::INFINITY)
-}
-
-/// How much of a file is read at a time.
-const BLOCK: usize = 2 << 20;
-
-/// Reads the TensorBoard run in folder `dir` (every event file in it) into `run`.
-pub fn load_run(dir: &Path, mut run: Run) -> Result<Run, Error> {
-    let files = event_files(dir).map_err(|e| Error::io(dir, e))?;
-    if files.is_empty() {
-        return Err(Error::Read {
-            path: dir.to_owned(),
-            reason: "no TensorBoard event files in this folder".into(),
-        });
-    }
-    EventReader::declare(&mut run);
-    let mut reader = EventReader::new();
-    for path in &files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
-        let mut offset = 0u64;
-        loop {
-            let before = buf.len();
-            (&mut file).take(BLOCK as u64).read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
-            let eof = buf.len() == before;
-            let used = reader.feed(&mut run, &buf, eof, &name, offset);
-            buf.drain(..used);
-            offset += used as u64;
-            if eof {
-                break;
-            }
-        }
-        // A file ends a record: the next file's first event may be at the same step.
-        reader.flush(&mut run);
-    }
-    Ok(run)
 }
 
 #[cfg(test)]

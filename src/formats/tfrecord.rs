@@ -75,6 +75,13 @@ pub fn starts_like(head: &[u8]) -> bool {
 /// Decodes the frame at the front of `buf`. `eof`: no more bytes will come after `buf` (a torn
 /// last record is then reported as skipped instead of waited for).
 pub fn next(buf: &[u8], eof: bool) -> Frame {
+    frame(buf, eof, true)
+}
+
+/// As [`next`]; without `check_data`, a record's data checksum is left to the caller (who checks
+/// it on another thread), except for a last record that may still be being written, whose
+/// checksum says whether to wait for it.
+pub fn frame(buf: &[u8], eof: bool, check_data: bool) -> Frame {
     if buf.is_empty() && eof {
         return Frame::End;
     }
@@ -100,10 +107,14 @@ pub fn next(buf: &[u8], eof: bool) -> Frame {
     if buf.len() < size {
         return if eof { Frame::Skipped { size: buf.len(), why: Skip::Truncated } } else { Frame::NeedMore };
     }
+    let last = buf.len() == size && !eof;
+    if !check_data && !last {
+        return Frame::Record { len, size };
+    }
     let data = &buf[HEADER..HEADER + len];
     let crc = u32::from_le_bytes([buf[size - 4], buf[size - 3], buf[size - 2], buf[size - 1]]);
     if masked_crc(data) != crc {
-        if buf.len() == size && !eof {
+        if last {
             // The last record, complete in length but not in content: a write in progress.
             return Frame::NeedMore;
         }

@@ -18,15 +18,15 @@
 
 use super::hex_preview;
 use super::leveldb::{Item, LogReader};
+use super::wire::{Fields, Wire};
 use super::RunInfo;
-use crate::error::Error;
-use crate::ingest::Format;
+
 use crate::parse::{flatten_value, parse_document, Field, JsonValue, Scalar};
 use crate::run::Run;
 use prost::bytes::Bytes;
 use prost::Message;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// `wandb_internal.Record` (the record types tmon reads).
@@ -83,15 +83,6 @@ pub struct RawItems {
     pub update: Vec<HistoryItem>,
     #[prost(message, repeated, tag = "2")]
     pub remove: Vec<HistoryItem>,
-}
-
-/// An item's name as bytes: its nested key path joined with `/`, or its key.
-fn raw_key(it: &HistoryItem) -> Bytes {
-    match it.nested_key.as_slice() {
-        [] => it.key.clone(),
-        [one] => one.clone(),
-        many => Bytes::from(many.join(&b"/"[..])),
-    }
 }
 
 /// `ConfigItem` and `SummaryItem` (and `HistoryItem` when written): one layout.
@@ -206,53 +197,311 @@ fn scalar_text(v: &Scalar<'_>) -> String {
     }
 }
 
-/// Reads records into a run.
-#[derive(Debug, Default)]
+/// A framed record, found by the framing pass.
+enum Framed {
+    /// A record in one piece: `buf[at..at + len]`.
+    Slice { offset: u64, at: usize, len: usize },
+    /// A record assembled from pieces: the `idx`th of the pass's copies.
+    Joined { offset: u64, idx: usize },
+    /// Bytes that hold no record.
+    Skipped { offset: u64, at: usize, size: usize, why: super::leveldb::Skip },
+}
+
+/// What a record holds, decoded on any thread.
+#[derive(Default)]
+struct Decoded<'a> {
+    /// A history row's fields, or why it could not be flattened.
+    history: Option<Result<Vec<Field<'a>>, String>>,
+    /// Summary keys removed, then updated (with their raw values).
+    summary: Option<SummaryNews<'a>>,
+    /// The rare records decoded whole (config, run, exit).
+    rest: Option<Box<Record>>,
+}
+
+/// The keys a summary record removes and the values it updates, raw.
+type SummaryNews<'a> = (Vec<Cow<'a, [u8]>>, Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>);
+
+/// One framed record, decoded.
+enum WItem<'a> {
+    Skipped { offset: u64, preview: Vec<u8>, why: super::leveldb::Skip },
+    NotRecord { offset: u64, error: String, preview: Vec<u8> },
+    Record { offset: u64, dec: Decoded<'a> },
+}
+
+/// Records decoded per piece (the unit the threads share).
+const PIECE: usize = 1024;
+/// Below this many bytes a buffer is decoded on this thread only.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// An item (`HistoryItem`, `SummaryItem`) read in place: its name (its nested key path joined
+/// with `/`, or its key) and its JSON value.
+fn raw_item(b: &[u8]) -> Option<(Cow<'_, [u8]>, &[u8])> {
+    let (mut key, mut value): (&[u8], &[u8]) = (&[], &[]);
+    let mut nested: Option<Cow<'_, [u8]>> = None;
+    let mut f = Fields::new(b);
+    for (t, w) in f.by_ref() {
+        match (t, w) {
+            (1, Wire::Bytes(k)) => key = k,
+            (2, Wire::Bytes(k)) => {
+                nested = Some(match nested {
+                    None => Cow::Borrowed(k),
+                    Some(prev) => {
+                        let mut joined = prev.into_owned();
+                        joined.push(b'/');
+                        joined.extend_from_slice(k);
+                        Cow::Owned(joined)
+                    }
+                })
+            }
+            (16, Wire::Bytes(v)) => value = v,
+            (1 | 2 | 16, _) => return None,
+            _ => {}
+        }
+    }
+    if f.bad() {
+        return None;
+    }
+    Some((nested.unwrap_or(Cow::Borrowed(key)), value))
+}
+
+/// Text from a log's bytes, borrowed when it is valid UTF-8.
+fn text(b: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match b {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(v) => match String::from_utf8(v) {
+            Ok(s) => Cow::Owned(s),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        },
+    }
+}
+
+/// A history row's fields, read as a JSON Lines record is: plain numbers (nearly every value)
+/// directly, in order, then the values that need a JSON tree, flattened.
+/// A history row's items as read: the key (dotted when nested) and the JSON-encoded value.
+type RawPairs<'a> = Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>;
+
+fn history_fields<'a>(items: RawPairs<'a>) -> Result<Vec<Field<'a>>, String> {
+    let mut fields: Vec<Field<'a>> = Vec::with_capacity(items.len());
+    let mut trees: Vec<(String, JsonValue)> = Vec::new();
+    for (key, value) in items {
+        let key = text(key);
+        match plain_number(&value) {
+            Some(x) => fields.push(Field { key, value: Scalar::Num(x) }),
+            None => {
+                let v = parse_document(&value)
+                    .unwrap_or_else(|_| JsonValue::Str(String::from_utf8_lossy(&value).into_owned()));
+                trees.push((key.into_owned(), v))
+            }
+        }
+    }
+    if trees.is_empty() {
+        return Ok(fields);
+    }
+    let doc = JsonValue::Object(trees);
+    let mut nested: Vec<Field<'_>> = Vec::new();
+    flatten_value(&doc, &mut nested).map_err(|e| e.to_string())?;
+    fields.extend(
+        nested.into_iter().map(|f| Field { key: Cow::Owned(f.key.into_owned()), value: owned(f.value) }),
+    );
+    Ok(fields)
+}
+
+fn owned(v: Scalar<'_>) -> Scalar<'static> {
+    match v {
+        Scalar::Num(x) => Scalar::Num(x),
+        Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
+        Scalar::Bool(b) => Scalar::Bool(b),
+        Scalar::Null => Scalar::Null,
+        Scalar::Composite => Scalar::Composite,
+    }
+}
+
+/// A record of history or summary, read in place. `None`: it needs the full decode (config, run
+/// and exit records, anything malformed).
+fn fast_record(data: &[u8]) -> Option<Decoded<'_>> {
+    let mut history: Option<RawPairs<'_>> = None;
+    let mut summary: Option<SummaryNews<'_>> = None;
+    let mut f = Fields::new(data);
+    for (t, w) in f.by_ref() {
+        match (t, w) {
+            (1, Wire::Varint(_)) => {}
+            (2, Wire::Bytes(h)) => {
+                let items = history.get_or_insert_with(Vec::new);
+                let mut g = Fields::new(h);
+                for (t, w) in g.by_ref() {
+                    match (t, w) {
+                        (1, Wire::Bytes(it)) => {
+                            let (k, v) = raw_item(it)?;
+                            items.push((k, Cow::Borrowed(v)));
+                        }
+                        (2, Wire::Bytes(step)) => {
+                            let mut s = Fields::new(step);
+                            if s.by_ref().any(|(t, w)| t == 1 && !matches!(w, Wire::Varint(_))) || s.bad() {
+                                return None;
+                            }
+                        }
+                        (1 | 2, _) => return None,
+                        _ => {}
+                    }
+                }
+                if g.bad() {
+                    return None;
+                }
+            }
+            (3, Wire::Bytes(b)) => {
+                let (removes, updates) = summary.get_or_insert_with(Default::default);
+                let mut g = Fields::new(b);
+                for (t, w) in g.by_ref() {
+                    match (t, w) {
+                        (1, Wire::Bytes(it)) => {
+                            let (k, v) = raw_item(it)?;
+                            updates.push((k, Cow::Borrowed(v)));
+                        }
+                        (2, Wire::Bytes(it)) => removes.push(raw_item(it)?.0),
+                        (1 | 2, _) => return None,
+                        _ => {}
+                    }
+                }
+                if g.bad() {
+                    return None;
+                }
+            }
+            (1 | 2 | 3 | 5 | 17 | 18, _) => return None,
+            _ => {}
+        }
+    }
+    if f.bad() {
+        return None;
+    }
+    Some(Decoded { history: history.map(history_fields), summary, rest: None })
+}
+
+/// An item's name as bytes: its nested key path joined with `/`, or its key.
+fn raw_key(it: &HistoryItem) -> Cow<'static, [u8]> {
+    match it.nested_key.as_slice() {
+        [] => Cow::Owned(it.key.to_vec()),
+        many => Cow::Owned(many.join(&b"/"[..])),
+    }
+}
+
+/// A record decoded whole by prost, as the reader takes it.
+fn decoded_of(rec: Record) -> Decoded<'static> {
+    let history = rec.history.as_ref().map(|h| {
+        history_fields(h.item.iter().map(|it| (raw_key(it), Cow::Owned(it.value_json.to_vec()))).collect())
+    });
+    let summary = rec.summary.as_ref().map(|s| {
+        let removes = s.remove.iter().map(raw_key).collect();
+        let updates = s.update.iter().map(|it| (raw_key(it), Cow::Owned(it.value_json.to_vec()))).collect();
+        (removes, updates)
+    });
+    let rest = (rec.config.is_some() || rec.run.is_some() || rec.exit.is_some())
+        .then(|| Box::new(Record { history: None, summary: None, ..rec }));
+    Decoded { history, summary, rest }
+}
+
+/// Decodes one record's data.
+fn decode_record(data: &[u8], offset: u64) -> WItem<'_> {
+    if let Some(dec) = fast_record(data) {
+        return WItem::Record { offset, dec };
+    }
+    match Record::decode(Bytes::copy_from_slice(data)) {
+        Ok(rec) => WItem::Record { offset, dec: decoded_of(rec) },
+        Err(e) => WItem::NotRecord { offset, error: e.to_string(), preview: hex_preview(data) },
+    }
+}
+
+/// Reads records into a run: the records of one file's [`LogReader`] at a time (a resumed run
+/// has several files).
+#[derive(Debug)]
 pub struct WandbReader {
-    log: LogReader,
     records: u64,
     /// The last raw value of each summary key (see [`Record::summary`]); None once removed.
-    summary: HashMap<Bytes, Option<Bytes>>,
+    summary: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Put before the places of skipped bytes (the file, when a run has several).
     label: String,
+    /// Threads for a big buffer (1: this one only).
+    threads: usize,
+}
+
+impl Default for WandbReader {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl WandbReader {
     pub fn new() -> Self {
-        Self::default()
+        WandbReader {
+            records: 0,
+            summary: HashMap::new(),
+            label: String::new(),
+            threads: super::par::threads(),
+        }
     }
 
     /// A reader whose skipped records name `file`.
     pub fn for_file(file: &str) -> Self {
-        WandbReader { label: format!("{file} "), ..Self::default() }
+        WandbReader { label: format!("{file} "), ..Self::new() }
     }
 
-    /// Decodes what is at the front of `buf` (the bytes from the reader's offset on) into `run`;
-    /// returns the bytes used (a torn record at the end is left for the next call unless `eof`).
-    pub fn feed(&mut self, run: &mut Run, buf: &[u8], eof: bool) -> usize {
+    /// Names `file` (or nothing, for `None`) before the places of the records skipped from now.
+    pub fn set_label(&mut self, file: Option<&str>) {
+        self.label = file.map(|f| format!("{f} ")).unwrap_or_default();
+    }
+
+    /// Uses at most `n` threads for a big buffer (1: none besides the caller's).
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
+    }
+
+    /// Decodes what is at the front of `buf` (the bytes of `log`'s file from its offset on) into
+    /// `run`; returns the bytes used (a torn record at the end is left for the next call unless
+    /// `eof`). A big buffer is decoded on every core, the records fed in order.
+    pub fn feed(&mut self, run: &mut Run, log: &mut LogReader, buf: &[u8], eof: bool) -> usize {
+        let mut framed = Vec::new();
+        let mut joined: Vec<Vec<u8>> = Vec::new();
         let mut at = 0;
         loop {
-            let offset = self.log.offset();
-            let (item, used) = self.log.next(&buf[at..], eof);
+            let offset = log.offset();
+            let (item, used) = log.next(&buf[at..], eof);
             match item {
-                Item::Full { start, len } => {
-                    let data = &buf[at + start..at + start + len];
-                    self.record(run, data, offset);
-                }
+                Item::Full { start, len } => framed.push(Framed::Slice { offset, at: at + start, len }),
                 Item::Joined => {
-                    let data = self.log.joined().to_vec();
-                    self.record(run, &data, offset);
+                    framed.push(Framed::Joined { offset, idx: joined.len() });
+                    joined.push(log.take_joined());
                 }
-                Item::Skipped { size, why } => {
-                    self.records += 1;
-                    let reason = format!("{}at byte {offset}: {why}", self.label);
-                    run.store.skipped.push(self.records, reason, &hex_preview(&buf[at..at + size]));
-                }
+                Item::Skipped { size, why } => framed.push(Framed::Skipped { offset, at, size, why }),
                 Item::Used => {}
-                Item::NeedMore | Item::End => return at,
+                Item::NeedMore | Item::End => break,
             }
             at += used;
         }
+        let threads = if at >= PARALLEL_MIN { self.threads } else { 1 };
+        let pieces = framed.chunks(PIECE).collect::<Vec<_>>();
+        let joined = &joined;
+        super::par::ordered(
+            pieces.len(),
+            threads,
+            |j| {
+                pieces[j]
+                    .iter()
+                    .map(|f| match *f {
+                        Framed::Slice { offset, at, len } => decode_record(&buf[at..at + len], offset),
+                        Framed::Joined { offset, idx } => decode_record(&joined[idx], offset),
+                        Framed::Skipped { offset, at, size, why } => {
+                            WItem::Skipped { offset, preview: hex_preview(&buf[at..at + size]), why }
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |_, items| {
+                for item in items {
+                    self.take(run, item);
+                }
+            },
+        );
+        at
     }
 
     /// Applies the summary read so far to the run's summary (call when the reading pauses or
@@ -273,62 +522,48 @@ impl WandbReader {
         apply_items(&mut run.info.summary, &rec);
     }
 
-    /// One history row, read as a JSON Lines record. Plain numbers (nearly every value) are read
-    /// without building a JSON tree.
-    fn history(&mut self, run: &mut Run, h: &HistoryRecord, offset: u64) {
-        let mut fields: Vec<Field<'_>> = Vec::with_capacity(h.item.len());
-        let mut trees: Vec<(String, JsonValue)> = Vec::new();
-        for it in &h.item {
-            let key = match it.nested_key.as_slice() {
-                [] => String::from_utf8_lossy(&it.key),
-                [one] => String::from_utf8_lossy(one),
-                many => {
-                    let parts: Vec<_> = many.iter().map(|k| String::from_utf8_lossy(k)).collect();
-                    std::borrow::Cow::Owned(parts.join("/"))
-                }
-            };
-            match plain_number(&it.value_json) {
-                Some(x) => fields.push(Field { key, value: Scalar::Num(x) }),
-                None => {
-                    let v = parse_document(&it.value_json).unwrap_or_else(|_| {
-                        JsonValue::Str(String::from_utf8_lossy(&it.value_json).into_owned())
-                    });
-                    trees.push((key.into_owned(), v))
-                }
-            }
-        }
-        let doc = JsonValue::Object(trees);
-        let mut nested: Vec<Field<'_>> = Vec::new();
-        if let Err(e) = flatten_value(&doc, &mut nested) {
-            run.store.skipped.push(self.records, format!("{}at byte {offset}: {e}", self.label), b"");
-            return;
-        }
-        fields.extend(nested);
-        run.push_object(self.records, &fields);
-    }
-
-    fn record(&mut self, run: &mut Run, data: &[u8], offset: u64) {
+    /// Feeds one decoded record to the run.
+    fn take(&mut self, run: &mut Run, item: WItem<'_>) {
         self.records += 1;
-        let rec = match Record::decode(Bytes::copy_from_slice(data)) {
-            Ok(r) => r,
-            Err(e) => {
-                let reason =
-                    format!("{}at byte {offset}: a record that is not a W&B record ({e})", self.label);
-                run.store.skipped.push(self.records, reason, &hex_preview(data));
+        let (offset, dec) = match item {
+            WItem::Skipped { offset, preview, why } => {
+                let reason = format!("{}at byte {offset}: {why}", self.label);
+                run.store.skipped.push(self.records, reason, &preview);
                 return;
             }
+            WItem::NotRecord { offset, error, preview } => {
+                let reason =
+                    format!("{}at byte {offset}: a record that is not a W&B record ({error})", self.label);
+                run.store.skipped.push(self.records, reason, &preview);
+                return;
+            }
+            WItem::Record { offset, dec } => (offset, dec),
         };
-        if let Some(h) = rec.history {
-            self.history(run, &h, offset);
-        }
-        if let Some(s) = rec.summary {
-            for it in &s.remove {
-                self.summary.insert(raw_key(it), None);
+        match dec.history {
+            Some(Ok(fields)) => run.push_object(self.records, &fields),
+            Some(Err(e)) => {
+                run.store.skipped.push(self.records, format!("{}at byte {offset}: {e}", self.label), b"")
             }
-            for it in s.update {
-                self.summary.insert(raw_key(&it), Some(it.value_json));
+            None => {}
+        }
+        if let Some((removes, updates)) = dec.summary {
+            for key in removes {
+                self.summary.insert(key.into_owned(), None);
+            }
+            for (key, value) in updates {
+                match self.summary.get_mut(key.as_ref()) {
+                    Some(Some(v)) => {
+                        v.clear();
+                        v.extend_from_slice(&value);
+                    }
+                    Some(slot) => *slot = Some(value.into_owned()),
+                    None => {
+                        self.summary.insert(key.into_owned(), Some(value.into_owned()));
+                    }
+                }
             }
         }
+        let Some(rec) = dec.rest else { return };
         let info: &mut RunInfo = &mut run.info;
         if let Some(c) = &rec.config {
             apply_items(&mut info.config, c);
@@ -354,9 +589,6 @@ impl WandbReader {
         }
     }
 }
-
-/// How much of a file is read at a time.
-const CHUNK: usize = 2 << 20;
 
 /// The run id of a run file named `run-<id>.wandb`.
 fn run_id(path: &Path) -> Option<&str> {
@@ -397,33 +629,4 @@ pub fn run_files(path: &Path) -> Vec<PathBuf> {
         return alone();
     }
     found.into_iter().map(|(_, p)| p).collect()
-}
-
-/// Reads a W&B run into `run`: the file `path`, and the files of the same run resumed beside it
-/// ([`run_files`]), one after the other.
-pub fn load(path: &Path, mut run: Run) -> Result<Run, Error> {
-    run.ingest.set_format(Format::Wandb);
-    let files = run_files(path);
-    let several = files.len() > 1;
-    for file_path in &files {
-        let mut file = std::fs::File::open(file_path).map_err(|e| Error::io(file_path, e))?;
-        let label = file_path.parent().and_then(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned());
-        let mut reader = match (several, label) {
-            (true, Some(l)) => WandbReader::for_file(&l),
-            _ => WandbReader::new(),
-        };
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
-        loop {
-            let before = buf.len();
-            (&mut file).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| Error::io(file_path, e))?;
-            let eof = buf.len() == before;
-            let used = reader.feed(&mut run, &buf, eof);
-            buf.drain(..used);
-            if eof {
-                break;
-            }
-        }
-        reader.finish(&mut run);
-    }
-    Ok(run)
 }

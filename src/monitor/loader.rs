@@ -373,6 +373,10 @@ fn is_lines(path: &Path, f: &mut File) -> bool {
     if f.seek(SeekFrom::Start(0)).is_err() || (&mut *f).take(64 << 10).read_to_end(&mut head).is_err() {
         return false;
     }
+    // Other formats (event files, CSV, ...) are read by the source from their start, as bytes.
+    if crate::formats::framing(path, &head) != Some(crate::source::Framing::Text) {
+        return false;
+    }
     let name = path.file_name().and_then(|n| n.to_str());
     detect(name, &head, true) == Some(Layout::Lines)
 }

@@ -170,7 +170,7 @@ fn start_files(
         }
     }
     let source_tx = tx.clone();
-    let source_opts = SourceOptions { resume, ..SourceOptions::with_poll(poll) };
+    let source_opts = SourceOptions { resume, ..crate::run::live::source_options(poll) };
     let send = move |ev| source_tx.send(Event::Source(ev)).is_ok();
     let Ok(feed) = Feed::start_counted(Sources::new(paths, source_opts), in_flight, send) else {
         let _ = tx.send(Event::Quit);
@@ -240,7 +240,9 @@ fn run_loop(
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
         let frame = if urgent.get() { FRAME } else { data_frame(app, was_loading) };
-        let deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
+        let mut deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
+        // A decoder holding a paused writer's last step: fed once its files are quiet.
+        deadline = app.held_until().map_or(deadline, |d| (start + d).min(deadline));
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(ev) => Some(ev),
             Err(RecvTimeoutError::Timeout) => None,
@@ -259,6 +261,10 @@ fn run_loop(
                     break;
                 }
             }
+        }
+        if app.held_until().is_some_and(|d| start.elapsed() >= d) {
+            app.now = start.elapsed();
+            dirty |= app.feed_held();
         }
         if Instant::now() >= next_tick {
             next_tick = Instant::now() + TICK;

@@ -16,9 +16,10 @@
 //! state and step rate, `--follow`'s print cursor): see [`Entry`].
 
 use super::Run;
+use crate::formats::follow::Decoder;
 use crate::source::{self, FileState, SourceEvent, SourceHandle, Sources};
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +42,22 @@ pub struct LiveFile {
     line_base: u64,
     /// While such a history is awaited: the source's events about the file, in order.
     held: Option<Vec<SourceEvent>>,
+    /// The reader of a file in another format (TensorBoard events, a W&B run file, CSV, an
+    /// MLflow file-store run), made from its first bytes; it keeps what a torn last record lacks.
+    decoder: Option<Decoder>,
+    /// The files this entry reads, by the source's numbers: itself, and the other files of its
+    /// run ([`LiveSet`] routes them here: the event files of one TensorBoard folder).
+    paths: Vec<(usize, std::path::PathBuf)>,
+    /// The entry whose run this file's bytes go to, when it is not this one.
+    pub member_of: Option<usize>,
+    /// When the decoder was last given bytes, while the step it read last may still get values.
+    unflushed: Option<Instant>,
 }
+
+/// A decoder's last step is fed once its files have been quiet this long (see
+/// [`LiveFile::tick`]): a writer flushes a step's events together, so a step cut by the end of a
+/// read is finished by the next read well within it.
+pub const QUIET: Duration = Duration::from_millis(30);
 
 /// A file's history read by someone else than the source (the monitor's loader): everything up
 /// to the end of the last complete line when the file was opened; the source follows from there.
@@ -89,7 +105,45 @@ impl Fed {
 impl LiveFile {
     /// A file not seen yet, to be read into `run`.
     pub fn new(run: Run) -> Self {
-        LiveFile { run, state: FileState::Waiting, restarts: 0, problem: None, line_base: 0, held: None }
+        LiveFile {
+            run,
+            state: FileState::Waiting,
+            restarts: 0,
+            problem: None,
+            line_base: 0,
+            held: None,
+            decoder: None,
+            paths: Vec::new(),
+            member_of: None,
+            unflushed: None,
+        }
+    }
+
+    /// The path of file number `file` when this entry reads it (the run's path otherwise).
+    fn path_of(&self, file: usize) -> &Path {
+        self.paths.iter().find(|(f, _)| *f == file).map_or(self.run.path.as_path(), |(_, p)| p.as_path())
+    }
+
+    /// Decodes bytes of a file in another format; returns the records gained.
+    fn decode(&mut self, file: usize, offset: u64, bytes: &[u8]) -> usize {
+        let before = self.run.store.records();
+        if self.decoder.is_none() {
+            let path = self.path_of(file).to_owned();
+            self.decoder = Decoder::for_file(&path, bytes, &mut self.run);
+            if self.decoder.is_none() {
+                // The source said it is not text, but no reader knows it: said once, kept visible.
+                if self.run.store.skipped.count == 0 {
+                    let reason = "a file in a format tmon does not read: not followed";
+                    self.run.store.skipped.push(0, reason, &bytes[..bytes.len().min(64)]);
+                }
+                return 0;
+            }
+        }
+        let path = self.path_of(file).to_owned();
+        if let Some(dec) = self.decoder.as_mut() {
+            dec.bytes(&mut self.run, file, &path, offset, bytes, false);
+        }
+        self.run.store.records().saturating_sub(before)
     }
 
     /// Applies one event about this file at `now` (its lines renumbered past a history handed
@@ -101,6 +155,33 @@ impl LiveFile {
                 held.push(ev);
                 return Fed::Held { file };
             }
+        }
+        if let SourceEvent::Bytes { file, offset, bytes } = &ev {
+            let gained = self.decode(*file, *offset, bytes);
+            self.unflushed = self.decoder.is_some().then_some(now);
+            self.arrived(gained, now);
+            self.seen();
+            return Fed::Lines { file: *file, bytes: bytes.len(), gained };
+        }
+        if let SourceEvent::Changed { file } = &ev {
+            // A database (MLflow's `mlflow.db`, many runs in one file) is read whole by `tmon
+            // check`; followed, it is not read yet: said, never an empty run without a word.
+            if self.run.store.records() == 0 && self.run.store.skipped.count == 0 {
+                let reason = "an MLflow database: read by `tmon check`, not followed live yet";
+                self.run.store.skipped.push(0, reason, b"");
+            }
+            self.seen();
+            return Fed::State { file: *file, state: self.state };
+        }
+        if let (SourceEvent::Restarted { file, reason }, Some(dec)) = (&ev, self.decoder.as_mut()) {
+            // A CSV rewritten whole with a new column (as Lightning does) is no restart: its rows
+            // are read again and not taken twice.
+            if dec.restarted(&mut self.run, *file) {
+                self.restarts += 1;
+                self.run.note_restart(reason);
+                dec.declare_again(&mut self.run);
+            }
+            return Fed::Restarted { file: *file };
         }
         let ev = match ev {
             SourceEvent::Lines { file, first_line, bytes } => {
@@ -135,7 +216,9 @@ impl LiveFile {
                 Fed::Document { file, gained }
             }
             SourceEvent::Restarted { .. } => Fed::Restarted { file },
-            SourceEvent::Found { .. } => Fed::Nothing,
+            SourceEvent::Found { .. } | SourceEvent::Changed { .. } => Fed::Nothing,
+            // Handled above.
+            SourceEvent::Bytes { .. } => Fed::Nothing,
         }
     }
 
@@ -152,10 +235,40 @@ impl LiveFile {
         self.run.analyzer.records_arrived(n, now, step_name)
     }
 
-    /// The wall clock says `now`: true when the analyzer raised a live stall.
+    /// Feeds the last step a decoder holds now, quiet or not (the end of a history: what it
+    /// holds is not news). True when a record was fed.
+    pub fn settle(&mut self, now: Instant) -> bool {
+        self.feed_held(now, true)
+    }
+
+    /// When the last step a decoder holds is due to be fed ([`QUIET`] after its last bytes).
+    pub fn held_until(&self) -> Option<Instant> {
+        self.unflushed.filter(|_| self.decoder.is_some()).map(|t| t + QUIET)
+    }
+
+    fn feed_held(&mut self, now: Instant, always: bool) -> bool {
+        let mut fed = false;
+        if let (Some(t), Some(dec)) = (self.unflushed, self.decoder.as_mut()) {
+            if always || now.saturating_duration_since(t) >= QUIET {
+                self.unflushed = None;
+                let before = self.run.store.records();
+                dec.flush(&mut self.run);
+                let gained = self.run.store.records().saturating_sub(before);
+                if gained > 0 {
+                    self.arrived(gained, now);
+                    fed = true;
+                }
+            }
+        }
+        fed
+    }
+
+    /// The wall clock says `now`: feeds the last step a decoder holds once its files have been
+    /// quiet for [`QUIET`]; true when the analyzer raised a live stall or a record was fed.
     pub fn tick(&mut self, now: Instant) -> bool {
+        let fed = self.feed_held(now, false);
         let step_name = self.run.ingest.step_key().unwrap_or("");
-        self.run.analyzer.check_live_stall(now, step_name)
+        self.run.analyzer.check_live_stall(now, step_name) || fed
     }
 
     /// Someone else reads the file's history (call before the source starts): the source's
@@ -192,6 +305,9 @@ impl LiveFile {
 pub trait Entry {
     fn live(&self) -> &LiveFile;
     fn live_mut(&mut self) -> &mut LiveFile;
+    /// The run read into this entry is named by `path` (a TensorBoard run by its folder, as
+    /// `tmon check` names it), not by the file found first.
+    fn name_run(&mut self, _path: &Path) {}
 }
 
 impl Entry for LiveFile {
@@ -204,21 +320,25 @@ impl Entry for LiveFile {
 }
 
 /// The followed files, numbered as the source numbers them (see [`SourceEvent::Found`]). Reads as
-/// a slice of its entries.
+/// a slice of its entries. Files that make one run ([`crate::formats::group`]: the event files of
+/// one TensorBoard folder) are read into the entry of the first one found; the others' entries
+/// stay empty, marked [`LiveFile::member_of`].
 #[derive(Debug)]
 pub struct LiveSet<T> {
     files: Vec<T>,
+    /// The entry reading each group of files, by the group's key.
+    groups: std::collections::HashMap<std::path::PathBuf, usize>,
 }
 
 impl<T> Default for LiveSet<T> {
     fn default() -> Self {
-        LiveSet { files: Vec::new() }
+        LiveSet { files: Vec::new(), groups: Default::default() }
     }
 }
 
 impl<T> From<Vec<T>> for LiveSet<T> {
     fn from(files: Vec<T>) -> Self {
-        LiveSet { files }
+        LiveSet { files, groups: Default::default() }
     }
 }
 
@@ -259,20 +379,83 @@ impl<T: Entry> LiveSet<T> {
             while self.files.len() < file {
                 self.files.push(new(Path::new("")));
             }
-            if file == self.files.len() {
+            let replaced = if file == self.files.len() {
                 self.files.push(new(&path));
-                return Fed::Found { file, replaced: false };
-            }
-            let replaced = self.files[file].live().run.path != path;
-            if replaced {
-                self.files[file] = new(&path);
-            }
+                false
+            } else {
+                let replaced = self.files[file].live().run.path != path;
+                if replaced {
+                    self.files[file] = new(&path);
+                }
+                replaced
+            };
+            self.join_group(file, path);
             return Fed::Found { file, replaced };
         }
-        match self.files.get_mut(ev.file()) {
+        let file = ev.file();
+        // A run's bytes and restarts go to the entry that reads it; a file's state stays its own.
+        let to = match ev {
+            SourceEvent::Bytes { .. } | SourceEvent::Restarted { .. } => {
+                self.files.get(file).and_then(|e| e.live().member_of).unwrap_or(file)
+            }
+            _ => file,
+        };
+        let fed = match self.files.get_mut(to) {
             Some(e) => e.live_mut().apply(ev, now),
             None => Fed::Nothing,
+        };
+        match fed {
+            Fed::Lines { bytes, gained, .. } if to != file => Fed::Lines { file: to, bytes, gained },
+            Fed::Restarted { .. } if to != file => Fed::Restarted { file: to },
+            fed => fed,
         }
+    }
+
+    /// File `file`, found at `path`, reads into its own entry or into the entry of its run.
+    fn join_group(&mut self, file: usize, path: PathBuf) {
+        self.files[file].live_mut().member_of = None;
+        let group = crate::formats::group(&path);
+        {
+            let own = &mut self.files[file].live_mut().paths;
+            own.retain(|(f, _)| *f != file);
+            own.push((file, path.clone()));
+        }
+        let Some(group) = group else { return };
+        let lead = *self.groups.entry(group.key).or_insert(file);
+        if lead == file {
+            self.files[file].name_run(&group.run_path);
+        } else if lead < self.files.len() {
+            self.files[file].live_mut().member_of = Some(lead);
+            let paths = &mut self.files[lead].live_mut().paths;
+            paths.retain(|(f, _)| *f != file);
+            paths.push((file, path));
+        }
+    }
+
+    /// The end of a history read through the source (`check --follow` before it follows): the
+    /// last steps the decoders hold are fed now, with the history (see [`LiveFile::settle`]).
+    pub fn settle(&mut self, now: Instant) {
+        for e in &mut self.files {
+            e.live_mut().settle(now);
+        }
+    }
+
+    /// The earliest time a decoder's held step is due ([`LiveFile::held_until`]): a loop that
+    /// wakes then and calls [`feed_held`](Self::feed_held) shows a paused writer's last step at
+    /// once, not at its next clock tick.
+    pub fn held_until(&self) -> Option<Instant> {
+        self.files.iter().filter_map(|e| e.live().held_until()).min()
+    }
+
+    /// Feeds the held steps that are due at `now`; returns the entries that gained records.
+    pub fn feed_held(&mut self, now: Instant) -> Vec<usize> {
+        let mut fed = Vec::new();
+        for (i, e) in self.files.iter_mut().enumerate() {
+            if e.live_mut().feed_held(now, false) {
+                fed.push(i);
+            }
+        }
+        fed
     }
 
     /// The clock of the wall-clock stall (call about once a second). True when a flag was raised.
@@ -285,6 +468,15 @@ impl<T: Entry> LiveSet<T> {
     }
 }
 
+/// The source options of a live set: `--poll MS` (`None`: notifications plus the safety poll),
+/// and the files in other formats than JSON read as bytes for their decoders
+/// ([`crate::formats::framing`]).
+pub fn source_options(poll: Option<Duration>) -> source::SourceOptions {
+    let mut opts = source::SourceOptions::with_poll(poll);
+    opts.tail.classify = Some(crate::formats::framing);
+    opts
+}
+
 /// Bytes in the channel between the source thread and the loop.
 #[derive(Debug, Default)]
 struct Gate {
@@ -294,7 +486,9 @@ struct Gate {
 
 fn payload(ev: &SourceEvent) -> usize {
     match ev {
-        SourceEvent::Lines { bytes, .. } | SourceEvent::Document { bytes, .. } => bytes.len(),
+        SourceEvent::Lines { bytes, .. }
+        | SourceEvent::Document { bytes, .. }
+        | SourceEvent::Bytes { bytes, .. } => bytes.len(),
         _ => 0,
     }
 }

@@ -85,7 +85,12 @@ impl Run {
             SourceEvent::Lines { first_line, bytes, .. } => self.push_lines(*first_line, bytes),
             SourceEvent::Document { bytes, .. } => self.push_document(bytes),
             SourceEvent::Restarted { reason, .. } => self.note_restart(reason),
-            SourceEvent::Found { .. } | SourceEvent::State { .. } | SourceEvent::Unreadable { .. } => {}
+            // Bytes are decoded by the live file's decoder (see `live`), not here.
+            SourceEvent::Found { .. }
+            | SourceEvent::State { .. }
+            | SourceEvent::Unreadable { .. }
+            | SourceEvent::Bytes { .. }
+            | SourceEvent::Changed { .. } => {}
         }
         self.store.records().saturating_sub(before)
     }

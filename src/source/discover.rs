@@ -171,6 +171,9 @@ pub fn is_log_file(path: &Path) -> bool {
                 || name.ends_with(".log.json")
                 || name.ends_with(".wandb")
                 || name.contains("tfevents")
+                // A file-store MLflow run's metric files (`metrics/loss`, `metrics/train/acc`):
+                // followed with its `meta.yaml`, as one run.
+                || crate::formats::mlflow::is_metric_file(path)
         }
     }
 }

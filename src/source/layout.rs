@@ -15,6 +15,12 @@ pub enum Layout {
     /// as they are appended (see [`super::frame::ArrayFramer`]). Never returned by [`detect`]:
     /// the tailer decides it when a document's bytes are an unclosed array.
     GrowingArray,
+    /// Not text: the bytes are handed over as read ([`super::Framing::Bytes`]). Never returned
+    /// by [`detect`].
+    Bytes,
+    /// Not read at all: changes are reported ([`super::Framing::Watch`]). Never returned by
+    /// [`detect`].
+    Watch,
 }
 
 /// True when `bytes` holds exactly one complete JSON object or array (brackets balanced outside

@@ -10,6 +10,12 @@
 //! - [`fs_kind`]: whether inotify can be trusted for a directory (not on NFS, Lustre, FUSE, ...).
 //! - [`discover()`]: the log files in a directory, by framework naming.
 //! - [`layout`]: JSON Lines or a whole-file JSON document, told apart by a file's bytes.
+//!
+//! Files in other formats (binary event files, CSV, databases) are not cut into lines: a
+//! [`Classify`] function given by the run layer ([`TailOptions::classify`]) says from a file's
+//! name and first bytes that it is read as bytes ([`SourceEvent::Bytes`], handed over as read)
+//! or only watched ([`SourceEvent::Changed`], never read here). What the bytes mean stays the
+//! reader's business.
 
 pub mod discover;
 pub mod frame;
@@ -21,7 +27,7 @@ pub mod watch;
 
 pub use discover::discover;
 pub use sources::Sources;
-pub use tail::{FileId, Resume, TailOptions, Tailer};
+pub use tail::{Classify, FileId, Framing, Resume, TailOptions, Tailer};
 pub use watch::{spawn, spawn_channel, spawn_sources, SourceHandle};
 
 use std::path::PathBuf;
@@ -53,6 +59,13 @@ pub enum SourceEvent {
     Lines { file: usize, first_line: u64, bytes: Vec<u8> },
     /// A whole-file JSON document was (re)written; this is its full content.
     Document { file: usize, bytes: Vec<u8> },
+    /// Bytes appended to a file read as bytes ([`Framing::Bytes`]), as read: `offset` is the
+    /// place of the first one in the file. Consecutive events of one incarnation are
+    /// contiguous; after a `Restarted`, the bytes start again at offset 0.
+    Bytes { file: usize, offset: u64, bytes: Vec<u8> },
+    /// A watched file ([`Framing::Watch`]) was seen for the first time or changed (its size, its
+    /// modification time); its content is not read here.
+    Changed { file: usize },
     /// The file started over (truncated, or replaced by a new file at the path).
     Restarted { file: usize, reason: String },
     /// The file's state changed.
@@ -70,6 +83,8 @@ impl SourceEvent {
             SourceEvent::Found { file, .. }
             | SourceEvent::Lines { file, .. }
             | SourceEvent::Document { file, .. }
+            | SourceEvent::Bytes { file, .. }
+            | SourceEvent::Changed { file }
             | SourceEvent::Restarted { file, .. }
             | SourceEvent::State { file, .. }
             | SourceEvent::Unreadable { file, .. } => *file,

@@ -40,6 +40,13 @@
 //! appends `{...},\n` leaves it) is read incrementally instead ([`Layout::GrowingArray`]): each
 //! element as it is completed, sent as a line numbered by its place in the array.
 //!
+//! A file the run layer's [`Classify`] says is not text ([`TailOptions::classify`]: binary event
+//! files, CSV, databases) is not cut into lines: [`Framing::Bytes`] hands the bytes over as read
+//! ([`SourceEvent::Bytes`], with their offset), truncation, rewriting and replacement reported as
+//! for lines; [`Framing::Watch`] reads nothing and reports each change of the file's size or
+//! modification time ([`SourceEvent::Changed`]). While the framing is undecided, one block is
+//! read per poll.
+//!
 //! The tailer only reads: it never writes to, locks or truncates the files it watches.
 
 use super::frame::{ArrayFramer, Framer, MAX_LINE};
@@ -57,6 +64,22 @@ pub const HEAD: usize = 4096;
 /// Bytes held while the layout is undecided, at most: past this the file is read as lines.
 const UNDECIDED_MAX: usize = 1 << 20;
 
+/// How a file's bytes reach its reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Text: JSON Lines or a whole-file document, told apart by [`super::layout`].
+    Text,
+    /// Handed over as read, in [`SourceEvent::Bytes`] (binary logs, CSV).
+    Bytes,
+    /// Not read: each change is reported as [`SourceEvent::Changed`] (a database, whose pages are
+    /// rewritten in place and which only its own library reads).
+    Watch,
+}
+
+/// Decides a file's framing from its path and first bytes (possibly none yet); `None` while
+/// there are too few bytes to tell. Given by the layer that knows the formats.
+pub type Classify = fn(&Path, &[u8]) -> Option<Framing>;
+
 /// Tuning of a [`Tailer`].
 #[derive(Clone, Debug)]
 pub struct TailOptions {
@@ -70,6 +93,8 @@ pub struct TailOptions {
     /// counts as a skipped line) and its bytes are dropped up to its newline. Every reader uses
     /// [`MAX_LINE`](super::frame::MAX_LINE) (256 MiB); tests lower it.
     pub max_line: usize,
+    /// Which files are not text (see [`Framing`]); `None`: every file is text.
+    pub classify: Option<Classify>,
 }
 
 impl Default for TailOptions {
@@ -79,6 +104,7 @@ impl Default for TailOptions {
             block: 256 * 1024,
             budget: 8 * 1024 * 1024,
             max_line: MAX_LINE,
+            classify: None,
         }
     }
 }
@@ -266,6 +292,9 @@ pub struct Tailer {
     doc_hash: Option<u64>,
     buf: Vec<u8>,
     resume: Option<Resume>,
+    /// Bytes read from a file read as bytes and not sent yet, and the offset of the first.
+    raw: Vec<u8>,
+    raw_at: u64,
 }
 
 impl Tailer {
@@ -298,6 +327,8 @@ impl Tailer {
             doc_hash: None,
             buf: Vec::new(),
             resume: None,
+            raw: Vec::new(),
+            raw_at: 0,
         }
     }
 
@@ -404,6 +435,12 @@ impl Tailer {
             }
             return false;
         }
+        if self.layout == Some(Layout::Watch) {
+            if changed {
+                out.push(SourceEvent::Changed { file: self.index });
+            }
+            return false;
+        }
         let committed = self.committed();
         if size < committed {
             self.flush_partial(out);
@@ -427,11 +464,13 @@ impl Tailer {
         if self.starved {
             return false;
         }
-        let (read, more) = if size > self.offset() && self.ensure_open() {
-            self.read_appended(self.opts.budget)
-        } else {
-            (0, false)
+        // Undecided, a file that may be a database is looked at one block at a time.
+        let budget = match (self.layout, self.opts.classify) {
+            (None, Some(_)) => self.opts.block,
+            _ => self.opts.budget,
         };
+        let (read, more) =
+            if size > self.offset() && self.ensure_open() { self.read_appended(budget) } else { (0, false) };
         if self.starved {
             return false;
         }
@@ -460,6 +499,8 @@ impl Tailer {
                 }
             }
             Some(Layout::GrowingArray) => self.emit_elements(out),
+            Some(Layout::Bytes) => self.emit_bytes(out),
+            Some(Layout::Watch) => out.push(SourceEvent::Changed { file: self.index }),
             _ => {}
         }
         more
@@ -481,6 +522,26 @@ impl Tailer {
     /// Decides the layout from the bytes held (`settled`: the file stopped growing; `more`: bytes
     /// are still waiting to be read).
     fn decide(&mut self, settled: bool, more: bool) {
+        if let Some(classify) = self.opts.classify {
+            match classify(&self.path, &self.pending) {
+                Some(Framing::Bytes) => {
+                    self.layout = Some(Layout::Bytes);
+                    self.raw = std::mem::take(&mut self.pending);
+                    self.raw_at = 0;
+                    return;
+                }
+                Some(Framing::Watch) => {
+                    self.layout = Some(Layout::Watch);
+                    self.pending = Vec::new();
+                    return;
+                }
+                Some(Framing::Text) => {}
+                // Too few bytes to tell yet: wait for more (as long as an undecided text file is
+                // waited for), unless the file stopped growing: then it is text.
+                None if self.pending.len() < UNDECIDED_MAX && !settled => return,
+                None => {}
+            }
+        }
         let mut layout = detect(self.name.as_deref(), &self.pending, settled);
         if layout.is_none() && self.pending.len() >= UNDECIDED_MAX {
             layout = Some(Layout::Lines);
@@ -556,6 +617,19 @@ impl Tailer {
         if let Some(r) = self.resume.take() {
             // The history was read elsewhere: only what follows it is news.
             self.opened_before = true;
+            let framing = self.resumed_framing(&mut file, &meta);
+            if framing == Framing::Watch {
+                // Nothing is read from a watched file: what is new is the reader's to find.
+                self.cur =
+                    Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+                self.set_state(FileState::Live, out);
+                if r.id == id {
+                    self.layout = Some(Layout::Watch);
+                } else {
+                    self.begin_over(out, "replaced");
+                }
+                return true;
+            }
             let mut head = vec![0; HEAD.min(r.offset as usize)];
             let seeked = r.id == id
                 && (meta.len() < r.offset
@@ -569,7 +643,12 @@ impl Tailer {
                     cur.offset = r.offset;
                     cur.head = head;
                 }
-                self.layout = Some(Layout::Lines);
+                if framing == Framing::Bytes {
+                    self.layout = Some(Layout::Bytes);
+                    self.raw_at = r.offset;
+                } else {
+                    self.layout = Some(Layout::Lines);
+                }
             } else {
                 self.begin_over(out, "replaced");
             }
@@ -585,6 +664,18 @@ impl Tailer {
         }
         self.opened_before = true;
         true
+    }
+
+    /// How a file whose history was read elsewhere is framed, from its first bytes (text when
+    /// no classifier is set).
+    fn resumed_framing(&self, file: &mut File, meta: &Metadata) -> Framing {
+        let Some(classify) = self.opts.classify else { return Framing::Text };
+        let mut probe = vec![0; HEAD.min(usize::try_from(meta.len()).unwrap_or(HEAD))];
+        let read = read_at(file, 0, &mut probe);
+        let framing = classify(&self.path, if read { &probe } else { &[] }).unwrap_or(Framing::Text);
+        // Back to the start: the caller seeks where reading resumes.
+        let _ = file.seek(SeekFrom::Start(0));
+        framing
     }
 
     /// Opens the current file again if its handle was closed. False when it cannot be (it is
@@ -639,6 +730,8 @@ impl Tailer {
         self.carry.clear();
         self.last_growth = None;
         self.doc_sig = None;
+        self.raw.clear();
+        self.raw_at = 0;
     }
 
     /// Starts the current file over from byte 0 and reports a restart.
@@ -659,7 +752,7 @@ impl Tailer {
 
     /// The current file is over (replaced, deleted): read what it still holds, then let it go.
     fn end_incarnation(&mut self, out: &mut Vec<SourceEvent>) {
-        if self.layout != Some(Layout::Document) {
+        if !matches!(self.layout, Some(Layout::Document | Layout::Watch)) {
             if self.is_open() {
                 let _ = self.read_appended(usize::MAX);
             }
@@ -672,6 +765,7 @@ impl Tailer {
                     self.flush_partial(out);
                 }
                 Some(Layout::GrowingArray) => self.emit_elements(out),
+                Some(Layout::Bytes) => self.emit_bytes(out),
                 _ => {}
             }
         }
@@ -733,7 +827,20 @@ impl Tailer {
                 self.framer.push(&c[skip..]);
             }
             Some(Layout::Lines) => self.framer.push(data),
+            Some(Layout::Bytes) => self.raw.extend_from_slice(data),
+            Some(Layout::Watch) => {}
         }
+    }
+
+    /// Sends the bytes read from a file read as bytes.
+    fn emit_bytes(&mut self, out: &mut Vec<SourceEvent>) {
+        if self.raw.is_empty() {
+            return;
+        }
+        let bytes = std::mem::take(&mut self.raw);
+        let offset = self.raw_at;
+        self.raw_at += bytes.len() as u64;
+        out.push(SourceEvent::Bytes { file: self.index, offset, bytes });
     }
 
     /// Sends the complete lines framed so far, keeping the incomplete last one.
@@ -755,6 +862,9 @@ impl Tailer {
 
     /// Sends the held final line (no newline) as a line of its own.
     fn flush_partial(&mut self, out: &mut Vec<SourceEvent>) {
+        if self.layout == Some(Layout::Bytes) {
+            self.emit_bytes(out);
+        }
         if self.layout != Some(Layout::Lines) {
             return;
         }

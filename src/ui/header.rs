@@ -75,8 +75,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     if app.comparing() {
         facts.extend(runs_facts(app, t));
-    } else if app.slots.len() > 1 {
-        facts.push(Span::styled(format!("  [{}/{}]", app.current + 1, app.slots.len()), t.dim()));
+    } else if app.run_count() > 1 {
+        facts.push(Span::styled(format!("  [{}/{}]", app.run_number(), app.run_count()), t.dim()));
     }
     let facts_w: usize = facts.iter().map(|s| crate::text::width(&s.content)).sum();
     let name_w = (area.width as usize).saturating_sub(facts_w + 9).max(8);

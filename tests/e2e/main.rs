@@ -5,6 +5,7 @@ mod support;
 
 mod compare;
 mod export;
+mod formats;
 mod suspend;
 mod terms;
 mod tmux;

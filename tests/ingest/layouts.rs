@@ -168,13 +168,19 @@ fn formats_already_read_tensorboard_wandb_mlflow() {
         keys
     };
     assert_eq!(naming::short_names(&runs), ["keras", "restarted", "simple", "tensor", "torn"]);
-    // An MLflow file store: one run per run folder's meta.yaml.
+    // An MLflow file store: its meta.yaml and metric files are found (followed as they grow), and
+    // they make one run per run folder.
     let root = fixture("formats/mlflow/filestore");
     let got = found(&root);
-    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().any(|f| f.ends_with("/metrics/train/acc")), "nested metric names: {got:?}");
+    let mut runs: Vec<String> =
+        discover::discover(&root).iter().map(|p| rel(&root, &tmon::formats::run_key(p))).collect();
+    runs.dedup();
+    assert_eq!(runs.len(), 2, "{runs:?}");
     assert!(
-        got.iter().all(|f| f.starts_with("mlruns/161594526441532315/") && f.ends_with("/meta.yaml")),
-        "{got:?}"
+        runs.iter().all(|f| f.starts_with("mlruns/161594526441532315/")
+            && f.len() == "mlruns/161594526441532315/".len() + 32),
+        "{runs:?}"
     );
     // W&B: the run files under wandb/.
     let got = found(&fixture("formats/wandb"));

@@ -108,6 +108,12 @@ impl Collector {
                 f.states.push(FileState::Unreadable);
                 f.problems.push(reason.clone());
             }
+            // Files read as bytes (other formats): their bytes, in order, in the incarnation.
+            SourceEvent::Bytes { bytes, .. } => {
+                let inc = f.incarnations.last_mut().expect("Found first");
+                inc.bytes.extend_from_slice(bytes);
+            }
+            SourceEvent::Changed { .. } => {}
         }
         self.events.push(ev);
     }

@@ -9,6 +9,7 @@ mod agree;
 mod document;
 mod files;
 mod follow;
+mod formats;
 mod ops;
 mod resume;
 mod signal;

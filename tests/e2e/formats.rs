@@ -1,0 +1,64 @@
+//! The monitor on a TensorBoard logdir in a real terminal (tmux): a folder whose writer restarted
+//! (two event files) is one run, read with the event-file reader (not as JSON Lines), and steps
+//! appended to its newest file arrive on screen.
+
+use crate::support::term::*;
+use prost::Message;
+use std::io::Write;
+use tmon::formats::tfevents::{Event, Summary, Value};
+use tmon::formats::tfrecord;
+
+fn scalar(step: i64, tag: &str, x: f32, out: &mut Vec<u8>) {
+    let value = Value { tag: tag.to_owned(), simple_value: Some(x), ..Default::default() };
+    let ev = Event {
+        wall_time: 1.7e9 + step as f64,
+        step,
+        summary: Some(Summary { value: vec![value] }),
+        ..Default::default()
+    };
+    tfrecord::encode(&ev.encode_to_vec(), out);
+}
+
+fn events(steps: std::ops::Range<i64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let header = Event { wall_time: 1.7e9, file_version: Some("brain.Event:2".into()), ..Default::default() };
+    tfrecord::encode(&header.encode_to_vec(), &mut out);
+    for s in steps {
+        scalar(s, "train/loss", 2.0 / (1.0 + s as f32), &mut out);
+        scalar(s, "train/lr", 0.01, &mut out);
+    }
+    out
+}
+
+#[test]
+fn a_tensorboard_folder_is_one_run_and_is_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run1");
+    std::fs::create_dir(&run).expect("mkdir");
+    std::fs::write(run.join("events.out.tfevents.1700000000.host.1"), events(0..40)).expect("write");
+    let newest = run.join("events.out.tfevents.1700000100.host.2");
+    std::fs::write(&newest, events(40..80)).expect("write");
+    let Some(tmux) = tmux("tfevents", &around(&tmon_cmd(None, &[run.to_str().unwrap()]))) else { return };
+
+    let screen = tmux.wait_for("the event files' metrics", |s| {
+        s.contains("metrics (") && s.contains("train/loss") && s.contains("train/lr") && s.contains("step 79")
+    });
+    let header = screen.lines().next().unwrap_or("");
+    assert!(!header.contains("[1/2]"), "two event files of one folder are one run: {header}");
+    assert!(!header.contains("skipped"), "nothing read as unparseable lines: {header}");
+    assert!(header.contains("run1 ") && !header.contains("tfevents"), "named by its folder: {header}");
+
+    let mut f = std::fs::OpenOptions::new().append(true).open(&newest).expect("open");
+    let mut more = Vec::new();
+    for s in 80..=85 {
+        scalar(s, "train/loss", 0.02, &mut more);
+        scalar(s, "train/lr", 0.01, &mut more);
+    }
+    f.write_all(&more).expect("append");
+    drop(f);
+    tmux.wait_for("step 85 in the header", |s| s.lines().next().is_some_and(|l| l.contains("step 85")));
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}
