@@ -15,9 +15,14 @@ const BARS_ASCII: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
+    // `check` counts series; a chart may draw two (a train metric and its eval partner), and
+    // then the title says both numbers.
+    let charts = app.groups().len();
+    let series: usize = app.groups().iter().map(|g| g.members.len()).sum();
+    let count = if series == charts { format!("{charts}") } else { format!("{series} in {charts} charts") };
     let title = match app.view.active_filter() {
-        "" => format!(" metrics ({}) ", app.groups().len()),
-        f => format!(" metrics ({}) /{} ", app.groups().len(), sanitize(f)),
+        "" => format!(" metrics ({count}) "),
+        f => format!(" metrics ({count}) /{} ", sanitize(f)),
     };
     let focused = app.view.focus == Focus::Metrics;
     let block = Block::default()

@@ -539,3 +539,51 @@ fn a_key_repeated_in_a_record_is_one_value_the_last() {
     assert_eq!(loss["first_step"], 1);
     assert_eq!(doc["runs"][0]["fields_dropped"], 0);
 }
+
+#[test]
+fn numeric_lists_are_charted_and_cocos_summary_is_named() {
+    // DETR's log.txt: `test_coco_eval_bbox` is the 12 numbers of COCOeval's summary. Each becomes
+    // a metric named by its place in `stats`, and the overfitting rule weighs the test loss's
+    // turn against the AP, not the class error.
+    let ui = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/detr-log.txt");
+    let ran = tmon(["check", "--json", ui], LIMIT);
+    let doc = json(&ran);
+    let run = run_of(&doc, "detr-log.txt");
+    let names = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
+    for n in names {
+        let m = metric(run, &format!("test_coco_eval_bbox/{n}"))
+            .unwrap_or_else(|| panic!("no test_coco_eval_bbox/{n} in {run}"));
+        assert_eq!(m["points"], 30, "{m}");
+    }
+    let ap = metric(run, "test_coco_eval_bbox/AP").unwrap();
+    assert!((ap["last"].as_f64().unwrap() - 0.440307).abs() < 1e-4, "the first number is AP: {ap}");
+    let overfit: Vec<&str> = run["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "overfitting")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(!overfit.is_empty(), "{run}");
+    for m in overfit {
+        assert!(m.contains("but test_coco_eval_bbox/AP "), "judged on the AP: {m}");
+    }
+
+    // Any other short list of numbers is charted element by element, with its index.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let mut text = String::new();
+    for s in 0..5 {
+        text.push_str(&format!(
+            "{{\"step\": {s}, \"loss\": {}, \"per_class_acc\": [0.{s}, 0.5, NaN], \"hist\": [[1, 2]]}}\n",
+            1.0 / (s + 1) as f64
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let doc = json(&tmon(["check", "--json", log.to_str().unwrap()], LIMIT));
+    let run = run_of(&doc, "log.jsonl");
+    for i in 0..3 {
+        assert_eq!(metric(run, &format!("per_class_acc[{i}]")).unwrap()["points"], 5, "{run}");
+    }
+    assert!(metric(run, "hist").is_none() && metric(run, "hist[0]").is_none(), "{run}");
+}

@@ -103,6 +103,18 @@ fn hugging_face_trainer_state() {
 }
 
 #[test]
+fn detr_log_txt() {
+    // DETR's log.txt: the 12 COCO numbers of `test_coco_eval_bbox` are charts of their own
+    // (`.../AP`, `.../AP50`, ...), and the title counts series as `check` does, saying how many
+    // charts they make (a train metric and its test partner share one).
+    let app = grid_and_newest_flag("detr", "ui/detr-log.txt");
+    let t = text(&draw(&app, 160, 48));
+    assert!(t.contains("test_coco_eval_bbox/AP "), "{t}");
+    let charts = app.groups().len();
+    assert!(t.contains(&format!(" metrics (27 in {charts} charts) ")), "{t}");
+}
+
+#[test]
 fn ascii_markers() {
     let app = app_of(vec![load("ui/train.jsonl")], Options { ascii: true, ..Default::default() });
     let t = text(&draw(&app, 80, 24));
