@@ -86,6 +86,27 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(line);
         }
     }
+    let summary = if app.view.active_filter().is_empty() {
+        crate::analysis::summary::summary_ids(store)
+    } else {
+        Vec::new()
+    };
+    if !summary.is_empty() {
+        // Scalars written once at the end of training: a value each, no chart (`tmon check`
+        // lists them apart from its metrics too).
+        lines.push(Line::styled(fit(" end of training", w), t.dim()));
+        for id in summary {
+            let s = store.series(id);
+            let v = s.last().map_or_else(String::new, |(_, y)| value(y));
+            let name_w = w.saturating_sub(2 + 1 + value_w + 2).max(1);
+            let name = fit(&sanitize(s.name()), name_w);
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(format!("{name:<name_w$}"), t.text()),
+                Span::styled(format!(" {v:>value_w$}"), t.text()),
+            ]));
+        }
+    }
     if lines.is_empty() {
         let msg = if store.records() == 0 { "no data yet" } else { "no metric matches the filter" };
         lines.push(Line::styled(msg, t.dim()));

@@ -43,6 +43,7 @@ fn assert_schema(doc: &Value) {
                 "step_key",
                 "time_key",
                 "metrics",
+                "summary",
                 "flags",
                 "flags_not_kept",
                 "fields_dropped"
@@ -586,4 +587,31 @@ fn numeric_lists_are_charted_and_cocos_summary_is_named() {
         assert_eq!(metric(run, &format!("per_class_acc[{i}]")).unwrap()["points"], 5, "{run}");
     }
     assert!(metric(run, "hist").is_none() && metric(run, "hist[0]").is_none(), "{run}");
+}
+
+#[test]
+fn hugging_faces_end_of_training_scalars_are_a_summary_not_metrics() {
+    // trainer_state.json ends with one record of scalars written once (`train_runtime`,
+    // `total_flos`, `train_loss`, ...): listed as the run's summary, apart from its metrics.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/trainer_state.json");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let run = run_of(&doc, "trainer_state.json");
+    let end =
+        ["total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"];
+    let summary: Vec<&str> =
+        run["summary"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(summary, end, "{run}");
+    for m in run["summary"].as_array().unwrap() {
+        assert_eq!((m["points"].as_u64(), m["last_step"].as_u64()), (Some(1), Some(400)), "{m}");
+    }
+    for n in end {
+        assert!(metric(run, n).is_none(), "{n} is in the summary, not a metric: {run}");
+    }
+    for n in ["loss", "eval_loss", "learning_rate", "grad_norm"] {
+        assert!(metric(run, n).is_some(), "{n}: {run}");
+    }
+    let ran = tmon(["check", path], LIMIT);
+    assert!(ran.stdout.contains("  end of training (step 400):\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("    train_runtime             1523.6 s (25m24s)\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("  metrics (8):"), "{}", ran.stdout);
 }

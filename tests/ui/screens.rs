@@ -94,12 +94,17 @@ fn detectron2_metrics_json() {
 #[test]
 fn hugging_face_trainer_state() {
     // trainer_state.json's log_history: the eval loss turning up while the training loss falls is
-    // flagged as overfitting. (As drawn today, eval_loss is paired with the one-point `train_loss`
-    // of the end-of-training summary rather than with `loss`, and so the jump to the flag at step
-    // 200 shows that summary's last steps: both visible in these snapshots.)
+    // flagged as overfitting. `eval_loss` is drawn with `loss` (not with the one-point
+    // `train_loss` of the end-of-training record), and that record's scalars are listed under
+    // "end of training" in the metric list, not drawn as single-point charts.
     let app = grid_and_newest_flag("trainer_state", "ui/trainer_state.json");
     let t = text(&draw(&app, 160, 48));
     assert!(t.contains("warning  step 200      eval_loss  eval_loss turned up"), "{t}");
+    let grid = text(&draw(&app_of(vec![load("ui/trainer_state.json")], Options::default()), 160, 48));
+    assert!(grid.contains("│ └eval_loss "), "eval_loss listed under loss:\n{grid}");
+    assert!(grid.contains(" end of training"), "{grid}");
+    assert!(grid.contains("  train_runtime "), "{grid}");
+    assert!(!grid.contains("┌ train_runtime"), "no chart of a single point:\n{grid}");
 }
 
 #[test]
