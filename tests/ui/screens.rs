@@ -253,3 +253,39 @@ fn the_header_says_when_the_series_cap_dropped_values() {
     let header = t.lines().next().unwrap();
     assert!(header.contains("60 values dropped (series cap, --max-series)"), "{header}");
 }
+
+/// The charts' first series, in the order the grid draws them.
+fn chart_order(app: &App) -> Vec<String> {
+    let store = &app.slot().expect("a run").run().store;
+    app.groups().iter().map(|g| store.name(g.members[0]).to_owned()).collect()
+}
+
+#[test]
+fn charts_are_ordered_main_loss_and_eval_first_counters_last() {
+    // Hugging Face: `epoch` was the first chart; the loss (with eval_loss) comes first now.
+    let hf = chart_order(&app_of(vec![load("ui/trainer_state.json")], Options::default()));
+    assert_eq!(
+        hf,
+        [
+            "loss",
+            "grad_norm",
+            "learning_rate",
+            "eval_samples_per_second",
+            "eval_steps_per_second",
+            "epoch",
+            "eval_runtime"
+        ]
+    );
+    // detectron2: `data_time` and `eta_seconds` were first, `total_loss` last (sorted keys).
+    let d2 = chart_order(&app_of(vec![load("ui/detectron2-metrics.json")], Options::default()));
+    assert_eq!(d2[0], "total_loss", "{d2:?}");
+    assert_eq!(&d2[1..6], ["bbox/AP", "bbox/AP50", "bbox/AP75", "bbox/APl", "bbox/APm"], "{d2:?}");
+    assert_eq!(d2[7], "lr", "{d2:?}");
+    assert_eq!(&d2[d2.len() - 3..], ["data_time", "eta_seconds", "time"], "{d2:?}");
+    // DETR: the loss with the test loss, the task metrics (AP first), the learning rate.
+    let detr = chart_order(&app_of(vec![load("ui/detr-log.txt")], Options::default()));
+    assert_eq!(&detr[..3], ["train_loss", "train_class_error", "test_coco_eval_bbox/AP"], "{detr:?}");
+    let lr = detr.iter().position(|n| n == "train_lr").unwrap();
+    assert_eq!(lr, 2 + 12, "{detr:?}");
+    // The grids drawn: the `*_grid_*` snapshots of these three fixtures.
+}
