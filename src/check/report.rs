@@ -33,6 +33,7 @@ pub struct CompareFlag {
     pub kind: &'static str,
     pub severity: Severity,
     pub run: String,
+    #[serde(serialize_with = "empty_as_null")]
     pub metric: String,
     #[serde(serialize_with = "step")]
     pub step: f64,
@@ -129,6 +130,9 @@ pub struct MetricRow {
 pub struct FlagRow {
     pub kind: &'static str,
     pub severity: Severity,
+    /// The metric the flag is about; `null` in JSON for a flag about the whole run (a restart, a
+    /// crash, two writers).
+    #[serde(serialize_with = "empty_as_null")]
     pub metric: String,
     #[serde(serialize_with = "step")]
     pub step: f64,
@@ -242,6 +246,14 @@ impl From<&Flag> for FlagRow {
             step: f.step,
             message: f.message.clone(),
         }
+    }
+}
+
+fn empty_as_null<S: Serializer>(x: &str, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(x)
     }
 }
 

@@ -615,3 +615,43 @@ fn hugging_faces_end_of_training_scalars_are_a_summary_not_metrics() {
     assert!(ran.stdout.contains("    train_runtime             1523.6 s (25m24s)\n"), "{}", ran.stdout);
     assert!(ran.stdout.contains("  metrics (8):"), "{}", ran.stdout);
 }
+
+#[test]
+fn a_flag_about_the_whole_run_has_a_null_metric() {
+    // detectron2's rerun appended after a crash: the restart flag is about the run, not a metric.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/detectron2-metrics.json");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let flags = run_of(&doc, "detectron2-metrics.json")["flags"].as_array().unwrap().clone();
+    let restart = flags.iter().find(|f| f["kind"] == "restart").expect("a restart flag");
+    assert!(restart["metric"].is_null(), "{restart}");
+    let nan = flags.iter().find(|f| f["kind"] == "nonfinite").expect("a nonfinite flag");
+    assert_eq!(nan["metric"], "bbox/APs", "{nan}");
+}
+
+#[test]
+fn a_file_with_no_records_exits_4_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(&prose, "not a log\njust words\n").unwrap();
+    let good = fix("healthy.jsonl");
+    for (p, what) in
+        [(&empty, "no records (an empty log"), (&prose, "no records (2 lines, none of them a record)")]
+    {
+        for json in [false, true] {
+            let mut args = vec!["check"];
+            if json {
+                args.push("--json");
+            }
+            let ran = tmon(args.into_iter().chain([p.to_str().unwrap()]), LIMIT);
+            assert_eq!(ran.code, Some(4), "{p:?} json={json}: {ran:?}");
+            assert!(ran.stderr.contains(what), "{}", ran.stderr);
+        }
+        // With a good file beside it, still 4: the gate does not pass on the bad one.
+        let ran = tmon(["check", p.to_str().unwrap(), good.as_str()], LIMIT);
+        assert_eq!(ran.code, Some(4), "{ran:?}");
+    }
+    let ran = tmon(["check", good.as_str()], LIMIT);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
+}
