@@ -1,4 +1,5 @@
-//! The flags panel: newest first, coloured by severity; the last skipped line under them.
+//! The flags panel: by severity (critical, warning, info), newest first within each, coloured by
+//! severity; the last skipped line under them.
 
 use super::{fit, sanitize, Theme};
 use crate::analysis::Severity;

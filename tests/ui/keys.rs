@@ -144,7 +144,7 @@ fn flags_focus_and_enter_jumps_to_the_step() {
     let mut app = train_app();
     app.update(key('a'));
     assert_eq!(app.view.focus, Focus::Flags);
-    app.update(key('j')); // newest first: spike(150), nonfinite(120), lr(20)
+    // By severity, newest first within each: nonfinite(120, critical), spike(150), lr(20).
     app.update(code(KeyCode::Enter));
     assert_eq!(app.view.layout, LayoutMode::Single);
     assert_eq!(names(&app)[app.view.selected], vec!["loss", "val_loss"]);

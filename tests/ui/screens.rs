@@ -53,7 +53,7 @@ fn help_overlay() {
 fn flags_focus_and_jump() {
     let mut app = train_app();
     app.update(key('a'));
-    app.update(key('j')); // the NaN flag (second newest)
+    // The NaN flag: critical, so listed first although the spike's is newer.
     snap("flags_focus", &app, 80, 24);
     app.update(code(KeyCode::Enter));
     snap("flag_jump", &app, 80, 24);
@@ -288,4 +288,32 @@ fn charts_are_ordered_main_loss_and_eval_first_counters_last() {
     let lr = detr.iter().position(|n| n == "train_lr").unwrap();
     assert_eq!(lr, 2 + 12, "{detr:?}");
     // The grids drawn: the `*_grid_*` snapshots of these three fixtures.
+}
+
+#[test]
+fn flags_are_listed_critical_then_warning_then_info_newest_first_within_each() {
+    // Raised in this order: a NaN loss at step 5 (critical), then `g` and `h` whose first values
+    // are infinite (info) at steps 10 and 15. Newest first alone put both infos above the NaN.
+    let mut text = String::new();
+    for s in 0..30 {
+        let loss = if s == 5 { "NaN".to_owned() } else { format!("{}", 2.0 / (s + 1) as f64) };
+        let mut line = format!("{{\"step\": {s}, \"loss\": {loss}, \"lr\": 0.001");
+        if s >= 10 {
+            line.push_str(if s == 10 { ", \"g\": Infinity" } else { ", \"g\": 1.0" });
+        }
+        if s >= 15 {
+            line.push_str(if s == 15 { ", \"h\": -Infinity" } else { ", \"h\": 1.0" });
+        }
+        line.push_str("}\n");
+        text.push_str(&line);
+    }
+    let app = app_of(vec![log_of(&text, Default::default())], Options::default());
+    let listed: Vec<(String, String)> =
+        app.flags_newest_first().map(|f| (f.severity.as_str().to_owned(), f.metric.clone())).collect();
+    let want = [("critical", "loss"), ("info", "h"), ("info", "g")];
+    assert_eq!(listed, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    // And so on screen, top to bottom.
+    let t = text_of(&app);
+    let at = |needle: &str| t.find(needle).unwrap_or_else(|| panic!("{needle}:\n{t}"));
+    assert!(at("critical ") < at("h became -Infinity") && at("h became") < at("g became Infinity"), "{t}");
 }
