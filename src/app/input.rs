@@ -96,8 +96,12 @@ impl App {
             },
             Action::Filter => v.filter_edit = Some(v.filter.clone()),
             Action::Escape => {
+                // Back one level: out of the flags, then out of the single chart (as the help
+                // says), then the filter.
                 if v.focus == Focus::Flags {
                     v.focus = Focus::Metrics;
+                } else if v.layout == LayoutMode::Single {
+                    v.layout = LayoutMode::Grid;
                 } else if !v.filter.is_empty() {
                     v.filter.clear();
                 } else {

@@ -510,3 +510,20 @@ fn clicks_select_what_is_drawn_under_them_and_the_wheel_zooms_or_scrolls() {
     assert!(!app.update(Event::Mouse(raw)));
     assert_eq!(app.view.focus, Focus::Flags);
 }
+
+#[test]
+fn esc_leaves_the_single_chart_view_then_clears_the_filter() {
+    let mut app = train_app();
+    app.update(key('/'));
+    for c in "loss".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter)); // the filter is set
+    app.update(code(KeyCode::Enter)); // the single chart of the selection
+    assert_eq!(app.view.layout, LayoutMode::Single);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.layout, LayoutMode::Grid, "Esc is back, as the help says");
+    assert_eq!(app.view.filter, "loss", "one level at a time");
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.filter, "");
+}
