@@ -104,7 +104,8 @@ pub enum Command {
     /// Read logs, print what was found and the flags, and exit with a status for scripts.
     ///
     /// Exit status: 0 when no flag reaches --fail-on, 1 when one does, 2 for a usage error or a
-    /// path that cannot be read.
+    /// path that cannot be read, 4 when a file has no records (an empty log, a file that is not a
+    /// log; said on stderr). When several apply, the highest.
     Check(CheckArgs),
     /// Print a shell completion script, e.g. `tmon completions bash > /etc/bash_completion.d/tmon`.
     Completions(CompletionsArgs),

@@ -384,7 +384,8 @@ struct JsonLine<'a> {
     path: &'a str,
     kind: &'a str,
     severity: &'a str,
-    metric: &'a str,
+    /// `null` for a flag about the whole run (as `tmon check --json` writes it).
+    metric: Option<&'a str>,
     step: serde_json::Value,
     message: &'a str,
 }
@@ -399,7 +400,7 @@ pub fn json_line(path: &str, flag: &Flag) -> String {
         path,
         kind: flag.kind.as_str(),
         severity: flag.severity.as_str(),
-        metric: &flag.metric,
+        metric: (!flag.metric.is_empty()).then_some(flag.metric.as_str()),
         step,
         message: &flag.message,
     };

@@ -4,6 +4,7 @@
 pub mod flags;
 pub mod names;
 pub mod smooth;
+pub mod summary;
 pub mod sweep;
 
 pub use flags::{

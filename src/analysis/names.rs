@@ -140,6 +140,18 @@ pub fn role(name: &str) -> Role {
         "ap",
         "ap50",
         "ap75",
+        "aps",
+        "apm",
+        "apl",
+        "ar",
+        "ar1",
+        "ar10",
+        "ar100",
+        "ar50",
+        "ar75",
+        "ars",
+        "arm",
+        "arl",
         "miou",
         "iou",
         "f1",
@@ -195,6 +207,21 @@ pub fn is_held_out(name: &str) -> bool {
 /// overfitting and "not learning" rules consult besides the losses.
 pub fn is_task_metric(role: Role) -> bool {
     matches!(role, Role::Accuracy | Role::ErrorRate)
+}
+
+/// How much a task metric is the one a paper would quote, lowest first: 0 for a headline score
+/// (`AP`, `mAP`, `accuracy`, `top1`, `mIoU`, `F1`, `BLEU`), 1 for another higher-is-better one
+/// (`AP50`, `AR100`, `top5`), 2 for the rest (error rates). Ties among task metrics go to the
+/// lower rank, so DETR's overfitting is judged on `test_coco_eval_bbox/AP`, not `class_error`.
+pub fn headline_rank(name: &str) -> u8 {
+    const HEADLINE: &[&str] =
+        &["ap", "map", "acc", "accuracy", "top1", "miou", "f1", "bleu", "rougel", "auc", "dice"];
+    let toks = tokens(name);
+    match role(name) {
+        Role::Accuracy if toks.last().is_some_and(|t| HEADLINE.contains(&t.as_str())) => 0,
+        Role::Accuracy => 1,
+        _ => 2,
+    }
 }
 
 fn is_grad_norm(lower: &str, toks: &[String]) -> bool {
@@ -409,6 +436,18 @@ mod tests {
         assert_eq!(pair_of("validation/main/accuracy", &chainer), Some("main/accuracy"));
         assert_eq!(pair_of("train_loss", &["train_loss", "test_loss"]), Some("test_loss"));
         assert_eq!(pair_of("acc", &["acc", "val_acc", "loss"]), Some("val_acc"));
+    }
+
+    #[test]
+    fn cocos_summary_names_are_task_metrics_and_ap_is_the_headline() {
+        for n in ["AP", "AP50", "APs", "AR1", "AR100", "ARl"] {
+            let name = format!("test_coco_eval_bbox/{n}");
+            assert_eq!(role(&name), Role::Accuracy, "{name}");
+            assert!(is_held_out(&name), "{name}");
+        }
+        assert_eq!(headline_rank("test_coco_eval_bbox/AP"), 0);
+        assert_eq!(headline_rank("test_coco_eval_bbox/AP50"), 1);
+        assert_eq!(headline_rank("test_class_error"), 2);
     }
 
     #[test]

@@ -1,35 +1,107 @@
-//! The charts of a run: its series in creation order, each eval series drawn with its train
-//! partner. Comparing runs: one chart per metric any run has.
+//! The charts of a run: each eval series drawn with its train partner, ranked by what a user looks
+//! at first ([`chart_rank`]: the main loss and the eval metrics, then the learning rate and the
+//! gradient norms, then the rest, counters and timings last), in creation order within a rank.
+//! The end-of-training summary (`crate::analysis::summary`) is no chart: the metric list shows it
+//! apart.
+//! Comparing runs: one chart per metric any run has.
 
 use super::Group;
-use crate::analysis::names::pair_of;
+use crate::analysis::names::{self, pair_of, Role};
 use crate::store::Store;
 
-/// Series in creation order, each eval series placed with its train partner (by
-/// [`pair_of`]) when one exists.
+/// Where a series' chart goes, lowest first (README, "Order of charts"):
+/// 0. the main training loss (`loss`, `train_loss`, `train/loss`, `total_loss`);
+/// 1. the eval metrics: the main eval loss (`val_loss`, `eval_loss`) and held-out task metrics
+///    (`val_acc`, `bbox/AP`, `eval_wer`, `test_class_error`);
+/// 2. the learning rate and the gradient norms;
+/// 3. the rest (loss terms, throughput, loss scale, anything unknown);
+/// 4. counters and timings: `epoch`, `iter`, `eta_seconds`, `data_time`, `time`, `*_runtime`.
+///
+/// A chart takes the lowest rank of its series (`loss_ce` with `test_loss_ce` is a 3, `loss` with
+/// `val_loss` a 0).
+pub fn chart_rank(name: &str) -> u8 {
+    const COUNTERS: &[&str] = &[
+        "epoch",
+        "iter",
+        "iteration",
+        "step",
+        "global_step",
+        "eta",
+        "eta_seconds",
+        "eta_s",
+        "elapsed",
+        "elapsed_time",
+        "timestamp",
+        "runtime",
+        "data_time",
+        "time",
+        "n_parameters",
+        "total_flos",
+    ];
+    let lower = name.to_lowercase();
+    let last = lower.rsplit('/').next().unwrap_or(&lower);
+    let toks = names::tokens(name);
+    let core: Vec<&str> = toks
+        .iter()
+        .map(String::as_str)
+        .filter(|t| {
+            !matches!(*t, "train" | "training" | "val" | "valid" | "validation" | "eval" | "test" | "dev")
+        })
+        .collect();
+    let main_loss = core == ["loss"] || (core.contains(&"total") && core.contains(&"loss"));
+    let role = names::role(name);
+    if COUNTERS.contains(&last)
+        || last.ends_with("_time")
+        || last.ends_with("_runtime")
+        || last.starts_with("eta")
+        || role == Role::StepTime
+    {
+        return 4;
+    }
+    match role {
+        Role::TrainLoss if main_loss => 0,
+        Role::EvalLoss if main_loss => 1,
+        Role::Accuracy | Role::ErrorRate if names::is_held_out(name) => 1,
+        Role::LearningRate | Role::GradNorm | Role::LayerGradNorm => 2,
+        _ => 3,
+    }
+}
+
+/// Charts by [`chart_rank`], then creation order, each eval series placed with its train partner (by
+/// [`pair_of`]) when one exists; the end-of-training summary's series left out (and never a
+/// partner: HF's `eval_loss` pairs with `loss`, not with the one-point `train_loss`).
 pub(super) fn pair_series(store: &Store) -> Vec<Group> {
+    let mut summary = vec![false; store.series_count()];
+    for id in crate::analysis::summary::summary_ids(store) {
+        summary[id] = true;
+    }
     let names: Vec<&str> = store.ids().map(|id| store.name(id)).collect();
+    let candidates: Vec<&str> = store.ids().filter(|&id| !summary[id]).map(|id| names[id]).collect();
     let mut partner_of: Vec<Option<usize>> = vec![None; names.len()];
     let mut is_partner = vec![false; names.len()];
     for id in store.ids() {
-        if !crate::analysis::names::is_eval(names[id]) {
+        if summary[id] || !crate::analysis::names::is_eval(names[id]) {
             continue;
         }
-        let Some(train) = pair_of(names[id], &names).and_then(|n| store.find(n)) else { continue };
+        let Some(train) = pair_of(names[id], &candidates).and_then(|n| store.find(n)) else { continue };
         if train != id && partner_of[train].is_none() && !is_partner[train] {
             partner_of[train] = Some(id);
             is_partner[id] = true;
         }
     }
-    store
+    let mut groups: Vec<(u8, Group)> = store
         .ids()
-        .filter(|&id| !is_partner[id])
+        .filter(|&id| !is_partner[id] && !summary[id])
         .map(|id| {
-            let members: Vec<_> = std::iter::once(id).chain(partner_of[id]).collect();
+            let members: Vec<usize> = std::iter::once(id).chain(partner_of[id]).collect();
+            let rank = members.iter().map(|&m| chart_rank(names[m])).min().unwrap_or(3);
             let names = members.iter().map(|&m| store.name(m).to_owned()).collect();
-            Group { members, names }
+            (rank, Group { members, names })
         })
-        .collect()
+        .collect();
+    // Stable: creation order within a rank.
+    groups.sort_by_key(|(rank, _)| *rank);
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// Comparing runs: one chart per metric of any of `stores`, in the order the first store that

@@ -122,10 +122,14 @@ impl App {
             },
             Action::Filter => v.filter_edit = Some(v.filter.clone()),
             Action::Escape => {
+                // Back one level: the cursor, the flags or runs panel, the single chart (as the
+                // help says), then the filter.
                 if v.cursor.is_some() {
                     v.cursor = None;
                 } else if v.focus != Focus::Metrics {
                     v.focus = Focus::Metrics;
+                } else if v.layout == LayoutMode::Single {
+                    v.layout = LayoutMode::Grid;
                 } else if !v.filter.is_empty() {
                     v.filter.clear();
                 } else {

@@ -294,9 +294,14 @@ impl App {
         self.groups.get(self.view.selected)
     }
 
-    /// The current run's flags, newest first.
+    /// The current run's flags as the flags panel lists them: critical, then warning, then info,
+    /// newest (last raised) first within each, so a critical flag is never under an info one.
     pub fn flags_newest_first(&self) -> impl Iterator<Item = &Flag> {
-        self.slot().into_iter().flat_map(|s| s.run().flags().iter().rev())
+        let mut flags: Vec<&Flag> =
+            self.slot().into_iter().flat_map(|s| s.run().flags().iter().rev()).collect();
+        // Stable: newest first stays the order within a severity.
+        flags.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        flags.into_iter()
     }
 
     /// The flags the flags panel lists, with their run's slot: the run on screen's, newest first;

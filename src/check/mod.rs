@@ -44,6 +44,10 @@ pub enum Outcome {
     Flagged = 1,
     /// A path could not be read (usage errors are [`CheckError::Tmon`]).
     Unreadable = 2,
+    /// A file gave no record (an empty log, a file that is not a training log): said on stderr,
+    /// so that a CI gate cannot pass on an empty or wrong file. Status 3 is the monitor's (no
+    /// terminal), hence 4. Above the others when several apply.
+    Empty = 4,
 }
 
 impl Outcome {
@@ -147,6 +151,18 @@ pub fn run(
         many::sort_by_metric(&mut order, &reports, metric);
     }
 
+    for r in &reports {
+        if r.records == 0 {
+            outcome = outcome.max(Outcome::Empty);
+            let what = if r.skipped_lines > 0 {
+                format!("{} lines, none of them a record", crate::text::count(r.skipped_lines))
+            } else {
+                "an empty log, or a file with no metrics".to_owned()
+            };
+            writeln!(err, "tmon: {}: no records ({what}); exit status 4", crate::text::sanitize(&r.path))?;
+        }
+    }
+
     let mut failing = 0usize;
     for (i, r) in reports.iter().enumerate() {
         let worst = r.worst().max(cross_of(i).iter().map(|c| c.flag.severity).max());
@@ -188,7 +204,7 @@ pub fn run(
             out.write_all(text::render_compact(row.report, &cross_rows).as_bytes())?;
         }
     }
-    if !args.json && (reports.len() > 1 || outcome == Outcome::Unreadable) {
+    if !args.json && (reports.len() > 1 || outcome >= Outcome::Unreadable) {
         writeln!(out)?;
         writeln!(out, "{}", summary(reports.len(), failing, args.fail_on, outcome))?;
     }
@@ -289,6 +305,9 @@ fn summary(files: usize, failing: usize, fail_on: Severity, outcome: Outcome) ->
     let mut s = format!("checked {files} {noun}: {failing} with a flag at {fail_on} or above");
     if outcome == Outcome::Unreadable {
         s.push_str("; some paths could not be read (messages on stderr)");
+    }
+    if outcome == Outcome::Empty {
+        s.push_str("; some files had no records (messages on stderr)");
     }
     s
 }

@@ -33,6 +33,7 @@ pub struct CompareFlag {
     pub kind: &'static str,
     pub severity: Severity,
     pub run: String,
+    #[serde(serialize_with = "empty_as_null")]
     pub metric: String,
     #[serde(serialize_with = "step")]
     pub step: f64,
@@ -64,6 +65,9 @@ pub struct RunReport {
     pub step_key: Option<String>,
     pub time_key: Option<String>,
     pub metrics: Vec<MetricRow>,
+    /// The end-of-training summary (`crate::analysis::summary`): scalars written once when
+    /// training ended (HF's `train_runtime`, `total_flos`, `train_loss`, ...), not in `metrics`.
+    pub summary: Vec<MetricRow>,
     pub flags: Vec<FlagRow>,
     /// Flags raised beyond the analyzer's cap of each severity: counted, not listed.
     pub flags_not_kept: u64,
@@ -126,6 +130,9 @@ pub struct MetricRow {
 pub struct FlagRow {
     pub kind: &'static str,
     pub severity: Severity,
+    /// The metric the flag is about; `null` in JSON for a flag about the whole run (a restart, a
+    /// crash, two writers).
+    #[serde(serialize_with = "empty_as_null")]
     pub metric: String,
     #[serde(serialize_with = "step")]
     pub step: f64,
@@ -136,7 +143,14 @@ impl RunReport {
     /// Summarises `run`; `path` is the path as the user gave it (or as found in a directory).
     pub fn from_run(path: String, run: &Run) -> Self {
         let store = &run.store;
-        let metrics = store.ids().map(|id| MetricRow::from_series(store.series(id))).collect();
+        // The end-of-training summary is listed apart, as the monitor shows it apart from its charts.
+        let summary_ids = crate::analysis::summary::summary_ids(store);
+        let metrics = store
+            .ids()
+            .filter(|id| !summary_ids.contains(id))
+            .map(|id| MetricRow::from_series(store.series(id)))
+            .collect();
+        let summary = summary_ids.iter().map(|&id| MetricRow::from_series(store.series(id))).collect();
         RunReport {
             path,
             format: run.ingest.format().as_str(),
@@ -146,6 +160,7 @@ impl RunReport {
             step_key: run.ingest.step_key().map(str::to_owned),
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,
+            summary,
             flags: run.flags().iter().map(FlagRow::from).collect(),
             flags_not_kept: run.analyzer.flags_not_kept(),
             fields_dropped: store.fields_dropped(),
@@ -231,6 +246,14 @@ impl From<&Flag> for FlagRow {
             step: f.step,
             message: f.message.clone(),
         }
+    }
+}
+
+fn empty_as_null<S: Serializer>(x: &str, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(x)
     }
 }
 

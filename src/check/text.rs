@@ -32,6 +32,7 @@ pub fn render_run(r: &RunReport) -> String {
             let _ = writeln!(o, "    ... and {more} more (--json lists them all)");
         }
     }
+    o.push_str(&summary(r));
     o.push_str(&flags(r, &[]));
     o
 }
@@ -44,6 +45,25 @@ pub fn render_compact(r: &RunReport, cross: &[FlagRow]) -> String {
     let _ = writeln!(o, "{}  {}", sanitize(&r.name), sanitize(&r.path));
     o.push_str(&about(r));
     o.push_str(&flags(r, cross));
+    o
+}
+
+/// The end-of-training summary: one value each, at the step training ended.
+fn summary(r: &RunReport) -> String {
+    let mut o = String::new();
+    let Some(at) = r.summary.first().and_then(|m| m.last_step) else { return o };
+    let _ = writeln!(o, "  end of training (step {}):", crate::text::step(at));
+    let w = r.summary.iter().map(|m| sanitize(&m.name).chars().count()).max().unwrap_or(0);
+    for m in &r.summary {
+        let mut v = m.last.map_or_else(String::new, crate::text::value_table);
+        if m.name.ends_with("_runtime") {
+            // Seconds, as the trainer writes them.
+            if let Some(x) = m.last.filter(|x| x.is_finite() && *x >= 60.0) {
+                v = format!("{v} s ({})", crate::text::duration(x));
+            }
+        }
+        let _ = writeln!(o, "    {:<w$}  {v}", sanitize(&m.name));
+    }
     o
 }
 

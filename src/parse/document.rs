@@ -3,7 +3,9 @@
 
 use super::line::join;
 use super::scan::{Cursor, Scalarish};
-use super::{Field, JsonValue, LineError, Scalar, MAX_DEPTH, MAX_FIELDS};
+use super::{
+    element_key, Field, JsonValue, LineError, Scalar, MAX_ARRAY, MAX_DEPTH, MAX_FIELDS, MAX_KEY_BYTES,
+};
 use std::borrow::Cow;
 
 /// Parses a whole JSON document. The same leniency as [`super::parse_line`] (BOM, `NaN`,
@@ -123,6 +125,27 @@ fn walk<'a>(
         let value = match x {
             JsonValue::Object(inner) if !inner.is_empty() => {
                 walk(Some(&key), inner, out, key_bytes)?;
+                continue;
+            }
+            JsonValue::Array(a)
+                if !a.is_empty()
+                    && a.len() <= MAX_ARRAY
+                    && a.iter().all(|v| matches!(v, JsonValue::Num(_))) =>
+            {
+                for (i, v) in a.iter().enumerate() {
+                    let JsonValue::Num(n) = v else { continue };
+                    if out.len() >= MAX_FIELDS {
+                        return Err(LineError::TooLarge(format!("more than {MAX_FIELDS} fields")));
+                    }
+                    let name = element_key(&key, i, a.len());
+                    *key_bytes += name.len();
+                    if *key_bytes > MAX_KEY_BYTES {
+                        return Err(LineError::TooLarge(format!(
+                            "more than {MAX_KEY_BYTES} bytes of nested keys"
+                        )));
+                    }
+                    out.push(Field { key: Cow::Owned(name), value: Scalar::Num(*n) });
+                }
                 continue;
             }
             JsonValue::Object(_) | JsonValue::Array(_) => Scalar::Composite,

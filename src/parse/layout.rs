@@ -126,7 +126,8 @@ impl LineParser {
             out.clear();
             return Err(e);
         }
-        if line.len() > LEARN_MAX {
+        // A list of numbers gave a field per number, with no span of its own: not a layout.
+        if line.len() > LEARN_MAX || self.spans.len() != out.len() {
             return Ok(0);
         }
         let mut layout =
@@ -317,6 +318,11 @@ fn slot<'a>(kind: Kind, c: &mut Cursor<'a>) -> Option<Scalar<'a>> {
             if c.peek() != Some(b'[') {
                 return None;
             }
+            // A list the full parser would read as numbers (`name[i]`) is no skipped list.
+            let mut probe = Cursor { b: c.b, i: c.i };
+            if super::line::is_number_list(&mut probe) {
+                return None;
+            }
             c.skip_value(1).ok().map(|()| Scalar::Composite)
         }
     }
@@ -389,11 +395,11 @@ mod tests {
         let mut p = LineParser::new();
         let a = check(
             &mut p,
-            r#"{"step": 1, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 1, "loss": 2.5, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
         );
         let b = check(
             &mut p,
-            r#"{"step": 2, "loss": NaN, "tag": "tr\"ain", "ok": true, "x": [1, 2], "o": {"a\n": -Infinity}}"#,
+            r#"{"step": 2, "loss": NaN, "tag": "tr\"ain", "ok": true, "x": [1, "a"], "o": {"a\n": -Infinity}}"#,
         );
         assert_eq!(a, b);
         assert_ne!(a, Ok(0));
@@ -403,23 +409,23 @@ mod tests {
         assert_eq!(
             check(
                 &mut p,
-                r#"{"step": 3, "loss": 1e-3, "tag": "", "ok": true, "x": [1, 2], "o": {"a\n": 0}}"#
+                r#"{"step": 3, "loss": 1e-3, "tag": "", "ok": true, "x": [1, "a"], "o": {"a\n": 0}}"#
             ),
             a
         );
         assert_eq!(check(&mut p, r#"{"step": 4, "eval_loss": -0}"#), e);
         // Each differs from the layout somewhere: read by the full parser, with its verdict.
         for line in [
-            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": false, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": "5", "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5, "loss": 2.5, "tag": 7, "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5,  "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}} x"#,
-            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}"#,
-            r#"{"step": 5, "loss": NaNa, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5, "loss": 2.5.1, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5, "loss": 2.5, "tag": "tr\xain", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
-            r#"{"step": 5, "loss": 01, "tag": "train", "ok": true, "x": [1, 2], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": false, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": "5", "loss": 2.5, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": 7, "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5,  "loss": 2.5, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}} x"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}"#,
+            r#"{"step": 5, "loss": NaNa, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5.1, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 2.5, "tag": "tr\xain", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
+            r#"{"step": 5, "loss": 01, "tag": "train", "ok": true, "x": [1, "a"], "o": {"a\n": 1}}"#,
             "\u{feff}{\"step\": 5, \"eval_loss\": 3.25}",
             r#"{"step": 6, "eval_loss": 3.25, "eval_loss": 1}"#,
         ] {
@@ -433,20 +439,24 @@ mod tests {
 
     #[test]
     fn a_top_level_list_is_a_value_of_the_layout() {
-        // DETR's epoch line: numbers, then a list whose contents change every line.
+        // DETR's epoch line: a list of numbers is a field per number (`bbox[0]`, ...), never a
+        // layout: the full parser reads it every time.
         let mut p = LineParser::new();
-        let a = check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, 0.5, -1], "epoch": 0}"#);
+        assert_eq!(check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, 0.5, -1], "epoch": 0}"#), Ok(0));
+        // A list of anything else is a value of the layout, whatever its contents.
+        let a = check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, "x"], "epoch": 0}"#);
         assert_ne!(a, Ok(0));
         // Other contents, other lengths, nested lists and objects, whitespace inside.
         for line in [
-            r#"{"loss": 1.25, "bbox": [0.375, 0.5000000000000001, 7], "epoch": 1}"#,
+            r#"{"loss": 1.25, "bbox": [0.375, 0.5000000000000001, "7"], "epoch": 1}"#,
             r#"{"loss": 1.0, "bbox": [], "epoch": 2}"#,
             r#"{"loss": 1.0, "bbox": [ [1, 2], {"a": [true, null]}, "x\"y" ], "epoch": 3}"#,
         ] {
             assert_eq!(check(&mut p, line), a, "{line}");
         }
-        // Not a valid list, or not a list: the full parser's verdict.
+        // Not a valid list, not a list, or a list of numbers: the full parser's verdict.
         for line in [
+            r#"{"loss": 1.0, "bbox": [1, 2], "epoch": 4}"#,
             r#"{"loss": 1.0, "bbox": [1, 2, "epoch": 4}"#,
             r#"{"loss": 1.0, "bbox": [1,, 2], "epoch": 4}"#,
             r#"{"loss": 1.0, "bbox": [01], "epoch": 4}"#,
@@ -460,9 +470,10 @@ mod tests {
         let deep = format!(r#"{{"loss": 1.0, "bbox": {}{}, "epoch": 4}}"#, "[".repeat(200), "]".repeat(200));
         assert!(check(&mut p, &deep).is_err());
         // A list inside a nested object stays a literal stretch: other contents, another layout.
-        let n = check(&mut p, r#"{"o": {"x": [1, 2]}, "loss": 1.0}"#);
-        assert_eq!(check(&mut p, r#"{"o": {"x": [1, 2]}, "loss": 2.0}"#), n);
-        assert_ne!(check(&mut p, r#"{"o": {"x": [1, 3]}, "loss": 2.0}"#), n);
+        let n = check(&mut p, r#"{"o": {"x": ["a", 2]}, "loss": 1.0}"#);
+        assert_ne!(n, Ok(0));
+        assert_eq!(check(&mut p, r#"{"o": {"x": ["a", 2]}, "loss": 2.0}"#), n);
+        assert_ne!(check(&mut p, r#"{"o": {"x": ["a", 3]}, "loss": 2.0}"#), n);
     }
 
     #[test]

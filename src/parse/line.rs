@@ -4,7 +4,7 @@
 //! limit costs nothing and deep input cannot overflow the stack. Lists are validated and skipped.
 
 use super::scan::{Cursor, Scalarish};
-use super::{Field, LineError, Scalar, MAX_DEPTH, MAX_FIELDS, MAX_KEY_BYTES};
+use super::{element_key, Field, LineError, Scalar, MAX_ARRAY, MAX_DEPTH, MAX_FIELDS, MAX_KEY_BYTES};
 use std::borrow::Cow;
 
 /// Parses one JSON Lines line into `out` (cleared first; left empty on error).
@@ -62,6 +62,8 @@ pub(crate) fn parse_into<'a, S: Spans>(
     // Bytes of joined keys allocated so far: a long prefix repeated over many fields would
     // otherwise make memory grow with (prefix length x fields), not with the line.
     let mut key_bytes = 0usize;
+    // The values of a numeric list (allocated at the first one).
+    let mut nums: Vec<f64> = Vec::new();
 
     c.skip_ws();
     if c.peek() == Some(b'}') {
@@ -118,9 +120,17 @@ pub(crate) fn parse_into<'a, S: Spans>(
                 }
             }
             Some(b'[') => {
-                c.skip_value(depth)?;
-                push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
-                spans.value(at, c.i);
+                let start = c.i;
+                if numbers(&mut c, &mut nums) {
+                    // One field per number and no span: a line with such a list is never learnt
+                    // as a layout (the fast path reads one value per field).
+                    push_elements(out, depth, &prefix, &mut key_bytes, &key, &nums)?;
+                } else {
+                    c.i = start;
+                    c.skip_value(depth)?;
+                    push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
+                    spans.value(at, c.i);
+                }
             }
             _ => {
                 let v = match c.scalar()? {
@@ -173,6 +183,71 @@ fn push<'a>(
     // (always true: one field per reserved slot) lets the compiler drop the growth path.
     assert!(out.len() < out.capacity());
     out.push(Field { key, value });
+    Ok(())
+}
+
+/// Whether the list at the cursor (on its `[`) is one [`numbers`] reads (the cursor moves).
+pub(crate) fn is_number_list(c: &mut Cursor<'_>) -> bool {
+    numbers(c, &mut Vec::new())
+}
+
+/// A flat list of at most [`MAX_ARRAY`] numbers at the cursor (on its `[`) into `nums`; false
+/// (the cursor anywhere) for anything else, which the caller then skips as a composite.
+fn numbers(c: &mut Cursor<'_>, nums: &mut Vec<f64>) -> bool {
+    nums.clear();
+    c.i += 1;
+    c.skip_ws();
+    if c.peek() == Some(b']') {
+        return false;
+    }
+    loop {
+        match c.peek() {
+            Some(b'-' | b'0'..=b'9' | b'N' | b'I') => match c.scalar() {
+                Ok(Scalarish::Num(x)) => nums.push(x),
+                _ => return false,
+            },
+            _ => return false,
+        }
+        if nums.len() > MAX_ARRAY {
+            return false;
+        }
+        c.skip_ws();
+        match c.peek() {
+            Some(b',') => {
+                c.i += 1;
+                c.skip_ws();
+            }
+            Some(b']') => {
+                c.i += 1;
+                return true;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// One field per number of a list, named by [`element_key`].
+fn push_elements<'a>(
+    out: &mut Vec<Field<'a>>,
+    depth: usize,
+    prefix: &str,
+    key_bytes: &mut usize,
+    key: &str,
+    nums: &[f64],
+) -> Result<(), LineError> {
+    for (i, &x) in nums.iter().enumerate() {
+        if out.len() >= MAX_FIELDS {
+            return Err(LineError::TooLarge(format!("more than {MAX_FIELDS} fields")));
+        }
+        out.reserve(1);
+        let name = element_key(key, i, nums.len());
+        // Counted like a nested key: a long key over many elements would cost (key x elements).
+        *key_bytes += name.len();
+        if *key_bytes > MAX_KEY_BYTES {
+            return Err(LineError::TooLarge(format!("more than {MAX_KEY_BYTES} bytes of nested keys")));
+        }
+        push(out, depth, prefix, key_bytes, Cow::Owned(name), Scalar::Num(x))?;
+    }
     Ok(())
 }
 

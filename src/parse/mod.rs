@@ -17,8 +17,10 @@
 //!   keeps its sign (serde_json reads it as the integer 0).
 //! - Invalid UTF-8 and lone surrogate escapes in strings become U+FFFD; raw control characters in
 //!   strings are accepted. Invalid escapes (`\x`) are errors.
-//! - A top-level `{}` is a record with no fields; nested empty objects and all lists are
-//!   [`Scalar::Composite`] (lists are validated, not kept).
+//! - A top-level `{}` is a record with no fields; nested empty objects are
+//!   [`Scalar::Composite`]. A flat list of 1 to [`MAX_ARRAY`] numbers becomes one field per number,
+//!   named by [`element_key`] (`name[0]`, or `name/AP` ... for COCO's summary); any other list is
+//!   [`Scalar::Composite`] (validated, not kept).
 //! - A record is limited to [`MAX_FIELDS`] fields and [`MAX_KEY_BYTES`] of joined nested keys, so
 //!   the memory a line can cost stays proportional to the line.
 
@@ -45,6 +47,31 @@ pub const MAX_FIELDS: usize = 1 << 20;
 /// Joined keys of nested fields may total at most this many bytes per record: without a bound, a
 /// long key holding many fields would allocate (key length x fields) bytes.
 pub const MAX_KEY_BYTES: usize = 64 << 20;
+
+/// A list of numbers up to this long is charted element by element (COCO's summary has 12, a
+/// per-class list a few dozen); a longer one (a histogram, an action trace) is a composite.
+pub const MAX_ARRAY: usize = 64;
+
+/// The names of COCOeval's 12 bounding-box or segmentation summary numbers, in `stats` order.
+const COCO_STATS: [&str; 12] =
+    ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
+/// The names of COCOeval's 10 keypoint summary numbers, in `stats` order.
+const COCO_KEYPOINT_STATS: [&str; 10] =
+    ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"];
+
+/// The field name of element `i` of a list of `n` numbers under `key`: `key[i]`, or, where the
+/// key says COCO and the list has the length of COCOeval's summary, `key/AP`, `key/AP50`, ...
+/// (DETR writes `test_coco_eval_bbox` as the 12 numbers of `COCOeval.stats`).
+pub fn element_key(key: &str, i: usize, n: usize) -> String {
+    let lower = key.to_ascii_lowercase();
+    if lower.contains("coco") {
+        let names: &[&str] = if lower.contains("keypoint") { &COCO_KEYPOINT_STATS } else { &COCO_STATS };
+        if n == names.len() {
+            return format!("{key}/{}", names[i]);
+        }
+    }
+    format!("{key}[{i}]")
+}
 
 /// A flattened scalar value.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,6 @@
-//! The flags panel: newest first, coloured by severity; the last skipped line under them.
-//! Comparing runs: the flags of every run shown, the latest step first, each with its run's
-//! letter in the run's colour.
+//! The flags panel: by severity (critical, warning, info), newest first within each, coloured by
+//! severity; the last skipped line under them. Comparing runs: the flags of every run shown, each
+//! with its run's letter in the run's colour.
 
 use super::{fit, sanitize, Theme};
 use crate::analysis::Severity;

@@ -15,9 +15,14 @@ const BARS_ASCII: [char; 8] = ['_', '.', '-', '~', '=', '+', '*', '#'];
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
+    // `check` counts series; a chart may draw two (a train metric and its eval partner), and
+    // then the title says both numbers.
+    let charts = app.groups().len();
+    let series: usize = app.groups().iter().map(|g| g.members.len()).sum();
+    let count = if series == charts { format!("{charts}") } else { format!("{series} in {charts} charts") };
     let title = match app.view.active_filter() {
-        "" => format!(" metrics ({}) ", app.groups().len()),
-        f => format!(" metrics ({}) /{} ", app.groups().len(), sanitize(f)),
+        "" => format!(" metrics ({count}) "),
+        f => format!(" metrics ({count}) /{} ", sanitize(f)),
     };
     let focused = app.view.focus == Focus::Metrics;
     let block = Block::default()
@@ -92,6 +97,27 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 line = line.style(t.selected());
             }
             lines.push(line);
+        }
+    }
+    let summary = if app.view.active_filter().is_empty() {
+        crate::analysis::summary::summary_ids(store)
+    } else {
+        Vec::new()
+    };
+    if !summary.is_empty() {
+        // Scalars written once at the end of training: a value each, no chart (`tmon check`
+        // lists them apart from its metrics too).
+        lines.push(Line::styled(fit(" end of training", w), t.dim()));
+        for id in summary {
+            let s = store.series(id);
+            let v = s.last().map_or_else(String::new, |(_, y)| value(y));
+            let name_w = w.saturating_sub(2 + 1 + value_w + 2).max(1);
+            let name = fit(&sanitize(s.name()), name_w);
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(format!("{name:<name_w$}"), t.text()),
+                Span::styled(format!(" {v:>value_w$}"), t.text()),
+            ]));
         }
     }
     if lines.is_empty() {

@@ -222,12 +222,14 @@ fn a_hostile_file_name_is_escaped_in_the_error() {
 }
 
 #[test]
-fn an_empty_file_has_no_records_and_passes() {
+fn an_empty_file_has_no_records_and_exits_4() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.jsonl");
     fs::write(&path, b"").unwrap();
     let ran = tmon(["check", "--json", path.to_str().unwrap()], SMALL);
-    assert_eq!(ran.code, Some(0), "{ran:?}");
+    // Its own status, so that a CI gate cannot pass on an empty file; the report is still written.
+    assert_eq!(ran.code, Some(4), "{ran:?}");
+    assert!(ran.stderr.contains("no records"), "{}", ran.stderr);
     let doc = json(&ran);
     let run = run_of(&doc, "empty.jsonl");
     assert_eq!(run["records"], 0);

@@ -43,6 +43,7 @@ fn assert_schema(doc: &Value) {
                 "step_key",
                 "time_key",
                 "metrics",
+                "summary",
                 "flags",
                 "flags_not_kept",
                 "fields_dropped"
@@ -538,4 +539,119 @@ fn a_key_repeated_in_a_record_is_one_value_the_last() {
     assert_eq!(loss["max"].as_f64(), Some(99_999.0));
     assert_eq!(loss["first_step"], 1);
     assert_eq!(doc["runs"][0]["fields_dropped"], 0);
+}
+
+#[test]
+fn numeric_lists_are_charted_and_cocos_summary_is_named() {
+    // DETR's log.txt: `test_coco_eval_bbox` is the 12 numbers of COCOeval's summary. Each becomes
+    // a metric named by its place in `stats`, and the overfitting rule weighs the test loss's
+    // turn against the AP, not the class error.
+    let ui = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/detr-log.txt");
+    let ran = tmon(["check", "--json", ui], LIMIT);
+    let doc = json(&ran);
+    let run = run_of(&doc, "detr-log.txt");
+    let names = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
+    for n in names {
+        let m = metric(run, &format!("test_coco_eval_bbox/{n}"))
+            .unwrap_or_else(|| panic!("no test_coco_eval_bbox/{n} in {run}"));
+        assert_eq!(m["points"], 30, "{m}");
+    }
+    let ap = metric(run, "test_coco_eval_bbox/AP").unwrap();
+    assert!((ap["last"].as_f64().unwrap() - 0.440307).abs() < 1e-4, "the first number is AP: {ap}");
+    let overfit: Vec<&str> = run["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "overfitting")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(!overfit.is_empty(), "{run}");
+    for m in overfit {
+        assert!(m.contains("but test_coco_eval_bbox/AP "), "judged on the AP: {m}");
+    }
+
+    // Any other short list of numbers is charted element by element, with its index.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let mut text = String::new();
+    for s in 0..5 {
+        text.push_str(&format!(
+            "{{\"step\": {s}, \"loss\": {}, \"per_class_acc\": [0.{s}, 0.5, NaN], \"hist\": [[1, 2]]}}\n",
+            1.0 / (s + 1) as f64
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let doc = json(&tmon(["check", "--json", log.to_str().unwrap()], LIMIT));
+    let run = run_of(&doc, "log.jsonl");
+    for i in 0..3 {
+        assert_eq!(metric(run, &format!("per_class_acc[{i}]")).unwrap()["points"], 5, "{run}");
+    }
+    assert!(metric(run, "hist").is_none() && metric(run, "hist[0]").is_none(), "{run}");
+}
+
+#[test]
+fn hugging_faces_end_of_training_scalars_are_a_summary_not_metrics() {
+    // trainer_state.json ends with one record of scalars written once (`train_runtime`,
+    // `total_flos`, `train_loss`, ...): listed as the run's summary, apart from its metrics.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/trainer_state.json");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let run = run_of(&doc, "trainer_state.json");
+    let end =
+        ["total_flos", "train_loss", "train_runtime", "train_samples_per_second", "train_steps_per_second"];
+    let summary: Vec<&str> =
+        run["summary"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(summary, end, "{run}");
+    for m in run["summary"].as_array().unwrap() {
+        assert_eq!((m["points"].as_u64(), m["last_step"].as_u64()), (Some(1), Some(400)), "{m}");
+    }
+    for n in end {
+        assert!(metric(run, n).is_none(), "{n} is in the summary, not a metric: {run}");
+    }
+    for n in ["loss", "eval_loss", "learning_rate", "grad_norm"] {
+        assert!(metric(run, n).is_some(), "{n}: {run}");
+    }
+    let ran = tmon(["check", path], LIMIT);
+    assert!(ran.stdout.contains("  end of training (step 400):\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("    train_runtime             1523.6 s (25m24s)\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("  metrics (8):"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_flag_about_the_whole_run_has_a_null_metric() {
+    // detectron2's rerun appended after a crash: the restart flag is about the run, not a metric.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/detectron2-metrics.json");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let flags = run_of(&doc, "detectron2-metrics.json")["flags"].as_array().unwrap().clone();
+    let restart = flags.iter().find(|f| f["kind"] == "restart").expect("a restart flag");
+    assert!(restart["metric"].is_null(), "{restart}");
+    let nan = flags.iter().find(|f| f["kind"] == "nonfinite").expect("a nonfinite flag");
+    assert_eq!(nan["metric"], "bbox/APs", "{nan}");
+}
+
+#[test]
+fn a_file_with_no_records_exits_4_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(&prose, "not a log\njust words\n").unwrap();
+    let good = fix("healthy.jsonl");
+    for (p, what) in
+        [(&empty, "no records (an empty log"), (&prose, "no records (2 lines, none of them a record)")]
+    {
+        for json in [false, true] {
+            let mut args = vec!["check"];
+            if json {
+                args.push("--json");
+            }
+            let ran = tmon(args.into_iter().chain([p.to_str().unwrap()]), LIMIT);
+            assert_eq!(ran.code, Some(4), "{p:?} json={json}: {ran:?}");
+            assert!(ran.stderr.contains(what), "{}", ran.stderr);
+        }
+        // With a good file beside it, still 4: the gate does not pass on the bad one.
+        let ran = tmon(["check", p.to_str().unwrap(), good.as_str()], LIMIT);
+        assert_eq!(ran.code, Some(4), "{ran:?}");
+    }
+    let ran = tmon(["check", good.as_str()], LIMIT);
+    assert_eq!(ran.code, Some(0), "{ran:?}");
 }

@@ -103,20 +103,20 @@ fn no_crash_writers_or_not_learning_on_the_corpus() {
 }
 
 #[test]
-fn detr_auxiliary_test_losses_turning_up_while_the_class_error_falls_are_info() {
-    // DETR (SOURCES.md): over epochs 12-38 the auxiliary test losses turn up while the task
-    // improves (COCO AP 0.30 -> 0.50; AP is in a list column the parser skips, so the task metric
-    // tmon reads is `test_class_error`, 45 -> 5). Each was a warning; each is now info naming it.
+fn detr_auxiliary_test_losses_turning_up_while_the_ap_improves_are_info() {
+    // DETR (SOURCES.md): the auxiliary test losses turn up over and over while the task improves
+    // (COCO AP 0.27 at epoch 12 -> 0.66 at 299). The AP is read from the list column
+    // `test_coco_eval_bbox` (`.../AP`), and the overfitting rule weighs each turn against it, the
+    // headline task metric, rather than `test_class_error` (which wobbles 5 -> 70 on 60 images and
+    // made four of the turns warnings): each is info naming the AP (or AP50, when only it still
+    // improves), and none is a warning.
     let Some(f) = flags("detr/detr-300ep-log.txt", None) else { return };
     let of: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Overfitting).collect();
-    let early: Vec<&&Flag> = of.iter().filter(|x| x.step <= 122.0).collect();
-    assert_eq!(early.len(), 12, "{}", show(&f));
-    for x in &early {
+    assert_eq!(of.len(), 13, "{}", show(&f));
+    for x in &of {
         assert_eq!(x.severity, Severity::Info, "{}", x.message);
-        assert!(x.message.contains("but test_class_error "), "{}", x.message);
+        assert!(x.message.contains("but test_coco_eval_bbox/AP"), "{}", x.message);
     }
-    // What stays a warning is confirmed by the task metric: the class error rose too.
-    for x in of.iter().filter(|x| x.severity >= Severity::Warning) {
-        assert!(x.message.contains("test_class_error got worse too"), "{}", x.message);
-    }
+    let on_ap = of.iter().filter(|x| x.message.contains("but test_coco_eval_bbox/AP ")).count();
+    assert_eq!(on_ap, 12, "{}", show(&f));
 }

@@ -400,9 +400,13 @@ fn detr_log_txt() {
     assert_eq!(run.store.records(), 300);
     assert_eq!(run.ingest.step_key(), Some("epoch"));
     assert_eq!(run.ingest.time_key(), None);
-    // 94 keys: the step, a constant parameter count and a list are not metrics.
-    assert_eq!(run.store.series_count(), 91);
+    // 94 keys: the step and a constant parameter count are not metrics; the list of COCOeval's
+    // 12 summary numbers is 12 metrics named by their place in `stats`.
+    assert_eq!(run.store.series_count(), 91 + 12);
     assert!(!has(&run, "n_parameters") && !has(&run, "test_coco_eval_bbox"));
+    let ap = series(&run, "test_coco_eval_bbox/AP");
+    assert_eq!(ap.len(), 300);
+    assert!(has(&run, "test_coco_eval_bbox/ARl") && !has(&run, "test_coco_eval_bbox[0]"));
     let loss = series(&run, "train_loss");
     assert_eq!((loss.step(0), loss.step(299)), (0.0, 299.0));
     no_restarts(&run);

@@ -4,7 +4,7 @@
 //!
 //! Run long with e.g. `PROPTEST_CASES=200000 cargo test --release --test parse props::`.
 
-use crate::support::flatten::{flatten, num, owned, reference, sorted, Tree, V};
+use crate::support::flatten::{flatten, list_of, num, owned, reference, sorted, Tree, V};
 use crate::support::rng::Rng;
 use proptest::prelude::*;
 use tmon::parse::{flatten_value, parse_document, parse_line, JsonValue, LineError, LineParser};
@@ -177,7 +177,10 @@ fn expected(n: &Node) -> Vec<(String, V)> {
     fn tree(n: &Node) -> Tree {
         match n {
             Node::Obj(kv) => Tree::Obj(kv.iter().map(|(k, x)| (k.clone(), tree(x))).collect()),
-            Node::List(_) => Tree::List,
+            Node::List(xs) => list_of(xs.iter().map(|x| match x {
+                Node::Num(_, v) => Some(*v),
+                _ => None,
+            })),
             Node::Num(_, x) => Tree::Leaf(num(*x)),
             Node::Str(s) => Tree::Leaf(V::Str(s.clone())),
             Node::Bool(b) => Tree::Leaf(V::Bool(*b)),

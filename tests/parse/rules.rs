@@ -60,8 +60,14 @@ fn python_nonfinite_tokens() {
     assert!(num(r#"{"a": NaN}"#, "a").is_nan());
     assert_eq!(num(r#"{"a": Infinity}"#, "a"), f64::INFINITY);
     assert_eq!(num(r#"{"a":-Infinity}"#, "a"), f64::NEG_INFINITY);
-    // Inside a list too (validated while skipped).
-    assert_eq!(fields(br#"{"a": [NaN, -Infinity, Infinity]}"#), vec![("a".into(), Scalar::Composite)]);
+    // Inside a list of numbers too, one field per number.
+    let a = fields(br#"{"a": [NaN, -Infinity, Infinity]}"#);
+    assert_eq!(a.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a[0]", "a[1]", "a[2]"]);
+    assert!(matches!(a[0].1, Scalar::Num(x) if x.is_nan()));
+    assert_eq!(a[1].1, Scalar::Num(f64::NEG_INFINITY));
+    assert_eq!(a[2].1, Scalar::Num(f64::INFINITY));
+    // Inside any other list (validated while skipped).
+    assert_eq!(fields(br#"{"a": [NaN, "x", Infinity]}"#), vec![("a".into(), Scalar::Composite)]);
     // Not other spellings.
     for bad in
         [&br#"{"a": nan}"#[..], br#"{"a": inf}"#, br#"{"a": -NaN}"#, br#"{"a": Infinit}"#, br#"{"a": +1}"#]

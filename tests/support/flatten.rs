@@ -34,12 +34,23 @@ pub fn owned(fields: &[Field<'_>]) -> Vec<(String, V)> {
         .collect()
 }
 
-/// A JSON tree as far as flattening cares: objects (keys in order), lists (never flattened) and
-/// leaves.
+/// A JSON tree as far as flattening cares: objects (keys in order), lists and leaves. A list
+/// holds its numbers when it is 1 to `MAX_ARRAY` numbers and nothing else (then each is a field),
+/// `None` otherwise (one composite field).
 pub enum Tree {
     Obj(Vec<(String, Tree)>),
-    List,
+    List(Option<Vec<V>>),
     Leaf(V),
+}
+
+/// What a list is to the flattening: its numbers, if it is a short flat list of numbers.
+pub fn list_of(xs: impl ExactSizeIterator<Item = Option<f64>>) -> Tree {
+    let n = xs.len();
+    if n == 0 || n > tmon::parse::MAX_ARRAY {
+        return Tree::List(None);
+    }
+    let nums: Option<Vec<V>> = xs.map(|x| x.map(num)).collect();
+    Tree::List(nums)
 }
 
 impl From<&serde_json::Value> for Tree {
@@ -47,7 +58,7 @@ impl From<&serde_json::Value> for Tree {
         use serde_json::Value as J;
         match v {
             J::Object(m) => Tree::Obj(m.iter().map(|(k, x)| (k.clone(), Tree::from(x))).collect()),
-            J::Array(_) => Tree::List,
+            J::Array(a) => list_of(a.iter().map(|x| x.as_f64())),
             J::Number(n) => Tree::Leaf(num(n.as_f64().expect("serde_json numbers are f64-convertible"))),
             J::String(s) => Tree::Leaf(V::Str(s.clone())),
             J::Bool(b) => Tree::Leaf(V::Bool(*b)),
@@ -57,7 +68,8 @@ impl From<&serde_json::Value> for Tree {
 }
 
 /// The fields the parser must produce for `tree`, in order: nested objects joined with `/`, an
-/// empty object or a list one composite field. A top-level `{}` is a record with no fields.
+/// empty object or a list one composite field, except a short list of numbers: one field per
+/// number, named by `element_key`. A top-level `{}` is a record with no fields.
 pub fn flatten(tree: &Tree) -> Vec<(String, V)> {
     fn walk(prefix: Option<&str>, t: &Tree, out: &mut Vec<(String, V)>) {
         let v = match t {
@@ -71,7 +83,14 @@ pub fn flatten(tree: &Tree) -> Vec<(String, V)> {
                 }
                 return;
             }
-            Tree::Obj(_) | Tree::List => V::Composite,
+            Tree::List(Some(nums)) => {
+                let key = prefix.unwrap_or_default();
+                for (i, v) in nums.iter().enumerate() {
+                    out.push((tmon::parse::element_key(key, i, nums.len()), v.clone()));
+                }
+                return;
+            }
+            Tree::Obj(_) | Tree::List(None) => V::Composite,
             Tree::Leaf(v) => v.clone(),
         };
         out.push((prefix.unwrap_or_default().to_owned(), v));

@@ -144,7 +144,7 @@ fn flags_focus_and_enter_jumps_to_the_step() {
     let mut app = train_app();
     app.update(key('a'));
     assert_eq!(app.view.focus, Focus::Flags);
-    app.update(key('j')); // newest first: spike(150), nonfinite(120), lr(20)
+    // By severity, newest first within each: nonfinite(120, critical), spike(150), lr(20).
     app.update(code(KeyCode::Enter));
     assert_eq!(app.view.layout, LayoutMode::Single);
     assert_eq!(names(&app)[app.view.selected], vec!["loss", "val_loss"]);
@@ -515,4 +515,21 @@ fn clicks_select_what_is_drawn_under_them_and_the_wheel_zooms_or_scrolls() {
     let raw = crossterm::event::MouseEvent { kind: click, column: x, row: y, modifiers: KeyModifiers::NONE };
     assert!(!app.update(Event::Mouse(raw)));
     assert_eq!(app.view.focus, Focus::Flags);
+}
+
+#[test]
+fn esc_leaves_the_single_chart_view_then_clears_the_filter() {
+    let mut app = train_app();
+    app.update(key('/'));
+    for c in "loss".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter)); // the filter is set
+    app.update(code(KeyCode::Enter)); // the single chart of the selection
+    assert_eq!(app.view.layout, LayoutMode::Single);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.layout, LayoutMode::Grid, "Esc is back, as the help says");
+    assert_eq!(app.view.filter, "loss", "one level at a time");
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.view.filter, "");
 }

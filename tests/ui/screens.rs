@@ -53,7 +53,7 @@ fn help_overlay() {
 fn flags_focus_and_jump() {
     let mut app = train_app();
     app.update(key('a'));
-    app.update(key('j')); // the NaN flag (second newest)
+    // The NaN flag: critical, so listed first although the spike's is newer.
     snap("flags_focus", &app, 80, 24);
     app.update(code(KeyCode::Enter));
     snap("flag_jump", &app, 80, 24);
@@ -94,12 +94,29 @@ fn detectron2_metrics_json() {
 #[test]
 fn hugging_face_trainer_state() {
     // trainer_state.json's log_history: the eval loss turning up while the training loss falls is
-    // flagged as overfitting. (As drawn today, eval_loss is paired with the one-point `train_loss`
-    // of the end-of-training summary rather than with `loss`, and so the jump to the flag at step
-    // 200 shows that summary's last steps: both visible in these snapshots.)
+    // flagged as overfitting. `eval_loss` is drawn with `loss` (not with the one-point
+    // `train_loss` of the end-of-training record), and that record's scalars are listed under
+    // "end of training" in the metric list, not drawn as single-point charts.
     let app = grid_and_newest_flag("trainer_state", "ui/trainer_state.json");
     let t = text(&draw(&app, 160, 48));
     assert!(t.contains("warning  step 200      eval_loss  eval_loss turned up"), "{t}");
+    let grid = text(&draw(&app_of(vec![load("ui/trainer_state.json")], Options::default()), 160, 48));
+    assert!(grid.contains("│ └eval_loss "), "eval_loss listed under loss:\n{grid}");
+    assert!(grid.contains(" end of training"), "{grid}");
+    assert!(grid.contains("  train_runtime "), "{grid}");
+    assert!(!grid.contains("┌ train_runtime"), "no chart of a single point:\n{grid}");
+}
+
+#[test]
+fn detr_log_txt() {
+    // DETR's log.txt: the 12 COCO numbers of `test_coco_eval_bbox` are charts of their own
+    // (`.../AP`, `.../AP50`, ...), and the title counts series as `check` does, saying how many
+    // charts they make (a train metric and its test partner share one).
+    let app = grid_and_newest_flag("detr", "ui/detr-log.txt");
+    let t = text(&draw(&app, 160, 48));
+    assert!(t.contains("test_coco_eval_bbox/AP "), "{t}");
+    let charts = app.groups().len();
+    assert!(t.contains(&format!(" metrics (27 in {charts} charts) ")), "{t}");
 }
 
 #[test]
@@ -235,4 +252,68 @@ fn the_header_says_when_the_series_cap_dropped_values() {
     let t = text_of(&app);
     let header = t.lines().next().unwrap();
     assert!(header.contains("60 values dropped (series cap, --max-series)"), "{header}");
+}
+
+/// The charts' first series, in the order the grid draws them.
+fn chart_order(app: &App) -> Vec<String> {
+    let store = &app.slot().expect("a run").run().store;
+    app.groups().iter().map(|g| store.name(g.members[0]).to_owned()).collect()
+}
+
+#[test]
+fn charts_are_ordered_main_loss_and_eval_first_counters_last() {
+    // Hugging Face: `epoch` was the first chart; the loss (with eval_loss) comes first now.
+    let hf = chart_order(&app_of(vec![load("ui/trainer_state.json")], Options::default()));
+    assert_eq!(
+        hf,
+        [
+            "loss",
+            "grad_norm",
+            "learning_rate",
+            "eval_samples_per_second",
+            "eval_steps_per_second",
+            "epoch",
+            "eval_runtime"
+        ]
+    );
+    // detectron2: `data_time` and `eta_seconds` were first, `total_loss` last (sorted keys).
+    let d2 = chart_order(&app_of(vec![load("ui/detectron2-metrics.json")], Options::default()));
+    assert_eq!(d2[0], "total_loss", "{d2:?}");
+    assert_eq!(&d2[1..6], ["bbox/AP", "bbox/AP50", "bbox/AP75", "bbox/APl", "bbox/APm"], "{d2:?}");
+    assert_eq!(d2[7], "lr", "{d2:?}");
+    assert_eq!(&d2[d2.len() - 3..], ["data_time", "eta_seconds", "time"], "{d2:?}");
+    // DETR: the loss with the test loss, the task metrics (AP first), the learning rate.
+    let detr = chart_order(&app_of(vec![load("ui/detr-log.txt")], Options::default()));
+    assert_eq!(&detr[..3], ["train_loss", "train_class_error", "test_coco_eval_bbox/AP"], "{detr:?}");
+    let lr = detr.iter().position(|n| n == "train_lr").unwrap();
+    assert_eq!(lr, 2 + 12, "{detr:?}");
+    // The grids drawn: the `*_grid_*` snapshots of these three fixtures.
+}
+
+#[test]
+fn flags_are_listed_critical_then_warning_then_info_newest_first_within_each() {
+    // Raised in this order: a NaN loss at step 5 (critical), then `g` and `h` whose first values
+    // are infinite (info) at steps 10 and 15. Newest first alone put both infos above the NaN.
+    let mut text = String::new();
+    for s in 0..30 {
+        let loss = if s == 5 { "NaN".to_owned() } else { format!("{}", 2.0 / (s + 1) as f64) };
+        let mut line = format!("{{\"step\": {s}, \"loss\": {loss}, \"lr\": 0.001");
+        if s >= 10 {
+            line.push_str(if s == 10 { ", \"g\": Infinity" } else { ", \"g\": 1.0" });
+        }
+        if s >= 15 {
+            line.push_str(if s == 15 { ", \"h\": -Infinity" } else { ", \"h\": 1.0" });
+        }
+        line.push_str("}\n");
+        text.push_str(&line);
+    }
+    let app = app_of(vec![log_of(&text, Default::default())], Options::default());
+    let listed: Vec<(String, String)> =
+        app.flags_newest_first().map(|f| (f.severity.as_str().to_owned(), f.metric.clone())).collect();
+    let want = [("critical", "loss"), ("info", "h"), ("info", "g")];
+    assert_eq!(listed, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    // And so on screen, top to bottom.
+    let t = text_of(&app);
+    let at = |needle: &str| t.find(needle).unwrap_or_else(|| panic!("{needle}:\n{t}"));
+    assert!(at("critical ") < at("h became -Infinity") && at("h became") < at("g became Infinity"), "{t}");
 }

@@ -835,7 +835,8 @@ impl Analyzer {
 }
 
 /// How the run's held-out task metrics moved since `low` (an eval loss's lowest evaluation): the
-/// most favourable one (improves, then holds), or the first that got worse.
+/// most favourable one (improves, then holds), or the first that got worse; among equals, the
+/// headline metric (COCO's `AP` before `AP50` or `class_error`).
 fn task_since<N: SeriesNames + ?Sized>(
     store: &N,
     tasks: &[(SeriesId, Task)],
@@ -854,7 +855,7 @@ fn task_since<N: SeriesNames + ?Sized>(
             let trend = t.trend_since(then, cfg.overfit_task_z)?;
             Some((store.name(*id).to_owned(), trend, then, t.level()))
         })
-        .min_by_key(|(_, trend, _, _)| rank(*trend))
+        .min_by_key(|(name, trend, _, _)| (rank(*trend), names::headline_rank(name)))
 }
 
 /// What the run's held-out task metrics say to "not learning": one that improved from its first
