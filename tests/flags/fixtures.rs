@@ -50,6 +50,22 @@ fn a_traceback_a_resume_and_a_kill() {
 }
 
 #[test]
+fn errors_the_run_went_on_from_are_no_crash() {
+    // A caught CUDA out of memory and a printed traceback, each followed by the next step: info,
+    // saying the run went on. The `Killed` at the end: nothing follows, a crash.
+    let f = flags("caught-errors.jsonl");
+    let crash: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Crash).collect();
+    assert_eq!(crash.len(), 3, "{}", show(&f));
+    for (c, step) in crash[..2].iter().zip([40.0, 150.0]) {
+        assert_eq!((c.severity, c.step), (Severity::Info, step), "{}", show(&f));
+        assert!(c.message.contains(&format!("the run went on at step {}", step + 1.0)), "{}", c.message);
+    }
+    assert!(crash[1].message.contains("OSError: [Errno 28] No space left on device"), "{}", crash[1].message);
+    assert_eq!((crash[2].severity, crash[2].step), (Severity::Critical, 300.0), "{}", show(&f));
+    assert!(f.iter().all(|x| x.kind == FlagKind::Crash), "{}", show(&f));
+}
+
+#[test]
 fn grad_scaler_overflows_are_info() {
     let f = flags("amp-grad-scaler.jsonl");
     assert!(f.iter().all(|x| x.severity == Severity::Info), "{}", show(&f));

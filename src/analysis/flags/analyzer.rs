@@ -177,6 +177,9 @@ pub struct Analyzer {
     last_crash: Option<AfterCrash>,
     /// A crash was read since the last record.
     crash_pending: bool,
+    /// Where the crash flags raised since the last record are in `flags`: the next record tells
+    /// whether the run died of them (nothing follows, or a resume goes back) or went on.
+    crash_flags: Vec<usize>,
     /// The run's loss scale (mixed precision), if it logs one.
     loss_scale: Option<SeriesId>,
     /// The log printed a skipped mixed-precision step (DeepSpeed's `OVERFLOW!`).
@@ -218,6 +221,19 @@ impl Analyzer {
         self.crash.record();
         let step = meta.step;
         let prev_step = self.last_step.replace(step);
+        // Steps that go on past an error line: the run caught it (a batch-size finder's CUDA out
+        // of memory, a printed traceback) and did not die of it.
+        let went_on = !self.crash_flags.is_empty() && prev_step.is_some_and(|p| step > p);
+        let after_crash = if went_on {
+            for i in std::mem::take(&mut self.crash_flags) {
+                self.survived(i, step);
+            }
+            self.last_crash = None;
+            false
+        } else {
+            self.crash_flags.clear();
+            after_crash
+        };
         self.found.clear();
         self.rewound_here = false;
         self.rewound_from = None;
@@ -720,6 +736,7 @@ impl Analyzer {
         let message = crash::message(&c, self.last_step);
         self.last_crash = Some(AfterCrash { text: c.text, step: self.last_step });
         self.crash_pending = true;
+        let before = self.flags.len();
         self.keep(Flag {
             kind: FlagKind::Crash,
             severity: Severity::Critical,
@@ -727,6 +744,23 @@ impl Analyzer {
             step: self.last_step.unwrap_or(f64::NAN),
             message,
         });
+        if self.flags.len() > before {
+            self.crash_flags.push(before);
+        }
+    }
+
+    /// The crash flag at `i` was an error the run went on from (its next record, at `step`,
+    /// carries on forward): info, saying so. A follower that printed it already has printed a
+    /// critical; the store of flags, the monitor and `tmon check` tell the truth.
+    fn survived(&mut self, i: usize, step: f64) {
+        let Some(f) = self.flags.get_mut(i) else { return };
+        if f.kind != FlagKind::Crash || f.severity != Severity::Critical {
+            return;
+        }
+        f.severity = Severity::Info;
+        f.message = crash::survived_message(&f.message, step);
+        self.kept[Severity::Critical as usize] -= 1;
+        self.kept[Severity::Info as usize] += 1;
     }
 
     /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
@@ -772,6 +806,7 @@ impl Analyzer {
         self.gaps = Gaps::default();
         self.crash = CrashReader::default();
         self.crash_pending = false;
+        self.crash_flags.clear();
         self.resets = Resets::default();
         self.writers.reset();
         self.vanishing = Default::default();

@@ -174,6 +174,15 @@ pub fn message(crash: &Crash, last: Option<f64>) -> String {
     }
 }
 
+/// The message of a crash flag whose run went on at `next` (the error was caught): what was read,
+/// and that it was not fatal.
+pub fn survived_message(crashed: &str, next: f64) -> String {
+    let what = crashed
+        .strip_prefix("the run crashed after step ")
+        .map_or(crashed.to_owned(), |rest| format!("an error after step {rest}"));
+    format!("{what}; the run went on at step {}: caught, not fatal", step(next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
