@@ -182,25 +182,7 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
         return;
     };
     let v = &app.view;
-    let mut notes = Vec::new();
-    if v.log_y {
-        notes.push("log");
-    }
-    if data.clipped {
-        notes.push("clipped");
-    }
-    if data.no_time {
-        notes.push("no time: step");
-    }
-    // On the frame, not in the plot: a note drawn inside the chart would cover its data.
-    let block = if notes.is_empty() {
-        block
-    } else {
-        block.title_bottom(
-            Line::from(Span::styled(format!(" {} ", notes.join(" · ")), t.dim())).right_aligned(),
-        )
-    };
-    frame.render_widget(block, area);
+    frame.render_widget(with_notes(block, v.log_y, data.clipped, data.no_time, t), area);
 
     let (raw_marker, line_marker, nan_marker, flag_marker) = if app.ascii {
         (Marker::Custom('.'), Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
@@ -321,24 +303,7 @@ fn render_overlay(frame: &mut Frame, app: &App, g: &Group, selected: bool, area:
         frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())).block(block), area);
         return;
     }
-    let mut notes = Vec::new();
-    if app.view.log_y {
-        notes.push("log");
-    }
-    if data.clipped {
-        notes.push("clipped");
-    }
-    if data.no_time {
-        notes.push("no time: step");
-    }
-    let block = if notes.is_empty() {
-        block
-    } else {
-        block.title_bottom(
-            Line::from(Span::styled(format!(" {} ", notes.join(" · ")), t.dim())).right_aligned(),
-        )
-    };
-    frame.render_widget(block, area);
+    frame.render_widget(with_notes(block, app.view.log_y, data.clipped, data.no_time, t), area);
     let datasets = overlay_datasets(app, t, &slots, &data);
     let cursor = cursor_line(app, data.x_bounds, data.y_bounds);
     let mut all = Vec::with_capacity(datasets.len() + 1);
@@ -447,4 +412,17 @@ fn clip_spans(spans: Vec<Span<'static>>, budget: usize) -> Vec<Span<'static>> {
         }
     }
     out
+}
+
+/// The chart's frame with its notes (log y, clipped outliers, no time axis) at the bottom right:
+/// on the frame, not in the plot, where a note would cover the data.
+fn with_notes<'a>(block: Block<'a>, log_y: bool, clipped: bool, no_time: bool, t: &Theme) -> Block<'a> {
+    let notes: Vec<&str> = [(log_y, "log"), (clipped, "clipped"), (no_time, "no time: step")]
+        .into_iter()
+        .filter_map(|(on, note)| on.then_some(note))
+        .collect();
+    if notes.is_empty() {
+        return block;
+    }
+    block.title_bottom(Line::from(Span::styled(format!(" {} ", notes.join(" · ")), t.dim())).right_aligned())
 }
