@@ -236,6 +236,15 @@ impl App {
                 self.compare.reversed = false;
             }
             Action::SortReverse => self.compare.reversed = !self.compare.reversed,
+            Action::NextPane => {
+                let panes = self.panes();
+                let at = panes.iter().position(|&p| p == self.view.pane);
+                let next = at.map_or(0, |i| (i + 1) % panes.len());
+                if panes[next] == self.view.pane {
+                    return false;
+                }
+                self.view.pane = panes[next];
+            }
             Action::SortBy(k) => {
                 let c = &mut self.compare;
                 if c.sort == k {

@@ -45,6 +45,8 @@ pub enum Action {
     SortNext,
     SortPrev,
     SortReverse,
+    /// Shows the next pane that has data: charts, heatmaps, distributions, architecture.
+    NextPane,
     /// Moves the cursor of the single-chart view (showing it), by a hundredth or a tenth of the
     /// window.
     CursorLeft,
@@ -117,6 +119,7 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('r'), A::Reset, "r", "reset the view (whole run, follow)"),
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
+    b(K::Char('i'), A::NextPane, "i", "inside the network: charts, heatmaps, distributions, architecture"),
     b(K::Char('e'), A::Export, "e", "export the chart: SVG and PNG in this directory"),
     b(K::Tab, A::NextRun, "Tab / Shift-Tab", "next / previous run (several runs)"),
     b(K::BackTab, A::PrevRun, "", ""),

@@ -28,7 +28,7 @@ pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, View};
+pub use view::{Focus, LayoutMode, Pane, View};
 
 use crate::analysis::{Flag, FlagConfig};
 use crate::chart::{self, ChartData, Layer, OverlayData, Reading};
@@ -215,6 +215,12 @@ pub struct App {
 }
 
 impl App {
+    /// The panes the `i` key cycles through for the run on screen: the charts always, each view
+    /// inside the network when the run has data for it.
+    pub fn panes(&self) -> Vec<Pane> {
+        vec![Pane::Charts]
+    }
+
     /// A monitor for `paths`, each starting empty, loading until the source and the opener report.
     pub fn new(paths: &[impl AsRef<Path>], opts: Options) -> Self {
         let runs =

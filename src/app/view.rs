@@ -18,6 +18,21 @@ pub enum Focus {
     Runs,
 }
 
+/// What the main area shows: the training curves, or a view inside the network (issue
+/// "Inside the network"). `i` cycles through the panes that have data for the run on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The metric charts (the default).
+    #[default]
+    Charts,
+    /// Per-layer metric families as heatmaps.
+    Heatmap,
+    /// Histograms over time as percentile bands.
+    Distributions,
+    /// The model's architecture as a block diagram.
+    Architecture,
+}
+
 /// How the charts are shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct View {
@@ -46,6 +61,8 @@ pub struct View {
     /// The cursor of the single-chart view: the x it reads (on the chart's axis), or None when
     /// it is hidden.
     pub cursor: Option<f64>,
+    /// What the main area shows.
+    pub pane: Pane,
 }
 
 impl Default for View {
@@ -67,6 +84,7 @@ impl Default for View {
             paused: false,
             help: false,
             cursor: None,
+            pane: Pane::Charts,
         }
     }
 }

@@ -41,7 +41,14 @@ pub fn render(frame: &mut Frame, app: &App) {
     if r.list.width > 0 {
         metrics::render(frame, app, r.list);
     }
-    chart::render(frame, app, r.charts);
+    match app.view.pane {
+        // Each view inside the network draws in the charts' place; until a run has data for one,
+        // `App::panes` never selects it.
+        crate::app::Pane::Charts
+        | crate::app::Pane::Heatmap
+        | crate::app::Pane::Distributions
+        | crate::app::Pane::Architecture => chart::render(frame, app, r.charts),
+    }
     if r.flags.height > 0 {
         flags::render(frame, app, r.flags);
     }
