@@ -318,6 +318,19 @@ pub fn read(
     eof: bool,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Loaded, Error> {
+    read_from(kind, parts, new_run, eof, progress, |p| std::fs::File::open(&p.path))
+}
+
+/// As [`read`], each file opened by `open` (a file already open can be read, not whatever is at
+/// its path now). An MLflow store is opened by its path.
+pub fn read_from(
+    kind: Kind,
+    parts: &[FileEnd],
+    new_run: &dyn Fn(&Path) -> Run,
+    eof: bool,
+    progress: &mut dyn FnMut(u64) -> bool,
+    mut open: impl FnMut(&FileEnd) -> std::io::Result<std::fs::File>,
+) -> Result<Loaded, Error> {
     let Some(first) = parts.first() else {
         return Err(Error::Read { path: PathBuf::from("."), reason: "no files".into() });
     };
@@ -385,7 +398,9 @@ pub fn read(
                 reader.set_label(label.as_deref());
             }
         }
-        let file = std::fs::File::open(&p.path).map_err(|e| Error::io(&p.path, e))?;
+        let mut file = open(p).map_err(|e| Error::io(&p.path, e))?;
+        // From its start (a handle handed over may have been read from).
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(|e| Error::io(&p.path, e))?;
         let mut file = file.take(p.end);
         let mut offset = 0u64;
         loop {

@@ -19,6 +19,8 @@
 
 use super::MonitorOptions;
 use crate::event::{Event, History, Opened};
+use crate::formats::follow::{self, FileEnd, Follow, Loaded};
+use crate::formats::Kind;
 use crate::run::Run;
 use crate::source::layout::{detect, Layout};
 use crate::source::tail::open_for_reading;
@@ -46,15 +48,42 @@ pub struct Plan {
     end: u64,
     idle: Option<Duration>,
     lines: bool,
+    /// A file in another format whose history the loader reads with that format's decoder (event
+    /// files, W&B run files, CSV), up to its size at the look.
+    format: Option<Kind>,
+    /// The other files of its run (a restarted writer's event files, a resumed W&B run's files),
+    /// read with it, in order, each up to its size at the look; their own plans are members.
+    parts: Vec<FileEnd>,
+    /// One of the other files of a run whose first file reads its history: not read on its own.
+    member: bool,
     id: Option<FileId>,
     file: Option<File>,
 }
 
 impl Plan {
-    /// Where the source starts following the file, when the loader reads its history.
+    /// Where the source starts following the file, when the loader reads its history (a member
+    /// of a run: when the run's first file reads it).
     pub fn resume(&self) -> Option<Resume> {
-        let id = self.id.filter(|_| self.lines && self.end > 0)?;
+        let id = self.id.filter(|_| (self.lines || self.format.is_some()) && self.end > 0)?;
         Some(Resume { id, offset: self.end })
+    }
+
+    /// Whether the loader reads the history of this file (for a member, the run's first file
+    /// does).
+    pub fn own_history(&self) -> bool {
+        self.resume().is_some() && !self.member
+    }
+
+    /// The format of a file whose history the loader decodes (see [`Plan::format`]).
+    pub fn format(&self) -> Option<Kind> {
+        self.format
+    }
+
+    /// File `file` of the source (`plan` of it) is another file of this plan's run: its history
+    /// is read with this one's, up to its size at its look, and it reads none of its own.
+    pub fn add_part(&mut self, file: usize, plan: &mut Plan) {
+        plan.member = true;
+        self.parts.push(FileEnd { file, path: plan.path.clone(), end: plan.end });
     }
 
     /// Lets the handle go (a directory of thousands of runs must not hold a descriptor per run
@@ -72,8 +101,18 @@ pub const HELD_PLANS: usize = 32;
 /// FIFO or a device (opened without blocking, refused once seen not to be a regular file). Runs
 /// on the monitor's starter and loader threads, never on the one that answers keys.
 pub fn plan(path: &Path) -> Plan {
-    let mut out =
-        Plan { path: path.to_owned(), size: 0, end: 0, idle: None, lines: false, id: None, file: None };
+    let mut out = Plan {
+        path: path.to_owned(),
+        size: 0,
+        end: 0,
+        idle: None,
+        lines: false,
+        format: None,
+        parts: Vec::new(),
+        member: false,
+        id: None,
+        file: None,
+    };
     let Ok((mut f, meta)) = open_for_reading(path) else { return out };
     if !meta.is_file() {
         return out;
@@ -81,6 +120,13 @@ pub fn plan(path: &Path) -> Plan {
     out.id = Some(FileId::of(&meta));
     out.size = meta.len();
     out.idle = meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok());
+    if let Some(kind) = decoded_format(path, &mut f) {
+        // Read whole by its decoder (a torn last record waits in it for the source's bytes).
+        out.format = Some(kind);
+        out.end = out.size;
+        out.file = Some(f);
+        return out;
+    }
     // The end of the last complete line: in the last 64 KiB as a rule, in the last MiB at most.
     let mut last = None;
     for back in [64 << 10, TAIL_BYTES] {
@@ -194,10 +240,12 @@ impl Loader {
         self.grow()
     }
 
-    fn job(file: usize, plan: Plan, work: Work) -> Job {
+    fn job(file: usize, mut plan: Plan, work: Work) -> Job {
         Box::new(move |loader: &Loader| {
             let resume = plan.resume().filter(|_| work.history);
             let path = plan.path.clone();
+            let (format, member) = (plan.format, plan.member);
+            let parts = std::mem::take(&mut plan.parts);
             let (mut info, handle) = open(plan, work.preview, &loader.opts);
             // Its config (a few small files beside it), read here: never on the loop's thread.
             info.config = crate::run::config::read(&path);
@@ -205,17 +253,22 @@ impl Loader {
             if loader.tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
                 return;
             }
-            let Some(r) = resume else { return };
+            let Some(r) = resume.filter(|_| !member) else { return };
             let history: Job = Box::new(move |loader: &Loader| {
                 let tx = &loader.tx;
                 let report = &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok();
-                let history = match handle.map_or_else(|| reopen(&path, r.id), Ok) {
-                    Ok(handle) => load(handle, &path, &r, &loader.opts, work.compact, report),
-                    Err(e) => History {
-                        run: Run::new(&path, loader.opts.ingest.clone(), loader.opts.flags.clone()),
-                        lines: 0,
-                        error: Some(e),
-                    },
+                let history = match (format, handle.map_or_else(|| reopen(&path, r.id), Ok)) {
+                    (Some(kind), Ok(handle)) => {
+                        let mut all = vec![FileEnd { file, path: path.clone(), end: r.offset }];
+                        all.extend(parts);
+                        load_format(kind, handle, &all, &path, &loader.opts, work.compact, report)
+                    }
+                    (None, Ok(handle)) => load(handle, &path, &r, &loader.opts, work.compact, report),
+                    (_, Err(e)) => History::lines(
+                        Run::new(&path, loader.opts.ingest.clone(), loader.opts.flags.clone()),
+                        0,
+                        Some(e),
+                    ),
                 };
                 let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
             });
@@ -346,7 +399,68 @@ fn load(
         Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), Some(r.offset), &mut progress),
         Err(e) => (0, Err(e)),
     };
-    History { run, lines, error: read.err().map(|e| e.to_string()) }
+    History::lines(run, lines, read.err().map(|e| e.to_string()))
+}
+
+/// Reads the history of a run in another format (TensorBoard events, a W&B run file, CSV): its
+/// files `parts` (the first one open as `first`, the one looked at) each up to its end, with the
+/// decoder `tmon check --follow` uses, which is handed over to go on with the source's bytes.
+/// `report` as for [`load`].
+fn load_format(
+    kind: Kind,
+    first: File,
+    parts: &[FileEnd],
+    path: &Path,
+    opts: &MonitorOptions,
+    compact: bool,
+    report: &mut dyn FnMut(u64) -> bool,
+) -> History {
+    // The file looked at is read, not whatever is at its path now (as for JSON Lines).
+    let mut first = Some(first);
+    let open = |p: &FileEnd| -> std::io::Result<File> {
+        match first.take() {
+            Some(f) if p.path == path => Ok(f),
+            _ => File::open(&p.path),
+        }
+    };
+    // The run keeps the name of the file looked at, as the live set named it (its folder is the
+    // run's name for the screen, see `run::LiveSet`).
+    let new_run = |_: &Path| {
+        let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
+        if compact {
+            run.store.keep_display_precision();
+        }
+        run
+    };
+    let mut next = Instant::now() + PROGRESS_EVERY;
+    let mut progress = |bytes: u64| {
+        if Instant::now() < next {
+            return true;
+        }
+        next = Instant::now() + PROGRESS_EVERY;
+        report(bytes)
+    };
+    match follow::read_from(kind, parts, &new_run, false, &mut progress, open) {
+        Ok(Loaded { mut runs, follow: Follow::Run(dec) }) if runs.len() == 1 => {
+            let run = runs.pop().unwrap_or_else(|| new_run(path));
+            History { run, lines: 0, error: None, decoder: Some(dec) }
+        }
+        Ok(_) => History::lines(new_run(path), 0, Some("not a format read here".into())),
+        Err(e) => History::lines(new_run(path), 0, Some(e.to_string())),
+    }
+}
+
+/// The format of a file the loader decodes (event files, W&B run files, CSV), by its name and
+/// first bytes; `None` for JSON and what the source reads otherwise (an MLflow store).
+fn decoded_format(path: &Path, f: &mut File) -> Option<Kind> {
+    let mut head = Vec::with_capacity(64 << 10);
+    if f.seek(SeekFrom::Start(0)).is_err() || (&mut *f).take(64 << 10).read_to_end(&mut head).is_err() {
+        return None;
+    }
+    if crate::formats::framing(path, &head) != Some(crate::source::Framing::Bytes) {
+        return None;
+    }
+    follow::kind_of(path, &head).filter(|k| matches!(k, Kind::TfEvents | Kind::Wandb | Kind::Csv))
 }
 
 /// Opens `path` again for a history whose plan released its handle: it must still be the file
@@ -579,5 +693,132 @@ mod tests {
         assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
         let now = std::fs::metadata(&path).expect("meta");
         assert_ne!(crate::source::FileId::of(&now), r.id, "the source will see another file and restart");
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::formats::tfevents::{Event as TfEvent, Summary, Value};
+    use crate::formats::tfrecord;
+    use crate::run::live::{LiveFile, LiveSet};
+    use crate::source::{SourceEvent, Sources};
+    use prost::Message;
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    fn scalars(steps: std::ops::Range<i64>, header: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if header {
+            let ev = TfEvent {
+                wall_time: 1.7e9,
+                file_version: Some("brain.Event:2".into()),
+                ..Default::default()
+            };
+            tfrecord::encode(&ev.encode_to_vec(), &mut out);
+        }
+        for s in steps {
+            for (tag, x) in [("train/loss", 2.0 / (1.0 + s as f32)), ("train/lr", 0.01)] {
+                let value = Value { tag: tag.into(), simple_value: Some(x), ..Default::default() };
+                let ev = TfEvent {
+                    wall_time: 1.7e9 + s as f64,
+                    step: s,
+                    summary: Some(Summary { value: vec![value] }),
+                    ..Default::default()
+                };
+                tfrecord::encode(&ev.encode_to_vec(), &mut out);
+            }
+        }
+        out
+    }
+
+    /// A TensorBoard folder of two event files: the loader reads both (decoded on its thread), the
+    /// source starts after each file's end and sends nothing of the history, and the decoder
+    /// handed over goes on with what is appended (a torn record included): the run is what `tmon
+    /// check` reads of the folder at the end.
+    #[test]
+    fn an_event_file_run_is_decoded_by_the_loader_and_followed_from_its_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("events.out.tfevents.1700000000.host.1");
+        let b = dir.path().join("events.out.tfevents.1700000100.host.2");
+        std::fs::write(&a, scalars(0..3000, true)).expect("write");
+        let mut second = scalars(3000..6000, true);
+        // A torn last record: the writer is in the middle of it.
+        let more = scalars(6000..6010, false);
+        let cut = 7;
+        second.extend_from_slice(&more[..cut]);
+        std::fs::write(&b, &second).expect("write");
+
+        let mut lead = plan(&a);
+        assert_eq!(lead.format(), Some(Kind::TfEvents));
+        assert!(lead.own_history());
+        let mut member = plan(&b);
+        lead.add_part(1, &mut member);
+        assert!(!member.own_history(), "read with the run's first file");
+        let ends = [lead.resume().expect("a resume point"), member.resume().expect("a resume point")];
+        assert_eq!(ends[1].offset, second.len() as u64, "up to the size at the look");
+
+        // Written after the look: the source's.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&b).expect("open");
+        f.write_all(&more[cut..]).expect("append");
+        drop(f);
+
+        let (tx, rx) = mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let work = Work { preview: Some(TAIL_BYTES), history: true, compact: false };
+        loader.submit(0, lead, work).expect("submit");
+        let history = loop {
+            match rx.recv_timeout(Duration::from_secs(30)).expect("the loader reports") {
+                Event::Loaded { file, history } => {
+                    assert_eq!(file, 0);
+                    break history;
+                }
+                Event::Opened { info, .. } => assert!(info.preview.is_none(), "no preview of a binary file"),
+                _ => {}
+            }
+        };
+        assert!(history.error.is_none(), "{:?}", history.error);
+        assert!(history.decoder.is_some(), "the decoder is handed over");
+        assert_eq!(history.run.store.records(), 6000, "both files, up to the look");
+
+        // The source, resumed where the histories end, as the monitor's starter sets it.
+        let mut opts = crate::run::live::source_options(None);
+        opts.resume = vec![(a.clone(), ends[0]), (b.clone(), ends[1])];
+        let mut sources = Sources::new(&[a.clone(), b.clone()], opts);
+        let mut events = Vec::new();
+        for _ in 0..3 {
+            sources.poll(Instant::now(), &mut events);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let bytes: Vec<(usize, u64, usize)> = events
+            .iter()
+            .filter_map(|e| match e {
+                SourceEvent::Bytes { file, offset, bytes } => Some((*file, *offset, bytes.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bytes, vec![(1, ends[1].offset, more.len() - cut)], "only what follows the history");
+
+        let t0 = Instant::now();
+        let new = |p: &Path| LiveFile::new(Run::new(p, Default::default(), Default::default()));
+        let mut set: LiveSet<LiveFile> = LiveSet::default();
+        set.apply(SourceEvent::Found { file: 0, path: a.clone() }, t0, new);
+        set.apply(SourceEvent::Found { file: 1, path: b.clone() }, t0, new);
+        set[0].await_history();
+        for ev in events {
+            set.apply(ev, t0, new);
+        }
+        for ev in set[0].take_history(*history, t0) {
+            set.apply(ev, t0, new);
+        }
+        set.settle(t0);
+        let want = crate::formats::load(dir.path(), &Default::default(), &Default::default())
+            .expect("a format")
+            .expect("check reads it");
+        let run = &set[0].run;
+        assert_eq!(run.store.skipped.count, 0, "{:?}", run.store.skipped.kept);
+        assert_eq!(run.store.records(), want[0].store.records());
+        assert_eq!(run.store.records(), 6010);
+        assert_eq!(run.store.last_record().map(|r| r.step), Some(6009.0));
     }
 }

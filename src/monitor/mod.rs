@@ -22,7 +22,7 @@ use crate::run::live::{Feed, InFlight};
 use crate::source::{self, SourceEvent, SourceOptions, Sources};
 use crate::tui::Tui;
 use crate::Error;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -145,15 +145,34 @@ fn start_files(
     let files = initial_files(paths);
     let sweep = files.len() > 1;
     let mut resume = Vec::new();
+    // The other files of runs whose first file reads their history, looked at with it.
+    let mut members: HashMap<usize, loader::Plan> = HashMap::new();
     for (i, p) in files.iter().enumerate() {
-        let mut plan = loader::plan(p);
+        let mut plan = members.remove(&i).unwrap_or_else(|| loader::plan(p));
         // The history of a JSON Lines file is read by the loader (in blocks, on two threads: as
-        // fast as `tmon check`); the source follows the file from where that history ends.
+        // fast as `tmon check`), and so is that of a file in another format (event files, W&B,
+        // CSV: decoded there, never on the loop's thread); the source follows each file from
+        // where that history ends. A run of several files (a TensorBoard folder) is read whole
+        // by its first file's history, up to each file's size at its look.
+        if plan.format().is_some() && plan.own_history() {
+            if let Some(group) = crate::formats::group(p) {
+                for (j, q) in files.iter().enumerate().skip(i + 1) {
+                    if crate::formats::group(q).is_some_and(|g| g.key == group.key) {
+                        let mut other = loader::plan(q);
+                        if other.format() == plan.format() && other.resume().is_some() {
+                            plan.add_part(j, &mut other);
+                        }
+                        members.insert(j, other);
+                    }
+                }
+            }
+        }
         let r = plan.resume();
+        let own = plan.own_history();
         if i >= loader::HELD_PLANS {
             plan.release();
         }
-        if tx.send(Event::Planned { file: i, path: p.clone(), history: r.is_some() }).is_err() {
+        if tx.send(Event::Planned { file: i, path: p.clone(), history: own }).is_err() {
             return;
         }
         if let Some(r) = r {
@@ -162,7 +181,7 @@ fn start_files(
         // Comparing runs, every run shows its newest steps at once (the first ones more of them),
         // and holds its values at display precision from the start.
         let preview = if i < PREVIEWS { Some(loader::TAIL_BYTES) } else { sweep.then_some(SWEEP_TAIL) };
-        let work = loader::Work { preview, history: true, compact: sweep };
+        let work = loader::Work { preview, history: own, compact: sweep };
         let looked = if i == 0 { loader.run_here(i, plan, work) } else { loader.submit(i, plan, work) };
         if looked.is_err() {
             let _ = tx.send(Event::Quit);

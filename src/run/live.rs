@@ -60,7 +60,8 @@ pub struct LiveFile {
 pub const QUIET: Duration = Duration::from_millis(30);
 
 /// A file's history read by someone else than the source (the monitor's loader): everything up
-/// to the end of the last complete line when the file was opened; the source follows from there.
+/// to the end of the last complete line when the file was opened (a file in another format: up
+/// to its size then, with the files of its run); the source follows from there.
 #[derive(Debug)]
 pub struct History {
     pub run: Run,
@@ -68,6 +69,17 @@ pub struct History {
     pub lines: u64,
     /// Why the history stopped short of its end (a read error), if it did.
     pub error: Option<String>,
+    /// For a file in another format (TensorBoard events, a W&B run file, CSV): the decoder that
+    /// read the history, holding what its last record lacks; it goes on with the bytes the source
+    /// reads after it.
+    pub decoder: Option<Decoder>,
+}
+
+impl History {
+    /// The history of a JSON Lines file: `lines` read into `run`.
+    pub fn lines(run: Run, lines: u64, error: Option<String>) -> History {
+        History { run, lines, error, decoder: None }
+    }
 }
 
 /// What one source event did to the live set.
@@ -287,7 +299,7 @@ impl LiveFile {
     /// Returns the events held meanwhile, which the caller applies now, in order.
     pub fn take_history(&mut self, history: History, now: Instant) -> Vec<SourceEvent> {
         let held = self.held.take().unwrap_or_default();
-        let History { mut run, lines, error } = history;
+        let History { mut run, lines, error, decoder } = history;
         if let Some(e) = error {
             let reason =
                 format!("reading the history stopped here ({e}): the lines up to the end are missing");
@@ -295,6 +307,10 @@ impl LiveFile {
         }
         let records = run.store.records();
         self.run = run;
+        if decoder.is_some() {
+            self.decoder = decoder;
+            self.unflushed = None;
+        }
         self.arrived(records, now);
         self.line_base = lines;
         held
@@ -638,7 +654,7 @@ mod tests {
         assert_eq!(f.apply(state, t0), Fed::State { file: 0, state: FileState::Live }, "states pass");
         let mut run = Run::new("a.jsonl", Default::default(), Default::default());
         run.push_lines(1, b"{\"step\": 1}\n{\"step\": 2}\n");
-        let held = f.take_history(History { run, lines: 2, error: None }, t0);
+        let held = f.take_history(History::lines(run, 2, None), t0);
         assert_eq!(held.len(), 1);
         for ev in held {
             f.apply(ev, t0);

@@ -62,3 +62,39 @@ fn a_tensorboard_folder_is_one_run_and_is_followed() {
     let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
     assert_restored(&screen, "q");
 }
+
+/// A big event file (about 35 MB) is decoded by the loader's threads, not by the loop that
+/// answers keys: the help opens and closes as soon as the monitor is up, the whole history
+/// arrives, and a step appended after the look is read from where the history ended.
+#[test]
+fn a_big_event_file_loads_off_the_loop_and_keys_are_answered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("big");
+    std::fs::create_dir(&run).expect("mkdir");
+    let n = 400_000;
+    let file = run.join("events.out.tfevents.1700000000.host.1");
+    std::fs::write(&file, events(0..n)).expect("write");
+    let Some(tmux) = tmux("tfbig", &around(&tmon_cmd(None, &[run.to_str().unwrap()]))) else { return };
+    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    tmux.wait_for("the monitor", |s| head(s).contains("tmon"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", |s| s.contains("this help"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help closed", |s| !s.contains("this help"));
+    let screen = tmux.wait_for("the whole history", |s| {
+        head(s).contains(&format!("step {}", n - 1)) && !head(s).contains("loading")
+    });
+    assert!(head(&screen).contains(&format!("{n} records")), "every step once:\n{screen}");
+    let mut more = Vec::new();
+    scalar(n, "train/loss", 0.01, &mut more);
+    scalar(n, "train/lr", 0.01, &mut more);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&file).expect("open");
+    f.write_all(&more).expect("append");
+    drop(f);
+    let screen = tmux.wait_for("the appended step", |s| head(s).contains(&format!("step {n}")));
+    assert!(head(&screen).contains(&format!("{} records", n + 1)), "{screen}");
+    assert!(!head(&screen).contains("skipped"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}

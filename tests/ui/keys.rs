@@ -351,7 +351,7 @@ fn the_loaders_history_comes_first_and_the_news_held_meanwhile_follows_it() {
     assert!(app.slots[0].loading.is_some(), "a slow history is not given up on");
     let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     run.push_lines(1, history.as_bytes());
-    let h = tmon::event::History { run, lines: 100, error: None };
+    let h = tmon::event::History::lines(run, 100, None);
     app.update(Event::Loaded { file: 0, history: Box::new(h) });
     assert!(app.slots[0].loading.is_none());
     let store = &app.slots[0].run().store;
@@ -373,7 +373,7 @@ fn a_history_cut_short_by_a_read_error_says_so() {
     app.update(opened("big.jsonl", 1000, 1000, None));
     let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     run.push_lines(1, jsonl(0..3).as_bytes());
-    let h = tmon::event::History { run, lines: 3, error: Some("Input/output error".into()) };
+    let h = tmon::event::History::lines(run, 3, Some("Input/output error".into()));
     app.update(Event::Loaded { file: 0, history: Box::new(h) });
     let skipped = &app.slots[0].run().store.skipped;
     assert_eq!(skipped.count, 1);
