@@ -3,7 +3,8 @@
 //! histories the loader read; and the swap of a big file's preview for its history.
 //!
 //! Loading a big file: the opener's preview (the records of its last MiB) is shown while the
-//! history is read. For a JSON Lines file given on the command line, the monitor's loader reads
+//! history is read. For a JSON Lines file given on the command line (and a file in another
+//! format: event files, W&B run files, CSV, decoded there with the decoder handed over), the monitor's loader reads
 //! the history up to the end of the last complete line it saw and hands over a whole run
 //! ([`Event::Loaded`]); the source follows the file from that point, and the live set holds its
 //! news until the history is in, then applies it, its line numbers moved past the history's. For

@@ -8,7 +8,10 @@
 //! batch reader `tmon check` uses (blocks, two threads) and hands the run over
 //! ([`Event::Loaded`]), with [`Event::Progress`] on the way. The app shows the preview until the
 //! history arrives, and the live set holds back the source's news about the file until then (see
-//! `app::data`). Whole-file documents, and files found later in a watched directory, get no resume
+//! `app::data`). A file in another format (TensorBoard events, a W&B run file, CSV) gets no
+//! preview; its history, with the other files of its run, is decoded here by the reader `tmon
+//! check --follow` uses, up to each file's size at the look, and that decoder is handed over
+//! with it: the loop never decodes a big binary file. Whole-file documents, and files found later in a watched directory, get no resume
 //! point: the source reads them from the start, and the opener only previews them.
 //!
 //! The loader's threads are a pool of at most as many as the machine has cores (two at least),
