@@ -91,11 +91,47 @@ const TICK: Duration = Duration::from_millis(200);
 /// Events handled between two looks at the clock and the stop flag.
 const MAX_BATCH: usize = 256;
 
+/// A crash flag waits this long for its verdict before it is printed as raised (critical, with
+/// its `--on-flag` hook): the next record tells whether the run died of the error or went on from
+/// it ("caught, not fatal", info). The wait starts again while the file still grows (the rest of
+/// a traceback). The end of the content already there, and the end of following, print it at
+/// once.
+pub const CRASH_HOLD: Duration = Duration::from_secs(3);
+
 /// A followed file and how many of its flags were printed.
 struct Followed {
     live: LiveFile,
     printed: usize,
     label: String,
+    /// While a crash flag waits for its verdict: since when the run has been quiet, and its
+    /// records and skipped lines then (a change starts the wait again).
+    crash_hold: Option<(Instant, usize, u64)>,
+}
+
+impl Followed {
+    /// How many of the run's flags may be printed at `now`: all, but for a crash flag that waits
+    /// for its verdict (see [`CRASH_HOLD`]) and the flags after it.
+    fn printable(&mut self, now: Instant) -> usize {
+        let run = &self.live.run;
+        let all = run.flags().len();
+        let Some(i) = run.analyzer.undecided_crash().filter(|&i| i >= self.printed && i < all) else {
+            self.crash_hold = None;
+            return all;
+        };
+        let activity = (run.store.records(), run.store.skipped.count);
+        let since = match self.crash_hold {
+            Some((t, r, k)) if (r, k) == activity => t,
+            _ => {
+                self.crash_hold = Some((now, activity.0, activity.1));
+                now
+            }
+        };
+        if now.saturating_duration_since(since) >= CRASH_HOLD {
+            all
+        } else {
+            i
+        }
+    }
 }
 
 impl Entry for Followed {
@@ -167,7 +203,7 @@ pub fn follow<W: Write>(
     files.settle(now);
     for f in files.iter_mut() {
         if opts.history {
-            printer.print_new(f, false)?;
+            printer.print_new(f, false, None)?;
             if printer.closed {
                 printer.summary.output_closed = true;
                 return Ok(printer.summary);
@@ -218,7 +254,7 @@ pub fn follow<W: Write>(
         touched.dedup();
         for i in touched.drain(..) {
             if let Some(f) = files.get_mut(i) {
-                printer.print_new(f, true)?;
+                printer.print_new(f, true, Some(now))?;
             }
         }
         if printer.summary.exited_on_flag || printer.closed {
@@ -226,8 +262,16 @@ pub fn follow<W: Write>(
         }
     }
     drop(feed);
+    // Crash flags still waiting for their verdict: what was read is all there is.
+    let before = printer.summary.flags;
+    if !printer.summary.exited_on_flag && !printer.closed {
+        for f in files.iter_mut() {
+            printer.print_new(f, true, None)?;
+        }
+    }
+    let held_printed = printer.summary.flags > before;
     printer.summary.output_closed = printer.closed;
-    if printer.summary.exited_on_flag {
+    if printer.summary.exited_on_flag || held_printed {
         if let Some(h) = &printer.hooks {
             h.wait_idle(opts.hook_timeout);
         }
@@ -287,6 +331,7 @@ fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, n
         live: LiveFile::new(Run::new(path, opts.ingest.clone(), opts.flags.clone())),
         printed: 0,
         label: path.display().to_string(),
+        crash_hold: None,
     };
     if let SourceEvent::Changed { file } = &ev {
         if files.get(*file).is_some_and(|f| f.live.run.store.skipped.count == 0) {
@@ -321,9 +366,15 @@ fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, n
 }
 
 impl<W: Write> Printer<'_, W> {
-    /// Prints the flags of `f` not printed yet (and runs the hooks for them when `live`).
-    fn print_new(&mut self, f: &mut Followed, live: bool) -> Result<(), Error> {
-        while f.printed < f.live.run.flags().len() && !self.closed {
+    /// Prints the flags of `f` not printed yet (and runs the hooks for them when `live`). Live, a
+    /// crash flag waiting for its verdict is held (see [`CRASH_HOLD`]), unless `now` is `None`
+    /// (the end: everything is printed).
+    fn print_new(&mut self, f: &mut Followed, live: bool, now: Option<Instant>) -> Result<(), Error> {
+        let upto = match now {
+            Some(now) if live => f.printable(now),
+            _ => f.live.run.flags().len(),
+        };
+        while f.printed < upto && !self.closed {
             let flag = &f.live.run.flags()[f.printed];
             f.printed += 1;
             self.print(&f.label, flag)?;

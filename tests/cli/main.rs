@@ -9,6 +9,7 @@ mod check;
 mod compare;
 mod demo;
 mod export;
+mod follow_crash;
 mod follow_formats;
 mod follow_set;
 mod readme;

@@ -763,6 +763,14 @@ impl Analyzer {
         self.kept[Severity::Info as usize] += 1;
     }
 
+    /// Where the first crash flag still waiting for its verdict is in [`flags`](Self::flags): raised
+    /// critical, it becomes info if the next record's step goes on ([`Analyzer::survived`]). A
+    /// follower that prints flags as they come holds it (and what follows it) until that record,
+    /// or until the run has been quiet for a moment (see `follow::CRASH_HOLD`).
+    pub fn undecided_crash(&self) -> Option<usize> {
+        self.crash_flags.iter().copied().min()
+    }
+
     /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
     /// tmon's own flags are all raised by the rules of this module.
     #[doc(hidden)]
