@@ -171,3 +171,20 @@ fn overflows_without_a_loss_scale_are_info_and_an_exploded_norm_that_overflows_i
     assert!(!nf[0].message.contains("overflow"), "{}", nf[0].message);
     assert!(f.iter().any(|x| x.kind == FlagKind::ExplodingGradient && x.step == 227.0), "{}", show(&f));
 }
+
+#[test]
+fn a_task_metric_later_in_the_evaluation_record_is_weighed() {
+    // Hugging Face writes eval_loss before eval_wer: at the fifth evaluation the loss's warning is
+    // decided before the record's WER is in (four evaluations: its noise unknown); the record's
+    // WER, improving beyond its noise, makes it info.
+    let f = flags("eval-wer-after-eval-loss.jsonl");
+    let over: Vec<&Flag> = f.iter().filter(|x| x.kind == FlagKind::Overfitting).collect();
+    assert_eq!(over.len(), 1, "{}", show(&f));
+    assert_eq!((over[0].severity, over[0].step), (Severity::Info, 1000.0), "{}", show(&f));
+    assert!(
+        over[0].message.contains("but eval_wer still improves (0.7888 at step 1000 -> 0.7443)"),
+        "{}",
+        show(&f)
+    );
+    assert!(f.iter().all(|x| x.severity < Severity::Warning), "{}", show(&f));
+}

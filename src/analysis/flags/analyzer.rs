@@ -282,7 +282,42 @@ impl Analyzer {
         }
         self.observe_layers(store, step);
         self.soften_component_divergence(store);
+        self.recheck_overfitting(store);
         self.flush(store);
+    }
+
+    /// An overfitting warning raised by this record with no task metric to weigh, whose task
+    /// metric came later in the same record (Hugging Face writes `eval_loss` before `eval_wer`):
+    /// weighed again now that the record is in. Only a metric that improves beyond its noise
+    /// makes it info; one that merely holds does not (the decision was a warning, and a noisy
+    /// accuracy over a small validation set "holds" through real overfitting).
+    fn recheck_overfitting<N: SeriesNames + ?Sized>(&mut self, store: &N) {
+        if self.tasks.is_empty() {
+            return;
+        }
+        for k in 0..self.found.len() {
+            let (id, f) = &self.found[k];
+            if f.kind != FlagKind::Overfitting || f.severity != Severity::Warning || f.message.is_empty() {
+                continue;
+            }
+            let Some(Some(SeriesState { det: Detectors::EvalLoss { overfitting, .. }, .. })) =
+                self.states.get_mut(*id)
+            else {
+                continue;
+            };
+            if !overfitting.warned_without_task() {
+                continue;
+            }
+            let Some((name, Trend::Improves, then, now)) = task_since(store, &self.tasks, &self.cfg, f.began)
+            else {
+                continue;
+            };
+            let note = super::overfitting::improves_note(&name, then, f.began, now);
+            overfitting.task_improves(note.clone());
+            let f = &mut self.found[k].1;
+            f.severity = Severity::Info;
+            f.message.push_str(&note);
+        }
     }
 
     fn state(&self, id: SeriesId) -> Option<&SeriesState> {

@@ -44,6 +44,19 @@ impl Overfitting {
         }
     }
 
+    /// Whether the current episode was decided a warning with no task metric to weigh (none
+    /// known yet, or too few evaluations to tell its noise).
+    pub fn warned_without_task(&self) -> bool {
+        matches!(&self.decided, Some((Severity::Warning, note)) if note.is_empty())
+    }
+
+    /// A task metric of the record that raised the warning improves after all (it came after the
+    /// eval loss in the record): the episode is info, with `note` saying so.
+    pub fn task_improves(&mut self, note: String) {
+        self.decided = Some((Severity::Info, note));
+        self.episode.reported = Some(Severity::Info);
+    }
+
     /// The noise of one evaluation (log units, robust), with no floor.
     pub fn noise(&mut self) -> f64 {
         self.base.raw_scale()
@@ -97,15 +110,7 @@ impl Overfitting {
         // improves or holds, the rising loss is worth knowing (info), not a fault. Decided once,
         // when the episode begins.
         let (severity, task_note) = self.decided.get_or_insert_with(|| match task(low_step) {
-            Some((name, Trend::Improves, then, now)) => (
-                Severity::Info,
-                format!(
-                    "; but {name} still improves ({} at step {} -> {}): the loss turns up, the task metric does not",
-                    value_prose(then),
-                    step(low_step),
-                    value_prose(now)
-                ),
-            ),
+            Some((name, Trend::Improves, then, now)) => (Severity::Info, improves_note(&name, then, low_step, now)),
             Some((name, Trend::Holds, then, now)) => (
                 Severity::Info,
                 format!(
@@ -140,4 +145,15 @@ impl Overfitting {
             )
         }))
     }
+}
+
+/// The note of an overfitting flag whose task metric `name` still improves: `then` at the loss's
+/// lowest evaluation (`low_step`), `now` its level now.
+pub fn improves_note(name: &str, then: f64, low_step: f64, now: f64) -> String {
+    format!(
+        "; but {name} still improves ({} at step {} -> {}): the loss turns up, the task metric does not",
+        value_prose(then),
+        step(low_step),
+        value_prose(now)
+    )
 }
