@@ -129,7 +129,7 @@ impl SortedWindow {
         let ko = key(old);
         let s = &mut self.sorted;
         // Both places by binary search, then one `copy_within`: sliding the new key over its
-        // neighbours one compare at a time mispredicts on noisy values (BENCHMARKS.md: 3.6% less
+        // neighbours one compare at a time mispredicts on noisy values (BENCHMARKS.md: 2-3.6% less
         // CPU for `tmon check` on the peers-style log; counting places instead was slower).
         let (from, below_new) = (s.partition_point(|&y| y < ko), s.partition_point(|&y| y < kx));
         if s.get(from) != Some(&ko) {
