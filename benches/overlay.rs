@@ -10,7 +10,8 @@
 //! thread), and a frame after a view change (the smoothing: every run smoothed again). Best and
 //! median of several frames, in milliseconds; peak memory from /proc.
 //!
-//! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000.
+//! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000;
+//! `LIVE_FRAMES` (10) the frames after a step (more of them for a profile of those alone).
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -118,7 +119,8 @@ fn main() {
     report("redraw, nothing new", (0..10).map(|_| frame(&app, &mut term)).collect());
     let mut step = steps;
     let mut ticks = Vec::new();
-    let live: Vec<f64> = (0..10)
+    // LIVE_FRAMES (10): more of them for a profile of the live frames alone.
+    let live: Vec<f64> = (0..env("LIVE_FRAMES", 10))
         .map(|_| {
             for (k, s) in app.slots.iter_mut().enumerate() {
                 let mut rng = step as u64 + k as u64;

@@ -62,16 +62,21 @@ impl LazyEma {
                 self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
             }
         }
+        // The state in locals: kept in `self`, it went through memory at every point (the
+        // checkpoints' push may reallocate), which put a store and a load on the EMA's chain of
+        // dependent operations; this loop is most of a big run's first frame.
+        let (mut state, mut wide_from) = (self.state, self.wide_from);
         for i in self.len..n {
             if i % BLOCK == 0 {
-                self.checkpoints.push(self.state);
+                self.checkpoints.push(state);
             }
-            let v = self.state.push(ys.y(i));
-            if self.wide_from == usize::MAX && needs_f64(v) {
-                self.wide_from = i;
+            let v = state.push(ys.y(i));
+            if wide_from == usize::MAX && needs_f64(v) {
+                wide_from = i;
             }
-            sink(i, if i < self.wide_from { v as f32 as f64 } else { v });
+            sink(i, if i < wide_from { v as f32 as f64 } else { v });
         }
+        (self.state, self.wide_from) = (state, wide_from);
         self.len = self.len.max(n);
     }
 
