@@ -676,7 +676,10 @@ fn families_in_json_and_text() {
         .collect();
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0].0, "grad_norm");
-    assert_eq!(got[0].1.iter().map(String::as_str).collect::<Vec<_>>()[9..], ["layer9", "layer10", "layer11"]);
+    assert_eq!(
+        got[0].1.iter().map(String::as_str).collect::<Vec<_>>()[9..],
+        ["layer9", "layer10", "layer11"]
+    );
     assert_eq!(got[1], ("dead_frac".to_owned(), ["fc0", "fc1", "fc2", "fc3"].map(String::from).to_vec()));
     assert_eq!(got[2].1.first().map(String::as_str), Some("wte"));
     assert_eq!(got[2].1.last().map(String::as_str), Some("lm_head"));

@@ -26,7 +26,8 @@ fn no_family_in_the_real_corpus() {
 fn the_fixture_families_in_forward_order() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/heatmap/layers.jsonl");
     let run = Run::load_file(path.as_ref(), IngestOptions::default(), Default::default()).unwrap();
-    let fams: Vec<(String, Vec<String>)> = of_store(&run.store).into_iter().map(|f| (f.name, f.layers)).collect();
+    let fams: Vec<(String, Vec<String>)> =
+        of_store(&run.store).into_iter().map(|f| (f.name, f.layers)).collect();
     let grad: Vec<String> = (0..12).map(|i| format!("layer{i}")).collect();
     let weight: Vec<String> = std::iter::once("wte".to_owned())
         .chain((0..6).map(|b| format!("blocks.{b}.attn")))
