@@ -335,6 +335,99 @@ pub fn of_store(store: &crate::store::Store) -> Vec<Family> {
     detect(store.ids().filter(|id| !summary.contains(id)).map(|id| (id, store.name(id))))
 }
 
+/// Where a flag points into the heatmaps: the family (an index into `families`) and the rows
+/// (layers) it concerns, for the flags about layers (`dead_units`, `vanishing_gradient`,
+/// `exploding_gradient`); `None` for the others, or when no family fits.
+///
+/// A flag on a family's own series names its layer, and the layers that show the same condition
+/// at the flag's step are marked with it. A flag on a global series (`dead_frac`, `grad_norm`)
+/// points into the family that shows it (a dead-fraction family for dead units, else the
+/// per-layer gradient norms), marking the layers that show the condition at the flag's step:
+/// dead (a dead fraction at or above `dead.frac`, or a gradient norm of exactly 0, there and at
+/// three in four of the next 16 points), vanishing
+/// (below `vanishing.first_max`), or exploding (at least `exploding.ratio` x the median of the
+/// layer's previous 16 points).
+pub fn flag_target(
+    families: &[Family],
+    store: &crate::store::Store,
+    flag: &crate::analysis::Flag,
+    cfg: &crate::analysis::FlagConfig,
+) -> Option<(usize, Vec<usize>)> {
+    use crate::analysis::names::{role, Role};
+    use crate::analysis::FlagKind as K;
+    if !matches!(flag.kind, K::DeadUnits | K::VanishingGradient | K::ExplodingGradient) {
+        return None;
+    }
+    let role_of = |f: &Family| f.ids.first().map(|&id| role(store.name(id)));
+    let own = store
+        .find(&flag.metric)
+        .and_then(|id| families.iter().enumerate().find_map(|(fi, f)| f.row_of(id).map(|row| (fi, row))));
+    let fi = match own {
+        Some((fi, _)) => fi,
+        None => {
+            let want: &[Role] = match flag.kind {
+                K::DeadUnits => &[Role::DeadFraction, Role::LayerGradNorm],
+                _ => &[Role::LayerGradNorm],
+            };
+            want.iter().find_map(|r| families.iter().position(|f| role_of(f) == Some(*r)))?
+        }
+    };
+    let fam = &families[fi];
+    let dead_frac = role_of(fam) == Some(Role::DeadFraction);
+    let shows = |id: SeriesId| -> bool {
+        let s = store.series(id);
+        let n = s.len();
+        // The first point at or after the flag's step (binary search: steps do not go back).
+        let (mut i, mut hi) = (0, n);
+        while i < hi {
+            let m = (i + hi) / 2;
+            if s.step(m) < flag.step {
+                i = m + 1;
+            } else {
+                hi = m;
+            }
+        }
+        if i >= n {
+            return false;
+        }
+        let v = s.value(i);
+        let dead = |v: f64| {
+            if dead_frac {
+                let frac = if v > 1.0 && v <= 100.0 { v / 100.0 } else { v };
+                frac >= cfg.dead_frac
+            } else {
+                v == 0.0
+            }
+        };
+        match flag.kind {
+            // Dead from the flag's step on: at it, and at three in four of the next 16 points (a
+            // dead layer still gets the odd batch through).
+            K::DeadUnits => {
+                let next: Vec<f64> = (i + 1..n.min(i + 17)).map(|j| s.value(j)).collect();
+                dead(v) && next.iter().filter(|&&v| dead(v)).count() * 4 >= next.len() * 3
+            }
+            K::VanishingGradient => v.is_finite() && v < cfg.vanishing_first_max,
+            _ => {
+                let mut prev: Vec<f64> =
+                    (i.saturating_sub(16)..i).map(|j| s.value(j)).filter(|v| v.is_finite()).collect();
+                if prev.is_empty() {
+                    return false;
+                }
+                prev.sort_by(f64::total_cmp);
+                let median = prev[prev.len() / 2];
+                v.is_finite() && median > 0.0 && v >= cfg.exploding_ratio * median
+            }
+        }
+    };
+    let mut rows: Vec<usize> = own.map(|(_, r)| r).into_iter().collect();
+    let own_row = own.map(|(_, r)| r);
+    rows.extend(
+        fam.ids.iter().enumerate().filter(|&(r, &id)| Some(r) != own_row && shows(id)).map(|(r, _)| r),
+    );
+    rows.sort_unstable();
+    Some((fi, rows))
+}
+
 /// Orders layers input first (see the module's doc).
 fn order(mut members: Vec<(SeriesId, String)>) -> Vec<(SeriesId, String)> {
     // Words at each depth ranked by the first series (creation order) that has them there.
