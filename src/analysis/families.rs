@@ -18,7 +18,6 @@
 
 use crate::store::SeriesId;
 use serde::Serialize;
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// One family: a metric logged per layer.
@@ -428,12 +427,15 @@ pub fn flag_target(
     Some((fi, rows))
 }
 
+/// A layer with its sort key: (end of the model, tokens as (kind, value), series, name).
+type Keyed = (u8, Vec<(u8, u64)>, SeriesId, String);
+
 /// Orders layers input first (see the module's doc).
 fn order(mut members: Vec<(SeriesId, String)>) -> Vec<(SeriesId, String)> {
     // Words at each depth ranked by the first series (creation order) that has them there.
     members.sort_by_key(|(id, _)| *id);
     let mut rank: HashMap<(usize, String), usize> = HashMap::new();
-    let keyed: Vec<(u8, Vec<(u8, u64)>, SeriesId, String)> = members
+    let keyed: Vec<Keyed> = members
         .into_iter()
         .map(|(id, layer)| {
             let key = tokens(&layer)
@@ -451,12 +453,8 @@ fn order(mut members: Vec<(SeriesId, String)>) -> Vec<(SeriesId, String)> {
         })
         .collect();
     let mut keyed = keyed;
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp_keys(&a.1, &b.1)).then(a.2.cmp(&b.2)));
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     keyed.into_iter().map(|(_, _, id, l)| (id, l)).collect()
-}
-
-fn cmp_keys(a: &[(u8, u64)], b: &[(u8, u64)]) -> Ordering {
-    a.cmp(b)
 }
 
 #[cfg(test)]

@@ -662,7 +662,7 @@ fn a_file_with_no_records_exits_4_and_says_so() {
 #[test]
 fn families_in_json_and_text() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/heatmap/layers.jsonl");
-    let out = tmon(&["check", "--json", path], LIMIT);
+    let out = tmon(["check", "--json", path], LIMIT);
     let doc = json(&out);
     assert_schema(&doc);
     let fams = doc["runs"][0]["families"].as_array().expect("families");
@@ -683,7 +683,7 @@ fn families_in_json_and_text() {
     assert_eq!(got[1], ("dead_frac".to_owned(), ["fc0", "fc1", "fc2", "fc3"].map(String::from).to_vec()));
     assert_eq!(got[2].1.first().map(String::as_str), Some("wte"));
     assert_eq!(got[2].1.last().map(String::as_str), Some("lm_head"));
-    let text = tmon(&["check", path], LIMIT);
+    let text = tmon(["check", path], LIMIT);
     let stdout = &text.stdout;
     assert!(
         stdout.contains(
@@ -692,6 +692,6 @@ fn families_in_json_and_text() {
         "{stdout}"
     );
     // A run with no per-layer metric: an empty list, and no line.
-    let plain = json(&tmon(&["check", "--json", &fix("healthy.jsonl")], LIMIT));
+    let plain = json(&tmon(["check", "--json", &fix("healthy.jsonl")], LIMIT));
     assert_eq!(plain["runs"][0]["families"], serde_json::json!([]));
 }
