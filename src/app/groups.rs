@@ -96,7 +96,7 @@ pub(super) fn pair_series(store: &Store) -> Vec<Group> {
             let members: Vec<usize> = std::iter::once(id).chain(partner_of[id]).collect();
             let rank = members.iter().map(|&m| chart_rank(names[m])).min().unwrap_or(3);
             let names = members.iter().map(|&m| store.name(m).to_owned()).collect();
-            (rank, Group { members, names })
+            (rank, Group { members, names, family: None, layer: false })
         })
         .collect();
     // Stable: creation order within a rank.
@@ -116,8 +116,60 @@ pub(super) fn metrics_of<'a>(stores: impl Iterator<Item = &'a Store>, shown: &St
             let name = store.name(id);
             if seen.insert(name.to_owned()) {
                 let members = shown.find(name).into_iter().collect();
-                out.push(Group { members, names: vec![name.to_owned()] });
+                out.push(Group { members, names: vec![name.to_owned()], family: None, layer: false });
             }
+        }
+    }
+    out
+}
+
+/// The metric list with each per-layer family as one entry (where its first layer's chart was),
+/// its layers listed under it when it is expanded (`expanded` names the families that are). A
+/// family's entry charts its first and last layer (input and output, where vanishing gradients
+/// part); its layers are the charts of its series.
+pub(super) fn collapse_families(
+    groups: Vec<Group>,
+    families: &[crate::analysis::Family],
+    expanded: &[String],
+    store: &Store,
+) -> Vec<Group> {
+    if families.is_empty() {
+        return groups;
+    }
+    let mut family_of = vec![None; store.series_count()];
+    for (fi, f) in families.iter().enumerate() {
+        for &id in &f.ids {
+            family_of[id] = Some(fi);
+        }
+    }
+    let of = |g: &Group| g.members.first().and_then(|&id| family_of.get(id).copied().flatten());
+    let mut layer_groups: Vec<Vec<Group>> = vec![Vec::new(); families.len()];
+    for g in &groups {
+        if let Some(fi) = of(g) {
+            layer_groups[fi].push(g.clone());
+        }
+    }
+    let mut emitted = vec![false; families.len()];
+    let mut out = Vec::new();
+    for g in groups {
+        let Some(fi) = of(&g) else {
+            out.push(g);
+            continue;
+        };
+        if std::mem::replace(&mut emitted[fi], true) {
+            continue;
+        }
+        let f = &families[fi];
+        let ends: Vec<usize> = match f.ids.as_slice() {
+            [a, .., z] => vec![*a, *z],
+            other => other.to_vec(),
+        };
+        let names = ends.iter().map(|&id| store.name(id).to_owned()).collect();
+        out.push(Group { members: ends, names, family: Some(fi), layer: false });
+        if expanded.contains(&f.name) {
+            let mut layers = std::mem::take(&mut layer_groups[fi]);
+            layers.sort_by_key(|l| l.members.first().and_then(|&id| f.row_of(id)));
+            out.extend(layers.into_iter().map(|l| Group { family: Some(fi), layer: true, ..l }));
         }
     }
     out

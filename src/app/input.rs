@@ -6,7 +6,7 @@
 //! rendering drew.
 
 use super::keys::{action_for, Action};
-use super::view::{Focus, LayoutMode};
+use super::view::{Focus, LayoutMode, Pane};
 use super::App;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
 
@@ -102,6 +102,18 @@ impl App {
             Action::Up | Action::Down if v.focus == Focus::Runs => {
                 return self.step_run(if action == Action::Down { 1 } else { -1 }, false);
             }
+            // The heatmap's cursor reads one cell: the arrows move it through the layers.
+            Action::Up | Action::Down
+                if v.focus == Focus::Metrics && v.pane == Pane::Heatmap && v.cursor.is_some() =>
+            {
+                let rows = self.heat_family().map_or(0, |f| f.ids.len());
+                let v = &mut self.view;
+                v.heat_row = if action == Action::Down {
+                    (v.heat_row + 1).min(rows.saturating_sub(1))
+                } else {
+                    v.heat_row.saturating_sub(1)
+                };
+            }
             Action::Up | Action::Down => {
                 let down = action == Action::Down;
                 let (idx, len) = match v.focus {
@@ -112,9 +124,17 @@ impl App {
             }
             Action::Enter => match v.focus {
                 Focus::Metrics => {
-                    v.layout = match v.layout {
-                        LayoutMode::Grid => LayoutMode::Single,
-                        LayoutMode::Single => LayoutMode::Grid,
+                    let family = self.groups.get(v.selected).filter(|g| !g.layer).and_then(|g| g.family);
+                    if let Some(fi) = family {
+                        self.open_heatmap(fi);
+                    } else if v.pane != Pane::Charts {
+                        v.pane = Pane::Charts;
+                        v.layout = LayoutMode::Single;
+                    } else {
+                        v.layout = match v.layout {
+                            LayoutMode::Grid => LayoutMode::Single,
+                            LayoutMode::Single => LayoutMode::Grid,
+                        }
                     }
                 }
                 Focus::Flags => return self.jump_to_flag(),
@@ -128,6 +148,8 @@ impl App {
                     v.cursor = None;
                 } else if v.focus != Focus::Metrics {
                     v.focus = Focus::Metrics;
+                } else if v.pane != Pane::Charts {
+                    v.pane = Pane::Charts;
                 } else if v.layout == LayoutMode::Single {
                     v.layout = LayoutMode::Grid;
                 } else if !v.filter.is_empty() {
@@ -179,6 +201,21 @@ impl App {
                 return self.apply_action(if down { Action::Down } else { Action::Up });
             }
             Action::Export => return self.export_chart(),
+            Action::ToggleFamily => {
+                let Some(fi) = self.groups.get(v.selected).and_then(|g| g.family) else { return false };
+                let Some(name) = self.families().get(fi).map(|f| f.name.clone()) else { return false };
+                let v = &mut self.view;
+                match v.expanded.iter().position(|n| *n == name) {
+                    Some(i) => {
+                        v.expanded.remove(i);
+                    }
+                    None => v.expanded.push(name),
+                }
+                self.refresh_groups_now();
+                if let Some(i) = self.groups.iter().position(|g| g.family == Some(fi) && !g.layer) {
+                    self.view.selected = i;
+                }
+            }
             Action::NextRun | Action::PrevRun if comparing => {
                 return self.step_run(if action == Action::NextRun { 1 } else { -1 }, true);
             }
@@ -243,7 +280,12 @@ impl App {
                 if panes[next] == self.view.pane {
                     return false;
                 }
-                self.view.pane = panes[next];
+                if panes[next] == Pane::Heatmap {
+                    let fi = self.selected_group().and_then(|g| g.family).unwrap_or(self.view.heat_family);
+                    self.open_heatmap(fi);
+                } else {
+                    self.view.pane = panes[next];
+                }
             }
             Action::SortBy(k) => {
                 let c = &mut self.compare;
@@ -346,8 +388,27 @@ impl App {
         true
     }
 
+    /// Shows the heatmap of family `fi` (in steps, the whole run, no cursor).
+    fn open_heatmap(&mut self, fi: usize) {
+        let v = &mut self.view;
+        if v.pane != Pane::Heatmap || v.heat_family != fi {
+            v.heat_row = 0;
+            v.cursor = None;
+        }
+        v.pane = Pane::Heatmap;
+        v.heat_family = fi;
+        if v.x_axis != crate::chart::XAxis::Step {
+            // A heatmap's x is the step: a window in seconds means nothing there.
+            v.x_axis = crate::chart::XAxis::Step;
+            v.zoom = None;
+            v.anchor = None;
+        }
+    }
+
     /// Moves the chart to the selected flag's step: its metric alone, the step in the middle
-    /// (comparing runs: the flag's run selected).
+    /// (comparing runs: the flag's run selected). A flag about layers (dead units, vanishing or
+    /// exploding gradients) opens the heatmap of the family that shows it, the cursor on its
+    /// first marked layer at its step.
     fn jump_to_flag(&mut self) -> bool {
         let Some((run, flag)) =
             self.flag_rows().get(self.view.flag_selected).map(|(i, f)| (*i, (*f).clone()))
@@ -356,6 +417,25 @@ impl App {
         };
         self.current = run;
         self.refresh_groups();
+        let target = self.slot().and_then(|s| {
+            crate::analysis::families::flag_target(
+                self.families(),
+                &s.run().store,
+                &flag,
+                &self.options().flags,
+            )
+        });
+        if let Some((fi, rows)) = target.filter(|_| !self.comparing()) {
+            self.open_heatmap(fi);
+            self.view.heat_row = rows.first().copied().unwrap_or(0);
+            let Some((lo, hi)) = self.full_x_range() else { return true };
+            let width = self.view.zoom.unwrap_or(((hi - lo) / 10.0).round().max(10.0));
+            self.view.zoom = Some(width);
+            self.view.anchor = Some((flag.step + width / 2.0).min(hi));
+            self.view.cursor = Some(flag.step);
+            return true;
+        }
+        self.view.pane = super::Pane::Charts;
         if let Some(i) = self.groups.iter().position(|g| g.names.contains(&flag.metric)) {
             self.view.selected = i;
         }

@@ -45,6 +45,9 @@ pub enum Action {
     SortNext,
     SortPrev,
     SortReverse,
+    /// Expands the selected per-layer family in the metric list (one entry per layer), or
+    /// collapses it back into one entry.
+    ToggleFamily,
     /// Shows the next pane that has data: charts, heatmaps, distributions, architecture.
     NextPane,
     /// Moves the cursor of the single-chart view (showing it), by a hundredth or a tenth of the
@@ -100,7 +103,13 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('k'), A::Up, "", ""),
     b(K::Down, A::Down, "", ""),
     b(K::Char('j'), A::Down, "", ""),
-    b(K::Enter, A::Enter, "Enter", "one chart / grid; on a flag: go to its step"),
+    b(
+        K::Enter,
+        A::Enter,
+        "Enter",
+        "one chart / grid; on a layer family: its heatmap; on a flag: go to its step",
+    ),
+    b(K::Char(' '), A::ToggleFamily, "Space", "expand / collapse a layer family in the metric list"),
     b(K::Char('/'), A::Filter, "/", "filter metrics by regex (Esc clears)"),
     b(K::Esc, A::Escape, "Esc", "back / clear the filter"),
     b(K::Char('s'), A::SmoothUp, "s / S", "smoothing up / down"),

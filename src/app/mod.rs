@@ -169,6 +169,11 @@ pub struct Group {
     pub members: Vec<SeriesId>,
     /// The series' names (comparing runs: the chart's metric).
     pub names: Vec<String>,
+    /// The per-layer family (an index into [`App::families`]) this entry is (collapsed: its
+    /// first and last layer are the members) or is a layer of (`layer`).
+    pub family: Option<usize>,
+    /// A layer listed under its expanded family.
+    pub layer: bool,
 }
 
 /// What the chart list was computed from: (slot on screen, run epoch, series, filter, comparing).
@@ -198,6 +203,8 @@ pub struct App {
     pub compare: Compare,
     groups: Vec<Group>,
     groups_key: GroupsKey,
+    /// The per-layer families of the run on screen (`crate::analysis::families`).
+    families: Vec<crate::analysis::Family>,
     /// Bumped whenever a run is replaced (preview, then the whole file): series ids change.
     run_epoch: u64,
     /// Changes whenever a run's config read from its files changed (the runs panel's config
@@ -218,7 +225,65 @@ impl App {
     /// The panes the `i` key cycles through for the run on screen: the charts always, each view
     /// inside the network when the run has data for it.
     pub fn panes(&self) -> Vec<Pane> {
-        vec![Pane::Charts]
+        let mut out = vec![Pane::Charts];
+        if !self.families.is_empty() {
+            out.push(Pane::Heatmap);
+        }
+        out
+    }
+
+    /// The per-layer families of the run on screen, in the order their first series appeared.
+    pub fn families(&self) -> &[crate::analysis::Family] {
+        &self.families
+    }
+
+    /// The family the heatmap shows, when the heatmap is on screen.
+    pub fn heat_family(&self) -> Option<&crate::analysis::Family> {
+        (self.view.pane == Pane::Heatmap).then(|| self.families.get(self.view.heat_family)).flatten()
+    }
+
+    /// The heatmap of the shown family, `width` columns across, from the memo when the data and
+    /// the view are unchanged (the loop builds it before drawing: [`App::warm_heatmap`]).
+    pub fn heatmap_data(&self, width: usize) -> Option<Rc<chart::HeatData>> {
+        let f = self.heat_family()?;
+        let data = self.chart_source()?;
+        let req = chart::HeatRequest { ids: &f.ids, zoom: self.view.zoom, anchor: self.view.anchor, width };
+        Some(chart::heat(data, &req, &mut self.cache.borrow_mut().heat))
+    }
+
+    /// Reduces the heatmap about to be drawn, `width` columns across, so drawing finds it ready.
+    pub fn warm_heatmap(&self, width: usize) {
+        let _ = self.heatmap_data(width);
+    }
+
+    /// The rows of the shown family that flags point at (`dead_units`, `vanishing_gradient`,
+    /// `exploding_gradient`: see [`crate::analysis::families::flag_target`]), with the worst
+    /// severity and the earliest step of the flags marking each.
+    pub fn heat_marks(&self) -> Vec<(usize, crate::analysis::Severity, f64)> {
+        let (Some(f), Some(slot)) = (self.heat_family(), self.slot()) else { return Vec::new() };
+        let run = slot.run();
+        let mut out: Vec<(usize, crate::analysis::Severity, f64)> = Vec::new();
+        for flag in run.flags() {
+            let Some((fi, rows)) =
+                crate::analysis::families::flag_target(&self.families, &run.store, flag, &self.opts.flags)
+            else {
+                continue;
+            };
+            if self.families.get(fi) != Some(f) {
+                continue;
+            }
+            for r in rows {
+                match out.iter_mut().find(|m| m.0 == r) {
+                    Some(m) => {
+                        m.1 = m.1.max(flag.severity);
+                        m.2 = m.2.min(flag.step);
+                    }
+                    None => out.push((r, flag.severity, flag.step)),
+                }
+            }
+        }
+        out.sort_by_key(|m| m.0);
+        out
     }
 
     /// A monitor for `paths`, each starting empty, loading until the source and the opener report.
@@ -258,6 +323,7 @@ impl App {
             opts,
             groups: Vec::new(),
             groups_key: (usize::MAX, 0, 0, String::new(), false),
+            families: Vec::new(),
             run_epoch: 0,
             config_gen: 0,
             unseen: 0,
@@ -507,6 +573,9 @@ impl App {
     /// The x range of the selected chart's data in the current x axis: of the run on screen, or
     /// of every run shown when comparing.
     pub fn full_x_range(&self) -> Option<(f64, f64)> {
+        if let Some(f) = self.heat_family() {
+            return chart::x_range(&self.slot()?.run().store, &f.ids, XAxis::Step);
+        }
         let group = self.selected_group()?;
         if self.comparing() {
             let ids = self.overlay_ids(group.names.first()?);
@@ -576,6 +645,12 @@ impl App {
         );
     }
 
+    /// Recomputes the chart list now (a family was expanded or collapsed).
+    fn refresh_groups_now(&mut self) {
+        self.groups_key.0 = usize::MAX;
+        self.refresh_groups();
+    }
+
     /// Recomputes the chart list when the run, its series or the filter changed (comparing runs:
     /// any run's series).
     fn refresh_groups(&mut self) {
@@ -589,6 +664,15 @@ impl App {
         let key = (self.current, self.run_epoch, series, filter, comparing);
         if key == self.groups_key {
             return;
+        }
+        self.families = self
+            .slots
+            .get(self.current)
+            .map(|s| crate::analysis::families::of_store(&s.run().store))
+            .unwrap_or_default();
+        self.view.heat_family = self.view.heat_family.min(self.families.len().saturating_sub(1));
+        if self.families.is_empty() && self.view.pane == Pane::Heatmap {
+            self.view.pane = Pane::Charts;
         }
         let pattern = key.3.clone();
         self.groups_key = key;
@@ -604,10 +688,15 @@ impl App {
         match view::compile_filter(&pattern) {
             Ok(re) => {
                 self.view.filter_error = None;
-                self.groups = all
+                let kept: Vec<Group> = all
                     .into_iter()
                     .filter(|g| re.as_ref().is_none_or(|re| g.names.iter().any(|n| re.is_match(n))))
                     .collect();
+                self.groups = if comparing {
+                    kept
+                } else {
+                    groups::collapse_families(kept, &self.families, &self.view.expanded, &slot.run().store)
+                };
             }
             // Keep the last good list while the user is still typing.
             Err(e) => self.view.filter_error = Some(e),

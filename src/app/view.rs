@@ -63,6 +63,12 @@ pub struct View {
     pub cursor: Option<f64>,
     /// What the main area shows.
     pub pane: Pane,
+    /// The family the heatmap shows (an index into [`App::families`](super::App::families)).
+    pub heat_family: usize,
+    /// The heatmap cursor's layer (a row of the family, input first); its step is `cursor`.
+    pub heat_row: usize,
+    /// The families shown expanded in the metric list (one entry per layer), by name.
+    pub expanded: Vec<String>,
 }
 
 impl Default for View {
@@ -85,6 +91,9 @@ impl Default for View {
             help: false,
             cursor: None,
             pane: Pane::Charts,
+            heat_family: 0,
+            heat_row: 0,
+            expanded: Vec::new(),
         }
     }
 }

@@ -424,6 +424,9 @@ pub struct ColumnCache {
     series: HashMap<SeriesId, SeriesColumns>,
     rebuilds: u64,
     uses: u64,
+    /// Series held before the oldest is let go: at least [`MAX_SERIES`] (a heatmap holds a whole
+    /// family).
+    hold: usize,
     /// Frames drawn (see [`ColumnCache::end_frame`]).
     frame: u64,
 }
@@ -476,7 +479,7 @@ impl ColumnCache {
         }
         self.records = store.records();
         self.last_record_x = store.records().checked_sub(1).map_or(0, |r| x_of(r).to_bits());
-        if self.series.len() >= MAX_SERIES && !self.series.contains_key(&id) {
+        if self.series.len() >= MAX_SERIES.max(self.hold) && !self.series.contains_key(&id) {
             if let Some(oldest) = self.series.iter().min_by_key(|(_, c)| c.used).map(|(&k, _)| k) {
                 self.series.remove(&oldest);
             }
@@ -590,6 +593,11 @@ impl ColumnCache {
                 c.cols.smoothed(&xs, &ys, k);
             }
         }
+    }
+
+    /// Holds at least `n` series' columns (a heatmap's layers) before letting the oldest go.
+    pub fn hold_at_least(&mut self, n: usize) {
+        self.hold = self.hold.max(n);
     }
 
     /// The series `ids` are on screen in this frame (their chart came from a cache).

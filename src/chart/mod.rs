@@ -12,12 +12,14 @@
 //! Smoothing itself is `crate::analysis::smooth`; this module keeps its state per charted series.
 
 mod columns;
+pub mod heat;
 mod labels;
 mod overlay;
 mod plot;
 pub mod reduce;
 pub mod values;
 
+pub use heat::{heat, heat_window, Cell, HeatData, HeatRequest};
 pub use labels::{x_ticks, y_ticks};
 pub use overlay::{
     overlay, overlay_axis, overlay_range, read_at, window, Layer, LayerData, OverlayData, OverlayRequest,
@@ -147,6 +149,8 @@ pub struct Cache {
     columns: HashMap<usize, ColumnCache>,
     /// Frames drawn (see [`Cache::end_frame`]).
     frame: u64,
+    /// The heatmap of a per-layer family (its memo and its own columns).
+    pub heat: heat::HeatCache,
 }
 
 impl Cache {

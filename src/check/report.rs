@@ -68,6 +68,9 @@ pub struct RunReport {
     /// The end-of-training summary (`crate::analysis::summary`): scalars written once when
     /// training ended (HF's `train_runtime`, `total_flos`, `train_loss`, ...), not in `metrics`.
     pub summary: Vec<MetricRow>,
+    /// Metrics logged per layer (`crate::analysis::families`): the family's name and its
+    /// layers, input first.
+    pub families: Vec<crate::analysis::Family>,
     pub flags: Vec<FlagRow>,
     /// Flags raised beyond the analyzer's cap of each severity: counted, not listed.
     pub flags_not_kept: u64,
@@ -161,6 +164,7 @@ impl RunReport {
             time_key: run.ingest.time_key().map(str::to_owned),
             metrics,
             summary,
+            families: crate::analysis::families::of_store(store),
             flags: run.flags().iter().map(FlagRow::from).collect(),
             flags_not_kept: run.analyzer.flags_not_kept(),
             fields_dropped: store.fields_dropped(),

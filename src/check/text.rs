@@ -33,6 +33,7 @@ pub fn render_run(r: &RunReport) -> String {
         }
     }
     o.push_str(&summary(r));
+    o.push_str(&families(r));
     o.push_str(&flags(r, &[]));
     o
 }
@@ -44,8 +45,31 @@ pub fn render_compact(r: &RunReport, cross: &[FlagRow]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}  {}", sanitize(&r.name), sanitize(&r.path));
     o.push_str(&about(r));
+    o.push_str(&families(r));
     o.push_str(&flags(r, cross));
     o
+}
+
+/// The per-layer families, on one line: each with its layer count and its first and last layer
+/// (`grad_norm (12 layers: layer0 … layer11)`).
+fn families(r: &RunReport) -> String {
+    if r.families.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = r
+        .families
+        .iter()
+        .map(|f| {
+            let ends = match f.layers.as_slice() {
+                [] => String::new(),
+                [a] => sanitize(a).into_owned(),
+                [a, b] => format!("{}, {}", sanitize(a), sanitize(b)),
+                [a, .., z] => format!("{} … {}", sanitize(a), sanitize(z)),
+            };
+            format!("{} ({} layers: {ends})", sanitize(&f.name), f.layers.len())
+        })
+        .collect();
+    format!("  per-layer families ({}): {}\n", r.families.len(), each.join(", "))
 }
 
 /// The end-of-training summary: one value each, at the step training ended.

@@ -340,10 +340,11 @@ pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
 /// is much to build: a big run's first frame), so that drawing only reads the state.
 fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
     let size = tui.terminal.size()?;
-    app.warm_groups(&crate::ui::charted_groups(
-        app,
-        ratatui::layout::Rect::new(0, 0, size.width, size.height),
-    ));
+    let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    app.warm_groups(&crate::ui::charted_groups(app, area));
+    if let Some(w) = crate::ui::heatmap_width(app, area) {
+        app.warm_heatmap(w);
+    }
     tui.draw(|f| crate::ui::render(f, app))
 }
 

@@ -65,6 +65,27 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         if selected {
             selected_line = lines.len();
         }
+        if let (Some(fi), false) = (g.family, g.layer) {
+            // A per-layer family: one entry (Space lists its layers, Enter shows its heatmap).
+            let Some(f) = app.families().get(fi) else { continue };
+            let open = app.view.expanded.contains(&f.name);
+            let sign = if open { "- " } else { "+ " };
+            let marker = match (selected, app.ascii) {
+                (true, true) => "> ",
+                (true, false) => "▸ ",
+                _ => "  ",
+            };
+            let text = format!("{sign}{} · {} layers · heatmap", sanitize(&f.name), f.layers.len());
+            let mut line = Line::from(vec![
+                Span::raw(marker),
+                Span::styled(fit(&text, w.saturating_sub(2)), if selected { t.title() } else { t.text() }),
+            ]);
+            if selected && focused {
+                line = line.style(t.selected());
+            }
+            lines.push(line);
+            continue;
+        }
         for (mi, (s, name)) in series_of(g).into_iter().zip(&g.names).enumerate() {
             let marker = match (selected, mi) {
                 (true, 0) if app.ascii => "> ",
@@ -73,7 +94,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 _ if app.ascii => " +",
                 _ => " └",
             };
-            let name = fit(&sanitize(name), name_w);
+            // A layer of an expanded family is indented under it.
+            let name = if g.layer {
+                format!("  {}", fit(&sanitize(name), name_w.saturating_sub(2)))
+            } else {
+                fit(&sanitize(name), name_w)
+            };
             let (spark, has_nan) =
                 s.as_ref().map_or_else(|| (" ".repeat(SPARK_W), false), |s| sparkline(s, app.ascii));
             let last = s.as_ref().and_then(|s| s.last()).map(|(_, y)| y);
@@ -151,7 +177,8 @@ pub(super) fn group_at(app: &App, area: Rect, y: u16) -> Option<usize> {
         if gi == app.view.selected {
             selected_line = line_group.len();
         }
-        line_group.extend(std::iter::repeat_n(gi, g.names.len()));
+        let lines = if g.family.is_some() && !g.layer { 1 } else { g.names.len() };
+        line_group.extend(std::iter::repeat_n(gi, lines));
     }
     let line = list_scroll(selected_line, inner.height) + (y - inner.y) as usize;
     line_group.get(line).copied()

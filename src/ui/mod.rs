@@ -5,6 +5,7 @@ mod chart;
 mod flags;
 mod footer;
 mod header;
+mod heatmap;
 mod help;
 mod legend;
 mod metrics;
@@ -12,6 +13,7 @@ mod runs;
 mod theme;
 
 pub(crate) use crate::text::{elide_middle as elide, fit, fit_left, sanitize};
+pub use heatmap::SHADES;
 pub use theme::Theme;
 
 use crate::app::{mouse_action, Action, App, Hit};
@@ -44,6 +46,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     match app.view.pane {
         // Each view inside the network draws in the charts' place; until a run has data for one,
         // `App::panes` never selects it.
+        crate::app::Pane::Heatmap if app.heat_family().is_some() => heatmap::render(frame, app, r.charts),
         crate::app::Pane::Charts
         | crate::app::Pane::Heatmap
         | crate::app::Pane::Distributions
@@ -171,10 +174,28 @@ pub fn charted(app: &App, area: Rect) -> Vec<SeriesId> {
 /// The charts (indices into [`App::groups`]) a frame of `area` draws (the loop builds their
 /// columns before drawing: [`App::warm_groups`]).
 pub fn charted_groups(app: &App, area: Rect) -> Vec<usize> {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.heat_family().is_some() {
         return Vec::new();
     }
     chart::cells(app, layout(app, area).charts).iter().map(|&(g, _)| g).collect()
+}
+
+/// The columns of the heatmap a frame of `area` draws, when it draws one (the loop reduces it
+/// before drawing: [`App::warm_heatmap`]).
+pub fn heatmap_width(app: &App, area: Rect) -> Option<usize> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    heatmap::width(app, layout(app, area).charts)
+}
+
+/// Where the heatmap of a frame of `area` draws its cells and its colour bar (for tests and
+/// pointers).
+pub fn heatmap_plot(app: &App, area: Rect) -> Option<(Rect, Rect)> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || app.heat_family().is_none() {
+        return None;
+    }
+    heatmap::plot_and_bar(app, layout(app, area).charts)
 }
 
 /// A rectangle centred in `area`, at most `w` x `h`.

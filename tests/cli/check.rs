@@ -44,6 +44,7 @@ fn assert_schema(doc: &Value) {
                 "time_key",
                 "metrics",
                 "summary",
+                "families",
                 "flags",
                 "flags_not_kept",
                 "fields_dropped"
@@ -654,4 +655,43 @@ fn a_file_with_no_records_exits_4_and_says_so() {
     }
     let ran = tmon(["check", good.as_str()], LIMIT);
     assert_eq!(ran.code, Some(0), "{ran:?}");
+}
+
+/// Per-layer families through the binary: `--json` names each with its layers in forward order,
+/// and the text report says them on one line; metrics that are no family stay out.
+#[test]
+fn families_in_json_and_text() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/heatmap/layers.jsonl");
+    let out = tmon(["check", "--json", path], LIMIT);
+    let doc = json(&out);
+    assert_schema(&doc);
+    let fams = doc["runs"][0]["families"].as_array().expect("families");
+    let got: Vec<(String, Vec<String>)> = fams
+        .iter()
+        .map(|f| {
+            assert_eq!(keys(f), set(&["name", "layers"]));
+            let layers = f["layers"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned());
+            (f["name"].as_str().unwrap().to_owned(), layers.collect())
+        })
+        .collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0].0, "grad_norm");
+    assert_eq!(
+        got[0].1.iter().map(String::as_str).collect::<Vec<_>>()[9..],
+        ["layer9", "layer10", "layer11"]
+    );
+    assert_eq!(got[1], ("dead_frac".to_owned(), ["fc0", "fc1", "fc2", "fc3"].map(String::from).to_vec()));
+    assert_eq!(got[2].1.first().map(String::as_str), Some("wte"));
+    assert_eq!(got[2].1.last().map(String::as_str), Some("lm_head"));
+    let text = tmon(["check", path], LIMIT);
+    let stdout = &text.stdout;
+    assert!(
+        stdout.contains(
+            "per-layer families (3): grad_norm (12 layers: layer0 … layer11), dead_frac (4 layers: fc0 … fc3), weight_norm (8 layers: wte … lm_head)"
+        ),
+        "{stdout}"
+    );
+    // A run with no per-layer metric: an empty list, and no line.
+    let plain = json(&tmon(["check", "--json", &fix("healthy.jsonl")], LIMIT));
+    assert_eq!(plain["runs"][0]["families"], serde_json::json!([]));
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod batch;
 mod corpus;
 mod documents;
+mod families;
 mod fixtures;
 mod formats;
 mod layouts;

@@ -7,6 +7,7 @@ mod big;
 mod compare;
 mod corpus;
 mod export;
+mod heatmap;
 mod keys;
 mod memory;
 mod screens;
