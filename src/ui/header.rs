@@ -10,6 +10,20 @@ use ratatui::Frame;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
+    // The health badge at the right end, always: the rest of the header is cut before it is.
+    let badge = badge(app, t);
+    let badge_w = badge.iter().map(|s| crate::text::width(&s.content)).sum::<usize>() as u16;
+    let area = if badge_w + 20 <= area.width {
+        let [rest, right] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Min(1),
+            ratatui::layout::Constraint::Length(badge_w),
+        ])
+        .areas(area);
+        frame.render_widget(Line::from(badge), right);
+        rest
+    } else {
+        area
+    };
     let Some(slot) = app.slot() else {
         frame.render_widget(Line::from(" tmon: waiting for log files"), area);
         return;
@@ -92,6 +106,27 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(" tmon ", t.title()), name, Span::raw("  ")];
     spans.extend(facts);
     frame.render_widget(Line::from(spans), area);
+}
+
+/// The health badge: critical and warning flags over every open run (`✖2 ▲3`), or `✓ ok`.
+fn badge(app: &App, t: &Theme) -> Vec<Span<'static>> {
+    use crate::analysis::Severity;
+    let (crit, warn, _) = app.health();
+    let mut out = vec![Span::raw(" ")];
+    if crit == 0 && warn == 0 {
+        out.push(Span::styled(if app.ascii { "ok" } else { "✓ ok" }, t.status(true)));
+    }
+    if crit > 0 {
+        out.push(Span::styled(format!("{}{crit}", if app.ascii { "X" } else { "✖" }), t.severity(Severity::Critical)));
+    }
+    if crit > 0 && warn > 0 {
+        out.push(Span::raw(" "));
+    }
+    if warn > 0 {
+        out.push(Span::styled(format!("{}{warn}", if app.ascii { "!" } else { "▲" }), t.severity(Severity::Warning)));
+    }
+    out.push(Span::raw(" "));
+    out
 }
 
 /// Comparing runs: how many, how many hidden, and while any is loading, how far the loading is.

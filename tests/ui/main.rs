@@ -7,6 +7,7 @@ mod big;
 mod compare;
 mod corpus;
 mod export;
+mod issue14;
 mod keys;
 mod memory;
 mod screens;

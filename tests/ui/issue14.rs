@@ -1,0 +1,192 @@
+//! Issue 14's second pass on the screen: the health badge over every open run, the help readable
+//! whole at 80x24, and PgUp/PgDn/Home/End in the lists. Every app here reads fixture logs through
+//! the real ingest and analyzer.
+
+use crate::support::ui::*;
+use crossterm::event::KeyCode;
+use tmon::app::keys::BINDINGS;
+use tmon::app::{App, Focus, Options};
+use tmon::event::Event;
+
+/// The header row as drawn at `w` x `h`.
+fn header(app: &App, w: u16, h: u16) -> String {
+    text(&draw(app, w, h)).lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_badge_counts_flags_of_every_run_hidden_ones_included() {
+    let mut app = sweep_app();
+    let (crit, warn, _) = app.health();
+    assert!(crit > 0, "the sweep has a run that diverges to NaN");
+    let nan_run = app.run_slots().find(|&i| app.flag_count(i).0 > 0).expect("a run with a critical flag");
+    let badge = format!("✖{crit} ▲{warn}");
+    for (w, h) in [(80, 24), (160, 48)] {
+        let row = header(&app, w, h);
+        assert!(row.trim_end().ends_with(&badge), "{w}x{h}: no badge {badge:?} at the end of {row:?}");
+    }
+    // Hide the run with the NaN, and show another alone: the badge still counts it.
+    app.current = nan_run;
+    app.update(key('h'));
+    assert!(!app.shown(nan_run));
+    let other = app.run_slots().find(|&i| i != nan_run).unwrap();
+    app.current = other;
+    app.update(key('v'));
+    assert!(!app.shown(nan_run));
+    assert!(header(&app, 80, 24).trim_end().ends_with(&badge), "{}", header(&app, 80, 24));
+    // The flags panel lists the runs shown only: the badge is where a hidden run's NaN shows.
+    assert!(app.flag_rows().iter().all(|(i, _)| *i != nan_run));
+}
+
+#[test]
+fn the_badge_is_there_with_one_run_in_ascii_and_when_all_is_well() {
+    let app = train_app();
+    let (crit, warn, _) = app.health();
+    assert_eq!((crit, warn), (1, 1), "train.jsonl: a NaN loss and a spike");
+    assert!(header(&app, 80, 24).trim_end().ends_with("✖1 ▲1"), "{}", header(&app, 80, 24));
+    let ascii = app_of(vec![load("ui/train.jsonl")], Options { ascii: true, ..Default::default() });
+    assert!(header(&ascii, 80, 24).trim_end().ends_with("X1 !1"), "{}", header(&ascii, 80, 24));
+    // A run with no critical or warning flag: the badge says so.
+    let calm = app_of(vec![load("ui/trainer_state.json")], Options::default());
+    if calm.health().0 + calm.health().1 == 0 {
+        assert!(header(&calm, 80, 24).trim_end().ends_with("✓ ok"), "{}", header(&calm, 80, 24));
+    }
+}
+
+/// The help overlay's text, page after page (PgDn until it stops moving), as one string with the
+/// frame and runs of spaces collapsed: a text wrapped over two rows reads as one.
+fn help_text(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Event::Resize(w, h));
+    app.update(key('?'));
+    assert!(app.view.help);
+    let mut pages = Vec::new();
+    loop {
+        let screen = text(&draw(app, w, h));
+        let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+        // The overlay's frame: its top-left corner is the one right before " keys".
+        let (top, left) = rows
+            .iter()
+            .enumerate()
+            .find_map(|(y, r)| {
+                let s: String = r.iter().collect();
+                let at = s.find("┌ keys").or_else(|| s.find("+ keys"))?;
+                Some((y, s[..at].chars().count()))
+            })
+            .expect("the help's frame");
+        let right = (left + 1..rows[top].len()).find(|&x| matches!(rows[top][x], '┐' | '+')).unwrap();
+        let bottom = (top + 1..rows.len()).find(|&y| matches!(rows[y][left], '└' | '+')).unwrap();
+        for r in &rows[top + 1..bottom] {
+            pages.push(r[left + 1..right].iter().collect::<String>());
+        }
+        let before = app.view.help_scroll;
+        app.update(code(KeyCode::PageDown));
+        if app.view.help_scroll == before {
+            break;
+        }
+        assert!(app.view.help, "PgDn scrolls the help, it does not close it");
+    }
+    app.update(key('x'));
+    assert!(!app.view.help, "another key closes the help");
+    pages.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_key_and_its_whole_text_can_be_read_in_the_help() {
+    for (name, mut app) in [("one run", train_app()), ("runs compared", sweep_app())] {
+        let comparing = app.comparing();
+        for (w, h) in [(80, 24), (160, 48)] {
+            let all = help_text(&mut app, w, h);
+            for b in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+                if b.action.compare_only() && !comparing {
+                    continue;
+                }
+                assert!(all.contains(b.keys), "{name} {w}x{h}: key {:?} missing:\n{all}", b.keys);
+                assert!(all.contains(b.help), "{name} {w}x{h}: help {:?} not whole:\n{all}", b.help);
+            }
+            assert!(!all.contains('…'), "{name} {w}x{h}: a text is cut:\n{all}");
+        }
+    }
+}
+
+#[test]
+fn the_help_fits_at_160x48_and_scrolls_at_80x24() {
+    let mut app = train_app();
+    app.update(Event::Resize(160, 48));
+    app.update(key('?'));
+    assert!(!app.update(code(KeyCode::PageDown)), "everything shows at 160x48: nothing to scroll");
+    let big = text(&draw(&app, 160, 48));
+    assert!(big.contains("┌ keys ┐") || big.contains("┌ keys ─"), "{big}");
+    app.update(key('?'));
+    app.update(Event::Resize(80, 24));
+    app.update(key('?'));
+    let top = text(&draw(&app, 80, 24));
+    assert!(top.contains("more below"), "{top}");
+    app.update(code(KeyCode::End));
+    let end = text(&draw(&app, 80, 24));
+    assert!(!end.contains("more below"), "{end}");
+    assert!(end.contains("any other key closes it"), "{end}");
+    app.update(code(KeyCode::Home));
+    assert_eq!(app.view.help_scroll, 0);
+    // `q` still quits from the help.
+    app.update(key('q'));
+    assert!(app.should_quit);
+}
+
+#[test]
+fn page_keys_and_home_end_move_in_the_focused_list() {
+    let mut app = app_of(vec![load("ui/detectron2-metrics.json")], Options::default());
+    app.update(Event::Resize(80, 24));
+    let n = app.groups().len();
+    assert!(n > 15, "detectron2's metrics.json: many charts ({n})");
+    app.update(code(KeyCode::End));
+    assert_eq!(app.view.selected, n - 1);
+    assert!(app.view.anchor.is_none(), "End is not follow any more");
+    app.update(code(KeyCode::Home));
+    assert_eq!(app.view.selected, 0);
+    app.update(code(KeyCode::PageDown));
+    let page = app.view.selected;
+    assert!((5..n - 1).contains(&page), "a page at 80x24 is the list's height, less one: {page}");
+    app.update(code(KeyCode::PageDown));
+    assert_eq!(app.view.selected, (2 * page).min(n - 1));
+    app.update(code(KeyCode::PageUp));
+    app.update(code(KeyCode::PageUp));
+    app.update(code(KeyCode::PageUp));
+    assert_eq!(app.view.selected, 0, "stops at the top");
+    // The page follows the screen: taller, longer.
+    app.update(Event::Resize(160, 48));
+    app.update(code(KeyCode::PageDown));
+    assert!(app.view.selected > page, "{} at 160x48 vs {page} at 80x24", app.view.selected);
+
+    // The flags list, focused.
+    let mut app = sweep_app();
+    app.update(Event::Resize(160, 48));
+    app.update(key('a'));
+    assert_eq!(app.view.focus, Focus::Flags);
+    let flags = app.flag_rows().len();
+    assert!(flags > 1);
+    app.update(code(KeyCode::End));
+    assert_eq!(app.view.flag_selected, flags - 1);
+    app.update(code(KeyCode::Home));
+    assert_eq!(app.view.flag_selected, 0);
+
+    // The runs panel, focused: first and last run in its order.
+    app.update(key('a'));
+    app.update(key('R'));
+    assert_eq!(app.view.focus, Focus::Runs);
+    let order = app.run_order();
+    app.update(code(KeyCode::End));
+    assert_eq!(app.current, *order.last().unwrap());
+    app.update(code(KeyCode::Home));
+    assert_eq!(app.current, order[0]);
+    app.update(code(KeyCode::PageDown));
+    assert_ne!(app.current, order[0]);
+}
+
+#[test]
+fn f_follows_the_newest_data() {
+    let mut app = train_app();
+    app.update(key('+'));
+    app.update(code(KeyCode::Left));
+    assert!(app.view.anchor.is_some());
+    app.update(key('f'));
+    assert!(app.view.anchor.is_none());
+}
