@@ -190,3 +190,33 @@ fn f_follows_the_newest_data() {
     app.update(key('f'));
     assert!(app.view.anchor.is_none());
 }
+
+#[test]
+fn an_ascii_screen_holds_ascii_only() {
+    let opts = || Options { ascii: true, ..Default::default() };
+    let mut one = app_of(vec![load("ui/train.jsonl")], opts());
+    let mut sweep = app_of(sweep_runs(), opts());
+    sweep.update(Event::Tick);
+    // Keys: '\n' Enter, '\x1b' Esc.
+    let steps = ["", "\n]", "\x1b\x1ba", "aR", "?"];
+    for (name, app) in [("one run", &mut one), ("runs compared", &mut sweep)] {
+        for keys in steps {
+            for k in keys.chars() {
+                app.update(match k {
+                    '\n' => code(KeyCode::Enter),
+                    '\x1b' => code(KeyCode::Esc),
+                    c => key(c),
+                });
+            }
+            for (w, h) in [(80, 24), (160, 48)] {
+                let screen = text(&draw(app, w, h));
+                let odd: String = screen.chars().filter(|c| !c.is_ascii()).collect();
+                assert!(odd.is_empty(), "{name} {w}x{h} after {keys:?}: {odd:?}\n{screen}");
+                // Our own glyphs all have ASCII stand-ins: no '?' for a character we drew.
+                let ours = screen.replace("? help", "").replace("| ?    ", "");
+                assert!(!ours.contains('?'), "{name} {w}x{h}: a glyph without a stand-in:\n{screen}");
+                assert!(screen.contains("+-") && screen.contains('|'), "{screen}");
+            }
+        }
+    }
+}
