@@ -228,8 +228,33 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     );
     let plot = plot_area(inner, &x_labels, &y_labels);
     draw_chart(frame, t, datasets, (data.x_bounds, data.y_bounds), (x_labels, y_labels), inner);
+    clipped_marks(frame, app, t, data.x_bounds, [data.clipped_top, data.clipped_bottom], plot);
     if cursor.is_some() {
         super::legend::render(frame, app, g, plot, data.x_bounds, width as usize);
+    }
+}
+
+/// The most extreme values that outlier-aware scaling clipped, written on the plot's top and
+/// bottom rows beside their column (`↑70.5`, `↓-3.2`): the chart says how far the line went.
+fn clipped_marks(frame: &mut Frame, app: &App, t: &Theme, xb: [f64; 2], marks: [Option<(f64, f64)>; 2], plot: Rect) {
+    if plot.height < 2 || plot.width < 4 {
+        return;
+    }
+    let arrows = if app.ascii { ['^', 'v'] } else { ['↑', '↓'] };
+    let rows = [plot.y, plot.y + plot.height - 1];
+    for ((mark, arrow), row) in marks.into_iter().zip(arrows).zip(rows) {
+        let Some((x, v)) = mark else { continue };
+        let text = format!("{arrow}{}", value(v));
+        let w = crate::text::width(&text) as u16;
+        if w + 1 > plot.width {
+            continue;
+        }
+        let span = (xb[1] - xb[0]).max(f64::MIN_POSITIVE);
+        let frac = ((x - xb[0]) / span).clamp(0.0, 1.0);
+        let col = plot.x + (frac * f64::from(plot.width - 1)).round() as u16;
+        // Beside the column, not on it: the line's own cell at the edge stays in sight.
+        let start = if col + 1 + w <= plot.right() { col + 1 } else { col.saturating_sub(w).max(plot.x) };
+        frame.buffer_mut().set_string(start, row, &text, t.severity(crate::analysis::Severity::Warning));
     }
 }
 

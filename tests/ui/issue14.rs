@@ -220,3 +220,47 @@ fn an_ascii_screen_holds_ascii_only() {
         }
     }
 }
+
+#[test]
+fn a_clipped_extreme_is_written_at_the_edge_with_its_value() {
+    // The LR range test: the loss blows up to 70.5 at step 906; the outlier-aware range frames
+    // the bulk (about 1 to 3) and clips the blow-up, and the chart says how far it went.
+    let mut app = app_of(vec![load("ui/lr-range-test.jsonl")], Options::default());
+    let loss = app.groups().iter().position(|g| g.names == ["loss"]).expect("a loss chart");
+    app.view.selected = loss;
+    app.update(code(KeyCode::Enter));
+    let members = app.groups()[loss].members.clone();
+    let data = app.chart_data(&members, 120).expect("the chart");
+    assert!(data.y_bounds[1] < 70.5, "outlier scaling clips the blow-up: {:?}", data.y_bounds);
+    assert_eq!(data.clipped_top.map(|(x, v)| (x.round(), v)), Some((906.0, 70.5)));
+    assert_eq!(data.clipped_bottom, None, "nothing clipped below");
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = text(&draw(&app, w, h));
+        assert!(screen.contains("↑70.5"), "{w}x{h}:\n{screen}");
+    }
+    let ascii = {
+        let mut a = app_of(vec![load("ui/lr-range-test.jsonl")], Options { ascii: true, ..Default::default() });
+        a.view.selected = loss;
+        a.update(code(KeyCode::Enter));
+        text(&draw(&a, 80, 24))
+    };
+    assert!(ascii.contains("^70.5"), "{ascii}");
+    // Without outlier scaling nothing is clipped, and nothing is written.
+    app.update(key('o'));
+    let data = app.chart_data(&members, 120).expect("the chart");
+    assert!(data.clipped_top.is_none() && data.y_bounds[1] >= 70.5, "{:?}", data.y_bounds);
+    assert!(!text(&draw(&app, 80, 24)).contains("↑70.5"));
+}
+
+#[test]
+fn the_points_a_flag_is_about_are_never_clipped() {
+    // train.jsonl: a loss spike to 9 at step 150, flagged; the bulk of the loss is under 2.6.
+    let app = train_app();
+    let flag = app.flag_rows().into_iter().map(|(_, f)| f).find(|f| f.metric == "loss" && f.step == 150.0);
+    assert!(flag.is_some(), "the spike is flagged");
+    let members = app.groups()[0].members.clone();
+    let data = app.chart_data(&members, 120).expect("the chart");
+    assert!(data.y_bounds[1] >= 9.0, "the flagged spike is inside the range: {:?}", data.y_bounds);
+    let top = data.raw.iter().flatten().map(|p| p.1).fold(f64::MIN, f64::max);
+    assert!(top >= 9.0, "the spike is drawn at its value, not clamped: {top}");
+}
