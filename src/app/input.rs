@@ -304,7 +304,13 @@ impl App {
         let body = screen.height.saturating_sub(2) as usize;
         let rows = match self.view.focus {
             Focus::Metrics => body.saturating_sub(2 + if body >= 30 { 8 } else { 5 }),
-            Focus::Flags => if body >= 30 { 6 } else { 3 },
+            Focus::Flags => {
+                if body >= 30 {
+                    6
+                } else {
+                    3
+                }
+            }
             Focus::Runs => body / 3,
         };
         rows.saturating_sub(1).max(1)

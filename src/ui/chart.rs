@@ -236,7 +236,14 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
 
 /// The most extreme values that outlier-aware scaling clipped, written on the plot's top and
 /// bottom rows beside their column (`↑70.5`, `↓-3.2`): the chart says how far the line went.
-fn clipped_marks(frame: &mut Frame, app: &App, t: &Theme, xb: [f64; 2], marks: [Option<(f64, f64)>; 2], plot: Rect) {
+fn clipped_marks(
+    frame: &mut Frame,
+    app: &App,
+    t: &Theme,
+    xb: [f64; 2],
+    marks: [Option<(f64, f64)>; 2],
+    plot: Rect,
+) {
     if plot.height < 2 || plot.width < 4 {
         return;
     }

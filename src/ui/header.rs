@@ -117,13 +117,19 @@ fn badge(app: &App, t: &Theme) -> Vec<Span<'static>> {
         out.push(Span::styled(if app.ascii { "ok" } else { "✓ ok" }, t.status(true)));
     }
     if crit > 0 {
-        out.push(Span::styled(format!("{}{crit}", if app.ascii { "X" } else { "✖" }), t.severity(Severity::Critical)));
+        out.push(Span::styled(
+            format!("{}{crit}", if app.ascii { "X" } else { "✖" }),
+            t.severity(Severity::Critical),
+        ));
     }
     if crit > 0 && warn > 0 {
         out.push(Span::raw(" "));
     }
     if warn > 0 {
-        out.push(Span::styled(format!("{}{warn}", if app.ascii { "!" } else { "▲" }), t.severity(Severity::Warning)));
+        out.push(Span::styled(
+            format!("{}{warn}", if app.ascii { "!" } else { "▲" }),
+            t.severity(Severity::Warning),
+        ));
     }
     out.push(Span::raw(" "));
     out

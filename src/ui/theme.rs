@@ -81,7 +81,9 @@ impl Colours {
             Colours::None
         } else if Theme::colors16_for(term) {
             Colours::Basic
-        } else if colorterm.is_some_and(|c| c.eq_ignore_ascii_case("truecolor") || c.eq_ignore_ascii_case("24bit")) {
+        } else if colorterm
+            .is_some_and(|c| c.eq_ignore_ascii_case("truecolor") || c.eq_ignore_ascii_case("24bit"))
+        {
             Colours::TrueColor
         } else {
             Colours::Indexed

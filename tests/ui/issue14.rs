@@ -239,7 +239,8 @@ fn a_clipped_extreme_is_written_at_the_edge_with_its_value() {
         assert!(screen.contains("↑70.5"), "{w}x{h}:\n{screen}");
     }
     let ascii = {
-        let mut a = app_of(vec![load("ui/lr-range-test.jsonl")], Options { ascii: true, ..Default::default() });
+        let mut a =
+            app_of(vec![load("ui/lr-range-test.jsonl")], Options { ascii: true, ..Default::default() });
         a.view.selected = loss;
         a.update(code(KeyCode::Enter));
         text(&draw(&a, 80, 24))
