@@ -47,12 +47,25 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         facts.push(Span::raw(what));
     }
     // The last step only once everything is read: "fully loaded" can be seen from outside.
-    if let Some(last) = store.last_record().filter(|_| slot.loading.is_none()) {
-        facts.push(Span::styled(format!("step {}", step(last.step)), t.title()));
+    // Out of the total where the config says it (max_steps, total_steps, MAX_ITER, ...).
+    let total = crate::run::config::total_steps(&slot.run().info.config);
+    let last = store.last_record().filter(|_| slot.loading.is_none());
+    if let Some(last) = last {
+        let of = total.map_or(String::new(), |n| format!("/{}", step(n)));
+        facts.push(Span::styled(format!("step {}{of}", step(last.step)), t.title()));
         facts.push(Span::raw("  "));
     }
-    if let Some(r) = slot.rate.per_sec(app.now) {
+    let rate = slot.rate.per_sec(app.now);
+    if let Some(r) = rate {
         facts.push(Span::raw(format!("{} steps/s  ", value(r))));
+    }
+    // The time left at the run's own step rate, while it is running.
+    let running = matches!(status, Status::Live | Status::Quiet(_));
+    if let (Some(last), Some(total), Some(r), true) = (last, total, rate, running) {
+        if r > 0.0 && total > last.step {
+            let left = (total - last.step) / r;
+            facts.push(Span::raw(format!("ETA {}  ", crate::text::duration(left))));
+        }
     }
     facts.push(Span::raw(format!("{} records", store.records())));
     if slot.restarts() > 0 {

@@ -265,3 +265,33 @@ fn the_points_a_flag_is_about_are_never_clipped() {
     let top = data.raw.iter().flatten().map(|p| p.1).fold(f64::MIN, f64::max);
     assert!(top >= 9.0, "the spike is drawn at its value, not clamped: {top}");
 }
+
+#[test]
+fn progress_and_eta_where_the_config_says_the_total() {
+    // A run at step 100 of the 1000 its config.json says, going at 5 steps a second.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("logs.jsonl");
+    let lines: String =
+        (1..=100).map(|s| format!("{{\"step\": {s}, \"loss\": {}}}\n", 2.0 - s as f64 * 0.01)).collect();
+    std::fs::write(&log, lines).unwrap();
+    std::fs::write(dir.path().join("config.json"), r#"{"lr": 0.001, "max_steps": 1000}"#).unwrap();
+    let mut run = tmon::run::Run::load_file(&log, Default::default(), Default::default()).unwrap();
+    assert!(run.read_config().is_empty());
+    run.path = "run/logs.jsonl".into();
+    let mut app = app_of(vec![run], Options::default());
+    app.slots[0].rate.note(std::time::Duration::from_secs(3), 50.0);
+    app.slots[0].rate.note(std::time::Duration::from_secs(13), 100.0);
+    let row = header(&app, 160, 48);
+    assert!(row.contains("step 100/1000"), "{row}");
+    assert!(row.contains("5 steps/s") && row.contains("ETA 3m"), "{row}");
+    // Stalled or ended, no ETA.
+    app.now = std::time::Duration::from_secs(4000);
+    let row = header(&app, 160, 48);
+    assert!(!row.contains("ETA"), "{row}");
+
+    // Hugging Face's trainer_state.json says its own max_steps.
+    let mut hf = load("ui/trainer_state.json");
+    hf.read_config();
+    let app = app_of(vec![hf], Options::default());
+    assert!(header(&app, 160, 48).contains("step 400/400"), "{}", header(&app, 160, 48));
+}
