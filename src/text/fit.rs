@@ -80,6 +80,14 @@ pub fn elide_middle(s: &str, w: usize) -> String {
     format!("{head}{ELLIPSIS}{tail}")
 }
 
+/// `s` padded with spaces to `w` cells (by display width, so a CJK name takes the room it really
+/// takes and the column after it stays in place); `s` as it is when already wider.
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out
+}
+
 /// `s` broken into lines of at most `w` cells at spaces, for prose (the help's texts): a word
 /// wider than `w` is cut with [`fit`] rather than split, so nothing is drawn past `w`.
 pub fn wrap(s: &str, w: usize) -> Vec<String> {

@@ -73,14 +73,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 _ if app.ascii => " +",
                 _ => " └",
             };
-            let name = fit(&sanitize(name), name_w);
+            // Cut in the middle, by display width: the start says the group, the end the quantity.
+            let name = crate::text::pad(&super::elide(&sanitize(name), name_w), name_w);
             let (spark, has_nan) =
                 s.as_ref().map_or_else(|| (" ".repeat(SPARK_W), false), |s| sparkline(s, app.ascii));
             let last = s.as_ref().and_then(|s| s.last()).map(|(_, y)| y);
             let value = last.map_or_else(String::new, value);
             let mut spans = vec![
                 Span::raw(marker),
-                Span::styled(format!("{name:<name_w$}"), if selected { t.title() } else { t.text() }),
+                Span::styled(name, if selected { t.title() } else { t.text() }),
                 Span::raw(" "),
                 Span::styled(spark, spark_style(mi)),
                 Span::styled(
@@ -112,10 +113,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let s = store.series(id);
             let v = s.last().map_or_else(String::new, |(_, y)| value(y));
             let name_w = w.saturating_sub(2 + 1 + value_w + 2).max(1);
-            let name = fit(&sanitize(s.name()), name_w);
+            let name = crate::text::pad(&super::elide(&sanitize(s.name()), name_w), name_w);
             lines.push(Line::from(vec![
                 Span::raw("  "),
-                Span::styled(format!("{name:<name_w$}"), t.text()),
+                Span::styled(name, t.text()),
                 Span::styled(format!(" {v:>value_w$}"), t.text()),
             ]));
         }

@@ -295,3 +295,50 @@ fn progress_and_eta_where_the_config_says_the_total() {
     let app = app_of(vec![hf], Options::default());
     assert!(header(&app, 160, 48).contains("step 400/400"), "{}", header(&app, 160, 48));
 }
+
+/// The rows of the metric list (left of the list's frame), as drawn at `w` x `h`: one string
+/// per cell (a wide character's second cell is blank).
+fn list_rows(app: &App, w: u16, h: u16) -> Vec<Vec<String>> {
+    let term = draw(app, w, h);
+    let buf = term.backend().buffer();
+    let right = (1..w).find(|&x| buf[(x, 1)].symbol() == "┐").expect("the list's frame");
+    (2..h - 1).map(|y| (0..=right).map(|x| buf[(x, y)].symbol().to_owned()).collect()).collect()
+}
+
+#[test]
+fn names_are_cut_in_the_middle_by_display_width_and_values_stay_whole() {
+    let app = app_of(vec![load("ui/names.jsonl")], Options::default());
+    // (what tells the name apart, its last value)
+    let expect = [
+        ("3.mlp", "123"),
+        ("4.mlp", "124"),
+        ("fc0", "200"),
+        ("fc1", "201"),
+        ("fc2", "202"),
+        ("損", "300"),
+        ("🔥", "301"),
+    ];
+    for (w, h) in [(80, 24), (160, 48)] {
+        let rows = list_rows(&app, w, h);
+        let mut value_ends = Vec::new();
+        for (tell, v) in expect {
+            let row = rows
+                .iter()
+                .find(|r| r.concat().contains(tell))
+                .unwrap_or_else(|| panic!("{w}x{h}: no {tell}: {rows:?}"));
+            let text = row.concat();
+            assert!(text.contains(&format!(" {v} ")), "{w}x{h}: {tell}'s value {v} is cut: {text:?}");
+            // The cell the value ends in: the same column on every row, wide names or not.
+            let end = (0..row.len())
+                .rev()
+                .find(|&i| row[i].chars().all(|c| c.is_ascii_digit()) && !row[i].trim().is_empty());
+            value_ends.push(end);
+        }
+        assert!(value_ends.windows(2).all(|p| p[0] == p[1]), "{w}x{h}: values end in {value_ends:?}");
+    }
+    // The chart titles keep what tells the names apart too.
+    let screen = text(&draw(&app, 160, 48));
+    for tell in ["23.mlp", "24.mlp", "fc0", "fc1"] {
+        assert!(screen.matches(tell).count() >= 2, "list and chart title keep {tell}:\n{screen}");
+    }
+}
