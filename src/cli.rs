@@ -30,7 +30,8 @@ pub struct Cli {
     /// Log files or directories to monitor.
     #[arg(value_hint = clap::ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
-    /// Draw charts with ASCII dots instead of braille (for fonts or terminals without braille).
+    /// Draw in ASCII only: charts with ASCII dots instead of braille, and frames, markers and
+    /// symbols in ASCII too (for fonts or terminals without them; on by itself with TERM=linux).
     #[arg(long)]
     pub ascii: bool,
     /// Leave the mouse to the terminal (for selecting text) instead of taking clicks and the wheel.
@@ -198,7 +199,7 @@ pub struct DemoArgs {
     /// Seed of the data, the model and the clock's jitter.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Draw charts with ASCII dots instead of braille.
+    /// Draw in ASCII only (charts with ASCII dots, frames and markers in ASCII).
     #[arg(long)]
     pub ascii: bool,
 }

@@ -294,6 +294,12 @@ impl App {
         })
     }
 
+    /// Flags by severity over every open run, hidden ones and those not on screen included (the
+    /// header's health badge: a NaN in a run not shown is still seen).
+    pub fn health(&self) -> FlagCount {
+        self.run_slots().map(|i| self.flag_count(i)).fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+    }
+
     /// Slot `i`'s value of config key `key` (as JSON text).
     pub fn config_value(&self, i: usize, key: &str) -> Option<&str> {
         self.compare.configs.get(i)?.get(key).map(String::as_str)

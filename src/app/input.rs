@@ -71,11 +71,7 @@ impl App {
         }
         let Some(action) = action_for(&k) else { return false };
         if self.view.help {
-            match action {
-                Action::Quit => self.should_quit = true,
-                _ => self.view.help = false,
-            }
-            return true;
+            return self.on_help_key(action);
         }
         self.apply_action(action)
     }
@@ -98,7 +94,10 @@ impl App {
         let v = &mut self.view;
         match action {
             Action::Quit => self.should_quit = true,
-            Action::Help => v.help = !v.help,
+            Action::Help => {
+                v.help = !v.help;
+                v.help_scroll = 0;
+            }
             Action::Up | Action::Down if v.focus == Focus::Runs => {
                 return self.step_run(if action == Action::Down { 1 } else { -1 }, false);
             }
@@ -121,6 +120,9 @@ impl App {
                     _ => (&mut v.selected, groups_len),
                 };
                 *idx = if down { (*idx + 1).min(len.saturating_sub(1)) } else { idx.saturating_sub(1) };
+            }
+            Action::PageUp | Action::PageDown | Action::First | Action::Last => {
+                return self.move_in_list(action);
             }
             Action::Enter => match v.focus {
                 Focus::Metrics => {
@@ -306,6 +308,80 @@ impl App {
             }
         }
         true
+    }
+
+    /// A key while the help is open: the scrolling keys scroll it (where the screen is too short
+    /// for every line), `q` quits, any other key closes it.
+    fn on_help_key(&mut self, action: Action) -> bool {
+        let (w, h) = self.screen.map_or((80, 24), |r| (r.width, r.height));
+        let (_, rows, max) = super::keys::help_geometry(self.comparing(), self.ascii, w, h);
+        let at = self.view.help_scroll.min(max);
+        let to = match action {
+            Action::Quit => {
+                self.should_quit = true;
+                return true;
+            }
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(max),
+            Action::PageUp => at.saturating_sub(rows.saturating_sub(1).max(1)),
+            Action::PageDown => (at + rows.saturating_sub(1).max(1)).min(max),
+            Action::First => 0,
+            Action::Last => max,
+            _ => {
+                self.view.help = false;
+                return true;
+            }
+        };
+        let changed = to != self.view.help_scroll;
+        self.view.help_scroll = to;
+        changed
+    }
+
+    /// The rows a page of the focused list moves: the list's height on the screen as last
+    /// reported, less one row kept in sight (before any size is known: 10).
+    fn page_rows(&self) -> usize {
+        let Some(screen) = self.screen else { return 10 };
+        // The lists sit between the header and footer in frames of their own; the flags panel is
+        // at most 8 rows, the runs panel a third of the screen: a page of theirs is smaller.
+        let body = screen.height.saturating_sub(2) as usize;
+        let rows = match self.view.focus {
+            Focus::Metrics => body.saturating_sub(2 + if body >= 30 { 8 } else { 5 }),
+            Focus::Flags => {
+                if body >= 30 {
+                    6
+                } else {
+                    3
+                }
+            }
+            Focus::Runs => body / 3,
+        };
+        rows.saturating_sub(1).max(1)
+    }
+
+    /// PgUp/PgDn/Home/End in the focused list: the metrics (charts), the flags or the runs.
+    fn move_in_list(&mut self, action: Action) -> bool {
+        let page = self.page_rows() as isize;
+        let by = match action {
+            Action::PageUp => -page,
+            Action::PageDown => page,
+            Action::First => isize::MIN / 2,
+            _ => isize::MAX / 2,
+        };
+        if self.view.focus == Focus::Runs {
+            return self.step_run(by, false);
+        }
+        let len = match self.view.focus {
+            Focus::Flags => self.flag_rows().len(),
+            _ => self.groups.len(),
+        };
+        let idx = match self.view.focus {
+            Focus::Flags => &mut self.view.flag_selected,
+            _ => &mut self.view.selected,
+        };
+        let to = (*idx as isize).saturating_add(by).clamp(0, len.saturating_sub(1) as isize) as usize;
+        let changed = to != *idx;
+        *idx = to;
+        changed
     }
 
     /// Selects the run `by` rows down the runs panel (up when negative), wrapping around with

@@ -11,6 +11,12 @@ pub enum Action {
     Help,
     Up,
     Down,
+    /// A page up or down the focused list (metrics, flags, runs); in the help, its page.
+    PageUp,
+    PageDown,
+    /// The first or the last row of the focused list; in the help, its top or its end.
+    First,
+    Last,
     Enter,
     Filter,
     Escape,
@@ -103,6 +109,10 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('k'), A::Up, "", ""),
     b(K::Down, A::Down, "", ""),
     b(K::Char('j'), A::Down, "", ""),
+    b(K::PageUp, A::PageUp, "PgUp / PgDn", "a page up / down the list (metrics, flags, runs)"),
+    b(K::PageDown, A::PageDown, "", ""),
+    b(K::Home, A::First, "Home / End", "first / last of the list"),
+    b(K::End, A::Last, "", ""),
     b(
         K::Enter,
         A::Enter,
@@ -123,8 +133,7 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('-'), A::ZoomOut, "", ""),
     b(K::Left, A::PanLeft, "← / →", "pan"),
     b(K::Right, A::PanRight, "", ""),
-    b(K::Char('f'), A::Follow, "f, End", "follow the newest data"),
-    b(K::End, A::Follow, "", ""),
+    b(K::Char('f'), A::Follow, "f", "follow the newest data"),
     b(K::Char('r'), A::Reset, "r", "reset the view (whole run, follow)"),
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
@@ -172,6 +181,73 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
     BINDINGS.iter().find(|bd| bd.code == key.code && bd.ctrl == ctrl).map(|bd| bd.action)
 }
 
+/// Keys as `--ascii` writes them: the arrows by name.
+fn ascii_keys(keys: &'static str) -> &'static str {
+    match keys {
+        "↑/↓, j/k" => "Up/Down, j/k",
+        "← / →" => "Left / Right",
+        k => k,
+    }
+}
+
+/// The widest the help overlay is drawn, frame included: every text on one line beside its keys.
+pub const HELP_MAX_W: u16 = 88;
+
+/// The help overlay on a screen of `w` x `h`: the width inside its frame, the rows it shows, and
+/// how far it scrolls (0 when every line shows). It sits between the header and the footer, so
+/// the health badge stays in sight.
+pub fn help_geometry(comparing: bool, ascii: bool, w: u16, h: u16) -> (usize, usize, usize) {
+    let inner_w = w.min(HELP_MAX_W).saturating_sub(2) as usize;
+    let lines = help_lines(comparing, ascii, inner_w).len();
+    let rows = (h.saturating_sub(4) as usize).min(lines);
+    (inner_w, rows, lines - rows)
+}
+
+/// Width of the help's keys column (the widest keys, `Tab / Shift-Tab`).
+pub const HELP_KEYS_W: usize = 15;
+
+/// The help overlay's lines, `width` cells inside its frame: (keys, one line of help text), each
+/// binding's text wrapped at spaces under its own column (the keys only on its first line), then
+/// a blank line and the notes. Both the overlay and the app (to know how far it scrolls) read it.
+pub fn help_lines(comparing: bool, ascii: bool, width: usize) -> Vec<(&'static str, String)> {
+    let text_w = width.saturating_sub(HELP_KEYS_W + 3).max(10);
+    let mut out = Vec::new();
+    // The keys about comparing runs only when runs are compared.
+    for bd in BINDINGS.iter().filter(|bd| !bd.help.is_empty() && (comparing || !bd.action.compare_only())) {
+        for (i, line) in crate::text::wrap(bd.help, text_w).into_iter().enumerate() {
+            let keys = match (i, ascii) {
+                (0, true) => ascii_keys(bd.keys),
+                (0, false) => bd.keys,
+                _ => "",
+            };
+            out.push((keys, line));
+        }
+    }
+    out.push(("", String::new()));
+    let mut notes = vec![if ascii {
+        "raw faint, smoothed bright; v flag, x NaN/Infinity"
+    } else {
+        "raw faint, smoothed bright; ▼ flag, × NaN/Infinity"
+    }];
+    if comparing {
+        notes.push(if ascii {
+            "runs: * shown  - hidden  B baseline; a letter ends each run's line"
+        } else {
+            "runs: ● shown  ○ hidden  ◆ baseline; a letter ends each run's line"
+        });
+    }
+    notes.push(if ascii {
+        "Up/Down PgUp/PgDn Home/End scroll this help; any other key closes it"
+    } else {
+        "↑/↓ PgUp/PgDn Home/End scroll this help; any other key closes it"
+    });
+    let note_w = width.saturating_sub(1).max(10);
+    for n in notes {
+        out.extend(crate::text::wrap(n, note_w).into_iter().map(|l| ("", l)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,7 +259,10 @@ mod tests {
         assert_eq!(action_for(&KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)), Some(A::Quit));
         assert_eq!(action_for(&key(K::Char('c'))), None);
         assert_eq!(action_for(&KeyEvent::new(K::Char('S'), KeyModifiers::SHIFT)), Some(A::SmoothDown));
-        assert_eq!(action_for(&key(K::End)), Some(A::Follow));
+        assert_eq!(action_for(&key(K::Char('f'))), Some(A::Follow));
+        assert_eq!(action_for(&key(K::End)), Some(A::Last));
+        assert_eq!(action_for(&key(K::Home)), Some(A::First));
+        assert_eq!(action_for(&key(K::PageDown)), Some(A::PageDown));
         assert_eq!(action_for(&KeyEvent::new(K::BackTab, KeyModifiers::SHIFT)), Some(A::PrevRun));
         assert_eq!(action_for(&KeyEvent::new(K::Char('H'), KeyModifiers::SHIFT)), Some(A::ShowAllRuns));
     }

@@ -46,13 +46,17 @@ use std::time::{Duration, Instant};
 /// How the monitor was asked to run.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Draw charts with ASCII dots instead of braille.
+    /// Draw in ASCII only: charts with ASCII dots instead of braille, frames, markers and
+    /// everything else in ASCII characters.
     pub ascii: bool,
     /// The terminal has only the 16 basic colours (runs then take their colours from those, and
     /// their letters keep them apart).
     pub colors16: bool,
     /// Drop every colour (the monitor also sets it when `NO_COLOR` is set).
     pub no_color: bool,
+    /// The terminal shows 24-bit colour (the monitor sets it where `COLORTERM` says so: see
+    /// `ui::Colours`); else at most the 256-colour palette is used.
+    pub truecolor: bool,
     /// Leave the mouse to the terminal (text selection) instead of taking clicks and the wheel.
     pub no_mouse: bool,
     pub ingest: IngestOptions,
@@ -199,6 +203,8 @@ pub struct App {
     opts: Options,
     /// The 16 basic colours only (see [`Options::colors16`]).
     pub colors16: bool,
+    /// 24-bit colour may be sent (see [`Options::truecolor`]).
+    pub truecolor: bool,
     /// The runs compared (with two runs or more).
     pub compare: Compare,
     groups: Vec<Group>,
@@ -316,6 +322,7 @@ impl App {
             epoch: Instant::now(),
             color: !opts.no_color,
             colors16: opts.colors16,
+            truecolor: opts.truecolor,
             compare: Compare::default(),
             ascii: opts.ascii,
             should_quit: false,

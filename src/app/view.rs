@@ -58,6 +58,8 @@ pub struct View {
     pub anchor: Option<f64>,
     pub paused: bool,
     pub help: bool,
+    /// The first line of the help overlay shown (it scrolls where the screen is too short).
+    pub help_scroll: usize,
     /// The cursor of the single-chart view: the x it reads (on the chart's axis), or None when
     /// it is hidden.
     pub cursor: Option<f64>,
@@ -89,6 +91,7 @@ impl Default for View {
             anchor: None,
             paused: false,
             help: false,
+            help_scroll: 0,
             cursor: None,
             pane: Pane::Charts,
             heat_family: 0,

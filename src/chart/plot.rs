@@ -31,6 +31,12 @@ pub struct ChartData {
     pub y_labels: Vec<String>,
     /// Some points lie outside the y range and sit on its edge.
     pub clipped: bool,
+    /// The highest point clipped above the y range, if it went more than a quarter of the range
+    /// past it: its x and its value (in the data's units, not log10), which the chart writes at
+    /// its top edge (`↑70.5`).
+    pub clipped_top: Option<(f64, f64)>,
+    /// The lowest point clipped below the y range, as `clipped_top` (`↓-3.2`).
+    pub clipped_bottom: Option<(f64, f64)>,
     /// The x axis fell back to steps because the log has no time.
     pub no_time: bool,
     /// Points handed to ratatui, all datasets together (to check the reduction).
@@ -104,6 +110,12 @@ pub fn x_range(store: &Store, members: &[SeriesId], mode: XAxis) -> Option<(f64,
         });
     }
     out
+}
+
+/// The index of the first point of series `id` at or after `step` (the last point past the end).
+fn index_at_step(store: &Store, id: SeriesId, step: f64) -> Option<usize> {
+    let steps = XFn { s: store.series(id), mode: XAxis::Step, t0: 0.0 };
+    Some(steps.lower_bound(step).min(steps.s.len().checked_sub(1)?))
 }
 
 /// The x of the first point at or after `step`, on `mode`'s axis.
@@ -228,9 +240,51 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
     if y_lo > y_hi {
         (y_lo, y_hi) = (0.0, 1.0);
     }
-    // The envelope holds every column's extremes, so a value outside the range shows in it.
-    out.clipped =
-        reduced.iter().flat_map(|m| &m.raw).flat_map(|r| &r.points).any(|&(_, y)| y < y_lo || y > y_hi);
+    let names: Vec<&str> = members.iter().map(|&id| store.name(id)).collect();
+    if v.outliers {
+        // The points a flag is about are never clipped: the range grows to hold each flagged
+        // value in the window (a spike the outlier-aware range would cut is the event to see).
+        let flagged: Vec<f64> = data
+            .flags
+            .iter()
+            .filter(|f| names.contains(&f.metric.as_str()))
+            .filter_map(|f| {
+                let id = store.find(&f.metric)?;
+                let i = index_at_step(store, id, f.step)?;
+                let x = xfn(store, id, v.x_axis).x(i);
+                let y = store.series(id).value(i);
+                let y = if v.log { (y > 0.0).then(|| y.log10())? } else { y };
+                ((lo..=hi).contains(&x) && y.is_finite()).then_some(y)
+            })
+            .collect();
+        let (f_lo, f_hi) = flagged.iter().fold((y_lo, y_hi), |(l, h), &y| (l.min(y), h.max(y)));
+        if f_lo < y_lo || f_hi > y_hi {
+            let pad = (f_hi - f_lo) * 0.03;
+            if f_lo < y_lo {
+                y_lo = f_lo - pad;
+            }
+            if f_hi > y_hi {
+                y_hi = f_hi + pad;
+            }
+        }
+    }
+    // The envelope holds every column's extremes, so a value outside the range shows in it; the
+    // most extreme on each side is written at that edge.
+    let unlog = |y: f64| if v.log { 10f64.powf(y) } else { y };
+    for &(x, y) in reduced.iter().flat_map(|m| &m.raw).flat_map(|r| &r.points) {
+        if y > y_hi && out.clipped_top.is_none_or(|(_, t)| y > t) {
+            out.clipped_top = Some((x, y));
+        }
+        if y < y_lo && out.clipped_bottom.is_none_or(|(_, b)| y < b) {
+            out.clipped_bottom = Some((x, y));
+        }
+    }
+    out.clipped = out.clipped_top.is_some() || out.clipped_bottom.is_some();
+    // Written only when it went well past the edge (a quarter of the range): a point just past
+    // it is said by the frame's "clipped" note, and a small chart keeps its line in sight.
+    let far = (y_hi - y_lo) * 0.25;
+    out.clipped_top = out.clipped_top.filter(|&(_, y)| y - y_hi > far).map(|(x, y)| (x, unlog(y)));
+    out.clipped_bottom = out.clipped_bottom.filter(|&(_, y)| y_lo - y > far).map(|(x, y)| (x, unlog(y)));
     // Clipping commutes with min/max, so it is applied to the reduced points only.
     let clip = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
         pts.into_iter().map(|(x, y)| (x, if y.is_finite() { y.clamp(y_lo, y_hi) } else { y })).collect()
@@ -256,7 +310,6 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
         xs.iter().map(|&x| (x, y)).collect()
     };
     out.nans = per_col(&mut nan_xs, y_lo);
-    let names: Vec<&str> = members.iter().map(|&id| store.name(id)).collect();
     for sev in [Severity::Info, Severity::Warning, Severity::Critical] {
         let mut xs: Vec<f64> = data
             .flags
@@ -372,7 +425,13 @@ mod tests {
 
     /// The chart of series 0 of `run`, 120 points wide, as the monitor's default view asks.
     fn chart_of(run: &Run) -> std::rc::Rc<ChartData> {
-        let data = Data { key: (0, 0), store: &run.store, flags: run.flags() };
+        chart_with_flags(run, run.flags())
+    }
+
+    /// As [`chart_of`], with these flags (none: the outlier-aware range alone, as the reducer
+    /// gives it; a flagged point is always framed).
+    fn chart_with_flags(run: &Run, flags: &[crate::analysis::Flag]) -> std::rc::Rc<ChartData> {
+        let data = Data { key: (0, 0), store: &run.store, flags };
         let req = Request {
             members: &[0],
             x_axis: XAxis::Step,
@@ -469,7 +528,9 @@ mod tests {
             }
         }
         run.push_lines(1, text.as_bytes());
-        let data = chart_of(&run);
+        // The range as the reducer's percentiles give it: the analyzer flags some of these
+        // spikes, and a flagged point is framed whatever the scaling (tested in tests/ui).
+        let data = chart_with_flags(&run, &[]);
         assert_eq!(data.raw.len(), 2, "one line per attempt");
         let [lo, hi] = data.y_bounds;
         assert!(hi < 2.0 && lo > 0.5, "the y range {lo}..{hi} does not frame the bulk");

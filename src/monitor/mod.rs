@@ -84,8 +84,11 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
         opts.ascii = true;
     }
-    opts.no_color |= !crate::ui::Theme::from_env().color;
-    opts.colors16 |= crate::ui::Theme::colors16_for(std::env::var("TERM").ok().as_deref());
+    // How many colours: decided in one place, the ui's theme, from NO_COLOR, COLORTERM and TERM.
+    let colours = crate::ui::Colours::from_env();
+    opts.no_color |= colours == crate::ui::Colours::None;
+    opts.colors16 |= colours == crate::ui::Colours::Basic;
+    opts.truecolor = colours == crate::ui::Colours::TrueColor && !opts.no_color && !opts.colors16;
     let (tx, rx) = mpsc::channel();
     let mut tui = Tui::enter(!opts.no_mouse).map_err(term_err)?;
     spawn_signals(tx.clone()).map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))?;

@@ -73,6 +73,9 @@ pub fn read(log: &Path) -> ConfigRead {
     if let Some(first) = first_record_config(log) {
         out.values = first;
     }
+    for (k, v) in trainer_state_totals(log) {
+        out.values.entry(k).or_insert(v);
+    }
     let folder = if log.is_dir() { Some(log) } else { log.parent() };
     let Some(folder) = folder.map(|f| if f.as_os_str().is_empty() { Path::new(".") } else { f }) else {
         return out;
@@ -94,6 +97,68 @@ pub fn read(log: &Path) -> ConfigRead {
                 }
                 Err(why) => out.problems.push(format!("{}: {why}", path.display())),
             }
+        }
+    }
+    out
+}
+
+/// Keys (the last part of a flattened key, in any case) that say how many steps a run will take:
+/// Hugging Face's `max_steps`, LLaMA-Factory's `total_steps`, detectron2's `SOLVER.MAX_ITER`,
+/// mmengine's `max_iters`, schedulers' `num_training_steps`, ...
+pub const TOTAL_KEYS: &[&str] = &[
+    "max_steps",
+    "total_steps",
+    "max_iter",
+    "max_iters",
+    "num_training_steps",
+    "total_iters",
+    "train_steps",
+];
+
+/// The steps the run will take, as its config says (a [`TOTAL_KEYS`] key, or `num_train_epochs`
+/// times `steps_per_epoch`); None when it says nothing (or `-1`, "unset", as Lightning writes).
+pub fn total_steps(config: &BTreeMap<String, String>) -> Option<f64> {
+    let num = |name: &str| {
+        config
+            .iter()
+            .filter(|(k, _)| k.rsplit(['/', '.']).next().is_some_and(|last| last.eq_ignore_ascii_case(name)))
+            .find_map(|(_, v)| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 1.0))
+    };
+    TOTAL_KEYS
+        .iter()
+        .find_map(|k| num(k))
+        .or_else(|| Some(num("num_train_epochs")? * num("steps_per_epoch")?))
+}
+
+/// How far the tail of a `trainer_state.json` is searched for its totals.
+const STATE_TAIL: u64 = 64 << 10;
+
+/// `max_steps` and `num_train_epochs` of a Hugging Face `trainer_state.json` (the Trainer's own
+/// totals, top-level keys written after `log_history`, so the file's tail holds them); nothing
+/// for another file.
+fn trainer_state_totals(log: &Path) -> Vec<(String, String)> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::OpenOptionsExt;
+    if log.file_name().is_none_or(|n| n != "trainer_state.json") {
+        return Vec::new();
+    }
+    let Ok(mut file) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(log) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    let mut tail = Vec::new();
+    if file.seek(SeekFrom::Start(len.saturating_sub(STATE_TAIL))).is_err()
+        || file.take(STATE_TAIL).read_to_end(&mut tail).is_err()
+    {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&tail);
+    let mut out = Vec::new();
+    for key in ["max_steps", "num_train_epochs"] {
+        let pat = format!("\n  \"{key}\":\\s*([0-9][0-9.eE+]*)");
+        let re = regex::Regex::new(&pat).expect("a valid pattern");
+        if let Some(m) = re.captures_iter(&text).last().and_then(|c| c.get(1)) {
+            out.push((key.to_owned(), m.as_str().to_owned()));
         }
     }
     out
@@ -374,6 +439,34 @@ mod tests {
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_total_steps_come_from_the_config_keys_frameworks_write() {
+        assert_eq!(total_steps(&map(&[("max_steps", "400"), ("lr", "1e-3")])), Some(400.0));
+        assert_eq!(total_steps(&map(&[("SOLVER/MAX_ITER", "90000")])), Some(90000.0));
+        assert_eq!(total_steps(&map(&[("train_cfg/max_iters", "2e4")])), Some(20000.0));
+        assert_eq!(total_steps(&map(&[("trainer/max_steps", "-1")])), None, "Lightning's unset");
+        assert_eq!(total_steps(&map(&[("num_train_epochs", "3"), ("steps_per_epoch", "500")])), Some(1500.0));
+        assert_eq!(total_steps(&map(&[("num_train_epochs", "3")])), None, "epochs alone are not steps");
+        assert_eq!(total_steps(&map(&[("max_steps_per_epoch", "9")])), None);
+    }
+
+    #[test]
+    fn a_trainer_state_gives_its_own_totals() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ui/trainer_state.json");
+        let found = read(&fixture);
+        assert_eq!(found.values.get("max_steps").map(String::as_str), Some("400"));
+        assert_eq!(total_steps(&found.values), Some(400.0));
+        // Not another file's, and not a log_history entry's (indented deeper).
+        let d = tempfile::tempdir().unwrap();
+        let other = d.path().join("metrics.json");
+        fs::write(&other, "{\"step\": 1, \"max_steps\": 9}\n").unwrap();
+        assert!(trainer_state_totals(&other).is_empty());
+        let nested = d.path().join("trainer_state.json");
+        fs::write(&nested, "{\n  \"log_history\": [\n    {\n      \"max_steps\": 9\n    }\n  ]\n}\n")
+            .unwrap();
+        assert!(trainer_state_totals(&nested).is_empty());
     }
 
     #[test]

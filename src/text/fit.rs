@@ -80,9 +80,54 @@ pub fn elide_middle(s: &str, w: usize) -> String {
     format!("{head}{ELLIPSIS}{tail}")
 }
 
+/// `s` padded with spaces to `w` cells (by display width, so a CJK name takes the room it really
+/// takes and the column after it stays in place); `s` as it is when already wider.
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out
+}
+
+/// `s` broken into lines of at most `w` cells at spaces, for prose (the help's texts): a word
+/// wider than `w` is cut with [`fit`] rather than split, so nothing is drawn past `w`.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ').filter(|x| !x.is_empty()) {
+        let need = if line.is_empty() { width(word) } else { width(&line) + 1 + width(word) };
+        if need > w && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if width(&line) > w {
+            lines.push(fit(&line, w));
+            line.clear();
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_within_the_width() {
+        let text = "inside the network: charts, heatmaps, distributions, architecture";
+        let lines = wrap(text, 30);
+        assert!(lines.iter().all(|l| width(l) <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap("quit", 30), ["quit"]);
+        assert_eq!(wrap("", 30), [""]);
+        assert_eq!(wrap("損失 損失 損失", 9), ["損失 損失", "損失"]);
+        assert_eq!(wrap("abcdefgh ij", 4), ["abc…", "ij"]);
+    }
 
     #[test]
     fn widths_are_terminal_cells() {

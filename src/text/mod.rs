@@ -42,7 +42,7 @@ mod names;
 mod num;
 mod sanitize;
 
-pub use fit::{elide_middle, fit, fit_left, width};
+pub use fit::{elide_middle, fit, fit_left, pad, width, wrap};
 pub use json::{to_json_string, to_json_writer, SafeJson};
 pub use names::parse_name;
 pub use num::{

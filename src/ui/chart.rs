@@ -154,19 +154,30 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     let Some(slot) = app.slot() else { return };
     let store = &slot.run().store;
     let mut title: Vec<Span> = vec![Span::raw(" ")];
-    for (i, &id) in g.members.iter().enumerate() {
+    let budget = area.width.saturating_sub(4) as usize;
+    let names: Vec<String> =
+        g.members.iter().map(|&id| sanitize(store.series(id).name()).into_owned()).collect();
+    let lasts: Vec<Option<(f64, String)>> = g
+        .members
+        .iter()
+        .map(|&id| store.series(id).last().map(|(_, y)| (y, format!(" {}", value(y)))))
+        .collect();
+    // Values stay whole; the names share what is left, each cut in the middle when it must be.
+    let fixed =
+        2 + 3 * names.len().saturating_sub(1) + lasts.iter().flatten().map(|l| l.1.len()).sum::<usize>();
+    let rooms = name_rooms(&names, budget.saturating_sub(fixed));
+    for (i, name) in names.iter().enumerate() {
         if i > 0 {
             title.push(Span::raw(" · "));
         }
-        let s = store.series(id);
-        title.push(Span::styled(sanitize(s.name()).into_owned(), t.series(i)));
-        if let Some((_, y)) = s.last() {
+        let last = lasts[i].clone();
+        title.push(Span::styled(super::elide(name, rooms[i]), t.series(i)));
+        if let Some((y, text)) = last {
             let style = if y.is_finite() { t.text() } else { t.nan() };
-            title.push(Span::styled(format!(" {}", value(y)), style));
+            title.push(Span::styled(text, style));
         }
     }
     title.push(Span::raw(" "));
-    let budget = area.width.saturating_sub(4) as usize;
     let title = clip_spans(title, budget);
     let block =
         Block::default().borders(Borders::ALL).border_style(t.border(selected)).title(Line::from(title));
@@ -228,8 +239,61 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     );
     let plot = plot_area(inner, &x_labels, &y_labels);
     draw_chart(frame, t, datasets, (data.x_bounds, data.y_bounds), (x_labels, y_labels), inner);
+    clipped_marks(frame, app, t, data.x_bounds, [data.clipped_top, data.clipped_bottom], plot);
     if cursor.is_some() {
         super::legend::render(frame, app, g, plot, data.x_bounds, width as usize);
+    }
+}
+
+/// The cells each of `names` gets out of `avail`: all it needs when they fit, else a fair share
+/// (a short name gives what it does not use to the others), at least 4 each; where there is
+/// less than 8 cells a name, the names whole (the title is then cut at its end).
+fn name_rooms(names: &[String], avail: usize) -> Vec<usize> {
+    let widths: Vec<usize> = names.iter().map(|n| crate::text::width(n)).collect();
+    // Too little room for every name to say anything: whole, and the title is cut at its end.
+    if widths.iter().sum::<usize>() <= avail || avail < 8 * names.len() {
+        return widths;
+    }
+    let mut rooms = vec![0; names.len()];
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| widths[i]);
+    let mut left = avail;
+    for (k, &i) in order.iter().enumerate() {
+        let share = left / (names.len() - k);
+        rooms[i] = widths[i].min(share).max(4);
+        left = left.saturating_sub(rooms[i]);
+    }
+    rooms
+}
+
+/// The most extreme values that outlier-aware scaling clipped, written on the plot's top and
+/// bottom rows beside their column (`↑70.5`, `↓-3.2`): the chart says how far the line went.
+fn clipped_marks(
+    frame: &mut Frame,
+    app: &App,
+    t: &Theme,
+    xb: [f64; 2],
+    marks: [Option<(f64, f64)>; 2],
+    plot: Rect,
+) {
+    if plot.height < 2 || plot.width < 4 {
+        return;
+    }
+    let arrows = if app.ascii { ['^', 'v'] } else { ['↑', '↓'] };
+    let rows = [plot.y, plot.y + plot.height - 1];
+    for ((mark, arrow), row) in marks.into_iter().zip(arrows).zip(rows) {
+        let Some((x, v)) = mark else { continue };
+        let text = format!("{arrow}{}", value(v));
+        let w = crate::text::width(&text) as u16;
+        if w + 1 > plot.width {
+            continue;
+        }
+        let span = (xb[1] - xb[0]).max(f64::MIN_POSITIVE);
+        let frac = ((x - xb[0]) / span).clamp(0.0, 1.0);
+        let col = plot.x + (frac * f64::from(plot.width - 1)).round() as u16;
+        // Beside the column, not on it: the line's own cell at the edge stays in sight.
+        let start = if col + 1 + w <= plot.right() { col + 1 } else { col.saturating_sub(w).max(plot.x) };
+        frame.buffer_mut().set_string(start, row, &text, t.severity(crate::analysis::Severity::Warning));
     }
 }
 
@@ -270,7 +334,9 @@ fn draw_chart(
 fn render_overlay(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rect) {
     let t = &Theme::of(app);
     let Some(metric) = g.names.first() else { return };
-    let mut title: Vec<Span> = vec![Span::raw(" "), Span::styled(sanitize(metric).into_owned(), t.text())];
+    let room = (area.width as usize).saturating_sub(4 + 12).max(6);
+    let mut title: Vec<Span> =
+        vec![Span::raw(" "), Span::styled(super::elide(&sanitize(metric), room), t.text())];
     // The selected run's last value, in its colour.
     let run = app.current;
     if let (Some(look), Some(store)) = (app.look(run), app.slot().map(|s| &s.run().store)) {

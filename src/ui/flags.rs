@@ -31,7 +31,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     // Only the rows that can show: a run can have thousands of flags.
     for (i, &(run, f)) in rows.iter().enumerate().skip(scroll).take(h) {
         let sev = format!("{:<8}", f.severity.as_str());
-        let head = format!(" step {:<8} {}  ", crate::text::step(f.step), sanitize(&f.metric));
+        // The metric cut in the middle to a third of the row at most: the message says the rest.
+        let metric = super::elide(&sanitize(&f.metric), (w / 3).max(8));
+        let head = format!(" step {:<8} {metric}  ", crate::text::step(f.step));
         let mut spans = Vec::with_capacity(4);
         if comparing {
             let look = app.look(run);

@@ -53,10 +53,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let style = if m.error { t.severity(crate::analysis::Severity::Warning) } else { t.status(true) };
             Line::styled(fit(&format!(" {}", sanitize(&m.text)), left.width as usize), style)
         }
-        None => Line::styled(
-            fit(if app.comparing() { COMPARE_HINTS } else { HINTS }, left.width as usize),
-            t.dim(),
-        ),
+        None => {
+            let hints = if app.comparing() { COMPARE_HINTS } else { HINTS };
+            // Arrows and the return sign by name where they would be drawn as stand-ins.
+            let hints = if app.ascii {
+                hints.replace("↑↓", "j/k").replace("⏎", "Enter").replace("←→", "Left/Right")
+            } else {
+                hints.to_owned()
+            };
+            Line::styled(fit(&hints, left.width as usize), t.dim())
+        }
     };
     frame.render_widget(hints, left);
     frame.render_widget(Line::styled(fit(&state, right.width as usize), t.title()).right_aligned(), right);

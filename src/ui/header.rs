@@ -10,6 +10,20 @@ use ratatui::Frame;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
+    // The health badge at the right end, always: the rest of the header is cut before it is.
+    let badge = badge(app, t);
+    let badge_w = badge.iter().map(|s| crate::text::width(&s.content)).sum::<usize>() as u16;
+    let area = if badge_w + 20 <= area.width {
+        let [rest, right] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Min(1),
+            ratatui::layout::Constraint::Length(badge_w),
+        ])
+        .areas(area);
+        frame.render_widget(Line::from(badge), right);
+        rest
+    } else {
+        area
+    };
     let Some(slot) = app.slot() else {
         frame.render_widget(Line::from(" tmon: waiting for log files"), area);
         return;
@@ -33,12 +47,25 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         facts.push(Span::raw(what));
     }
     // The last step only once everything is read: "fully loaded" can be seen from outside.
-    if let Some(last) = store.last_record().filter(|_| slot.loading.is_none()) {
-        facts.push(Span::styled(format!("step {}", step(last.step)), t.title()));
+    // Out of the total where the config says it (max_steps, total_steps, MAX_ITER, ...).
+    let total = crate::run::config::total_steps(&slot.run().info.config);
+    let last = store.last_record().filter(|_| slot.loading.is_none());
+    if let Some(last) = last {
+        let of = total.map_or(String::new(), |n| format!("/{}", step(n)));
+        facts.push(Span::styled(format!("step {}{of}", step(last.step)), t.title()));
         facts.push(Span::raw("  "));
     }
-    if let Some(r) = slot.rate.per_sec(app.now) {
+    let rate = slot.rate.per_sec(app.now);
+    if let Some(r) = rate {
         facts.push(Span::raw(format!("{} steps/s  ", value(r))));
+    }
+    // The time left at the run's own step rate, while it is running.
+    let running = matches!(status, Status::Live | Status::Quiet(_));
+    if let (Some(last), Some(total), Some(r), true) = (last, total, rate, running) {
+        if r > 0.0 && total > last.step {
+            let left = (total - last.step) / r;
+            facts.push(Span::raw(format!("ETA {}  ", crate::text::duration(left))));
+        }
     }
     facts.push(Span::raw(format!("{} records", store.records())));
     if slot.restarts() > 0 {
@@ -92,6 +119,33 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(" tmon ", t.title()), name, Span::raw("  ")];
     spans.extend(facts);
     frame.render_widget(Line::from(spans), area);
+}
+
+/// The health badge: critical and warning flags over every open run (`✖2 ▲3`), or `✓ ok`.
+fn badge(app: &App, t: &Theme) -> Vec<Span<'static>> {
+    use crate::analysis::Severity;
+    let (crit, warn, _) = app.health();
+    let mut out = vec![Span::raw(" ")];
+    if crit == 0 && warn == 0 {
+        out.push(Span::styled(if app.ascii { "ok" } else { "✓ ok" }, t.status(true)));
+    }
+    if crit > 0 {
+        out.push(Span::styled(
+            format!("{}{crit}", if app.ascii { "X" } else { "✖" }),
+            t.severity(Severity::Critical),
+        ));
+    }
+    if crit > 0 && warn > 0 {
+        out.push(Span::raw(" "));
+    }
+    if warn > 0 {
+        out.push(Span::styled(
+            format!("{}{warn}", if app.ascii { "!" } else { "▲" }),
+            t.severity(Severity::Warning),
+        ));
+    }
+    out.push(Span::raw(" "));
+    out
 }
 
 /// Comparing runs: how many, how many hidden, and while any is loading, how far the loading is.

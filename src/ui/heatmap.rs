@@ -5,7 +5,7 @@
 //! The cells come reduced from the app's memo (`crate::chart::heat`); drawing only maps them to
 //! colours. In colour, a ramp from dark blue to yellow (256 colours, or five of the 16 basic
 //! ones), two layers per text row (half blocks) when the family has more layers than rows; with
-//! `NO_COLOR` or `--ascii`, shade characters (` ░▒▓█`), one layer per row. More layers than that
+//! `NO_COLOR`, shade characters (` ░▒▓█`; ` .:+#` under `--ascii`), one layer per row. More layers than that
 //! share a row, which shows the extreme of them, as a column does for its steps.
 
 use super::{fit, sanitize, Theme};
@@ -22,6 +22,9 @@ use ratatui::Frame;
 
 /// The shades, lowest first.
 pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
+/// The shades under `--ascii`, light to dark (the ASCII pass would turn every block shade into
+/// one character and lose the scale).
+pub const ASCII_SHADES: [char; 5] = [' ', '.', ':', '+', '#'];
 
 /// Viridis at five points (dark blue, blue, teal, green, yellow), in RGB.
 const RAMP: [(f64, f64, f64); 5] =
@@ -120,8 +123,9 @@ fn ramp_style(t: &Theme, level: f64) -> Color {
     Color::Indexed(16 + 36 * c(r) + 6 * c(g) + c(bl))
 }
 
-fn shade(level: f64) -> char {
-    SHADES[((level * 4.0).round() as usize).min(4)]
+fn shade(app: &App, level: f64) -> char {
+    let shades = if app.ascii { &ASCII_SHADES } else { &SHADES };
+    shades[((level * 4.0).round() as usize).min(4)]
 }
 
 /// The level of the extreme of `cells` (the one farthest from the middle of the scale), or the
@@ -218,7 +222,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 match cell_of(a, b) {
                     Cell::Empty => (' ', Style::default()),
                     Cell::NonFinite => (if app.ascii { 'x' } else { '×' }, nan),
-                    Cell::Value(v) if shaded(app) => (shade(h.level(v)), t.text()),
+                    Cell::Value(v) if shaded(app) => (shade(app, h.level(v)), t.text()),
                     Cell::Value(v) => ('█', Style::default().fg(ramp_style(&t, h.level(v)))),
                 }
             };
@@ -259,7 +263,7 @@ fn colour_bar(buf: &mut Buffer, app: &App, t: &Theme, h: &HeatData, bar: Rect) {
         let level = if rows > 1 { 1.0 - r as f64 / (rows - 1) as f64 } else { 1.0 };
         let y = bar.y + r as u16;
         let (ch, style) = if shaded(app) {
-            (shade(level), t.text())
+            (shade(app, level), t.text())
         } else {
             ('█', Style::default().fg(ramp_style(t, level)))
         };

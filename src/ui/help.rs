@@ -1,69 +1,50 @@
-//! The `?` overlay: every key, generated from the same table that handles them.
+//! The `?` overlay: every key, generated from the same table that handles them. Each key's text
+//! is wrapped under its column, never cut; where the screen is too short for every line (80x24),
+//! the overlay scrolls (↑/↓, PgUp/PgDn, Home/End) and its frame says what is above and below.
 
-use super::{centered, fit, Theme};
-use crate::app::{App, BINDINGS};
+use super::{centered, Theme};
+use crate::app::keys::{help_geometry, help_lines, HELP_KEYS_W};
+use crate::app::App;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-/// Width of the keys column.
-const KEYS_W: usize = 15;
-
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &Theme::of(app);
-    // The keys about comparing runs only when runs are compared.
     let comparing = app.comparing();
-    let keys: Vec<(&str, &str)> = BINDINGS
+    let (inner_w, rows, max_scroll) = help_geometry(comparing, app.ascii, area.width, area.height);
+    let all = help_lines(comparing, app.ascii, inner_w);
+    let scroll = app.view.help_scroll.min(max_scroll);
+    let notes_from = all.iter().position(|(k, l)| k.is_empty() && l.is_empty()).unwrap_or(all.len());
+    let lines: Vec<Line> = all
         .iter()
-        .filter(|b| !b.help.is_empty() && (comparing || !b.action.compare_only()))
-        .map(|b| (b.keys, b.help))
-        .collect();
-    let mut notes = vec![" raw faint, smoothed bright; ▼ flag, × NaN/Infinity"];
-    if comparing {
-        notes.push(" runs: ● shown  ○ hidden  ◆ baseline; a letter ends each run's line");
-    }
-    notes.push(" any key closes this help");
-    // One column when the keys fit in the height, else two side by side.
-    let rows = area.height.saturating_sub(2 + notes.len() as u16) as usize;
-    let two = keys.len() > rows;
-    let per_col = if two { keys.len().div_ceil(2) } else { keys.len() };
-    let col_w = if two { (area.width.saturating_sub(4) / 2).min(62) as usize } else { 64 };
-    let cell = |(k, h): (&str, &str)| -> Vec<Span<'static>> {
-        let text = fit(h, col_w.saturating_sub(KEYS_W + 2));
-        vec![
-            Span::styled(format!(" {k:<KEYS_W$} "), t.title()),
-            Span::raw(format!("{text:<w$}", w = col_w.saturating_sub(KEYS_W + 2))),
-        ]
-    };
-    let mut lines: Vec<Line> = (0..per_col)
-        .map(|r| {
-            let mut spans = cell(keys[r]);
-            if two {
-                if let Some(&k) = keys.get(r + per_col) {
-                    spans.extend(cell(k));
-                }
+        .enumerate()
+        .skip(scroll)
+        .take(rows)
+        .map(|(i, (keys, text))| {
+            if i >= notes_from {
+                Line::styled(format!(" {text}"), t.dim())
+            } else {
+                Line::from(vec![
+                    Span::styled(format!(" {keys:<HELP_KEYS_W$} "), t.title()),
+                    Span::raw(format!(" {text}")),
+                ])
             }
-            Line::from(spans)
         })
         .collect();
-    if lines.len() < rows {
-        lines.push(Line::raw(""));
-    }
-    lines.extend(notes.into_iter().map(|n| Line::styled(fit(n, w_total(two, col_w) - 2), t.dim())));
-    let h = lines.len() as u16 + 2;
-    let w = w_total(two, col_w) as u16;
-    let rect = centered(area, w, h);
+    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
+    let rect = centered(body, inner_w as u16 + 2, rows as u16 + 2);
     frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).border_style(t.border(true)).title(" keys ");
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
-}
-
-/// The overlay's width for one or two columns of `col_w`.
-fn w_total(two: bool, col_w: usize) -> usize {
-    if two {
-        col_w * 2 + 2
+    let mut block = Block::default().borders(Borders::ALL).border_style(t.border(true));
+    block = if max_scroll == 0 {
+        block.title(" keys ")
     } else {
-        col_w + 2
+        block.title(format!(" keys {}-{} of {} ", scroll + 1, scroll + rows, all.len()))
+    };
+    if scroll < max_scroll {
+        let more = if app.ascii { " v more below (PgDn) " } else { " ↓ more below (PgDn) " };
+        block = block.title_bottom(Line::from(more).right_aligned());
     }
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

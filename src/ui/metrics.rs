@@ -94,11 +94,20 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 _ if app.ascii => " +",
                 _ => " └",
             };
-            // A layer of an expanded family is indented under it.
+            // A layer of an expanded family is indented under it; a name is cut in the middle, by
+            // display width: the start says the group, the end the quantity.
             let name = if g.layer {
-                format!("  {}", fit(&sanitize(name), name_w.saturating_sub(2)))
+                // Under its family, a layer is named by its layer part (`fc0`, `layers.23`): the
+                // family's entry above says the metric.
+                let layer = g.family.and_then(|f| app.families().get(f)).and_then(|f| {
+                    let id = g.members.get(mi)?;
+                    f.layers.get(f.row_of(*id)?)
+                });
+                let name = layer.map_or(name.as_str(), String::as_str);
+                let w = name_w.saturating_sub(2);
+                format!("  {}", crate::text::pad(&super::elide(&sanitize(name), w), w))
             } else {
-                fit(&sanitize(name), name_w)
+                crate::text::pad(&super::elide(&sanitize(name), name_w), name_w)
             };
             let (spark, has_nan) =
                 s.as_ref().map_or_else(|| (" ".repeat(SPARK_W), false), |s| sparkline(s, app.ascii));
@@ -106,7 +115,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let value = last.map_or_else(String::new, value);
             let mut spans = vec![
                 Span::raw(marker),
-                Span::styled(format!("{name:<name_w$}"), if selected { t.title() } else { t.text() }),
+                Span::styled(name, if selected { t.title() } else { t.text() }),
                 Span::raw(" "),
                 Span::styled(spark, spark_style(mi)),
                 Span::styled(
@@ -138,10 +147,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             let s = store.series(id);
             let v = s.last().map_or_else(String::new, |(_, y)| value(y));
             let name_w = w.saturating_sub(2 + 1 + value_w + 2).max(1);
-            let name = fit(&sanitize(s.name()), name_w);
+            let name = crate::text::pad(&super::elide(&sanitize(s.name()), name_w), name_w);
             lines.push(Line::from(vec![
                 Span::raw("  "),
-                Span::styled(format!("{name:<name_w$}"), t.text()),
+                Span::styled(name, t.text()),
                 Span::styled(format!(" {v:>value_w$}"), t.text()),
             ]));
         }

@@ -1,6 +1,7 @@
 //! Drawing: `render(frame, &App)` lays out the screen and each region draws itself from the state.
 //! Nothing here changes the state (chart data comes from the app's memo cache).
 
+mod ascii;
 mod chart;
 mod flags;
 mod footer;
@@ -14,7 +15,7 @@ mod theme;
 
 pub(crate) use crate::text::{elide_middle as elide, fit, fit_left, sanitize};
 pub use heatmap::SHADES;
-pub use theme::Theme;
+pub use theme::{Colours, Theme};
 
 use crate::app::{mouse_action, Action, App, Hit};
 use crate::store::SeriesId;
@@ -35,6 +36,9 @@ pub fn render(frame: &mut Frame, app: &App) {
             format!("terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
         let msg = if long.len() <= area.width as usize { long.as_str() } else { "too small" };
         frame.render_widget(Line::from(fit(msg, area.width as usize)), area);
+        if app.ascii {
+            ascii::to_ascii(frame.buffer_mut());
+        }
         return;
     }
     let r = layout(app, area);
@@ -60,6 +64,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     }
     if app.view.help {
         help::render(frame, app, area);
+    }
+    if app.ascii {
+        ascii::to_ascii(frame.buffer_mut());
     }
 }
 

@@ -8,6 +8,7 @@ mod compare;
 mod corpus;
 mod export;
 mod heatmap;
+mod issue14;
 mod keys;
 mod memory;
 mod screens;
