@@ -195,15 +195,15 @@ fn leaf_count(kind: &str, a: &Args<'_>) -> Option<u64> {
         }
         "BatchNorm1d" | "BatchNorm2d" | "BatchNorm3d" | "SyncBatchNorm" => {
             let c = a.int(0, "num_features")?;
-            Some(if a.flag("affine", true)? { 2 * c } else { 0 })
+            affine(c, a.flag("affine", true)?, a.flag("bias", true)?)
         }
         "InstanceNorm1d" | "InstanceNorm2d" | "InstanceNorm3d" => {
             let c = a.int(0, "num_features")?;
-            Some(if a.flag("affine", false)? { 2 * c } else { 0 })
+            affine(c, a.flag("affine", false)?, a.flag("bias", true)?)
         }
         "GroupNorm" => {
             let c = a.int(1, "num_channels")?;
-            Some(if a.flag("affine", true)? { 2 * c } else { 0 })
+            affine(c, a.flag("affine", true)?, a.flag("bias", true)?)
         }
         "PReLU" => Some(a.int(0, "num_parameters").unwrap_or(1)),
         "LSTM" | "GRU" | "RNN" => {
@@ -228,6 +228,15 @@ fn leaf_count(kind: &str, a: &Args<'_>) -> Option<u64> {
         }
         _ => None,
     }
+}
+
+/// A norm layer's weight and bias over `c` channels (newer torch prints `bias=` too).
+fn affine(c: u64, affine: bool, bias: bool) -> Option<u64> {
+    Some(match (affine, bias) {
+        (false, _) => 0,
+        (true, true) => 2 * c,
+        (true, false) => c,
+    })
 }
 
 /// A short shape hint for a known layer: `Linear(768→3072)`, `Conv2d(3→64, 7×7, /2)`,

@@ -38,8 +38,10 @@ fn opening(line: &str) -> Option<(usize, &str)> {
 /// A child line `(name): rest`, as `(name, rest)`.
 fn child(line: &str) -> Option<(&str, &str)> {
     let t = line.trim_start().strip_prefix('(')?;
-    let close = t.find("): ")?;
-    Some((&t[..close], &t[close + 3..]))
+    let close = t.find("):")?;
+    let rest = &t[close + 2..];
+    // `(name): Type...`, or `(name):` alone when the line was cut right there.
+    (rest.is_empty() || rest.starts_with(' ')).then(|| (&t[..close], rest.trim_start()))
 }
 
 /// `12 x GPT2Block(...)` -> (12, `GPT2Block(...)`).
@@ -96,11 +98,17 @@ fn first_name(name: &str) -> &str {
 /// many lines it took; the root is marked broken when the print did not close.
 pub fn parse_at(lines: &[(u64, &str)]) -> Option<(Module, usize)> {
     let (first_no, first) = *lines.first()?;
+    if child(first).is_some() {
+        // A child line of a print: a print starts on its root.
+        return None;
+    }
     let (cut, kind) = opening(first)?;
     let prefix = &first[..cut];
     // The first child must follow, or this is just a line ending in `(`.
     let next = lines.get(1).map(|&(_, l)| l.strip_prefix(prefix).unwrap_or(l))?;
-    child(next)?;
+    if !next.starts_with("  (") {
+        return None;
+    }
     let mut stack: Vec<Module> = vec![Module::new("", kind, "")];
     let mut last_no = first_no;
     for (i, &(no, raw)) in lines.iter().enumerate().skip(1) {
@@ -110,13 +118,37 @@ pub fn parse_at(lines: &[(u64, &str)]) -> Option<(Module, usize)> {
         last_no = no;
         let line = if prefix.is_empty() { raw } else { raw.strip_prefix(prefix).unwrap_or(raw) };
         let t = line.trim();
+        // torch indents each level by two spaces: a line that does not sit where the open
+        // modules say belongs to a module whose opening line was lost.
+        let indent = line.len() - line.trim_start().len();
         if t == ")" {
+            let want = 2 * (stack.len() - 1);
+            if indent > want {
+                stack.last_mut()?.broken.get_or_insert_with(|| format!("line {no} does not fit the print"));
+                continue;
+            }
+            if indent < want {
+                close_to(&mut stack, indent / 2 + 1, no);
+            }
             let done = stack.pop()?;
             match stack.last_mut() {
                 Some(parent) => parent.children.push(done),
                 None => return Some((done, i + 1)),
             }
             continue;
+        }
+        if !t.is_empty() {
+            let want = 2 * stack.len();
+            if indent > want {
+                stack.last_mut()?.broken.get_or_insert_with(|| format!("line {no} does not fit the print"));
+                continue;
+            }
+            if indent < want {
+                if indent < 2 {
+                    return Some((close_all(stack, &format!("the print stops at line {no}")), i));
+                }
+                close_to(&mut stack, indent / 2, no);
+            }
         }
         let Some((name, rest)) = child(line) else {
             if t.is_empty() || t.starts_with('{') {
@@ -154,6 +186,17 @@ pub fn parse_at(lines: &[(u64, &str)]) -> Option<(Module, usize)> {
         }
     }
     Some((close_all(stack, &format!("the print is cut short after line {last_no}")), lines.len()))
+}
+
+/// Closes open modules (each marked broken: its `)` was lost) until `depth` are open.
+fn close_to(stack: &mut Vec<Module>, depth: usize, no: u64) {
+    while stack.len() > depth.max(1) {
+        let Some(mut top) = stack.pop() else { return };
+        top.broken.get_or_insert_with(|| format!("its end is missing before line {no}"));
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(top);
+        }
+    }
 }
 
 /// Closes the modules left open by a print cut short, each marked broken.

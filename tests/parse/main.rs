@@ -5,4 +5,5 @@ mod support;
 
 mod corpus;
 mod props;
+mod model;
 mod rules;
