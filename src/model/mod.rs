@@ -170,6 +170,23 @@ impl Model {
         text::find_last(lines)
     }
 
+    /// One line for a report: `GPT2Model, 124M parameters, 162 modules (printed at line 3)`;
+    /// `, cut short` when part of it could not be read.
+    pub fn summary(&self) -> String {
+        let name = if self.name == self.root.kind { self.name.clone() } else { format!("{} ({})", self.name, self.root.kind) };
+        let params = match self.params() {
+            Params::Exact(n) => format!("{} parameters", crate::text::count(n)),
+            p @ Params::AtLeast(_) => format!("{p} parameters (some not known)"),
+            Params::Unknown => "parameters not known".to_string(),
+        };
+        let from = match self.source {
+            Source::Text { line } => format!("printed at line {line}"),
+            Source::Record { line } => format!("model record at line {line}"),
+        };
+        let broken = if self.broken() { ", cut short: parts could not be read" } else { "" };
+        format!("{name}, {params}, {} modules ({from}){broken}", crate::text::count(self.root.count()))
+    }
+
     /// The model as JSON for `tmon check --json`: `{"name","type","params","children"}` (params
     /// a number when exact, else null; `"params_at_least"` then gives the known part).
     pub fn to_json(&self) -> serde_json::Value {

@@ -11,6 +11,7 @@ mod demo;
 mod export;
 mod follow_formats;
 mod follow_set;
+mod model;
 mod readme;
 mod reliability;
 mod version;
