@@ -47,6 +47,8 @@ pub enum Action {
     SortReverse,
     /// Shows the next pane that has data: charts, heatmaps, distributions, architecture.
     NextPane,
+    /// On the architecture pane: colour the blocks by the next per-layer metric.
+    ArchMetric,
     /// Moves the cursor of the single-chart view (showing it), by a hundredth or a tenth of the
     /// window.
     CursorLeft,
@@ -120,6 +122,7 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
     b(K::Char('i'), A::NextPane, "i", "inside the network: charts, heatmaps, distributions, architecture"),
+    b(K::Char('c'), A::ArchMetric, "c", "architecture: colour the blocks by the next per-layer metric"),
     b(K::Char('e'), A::Export, "e", "export the chart: SVG and PNG in this directory"),
     b(K::Tab, A::NextRun, "Tab / Shift-Tab", "next / previous run (several runs)"),
     b(K::BackTab, A::PrevRun, "", ""),

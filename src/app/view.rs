@@ -63,6 +63,21 @@ pub struct View {
     pub cursor: Option<f64>,
     /// What the main area shows.
     pub pane: Pane,
+    /// The architecture pane's cursor, open blocks and colouring (see `app::arch`).
+    pub arch: ArchView,
+}
+
+/// The architecture pane's state.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ArchView {
+    /// The selected row.
+    pub cursor: usize,
+    /// Keys of blocks whose open state differs from the default (the root open, all else closed).
+    pub toggled: std::collections::BTreeSet<String>,
+    /// Which per-layer metric colours the blocks (an index into the metrics that name a block).
+    pub metric: usize,
+    /// The step the colours are read at; `None` follows the newest record.
+    pub step: Option<f64>,
 }
 
 impl Default for View {
@@ -85,6 +100,7 @@ impl Default for View {
             help: false,
             cursor: None,
             pane: Pane::Charts,
+            arch: ArchView::default(),
         }
     }
 }

@@ -128,6 +128,95 @@ fn same_shape(a: &Module, b: &Module) -> bool {
         && a.children.iter().zip(&b.children).all(|(x, y)| x.name == y.name && x.repeat == y.repeat && same_shape(x, y))
 }
 
+/// One line of the tree as drawn: a module (or a folded run of copies), where it sits, and the
+/// paths that name it in the run's series.
+#[derive(Clone, Debug)]
+pub struct Row<'a> {
+    pub module: &'a Module,
+    /// The key its open/closed state is kept under (the path; `h.0-11` for a folded run).
+    pub key: String,
+    /// The module paths it stands for: one, or each copy of a folded run (`h.0` .. `h.11`).
+    pub paths: Vec<String>,
+    pub depth: usize,
+    /// It has children (or copies) to show.
+    pub expandable: bool,
+    pub open: bool,
+    /// One copy of a folded run, shown as the run was opened (its repeat is then 1).
+    pub copy: bool,
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+impl Row<'_> {
+    /// Parameters of what the row stands for (all copies of a folded run).
+    pub fn params(&self) -> Params {
+        if self.copy {
+            self.module.params
+        } else {
+            self.module.total_params()
+        }
+    }
+    /// How many copies the row stands for.
+    pub fn repeat(&self) -> u32 {
+        if self.copy {
+            1
+        } else {
+            self.module.repeat
+        }
+    }
+}
+
+/// The rows of the tree in forward order: the root open unless `toggled` says otherwise, every
+/// other module closed unless `toggled` holds its key.
+pub fn rows<'a>(root: &'a Module, toggled: &std::collections::BTreeSet<String>) -> Vec<Row<'a>> {
+    fn walk<'a>(
+        m: &'a Module,
+        path: String,
+        depth: usize,
+        copy: bool,
+        toggled: &std::collections::BTreeSet<String>,
+        out: &mut Vec<Row<'a>>,
+    ) {
+        let parent = match path.rsplit_once('.') {
+            Some((p, _)) => p.to_string(),
+            None => String::new(),
+        };
+        let folded = m.repeat > 1 && !copy;
+        let (key, paths) = if folded {
+            let names = m.copy_names();
+            let key = join(&parent, &format!("{}-{}", names[0], names[names.len() - 1]));
+            (key, names.iter().map(|n| join(&parent, n)).collect())
+        } else {
+            (path.clone(), vec![path.clone()])
+        };
+        let root = depth == 0;
+        let open = root != toggled.contains(&key);
+        let expandable = folded || !m.children.is_empty();
+        out.push(Row { module: m, key, paths: paths.clone(), depth, expandable, open, copy });
+        if !open || !expandable {
+            return;
+        }
+        if folded {
+            for p in paths {
+                walk(m, p, depth + 1, true, toggled, out);
+            }
+        } else {
+            for c in &m.children {
+                walk(c, join(&path, &c.name), depth + 1, false, toggled, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, String::new(), 0, false, toggled, &mut out);
+    out
+}
+
 /// Where a model came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -250,6 +339,32 @@ mod tests {
         assert_eq!(root.children[1].repeat, 3);
         assert_eq!(root.children[1].copy_names(), ["1", "2", "3"]);
         assert_eq!(root.total_params(), Params::Exact(4 * 64 * 64 * 9 + 64 * 128));
+    }
+
+    #[test]
+    fn rows_open_the_root_and_what_was_toggled_and_folded_runs_open_into_copies() {
+        let mut block = leaf("0", "Block", "");
+        block.children.push(leaf("fc", "Linear", "in_features=2, out_features=2, bias=True"));
+        block.repeat = 3;
+        let mut h = leaf("h", "ModuleList", "");
+        h.children.push(block);
+        let mut root = leaf("", "Net", "");
+        root.children = vec![leaf("emb", "Embedding", "10, 2"), h];
+        root.compute_params();
+        let mut open = std::collections::BTreeSet::new();
+        let keys = |open: &std::collections::BTreeSet<String>| -> Vec<String> {
+            rows(&root, open).iter().map(|r| r.key.clone()).collect()
+        };
+        assert_eq!(keys(&open), ["", "emb", "h"]);
+        open.insert("h".to_string());
+        assert_eq!(keys(&open), ["", "emb", "h", "h.0-2"]);
+        let r = rows(&root, &open);
+        assert_eq!(r[3].paths, ["h.0", "h.1", "h.2"]);
+        assert_eq!(r[3].params(), Params::Exact(18));
+        open.insert("h.0-2".to_string());
+        open.insert("h.1".to_string());
+        assert_eq!(keys(&open), ["", "emb", "h", "h.0-2", "h.0", "h.1", "h.1.fc", "h.2"]);
+        assert_eq!(rows(&root, &open)[5].params(), Params::Exact(6));
     }
 
     #[test]
