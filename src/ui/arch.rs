@@ -169,7 +169,11 @@ fn lines(app: &App, m: &Model, width: usize, height: usize, t: &Theme) -> Vec<Li
             let logw = if log { " log" } else { "" };
             format!("{} at step {} · {range}{logw} · c: metric, [ ]: step", sanitize(me), crate::text::step(s))
         }
-        (Some(me), _) => format!("{}: no value yet", sanitize(me)),
+        (Some(me), Some(s)) => {
+            let what = if values.iter().any(Option::is_some) { "no finite value" } else { "no value yet" };
+            format!("{} at step {}: {what} · c: metric, [ ]: step", sanitize(me), crate::text::step(s))
+        }
+        (Some(me), None) => format!("{}: no value yet", sanitize(me)),
         (None, _) => "no per-layer series names these modules".to_string(),
     };
     let mut legend = vec![Span::styled("▕", t.dim())];
