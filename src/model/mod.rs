@@ -82,7 +82,7 @@ impl Module {
             return;
         }
         if self.params == Params::Unknown {
-            let sum = self.children.iter().map(Module::total_params).fold(Params::Exact(0), Params::add);
+            let sum = self.children.iter().map(Module::total_params).fold(Params::Exact(0), Params::plus);
             // A container may hold parameters of its own that the text does not show (attention's
             // in-projection): known cases say "at least".
             self.params = if params::own_params_hidden(&self.kind) { sum.at_least() } else { sum };
@@ -125,7 +125,10 @@ fn same_shape(a: &Module, b: &Module) -> bool {
         && a.args == b.args
         && a.params == b.params
         && a.children.len() == b.children.len()
-        && a.children.iter().zip(&b.children).all(|(x, y)| x.name == y.name && x.repeat == y.repeat && same_shape(x, y))
+        && a.children
+            .iter()
+            .zip(&b.children)
+            .all(|(x, y)| x.name == y.name && x.repeat == y.repeat && same_shape(x, y))
 }
 
 /// One line of the tree as drawn: a module (or a folded run of copies), where it sits, and the
@@ -262,7 +265,11 @@ impl Model {
     /// One line for a report: `GPT2Model, 124M parameters, 162 modules (printed at line 3)`;
     /// `, cut short` when part of it could not be read.
     pub fn summary(&self) -> String {
-        let name = if self.name == self.root.kind { self.name.clone() } else { format!("{} ({})", self.name, self.root.kind) };
+        let name = if self.name == self.root.kind {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, self.root.kind)
+        };
         let params = match self.params() {
             Params::Exact(n) => format!("{} parameters", crate::text::count(n)),
             p @ Params::AtLeast(_) => format!("{p} parameters (some not known)"),
@@ -370,7 +377,8 @@ mod tests {
     #[test]
     fn an_unknown_leaf_makes_its_parents_at_least() {
         let mut root = leaf("", "Net", "");
-        root.children = vec![leaf("a", "Linear", "in_features=2, out_features=3, bias=True"), leaf("b", "Mystery", "")];
+        root.children =
+            vec![leaf("a", "Linear", "in_features=2, out_features=3, bias=True"), leaf("b", "Mystery", "")];
         root.compute_params();
         assert_eq!(root.params, Params::AtLeast(9));
         assert_eq!(root.children[1].params, Params::Unknown);

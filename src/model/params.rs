@@ -15,7 +15,7 @@ pub enum Params {
 }
 
 impl Params {
-    pub fn add(self, o: Params) -> Params {
+    pub fn plus(self, o: Params) -> Params {
         use Params::*;
         match (self, o) {
             (Exact(a), Exact(b)) => Exact(a.saturating_add(b)),
@@ -126,18 +126,71 @@ fn product(v: &[u64]) -> Option<u64> {
 
 /// Layers with no parameters of their own whatever their arguments.
 const PARAM_FREE: &[&str] = &[
-    "ReLU", "ReLU6", "GELU", "SiLU", "Mish", "Tanh", "Sigmoid", "Hardswish", "Hardsigmoid", "Hardtanh",
-    "LeakyReLU", "ELU", "SELU", "CELU", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Softmax2d",
-    "GLU", "Identity", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
-    "AlphaDropout", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
-    "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad2d",
-    "ReplicationPad2d", "ChannelShuffle", "Threshold", "Tanhshrink", "Softshrink", "Hardshrink",
+    "ReLU",
+    "ReLU6",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Tanh",
+    "Sigmoid",
+    "Hardswish",
+    "Hardsigmoid",
+    "Hardtanh",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "Softplus",
+    "Softsign",
+    "Softmax",
+    "LogSoftmax",
+    "Softmax2d",
+    "GLU",
+    "Identity",
+    "Flatten",
+    "Unflatten",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ZeroPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ReflectionPad2d",
+    "ReplicationPad2d",
+    "ChannelShuffle",
+    "Threshold",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
     "LogSigmoid",
     // transformers' activations
-    "NewGELUActivation", "GELUActivation", "FastGELUActivation", "QuickGELUActivation",
-    "GELUTanh", "SiLUActivation", "PytorchGELUTanh", "ClassInstantier",
+    "NewGELUActivation",
+    "GELUActivation",
+    "FastGELUActivation",
+    "QuickGELUActivation",
+    "GELUTanh",
+    "SiLUActivation",
+    "PytorchGELUTanh",
+    "ClassInstantier",
 ];
 
 /// Containers that hold parameters of their own that `print` does not show.
@@ -161,7 +214,8 @@ fn leaf_count(kind: &str, a: &Args<'_>) -> Option<u64> {
             Some(i.checked_mul(o)? + bias(o, "bias")?)
         }
         "Bilinear" => {
-            let (i1, i2, o) = (a.int(0, "in1_features")?, a.int(1, "in2_features")?, a.int(2, "out_features")?);
+            let (i1, i2, o) =
+                (a.int(0, "in1_features")?, a.int(1, "in2_features")?, a.int(2, "out_features")?);
             Some(i1.checked_mul(i2)?.checked_mul(o)? + bias(o, "bias")?)
         }
         // transformers' GPT-2 `Conv1D(nf=2304, nx=768)`: a linear layer nx -> nf.
@@ -180,7 +234,11 @@ fn leaf_count(kind: &str, a: &Args<'_>) -> Option<u64> {
                 Some(g) => g.parse().ok()?,
                 None => 1u64,
             };
-            let per = if kind.starts_with("ConvTranspose") { i.checked_mul(o / g.max(1))? } else { o.checked_mul(i / g.max(1))? };
+            let per = if kind.starts_with("ConvTranspose") {
+                i.checked_mul(o / g.max(1))?
+            } else {
+                o.checked_mul(i / g.max(1))?
+            };
             Some(per.checked_mul(product(&k)?)? + bias(o, "bias")?)
         }
         "Embedding" => Some(a.int(0, "num_embeddings")?.checked_mul(a.int(1, "embedding_dim")?)?),
@@ -245,7 +303,9 @@ pub fn shape_hint(kind: &str, args: &str) -> Option<String> {
     let a = Args::parse(args);
     let dims = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join("×");
     let hint = match kind {
-        "Linear" | "NonDynamicallyQuantizableLinear" => format!("{}→{}", a.int(0, "in_features")?, a.int(1, "out_features")?),
+        "Linear" | "NonDynamicallyQuantizableLinear" => {
+            format!("{}→{}", a.int(0, "in_features")?, a.int(1, "out_features")?)
+        }
         "Conv1D" => format!("{}→{}", a.int(1, "nx")?, a.int(0, "nf")?),
         k if k.starts_with("Conv") => {
             let mut s = format!("{}→{}", a.int(0, "in_channels")?, a.int(1, "out_channels")?);
@@ -261,7 +321,9 @@ pub fn shape_hint(kind: &str, args: &str) -> Option<String> {
             }
             s
         }
-        "Embedding" | "EmbeddingBag" => format!("{}×{}", a.int(0, "num_embeddings")?, a.int(1, "embedding_dim")?),
+        "Embedding" | "EmbeddingBag" => {
+            format!("{}×{}", a.int(0, "num_embeddings")?, a.int(1, "embedding_dim")?)
+        }
         "LayerNorm" | "RMSNorm" => dims(&ints(a.arg(0, "normalized_shape")?)?),
         k if k.starts_with("BatchNorm") || k.starts_with("InstanceNorm") || k == "SyncBatchNorm" => {
             a.int(0, "num_features")?.to_string()
@@ -269,7 +331,9 @@ pub fn shape_hint(kind: &str, args: &str) -> Option<String> {
         "GroupNorm" => format!("{}g, {}", a.int(0, "num_groups")?, a.int(1, "num_channels")?),
         k if k.starts_with("Dropout") => a.arg(0, "p")?.to_string(),
         k if k.contains("Pool") && !k.starts_with("Adaptive") => dims(&ints(a.arg(0, "kernel_size")?)?),
-        k if k.starts_with("Adaptive") => a.arg(0, "output_size")?.replace(", ", "×").trim_matches(['(', ')']).to_string(),
+        k if k.starts_with("Adaptive") => {
+            a.arg(0, "output_size")?.replace(", ", "×").trim_matches(['(', ')']).to_string()
+        }
         "LSTM" | "GRU" | "RNN" => {
             let mut s = format!("{}→{}", a.int(0, "input_size")?, a.int(1, "hidden_size")?);
             if let Some(n) = a.get("num_layers") {
@@ -289,7 +353,10 @@ mod tests {
     #[test]
     fn counts_from_printed_shapes() {
         let p = |k, a| leaf_params(k, a);
-        assert_eq!(p("Linear", "in_features=768, out_features=3072, bias=True"), Params::Exact(768 * 3072 + 3072));
+        assert_eq!(
+            p("Linear", "in_features=768, out_features=3072, bias=True"),
+            Params::Exact(768 * 3072 + 3072)
+        );
         assert_eq!(p("Linear", "in_features=512, out_features=10, bias=False"), Params::Exact(5120));
         assert_eq!(
             p("Conv2d", "3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False"),
@@ -300,7 +367,10 @@ mod tests {
         assert_eq!(p("Embedding", "50257, 768"), Params::Exact(50257 * 768));
         assert_eq!(p("LayerNorm", "(768,), eps=1e-05, elementwise_affine=True"), Params::Exact(1536));
         assert_eq!(p("LayerNorm", "(768,), eps=1e-05, elementwise_affine=False"), Params::Exact(0));
-        assert_eq!(p("BatchNorm2d", "64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"), Params::Exact(128));
+        assert_eq!(
+            p("BatchNorm2d", "64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"),
+            Params::Exact(128)
+        );
         assert_eq!(p("Conv1D", "nf=2304, nx=768"), Params::Exact(2304 * 768 + 2304));
         assert_eq!(p("LSTM", "10, 20, num_layers=2"), Params::Exact(4 * 20 * 30 + 160 + 4 * 20 * 40 + 160));
         assert_eq!(p("ReLU", "inplace=True"), Params::Exact(0));
@@ -310,9 +380,13 @@ mod tests {
 
     #[test]
     fn hints_read_like_the_layer() {
-        assert_eq!(shape_hint("Linear", "in_features=768, out_features=3072, bias=True").unwrap(), "Linear(768→3072)");
         assert_eq!(
-            shape_hint("Conv2d", "3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False").unwrap(),
+            shape_hint("Linear", "in_features=768, out_features=3072, bias=True").unwrap(),
+            "Linear(768→3072)"
+        );
+        assert_eq!(
+            shape_hint("Conv2d", "3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False")
+                .unwrap(),
             "Conv2d(3→64, 7×7, /2)"
         );
         assert_eq!(shape_hint("Embedding", "50257, 768").unwrap(), "Embedding(50257×768)");

@@ -30,7 +30,8 @@ pub fn parse_record(bytes: &[u8], line: u64) -> Option<Model> {
     let mut root = module(m, 0);
     root.compute_params();
     root.fold();
-    let name = m.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(&root.kind).to_string();
+    let name =
+        m.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(&root.kind).to_string();
     root.name = String::new();
     Some(Model { name, root, source: Source::Record { line } })
 }

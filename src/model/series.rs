@@ -63,7 +63,10 @@ impl LayerIndex {
         let mut by_layer: HashMap<String, Vec<LayerSeries>> = HashMap::new();
         for (id, name) in names {
             for (metric, layer) in split_layer(name) {
-                by_layer.entry(layer.to_string()).or_default().push(LayerSeries { metric: metric.to_string(), id });
+                by_layer
+                    .entry(layer.to_string())
+                    .or_default()
+                    .push(LayerSeries { metric: metric.to_string(), id });
             }
         }
         LayerIndex { by_layer }

@@ -251,14 +251,18 @@ mod tests {
     use super::*;
     use crate::model::Params;
 
-    const SMALL: &str = "Net(\n  (fc1): Linear(in_features=4, out_features=8, bias=True)\n  (act): ReLU()\n  \
+    const SMALL: &str =
+        "Net(\n  (fc1): Linear(in_features=4, out_features=8, bias=True)\n  (act): ReLU()\n  \
                          (fc2): Linear(in_features=8, out_features=2, bias=False)\n)\n";
 
     #[test]
     fn a_small_print_is_read_whole() {
         let m = parse_text(SMALL).unwrap();
         assert_eq!(m.root.kind, "Net");
-        assert_eq!(m.root.children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["fc1", "act", "fc2"]);
+        assert_eq!(
+            m.root.children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["fc1", "act", "fc2"]
+        );
         assert_eq!(m.params(), Params::Exact(4 * 8 + 8 + 16));
         assert!(!m.broken());
     }

@@ -197,7 +197,13 @@ pub fn compact(n: u64) -> String {
         Some(i) if format!("{v:.0}").len() > 3 && i + 1 < units.len() => (x / units[i + 1].1, units[i + 1].0),
         _ => (v, unit),
     };
-    let digits = if v >= 100.0 { 0 } else if v >= 10.0 { 1 } else { 2 };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
     format!("{v:.digits$}{unit}")
 }
 

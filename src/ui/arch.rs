@@ -23,7 +23,8 @@ const RAMP_16: [Color; 5] = [Color::Blue, Color::Cyan, Color::Green, Color::Yell
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = Theme::of(app);
     let Some(model) = app.model() else {
-        let block = Block::default().borders(Borders::ALL).border_style(t.border(false)).title(" architecture ");
+        let block =
+            Block::default().borders(Borders::ALL).border_style(t.border(false)).title(" architecture ");
         frame.render_widget(Paragraph::new("no model in this run").style(t.dim()).block(block), area);
         return;
     };
@@ -56,7 +57,8 @@ impl Colouring {
         if !v.is_finite() {
             return 4;
         }
-        let (x, lo, hi) = if self.log { (v.max(self.lo).ln(), self.lo.ln(), self.hi.ln()) } else { (v, self.lo, self.hi) };
+        let (x, lo, hi) =
+            if self.log { (v.max(self.lo).ln(), self.lo.ln(), self.hi.ln()) } else { (v, self.lo, self.hi) };
         if hi <= lo {
             return 2;
         }
@@ -167,7 +169,11 @@ fn lines(app: &App, m: &Model, width: usize, height: usize, t: &Theme) -> Vec<Li
         (Some(me), Some(s)) if !finite.is_empty() => {
             let range = format!("{} … {}", crate::text::value(lo), crate::text::value(hi));
             let logw = if log { " log" } else { "" };
-            format!("{} at step {} · {range}{logw} · c: metric, [ ]: step", sanitize(me), crate::text::step(s))
+            format!(
+                "{} at step {} · {range}{logw} · c: metric, [ ]: step",
+                sanitize(me),
+                crate::text::step(s)
+            )
         }
         (Some(me), Some(s)) => {
             let what = if values.iter().any(Option::is_some) { "no finite value" } else { "no value yet" };
@@ -203,7 +209,8 @@ fn lines(app: &App, m: &Model, width: usize, height: usize, t: &Theme) -> Vec<Li
         } else if row.copy {
             sanitize(row.paths[0].rsplit('.').next().unwrap_or("")).into_owned()
         } else if row.module.repeat > 1 {
-            let last = row.paths.last().map(|p| p.rsplit('.').next().unwrap_or("").to_string()).unwrap_or_default();
+            let last =
+                row.paths.last().map(|p| p.rsplit('.').next().unwrap_or("").to_string()).unwrap_or_default();
             sanitize(&format!("{}-{last}", m.name)).into_owned()
         } else {
             sanitize(&m.name).into_owned()
@@ -212,9 +219,21 @@ fn lines(app: &App, m: &Model, width: usize, height: usize, t: &Theme) -> Vec<Li
         if let Some(why) = &m.broken {
             text += &format!(" ?({why})");
         }
-        let body_text = if name.is_empty() { sanitize(&text).into_owned() } else { format!("{name}: {}", sanitize(&text)) };
+        let body_text = if name.is_empty() {
+            sanitize(&text).into_owned()
+        } else {
+            format!("{name}: {}", sanitize(&text))
+        };
         let left_w = width.saturating_sub(value_w + params_w + 2);
-        let mark = if is_flagged { if app.ascii { "!" } else { "⚑" } } else { " " };
+        let mark = if is_flagged {
+            if app.ascii {
+                "!"
+            } else {
+                "⚑"
+            }
+        } else {
+            " "
+        };
         let block_w = left_w.saturating_sub(indent.chars().count() + 3);
         let value = values[i];
         let level = value.map(|v| col.level(v));
@@ -225,7 +244,11 @@ fn lines(app: &App, m: &Model, width: usize, height: usize, t: &Theme) -> Vec<Li
             }
             _ => t.text(),
         };
-        let block_style = if i == cursor { block_style.add_modifier(Modifier::REVERSED | Modifier::BOLD) } else { block_style };
+        let block_style = if i == cursor {
+            block_style.add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            block_style
+        };
         let mut spans = vec![
             Span::raw(indent),
             Span::styled(mark.to_string(), t.severity(crate::analysis::Severity::Critical)),

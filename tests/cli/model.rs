@@ -61,18 +61,25 @@ fn a_model_record_is_read_and_never_becomes_series() {
     assert_eq!(run["model"]["source"]["kind"], "record");
     assert_eq!(names(&run["model"]), ["fc", "out"]);
     assert_eq!(run["skipped_lines"], 0);
-    let metrics: Vec<&str> = run["metrics"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let metrics: Vec<&str> =
+        run["metrics"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert_eq!(metrics, ["loss"]);
     // The text report sanitises what the log wrote.
     let text = tmon(["check", path.to_str().unwrap()], LIMIT).stdout;
-    assert!(text.contains("  model tiny (Tiny), 26 parameters, 3 modules (model record at line 1)"), "{text}");
+    assert!(
+        text.contains("  model tiny (Tiny), 26 parameters, 3 modules (model record at line 1)"),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'));
 }
 
 #[test]
 fn a_log_without_a_model_says_null() {
     let fix = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check");
-    let dir = std::fs::read_dir(fix).unwrap().flatten().find(|e| e.path().extension().is_some_and(|x| x == "jsonl"));
+    let dir = std::fs::read_dir(fix)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"));
     let path = dir.unwrap().path();
     let doc = json(&tmon(["check", "--json", path.to_str().unwrap()], LIMIT));
     assert!(doc["runs"][0]["model"].is_null(), "{doc}");

@@ -4,6 +4,6 @@
 mod support;
 
 mod corpus;
-mod props;
 mod model;
+mod props;
 mod rules;

@@ -59,7 +59,10 @@ fn gpt2_keeps_torch_folding_of_its_twelve_blocks() {
 fn resnet18_folds_identical_basic_blocks_and_not_the_downsampling_ones() {
     let (m, _) = parsed("resnet18");
     let names: Vec<&str> = m.root.children.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]);
+    assert_eq!(
+        names,
+        ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+    );
     let layer1 = child(&m.root, "layer1");
     assert_eq!(layer1.children.len(), 1);
     assert_eq!(layer1.children[0].repeat, 2);
@@ -83,7 +86,17 @@ fn small_cnn_reads_in_forward_order() {
     let kinds: Vec<&str> = features.children.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Dropout2d"]
+        [
+            "Conv2d",
+            "BatchNorm2d",
+            "ReLU",
+            "MaxPool2d",
+            "Conv2d",
+            "BatchNorm2d",
+            "ReLU",
+            "MaxPool2d",
+            "Dropout2d"
+        ]
     );
     assert_eq!(child(&m.root, "classifier").total_params(), Params::Exact(3136 * 128 + 128 + 1290));
 }
@@ -100,7 +113,10 @@ fn truncated_prints_are_marked_never_a_panic_or_a_hang() {
             if cut < whole {
                 if let Some(m) = m {
                     assert!(m.broken(), "{name} cut at {cut} not marked");
-                    assert!(!matches!(m.params(), Params::Exact(_)) || m.root.children.is_empty(), "{name} cut at {cut}");
+                    assert!(
+                        !matches!(m.params(), Params::Exact(_)) || m.root.children.is_empty(),
+                        "{name} cut at {cut}"
+                    );
                 }
             }
         }
@@ -110,7 +126,10 @@ fn truncated_prints_are_marked_never_a_panic_or_a_hang() {
             let l = cut[i];
             cut[i] = &l[..l.len() / 2];
             let m = parse_text(&cut.join("\n")).unwrap();
-            assert!(m.broken() || cut[i].trim().is_empty() || l.trim() == ")", "{name}: line {i} cut not marked");
+            assert!(
+                m.broken() || cut[i].trim().is_empty() || l.trim() == ")",
+                "{name}: line {i} cut not marked"
+            );
         }
     }
 }

@@ -43,12 +43,15 @@ fn the_harness_model_record_ties_layers_to_their_flags() {
     let path = dir.path().join("diverging.jsonl");
     std::fs::write(&path, generate(Scenario::Diverging, 1, 500).join("\n") + "\n").unwrap();
     let run = tmon::run::Run::load_file(&path, Default::default(), Default::default()).unwrap();
-    let flagged: Vec<String> = run.flags().iter().map(|f| f.metric.clone()).filter(|m| m.starts_with("grad_norm/layer")).collect();
+    let flagged: Vec<String> =
+        run.flags().iter().map(|f| f.metric.clone()).filter(|m| m.starts_with("grad_norm/layer")).collect();
     assert!(!flagged.is_empty(), "the scenario flags a layer's gradient");
     let mut app = app_of(vec![run], Options::default());
     to_arch(&mut app);
     let screen = text(&draw(&app, 160, 48));
-    let row = |name: &str| screen.lines().find(|l| l.contains(&format!("{name}: Linear("))).unwrap_or("").to_string();
+    let row = |name: &str| {
+        screen.lines().find(|l| l.contains(&format!("{name}: Linear("))).unwrap_or("").to_string()
+    };
     for f in &flagged {
         let layer = f.trim_start_matches("grad_norm/");
         assert!(row(layer).contains('⚑'), "{layer} not marked:\n{screen}");
