@@ -175,7 +175,9 @@ mod tests {
         let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
         assert_eq!(action_for(&key(K::Char('q'))), Some(A::Quit));
         assert_eq!(action_for(&KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)), Some(A::Quit));
-        assert_eq!(action_for(&key(K::Char('c'))), None);
+        // Plain `c` is another key (the architecture's metric): Ctrl is told apart.
+        assert_eq!(action_for(&key(K::Char('c'))), Some(A::ArchMetric));
+        assert_eq!(action_for(&key(K::Char('z'))), None);
         assert_eq!(action_for(&KeyEvent::new(K::Char('S'), KeyModifiers::SHIFT)), Some(A::SmoothDown));
         assert_eq!(action_for(&key(K::End)), Some(A::Follow));
         assert_eq!(action_for(&KeyEvent::new(K::BackTab, KeyModifiers::SHIFT)), Some(A::PrevRun));
