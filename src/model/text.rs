@@ -29,7 +29,10 @@ pub(crate) const MAX_DEPTH: usize = 64;
 fn opening(line: &str) -> Option<(usize, &str)> {
     let body = line.trim_end();
     let head = body.strip_suffix('(')?;
-    let start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+    let start = head
+        .char_indices()
+        .rfind(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let kind = &head[start..];
     let first = kind.chars().next()?;
     (first.is_alphabetic() || first == '_').then_some((start, kind))
@@ -283,6 +286,20 @@ mod tests {
                 assert!(m.broken(), "cut at {cut} not marked");
             }
         }
+    }
+
+    #[test]
+    fn any_bytes_read_without_a_panic() {
+        for text in [
+            "\u{fffd}\u{fffd}(\n  (a): é(\n",
+            "ü€(\n  (é): Linear(\n)",
+            "x\u{fffd}Net(\n  (\u{fffd}):",
+            "(\n(\n)",
+        ] {
+            let _ = parse_text(text);
+        }
+        let m = parse_text("→Net(\n  (fc): Linear(in_features=1, out_features=1, bias=True)\n)").unwrap();
+        assert_eq!(m.root.kind, "Net");
     }
 
     #[test]
