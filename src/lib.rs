@@ -15,6 +15,8 @@ pub mod formats;
 // Records: the schema, the columns, what is wrong.
 // Format, step and clock detection with zero configuration: fields into records.
 pub mod ingest;
+// The model's architecture: a module tree from `print(model)` text or a model record.
+pub mod model;
 // The columnar store of one run: a record table and one column per series.
 pub mod store;
 // Smoothing and flags: the only place flags are raised.

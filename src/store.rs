@@ -236,6 +236,9 @@ pub struct Store {
     by_name: HashMap<String, SeriesId>,
     /// Lines that were not records.
     pub skipped: Skipped,
+    /// The model a `{"model": {...}}` record described (the last one); a printed model is read
+    /// from `skipped` instead (see [`crate::model::Model::of_store`]).
+    pub model: Option<Box<crate::model::Model>>,
     /// Metric fields not stored because the run already had as many series as it may.
     fields_dropped: u64,
     generation: u64,
@@ -251,6 +254,12 @@ impl Store {
     /// Bumped on every change; caches compare it to know when to recompute.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Keeps the model a record described (replacing an earlier one).
+    pub fn set_model(&mut self, model: crate::model::Model) {
+        self.model = Some(Box::new(model));
+        self.generation += 1;
     }
 
     /// Number of records.

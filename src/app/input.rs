@@ -89,6 +89,9 @@ impl App {
         if action.compare_only() && !comparing {
             return false;
         }
+        if let Some(changed) = self.arch_action(action) {
+            return changed;
+        }
         let groups_len = self.groups.len();
         let flags_len = self.flag_rows().len();
         let v = &mut self.view;
@@ -218,6 +221,8 @@ impl App {
                     self.view.selected = i;
                 }
             }
+            // Taken by `arch_action` above.
+            Action::ArchMetric => return false,
             Action::NextRun | Action::PrevRun if comparing => {
                 return self.step_run(if action == Action::NextRun { 1 } else { -1 }, true);
             }

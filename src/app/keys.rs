@@ -56,6 +56,8 @@ pub enum Action {
     ToggleFamily,
     /// Shows the next pane that has data: charts, heatmaps, distributions, architecture.
     NextPane,
+    /// On the architecture pane: colour the blocks by the next per-layer metric.
+    ArchMetric,
     /// Moves the cursor of the single-chart view (showing it), by a hundredth or a tenth of the
     /// window.
     CursorLeft,
@@ -138,6 +140,7 @@ pub const BINDINGS: &[Binding] = &[
     b(K::Char('a'), A::FocusFlags, "a", "focus the flags list"),
     b(K::Char('p'), A::Pause, "p", "pause updates"),
     b(K::Char('i'), A::NextPane, "i", "inside the network: charts, heatmaps, distributions, architecture"),
+    b(K::Char('c'), A::ArchMetric, "c", "architecture: colour the blocks by the next per-layer metric"),
     b(K::Char('e'), A::Export, "e", "export the chart: SVG and PNG in this directory"),
     b(K::Tab, A::NextRun, "Tab / Shift-Tab", "next / previous run (several runs)"),
     b(K::BackTab, A::PrevRun, "", ""),
@@ -257,7 +260,9 @@ mod tests {
         let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
         assert_eq!(action_for(&key(K::Char('q'))), Some(A::Quit));
         assert_eq!(action_for(&KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)), Some(A::Quit));
-        assert_eq!(action_for(&key(K::Char('c'))), None);
+        // Plain `c` is another key (the architecture's metric): Ctrl is told apart.
+        assert_eq!(action_for(&key(K::Char('c'))), Some(A::ArchMetric));
+        assert_eq!(action_for(&key(K::Char('z'))), None);
         assert_eq!(action_for(&KeyEvent::new(K::Char('S'), KeyModifiers::SHIFT)), Some(A::SmoothDown));
         assert_eq!(action_for(&key(K::Char('f'))), Some(A::Follow));
         assert_eq!(action_for(&key(K::End)), Some(A::Last));

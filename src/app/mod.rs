@@ -13,6 +13,7 @@
 //! With two runs or more, the runs are compared (`compare`): each chart overlays the runs shown
 //! ([`chart::overlay`]), one chart per metric any run has, and the runs panel lists them.
 
+pub mod arch;
 mod compare;
 mod data;
 mod export;
@@ -28,7 +29,7 @@ pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
 pub use status::{Status, StepRate};
-pub use view::{Focus, LayoutMode, Pane, View};
+pub use view::{ArchView, Focus, LayoutMode, Pane, View};
 
 use crate::analysis::{Flag, FlagConfig};
 use crate::chart::{self, ChartData, Layer, OverlayData, Reading};
@@ -225,6 +226,8 @@ pub struct App {
     export: Option<crate::export::Job>,
     #[doc(hidden)]
     pub cache: RefCell<chart::Cache>,
+    /// The run on screen's model, read again only when its key changes (see `arch`).
+    model_cache: RefCell<arch::ModelCache>,
 }
 
 impl App {
@@ -234,6 +237,9 @@ impl App {
         let mut out = vec![Pane::Charts];
         if !self.families.is_empty() {
             out.push(Pane::Heatmap);
+        }
+        if self.model().is_some() {
+            out.push(Pane::Architecture);
         }
         out
     }
@@ -338,6 +344,7 @@ impl App {
             message: None,
             export: None,
             cache: RefCell::new(chart::Cache::default()),
+            model_cache: RefCell::new(arch::ModelCache::default()),
         };
         app.refresh();
         app

@@ -71,6 +71,21 @@ pub struct View {
     pub heat_row: usize,
     /// The families shown expanded in the metric list (one entry per layer), by name.
     pub expanded: Vec<String>,
+    /// The architecture pane's cursor, open blocks and colouring (see `app::arch`).
+    pub arch: ArchView,
+}
+
+/// The architecture pane's state.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ArchView {
+    /// The selected row.
+    pub cursor: usize,
+    /// Keys of blocks whose open state differs from the default (the root open, all else closed).
+    pub toggled: std::collections::BTreeSet<String>,
+    /// Which per-layer metric colours the blocks (an index into the metrics that name a block).
+    pub metric: usize,
+    /// The step the colours are read at; `None` follows the newest record.
+    pub step: Option<f64>,
 }
 
 impl Default for View {
@@ -97,6 +112,7 @@ impl Default for View {
             heat_family: 0,
             heat_row: 0,
             expanded: Vec::new(),
+            arch: ArchView::default(),
         }
     }
 }

@@ -106,6 +106,12 @@ pub struct RunReport {
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
+    /// The model's architecture (`crate::model`): `{"name", "type", "params", "children", ...}`
+    /// from a printed model or a model record, or `null`.
+    pub model: Option<serde_json::Value>,
+    /// The same in one line, for the text output.
+    #[serde(skip)]
+    pub model_line: Option<String>,
 }
 
 /// One series' row in the metrics table.
@@ -154,6 +160,7 @@ impl RunReport {
             .map(|id| MetricRow::from_series(store.series(id)))
             .collect();
         let summary = summary_ids.iter().map(|&id| MetricRow::from_series(store.series(id))).collect();
+        let model = crate::model::Model::of_store(store);
         RunReport {
             path,
             format: run.ingest.format().as_str(),
@@ -179,6 +186,8 @@ impl RunReport {
             last_step: store.last_record().map(|r| r.step),
             not_metrics: run.info.not_metrics.clone(),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
+            model: model.as_ref().map(crate::model::Model::to_json),
+            model_line: model.as_ref().map(crate::model::Model::summary),
         }
     }
 

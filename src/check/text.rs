@@ -126,6 +126,9 @@ fn about(r: &RunReport) -> String {
     } else if n > 0 {
         let _ = writeln!(o, "  {values}");
     }
+    if let Some(m) = &r.model_line {
+        let _ = writeln!(o, "  model {}", sanitize(m));
+    }
     if !r.not_metrics.is_empty() {
         let kinds: Vec<String> = r.not_metrics.iter().map(|(k, n)| format!("{} {k}", count(*n))).collect();
         let _ = writeln!(o, "  not drawn: {}", kinds.join(", "));

@@ -95,11 +95,43 @@ impl RecordBuilder {
         self.line.push_str(&format!(", \"{key}\": {s}"));
         self.fields.push((key.to_owned(), parse_num(&s)));
     }
+    /// A JSON value on the line that is not a metric (the model record): not in `fields`.
+    fn raw(&mut self, key: &str, json: &str) {
+        self.line.push_str(&format!(", \"{key}\": {json}"));
+    }
     fn finish(mut self, time: f64) -> Record {
         let s = format!("{time:.3}");
         self.line.push_str(&format!(", \"time\": {s}}}"));
         Record { step: self.step, time: parse_num(&s), fields: self.fields, line: self.line, text: false }
     }
+}
+
+/// The model as a `{"model": ...}` value (see `crate::model::record`): `layer0`.. are the
+/// Linear layers the `grad_norm/layer0`.. series name, each followed by its activation.
+fn model_record(m: &Mlp) -> String {
+    let act = match m.act {
+        Act::Relu => "ReLU",
+        Act::Sigmoid => "Sigmoid",
+    };
+    let mut children = Vec::new();
+    let mut total = 0usize;
+    for (i, l) in m.layers.iter().enumerate() {
+        let n = l.w.len() + l.b.len();
+        total += n;
+        children.push(format!(
+            "{{\"name\": \"layer{i}\", \"type\": \"Linear\", \"params\": {n}, \"repr\": \"in_features={}, out_features={}, bias=True\", \"children\": []}}",
+            l.n_in, l.n_out
+        ));
+        if i + 1 < m.layers.len() {
+            children.push(format!(
+                "{{\"name\": \"act{i}\", \"type\": \"{act}\", \"params\": 0, \"repr\": \"\", \"children\": []}}"
+            ));
+        }
+    }
+    format!(
+        "{{\"name\": \"mlp\", \"type\": \"Mlp\", \"params\": {total}, \"repr\": \"\", \"children\": [{}]}}",
+        children.join(", ")
+    )
 }
 
 /// What the crash scenario's process writes as it dies.
@@ -275,6 +307,10 @@ impl Trainer {
             r.num("dead_frac", stats.dead_frac as f64);
         }
         r.num("samples_per_s", self.setup.batch as f64 / dt);
+        if step == 1 {
+            // The module tree, as the README's helper writes it, on the first record's line.
+            r.raw("model", &model_record(&self.model));
+        }
         if self.setup.amp.is_some() {
             r.num("loss_scale", scale);
         }

@@ -242,8 +242,33 @@ impl Ingest {
         }
         self.format_lines();
         match parsed {
+            Ok((fields, _)) if fields.iter().any(|f| crate::model::record::is_model_key(&f.key)) => {
+                self.push_model(store, line_no, bytes, fields, on_record)
+            }
             Ok((fields, layout)) => self.push_fields(store, line_no, fields, layout, on_record),
             Err(e) => store.skipped.push(line_no, e.to_string(), bytes),
+        }
+    }
+
+    /// A line holding a model record (`{"model": {"name", "type", "children": [...]}}`): the tree
+    /// goes to `store.model`, the line's other fields (a step, metrics) make a record as usual,
+    /// and the `model/...` fields never become series. A model that cannot be read is counted as
+    /// a skipped line with the reason.
+    fn push_model(
+        &mut self,
+        store: &mut Store,
+        line_no: u64,
+        bytes: &[u8],
+        fields: &[Field<'_>],
+        on_record: &mut OnRecord<'_>,
+    ) {
+        match crate::model::record::parse_record(bytes, line_no) {
+            Some(model) => store.set_model(model),
+            None => store.skipped.push(line_no, "a model record that could not be read", bytes),
+        }
+        let rest: Vec<Field<'_>> = fields.iter().filter(|f| !f.key.starts_with("model/")).cloned().collect();
+        if rest.iter().any(|f| matches!(f.value, crate::parse::Scalar::Num(_))) {
+            self.push_fields(store, line_no, &rest, 0, on_record);
         }
     }
 

@@ -46,7 +46,7 @@ pub use fit::{elide_middle, fit, fit_left, pad, width, wrap};
 pub use json::{to_json_string, to_json_writer, SafeJson};
 pub use names::parse_name;
 pub use num::{
-    axis_labels, count, duration, format_distinct, nonfinite, step, times, value, value_prose, value_sig,
-    value_table, PROSE_DIGITS, SCREEN_DIGITS, TABLE_DIGITS,
+    axis_labels, compact, count, duration, format_distinct, nonfinite, step, times, value, value_prose,
+    value_sig, value_table, PROSE_DIGITS, SCREEN_DIGITS, TABLE_DIGITS,
 };
 pub use sanitize::{is_unsafe, sanitize};

@@ -177,6 +177,36 @@ pub fn count(n: u64) -> String {
     o
 }
 
+/// A count in three significant digits with a K/M/B/T suffix: `590`, `9.47K`, `11.7M`, `124M`,
+/// `1.50B` (parameter counts).
+pub fn compact(n: u64) -> String {
+    if n < 1000 {
+        return n.to_string();
+    }
+    let units = [("K", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)];
+    let x = n as f64;
+    let (mut unit, mut scale) = units[0];
+    for &(u, s) in &units {
+        if x >= s {
+            (unit, scale) = (u, s);
+        }
+    }
+    let v = x / scale;
+    // Rounding may carry into the next unit (999,950 -> 1000K): say 1.00M instead.
+    let (v, unit) = match units.iter().position(|&(u, _)| u == unit) {
+        Some(i) if format!("{v:.0}").len() > 3 && i + 1 < units.len() => (x / units[i + 1].1, units[i + 1].0),
+        _ => (v, unit),
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$}{unit}")
+}
+
 /// A ratio: `3.2x` below a hundred, `4000x` above.
 pub fn times(r: f64) -> String {
     if let Some(s) = nonfinite(r) {
@@ -192,6 +222,16 @@ pub fn times(r: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_counts_keep_three_digits() {
+        assert_eq!(compact(590), "590");
+        assert_eq!(compact(9472), "9.47K");
+        assert_eq!(compact(11_689_512), "11.7M");
+        assert_eq!(compact(124_439_808), "124M");
+        assert_eq!(compact(999_950), "1.00M");
+        assert_eq!(compact(1_500_000_000), "1.50B");
+    }
     use proptest::prelude::*;
 
     /// Reads a formatted value back, suffixes included.

@@ -1,6 +1,7 @@
 //! Drawing: `render(frame, &App)` lays out the screen and each region draws itself from the state.
 //! Nothing here changes the state (chart data comes from the app's memo cache).
 
+mod arch;
 mod ascii;
 mod chart;
 mod flags;
@@ -51,10 +52,10 @@ pub fn render(frame: &mut Frame, app: &App) {
         // Each view inside the network draws in the charts' place; until a run has data for one,
         // `App::panes` never selects it.
         crate::app::Pane::Heatmap if app.heat_family().is_some() => heatmap::render(frame, app, r.charts),
-        crate::app::Pane::Charts
-        | crate::app::Pane::Heatmap
-        | crate::app::Pane::Distributions
-        | crate::app::Pane::Architecture => chart::render(frame, app, r.charts),
+        crate::app::Pane::Architecture => arch::render(frame, app, r.charts),
+        crate::app::Pane::Charts | crate::app::Pane::Heatmap | crate::app::Pane::Distributions => {
+            chart::render(frame, app, r.charts)
+        }
     }
     if r.flags.height > 0 {
         flags::render(frame, app, r.flags);

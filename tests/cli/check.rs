@@ -47,9 +47,11 @@ fn assert_schema(doc: &Value) {
                 "families",
                 "flags",
                 "flags_not_kept",
-                "fields_dropped"
+                "fields_dropped",
+                "model"
             ])
         );
+        assert!(run["model"].is_null() || run["model"]["children"].is_array(), "{run}");
         assert!(run["flags_not_kept"].is_u64() && run["fields_dropped"].is_u64());
         assert!(run["records"].is_u64() && run["skipped_lines"].is_u64() && run["duplicates"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());

@@ -12,6 +12,7 @@ mod export;
 mod follow_crash;
 mod follow_formats;
 mod follow_set;
+mod model;
 mod readme;
 mod reliability;
 mod version;

@@ -100,6 +100,14 @@ fn readme_python_snippets_write_logs_tmon_reads() {
         let want = if s.nonfinite.iter().any(|m| m.contains("loss")) { 1 } else { 0 };
         assert_eq!(code, Some(want), "snippet at line {}: {run}", s.line);
         assert_eq!(run["skipped_lines"], 0, "snippet at line {}: no line may be skipped", s.line);
+        if s.kind == "model" {
+            // Sequential(Linear(4, 8), ReLU(), Linear(8, 8), ReLU(), Linear(8, 2)) in drive.py;
+            // the two identical Linear+ReLU pairs are not consecutive copies, so nothing folds.
+            assert_eq!(run["model"]["params"], 4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2, "{run}");
+            assert_eq!(run["model"]["children"].as_array().map(Vec::len), Some(5), "{run}");
+            assert_eq!(run["model"]["children"][0]["shape"], "Linear(4→8)", "{run}");
+            assert!(!run["metrics"].as_array().unwrap().iter().any(|m| m["name"] == "model/params"), "{run}");
+        }
         let metrics = run["metrics"].as_array().expect("metrics");
         for name in &s.expect {
             let m = metrics.iter().find(|m| m["name"] == name.as_str());

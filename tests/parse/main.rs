@@ -4,5 +4,6 @@
 mod support;
 
 mod corpus;
+mod model;
 mod props;
 mod rules;

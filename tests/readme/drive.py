@@ -7,6 +7,8 @@ KIND picks how the snippet is driven:
   transformers  the snippet defines JsonlLogger(TrainerCallback); a simulated Trainer calls its hooks
   lightning     the snippet defines JsonlLogger(pl.Callback); a simulated Trainer calls its hooks
   keras         the snippet defines JsonlLogger(keras.callbacks.Callback); a simulated fit() calls it
+  model         the snippet writes `model`'s module tree (a stand-in with torch.nn.Module's
+                named_children(), parameters() and extra_repr()); training lines follow
 
 The frameworks themselves are not installed in CI: tests/readme/stubs holds the few names the snippets
 import (a base class each), and this file calls the hooks with the arguments the real frameworks pass.
@@ -45,6 +47,49 @@ if kind == "loop":
 
     exec(compile(source, snippet, "exec"), {"train_step": train_step, "evaluate": evaluate,
                                              "scheduler": Scheduler(), "__name__": "__main__"})
+    sys.exit(0)
+
+if kind == "model":
+    class Param:
+        def __init__(self, n):
+            self.n = n
+
+        def numel(self):
+            return self.n
+
+    class Module:
+        """What the helper uses of torch.nn.Module."""
+
+        def __init__(self, own=(), extra="", children=()):
+            self._own, self._extra, self._children = list(own), extra, list(children)
+
+        def parameters(self):
+            yield from (Param(n) for n in self._own)
+            for _, c in self._children:
+                yield from c.parameters()
+
+        def named_children(self):
+            return iter(self._children)
+
+        def extra_repr(self):
+            return self._extra
+
+    class Linear(Module):
+        def __init__(self, i, o):
+            super().__init__([i * o, o], f"in_features={i}, out_features={o}, bias=True")
+
+    class ReLU(Module):
+        pass
+
+    class Sequential(Module):
+        def __init__(self, *mods):
+            super().__init__(children=[(str(i), m) for i, m in enumerate(mods)])
+
+    model = Sequential(Linear(4, 8), ReLU(), Linear(8, 8), ReLU(), Linear(8, 2))
+    exec(compile(source, snippet, "exec"), {"model": model, "__name__": "__main__"})
+    with open("run/logs.jsonl", "a") as log:
+        for step in range(1, 101):
+            log.write('{"step": %d, "loss": %r}\n' % (step, loss_at(step)))
     sys.exit(0)
 
 namespace = {"__name__": "readme_snippet"}

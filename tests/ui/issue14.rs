@@ -346,7 +346,7 @@ fn names_are_cut_in_the_middle_by_display_width_and_values_stay_whole() {
     }
     // The chart titles keep what tells the names apart too.
     let screen = text(&draw(&app, 160, 48));
-    for tell in ["23.mlp", "24.mlp", "fc0", "fc1"] {
+    for tell in ["layers.23", "layers.24", "fc0", "fc1"] {
         assert!(screen.matches(tell).count() >= 2, "list and chart title keep {tell}:\n{screen}");
     }
 }

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod arch;
 mod big;
 mod compare;
 mod corpus;

@@ -1,0 +1,104 @@
+//! The model's architecture in `tmon check`: `"model"` in `--json` and a line of the text report,
+//! from a printed model (tests/fixtures/model/cnn-train.log, made by make_log.py there) and from
+//! a model record.
+
+use crate::support::cli::{json, tmon};
+use serde_json::Value;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(30);
+const LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model/cnn-train.log");
+
+fn names(v: &Value) -> Vec<&str> {
+    v["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn a_printed_model_is_in_the_json_with_its_real_parameter_count() {
+    let ran = tmon(["check", "--json", LOG], LIMIT);
+    let doc = json(&ran);
+    let m = &doc["runs"][0]["model"];
+    assert_eq!(m["name"], "SmallCNN");
+    assert_eq!(m["type"], "SmallCNN");
+    // sum(p.numel()) of the real model (tests/fixtures/model/small_cnn.json).
+    assert_eq!(m["params"], 421_834);
+    assert_eq!(m["source"]["kind"], "text");
+    assert_eq!(m["source"]["line"], 2);
+    assert_eq!(names(m), ["features", "classifier"]);
+    let conv = &m["children"][0]["children"][0];
+    assert_eq!((conv["name"].as_str(), conv["type"].as_str()), (Some("0"), Some("Conv2d")));
+    assert_eq!(conv["shape"], "Conv2d(1→32, 3×3)");
+    assert_eq!(conv["params"], 32 * 9 + 32);
+    // The 100 records are all read, the printed lines counted as skipped as before.
+    assert_eq!(doc["runs"][0]["records"], 100);
+    assert_eq!(doc["runs"][0]["skipped_lines"], 21);
+}
+
+#[test]
+fn the_text_report_says_it_in_a_line() {
+    let ran = tmon(["check", LOG], LIMIT);
+    assert!(
+        ran.stdout.contains("  model SmallCNN, 421,834 parameters, 17 modules (printed at line 2)\n"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_model_record_is_read_and_never_becomes_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.jsonl");
+    let model = r#"{"model": {"name": "tiny", "type": "Tiny", "params": 26, "children": [
+        {"name": "fc", "type": "Linear", "params": 18, "repr": "in_features=4, out_features=\u001b[31m3, bias=True", "children": []},
+        {"name": "out", "type": "Linear", "params": 8, "repr": "in_features=3, out_features=2, bias=True", "children": []}]}}"#
+        .replace('\n', "");
+    let text = format!("{model}\n{{\"step\": 1, \"loss\": 1.0}}\n{{\"step\": 2, \"loss\": 0.5}}\n");
+    std::fs::write(&path, text).unwrap();
+    let doc = json(&tmon(["check", "--json", path.to_str().unwrap()], LIMIT));
+    let run = &doc["runs"][0];
+    assert_eq!(run["model"]["name"], "tiny");
+    assert_eq!(run["model"]["params"], 26);
+    assert_eq!(run["model"]["source"]["kind"], "record");
+    assert_eq!(names(&run["model"]), ["fc", "out"]);
+    assert_eq!(run["skipped_lines"], 0);
+    let metrics: Vec<&str> =
+        run["metrics"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(metrics, ["loss"]);
+    // The text report sanitises what the log wrote.
+    let text = tmon(["check", path.to_str().unwrap()], LIMIT).stdout;
+    assert!(
+        text.contains("  model tiny (Tiny), 26 parameters, 3 modules (model record at line 1)"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn a_log_without_a_model_says_null() {
+    let fix = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/check");
+    let dir = std::fs::read_dir(fix)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "jsonl"));
+    let path = dir.unwrap().path();
+    let doc = json(&tmon(["check", "--json", path.to_str().unwrap()], LIMIT));
+    assert!(doc["runs"][0]["model"].is_null(), "{doc}");
+}
+
+#[test]
+fn a_print_cut_short_is_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.log");
+    let full = std::fs::read_to_string(LOG).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    // The print stops inside `classifier`; training lines follow.
+    let text = format!("{}\n{}\n", lines[..16].join("\n"), lines[22..].join("\n"));
+    std::fs::write(&path, text).unwrap();
+    let ran = tmon(["check", "--json", path.to_str().unwrap()], LIMIT);
+    let m = &json(&ran)["runs"][0]["model"];
+    assert!(m["params"].is_null(), "{m}");
+    assert!(m["params_at_least"].as_u64().unwrap() > 0, "{m}");
+    assert!(m["broken"].is_string(), "{m}");
+    let text = tmon(["check", path.to_str().unwrap()], LIMIT).stdout;
+    assert!(text.contains("cut short"), "{text}");
+}
