@@ -103,6 +103,42 @@ pub struct RunReport {
     /// The first few skipped lines, for the text output.
     #[serde(skip)]
     pub skipped: Vec<SkippedLine>,
+    /// The run's histograms (distributions over steps), in the order first read.
+    pub histograms: Vec<HistRow>,
+    /// Histograms whose content was wrong (edges and counts of mismatched lengths, a negative
+    /// count, a NaN edge): counted, not kept.
+    pub malformed_histograms: u64,
+    /// The first few malformed histograms: (line, key, reason), for the text output.
+    #[serde(skip)]
+    pub malformed: Vec<(u64, String, String)>,
+}
+
+/// One histogram's row: how many steps it was logged at, and the first and last.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistRow {
+    pub name: String,
+    pub points: u64,
+    #[serde(serialize_with = "step_or_null")]
+    pub first_step: Option<f64>,
+    #[serde(serialize_with = "step_or_null")]
+    pub last_step: Option<f64>,
+}
+
+impl HistRow {
+    fn of(store: &crate::store::Store) -> Vec<HistRow> {
+        (0..store.histograms().len())
+            .map(|id| {
+                let h = store.histogram(id);
+                let n = h.len();
+                HistRow {
+                    name: h.name().to_owned(),
+                    points: n as u64,
+                    first_step: (n > 0).then(|| h.step(0)),
+                    last_step: (n > 0).then(|| h.step(n - 1)),
+                }
+            })
+            .collect()
+    }
 }
 
 /// One series' row in the metrics table.
@@ -175,6 +211,16 @@ impl RunReport {
             last_step: store.last_record().map(|r| r.step),
             not_metrics: run.info.not_metrics.clone(),
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
+            histograms: HistRow::of(store),
+            malformed_histograms: store.histograms().bad().0,
+            malformed: store
+                .histograms()
+                .bad()
+                .1
+                .iter()
+                .take(SKIPPED_SHOWN)
+                .map(|b| (b.line, b.name.clone(), b.reason.clone()))
+                .collect(),
         }
     }
 
