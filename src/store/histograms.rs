@@ -6,10 +6,13 @@
 //! - its edges: the first and last when they are evenly spaced (`torch.histc`, `numpy.histogram`
 //!   with a bin count, TensorBoard's exponential buckets clamped to min and max are not, and keep
 //!   every edge, as `f32`);
-//! - its counts, as bytes scaled to the tallest bin: exact when every count is a whole number up
-//!   to 255, else to 1/255 of the tallest bin, a non-empty bin never rounded to empty (so the
-//!   range a distribution covers, its 0th and 100th percentiles, stays exact). A terminal draws a
-//!   bar in at most a few hundred eighths of a cell; a percentile moves by well under a bin;
+//! - its counts, a byte each: exact when every count is a whole number up to 255; else the square
+//!   root of the count's fraction of the tallest bin, in 255 steps. The error of a count `c` is
+//!   then about `sqrt(c * top) / 255`: under the counting noise of the bin itself (`sqrt(c)`)
+//!   whenever the tallest bin holds fewer than 65,025 values, and a fraction of a percent of the
+//!   tallest bin at worst; a bar on a terminal has a few hundred eighths of a cell at most. A
+//!   non-empty bin is never rounded to empty, so the range a distribution covers (its 0th and
+//!   100th percentiles) stays exact;
 //! - the total count, as the log gave it.
 //!
 //! Malformed histograms are counted here with the first [`BAD_KEPT`] reasons, for the screens and
@@ -123,6 +126,11 @@ impl Histograms {
         &self.list[id].name
     }
 
+    /// The histograms whose last point is on record `rec` (those a record just appended carried).
+    pub fn on_record(&self, rec: RecordIdx) -> impl Iterator<Item = HistId> + '_ {
+        self.list.iter().enumerate().filter(move |(_, s)| s.records.last() == Some(&rec)).map(|(id, _)| id)
+    }
+
     /// Appends `h` to histogram `id` at record `rec`.
     pub fn push(&mut self, id: HistId, rec: RecordIdx, h: &Histogram) {
         let s = &mut self.list[id];
@@ -141,7 +149,9 @@ impl Histograms {
             starts.push(s.counts.len() as u32 + n);
         }
         let (lo, hi) = (h.edges[0], h.edges[h.edges.len() - 1]);
+        super::room_for_one(&mut s.records);
         s.records.push(rec);
+        super::room_for_one(&mut s.range);
         s.range.push([lo as f32, hi as f32]);
         if !even(&h.edges) {
             s.uneven.push((point, s.edges.len() as u32));
@@ -149,16 +159,25 @@ impl Histograms {
         }
         let top = h.counts.iter().copied().fold(0.0f64, f64::max);
         let whole = top <= 255.0 && h.counts.iter().all(|c| c.fract() == 0.0);
-        let scale = if whole || top == 0.0 { 1.0 } else { top / 255.0 };
+        // 0: the bytes are the counts. Else the tallest count, and a byte is the square root of
+        // a count's fraction of it.
+        let scale = if whole { 0.0 } else { top };
+        super::room_for_one(&mut s.scales);
         s.scales.push(scale as f32);
+        if s.counts.len() + h.counts.len() > s.counts.capacity() && s.counts.capacity() >= 4 << 20 {
+            s.counts.reserve_exact(s.counts.len() / 8);
+        }
         s.counts.extend(h.counts.iter().map(|&c| {
-            let q = (c / scale).round().clamp(0.0, 255.0) as u8;
+            let q = if whole { c } else { ((c / top).sqrt() * 255.0).round() };
+            let q = q.clamp(0.0, 255.0) as u8;
+            // A non-empty bin stays non-empty.
             if c > 0.0 {
                 q.max(1)
             } else {
                 q
             }
         }));
+        super::room_for_one(&mut s.totals);
         s.totals.push(h.total() as f32);
     }
 
@@ -272,7 +291,11 @@ impl<'a> HistView<'a> {
         let r = self.bins_of(i);
         let n = r.len();
         let scale = self.s.scales[i] as f64;
-        let counts: Vec<f64> = self.s.counts[r].iter().map(|&q| q as f64 * scale).collect();
+        let counts: Vec<f64> = if scale == 0.0 {
+            self.s.counts[r].iter().map(|&q| q as f64).collect()
+        } else {
+            self.s.counts[r].iter().map(|&q| (q as f64 / 255.0).powi(2) * scale).collect()
+        };
         let (lo, hi) = self.range(i);
         let edges = match self.s.uneven.binary_search_by_key(&(i as u32), |u| u.0) {
             Ok(k) => {
@@ -314,8 +337,9 @@ mod tests {
         let p = v.point(1);
         assert_eq!((p.edges, p.counts), (vec![-1.0, 0.0, 10.0], vec![3.0, 4.0]));
         let p = v.point(2);
-        assert_eq!(p.counts[0], 1e6);
+        assert!((p.counts[0] - 1e6).abs() < 1.0, "{}", p.counts[0]);
         assert!((p.counts[1] - 2.5e5).abs() <= 1e6 / 255.0, "{}", p.counts[1]);
+        assert_eq!(hs.view(id, &steps).point(0).counts, vec![1.0, 5.0, 2.0], "small whole counts are exact");
         assert_eq!(v.at_step(25.0), Some(1));
         assert_eq!(v.at_step(5.0), Some(0));
     }
@@ -335,11 +359,17 @@ mod tests {
         let id = hs.intern("w").unwrap();
         let edges: Vec<f64> = (0..=64).map(|k| -1.0 + k as f64 / 32.0).collect();
         let counts: Vec<f64> = (0..64).map(|k| (1000.0 * (-((k as f64 - 32.0) / 8.0).powi(2)).exp()).round()).collect();
-        let n = 10_000;
+        // A power of two: the columns' capacity is their length.
+        let n = 1 << 14;
         for r in 0..n {
             hs.push(id, r, &h(&edges, &counts));
         }
         let per_point = hs.heap_bytes() / n as usize;
-        assert!(per_point <= 100, "{per_point} bytes a point");
+        assert!(per_point <= 64 + 24, "{per_point} bytes a point");
+        let back = hs.view(id, &vec![0.0; n as usize]).point(n as usize - 1).counts;
+        for (b, c) in back.iter().zip(&counts) {
+            // Within the bin's own counting noise.
+            assert!((b - c).abs() <= c.sqrt().max(0.5), "{b} for {c}");
+        }
     }
 }
