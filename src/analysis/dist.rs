@@ -19,7 +19,8 @@ pub fn percentiles(edges: &[f64], counts: &[f64]) -> [f64; 9] {
     if !(total > 0.0) || edges.len() != counts.len() + 1 {
         return out;
     }
-    let (Some(first), Some(last)) = (counts.iter().position(|&c| c > 0.0), counts.iter().rposition(|&c| c > 0.0))
+    let (Some(first), Some(last)) =
+        (counts.iter().position(|&c| c > 0.0), counts.iter().rposition(|&c| c > 0.0))
     else {
         return out;
     };

@@ -103,9 +103,7 @@ impl Template {
         let mut start = 0usize;
         for (i, f) in fields.iter().enumerate() {
             let end = self.ends[i] as usize;
-            if f.key.as_bytes() != &self.keys[start..end]
-                || kind(&f.value) != self.numeric[i]
-            {
+            if f.key.as_bytes() != &self.keys[start..end] || kind(&f.value) != self.numeric[i] {
                 return false;
             }
             start = end;

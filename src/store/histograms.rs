@@ -333,7 +333,10 @@ mod tests {
         let v = hs.view(id, &steps);
         assert_eq!(v.len(), 3);
         let p = v.point(0);
-        assert_eq!((p.step, p.edges, p.counts, p.total), (10.0, vec![0.0, 1.0, 2.0, 3.0], vec![1.0, 5.0, 2.0], 8.0));
+        assert_eq!(
+            (p.step, p.edges, p.counts, p.total),
+            (10.0, vec![0.0, 1.0, 2.0, 3.0], vec![1.0, 5.0, 2.0], 8.0)
+        );
         let p = v.point(1);
         assert_eq!((p.edges, p.counts), (vec![-1.0, 0.0, 10.0], vec![3.0, 4.0]));
         let p = v.point(2);
@@ -358,7 +361,8 @@ mod tests {
         let mut hs = Histograms::default();
         let id = hs.intern("w").unwrap();
         let edges: Vec<f64> = (0..=64).map(|k| -1.0 + k as f64 / 32.0).collect();
-        let counts: Vec<f64> = (0..64).map(|k| (1000.0 * (-((k as f64 - 32.0) / 8.0).powi(2)).exp()).round()).collect();
+        let counts: Vec<f64> =
+            (0..64).map(|k| (1000.0 * (-((k as f64 - 32.0) / 8.0).powi(2)).exp()).round()).collect();
         // A power of two: the columns' capacity is their length.
         let n = 1 << 14;
         for r in 0..n {

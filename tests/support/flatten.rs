@@ -12,6 +12,8 @@ pub enum V {
     Bool(bool),
     Null,
     Composite,
+    /// A histogram (or why it is malformed), as the parser's `Debug` writes it.
+    Hist(String),
 }
 
 pub fn num(x: f64) -> V {
@@ -28,6 +30,7 @@ pub fn owned(fields: &[Field<'_>]) -> Vec<(String, V)> {
                 Scalar::Bool(b) => V::Bool(*b),
                 Scalar::Null => V::Null,
                 Scalar::Composite => V::Composite,
+                Scalar::Hist(h) => V::Hist(format!("{h:?}")),
             };
             (f.key.to_string(), v)
         })

@@ -225,7 +225,13 @@ impl Analyzer {
         let found = watch.observe(cfg, name, step, pct);
         for f in found {
             if !f.is_still() {
-                self.keep(Flag { kind: f.kind, severity: f.severity, metric: name.to_owned(), step: f.began, message: f.message });
+                self.keep(Flag {
+                    kind: f.kind,
+                    severity: f.severity,
+                    metric: name.to_owned(),
+                    step: f.began,
+                    message: f.message,
+                });
             }
         }
     }

@@ -145,7 +145,9 @@ mod tests {
         }
         let mut raised = Vec::new();
         for s in 50..60 {
-            raised.extend(w.observe(&cfg, "act/fc1", s as f64, &pct(0.0)).into_iter().filter(|f| !f.is_still()));
+            raised.extend(
+                w.observe(&cfg, "act/fc1", s as f64, &pct(0.0)).into_iter().filter(|f| !f.is_still()),
+            );
         }
         assert_eq!(raised.len(), 1);
         assert_eq!((raised[0].kind, raised[0].began), (FlagKind::DeadUnits, 50.0));
@@ -155,12 +157,16 @@ mod tests {
     #[test]
     fn growth_by_decades_is_exploding_weights_or_gradients_by_name() {
         let cfg = FlagConfig::default();
-        for (name, kind) in [("hist/fc1.weight", FlagKind::ExplodingWeights), ("grad/fc1", FlagKind::ExplodingGradient)] {
+        for (name, kind) in
+            [("hist/fc1.weight", FlagKind::ExplodingWeights), ("grad/fc1", FlagKind::ExplodingGradient)]
+        {
             let mut w = DistWatch::default();
             let mut raised = Vec::new();
             for s in 0..40 {
                 let width = if s < 20 { 1.0 } else { 10f64.powf((s - 19) as f64 / 2.0) };
-                raised.extend(w.observe(&cfg, name, s as f64, &pct(width)).into_iter().filter(|f| !f.is_still()));
+                raised.extend(
+                    w.observe(&cfg, name, s as f64, &pct(width)).into_iter().filter(|f| !f.is_still()),
+                );
             }
             assert!(!raised.is_empty() && raised.iter().all(|f| f.kind == kind), "{raised:?}");
             assert_eq!(raised[0].severity, Severity::Warning);
