@@ -16,7 +16,7 @@ pub const PERCENTILES: [f64; 9] = [0.0, 7.0, 16.0, 31.0, 50.0, 69.0, 84.0, 93.0,
 pub fn percentiles(edges: &[f64], counts: &[f64]) -> [f64; 9] {
     let mut out = [f64::NAN; 9];
     let total: f64 = counts.iter().sum();
-    if !(total > 0.0) || edges.len() != counts.len() + 1 {
+    if total.is_nan() || total <= 0.0 || edges.len() != counts.len() + 1 {
         return out;
     }
     let (Some(first), Some(last)) =

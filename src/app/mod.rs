@@ -15,6 +15,7 @@
 
 mod compare;
 mod data;
+mod dist;
 mod export;
 mod groups;
 mod input;
@@ -24,6 +25,7 @@ mod view;
 
 pub use crate::chart::XAxis;
 pub use compare::{natural_cmp, status_word, Compare, FlagCount, RunLook, SortKey, COLOURS, RAW_MAX_RUNS};
+pub use dist::DistState;
 pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
@@ -218,7 +220,11 @@ impl App {
     /// The panes the `i` key cycles through for the run on screen: the charts always, each view
     /// inside the network when the run has data for it.
     pub fn panes(&self) -> Vec<Pane> {
-        vec![Pane::Charts]
+        let mut panes = vec![Pane::Charts];
+        if self.slot().is_some_and(|s| !s.run().store.histograms().is_empty()) {
+            panes.push(Pane::Distributions);
+        }
+        panes
     }
 
     /// A monitor for `paths`, each starting empty, loading until the source and the opener report.

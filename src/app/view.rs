@@ -63,6 +63,8 @@ pub struct View {
     pub cursor: Option<f64>,
     /// What the main area shows.
     pub pane: Pane,
+    /// The distributions pane's histogram and cursor.
+    pub dist: super::DistState,
 }
 
 impl Default for View {
@@ -85,6 +87,7 @@ impl Default for View {
             help: false,
             cursor: None,
             pane: Pane::Charts,
+            dist: Default::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Nothing here changes the state (chart data comes from the app's memo cache).
 
 mod chart;
+mod dist;
 mod flags;
 mod footer;
 mod header;
@@ -44,10 +45,10 @@ pub fn render(frame: &mut Frame, app: &App) {
     match app.view.pane {
         // Each view inside the network draws in the charts' place; until a run has data for one,
         // `App::panes` never selects it.
-        crate::app::Pane::Charts
-        | crate::app::Pane::Heatmap
-        | crate::app::Pane::Distributions
-        | crate::app::Pane::Architecture => chart::render(frame, app, r.charts),
+        crate::app::Pane::Distributions => dist::render(frame, app, r.charts),
+        crate::app::Pane::Charts | crate::app::Pane::Heatmap | crate::app::Pane::Architecture => {
+            chart::render(frame, app, r.charts)
+        }
     }
     if r.flags.height > 0 {
         flags::render(frame, app, r.flags);

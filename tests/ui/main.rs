@@ -6,6 +6,7 @@ mod support;
 mod big;
 mod compare;
 mod corpus;
+mod dists;
 mod export;
 mod keys;
 mod memory;
