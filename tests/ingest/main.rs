@@ -10,6 +10,7 @@ mod corpus;
 mod documents;
 mod fixtures;
 mod formats;
+mod histograms;
 mod layouts;
 mod props;
 mod writers;
