@@ -107,7 +107,8 @@ fn readme_python_snippets_write_logs_tmon_reads() {
             assert!(m["points"].as_u64().unwrap() > 0, "snippet at line {}: '{name}' has no points", s.line);
         }
         // `hists=a,b`: the histograms the snippet must log, every one at each of its steps.
-        let hists = s.words.iter().find_map(|w| w.strip_prefix("hists=")).map(|v| v.split(',').collect::<Vec<_>>());
+        let hists =
+            s.words.iter().find_map(|w| w.strip_prefix("hists=")).map(|v| v.split(',').collect::<Vec<_>>());
         for name in hists.unwrap_or_default() {
             let all = run["histograms"].as_array().expect("histograms");
             let h = all.iter().find(|h| h["name"] == name);
