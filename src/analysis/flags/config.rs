@@ -252,9 +252,9 @@ thresholds! {
         "Dead layer (`dead_units`): a histogram's range (0th to 100th percentile) at or below this fraction of its baseline range (zero width: every value the same)...";
     dist_persist: usize = 3, "dist.persist", ge(1.0, 1e9),
         "... or above `dist.explode`, for this many points of the histogram in a row.";
-    dist_explode: f64 = 100.0, "dist.explode", gt(1.0, 1e12),
+    dist_explode: f64 = 100.0, "dist.explode", gt(1.0, 1e9),
         "Exploding weights (`exploding_weights`; `exploding_gradient` for a histogram whose name says grad): the middle 68% of a histogram (16th to 84th percentile) at least this many times as wide as at its baseline...";
-    dist_explode_critical: f64 = 1e4, "dist.explode_critical", gt(1.0, 1e12),
+    dist_explode_critical: f64 = 1e4, "dist.explode_critical", gt(1.0, 1e9),
         "... critical at least this many times.";
     // Across runs (crate::analysis::sweep): one block, kept together.
     compare_min_runs: usize = 3, "compare.min_runs", ge(3.0, 1e6),
