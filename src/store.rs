@@ -22,6 +22,9 @@
 
 use std::collections::HashMap;
 
+mod histograms;
+pub use histograms::{BadHistogram, HistId, HistPoint, HistView, Histograms, BAD_KEPT, MAX_HISTOGRAMS};
+
 /// Index of a series in a [`Store`].
 pub type SeriesId = usize;
 /// Index of a record (one parsed log entry) in a [`Store`].
@@ -244,6 +247,8 @@ pub struct Store {
     generation: u64,
     /// Values are kept at `f32` precision ([`Store::keep_display_precision`]).
     display_precision: bool,
+    /// Histograms, per name: not series ([`histograms`]).
+    histograms: Histograms,
 }
 
 impl Store {
@@ -378,6 +383,32 @@ impl Store {
         id
     }
 
+    /// The run's histograms.
+    pub fn histograms(&self) -> &Histograms {
+        &self.histograms
+    }
+
+    /// Histogram `id` of [`Store::histograms`], with its steps.
+    pub fn histogram(&self, id: HistId) -> HistView<'_> {
+        self.histograms.view(id, &self.steps)
+    }
+
+    /// Keeps `h` as a point of the histogram called `name` (cut as series names are) on record
+    /// `rec`; counted as dropped when the run has [`MAX_HISTOGRAMS`] names already.
+    pub fn push_histogram(&mut self, rec: RecordIdx, name: &str, h: &crate::parse::Histogram) {
+        match self.histograms.intern(&bounded_name(name)) {
+            Some(id) => self.histograms.push(id, rec, h),
+            None => self.histograms.count_dropped(),
+        }
+        self.generation += 1;
+    }
+
+    /// Counts a malformed histogram under `name` on line `line`.
+    pub fn count_bad_histogram(&mut self, line: u64, name: &str, reason: &str) {
+        self.histograms.count_bad(line, &bounded_name(name), reason);
+        self.generation += 1;
+    }
+
     /// Looks up a series by name (cut as [`Store::intern`] cuts it).
     pub fn find(&self, name: &str) -> Option<SeriesId> {
         self.by_name.get(bounded_name(name).as_ref()).copied()
@@ -495,7 +526,7 @@ impl Store {
             .iter()
             .map(|s| s.values.bytes() + s.stretches.capacity() * 12 + s.name.capacity() + 96)
             .sum();
-        table + series
+        table + series + self.histograms.heap_bytes()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Analysis of a run: smoothing and flags (what is wrong with this run). The reduction that charts
 //! draw is `crate::chart`.
 
+pub mod dist;
 pub mod families;
 pub mod flags;
 pub mod names;

@@ -85,6 +85,9 @@ impl App {
     }
 
     fn apply_action(&mut self, action: Action) -> bool {
+        if let Some(changed) = self.dist_action(action) {
+            return changed;
+        }
         let comparing = self.comparing();
         if action.compare_only() && !comparing {
             return false;

@@ -16,6 +16,7 @@
 pub mod arch;
 mod compare;
 mod data;
+mod dist;
 mod export;
 mod groups;
 mod input;
@@ -25,6 +26,7 @@ mod view;
 
 pub use crate::chart::XAxis;
 pub use compare::{natural_cmp, status_word, Compare, FlagCount, RunLook, SortKey, COLOURS, RAW_MAX_RUNS};
+pub use dist::DistState;
 pub use export::Message;
 pub use input::{mouse_action, Hit};
 pub use keys::{action_for, Action, BINDINGS};
@@ -237,6 +239,9 @@ impl App {
         let mut out = vec![Pane::Charts];
         if !self.families.is_empty() {
             out.push(Pane::Heatmap);
+        }
+        if self.slot().is_some_and(|s| !s.run().store.histograms().is_empty()) {
+            out.push(Pane::Distributions);
         }
         if self.model().is_some() {
             out.push(Pane::Architecture);

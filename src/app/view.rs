@@ -73,6 +73,8 @@ pub struct View {
     pub expanded: Vec<String>,
     /// The architecture pane's cursor, open blocks and colouring (see `app::arch`).
     pub arch: ArchView,
+    /// The distributions pane's histogram and cursor.
+    pub dist: super::DistState,
 }
 
 /// The architecture pane's state.
@@ -113,6 +115,7 @@ impl Default for View {
             heat_row: 0,
             expanded: Vec::new(),
             arch: ArchView::default(),
+            dist: Default::default(),
         }
     }
 }

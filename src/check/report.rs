@@ -112,6 +112,42 @@ pub struct RunReport {
     /// The same in one line, for the text output.
     #[serde(skip)]
     pub model_line: Option<String>,
+    /// The run's histograms (distributions over steps), in the order first read.
+    pub histograms: Vec<HistRow>,
+    /// Histograms whose content was wrong (edges and counts of mismatched lengths, a negative
+    /// count, a NaN edge): counted, not kept.
+    pub malformed_histograms: u64,
+    /// The first few malformed histograms: (line, key, reason), for the text output.
+    #[serde(skip)]
+    pub malformed: Vec<(u64, String, String)>,
+}
+
+/// One histogram's row: how many steps it was logged at, and the first and last.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistRow {
+    pub name: String,
+    pub points: u64,
+    #[serde(serialize_with = "step_or_null")]
+    pub first_step: Option<f64>,
+    #[serde(serialize_with = "step_or_null")]
+    pub last_step: Option<f64>,
+}
+
+impl HistRow {
+    fn of(store: &crate::store::Store) -> Vec<HistRow> {
+        (0..store.histograms().len())
+            .map(|id| {
+                let h = store.histogram(id);
+                let n = h.len();
+                HistRow {
+                    name: h.name().to_owned(),
+                    points: n as u64,
+                    first_step: (n > 0).then(|| h.step(0)),
+                    last_step: (n > 0).then(|| h.step(n - 1)),
+                }
+            })
+            .collect()
+    }
 }
 
 /// One series' row in the metrics table.
@@ -188,6 +224,16 @@ impl RunReport {
             skipped: store.skipped.kept.iter().take(SKIPPED_SHOWN).cloned().collect(),
             model: model.as_ref().map(crate::model::Model::to_json),
             model_line: model.as_ref().map(crate::model::Model::summary),
+            histograms: HistRow::of(store),
+            malformed_histograms: store.histograms().bad().0,
+            malformed: store
+                .histograms()
+                .bad()
+                .1
+                .iter()
+                .take(SKIPPED_SHOWN)
+                .map(|b| (b.line, b.name.clone(), b.reason.clone()))
+                .collect(),
         }
     }
 

@@ -134,6 +134,28 @@ fn about(r: &RunReport) -> String {
         let _ = writeln!(o, "  not drawn: {}", kinds.join(", "));
     }
 
+    if !r.histograms.is_empty() {
+        let shown: Vec<String> =
+            r.histograms.iter().take(3).map(|h| sanitize(&h.name).into_owned()).collect();
+        let more = if r.histograms.len() > 3 {
+            format!(", ... ({} in all)", r.histograms.len())
+        } else {
+            String::new()
+        };
+        let points: u64 = r.histograms.iter().map(|h| h.points).sum();
+        let first = r.histograms.iter().filter_map(|h| h.first_step).fold(f64::INFINITY, f64::min);
+        let last = r.histograms.iter().filter_map(|h| h.last_step).fold(f64::NEG_INFINITY, f64::max);
+        let span =
+            if first <= last { format!(", steps {} to {}", step(first), step(last)) } else { String::new() };
+        let _ = writeln!(o, "  histograms: {}{more} ({} points{span})", shown.join(", "), count(points));
+    }
+    if r.malformed_histograms > 0 {
+        let _ = writeln!(o, "  malformed histograms: {} (not kept)", count(r.malformed_histograms));
+        for (line, name, why) in &r.malformed {
+            let _ = writeln!(o, "    line {line}: {}: {}", fit(&sanitize(name), 60), sanitize(why));
+        }
+    }
+
     if !r.skipped.is_empty() {
         let shown = r.skipped.len() as u64;
         let head = if shown < r.skipped_lines {

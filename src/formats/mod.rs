@@ -266,8 +266,20 @@ impl Run {
     /// Feeds one record whose step, time (seconds; NaN for none) and values the format gave
     /// (see [`crate::ingest::Ingest::push_values`]).
     pub fn push_values(&mut self, line: u64, step: f64, time: f64, values: &[(SeriesId, f64)]) {
+        self.push_record(line, step, time, values, &[]);
+    }
+
+    /// As [`Run::push_values`], with histograms on the same record.
+    pub fn push_record(
+        &mut self,
+        line: u64,
+        step: f64,
+        time: f64,
+        values: &[(SeriesId, f64)],
+        hists: &[(String, crate::parse::HistValue)],
+    ) {
         let analyzer = &mut self.analyzer;
-        self.ingest.push_values(&mut self.store, line, step, time, values, &mut |st, rec, f| {
+        self.ingest.push_record(&mut self.store, line, step, time, values, hists, &mut |st, rec, f| {
             analyzer.observe(st, rec, f)
         });
     }
@@ -289,6 +301,8 @@ pub(crate) struct Gather {
     step: f64,
     time: f64,
     values: Vec<(SeriesId, f64)>,
+    /// Histograms of the pending record.
+    hists: Vec<(String, crate::parse::HistValue)>,
     /// `seen[id] == round` while series `id` is in the pending record.
     seen: Vec<u64>,
     round: u64,
@@ -300,11 +314,11 @@ impl Gather {
         if id >= self.seen.len() {
             self.seen.resize(id + 1, 0);
         }
-        let pending = !self.values.is_empty();
+        let pending = !self.values.is_empty() || !self.hists.is_empty();
         if pending && (self.step.to_bits() != step.to_bits() || self.seen[id] == self.round) {
             self.flush(run);
         }
-        if self.values.is_empty() {
+        if self.values.is_empty() && self.hists.is_empty() {
             self.round += 1;
             (self.line, self.step, self.time) = (line, step, time);
         }
@@ -312,11 +326,34 @@ impl Gather {
         self.values.push((id, x));
     }
 
+    /// Adds one histogram to the pending record (a new record when the step changes or the
+    /// name comes again).
+    pub(crate) fn add_hist(
+        &mut self,
+        run: &mut Run,
+        line: u64,
+        step: f64,
+        time: f64,
+        name: &str,
+        h: crate::parse::HistValue,
+    ) {
+        let pending = !self.values.is_empty() || !self.hists.is_empty();
+        if pending && (self.step.to_bits() != step.to_bits() || self.hists.iter().any(|(n, _)| n == name)) {
+            self.flush(run);
+        }
+        if self.values.is_empty() && self.hists.is_empty() {
+            self.round += 1;
+            (self.line, self.step, self.time) = (line, step, time);
+        }
+        self.hists.push((name.to_owned(), h));
+    }
+
     /// Feeds the pending record, if any.
     pub(crate) fn flush(&mut self, run: &mut Run) {
-        if !self.values.is_empty() {
-            run.push_values(self.line, self.step, self.time, &self.values);
+        if !self.values.is_empty() || !self.hists.is_empty() {
+            run.push_record(self.line, self.step, self.time, &self.values, &self.hists);
             self.values.clear();
+            self.hists.clear();
         }
     }
 }

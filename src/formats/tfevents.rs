@@ -5,8 +5,10 @@
 //!   TF2 form, a one-element float or double tensor whose metadata names the `scalars` plugin
 //!   (`tf.summary.scalar`, Keras). Writers put the metadata on the first value of a tag only, so
 //!   each tag's kind is remembered from its first value.
-//! - Histograms, images, audio, text and other plugins' tensors are not metrics: counted by kind in
-//!   [`RunInfo::not_metrics`](super::RunInfo), not drawn (yet).
+//! - Histograms (`HistogramProto`) go to the store's histograms (the distributions view), each
+//!   on the record of its step; a malformed one is counted there.
+//! - Images, audio, text, the obsolete old-style histograms and other plugins' tensors are not
+//!   metrics: counted by kind in [`RunInfo::not_metrics`](super::RunInfo), not drawn.
 //! - Each event carries its step and wall time; consecutive events at one step (one event per
 //!   scalar, as the writers do it) become one record.
 //! - A run is a folder: its event files (a restarted writer starts a new one) are read one after
@@ -19,6 +21,7 @@ use super::tfrecord::{self, Frame, Skip};
 use super::wire::{Fields, Wire};
 use super::{hex_preview, Gather};
 use crate::ingest::{ClockKind, Format};
+use crate::parse::{HistValue, Histogram};
 use crate::run::Run;
 use crate::store::SeriesId;
 use prost::Message;
@@ -230,6 +233,8 @@ enum Val<'a> {
     /// A tensor: its tag, the plugin its metadata names (empty without plugin data) with the
     /// data class, when it carries metadata, and its value when it is a one-element float tensor.
     Tensor { tag: Cow<'a, str>, plugin: Option<(Cow<'a, str>, i32)>, scalar: Option<f64> },
+    /// A `HistogramProto` under this tag, read into a histogram (or why it is malformed).
+    Hist(Cow<'a, str>, HistValue),
     /// Not a metric: counted under this kind.
     Kind(&'static str),
 }
@@ -323,7 +328,12 @@ fn val_of(v: Value) -> Val<'static> {
     if let Some(x) = v.simple_value {
         return Val::Simple(Cow::Owned(v.tag), x);
     }
-    if v.histo.is_some() || v.obsolete_old_style_histogram.is_some() {
+    if let Some(h) = v.histo {
+        let h = *h;
+        let hist = Histogram::tensorboard(Some(h.min), Some(h.max), &h.bucket_limit, h.bucket);
+        return Val::Hist(Cow::Owned(v.tag), hist);
+    }
+    if v.obsolete_old_style_histogram.is_some() {
         return Val::Kind("histograms");
     }
     if v.image.is_some() {
@@ -485,6 +495,10 @@ impl EventReader {
                 Item::Event { vals: None, .. } => self.other_events += 1,
                 Item::Event { step, time, vals: Some(range) } => {
                     for v in &vals[range.clone()] {
+                        if let Val::Hist(tag, h) = v {
+                            self.gather.add_hist(run, self.records, *step, *time, tag, h.clone());
+                            continue;
+                        }
                         match self.resolve(run, v) {
                             Ok((id, x)) => self.gather.add(run, self.records, *step, *time, id, x),
                             Err(kind) => run.info.count(kind),
@@ -525,6 +539,7 @@ impl EventReader {
         match v {
             Val::Simple(tag, x) => Ok((self.scalar_id(run, tag), *x as f64)),
             Val::Kind(kind) => Err(kind),
+            Val::Hist(..) => Err("histograms"),
             Val::Tensor { tag, plugin, scalar } => {
                 let tag_kind = match (self.tags.get(tag.as_ref()), plugin) {
                     // Metadata on a later value wins (a writer restarted with another plugin is

@@ -194,6 +194,7 @@ fn scalar_text(v: &Scalar<'_>) -> String {
         Scalar::Bool(b) => b.to_string(),
         Scalar::Null => "null".to_owned(),
         Scalar::Composite => "[...]".to_owned(),
+        Scalar::Hist(_) => "[histogram]".to_owned(),
     }
 }
 
@@ -313,6 +314,7 @@ fn owned(v: Scalar<'_>) -> Scalar<'static> {
         Scalar::Bool(b) => Scalar::Bool(b),
         Scalar::Null => Scalar::Null,
         Scalar::Composite => Scalar::Composite,
+        Scalar::Hist(h) => Scalar::Hist(h),
     }
 }
 

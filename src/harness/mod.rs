@@ -7,7 +7,8 @@
 //! (a fixed epoch plus jittered step durations), so no output depends on the machine.
 //!
 //! Each step writes `{"step", "loss", "lr", "grad_norm", "grad_norm/layer0".., "dead_frac",
-//! "samples_per_s", "time"}`; every `eval_every` steps an eval line `{"step", "val_loss",
+//! "samples_per_s", "time"}` (every `hist_every` steps with histograms of the first and last
+//! layers' weights and gradients too); every `eval_every` steps an eval line `{"step", "val_loss",
 //! "val_acc", "time"}` follows. Non-finite values are written as bare `NaN`/`Infinity`, like
 //! Python's `json.dumps`.
 
@@ -98,6 +99,29 @@ impl RecordBuilder {
     /// A JSON value on the line that is not a metric (the model record): not in `fields`.
     fn raw(&mut self, key: &str, json: &str) {
         self.line.push_str(&format!(", \"{key}\": {json}"));
+    }
+
+    /// A histogram of `values` in the natural form, `bins` bins from their min to their max (as
+    /// `torch.histc(t, bins)` counts them). In the line only: histograms are not metrics.
+    fn hist(&mut self, key: &str, values: &[f32], bins: usize) {
+        let (lo, hi) =
+            values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        if !(lo.is_finite() && hi.is_finite()) {
+            return;
+        }
+        let mut counts = vec![0u64; bins];
+        let width = (hi - lo) / bins as f32;
+        for &v in values {
+            let k = if width > 0.0 { (((v - lo) / width) as usize).min(bins - 1) } else { 0 };
+            counts[k] += 1;
+        }
+        let edges: Vec<String> = (0..=bins).map(|k| fmt_num((lo + width * k as f32) as f64, true)).collect();
+        let counts: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
+        self.line.push_str(&format!(
+            ", \"{key}\": {{\"bins\": [{}], \"counts\": [{}]}}",
+            edges.join(", "),
+            counts.join(", ")
+        ));
     }
     fn finish(mut self, time: f64) -> Record {
         let s = format!("{time:.3}");
@@ -313,6 +337,13 @@ impl Trainer {
         }
         if self.setup.amp.is_some() {
             r.num("loss_scale", scale);
+        }
+        if self.setup.hist_every > 0 && (step == 1 || step.is_multiple_of(self.setup.hist_every)) {
+            let last = self.model.layers.len() - 1;
+            for i in [0, last] {
+                r.hist(&format!("hist/layer{i}.weight"), &self.model.layers[i].w, 32);
+                r.hist(&format!("grad/layer{i}.weight"), &grads.w[i], 32);
+            }
         }
         self.pending.push_back(r.finish(self.clock));
 

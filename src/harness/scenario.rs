@@ -133,6 +133,10 @@ pub struct Setup {
     /// Detection-style eval lines (`test_loss`, auxiliary `test_loss_ce_0`.., `test_AP`) and
     /// train lines with the matching names.
     pub detection: bool,
+    /// Every this many steps the train line also carries histograms (the natural form, 32 bins
+    /// from the tensor's min to its max, as `torch.histc` makes them) of the first and last
+    /// layers' weights and weight gradients; 0 for none. They add no series and move no value.
+    pub hist_every: u64,
 }
 
 impl Setup {
@@ -165,6 +169,7 @@ impl Setup {
             crash_traceback: false,
             amp: None,
             detection: false,
+            hist_every: 10,
         };
         let fast = Setup { dt: 0.03, eval_seconds: 0.3, checkpoint_seconds: 0.5, ..healthy.clone() };
         match s {

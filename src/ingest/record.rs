@@ -100,6 +100,16 @@ impl Ingest {
         self.window.remember(serial, step, &self.scratch);
         let rec = store.begin_record(RecordMeta { step, time, line });
         store.push_all(rec, &self.scratch);
+        if tpl.histograms {
+            for (f, act) in fields.iter().zip(&tpl.acts) {
+                if let (Act::Hist, Scalar::Hist(h)) = (act, &f.value) {
+                    match h.as_ref() {
+                        Ok(h) => store.push_histogram(rec, &f.key, h),
+                        Err(why) => store.count_bad_histogram(line, &f.key, why),
+                    }
+                }
+            }
+        }
         self.ordinal += 1;
         self.last_step = Some(step);
         if eval {
@@ -115,7 +125,8 @@ impl Ingest {
     fn learn_template(&mut self, store: &mut Store, fields: &[Field<'_>]) -> Template {
         let serial = self.templates.serial();
         let mut tpl = Template::new(serial, fields);
-        let has_num = fields.iter().any(|f| matches!(f.value, Scalar::Num(_)));
+        // A record of histograms alone (a W&B row with no scalar) is a record too.
+        let has_num = fields.iter().any(|f| matches!(f.value, Scalar::Num(_) | Scalar::Hist(_)));
         if !has_num || fields.iter().any(|f| f.key == "env_info") {
             tpl.metadata = true;
             for f in fields {
@@ -217,6 +228,11 @@ impl Ingest {
             }
             if epoch_iter && k == "iter" {
                 tpl.iter_slot = Some(i);
+            }
+            if matches!(f.value, Scalar::Hist(_)) {
+                tpl.acts[i] = Act::Hist;
+                tpl.histograms = true;
+                continue;
             }
             let metric = matches!(f.value, Scalar::Num(_))
                 && !not_metric(k)

@@ -43,7 +43,23 @@ impl Ingest {
         values: &[(SeriesId, f64)],
         on_record: &mut OnRecord<'_>,
     ) {
-        if values.is_empty() {
+        self.push_record(store, line, step, time, values, &[], on_record);
+    }
+
+    /// As [`push_values`](Self::push_values), with histograms on the same record (TensorBoard's
+    /// `HistogramProto` values): each kept under its name, or counted when malformed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_record(
+        &mut self,
+        store: &mut Store,
+        line: u64,
+        step: f64,
+        time: f64,
+        values: &[(SeriesId, f64)],
+        hists: &[(String, crate::parse::HistValue)],
+        on_record: &mut OnRecord<'_>,
+    ) {
+        if values.is_empty() && hists.is_empty() {
             return;
         }
         self.scratch.clear();
@@ -51,6 +67,12 @@ impl Ingest {
         let rec = store.begin_record(RecordMeta { step, time, line });
         for &(id, x) in &self.scratch {
             store.push(rec, id, x);
+        }
+        for (name, h) in hists {
+            match h {
+                Ok(h) => store.push_histogram(rec, name, h),
+                Err(why) => store.count_bad_histogram(line, name, why),
+            }
         }
         self.ordinal += 1;
         self.step_seen = true;

@@ -9,6 +9,16 @@
 use crate::parse::{Field, Scalar};
 use crate::store::SeriesId;
 
+/// A value's kind, as far as templates tell them apart: a number, a histogram, anything else.
+#[inline]
+fn kind(v: &Scalar<'_>) -> u8 {
+    match v {
+        Scalar::Num(_) => 1,
+        Scalar::Hist(_) => 2,
+        _ => 0,
+    }
+}
+
 /// How many templates are remembered; beyond that the least recently used one is dropped.
 const CAPACITY: usize = 16;
 
@@ -17,6 +27,8 @@ const CAPACITY: usize = 16;
 pub enum Act {
     /// A metric: append its number to this series.
     Metric(SeriesId),
+    /// A histogram: kept in the store's histograms under the field's key.
+    Hist,
     /// Not a metric (step, clock, string, config value, ...), or a key that comes again later in
     /// the same record (the last value wins, as in Python's `json`).
     Skip,
@@ -32,9 +44,10 @@ pub struct Template {
     pub serial: u64,
     keys: Vec<u8>,
     ends: Vec<u32>,
-    /// Whether each field held a number when the template was learnt: a key that changes type
-    /// makes a new template, so a number is never skipped because it was once a string.
-    numeric: Vec<bool>,
+    /// What each field held when the template was learnt ([`kind`]): a key that changes type
+    /// makes a new template, so a number or a histogram is never skipped because it was once a
+    /// string.
+    numeric: Vec<u8>,
     /// Fields whose string value is part of the template (mmcv's `mode`, a split key like `agent`).
     pins: Vec<(usize, Box<[u8]>)>,
     pub acts: Vec<Act>,
@@ -48,6 +61,8 @@ pub struct Template {
     pub metadata: bool,
     /// An evaluation record (see the module docs of [`super`]).
     pub eval: bool,
+    /// Some field is [`Act::Hist`].
+    pub histograms: bool,
 }
 
 impl Template {
@@ -62,7 +77,7 @@ impl Template {
             serial,
             keys,
             ends,
-            numeric: fields.iter().map(|f| matches!(f.value, Scalar::Num(_))).collect(),
+            numeric: fields.iter().map(|f| kind(&f.value)).collect(),
             pins: Vec::new(),
             acts: vec![Act::Skip; fields.len()],
             dropped: 0,
@@ -72,6 +87,7 @@ impl Template {
             iter_slot: None,
             metadata: false,
             eval: false,
+            histograms: false,
         }
     }
 
@@ -87,9 +103,7 @@ impl Template {
         let mut start = 0usize;
         for (i, f) in fields.iter().enumerate() {
             let end = self.ends[i] as usize;
-            if f.key.as_bytes() != &self.keys[start..end]
-                || matches!(f.value, Scalar::Num(_)) != self.numeric[i]
-            {
+            if f.key.as_bytes() != &self.keys[start..end] || kind(&f.value) != self.numeric[i] {
                 return false;
             }
             start = end;

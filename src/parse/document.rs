@@ -124,6 +124,13 @@ fn walk<'a>(
         };
         let value = match x {
             JsonValue::Object(inner) if !inner.is_empty() => {
+                if let Some(h) = super::hist::from_object(inner) {
+                    if out.len() >= MAX_FIELDS {
+                        return Err(LineError::TooLarge(format!("more than {MAX_FIELDS} fields")));
+                    }
+                    out.push(Field { key, value: Scalar::Hist(Box::new(h)) });
+                    continue;
+                }
                 walk(Some(&key), inner, out, key_bytes)?;
                 continue;
             }

@@ -3,6 +3,7 @@
 //! Nested objects are walked with an explicit stack of prefix lengths (no recursion), so the depth
 //! limit costs nothing and deep input cannot overflow the stack. Lists are validated and skipped.
 
+use super::hist;
 use super::scan::{Cursor, Scalarish};
 use super::{element_key, Field, LineError, Scalar, MAX_ARRAY, MAX_DEPTH, MAX_FIELDS, MAX_KEY_BYTES};
 use std::borrow::Cow;
@@ -102,11 +103,18 @@ pub(crate) fn parse_into<'a, S: Spans>(
             Some(b'{') => {
                 c.i += 1;
                 c.skip_ws();
+                let inside = c.i;
                 if c.peek() == Some(b'}') {
                     c.i += 1;
                     push(out, depth, &prefix, &mut key_bytes, key, Scalar::Composite)?;
                     spans.value(at, c.i);
+                } else if let Some(h) = (depth < MAX_DEPTH).then(|| hist::scan(&mut c)).flatten() {
+                    // No span: a line with a histogram is never learnt as a layout (the fast
+                    // path reads numbers and strings, and would take the object for literal
+                    // bytes).
+                    push(out, depth, &prefix, &mut key_bytes, key, Scalar::Hist(Box::new(h)))?;
                 } else {
+                    c.i = inside;
                     if depth >= MAX_DEPTH {
                         return Err(LineError::TooDeep(MAX_DEPTH));
                     }

@@ -21,6 +21,8 @@
 //!   [`Scalar::Composite`]. A flat list of 1 to [`MAX_ARRAY`] numbers becomes one field per number,
 //!   named by [`element_key`] (`name[0]`, or `name/AP` ... for COCO's summary); any other list is
 //!   [`Scalar::Composite`] (validated, not kept).
+//! - An object in one of the documented histogram shapes ([`hist`]) is one
+//!   [`Scalar::Hist`] field under its key, never a field per bin.
 //! - A record is limited to [`MAX_FIELDS`] fields and [`MAX_KEY_BYTES`] of joined nested keys, so
 //!   the memory a line can cost stays proportional to the line.
 
@@ -28,12 +30,14 @@ use std::borrow::Cow;
 use thiserror::Error;
 
 mod document;
+pub mod hist;
 mod layout;
 mod line;
 mod number;
 mod scan;
 
 pub use document::{flatten_value, parse_document};
+pub use hist::{HistValue, Histogram};
 pub use layout::LineParser;
 pub use line::parse_line;
 
@@ -82,6 +86,9 @@ pub enum Scalar<'a> {
     Null,
     /// A list, or an empty object: present, but not a scalar.
     Composite,
+    /// An object in one of the histogram shapes ([`hist`]): the histogram, or why it is
+    /// malformed. Never flattened into series.
+    Hist(Box<HistValue>),
 }
 
 /// One flattened `key: value` pair.

@@ -169,6 +169,8 @@ struct Batch {
     /// The lines skipped, each with how many of `records` came before it, and its line number
     /// and text when the store kept them: what [`Analyzer::observe_skipped`] would have read.
     skipped: Vec<(u32, Option<(u64, String)>)>,
+    /// The histogram points each record carried: (record in `records`, name, step, percentiles).
+    hists: Vec<(u32, String, f64, [f64; 9])>,
 }
 
 impl Batch {
@@ -177,11 +179,18 @@ impl Batch {
         self.points.clear();
         self.names.clear();
         self.skipped.clear();
+        self.hists.clear();
     }
 
     fn push(&mut self, store: &Store, rec: RecordIdx, points: &[(SeriesId, f64)]) {
         self.points.extend_from_slice(points);
         self.records.push((store.record(rec), store.series_count() as u32, self.points.len() as u32));
+        if !store.histograms().is_empty() {
+            let k = self.records.len() as u32 - 1;
+            for (name, step, pct) in crate::analysis::flags::histograms_on(store, rec) {
+                self.hists.push((k, name, step, pct));
+            }
+        }
     }
 
     /// Takes the lines the store skipped since `seen` of them were handed over, read as the
@@ -214,6 +223,7 @@ impl Batch {
         }
         let mut from = 0;
         let mut skipped = self.skipped.iter().peekable();
+        let mut hists = self.hists.iter().peekable();
         for (k, &(meta, count, to)) in self.records.iter().enumerate() {
             // The lines skipped before this record, in their place.
             while let Some((_, line)) = skipped.next_if(|s| s.0 as usize <= k) {
@@ -221,6 +231,9 @@ impl Batch {
             }
             let view = NamesUpTo { names, count: count as usize };
             analyzer.observe_record(&view, meta, &self.points[from as usize..to as usize]);
+            while let Some((_, name, step, pct)) = hists.next_if(|h| h.0 as usize == k) {
+                analyzer.observe_histogram(name, *step, pct);
+            }
             from = to;
         }
         for (_, line) in skipped {

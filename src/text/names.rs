@@ -45,6 +45,7 @@ mod tests {
                 "lr_anomaly",
                 "writers",
                 "crash",
+                "exploding_weights",
                 "run_outlier",
                 "run_stopped"
             ]

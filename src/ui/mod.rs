@@ -4,6 +4,7 @@
 mod arch;
 mod ascii;
 mod chart;
+mod dist;
 mod flags;
 mod footer;
 mod header;
@@ -52,10 +53,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         // Each view inside the network draws in the charts' place; until a run has data for one,
         // `App::panes` never selects it.
         crate::app::Pane::Heatmap if app.heat_family().is_some() => heatmap::render(frame, app, r.charts),
+        crate::app::Pane::Distributions => dist::render(frame, app, r.charts),
         crate::app::Pane::Architecture => arch::render(frame, app, r.charts),
-        crate::app::Pane::Charts | crate::app::Pane::Heatmap | crate::app::Pane::Distributions => {
-            chart::render(frame, app, r.charts)
-        }
+        crate::app::Pane::Charts | crate::app::Pane::Heatmap => chart::render(frame, app, r.charts),
     }
     if r.flags.height > 0 {
         flags::render(frame, app, r.flags);

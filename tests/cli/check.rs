@@ -48,10 +48,17 @@ fn assert_schema(doc: &Value) {
                 "flags",
                 "flags_not_kept",
                 "fields_dropped",
-                "model"
+                "model",
+                "histograms",
+                "malformed_histograms"
             ])
         );
         assert!(run["model"].is_null() || run["model"]["children"].is_array(), "{run}");
+
+        assert!(run["malformed_histograms"].is_u64());
+        for h in run["histograms"].as_array().unwrap() {
+            assert_eq!(keys(h), set(&["name", "points", "first_step", "last_step"]));
+        }
         assert!(run["flags_not_kept"].is_u64() && run["fields_dropped"].is_u64());
         assert!(run["records"].is_u64() && run["skipped_lines"].is_u64() && run["duplicates"].is_u64());
         assert!(run["step_key"].is_string() || run["step_key"].is_null());
@@ -696,4 +703,60 @@ fn families_in_json_and_text() {
     // A run with no per-layer metric: an empty list, and no line.
     let plain = json(&tmon(["check", "--json", &fix("healthy.jsonl")], LIMIT));
     assert_eq!(plain["runs"][0]["families"], serde_json::json!([]));
+}
+
+/// Histograms through the binary: each run lists its histograms with their points and first and
+/// last steps (the oracle: the fixture read again here), the malformed ones counted, and the text
+/// report says the same in a few lines, sanitised.
+#[test]
+fn histograms_are_listed_in_json_and_text() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/dists.jsonl");
+    let ran = tmon(["check", "--json", path], LIMIT);
+    let doc = json(&ran);
+    assert_schema(&doc);
+    let run = run_of(&doc, "dists.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hs = run["histograms"].as_array().unwrap();
+    let names: Vec<&str> = hs.iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hist/fc1.weight", "grad/fc1.weight", "act/relu1", "hist/\u{1b}[31mevil"]);
+    for h in hs {
+        let name = h["name"].as_str().unwrap();
+        // Every line's histogram under the name but the malformed one (5 edges for 5 counts).
+        let steps: Vec<f64> = lines
+            .iter()
+            .filter(|l| {
+                l.get(name).is_some_and(|v| {
+                    v.get("counts").is_none_or(|c| {
+                        c.as_array().unwrap().len() + 1 == v["bins"].as_array().unwrap().len()
+                    })
+                })
+            })
+            .map(|l| l["step"].as_f64().unwrap())
+            .collect();
+        assert_eq!(h["points"], steps.len(), "{name}");
+        assert_eq!(h["first_step"].as_f64(), steps.first().copied(), "{name}");
+        assert_eq!(h["last_step"].as_f64(), steps.last().copied(), "{name}");
+    }
+    assert_eq!(run["malformed_histograms"], 1);
+    assert!(run["metrics"].as_array().unwrap().iter().all(|m| !m["name"].as_str().unwrap().contains("bins")));
+    let flag =
+        run["flags"].as_array().unwrap().iter().find(|f| f["metric"] == "act/relu1").expect("the dead layer");
+    assert_eq!((flag["kind"].as_str(), flag["step"].as_f64()), (Some("dead_units"), Some(300.0)));
+    // A run without histograms has an empty list.
+    let ran = tmon(["check", "--json", &fix("healthy.jsonl")], LIMIT);
+    assert_eq!(json(&ran)["runs"][0]["histograms"], serde_json::json!([]));
+
+    let ran = tmon(["check", path], LIMIT);
+    assert!(
+        ran.stdout.contains("histograms: hist/fc1.weight, grad/fc1.weight, act/relu1, ... (4 in all)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("malformed histograms: 1") && ran.stdout.contains("5 edges for 5 counts"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains('\u{1b}'), "an escape from the log reached the terminal");
 }

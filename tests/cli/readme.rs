@@ -68,7 +68,7 @@ fn check_json(log: &Path) -> (Option<i32>, serde_json::Value) {
 #[test]
 fn readme_python_snippets_write_logs_tmon_reads() {
     let snippets = snippets();
-    assert!(snippets.len() >= 4, "README.md should have its four Python snippets marked for testing");
+    assert!(snippets.len() >= 5, "README.md should have its five Python snippets marked for testing");
     let Some(py) = python() else {
         panic!("python3 is required to test README's snippets (CI installs it)");
     };
@@ -113,6 +113,16 @@ fn readme_python_snippets_write_logs_tmon_reads() {
             let m = metrics.iter().find(|m| m["name"] == name.as_str());
             let m = m.unwrap_or_else(|| panic!("snippet at line {}: no metric '{name}' in {run}", s.line));
             assert!(m["points"].as_u64().unwrap() > 0, "snippet at line {}: '{name}' has no points", s.line);
+        }
+        // `hists=a,b`: the histograms the snippet must log, every one at each of its steps.
+        let hists =
+            s.words.iter().find_map(|w| w.strip_prefix("hists=")).map(|v| v.split(',').collect::<Vec<_>>());
+        for name in hists.unwrap_or_default() {
+            let all = run["histograms"].as_array().expect("histograms");
+            let h = all.iter().find(|h| h["name"] == name);
+            let h = h.unwrap_or_else(|| panic!("snippet at line {}: no histogram '{name}' in {run}", s.line));
+            assert!(h["points"].as_u64().unwrap() >= 10, "snippet at line {}: {h}", s.line);
+            assert_eq!(run["malformed_histograms"], 0, "snippet at line {}", s.line);
         }
         for name in &s.nonfinite {
             let m = metrics.iter().find(|m| m["name"] == name.as_str()).expect("metric");

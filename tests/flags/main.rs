@@ -5,6 +5,7 @@
 mod support;
 
 mod corpus;
+mod dists;
 mod docs;
 mod fixtures;
 mod golden;

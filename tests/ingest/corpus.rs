@@ -308,6 +308,23 @@ fn wandb_a2c_gradient_histograms() {
     let Some(run) = load("wandb/a2c-gradient-histograms-history.jsonl") else { return };
     assert_eq!(run.store.records(), 500);
     assert!(names(&run).iter().all(|n| !n.starts_with("gradients/")), "histograms are not metrics");
+    // W&B's `{"_type": "histogram", "values", "bins"}`: 6 gradient histograms, 5 steps each.
+    let hs = run.store.histograms();
+    assert_eq!(hs.len(), 6);
+    assert_eq!(hs.bad().0, 0);
+    for id in 0..hs.len() {
+        let h = run.store.histogram(id);
+        assert!(hs.name(id).starts_with("gradients/") && h.len() == 5, "{} {}", hs.name(id), h.len());
+        // The run's losses fell to exactly 0 within its first 100 steps: from its first
+        // histogram (step 98) on, every gradient is 0. A distribution that never had a spread is
+        // not judged (no baseline): no flag, and none is raised.
+        for i in 0..h.len() {
+            let p = h.point(i);
+            let pct = tmon::analysis::dist::percentiles(&p.edges, &p.counts);
+            assert!(p.total > 0.0 && pct[8] - pct[0] == 0.0, "{pct:?}");
+        }
+    }
+    assert!(run.flags().iter().all(|f| hs.find(&f.metric).is_none()), "{:?}", run.flags());
     assert_eq!(series(&run, "Policy Loss").len(), 500);
     no_restarts(&run);
 }

@@ -209,6 +209,8 @@ fn wandb_sparse_keys_media_and_histograms() {
     assert_eq!(series(&run, "cumulative_avg_reward").steps(), vec![1.0]);
     let names: Vec<&str> = run.store.ids().map(|id| run.store.name(id)).collect();
     assert!(names.iter().all(|n| !n.starts_with("gameplays") && !n.starts_with("grads")), "{names:?}");
+    let h = run.store.histogram(run.store.histograms().find("grads/fc.bias").expect("W&B's histogram"));
+    assert_eq!((h.len(), h.step(0), h.point(0).counts.clone()), (1, 3.0, vec![1.0, 2.0]));
     assert!(has(&run, "_runtime"), "the other clock stays a series, an alternative x axis");
 }
 

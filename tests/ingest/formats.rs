@@ -72,7 +72,17 @@ fn tensorboardx_scalars_with_a_nan_and_histograms() {
     let exp = expected("tb/simple");
     assert_points(&run, "loss", &exp["loss"]);
     assert_points(&run, "lr", &exp["lr"]);
-    assert_eq!(run.info.not_metrics.get("histograms").copied(), exp["histograms"].as_u64());
+    // tensorboardX's `add_histogram`: HistogramProto values, read into the run's histograms.
+    assert_eq!(run.info.not_metrics.get("histograms"), None);
+    let hs = run.store.histograms();
+    let points: usize = (0..hs.len()).map(|id| run.store.histogram(id).len()).sum();
+    assert_eq!(points as u64, exp["histograms"].as_u64().unwrap());
+    assert_eq!(hs.bad().0, 0);
+    let h = run.store.histogram(0);
+    let p = h.point(0);
+    assert!(p.total > 0.0 && p.edges.windows(2).all(|w| w[0] <= w[1]), "{p:?}");
+    // Each on the record of its step, with the scalars of that step: still one record a step.
+    assert_eq!(h.step(0), 0.0);
     assert_eq!(run.ingest.format().as_str(), "tfevents");
     assert_eq!(run.store.skipped.count, 0);
     // One record per step, though the writer wrote one event per scalar.
@@ -196,7 +206,9 @@ fn a_nan_scalar_in_an_event_file_raises_nonfinite_through_the_binary() {
     assert_eq!(run["format"], "tfevents");
     assert_eq!(run["step_key"], "step");
     assert_eq!(run["time_key"], "wall_time");
-    assert_eq!(run["not_metrics"]["histograms"], 6);
+    assert!(run["not_metrics"]["histograms"].is_null());
+    assert_eq!(run["histograms"][0]["name"], "weights");
+    assert_eq!(run["histograms"][0]["points"], 6);
     let loss = run["metrics"].as_array().unwrap().iter().find(|m| m["name"] == "loss").unwrap();
     assert_eq!(loss["nonfinite"], 1);
     assert!(run["flags"]

@@ -17,6 +17,7 @@ fn owned(v: Scalar<'_>) -> Scalar<'static> {
         Scalar::Bool(b) => Scalar::Bool(b),
         Scalar::Null => Scalar::Null,
         Scalar::Composite => Scalar::Composite,
+        Scalar::Hist(h) => Scalar::Hist(h),
     }
 }
 

@@ -9,6 +9,8 @@ KIND picks how the snippet is driven:
   keras         the snippet defines JsonlLogger(keras.callbacks.Callback); a simulated fit() calls it
   model         the snippet writes `model`'s module tree (a stand-in with torch.nn.Module's
                 named_children(), parameters() and extra_repr()); training lines follow
+  histograms    the snippet defines log_histograms(log, model, step); a loop calls it on a model
+                whose weights spread as it trains (torch is a stub: histc, linspace, no_grad)
 
 The frameworks themselves are not installed in CI: tests/readme/stubs holds the few names the snippets
 import (a base class each), and this file calls the hooks with the arguments the real frameworks pass.
@@ -94,7 +96,7 @@ if kind == "model":
 
 namespace = {"__name__": "readme_snippet"}
 exec(compile(source, snippet, "exec"), namespace)
-logger = namespace["JsonlLogger"]()
+logger = namespace["JsonlLogger"]() if "JsonlLogger" in namespace else None
 
 
 class Obj:
@@ -133,5 +135,26 @@ elif kind == "keras":
             logger.on_train_batch_end(batch, logs={"loss": loss_at(step), "accuracy": 0.5 + step / 500})
         logger.on_epoch_end(epoch, logs={"loss": loss_at(step), "accuracy": 0.9,
                                          "val_loss": loss_at(step) + 0.1, "val_accuracy": 0.85})
+elif kind == "histograms":
+    import torch
+
+    class Model:
+        def __init__(self):
+            self.params = {"fc1.weight": torch.Tensor([0.0] * 256), "fc1.bias": torch.Tensor([0.0] * 16)}
+
+        def named_parameters(self):
+            return iter(self.params.items())
+
+    model = Model()
+    log = open("run/logs.jsonl", "a")
+    for step in range(1, 501):
+        width = 0.05 * (1 + step / 500)
+        w = model.params["fc1.weight"]
+        w.values = [rng.gauss(0.0, width) for _ in w.values]
+        w.grad = torch.Tensor([rng.gauss(0.0, 0.01) for _ in w.values])
+        model.params["fc1.bias"].values = [0.0] * 16  # zero: one bin, zero width
+        log.write('{"step": %d, "loss": %r}\n' % (step, loss_at(step)))
+        namespace["log_histograms"](log, model, step)
+        log.flush()
 else:
     sys.exit(f"unknown kind {kind}")

@@ -12,6 +12,8 @@ pub enum V {
     Bool(bool),
     Null,
     Composite,
+    /// A histogram (or why it is malformed), as the parser's `Debug` writes it.
+    Hist(String),
 }
 
 pub fn num(x: f64) -> V {
@@ -28,6 +30,7 @@ pub fn owned(fields: &[Field<'_>]) -> Vec<(String, V)> {
                 Scalar::Bool(b) => V::Bool(*b),
                 Scalar::Null => V::Null,
                 Scalar::Composite => V::Composite,
+                Scalar::Hist(h) => V::Hist(format!("{h:?}")),
             };
             (f.key.to_string(), v)
         })
@@ -57,7 +60,12 @@ impl From<&serde_json::Value> for Tree {
     fn from(v: &serde_json::Value) -> Tree {
         use serde_json::Value as J;
         match v {
-            J::Object(m) => Tree::Obj(m.iter().map(|(k, x)| (k.clone(), Tree::from(x))).collect()),
+            // An object in one of the histogram shapes is one value (tmon::parse::hist decides
+            // the shape; what it holds is compared as the parser's `Debug`).
+            J::Object(m) => match tmon::parse::hist::from_object(&json_pairs(m)) {
+                Some(h) => Tree::Leaf(V::Hist(format!("{h:?}"))),
+                None => Tree::Obj(m.iter().map(|(k, x)| (k.clone(), Tree::from(x))).collect()),
+            },
             J::Array(a) => list_of(a.iter().map(|x| x.as_f64())),
             J::Number(n) => Tree::Leaf(num(n.as_f64().expect("serde_json numbers are f64-convertible"))),
             J::String(s) => Tree::Leaf(V::Str(s.clone())),
@@ -111,4 +119,21 @@ pub fn reference(v: &serde_json::Value) -> Vec<(String, V)> {
 pub fn sorted(mut v: Vec<(String, V)>) -> Vec<(String, V)> {
     v.sort();
     v
+}
+
+/// serde_json's object as the document parser's pairs.
+fn json_pairs(m: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, tmon::parse::JsonValue)> {
+    fn conv(v: &serde_json::Value) -> tmon::parse::JsonValue {
+        use serde_json::Value as J;
+        use tmon::parse::JsonValue as T;
+        match v {
+            J::Null => T::Null,
+            J::Bool(b) => T::Bool(*b),
+            J::Number(n) => T::Num(n.as_f64().unwrap_or(f64::NAN)),
+            J::String(s) => T::Str(s.clone()),
+            J::Array(a) => T::Array(a.iter().map(conv).collect()),
+            J::Object(m) => T::Object(json_pairs(m)),
+        }
+    }
+    m.iter().map(|(k, v)| (k.clone(), conv(v))).collect()
 }

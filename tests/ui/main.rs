@@ -7,6 +7,7 @@ mod arch;
 mod big;
 mod compare;
 mod corpus;
+mod dists;
 mod export;
 mod heatmap;
 mod issue14;

@@ -186,6 +186,8 @@ pub struct Analyzer {
     amp_printed: bool,
     /// The run's held-out task metrics (accuracy, AP, error rates), for overfitting and learning.
     tasks: Vec<(SeriesId, Task)>,
+    /// One watch per histogram name.
+    dists: std::collections::HashMap<String, super::dist::DistWatch>,
 }
 
 impl Analyzer {
@@ -204,6 +206,34 @@ impl Analyzer {
             self.observe_skipped(store);
         }
         self.observe_record(store, store.record(rec), fields);
+        if !store.histograms().is_empty() {
+            for (name, step, pct) in histograms_on(store, rec) {
+                self.observe_histogram(&name, step, &pct);
+            }
+        }
+    }
+
+    /// Feeds one histogram point: its name, step and percentiles
+    /// ([`crate::analysis::dist::percentiles`]). [`Analyzer::observe`] calls it for the
+    /// histograms a record carried, after the record's values.
+    pub fn observe_histogram(&mut self, name: &str, step: f64, pct: &[f64; 9]) {
+        let cfg = &self.cfg;
+        let watch = match self.dists.get_mut(name) {
+            Some(w) => w,
+            None => self.dists.entry(name.to_owned()).or_default(),
+        };
+        let found = watch.observe(cfg, name, step, pct);
+        for f in found {
+            if !f.is_still() {
+                self.keep(Flag {
+                    kind: f.kind,
+                    severity: f.severity,
+                    metric: name.to_owned(),
+                    step: f.began,
+                    message: f.message,
+                });
+            }
+        }
     }
 
     /// As [`observe`](Self::observe), for a reader that analyses records apart from the store
@@ -966,4 +996,16 @@ fn representative(name: &str) -> (u8, usize) {
     let lower = name.to_lowercase();
     let main = lower == "loss" || lower.ends_with("/loss") || lower.contains("total");
     (u8::from(!main), name.len())
+}
+
+/// The histogram points record `rec` carried: (name, step, percentiles).
+pub fn histograms_on(store: &Store, rec: RecordIdx) -> Vec<(String, f64, [f64; 9])> {
+    let hs = store.histograms();
+    hs.on_record(rec)
+        .map(|id| {
+            let h = store.histogram(id);
+            let p = h.point(h.len() - 1);
+            (h.name().to_owned(), p.step, crate::analysis::dist::percentiles(&p.edges, &p.counts))
+        })
+        .collect()
 }

@@ -246,6 +246,16 @@ thresholds! {
         "Mixed precision: a gradient norm non-finite this many points in a row while the loss stays finite is no occasional overflow (warning).";
     lr_jump: f64 = 10.0, "lr.jump", ge(1.0, 1e9),
         "LR anomaly: the learning rate rises to this many times the highest value it had before (warm restarts return to the old peak and are fine). A negative or NaN learning rate is always flagged.";
+    dist_baseline: usize = 5, "dist.baseline", ge(1.0, 1e6),
+        "Distributions (histograms): the median over a histogram's first this many points with a non-zero range is its baseline (a histogram that starts at zero width, a bias initialised to zero, is judged once it spreads).";
+    dist_collapse: f64 = 1e-3, "dist.collapse", ge(0.0, 1.0),
+        "Dead layer (`dead_units`): a histogram's range (0th to 100th percentile) at or below this fraction of its baseline range (zero width: every value the same)...";
+    dist_persist: usize = 3, "dist.persist", ge(1.0, 1e9),
+        "... or above `dist.explode`, for this many points of the histogram in a row.";
+    dist_explode: f64 = 100.0, "dist.explode", gt(1.0, 1e9),
+        "Exploding weights (`exploding_weights`; `exploding_gradient` for a histogram whose name says grad): the middle 68% of a histogram (16th to 84th percentile) at least this many times as wide as at its baseline...";
+    dist_explode_critical: f64 = 1e4, "dist.explode_critical", gt(1.0, 1e9),
+        "... critical at least this many times.";
     // Across runs (crate::analysis::sweep): one block, kept together.
     compare_min_runs: usize = 3, "compare.min_runs", ge(3.0, 1e6),
         "Runs that must log the same training loss against the same step key before they are compared with each other (`run_outlier`, `run_stopped`).";

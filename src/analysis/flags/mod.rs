@@ -15,6 +15,7 @@ mod analyzer;
 mod config;
 mod crash;
 mod dead;
+mod dist;
 mod divergence;
 mod exploding;
 mod gaps;
@@ -32,7 +33,7 @@ mod throughput;
 mod vanishing;
 mod writers;
 
-pub use analyzer::{Analyzer, FLAGS_KEPT};
+pub use analyzer::{histograms_on, Analyzer, FLAGS_KEPT};
 pub use config::{FlagConfig, Threshold, ValueRange};
 pub use live_stall::LiveStall;
 
@@ -76,6 +77,8 @@ pub enum FlagKind {
     Writers,
     // Added by issue 13 (flags, second round).
     Crash,
+    // Added by issue 16 (distributions): a histogram's spread growing by decades.
+    ExplodingWeights,
     // Across runs (crate::analysis::sweep): raised by comparing a run with its siblings.
     RunOutlier,
     RunStopped,
