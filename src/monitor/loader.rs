@@ -375,6 +375,19 @@ fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened,
     (out, file)
 }
 
+/// `report`, told the bytes read at most once every [`PROGRESS_EVERY`] (true in between: reading
+/// goes on).
+fn throttled(report: &mut dyn FnMut(u64) -> bool) -> impl FnMut(u64) -> bool + '_ {
+    let mut next = Instant::now() + PROGRESS_EVERY;
+    move |bytes: u64| {
+        if Instant::now() < next {
+            return true;
+        }
+        next = Instant::now() + PROGRESS_EVERY;
+        report(bytes)
+    }
+}
+
 /// Reads the history of `file` up to the resume point. `report` is told the bytes read every
 /// [`PROGRESS_EVERY`]; false from it stops the reading. With `compact`, values are held at display
 /// precision from the start.
@@ -390,14 +403,7 @@ fn load(
     if compact {
         run.store.keep_display_precision();
     }
-    let mut next = Instant::now() + PROGRESS_EVERY;
-    let mut progress = |bytes: u64| {
-        if Instant::now() < next {
-            return true;
-        }
-        next = Instant::now() + PROGRESS_EVERY;
-        report(bytes)
-    };
+    let mut progress = throttled(report);
     let (lines, read) = match file.seek(SeekFrom::Start(0)) {
         Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), Some(r.offset), &mut progress),
         Err(e) => (0, Err(e)),
@@ -435,14 +441,7 @@ fn load_format(
         }
         run
     };
-    let mut next = Instant::now() + PROGRESS_EVERY;
-    let mut progress = |bytes: u64| {
-        if Instant::now() < next {
-            return true;
-        }
-        next = Instant::now() + PROGRESS_EVERY;
-        report(bytes)
-    };
+    let mut progress = throttled(report);
     match follow::read_from(kind, parts, &new_run, false, &mut progress, open) {
         Ok(Loaded { mut runs, follow: Follow::Run(dec) }) if runs.len() == 1 => {
             let run = runs.pop().unwrap_or_else(|| new_run(path));

@@ -3,9 +3,8 @@
 //! a critical crash; a traceback the run died of (nothing follows it) is printed critical once the
 //! run has been quiet for `follow::CRASH_HOLD`, and the hook runs for it. Through the binary.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn append(path: &Path, text: &str) {
@@ -30,20 +29,23 @@ fn a_crash_is_printed_once_its_verdict_is_in() {
     let hooks = dir.path().join("hooks.txt");
     append(&log, &records(1..41));
     let hook = format!("echo \"$TMON_SEVERITY $TMON_KIND $TMON_STEP\" >> '{}'", hooks.display());
-    let mut child = Command::new(crate::support::cli::BIN)
-        .args(["check", "--follow", "--json", "--poll", "50", "--on-flag", &hook])
-        .arg(&log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn tmon");
-    let stdout = child.stdout.take().expect("stdout");
+    let log_arg = log.display().to_string();
+    let (mut child, lines) = crate::support::cli::spawn_lines([
+        "check",
+        "--follow",
+        "--json",
+        "--poll",
+        "50",
+        "--on-flag",
+        &hook,
+        &log_arg,
+    ]);
+    // Only the crash flags' lines, parsed.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for (at, line) in lines {
             let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
-            if v["kind"] == "crash" && tx.send((Instant::now(), v)).is_err() {
+            if v["kind"] == "crash" && tx.send((at, v)).is_err() {
                 break;
             }
         }

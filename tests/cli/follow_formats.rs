@@ -220,22 +220,18 @@ fn on_flag_runs_for_new_steps_of_an_event_file_not_for_its_history() {
     history.extend(scalar(10, "lr", f32::NAN));
     std::fs::write(&path, &history).expect("write");
     let hook = format!("echo \"$TMON_METRIC $TMON_STEP\" >> '{}'", hooked.display());
-    let mut child = Command::new(crate::support::cli::BIN)
-        .args(["check", "--follow", "--json", "--poll", "50", "--on-flag", &hook])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn tmon");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx.recv_timeout(Duration::from_secs(20)).expect("the history's flag");
+    let path_arg = path.display().to_string();
+    let (child, rx) = crate::support::cli::spawn_lines([
+        "check",
+        "--follow",
+        "--json",
+        "--poll",
+        "50",
+        "--on-flag",
+        &hook,
+        &path_arg,
+    ]);
+    let (_, first) = rx.recv_timeout(Duration::from_secs(20)).expect("the history's flag");
     assert!(first.contains("\"lr\""), "{first}");
     std::thread::sleep(Duration::from_millis(800));
     assert!(!hooked.exists(), "the hook ran for the history: {:?}", std::fs::read_to_string(&hooked));

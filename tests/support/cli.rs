@@ -93,3 +93,24 @@ pub fn run_of<'a>(doc: &'a serde_json::Value, path_suffix: &str) -> &'a serde_js
 pub fn metric<'a>(run: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
     run["metrics"].as_array()?.iter().find(|m| m["name"] == name)
 }
+
+/// Starts `tmon ARGS...` (a follower: it runs until killed) with its stdout read on a thread: each
+/// line arrives on the receiver with the moment it was read. Stderr is dropped.
+pub fn spawn_lines<I, S>(args: I) -> (std::process::Child, std::sync::mpsc::Receiver<(Instant, String)>)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    use std::io::BufRead;
+    let mut child = command(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn tmon");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
