@@ -10,7 +10,7 @@ use std::rc::Rc;
 #[derive(Debug, Default)]
 pub struct ModelCache {
     /// (slot, run epoch, skipped lines, model records) for the model.
-    model_key: Option<(usize, u64, u64, usize)>,
+    model_key: Option<(usize, u64, usize, usize)>,
     model: Option<Rc<Model>>,
     /// (slot, run epoch, series) for the index.
     index_key: Option<(usize, u64, usize)>,
@@ -25,7 +25,9 @@ impl App {
         let key = (
             self.current,
             self.run_epoch(),
-            store.skipped.count,
+            // Only the kept skipped lines can hold a printed model: once they are full, more
+            // skipped lines (a progress bar's) change nothing and the model is not read again.
+            store.skipped.kept.len(),
             store.model.as_deref().map_or(0, |m| m as *const Model as usize),
         );
         let mut c = self.model_cache.borrow_mut();
