@@ -159,7 +159,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         Some(h) if h.log.is_some() => " · log colour scale",
         _ => "",
     };
-    let title = format!(" {} · {} layers{scale} ", sanitize(&f.name), f.layers.len());
+    // A first build goes a slice a frame (`crate::chart::heat`): how far it got.
+    let building = match data.as_deref().and_then(|h| h.progress) {
+        Some((done, all)) => format!(" · summarising {}%", done * 100 / all.max(1)),
+        None => String::new(),
+    };
+    let title = format!(" {} · {} layers{scale}{building} ", sanitize(&f.name), f.layers.len());
     let block = block(app).title(Span::styled(fit(&title, area.width.saturating_sub(4) as usize), t.title()));
     frame.render_widget(block, area);
     let (Some(g), Some(h)) = (geo, data) else {
