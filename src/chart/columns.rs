@@ -631,7 +631,8 @@ impl ColumnCache {
             cols.extend_to(&s, &xs, upto);
             cols.raw_env(&s);
         };
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len());
+        let threads =
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len());
         let work: usize = jobs.iter().zip(&upto).map(|((_, c, _), &u)| u - c.len.min(u)).sum();
         if threads < 2 || work < WARM_MIN_POINTS / 4 {
             for (job, &u) in jobs.iter_mut().zip(&upto) {
@@ -639,7 +640,8 @@ impl ColumnCache {
             }
         } else {
             // Biggest first, dealt round the threads: each gets about the same number of points.
-            let mut dealt: Vec<((SeriesId, SeriesColumns, usize), usize)> = jobs.into_iter().zip(upto).collect();
+            let mut dealt: Vec<((SeriesId, SeriesColumns, usize), usize)> =
+                jobs.into_iter().zip(upto).collect();
             dealt.sort_by_key(|((_, c, _), u)| std::cmp::Reverse(u - c.len.min(*u)));
             let mut shares: Vec<Vec<((SeriesId, SeriesColumns, usize), usize)>> =
                 (0..threads).map(|_| Vec::new()).collect();

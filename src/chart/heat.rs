@@ -328,7 +328,12 @@ mod tests {
 
     #[test]
     fn a_first_build_goes_a_slice_at_a_time_and_ends_as_a_whole_build_would() {
-        let s = store(6, 5000, |l, t| if t % 777 == 5 { f64::NAN } else { (l + 1) as f64 * (1.0 + (t % 97) as f64) });
+        let s =
+            store(
+                6,
+                5000,
+                |l, t| if t % 777 == 5 { f64::NAN } else { (l + 1) as f64 * (1.0 + (t % 97) as f64) },
+            );
         let ids: Vec<SeriesId> = (0..6).collect();
         let data = Data { key: (0, 0), store: &s, flags: &[] };
         let req = HeatRequest { ids: &ids, zoom: None, anchor: None, width: 37 };
