@@ -592,7 +592,9 @@ impl ColumnCache {
         t0: f64,
         budget: usize,
     ) -> usize {
-        let mut jobs: Vec<(SeriesId, SeriesColumns, usize)> = Vec::with_capacity(ids.len());
+        // A series, its columns, and its points in the store; with the points to take it to.
+        type Job = (SeriesId, SeriesColumns, usize);
+        let mut jobs: Vec<Job> = Vec::with_capacity(ids.len());
         for &id in ids {
             if jobs.iter().any(|(j, ..)| *j == id) {
                 continue;
@@ -626,7 +628,7 @@ impl ColumnCache {
                 left -= take;
             }
         }
-        let build = |(id, cols, _): &mut (SeriesId, SeriesColumns, usize), upto: usize| {
+        let build = |(id, cols, _): &mut Job, upto: usize| {
             let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
             cols.extend_to(&s, &xs, upto);
             cols.raw_env(&s);
@@ -640,15 +642,13 @@ impl ColumnCache {
             }
         } else {
             // Biggest first, dealt round the threads: each gets about the same number of points.
-            let mut dealt: Vec<((SeriesId, SeriesColumns, usize), usize)> =
-                jobs.into_iter().zip(upto).collect();
+            let mut dealt: Vec<(Job, usize)> = jobs.into_iter().zip(upto).collect();
             dealt.sort_by_key(|((_, c, _), u)| std::cmp::Reverse(u - c.len.min(*u)));
-            let mut shares: Vec<Vec<((SeriesId, SeriesColumns, usize), usize)>> =
-                (0..threads).map(|_| Vec::new()).collect();
+            let mut shares: Vec<Vec<(Job, usize)>> = (0..threads).map(|_| Vec::new()).collect();
             for (k, job) in dealt.into_iter().enumerate() {
                 shares[k % threads].push(job);
             }
-            let run = |share: &mut Vec<((SeriesId, SeriesColumns, usize), usize)>| {
+            let run = |share: &mut Vec<(Job, usize)>| {
                 for (job, u) in share.iter_mut() {
                     build(job, *u);
                 }
