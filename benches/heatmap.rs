@@ -5,16 +5,24 @@
 //! A run of 48 series `grad_norm/layer0..47` (log-spaced levels, noise, a dead layer) is put in
 //! the store, the monitor opens its heatmap on a 160x48 `TestBackend`, and the bench times what
 //! the event loop does per frame (the reduction `App::warm_heatmap`, then `ui::render`):
-//! - the first frame (the block summaries of every layer are built: paid once);
+//! - the first build in one frame (every layer's block summaries, spread over the cores): what the
+//!   loop would be blocked for if the build were not sliced;
+//! - the first build as the monitor does it, a slice a frame (`tmon::chart::heat::SLICE_POINTS`
+//!   per core): its first frame, its slowest frame (the longest the loop keeps a key waiting),
+//!   the number of frames and their total;
 //! - a live frame: one new record arrived, so the memo is stale and the 48 layers are reduced
 //!   again from their summaries (what a followed run costs per frame);
 //! - a frame with nothing new (the memo).
+//!
+//! Run it under `taskset -c 0` too: one core, as the build was before it was spread (the cores are
+//! counted with `available_parallelism`, which follows the affinity mask).
 
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::time::Instant;
 use tmon::app::{App, Options, Pane};
+use tmon::chart::heat::HeatCache;
 use tmon::run::Run;
 use tmon::store::RecordMeta;
 
@@ -58,7 +66,29 @@ fn main() {
         term.draw(|f| tmon::ui::render(f, app)).unwrap();
         t.elapsed().as_secs_f64() * 1e3
     };
-    println!("first frame (block summaries built)                  {:>8.2} ms", frame(&app));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("cores: {cores}");
+    // The whole build in one frame.
+    app.cache.borrow_mut().heat = HeatCache::with_slice(usize::MAX);
+    let whole = frame(&app);
+    println!("first build in one frame (blocks the loop)           {whole:>8.2} ms");
+    // As the monitor builds it: a slice a frame.
+    app.cache.borrow_mut().heat = HeatCache::default();
+    let mut slices: Vec<f64> = Vec::new();
+    loop {
+        app.cache.borrow_mut().begin_frame();
+        slices.push(frame(&app));
+        if !app.cache.borrow().heat.building() || slices.len() > 10_000 {
+            break;
+        }
+    }
+    println!(
+        "first build a slice a frame: first {:>8.2} ms   slowest {:>8.2} ms   {} frames, {:.1} ms in all",
+        slices[0],
+        slices.iter().copied().fold(0.0, f64::max),
+        slices.len(),
+        slices.iter().sum::<f64>()
+    );
     let mut live: Vec<f64> = (0..RUNS)
         .map(|i| {
             push(&mut app.slots[0].live.run, steps + i);

@@ -27,13 +27,19 @@ pub enum Hit {
     Run(usize),
     /// A column title of the runs panel.
     RunsColumn(super::SortKey),
+    /// A cell of the heatmap: its layer (a row of the family), column `col` of `of`.
+    HeatCell { layer: usize, col: u16, of: u16 },
+    /// A layer's name beside the heatmap.
+    HeatLayer(usize),
 }
 
 /// What a mouse event of `kind` over `hit` (`None`: nothing that reacts) asks for: a click selects
 /// the metric or chart under it (or the flag, focusing the flags panel; or the run, focusing the
 /// runs panel), sorts the runs by the column title under it, and on the plot of the single-chart
-/// view puts the cursor there (dragging moves it); the wheel zooms over the charts and moves the
-/// selection over the lists.
+/// view puts the cursor there (dragging moves it); on the heatmap a click on a cell puts the
+/// cursor on its layer and step (dragging moves it), and one on a layer's name selects that layer;
+/// the wheel zooms over the charts, moves the selection over the lists and the layer over the
+/// heatmap.
 pub fn mouse_action(kind: MouseEventKind, hit: Option<Hit>) -> Option<Action> {
     let down = kind == MouseEventKind::ScrollDown;
     match (kind, hit) {
@@ -41,6 +47,17 @@ pub fn mouse_action(kind: MouseEventKind, hit: Option<Hit>) -> Option<Action> {
             MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left),
             Some(Hit::Plot { col, of }),
         ) => Some(Action::CursorAt { col, of }),
+        (
+            MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left),
+            Some(Hit::HeatCell { layer, col, of }),
+        ) => Some(Action::HeatCellAt { layer, col, of }),
+        (MouseEventKind::Down(MouseButton::Left), Some(Hit::HeatLayer(layer))) => {
+            Some(Action::HeatLayer(layer))
+        }
+        (
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown,
+            Some(Hit::HeatCell { .. } | Hit::HeatLayer(_)),
+        ) => Some(Action::HeatWheel { down }),
         (MouseEventKind::Down(MouseButton::Left), Some(Hit::Run(i))) => Some(Action::SelectRun(i)),
         (MouseEventKind::Down(MouseButton::Left), Some(Hit::RunsColumn(k))) => Some(Action::SortBy(k)),
         (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Some(Hit::Run(_) | Hit::RunsColumn(_))) => {
@@ -309,6 +326,9 @@ impl App {
             Action::CursorLeft | Action::CursorRight | Action::CursorLeftFar | Action::CursorRightFar => {
                 return self.move_cursor(action);
             }
+            Action::HeatCellAt { .. } | Action::HeatLayer(_) | Action::HeatWheel { .. } => {
+                return self.heat_pointer(action);
+            }
             Action::CursorAt { col, of } => {
                 let Some((lo, hi)) = self.chart_window() else { return false };
                 let at = (col as f64 + 0.5) / of.max(1) as f64;
@@ -470,6 +490,42 @@ impl App {
         let moved = if right { edge + width / 4.0 } else { edge - width / 4.0 };
         self.view.anchor = if moved >= hi { None } else { Some(moved.max(lo + width)) };
         true
+    }
+
+    /// A click or a wheel turn on the heatmap (see [`mouse_action`]): the cursor to a layer (and
+    /// a step: a cell's, or the window's newest when the cursor was off), the keys' focus on it.
+    fn heat_pointer(&mut self, action: Action) -> bool {
+        let Some(rows) = self.heat_family().map(|f| f.ids.len()).filter(|&n| n > 0) else { return false };
+        let Some((lo, hi)) = self.heat_family().and_then(|f| {
+            let data = self.chart_source()?;
+            crate::chart::heat_window(&data, &f.ids, self.view.zoom, self.view.anchor)
+        }) else {
+            return false;
+        };
+        let before = (self.view.heat_row, self.view.cursor, self.view.focus);
+        let v = &mut self.view;
+        v.focus = Focus::Metrics;
+        match action {
+            Action::HeatCellAt { layer, col, of } => {
+                v.heat_row = layer.min(rows - 1);
+                // The middle of the column, as the heatmap bins it.
+                let at = (col as f64 + 0.5) / of.max(1) as f64;
+                v.cursor = Some(lo + (hi - lo) * at.clamp(0.0, 1.0));
+            }
+            Action::HeatLayer(layer) => {
+                v.heat_row = layer.min(rows - 1);
+                v.cursor = v.cursor.or(Some(hi));
+            }
+            Action::HeatWheel { down } => {
+                if v.cursor.is_some() {
+                    v.heat_row =
+                        if down { (v.heat_row + 1).min(rows - 1) } else { v.heat_row.saturating_sub(1) };
+                }
+                v.cursor = v.cursor.or(Some(hi));
+            }
+            _ => return false,
+        }
+        before != (v.heat_row, v.cursor, v.focus)
     }
 
     /// Shows the heatmap of family `fi` (in steps, the whole run, no cursor).

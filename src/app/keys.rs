@@ -69,6 +69,19 @@ pub enum Action {
         col: u16,
         of: u16,
     },
+    /// A click on a heatmap's cell: the cursor to layer `layer` (a row of the family) and to the
+    /// step of column `col` of `of`.
+    HeatCellAt {
+        layer: usize,
+        col: u16,
+        of: u16,
+    },
+    /// A click on a layer's name beside the heatmap: the cursor to that layer.
+    HeatLayer(usize),
+    /// The wheel over the heatmap: the cursor to the next layer down (or up).
+    HeatWheel {
+        down: bool,
+    },
     /// A click on a row of the runs panel: that run (a slot) is selected, in the focused panel.
     SelectRun(usize),
     /// A click on a column title of the runs panel: sorts by it (again: the other way).

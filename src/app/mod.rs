@@ -269,8 +269,12 @@ impl App {
     }
 
     /// Reduces the heatmap about to be drawn, `width` columns across, so drawing finds it ready.
+    /// A family's first heatmap is built a slice per frame (see [`chart::warm_heat`]).
     pub fn warm_heatmap(&self, width: usize) {
-        let _ = self.heatmap_data(width);
+        let Some(f) = self.heat_family() else { return };
+        let Some(data) = self.chart_source() else { return };
+        let req = chart::HeatRequest { ids: &f.ids, zoom: self.view.zoom, anchor: self.view.anchor, width };
+        let _ = chart::warm_heat(data, &req, &mut self.cache.borrow_mut().heat);
     }
 
     /// The rows of the shown family that flags point at (`dead_units`, `vanishing_gradient`,

@@ -374,8 +374,13 @@ impl SeriesColumns {
 
     /// Takes the store's points from `self.len` on (`xs` are the series' xs).
     fn extend(&mut self, s: &SeriesView<'_>, xs: &XView<'_>) {
+        self.extend_to(s, xs, usize::MAX);
+    }
+
+    /// Takes the store's points from `self.len` on, up to `upto` points in all.
+    fn extend_to(&mut self, s: &SeriesView<'_>, xs: &XView<'_>, upto: usize) {
         let from = self.len;
-        let n = s.len();
+        let n = s.len().min(upto);
         if from >= n {
             return;
         }
@@ -442,10 +447,25 @@ impl ColumnCache {
         axis: XAxis,
         t0: f64,
     ) -> Synced<'a> {
+        self.sync_to(key, store, id, axis, t0, usize::MAX)
+    }
+
+    /// As [`ColumnCache::sync`], taking the store's points up to `upto` in all (0: only what is
+    /// held, for a heatmap whose columns are built over several frames:
+    /// [`ColumnCache::warm_some`]).
+    pub fn sync_to<'a>(
+        &'a mut self,
+        key: (usize, u64),
+        store: &'a Store,
+        id: SeriesId,
+        axis: XAxis,
+        t0: f64,
+        upto: usize,
+    ) -> Synced<'a> {
         let xs = self.prepare(key, store, id, axis, t0);
         let s = store.series(id);
         let Some(cols) = self.series.get_mut(&id) else { unreachable!("prepare inserts the series") };
-        cols.extend(&s, &xs);
+        cols.extend_to(&s, &xs, upto);
         Synced { xs: xs.truncate(cols.len), ys: s, cols }
     }
 
@@ -556,6 +576,98 @@ impl ColumnCache {
             mine.iter_mut().for_each(build);
         });
         self.series.extend(mine.into_iter().chain(theirs));
+    }
+
+    /// Brings the raw columns (values' summaries, no smoothing) of `ids` towards the store by
+    /// about `budget` points in all, shared evenly among the series that lack points, on the
+    /// machine's cores (as [`ColumnCache::warm`]); returns the points still missing. A heatmap's
+    /// first frame of a 48-layer family over 1M steps has 48M points to summarise: built a slice
+    /// per frame, the loop answers keys between slices instead of after the whole build.
+    pub fn warm_some(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        budget: usize,
+    ) -> usize {
+        // A series, its columns, and its points in the store; with the points to take it to.
+        type Job = (SeriesId, SeriesColumns, usize);
+        let mut jobs: Vec<Job> = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if jobs.iter().any(|(j, ..)| *j == id) {
+                continue;
+            }
+            self.prepare(key, store, id, axis, t0);
+            let n = store.series(id).len();
+            match self.series.remove(&id) {
+                Some(cols) if cols.len < n || cols.raw_len < cols.len => jobs.push((id, cols, n)),
+                Some(cols) => {
+                    self.series.insert(id, cols);
+                }
+                None => {}
+            }
+        }
+        if jobs.is_empty() {
+            return 0;
+        }
+        // An even share each; what a short series leaves goes to the others, in a second round
+        // of shares (at most as many rounds as series).
+        let mut left = budget.max(1);
+        let mut upto: Vec<usize> = jobs.iter().map(|(_, c, _)| c.len).collect();
+        loop {
+            let open: Vec<usize> = (0..jobs.len()).filter(|&k| upto[k] < jobs[k].2).collect();
+            if open.is_empty() || left == 0 {
+                break;
+            }
+            let share = (left / open.len()).max(1);
+            for k in open {
+                let take = share.min(jobs[k].2 - upto[k]).min(left);
+                upto[k] += take;
+                left -= take;
+            }
+        }
+        let build = |(id, cols, _): &mut Job, upto: usize| {
+            let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
+            cols.extend_to(&s, &xs, upto);
+            cols.raw_env(&s);
+        };
+        let threads =
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len());
+        let work: usize = jobs.iter().zip(&upto).map(|((_, c, _), &u)| u - c.len.min(u)).sum();
+        if threads < 2 || work < WARM_MIN_POINTS / 4 {
+            for (job, &u) in jobs.iter_mut().zip(&upto) {
+                build(job, u);
+            }
+        } else {
+            // Biggest first, dealt round the threads: each gets about the same number of points.
+            let mut dealt: Vec<(Job, usize)> = jobs.into_iter().zip(upto).collect();
+            dealt.sort_by_key(|((_, c, _), u)| std::cmp::Reverse(u - c.len.min(*u)));
+            let mut shares: Vec<Vec<(Job, usize)>> = (0..threads).map(|_| Vec::new()).collect();
+            for (k, job) in dealt.into_iter().enumerate() {
+                shares[k % threads].push(job);
+            }
+            let run = |share: &mut Vec<(Job, usize)>| {
+                for (job, u) in share.iter_mut() {
+                    build(job, *u);
+                }
+            };
+            std::thread::scope(|sc| {
+                let (mine, theirs) = shares.split_at_mut(1);
+                for share in theirs.iter_mut() {
+                    sc.spawn(|| run(share));
+                }
+                run(&mut mine[0]);
+            });
+            jobs = shares.into_iter().flatten().map(|(job, _)| job).collect();
+        }
+        let mut missing = 0;
+        for (id, cols, n) in jobs {
+            missing += n - cols.len.min(n);
+            self.series.insert(id, cols);
+        }
+        missing
     }
 
     /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.

@@ -8,6 +8,12 @@
 //! summaries, kept up to date in a [`ColumnCache`] of the heatmap's own, so a 48-layer family does
 //! not push the charts' columns out), and the result is memoised by the store's generation and
 //! the request: a frame with nothing new reads the memo.
+//!
+//! A family's first heatmap builds every layer's summaries (48M points for 48 layers over 1M
+//! steps: about half a second on one core). That build is cut into slices of about
+//! [`SLICE_POINTS`] points per core, each spread over the cores
+//! ([`ColumnCache::warm_some`]), one slice a frame: the heatmap fills in from the left while the
+//! loop keeps answering keys, and [`HeatData::progress`] says how far it got.
 
 use super::columns::ColumnCache;
 use super::plot::stretches;
@@ -20,6 +26,9 @@ use std::rc::Rc;
 /// The values spanning at least this ratio (max over the smallest positive value) get a log
 /// colour scale.
 pub const LOG_SPAN: f64 = 100.0;
+
+/// Points summarised per core in one slice of a heatmap's build (about 10 ms of one core).
+pub const SLICE_POINTS: usize = 1 << 20;
 
 /// What one heatmap shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +63,9 @@ pub struct HeatData {
     /// Log10 colour scale: the smallest positive value and the largest (values at or below 0
     /// take the lowest colour).
     pub log: Option<(f64, f64)>,
+    /// While the layers' summaries are still being built: (points summarised, points in all).
+    /// The cells show the summarised points only.
+    pub progress: Option<(usize, usize)>,
 }
 
 impl HeatData {
@@ -106,6 +118,10 @@ pub struct HeatCache {
     columns: ColumnCache,
     memo: Option<(HeatKey, u64, Rc<HeatData>)>,
     computed: u64,
+    /// Points per slice of a build (`None`: [`SLICE_POINTS`] per core).
+    slice: Option<usize>,
+    /// A slice was built in this frame and more are left (reset by [`HeatCache::begin_frame`]).
+    building: bool,
 }
 
 type HeatKey = ((usize, u64), Vec<SeriesId>, usize, u64, u64);
@@ -114,6 +130,22 @@ impl HeatCache {
     /// How many times a heatmap was reduced (not served from the memo), for tests.
     pub fn computed(&self) -> u64 {
         self.computed
+    }
+
+    /// A cache whose builds take `points` points per slice (for tests).
+    pub fn with_slice(points: usize) -> Self {
+        HeatCache { slice: Some(points.max(1)), ..Default::default() }
+    }
+
+    /// Whether this frame built a slice of a heatmap and more are left: the loop draws again at
+    /// once (answering the keys queued in between), each frame building a slice.
+    pub fn building(&self) -> bool {
+        self.building
+    }
+
+    /// Called before a frame is drawn.
+    pub fn begin_frame(&mut self) {
+        self.building = false;
     }
 }
 
@@ -131,8 +163,19 @@ pub fn heat_window(
     Some(if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) })
 }
 
-/// The heatmap `req` asks for, from the memo when the data and the request are unchanged.
+/// The heatmap `req` asks for, from the memo when the data and the request are unchanged (a
+/// heatmap still being built included: drawing reads it as it is; [`warm_heat`] goes on with it).
 pub fn heat(data: Data<'_>, req: &HeatRequest<'_>, cache: &mut HeatCache) -> Rc<HeatData> {
+    heat_with(data, req, cache, false)
+}
+
+/// As [`heat`], building the next slice of a heatmap still being built: what the loop calls
+/// before it draws.
+pub fn warm_heat(data: Data<'_>, req: &HeatRequest<'_>, cache: &mut HeatCache) -> Rc<HeatData> {
+    heat_with(data, req, cache, true)
+}
+
+fn heat_with(data: Data<'_>, req: &HeatRequest<'_>, cache: &mut HeatCache, advance: bool) -> Rc<HeatData> {
     let key: HeatKey = (
         data.key,
         req.ids.to_vec(),
@@ -142,26 +185,36 @@ pub fn heat(data: Data<'_>, req: &HeatRequest<'_>, cache: &mut HeatCache) -> Rc<
     );
     let generation = data.store.generation();
     if let Some((k, g, d)) = &cache.memo {
-        if *k == key && *g == generation {
+        if *k == key && *g == generation && !(advance && d.progress.is_some()) {
             return d.clone();
         }
     }
     cache.computed += 1;
-    let out = Rc::new(compute(&mut cache.columns, data, req));
+    let slice = cache.slice.unwrap_or_else(|| {
+        SLICE_POINTS * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let out = Rc::new(compute(&mut cache.columns, data, req, slice));
+    cache.building |= out.progress.is_some();
     cache.memo = Some((key, generation, out.clone()));
     out
 }
 
-fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &HeatRequest<'_>) -> HeatData {
+fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &HeatRequest<'_>, slice: usize) -> HeatData {
     let width = req.width.max(1);
     let empty = |lo, hi| HeatData {
         x_bounds: [lo, hi],
         cells: vec![vec![Cell::Empty; width]; req.ids.len()],
         range: None,
         log: None,
+        progress: None,
     };
     let Some((lo, hi)) = heat_window(&data, req.ids, req.zoom, req.anchor) else { return empty(0.0, 1.0) };
     columns.hold_at_least(req.ids.len());
+    let missing = columns.warm_some(data.key, data.store, req.ids, XAxis::Step, 0.0, slice);
+    let progress = (missing > 0).then(|| {
+        let total: usize = req.ids.iter().map(|&id| data.store.series(id).len()).sum();
+        (total - missing.min(total), total)
+    });
     let view = ReduceView::new(lo, hi, width);
     let Some(cols) = Columns::of_view(&view) else { return empty(lo, hi) };
     // Per layer, per column: (min, max) of the finite values, and whether a non-finite one fell in.
@@ -169,7 +222,8 @@ fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &HeatRequest<'_>) -> 
     let (mut v_lo, mut v_hi, mut pos_lo) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
     for &id in req.ids {
         let mut row = vec![(f64::INFINITY, f64::NEG_INFINITY, false); width];
-        let c = columns.sync(data.key, data.store, id, XAxis::Step, 0.0);
+        // Only what is built (`warm_some` took every point it could this frame).
+        let c = columns.sync_to(data.key, data.store, id, XAxis::Step, 0.0, 0);
         let parts = if c.cols.sorted { vec![(0, c.xs.len())] } else { stretches(&c.xs.to_vec()) };
         // A restarted run's attempts each on their own, as the charts do (one envelope over all
         // of an x that keeps going back).
@@ -199,7 +253,7 @@ fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &HeatRequest<'_>) -> 
     }
     let range = (v_lo <= v_hi).then_some((v_lo, v_hi));
     let log = (pos_lo.is_finite() && v_hi > 0.0 && v_hi / pos_lo >= LOG_SPAN).then_some((pos_lo, v_hi));
-    let mut out = HeatData { x_bounds: [lo, hi], cells: Vec::new(), range, log };
+    let mut out = HeatData { x_bounds: [lo, hi], cells: Vec::new(), range, log, progress };
     out.cells = bins
         .into_iter()
         .map(|row| {
@@ -270,6 +324,49 @@ mod tests {
         let data = Data { key: (1, 0), store: &s, flags: &[] };
         let lin = heat(data, &HeatRequest { width: 10, ..req }, &mut cache);
         assert_eq!((lin.log, lin.range), (None, Some((1.0, 2.9))));
+    }
+
+    #[test]
+    fn a_first_build_goes_a_slice_at_a_time_and_ends_as_a_whole_build_would() {
+        let s =
+            store(
+                6,
+                5000,
+                |l, t| if t % 777 == 5 { f64::NAN } else { (l + 1) as f64 * (1.0 + (t % 97) as f64) },
+            );
+        let ids: Vec<SeriesId> = (0..6).collect();
+        let data = Data { key: (0, 0), store: &s, flags: &[] };
+        let req = HeatRequest { ids: &ids, zoom: None, anchor: None, width: 37 };
+        let whole = heat(data, &req, &mut HeatCache::with_slice(usize::MAX));
+        assert_eq!(whole.progress, None);
+        // 30k points, 4k a slice: eight slices, the first 4k of 30k points summarised.
+        let mut cache = HeatCache::with_slice(4000);
+        let first = warm_heat(data, &req, &mut cache);
+        assert_eq!(first.progress, Some((4000, 30_000)));
+        assert!(cache.building());
+        // The left columns are drawn from the first points; the right ones wait.
+        assert!(matches!(first.cells[0][0], Cell::Value(_)));
+        assert_eq!(first.cells[0][36], Cell::Empty);
+        // Drawing reads the memo as it is; only the loop's warm goes on.
+        let drawn = heat(data, &req, &mut cache);
+        assert!(Rc::ptr_eq(&first, &drawn));
+        let mut slices = 1;
+        loop {
+            cache.begin_frame();
+            let h = warm_heat(data, &req, &mut cache);
+            slices += 1;
+            if h.progress.is_none() {
+                assert!(!cache.building());
+                assert_eq!(*h, *whole, "the sliced build ends where the whole one does");
+                break;
+            }
+            assert!(slices < 20, "never ends");
+        }
+        assert_eq!(slices, 8);
+        // Built: the memo again.
+        cache.begin_frame();
+        let again = warm_heat(data, &req, &mut cache);
+        assert_eq!((again.progress, cache.building(), cache.computed()), (None, false, 8));
     }
 
     #[test]

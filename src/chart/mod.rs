@@ -19,7 +19,7 @@ mod plot;
 pub mod reduce;
 pub mod values;
 
-pub use heat::{heat, heat_window, Cell, HeatData, HeatRequest};
+pub use heat::{heat, heat_window, warm_heat, Cell, HeatData, HeatRequest};
 pub use labels::{x_ticks, y_ticks};
 pub use overlay::{
     overlay, overlay_axis, overlay_range, read_at, window, Layer, LayerData, OverlayData, OverlayRequest,
@@ -156,11 +156,12 @@ pub struct Cache {
 impl Cache {
     /// Whether the last frame showed a chart older than its data: the loop draws again soon.
     pub fn served_stale(&self) -> bool {
-        self.served_stale
+        self.served_stale || self.heat.building()
     }
     /// Called before a frame is drawn.
     pub fn begin_frame(&mut self) {
         self.served_stale = false;
+        self.heat.begin_frame();
     }
     /// Called after a frame is drawn: what it did not show lets go of its columns (and of the
     /// reductions of the runs it did not overlay).

@@ -251,7 +251,10 @@ fn run_loop(
     };
     // The pace of frames that only show new data.
     let data_frame = |app: &App, loading: bool| {
-        if loading {
+        // A heatmap built a slice a frame: the next slice at once, after the queued events.
+        if app.cache.borrow().heat.building() {
+            Duration::ZERO
+        } else if loading {
             LOADING_FRAME
         } else if app.comparing() {
             COMPARE_FRAME

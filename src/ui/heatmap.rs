@@ -10,7 +10,7 @@
 
 use super::{fit, sanitize, Theme};
 use crate::analysis::Severity;
-use crate::app::App;
+use crate::app::{App, Hit};
 use crate::chart::{Cell, HeatData};
 use crate::text::{step, value};
 use ratatui::buffer::Buffer;
@@ -83,6 +83,22 @@ pub fn width(app: &App, area: Rect) -> Option<usize> {
 /// Where the heatmap drawn in `area` (the charts' place) puts its cells and its colour bar.
 pub fn plot_and_bar(app: &App, area: Rect) -> Option<(Rect, Rect)> {
     geometry(app, block(app).inner(area)).map(|g| (g.plot, g.bar))
+}
+
+/// What a pointer at `(x, y)` is over in a heatmap drawn in `area` (the charts' place): a cell
+/// (its layer and its column of the plot) or a layer's name. A text row that shows several
+/// layers stands for the first of them, or for the cursor's layer when it is one of them.
+pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<Hit> {
+    let f = app.heat_family()?;
+    let g = geometry(app, block(app).inner(area))?;
+    let per_row = rows(app, f.ids.len(), g.plot.height as usize);
+    let &(a, b, _) = per_row.get(y.checked_sub(g.plot.y)? as usize)?;
+    let layer = if (a..b).contains(&app.view.heat_row) { app.view.heat_row } else { a };
+    let at = ratatui::layout::Position { x, y };
+    if g.labels.contains(at) {
+        return Some(Hit::HeatLayer(layer));
+    }
+    g.plot.contains(at).then_some(Hit::HeatCell { layer, col: x - g.plot.x, of: g.plot.width })
 }
 
 /// The text rows of a heatmap of `n` layers in `height` rows: the layers each shows (one; two
@@ -159,7 +175,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         Some(h) if h.log.is_some() => " · log colour scale",
         _ => "",
     };
-    let title = format!(" {} · {} layers{scale} ", sanitize(&f.name), f.layers.len());
+    // A first build goes a slice a frame (`crate::chart::heat`): how far it got.
+    let building = match data.as_deref().and_then(|h| h.progress) {
+        Some((done, all)) => format!(" · summarising {}%", done * 100 / all.max(1)),
+        None => String::new(),
+    };
+    let title = format!(" {} · {} layers{scale}{building} ", sanitize(&f.name), f.layers.len());
     let block = block(app).title(Span::styled(fit(&title, area.width.saturating_sub(4) as usize), t.title()));
     frame.render_widget(block, area);
     let (Some(g), Some(h)) = (geo, data) else {

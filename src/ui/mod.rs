@@ -150,6 +150,10 @@ pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Option<Hit> {
     if r.list.contains(at) {
         return metrics::group_at(app, r.list, y).map(Hit::Metric);
     }
+    if r.charts.contains(at) && app.heat_family().is_some() {
+        // Off the cells and names (the colour bar, the axis): as the chart area.
+        return Some(heatmap::hit(app, r.charts, x, y).unwrap_or(Hit::Charts));
+    }
     if r.charts.contains(at) {
         if let Some((col, of)) = chart::plot_column(app, r.charts, x, y) {
             return Some(Hit::Plot { col, of });

@@ -213,3 +213,81 @@ fn exploding_the_jump_is_the_top_of_the_scale_in_the_marked_layers() {
     }
     assert_eq!(app.view.focus, Focus::Flags);
 }
+
+/// A mouse event at `(x, y)` as the monitor's loop handles it: resolved on the screen's layout
+/// into an action for the app. Whether the screen changed.
+fn mouse(app: &mut App, kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> bool {
+    let m = crossterm::event::MouseEvent {
+        kind,
+        column: x,
+        row: y,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    };
+    let action = app.screen.and_then(|area| tmon::ui::pointer(app, area, &m));
+    action.is_some_and(|a| app.act(a))
+}
+
+/// Where `needle` starts on the drawn screen (column, row).
+fn find(screen: &str, needle: &str) -> (u16, u16) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(i) = line.find(needle) {
+            return (line[..i].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{screen}");
+}
+
+#[test]
+fn clicks_read_a_cell_or_select_a_layer_and_the_wheel_moves_through_the_layers() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let click = MouseEventKind::Down(MouseButton::Left);
+    let mut app = layers_app();
+    open_family(&mut app, "grad_norm");
+    app.update(tmon::event::Event::Resize(160, 48));
+    let area = Rect::new(0, 0, 160, 48);
+    let screen = text(&draw(&app, 160, 48));
+    assert_eq!(app.view.cursor, None);
+    // A layer's name: that layer, the cursor on the window's newest step.
+    let (x, y) = find(&screen, "layer7 ");
+    assert!(mouse(&mut app, click, x + 1, y));
+    assert_eq!(app.view.heat_row, 7);
+    assert_eq!(app.view.cursor, Some(200.0));
+    let screen = text(&draw(&app, 160, 48));
+    assert!(screen.contains("▸ layer7 · step 200 · "), "{screen}");
+    // A cell: its layer, the step in the middle of its column, reversed on the drawn buffer.
+    let (plot, _) = tmon::ui::heatmap_plot(&app, area).expect("the heatmap is drawn");
+    let (_, y4) = find(&screen, "layer4 ");
+    let col = 30;
+    assert!(mouse(&mut app, click, plot.x + col, y4 + 1));
+    assert_eq!(app.view.heat_row, 4);
+    let h = app.heatmap_data(plot.width as usize).expect("its cells");
+    let [lo, hi] = h.x_bounds;
+    let want = lo + (hi - lo) * (col as f64 + 0.5) / plot.width as f64;
+    assert_eq!(app.view.cursor, Some(want));
+    assert_eq!(h.column_of(want), Some(col as usize));
+    let term = draw(&app, 160, 48);
+    let cell = &term.backend().buffer()[(plot.x + col, y4)];
+    assert!(cell.modifier.contains(ratatui::style::Modifier::REVERSED), "the cursor's cell is marked");
+    let screen = text(&term);
+    let read = h.step_of(col as usize);
+    assert!(screen.contains("▸ layer4 · step "), "{screen}");
+    assert!((want - read).abs() < 1e-9, "the cursor reads the column's step");
+    // Dragging moves the cursor along the same layer.
+    assert!(mouse(&mut app, MouseEventKind::Drag(MouseButton::Left), plot.x + col + 20, y4));
+    assert_eq!(app.view.heat_row, 4);
+    assert!(app.view.cursor.unwrap() > want);
+    // The wheel over the heatmap: the next layer down, then up (the window is not zoomed).
+    assert!(mouse(&mut app, MouseEventKind::ScrollDown, plot.x + 5, y4));
+    assert_eq!(app.view.heat_row, 5);
+    assert!(mouse(&mut app, MouseEventKind::ScrollUp, plot.x + 5, y4));
+    assert!(mouse(&mut app, MouseEventKind::ScrollUp, plot.x + 5, y4));
+    assert_eq!(app.view.heat_row, 3);
+    assert_eq!(app.view.zoom, None);
+    // The keys go on from where the mouse left the cursor.
+    app.update(key('j'));
+    assert_eq!(app.view.heat_row, 4);
+    // Below the rows (the step axis): a click does nothing.
+    let (_, axis_y) = find(&text(&draw(&app, 160, 48)), "step     1");
+    assert!(!mouse(&mut app, click, plot.x + 3, axis_y));
+    assert_eq!(app.view.heat_row, 4);
+}

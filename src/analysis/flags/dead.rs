@@ -1,8 +1,10 @@
 //! `dead_units`: AUTOTRAINER's dying-ReLU rule (NOTES §3): at least 70% of units (or gradient
 //! entries) are zero, read from a logged dead/zero fraction (`dead_frac`, `zero_frac`, ...),
-//! for `dead.persist` points in a row. The flag's step is the first point of the run.
+//! for `dead.persist` points in a row. The flag's step is the first point of the run. One episode
+//! until the fraction has stayed below `dead.frac` for `dead.persist` points in a row: a dip for a
+//! point or two does not make its return a new flag.
 
-use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
+use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Recovery, Severity};
 use crate::text::{step, value_prose};
 
 #[derive(Clone, Debug, Default)]
@@ -10,6 +12,7 @@ pub struct Dead {
     streak: usize,
     began: f64,
     episode: Episode,
+    recovery: Recovery,
 }
 
 impl Dead {
@@ -19,9 +22,10 @@ impl Dead {
         // NaN compares false: not dead.
         if frac.is_nan() || frac < cfg.dead_frac {
             self.streak = 0;
-            self.episode.clear();
+            self.recovery.lifted(!frac.is_nan(), cfg.dead_persist, &mut self.episode);
             return None;
         }
+        self.recovery.held();
         if self.streak == 0 {
             self.began = ctx.step;
         }

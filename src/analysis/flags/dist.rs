@@ -7,11 +7,17 @@
 //!   says gradient): the middle 68% (16th to 84th percentile) grows to `dist.explode` x its
 //!   baseline (critical at `dist.explode_critical` x), for `dist.persist` points in a row.
 //!
+//! A collapse is one episode until the distribution has clearly recovered: its range back to at
+//! least `sqrt(dist.collapse)` x its baseline (halfway between the collapse level and the
+//! baseline on a log scale) for `dist.persist` points in a row. A dead layer that lets one batch
+//! through (one point of the histogram with a spread, as large as it likes) does not end it, so
+//! its next collapse is not raised again.
+//!
 //! The baseline is the median over the first `dist.baseline` points whose range is not zero (a
 //! bias initialised to zero has no spread yet: it is not judged until it has one). Thresholds are
 //! ratios to it, never absolute widths: weight scales differ by decades between layers and models.
 
-use super::{Episode, Finding, FlagConfig, FlagKind, Severity};
+use super::{Episode, Finding, FlagConfig, FlagKind, Recovery, Severity};
 use crate::analysis::dist::spread;
 use crate::text::{step, times, value_prose};
 
@@ -25,6 +31,7 @@ pub struct DistWatch {
     collapsed: (usize, f64),
     grown: (usize, f64),
     collapse_episode: Episode,
+    collapse_recovery: Recovery,
     grow_episode: Episode,
 }
 
@@ -66,6 +73,7 @@ impl DistWatch {
         };
         // Collapse.
         if range <= base_range * cfg.dist_collapse {
+            self.collapse_recovery.held();
             if self.collapsed.0 == 0 {
                 self.collapsed.1 = at;
             }
@@ -87,7 +95,8 @@ impl DistWatch {
             }
         } else {
             self.collapsed.0 = 0;
-            self.collapse_episode.clear();
+            let clearly = range >= base_range * cfg.dist_collapse.sqrt();
+            self.collapse_recovery.lifted(clearly, cfg.dist_persist, &mut self.collapse_episode);
         }
         // Growth by decades.
         let ratio = if base_middle > 0.0 { middle / base_middle } else { f64::NAN };
@@ -152,6 +161,38 @@ mod tests {
         assert_eq!(raised.len(), 1);
         assert_eq!((raised[0].kind, raised[0].began), (FlagKind::DeadUnits, 50.0));
         assert!(raised[0].message.contains("zero width"), "{}", raised[0].message);
+    }
+
+    /// What `widths` (one point each, from step 0) raise.
+    fn raised(widths: &[f64]) -> Vec<Finding> {
+        let cfg = FlagConfig::default();
+        let mut w = DistWatch::default();
+        let mut out = Vec::new();
+        for (s, &width) in widths.iter().enumerate() {
+            out.extend(
+                w.observe(&cfg, "grad/fc1", s as f64, &pct(width)).into_iter().filter(|f| !f.is_still()),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn a_dead_layer_letting_one_batch_through_is_one_episode_until_it_clearly_recovers() {
+        let healthy = [1.0; 10];
+        let dead = [0.0; 6];
+        // Dead, one point with a spread (as wide as the weights exploded to), dead again: one flag.
+        let once = [&healthy[..], &dead, &[5e4], &dead, &[1.0, 1.0], &dead].concat();
+        let r = raised(&once);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].began, 10.0);
+        // Points between the collapse level and a clear recovery (1e-2 of the baseline, under
+        // its square root ~3e-2) do not end it either, however many.
+        let between = [&healthy[..], &dead, &[1e-2; 8], &dead].concat();
+        assert_eq!(raised(&between).len(), 1);
+        // Recovered for `dist.persist` (3) points, then dead again: a new episode.
+        let twice = [&healthy[..], &dead, &[1.0, 1.0, 1.0], &dead].concat();
+        let r = raised(&twice);
+        assert_eq!(r.iter().map(|f| f.began).collect::<Vec<_>>(), [10.0, 19.0]);
     }
 
     #[test]

@@ -203,6 +203,31 @@ impl Episode {
     }
 }
 
+/// The end of an episode, with hysteresis: a persistent condition that lifts for a point or two
+/// (a dead layer still lets the odd batch through) is the same episode, not a new one each time it
+/// comes back. The episode ends only once the condition has clearly lifted for as many points in
+/// a row as raising it took; until then, its return is "still".
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Recovery {
+    streak: usize,
+}
+
+impl Recovery {
+    /// A point where the condition holds.
+    pub fn held(&mut self) {
+        self.streak = 0;
+    }
+
+    /// A point where the condition does not hold, `clearly` lifted or not (between the two: the
+    /// streak starts over); ends `episode` after `persist` clear points in a row.
+    pub fn lifted(&mut self, clearly: bool, persist: usize, episode: &mut Episode) {
+        self.streak = if clearly { self.streak + 1 } else { 0 };
+        if self.streak >= persist.max(1) {
+            episode.clear();
+        }
+    }
+}
+
 /// What a detector knows about the point it judges.
 pub(crate) struct Ctx<'a> {
     pub step: f64,
