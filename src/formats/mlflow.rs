@@ -76,11 +76,62 @@ pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run) -> Result<Vec<Run>, 
 /// Opens the database read-only; a writer holding its lock for a moment is waited for, not
 /// reported as an error.
 fn open_db(path: &Path) -> Result<rusqlite::Connection, Error> {
+    open_db_waiting(path, std::time::Duration::from_secs(5))
+}
+
+/// Whether the database is in WAL mode (its header's read and write versions are 2), from its
+/// first 20 bytes; false when they cannot be read.
+fn is_wal(path: &Path) -> bool {
+    let mut head = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head[18] == 2
+        && head[19] == 2
+}
+
+/// Opens the database read-only, waiting at most `wait` for a writer's lock. Nothing is created
+/// or written beside it, whatever its journal mode:
+///
+/// - A rollback-journal database (MLflow's default: SQLAlchemy leaves SQLite's `delete` mode) is
+///   opened with `SQLITE_OPEN_READ_ONLY`: SQLite only takes a shared lock (`fcntl`, no file
+///   written) while a statement reads.
+/// - In WAL mode SQLite opens (and creates, even for a read-only connection) the `-wal` and
+///   `-shm` files. While a writer has the database open they exist, and a read-only connection
+///   uses them as the writer does: it reads the log, and takes its read lock in the `-shm` index
+///   (the shared memory through which readers tell the writer which frames they still need;
+///   the log and the database are never written). When they do not exist, no writer has the
+///   database open and everything is in the file itself: it is opened `immutable=1` (no lock, no
+///   `-wal`/`-shm` made). A writer that opens it meanwhile writes to a new `-wal`, never to the
+///   file until a checkpoint a thousand pages later, so the short read is not torn.
+fn open_db_waiting(path: &Path, wait: std::time::Duration) -> Result<rusqlite::Connection, Error> {
     use rusqlite::{Connection, OpenFlags};
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let con = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
-    con.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| db_error(path, e))?;
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let companion = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p).exists()
+    };
+    let immutable = is_wal(path) && !(companion("-wal") && companion("-shm"));
+    let uri = db_uri(path, immutable);
+    let con = Connection::open_with_flags(uri, flags).map_err(|e| db_error(path, e))?;
+    con.busy_timeout(wait).map_err(|e| db_error(path, e))?;
     Ok(con)
+}
+
+/// A `file:` URI naming `path` (percent-encoded: a path may hold `?` or `#`).
+fn db_uri(path: &Path, immutable: bool) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str(if immutable { "?mode=ro&immutable=1" } else { "?mode=ro" });
+    uri
 }
 
 /// The last metric row's rowid now (0 for none): where a history read now ends.
@@ -235,6 +286,70 @@ pub fn read_news(path: &Path, cursor: i64, known: &dyn Fn(&str) -> bool) -> Resu
     })?;
     let next = metrics.last().map_or(cursor, |m| m.rowid);
     Ok((DbNews { runs, params, metrics }, next))
+}
+
+/// How long a followed database's writer lock is waited for: the source's thread reads every
+/// followed file, so a busy database is tried again at its next change rather than waited on.
+const FOLLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What is new in a followed database (the source's [`crate::source::tail::WatchRead`]): the
+/// metric rows after the cursor (at most [`CHUNK_ROWS`]; `more` while a chunk was full), split
+/// into one part per MLflow run (its id the key, [`DbNews`] encoded), each with its run's name
+/// and status. The params of every run are sent again when the runs or the params changed
+/// (`memo`: a checksum of both), and a run whose name or status changed gets a part then too.
+pub fn read_watched(
+    path: &Path,
+    cursor: &mut crate::source::tail::WatchCursor,
+) -> Result<crate::source::tail::WatchNews, String> {
+    use std::hash::{Hash, Hasher};
+    let con = open_db_waiting(path, FOLLOW_WAIT).map_err(|e| e.to_string())?;
+    let runs = db_runs(&con, path).map_err(|e| e.to_string())?;
+    let (count, last): (i64, i64) = con
+        .query_row("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM params", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| db_error(path, e).to_string())?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for r in &runs {
+        (&r.id, &r.name, &r.status).hash(&mut h);
+    }
+    (count, last).hash(&mut h);
+    let memo = h.finish();
+    let fresh = memo != cursor.memo;
+    let params = if fresh { db_params(&con, path).map_err(|e| e.to_string())? } else { Vec::new() };
+    let after = i64::try_from(cursor.at).unwrap_or(i64::MAX);
+    let mut by_run: HashMap<&str, Vec<MetricRow>> =
+        runs.iter().map(|r| (r.id.as_str(), Vec::new())).collect();
+    let mut n = 0;
+    let mut next = after;
+    each_metric(&con, path, after, i64::MAX, |r| {
+        n += 1;
+        next = r.rowid;
+        // Rows of deleted runs are left out, as `tmon check` leaves them.
+        if let Some(rows) = by_run.get_mut(r.run) {
+            rows.push(MetricRow {
+                rowid: r.rowid,
+                run: r.run.to_owned(),
+                key: r.key.to_owned(),
+                value: r.value.map(f64::to_bits),
+                timestamp: r.timestamp,
+                step: r.step,
+                is_nan: r.is_nan,
+            });
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let mut parts = Vec::new();
+    for info in &runs {
+        let metrics = by_run.remove(info.id.as_str()).unwrap_or_default();
+        if metrics.is_empty() && !fresh {
+            continue;
+        }
+        let params: Vec<_> = params.iter().filter(|(id, ..)| *id == info.id).cloned().collect();
+        let news = DbNews { runs: vec![info.clone()], params, metrics };
+        parts.push((info.id.clone(), news.encode()));
+    }
+    cursor.at = u64::try_from(next).unwrap_or(0);
+    cursor.memo = memo;
+    Ok(crate::source::tail::WatchNews { parts, more: n as i64 >= CHUNK_ROWS })
 }
 
 /// Follows the runs of a database: which run each is, and the record each is gathering.
