@@ -10,6 +10,10 @@
 //!   `timestamp value step`; nested folders again). The lines of all metrics are put in time order
 //!   (then step, then file order), the one order the store has across files.
 //!
+//! Followed ([`read_watched`], on the source's thread after each change of the database or its
+//! `-wal`), the rows after the last one read are sent as news, one stream per MLflow run; see
+//! [`open_db_waiting`] for why nothing is ever created beside the database.
+//!
 //! Consecutive values at one step become one record ([`Gather`]); the step is MLflow's `step`,
 //! the clock its millisecond `timestamp`. MLflow's SQL store writes NaN as 0 with `is_nan` set
 //! and ±Infinity as ±`f64::MAX`: both are read back as what was logged.
@@ -163,8 +167,9 @@ pub struct MetricRow {
 }
 
 /// What a look at the database found: its runs (all, not deleted), the params of runs not known
-/// before, and the metric rows after a cursor. Made on the thread that reads files, applied where
-/// the runs are ([`DbFollow::apply`]).
+/// before, and the metric rows after a cursor. Made on the thread that reads files
+/// ([`read_watched`]: one per MLflow run), applied where the runs are (the formats' decoder,
+/// [`super::follow::Decoder`]).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbNews {
     pub runs: Vec<DbRun>,
