@@ -357,6 +357,40 @@ pub fn read_watched(
     Ok(crate::source::tail::WatchNews { parts, more: n as i64 >= CHUNK_ROWS })
 }
 
+/// The series of one run by metric name. A run logs a few metrics as a rule, and a row's key is
+/// looked up among them by comparing strings, faster than hashing it (a row is a value: the
+/// lookup is per value); past [`Keys::FEW`] a hash map takes over.
+#[derive(Debug, Default)]
+struct Keys {
+    few: Vec<(Box<str>, SeriesId)>,
+    many: HashMap<Box<str>, SeriesId>,
+}
+
+impl Keys {
+    const FEW: usize = 16;
+
+    fn id(&mut self, key: &str, run: &mut Run) -> SeriesId {
+        self.number(key, &mut || run.store.intern(key))
+    }
+
+    /// The number of `key`, given by `new` the first time.
+    fn number(&mut self, key: &str, new: &mut dyn FnMut() -> SeriesId) -> SeriesId {
+        if let Some((_, id)) = self.few.iter().find(|(k, _)| &**k == key) {
+            return *id;
+        }
+        if let Some(&id) = self.many.get(key) {
+            return id;
+        }
+        let id = new();
+        if self.few.len() < Self::FEW {
+            self.few.push((key.into(), id));
+        } else {
+            self.many.insert(key.into(), id);
+        }
+        id
+    }
+}
+
 /// Follows the runs of a database: which run each is, and the record each is gathering.
 #[derive(Debug, Default)]
 pub struct DbFollow {
@@ -365,7 +399,7 @@ pub struct DbFollow {
     gathers: Vec<Gather>,
     rows: Vec<u64>,
     /// The series of each run, by metric name.
-    series: Vec<HashMap<String, SeriesId>>,
+    series: Vec<Keys>,
     /// The last metric row read.
     pub cursor: i64,
 }
@@ -394,7 +428,7 @@ impl DbFollow {
         self.ids.push(id.to_owned());
         self.gathers.push(Gather::default());
         self.rows.push(0);
-        self.series.push(HashMap::new());
+        self.series.push(Keys::default());
         self.ids.len() - 1
     }
 
@@ -414,19 +448,28 @@ impl DbFollow {
 
     /// Feeds one metric row to run number `k` (`run`).
     fn row(&mut self, k: usize, run: &mut Run, m: &RowRef<'_>) {
-        self.cursor = self.cursor.max(m.rowid);
+        let id = self.series[k].id(m.key, run);
+        self.push(k, run, m.rowid, id, m.value, m.timestamp, m.step, m.is_nan);
+    }
+
+    /// Feeds one metric row, its series known, to run number `k` (`run`).
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        k: usize,
+        run: &mut Run,
+        rowid: i64,
+        id: SeriesId,
+        value: Option<f64>,
+        timestamp: Option<i64>,
+        step: Option<i64>,
+        is_nan: bool,
+    ) {
+        self.cursor = self.cursor.max(rowid);
         self.rows[k] += 1;
-        let id = match self.series[k].get(m.key) {
-            Some(&id) => id,
-            None => {
-                let id = run.store.intern(m.key);
-                self.series[k].insert(m.key.to_owned(), id);
-                id
-            }
-        };
-        let x = logged_value(m.value.unwrap_or(f64::NAN), m.is_nan);
-        let time = m.timestamp.map_or(f64::NAN, |t| t as f64 / 1000.0);
-        self.gathers[k].add(run, self.rows[k], m.step.unwrap_or(0) as f64, time, id, x);
+        let x = logged_value(value.unwrap_or(f64::NAN), is_nan);
+        let time = timestamp.map_or(f64::NAN, |t| t as f64 / 1000.0);
+        self.gathers[k].add(run, self.rows[k], step.unwrap_or(0) as f64, time, id, x);
     }
 
     /// Feeds the records gathered (`runs` in the order of the runs followed).
@@ -440,6 +483,83 @@ impl DbFollow {
     pub fn flush_one(&mut self, k: usize, run: &mut Run) {
         self.gathers[k].flush(run);
     }
+}
+
+/// Metric rows read by [`read_rows`], with the metric names first seen in them (key numbers count
+/// up from 0 across batches).
+struct Batch {
+    rows: Vec<PlainRow>,
+    names: Vec<String>,
+}
+
+/// A metric row with its run and key as numbers: its run's place, its key's number.
+struct PlainRow {
+    rowid: i64,
+    run: u32,
+    key: u32,
+    value: Option<f64>,
+    timestamp: Option<i64>,
+    step: Option<i64>,
+    is_nan: bool,
+}
+
+/// Rows sent at a time.
+const BATCH_ROWS: usize = 8192;
+
+/// Reads the metric rows up to rowid `end` of the runs in `places` (by run id), chunk by chunk
+/// (see [`each_metric`]), and sends them in batches until done or the receiver is gone.
+fn read_rows(
+    con: &rusqlite::Connection,
+    path: &Path,
+    end: i64,
+    places: &HashMap<String, usize>,
+    tx: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<(), Error> {
+    let mut keys = Keys::default();
+    let mut next_key: SeriesId = 0;
+    let mut batch = Batch { rows: Vec::with_capacity(BATCH_ROWS), names: Vec::new() };
+    let mut after = i64::MIN;
+    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
+    let mut last: (String, Option<usize>) = (String::new(), None);
+    let mut gone = false;
+    loop {
+        let n = each_metric(con, path, after, end, |m| {
+            after = m.rowid;
+            if gone {
+                return;
+            }
+            if last.0 != m.run || last.1.is_none() {
+                last = (m.run.to_owned(), places.get(m.run).copied());
+            }
+            let Some(k) = last.1 else { return };
+            let key = keys.number(m.key, &mut || {
+                batch.names.push(m.key.to_owned());
+                next_key += 1;
+                next_key - 1
+            });
+            batch.rows.push(PlainRow {
+                rowid: m.rowid,
+                run: k as u32,
+                key: key as u32,
+                value: m.value,
+                timestamp: m.timestamp,
+                step: m.step,
+                is_nan: m.is_nan,
+            });
+            if batch.rows.len() >= BATCH_ROWS {
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch { rows: Vec::with_capacity(BATCH_ROWS), names: Vec::new() },
+                );
+                gone = tx.send(full).is_err();
+            }
+        })?;
+        if (n as i64) < CHUNK_ROWS || gone {
+            break;
+        }
+    }
+    let _ = tx.send(batch);
+    Ok(())
 }
 
 /// Reads the runs (not deleted) of an MLflow SQLite store with their metric rows up to rowid
@@ -464,23 +584,31 @@ pub fn load_db_until(
         }
     }
     let end = until.unwrap_or(i64::MAX);
-    let mut after = i64::MIN;
-    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
-    let mut last: (String, Option<usize>) = (String::new(), None);
-    loop {
-        let n = each_metric(&con, path, after, end, |m| {
-            after = m.rowid;
-            if last.0 != m.run || last.1.is_none() {
-                last = (m.run.to_owned(), follow.index(m.run));
+    // SQLite reads on a thread of its own while this one feeds the runs: the two halves of the
+    // work take about as long as each other, so the load takes the time of the longer one.
+    let places: HashMap<String, usize> = follow.index.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let mut names: Vec<String> = Vec::new();
+    // Per run, the series of each key number the reader gave.
+    let mut ids: Vec<Vec<Option<SeriesId>>> = vec![Vec::new(); runs.len()];
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let reader = scope.spawn(move || read_rows(&con, path, end, &places, &tx));
+        for batch in rx {
+            names.extend(batch.names);
+            for r in &batch.rows {
+                let (k, key) = (r.run as usize, r.key as usize);
+                let slot = &mut ids[k];
+                if slot.len() <= key {
+                    slot.resize(key + 1, None);
+                }
+                let id = *slot[key].get_or_insert_with(|| runs[k].store.intern(&names[key]));
+                follow.push(k, &mut runs[k], r.rowid, id, r.value, r.timestamp, r.step, r.is_nan);
             }
-            if let Some(k) = last.1 {
-                follow.row(k, &mut runs[k], &m);
-            }
-        })?;
-        if (n as i64) < CHUNK_ROWS {
-            break;
         }
-    }
+        reader.join().unwrap_or_else(|_| {
+            Err(Error::Read { path: path.to_owned(), reason: "the reader failed".into() })
+        })
+    })?;
     if let Some(u) = until {
         // Every row up to `until` was read: the follower goes on after it.
         follow.cursor = u;
