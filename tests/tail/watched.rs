@@ -70,7 +70,7 @@ fn the_streams_of_a_watched_file_are_its_own_then_files_of_their_own() {
     std::fs::rename(&new, &db).expect("replace");
     let evs = sources.poll_all(Instant::now());
     let restarted: Vec<usize> =
-        evs.iter().filter_map(|e| matches!(e, SourceEvent::Restarted { .. }).then(|| e.file())).collect();
+        evs.iter().filter(|&e| matches!(e, SourceEvent::Restarted { .. })).map(|e| e.file()).collect();
     assert_eq!(restarted, [0, 2, 3], "{evs:?}");
     assert_eq!(bytes(&evs), [(0, "again".to_owned())]);
     assert_eq!(sources.open_files(), sources.tailers().iter().filter(|t| t.is_open()).count());
