@@ -333,17 +333,6 @@ fn apply(files: &mut LiveSet<Followed>, opts: &FollowOptions, ev: SourceEvent, n
         label: path.display().to_string(),
         crash_hold: None,
     };
-    if let SourceEvent::Changed { file } = &ev {
-        if files.get(*file).is_some_and(|f| f.live.run.store.skipped.count == 0) {
-            let label = files[*file].label.clone();
-            files.apply(ev, now, new);
-            eprintln!(
-                "tmon: '{}' is an MLflow database: `tmon check` reads it; it is not followed live yet",
-                sanitize(&label)
-            );
-        }
-        return;
-    }
     let was = match &ev {
         SourceEvent::State { file, .. } => files.get(*file).map(|f| f.live.state),
         _ => None,

@@ -90,6 +90,8 @@ enum State {
     Wandb,
     Csv,
     Mlflow(RunFollow),
+    /// One MLflow run of a database, fed the news the source read ([`mlflow::read_watched`]).
+    Db(Box<DbFollow>),
 }
 
 /// Reads one run's files as they grow (see the module's doc).
@@ -147,7 +149,7 @@ impl Decoder {
                 RunFollow::declare(run);
                 State::Mlflow(RunFollow::default())
             }
-            Kind::MlflowDb => return None,
+            Kind::MlflowDb => State::Db(Box::default()),
         };
         Some(Decoder { kind, state, files: Vec::new(), flush_each: false })
     }
@@ -158,7 +160,8 @@ impl Decoder {
         match &mut self.state {
             State::Events(reader) => reader.flush(run),
             State::Mlflow(follow) => follow.flush(run),
-            State::Wandb | State::Csv => {}
+            State::Db(follow) if !follow.is_empty() => follow.flush_one(0, run),
+            State::Wandb | State::Csv | State::Db(_) => {}
         }
     }
 
@@ -212,6 +215,11 @@ impl Decoder {
     /// Decodes bytes of file number `file` (at `path`) from `offset` into `run`. `eof`: no more
     /// will come (a file read whole): a torn record at its end is counted as skipped.
     pub fn bytes(&mut self, run: &mut Run, file: usize, path: &Path, offset: u64, bytes: &[u8], eof: bool) {
+        if let State::Db(follow) = &mut self.state {
+            // Each piece is one whole message (the source reads a database, not its bytes).
+            db_news(follow, run, bytes);
+            return;
+        }
         let i = self.file_index(file, path, run);
         let f = &mut self.files[i];
         let name = &f.name;
@@ -260,6 +268,11 @@ impl Decoder {
     /// its first byte. Returns whether the run notes a restart: a CSV rewritten whole with a new
     /// column (as Lightning does) is not one (the rows read again are not taken twice).
     pub fn restarted(&mut self, run: &mut Run, file: usize) -> bool {
+        if let State::Db(follow) = &mut self.state {
+            // Read again from its first row, into a run that starts over.
+            **follow = DbFollow::default();
+            return true;
+        }
         let Some(f) = self.files.iter_mut().find(|f| f.file == file) else { return true };
         f.stream = Stream::default();
         match &mut f.part {
@@ -286,6 +299,36 @@ impl Decoder {
             Kind::Csv => run.ingest.set_format(crate::ingest::Format::Csv),
             Kind::MlflowRun => RunFollow::declare(run),
             Kind::MlflowDb => {}
+        }
+    }
+}
+
+/// Feeds one message of a database's news ([`mlflow::DbNews`]: one MLflow run's new rows, its
+/// name and status, its params when they changed) to the run reading it.
+fn db_news(follow: &mut DbFollow, run: &mut Run, bytes: &[u8]) {
+    let Some(news) = mlflow::DbNews::decode(bytes) else {
+        run.store.skipped.push(
+            0,
+            "an MLflow database's news that could not be read",
+            &bytes[..bytes.len().min(64)],
+        );
+        return;
+    };
+    if let Some(info) = news.runs.first() {
+        if follow.is_empty() {
+            follow.add(&info.id.clone(), info, run);
+        } else {
+            run.info.name =
+                Some(info.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| info.id.clone()));
+            run.info.status.clone_from(&info.status);
+        }
+    }
+    for (_, key, value) in news.params {
+        run.info.config.insert(key, value);
+    }
+    for m in &news.metrics {
+        if follow.index(&m.run) == Some(0) {
+            follow.metric(0, run, m);
         }
     }
 }

@@ -10,6 +10,10 @@
 //!   `timestamp value step`; nested folders again). The lines of all metrics are put in time order
 //!   (then step, then file order), the one order the store has across files.
 //!
+//! Followed ([`read_watched`], on the source's thread after each change of the database or its
+//! `-wal`), the rows after the last one read are sent as news, one stream per MLflow run; see
+//! [`open_db_waiting`] for why nothing is ever created beside the database.
+//!
 //! Consecutive values at one step become one record ([`Gather`]); the step is MLflow's `step`,
 //! the clock its millisecond `timestamp`. MLflow's SQL store writes NaN as 0 with `is_nan` set
 //! and ±Infinity as ±`f64::MAX`: both are read back as what was logged.
@@ -76,11 +80,62 @@ pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run) -> Result<Vec<Run>, 
 /// Opens the database read-only; a writer holding its lock for a moment is waited for, not
 /// reported as an error.
 fn open_db(path: &Path) -> Result<rusqlite::Connection, Error> {
+    open_db_waiting(path, std::time::Duration::from_secs(5))
+}
+
+/// Whether the database is in WAL mode (its header's read and write versions are 2), from its
+/// first 20 bytes; false when they cannot be read.
+fn is_wal(path: &Path) -> bool {
+    let mut head = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head[18] == 2
+        && head[19] == 2
+}
+
+/// Opens the database read-only, waiting at most `wait` for a writer's lock. Nothing is created
+/// or written beside it, whatever its journal mode:
+///
+/// - A rollback-journal database (MLflow's default: SQLAlchemy leaves SQLite's `delete` mode) is
+///   opened with `SQLITE_OPEN_READ_ONLY`: SQLite only takes a shared lock (`fcntl`, no file
+///   written) while a statement reads.
+/// - In WAL mode SQLite opens (and creates, even for a read-only connection) the `-wal` and
+///   `-shm` files. While a writer has the database open they exist, and a read-only connection
+///   uses them as the writer does: it reads the log, and takes its read lock in the `-shm` index
+///   (the shared memory through which readers tell the writer which frames they still need;
+///   the log and the database are never written). When they do not exist, no writer has the
+///   database open and everything is in the file itself: it is opened `immutable=1` (no lock, no
+///   `-wal`/`-shm` made). A writer that opens it meanwhile writes to a new `-wal`, never to the
+///   file until a checkpoint a thousand pages later, so the short read is not torn.
+fn open_db_waiting(path: &Path, wait: std::time::Duration) -> Result<rusqlite::Connection, Error> {
     use rusqlite::{Connection, OpenFlags};
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let con = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
-    con.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| db_error(path, e))?;
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let companion = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p).exists()
+    };
+    let immutable = is_wal(path) && !(companion("-wal") && companion("-shm"));
+    let uri = db_uri(path, immutable);
+    let con = Connection::open_with_flags(uri, flags).map_err(|e| db_error(path, e))?;
+    con.busy_timeout(wait).map_err(|e| db_error(path, e))?;
     Ok(con)
+}
+
+/// A `file:` URI naming `path` (percent-encoded: a path may hold `?` or `#`).
+fn db_uri(path: &Path, immutable: bool) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str(if immutable { "?mode=ro&immutable=1" } else { "?mode=ro" });
+    uri
 }
 
 /// The last metric row's rowid now (0 for none): where a history read now ends.
@@ -112,8 +167,9 @@ pub struct MetricRow {
 }
 
 /// What a look at the database found: its runs (all, not deleted), the params of runs not known
-/// before, and the metric rows after a cursor. Made on the thread that reads files, applied where
-/// the runs are ([`DbFollow::apply`]).
+/// before, and the metric rows after a cursor. Made on the thread that reads files
+/// ([`read_watched`]: one per MLflow run), applied where the runs are (the formats' decoder,
+/// [`super::follow::Decoder`]).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbNews {
     pub runs: Vec<DbRun>,
@@ -237,6 +293,104 @@ pub fn read_news(path: &Path, cursor: i64, known: &dyn Fn(&str) -> bool) -> Resu
     Ok((DbNews { runs, params, metrics }, next))
 }
 
+/// How long a followed database's writer lock is waited for: the source's thread reads every
+/// followed file, so a busy database is tried again at its next change rather than waited on.
+const FOLLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What is new in a followed database (the source's [`crate::source::tail::WatchRead`]): the
+/// metric rows after the cursor (at most [`CHUNK_ROWS`]; `more` while a chunk was full), split
+/// into one part per MLflow run (its id the key, [`DbNews`] encoded), each with its run's name
+/// and status. The params of every run are sent again when the runs or the params changed
+/// (`memo`: a checksum of both), and a run whose name or status changed gets a part then too.
+pub fn read_watched(
+    path: &Path,
+    cursor: &mut crate::source::tail::WatchCursor,
+) -> Result<crate::source::tail::WatchNews, String> {
+    use std::hash::{Hash, Hasher};
+    let con = open_db_waiting(path, FOLLOW_WAIT).map_err(|e| e.to_string())?;
+    let runs = db_runs(&con, path).map_err(|e| e.to_string())?;
+    let (count, last): (i64, i64) = con
+        .query_row("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM params", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| db_error(path, e).to_string())?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for r in &runs {
+        (&r.id, &r.name, &r.status).hash(&mut h);
+    }
+    (count, last).hash(&mut h);
+    let memo = h.finish();
+    let fresh = memo != cursor.memo;
+    let params = if fresh { db_params(&con, path).map_err(|e| e.to_string())? } else { Vec::new() };
+    let after = i64::try_from(cursor.at).unwrap_or(i64::MAX);
+    let mut by_run: HashMap<&str, Vec<MetricRow>> =
+        runs.iter().map(|r| (r.id.as_str(), Vec::new())).collect();
+    let mut n = 0;
+    let mut next = after;
+    each_metric(&con, path, after, i64::MAX, |r| {
+        n += 1;
+        next = r.rowid;
+        // Rows of deleted runs are left out, as `tmon check` leaves them.
+        if let Some(rows) = by_run.get_mut(r.run) {
+            rows.push(MetricRow {
+                rowid: r.rowid,
+                run: r.run.to_owned(),
+                key: r.key.to_owned(),
+                value: r.value.map(f64::to_bits),
+                timestamp: r.timestamp,
+                step: r.step,
+                is_nan: r.is_nan,
+            });
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let mut parts = Vec::new();
+    for info in &runs {
+        let metrics = by_run.remove(info.id.as_str()).unwrap_or_default();
+        if metrics.is_empty() && !fresh {
+            continue;
+        }
+        let params: Vec<_> = params.iter().filter(|(id, ..)| *id == info.id).cloned().collect();
+        let news = DbNews { runs: vec![info.clone()], params, metrics };
+        parts.push((info.id.clone(), news.encode()));
+    }
+    cursor.at = u64::try_from(next).unwrap_or(0);
+    cursor.memo = memo;
+    Ok(crate::source::tail::WatchNews { parts, more: n as i64 >= CHUNK_ROWS })
+}
+
+/// The series of one run by metric name. A run logs a few metrics as a rule, and a row's key is
+/// looked up among them by comparing strings, faster than hashing it (a row is a value: the
+/// lookup is per value); past [`Keys::FEW`] a hash map takes over.
+#[derive(Debug, Default)]
+struct Keys {
+    few: Vec<(Box<str>, SeriesId)>,
+    many: HashMap<Box<str>, SeriesId>,
+}
+
+impl Keys {
+    const FEW: usize = 16;
+
+    fn id(&mut self, key: &str, run: &mut Run) -> SeriesId {
+        self.number(key, &mut || run.store.intern(key))
+    }
+
+    /// The number of `key`, given by `new` the first time.
+    fn number(&mut self, key: &str, new: &mut dyn FnMut() -> SeriesId) -> SeriesId {
+        if let Some((_, id)) = self.few.iter().find(|(k, _)| &**k == key) {
+            return *id;
+        }
+        if let Some(&id) = self.many.get(key) {
+            return id;
+        }
+        let id = new();
+        if self.few.len() < Self::FEW {
+            self.few.push((key.into(), id));
+        } else {
+            self.many.insert(key.into(), id);
+        }
+        id
+    }
+}
+
 /// Follows the runs of a database: which run each is, and the record each is gathering.
 #[derive(Debug, Default)]
 pub struct DbFollow {
@@ -245,7 +399,7 @@ pub struct DbFollow {
     gathers: Vec<Gather>,
     rows: Vec<u64>,
     /// The series of each run, by metric name.
-    series: Vec<HashMap<String, SeriesId>>,
+    series: Vec<Keys>,
     /// The last metric row read.
     pub cursor: i64,
 }
@@ -274,7 +428,7 @@ impl DbFollow {
         self.ids.push(id.to_owned());
         self.gathers.push(Gather::default());
         self.rows.push(0);
-        self.series.push(HashMap::new());
+        self.series.push(Keys::default());
         self.ids.len() - 1
     }
 
@@ -294,19 +448,28 @@ impl DbFollow {
 
     /// Feeds one metric row to run number `k` (`run`).
     fn row(&mut self, k: usize, run: &mut Run, m: &RowRef<'_>) {
-        self.cursor = self.cursor.max(m.rowid);
+        let id = self.series[k].id(m.key, run);
+        self.push(k, run, m.rowid, id, m.value, m.timestamp, m.step, m.is_nan);
+    }
+
+    /// Feeds one metric row, its series known, to run number `k` (`run`).
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        k: usize,
+        run: &mut Run,
+        rowid: i64,
+        id: SeriesId,
+        value: Option<f64>,
+        timestamp: Option<i64>,
+        step: Option<i64>,
+        is_nan: bool,
+    ) {
+        self.cursor = self.cursor.max(rowid);
         self.rows[k] += 1;
-        let id = match self.series[k].get(m.key) {
-            Some(&id) => id,
-            None => {
-                let id = run.store.intern(m.key);
-                self.series[k].insert(m.key.to_owned(), id);
-                id
-            }
-        };
-        let x = logged_value(m.value.unwrap_or(f64::NAN), m.is_nan);
-        let time = m.timestamp.map_or(f64::NAN, |t| t as f64 / 1000.0);
-        self.gathers[k].add(run, self.rows[k], m.step.unwrap_or(0) as f64, time, id, x);
+        let x = logged_value(value.unwrap_or(f64::NAN), is_nan);
+        let time = timestamp.map_or(f64::NAN, |t| t as f64 / 1000.0);
+        self.gathers[k].add(run, self.rows[k], step.unwrap_or(0) as f64, time, id, x);
     }
 
     /// Feeds the records gathered (`runs` in the order of the runs followed).
@@ -320,6 +483,83 @@ impl DbFollow {
     pub fn flush_one(&mut self, k: usize, run: &mut Run) {
         self.gathers[k].flush(run);
     }
+}
+
+/// Metric rows read by [`read_rows`], with the metric names first seen in them (key numbers count
+/// up from 0 across batches).
+struct Batch {
+    rows: Vec<PlainRow>,
+    names: Vec<String>,
+}
+
+/// A metric row with its run and key as numbers: its run's place, its key's number.
+struct PlainRow {
+    rowid: i64,
+    run: u32,
+    key: u32,
+    value: Option<f64>,
+    timestamp: Option<i64>,
+    step: Option<i64>,
+    is_nan: bool,
+}
+
+/// Rows sent at a time.
+const BATCH_ROWS: usize = 8192;
+
+/// Reads the metric rows up to rowid `end` of the runs in `places` (by run id), chunk by chunk
+/// (see [`each_metric`]), and sends them in batches until done or the receiver is gone.
+fn read_rows(
+    con: &rusqlite::Connection,
+    path: &Path,
+    end: i64,
+    places: &HashMap<String, usize>,
+    tx: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<(), Error> {
+    let mut keys = Keys::default();
+    let mut next_key: SeriesId = 0;
+    let mut batch = Batch { rows: Vec::with_capacity(BATCH_ROWS), names: Vec::new() };
+    let mut after = i64::MIN;
+    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
+    let mut last: (String, Option<usize>) = (String::new(), None);
+    let mut gone = false;
+    loop {
+        let n = each_metric(con, path, after, end, |m| {
+            after = m.rowid;
+            if gone {
+                return;
+            }
+            if last.0 != m.run || last.1.is_none() {
+                last = (m.run.to_owned(), places.get(m.run).copied());
+            }
+            let Some(k) = last.1 else { return };
+            let key = keys.number(m.key, &mut || {
+                batch.names.push(m.key.to_owned());
+                next_key += 1;
+                next_key - 1
+            });
+            batch.rows.push(PlainRow {
+                rowid: m.rowid,
+                run: k as u32,
+                key: key as u32,
+                value: m.value,
+                timestamp: m.timestamp,
+                step: m.step,
+                is_nan: m.is_nan,
+            });
+            if batch.rows.len() >= BATCH_ROWS {
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch { rows: Vec::with_capacity(BATCH_ROWS), names: Vec::new() },
+                );
+                gone = tx.send(full).is_err();
+            }
+        })?;
+        if (n as i64) < CHUNK_ROWS || gone {
+            break;
+        }
+    }
+    let _ = tx.send(batch);
+    Ok(())
 }
 
 /// Reads the runs (not deleted) of an MLflow SQLite store with their metric rows up to rowid
@@ -344,23 +584,31 @@ pub fn load_db_until(
         }
     }
     let end = until.unwrap_or(i64::MAX);
-    let mut after = i64::MIN;
-    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
-    let mut last: (String, Option<usize>) = (String::new(), None);
-    loop {
-        let n = each_metric(&con, path, after, end, |m| {
-            after = m.rowid;
-            if last.0 != m.run || last.1.is_none() {
-                last = (m.run.to_owned(), follow.index(m.run));
+    // SQLite reads on a thread of its own while this one feeds the runs: the two halves of the
+    // work take about as long as each other, so the load takes the time of the longer one.
+    let places: HashMap<String, usize> = follow.index.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let mut names: Vec<String> = Vec::new();
+    // Per run, the series of each key number the reader gave.
+    let mut ids: Vec<Vec<Option<SeriesId>>> = vec![Vec::new(); runs.len()];
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let reader = scope.spawn(move || read_rows(&con, path, end, &places, &tx));
+        for batch in rx {
+            names.extend(batch.names);
+            for r in &batch.rows {
+                let (k, key) = (r.run as usize, r.key as usize);
+                let slot = &mut ids[k];
+                if slot.len() <= key {
+                    slot.resize(key + 1, None);
+                }
+                let id = *slot[key].get_or_insert_with(|| runs[k].store.intern(&names[key]));
+                follow.push(k, &mut runs[k], r.rowid, id, r.value, r.timestamp, r.step, r.is_nan);
             }
-            if let Some(k) = last.1 {
-                follow.row(k, &mut runs[k], &m);
-            }
-        })?;
-        if (n as i64) < CHUNK_ROWS {
-            break;
         }
-    }
+        reader.join().unwrap_or_else(|_| {
+            Err(Error::Read { path: path.to_owned(), reason: "the reader failed".into() })
+        })
+    })?;
     if let Some(u) = until {
         // Every row up to `until` was read: the follower goes on after it.
         follow.cursor = u;

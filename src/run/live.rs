@@ -176,12 +176,8 @@ impl LiveFile {
             return Fed::Lines { file: *file, bytes: bytes.len(), gained };
         }
         if let SourceEvent::Changed { file } = &ev {
-            // A database (MLflow's `mlflow.db`, many runs in one file) is read whole by `tmon
-            // check`; followed, it is not read yet: said, never an empty run without a word.
-            if self.run.store.records() == 0 && self.run.store.skipped.count == 0 {
-                let reason = "an MLflow database: read by `tmon check`, not followed live yet";
-                self.run.store.skipped.push(0, reason, b"");
-            }
+            // A database changed: what is new in it comes as the bytes of its runs (see
+            // `formats::mlflow::read_watched`), this entry's own run among them.
             self.seen();
             return Fed::State { file: *file, state: self.state };
         }
@@ -485,11 +481,14 @@ impl<T: Entry> LiveSet<T> {
 }
 
 /// The source options of a live set: `--poll MS` (`None`: notifications plus the safety poll),
-/// and the files in other formats than JSON read as bytes for their decoders
-/// ([`crate::formats::framing`]).
+/// the files in other formats than JSON read as bytes for their decoders
+/// ([`crate::formats::framing`]), and an MLflow database read by SQLite on the source's thread,
+/// one stream of news per MLflow run ([`crate::formats::mlflow::read_watched`]): the database's
+/// own entry reads its first run, each other run is found as `mlflow.db#<run id>`.
 pub fn source_options(poll: Option<Duration>) -> source::SourceOptions {
     let mut opts = source::SourceOptions::with_poll(poll);
     opts.tail.classify = Some(crate::formats::framing);
+    opts.tail.watch_read = Some(crate::formats::mlflow::read_watched);
     opts
 }
 

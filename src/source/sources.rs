@@ -28,6 +28,10 @@ pub struct Sources {
     generation: u64,
     /// Tailers holding a descriptor now.
     open: usize,
+    /// The streams of watched files (the runs of a database), by (file, key): the first stream of
+    /// a file is reported as the file itself, each other one as a file of its own
+    /// ([`Tailer::part`], found as `<path>#<key>`).
+    parts: HashMap<(usize, String), usize>,
 }
 
 impl Sources {
@@ -46,6 +50,7 @@ impl Sources {
             rescan_requested: false,
             generation: 0,
             open: 0,
+            parts: HashMap::new(),
         };
         for p in paths {
             if p.is_dir() {
@@ -65,6 +70,10 @@ impl Sources {
         let index = self.tailers.len();
         if let Some(name) = path.file_name() {
             self.by_name.entry(name.to_owned()).or_default().push(index);
+            // A database in WAL mode commits to `<name>-wal` (see `Tailer`'s watched files).
+            let mut wal = name.to_owned();
+            wal.push("-wal");
+            self.by_name.entry(wal).or_default().push(index);
         }
         // A symlinked log (`latest.jsonl -> run3.jsonl`): notifications name the target.
         if let Some(name) = link_target(&path).as_deref().and_then(Path::file_name) {
@@ -156,13 +165,54 @@ impl Sources {
     fn poll_counted(&mut self, i: usize, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
         let t = &mut self.tailers[i];
         let was = t.is_open();
+        let from = out.len();
         let more = t.poll(now, out);
         match (was, t.is_open()) {
             (false, true) => self.open += 1,
             (true, false) => self.open -= 1,
             _ => {}
         }
+        let parts = self.tailers[i].take_parts();
+        // A watched file that started over starts its streams over too.
+        let restarted: Vec<String> = out[from..]
+            .iter()
+            .filter_map(|e| match e {
+                SourceEvent::Restarted { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect();
+        for reason in restarted {
+            let mut own: Vec<usize> =
+                self.parts.iter().filter(|((f, _), &n)| *f == i && n != i).map(|(_, &n)| n).collect();
+            own.sort_unstable();
+            out.extend(own.into_iter().map(|file| SourceEvent::Restarted { file, reason: reason.clone() }));
+        }
+        for (key, offset, bytes) in parts {
+            let file = self.part_number(i, key, out);
+            out.push(SourceEvent::Bytes { file, offset, bytes });
+        }
         more
+    }
+
+    /// The number stream `key` of file `i` is reported as (a new one is announced).
+    fn part_number(&mut self, i: usize, key: String, out: &mut Vec<SourceEvent>) -> usize {
+        if let Some(&n) = self.parts.get(&(i, key.clone())) {
+            return n;
+        }
+        let n = if self.parts.keys().any(|(f, _)| *f == i) {
+            let mut name = self.tailers[i].path().as_os_str().to_owned();
+            name.push(format!("#{key}"));
+            let n = self.tailers.len();
+            self.tailers.push(Tailer::part(n, PathBuf::from(name), self.opts.tail.clone()));
+            self.generation += 1;
+            // Found before its bytes.
+            self.announce(out);
+            n
+        } else {
+            i
+        };
+        self.parts.insert((i, key), n);
+        n
     }
 
     /// Closes the handles of the files idle longest (not file `keep`) until at most `target` are

@@ -95,6 +95,9 @@ pub struct TailOptions {
     pub max_line: usize,
     /// Which files are not text (see [`Framing`]); `None`: every file is text.
     pub classify: Option<Classify>,
+    /// Reads what is new in a watched file ([`Framing::Watch`]: a database); `None`: a watched
+    /// file's changes are only reported.
+    pub watch_read: Option<WatchRead>,
 }
 
 impl Default for TailOptions {
@@ -105,8 +108,32 @@ impl Default for TailOptions {
             budget: 8 * 1024 * 1024,
             max_line: MAX_LINE,
             classify: None,
+            watch_read: None,
         }
     }
+}
+
+/// Reads what is new in a watched file after a cursor (given by the layer that knows its format:
+/// a database is read by its own library, never as bytes here). Called on the source's thread
+/// when the file (or its write-ahead log, `<name>-wal`) changed, and again while it says more is
+/// waiting. `Err`: why the file cannot be read now (it is tried again at its next change).
+pub type WatchRead = fn(&Path, &mut WatchCursor) -> Result<WatchNews, String>;
+
+/// Where the reading of a watched file stands: `at` is the reader's (a database's last row read),
+/// `memo` whatever else it keeps between looks (a checksum of what it sent last). Both start at 0,
+/// and again after a restart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WatchCursor {
+    pub at: u64,
+    pub memo: u64,
+}
+
+/// What a [`WatchRead`] found: the new bytes of each stream the file holds (a database holds one
+/// per run), by a key that stays the same from look to look; and whether more is waiting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchNews {
+    pub parts: Vec<(String, Vec<u8>)>,
+    pub more: bool,
 }
 
 /// Identifies a file (not a path): device and inode.
@@ -295,6 +322,16 @@ pub struct Tailer {
     /// Bytes read from a file read as bytes and not sent yet, and the offset of the first.
     raw: Vec<u8>,
     raw_at: u64,
+    /// A watched file read by [`TailOptions::watch_read`]: where the reading stands, whether more
+    /// is waiting, the news not taken yet ([`Tailer::take_parts`]: (key, cursor before, bytes)),
+    /// its write-ahead log as last seen, and whether the last read failed.
+    watch: WatchCursor,
+    watch_more: bool,
+    parts: Vec<(String, u64, Vec<u8>)>,
+    wal_seen: Option<(u64, Option<SystemTime>)>,
+    watch_failed: bool,
+    /// A stream of another file ([`Tailer::part`]): never opened, fed by that file's reads.
+    part: bool,
 }
 
 impl Tailer {
@@ -329,7 +366,63 @@ impl Tailer {
             resume: None,
             raw: Vec::new(),
             raw_at: 0,
+            watch: WatchCursor::default(),
+            watch_more: false,
+            parts: Vec::new(),
+            wal_seen: None,
+            watch_failed: false,
+            part: false,
         }
+    }
+
+    /// A stream of another (watched) file, reported as file number `index` under `path`: never
+    /// opened or polled (see [`super::Sources`]).
+    pub fn part(index: usize, path: impl Into<PathBuf>, opts: TailOptions) -> Self {
+        let mut t = Tailer::new(index, path, opts);
+        t.part = true;
+        t
+    }
+
+    /// Whether this is a stream of another file ([`Tailer::part`]).
+    pub fn is_part(&self) -> bool {
+        self.part
+    }
+
+    /// The news of a watched file read by the last polls, as (key, cursor before, bytes), taken.
+    pub fn take_parts(&mut self) -> Vec<(String, u64, Vec<u8>)> {
+        std::mem::take(&mut self.parts)
+    }
+
+    /// Reads what is new in a watched file (see [`WatchRead`]); true when more is waiting.
+    fn read_watched(&mut self, out: &mut Vec<SourceEvent>) -> bool {
+        let Some(read) = self.opts.watch_read else { return false };
+        let before = self.watch.at;
+        match read(&self.path, &mut self.watch) {
+            Ok(news) => {
+                if self.watch_failed {
+                    self.watch_failed = false;
+                    self.set_state(FileState::Live, out);
+                }
+                self.parts.extend(news.parts.into_iter().map(|(k, b)| (k, before, b)));
+                self.watch_more = news.more;
+                news.more
+            }
+            Err(reason) => {
+                // Tried again at the next change, or the next poll at the latest.
+                self.watch_failed = true;
+                self.watch_more = true;
+                self.unreadable(reason, out);
+                false
+            }
+        }
+    }
+
+    /// The write-ahead log beside a watched file (`<name>-wal`: SQLite in WAL mode commits there
+    /// and leaves the file itself alone until a checkpoint): its size and modification time.
+    fn wal_look(&self) -> Option<(u64, Option<SystemTime>)> {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push("-wal");
+        fs::metadata(name).ok().map(|m| (m.len(), m.modified().ok()))
     }
 
     /// Starts after a history read by someone else (see [`Resume`]); call before the first poll.
@@ -393,6 +486,9 @@ impl Tailer {
     /// events to `out`. Returns true when more bytes are waiting (call again soon).
     pub fn poll(&mut self, now: Instant, out: &mut Vec<SourceEvent>) -> bool {
         self.starved = false;
+        if self.part {
+            return false;
+        }
         let meta = match fs::metadata(&self.path) {
             Ok(m) if m.is_file() => m,
             Ok(m) => {
@@ -420,7 +516,7 @@ impl Tailer {
             if !self.open(out, reason, now) {
                 return false;
             }
-        } else if self.problem.is_some() {
+        } else if self.problem.is_some() && !self.watch_failed {
             // The same file is readable again (a permission given back).
             self.set_state(FileState::Live, out);
         }
@@ -436,10 +532,13 @@ impl Tailer {
             return false;
         }
         if self.layout == Some(Layout::Watch) {
+            let wal = self.wal_look();
+            let changed = changed || wal != self.wal_seen;
+            self.wal_seen = wal;
             if changed {
                 out.push(SourceEvent::Changed { file: self.index });
             }
-            return false;
+            return (changed || self.watch_more) && self.read_watched(out);
         }
         let committed = self.committed();
         if size < committed {
@@ -500,7 +599,11 @@ impl Tailer {
             }
             Some(Layout::GrowingArray) => self.emit_elements(out),
             Some(Layout::Bytes) => self.emit_bytes(out),
-            Some(Layout::Watch) => out.push(SourceEvent::Changed { file: self.index }),
+            Some(Layout::Watch) => {
+                out.push(SourceEvent::Changed { file: self.index });
+                self.wal_seen = self.wal_look();
+                return self.read_watched(out);
+            }
             _ => {}
         }
         more
@@ -625,6 +728,7 @@ impl Tailer {
                 self.set_state(FileState::Live, out);
                 if r.id == id {
                     self.layout = Some(Layout::Watch);
+                    self.watch.at = r.offset;
                 } else {
                     self.begin_over(out, "replaced");
                 }
@@ -732,6 +836,9 @@ impl Tailer {
         self.doc_sig = None;
         self.raw.clear();
         self.raw_at = 0;
+        self.watch = WatchCursor::default();
+        self.watch_more = false;
+        self.wal_seen = None;
     }
 
     /// Starts the current file over from byte 0 and reports a restart.

@@ -245,3 +245,142 @@ fn on_flag_runs_for_new_steps_of_an_event_file_not_for_its_history() {
     assert_eq!(std::fs::read_to_string(&hooked).unwrap(), "loss 11\n", "once, for the new flag only");
     stop(child);
 }
+
+/// An MLflow store like the one MLflow 3 writes (`mlflow.db`), its tables made by the statements
+/// of the database MLflow wrote for our fixtures, with one run `aaa` ("first").
+fn mlflow_db(path: &Path) -> rusqlite::Connection {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/mlflow/sqlite/mlflow.db");
+    let src = rusqlite::Connection::open_with_flags(&fixture, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the fixture");
+    let mut q = src
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'params', 'experiments')")
+        .expect("prepare");
+    let tables: Vec<String> =
+        q.query_map([], |r| r.get(0)).expect("query").map(|r| r.expect("sql")).collect();
+    assert_eq!(tables.len(), 4, "the fixture's tables");
+    let db = rusqlite::Connection::open(path).expect("create the database");
+    for sql in tables {
+        db.execute(&sql, []).expect("create a table");
+    }
+    db.execute(
+        "INSERT INTO experiments (experiment_id, name, lifecycle_stage) VALUES (0, 'Default', 'active')",
+        [],
+    )
+    .expect("experiment");
+    add_run(&db, "aaa", "first", 1);
+    db
+}
+
+fn add_run(db: &rusqlite::Connection, id: &str, name: &str, start: i64) {
+    db.execute(
+        "INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, experiment_id) \
+         VALUES (?1, ?2, 'RUNNING', ?3, 'active', 0)",
+        rusqlite::params![id, name, start],
+    )
+    .expect("run");
+}
+
+/// A metric row as MLflow's SQL store writes it (NaN as 0 with `is_nan`).
+fn log_metric(db: &rusqlite::Connection, run: &str, key: &str, step: i64, x: f64) {
+    db.execute(
+        "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            key,
+            if x.is_nan() { 0.0 } else { x },
+            1_700_000_000_000 + step,
+            run,
+            step,
+            x.is_nan()
+        ],
+    )
+    .expect("metric");
+}
+
+/// The files of a folder, sorted.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `mlflow.db` followed: rows inserted while tmon runs reach their runs (the database's first run
+/// under its path, another run as `mlflow.db#<run id>`), read through a read-only connection.
+#[test]
+fn an_mlflow_database_is_followed_run_by_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mlflow.db");
+    let db = mlflow_db(&path);
+    for s in 0..10 {
+        log_metric(&db, "aaa", "loss", s, 2.0 / (1.0 + s as f64));
+    }
+    log_metric(&db, "aaa", "lr", 10, f64::NAN);
+    let (child, rx) = follow(&path);
+    let first = next_flag(&rx, "the history");
+    assert_flag(&first, "nonfinite", "lr", 10.0);
+    assert_eq!(first["path"].as_str(), path.to_str(), "{first}");
+
+    // A transaction of many rows, as MLflow's `log_batch` writes them.
+    let tx = db.unchecked_transaction().expect("begin");
+    for s in 11..300 {
+        log_metric(&db, "aaa", "loss", s, 2.0 / (1.0 + s as f64));
+    }
+    log_metric(&db, "aaa", "loss", 300, f64::NAN);
+    tx.commit().expect("commit");
+    let flag = next_flag(&rx, "the inserted NaN");
+    assert_flag(&flag, "nonfinite", "loss", 300.0);
+    assert_eq!(flag["path"].as_str(), path.to_str(), "{flag}");
+
+    // A run started later is a run of its own.
+    add_run(&db, "bbb", "second", 2);
+    for s in 0..5 {
+        log_metric(&db, "bbb", "acc", s, 0.1 * s as f64);
+    }
+    log_metric(&db, "bbb", "acc", 5, f64::NAN);
+    let flag = next_flag(&rx, "the second run's NaN");
+    assert_flag(&flag, "nonfinite", "acc", 5.0);
+    assert_eq!(flag["path"].as_str().map(|p| p.ends_with("mlflow.db#bbb")), Some(true), "{flag}");
+    stop(child);
+    assert_eq!(files_in(dir.path()), ["mlflow.db"], "nothing made beside the database");
+}
+
+/// A database in WAL mode: commits land in `mlflow.db-wal` (the file itself is left alone until a
+/// checkpoint) and are followed all the same; with no writer (no `-wal`, no `-shm`), reading it
+/// creates neither.
+#[test]
+fn an_mlflow_database_in_wal_mode_is_followed_and_nothing_is_made_beside_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mlflow.db");
+    let db = mlflow_db(&path);
+    let mode: String = db.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).expect("wal");
+    assert_eq!(mode, "wal");
+    log_metric(&db, "aaa", "lr", 1, f64::NAN);
+    drop(db);
+    assert_eq!(files_in(dir.path()), ["mlflow.db"], "the writer gone, its -wal and -shm are gone");
+    let out = Command::new(crate::support::cli::BIN).arg("check").arg(&path).output().expect("tmon check");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lr became NaN at step 1"), "{out:?}");
+    let (child, rx) = follow(&path);
+    assert_flag(&next_flag(&rx, "the history"), "nonfinite", "lr", 1.0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(files_in(dir.path()), ["mlflow.db"], "read, not opened for writing");
+
+    // A writer: its commits stay in the -wal while it is open.
+    let db = rusqlite::Connection::open(&path).expect("writer");
+    db.execute_batch("PRAGMA wal_autocheckpoint = 0").expect("no checkpoint");
+    for s in 2..50 {
+        log_metric(&db, "aaa", "loss", s, 1.0 / s as f64);
+    }
+    log_metric(&db, "aaa", "loss", 50, f64::NAN);
+    let flag = next_flag(&rx, "a NaN committed to the -wal");
+    assert_flag(&flag, "nonfinite", "loss", 50.0);
+    stop(child);
+    drop(db);
+    assert_eq!(
+        files_in(dir.path()),
+        ["mlflow.db"],
+        "the writer cleans up after itself, nothing of ours left"
+    );
+}

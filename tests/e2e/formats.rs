@@ -98,3 +98,64 @@ fn a_big_event_file_loads_off_the_loop_and_keys_are_answered() {
     let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
     assert_restored(&screen, "q");
 }
+
+/// An MLflow database (`mlflow.db`) in the monitor: its run's steps are shown, and rows inserted
+/// while it runs arrive on screen; a run started later is a second run.
+#[test]
+fn an_mlflow_database_is_followed_in_the_monitor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mlflow.db");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/formats/mlflow/sqlite/mlflow.db");
+    let src = rusqlite::Connection::open_with_flags(&fixture, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the fixture");
+    let mut q = src
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'params', 'experiments')")
+        .expect("prepare");
+    let tables: Vec<String> =
+        q.query_map([], |r| r.get(0)).expect("query").map(|r| r.expect("sql")).collect();
+    let db = rusqlite::Connection::open(&path).expect("create");
+    for sql in tables {
+        db.execute(&sql, []).expect("table");
+    }
+    db.execute(
+        "INSERT INTO experiments (experiment_id, name, lifecycle_stage) VALUES (0, 'Default', 'active')",
+        [],
+    )
+    .expect("experiment");
+    let run = |id: &str, name: &str, start: i64| {
+        db.execute(
+            "INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, experiment_id) \
+             VALUES (?1, ?2, 'RUNNING', ?3, 'active', 0)",
+            rusqlite::params![id, name, start],
+        )
+        .expect("run");
+    };
+    let metric = |id: &str, key: &str, step: i64, x: f64| {
+        db.execute(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+            rusqlite::params![key, x, 1_700_000_000_000 + step, id, step],
+        )
+        .expect("metric");
+    };
+    run("aaa", "first", 1);
+    for s in 0..40 {
+        metric("aaa", "train/loss", s, 2.0 / (1.0 + s as f64));
+    }
+    let Some(tmux) = tmux("mlflowdb", &around(&tmon_cmd(None, &[path.to_str().unwrap()]))) else { return };
+    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    tmux.wait_for("the run's steps", |s| head(s).contains("step 39") && s.contains("train/loss"));
+    for s in 40..=45 {
+        metric("aaa", "train/loss", s, 0.05);
+    }
+    tmux.wait_for("the inserted steps", |s| head(s).contains("step 45"));
+    run("bbb", "second", 2);
+    for s in 0..3 {
+        metric("bbb", "train/loss", s, 1.0);
+    }
+    let screen = tmux.wait_for("a second run", |s| head(s).contains("2 runs"));
+    assert!(!head(&screen).contains("skipped"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}

@@ -15,3 +15,4 @@ mod resume;
 mod signal;
 mod tailer;
 mod trust;
+mod watched;
