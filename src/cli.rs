@@ -41,6 +41,12 @@ pub struct Cli {
     /// filesystems). From 1 to 3600000 (an hour).
     #[arg(long, value_name = "MS", value_parser = poll_parser())]
     pub poll: Option<u64>,
+    /// About how many kilobytes a second the screen may send to the terminal while data streams
+    /// (a slow SSH link): frames come less often when they are big, never more than a second
+    /// behind; keys are answered at once. 0: no limit. From 0 to 1000000.
+    #[arg(long, value_name = "KB", default_value_t = crate::monitor::pace::DEFAULT_BYTES / 1000,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub max_output: u64,
     #[command(flatten)]
     pub read: ReadArgs,
 }

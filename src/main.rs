@@ -30,13 +30,20 @@ fn main() -> ExitCode {
             let _ = Cli::command().print_help();
             ExitCode::from(USAGE)
         }
-        None => monitor(&cli.paths, (cli.ascii, cli.no_mouse), cli.poll, &cli.read),
+        None => monitor(&cli.paths, (cli.ascii, cli.no_mouse), cli.poll, cli.max_output, &cli.read),
     }
 }
 
 /// `tmon PATH...`: the live monitor.
 /// `look` is `(--ascii, --no-mouse)`.
-fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, read: &ReadArgs) -> ExitCode {
+/// `max_output` is `--max-output`, in kilobytes a second.
+fn monitor(
+    paths: &[std::path::PathBuf],
+    look: (bool, bool),
+    poll: Option<u64>,
+    max_output: u64,
+    read: &ReadArgs,
+) -> ExitCode {
     let (ascii, no_mouse) = look;
     let flags = match read.flag_config() {
         Ok(cfg) => cfg,
@@ -49,6 +56,7 @@ fn monitor(paths: &[std::path::PathBuf], look: (bool, bool), poll: Option<u64>, 
         ascii,
         no_mouse,
         poll: poll.map(std::time::Duration::from_millis),
+        max_output: max_output.saturating_mul(1000),
         ingest: read.ingest_options(),
         flags,
         after_load: Some(trim_heap),
@@ -310,7 +318,13 @@ fn demo(args: &DemoArgs, read: &ReadArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let code = monitor(std::slice::from_ref(&path), (args.ascii, false), None, read);
+    let code = monitor(
+        std::slice::from_ref(&path),
+        (args.ascii, false),
+        None,
+        tmon::monitor::pace::DEFAULT_BYTES / 1000,
+        read,
+    );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(Err(e)) = writer.join() {
         eprintln!("tmon: the demo could not write '{}': {e}", path.display());

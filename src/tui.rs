@@ -6,18 +6,40 @@
 use crossterm::{cursor, execute, terminal};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
+use std::cell::Cell;
 use std::io::{self, Stdout, Write};
+use std::rc::Rc;
 use std::sync::Once;
 
 const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
 const MOUSE_OFF: &[u8] = b"\x1b[?1006l\x1b[?1000l";
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = Terminal<CrosstermBackend<Meter>>;
+
+/// Standard output, counting the bytes written through it (the monitor's byte budget reads it).
+pub struct Meter {
+    out: Stdout,
+    written: Rc<Cell<u64>>,
+}
+
+impl Write for Meter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written.set(self.written.get() + n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
 
 /// The terminal in monitor mode; restored when dropped.
 pub struct Tui {
     pub terminal: Term,
     mouse: bool,
+    /// The bytes the terminal's [`Meter`] has written.
+    written: Rc<Cell<u64>>,
 }
 
 /// Fails when standard output is not a terminal (redirected to a file or a pipe): the monitor
@@ -41,8 +63,9 @@ impl Tui {
         require_terminal()?;
         install_panic_hook();
         take_terminal(mouse)?;
-        match Terminal::new(CrosstermBackend::new(io::stdout())) {
-            Ok(terminal) => Ok(Tui { terminal, mouse }),
+        let written = Rc::new(Cell::new(0));
+        match Terminal::new(CrosstermBackend::new(Meter { out: io::stdout(), written: written.clone() })) {
+            Ok(terminal) => Ok(Tui { terminal, mouse, written }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -72,6 +95,11 @@ impl Tui {
         // and the answer would go to the input thread's read.)
         let size = self.terminal.size()?;
         self.terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+    }
+
+    /// Bytes written to the terminal through the drawing so far.
+    pub fn written(&self) -> u64 {
+        self.written.get()
     }
 
     /// Draws one frame inside a synchronized update, so a slow link never shows half a frame.

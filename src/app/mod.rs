@@ -66,6 +66,10 @@ pub struct Options {
     pub flags: FlagConfig,
     /// `--poll MS`: poll the files at this interval instead of using file notifications.
     pub poll: Option<Duration>,
+    /// `--max-output`: about how many bytes a second frames that only show new data may send to
+    /// the terminal (fewer frames when frames are big, never more than a second behind); 0, the
+    /// library's default, is no limit.
+    pub max_output: u64,
     /// Called once after a history load is done and drawn (the binary hands the memory the load
     /// freed back to the system there; the library leaves the allocator alone).
     pub after_load: Option<fn()>,

@@ -206,9 +206,9 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
         out.y_bounds = [0.0, 1.0];
         return out;
     };
-    let hi = v.anchor.unwrap_or(full_hi);
-    let lo = v.zoom.map_or(full_lo, |w| hi - w);
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
+    // Following, the window ends a little ahead of the newest point, so that a new point lands
+    // in the columns already drawn instead of rescaling (and redrawing) the whole chart.
+    let (lo, hi) = super::overlay::window((full_lo, full_hi), v.zoom, v.anchor);
     let scale = if v.log { YScale::Log10 } else { YScale::Linear };
     // Outlier-aware y range: the 5-95% of the visible values plus a margin, per series (so a
     // sparse eval series is not treated as the train series' outliers); the smoothed line only

@@ -13,6 +13,7 @@
 //! [`MonitorOptions::after_load`] is its hook for handing memory back after a history load.
 
 mod loader;
+pub mod pace;
 
 pub use crate::app::Options as MonitorOptions;
 
@@ -262,10 +263,21 @@ fn run_loop(
             FRAME
         }
     };
+    let mut budget = pace::Budget::new(app.options().max_output, Instant::now());
+    // When the next frame may be drawn: what the user asked for at the frame pace, new data at
+    // its pace and within the byte budget.
+    let due = |app: &App, budget: &pace::Budget, last_draw: Instant, loading: bool| {
+        if urgent.get() {
+            last_draw + FRAME
+        } else {
+            budget.due(last_draw, data_frame(app, loading))
+        }
+    };
     loop {
         // Sleep until an event, the next clock tick, or (with a frame pending) the frame slot.
         let frame = if urgent.get() { FRAME } else { data_frame(app, was_loading) };
-        let mut deadline = if dirty { (last_draw + frame).min(next_tick) } else { next_tick };
+        let mut deadline =
+            if dirty { due(app, &budget, last_draw, was_loading).min(next_tick) } else { next_tick };
         // A decoder holding a paused writer's last step: fed once its files are quiet.
         deadline = app.held_until().map_or(deadline, |d| (start + d).min(deadline));
         let first = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -309,11 +321,12 @@ fn run_loop(
         }
         runs_with_data = with_data;
         was_loading = loading;
-        let frame = if urgent.get() { FRAME } else { data_frame(app, loading) };
-        if dirty && (last_draw.elapsed() >= frame || force.take()) {
+        if dirty && (Instant::now() >= due(app, &budget, last_draw, loading) || force.take()) {
             urgent.set(false);
             app.cache.borrow_mut().begin_frame();
+            let before = tui.written();
             draw(tui, app).map_err(term_err)?;
+            budget.spend(tui.written() - before, Instant::now());
             app.cache.borrow_mut().end_frame();
             // After the first frame of the loaded run, which built its columns.
             if std::mem::take(&mut loaded_due) {

@@ -235,6 +235,12 @@ const NUMERIC: &[NumOpt] = &[
     },
     NumOpt {
         command: "tmon",
+        long: "max-output",
+        absurd: &["-1", "NaN", "inf", "1.5", "1000001", "18446744073709551616", ""],
+        fine: &[],
+    },
+    NumOpt {
+        command: "tmon",
         long: "poll",
         absurd: &[
             "0",
