@@ -338,7 +338,8 @@ impl Analyzer {
             if !overfitting.warned_without_task() {
                 continue;
             }
-            let Some((name, Trend::Improves, then, now)) = task_since(store, &self.tasks, &self.cfg, f.began)
+            let Some((name, Trend::Improves, then, now)) =
+                task_since(store, &mut self.tasks, &self.cfg, f.began)
             else {
                 continue;
             };
@@ -385,7 +386,8 @@ impl Analyzer {
             });
             if st.task.is_none() && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
                 st.task = Some(self.tasks.len());
-                self.tasks.push((id, Task::new(st.role == Role::Accuracy)));
+                self.tasks
+                    .push((id, Task::new(st.role == Role::Accuracy, names::headline_rank(store.name(id)))));
             }
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
@@ -492,7 +494,7 @@ impl Analyzer {
         let cfg = &self.cfg;
         let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
-        let tasks = &self.tasks;
+        let tasks = &mut self.tasks;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
@@ -947,7 +949,7 @@ impl Analyzer {
 /// headline metric (COCO's `AP` before `AP50` or `class_error`).
 fn task_since<N: SeriesNames + ?Sized>(
     store: &N,
-    tasks: &[(SeriesId, Task)],
+    tasks: &mut [(SeriesId, Task)],
     cfg: &FlagConfig,
     low: f64,
 ) -> Option<(String, Trend, f64, f64)> {
@@ -956,26 +958,29 @@ fn task_since<N: SeriesNames + ?Sized>(
         Trend::Holds => 1,
         Trend::Worse => 2,
     };
-    tasks
-        .iter()
-        .filter_map(|(id, t)| {
-            let then = t.level_at(low)?;
-            let trend = t.trend_since(then, cfg.overfit_task_z)?;
-            Some((store.name(*id).to_owned(), trend, then, t.level()))
-        })
-        .min_by_key(|(name, trend, _, _)| (rank(*trend), names::headline_rank(name)))
+    // The first of the least (trend, headline rank); the name is copied for that one only.
+    let mut best: Option<((u8, u8), SeriesId, Trend, f64, f64)> = None;
+    for (id, t) in tasks.iter_mut() {
+        let Some(then) = t.level_at(low) else { continue };
+        let Some(trend) = t.trend_since(then, cfg.overfit_task_z) else { continue };
+        let key = (rank(trend), t.headline());
+        if best.as_ref().is_none_or(|b| key < b.0) {
+            best = Some((key, *id, trend, then, t.level()));
+        }
+    }
+    best.map(|(_, id, trend, then, now)| (store.name(id).to_owned(), trend, then, now))
 }
 
 /// What the run's held-out task metrics say to "not learning": one that improved from its first
 /// values (it contradicts), else the first one (it stays where it began).
 fn support<N: SeriesNames + ?Sized>(
     store: &N,
-    tasks: &[(SeriesId, Task)],
+    tasks: &mut [(SeriesId, Task)],
     cfg: &FlagConfig,
 ) -> learning::Support {
     // Beyond its noise and by `learning.gain` of its first level: an accuracy that moved by one
     // validation sample has not improved.
-    let moved = |t: &Task| {
+    let moved = |t: &mut Task| {
         let first = t.first()?;
         let now = t.level();
         let gain = if t.higher() { now - first } else { first - now };
@@ -984,7 +989,7 @@ fn support<N: SeriesNames + ?Sized>(
         Some((first, now, up))
     };
     let all: Vec<(String, f64, f64, bool)> = tasks
-        .iter()
+        .iter_mut()
         .filter_map(|(id, t)| moved(t).map(|(f, n, up)| (store.name(*id).to_owned(), f, n, up)))
         .collect();
     let metric = all.iter().find(|m| m.3).or(all.first()).cloned();
