@@ -22,7 +22,7 @@ use super::task::{Task, Trend};
 use super::writers::{Place, Writers};
 use super::{
     amp, dead, divergence, exploding, learning, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx,
-    Finding, Flag, FlagConfig, FlagKind, Severity,
+    Finding, Flag, FlagConfig, FlagKind, Quiet, Severity,
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
@@ -111,6 +111,10 @@ struct SeriesState {
     main_candidate: bool,
     /// A held-out task metric: its index in the analyzer's `tasks`.
     task: Option<usize>,
+    /// An eval loss's latest pair lookup: (series count then, the training pair found). The
+    /// lookup is a function of the name and of the series then known, so a rewind (which starts
+    /// the detectors' own lookup over) reuses it while no series was added.
+    pair_lookup: Option<(usize, Option<SeriesId>)>,
     latches: Latches,
 }
 
@@ -381,6 +385,7 @@ impl Analyzer {
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
                     main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
                     task: None,
+                    pair_lookup: None,
                     latches: Default::default(),
                 }
             });
@@ -492,10 +497,15 @@ impl Analyzer {
             None
         };
         let cfg = &self.cfg;
-        let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
         let tasks = &mut self.tasks;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
+        let (now, cooldown) = (self.records, cfg.cooldown as u64);
+        // What `latch` would drop at this record (see `Quiet`).
+        let fresh =
+            |k: FlagKind| st.latches[k as usize].filter(|l| now - l.last_hit <= cooldown).map(|l| l.severity);
+        let quiet = Quiet { spike: fresh(FlagKind::Spike), plateau: fresh(FlagKind::Plateau) };
+        let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate, quiet };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
             let found_here = st.nonfinite.observe(cfg, &ctx, v, vital);
@@ -532,7 +542,6 @@ impl Analyzer {
         }
         st.nonpositive |= v <= 0.0;
         let positive = !st.nonpositive;
-        let (now, cooldown) = (self.records, cfg.cooldown as u64);
         let latches = &mut st.latches;
         let mut push = |f: Option<Finding>| {
             let Some(f) = f else { return };
@@ -633,20 +642,27 @@ impl Analyzer {
             _ => false,
         };
         if lookup {
-            // A series' role is a function of its name: the one its state was made with, when
-            // it has one (every rewind starts the lookup over, and `role` costs a microsecond).
-            let all: Vec<&str> = (0..store.series_count())
-                .filter(|&i| {
-                    self.state(i).map_or_else(|| names::role(store.name(i)), |s| s.role) == Role::TrainLoss
-                })
-                .map(|i| store.name(i))
-                .collect();
-            let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
-            if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, checked, .. }, .. })) =
-                self.states.get_mut(id)
-            {
-                *pair = found;
-                *checked = count;
+            let found = match self.state(id).and_then(|s| s.pair_lookup) {
+                Some((then, found)) if then == count => found,
+                _ => {
+                    // A series' role is a function of its name: the one its state was made with,
+                    // when it has one (`role` costs a microsecond).
+                    let all: Vec<&str> = (0..count)
+                        .filter(|&i| {
+                            self.state(i).map_or_else(|| names::role(store.name(i)), |s| s.role)
+                                == Role::TrainLoss
+                        })
+                        .map(|i| store.name(i))
+                        .collect();
+                    names::pair_of(store.name(id), &all).and_then(|n| store.find(n))
+                }
+            };
+            if let Some(Some(st)) = self.states.get_mut(id) {
+                st.pair_lookup = Some((count, found));
+                if let Detectors::EvalLoss { pair, checked, .. } = &mut st.det {
+                    *pair = found;
+                    *checked = count;
+                }
             }
         }
         let pair = match self.state(id).map(|s| &s.det) {

@@ -198,6 +198,24 @@ impl Episode {
         Finding { kind, severity, began, message: describe() }
     }
 
+    /// As [`Episode::hit`], with no message written when `ctx` says the analyzer would drop it
+    /// (a fresh latch of the kind at this severity or above): the episode moves on the same, and
+    /// a still refreshes the latch as the dropped finding would have.
+    pub fn hit_at(
+        &mut self,
+        ctx: &Ctx<'_>,
+        kind: FlagKind,
+        severity: Severity,
+        began: f64,
+        describe: impl FnOnce() -> String,
+    ) -> Finding {
+        if ctx.quiet.covers(kind, severity) {
+            self.reported = self.reported.max(Some(severity));
+            return Finding::still(kind, severity, began);
+        }
+        self.hit(kind, severity, began, describe)
+    }
+
     pub fn clear(&mut self) {
         self.reported = None;
     }
@@ -213,4 +231,29 @@ pub(crate) struct Ctx<'a> {
     pub warmup: bool,
     /// The series is itself a learning rate.
     pub is_lr: bool,
+    /// Kinds whose new finding at this point the analyzer would drop unread.
+    pub quiet: Quiet,
+}
+
+/// The kinds of finding a series' latches would drop at this point: the kind was raised within
+/// the cooldown at this severity or above, so a new finding only refreshes its latch (as a
+/// still does). Detectors that write long messages ask first and return a still instead: a
+/// noisy real log (the corpus) drops thousands of spike and plateau messages otherwise. Only
+/// kinds nothing rewrites after the detector (a divergence may be softened, an overfitting
+/// warning weighed again against a task metric) are covered.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Quiet {
+    pub spike: Option<Severity>,
+    pub plateau: Option<Severity>,
+}
+
+impl Quiet {
+    pub fn covers(&self, kind: FlagKind, severity: Severity) -> bool {
+        let latched = match kind {
+            FlagKind::Spike => self.spike,
+            FlagKind::Plateau => self.plateau,
+            _ => None,
+        };
+        latched.is_some_and(|l| severity <= l)
+    }
 }
