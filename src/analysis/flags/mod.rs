@@ -257,3 +257,44 @@ impl Quiet {
         latched.is_some_and(|l| severity <= l)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(quiet: Quiet) -> Ctx<'static> {
+        Ctx { step: 7.0, name: "loss", lr: None, warmup: false, is_lr: false, quiet }
+    }
+
+    #[test]
+    fn quiet_covers_its_kinds_at_or_below_the_latched_severity() {
+        let q = Quiet { spike: Some(Severity::Warning), plateau: Some(Severity::Info) };
+        assert!(q.covers(FlagKind::Spike, Severity::Warning));
+        assert!(q.covers(FlagKind::Spike, Severity::Info));
+        assert!(!q.covers(FlagKind::Spike, Severity::Critical));
+        assert!(q.covers(FlagKind::Plateau, Severity::Info));
+        assert!(!q.covers(FlagKind::Plateau, Severity::Warning));
+        // Kinds rewritten after their detectors are never covered.
+        assert!(!q.covers(FlagKind::Divergence, Severity::Info));
+        assert!(!q.covers(FlagKind::Overfitting, Severity::Info));
+        assert!(!Quiet::default().covers(FlagKind::Spike, Severity::Info));
+    }
+
+    /// A quiet hit writes no message but moves the episode on as a described one does.
+    #[test]
+    fn a_quiet_hit_moves_the_episode_like_a_described_one() {
+        let quiet = ctx(Quiet { spike: None, plateau: Some(Severity::Info) });
+        let loud = ctx(Quiet::default());
+        let (mut a, mut b) = (Episode::default(), Episode::default());
+        let f = a.hit_at(&quiet, FlagKind::Plateau, Severity::Info, 3.0, || "told".into());
+        assert!(f.is_still());
+        assert_eq!((f.kind, f.severity, f.began), (FlagKind::Plateau, Severity::Info, 3.0));
+        let g = b.hit_at(&loud, FlagKind::Plateau, Severity::Info, 3.0, || "told".into());
+        assert_eq!(g.message, "told");
+        assert_eq!(a.reported, b.reported);
+        // Either way the next hit of the episode is a still, and a worse one is told.
+        assert!(a.hit_at(&loud, FlagKind::Plateau, Severity::Info, 3.0, || "again".into()).is_still());
+        let w = a.hit_at(&quiet, FlagKind::Plateau, Severity::Warning, 3.0, || "worse".into());
+        assert_eq!(w.message, "worse");
+    }
+}

@@ -162,3 +162,24 @@ fn noise_of(diffs: &Ring) -> f64 {
     let sigma = mad_sigma(&mut d).max(sd) / std::f64::consts::SQRT_2;
     1.2533 * sigma / (STRIPS as f64).sqrt()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The noise kept between evaluations is the noise computed afresh, after every evaluation.
+    #[test]
+    fn kept_noise_follows_each_evaluation() {
+        let mut t = Task::new(true, 0);
+        let mut x = 0.3f64;
+        for i in 0..200 {
+            x = (x * 7.31 + 0.17).fract();
+            t.observe(i as f64, 0.5 + 0.1 * x + if i % 5 == 0 { 0.02 } else { 0.0 });
+            let fresh = noise_of(&t.diffs);
+            assert_eq!(t.noise().to_bits(), fresh.to_bits(), "evaluation {i}");
+            // Asked again with no evaluation between: the same.
+            assert_eq!(t.noise().to_bits(), fresh.to_bits(), "evaluation {i}, again");
+        }
+        assert!(t.noise().is_finite());
+    }
+}
