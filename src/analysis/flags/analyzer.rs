@@ -975,7 +975,9 @@ fn task_since<N: SeriesNames + ?Sized>(
         Trend::Worse => 2,
     };
     // The first of the least (trend, headline rank); the name is copied for that one only.
-    let mut best: Option<((u8, u8), SeriesId, Trend, f64, f64)> = None;
+    // (rank, series, trend, level then, level now)
+    type Choice = ((u8, u8), SeriesId, Trend, f64, f64);
+    let mut best: Option<Choice> = None;
     for (id, t) in tasks.iter_mut() {
         let Some(then) = t.level_at(low) else { continue };
         let Some(trend) = t.trend_since(then, cfg.overfit_task_z) else { continue };
