@@ -22,7 +22,7 @@ use super::task::{Task, Trend};
 use super::writers::{Place, Writers};
 use super::{
     amp, dead, divergence, exploding, learning, lr, nonfinite, overfitting, plateau, spike, vanishing, Ctx,
-    Finding, Flag, FlagConfig, FlagKind, Severity,
+    Finding, Flag, FlagConfig, FlagKind, Quiet, Severity,
 };
 use crate::analysis::names::{self, Role};
 use crate::store::{RecordIdx, RecordMeta, SeriesId, SeriesNames, Store};
@@ -111,6 +111,10 @@ struct SeriesState {
     main_candidate: bool,
     /// A held-out task metric: its index in the analyzer's `tasks`.
     task: Option<usize>,
+    /// An eval loss's latest pair lookup: (series count then, the training pair found). The
+    /// lookup is a function of the name and of the series then known, so a rewind (which starts
+    /// the detectors' own lookup over) reuses it while no series was added.
+    pair_lookup: Option<(usize, Option<SeriesId>)>,
     latches: Latches,
 }
 
@@ -338,7 +342,8 @@ impl Analyzer {
             if !overfitting.warned_without_task() {
                 continue;
             }
-            let Some((name, Trend::Improves, then, now)) = task_since(store, &self.tasks, &self.cfg, f.began)
+            let Some((name, Trend::Improves, then, now)) =
+                task_since(store, &mut self.tasks, &self.cfg, f.began)
             else {
                 continue;
             };
@@ -380,12 +385,14 @@ impl Analyzer {
                     layer: names::layer_index(store.name(id)).unwrap_or(u64::MAX),
                     main_candidate: role == Role::TrainLoss && representative(store.name(id)).0 == 0,
                     task: None,
+                    pair_lookup: None,
                     latches: Default::default(),
                 }
             });
             if st.task.is_none() && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
                 st.task = Some(self.tasks.len());
-                self.tasks.push((id, Task::new(st.role == Role::Accuracy)));
+                self.tasks
+                    .push((id, Task::new(st.role == Role::Accuracy, names::headline_rank(store.name(id)))));
             }
             // Tested first: taking moves the whole (mostly empty) option on every point.
             if st.rewind.is_some() {
@@ -490,10 +497,15 @@ impl Analyzer {
             None
         };
         let cfg = &self.cfg;
-        let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate };
         let found = &mut self.found;
-        let tasks = &self.tasks;
+        let tasks = &mut self.tasks;
         let Some(Some(st)) = self.states.get_mut(id) else { return };
+        let (now, cooldown) = (self.records, cfg.cooldown as u64);
+        // What `latch` would drop at this record (see `Quiet`).
+        let fresh =
+            |k: FlagKind| st.latches[k as usize].filter(|l| now - l.last_hit <= cooldown).map(|l| l.severity);
+        let quiet = Quiet { spike: fresh(FlagKind::Spike), plateau: fresh(FlagKind::Plateau) };
+        let ctx = Ctx { step, name, lr: self.lr, warmup, is_lr: role == Role::LearningRate, quiet };
         if !v.is_finite() {
             let vital = matches!(role, Role::TrainLoss | Role::EvalLoss | Role::LearningRate);
             let found_here = st.nonfinite.observe(cfg, &ctx, v, vital);
@@ -530,7 +542,6 @@ impl Analyzer {
         }
         st.nonpositive |= v <= 0.0;
         let positive = !st.nonpositive;
-        let (now, cooldown) = (self.records, cfg.cooldown as u64);
         let latches = &mut st.latches;
         let mut push = |f: Option<Finding>| {
             let Some(f) = f else { return };
@@ -631,20 +642,27 @@ impl Analyzer {
             _ => false,
         };
         if lookup {
-            // A series' role is a function of its name: the one its state was made with, when
-            // it has one (every rewind starts the lookup over, and `role` costs a microsecond).
-            let all: Vec<&str> = (0..store.series_count())
-                .filter(|&i| {
-                    self.state(i).map_or_else(|| names::role(store.name(i)), |s| s.role) == Role::TrainLoss
-                })
-                .map(|i| store.name(i))
-                .collect();
-            let found = names::pair_of(store.name(id), &all).and_then(|n| store.find(n));
-            if let Some(Some(SeriesState { det: Detectors::EvalLoss { pair, checked, .. }, .. })) =
-                self.states.get_mut(id)
-            {
-                *pair = found;
-                *checked = count;
+            let found = match self.state(id).and_then(|s| s.pair_lookup) {
+                Some((then, found)) if then == count => found,
+                _ => {
+                    // A series' role is a function of its name: the one its state was made with,
+                    // when it has one (`role` costs a microsecond).
+                    let all: Vec<&str> = (0..count)
+                        .filter(|&i| {
+                            self.state(i).map_or_else(|| names::role(store.name(i)), |s| s.role)
+                                == Role::TrainLoss
+                        })
+                        .map(|i| store.name(i))
+                        .collect();
+                    names::pair_of(store.name(id), &all).and_then(|n| store.find(n))
+                }
+            };
+            if let Some(Some(st)) = self.states.get_mut(id) {
+                st.pair_lookup = Some((count, found));
+                if let Detectors::EvalLoss { pair, checked, .. } = &mut st.det {
+                    *pair = found;
+                    *checked = count;
+                }
             }
         }
         let pair = match self.state(id).map(|s| &s.det) {
@@ -947,7 +965,7 @@ impl Analyzer {
 /// headline metric (COCO's `AP` before `AP50` or `class_error`).
 fn task_since<N: SeriesNames + ?Sized>(
     store: &N,
-    tasks: &[(SeriesId, Task)],
+    tasks: &mut [(SeriesId, Task)],
     cfg: &FlagConfig,
     low: f64,
 ) -> Option<(String, Trend, f64, f64)> {
@@ -956,26 +974,31 @@ fn task_since<N: SeriesNames + ?Sized>(
         Trend::Holds => 1,
         Trend::Worse => 2,
     };
-    tasks
-        .iter()
-        .filter_map(|(id, t)| {
-            let then = t.level_at(low)?;
-            let trend = t.trend_since(then, cfg.overfit_task_z)?;
-            Some((store.name(*id).to_owned(), trend, then, t.level()))
-        })
-        .min_by_key(|(name, trend, _, _)| (rank(*trend), names::headline_rank(name)))
+    // The first of the least (trend, headline rank); the name is copied for that one only.
+    // (rank, series, trend, level then, level now)
+    type Choice = ((u8, u8), SeriesId, Trend, f64, f64);
+    let mut best: Option<Choice> = None;
+    for (id, t) in tasks.iter_mut() {
+        let Some(then) = t.level_at(low) else { continue };
+        let Some(trend) = t.trend_since(then, cfg.overfit_task_z) else { continue };
+        let key = (rank(trend), t.headline());
+        if best.as_ref().is_none_or(|b| key < b.0) {
+            best = Some((key, *id, trend, then, t.level()));
+        }
+    }
+    best.map(|(_, id, trend, then, now)| (store.name(id).to_owned(), trend, then, now))
 }
 
 /// What the run's held-out task metrics say to "not learning": one that improved from its first
 /// values (it contradicts), else the first one (it stays where it began).
 fn support<N: SeriesNames + ?Sized>(
     store: &N,
-    tasks: &[(SeriesId, Task)],
+    tasks: &mut [(SeriesId, Task)],
     cfg: &FlagConfig,
 ) -> learning::Support {
     // Beyond its noise and by `learning.gain` of its first level: an accuracy that moved by one
     // validation sample has not improved.
-    let moved = |t: &Task| {
+    let moved = |t: &mut Task| {
         let first = t.first()?;
         let now = t.level();
         let gain = if t.higher() { now - first } else { first - now };
@@ -984,7 +1007,7 @@ fn support<N: SeriesNames + ?Sized>(
         Some((first, now, up))
     };
     let all: Vec<(String, f64, f64, bool)> = tasks
-        .iter()
+        .iter_mut()
         .filter_map(|(id, t)| moved(t).map(|(f, n, up)| (store.name(*id).to_owned(), f, n, up)))
         .collect();
     let metric = all.iter().find(|m| m.3).or(all.first()).cloned();

@@ -198,6 +198,24 @@ impl Episode {
         Finding { kind, severity, began, message: describe() }
     }
 
+    /// As [`Episode::hit`], with no message written when `ctx` says the analyzer would drop it
+    /// (a fresh latch of the kind at this severity or above): the episode moves on the same, and
+    /// a still refreshes the latch as the dropped finding would have.
+    pub fn hit_at(
+        &mut self,
+        ctx: &Ctx<'_>,
+        kind: FlagKind,
+        severity: Severity,
+        began: f64,
+        describe: impl FnOnce() -> String,
+    ) -> Finding {
+        if ctx.quiet.covers(kind, severity) {
+            self.reported = self.reported.max(Some(severity));
+            return Finding::still(kind, severity, began);
+        }
+        self.hit(kind, severity, began, describe)
+    }
+
     pub fn clear(&mut self) {
         self.reported = None;
     }
@@ -238,4 +256,70 @@ pub(crate) struct Ctx<'a> {
     pub warmup: bool,
     /// The series is itself a learning rate.
     pub is_lr: bool,
+    /// Kinds whose new finding at this point the analyzer would drop unread.
+    pub quiet: Quiet,
+}
+
+/// The kinds of finding a series' latches would drop at this point: the kind was raised within
+/// the cooldown at this severity or above, so a new finding only refreshes its latch (as a
+/// still does). Detectors that write long messages ask first and return a still instead: a
+/// noisy real log (the corpus) drops thousands of spike and plateau messages otherwise. Only
+/// kinds nothing rewrites after the detector (a divergence may be softened, an overfitting
+/// warning weighed again against a task metric) are covered.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Quiet {
+    pub spike: Option<Severity>,
+    pub plateau: Option<Severity>,
+}
+
+impl Quiet {
+    pub fn covers(&self, kind: FlagKind, severity: Severity) -> bool {
+        let latched = match kind {
+            FlagKind::Spike => self.spike,
+            FlagKind::Plateau => self.plateau,
+            _ => None,
+        };
+        latched.is_some_and(|l| severity <= l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(quiet: Quiet) -> Ctx<'static> {
+        Ctx { step: 7.0, name: "loss", lr: None, warmup: false, is_lr: false, quiet }
+    }
+
+    #[test]
+    fn quiet_covers_its_kinds_at_or_below_the_latched_severity() {
+        let q = Quiet { spike: Some(Severity::Warning), plateau: Some(Severity::Info) };
+        assert!(q.covers(FlagKind::Spike, Severity::Warning));
+        assert!(q.covers(FlagKind::Spike, Severity::Info));
+        assert!(!q.covers(FlagKind::Spike, Severity::Critical));
+        assert!(q.covers(FlagKind::Plateau, Severity::Info));
+        assert!(!q.covers(FlagKind::Plateau, Severity::Warning));
+        // Kinds rewritten after their detectors are never covered.
+        assert!(!q.covers(FlagKind::Divergence, Severity::Info));
+        assert!(!q.covers(FlagKind::Overfitting, Severity::Info));
+        assert!(!Quiet::default().covers(FlagKind::Spike, Severity::Info));
+    }
+
+    /// A quiet hit writes no message but moves the episode on as a described one does.
+    #[test]
+    fn a_quiet_hit_moves_the_episode_like_a_described_one() {
+        let quiet = ctx(Quiet { spike: None, plateau: Some(Severity::Info) });
+        let loud = ctx(Quiet::default());
+        let (mut a, mut b) = (Episode::default(), Episode::default());
+        let f = a.hit_at(&quiet, FlagKind::Plateau, Severity::Info, 3.0, || "told".into());
+        assert!(f.is_still());
+        assert_eq!((f.kind, f.severity, f.began), (FlagKind::Plateau, Severity::Info, 3.0));
+        let g = b.hit_at(&loud, FlagKind::Plateau, Severity::Info, 3.0, || "told".into());
+        assert_eq!(g.message, "told");
+        assert_eq!(a.reported, b.reported);
+        // Either way the next hit of the episode is a still, and a worse one is told.
+        assert!(a.hit_at(&loud, FlagKind::Plateau, Severity::Info, 3.0, || "again".into()).is_still());
+        let w = a.hit_at(&quiet, FlagKind::Plateau, Severity::Warning, 3.0, || "worse".into());
+        assert_eq!(w.message, "worse");
+    }
 }

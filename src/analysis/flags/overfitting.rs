@@ -95,8 +95,14 @@ impl Overfitting {
         if self.evals < cfg.overfit_min_evals {
             return None;
         }
+        // `need` below is at least the GL floor: under it the noise scale (two selections) is
+        // not needed.
+        let floor = (1.0 + cfg.overfit_gl / 100.0).ln();
+        if level - best < floor {
+            return None;
+        }
         let noise = cfg.overfit_noise_z * 1.2533 * self.base.scale() / (self.strips as f64).sqrt();
-        let need = (1.0 + cfg.overfit_gl / 100.0).ln().max(noise);
+        let need = floor.max(noise);
         if level - best < need {
             return None;
         }

@@ -92,7 +92,7 @@ impl Plateau {
         if self.since < patience.max(1) {
             return None;
         }
-        Some(self.episode.hit(FlagKind::Plateau, Severity::Info, best_step, || {
+        Some(self.episode.hit_at(ctx, FlagKind::Plateau, Severity::Info, best_step, || {
             format!(
                 "{} has not improved by more than {}% for {} {unit}: best {} at step {}",
                 ctx.name,

@@ -64,6 +64,9 @@ impl Spike {
         let (level, z) = base.assess(x)?;
         let ratio = (x - level).exp();
         if z >= cfg.spike_z && ratio >= cfg.spike_ratio {
+            if ctx.quiet.covers(FlagKind::Spike, Severity::Warning) {
+                return Some(Finding::still(FlagKind::Spike, Severity::Warning, ctx.step));
+            }
             return Some(Finding {
                 kind: FlagKind::Spike,
                 severity: Severity::Warning,

@@ -26,6 +26,12 @@ pub struct Task {
     steps: Ring,
     levels: Ring,
     first: Option<f64>,
+    /// Where the metric ranks as the run's headline ([`crate::analysis::names::headline_rank`]
+    /// of its name), kept: the overfitting rule asks at every evaluation of every eval loss.
+    headline: u8,
+    /// [`Task::noise`] since the last evaluation: asked again by every eval loss of a record
+    /// (DETR logs 37), it only changes when the metric is evaluated.
+    noise: Option<f64>,
 }
 
 /// How a task metric moved between two points in the run.
@@ -40,9 +46,12 @@ pub enum Trend {
 }
 
 impl Task {
-    pub fn new(higher: bool) -> Self {
+    /// `headline` ranks the metric among the run's ([`crate::analysis::names::headline_rank`]).
+    pub fn new(higher: bool, headline: u8) -> Self {
         Task {
             higher,
+            headline,
+            noise: None,
             recent: Ring::new(STRIPS),
             diffs: Ring::new(DIFFS),
             steps: Ring::new(HISTORY),
@@ -53,6 +62,7 @@ impl Task {
 
     /// A finite value at `step`.
     pub fn observe(&mut self, step: f64, v: f64) {
+        self.noise = None;
         if let Some(last) = self.recent.last() {
             self.diffs.push(v - last);
         }
@@ -72,6 +82,11 @@ impl Task {
 
     pub fn higher(&self) -> bool {
         self.higher
+    }
+
+    /// Its name's [`crate::analysis::names::headline_rank`].
+    pub fn headline(&self) -> u8 {
+        self.headline
     }
 
     /// The current level: the median of the last evaluations.
@@ -109,24 +124,13 @@ impl Task {
     }
 
     /// The standard error of the level (a median of [`STRIPS`] evaluations).
-    pub fn noise(&self) -> f64 {
-        if self.diffs.len() < 4 {
-            return f64::INFINITY;
-        }
-        let mut d = Vec::with_capacity(self.diffs.len());
-        self.diffs.copy_range(0, self.diffs.len(), &mut d);
-        // Evaluations often repeat a value and then jump (an error rate over a small test set):
-        // the MAD of such differences can be 0, so their standard deviation bounds it from below.
-        // A task metric too noisy to tell a change is then read as holding, never as worse.
-        let mean = d.iter().sum::<f64>() / d.len() as f64;
-        let sd = (d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / d.len() as f64).sqrt();
-        let sigma = mad_sigma(&mut d).max(sd) / std::f64::consts::SQRT_2;
-        1.2533 * sigma / (STRIPS as f64).sqrt()
+    pub fn noise(&mut self) -> f64 {
+        *self.noise.get_or_insert_with(|| noise_of(&self.diffs))
     }
 
     /// How the level moved from `then` to now, against `z` standard errors of both; `None` while
     /// too few evaluations tell the noise.
-    pub fn trend_since(&self, then: f64, z: f64) -> Option<Trend> {
+    pub fn trend_since(&mut self, then: f64, z: f64) -> Option<Trend> {
         let margin = z * self.noise() * std::f64::consts::SQRT_2;
         let gain = if self.higher { self.level() - then } else { then - self.level() };
         if !margin.is_finite() || !gain.is_finite() {
@@ -140,5 +144,42 @@ impl Task {
         } else {
             Trend::Worse
         })
+    }
+}
+
+/// [`Task::noise`] from the differences of successive evaluations.
+fn noise_of(diffs: &Ring) -> f64 {
+    if diffs.len() < 4 {
+        return f64::INFINITY;
+    }
+    let mut d = Vec::with_capacity(diffs.len());
+    diffs.copy_range(0, diffs.len(), &mut d);
+    // Evaluations often repeat a value and then jump (an error rate over a small test set):
+    // the MAD of such differences can be 0, so their standard deviation bounds it from below.
+    // A task metric too noisy to tell a change is then read as holding, never as worse.
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    let sd = (d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / d.len() as f64).sqrt();
+    let sigma = mad_sigma(&mut d).max(sd) / std::f64::consts::SQRT_2;
+    1.2533 * sigma / (STRIPS as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The noise kept between evaluations is the noise computed afresh, after every evaluation.
+    #[test]
+    fn kept_noise_follows_each_evaluation() {
+        let mut t = Task::new(true, 0);
+        let mut x = 0.3f64;
+        for i in 0..200 {
+            x = (x * 7.31 + 0.17).fract();
+            t.observe(i as f64, 0.5 + 0.1 * x + if i % 5 == 0 { 0.02 } else { 0.0 });
+            let fresh = noise_of(&t.diffs);
+            assert_eq!(t.noise().to_bits(), fresh.to_bits(), "evaluation {i}");
+            // Asked again with no evaluation between: the same.
+            assert_eq!(t.noise().to_bits(), fresh.to_bits(), "evaluation {i}, again");
+        }
+        assert!(t.noise().is_finite());
     }
 }
