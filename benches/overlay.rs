@@ -11,7 +11,8 @@
 //! median of several frames, in milliseconds; peak memory from /proc.
 //!
 //! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000;
-//! `LIVE_FRAMES` (10) the frames after a step (more of them for a profile of those alone).
+//! `LIVE_FRAMES` (10) the frames after a step and `REDRAW_FRAMES` (10) the redraws (more of them
+//! for a profile of those alone).
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -116,7 +117,8 @@ fn main() {
     println!("a grid of {shown} charts, each overlaying {} runs", app.shown_runs().len());
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("backend");
     report("first frame (every chart's columns built)", vec![frame(&app, &mut term)]);
-    report("redraw, nothing new", (0..10).map(|_| frame(&app, &mut term)).collect());
+    // REDRAW_FRAMES (10): more of them for a profile of the redraw alone.
+    report("redraw, nothing new", (0..env("REDRAW_FRAMES", 10)).map(|_| frame(&app, &mut term)).collect());
     let mut step = steps;
     let mut ticks = Vec::new();
     // LIVE_FRAMES (10): more of them for a profile of the live frames alone.
