@@ -296,8 +296,8 @@ impl SeriesColumns {
                 if let Some(e) = self.ema.as_mut() {
                     // The summaries are built in the EMA's own pass: a million-point series is
                     // smoothed once, not smoothed and then read back.
-                    let unchanged =
-                        if reuse && self.env_kind == Some(kind) { old_len.saturating_sub(2) } else { 0 };
+                    // The EMA is causal: the values taken never change.
+                    let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
                     changed = unchanged;
                     self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
                         let taken = e.len();

@@ -235,10 +235,25 @@ impl Envelope {
         n: usize,
         feed: impl FnOnce(usize, &mut dyn FnMut(usize, f64)),
     ) {
-        let keep = unchanged.min(self.len).min(n) / BLOCK;
-        self.blocks.truncate(keep);
-        let mut acc = Acc::EMPTY;
-        feed(keep * BLOCK, &mut |i, y| {
+        // Points appended to a partial last block continue its summary (a live series adds a
+        // point or two a frame: reading its block again would cost up to `BLOCK` values).
+        let appended = unchanged >= self.len && self.len <= n && self.len % BLOCK != 0;
+        let (from, mut acc) = match if appended { self.blocks.pop() } else { None } {
+            Some(last) => (self.len, last),
+            None => {
+                let keep = unchanged.min(self.len).min(n) / BLOCK;
+                self.blocks.truncate(keep);
+                (keep * BLOCK, Acc::EMPTY)
+            }
+        };
+        if from >= n {
+            if appended {
+                self.blocks.push(acc);
+            }
+            self.len = n;
+            return;
+        }
+        feed(from, &mut |i, y| {
             acc.point(i, y);
             if i % BLOCK == BLOCK - 1 || i + 1 == n {
                 self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
@@ -467,12 +482,19 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
         && from > start
         && end >= state.end;
     let (first, last) = if resume && start < end {
+        let appended = from == state.end;
         let from = from.min(end);
         if from < end {
             let c = cols.of(xs.x(from));
-            // The first point of `from`'s column: the columns before it hold only earlier points.
-            let r = xs.partition_point(start, from, |x| cols.of(x) < c);
-            state.acc[c..].fill(Acc::EMPTY);
+            // Points appended continue the summaries (in index order, as a fresh pass adds
+            // them); otherwise the columns from the first changed point's on are summarised again,
+            // from the first point of its column (the columns before hold only earlier points).
+            let r = if appended {
+                from
+            } else {
+                state.acc[c..].fill(Acc::EMPTY);
+                xs.partition_point(start, from, |x| cols.of(x) < c)
+            };
             scan(&mut state.acc, xs, ys, env, &cols, view.columns, r..end, &before);
         }
         // No drawable point before `from` that the kept ones do not name: none was in the
