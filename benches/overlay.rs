@@ -12,8 +12,8 @@
 //! on a shared machine); peak memory from /proc.
 //!
 //! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000;
-//! `LIVE_FRAMES` (10) the frames after a step and `REDRAW_FRAMES` (10) the redraws (more of them
-//! for a profile of those alone).
+//! `LIVE_FRAMES` (10) the frames after a step, `REDRAW_FRAMES` (10) the redraws and `VIEW_FRAMES`
+//! (3) the frames after a smoothing change (more of some and none of the others for a profile).
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -99,6 +99,9 @@ fn frame(app: &App, term: &mut Terminal<TestBackend>) -> (f64, f64) {
 
 fn report(label: &str, ms: Vec<(f64, f64)>) {
     let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = ms.into_iter().unzip();
+    if wall.is_empty() {
+        return;
+    }
     wall.sort_by(f64::total_cmp);
     cpu.sort_by(f64::total_cmp);
     println!(
@@ -158,7 +161,7 @@ fn main() {
         .collect();
     report("a frame after every run got a step", live);
     report("the clock's tick then (flags across runs computed again)", ticks);
-    let view: Vec<(f64, f64)> = (0..3)
+    let view: Vec<(f64, f64)> = (0..env("VIEW_FRAMES", 3))
         .map(|i| {
             app.update(tmon::event::Event::Key(crossterm::event::KeyEvent::new(
                 crossterm::event::KeyCode::Char(if i % 2 == 0 { 's' } else { 'S' }),

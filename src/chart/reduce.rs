@@ -433,7 +433,9 @@ pub struct Resumable {
     /// The window's points `start..end` when it was computed.
     start: usize,
     end: usize,
-    /// The points before this one have the values (and xs) the summaries were built from.
+    /// Points there were, and the points before `valid` have the values the summaries were built
+    /// from (the xs of the points taken never change).
+    n: usize,
     valid: usize,
 }
 
@@ -472,15 +474,22 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
     };
     let before = |a: usize, b: usize| a < b;
     let drawable = |i: usize| drawable(ys, view, i);
-    let start = xs.partition_point(0, n, |x| x < cols.lo);
-    let end = xs.partition_point(start, n, |x| x <= cols.hi);
+    let same = state.view == Some(*view) && state.acc.len() == view.columns && state.n <= n;
+    // The window's points: with the same view and xs (the points taken before keep theirs), only
+    // the new points are searched (a series with gaps reads each x through a search of its own).
+    let start = match state.start {
+        s if same && s < state.n => s,
+        s if same => xs.partition_point(s, n, |x| x < cols.lo),
+        _ => xs.partition_point(0, n, |x| x < cols.lo),
+    };
+    let end = match state.end {
+        e if same && e < state.n && e >= start => e,
+        e if same && e >= start => xs.partition_point(e, n, |x| x <= cols.hi),
+        _ => xs.partition_point(start, n, |x| x <= cols.hi),
+    };
     // The first point whose summary may differ from the one kept.
     let from = state.valid.min(state.end);
-    let resume = state.view == Some(*view)
-        && state.acc.len() == view.columns
-        && state.start == start
-        && from > start
-        && end >= state.end;
+    let resume = same && state.start == start && from > start && end >= state.end;
     let (first, last) = if resume && start < end {
         let appended = from == state.end;
         let from = from.min(end);
@@ -526,6 +535,7 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
         last,
         start,
         end,
+        n,
         valid: n,
     };
     let windows = if start < end { vec![start..end] } else { Vec::new() };
