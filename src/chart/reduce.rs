@@ -237,7 +237,7 @@ impl Envelope {
     ) {
         // Points appended to a partial last block continue its summary (a live series adds a
         // point or two a frame: reading its block again would cost up to `BLOCK` values).
-        let appended = unchanged >= self.len && self.len <= n && self.len % BLOCK != 0;
+        let appended = unchanged >= self.len && self.len <= n && !self.len.is_multiple_of(BLOCK);
         let (from, mut acc) = match if appended { self.blocks.pop() } else { None } {
             Some(last) => (self.len, last),
             None => {
@@ -538,7 +538,7 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
         n,
         valid: n,
     };
-    let windows = if start < end { vec![start..end] } else { Vec::new() };
+    let windows: Vec<Range<usize>> = (start < end).then_some(start..end).into_iter().collect();
     finish(xs, ys, view, &state.acc, first, last, &windows, &before)
 }
 
