@@ -8,10 +8,12 @@
 //! (a key that changes nothing drawn, a resize), a frame after every run got one more step (a live
 //! sweep, and the clock's tick that follows: the flags across runs computed again on the loop's
 //! thread), and a frame after a view change (the smoothing: every run smoothed again). Best and
-//! median of several frames, in milliseconds; peak memory from /proc.
+//! median of several frames, in milliseconds of wall time and of the process's CPU time (steadier
+//! on a shared machine); peak memory from /proc.
 //!
 //! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000;
-//! `LIVE_FRAMES` (10) the frames after a step (more of them for a profile of those alone).
+//! `LIVE_FRAMES` (10) the frames after a step, `REDRAW_FRAMES` (10) the redraws and `VIEW_FRAMES`
+//! (3) the frames after a smoothing change (more of some and none of the others for a profile).
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -74,19 +76,41 @@ fn sweep(runs: usize, steps: usize) -> (Vec<Run>, usize) {
     (out, bytes)
 }
 
-fn frame(app: &App, term: &mut Terminal<TestBackend>) -> f64 {
-    let t = Instant::now();
+/// CPU time of the process so far, in milliseconds (all threads: the first frame builds on every
+/// core). On a shared machine it moves less than the wall time: another process's turn on the
+/// core is not counted.
+fn cpu_ms() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec for clock_gettime to write.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+/// One frame: (wall, CPU) milliseconds.
+fn frame(app: &App, term: &mut Terminal<TestBackend>) -> (f64, f64) {
+    let (t, c) = (Instant::now(), cpu_ms());
     let area = ratatui::layout::Rect::new(0, 0, 160, 48);
     app.cache.borrow_mut().begin_frame();
     app.warm_groups(&tmon::ui::charted_groups(app, area));
     term.draw(|f| tmon::ui::render(f, app)).expect("draw");
     app.cache.borrow_mut().end_frame();
-    t.elapsed().as_secs_f64() * 1e3
+    (t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c)
 }
 
-fn report(label: &str, mut ms: Vec<f64>) {
-    ms.sort_by(f64::total_cmp);
-    println!("{label:<58} best {:>8.2} ms   median {:>8.2} ms", ms[0], ms[ms.len() / 2]);
+fn report(label: &str, ms: Vec<(f64, f64)>) {
+    let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = ms.into_iter().unzip();
+    if wall.is_empty() {
+        return;
+    }
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    println!(
+        "{label:<58} best {:>8.2} ms   median {:>8.2} ms   CPU best {:>8.2} ms   median {:>8.2} ms",
+        wall[0],
+        wall[wall.len() / 2],
+        cpu[0],
+        cpu[cpu.len() / 2]
+    );
 }
 
 fn peak_rss_mb() -> f64 {
@@ -116,11 +140,12 @@ fn main() {
     println!("a grid of {shown} charts, each overlaying {} runs", app.shown_runs().len());
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("backend");
     report("first frame (every chart's columns built)", vec![frame(&app, &mut term)]);
-    report("redraw, nothing new", (0..10).map(|_| frame(&app, &mut term)).collect());
+    // REDRAW_FRAMES (10): more of them for a profile of the redraw alone.
+    report("redraw, nothing new", (0..env("REDRAW_FRAMES", 10)).map(|_| frame(&app, &mut term)).collect());
     let mut step = steps;
     let mut ticks = Vec::new();
     // LIVE_FRAMES (10): more of them for a profile of the live frames alone.
-    let live: Vec<f64> = (0..env("LIVE_FRAMES", 10))
+    let live: Vec<(f64, f64)> = (0..env("LIVE_FRAMES", 10))
         .map(|_| {
             for (k, s) in app.slots.iter_mut().enumerate() {
                 let mut rng = step as u64 + k as u64;
@@ -128,15 +153,15 @@ fn main() {
                 s.live.run.push_line(step as u64 + 1, l.trim_end().as_bytes());
             }
             step += 1;
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_ms());
             app.update(Event::Tick);
-            ticks.push(t.elapsed().as_secs_f64() * 1e3);
+            ticks.push((t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c));
             frame(&app, &mut term)
         })
         .collect();
     report("a frame after every run got a step", live);
     report("the clock's tick then (flags across runs computed again)", ticks);
-    let view: Vec<f64> = (0..3)
+    let view: Vec<(f64, f64)> = (0..env("VIEW_FRAMES", 3))
         .map(|i| {
             app.update(tmon::event::Event::Key(crossterm::event::KeyEvent::new(
                 crossterm::event::KeyCode::Char(if i % 2 == 0 { 's' } else { 'S' }),

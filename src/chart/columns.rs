@@ -16,7 +16,7 @@
 mod ema;
 mod twema;
 
-use super::reduce::Envelope;
+use super::reduce::{reduce_resumed, Envelope, Reduced, Resumable, View};
 use super::values::{Values, Xs, Ys};
 use super::XAxis;
 use crate::analysis::smooth::{SmoothCache, Smoother};
@@ -163,6 +163,12 @@ pub struct SeriesColumns {
     smooth_env: Envelope,
     /// The smoother `smooth_env` summarises.
     env_kind: Option<Smoother>,
+    /// The last reductions of the raw and of the smoothed values, resumed by the next frame
+    /// with the same view (see [`reduce_resumed`]).
+    raw_red: Resumable,
+    smooth_red: Resumable,
+    /// The smoothed values from this point on changed since `smooth_red` was computed.
+    smooth_changed: usize,
     /// The finite xs' range.
     x_lo: f64,
     x_hi: f64,
@@ -188,6 +194,9 @@ impl Default for SeriesColumns {
             ys_copy: Vec::new(),
             smooth_env: Envelope::default(),
             env_kind: None,
+            raw_red: Resumable::default(),
+            smooth_red: Resumable::default(),
+            smooth_changed: 0,
             x_lo: f64::INFINITY,
             x_hi: f64::NEG_INFINITY,
             used: 0,
@@ -259,7 +268,20 @@ impl SeriesColumns {
         ys: &SeriesView<'a>,
         kind: Smoother,
     ) -> (Smoothed<'a>, &'a Envelope) {
+        let (values, env, _) = self.smoothed_tracked(xs, ys, kind);
+        (values, env)
+    }
+
+    /// As [`SeriesColumns::smoothed`], with the first point whose smoothed value this call may
+    /// have changed.
+    fn smoothed_tracked<'a, X: Xs + ?Sized>(
+        &'a mut self,
+        xs: &X,
+        ys: &SeriesView<'a>,
+        kind: Smoother,
+    ) -> (Smoothed<'a>, &'a Envelope, usize) {
         let kind = kind.clamped();
+        let mut changed = 0;
         let n = self.len.min(xs.len());
         let full = self.full_smooths();
         let old_len = self.smoothed_len(kind);
@@ -274,8 +296,9 @@ impl SeriesColumns {
                 if let Some(e) = self.ema.as_mut() {
                     // The summaries are built in the EMA's own pass: a million-point series is
                     // smoothed once, not smoothed and then read back.
-                    let unchanged =
-                        if reuse && self.env_kind == Some(kind) { old_len.saturating_sub(2) } else { 0 };
+                    // The EMA is causal: the values taken never change.
+                    let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
+                    changed = unchanged;
                     self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
                         let taken = e.len();
                         e.values(*ys).for_each_from(start, taken, &mut *sink);
@@ -313,10 +336,12 @@ impl SeriesColumns {
             } else {
                 old_len.saturating_sub(smoothing_reach(kind) + 2)
             };
+            changed = unchanged;
             self.smooth_env.update(&values, unchanged);
             self.env_kind = Some(kind);
         }
-        (values, &self.smooth_env)
+        self.smooth_changed = self.smooth_changed.min(changed);
+        (values, &self.smooth_env, changed)
     }
 
     fn smoothed_len(&self, kind: Smoother) -> usize {
@@ -351,10 +376,46 @@ impl SeriesColumns {
         &self.raw_env
     }
 
+    /// The reduction of the values `ys` at `xs` (this series' xs and values) for `view`, resumed
+    /// from the last one when the view is the same (only the columns of new points are read).
+    pub fn reduce_raw<X: Xs + ?Sized>(&mut self, xs: &X, ys: &SeriesView<'_>, view: &View) -> Reduced {
+        self.raw_env(ys);
+        reduce_resumed(xs, ys, &self.raw_env, view, &mut self.raw_red)
+    }
+
+    /// The reduction of the values smoothed by `kind` for `view` (see [`SeriesColumns::smoothed`]),
+    /// resumed from the last one when the view is the same and the smoothed values before the
+    /// points that changed are those it read.
+    pub fn reduce_smoothed<X: Xs + ?Sized>(
+        &mut self,
+        xs: &X,
+        ys: &SeriesView<'_>,
+        kind: Smoother,
+        view: &View,
+    ) -> Reduced {
+        let mut state = std::mem::take(&mut self.smooth_red);
+        // What other calls (a cursor's reading, warming) changed since the last reduction.
+        state.changed_from(self.smooth_changed);
+        let (sm, env, changed) = self.smoothed_tracked(xs, ys, kind);
+        state.changed_from(changed);
+        let out = reduce_resumed(xs, &sm, env, view, &mut state);
+        // The state now reflects every smoothed value: what changes next is recorded afresh.
+        self.smooth_changed = usize::MAX;
+        self.smooth_red = state;
+        out
+    }
+
     /// Drops the summaries of the raw values (they are not drawn).
     pub fn drop_raw(&mut self) {
         self.raw_env = Envelope::default();
         self.raw_len = 0;
+        self.raw_red.clear();
+    }
+
+    /// Drops the kept reductions (the data is not in x order: reduced another way).
+    pub fn drop_reductions(&mut self) {
+        self.raw_red.clear();
+        self.smooth_red.clear();
     }
 
     /// Drops the smoothed column (smoothing was turned off).
@@ -365,6 +426,8 @@ impl SeriesColumns {
         self.ys_copy = Vec::new();
         self.smooth_env = Envelope::default();
         self.env_kind = None;
+        self.smooth_red.clear();
+        self.smooth_changed = 0;
     }
 
     /// How many times the smoothed column was computed from scratch.
@@ -414,6 +477,8 @@ impl SeriesColumns {
             + self.twema.values().heap_bytes()
             + self.window.heap_bytes()
             + self.ys_copy.capacity() * 8
+            + self.raw_red.heap_bytes()
+            + self.smooth_red.heap_bytes()
     }
 }
 

@@ -353,6 +353,7 @@ pub(super) fn reduce_member(
         cols.drop_smoothed();
     }
     if !cols.sorted {
+        cols.drop_reductions();
         // Rare (a restarted run): each stretch is reduced on its own from the series' block
         // summaries, and smoothed on its own from copies.
         let xs_copy = xs.to_vec();
@@ -384,12 +385,10 @@ pub(super) fn reduce_member(
         return m;
     }
     // Sorted data (the usual case): the whole series is one part.
-    let all = [(0, xs.len())];
-    let raw = raw.then(|| reduce(&xs, &ys, cols.raw_env(&ys), &all, raw_view));
-    let smooth = smoother.map(|k| {
-        let (sm, env) = cols.smoothed(&xs, &ys, k);
-        reduce(&xs, &sm, env, &all, smooth_view)
-    });
+    // Each reduction resumes the last frame's when the view is the same (a live run's frame
+    // reads the columns of its new points only).
+    let raw = raw.then(|| cols.reduce_raw(&xs, &ys, raw_view));
+    let smooth = smoother.map(|k| cols.reduce_smoothed(&xs, &ys, k, smooth_view));
     Member { raw: raw.into_iter().collect(), smooth: smooth.into_iter().collect() }
 }
 

@@ -235,10 +235,25 @@ impl Envelope {
         n: usize,
         feed: impl FnOnce(usize, &mut dyn FnMut(usize, f64)),
     ) {
-        let keep = unchanged.min(self.len).min(n) / BLOCK;
-        self.blocks.truncate(keep);
-        let mut acc = Acc::EMPTY;
-        feed(keep * BLOCK, &mut |i, y| {
+        // Points appended to a partial last block continue its summary (a live series adds a
+        // point or two a frame: reading its block again would cost up to `BLOCK` values).
+        let appended = unchanged >= self.len && self.len <= n && !self.len.is_multiple_of(BLOCK);
+        let (from, mut acc) = match if appended { self.blocks.pop() } else { None } {
+            Some(last) => (self.len, last),
+            None => {
+                let keep = unchanged.min(self.len).min(n) / BLOCK;
+                self.blocks.truncate(keep);
+                (keep * BLOCK, Acc::EMPTY)
+            }
+        };
+        if from >= n {
+            if appended {
+                self.blocks.push(acc);
+            }
+            self.len = n;
+            return;
+        }
+        feed(from, &mut |i, y| {
             acc.point(i, y);
             if i % BLOCK == BLOCK - 1 || i + 1 == n {
                 self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
@@ -271,13 +286,9 @@ pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
         let (xa, xb) = (xs.x(a), xs.x(b));
         xa < xb || (xa == xb && a < b)
     };
-    // (index, value) of the points drawn: values are carried from where they were read, since a
-    // smoothed column may compute a value on each read (see `crate::chart::columns`).
-    let drawable = |i: usize| Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some());
+    let drawable = |i: usize| drawable(ys, view, i);
     let mut acc = vec![Acc::EMPTY; view.columns];
     let mut windows: Vec<Range<usize>> = Vec::with_capacity(parts.len());
-    // The column of each point of a part read point by point.
-    let mut in_col: Vec<usize> = Vec::new();
     // The window's first and last drawable points, (index, value).
     let (mut first, mut last) = (None::<(usize, f64)>, None::<(usize, f64)>);
     for &(a, b) in parts {
@@ -296,49 +307,91 @@ pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
         {
             last = Some(l);
         }
-        let spanned = cols.of(xs.x(end - 1)).saturating_sub(cols.of(xs.x(start))) + 1;
-        if end - start <= POINTWISE * spanned {
-            // A few points a column (a zoomed window, a short part): reading them costs less than
-            // finding each column's end and reading the partial blocks at its edges.
-            in_col.clear();
-            in_col.reserve(end - start);
-            xs.for_each_from(start, end, |_, x| in_col.push(cols.of(x)));
-            ys.for_each_from(start, end, |i, y| {
-                let col = &mut acc[in_col[i - start]];
-                if y.is_finite() {
-                    col.point(i, y);
-                } else if col.nonfinite == NONE || before(i, col.nonfinite as usize) {
-                    col.nonfinite = i as u32;
-                }
-            });
-            continue;
-        }
-        let mut i = start;
-        let mut width = ((end - start) / view.columns).max(1);
-        while i < end {
-            let c = cols.of(xs.x(i));
-            let stop = gallop(xs, i, end, i + width, |x| cols.of(x) <= c);
-            width = stop - i;
-            let mut here = Acc::EMPTY;
-            here.range(ys, &env.blocks, i, stop);
-            let col = &mut acc[c];
-            let earlier_nonfinite = col.nonfinite;
-            col.block(&here);
-            // A column crossed by several parts marks its leftmost non-finite value.
-            if earlier_nonfinite != NONE
-                && here.nonfinite != NONE
-                && before(here.nonfinite as usize, earlier_nonfinite as usize)
-            {
-                col.nonfinite = here.nonfinite;
-            }
-            i = stop;
-        }
+        scan(&mut acc, xs, ys, env, &cols, view.columns, start..end, &before);
     }
+    finish(xs, ys, view, &acc, first, last, &windows, &before)
+}
+
+/// (index, value) of point `i` when it can be drawn on `view`'s scale: values are carried from
+/// where they were read, since a smoothed column may compute a value on each read (see
+/// `crate::chart::columns`).
+#[inline]
+fn drawable<Y: Ys + ?Sized>(ys: &Y, view: &View, i: usize) -> Option<(usize, f64)> {
+    Some((i, ys.y(i))).filter(|&(_, y)| view.scale.map(y).is_some())
+}
+
+/// Adds the points `range` of one part (x not going back) to the columns' summaries `acc`.
+#[allow(clippy::too_many_arguments)]
+fn scan<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    acc: &mut [Acc],
+    xs: &X,
+    ys: &Y,
+    env: &Envelope,
+    cols: &Columns,
+    columns: usize,
+    range: Range<usize>,
+    before: &impl Fn(usize, usize) -> bool,
+) {
+    let (start, end) = (range.start, range.end);
+    if start >= end {
+        return;
+    }
+    let spanned = cols.of(xs.x(end - 1)).saturating_sub(cols.of(xs.x(start))) + 1;
+    if end - start <= POINTWISE * spanned {
+        // A few points a column (a zoomed window, a short part): reading them costs less than
+        // finding each column's end and reading the partial blocks at its edges.
+        let mut in_col: Vec<usize> = Vec::with_capacity(end - start);
+        xs.for_each_from(start, end, |_, x| in_col.push(cols.of(x)));
+        ys.for_each_from(start, end, |i, y| {
+            let col = &mut acc[in_col[i - start]];
+            if y.is_finite() {
+                col.point(i, y);
+            } else if col.nonfinite == NONE || before(i, col.nonfinite as usize) {
+                col.nonfinite = i as u32;
+            }
+        });
+        return;
+    }
+    let mut i = start;
+    let mut width = ((end - start) / columns).max(1);
+    while i < end {
+        let c = cols.of(xs.x(i));
+        let stop = gallop(xs, i, end, i + width, |x| cols.of(x) <= c);
+        width = stop - i;
+        let mut here = Acc::EMPTY;
+        here.range(ys, &env.blocks, i, stop);
+        let col = &mut acc[c];
+        let earlier_nonfinite = col.nonfinite;
+        col.block(&here);
+        // A column crossed by several parts marks its leftmost non-finite value.
+        if earlier_nonfinite != NONE
+            && here.nonfinite != NONE
+            && before(here.nonfinite as usize, earlier_nonfinite as usize)
+        {
+            col.nonfinite = here.nonfinite;
+        }
+        i = stop;
+    }
+}
+
+/// The reduction drawn from the columns' summaries `acc`, the window's first and last drawable
+/// points and its ranges of points `windows`.
+#[allow(clippy::too_many_arguments)]
+fn finish<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    xs: &X,
+    ys: &Y,
+    view: &View,
+    acc: &[Acc],
+    first: Option<(usize, f64)>,
+    last: Option<(usize, f64)>,
+    windows: &[Range<usize>],
+    before: &impl Fn(usize, usize) -> bool,
+) -> Reduced {
     let mut out = Reduced { in_window: windows.iter().map(Range::len).sum(), ..Reduced::default() };
     let mut idx: Vec<(usize, f64)> = Vec::with_capacity(2 * view.columns + 2);
     idx.extend(first);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for col in &acc {
+    for col in acc {
         if let Some((mn, mx)) = col.drawable(view.scale) {
             for p in if before(mn.0, mx.0) { [mn, mx] } else { [mx, mn] } {
                 if idx.last().map(|l| l.0) != Some(p.0) {
@@ -360,12 +413,133 @@ pub fn reduce<X: Xs + ?Sized, Y: Ys + ?Sized>(
     out.y_bounds = match view.percentiles {
         None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
         Some((p_lo, p_hi)) => {
-            let mut v: Vec<f64> =
-                sample(ys, &windows).into_iter().filter_map(|y| view.scale.map(y)).collect();
+            let mut v: Vec<f64> = sample(ys, windows).into_iter().filter_map(|y| view.scale.map(y)).collect();
             bounds::percentile_bounds(&mut v, p_lo, p_hi, view.margin)
         }
     };
     out
+}
+
+/// The columns' summaries of one series' reduction, kept between frames so that the next frame
+/// with the same view reads only what changed ([`reduce_resumed`]): a live sweep's frame then
+/// costs what arrived, not every point of every run overlaid.
+#[derive(Clone, Debug, Default)]
+pub struct Resumable {
+    /// The view the summaries are of (None: nothing kept).
+    view: Option<View>,
+    acc: Vec<Acc>,
+    first: Option<(usize, f64)>,
+    last: Option<(usize, f64)>,
+    /// The window's points `start..end` when it was computed.
+    start: usize,
+    end: usize,
+    /// Points there were, and the points before `valid` have the values the summaries were built
+    /// from (the xs of the points taken never change).
+    n: usize,
+    valid: usize,
+}
+
+impl Resumable {
+    /// The values from point `i` on changed (a smoother's tail recomputed, or everything).
+    pub fn changed_from(&mut self, i: usize) {
+        self.valid = self.valid.min(i);
+    }
+
+    /// Lets go of what is kept.
+    pub fn clear(&mut self) {
+        *self = Resumable::default();
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.acc.capacity() * std::mem::size_of::<Acc>()
+    }
+}
+
+/// As [`reduce`] of one part, the whole series (x never going back), resumed from `state`: when
+/// the view is the one `state` was computed for and the points before `state`'s valid mark are
+/// unchanged (points were appended, or a smoother changed its tail), only the columns from the
+/// first changed point on are summarised again. The result is [`reduce`]'s, bit for bit.
+pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    xs: &X,
+    ys: &Y,
+    env: &Envelope,
+    view: &View,
+    state: &mut Resumable,
+) -> Reduced {
+    let n = xs.len().min(ys.len()).min(env.len);
+    let Some(cols) = Columns::of_view(view).filter(|_| n > 0) else {
+        state.clear();
+        return Reduced::default();
+    };
+    let before = |a: usize, b: usize| a < b;
+    let drawable = |i: usize| drawable(ys, view, i);
+    let same = state.view == Some(*view) && state.acc.len() == view.columns && state.n <= n;
+    // The window's points: with the same view and xs (the points taken before keep theirs), only
+    // the new points are searched (a series with gaps reads each x through a search of its own).
+    let start = match state.start {
+        s if same && s < state.n => s,
+        s if same => xs.partition_point(s, n, |x| x < cols.lo),
+        _ => xs.partition_point(0, n, |x| x < cols.lo),
+    };
+    let end = match state.end {
+        e if same && e < state.n && e >= start => e,
+        e if same && e >= start => xs.partition_point(e, n, |x| x <= cols.hi),
+        _ => xs.partition_point(start, n, |x| x <= cols.hi),
+    };
+    // The first point whose summary may differ from the one kept.
+    let from = state.valid.min(state.end);
+    let resume = same && state.start == start && from > start && end >= state.end;
+    let (first, last) = if resume && start < end {
+        let appended = from == state.end;
+        let from = from.min(end);
+        if from < end {
+            let c = cols.of(xs.x(from));
+            // Points appended continue the summaries (in index order, as a fresh pass adds
+            // them); otherwise the columns from the first changed point's on are summarised again,
+            // from the first point of its column (the columns before hold only earlier points).
+            let r = if appended {
+                from
+            } else {
+                state.acc[c..].fill(Acc::EMPTY);
+                xs.partition_point(start, from, |x| cols.of(x) < c)
+            };
+            scan(&mut state.acc, xs, ys, env, &cols, view.columns, r..end, &before);
+        }
+        // No drawable point before `from` that the kept ones do not name: none was in the
+        // window before the kept first, and the kept last (when before `from`) is the last one
+        // before `from`.
+        let first = match state.first {
+            Some(f) if f.0 < from => Some(f),
+            _ => (from..end).find_map(drawable),
+        };
+        let last = match state.last {
+            Some(l) if l.0 >= from => (start..end).rev().find_map(drawable),
+            kept => (from..end).rev().find_map(drawable).or(kept),
+        };
+        (first, last)
+    } else {
+        state.acc.clear();
+        state.acc.resize(view.columns, Acc::EMPTY);
+        scan(&mut state.acc, xs, ys, env, &cols, view.columns, start..end, &before);
+        if start < end {
+            ((start..end).find_map(drawable), (start..end).rev().find_map(drawable))
+        } else {
+            (None, None)
+        }
+    };
+    *state = Resumable {
+        view: Some(*view),
+        acc: std::mem::take(&mut state.acc),
+        first,
+        last,
+        start,
+        end,
+        n,
+        valid: n,
+    };
+    let windows: Vec<Range<usize>> = (start < end).then_some(start..end).into_iter().collect();
+    finish(xs, ys, view, &state.acc, first, last, &windows, &before)
 }
 
 /// The values the percentiles of a window are taken from: all of them up to [`PERCENTILE_SAMPLE`];

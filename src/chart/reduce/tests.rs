@@ -405,6 +405,89 @@ fn updates_equal_a_fresh_build() {
     assert_eq!(env, Envelope::of(&changed));
 }
 
+/// Grows `xs` / `ys` (sorted xs) by the appends `sizes`, changing the `tail` values before each
+/// append's end as a centred smoother does, and checks at every step that the reduction resumed
+/// from the last one equals a fresh one on every view.
+fn check_resumed(what: &str, xs: &[f64], ys: &[f64], sizes: &[usize], tail: usize, views: &[View]) {
+    for view in views {
+        let mut state = Resumable::default();
+        let mut ys_now = ys.to_vec();
+        let mut n = 0;
+        for (k, &size) in sizes.iter().enumerate() {
+            n = (n + size).min(xs.len());
+            // The values just before the old end change (a smoother's reach).
+            let from = n.saturating_sub(size + tail);
+            for (i, y) in ys_now.iter_mut().enumerate().take(n).skip(from) {
+                if (i + k) % 5 == 0 {
+                    *y = -*y + k as f64;
+                }
+            }
+            state.changed_from(from);
+            let env = Envelope::of(&ys_now[..n]);
+            let got = reduce_resumed(&xs[..n], &ys_now[..n], &env, view, &mut state);
+            let want = reduce(&xs[..n], &ys_now[..n], &env, &[(0, n)], view);
+            assert!(
+                same(&got, &want),
+                "{what}, {view:?}, step {k} ({n} points):\n got {got:?}\nwant {want:?}"
+            );
+        }
+    }
+}
+
+/// Values that count how many of them are read.
+struct Counted<'a>(&'a [f64], std::cell::Cell<usize>);
+
+impl Ys for Counted<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn y(&self, i: usize) -> f64 {
+        self.1.set(self.1.get() + 1);
+        self.0[i]
+    }
+}
+
+#[test]
+fn a_resumed_reduction_reads_only_the_columns_of_new_points() {
+    let (xs, ys) = noisy(100_000);
+    let view = View { x_lo: 0.0, x_hi: 40_000.0, columns: 80, ..View::new(0.0, 0.0, 1) };
+    let mut state = Resumable::default();
+    let env = Envelope::of(&ys[..90_000]);
+    let all = Counted(&ys[..90_000], Default::default());
+    reduce_resumed(&xs[..90_000], &all, &env, &view, &mut state);
+    let env = Envelope::of(&ys[..90_010]);
+    let grown = Counted(&ys[..90_010], Default::default());
+    let got = reduce_resumed(&xs[..90_010], &grown, &env, &view, &mut state);
+    assert!(same(&got, &reduce(&xs[..90_010], &ys[..90_010], &env, &[(0, 90_010)], &view)));
+    // A column is 1,250 points: the last one's partial blocks and the new points, not 90,000.
+    let (first, then) = (all.1.get(), grown.1.get());
+    assert!(then < 400 && first > 2_000, "{first} values read, then {then}");
+}
+
+#[test]
+fn a_resumed_reduction_equals_a_fresh_one() {
+    let (xs, ys) = noisy(12_000);
+    let sizes = [1, 1, 63, 64, 65, 1000, 3, 5000, 1, 2, 5000, 900];
+    let mut vs = views(4000.0);
+    // A window that follows the data ahead of it, as an overlay's does.
+    vs.push(View { x_lo: 0.0, x_hi: 4200.0, columns: 76, ..View::new(0.0, 0.0, 1) });
+    check_resumed("appends", &xs, &ys, &sizes, 0, &vs);
+    check_resumed("appends with a changed tail", &xs, &ys, &sizes, 40, &vs);
+    // All NaN from the middle on (a run that diverged), and nothing drawable at first.
+    let nan_tail: Vec<f64> =
+        ys.iter().enumerate().map(|(i, &y)| if i > 6000 { f64::NAN } else { y }).collect();
+    check_resumed("a NaN tail", &xs, &nan_tail, &sizes, 0, &vs);
+    let nan_head: Vec<f64> =
+        ys.iter().enumerate().map(|(i, &y)| if i < 6000 { f64::NAN } else { y }).collect();
+    check_resumed("a NaN head", &xs, &nan_head, &sizes, 3, &vs);
+    // Another view starts over.
+    let mut state = Resumable::default();
+    let env = Envelope::of(&ys[..]);
+    reduce_resumed(&xs[..], &ys[..], &env, &vs[0], &mut state);
+    let got = reduce_resumed(&xs[..], &ys[..], &env, &vs[1], &mut state);
+    assert!(same(&got, &reduce(&xs[..], &ys[..], &env, &[(0, xs.len())], &vs[1])));
+}
+
 proptest! {
     /// Any data, sorted or not, with NaN xs and values: the same as the oracle (the windows are
     /// small enough to be read whole, so the percentiles too).
@@ -435,5 +518,26 @@ proptest! {
         let (got, want) = (reduce_all(&xs, &ys, &view), oracle(&xs, &ys, &view));
         prop_assert!(same(&got, &want), "got {:?}\nwant {:?}", got, want);
         prop_assert!(got.points.len() <= 2 * columns + 2);
+    }
+
+    /// Any sorted data grown by any appends (with a changed tail): a resumed reduction is a fresh one.
+    #[test]
+    fn a_resumed_reduction_equals_a_fresh_one_on_any_data(
+        mut pts in prop::collection::vec(
+            ((0u32..500).prop_map(f64::from),
+             prop_oneof![8 => -100.0f64..100.0, 1 => Just(f64::NAN), 1 => Just(0.0)]), 1..600),
+        sizes in prop::collection::vec(1usize..200, 1..8),
+        tail in 0usize..20,
+        columns in 1usize..60,
+        lo in 0u32..250,
+        width in 0u32..400,
+        log in any::<bool>(),
+    ) {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+        let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
+        let scale = if log { YScale::Log10 } else { YScale::Linear };
+        let view = View { scale, ..View::new(f64::from(lo), f64::from(lo + width), columns) };
+        check_resumed("any", &xs, &ys, &sizes, tail, &[view]);
     }
 }
