@@ -362,7 +362,10 @@ fn val_of(v: Value) -> Val<'static> {
         hist = Some(Err(format!(
             "a histogram tensor of type {} and shape {:?} (TF2's are float or double, [k, 3])",
             t.dtype,
-            t.tensor_shape.as_ref().map(|s| s.dim.iter().map(|d| d.size).collect::<Vec<_>>()).unwrap_or_default()
+            t.tensor_shape
+                .as_ref()
+                .map(|s| s.dim.iter().map(|d| d.size).collect::<Vec<_>>())
+                .unwrap_or_default()
         )));
     }
     Val::Tensor { scalar: tensor_scalar(t), tag: Cow::Owned(v.tag), plugin, hist: hist.map(Box::new) }

@@ -7,6 +7,7 @@
 //! the tree in the store; the printed text is read from the lines the store kept as skipped
 //! (a printed model is not JSON), when the run's model is asked for ([`Model::of_store`]).
 
+pub mod aside;
 pub mod params;
 pub mod record;
 pub mod series;
@@ -229,6 +230,15 @@ pub enum Source {
     Record { line: u64 },
 }
 
+impl Source {
+    /// The line the model starts on.
+    pub fn line(&self) -> u64 {
+        match *self {
+            Source::Text { line } | Source::Record { line } => line,
+        }
+    }
+}
+
 /// A run's model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -253,13 +263,22 @@ impl Model {
     }
 
     /// The run's model: a model record (the last one) takes precedence over printed text; of
-    /// printed models, the last whole one (else the last one cut short).
+    /// printed models, the last whole one (else the last one cut short), from the skipped lines
+    /// the store kept and the printed model's lines it caught past them ([`aside`]).
     pub fn of_store(store: &crate::store::Store) -> Option<Model> {
         if let Some(m) = &store.model {
             return Some((**m).clone());
         }
         let lines = store.skipped.kept.iter().map(|s| (s.line, s.text.as_str()));
-        text::find_last(lines)
+        let kept = text::find_last(lines);
+        let caught = text::find_last(store.skipped.model_lines.lines());
+        match (kept, caught) {
+            (Some(k), Some(c)) => {
+                let rank = |m: &Model| (!m.broken(), m.source.line());
+                Some(if rank(&c) >= rank(&k) { c } else { k })
+            }
+            (k, c) => c.or(k),
+        }
     }
 
     /// One line for a report: `GPT2Model, 124M parameters, 162 modules (printed at line 3)`;

@@ -436,12 +436,16 @@ mod tests {
         assert_eq!(from_object(&m).unwrap().unwrap(), h);
         // Wrong content: a malformed histogram, with why.
         let err = |s: &str| scan_str(s).expect("a histogram shape").unwrap_err();
-        assert!(err(r#"{"_type": "histogram", "values": [1, 2], "packedBins": {"min": 0, "size": 1, "count": 3}}"#)
-            .contains("count 3 for 2 values"));
+        assert!(err(
+            r#"{"_type": "histogram", "values": [1, 2], "packedBins": {"min": 0, "size": 1, "count": 3}}"#
+        )
+        .contains("count 3 for 2 values"));
         assert!(err(r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "count": 1}}"#)
             .contains("without its min"));
-        assert!(err(r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "size": -1, "count": 1}}"#)
-            .contains("negative size"));
+        assert!(err(
+            r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "size": -1, "count": 1}}"#
+        )
+        .contains("negative size"));
         // Not W&B's shape: flattened as before.
         for s in [
             r#"{"values": [1], "packedBins": {"min": 0, "size": 1, "count": 1}}"#,

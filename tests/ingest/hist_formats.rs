@@ -108,7 +108,8 @@ fn tensor_event(step: i64, tag: &str, plugin: Option<&str>, shape: &[i64], vals:
             ..Default::default()
         })
     });
-    let value = TbValue { tag: tag.to_owned(), tensor: Some(Box::new(tensor)), metadata, ..Default::default() };
+    let value =
+        TbValue { tag: tag.to_owned(), tensor: Some(Box::new(tensor)), metadata, ..Default::default() };
     let ev = Event {
         wall_time: 1.7e9 + step as f64,
         step,
@@ -204,7 +205,10 @@ fn wandb_run(dir: &Path) -> PathBuf {
                     -0.5 * s
                 ),
             ),
-            item("nested/hist", r#"{"_type":"histogram","packedBins":{"min":0,"size":1,"count":2},"values":[7,8]}"#),
+            item(
+                "nested/hist",
+                r#"{"_type":"histogram","packedBins":{"min":0,"size":1,"count":2},"values":[7,8]}"#,
+            ),
         ];
         if step == 3 {
             // Malformed: count and values disagree. Counted, the row's other values kept.
@@ -240,7 +244,10 @@ fn wandb_histograms_in_both_forms_are_read_from_history_rows() {
     assert_eq!(run.store.series(run.store.find("loss").unwrap()).len(), 5);
     let (n, bad) = run.store.histograms().bad();
     assert_eq!(n, 1);
-    assert!(bad[0].reason.contains("count 3 for 2 values") && bad[0].name == "gradients/fc2.weight", "{bad:?}");
+    assert!(
+        bad[0].reason.contains("count 3 for 2 values") && bad[0].name == "gradients/fc2.weight",
+        "{bad:?}"
+    );
     // Through the binary.
     let doc = check_json(&path);
     let hs = doc["runs"][0]["histograms"].as_array().unwrap();

@@ -116,3 +116,23 @@ fn names_from_the_log_are_sanitised() {
 fn text_of_screen(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
     text(t)
 }
+
+/// A model printed after more skipped lines than the store keeps the text of (a progress bar's
+/// 1,500 lines first): the pane still has it, read by the real ingest.
+#[test]
+fn a_model_printed_after_a_long_progress_bar_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.log");
+    let cnn = std::fs::read_to_string(crate::support::fixture("model/cnn-train.log")).unwrap();
+    let mut log: String =
+        (0..1500).map(|i| format!("epoch 0: {:3}%|{:<10}| {i}/1500\n", i / 15, "#")).collect();
+    log.push_str(&cnn);
+    std::fs::write(&path, log).unwrap();
+    let run = tmon::run::Run::load_file(&path, Default::default(), Default::default()).unwrap();
+    let mut app = app_of(vec![run], Options::default());
+    to_arch(&mut app);
+    let model = app.model().expect("the model");
+    assert_eq!(model.root.kind, "SmallCNN");
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("SmallCNN") && screen.contains("421"), "{screen}");
+}
