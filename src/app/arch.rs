@@ -36,7 +36,8 @@ impl App {
             c.model = Model::of_store(store).map(Rc::new);
             c.model_key = Some(key);
         }
-        c.model.clone()
+        // A model in the run's own log, else the one printed in the stdout log beside it.
+        c.model.clone().or_else(|| slot.model_beside.clone())
     }
 
     /// The run on screen's series indexed by the layer they name.

@@ -8,6 +8,7 @@
 //! (a printed model is not JSON), when the run's model is asked for ([`Model::of_store`]).
 
 pub mod aside;
+pub mod beside;
 pub mod params;
 pub mod record;
 pub mod series;
@@ -228,13 +229,16 @@ pub enum Source {
     Text { line: u64 },
     /// A `{"model": {...}}` record on this line.
     Record { line: u64 },
+    /// `print(model)` text starting on this line of the stdout log beside the run's log
+    /// ([`beside`]).
+    Beside { file: String, line: u64 },
 }
 
 impl Source {
     /// The line the model starts on.
     pub fn line(&self) -> u64 {
         match *self {
-            Source::Text { line } | Source::Record { line } => line,
+            Source::Text { line } | Source::Record { line } | Source::Beside { line, .. } => line,
         }
     }
 }
@@ -294,9 +298,13 @@ impl Model {
             p @ Params::AtLeast(_) => format!("{p} parameters (some not known)"),
             Params::Unknown => "parameters not known".to_string(),
         };
-        let from = match self.source {
+        let from = match &self.source {
             Source::Text { line } => format!("printed at line {line}"),
             Source::Record { line } => format!("model record at line {line}"),
+            Source::Beside { file, line } => {
+                let name = std::path::Path::new(file).file_name().map(|n| n.to_string_lossy());
+                format!("printed at line {line} of {}", name.unwrap_or_default())
+            }
         };
         let broken = if self.broken() { ", cut short: parts could not be read" } else { "" };
         format!("{name}, {params}, {} modules ({from}){broken}", crate::text::count(self.root.count()))
@@ -308,9 +316,12 @@ impl Model {
         let mut v = module_json(&self.root);
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("name".into(), self.name.clone().into());
-            let src = match self.source {
+            let src = match &self.source {
                 Source::Text { line } => serde_json::json!({"kind": "text", "line": line}),
                 Source::Record { line } => serde_json::json!({"kind": "record", "line": line}),
+                Source::Beside { file, line } => {
+                    serde_json::json!({"kind": "text", "line": line, "file": file})
+                }
             };
             o.insert("source".into(), src);
         }

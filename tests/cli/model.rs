@@ -153,3 +153,40 @@ fn a_model_printed_after_a_thousand_progress_lines_is_found() {
     let model = tmon::model::Model::of_store(&live.store).expect("the model");
     assert_eq!((model.root.kind.as_str(), model.params()), ("SmallCNN", tmon::model::Params::Exact(421_834)));
 }
+
+/// A JSON Lines file with no model, beside the stdout log the script wrote (`train.log`: progress
+/// bars redrawn with `\r`, the model print, a traceback): the model comes from the stdout log.
+#[test]
+fn the_model_printed_in_the_stdout_log_beside_the_jsonl() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model/beside/metrics.jsonl");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let run = &doc["runs"][0];
+    let m = &run["model"];
+    assert_eq!(m["name"], "SmallCNN", "{run}");
+    assert_eq!(m["params"], 421_834);
+    assert_eq!(m["source"]["kind"], "text");
+    assert_eq!(m["source"]["line"], 5);
+    assert!(m["source"]["file"].as_str().unwrap().ends_with("beside/train.log"), "{m}");
+    assert_eq!(names(m), ["features", "classifier"]);
+    assert_eq!((run["records"].as_u64(), run["skipped_lines"].as_u64()), (Some(100), Some(0)));
+    let text = tmon(["check", path], LIMIT).stdout;
+    assert!(
+        text.contains("  model SmallCNN, 421,834 parameters, 17 modules (printed at line 5 of train.log)\n"),
+        "{text}"
+    );
+    // A model in the run's own log wins over the stdout log's.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(LOG, dir.path().join("metrics.jsonl")).unwrap();
+    std::fs::write(
+        dir.path().join("stdout.log"),
+        "Other(\n  (fc): Linear(in_features=1, out_features=1, bias=True)\n)\n",
+    )
+    .unwrap();
+    let doc = json(&tmon(["check", "--json", dir.path().join("metrics.jsonl").to_str().unwrap()], LIMIT));
+    assert_eq!(doc["runs"][0]["model"]["name"], "SmallCNN");
+    // Without one there, the stdout log's.
+    std::fs::write(dir.path().join("metrics.jsonl"), "{\"step\": 1, \"loss\": 1}\n").unwrap();
+    let doc = json(&tmon(["check", "--json", dir.path().join("metrics.jsonl").to_str().unwrap()], LIMIT));
+    assert_eq!(doc["runs"][0]["model"]["name"], "Other");
+    assert!(doc["runs"][0]["model"]["source"]["file"].as_str().unwrap().ends_with("stdout.log"));
+}

@@ -136,3 +136,31 @@ fn a_model_printed_after_a_long_progress_bar_is_drawn() {
     let screen = text(&draw(&app, 80, 24));
     assert!(screen.contains("SmallCNN") && screen.contains("421"), "{screen}");
 }
+
+/// The monitor's loader reads the stdout log beside a JSON Lines file without a model
+/// (tests/fixtures/model/beside): the opener's report carries its model, and the pane draws it.
+#[test]
+fn the_model_from_the_stdout_log_beside_the_jsonl() {
+    use tmon::event::Event;
+    let run = load("model/beside/metrics.jsonl");
+    let path = crate::support::fixture("model/beside/metrics.jsonl");
+    let mut app = app_of(vec![run], Options::default());
+    assert!(app.model().is_none(), "no model in the JSON Lines file itself");
+    // What the loader's opener reports (read on its thread): the run's path, its model beside.
+    let model_beside = tmon::model::beside::read(&path).map(Box::new);
+    assert!(model_beside.is_some());
+    let info = tmon::event::Opened {
+        path: app.slot().unwrap().run().path.clone(),
+        size: 0,
+        end: 0,
+        idle: None,
+        preview: None,
+        config: Default::default(),
+        model_beside,
+    };
+    app.update(Event::Opened { file: 0, info: Box::new(info) });
+    to_arch(&mut app);
+    assert_eq!(app.model().expect("the model").root.kind, "SmallCNN");
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("SmallCNN"), "{screen}");
+}
