@@ -394,7 +394,7 @@ pub fn tensor_histogram(t: &TensorProto) -> Option<HistValue> {
         t.float_val.iter().map(|&x| x as f64).collect()
     } else {
         let c = &t.tensor_content;
-        if c.len() % width != 0 {
+        if !c.len().is_multiple_of(width) {
             return Some(Err(format!("a histogram tensor of {} bytes, not whole values", c.len())));
         }
         c.chunks_exact(width)
