@@ -3,7 +3,8 @@
 //! `python train.py > train.log`, `tee`, Hydra's job log or W&B's `files/output.log`. When the
 //! run's own log holds no model, the model printed there is the run's ([`read`]).
 //!
-//! Which file counts, in the folder of the run's log (the first found; never the log itself):
+//! Which file counts, in the folder of the run's log (the run folder itself for a TensorBoard or
+//! MLflow run folder; the first found; never the log itself):
 //! [`NAMES`], then for a W&B run file (`run-<id>.wandb`) its folder's `files/output.log` (what the
 //! SDK saves of the console). Only the first [`MAX_BYTES`] are read (a model is printed before
 //! training starts); a `\r` inside a line (a progress bar redrawn in place) keeps what a terminal
@@ -33,7 +34,9 @@ const MAX_LINE: usize = 64 << 10;
 
 /// The stdout log of the run logged at `log`, if one is there.
 pub fn find(log: &Path) -> Option<PathBuf> {
-    let folder = log.parent().map(|f| if f.as_os_str().is_empty() { Path::new(".") } else { f })?;
+    // A run folder (TensorBoard, MLflow) is its own folder.
+    let folder = if log.is_dir() { Some(log) } else { log.parent() };
+    let folder = folder.map(|f| if f.as_os_str().is_empty() { Path::new(".") } else { f })?;
     let own = std::fs::canonicalize(log).ok();
     let is_log = |p: &Path| own.is_some() && std::fs::canonicalize(p).ok() == own;
     let wandb = log
@@ -150,5 +153,8 @@ mod tests {
         std::fs::write(d.path().join("files/output.log"), NET).unwrap();
         assert_eq!(read(&d.path().join("run-abc.wandb")).unwrap().root.kind, "Net");
         assert!(read(&d.path().join("metrics.jsonl")).is_none());
+        // A run folder (TensorBoard's) looks inside itself.
+        std::fs::write(d.path().join("files/stdout.log"), NET).unwrap();
+        assert_eq!(find(&d.path().join("files")), Some(d.path().join("files/stdout.log")));
     }
 }
