@@ -73,6 +73,8 @@ pub struct Opened {
     /// The run's config as read from its first record and the files beside it
     /// ([`crate::run::config::read`]).
     pub config: crate::run::config::ConfigRead,
+    /// The model printed in the stdout log beside the run's log ([`crate::model::beside::read`]).
+    pub model_beside: Option<Box<crate::model::Model>>,
 }
 
 /// Reads terminal input on its own thread until the receiver is gone.

@@ -58,6 +58,9 @@ pub struct Skipped {
     pub kept: Vec<SkippedLine>,
     /// The most recent skipped line, even when `kept` is full.
     pub last: Option<SkippedLine>,
+    /// The lines of a printed model, caught from every skipped line: a model printed after more
+    /// than [`SKIPPED_KEPT`] other skipped lines (a progress bar's) is still found.
+    pub model_lines: crate::model::aside::ModelLines,
 }
 
 impl Skipped {
@@ -66,6 +69,7 @@ impl Skipped {
         let entry =
             SkippedLine { line, reason: reason.into(), text: String::from_utf8_lossy(cut).into_owned() };
         self.count += 1;
+        self.model_lines.offer(line, &entry.text);
         if self.kept.len() < SKIPPED_KEPT {
             self.kept.push(entry.clone());
         }

@@ -9,8 +9,8 @@ use std::rc::Rc;
 /// What the model and the layer index were computed from.
 #[derive(Debug, Default)]
 pub struct ModelCache {
-    /// (slot, run epoch, skipped lines, model records) for the model.
-    model_key: Option<(usize, u64, usize, usize)>,
+    /// (slot, run epoch, skipped lines and caught model lines, model records) for the model.
+    model_key: Option<(usize, u64, u64, usize)>,
     model: Option<Rc<Model>>,
     /// (slot, run epoch, series) for the index.
     index_key: Option<(usize, u64, usize)>,
@@ -25,9 +25,10 @@ impl App {
         let key = (
             self.current,
             self.run_epoch(),
-            // Only the kept skipped lines can hold a printed model: once they are full, more
-            // skipped lines (a progress bar's) change nothing and the model is not read again.
-            store.skipped.kept.len(),
+            // Only the kept skipped lines and the printed model's lines caught past them can
+            // hold a printed model: more skipped lines (a progress bar's) change neither, and the
+            // model is not read again.
+            store.skipped.kept.len() as u64 + (store.skipped.model_lines.changes() << 20),
             store.model.as_deref().map_or(0, |m| m as *const Model as usize),
         );
         let mut c = self.model_cache.borrow_mut();
@@ -35,7 +36,8 @@ impl App {
             c.model = Model::of_store(store).map(Rc::new);
             c.model_key = Some(key);
         }
-        c.model.clone()
+        // A model in the run's own log, else the one printed in the stdout log beside it.
+        c.model.clone().or_else(|| slot.model_beside.clone())
     }
 
     /// The run on screen's series indexed by the layer they name.

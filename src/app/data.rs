@@ -126,6 +126,7 @@ impl App {
             slot.file_config = info.config;
             self.config_gen += 1;
         }
+        slot.model_beside = info.model_beside.map(|m| std::rc::Rc::new(*m));
         let slot = &mut self.slots[file];
         let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_none()) else { return };
         l.end = Some(info.end);

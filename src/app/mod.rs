@@ -96,6 +96,9 @@ pub struct Slot {
     /// it); what the log's format records itself ([`RunInfo::config`](crate::formats::RunInfo))
     /// takes precedence, as in `tmon check`.
     pub file_config: crate::run::config::ConfigRead,
+    /// The model printed in the stdout log beside the run's log (the loader reads it): the run's
+    /// model when its own log has none.
+    pub model_beside: Option<std::rc::Rc<crate::model::Model>>,
 }
 
 /// A file whose history is still being read (by the loader, or streamed by the source).
@@ -153,6 +156,7 @@ impl Slot {
             rate: StepRate::default(),
             epoch: 0,
             file_config: Default::default(),
+            model_beside: None,
         }
     }
 

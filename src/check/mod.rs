@@ -282,6 +282,13 @@ fn load_one(
             let problems = run.read_config();
             let mut report = RunReport::from_run(display(&run.path), &run);
             report.config_problems = problems;
+            if report.model.is_none() {
+                // The model printed in the stdout log kept beside the run's log.
+                if let Some(m) = crate::model::beside::read(&run.path) {
+                    report.model = Some(m.to_json());
+                    report.model_line = Some(m.summary());
+                }
+            }
             let digest = RunDigest::of(&run, silent);
             Checked { report, digest, silent }
         })

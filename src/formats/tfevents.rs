@@ -5,8 +5,11 @@
 //!   TF2 form, a one-element float or double tensor whose metadata names the `scalars` plugin
 //!   (`tf.summary.scalar`, Keras). Writers put the metadata on the first value of a tag only, so
 //!   each tag's kind is remembered from its first value.
-//! - Histograms (`HistogramProto`) go to the store's histograms (the distributions view), each
-//!   on the record of its step; a malformed one is counted there.
+//! - Histograms go to the store's histograms (the distributions view), each on the record of its
+//!   step; a malformed one is counted there. Two encodings: `HistogramProto` (tensorboardX,
+//!   `torch.utils.tensorboard`, TF1) and the TF2 form (`tf.summary.histogram`), a float or double
+//!   tensor of shape `[k, 3]` (left edge, right edge, count of each bucket) whose metadata names
+//!   the `histograms` plugin, on the tag's first value only as TensorFlow writes it.
 //! - Images, audio, text, the obsolete old-style histograms and other plugins' tensors are not
 //!   metrics: counted by kind in [`RunInfo::not_metrics`](super::RunInfo), not drawn.
 //! - Each event carries its step and wall time; consecutive events at one step (one event per
@@ -232,7 +235,14 @@ enum Val<'a> {
     Simple(Cow<'a, str>, f32),
     /// A tensor: its tag, the plugin its metadata names (empty without plugin data) with the
     /// data class, when it carries metadata, and its value when it is a one-element float tensor.
-    Tensor { tag: Cow<'a, str>, plugin: Option<(Cow<'a, str>, i32)>, scalar: Option<f64> },
+    /// `hist`: the tensor read as TF2's `[k, 3]` histogram when it has that shape (or why a
+    /// tensor of the `histograms` plugin is not one); used when the tag is a histogram's.
+    Tensor {
+        tag: Cow<'a, str>,
+        plugin: Option<(Cow<'a, str>, i32)>,
+        scalar: Option<f64>,
+        hist: Option<Box<HistValue>>,
+    },
     /// A `HistogramProto` under this tag, read into a histogram (or why it is malformed).
     Hist(Cow<'a, str>, HistValue),
     /// Not a metric: counted under this kind.
@@ -347,7 +357,63 @@ fn val_of(v: Value) -> Val<'static> {
         let name = m.plugin_data.map(|p| p.plugin_name).unwrap_or_default();
         (Cow::Owned(name), m.data_class)
     });
-    Val::Tensor { scalar: tensor_scalar(t), tag: Cow::Owned(v.tag), plugin }
+    let mut hist = tensor_histogram(t);
+    if hist.is_none() && plugin.as_ref().is_some_and(|(p, _)| p == HISTOGRAMS) {
+        hist = Some(Err(format!(
+            "a histogram tensor of type {} and shape {:?} (TF2's are float or double, [k, 3])",
+            t.dtype,
+            t.tensor_shape
+                .as_ref()
+                .map(|s| s.dim.iter().map(|d| d.size).collect::<Vec<_>>())
+                .unwrap_or_default()
+        )));
+    }
+    Val::Tensor { scalar: tensor_scalar(t), tag: Cow::Owned(v.tag), plugin, hist: hist.map(Box::new) }
+}
+
+/// The plugin of TF2's histograms.
+const HISTOGRAMS: &str = "histograms";
+
+/// A tensor of shape `[k, 3]` read as TF2 writes a histogram: each row a bucket's left edge, right
+/// edge and count (`tf.summary.histogram`; TensorBoard's own `histogram_pb`). `None`: not that
+/// shape or type. The edges are the buckets' left edges and the last right edge (TF2's buckets
+/// are contiguous; a constant tensor has buckets of zero width, its count in the last).
+pub fn tensor_histogram(t: &TensorProto) -> Option<HistValue> {
+    let dims: Vec<i64> = t.tensor_shape.as_ref()?.dim.iter().map(|d| d.size).collect();
+    let &[k, 3] = dims.as_slice() else { return None };
+    let k = usize::try_from(k).ok()?;
+    let width = match t.dtype {
+        DT_FLOAT => 4,
+        DT_DOUBLE => 8,
+        _ => return None,
+    };
+    // Checked against the bytes there before anything is allocated from the shape.
+    let values: Vec<f64> = if !t.double_val.is_empty() {
+        t.double_val.clone()
+    } else if !t.float_val.is_empty() {
+        t.float_val.iter().map(|&x| x as f64).collect()
+    } else {
+        let c = &t.tensor_content;
+        if !c.len().is_multiple_of(width) {
+            return Some(Err(format!("a histogram tensor of {} bytes, not whole values", c.len())));
+        }
+        c.chunks_exact(width)
+            .map(|b| match b.try_into() {
+                Ok(b8) => f64::from_le_bytes(b8),
+                Err(_) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            })
+            .collect()
+    };
+    if k.checked_mul(3) != Some(values.len()) {
+        return Some(Err(format!("a histogram tensor of shape [{k}, 3] with {} values", values.len())));
+    }
+    if k == 0 {
+        return Some(Err("a histogram with no buckets".into()));
+    }
+    let mut edges: Vec<f64> = values.chunks_exact(3).map(|r| r[0]).collect();
+    edges.push(values[values.len() - 2]);
+    let counts = values.chunks_exact(3).map(|r| r[2]).collect();
+    Some(Histogram::natural(edges, counts))
 }
 
 /// The frames at the front of `buf`, and the bytes they take (a torn record at the end is left
@@ -499,6 +565,13 @@ impl EventReader {
                             self.gather.add_hist(run, self.records, *step, *time, tag, h.clone());
                             continue;
                         }
+                        if let Val::Tensor { tag, plugin, hist: Some(h), .. } = v {
+                            if self.is_histogram_tag(tag, plugin.as_ref().map(|p| p.0.as_ref())) {
+                                let h = h.as_ref().clone();
+                                self.gather.add_hist(run, self.records, *step, *time, tag, h);
+                                continue;
+                            }
+                        }
                         match self.resolve(run, v) {
                             Ok((id, x)) => self.gather.add(run, self.records, *step, *time, id, x),
                             Err(kind) => run.info.count(kind),
@@ -512,6 +585,22 @@ impl EventReader {
     /// Feeds the record gathered last (call at the end of a file, or when the reading pauses).
     pub fn flush(&mut self, run: &mut Run) {
         self.gather.flush(run);
+    }
+
+    /// Whether a tensor of `tag` is a TF2 histogram: its metadata names the plugin, or the tag's
+    /// first value's did (remembered here, as [`Self::resolve`] remembers the others).
+    fn is_histogram_tag(&mut self, tag: &str, plugin: Option<&str>) -> bool {
+        match plugin {
+            Some(p) => {
+                let yes = p == HISTOGRAMS;
+                if yes {
+                    self.tags.insert(tag.to_owned(), Tag::Other(HISTOGRAMS));
+                    self.recent.clear();
+                }
+                yes
+            }
+            None => matches!(self.tags.get(tag), Some(Tag::Other(HISTOGRAMS))),
+        }
     }
 
     /// The series of a scalar tag, made on its first value.
@@ -540,7 +629,7 @@ impl EventReader {
             Val::Simple(tag, x) => Ok((self.scalar_id(run, tag), *x as f64)),
             Val::Kind(kind) => Err(kind),
             Val::Hist(..) => Err("histograms"),
-            Val::Tensor { tag, plugin, scalar } => {
+            Val::Tensor { tag, plugin, scalar, .. } => {
                 let tag_kind = match (self.tags.get(tag.as_ref()), plugin) {
                     // Metadata on a later value wins (a writer restarted with another plugin is
                     // rare, but its own metadata is the best word on it).

@@ -7,6 +7,8 @@
 //! the tree in the store; the printed text is read from the lines the store kept as skipped
 //! (a printed model is not JSON), when the run's model is asked for ([`Model::of_store`]).
 
+pub mod aside;
+pub mod beside;
 pub mod params;
 pub mod record;
 pub mod series;
@@ -227,6 +229,18 @@ pub enum Source {
     Text { line: u64 },
     /// A `{"model": {...}}` record on this line.
     Record { line: u64 },
+    /// `print(model)` text starting on this line of the stdout log beside the run's log
+    /// ([`beside`]).
+    Beside { file: String, line: u64 },
+}
+
+impl Source {
+    /// The line the model starts on.
+    pub fn line(&self) -> u64 {
+        match *self {
+            Source::Text { line } | Source::Record { line } | Source::Beside { line, .. } => line,
+        }
+    }
 }
 
 /// A run's model.
@@ -253,13 +267,22 @@ impl Model {
     }
 
     /// The run's model: a model record (the last one) takes precedence over printed text; of
-    /// printed models, the last whole one (else the last one cut short).
+    /// printed models, the last whole one (else the last one cut short), from the skipped lines
+    /// the store kept and the printed model's lines it caught past them ([`aside`]).
     pub fn of_store(store: &crate::store::Store) -> Option<Model> {
         if let Some(m) = &store.model {
             return Some((**m).clone());
         }
         let lines = store.skipped.kept.iter().map(|s| (s.line, s.text.as_str()));
-        text::find_last(lines)
+        let kept = text::find_last(lines);
+        let caught = text::find_last(store.skipped.model_lines.lines());
+        match (kept, caught) {
+            (Some(k), Some(c)) => {
+                let rank = |m: &Model| (!m.broken(), m.source.line());
+                Some(if rank(&c) >= rank(&k) { c } else { k })
+            }
+            (k, c) => c.or(k),
+        }
     }
 
     /// One line for a report: `GPT2Model, 124M parameters, 162 modules (printed at line 3)`;
@@ -275,9 +298,13 @@ impl Model {
             p @ Params::AtLeast(_) => format!("{p} parameters (some not known)"),
             Params::Unknown => "parameters not known".to_string(),
         };
-        let from = match self.source {
+        let from = match &self.source {
             Source::Text { line } => format!("printed at line {line}"),
             Source::Record { line } => format!("model record at line {line}"),
+            Source::Beside { file, line } => {
+                let name = std::path::Path::new(file).file_name().map(|n| n.to_string_lossy());
+                format!("printed at line {line} of {}", name.unwrap_or_default())
+            }
         };
         let broken = if self.broken() { ", cut short: parts could not be read" } else { "" };
         format!("{name}, {params}, {} modules ({from}){broken}", crate::text::count(self.root.count()))
@@ -289,9 +316,12 @@ impl Model {
         let mut v = module_json(&self.root);
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("name".into(), self.name.clone().into());
-            let src = match self.source {
+            let src = match &self.source {
                 Source::Text { line } => serde_json::json!({"kind": "text", "line": line}),
                 Source::Record { line } => serde_json::json!({"kind": "record", "line": line}),
+                Source::Beside { file, line } => {
+                    serde_json::json!({"kind": "text", "line": line, "file": file})
+                }
             };
             o.insert("source".into(), src);
         }

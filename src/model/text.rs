@@ -26,7 +26,7 @@ use super::{Model, Module, Source};
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The type name a line opens (`GPT2Model(` -> `GPT2Model`), with the length of what precedes it.
-fn opening(line: &str) -> Option<(usize, &str)> {
+pub(crate) fn opening(line: &str) -> Option<(usize, &str)> {
     let body = line.trim_end();
     let head = body.strip_suffix('(')?;
     let start = head

@@ -252,6 +252,8 @@ impl Loader {
             let (mut info, handle) = open(plan, work.preview, &loader.opts);
             // Its config (a few small files beside it), read here: never on the loop's thread.
             info.config = crate::run::config::read(&path);
+            // Likewise the model printed in a stdout log beside it.
+            info.model_beside = crate::model::beside::read(&path).map(Box::new);
             // The loop may be gone (quit): nothing to do then.
             if loader.tx.send(Event::Opened { file, info: Box::new(info) }).is_err() {
                 return;
@@ -352,6 +354,7 @@ fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened,
         idle: plan.idle,
         preview: None,
         config: Default::default(),
+        model_beside: None,
     };
     let Some(mut file) = plan.file.take() else { return (out, None) };
     let tail_start = plan.end.saturating_sub(preview.unwrap_or(0).min(TAIL_BYTES));
@@ -647,6 +650,26 @@ mod tests {
         while threads_named("tmon-loader") > 0 {
             assert!(t0.elapsed() < Duration::from_secs(5), "idle loader threads stay");
             std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn the_opener_reads_the_model_printed_in_the_stdout_log_beside() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("metrics.jsonl");
+        std::fs::write(&path, "{\"step\": 1, \"loss\": 2}\n").expect("write");
+        let net = "Net(\n  (fc): Linear(in_features=4, out_features=2, bias=True)\n)\n";
+        std::fs::write(dir.path().join("stdout.log"), format!("hello\n{net}")).expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let work = Work { preview: None, history: false, compact: false };
+        loader.submit(0, plan(&path), work).expect("submit");
+        loop {
+            if let Event::Opened { info, .. } = rx.recv_timeout(Duration::from_secs(20)).expect("opened") {
+                let m = info.model_beside.expect("the model beside");
+                assert_eq!((m.root.kind.as_str(), m.source.line()), ("Net", 2));
+                break;
+            }
         }
     }
 

@@ -4,7 +4,10 @@
 //! Recognised by the keys of the object under a record's key, in three documented forms:
 //! - the natural one, `{"bins": [edges...], "counts": [...]}` (`n + 1` edges for `n` counts, what
 //!   `torch.histc` and `numpy.histogram` give), optionally with `"_type": "histogram"`;
-//! - W&B's `{"_type": "histogram", "bins": [edges...], "values": [...]}` (its history rows);
+//! - W&B's `{"_type": "histogram", "bins": [edges...], "values": [...]}` (its history rows), and
+//!   its packed form `{"_type": "histogram", "packedBins": {"min": m, "size": w, "count": n},
+//!   "values": [...]}` (`n` bins of width `w` from `m`: edge `i` is `m + i * w`; the W&B SDK writes
+//!   it for `wandb.watch`'s gradients and parameters, and for TensorBoard histograms it syncs);
 //! - TensorBoard's `{"min", "max", "num", "sum", "sum_squares", "bucket_limit", "bucket"}` (the
 //!   `HistogramProto` fields: bucket `i` holds the values up to `bucket_limit[i]`, the first from
 //!   `min`, the last to `max`).
@@ -108,6 +111,29 @@ impl Histogram {
     }
 }
 
+/// W&B's packed bins: `count` bins of width `size` from `min`, for the counts `values`.
+fn unpack((min, size, count): (f64, f64, f64), values: Vec<f64>) -> HistValue {
+    if !min.is_finite() || !size.is_finite() {
+        return Err("packedBins: min or size is not finite".into());
+    }
+    if size < 0.0 {
+        return Err(format!("packedBins: negative size ({size})"));
+    }
+    if count != values.len() as f64 {
+        return Err(format!("packedBins: count {count} for {} values", values.len()));
+    }
+    let edges = (0..=values.len()).map(|i| min + i as f64 * size).collect();
+    Histogram::natural(edges, values)
+}
+
+/// The packed bins' three numbers from their keys, or why they are not.
+fn packed_of(min: Option<f64>, size: Option<f64>, count: Option<f64>) -> Result<(f64, f64, f64), String> {
+    match (min, size, count) {
+        (Some(m), Some(s), Some(c)) => Ok((m, s, c)),
+        _ => Err("packedBins without its min, size and count".into()),
+    }
+}
+
 fn check_counts(counts: &[f64]) -> Result<(), String> {
     if counts.len() > MAX_BINS {
         return Err(format!("{} bins, more than {MAX_BINS}", counts.len()));
@@ -138,6 +164,8 @@ struct Parts {
     max: Option<f64>,
     /// `num`, `sum` or `sum_squares` was there.
     moments: bool,
+    /// W&B's `packedBins`: (min, size, count), or `Err` for one whose content is wrong.
+    packed: Option<Result<(f64, f64, f64), String>>,
     typed: bool,
     /// A list longer than [`MAX_BINS`] + 1.
     too_long: bool,
@@ -148,6 +176,7 @@ enum Slot {
     List,
     Number,
     Type,
+    Packed,
 }
 
 fn slot(key: &str) -> Option<Slot> {
@@ -155,6 +184,7 @@ fn slot(key: &str) -> Option<Slot> {
         "bins" | "counts" | "values" | "bucket_limit" | "bucket" => Slot::List,
         "min" | "max" | "num" | "sum" | "sum_squares" => Slot::Number,
         "_type" => Slot::Type,
+        "packedBins" => Slot::Packed,
         _ => return None,
     })
 }
@@ -197,6 +227,13 @@ impl Parts {
         }
         if tb || self.min.is_some() || self.max.is_some() || self.moments {
             return None;
+        }
+        if let Some(packed) = self.packed {
+            // Only W&B's own shape: its type mark, the counts as `values`, no edges besides.
+            let (true, Some(values), None, None) = (self.typed, self.values, &self.bins, &self.counts) else {
+                return None;
+            };
+            return Some(if self.too_long { too_long() } else { packed.and_then(|p| unpack(p, values)) });
         }
         let counts = match (self.counts, self.values) {
             (Some(c), None) => c,
@@ -242,6 +279,7 @@ pub(crate) fn scan(c: &mut Cursor<'_>) -> Option<HistValue> {
                 }
                 parts.typed = true;
             }
+            Slot::Packed => parts.packed = Some(packed_scan(c)?),
         }
         c.skip_ws();
         match c.peek() {
@@ -256,6 +294,46 @@ pub(crate) fn scan(c: &mut Cursor<'_>) -> Option<HistValue> {
             _ => return None,
         }
     }
+}
+
+/// W&B's `packedBins` object at the cursor, on its `{`: only `min`, `size` and `count`, numbers.
+fn packed_scan(c: &mut Cursor<'_>) -> Option<Result<(f64, f64, f64), String>> {
+    if c.peek() != Some(b'{') {
+        return None;
+    }
+    c.i += 1;
+    let (mut min, mut size, mut count) = (None, None, None);
+    loop {
+        c.skip_ws();
+        if c.peek() == Some(b'}') && min.is_none() && size.is_none() && count.is_none() {
+            c.i += 1;
+            break;
+        }
+        if c.peek() != Some(b'"') {
+            return None;
+        }
+        c.i += 1;
+        let key = c.string().ok()?;
+        c.expect(b':', "").ok()?;
+        c.skip_ws();
+        let Scalarish::Num(x) = c.scalar().ok()? else { return None };
+        *match key.as_ref() {
+            "min" => &mut min,
+            "size" => &mut size,
+            "count" => &mut count,
+            _ => return None,
+        } = Some(x);
+        c.skip_ws();
+        match c.peek() {
+            Some(b',') => c.i += 1,
+            Some(b'}') => {
+                c.i += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    Some(packed_of(min, size, count))
 }
 
 /// A list of numbers (possibly empty) at the cursor, on its `[`.
@@ -302,6 +380,19 @@ pub fn from_object(m: &[(String, JsonValue)]) -> Option<HistValue> {
             }
             (Slot::Number, JsonValue::Num(x)) => parts.number(k, *x),
             (Slot::Type, JsonValue::Str(s)) if s == "histogram" => parts.typed = true,
+            (Slot::Packed, JsonValue::Object(p)) => {
+                let (mut min, mut size, mut count) = (None, None, None);
+                for (k, v) in p {
+                    let JsonValue::Num(x) = v else { return None };
+                    *match k.as_str() {
+                        "min" => &mut min,
+                        "size" => &mut size,
+                        "count" => &mut count,
+                        _ => return None,
+                    } = Some(*x);
+                }
+                parts.packed = Some(packed_of(min, size, count));
+            }
             _ => return None,
         }
     }
@@ -330,6 +421,40 @@ mod tests {
                 "bucket_limit": [0, 2, 1.7976931348623157e308], "bucket": [1, 3, 2]}"#,
         );
         assert_eq!(t.unwrap().unwrap().edges, vec![-1.0, 0.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn wandb_packed_bins_are_edges_from_min_by_size() {
+        let s = r#"{"_type": "histogram", "values": [1, 2, 3], "packedBins": {"min": -1.5, "size": 0.5, "count": 3}}"#;
+        let h = scan_str(s).unwrap().unwrap();
+        assert_eq!(h, Histogram { edges: vec![-1.5, -1.0, -0.5, 0.0], counts: vec![1.0, 2.0, 3.0] });
+        // Key order does not matter, and the parsed-document path agrees.
+        let s2 = r#"{"packedBins": {"count": 3, "size": 0.5, "min": -1.5}, "values": [1, 2, 3], "_type": "histogram"}"#;
+        assert_eq!(scan_str(s2).unwrap().unwrap(), h);
+        let doc = crate::parse::parse_document(s.as_bytes()).unwrap();
+        let JsonValue::Object(m) = doc else { panic!() };
+        assert_eq!(from_object(&m).unwrap().unwrap(), h);
+        // Wrong content: a malformed histogram, with why.
+        let err = |s: &str| scan_str(s).expect("a histogram shape").unwrap_err();
+        assert!(err(
+            r#"{"_type": "histogram", "values": [1, 2], "packedBins": {"min": 0, "size": 1, "count": 3}}"#
+        )
+        .contains("count 3 for 2 values"));
+        assert!(err(r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "count": 1}}"#)
+            .contains("without its min"));
+        assert!(err(
+            r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "size": -1, "count": 1}}"#
+        )
+        .contains("negative size"));
+        // Not W&B's shape: flattened as before.
+        for s in [
+            r#"{"values": [1], "packedBins": {"min": 0, "size": 1, "count": 1}}"#,
+            r#"{"_type": "histogram", "values": [1], "bins": [0, 1], "packedBins": {"min": 0, "size": 1, "count": 1}}"#,
+            r#"{"_type": "histogram", "values": [1], "packedBins": {"min": 0, "size": 1, "count": 1, "x": 2}}"#,
+            r#"{"_type": "histogram", "values": [1], "packedBins": [0, 1, 1]}"#,
+        ] {
+            assert!(scan_str(s).is_none(), "{s}");
+        }
     }
 
     #[test]

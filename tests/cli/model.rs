@@ -102,3 +102,91 @@ fn a_print_cut_short_is_marked() {
     let text = tmon(["check", path.to_str().unwrap()], LIMIT).stdout;
     assert!(text.contains("cut short"), "{text}");
 }
+
+/// A training log as a script with a progress bar writes it: 1,500 progress lines (more than the
+/// store keeps the text of), then `print(model)`, then the JSON records, and a last progress line.
+fn progress_then_model(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("train.log");
+    let full = std::fs::read_to_string(LOG).unwrap();
+    let (head, records): (Vec<&str>, Vec<&str>) = full.lines().skip(1).partition(|l| !l.starts_with('{'));
+    let mut text = String::new();
+    for i in 0..1500 {
+        let pct = i * 100 / 1500;
+        text.push_str(&format!(
+            "Loading data: {pct:3}%|{:<20}| {i}/1500 [00:{:02}<00:10, 99.0it/s]\n",
+            "█".repeat(pct / 5),
+            i % 60
+        ));
+    }
+    for l in &head {
+        text.push_str(l);
+        text.push('\n');
+    }
+    for l in &records {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text.push_str("Evaluating: 100%|████████████████████| 10/10 [00:01<00:00, 9.9it/s]\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_model_printed_after_a_thousand_progress_lines_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = progress_then_model(dir.path());
+    let doc = json(&tmon(["check", "--json", path.to_str().unwrap()], LIMIT));
+    let run = &doc["runs"][0];
+    let m = &run["model"];
+    assert_eq!(m["name"], "SmallCNN", "{run}");
+    assert_eq!(m["params"], 421_834);
+    assert_eq!(m["source"]["line"], 1501);
+    assert!(m["broken"].is_null(), "{m}");
+    assert_eq!(names(m), ["features", "classifier"]);
+    assert_eq!(run["records"], 100);
+    assert_eq!(run["skipped_lines"], 1500 + 20 + 1);
+    // The monitor's path (line by line, as a followed file is read) finds it too.
+    let mut live = tmon::run::Run::new(&path, Default::default(), Default::default());
+    for (i, l) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+        live.push_line(i as u64 + 1, l.as_bytes());
+    }
+    let model = tmon::model::Model::of_store(&live.store).expect("the model");
+    assert_eq!((model.root.kind.as_str(), model.params()), ("SmallCNN", tmon::model::Params::Exact(421_834)));
+}
+
+/// A JSON Lines file with no model, beside the stdout log the script wrote (`train.log`: progress
+/// bars redrawn with `\r`, the model print, a traceback): the model comes from the stdout log.
+#[test]
+fn the_model_printed_in_the_stdout_log_beside_the_jsonl() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model/beside/metrics.jsonl");
+    let doc = json(&tmon(["check", "--json", path], LIMIT));
+    let run = &doc["runs"][0];
+    let m = &run["model"];
+    assert_eq!(m["name"], "SmallCNN", "{run}");
+    assert_eq!(m["params"], 421_834);
+    assert_eq!(m["source"]["kind"], "text");
+    assert_eq!(m["source"]["line"], 5);
+    assert!(m["source"]["file"].as_str().unwrap().ends_with("beside/train.log"), "{m}");
+    assert_eq!(names(m), ["features", "classifier"]);
+    assert_eq!((run["records"].as_u64(), run["skipped_lines"].as_u64()), (Some(100), Some(0)));
+    let text = tmon(["check", path], LIMIT).stdout;
+    assert!(
+        text.contains("  model SmallCNN, 421,834 parameters, 17 modules (printed at line 5 of train.log)\n"),
+        "{text}"
+    );
+    // A model in the run's own log wins over the stdout log's.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(LOG, dir.path().join("metrics.jsonl")).unwrap();
+    std::fs::write(
+        dir.path().join("stdout.log"),
+        "Other(\n  (fc): Linear(in_features=1, out_features=1, bias=True)\n)\n",
+    )
+    .unwrap();
+    let doc = json(&tmon(["check", "--json", dir.path().join("metrics.jsonl").to_str().unwrap()], LIMIT));
+    assert_eq!(doc["runs"][0]["model"]["name"], "SmallCNN");
+    // Without one there, the stdout log's.
+    std::fs::write(dir.path().join("metrics.jsonl"), "{\"step\": 1, \"loss\": 1}\n").unwrap();
+    let doc = json(&tmon(["check", "--json", dir.path().join("metrics.jsonl").to_str().unwrap()], LIMIT));
+    assert_eq!(doc["runs"][0]["model"]["name"], "Other");
+    assert!(doc["runs"][0]["model"]["source"]["file"].as_str().unwrap().ends_with("stdout.log"));
+}

@@ -224,7 +224,7 @@ fn a_logdir_is_one_run_per_folder() {
     let paths: Vec<String> =
         doc["runs"].as_array().unwrap().iter().map(|r| r["path"].as_str().unwrap().to_owned()).collect();
     let names: Vec<&str> = paths.iter().map(|p| p.rsplit('/').next().unwrap()).collect();
-    assert_eq!(names, ["keras", "restarted", "simple", "tensor", "torn"]);
+    assert_eq!(names, ["keras", "restarted", "simple", "tensor", "tf2hist", "torn"]);
 }
 
 // ---------------------------------------------------------------- CSV

@@ -167,7 +167,7 @@ fn formats_already_read_tensorboard_wandb_mlflow() {
         keys.dedup();
         keys
     };
-    assert_eq!(naming::short_names(&runs), ["keras", "restarted", "simple", "tensor", "torn"]);
+    assert_eq!(naming::short_names(&runs), ["keras", "restarted", "simple", "tensor", "tf2hist", "torn"]);
     // An MLflow file store: its meta.yaml and metric files are found (followed as they grow), and
     // they make one run per run folder.
     let root = fixture("formats/mlflow/filestore");

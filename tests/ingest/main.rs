@@ -11,6 +11,7 @@ mod documents;
 mod families;
 mod fixtures;
 mod formats;
+mod hist_formats;
 mod histograms;
 mod layouts;
 mod props;

@@ -116,3 +116,51 @@ fn names_from_the_log_are_sanitised() {
 fn text_of_screen(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
     text(t)
 }
+
+/// A model printed after more skipped lines than the store keeps the text of (a progress bar's
+/// 1,500 lines first): the pane still has it, read by the real ingest.
+#[test]
+fn a_model_printed_after_a_long_progress_bar_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.log");
+    let cnn = std::fs::read_to_string(crate::support::fixture("model/cnn-train.log")).unwrap();
+    let mut log: String =
+        (0..1500).map(|i| format!("epoch 0: {:3}%|{:<10}| {i}/1500\n", i / 15, "#")).collect();
+    log.push_str(&cnn);
+    std::fs::write(&path, log).unwrap();
+    let run = tmon::run::Run::load_file(&path, Default::default(), Default::default()).unwrap();
+    let mut app = app_of(vec![run], Options::default());
+    to_arch(&mut app);
+    let model = app.model().expect("the model");
+    assert_eq!(model.root.kind, "SmallCNN");
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("SmallCNN") && screen.contains("421"), "{screen}");
+}
+
+/// The monitor's loader reads the stdout log beside a JSON Lines file without a model
+/// (tests/fixtures/model/beside): the opener's report carries its model, and the pane draws it.
+#[test]
+fn the_model_from_the_stdout_log_beside_the_jsonl() {
+    use tmon::event::Event;
+    let run = load("model/beside/metrics.jsonl");
+    let path = crate::support::fixture("model/beside/metrics.jsonl");
+    let mut app = app_of(vec![run], Options::default());
+    assert!(app.model().is_none(), "no model in the JSON Lines file itself");
+    // What the loader's opener reports (read on its thread): the run's path, its model beside.
+    let model_beside = tmon::model::beside::read(&path).map(Box::new);
+    assert!(model_beside.is_some());
+    let info = tmon::event::Opened {
+        path: app.slot().unwrap().run().path.clone(),
+        size: 0,
+        end: 0,
+        idle: None,
+        preview: None,
+        config: Default::default(),
+        model_beside,
+    };
+    app.update(Event::Opened { file: 0, info: Box::new(info) });
+    to_arch(&mut app);
+    assert_eq!(app.model().expect("the model").root.kind, "SmallCNN");
+    let screen = text(&draw(&app, 80, 24));
+    assert!(screen.contains("SmallCNN"), "{screen}");
+}

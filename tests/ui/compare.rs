@@ -256,6 +256,7 @@ fn a_run_that_appears_joins_the_comparison_with_its_own_colour() {
         idle: None,
         preview: None,
         config: tmon::run::config::read(&last.path),
+        model_beside: None,
     };
     app.update(Event::Opened { file: 3, info: Box::new(info) });
     app.update(Event::Source(SourceEvent::Lines { file: 3, first_line: 1, bytes: text }));

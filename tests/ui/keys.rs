@@ -265,6 +265,7 @@ fn opened(path: &str, size: u64, end: u64, preview: Option<tmon::run::Run>) -> E
         idle: Some(Duration::from_secs(1)),
         preview,
         config: Default::default(),
+        model_beside: None,
     };
     Event::Opened { file: 0, info: Box::new(info) }
 }
