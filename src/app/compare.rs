@@ -125,6 +125,7 @@ pub fn status_word(s: Status) -> String {
         Status::Quiet(s) => format!("quiet {}", super::status::human_secs(s)),
         Status::Stalled(s) => format!("stalled {}", super::status::human_secs(s)),
         Status::Ended => "ended".into(),
+        Status::Crashed => "crashed".into(),
         Status::Gone => "gone".into(),
         Status::Unreadable => "cannot read".into(),
     }
@@ -133,7 +134,7 @@ pub fn status_word(s: Status) -> String {
 /// Statuses in the order that needs a look first (the panel's natural order for the column).
 fn status_rank(s: Option<Status>) -> u8 {
     match s {
-        Some(Status::Gone | Status::Unreadable) => 0,
+        Some(Status::Gone | Status::Unreadable | Status::Crashed) => 0,
         Some(Status::Stalled(_)) => 1,
         Some(Status::Quiet(_)) => 2,
         Some(Status::Waiting) => 3,
@@ -265,8 +266,18 @@ impl App {
     pub fn status_of(&self, i: usize) -> Option<Status> {
         let s = self.slots.get(i)?;
         let loading = s.loading.as_ref().map(super::Loading::progress);
-        let stall_after = s.live.run.analyzer.live_stall().warn_after();
-        Some(super::status::status(s.state(), loading, s.last_data, s.idle_at_open, stall_after, self.now))
+        let analyzer = &s.live.run.analyzer;
+        let stall_after = analyzer.live_stall().warn_after();
+        let crashed = analyzer.crashed().is_some();
+        Some(super::status::status(
+            s.state(),
+            loading,
+            s.last_data,
+            s.idle_at_open,
+            stall_after,
+            crashed,
+            self.now,
+        ))
     }
 
     /// The metric the runs panel reads (the selected chart's first).

@@ -445,10 +445,7 @@ impl App {
 
     /// The status of the run on screen.
     pub fn status(&self) -> Option<Status> {
-        let s = self.slot()?;
-        let loading = s.loading.as_ref().map(Loading::progress);
-        let stall_after = s.live.run.analyzer.live_stall().warn_after();
-        Some(status::status(s.state(), loading, s.last_data, s.idle_at_open, stall_after, self.now))
+        self.status_of(self.current)
     }
 
     /// Changes whenever a run is replaced by another (series ids are then different).

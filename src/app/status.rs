@@ -24,6 +24,10 @@ pub enum Status {
     Stalled(u64),
     /// Not written for a long time before tmon opened it, and not since.
     Ended,
+    /// The last thing the log says is an error the run died of (a traceback with no record
+    /// after it), and the file has been quiet since for [`crate::follow::CRASH_HOLD`]: the same
+    /// wait `check --follow` gives a crash flag before calling it fatal.
+    Crashed,
     Gone,
     /// The path exists but cannot be read (the slot's `live.problem` says why).
     Unreadable,
@@ -38,6 +42,7 @@ impl fmt::Display for Status {
             Status::Quiet(s) => write!(f, "quiet for {}", human_secs(*s)),
             Status::Stalled(s) => write!(f, "stalled for {}", human_secs(*s)),
             Status::Ended => f.write_str("ended"),
+            Status::Crashed => f.write_str("crashed"),
             Status::Gone => f.write_str("file gone"),
             Status::Unreadable => f.write_str("cannot read"),
         }
@@ -52,14 +57,17 @@ pub fn human_secs(s: u64) -> String {
     crate::text::duration(shown as f64)
 }
 
-/// The status of a file at `now`, given when data last arrived, how stale it was when opened and
-/// the silence after which it counts as stalled.
+/// The status of a file at `now`, given when data last arrived, how stale it was when opened, the
+/// silence after which it counts as stalled, and whether the last thing read is an error the run
+/// died of (`Analyzer::crashed`). The one place a run's status is decided: the header and the
+/// runs panel both ask `App::status_of`, which asks this.
 pub fn status(
     state: FileState,
     loading: Option<(u64, u64)>,
     last_data: Option<Duration>,
     idle_at_open: Option<Duration>,
     stalled_after: Duration,
+    crashed: bool,
     now: Duration,
 ) -> Status {
     if state == FileState::Gone {
@@ -76,9 +84,14 @@ pub fn status(
     if state == FileState::Waiting {
         return Status::Waiting;
     }
-    let Some(last) = last_data else { return Status::Live };
+    let Some(last) = last_data else { return if crashed { Status::Crashed } else { Status::Live } };
     let quiet = now.saturating_sub(last);
     let idle = quiet + idle_at_open.unwrap_or_default();
+    // A traceback is "crashed" once the file has been quiet a moment after it: a caught error's
+    // next record usually follows at once (and then it is no crash at all).
+    if crashed && idle >= crate::follow::CRASH_HOLD {
+        return Status::Crashed;
+    }
     if idle_at_open.is_some_and(|i| i >= STALLED_AFTER) {
         Status::Ended
     } else if idle >= stalled_after {
@@ -131,20 +144,35 @@ mod tests {
 
     #[test]
     fn status_follows_the_clock() {
-        let st = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), S(300), now);
+        let st = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), S(300), false, now);
         assert_eq!(st(S(101)), Status::Live);
         assert_eq!(st(S(107)), Status::Quiet(7));
         assert_eq!(st(S(100 + 400)), Status::Stalled(400));
         // A slow run's longer stall threshold.
-        let slow = status(FileState::Live, None, Some(S(100)), None, S(600), S(500));
+        let slow = status(FileState::Live, None, Some(S(100)), None, S(600), false, S(500));
         assert_eq!(slow, Status::Quiet(400));
-        assert_eq!(status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(300), S(1)), Status::Ended);
-        assert_eq!(status(FileState::Gone, None, None, None, S(300), S(1)), Status::Gone);
-        let unreadable = status(FileState::Unreadable, Some((0, 0)), None, None, S(300), S(1));
+        assert_eq!(
+            status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(300), false, S(1)),
+            Status::Ended
+        );
+        assert_eq!(status(FileState::Gone, None, None, None, S(300), false, S(1)), Status::Gone);
+        let unreadable = status(FileState::Unreadable, Some((0, 0)), None, None, S(300), false, S(1));
         assert_eq!(unreadable, Status::Unreadable, "not loading, not waiting");
-        let loading = status(FileState::Waiting, Some((50, 200)), None, None, S(300), S(1));
+        let loading = status(FileState::Waiting, Some((50, 200)), None, None, S(300), false, S(1));
         assert_eq!(loading, Status::Loading(25));
-        assert_eq!(status(FileState::Waiting, None, None, None, S(300), S(1)), Status::Waiting);
+        assert_eq!(status(FileState::Waiting, None, None, None, S(300), false, S(1)), Status::Waiting);
+        // A traceback at the end: crashed once quiet for a moment after it, before "stalled"
+        // or "ended"; while loading, still loading.
+        let crashed = |now| status(FileState::Live, None, Some(S(100)), Some(S(0)), S(300), true, now);
+        assert_eq!(crashed(S(101)), Status::Live);
+        assert_eq!(crashed(S(104)), Status::Crashed);
+        assert_eq!(crashed(S(1000)), Status::Crashed);
+        let old = status(FileState::Live, None, Some(S(0)), Some(S(3600)), S(300), true, S(1));
+        assert_eq!(old, Status::Crashed, "an old log that ends in a traceback");
+        assert_eq!(
+            status(FileState::Live, Some((1, 2)), None, None, S(300), true, S(1)),
+            Status::Loading(50)
+        );
         assert_eq!(Status::Quiet(7).to_string(), "quiet for 7s");
         assert_eq!(Status::Stalled(725).to_string(), "stalled for 12m");
         assert_eq!(Status::Stalled(3725).to_string(), "stalled for 1h02m");

@@ -13,6 +13,7 @@
 
 mod columns;
 pub mod heat;
+pub mod hold;
 mod labels;
 mod overlay;
 mod plot;
@@ -151,7 +152,16 @@ pub struct Cache {
     frame: u64,
     /// The heatmap of a per-layer family (its memo and its own columns).
     pub heat: heat::HeatCache,
+    /// The y range each followed chart showed last (see `hold`): the next one starts from it.
+    held_y: HashMap<HeldKey, (f64, f64)>,
+    /// The same for overlays of several runs.
+    held_overlay: HashMap<HeldOverlayKey, (f64, f64)>,
 }
+
+/// A followed chart, whatever its width and smoother: (data key, members, zoom, view flags).
+type HeldKey = ((usize, u64), Vec<SeriesId>, u64, u64);
+/// A followed overlay: (each run's data key and members, zoom, view flags and raw lines).
+type HeldOverlayKey = (Vec<((usize, u64), Vec<SeriesId>)>, u64, u64);
 
 impl Cache {
     /// Whether the last frame showed a chart older than its data: the loop draws again soon.
@@ -288,10 +298,24 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
     let started = Instant::now();
     let columns = cache.columns_of(data.key.0);
     let cold = (columns.rebuilds(), columns.full_smooths());
-    let out = Rc::new(plot::compute(columns, data, req));
+    // Following (no anchor), the y range is held from the last one this chart showed.
+    let held = req.anchor.is_none().then(|| {
+        let b = req.bits();
+        (data.key, req.members.to_vec(), b[0], b[2])
+    });
+    let prev = held.as_ref().and_then(|k| cache.held_y.get(k).copied());
+    let columns = cache.columns_of(data.key.0);
+    let out = Rc::new(plot::compute(columns, data, req, prev));
+    if let Some(k) = held {
+        if cache.held_y.len() >= 256 {
+            cache.held_y.clear();
+        }
+        cache.held_y.insert(k, (out.y_bounds[0], out.y_bounds[1]));
+    }
     // Only a steady cost may throttle redraws: building the columns or smoothing a series from
     // scratch is paid once, and a one-off spike (a column growing its allocation) takes two
     // expensive frames in a row to count.
+    let columns = cache.columns_of(data.key.0);
     let warm = (columns.rebuilds(), columns.full_smooths()) == cold;
     let cost = match (warm, last_cost) {
         (false, _) => Duration::ZERO,

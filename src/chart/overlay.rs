@@ -330,6 +330,20 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
     if y_lo > y_hi {
         (y_lo, y_hi) = (0.0, 1.0);
     }
+    // Following, held from the range this overlay showed last (see `hold`).
+    let held = v.anchor.is_none().then(|| {
+        let b = v.bits();
+        let runs: Vec<_> = req.layers.iter().map(|l| (l.data.key, l.members.to_vec())).collect();
+        (runs, b[0], b[2] | (req.raw as u64) << 8)
+    });
+    if let Some(k) = held {
+        let prev = cache.held_overlay.get(&k).copied();
+        (y_lo, y_hi) = super::hold::hold(prev, (y_lo, y_hi));
+        if cache.held_overlay.len() >= 256 {
+            cache.held_overlay.clear();
+        }
+        cache.held_overlay.insert(k, (y_lo, y_hi));
+    }
     out.clipped = reduced
         .iter()
         .flat_map(|(ms, _)| ms.iter())

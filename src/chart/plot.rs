@@ -197,7 +197,14 @@ pub fn stretches(xs: &[f64]) -> Vec<(usize, usize)> {
 }
 
 /// The chart `req` asks for, of `data`, with the series' columns kept in `columns`.
-pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'_>) -> ChartData {
+/// Following, `prev` is the y range this chart showed last: the new one is held from it
+/// (`hold`).
+pub(super) fn compute(
+    columns: &mut ColumnCache,
+    data: Data<'_>,
+    req: &Request<'_>,
+    prev: Option<(f64, f64)>,
+) -> ChartData {
     let (store, members, px, v) = (data.store, req.members, req.width.max(1), req);
     let (axis, t0) = effective_axis(store, v.x_axis);
     let mut out = ChartData { no_time: axis != v.x_axis, ..Default::default() };
@@ -268,6 +275,8 @@ pub(super) fn compute(columns: &mut ColumnCache, data: Data<'_>, req: &Request<'
             }
         }
     }
+    // Held while following: it only ever grows to hold what it must, so flagged points stay in.
+    (y_lo, y_hi) = super::hold::hold(prev, (y_lo, y_hi));
     // The envelope holds every column's extremes, so a value outside the range shows in it; the
     // most extreme on each side is written at that edge.
     let unlog = |y: f64| if v.log { 10f64.powf(y) } else { y };

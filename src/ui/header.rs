@@ -39,6 +39,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             t.severity(crate::analysis::Severity::Warning),
         ));
     }
+    // What it died of: the exception's last line (its type first), cut to leave room for the rest.
+    if let Some(text) = slot.run().analyzer.crashed().filter(|_| status == Status::Crashed) {
+        let room = (area.width as usize / 3).max(16);
+        facts.push(Span::styled(
+            format!(": {}", super::fit(&sanitize(text), room)),
+            t.severity(crate::analysis::Severity::Critical),
+        ));
+    }
     facts.push(Span::raw("  "));
     if let Some(l) = &slot.loading {
         let (done, total) = l.progress();

@@ -138,3 +138,39 @@ fn a_big_log_shows_its_end_at_once_then_loads_and_follows_with_the_right_line_nu
     assert!(head(&screen).contains(&format!("{} records", n + 1)), "every line once:\n{screen}");
     assert!(head(&screen).contains("1 skipped"), "{screen}");
 }
+
+#[test]
+fn a_writer_that_dies_with_a_traceback_is_crashed_in_the_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("logs.jsonl");
+    let lines: String =
+        (1..=20).map(|s| format!("{{\"step\": {s}, \"loss\": {}}}\n", 2.0 / s as f64)).collect();
+    std::fs::write(&log, lines).expect("write log");
+    let Some(tmux) = tmux("crashed", &around(&tmon_cmd(None, &[log.to_str().unwrap()]))) else { return };
+    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    tmux.wait_for("the run live", |s| head(s).contains("step 20") && head(s).contains("● live"));
+    // The training script writes more steps, then dies of an error.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
+    for s in 21..=25 {
+        writeln!(f, "{{\"step\": {s}, \"loss\": 0.1}}").expect("append");
+    }
+    f.write_all(
+        b"Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n    step()\n\
+          ValueError: shapes (3,4) and (5,) not aligned\n",
+    )
+    .expect("append");
+    drop(f);
+    // Crashed (after a moment of quiet), with the exception's last line.
+    let screen = tmux.wait_for("crashed in the header", |s| {
+        head(s).contains("crashed: ValueError: shapes") && head(s).contains("step 25")
+    });
+    assert!(!head(&screen).contains("ETA"), "{screen}");
+    // A record after it: the error was caught, the run is live again.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
+    writeln!(f, "{{\"step\": 26, \"loss\": 0.1}}").expect("append");
+    drop(f);
+    tmux.wait_for("live again", |s| head(s).contains("step 26") && head(s).contains("● live"));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}

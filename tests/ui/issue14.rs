@@ -350,3 +350,60 @@ fn names_are_cut_in_the_middle_by_display_width_and_values_stay_whole() {
         assert!(screen.matches(tell).count() >= 2, "list and chart title keep {tell}:\n{screen}");
     }
 }
+
+#[test]
+fn a_run_that_died_of_an_error_is_crashed_with_the_exception_in_the_header() {
+    use tmon::app::Status;
+    // tests/fixtures/ui/crash.jsonl: 60 steps, then a traceback ending in CUDA out of memory.
+    let app = app_of(vec![load("ui/crash.jsonl")], Options::default());
+    assert_eq!(app.status(), Some(Status::Crashed));
+    let row = header(&app, 160, 48);
+    assert!(row.contains("● crashed: torch.OutOfMemoryError: CUDA out of memory"), "{row}");
+    assert!(!row.contains("ETA"), "{row}");
+    insta::assert_snapshot!("crashed_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("crashed_160x48", draw(&app, 160, 48).backend());
+    // The crash flag says the same.
+    let crit =
+        app.slots[0].run().analyzer.flags().iter().filter(|f| f.kind == tmon::analysis::FlagKind::Crash);
+    assert_eq!(crit.count(), 1);
+
+    // Right after the traceback, not yet: a caught error's next record usually follows at once.
+    let mut early = app_of(vec![load("ui/crash.jsonl")], Options::default());
+    early.now = std::time::Duration::from_secs(11);
+    assert_eq!(early.status(), Some(Status::Live));
+    // Much later, still crashed: not "stalled", not "ended".
+    early.now = std::time::Duration::from_secs(4000);
+    assert_eq!(early.status(), Some(Status::Crashed));
+
+    // Tracebacks the run went on from: not crashed.
+    for rel in ["traceback-lines.jsonl", "ui/train.jsonl"] {
+        let app = app_of(vec![load(rel)], Options::default());
+        assert_eq!(app.status(), Some(Status::Live), "{rel}");
+        assert!(app.slots[0].run().analyzer.crashed().is_none(), "{rel}");
+    }
+    // A crash, a resume from the checkpoint, then the OOM killer: crashed of the last one.
+    let app = app_of(vec![load("flags2/crash-resume-killed.jsonl")], Options::default());
+    assert_eq!(app.status(), Some(Status::Crashed));
+    assert_eq!(app.slots[0].run().analyzer.crashed(), Some("Killed"));
+}
+
+#[test]
+fn the_runs_panel_says_crashed_from_the_same_decision_as_the_header() {
+    use tmon::app::Status;
+    let mut runs = sweep_runs();
+    runs.push(load("ui/crash.jsonl"));
+    let mut app = app_of(runs, Options::default());
+    app.update(Event::Tick);
+    let crashed: Vec<usize> =
+        app.run_slots().filter(|&i| app.status_of(i) == Some(Status::Crashed)).collect();
+    assert_eq!(crashed.len(), 1, "only the run that died");
+    let i = crashed[0];
+    assert!(app.slots[i].run().path.ends_with("ui/crash.jsonl"));
+    app.current = i;
+    assert_eq!(app.status(), Some(Status::Crashed));
+    let screen = text(&draw(&app, 160, 48));
+    let name = app.run_name(i).to_owned();
+    let row = screen.lines().find(|l| l.contains(&name) && l.contains("crashed") && !l.contains(" tmon "));
+    assert!(row.is_some(), "no panel row for {name} saying crashed:\n{screen}");
+    assert!(screen.lines().next().unwrap().contains("crashed: torch.OutOfMemoryError"), "{screen}");
+}

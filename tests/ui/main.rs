@@ -4,6 +4,7 @@
 mod support;
 
 mod arch;
+mod axes;
 mod big;
 mod compare;
 mod corpus;

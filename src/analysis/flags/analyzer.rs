@@ -854,6 +854,13 @@ impl Analyzer {
         self.crash_flags.iter().copied().min()
     }
 
+    /// The error the run died of, while it is the last thing read: a crash (a traceback's last
+    /// line, see `crash.rs`) with no record after it. A record after it clears this, whether the
+    /// run went on (the error was caught) or restarted.
+    pub fn crashed(&self) -> Option<&str> {
+        self.last_crash.as_ref().filter(|_| self.crash_pending).map(|c| c.text.as_str())
+    }
+
     /// Adds a flag made elsewhere: for tests and fixtures that need a given flag on screen.
     /// tmon's own flags are all raised by the rules of this module.
     #[doc(hidden)]
