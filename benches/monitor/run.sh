@@ -55,23 +55,7 @@ fi
 [ -x "$TMON" ] || { echo "no tmon binary at $TMON" >&2; exit 2; }
 HZ=$(getconf CLK_TCK)
 
-# --- the tmux server, and cleanup ---------------------------------------------------------------
-SOCK="tmon-bench-$$-$RANDOM"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/tmon-bench.XXXXXX")
-WRITER_PID=
-cleanup() {
-    [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null || true
-    timeout 5 tmux -L "$SOCK" kill-server 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-tm() { timeout 5 tmux -L "$SOCK" "$@"; }
-# A placeholder pane that tmon replaces (respawn-pane -k); the pane stays when tmon quits.
-tm -f /dev/null new-session -d -s bench -x 160 -y 48 'sleep 86400'
-tm set-option -g remain-on-exit on
-tm set-option -g history-limit 0
+. "$HERE/tmux.sh" bench
 
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
@@ -133,8 +117,6 @@ wait_loaded() {
     done
 }
 
-# cpu_ticks PID: utime+stime (fields 14, 15; after the `(comm)` field, which may hold spaces).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 # ctx PID: voluntary and involuntary context switches summed over all threads.
 ctx() {
     cat /proc/"$1"/task/*/status 2>/dev/null |

@@ -21,21 +21,7 @@ if [ -z "${TMON:-}" ]; then
     TMON="$ROOT/target/release/tmon"
 fi
 HZ=$(getconf CLK_TCK)
-SOCK="tmon-ssh-$$-$RANDOM"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/tmon-ssh.XXXXXX")
-WRITER_PID=
-cleanup() {
-    [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null || true
-    timeout 5 tmux -L "$SOCK" kill-server 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-tm() { timeout 5 tmux -L "$SOCK" "$@"; }
-tm -f /dev/null new-session -d -s bench -x 160 -y 48 'sleep 86400'
-tm set-option -g remain-on-exit on
-tm set-option -g history-limit 0
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+. "$HERE/tmux.sh" ssh
 frames() { python3 -c 'import sys; print(open(sys.argv[1],"rb").read().count(b"\x1b[?2026h"))' "$1"; }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); tmon $(git rev-parse --short HEAD 2>/dev/null || echo '?') $EXTRA"

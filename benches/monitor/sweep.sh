@@ -49,21 +49,7 @@ fi
 [ -x "$TMON" ] || { echo "no tmon binary at $TMON" >&2; exit 2; }
 HZ=$(getconf CLK_TCK)
 
-SOCK="tmon-sweep-$$-$RANDOM"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/tmon-sweep.XXXXXX")
-WRITER_PID=
-cleanup() {
-    [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null || true
-    timeout 5 tmux -L "$SOCK" kill-server 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-tm() { timeout 5 tmux -L "$SOCK" "$@"; }
-tm -f /dev/null new-session -d -s bench -x 160 -y 48 'sleep 86400'
-tm set-option -g remain-on-exit on
-tm set-option -g history-limit 0
+. "$ROOT/benches/monitor/tmux.sh" sweep
 
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
@@ -88,7 +74,6 @@ quit() {
     kill "$PID" 2>/dev/null || true
 }
 alive() { running || { echo "tmon (pid $PID) died; pane:" >&2; screen >&2; exit 1; }; }
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 vm_hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }

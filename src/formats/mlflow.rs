@@ -232,6 +232,20 @@ pub struct RowRef<'a> {
     pub is_nan: bool,
 }
 
+impl From<&RowRef<'_>> for MetricRow {
+    fn from(r: &RowRef<'_>) -> Self {
+        MetricRow {
+            rowid: r.rowid,
+            run: r.run.to_owned(),
+            key: r.key.to_owned(),
+            value: r.value.map(f64::to_bits),
+            timestamp: r.timestamp,
+            step: r.step,
+            is_nan: r.is_nan,
+        }
+    }
+}
+
 /// Calls `f` on the metric rows after `after` (up to `until`, at most [`CHUNK_ROWS`] of them)
 /// in rowid order, one short statement, so the writer is never locked out for long. Returns
 /// how many there were.
@@ -278,17 +292,7 @@ pub fn read_news(path: &Path, cursor: i64, known: &dyn Fn(&str) -> bool) -> Resu
         db_params(&con, path)?.into_iter().filter(|(id, ..)| !known(id)).collect()
     };
     let mut metrics = Vec::new();
-    each_metric(&con, path, cursor, i64::MAX, |r| {
-        metrics.push(MetricRow {
-            rowid: r.rowid,
-            run: r.run.to_owned(),
-            key: r.key.to_owned(),
-            value: r.value.map(f64::to_bits),
-            timestamp: r.timestamp,
-            step: r.step,
-            is_nan: r.is_nan,
-        })
-    })?;
+    each_metric(&con, path, cursor, i64::MAX, |r| metrics.push(MetricRow::from(&r)))?;
     let next = metrics.last().map_or(cursor, |m| m.rowid);
     Ok((DbNews { runs, params, metrics }, next))
 }
@@ -330,15 +334,7 @@ pub fn read_watched(
         next = r.rowid;
         // Rows of deleted runs are left out, as `tmon check` leaves them.
         if let Some(rows) = by_run.get_mut(r.run) {
-            rows.push(MetricRow {
-                rowid: r.rowid,
-                run: r.run.to_owned(),
-                key: r.key.to_owned(),
-                value: r.value.map(f64::to_bits),
-                timestamp: r.timestamp,
-                step: r.step,
-                is_nan: r.is_nan,
-            });
+            rows.push(MetricRow::from(&r));
         }
     })
     .map_err(|e| e.to_string())?;
