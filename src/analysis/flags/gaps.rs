@@ -30,12 +30,17 @@ pub struct LongGap {
 
 /// The recent gaps are kept in arrival order with their minimum; their median is selected only
 /// for a gap that could be a stall (at least `stall.min_seconds` and `stall.factor` x the
-/// minimum), so a steady clock costs a ring push per record.
+/// minimum), so a steady clock costs a ring push per record. The minimum is kept by a queue of
+/// the gaps no later gap undercuts (oldest first, rising), so that a clock whose gaps repeat the
+/// minimum does not scan the window at every record.
 #[derive(Clone, Debug)]
 pub struct Gaps {
     last: Option<(f64, f64)>,
     gaps: Ring,
     min: f64,
+    /// (push number, gap) of the gaps in the window that no later gap is at or below.
+    floor: std::collections::VecDeque<(u64, f64)>,
+    pushed: u64,
     scratch: Vec<f64>,
     rhythm: Rhythm,
 }
@@ -46,6 +51,8 @@ impl Default for Gaps {
             last: None,
             gaps: Ring::new(GAPS),
             min: f64::INFINITY,
+            floor: std::collections::VecDeque::new(),
+            pushed: 0,
             scratch: Vec::new(),
             rhythm: Rhythm::default(),
         }
@@ -187,12 +194,16 @@ impl Gaps {
                 return None;
             }
         }
-        match self.gaps.push_evict(g) {
-            Some(old) if old <= self.min => {
-                self.min = (0..self.gaps.len()).map(|i| self.gaps.get(i)).fold(f64::INFINITY, f64::min);
-            }
-            _ => self.min = self.min.min(g),
+        self.gaps.push_evict(g);
+        self.pushed += 1;
+        while self.floor.back().is_some_and(|&(_, v)| v >= g) {
+            self.floor.pop_back();
         }
+        self.floor.push_back((self.pushed, g));
+        while self.floor.front().is_some_and(|&(i, _)| i + GAPS as u64 <= self.pushed) {
+            self.floor.pop_front();
+        }
+        self.min = self.floor.front().map_or(f64::INFINITY, |&(_, v)| v);
         None
     }
 }
@@ -228,5 +239,31 @@ pub fn stall(cfg: &FlagConfig, gap: LongGap, step_now: f64) -> Finding {
             step(step_now),
             duration(gap.usual)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kept_minimum_is_the_windows() {
+        let cfg = FlagConfig::default();
+        let mut g = Gaps::default();
+        let mut t = 0.0;
+        let mut seed = 7u64;
+        for i in 0..5_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Repeated gaps (a quantised clock) and some shorter and longer ones.
+            t += match (seed >> 33) % 10 {
+                0 => 0.5,
+                1 => 2.0,
+                2 => 0.25 + (i % 3) as f64 * 0.1,
+                _ => 1.0,
+            };
+            g.observe(&cfg, i as f64, t);
+            let window = (0..g.gaps.len()).map(|k| g.gaps.get(k)).fold(f64::INFINITY, f64::min);
+            assert_eq!(g.min.to_bits(), window.to_bits(), "record {i}");
+        }
     }
 }
