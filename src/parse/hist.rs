@@ -253,13 +253,7 @@ impl Parts {
 pub(crate) fn scan(c: &mut Cursor<'_>) -> Option<HistValue> {
     let mut parts = Parts::default();
     loop {
-        if c.peek() != Some(b'"') {
-            return None;
-        }
-        c.i += 1;
-        let key = c.string().ok()?;
-        c.expect(b':', "").ok()?;
-        c.skip_ws();
+        let key = key(c)?;
         match slot(&key)? {
             Slot::List => {
                 let v = numbers(c)?;
@@ -296,6 +290,19 @@ pub(crate) fn scan(c: &mut Cursor<'_>) -> Option<HistValue> {
     }
 }
 
+/// An object's key at the cursor (on its opening quote), and the cursor moved past its `:` to the
+/// value.
+fn key<'a>(c: &mut Cursor<'a>) -> Option<std::borrow::Cow<'a, str>> {
+    if c.peek() != Some(b'"') {
+        return None;
+    }
+    c.i += 1;
+    let key = c.string().ok()?;
+    c.expect(b':', "").ok()?;
+    c.skip_ws();
+    Some(key)
+}
+
 /// W&B's `packedBins` object at the cursor, on its `{`: only `min`, `size` and `count`, numbers.
 fn packed_scan(c: &mut Cursor<'_>) -> Option<Result<(f64, f64, f64), String>> {
     if c.peek() != Some(b'{') {
@@ -309,13 +316,7 @@ fn packed_scan(c: &mut Cursor<'_>) -> Option<Result<(f64, f64, f64), String>> {
             c.i += 1;
             break;
         }
-        if c.peek() != Some(b'"') {
-            return None;
-        }
-        c.i += 1;
-        let key = c.string().ok()?;
-        c.expect(b':', "").ok()?;
-        c.skip_ws();
+        let key = key(c)?;
         let Scalarish::Num(x) = c.scalar().ok()? else { return None };
         *match key.as_ref() {
             "min" => &mut min,
