@@ -90,3 +90,26 @@ pub fn sweep_app() -> App {
     app.update(tmon::event::Event::Tick);
     app
 }
+
+/// A mouse event at `(x, y)` as the monitor's loop handles it: resolved on the screen's layout
+/// (`ui::pointer`) into an action for the app. Whether the screen changed.
+pub fn mouse(app: &mut App, kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> bool {
+    let m = crossterm::event::MouseEvent {
+        kind,
+        column: x,
+        row: y,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    };
+    let action = app.screen.and_then(|area| tmon::ui::pointer(app, area, &m));
+    action.is_some_and(|a| app.act(a))
+}
+
+/// Where `needle` starts on the drawn screen (column, row).
+pub fn find(screen: &str, needle: &str) -> (u16, u16) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(i) = line.find(needle) {
+            return (line[..i].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{screen}");
+}

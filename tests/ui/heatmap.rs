@@ -214,29 +214,6 @@ fn exploding_the_jump_is_the_top_of_the_scale_in_the_marked_layers() {
     assert_eq!(app.view.focus, Focus::Flags);
 }
 
-/// A mouse event at `(x, y)` as the monitor's loop handles it: resolved on the screen's layout
-/// into an action for the app. Whether the screen changed.
-fn mouse(app: &mut App, kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> bool {
-    let m = crossterm::event::MouseEvent {
-        kind,
-        column: x,
-        row: y,
-        modifiers: crossterm::event::KeyModifiers::NONE,
-    };
-    let action = app.screen.and_then(|area| tmon::ui::pointer(app, area, &m));
-    action.is_some_and(|a| app.act(a))
-}
-
-/// Where `needle` starts on the drawn screen (column, row).
-fn find(screen: &str, needle: &str) -> (u16, u16) {
-    for (y, line) in screen.lines().enumerate() {
-        if let Some(i) = line.find(needle) {
-            return (line[..i].chars().count() as u16, y as u16);
-        }
-    }
-    panic!("{needle:?} is not on the screen:\n{screen}");
-}
-
 #[test]
 fn clicks_read_a_cell_or_select_a_layer_and_the_wheel_moves_through_the_layers() {
     use crossterm::event::{MouseButton, MouseEventKind};

@@ -460,24 +460,6 @@ fn charts_follow_the_preview_being_replaced_even_with_the_same_number_of_series(
     assert!(names(&app).iter().all(|g| g.len() == 1), "{:?}", names(&app));
 }
 
-/// A left click or a wheel turn at `(x, y)`, as the monitor's loop handles it: resolved on the
-/// screen's layout into an action for the app. Whether the screen changed.
-fn mouse(app: &mut tmon::app::App, kind: crossterm::event::MouseEventKind, x: u16, y: u16) -> bool {
-    let m = crossterm::event::MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE };
-    let action = app.screen.and_then(|area| tmon::ui::pointer(app, area, &m));
-    action.is_some_and(|a| app.act(a))
-}
-
-/// Where `needle` starts on the drawn screen (column, row).
-fn find(screen: &str, needle: &str) -> (u16, u16) {
-    for (y, line) in screen.lines().enumerate() {
-        if let Some(i) = line.find(needle) {
-            return (line[..i].chars().count() as u16, y as u16);
-        }
-    }
-    panic!("{needle:?} is not on the screen:\n{screen}");
-}
-
 #[test]
 fn clicks_select_what_is_drawn_under_them_and_the_wheel_zooms_or_scrolls() {
     use crossterm::event::{MouseButton, MouseEventKind};
