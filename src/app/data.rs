@@ -186,7 +186,8 @@ impl App {
             Some(_) => {}
             // A live run catching up with a big piece (a rewritten CSV, a writer far ahead).
             None => {
-                slot.loading = Some(Loading { total: n, end: Some(n), preview: Some(blank), ..Default::default() })
+                slot.loading =
+                    Some(Loading { total: n, end: Some(n), preview: Some(blank), ..Default::default() })
             }
         }
         self.replaced(file);
@@ -205,7 +206,9 @@ impl App {
         });
         if done {
             self.finish_loading(file);
-        } else if gained > 0 && slot.loading.is_none() {
+        } else if let Some(l) = slot.loading.as_mut() {
+            l.back_at = Some(now);
+        } else if gained > 0 {
             note_data(slot, now);
         }
         self.replaced(file);
@@ -261,13 +264,21 @@ impl App {
     /// When a decoder's held step is due (see [`crate::run::LiveSet::held_until`]), on the
     /// monitor clock ([`App::now`]'s).
     pub fn held_until(&self) -> Option<std::time::Duration> {
-        self.slots.held_until().map(|t| t.saturating_duration_since(self.epoch))
+        let held = self.slots.held_until().map(|t| t.saturating_duration_since(self.epoch));
+        // And when a history decoded off the loop is due to count as in (see `SETTLE`).
+        let settled = self.slots.iter().filter_map(settles_at).min();
+        held.into_iter().chain(settled).min()
     }
 
     /// Feeds the held steps that are due now (a paused writer's last step). True when a run
     /// gained records.
     pub fn feed_held(&mut self) -> bool {
         let now = self.now;
+        let settled: Vec<usize> =
+            (0..self.slots.len()).filter(|&i| settles_at(&self.slots[i]).is_some_and(|t| now >= t)).collect();
+        for &i in &settled {
+            self.finish_loading(i);
+        }
         let fed = self.slots.feed_held(self.instant());
         for &i in &fed {
             let slot = &mut self.slots[i];
@@ -278,7 +289,7 @@ impl App {
         if !fed.is_empty() {
             self.run_epoch += 1;
         }
-        !fed.is_empty()
+        !fed.is_empty() || !settled.is_empty()
     }
 
     /// The clock: the wall-clock stall of every run, and the safety net of loading. True when
@@ -302,6 +313,13 @@ impl App {
         }
         changed
     }
+}
+
+/// When a slot's history, decoded off the loop, counts as in: [`super::SETTLE`] after the run
+/// last came back, unless it is away again.
+fn settles_at(slot: &Slot) -> Option<std::time::Duration> {
+    let back = slot.loading.as_ref()?.back_at?;
+    (!slot.live.away()).then_some(back + super::SETTLE)
 }
 
 /// A slot for a file just found, loading until its history is in.

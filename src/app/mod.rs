@@ -116,7 +116,15 @@ pub struct Loading {
     /// Clock ticks without a line while loading (a safety net for a history that ends short of
     /// `end`, e.g. an over-long line dropped by the source).
     idle_ticks: u8,
+    /// When the run last came back from a decode job while the history is still loading
+    /// (monitor clock): the history counts as in once nothing more came for [`SETTLE`].
+    back_at: Option<Duration>,
 }
+
+/// A history streamed by the source and decoded off the loop (a database's runs, whose size says
+/// nothing of where their history ends) is in once no piece came for this long after the last
+/// one was decoded: longer than the source takes to read the next piece, short to the eye.
+pub const SETTLE: Duration = Duration::from_millis(250);
 
 impl Loading {
     /// `(bytes read, file size)`, for the progress bar.
