@@ -12,6 +12,10 @@
 //! the slot's [`LiveFile`](crate::run::LiveFile), and the preview goes once the bytes received
 //! reach the end the opener saw. Either way lines are only ever pushed into the real run, once, in
 //! order: the preview is a picture, never merged.
+//!
+//! A file in another format streamed that way (and any big piece of a live one) is decoded on the
+//! loader's pool: its run goes there with each piece ([`Fed::Away`], [`App::take_decodes`]) and
+//! comes back ([`Event::Decoded`]); meanwhile the slot shows it is loading, over a blank picture.
 
 use super::{App, Loading, Slot};
 use crate::event::{Event, History, Opened};

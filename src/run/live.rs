@@ -9,6 +9,9 @@
 //!   an entry; the file's state and restarts are kept; a file whose history someone else reads,
 //!   such as the monitor's loader, holds its events until that history is handed over, then
 //!   follows it with its lines renumbered).
+//! - With [`LiveSet::set_offload`] (the monitor), big pieces of files in other formats are not
+//!   decoded by `apply`: the run goes with them to a [`DecodeJob`] for another thread, and the
+//!   file's events wait until [`LiveFile::take_back`].
 //! - [`LiveSet::tick`] is the clock of the wall-clock stall (the analyzer raises it; see
 //!   `analysis::flags::live_stall`): the loop calls it about once a second.
 //!
