@@ -43,6 +43,12 @@ pub enum Event {
         file: usize,
         history: Box<History>,
     },
+    /// A piece of a file in another format, decoded into its run on the loader's pool (the run
+    /// went there with it: see [`crate::run::LiveSet::set_offload`]): the run comes back.
+    Decoded {
+        file: usize,
+        back: Box<crate::run::live::Decoded>,
+    },
     /// The clock: the screen shows "quiet for N s".
     Tick,
     /// A chart export (the `e` key) is done: the files written, or why none were.

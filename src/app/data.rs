@@ -12,6 +12,10 @@
 //! the slot's [`LiveFile`](crate::run::LiveFile), and the preview goes once the bytes received
 //! reach the end the opener saw. Either way lines are only ever pushed into the real run, once, in
 //! order: the preview is a picture, never merged.
+//!
+//! A file in another format streamed that way (and any big piece of a live one) is decoded on the
+//! loader's pool: its run goes there with each piece ([`Fed::Away`], [`App::take_decodes`]) and
+//! comes back ([`Event::Decoded`]); meanwhile the slot shows it is loading, over a blank picture.
 
 use super::{App, Loading, Slot};
 use crate::event::{Event, History, Opened};
@@ -53,9 +57,13 @@ impl App {
                         return 0;
                     }
                     Fed::Nothing | Fed::Held { .. } | Fed::State { .. } => return 0,
+                    Fed::Away { file, .. } => {
+                        self.sent_away(file);
+                        return 0;
+                    }
                     // Nothing more will come until it can be read: the header says why.
                     Fed::Unreadable { file, .. } => {
-                        if !self.slots[file].live.awaits_history() {
+                        if !self.slots[file].live.awaits_history() && !self.slots[file].live.away() {
                             self.finish_loading(file);
                         }
                         return 0;
@@ -104,6 +112,7 @@ impl App {
                 0
             }
             Event::Loaded { file, history } => self.loaded(file, *history),
+            Event::Decoded { file, back } => self.decoded(file, *back),
             Event::Key(_)
             | Event::Mouse(_)
             | Event::Resize(..)
@@ -121,7 +130,8 @@ impl App {
         if slot.live.run.path != info.path {
             return;
         }
-        let from_loader = slot.live.awaits_history();
+        // A run away with a decode job finishes loading once it is back.
+        let from_loader = slot.live.awaits_history() || slot.live.away();
         if slot.file_config != info.config {
             slot.file_config = info.config;
             self.config_gen += 1;
@@ -158,6 +168,78 @@ impl App {
         gained
     }
 
+    /// Slot `file`'s run went to a decode job with a piece of its file (see
+    /// [`LiveSet::set_offload`](crate::run::LiveSet::set_offload)): the job waits for the loop to
+    /// hand it to a thread ([`App::take_decodes`]), and the slot shows it is reading until the run is back
+    /// (a blank picture in its place: the run is not here to draw, and a run that came back
+    /// between two pieces of a long history is not flashed between them).
+    fn sent_away(&mut self, file: usize) {
+        let comparing = self.comparing();
+        let Some(slot) = self.slots.get_mut(file) else { return };
+        let Some(mut job) = slot.live.take_job() else { return };
+        let n = job.len() as u64;
+        if comparing {
+            job.compact();
+        }
+        self.decodes.push((file, job));
+        let r = &slot.live.run;
+        let mut blank = Run::new(r.path.clone(), Default::default(), Default::default());
+        blank.info = r.info.clone();
+        match slot.loading.as_mut() {
+            Some(l) if l.preview.is_none() => l.preview = Some(blank),
+            Some(_) => {}
+            // A live run catching up with a big piece (a rewritten CSV, a writer far ahead).
+            None => {
+                slot.loading =
+                    Some(Loading { total: n, end: Some(n), preview: Some(blank), ..Default::default() })
+            }
+        }
+        self.replaced(file);
+    }
+
+    /// A decode job is done: the run is back in its slot, and the events held meanwhile follow
+    /// (the next big piece among them goes away again). Returns the records gained.
+    fn decoded(&mut self, file: usize, back: crate::run::live::Decoded) -> usize {
+        let (now, instant) = (self.now, self.instant());
+        let Some(slot) = self.slots.get_mut(file) else { return 0 };
+        let (mut gained, bytes, held) = slot.live.take_back(back, instant);
+        let done = slot.loading.as_mut().is_some_and(|l| {
+            l.received += bytes as u64;
+            l.idle_ticks = 0;
+            l.end.is_some_and(|end| l.received >= end)
+        });
+        if done {
+            self.finish_loading(file);
+        } else if let Some(l) = slot.loading.as_mut() {
+            l.back_at = Some(now);
+        } else if gained > 0 {
+            note_data(slot, now);
+        }
+        self.replaced(file);
+        for ev in held {
+            gained += self.apply_data(Event::Source(ev));
+        }
+        gained
+    }
+
+    /// The decode jobs made since the last call, each with the slot it goes back to
+    /// ([`Event::Decoded`]): the loop hands them to its loader's pool.
+    pub fn take_decodes(&mut self) -> Vec<(usize, crate::run::live::DecodeJob)> {
+        std::mem::take(&mut self.decodes)
+    }
+
+    /// Bytes the loop took from the source but has not decoded yet (away with decode jobs, or
+    /// held meanwhile): the source counts them as in flight.
+    pub fn parked_bytes(&self) -> usize {
+        self.slots.parked()
+    }
+
+    /// Pieces of files in other formats are decoded on other threads ([`App::take_decodes`]):
+    /// the monitor's loop answers keys while a big history decodes.
+    pub fn set_offload(&mut self, on: bool) {
+        self.slots.set_offload(on);
+    }
+
     /// The history of `file` will come from the monitor's loader (call before the source
     /// starts): the source's lines about the file wait for it.
     pub fn history_from_loader(&mut self, file: usize) {
@@ -186,13 +268,21 @@ impl App {
     /// When a decoder's held step is due (see [`crate::run::LiveSet::held_until`]), on the
     /// monitor clock ([`App::now`]'s).
     pub fn held_until(&self) -> Option<std::time::Duration> {
-        self.slots.held_until().map(|t| t.saturating_duration_since(self.epoch))
+        let held = self.slots.held_until().map(|t| t.saturating_duration_since(self.epoch));
+        // And when a history decoded off the loop is due to count as in (see `SETTLE`).
+        let settled = self.slots.iter().filter_map(settles_at).min();
+        held.into_iter().chain(settled).min()
     }
 
     /// Feeds the held steps that are due now (a paused writer's last step). True when a run
     /// gained records.
     pub fn feed_held(&mut self) -> bool {
         let now = self.now;
+        let settled: Vec<usize> =
+            (0..self.slots.len()).filter(|&i| settles_at(&self.slots[i]).is_some_and(|t| now >= t)).collect();
+        for &i in &settled {
+            self.finish_loading(i);
+        }
         let fed = self.slots.feed_held(self.instant());
         for &i in &fed {
             let slot = &mut self.slots[i];
@@ -203,7 +293,7 @@ impl App {
         if !fed.is_empty() {
             self.run_epoch += 1;
         }
-        !fed.is_empty()
+        !fed.is_empty() || !settled.is_empty()
     }
 
     /// The clock: the wall-clock stall of every run, and the safety net of loading. True when
@@ -212,7 +302,8 @@ impl App {
         let mut changed = self.slots.tick(self.instant());
         let mut finished = Vec::new();
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            let from_loader = slot.live.awaits_history();
+            // A run away with a decode job is back when it is done, however long that takes.
+            let from_loader = slot.live.awaits_history() || slot.live.away();
             if let Some(l) = slot.loading.as_mut().filter(|l| l.end.is_some() && !from_loader) {
                 l.idle_ticks = l.idle_ticks.saturating_add(1);
                 if l.idle_ticks >= IDLE_TICKS_DONE {
@@ -226,6 +317,13 @@ impl App {
         }
         changed
     }
+}
+
+/// When a slot's history, decoded off the loop, counts as in: [`super::SETTLE`] after the run
+/// last came back, unless it is away again.
+fn settles_at(slot: &Slot) -> Option<std::time::Duration> {
+    let back = slot.loading.as_ref()?.back_at?;
+    (!slot.live.away()).then_some(back + super::SETTLE)
 }
 
 /// A slot for a file just found, loading until its history is in.

@@ -116,7 +116,15 @@ pub struct Loading {
     /// Clock ticks without a line while loading (a safety net for a history that ends short of
     /// `end`, e.g. an over-long line dropped by the source).
     idle_ticks: u8,
+    /// When the run last came back from a decode job while the history is still loading
+    /// (monitor clock): the history counts as in once nothing more came for [`SETTLE`].
+    back_at: Option<Duration>,
 }
+
+/// A history streamed by the source and decoded off the loop (a database's runs, whose size says
+/// nothing of where their history ends) is in once no piece came for this long after the last
+/// one was decoded: longer than the source takes to read the next piece, short to the eye.
+pub const SETTLE: Duration = Duration::from_millis(250);
 
 impl Loading {
     /// `(bytes read, file size)`, for the progress bar.
@@ -127,9 +135,10 @@ impl Loading {
     pub fn opened(&self) -> bool {
         self.end.is_some()
     }
-    /// Whether the end of the file is shown from a preview.
+    /// Whether the end of the file is shown from a preview (not a blank one, shown while a run is
+    /// away with a decode job).
     pub fn previewing(&self) -> bool {
-        self.preview.is_some()
+        self.preview.as_ref().is_some_and(|r| r.store.records() > 0)
     }
 }
 
@@ -143,7 +152,21 @@ impl Entry for Slot {
     fn name_run(&mut self, path: &std::path::Path) {
         self.name = path.display().to_string();
     }
+    /// A history streamed by the source (a file found later, a database's runs) is decoded on the
+    /// loader's pool piece by piece, and so is any big piece of a live run.
+    fn offload_over(&self) -> usize {
+        if self.loading.is_some() {
+            0
+        } else {
+            LIVE_INLINE_MAX
+        }
+    }
 }
+
+/// A piece of a followed binary file (or a database's news) up to this size is decoded on the
+/// monitor's loop (a millisecond or so: a live writer's appends); a bigger one, and every piece
+/// of a history, is decoded on the loader's pool ([`crate::run::LiveSet::set_offload`]).
+pub const LIVE_INLINE_MAX: usize = 256 << 10;
 
 impl Slot {
     fn new(run: Run) -> Self {
@@ -234,6 +257,8 @@ pub struct App {
     pub message: Option<Message>,
     /// A chart the `e` key asked to write, for the loop to hand to a thread.
     export: Option<crate::export::Job>,
+    /// Decode jobs for the loop to hand to its pool ([`App::take_decodes`]).
+    decodes: Vec<(usize, crate::run::live::DecodeJob)>,
     #[doc(hidden)]
     pub cache: RefCell<chart::Cache>,
     /// The run on screen's model, read again only when its key changes (see `arch`).
@@ -360,6 +385,7 @@ impl App {
             clock_text: String::new(),
             message: None,
             export: None,
+            decodes: Vec::new(),
             cache: RefCell::new(chart::Cache::default()),
             model_cache: RefCell::new(arch::ModelCache::default()),
         };

@@ -236,6 +236,17 @@ impl Loader {
         self.grow()
     }
 
+    /// Decodes a piece of a followed file into its run on the pool (before any history waiting:
+    /// the loop waits for the run), and hands the run back as [`Event::Decoded`] for slot `file`.
+    pub fn decode(&self, file: usize, job: crate::run::live::DecodeJob) -> std::io::Result<()> {
+        let job: Job = Box::new(move |loader: &Loader| {
+            let back = job.run();
+            let _ = loader.tx.send(Event::Decoded { file, back: Box::new(back) });
+        });
+        self.lock().opens.push_back(job);
+        self.grow()
+    }
+
     /// Looks at the file of `plan` on this thread (the file on screen first, before the source
     /// starts); its history is read by the pool.
     pub fn run_here(&self, file: usize, plan: Plan, work: Work) -> std::io::Result<()> {

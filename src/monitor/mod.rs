@@ -98,6 +98,8 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     let start = Instant::now();
     let none: [PathBuf; 0] = [];
     let mut app = App::new(&none, opts.clone());
+    // Pieces of binary files and a database's history are decoded on the loader's pool.
+    app.set_offload(true);
     app.screen = tui.terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
     // The first frame at once; the starter, the opener and the source fill it in behind.
     draw(&mut tui, &app).map_err(term_err)?;
@@ -113,7 +115,16 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
             .map_err(|e| Error::Usage(format!("cannot start a thread to read the logs: {e}")))?
     };
     let mut opened: HashSet<(usize, PathBuf)> = HashSet::new();
-    let result = run_loop(&mut tui, &mut app, (&rx, &tx), &in_flight, start, |ev| match ev {
+    let decoder = loader.clone();
+    let decode = move |app: &mut App| {
+        for (file, job) in app.take_decodes() {
+            if decoder.decode(file, job).is_err() {
+                return false;
+            }
+        }
+        true
+    };
+    let result = run_loop(&mut tui, &mut app, (&rx, &tx), &in_flight, start, decode, |ev| match ev {
         Event::Planned { file, path, .. } => {
             opened.insert((*file, path.clone()));
         }
@@ -211,6 +222,7 @@ fn run_loop(
     (rx, tx): (&Receiver<Event>, &Sender<Event>),
     in_flight: &InFlight,
     start: Instant,
+    mut decode: impl FnMut(&mut App) -> bool,
     mut on_files: impl FnMut(&Event),
 ) -> Result<(), Error> {
     let after_load = app.options().after_load;
@@ -247,6 +259,11 @@ fn run_loop(
         on_files(&ev);
         let changed = app.update(ev);
         hand_off_export(app, Path::new("."), tx);
+        // Decode jobs to the pool; what they hold and what waits for them counts as in flight.
+        if !decode(app) {
+            return Err(Error::Usage("cannot start a thread to decode the logs".into()));
+        }
+        in_flight.set_parked(app.parked_bytes());
         urgent.set(urgent.get() | (changed && from_user));
         Ok(changed)
     };

@@ -9,6 +9,9 @@
 //!   an entry; the file's state and restarts are kept; a file whose history someone else reads,
 //!   such as the monitor's loader, holds its events until that history is handed over, then
 //!   follows it with its lines renumbered).
+//! - With [`LiveSet::set_offload`] (the monitor), big pieces of files in other formats are not
+//!   decoded by `apply`: the run goes with them to a [`DecodeJob`] for another thread, and the
+//!   file's events wait until [`LiveFile::take_back`].
 //! - [`LiveSet::tick`] is the clock of the wall-clock stall (the analyzer raises it; see
 //!   `analysis::flags::live_stall`): the loop calls it about once a second.
 //!
@@ -52,6 +55,100 @@ pub struct LiveFile {
     pub member_of: Option<usize>,
     /// When the decoder was last given bytes, while the step it read last may still get values.
     unflushed: Option<Instant>,
+    /// The run and its decoder are with a [`DecodeJob`] on another thread (the run here is a
+    /// blank stand-in): every event about the file waits in `held` until
+    /// [`take_back`](Self::take_back).
+    away: bool,
+    /// The job made by the last event, for the consumer to hand to a thread ([`Self::take_job`]).
+    outbox: Option<DecodeJob>,
+    /// Bytes of the job away and of the events held meanwhile: the source counts them as not
+    /// taken yet (see [`InFlight::set_parked`]), so a big file found later streams through a
+    /// bounded amount of memory while it is decoded elsewhere.
+    parked: usize,
+}
+
+/// Bytes to decode for a run, handed to another thread with the run and its decoder (see
+/// [`LiveSet::set_offload`]): the monitor's loop never decodes a big piece of a binary file or a
+/// database's history itself. [`DecodeJob::run`] (on any thread) gives what
+/// [`LiveFile::take_back`] takes.
+#[derive(Debug)]
+pub struct DecodeJob {
+    run: Run,
+    decoder: Option<Decoder>,
+    file: usize,
+    path: PathBuf,
+    offset: u64,
+    bytes: Vec<u8>,
+    /// Hold the run's values at display precision (runs compared), here rather than on the loop.
+    compact: bool,
+}
+
+impl DecodeJob {
+    /// Decodes the bytes into the run, as the live file would have.
+    pub fn run(mut self) -> Decoded {
+        if self.compact && !self.run.store.display_precision() {
+            self.run.store.keep_display_precision();
+        }
+        let gained =
+            decode_into(&mut self.run, &mut self.decoder, &self.path, self.file, self.offset, &self.bytes);
+        Decoded { run: self.run, decoder: self.decoder, bytes: self.bytes.len(), gained }
+    }
+
+    /// The bytes to decode.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Holds the run's values at display precision (see
+    /// [`Store::keep_display_precision`](crate::store::Store::keep_display_precision)) before
+    /// decoding: the runs are compared.
+    pub fn compact(&mut self) {
+        self.compact = true;
+    }
+}
+
+/// A [`DecodeJob`] done: the run and decoder, to go back to their live file.
+#[derive(Debug)]
+pub struct Decoded {
+    run: Run,
+    decoder: Option<Decoder>,
+    /// The bytes decoded.
+    pub bytes: usize,
+    /// Records the run gained.
+    pub gained: usize,
+}
+
+/// Decodes bytes of file `file` (at `path`) into `run` with `decoder` (made from the first bytes
+/// when there is none yet); returns the records gained.
+fn decode_into(
+    run: &mut Run,
+    decoder: &mut Option<Decoder>,
+    path: &Path,
+    file: usize,
+    offset: u64,
+    bytes: &[u8],
+) -> usize {
+    let before = run.store.records();
+    if decoder.is_none() {
+        *decoder = Decoder::for_file(path, bytes, run);
+        if decoder.is_none() {
+            // The source said it is not text, but no reader knows it: said once, kept visible.
+            if run.store.skipped.count == 0 {
+                let reason = "a file in a format tmon does not read: not followed";
+                run.store.skipped.push(0, reason, &bytes[..bytes.len().min(64)]);
+            }
+            return 0;
+        }
+    }
+    if let Some(dec) = decoder.as_mut() {
+        dec.bytes(run, file, path, offset, bytes, false);
+    }
+    run.store.records().saturating_sub(before)
 }
 
 /// A decoder's last step is fed once its files have been quiet this long (see
@@ -102,6 +199,8 @@ pub enum Fed {
     State { file: usize, state: FileState },
     /// The file cannot be read, for this reason.
     Unreadable { file: usize, reason: String },
+    /// `bytes` to decode went to a [`DecodeJob`] with the run ([`LiveFile::take_job`]).
+    Away { file: usize, bytes: usize },
 }
 
 impl Fed {
@@ -128,6 +227,9 @@ impl LiveFile {
             paths: Vec::new(),
             member_of: None,
             unflushed: None,
+            away: false,
+            outbox: None,
+            parked: 0,
         }
     }
 
@@ -138,36 +240,87 @@ impl LiveFile {
 
     /// Decodes bytes of a file in another format; returns the records gained.
     fn decode(&mut self, file: usize, offset: u64, bytes: &[u8]) -> usize {
-        let before = self.run.store.records();
-        if self.decoder.is_none() {
-            let path = self.path_of(file).to_owned();
-            self.decoder = Decoder::for_file(&path, bytes, &mut self.run);
-            if self.decoder.is_none() {
-                // The source said it is not text, but no reader knows it: said once, kept visible.
-                if self.run.store.skipped.count == 0 {
-                    let reason = "a file in a format tmon does not read: not followed";
-                    self.run.store.skipped.push(0, reason, &bytes[..bytes.len().min(64)]);
-                }
-                return 0;
-            }
-        }
         let path = self.path_of(file).to_owned();
-        if let Some(dec) = self.decoder.as_mut() {
-            dec.bytes(&mut self.run, file, &path, offset, bytes, false);
+        decode_into(&mut self.run, &mut self.decoder, &path, file, offset, bytes)
+    }
+
+    /// Whether the run is away with a [`DecodeJob`].
+    pub fn away(&self) -> bool {
+        self.away
+    }
+
+    /// The job the last event made, to run on another thread and hand back with
+    /// [`take_back`](Self::take_back).
+    pub fn take_job(&mut self) -> Option<DecodeJob> {
+        self.outbox.take()
+    }
+
+    /// Bytes away or held while away (see [`LiveFile::parked`]).
+    pub fn parked(&self) -> usize {
+        self.parked
+    }
+
+    /// The run goes with `bytes` to a [`DecodeJob`]; a blank stand-in (its name and config kept)
+    /// stays until it is back.
+    fn send_away(&mut self, file: usize, offset: u64, bytes: Vec<u8>) {
+        let path = self.path_of(file).to_owned();
+        let mut blank = Run::new(self.run.path.clone(), Default::default(), Default::default());
+        blank.info = self.run.info.clone();
+        let run = std::mem::replace(&mut self.run, blank);
+        self.parked += bytes.len();
+        self.outbox =
+            Some(DecodeJob { run, decoder: self.decoder.take(), file, path, offset, bytes, compact: false });
+        self.away = true;
+        self.unflushed = None;
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// A [`DecodeJob`] of this file is done: the run and decoder are back. Returns the records
+    /// gained, the bytes decoded, and the events held meanwhile, which the caller applies now, in
+    /// order (the next big piece among them goes away again).
+    pub fn take_back(&mut self, back: Decoded, now: Instant) -> (usize, usize, Vec<SourceEvent>) {
+        if !self.away {
+            return (0, 0, Vec::new());
         }
-        self.run.store.records().saturating_sub(before)
+        let Decoded { run, decoder, bytes, gained } = back;
+        self.run = run;
+        self.decoder = decoder;
+        self.away = false;
+        self.parked = 0;
+        self.unflushed = self.decoder.is_some().then_some(now);
+        self.arrived(gained, now);
+        self.seen();
+        (gained, bytes, self.held.take().unwrap_or_default())
     }
 
     /// Applies one event about this file at `now` (its lines renumbered past a history handed
     /// over; held while one is awaited).
     pub fn apply(&mut self, ev: SourceEvent, now: Instant) -> Fed {
+        self.apply_offloading(ev, now, None)
+    }
+
+    /// As [`apply`](Self::apply), but bytes of at least `over` (when given) go to a
+    /// [`DecodeJob`] with the run instead of being decoded here ([`Fed::Away`]).
+    pub fn apply_offloading(&mut self, ev: SourceEvent, now: Instant, over: Option<usize>) -> Fed {
         let file = ev.file();
         if let Some(held) = self.held.as_mut() {
-            if !matches!(ev, SourceEvent::State { .. } | SourceEvent::Unreadable { .. }) {
+            // While the run is away, its state waits with the rest (the stand-in must not take it).
+            if self.away || !matches!(ev, SourceEvent::State { .. } | SourceEvent::Unreadable { .. }) {
+                if self.away {
+                    self.parked += payload(&ev);
+                }
                 held.push(ev);
                 return Fed::Held { file };
             }
         }
+        let ev = match ev {
+            SourceEvent::Bytes { file, offset, bytes } if over.is_some_and(|n| bytes.len() >= n) => {
+                let n = bytes.len();
+                self.send_away(file, offset, bytes);
+                return Fed::Away { file, bytes: n };
+            }
+            ev => ev,
+        };
         if let SourceEvent::Bytes { file, offset, bytes } = &ev {
             let gained = self.decode(*file, *offset, bytes);
             self.unflushed = self.decoder.is_some().then_some(now);
@@ -287,7 +440,7 @@ impl LiveFile {
 
     /// Whether a history is awaited.
     pub fn awaits_history(&self) -> bool {
-        self.held.is_some()
+        self.held.is_some() && !self.away
     }
 
     /// The awaited history: it becomes the file's run (a read error is noted as a skipped line
@@ -320,6 +473,11 @@ pub trait Entry {
     /// The run read into this entry is named by `path` (a TensorBoard run by its folder, as
     /// `tmon check` names it), not by the file found first.
     fn name_run(&mut self, _path: &Path) {}
+    /// With offloading on ([`LiveSet::set_offload`]): bytes of at least this many go to a
+    /// [`DecodeJob`] on another thread rather than being decoded by the caller.
+    fn offload_over(&self) -> usize {
+        usize::MAX
+    }
 }
 
 impl Entry for LiveFile {
@@ -340,17 +498,19 @@ pub struct LiveSet<T> {
     files: Vec<T>,
     /// The entry reading each group of files, by the group's key.
     groups: std::collections::HashMap<std::path::PathBuf, usize>,
+    /// Big pieces to decode go to [`DecodeJob`]s (see [`LiveSet::set_offload`]).
+    offload: bool,
 }
 
 impl<T> Default for LiveSet<T> {
     fn default() -> Self {
-        LiveSet { files: Vec::new(), groups: Default::default() }
+        LiveSet { files: Vec::new(), groups: Default::default(), offload: false }
     }
 }
 
 impl<T> From<Vec<T>> for LiveSet<T> {
     fn from(files: Vec<T>) -> Self {
-        LiveSet { files, groups: Default::default() }
+        LiveSet { files, groups: Default::default(), offload: false }
     }
 }
 
@@ -384,6 +544,23 @@ impl<'a, T> IntoIterator for &'a mut LiveSet<T> {
 }
 
 impl<T: Entry> LiveSet<T> {
+    /// Off by default. On (the monitor): bytes of a file in another format at least as many as
+    /// its entry's [`Entry::offload_over`] are not decoded by [`apply`](Self::apply) but go with
+    /// the run to a [`DecodeJob`] ([`Fed::Away`], [`LiveFile::take_job`]); the entry holds its
+    /// events until [`LiveFile::take_back`]. `check --follow` decodes in its loop: nothing there
+    /// answers keys.
+    pub fn set_offload(&mut self, on: bool) {
+        self.offload = on;
+    }
+
+    /// Bytes away with decode jobs or held while they are (see [`LiveFile::parked`]).
+    pub fn parked(&self) -> usize {
+        if !self.offload {
+            return 0;
+        }
+        self.files.iter().map(|e| e.live().parked).sum()
+    }
+
     /// Applies one event at `now`. A file found gets an entry made by `new` from its path (gaps in
     /// the numbering get placeholders with an empty path, until found).
     pub fn apply(&mut self, ev: SourceEvent, now: Instant, mut new: impl FnMut(&Path) -> T) -> Fed {
@@ -412,12 +589,17 @@ impl<T: Entry> LiveSet<T> {
             }
             _ => file,
         };
+        let offload = self.offload;
         let fed = match self.files.get_mut(to) {
-            Some(e) => e.live_mut().apply(ev, now),
+            Some(e) => {
+                let over = offload.then(|| e.offload_over());
+                e.live_mut().apply_offloading(ev, now, over)
+            }
             None => Fed::Nothing,
         };
         match fed {
             Fed::Lines { bytes, gained, .. } if to != file => Fed::Lines { file: to, bytes, gained },
+            Fed::Away { bytes, .. } if to != file => Fed::Away { file: to, bytes },
             Fed::Restarted { .. } if to != file => Fed::Restarted { file: to },
             fed => fed,
         }
@@ -496,6 +678,8 @@ pub fn source_options(poll: Option<Duration>) -> source::SourceOptions {
 #[derive(Debug, Default)]
 struct Gate {
     bytes: AtomicUsize,
+    /// Bytes taken by the loop but not decoded yet (away with decode jobs, or held meanwhile).
+    parked: AtomicUsize,
     closed: AtomicBool,
 }
 
@@ -526,6 +710,12 @@ impl InFlight {
     /// Bytes sent and not taken yet.
     pub fn bytes(&self) -> usize {
         self.0.bytes.load(Ordering::Acquire)
+    }
+
+    /// Bytes the loop took but has not decoded yet ([`LiveSet::parked`]): the source waits on
+    /// them as on the bytes in flight.
+    pub fn set_parked(&self, n: usize) {
+        self.0.parked.store(n, Ordering::Release);
     }
 }
 
@@ -560,7 +750,9 @@ impl Feed {
             if n > 0 {
                 let g = &source_gate.0;
                 // Wait while the loop is behind (it subtracts what it takes).
-                while g.bytes.load(Ordering::Acquire) > IN_FLIGHT_MAX && !g.closed.load(Ordering::Acquire) {
+                while g.bytes.load(Ordering::Acquire) + g.parked.load(Ordering::Acquire) > IN_FLIGHT_MAX
+                    && !g.closed.load(Ordering::Acquire)
+                {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 g.bytes.fetch_add(n, Ordering::AcqRel);

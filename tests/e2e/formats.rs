@@ -159,3 +159,45 @@ fn an_mlflow_database_is_followed_in_the_monitor() {
     let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
     assert_restored(&screen, "q");
 }
+
+/// A big event file that appears in a watched directory after the monitor started (about 30 MB,
+/// its history streamed by the source from the start) is decoded on the loader's pool, piece by
+/// piece, not by the loop: keys are answered while it loads, every step arrives once, and a step
+/// appended afterwards is followed.
+#[test]
+fn a_big_event_file_found_later_is_decoded_off_the_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(tmux) = tmux("tflate", &around(&tmon_cmd(None, &[dir.path().to_str().unwrap()]))) else {
+        return;
+    };
+    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
+    tmux.wait_for("the monitor", |s| head(s).contains("tmon"));
+    let n = 300_000;
+    // Written beside, then moved in whole: the source finds one big file.
+    let staged = dir.path().join("staged.bin");
+    std::fs::write(&staged, events(0..n)).expect("write");
+    let run = dir.path().join("late");
+    std::fs::create_dir(&run).expect("mkdir");
+    let file = run.join("events.out.tfevents.1700000000.host.1");
+    std::fs::rename(&staged, &file).expect("move in");
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", |s| s.contains("this help"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help closed", |s| !s.contains("this help"));
+    let screen = tmux.wait_for("the whole history", |s| {
+        head(s).contains(&format!("step {}", n - 1)) && !head(s).contains("loading")
+    });
+    assert!(head(&screen).contains(&format!("{n} records")), "every step once:\n{screen}");
+    assert!(!head(&screen).contains("skipped"), "{screen}");
+    let mut more = Vec::new();
+    scalar(n, "train/loss", 0.01, &mut more);
+    scalar(n, "train/lr", 0.01, &mut more);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&file).expect("open");
+    f.write_all(&more).expect("append");
+    drop(f);
+    let screen = tmux.wait_for("the appended step", |s| head(s).contains(&format!("step {n}")));
+    assert!(head(&screen).contains(&format!("{} records", n + 1)), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}

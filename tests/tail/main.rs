@@ -10,6 +10,7 @@ mod document;
 mod files;
 mod follow;
 mod formats;
+mod offload;
 mod ops;
 mod resume;
 mod signal;

@@ -373,7 +373,9 @@ impl Analyzer {
                 self.states.resize_with(id + 1, || None);
             }
             let cfg = &self.cfg;
+            let mut fresh = false;
             let st = self.states[id].get_or_insert_with(|| {
+                fresh = true;
                 let role = names::role(store.name(id));
                 SeriesState {
                     role,
@@ -389,7 +391,9 @@ impl Analyzer {
                     latches: Default::default(),
                 }
             });
-            if st.task.is_none() && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
+            // Asked once per series (the name's test lowercases it: per point it cost 4% of reading
+            // an event file whose accuracy is a training one).
+            if fresh && names::is_task_metric(st.role) && names::is_held_out(store.name(id)) {
                 st.task = Some(self.tasks.len());
                 self.tasks
                     .push((id, Task::new(st.role == Role::Accuracy, names::headline_rank(store.name(id)))));
