@@ -10,6 +10,7 @@
 //! point.
 
 use crate::analysis::smooth::{Centred, Smoother};
+use crate::chart::reduce::BLOCK;
 use crate::chart::values::Ys;
 use crate::store::SeriesView;
 use std::cell::RefCell;
@@ -74,6 +75,19 @@ impl Ys for WindowValues<'_> {
 
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         let to = to.min(self.w.len);
+        if from >= to {
+            return;
+        }
+        if to - from <= self.span() {
+            // A few values (the partial blocks at a chart column's edges: the end of one column
+            // and the start of the next are neighbours): through the chunk kept for reads.
+            let chunk = self.chunk_at(from, to);
+            let (start, values) = &*chunk;
+            for (i, &v) in (from..to).zip(&values[from - start..]) {
+                f(i, v);
+            }
+            return;
+        }
         let step = CHUNK.max(4 * self.w.centred.overhead());
         let mut buf = Vec::new();
         let mut a = from;
@@ -89,18 +103,39 @@ impl Ys for WindowValues<'_> {
     }
 
     fn y(&self, i: usize) -> f64 {
-        let mut chunk = self.chunk.borrow_mut();
-        let (start, values) = &mut *chunk;
-        if let Some(&v) = i.checked_sub(*start).and_then(|k| values.get(k)) {
-            return v;
+        let chunk = self.chunk_at(i, i + 1);
+        chunk.1.get(i - chunk.0).copied().unwrap_or(f64::NAN)
+    }
+}
+
+impl WindowValues<'_> {
+    /// Values computed at a time for reads by index: a box smoother pays its overhead whatever
+    /// the chunk's length, so a chunk as long spreads it over the reads nearby; an exact kernel
+    /// computes each point for its width alone.
+    fn span(&self) -> usize {
+        if self.w.centred.pointwise() {
+            1
+        } else {
+            self.w.centred.overhead().clamp(BLOCK, CHUNK)
         }
-        // A box smoother pays its overhead whatever the chunk's length: a chunk as long spreads
-        // it over the reads nearby. An exact kernel computes one point for its width.
-        let span = if self.w.centred.pointwise() { 1 } else { self.w.centred.overhead().clamp(64, CHUNK) };
-        values.clear();
-        *start = i;
-        self.compute(i, (i + span).min(self.w.len), values);
-        values.first().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The chunk kept for reads, computed afresh from `from` unless it holds `from..to`
+    /// (`to <= self.w.len`).
+    fn chunk_at(&self, from: usize, to: usize) -> std::cell::Ref<'_, (usize, Vec<f64>)> {
+        let holds = {
+            let (start, values) = &*self.chunk.borrow();
+            from >= *start && to <= start + values.len()
+        };
+        if !holds {
+            let mut chunk = self.chunk.borrow_mut();
+            let (start, values) = &mut *chunk;
+            values.clear();
+            *start = from;
+            let end = (from + self.span().max(to - from)).min(self.w.len);
+            self.compute(from, end, values);
+        }
+        self.chunk.borrow()
     }
 }
 
@@ -145,6 +180,13 @@ mod tests {
             }
             for i in (0..taken).rev().step_by(97) {
                 assert_eq!(bits(v.y(i)), bits(want[i]), "{kind:?}: point {i} backwards");
+            }
+            // Short ranges, as a chart column's edges are read: neighbours, then out of order.
+            for (a, b) in [(100, 128), (128, 192), (192, 200), (14_990, 15_000), (3, 4), (7000, 7063), (64, 65)] {
+                let mut got = Vec::new();
+                v.for_each_from(a, b, |i, y| got.push((i, bits(y))));
+                let want_ab: Vec<(usize, u64)> = (a..b).map(|i| (i, bits(want[i]))).collect();
+                assert_eq!(got, want_ab, "{kind:?}: for_each_from({a}, {b})");
             }
         }
     }
