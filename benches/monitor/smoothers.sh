@@ -63,7 +63,10 @@ settle() {
         if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0; fi
         last=$now
         t=$((t + 1))
-        [ "$t" -gt $((SETTLE_TIMEOUT * 4)) ] && { echo "tmon never went idle" >&2; exit 1; }
+        if [ "$t" -gt $((SETTLE_TIMEOUT * 4)) ]; then
+            echo "tmon never went idle" >&2
+            exit 1
+        fi
     done
 }
 
@@ -75,7 +78,10 @@ T0=$(date +%s)
 while :; do
     h=$(header || true)
     [[ $h == *"step $LAST "* && $h != *loading* ]] && break
-    [ $(($(date +%s) - T0)) -gt 1800 ] && { echo "not loaded after 1800 s; header: $h" >&2; exit 1; }
+    if [ $(($(date +%s) - T0)) -gt 1800 ]; then
+        echo "not loaded after 1800 s; header: $h" >&2
+        exit 1
+    fi
     alive
     sleep 0.2
 done
@@ -83,7 +89,15 @@ settle
 mb() { awk -v k="$1" -v f="$FSIZE" 'BEGIN { printf "%8.1f MB  %5.1f%% of the file", k / 1024, k * 1024 * 100 / f }'; }
 echo "file: $FILE, $((FSIZE / 1000000)) MB, $(wc -l <"$FILE") lines; tmon $TMON"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s VmRSS %s\n' "loaded" "$(mb "$(kb VmRSS)")"
+MAXRSS=0
+# rss LABEL: prints VmRSS, and keeps the largest seen (VmHWM is synced lazily by the kernel).
+rss() {
+    local k
+    k=$(kb VmRSS)
+    [ "$k" -gt "$MAXRSS" ] && MAXRSS=$k
+    printf '%-34s VmRSS %s\n' "$1" "$(mb "$k")"
+}
+rss loaded
 SMOOTHERS=(TWEMA Gaussian "running avg" EMA)
 AXES=("relative time" "wall time" "step")
 for a in 0 1 2; do
@@ -91,14 +105,15 @@ for a in 0 1 2; do
         tm send-keys -t bench:0 m
         sleep 0.3
         settle
-        printf '%-34s VmRSS %s\n' "m: ${SMOOTHERS[$s]}" "$(mb "$(kb VmRSS)")"
+        rss "m: ${SMOOTHERS[$s]}"
     done
     tm send-keys -t bench:0 x
     sleep 0.3
     settle
-    printf '%-34s VmRSS %s\n' "x: ${AXES[$a]}" "$(mb "$(kb VmRSS)")"
+    rss "x: ${AXES[$a]}"
 done
 HWM=$(kb VmHWM)
+[ "$MAXRSS" -gt "$HWM" ] && HWM=$MAXRSS
 printf '%-34s VmHWM %s\n' "peak over the whole run" "$(mb "$HWM")"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $((HWM * 1024 * 2)) -le "$FSIZE" ]; then

@@ -429,7 +429,7 @@ impl SeriesColumns {
         self.smooth_red.clear();
     }
 
-    /// Drops the smoothed column (smoothing was turned off).
+    /// Drops the smoother's state and summaries (smoothing was turned off).
     pub fn drop_smoothed(&mut self) {
         self.drop_other_smoothers(Smoother::Ema { weight: 0.0 });
         self.ema = None;
@@ -439,7 +439,8 @@ impl SeriesColumns {
         self.smooth_changed = 0;
     }
 
-    /// How many times the smoothed column was computed from scratch.
+    /// How many times the smoothed values were computed from scratch (a new smoother or
+    /// parameter, a wider TWEMA range).
     pub fn full_smooths(&self) -> u64 {
         self.ema_full + self.window_full + self.twema.full_recomputes()
     }
@@ -478,7 +479,8 @@ impl SeriesColumns {
         (self.x_lo, self.x_hi, self.sorted) = (lo, hi, sorted);
     }
 
-    /// Heap bytes held: summaries and the smoothed column (the xs and values are the store's).
+    /// Heap bytes held: summaries, kept reductions and the EMAs' checkpoints (the xs and values
+    /// are the store's; no smoother keeps a column).
     pub fn held_bytes(&self) -> usize {
         self.raw_env.heap_bytes()
             + self.smooth_env.heap_bytes()
@@ -803,7 +805,7 @@ impl ColumnCache {
         self.frame += 1;
     }
 
-    /// Heap bytes held by the columns of every series (summaries and smoothed columns).
+    /// Heap bytes held by the columns of every series (summaries and smoothers' checkpoints).
     pub fn held_bytes(&self) -> usize {
         self.series.values().map(SeriesColumns::held_bytes).sum()
     }
@@ -818,7 +820,7 @@ impl ColumnCache {
         self.rebuilds
     }
 
-    /// How many times the smoothed columns now held were computed from scratch (for tests).
+    /// How many times the smoothed series now held were computed from scratch (for tests).
     pub fn full_smooths(&self) -> u64 {
         self.series.values().map(SeriesColumns::full_smooths).sum()
     }
@@ -1147,5 +1149,93 @@ mod tests {
         assert!(!c.cols.sorted);
         cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
         assert_eq!(cache.rebuilds(), 3);
+    }
+}
+
+#[cfg(test)]
+mod drawn {
+    //! What a chart draws of a smoothed series is what it drew when every smoother kept a column
+    //! of its values: the reduction of the batch smoother's values (narrowed to `f32` for the
+    //! EMAs, as their columns were), bit for bit, on live appends and any view.
+
+    use super::*;
+    use crate::analysis::smooth::{smooth, twema_with_range};
+    use crate::chart::reduce::{reduce, YScale};
+    use crate::store::RecordMeta;
+    use proptest::prelude::*;
+
+    fn want(kind: Smoother, xs: &[f64], ys: &[f64]) -> Vec<f64> {
+        match kind.clamped() {
+            Smoother::TimeWeightedEma { param } => {
+                let range = xs[xs.len() - 1] - xs[0];
+                let v = twema_with_range(xs, ys, param, twema::ladder_range(range));
+                narrowed(v)
+            }
+            Smoother::Ema { .. } => narrowed(smooth(kind, xs, ys)),
+            k => smooth(k, xs, ys),
+        }
+    }
+
+    /// As a `Column` held them: `f32` until the first value that does not survive it.
+    fn narrowed(v: Vec<f64>) -> Vec<f64> {
+        let wide = v.iter().position(|&y| crate::chart::values::needs_f64(y)).unwrap_or(v.len());
+        v.iter().enumerate().map(|(i, &y)| if i < wide { y as f32 as f64 } else { y }).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn smoothed_reductions_equal_those_of_the_batch_values(
+            ys in prop::collection::vec(
+                prop_oneof![12 => -1e3f64..1e3, 1 => Just(f64::NAN), 1 => Just(1e-300)], 1..3000),
+            appends in prop::collection::vec(1usize..700, 1..5),
+            which in 0usize..7,
+            columns in 1usize..400,
+            window in (0.0f64..1.0, 0.0f64..1.0),
+            outliers in any::<bool>(),
+        ) {
+            let kind = [
+                Smoother::Ema { weight: 0.9 },
+                Smoother::TimeWeightedEma { param: 0.8 },
+                Smoother::Gaussian { sigma: 1.5 },
+                Smoother::Gaussian { sigma: 40.0 },
+                Smoother::RunningAverage { window: 5 },
+                Smoother::RunningAverage { window: 173 },
+                Smoother::Gaussian { sigma: 0.0 },
+            ][which];
+            let mut store = Store::new();
+            let id = store.intern("loss");
+            let mut cache = ColumnCache::default();
+            let mut n = 0;
+            for k in appends.iter().copied().chain([ys.len()]) {
+                let to = (n + k).min(ys.len());
+                for (i, &y) in ys.iter().enumerate().take(to).skip(n) {
+                    let r = store.begin_record(RecordMeta { step: (i * 3) as f64, time: f64::NAN, line: 1 });
+                    store.push(r, id, y);
+                }
+                n = to;
+                let xs: Vec<f64> = (0..n).map(|i| (i * 3) as f64).collect();
+                let want = want(kind, &xs, &ys[..n]);
+                let (a, b) = (window.0.min(window.1), window.0.max(window.1));
+                let last = xs[n - 1];
+                let view = View {
+                    x_lo: a * last,
+                    x_hi: b * last,
+                    columns,
+                    scale: YScale::Linear,
+                    percentiles: outliers.then_some((5.0, 95.0)),
+                    margin: 0.0,
+                };
+                let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+                let got = c.cols.reduce_smoothed(&c.xs, &c.ys, kind, &view);
+                let old = reduce(&xs[..], &want, &Envelope::of(&want), &[(0, n)], &view);
+                let bits = |r: &Reduced| {
+                    let p: Vec<(u64, u64)> = r.points.iter().map(|&(x, y)| (x.to_bits(), y.to_bits())).collect();
+                    let b = r.y_bounds.map(|(l, h)| (l.to_bits(), h.to_bits()));
+                    (p, r.nonfinite_x.clone(), r.in_window, b)
+                };
+                prop_assert_eq!(bits(&got), bits(&old), "{:?} at {} points", kind, n);
+            }
+        }
     }
 }
