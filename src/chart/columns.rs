@@ -314,12 +314,16 @@ impl SeriesColumns {
                 let reuse = self.twema.reusable(param, n, range);
                 let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
                 let tw = &mut self.twema;
-                self.smooth_env.update_with(unchanged, n.max(if reuse { tw.len() } else { 0 }), |start, sink| {
-                    if reuse {
-                        tw.values(*xs, *ys).for_each_from(start, tw.len(), &mut *sink);
-                    }
-                    tw.extend_with(param, n, xs, ys, range, sink);
-                });
+                self.smooth_env.update_with(
+                    unchanged,
+                    n.max(if reuse { tw.len() } else { 0 }),
+                    |start, sink| {
+                        if reuse {
+                            tw.values(*xs, *ys).for_each_from(start, tw.len(), &mut *sink);
+                        }
+                        tw.extend_with(param, n, xs, ys, range, sink);
+                    },
+                );
                 unchanged
             }
             Smoother::Gaussian { .. } | Smoother::RunningAverage { .. } => {

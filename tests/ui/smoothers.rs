@@ -183,3 +183,41 @@ fn cycling_every_smoother_and_x_axis_keeps_only_what_is_shown() {
     eprintln!("columns: first {first} B, at most {most} B, last {last} B; thread heap grew {grown} B");
     assert!(grown < (n as isize) * 2, "the heap grew by {grown} bytes over the cycle");
 }
+
+/// A live frame (one point appended) of a 1M-point chart with each smoother: what an append
+/// costs when the smoothed values are computed on demand (printed: `cargo test --release --test
+/// ui smoothers -- --nocapture`). Appends never smooth the whole series again.
+#[test]
+fn live_frames_extend_every_smoother_without_smoothing_again() {
+    let n = 1_000_000;
+    let mut run = Run::new("big.jsonl", Default::default(), Default::default());
+    let loss = run.store.intern("loss");
+    for i in 0..n {
+        let r = run.store.begin_record(RecordMeta { step: i as f64, time: i as f64, line: i as u64 + 1 });
+        run.store.push(r, loss, 1.0 + ((i * 7919) % 1000) as f64 * 1e-3);
+    }
+    let mut app = App::from_runs(vec![run], Options::default());
+    let members = app.groups()[0].members.clone();
+    for (name, kind) in KINDS {
+        app.view.smoothing = kind;
+        let t = std::time::Instant::now();
+        app.chart_data(&members, 200).expect("data");
+        let first = t.elapsed();
+        let smooths = app.cache.borrow().full_smooths();
+        let mut times: Vec<std::time::Duration> = (0..11)
+            .map(|i| {
+                let st = &mut app.slots[0].live.run.store;
+                let step = st.last_record().map_or(0.0, |m| m.step + 1.0);
+                let r = st.begin_record(RecordMeta { step, time: step, line: step as u64 + 1 });
+                st.push(r, loss, 1.0 + i as f64 * 1e-3);
+                app.cache.borrow_mut().begin_frame();
+                let t = std::time::Instant::now();
+                app.chart_data(&members, 200).expect("data");
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        assert_eq!(app.cache.borrow().full_smooths(), smooths, "{name}: an append smoothed everything again");
+        eprintln!("1M points, {name:<24} first {first:>10.1?}, live frame median {:>9.1?}", times[5]);
+    }
+}

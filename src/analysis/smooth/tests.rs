@@ -402,7 +402,9 @@ fn centred_ranges_equal_the_batch_at_large_reach() {
     ] {
         let centred = Centred::new(kind).unwrap();
         let batch = smooth(kind, &[], &ys);
-        for (from, to) in [(0, 40_000), (0, 1), (39_999, 40_000), (17_000, 17_064), (5, 9000), (31_000, 40_000)] {
+        for (from, to) in
+            [(0, 40_000), (0, 1), (39_999, 40_000), (17_000, 17_064), (5, 9000), (31_000, 40_000)]
+        {
             let mut got = Vec::new();
             centred.range(|i| ys[i], ys.len(), from, to, &mut got);
             let same = got.iter().zip(&batch[from..to]).all(|(g, b)| g.to_bits() == b.to_bits());

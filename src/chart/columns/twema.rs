@@ -101,7 +101,14 @@ impl LiveTwema {
 
     /// As [`LiveTwema::extend_with`] without a sink.
     #[cfg(test)]
-    pub fn update<X: Xs + ?Sized, Y: Ys + ?Sized>(&mut self, param: f64, n: usize, xs: &X, ys: &Y, range: f64) {
+    pub fn update<X: Xs + ?Sized, Y: Ys + ?Sized>(
+        &mut self,
+        param: f64,
+        n: usize,
+        xs: &X,
+        ys: &Y,
+        range: f64,
+    ) {
         self.extend_with(param, n, xs, ys, range, |_, _| {});
     }
 

@@ -182,7 +182,9 @@ mod tests {
                 assert_eq!(bits(v.y(i)), bits(want[i]), "{kind:?}: point {i} backwards");
             }
             // Short ranges, as a chart column's edges are read: neighbours, then out of order.
-            for (a, b) in [(100, 128), (128, 192), (192, 200), (14_990, 15_000), (3, 4), (7000, 7063), (64, 65)] {
+            for (a, b) in
+                [(100, 128), (128, 192), (192, 200), (14_990, 15_000), (3, 4), (7000, 7063), (64, 65)]
+            {
                 let mut got = Vec::new();
                 v.for_each_from(a, b, |i, y| got.push((i, bits(y))));
                 let want_ab: Vec<(usize, u64)> = (a..b).map(|i| (i, bits(want[i]))).collect();
