@@ -23,7 +23,7 @@ mod window;
 
 pub use cache::SmoothCache;
 pub use ema::{twema, twema_with_range, EmaState, TwemaState, TWEMA_VIEWPORT_SCALE};
-pub use window::{gaussian, running_average, GAUSSIAN_EXACT_MAX_SIGMA};
+pub use window::{gaussian, running_average, Centred, GAUSSIAN_EXACT_MAX_SIGMA};
 
 /// Which smoother to use, with its parameter.
 #[derive(Clone, Copy, Debug, PartialEq)]

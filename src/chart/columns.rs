@@ -8,18 +8,21 @@
 //!
 //! Memory is the store's plus about 2 bytes a point per series on screen with the default EMA:
 //! the xs are read from the store's record table ([`XView`]: steps, times, or times minus the first
-//! on the relative axis; no copy), the raw values from the store, and the EMA's values are computed
-//! on demand from a checkpoint per block ([`ema`]). The other smoothers keep a column of smoothed
-//! values. The columns start over when the run is replaced, the x axis changes, or the store's data
+//! on the relative axis; no copy), the raw values from the store, and the smoothed values are
+//! computed on demand, bit for bit what a column would hold: the EMAs' from a checkpoint of their
+//! state per block ([`ema`], [`twema`]), the centred smoothers' from the store's values around
+//! them ([`window`]). Whatever the smoother, a series holds its summaries and at most a checkpoint
+//! per block (under a byte a point). The columns start over when the run is replaced, the x axis changes, or the store's data
 //! is not an extension of what was seen (checked on the last point).
 
 mod ema;
 mod twema;
+mod window;
 
 use super::reduce::{reduce_resumed, Envelope, Reduced, Resumable, View};
 use super::values::{Values, Xs, Ys};
 use super::XAxis;
-use crate::analysis::smooth::{SmoothCache, Smoother};
+use crate::analysis::smooth::Smoother;
 use crate::store::{SeriesId, SeriesView, Store};
 use std::collections::HashMap;
 
@@ -106,12 +109,17 @@ impl Xs for XView<'_> {
     }
 }
 
-/// The smoothed values of a series, as [`SeriesColumns::smoothed`] gives them.
+/// The smoothed values of a series, as [`SeriesColumns::smoothed`] gives them: computed on
+/// demand, none kept.
 pub enum Smoothed<'a> {
-    /// A column (the time-weighted EMA) or a slice (the centred smoothers).
+    /// No value (an empty series).
     Kept(Values<'a>),
-    /// The EMA, computed on demand from checkpoints (see [`ema`]).
+    /// The EMA, from checkpoints (see [`ema`]).
     Ema(ema::EmaValues<'a>),
+    /// The time-weighted EMA, from checkpoints (see [`twema`]).
+    Twema(twema::TwemaValues<'a, XView<'a>>),
+    /// A centred smoother, from the values around each (see [`window`]).
+    Window(window::WindowValues<'a>),
 }
 
 impl Ys for Smoothed<'_> {
@@ -119,6 +127,8 @@ impl Ys for Smoothed<'_> {
         match self {
             Smoothed::Kept(v) => Ys::len(v),
             Smoothed::Ema(v) => Ys::len(v),
+            Smoothed::Twema(v) => Ys::len(v),
+            Smoothed::Window(v) => Ys::len(v),
         }
     }
     #[inline]
@@ -126,6 +136,8 @@ impl Ys for Smoothed<'_> {
         match self {
             Smoothed::Kept(v) => v.y(i),
             Smoothed::Ema(v) => v.y(i),
+            Smoothed::Twema(v) => v.y(i),
+            Smoothed::Window(v) => v.y(i),
         }
     }
     #[inline]
@@ -133,6 +145,8 @@ impl Ys for Smoothed<'_> {
         match self {
             Smoothed::Kept(v) => v.for_each_from(from, to, f),
             Smoothed::Ema(v) => v.for_each_from(from, to, f),
+            Smoothed::Twema(v) => v.for_each_from(from, to, f),
+            Smoothed::Window(v) => v.for_each_from(from, to, f),
         }
     }
 }
@@ -152,14 +166,13 @@ pub struct SeriesColumns {
     raw_env: Envelope,
     /// Points summarised in `raw_env`.
     raw_len: usize,
-    /// Only the smoother shown keeps its state: the EMA its checkpoints (no column: see [`ema`]),
-    /// the time-weighted EMA its column (see [`twema`]), a centred smoother its column and the
-    /// values as a slice (`ys_copy`, kept only then).
+    /// Only the smoother shown keeps its state: the EMAs their checkpoints (see [`ema`],
+    /// [`twema`]), a centred smoother its parameter (see [`window`]).
     ema: Option<ema::LazyEma>,
     ema_full: u64,
     twema: twema::LiveTwema,
-    window: SmoothCache,
-    ys_copy: Vec<f64>,
+    window: Option<window::LazyWindow>,
+    window_full: u64,
     smooth_env: Envelope,
     /// The smoother `smooth_env` summarises.
     env_kind: Option<Smoother>,
@@ -190,8 +203,8 @@ impl Default for SeriesColumns {
             ema: None,
             ema_full: 0,
             twema: twema::LiveTwema::default(),
-            window: SmoothCache::default(),
-            ys_copy: Vec::new(),
+            window: None,
+            window_full: 0,
             smooth_env: Envelope::default(),
             env_kind: None,
             raw_red: Resumable::default(),
@@ -225,15 +238,6 @@ fn smoothing_reach(kind: Smoother) -> usize {
     }
 }
 
-/// Grows `v` by an eighth rather than doubling when `n` values will not fit: a million-point
-/// column would otherwise hold twice its size after the first live append.
-fn reserve(v: &mut Vec<f64>, n: usize) {
-    if v.capacity() < n {
-        let len = v.len();
-        v.reserve_exact((n - len).max(if len == 0 { 0 } else { len / 8 + 64 }));
-    }
-}
-
 /// The first `.1` values of a series.
 struct Truncated<'a, 'b>(&'b SeriesView<'a>, usize);
 
@@ -262,9 +266,9 @@ pub struct Synced<'a> {
 impl SeriesColumns {
     /// The smoothed values of `ys` (at `xs`, this series' xs and values) and their summaries,
     /// extended from the last call when only new points arrived.
-    pub fn smoothed<'a, X: Xs + ?Sized>(
+    pub fn smoothed<'a>(
         &'a mut self,
-        xs: &X,
+        xs: &XView<'a>,
         ys: &SeriesView<'a>,
         kind: Smoother,
     ) -> (Smoothed<'a>, &'a Envelope) {
@@ -274,72 +278,81 @@ impl SeriesColumns {
 
     /// As [`SeriesColumns::smoothed`], with the first point whose smoothed value this call may
     /// have changed.
-    fn smoothed_tracked<'a, X: Xs + ?Sized>(
+    fn smoothed_tracked<'a>(
         &'a mut self,
-        xs: &X,
+        xs: &XView<'a>,
         ys: &SeriesView<'a>,
         kind: Smoother,
     ) -> (Smoothed<'a>, &'a Envelope, usize) {
         let kind = kind.clamped();
-        let mut changed = 0;
         let n = self.len.min(xs.len());
-        let full = self.full_smooths();
         let old_len = self.smoothed_len(kind);
-        match kind {
+        self.drop_other_smoothers(kind);
+        let changed = match kind {
             Smoother::Ema { weight } => {
-                self.drop_other_smoothers(kind);
                 let reuse = self.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits());
                 if !reuse {
                     self.ema_full += 1;
                     self.ema = Some(ema::LazyEma::new(weight));
                 }
-                if let Some(e) = self.ema.as_mut() {
-                    // The summaries are built in the EMA's own pass: a million-point series is
-                    // smoothed once, not smoothed and then read back.
-                    // The EMA is causal: the values taken never change.
-                    let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
-                    changed = unchanged;
-                    self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
-                        let taken = e.len();
-                        e.values(*ys).for_each_from(start, taken, &mut *sink);
-                        e.extend_with(ys, n, sink);
-                    });
-                    self.env_kind = Some(kind);
-                }
+                let Some(e) = self.ema.as_mut() else { unreachable!("set above") };
+                // The summaries are built in the EMA's own pass: a million-point series is
+                // smoothed once, not smoothed and then read back.
+                // The EMA is causal: the values taken never change.
+                let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
+                self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
+                    let taken = e.len();
+                    e.values(*ys).for_each_from(start, taken, &mut *sink);
+                    e.extend_with(ys, n, sink);
+                });
+                unchanged
             }
             Smoother::TimeWeightedEma { param } => {
-                self.drop_other_smoothers(kind);
                 let range = if self.x_hi > self.x_lo { self.x_hi - self.x_lo } else { 0.0 };
-                self.twema.update(param, n, xs, ys, range);
+                // A recompute (another parameter, a wider range) changes every value; an append
+                // none of those taken. As for the EMA, the summaries are built in its own pass.
+                let reuse = self.twema.reusable(param, n, range);
+                let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
+                let tw = &mut self.twema;
+                self.smooth_env.update_with(
+                    unchanged,
+                    n.max(if reuse { tw.len() } else { 0 }),
+                    |start, sink| {
+                        if reuse {
+                            tw.values(*xs, *ys).for_each_from(start, tw.len(), &mut *sink);
+                        }
+                        tw.extend_with(param, n, xs, ys, range, sink);
+                    },
+                );
+                unchanged
             }
             Smoother::Gaussian { .. } | Smoother::RunningAverage { .. } => {
-                self.drop_other_smoothers(kind);
-                reserve(&mut self.ys_copy, n);
-                for i in self.ys_copy.len()..n {
-                    self.ys_copy.push(ys.value(i));
+                let reuse = self.window.as_ref().is_some_and(|w| w.kind() == kind && w.len() <= n);
+                if !reuse {
+                    self.window_full += 1;
+                    self.window = window::LazyWindow::new(kind);
                 }
-                // The centred smoothers do not read xs (the cache then checks appends by index).
-                self.window.update(kind, &[], &self.ys_copy[..n]);
+                let Some(w) = self.window.as_mut() else { unreachable!("a centred smoother") };
+                w.set_len(n);
+                // An append changes the values within the smoother's reach of the end.
+                let unchanged = if reuse && self.env_kind == Some(kind) {
+                    old_len.saturating_sub(smoothing_reach(kind) + 2)
+                } else {
+                    0
+                };
+                self.smooth_env.update(&w.values(*ys), unchanged);
+                unchanged
             }
-        }
-        let values = match (kind, &self.ema) {
-            (Smoother::Ema { .. }, Some(e)) => Smoothed::Ema(e.values(*ys)),
-            (Smoother::Ema { .. }, None) => Smoothed::Kept(Values::Slice(&[])),
-            (Smoother::TimeWeightedEma { .. }, _) => Smoothed::Kept(Values::Column(self.twema.values())),
-            _ => Smoothed::Kept(Values::Slice(self.window.values())),
         };
-        if !matches!(kind, Smoother::Ema { .. }) {
-            // A recompute (another kind or parameter, a wider TWEMA range) changes every value;
-            // an append changes the values before the last `reach` ones.
-            let unchanged = if self.full_smooths() != full || self.env_kind != Some(kind) {
-                0
-            } else {
-                old_len.saturating_sub(smoothing_reach(kind) + 2)
-            };
-            changed = unchanged;
-            self.smooth_env.update(&values, unchanged);
-            self.env_kind = Some(kind);
-        }
+        self.env_kind = Some(kind);
+        let values = match (kind, &self.ema, &self.window) {
+            (Smoother::Ema { .. }, Some(e), _) => Smoothed::Ema(e.values(*ys)),
+            (Smoother::TimeWeightedEma { .. }, ..) => Smoothed::Twema(self.twema.values(*xs, *ys)),
+            (Smoother::Gaussian { .. } | Smoother::RunningAverage { .. }, _, Some(w)) => {
+                Smoothed::Window(w.values(*ys))
+            }
+            _ => Smoothed::Kept(Values::Slice(&[])),
+        };
         self.smooth_changed = self.smooth_changed.min(changed);
         (values, &self.smooth_env, changed)
     }
@@ -347,22 +360,24 @@ impl SeriesColumns {
     fn smoothed_len(&self, kind: Smoother) -> usize {
         match kind {
             Smoother::Ema { .. } => self.ema.as_ref().map_or(0, |e| e.len()),
-            Smoother::TimeWeightedEma { .. } => Ys::len(self.twema.values()),
-            _ => self.window.values().len(),
+            Smoother::TimeWeightedEma { .. } => self.twema.len(),
+            _ => self.window.as_ref().map_or(0, |w| w.len()),
         }
     }
 
-    /// Only the smoother shown keeps a column.
+    /// Only the smoother shown keeps its state.
     fn drop_other_smoothers(&mut self, kind: Smoother) {
         if !matches!(kind, Smoother::Ema { .. }) {
             self.ema = None;
         }
-        if !matches!(kind, Smoother::TimeWeightedEma { .. }) && !self.twema.values().is_empty() {
+        if !matches!(kind, Smoother::TimeWeightedEma { .. }) && self.twema.len() > 0 {
+            let full = self.twema.full_recomputes();
             self.twema = twema::LiveTwema::default();
+            // Kept, so a drop does not look like fewer smooths from scratch.
+            self.window_full += full;
         }
         if !matches!(kind, Smoother::Gaussian { .. } | Smoother::RunningAverage { .. }) {
-            self.window.clear();
-            self.ys_copy = Vec::new();
+            self.window = None;
         }
     }
 
@@ -386,9 +401,9 @@ impl SeriesColumns {
     /// The reduction of the values smoothed by `kind` for `view` (see [`SeriesColumns::smoothed`]),
     /// resumed from the last one when the view is the same and the smoothed values before the
     /// points that changed are those it read.
-    pub fn reduce_smoothed<X: Xs + ?Sized>(
+    pub fn reduce_smoothed(
         &mut self,
-        xs: &X,
+        xs: &XView<'_>,
         ys: &SeriesView<'_>,
         kind: Smoother,
         view: &View,
@@ -418,21 +433,20 @@ impl SeriesColumns {
         self.smooth_red.clear();
     }
 
-    /// Drops the smoothed column (smoothing was turned off).
+    /// Drops the smoother's state and summaries (smoothing was turned off).
     pub fn drop_smoothed(&mut self) {
+        self.drop_other_smoothers(Smoother::Ema { weight: 0.0 });
         self.ema = None;
-        self.twema = twema::LiveTwema::default();
-        self.window.clear();
-        self.ys_copy = Vec::new();
         self.smooth_env = Envelope::default();
         self.env_kind = None;
         self.smooth_red.clear();
         self.smooth_changed = 0;
     }
 
-    /// How many times the smoothed column was computed from scratch.
+    /// How many times the smoothed values were computed from scratch (a new smoother or
+    /// parameter, a wider TWEMA range).
     pub fn full_smooths(&self) -> u64 {
-        self.ema_full + self.window.full_recomputes() + self.twema.full_recomputes()
+        self.ema_full + self.window_full + self.twema.full_recomputes()
     }
 
     /// Takes the store's points from `self.len` on (`xs` are the series' xs).
@@ -469,14 +483,13 @@ impl SeriesColumns {
         (self.x_lo, self.x_hi, self.sorted) = (lo, hi, sorted);
     }
 
-    /// Heap bytes held: summaries and the smoothed column (the xs and values are the store's).
+    /// Heap bytes held: summaries, kept reductions and the EMAs' checkpoints (the xs and values
+    /// are the store's; no smoother keeps a column).
     pub fn held_bytes(&self) -> usize {
         self.raw_env.heap_bytes()
             + self.smooth_env.heap_bytes()
             + self.ema.as_ref().map_or(0, |e| e.heap_bytes())
-            + self.twema.values().heap_bytes()
-            + self.window.heap_bytes()
-            + self.ys_copy.capacity() * 8
+            + self.twema.heap_bytes()
             + self.raw_red.heap_bytes()
             + self.smooth_red.heap_bytes()
     }
@@ -796,7 +809,7 @@ impl ColumnCache {
         self.frame += 1;
     }
 
-    /// Heap bytes held by the columns of every series (summaries and smoothed columns).
+    /// Heap bytes held by the columns of every series (summaries and smoothers' checkpoints).
     pub fn held_bytes(&self) -> usize {
         self.series.values().map(SeriesColumns::held_bytes).sum()
     }
@@ -811,7 +824,7 @@ impl ColumnCache {
         self.rebuilds
     }
 
-    /// How many times the smoothed columns now held were computed from scratch (for tests).
+    /// How many times the smoothed series now held were computed from scratch (for tests).
     pub fn full_smooths(&self) -> u64 {
         self.series.values().map(SeriesColumns::full_smooths).sum()
     }
@@ -1109,15 +1122,17 @@ mod tests {
         let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
         let (xs, ys) = (c.xs, c.ys);
         c.cols.smoothed(&xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
+        assert_eq!(c.cols.twema.len(), 300);
         c.cols.smoothed(&xs, &ys, Smoother::Gaussian { sigma: 3.0 });
-        assert!(c.cols.twema.values().is_empty());
-        assert_eq!(c.cols.ys_copy.len(), 300, "a centred smoother reads a copy of the values");
+        assert!(c.cols.twema.len() == 0 && c.cols.twema.heap_bytes() == 0);
+        assert_eq!(c.cols.window.as_ref().map(|w| w.len()), Some(300));
         c.cols.smoothed(&xs, &ys, Smoother::Ema { weight: 0.9 });
-        assert!(c.cols.window.values().is_empty() && c.cols.ys_copy.capacity() == 0);
+        assert!(c.cols.window.is_none());
         c.cols.smoothed(&xs, &ys, Smoother::TimeWeightedEma { param: 0.9 });
         assert!(c.cols.ema.is_none());
         c.cols.drop_smoothed();
-        assert!(c.cols.twema.values().is_empty() && c.cols.ema.is_none());
+        assert!(c.cols.twema.len() == 0 && c.cols.ema.is_none() && c.cols.window.is_none());
+        assert_eq!(c.cols.held_bytes(), 0);
     }
 
     #[test]
@@ -1138,5 +1153,93 @@ mod tests {
         assert!(!c.cols.sorted);
         cache.sync((0, 0), &other, id2, XAxis::Wall, 0.0);
         assert_eq!(cache.rebuilds(), 3);
+    }
+}
+
+#[cfg(test)]
+mod drawn {
+    //! What a chart draws of a smoothed series is what it drew when every smoother kept a column
+    //! of its values: the reduction of the batch smoother's values (narrowed to `f32` for the
+    //! EMAs, as their columns were), bit for bit, on live appends and any view.
+
+    use super::*;
+    use crate::analysis::smooth::{smooth, twema_with_range};
+    use crate::chart::reduce::{reduce, YScale};
+    use crate::store::RecordMeta;
+    use proptest::prelude::*;
+
+    fn want(kind: Smoother, xs: &[f64], ys: &[f64]) -> Vec<f64> {
+        match kind.clamped() {
+            Smoother::TimeWeightedEma { param } => {
+                let range = xs[xs.len() - 1] - xs[0];
+                let v = twema_with_range(xs, ys, param, twema::ladder_range(range));
+                narrowed(v)
+            }
+            Smoother::Ema { .. } => narrowed(smooth(kind, xs, ys)),
+            k => smooth(k, xs, ys),
+        }
+    }
+
+    /// As a `Column` held them: `f32` until the first value that does not survive it.
+    fn narrowed(v: Vec<f64>) -> Vec<f64> {
+        let wide = v.iter().position(|&y| crate::chart::values::needs_f64(y)).unwrap_or(v.len());
+        v.iter().enumerate().map(|(i, &y)| if i < wide { y as f32 as f64 } else { y }).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn smoothed_reductions_equal_those_of_the_batch_values(
+            ys in prop::collection::vec(
+                prop_oneof![12 => -1e3f64..1e3, 1 => Just(f64::NAN), 1 => Just(1e-300)], 1..3000),
+            appends in prop::collection::vec(1usize..700, 1..5),
+            which in 0usize..7,
+            columns in 1usize..400,
+            window in (0.0f64..1.0, 0.0f64..1.0),
+            outliers in any::<bool>(),
+        ) {
+            let kind = [
+                Smoother::Ema { weight: 0.9 },
+                Smoother::TimeWeightedEma { param: 0.8 },
+                Smoother::Gaussian { sigma: 1.5 },
+                Smoother::Gaussian { sigma: 40.0 },
+                Smoother::RunningAverage { window: 5 },
+                Smoother::RunningAverage { window: 173 },
+                Smoother::Gaussian { sigma: 0.0 },
+            ][which];
+            let mut store = Store::new();
+            let id = store.intern("loss");
+            let mut cache = ColumnCache::default();
+            let mut n = 0;
+            for k in appends.iter().copied().chain([ys.len()]) {
+                let to = (n + k).min(ys.len());
+                for (i, &y) in ys.iter().enumerate().take(to).skip(n) {
+                    let r = store.begin_record(RecordMeta { step: (i * 3) as f64, time: f64::NAN, line: 1 });
+                    store.push(r, id, y);
+                }
+                n = to;
+                let xs: Vec<f64> = (0..n).map(|i| (i * 3) as f64).collect();
+                let want = want(kind, &xs, &ys[..n]);
+                let (a, b) = (window.0.min(window.1), window.0.max(window.1));
+                let last = xs[n - 1];
+                let view = View {
+                    x_lo: a * last,
+                    x_hi: b * last,
+                    columns,
+                    scale: YScale::Linear,
+                    percentiles: outliers.then_some((5.0, 95.0)),
+                    margin: 0.0,
+                };
+                let c = cache.sync((0, 0), &store, id, XAxis::Step, 0.0);
+                let got = c.cols.reduce_smoothed(&c.xs, &c.ys, kind, &view);
+                let old = reduce(&xs[..], &want, &Envelope::of(&want), &[(0, n)], &view);
+                let bits = |r: &Reduced| {
+                    let p: Vec<(u64, u64)> = r.points.iter().map(|&(x, y)| (x.to_bits(), y.to_bits())).collect();
+                    let b = r.y_bounds.map(|(l, h)| (l.to_bits(), h.to_bits()));
+                    (p, r.nonfinite_x.clone(), r.in_window, b)
+                };
+                prop_assert_eq!(bits(&got), bits(&old), "{:?} at {} points", kind, n);
+            }
+        }
     }
 }

@@ -188,7 +188,7 @@ impl Cache {
     pub fn columns_held(&self) -> usize {
         self.columns.values().map(ColumnCache::held).sum()
     }
-    /// Heap bytes held by the charts' columns (summaries and smoothed columns; for tests and
+    /// Heap bytes held by the charts' columns (summaries and smoothers' checkpoints; for tests and
     /// memory probes).
     pub fn columns_bytes(&self) -> usize {
         self.columns.values().map(ColumnCache::held_bytes).sum()
@@ -197,7 +197,7 @@ impl Cache {
     pub fn column_rebuilds(&self) -> u64 {
         self.columns.values().map(ColumnCache::rebuilds).sum()
     }
-    /// How many times the smoothed columns now held were computed from scratch (for tests).
+    /// How many times the smoothed series now held were computed from scratch (for tests).
     pub fn full_smooths(&self) -> u64 {
         self.columns.values().map(ColumnCache::full_smooths).sum()
     }

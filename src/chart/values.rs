@@ -39,6 +39,20 @@ pub trait Xs {
     }
 }
 
+impl<T: Xs + ?Sized> Xs for &T {
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    #[inline]
+    fn x(&self, i: usize) -> f64 {
+        (**self).x(i)
+    }
+    #[inline]
+    fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        (**self).for_each_from(from, to, f)
+    }
+}
+
 impl Xs for [f64] {
     fn len(&self) -> usize {
         <[f64]>::len(self)

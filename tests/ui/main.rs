@@ -15,3 +15,4 @@ mod issue14;
 mod keys;
 mod memory;
 mod screens;
+mod smoothers;

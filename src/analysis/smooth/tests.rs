@@ -362,3 +362,54 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Any range of a centred smoother, computed from the values alone (as a chart reads it
+    /// without a column), is bit for bit that range of the batch run.
+    #[test]
+    fn centred_ranges_equal_the_batch_bit_for_bit(
+        ys in prop::collection::vec(
+            prop_oneof![8 => -1e6f64..1e6, 1 => Just(f64::NAN), 1 => Just(f64::INFINITY)], 0..700),
+        gaussian in any::<bool>(),
+        sigma in 0.0f64..40.0,
+        window in 1usize..250,
+        a in 0usize..700,
+        len in 0usize..300,
+    ) {
+        let kind = if gaussian { Smoother::Gaussian { sigma } } else { Smoother::RunningAverage { window } };
+        let centred = Centred::new(kind).unwrap();
+        let batch = smooth(kind, &[], &ys);
+        let n = ys.len();
+        let from = a.min(n);
+        let to = (from + len).min(n);
+        let mut got = Vec::new();
+        centred.range(|i| ys[i], n, from, to, &mut got);
+        let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&got), bits(&batch[from..to]), "{:?} {}..{} of {}", kind, from, to, n);
+    }
+}
+
+#[test]
+fn centred_ranges_equal_the_batch_at_large_reach() {
+    let mut ys = noise(40_000, 3);
+    ys[1234] = f64::NAN;
+    ys[39_999] = f64::NEG_INFINITY;
+    for kind in [
+        Smoother::Gaussian { sigma: 1000.0 },
+        Smoother::Gaussian { sigma: 4.0 },
+        Smoother::RunningAverage { window: 3465 },
+        Smoother::RunningAverage { window: 100_001 },
+    ] {
+        let centred = Centred::new(kind).unwrap();
+        let batch = smooth(kind, &[], &ys);
+        for (from, to) in
+            [(0, 40_000), (0, 1), (39_999, 40_000), (17_000, 17_064), (5, 9000), (31_000, 40_000)]
+        {
+            let mut got = Vec::new();
+            centred.range(|i| ys[i], ys.len(), from, to, &mut got);
+            let same = got.iter().zip(&batch[from..to]).all(|(g, b)| g.to_bits() == b.to_bits());
+            assert!(same && got.len() == to - from, "{kind:?} {from}..{to}");
+        }
+    }
+    assert!(Centred::new(Smoother::Ema { weight: 0.6 }).is_none());
+}

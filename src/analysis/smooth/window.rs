@@ -101,7 +101,7 @@ pub(super) fn tail(plan: &Plan, ys: &[f64], from: usize) -> Vec<f64> {
             }
             let mut cur = ys[starts[0]..].to_vec();
             for (i, &h) in hs.iter().enumerate() {
-                cur = box_pass(&cur, starts[i], h, starts[i + 1]);
+                cur = box_pass(&cur, starts[i], h, starts[i + 1], n);
             }
             cur
         }
@@ -119,44 +119,128 @@ fn block_start(i: usize, w: usize) -> usize {
 }
 
 fn kernel(k: &[f64], ys: &[f64], from: usize) -> Vec<f64> {
-    let r = k.len() / 2;
     let n = ys.len();
-    (from..n)
-        .map(|p| {
-            let lo = p.saturating_sub(r);
-            let hi = (p + r).min(n - 1);
-            let (mut s, mut ws) = (0.0, 0.0);
-            for (i, &y) in ys[lo..=hi].iter().enumerate() {
-                if y.is_finite() {
-                    let w = k[lo + i + r - p];
-                    s += w * y;
-                    ws += w;
+    (from..n).map(|p| kernel_at(k, |i| ys[i], n, p)).collect()
+}
+
+/// The kernel-weighted average of the finite values around `p` among `n` values read by `at`.
+#[inline]
+fn kernel_at(k: &[f64], at: impl Fn(usize) -> f64, n: usize, p: usize) -> f64 {
+    let r = k.len() / 2;
+    let lo = p.saturating_sub(r);
+    let hi = (p + r).min(n - 1);
+    let (mut s, mut ws) = (0.0, 0.0);
+    for i in lo..=hi {
+        let y = at(i);
+        if y.is_finite() {
+            let w = k[i + r - p];
+            s += w * y;
+            ws += w;
+        }
+    }
+    if ws > 0.0 {
+        s / ws
+    } else {
+        f64::NAN
+    }
+}
+
+/// A centred smoother (Gaussian or running average) resolved so that any range of its outputs
+/// can be computed from the values alone, bit-identical to the same range of a batch run: a chart
+/// then keeps no column of smoothed values (nor a copy of the values), and computes what it reads.
+///
+/// An output depends only on the values within [`Centred::reach`] of it, and on where the fixed
+/// blocks of the box passes fall (aligned at absolute indices), so a range is computed from the
+/// values around it: `to - from` plus at most [`Centred::overhead`] values read per pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Centred(Plan);
+
+impl Centred {
+    /// The resolved smoother for `kind` (its parameter clamped); None for the EMAs.
+    pub fn new(kind: super::Smoother) -> Option<Centred> {
+        match kind.clamped() {
+            super::Smoother::Gaussian { sigma } => Some(Centred(Plan::gaussian(sigma))),
+            super::Smoother::RunningAverage { window } => Some(Centred(Plan::running_average(window))),
+            _ => None,
+        }
+    }
+
+    /// How far (in points) an output depends on values before and after it.
+    pub fn reach(&self) -> usize {
+        self.0.reach()
+    }
+
+    /// Values computed beyond a range to compute it (the windows around its ends, the blocks the
+    /// box passes align to): computing a range costs about `to - from + overhead()` per pass.
+    pub fn overhead(&self) -> usize {
+        match &self.0 {
+            Plan::Identity => 0,
+            Plan::Kernel(k) => k.len(),
+            Plan::Boxes(hs) => hs.iter().map(|h| 3 * h + 1).sum(),
+        }
+    }
+
+    /// Whether each output is computed on its own (an exact kernel or no smoothing): reading one
+    /// value costs the kernel's width, not the blocks around it.
+    pub fn pointwise(&self) -> bool {
+        !matches!(self.0, Plan::Boxes(_))
+    }
+
+    /// Appends to `out` the smoothed values of points `from..to` of a series of `n` values read
+    /// by `at`: bit for bit `smooth(kind, _, ys)[from..to]` for those `n` values.
+    pub fn range(&self, at: impl Fn(usize) -> f64, n: usize, from: usize, to: usize, out: &mut Vec<f64>) {
+        let to = to.min(n);
+        if from >= to {
+            return;
+        }
+        let base = out.len();
+        match &self.0 {
+            Plan::Identity => return out.extend((from..to).map(at)),
+            Plan::Kernel(k) => out.extend((from..to).map(|p| kernel_at(k, &at, n, p))),
+            Plan::Boxes(hs) => {
+                // As `tail`, each pass started where the blocks it reads are whole, and ended
+                // where the next pass stops reading (an output `p` of a pass reads its input up
+                // to `p + h`, so ending the input there leaves it unchanged).
+                let m = hs.len();
+                let (mut starts, mut ends) = (vec![0; m + 1], vec![0; m + 1]);
+                (starts[m], ends[m]) = (from, to);
+                for (i, &h) in hs.iter().enumerate().rev() {
+                    starts[i] = block_start(starts[i + 1].saturating_sub(h), 2 * h + 1);
+                    ends[i] = (ends[i + 1] + h).min(n);
                 }
+                let mut cur: Vec<f64> = (starts[0]..ends[0]).map(&at).collect();
+                for (i, &h) in hs.iter().enumerate() {
+                    cur = box_pass(&cur, starts[i], h, starts[i + 1], ends[i + 1]);
+                }
+                out.extend(cur);
             }
-            if ws > 0.0 {
-                s / ws
-            } else {
-                f64::NAN
+        }
+        for (o, p) in out[base..].iter_mut().zip(from..to) {
+            let y = at(p);
+            if !y.is_finite() {
+                *o = y;
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// One centred box average of half-width `h` over `input`, whose first element is at absolute
-/// index `base`; returns the outputs for absolute indices `out_start..base + input.len()`.
+/// index `base` and whose end is the end of the data; returns the outputs for absolute indices
+/// `out_start..out_end.min(base + input.len())`.
 /// Non-finite inputs are missing; an output with no finite input in its window is NaN.
 /// Requires `base <= block_start(out_start - h)`.
 ///
 /// Streams: the prefix sum of the block holding the window's right end runs along with it, and
 /// the suffix sums of the block holding its left end are computed once per block, so memory is
 /// O(window) and each input is added twice.
-fn box_pass(input: &[f64], base: usize, h: usize, out_start: usize) -> Vec<f64> {
+fn box_pass(input: &[f64], base: usize, h: usize, out_start: usize, out_end: usize) -> Vec<f64> {
     let n = base + input.len();
+    let out_end = out_end.min(n);
     let w = 2 * h + 1;
     debug_assert!(base <= block_start(out_start.saturating_sub(h), w));
     let at = |i: usize| input[i - base];
-    let mut out = Vec::with_capacity(n.saturating_sub(out_start));
-    if out_start >= n {
+    let mut out = Vec::with_capacity(out_end.saturating_sub(out_start));
+    if out_start >= out_end {
         return out;
     }
     // Block starts of the window's ends, moved along without integer division (which would
@@ -166,7 +250,7 @@ fn box_pass(input: &[f64], base: usize, h: usize, out_start: usize) -> Vec<f64> 
     let (mut pre_s, mut pre_c, mut next) = (0.0, 0u32, b_bs);
     let (mut suf_s, mut suf_c) = (vec![0.0; w], vec![0u32; w]);
     let mut suf_block = usize::MAX;
-    for p in out_start..n {
+    for p in out_start..out_end {
         let a = p.saturating_sub(h);
         let b = (p + h).min(n - 1);
         // Prefix sum of b's block, from its start to b.
