@@ -131,6 +131,8 @@ pub struct Series {
     max: f64,
     /// Point indices where the step went backwards (a restarted run appending to the same file).
     restarts: Vec<usize>,
+    /// The step of the last point (NaN before the first).
+    last_step: f64,
 }
 
 impl Series {
@@ -144,6 +146,7 @@ impl Series {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             restarts: Vec::new(),
+            last_step: f64::NAN,
         }
     }
 }
@@ -180,6 +183,8 @@ pub struct Store {
     generation: u64,
     /// Values are kept at `f32` precision ([`Store::keep_display_precision`]).
     display_precision: bool,
+    /// Columns are encoded compactly ([`Store::compact`]).
+    compact: bool,
     /// Histograms, per name: not series ([`histograms`]).
     histograms: Histograms,
 }
@@ -311,7 +316,11 @@ impl Store {
             return id;
         }
         let id = self.series.len();
-        self.series.push(Series::new(name.clone().into_owned()));
+        let mut series = Series::new(name.clone().into_owned());
+        if self.compact {
+            series.values.set_compact();
+        }
+        self.series.push(series);
         self.by_name.insert(name.into_owned(), id);
         self.generation += 1;
         id
@@ -378,7 +387,7 @@ impl Store {
                 s.wide = true;
                 continue;
             }
-            let mut narrow = Packed::default();
+            let mut narrow = if s.values.is_compact() { Packed::compact() } else { Packed::default() };
             narrow.reserve_exact(n);
             for i in 0..n {
                 narrow.push_narrow(s.values.get(i));
@@ -386,6 +395,20 @@ impl Store {
             s.values = narrow;
         }
         self.generation += 1;
+    }
+
+    /// From now on encodes the record table and every series compactly: blocks of [`packed::BLOCK`]
+    /// values as a constant, steps of one size, or decimals over a power of ten in 1 to 3 bytes a
+    /// value where that gives every value back bit for bit (see [`Packed`]). The monitor does this
+    /// (a sweep's columns in a third of the memory); `tmon check`, which drops each run's store
+    /// once read, does not pay for the encoding.
+    pub fn compact(&mut self) {
+        self.compact = true;
+        self.steps.set_compact();
+        self.times.set_compact();
+        for s in &mut self.series {
+            s.values.set_compact();
+        }
     }
 
     /// Whether values are kept at `f32` precision.
@@ -410,13 +433,12 @@ impl Store {
 
     #[inline(always)]
     fn push_at(&mut self, rec: RecordIdx, step: f64, id: SeriesId, value: f64) {
-        let steps = &self.steps;
         let s = &mut self.series[id];
         let point = s.values.len() as u32;
         let went_back = match s.stretches.last_mut() {
             Some(r) => {
                 let last = r.first_record + r.len - 1;
-                let back = step < steps.get(last as usize);
+                let back = step < s.last_step;
                 if last + 1 == rec {
                     r.len += 1;
                 } else {
@@ -439,6 +461,7 @@ impl Store {
         } else {
             s.values.push(value);
         }
+        s.last_step = step;
         if value.is_finite() {
             s.min = s.min.min(value);
             s.max = s.max.max(value);

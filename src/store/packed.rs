@@ -58,6 +58,9 @@ pub struct Packed {
     stage: Vec<f64>,
     /// Bit `k` set: `stage[k]` is read at `f32` precision.
     narrow: u64,
+    /// Blocks are encoded as constants and decimals where they can be ([`Packed::compact`]);
+    /// otherwise always as raw values (cheaper to append, for a reader that drops the store soon).
+    compact: bool,
 }
 
 #[inline]
@@ -144,6 +147,21 @@ fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
 }
 
 impl Packed {
+    /// An empty column that encodes its blocks as constants and decimals where it can.
+    pub fn compact() -> Packed {
+        Packed { compact: true, ..Packed::default() }
+    }
+
+    /// Whether blocks are encoded as constants and decimals where they can be.
+    pub fn is_compact(&self) -> bool {
+        self.compact
+    }
+
+    /// From the next block on, encodes as constants and decimals where it can.
+    pub fn set_compact(&mut self) {
+        self.compact = true;
+    }
+
     pub fn len(&self) -> usize {
         self.heads.len() * BLOCK + self.stage.len()
     }
@@ -221,11 +239,16 @@ impl Packed {
 
     /// Encodes the full staged block.
     fn seal(&mut self) {
+        let word = u32::try_from(self.data.len() / 8).expect("a column of at most 32 GiB");
+        if !self.compact {
+            let head = self.raw(word);
+            self.push_head(head);
+            return;
+        }
         let narrow = self.narrow == u64::MAX;
         let mixed = self.narrow != 0 && !narrow;
         let mask = self.narrow;
         let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
-        let word = u32::try_from(self.data.len() / 8).expect("a column of at most 32 GiB");
         let first = target(0, self.stage[0]);
         let head = if self.stage.iter().enumerate().all(|(k, &v)| target(k, v).to_bits() == first.to_bits()) {
             grow(&mut self.data, 8);
@@ -237,9 +260,7 @@ impl Packed {
                 grow(&mut self.data, 16);
                 self.data.extend_from_slice(&ms[0].to_le_bytes());
                 self.data.extend_from_slice(&stride.to_le_bytes());
-                self.heads.push(Head { word, kind: ARITH, exp: exp as i8 });
-                self.stage.clear();
-                self.narrow = 0;
+                self.push_head(Head { word, kind: ARITH, exp: exp as i8 });
                 return;
             }
             let lo = ms.iter().copied().min().unwrap_or(0);
@@ -264,6 +285,11 @@ impl Packed {
         } else {
             self.raw(word)
         };
+        self.push_head(head);
+    }
+
+    /// Keeps the header of the block just encoded and empties the stage.
+    fn push_head(&mut self, head: Head) {
         if self.heads.len() == self.heads.capacity() {
             self.heads.reserve_exact((self.heads.len() / 8).max(4));
         }
@@ -281,16 +307,20 @@ impl Packed {
             t.is_nan() || (t as f32 as f64).to_bits() == t.to_bits()
         });
         if fits {
-            grow(&mut self.data, BLOCK * 4);
-            for (k, &v) in self.stage.iter().enumerate() {
-                self.data.extend_from_slice(&(target(k, v) as f32).to_le_bytes());
+            let mut block = [0u8; BLOCK * 4];
+            for (k, (&v, out)) in self.stage.iter().zip(block.chunks_exact_mut(4)).enumerate() {
+                out.copy_from_slice(&(target(k, v) as f32).to_le_bytes());
             }
+            grow(&mut self.data, BLOCK * 4);
+            self.data.extend_from_slice(&block);
             Head { word, kind: RAW32, exp: 0 }
         } else {
-            grow(&mut self.data, BLOCK * 8);
-            for (k, &v) in self.stage.iter().enumerate() {
-                self.data.extend_from_slice(&target(k, v).to_le_bytes());
+            let mut block = [0u8; BLOCK * 8];
+            for (k, (&v, out)) in self.stage.iter().zip(block.chunks_exact_mut(8)).enumerate() {
+                out.copy_from_slice(&target(k, v).to_le_bytes());
             }
+            grow(&mut self.data, BLOCK * 8);
+            self.data.extend_from_slice(&block);
             Head { word, kind: RAW64, exp: 0 }
         }
     }
@@ -343,7 +373,7 @@ impl Packed {
 
 impl FromIterator<f64> for Packed {
     fn from_iter<I: IntoIterator<Item = f64>>(values: I) -> Packed {
-        let mut p = Packed::default();
+        let mut p = Packed::compact();
         values.into_iter().for_each(|v| p.push(v));
         p
     }
@@ -379,14 +409,18 @@ mod tests {
     }
 
     fn check(vals: &[f64]) -> Packed {
-        let mut p = Packed::default();
+        let mut plain = Packed::default();
+        let mut p = Packed::compact();
         for &v in vals {
             p.push(v);
+            plain.push(v);
         }
-        assert_eq!(p.len(), vals.len());
+        assert_eq!((p.len(), plain.len()), (vals.len(), vals.len()));
         for (i, &v) in vals.iter().enumerate() {
             assert!(same(p.get(i), v), "value {i}: {v:e} read back as {:e}", p.get(i));
+            assert!(same(plain.get(i), v), "value {i}: {v:e} read back as {:e} (plain)", plain.get(i));
         }
+        assert!(p.used() <= plain.used() + plain.used() / 32, "{} vs {}", p.used(), plain.used());
         p
     }
 
@@ -435,9 +469,9 @@ mod tests {
             .collect();
         let p = check(&jitter);
         assert!(p.used() <= jitter.len() * 5 / 4, "{}", p.used());
-        let p = check(&vec![f64::NAN; 6400]);
+        let p = check(&[f64::NAN; 6400]);
         assert!(p.used() <= 6400 / 4, "{}", p.used());
-        check(&vec![0.01; 6400]);
+        check(&[0.01; 6400]);
     }
 
     #[test]
@@ -497,7 +531,7 @@ mod tests {
     #[test]
     fn narrowed_values_read_back_at_f32_precision() {
         let mut r = rng(3);
-        let mut p = Packed::default();
+        let mut p = Packed::compact();
         let mut want = Vec::new();
         for i in 0..1000 {
             let v: f64 = if i % 97 == 5 {
