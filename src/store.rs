@@ -3,14 +3,17 @@
 //!
 //! Built for tens of millions of points and for appending while a file is tailed. A series does not
 //! keep its own steps: it keeps stretches of consecutive record indices (one stretch for a key that
-//! is on every line), so a point costs 4 bytes when its value is exactly an `f32` (what
-//! `tensor.item()` gives) and 8 bytes otherwise. No JSON tree is kept per record.
+//! is on every line). Every column (the records' steps and times, each series' values) is a
+//! [`Packed`] column: blocks of 64 values, raw `f32` when each value survives it, else `f64`; in a
+//! compact store ([`Store::compact`], the monitor's) a block is a constant, steps of one size, or
+//! decimals over a power of ten in 1 to 3 bytes a value wherever that reads back bit for bit (a
+//! step column costs a quarter of a byte a record, `"loss": 2.308` two bytes). No JSON tree is kept
+//! per record.
 //!
-//! A record costs 16 bytes (its step and time); its line number is kept as stretches of evenly
-//! spaced lines (one stretch between skipped lines), since lines go up by one on almost every
-//! record. Columns grow by doubling while small and by an eighth once they hold a few MB, so a
-//! million-record column does not carry a million records of slack; a loader that knows how many
-//! records are coming calls [`Store::reserve`] and pays no slack at all.
+//! A record's line number is kept as stretches of evenly spaced lines (one stretch between skipped
+//! lines), since lines go up by one on almost every record. Columns grow by doubling while small
+//! and by an eighth once they hold a few MB; a loader that knows how many records are coming calls
+//! [`Store::reserve`].
 //!
 //! Bounded per field: a series' name is kept up to [`NAME_MAX_BYTES`] (a longer key is cut in the
 //! middle, where a hash of the whole key keeps it apart from other long keys), so a series costs
@@ -397,7 +400,7 @@ impl Store {
         self.generation += 1;
     }
 
-    /// From now on encodes the record table and every series compactly: blocks of [`packed::BLOCK`]
+    /// From now on encodes the record table and every series compactly: blocks of 64
     /// values as a constant, steps of one size, or decimals over a power of ten in 1 to 3 bytes a
     /// value where that gives every value back bit for bit (see [`Packed`]). The monitor does this
     /// (a sweep's columns in a third of the memory); `tmon check`, which drops each run's store
