@@ -735,6 +735,7 @@ mod tests {
     #[test]
     fn a_record_costs_a_few_bytes_when_its_steps_times_and_lines_follow_each_other() {
         let mut st = Store::new();
+        st.compact();
         let n = 100_000;
         for i in 0..n {
             let time = 1_767_225_600.3 + (i / 4) as f64;
@@ -754,6 +755,7 @@ mod tests {
     #[test]
     fn reserve_makes_room_in_proportion_and_appends_do_not_reallocate() {
         let mut st = Store::new();
+        st.compact();
         let (loss, eval) = (st.intern("loss"), st.intern("eval/loss"));
         let add = |st: &mut Store, from: usize, to: usize| {
             for i in from..to {

@@ -330,7 +330,8 @@ impl Packed {
     pub fn reserve_exact(&mut self, n: usize) {
         let sealed = self.heads.len() * BLOCK;
         let per = if sealed == 0 { 2.0 } else { self.data.len() as f64 / sealed as f64 };
-        self.data.reserve_exact((n as f64 * per) as usize + 8);
+        // A block's worth to spare: the estimate rounds, and the staged values are not sealed yet.
+        self.data.reserve_exact((n as f64 * per) as usize + BLOCK * 8);
         self.heads.reserve_exact(n / BLOCK + 1);
     }
 
