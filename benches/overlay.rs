@@ -66,8 +66,9 @@ fn sweep(runs: usize, steps: usize) -> (Vec<Run>, usize) {
                 }
             }
             bytes += text.len();
-            let mut run =
-                Run::new(format!("sweep/run_{k:03}/logs.jsonl"), Default::default(), Default::default());
+            // As the monitor holds them: compact columns, values at display precision.
+            let opts = tmon::ingest::IngestOptions { compact: true, ..Default::default() };
+            let mut run = Run::new(format!("sweep/run_{k:03}/logs.jsonl"), opts, Default::default());
             run.store.keep_display_precision();
             run.push_lines(1, text.as_bytes());
             run
@@ -173,9 +174,17 @@ fn main() {
     report("a frame after a smoothing change (every run smoothed)", view);
     let held = app.cache.borrow().columns_bytes();
     let store: usize = app.slots.iter().map(|s| s.live.run.store.heap_bytes()).sum();
+    let points: usize = app
+        .slots
+        .iter()
+        .map(|s| s.live.run.store.ids().map(|id| s.live.run.store.series(id).len()).sum::<usize>())
+        .sum();
     println!(
-        "stores {:.0} MB, chart columns {:.0} MB ({:.2} bytes a point charted); peak RSS {:.0} MB = {:.2}x the JSON",
+        "stores {:.0} MB ({:.1} bytes a step a run, {:.2} bytes a point a series, record table included), \
+         chart columns {:.0} MB ({:.2} bytes a point charted); peak RSS {:.0} MB = {:.2}x the JSON",
         store as f64 / 1e6,
+        store as f64 / (runs * steps) as f64,
+        store as f64 / points as f64,
         held as f64 / 1e6,
         held as f64 / (runs * steps * shown) as f64,
         peak_rss_mb(),

@@ -89,6 +89,7 @@ impl ReadArgs {
             step_key: self.step_key.clone(),
             time_key: self.time_key.clone(),
             max_series: self.max_series,
+            compact: false,
         }
     }
 

@@ -57,7 +57,8 @@ fn monitor(
         no_mouse,
         poll: poll.map(std::time::Duration::from_millis),
         max_output: max_output.saturating_mul(1000),
-        ingest: read.ingest_options(),
+        // The monitor keeps every run's columns for the whole session: encoded compactly.
+        ingest: tmon::ingest::IngestOptions { compact: true, ..read.ingest_options() },
         flags,
         after_load: Some(trim_heap),
         ..Default::default()

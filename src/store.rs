@@ -3,14 +3,17 @@
 //!
 //! Built for tens of millions of points and for appending while a file is tailed. A series does not
 //! keep its own steps: it keeps stretches of consecutive record indices (one stretch for a key that
-//! is on every line), so a point costs 4 bytes when its value is exactly an `f32` (what
-//! `tensor.item()` gives) and 8 bytes otherwise. No JSON tree is kept per record.
+//! is on every line). Every column (the records' steps and times, each series' values) is a
+//! [`Packed`] column: blocks of 64 values, raw `f32` when each value survives it, else `f64`; in a
+//! compact store ([`Store::compact`], the monitor's) a block is a constant, steps of one size, or
+//! decimals over a power of ten in 1 to 3 bytes a value wherever that reads back bit for bit (a
+//! step column costs a quarter of a byte a record, `"loss": 2.308` two bytes). No JSON tree is kept
+//! per record.
 //!
-//! A record costs 16 bytes (its step and time); its line number is kept as stretches of evenly
-//! spaced lines (one stretch between skipped lines), since lines go up by one on almost every
-//! record. Columns grow by doubling while small and by an eighth once they hold a few MB, so a
-//! million-record column does not carry a million records of slack; a loader that knows how many
-//! records are coming calls [`Store::reserve`] and pays no slack at all.
+//! A record's line number is kept as stretches of evenly spaced lines (one stretch between skipped
+//! lines), since lines go up by one on almost every record. Columns grow by doubling while small
+//! and by an eighth once they hold a few MB; a loader that knows how many records are coming calls
+//! [`Store::reserve`].
 //!
 //! Bounded per field: a series' name is kept up to [`NAME_MAX_BYTES`] (a longer key is cut in the
 //! middle, where a hash of the whole key keeps it apart from other long keys), so a series costs
@@ -23,7 +26,9 @@
 use std::collections::HashMap;
 
 mod histograms;
+mod packed;
 pub use histograms::{BadHistogram, HistId, HistPoint, HistView, Histograms, BAD_KEPT, MAX_HISTOGRAMS};
+pub use packed::Packed;
 
 /// Index of a series in a [`Store`].
 pub type SeriesId = usize;
@@ -115,94 +120,22 @@ fn beyond_f32(x: f64) -> bool {
     a.is_finite() && a != 0.0 && !((f32::MIN_POSITIVE as f64)..=(f32::MAX as f64)).contains(&a)
 }
 
-/// The values of one series, packed: `f32` while every value is exactly representable, then
-/// `f64`.
-#[derive(Clone, Debug)]
-enum Packed {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
-impl Packed {
-    fn len(&self) -> usize {
-        match self {
-            Packed::F32(v) => v.len(),
-            Packed::F64(v) => v.len(),
-        }
-    }
-    #[inline]
-    fn get(&self, i: usize) -> f64 {
-        match self {
-            Packed::F32(v) => v[i] as f64,
-            Packed::F64(v) => v[i],
-        }
-    }
-    #[inline(always)]
-    fn push(&mut self, x: f64) {
-        match self {
-            Packed::F32(v) => {
-                let narrow = x as f32;
-                if (narrow as f64) == x || x.is_nan() {
-                    room_for_one(v);
-                    v.push(narrow);
-                } else {
-                    let mut wide: Vec<f64> = Vec::with_capacity(v.capacity().max(v.len() + 1));
-                    wide.extend(v.iter().map(|&y| y as f64));
-                    wide.push(x);
-                    *self = Packed::F64(wide);
-                }
-            }
-            Packed::F64(v) => {
-                room_for_one(v);
-                v.push(x)
-            }
-        }
-    }
-    /// As [`Packed::push`], keeping `x` at `f32` precision when it is within `f32`'s range (see
-    /// [`Store::keep_display_precision`]).
-    #[inline]
-    fn push_display(&mut self, x: f64) {
-        match self {
-            Packed::F32(v) if !beyond_f32(x) => {
-                room_for_one(v);
-                v.push(x as f32);
-            }
-            _ => self.push(x),
-        }
-    }
-    /// The values at `f32` precision, when every one is within `f32`'s range.
-    fn narrow(&mut self) {
-        if let Packed::F64(v) = self {
-            if !v.iter().any(|&x| beyond_f32(x)) {
-                *self = Packed::F32(v.iter().map(|&x| x as f32).collect());
-            }
-        }
-    }
-    fn reserve_exact(&mut self, n: usize) {
-        match self {
-            Packed::F32(v) => v.reserve_exact(n),
-            Packed::F64(v) => v.reserve_exact(n),
-        }
-    }
-    fn bytes(&self) -> usize {
-        match self {
-            Packed::F32(v) => v.capacity() * 4,
-            Packed::F64(v) => v.capacity() * 8,
-        }
-    }
-}
-
 /// One metric's points, in arrival order.
 #[derive(Clone, Debug)]
 pub struct Series {
     name: String,
     stretches: Vec<Stretch>,
     values: Packed,
+    /// Kept exact from here on although the store keeps display precision: a value beyond `f32`'s
+    /// range arrived (see [`Store::keep_display_precision`]).
+    wide: bool,
     nonfinite: usize,
     min: f64,
     max: f64,
     /// Point indices where the step went backwards (a restarted run appending to the same file).
     restarts: Vec<usize>,
+    /// The step of the last point (NaN before the first).
+    last_step: f64,
 }
 
 impl Series {
@@ -210,11 +143,13 @@ impl Series {
         Series {
             name,
             stretches: Vec::new(),
-            values: Packed::F32(Vec::new()),
+            values: Packed::default(),
+            wide: false,
             nonfinite: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             restarts: Vec::new(),
+            last_step: f64::NAN,
         }
     }
 }
@@ -233,10 +168,10 @@ pub struct RecordMeta {
 /// All series of one run.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    steps: Vec<f64>,
-    /// Empty while no record has a time (many logs have none: 8 bytes a record saved), one per
-    /// record from the first record with a time on.
-    times: Vec<f64>,
+    steps: Packed,
+    /// Empty while no record has a time (many logs have none), one per record from the first
+    /// record with a time on.
+    times: Packed,
     /// Line numbers, as stretches of evenly spaced lines (sorted by record).
     lines: Vec<LineStretch>,
     series: Vec<Series>,
@@ -251,6 +186,8 @@ pub struct Store {
     generation: u64,
     /// Values are kept at `f32` precision ([`Store::keep_display_precision`]).
     display_precision: bool,
+    /// Columns are encoded compactly ([`Store::compact`]).
+    compact: bool,
     /// Histograms, per name: not series ([`histograms`]).
     histograms: Histograms,
 }
@@ -278,7 +215,7 @@ impl Store {
 
     pub fn record(&self, r: RecordIdx) -> RecordMeta {
         let r = r as usize;
-        RecordMeta { step: self.steps[r], time: self.time_of(r), line: self.line(r as RecordIdx) }
+        RecordMeta { step: self.steps.get(r), time: self.time_of(r), line: self.line(r as RecordIdx) }
     }
 
     /// 1-based line where record `r` starts.
@@ -289,19 +226,23 @@ impl Store {
     }
 
     /// The step of every record, by record index.
-    pub fn steps(&self) -> &[f64] {
+    pub fn steps(&self) -> &Packed {
         &self.steps
     }
 
     /// The time of every record (NaN where a record has none), by record index; empty when no
     /// record has a time.
-    pub fn times(&self) -> &[f64] {
+    pub fn times(&self) -> &Packed {
         &self.times
     }
 
     #[inline]
     fn time_of(&self, r: usize) -> f64 {
-        self.times.get(r).copied().unwrap_or(f64::NAN)
+        if r < self.times.len() {
+            self.times.get(r)
+        } else {
+            f64::NAN
+        }
     }
 
     /// Makes room for `records` more records without reallocating: the record columns get exactly
@@ -336,15 +277,12 @@ impl Store {
     /// Starts a record; the values that follow with [`Store::push`] belong to it.
     pub fn begin_record(&mut self, meta: RecordMeta) -> RecordIdx {
         let idx = self.steps.len() as RecordIdx;
-        room_for_one(&mut self.steps);
         self.steps.push(meta.step);
         if !self.times.is_empty() || meta.time.is_finite() {
-            if self.times.is_empty() && idx > 0 {
-                // The first time: the records before it had none.
-                self.times.reserve_exact(self.steps.capacity());
-                self.times.resize(idx as usize, f64::NAN);
+            // The first time: the records before it had none (blocks of NaN cost a word each).
+            for _ in self.times.len()..idx as usize {
+                self.times.push(f64::NAN);
             }
-            room_for_one(&mut self.times);
             self.times.push(meta.time);
         }
         let follows = match self.lines.last_mut() {
@@ -381,7 +319,11 @@ impl Store {
             return id;
         }
         let id = self.series.len();
-        self.series.push(Series::new(name.clone().into_owned()));
+        let mut series = Series::new(name.clone().into_owned());
+        if self.compact {
+            series.values.set_compact();
+        }
+        self.series.push(series);
         self.by_name.insert(name.into_owned(), id);
         self.generation += 1;
         id
@@ -440,9 +382,36 @@ impl Store {
     pub fn keep_display_precision(&mut self) {
         self.display_precision = true;
         for s in &mut self.series {
-            s.values.narrow();
+            if s.wide {
+                continue;
+            }
+            let n = s.values.len();
+            if (0..n).any(|i| beyond_f32(s.values.get(i))) {
+                s.wide = true;
+                continue;
+            }
+            let mut narrow = if s.values.is_compact() { Packed::compact() } else { Packed::default() };
+            narrow.reserve_exact(n);
+            for i in 0..n {
+                narrow.push_narrow(s.values.get(i));
+            }
+            s.values = narrow;
         }
         self.generation += 1;
+    }
+
+    /// From now on encodes the record table and every series compactly: blocks of 64
+    /// values as a constant, steps of one size, or decimals over a power of ten in 1 to 3 bytes a
+    /// value where that gives every value back bit for bit (see [`Packed`]). The monitor does this
+    /// (a sweep's columns in a third of the memory); `tmon check`, which drops each run's store
+    /// once read, does not pay for the encoding.
+    pub fn compact(&mut self) {
+        self.compact = true;
+        self.steps.set_compact();
+        self.times.set_compact();
+        for s in &mut self.series {
+            s.values.set_compact();
+        }
     }
 
     /// Whether values are kept at `f32` precision.
@@ -453,13 +422,13 @@ impl Store {
     /// Appends `value` to series `id` at record `rec` (which must be the newest record, or a
     /// record after that series' last point).
     pub fn push(&mut self, rec: RecordIdx, id: SeriesId, value: f64) {
-        let step = self.steps[rec as usize];
+        let step = self.steps.get(rec as usize);
         self.push_at(rec, step, id, value);
     }
 
     /// Appends the values of record `rec`, as [`Store::push`] does one by one.
     pub fn push_all(&mut self, rec: RecordIdx, values: &[(SeriesId, f64)]) {
-        let step = self.steps[rec as usize];
+        let step = self.steps.get(rec as usize);
         for &(id, value) in values {
             self.push_at(rec, step, id, value);
         }
@@ -467,13 +436,12 @@ impl Store {
 
     #[inline(always)]
     fn push_at(&mut self, rec: RecordIdx, step: f64, id: SeriesId, value: f64) {
-        let steps = &self.steps;
         let s = &mut self.series[id];
         let point = s.values.len() as u32;
         let went_back = match s.stretches.last_mut() {
             Some(r) => {
                 let last = r.first_record + r.len - 1;
-                let back = step < steps[last as usize];
+                let back = step < s.last_step;
                 if last + 1 == rec {
                     r.len += 1;
                 } else {
@@ -486,11 +454,17 @@ impl Store {
                 false
             }
         };
-        if self.display_precision {
-            s.values.push_display(value);
+        if self.display_precision && !s.wide {
+            if beyond_f32(value) {
+                s.wide = true;
+                s.values.push(value);
+            } else {
+                s.values.push_narrow(value);
+            }
         } else {
             s.values.push(value);
         }
+        s.last_step = step;
         if value.is_finite() {
             s.min = s.min.min(value);
             s.max = s.max.max(value);
@@ -522,8 +496,8 @@ impl Store {
 
     /// Approximate heap bytes held, for benchmarks and the memory budget.
     pub fn heap_bytes(&self) -> usize {
-        let table = self.steps.capacity() * 8
-            + self.times.capacity() * 8
+        let table = self.steps.bytes()
+            + self.times.bytes()
             + self.lines.capacity() * std::mem::size_of::<LineStretch>();
         let series: usize = self
             .series
@@ -622,7 +596,7 @@ impl<'a> SeriesView<'a> {
         st[k].first_record + (i as u32 - st[k].first_point)
     }
     pub fn step(&self, i: usize) -> f64 {
-        self.store.steps[self.record_of(i) as usize]
+        self.store.steps.get(self.record_of(i) as usize)
     }
     /// Seconds, or NaN when the record has no time.
     pub fn time(&self, i: usize) -> f64 {
@@ -654,12 +628,12 @@ impl<'a> SeriesView<'a> {
     /// All points in arrival order as (step, value).
     pub fn iter(&self) -> impl Iterator<Item = (f64, f64)> + 'a {
         let steps = &self.store.steps;
-        self.iter_records().map(move |(r, v)| (steps[r as usize], v))
+        self.iter_records().map(move |(r, v)| (steps.get(r as usize), v))
     }
     /// Points from index `from` on, as (step, value); for consumers that keep a cursor.
     pub fn iter_from(&self, from: usize) -> impl Iterator<Item = (f64, f64)> + 'a {
         let steps = &self.store.steps;
-        self.iter_records_from(from).map(move |(r, v)| (steps[r as usize], v))
+        self.iter_records_from(from).map(move |(r, v)| (steps.get(r as usize), v))
     }
     /// Values only, copied out (for smoothing and statistics).
     pub fn values(&self) -> Vec<f64> {
@@ -755,26 +729,33 @@ mod tests {
         // 1..=1000 | 1005..=1500 | 1500 | 7 | 0, 1 | MAX | 3, 2000 | 2001..2100 | 2101, 2103.. | 2^40 | 2^41, +1
         assert_eq!(st.lines.len(), 11);
         assert_eq!(st.steps().len(), lines.len());
-        assert_eq!(st.times()[4], 2.0);
+        assert_eq!(st.times().get(4), 2.0);
     }
 
     #[test]
-    fn a_record_costs_sixteen_bytes_when_its_lines_follow_each_other() {
+    fn a_record_costs_a_few_bytes_when_its_steps_times_and_lines_follow_each_other() {
         let mut st = Store::new();
+        st.compact();
         let n = 100_000;
         for i in 0..n {
-            st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
+            let time = 1_767_225_600.3 + (i / 4) as f64;
+            st.begin_record(RecordMeta { step: (i * 10) as f64, time, line: i as u64 + 1 });
         }
         assert_eq!(st.lines.len(), 1);
         let table = st.heap_bytes();
         let lines = st.lines.capacity() * std::mem::size_of::<LineStretch>();
-        assert_eq!(table, st.steps.capacity() * 8 + st.times.capacity() * 8 + lines);
-        assert!(lines < 1024 && table < n * 24, "{table} bytes for {n} records");
+        assert_eq!(table, st.steps.bytes() + st.times.bytes() + lines);
+        assert!(lines < 1024 && table < n * 3, "{table} bytes for {n} records");
+        for i in [0, 1, 63, 64, 65, 99_999] {
+            let m = st.record(i as RecordIdx);
+            assert_eq!((m.step, m.time), ((i * 10) as f64, 1_767_225_600.3 + (i / 4) as f64), "{i}");
+        }
     }
 
     #[test]
     fn reserve_makes_room_in_proportion_and_appends_do_not_reallocate() {
         let mut st = Store::new();
+        st.compact();
         let (loss, eval) = (st.intern("loss"), st.intern("eval/loss"));
         let add = |st: &mut Store, from: usize, to: usize| {
             for i in from..to {
@@ -788,14 +769,13 @@ mod tests {
         add(&mut st, 0, 1000);
         st.reserve(200_000);
         let before = st.heap_bytes();
-        // Two columns of records, loss (f32) on every record, eval on one in a hundred.
-        let want = 201_000 * (8 + 8 + 4) + 2020 * (8 + 12);
-        assert!(before >= want && before < want + want / 50, "{before} vs {want}");
-        let ptrs = (st.steps.as_ptr(), st.times.as_ptr());
+        // Steps a byte a record, times one word a block, loss two bytes a value, eval a word a
+        // block of its points: about 3.4 bytes a record.
+        assert!(before < 201_000 * 4, "{before}");
         add(&mut st, 1000, 201_000);
         assert_eq!(st.heap_bytes(), before, "an append outgrew the reservation");
-        assert_eq!(ptrs, (st.steps.as_ptr(), st.times.as_ptr()));
         assert_eq!(st.series(loss).len(), 201_000);
+        assert_eq!(st.series(loss).value(200_999), 200_999.0 * 0.5);
         assert_eq!(st.series(eval).value(2009), 0.1);
     }
 
@@ -805,7 +785,7 @@ mod tests {
         for i in 0..1000 {
             st.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
         }
-        assert_eq!((st.times().len(), st.times.capacity()), (0, 0));
+        assert_eq!((st.times().len(), st.times.bytes()), (0, 0));
         assert!(st.record(5).time.is_nan());
         // The first time: the records before it read NaN, and every record after has a slot.
         st.begin_record(RecordMeta { step: 1000.0, time: 7.5, line: 1001 });
@@ -825,11 +805,13 @@ mod tests {
         let n = 2_000_000;
         for i in 0..n {
             let r = st.begin_record(RecordMeta { step: i as f64, time: 0.0, line: i as u64 + 1 });
-            st.push(r, id, 0.5);
+            // Neither a short decimal nor an f32: 8 bytes a value.
+            st.push(r, id, 1.0 / (i + 3) as f64);
         }
-        // Doubling would leave 2^21 = 2_097_152 here; an eighth leaves at most n * 9 / 8.
-        assert!(st.steps.capacity() <= n + n / 8 + 1, "{}", st.steps.capacity());
-        assert!(st.series[id].values.len() == n && st.series(id).value(n - 1) == 0.5);
+        // Doubling would leave up to twice the 16 MB here; an eighth leaves at most 9/8 of it.
+        let bytes = st.series[id].values.bytes();
+        assert!(bytes <= n * 8 * 9 / 8 + n / 4 + 4096, "{bytes}");
+        assert!(st.series[id].values.len() == n && st.series(id).value(n - 1) == 1.0 / (n + 2) as f64);
     }
 
     #[test]

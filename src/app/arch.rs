@@ -115,14 +115,14 @@ impl App {
             return false;
         }
         let at = match self.view.arch.step {
-            Some(s) => steps.partition_point(|&x| x < s).min(steps.len() - 1),
+            Some(s) => steps.partition_point(|x| x < s).min(steps.len() - 1),
             None => steps.len() - 1,
         };
         let far = matches!(action, Action::CursorLeftFar | Action::CursorRightFar);
         let by = (steps.len() / if far { 10 } else { 100 }).max(1);
         let right = matches!(action, Action::CursorRight | Action::CursorRightFar);
         let to = if right { (at + by).min(steps.len() - 1) } else { at.saturating_sub(by) };
-        self.view.arch.step = Some(steps[to]);
+        self.view.arch.step = Some(steps.get(to));
         true
     }
 }

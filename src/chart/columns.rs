@@ -41,7 +41,7 @@ enum PointMap<'a> {
 /// point for its xs. The values are those a copy would hold, bit for bit.
 #[derive(Clone, Copy)]
 pub struct XView<'a> {
-    by_record: &'a [f64],
+    by_record: &'a crate::store::Packed,
     /// Subtracted from each time on the relative axis.
     t0: Option<f64>,
     map: PointMap<'a>,
@@ -78,8 +78,8 @@ impl<'a> XView<'a> {
     #[inline]
     fn at(&self, record: usize) -> f64 {
         match self.t0 {
-            Some(t0) => self.by_record[record] - t0,
-            None => self.by_record[record],
+            Some(t0) => self.by_record.get(record) - t0,
+            None => self.by_record.get(record),
         }
     }
 }

@@ -64,11 +64,14 @@ pub struct IngestOptions {
     pub time_key: Option<String>,
     /// Most series a run may have; the fields of further names are counted, not stored.
     pub max_series: usize,
+    /// The run's store encodes its columns compactly ([`crate::store::Store::compact`]): the
+    /// monitor's runs, not `tmon check`'s.
+    pub compact: bool,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { step_key: None, time_key: None, max_series: DEFAULT_MAX_SERIES }
+        IngestOptions { step_key: None, time_key: None, max_series: DEFAULT_MAX_SERIES, compact: false }
     }
 }
 

@@ -31,9 +31,13 @@ pub struct Run {
 
 impl Run {
     pub fn new(path: impl Into<PathBuf>, opts: IngestOptions, cfg: FlagConfig) -> Self {
+        let mut store = Store::new();
+        if opts.compact {
+            store.compact();
+        }
         Run {
             path: path.into(),
-            store: Store::new(),
+            store,
             ingest: Ingest::new(opts),
             analyzer: Analyzer::new(cfg),
             info: RunInfo::default(),

@@ -227,7 +227,7 @@ impl Histograms {
     }
 
     /// Read access to histogram `id`, its steps read from `steps` (the store's record steps).
-    pub fn view<'a>(&'a self, id: HistId, steps: &'a [f64]) -> HistView<'a> {
+    pub fn view<'a>(&'a self, id: HistId, steps: &'a super::Packed) -> HistView<'a> {
         HistView { s: &self.list[id], steps }
     }
 }
@@ -236,7 +236,7 @@ impl Histograms {
 #[derive(Clone, Copy)]
 pub struct HistView<'a> {
     s: &'a HistSeries,
-    steps: &'a [f64],
+    steps: &'a super::Packed,
 }
 
 /// One point: a histogram at a step, unpacked.
@@ -262,7 +262,7 @@ impl<'a> HistView<'a> {
         self.len() == 0
     }
     pub fn step(&self, i: usize) -> f64 {
-        self.steps[self.s.records[i] as usize]
+        self.steps.get(self.s.records[i] as usize)
     }
     pub fn record(&self, i: usize) -> RecordIdx {
         self.s.records[i]
@@ -277,7 +277,7 @@ impl<'a> HistView<'a> {
         if self.is_empty() {
             return None;
         }
-        let k = self.s.records.partition_point(|&r| self.steps[r as usize] <= step);
+        let k = self.s.records.partition_point(|&r| self.steps.get(r as usize) <= step);
         Some(k.saturating_sub(1))
     }
     fn bins_of(&self, i: usize) -> std::ops::Range<usize> {
@@ -329,7 +329,7 @@ mod tests {
         hs.push(id, 0, &h(&[0.0, 1.0, 2.0, 3.0], &[1.0, 5.0, 2.0]));
         hs.push(id, 1, &h(&[-1.0, 0.0, 10.0], &[3.0, 4.0]));
         hs.push(id, 2, &h(&[0.0, 0.5, 1.0], &[1e6, 2.5e5]));
-        let steps = [10.0, 20.0, 30.0];
+        let steps: super::super::Packed = [10.0, 20.0, 30.0].into_iter().collect();
         let v = hs.view(id, &steps);
         assert_eq!(v.len(), 3);
         let p = v.point(0);
@@ -352,7 +352,7 @@ mod tests {
         let mut hs = Histograms::default();
         let id = hs.intern("w").unwrap();
         hs.push(id, 0, &h(&[0.0, 1.0, 2.0, 3.0], &[1.0, 1e9, 0.0]));
-        let p = hs.view(id, &[0.0]).point(0);
+        let p = hs.view(id, &[0.0].into_iter().collect()).point(0);
         assert!(p.counts[0] > 0.0 && p.counts[2] == 0.0);
     }
 
@@ -370,7 +370,7 @@ mod tests {
         }
         let per_point = hs.heap_bytes() / n as usize;
         assert!(per_point <= 64 + 24, "{per_point} bytes a point");
-        let back = hs.view(id, &vec![0.0; n as usize]).point(n as usize - 1).counts;
+        let back = hs.view(id, &vec![0.0; n as usize].into_iter().collect()).point(n as usize - 1).counts;
         for (b, c) in back.iter().zip(&counts) {
             // Within the bin's own counting noise.
             assert!((b - c).abs() <= c.sqrt().max(0.5), "{b} for {c}");
