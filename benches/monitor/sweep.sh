@@ -8,7 +8,9 @@
 #         runs panel's rows all show their run's last step (each run's newest data; the panel
 #         shows the first rows by name), ms until the header no longer says "loading" (every
 #         run's history read), `tmon check DIR` wall time on the same files in the same round,
-#         and tmon's peak RSS (VmHWM, 1 s after loading) against the files' total size.
+#         and tmon's peak RSS (VmHWM, 1 s after loading) against the files' total size; beside the
+#         wall times, the CPU time (user+sys) tmon used until loaded and `tmon check` used, which
+#         move much less with the load of a shared machine.
 #   live  LIVE_RUNS (50) runs of HISTORY (2000) steps, each appended 10 steps/s for LIVE_SECS (30)
 #         by benches/monitor/sweep_live.py: tmon's CPU (utime+stime) and the bytes it writes to the
 #         terminal.
@@ -125,20 +127,23 @@ for phase in "${PHASES[@]}"; do
         for round in $(seq "$OPEN_RUNS"); do
             t=$(now_ns)
             rc=0
-            timeout 1800 /usr/bin/time -f %M -o "$TMP/check_rss" "$TMON" check "$dir" >/dev/null 2>&1 || rc=$?
+            timeout 1800 /usr/bin/time -f '%M %U %S' -o "$TMP/check_rss" "$TMON" check "$dir" >/dev/null 2>&1 || rc=$?
             checks+=("$(ms_since "$t")")
             [ $rc -le 1 ] || { echo "tmon check failed (status $rc)" >&2; exit 1; }
-            kb=$(tail -n 1 "$TMP/check_rss")
+            read -r kb cu cs < <(tail -n 1 "$TMP/check_rss")
             [ "$kb" -gt "$check_kb" ] && check_kb=$kb
+            check_cpu=$(awk -v u="$cu" -v s="$cs" 'BEGIN { printf "%d", (u + s) * 1000 }')
             launch "$dir"
             wait_open "$last" "$rows"
+            cpu_ms=$(($(cpu_ticks "$PID") * 1000 / HZ))
             sleep 1
             kb=$(vm_hwm_kb "$PID")
             [ "$kb" -gt "$hwm" ] && hwm=$kb
             quit
             firsts+=("$FIRST_MS") loadeds+=("$LOADED_MS")
             echo "   round $round: every panel row at its last step ${FIRST_MS} ms; all loaded ${LOADED_MS} ms;" \
-                "tmon check ${checks[-1]} ms; tmon peak RSS $((kb / 1024)) MB"
+                "tmon check ${checks[-1]} ms; tmon peak RSS $((kb / 1024)) MB;" \
+                "CPU until loaded ${cpu_ms} ms (tmon check ${check_cpu} ms)"
         done
         first_max=$(printf '%s\n' "${firsts[@]}" | sort -g | tail -n 1)
         loaded_med=$(median "${loadeds[@]}")

@@ -292,6 +292,8 @@ impl App {
         }
         if !fed.is_empty() {
             self.run_epoch += 1;
+            // Worked out again before the next frame (see `App::settle`).
+            self.unsettled = true;
         }
         !fed.is_empty() || !settled.is_empty()
     }

@@ -14,17 +14,20 @@
 //! with it: the loop never decodes a big binary file. Whole-file documents, and files found later in a watched directory, get no resume
 //! point: the source reads them from the start, and the opener only previews them.
 //!
-//! The loader's threads are a pool of at most as many as the machine has cores (two at least),
-//! started when there is work and gone when there is none: a directory of 500 runs is looked at by a few
-//! threads, not 500. Histories are read by half as many threads as there are cores (one on two
-//! cores; each keeps two threads busy already), the lowest file number first, so the file on
-//! screen goes first and a sweep of 200 runs loads on every core of a 64-core box.
+//! The loader's threads are a pool of at most one more than the machine has cores
+//! ([`std::thread::available_parallelism`]), started when there is work and gone when there is
+//! none: a directory of 500 runs is looked at by a few threads, not 500. Histories are read the
+//! lowest file number first, so the file on screen goes first. While at least as many histories
+//! wait as there are cores (a sweep), each core reads one on its own thread, as `tmon check`
+//! reads a sweep, so 200 runs load on every core of a 64-core box; with fewer, half as many are
+//! read at once, each on a pipeline of threads (a lone big file uses every core). The thread
+//! beyond the cores looks at a file found meanwhile without waiting for a history.
 
 use super::MonitorOptions;
 use crate::event::{Event, History, Opened};
 use crate::formats::follow::{self, FileEnd, Follow, Loaded};
 use crate::formats::Kind;
-use crate::run::Run;
+use crate::run::{Run, Threads};
 use crate::source::layout::{detect, Layout};
 use crate::source::tail::open_for_reading;
 use crate::source::{FileId, Resume};
@@ -168,13 +171,16 @@ pub struct Work {
 /// A job of the loader's threads.
 type Job = Box<dyn FnOnce(&Loader) + Send>;
 
+/// A history to read, on the threads given.
+type HistoryJob = Box<dyn FnOnce(&Loader, Threads) + Send>;
+
 /// What the loader's threads have to do.
 #[derive(Default)]
 struct Queue {
     /// Looks at files (previews), in the order given.
     opens: VecDeque<Job>,
     /// Histories to read, by file number.
-    histories: BTreeMap<usize, Job>,
+    histories: BTreeMap<usize, HistoryJob>,
     /// Threads reading a history.
     reading: usize,
     /// Threads alive.
@@ -200,10 +206,15 @@ impl Loader {
         Loader { queue: Arc::default(), max: Loader::max_threads(), opts: Arc::new(opts), tx }
     }
 
-    /// As many threads as the machine has cores, and two at least: one can look at a file found
-    /// later while another reads a history.
+    /// The machine's cores ([`std::thread::available_parallelism`]).
+    pub fn cores() -> usize {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
+
+    /// One thread more than the machine has cores: one can look at a file found later while
+    /// every core reads a history.
     pub fn max_threads() -> usize {
-        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).max(2)
+        Loader::cores() + 1
     }
 
     /// The most threads the pool has had alive at once.
@@ -216,9 +227,24 @@ impl Loader {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Histories read at once: one per two cores (each reads on two threads), one at least.
-    pub fn max_readers() -> usize {
-        (Loader::max_threads() / 2).max(1)
+    /// Histories read at once, at most: one a core.
+    #[cfg(test)]
+    fn max_readers() -> usize {
+        Loader::cores()
+    }
+
+    /// Whether another history may be read now, and on which threads, on a machine of `cores`
+    /// with `waiting` histories waiting and `reading` being read: while there are at least as
+    /// many as cores, one a core on its own thread; else half as many as cores (one at least),
+    /// each on the pipeline of threads [`Threads::Auto`] sets up.
+    fn reader(cores: usize, waiting: usize, reading: usize) -> Option<Threads> {
+        let cores = cores.max(1);
+        let (most, threads) = if waiting + reading >= cores {
+            (cores, Threads::One)
+        } else {
+            ((cores / 2).max(1), Threads::Auto)
+        };
+        (waiting > 0 && reading < most).then_some(threads)
     }
 
     /// Looks at the file of `plan` as `work` says, reporting as file number `file`. Fails only
@@ -270,7 +296,7 @@ impl Loader {
                 return;
             }
             let Some(r) = resume.filter(|_| !member) else { return };
-            let history: Job = Box::new(move |loader: &Loader| {
+            let history: HistoryJob = Box::new(move |loader: &Loader, threads: Threads| {
                 let tx = &loader.tx;
                 let report = &mut |bytes| tx.send(Event::Progress { file, bytes }).is_ok();
                 let history = match (format, handle.map_or_else(|| reopen(&path, r.id), Ok)) {
@@ -279,7 +305,9 @@ impl Loader {
                         all.extend(parts);
                         load_format(kind, handle, &all, &path, &loader.opts, work.compact, report)
                     }
-                    (None, Ok(handle)) => load(handle, &path, &r, &loader.opts, work.compact, report),
+                    (None, Ok(handle)) => {
+                        load(handle, &path, &r, &loader.opts, (work.compact, threads), report)
+                    }
                     (_, Err(e)) => History::lines(
                         Run::new(&path, loader.opts.ingest.clone(), loader.opts.flags.clone()),
                         0,
@@ -288,7 +316,14 @@ impl Loader {
                 };
                 let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
             });
-            // A thread of the pool takes it once no other history is being read.
+            // A JSON Lines file no longer than the preview asked for got none: its history, as
+            // cheap to read as that preview, is read next, before the other files' previews (a
+            // sweep's first rows show their newest data as soon as the others do).
+            if format.is_none() && work.preview.is_some_and(|p| r.offset <= p) {
+                loader.lock().opens.push_front(Box::new(move |l: &Loader| history(l, Threads::One)));
+                return;
+            }
+            // A thread of the pool takes it when the rule of readers lets it (see `reader`).
             loader.lock().histories.insert(file, history);
         })
     }
@@ -317,6 +352,10 @@ impl Loader {
 
     /// A thread of the pool: takes jobs until there is none it may take.
     fn work(&self) {
+        enum Either {
+            Open(Job),
+            History(HistoryJob, Threads),
+        }
         /// Counts the thread out, and lets another history be read, even if a job panics.
         struct Leaving<'a> {
             loader: &'a Loader,
@@ -337,19 +376,21 @@ impl Loader {
                     q.reading -= 1;
                 }
                 if let Some(job) = q.opens.pop_front() {
-                    job
-                } else if let Some((_, job)) =
-                    (q.reading < Loader::max_readers()).then(|| q.histories.pop_first()).flatten()
-                {
+                    Either::Open(job)
+                } else if let Some(threads) = Loader::reader(Loader::cores(), q.histories.len(), q.reading) {
+                    let Some((_, job)) = q.histories.pop_first() else { return };
                     q.reading += 1;
                     q.peak_reading = q.peak_reading.max(q.reading);
                     me.reading = true;
-                    job
+                    Either::History(job, threads)
                 } else {
                     return;
                 }
             };
-            job(self);
+            match job {
+                Either::Open(job) => job(self),
+                Either::History(job, threads) => job(self, threads),
+            }
         }
     }
 }
@@ -404,13 +445,13 @@ fn throttled(report: &mut dyn FnMut(u64) -> bool) -> impl FnMut(u64) -> bool + '
 
 /// Reads the history of `file` up to the resume point. `report` is told the bytes read every
 /// [`PROGRESS_EVERY`]; false from it stops the reading. With `compact`, values are held at display
-/// precision from the start.
+/// precision from the start; `threads`: see [`Run::load_lines`].
 fn load(
     mut file: File,
     path: &Path,
     r: &Resume,
     opts: &MonitorOptions,
-    compact: bool,
+    (compact, threads): (bool, Threads),
     report: &mut dyn FnMut(u64) -> bool,
 ) -> History {
     let mut run = Run::new(path, opts.ingest.clone(), opts.flags.clone());
@@ -419,7 +460,7 @@ fn load(
     }
     let mut progress = throttled(report);
     let (lines, read) = match file.seek(SeekFrom::Start(0)) {
-        Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), Some(r.offset), &mut progress),
+        Ok(_) => run.load_lines(&mut (&mut file).take(r.offset), Some(r.offset), threads, &mut progress),
         Err(e) => (0, Err(e)),
     };
     History::lines(run, lines, read.err().map(|e| e.to_string()))
@@ -597,10 +638,17 @@ mod tests {
         let preview = info.preview.expect("over a MiB: a preview");
         assert_eq!(preview.store.last_record().map(|r| r.step), Some(29_999.0), "the end as looked at");
         let mut reports = 0;
-        let h = load(handle.expect("the handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| {
-            reports += 1;
-            true
-        });
+        let h = load(
+            handle.expect("the handle"),
+            &path,
+            &r,
+            &MonitorOptions::default(),
+            (false, Threads::Auto),
+            &mut |_| {
+                reports += 1;
+                true
+            },
+        );
         assert!(h.error.is_none());
         assert_eq!(h.lines, 30_005);
         let want = Run::load_file(&path, Default::default(), Default::default()).expect("check's read");
@@ -618,6 +666,28 @@ mod tests {
             .flatten()
             .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with(prefix)))
             .count()
+    }
+
+    #[test]
+    fn a_sweep_is_read_a_history_a_core_and_a_lone_file_on_every_core() {
+        use Threads::{Auto, One};
+        // Two cores: a sweep's histories two at once, each on one thread.
+        assert_eq!(Loader::reader(2, 200, 0), Some(One));
+        assert_eq!(Loader::reader(2, 199, 1), Some(One));
+        assert_eq!(Loader::reader(2, 198, 2), None);
+        // The last of them: still one a thread while the other is being read.
+        assert_eq!(Loader::reader(2, 1, 1), Some(One));
+        // A lone big file: every core on it.
+        assert_eq!(Loader::reader(2, 1, 0), Some(Auto));
+        assert_eq!(Loader::reader(1, 1, 0), Some(One), "one core: one thread");
+        assert_eq!(Loader::reader(1, 5, 1), None);
+        // 64 cores: 200 runs on all 64, ten files on pipelines, 32 at a time.
+        assert_eq!(Loader::reader(64, 200, 63), Some(One));
+        assert_eq!(Loader::reader(64, 136, 64), None);
+        assert_eq!(Loader::reader(64, 10, 0), Some(Auto));
+        assert_eq!(Loader::reader(64, 10, 31), Some(Auto));
+        assert_eq!(Loader::reader(64, 5, 32), None);
+        assert_eq!(Loader::reader(64, 0, 0), None);
     }
 
     #[test]
@@ -725,7 +795,14 @@ mod tests {
         std::fs::remove_file(&path).expect("rm");
         std::fs::write(&path, "{\"step\": 9}\n").expect("a new file");
         let (_, handle) = open(p, None, &MonitorOptions::default());
-        let h = load(handle.expect("handle"), &path, &r, &MonitorOptions::default(), false, &mut |_| true);
+        let h = load(
+            handle.expect("handle"),
+            &path,
+            &r,
+            &MonitorOptions::default(),
+            (false, Threads::Auto),
+            &mut |_| true,
+        );
         assert_eq!(h.run.store.records(), 2, "the file looked at, through its handle");
         let now = std::fs::metadata(&path).expect("meta");
         assert_ne!(crate::source::FileId::of(&now), r.id, "the source will see another file and restart");

@@ -33,6 +33,11 @@ const FRAME: Duration = Duration::from_millis(50);
 /// While a history loads, the screen shows the preview and a progress bar: a few frames a second
 /// are enough, and the time goes to parsing.
 const LOADING_FRAME: Duration = Duration::from_millis(200);
+/// Comparing runs while they load, data frames come at most this often: each costs a redraw of
+/// every overlaid run (about 20 ms at 200 runs) and competes with the loader for the cores, while
+/// the runs panel and the progress move little between two frames. A run showing data for the
+/// first time (its preview, its history) and the end of loading are still drawn at once.
+const LOADING_COMPARE_FRAME: Duration = Duration::from_millis(500);
 /// The clock the header shows ("quiet for N s"), and the live stall's.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -246,7 +251,9 @@ fn run_loop(
             }
         };
         if let Event::Mouse(m) = &ev {
-            // Resolved here, with the ui's layout: it reaches the app as an action.
+            // Resolved here, with the ui's layout (of the runs as they are): it reaches the app
+            // as an action.
+            app.settle();
             let action = app.screen.and_then(|area| crate::ui::pointer(app, area, m));
             let changed = action.is_some_and(|a| app.act(a));
             urgent.set(urgent.get() | changed);
@@ -257,7 +264,9 @@ fn run_loop(
             in_flight.taken(sev);
         }
         on_files(&ev);
-        let changed = app.update(ev);
+        // Data is applied as it comes; the comparison and the chart list are worked out again
+        // once before the frame (`App::settle`), not after each of a sweep's many events.
+        let changed = app.update_data(ev);
         hand_off_export(app, Path::new("."), tx);
         // Decode jobs to the pool; what they hold and what waits for them counts as in flight.
         if !decode(app) {
@@ -272,6 +281,8 @@ fn run_loop(
         // A heatmap built a slice a frame: the next slice at once, after the queued events.
         if app.cache.borrow().heat.building() {
             Duration::ZERO
+        } else if loading && app.comparing() {
+            LOADING_COMPARE_FRAME
         } else if loading {
             LOADING_FRAME
         } else if app.comparing() {
@@ -311,7 +322,8 @@ fn run_loop(
             while let Ok(ev) = rx.try_recv() {
                 app.now = start.elapsed();
                 dirty |= take(tui, app, ev)?;
-                if app.should_quit || Instant::now() >= drain_until {
+                // A key or a click is drawn at once, not after the rest of a sweep's news.
+                if app.should_quit || urgent.get() || Instant::now() >= drain_until {
                     break;
                 }
             }
@@ -340,6 +352,7 @@ fn run_loop(
         was_loading = loading;
         if dirty && (Instant::now() >= due(app, &budget, last_draw, loading) || force.take()) {
             urgent.set(false);
+            app.settle();
             app.cache.borrow_mut().begin_frame();
             let before = tui.written();
             draw(tui, app).map_err(term_err)?;

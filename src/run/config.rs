@@ -22,7 +22,7 @@ use super::Run;
 use crate::parse::{parse_document, JsonValue};
 use serde_yaml_ng::Value as Yaml;
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 /// Config files looked for in a run's folder, in the order they take precedence.
@@ -193,8 +193,12 @@ pub fn first_record_config(log: &Path) -> Option<BTreeMap<String, String>> {
     if !file.metadata().ok()?.is_file() {
         return None;
     }
+    // Up to the first line's end only (in small reads): the log itself may be a GiB, and the
+    // monitor's loader looks here for every run of a sweep.
     let mut head = Vec::new();
-    file.take(FIRST_RECORD_MAX).read_to_end(&mut head).ok()?;
+    std::io::BufReader::with_capacity(16 << 10, file.take(FIRST_RECORD_MAX))
+        .read_until(b'\n', &mut head)
+        .ok()?;
     let line = head.split(|&b| b == b'\n').next()?;
     let JsonValue::Object(fields) = parse_document(line).ok()? else { return None };
     let numeric = |k: &str| fields.iter().any(|(key, v)| key == k && matches!(v, JsonValue::Num(_)));

@@ -418,14 +418,17 @@ impl Run {
     /// `size` bytes when known), in blocks, as [`load_file`](Self::load_file) does. Returns how
     /// many lines were read, and the error that stopped the reading, if one did. `progress` is
     /// told the bytes read so far after each block, and stops the reading by returning false (the
-    /// monitor was closed).
+    /// monitor was closed). `threads` as for [`load_file_with`](Self::load_file_with): the
+    /// monitor's loader reads one history a core with [`Threads::One`] when a sweep's histories
+    /// wait, a lone big file with [`Threads::Auto`].
     pub fn load_lines(
         &mut self,
         reader: &mut (impl Read + Send),
         size: Option<u64>,
+        threads: Threads,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> (u64, std::io::Result<()>) {
-        let mut blocks = Blocks::new(Threads::Auto);
+        let mut blocks = Blocks::new(threads);
         let mut line_no = 0;
         let buf = Vec::with_capacity(BLOCK);
         let read = self.read_lines(reader, buf, size, &mut blocks, &mut line_no, progress);

@@ -414,3 +414,61 @@ fn the_monitor_agrees_with_check_on_names_configs_and_cross_run_flags() {
     let d = app.run_slots().find(|&i| app.run_name(i) == "lr_0.1").expect("lr_0.1");
     assert!(app.flag_rows().iter().any(|(i, f)| *i == d && f.kind.as_str() == "run_outlier"));
 }
+
+/// The monitor's loop applies a batch of data events with `update_data` and works the comparison
+/// out once (`settle`) before a frame, not after each event: the screen is the one drawn when
+/// every event is applied with `update`, and a key in the middle of a batch sees the runs as they
+/// are.
+#[test]
+fn a_batch_of_data_events_settled_once_draws_what_one_event_at_a_time_draws() {
+    use tmon::event::Event;
+    use tmon::source::SourceEvent;
+    let events = || -> Vec<Event> {
+        let mut out = Vec::new();
+        for (file, d) in ["lr_0.001", "lr_0.003", "lr_0.01", "lr_0.1"].into_iter().enumerate() {
+            let path = crate::support::fixture(&format!("ui/sweep/{d}/logs.jsonl"));
+            let text = std::fs::read(&path).expect("fixture");
+            out.push(Event::Source(SourceEvent::Found { file, path: path.clone() }));
+            let info = tmon::event::Opened {
+                path: path.clone(),
+                size: text.len() as u64,
+                end: text.len() as u64,
+                idle: None,
+                preview: None,
+                config: tmon::run::config::read(&path),
+                model_beside: None,
+            };
+            out.push(Event::Opened { file, info: Box::new(info) });
+            out.push(Event::Source(SourceEvent::Lines { file, first_line: 1, bytes: text }));
+        }
+        out
+    };
+    let none: [std::path::PathBuf; 0] = [];
+    let mut each = App::new(&none, Default::default());
+    let mut batch = App::new(&none, Default::default());
+    for (i, ev) in events().into_iter().enumerate() {
+        each.update(ev);
+        // Three runs in: the comparison's sort key (the runs panel's order) changes mid-batch.
+        if i == 8 {
+            each.update(key('>'));
+        }
+    }
+    for (i, ev) in events().into_iter().enumerate() {
+        batch.update_data(ev);
+        if i == 8 {
+            batch.update(key('>'));
+        }
+    }
+    assert_eq!(batch.run_slots().count(), 4);
+    batch.settle();
+    for app in [&mut each, &mut batch] {
+        app.update(Event::Tick);
+    }
+    assert_eq!(order_names(&batch), order_names(&each));
+    assert_eq!(order_names(&batch).len(), 4, "{:?}", order_names(&batch));
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (a, b) = (text(&draw(&each, w, h)), text(&draw(&batch, w, h)));
+        assert_eq!(a, b, "{w}x{h}");
+        assert!(a.contains("lr_0.003"), "{a}");
+    }
+}
