@@ -539,6 +539,10 @@ impl Run {
 /// ahead of the analysis, a few hundred kB of records each, whatever the file's size.
 const QUEUED: usize = 4;
 
+/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) while
+/// the next is read from `R` into the buffer.
+type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
+
 /// A JSON Lines file being read in blocks.
 struct Reading {
     /// The block being read from the file.
@@ -561,7 +565,7 @@ impl Reading {
         reader: &mut R,
         store: &mut Store,
         progress: &mut dyn FnMut(u64) -> bool,
-        feed: &mut dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()>,
+        feed: &mut Feed<'_, R>,
     ) -> std::io::Result<bool> {
         loop {
             if !self.framer.has_lines() {
