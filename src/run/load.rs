@@ -17,9 +17,11 @@
 //!   front (each thread's [`LineParser`] remembers the key layouts it met), while one thread
 //!   hands the pieces in order to the ingest, which appends their records to the store, parsing
 //!   itself the next piece when no task has taken it and pieces from the back while it waits;
-//! - meanwhile the records of block k - 1 go through the analyzer, on another thread, each seeing
-//!   the series names as they were when it was appended, and the lines skipped between records
-//!   (a traceback the run died of) in their place among them.
+//! - the records of each stored block are queued (at most [`QUEUED`] blocks) for the analyzer,
+//!   which runs on a thread of its own a few blocks behind, each record seeing the series names
+//!   as they were when it was appended, and the lines skipped between records (a traceback the
+//!   run died of) in their place among them. Neither side waits for the other at every block:
+//!   the OS shares the cores between the analysis and whatever parsing is left.
 //!
 //! The framer copies each block once into its lines; those are handed over by reference, never
 //! copied again. Records, skipped lines, flags and their order are exactly those of feeding the
@@ -48,9 +50,13 @@ use std::sync::{Mutex, OnceLock};
 /// where the store's columns alone are 0.30x); still about 1,500 of its lines a block, enough to
 /// keep every thread busy.
 pub const BLOCK: usize = 256 << 10;
-/// Below this many lines a block is read on the calling thread alone (handing pieces to other
-/// threads costs more than it saves).
-const PARALLEL_MIN_LINES: usize = 1024;
+/// A block of fewer bytes than this (the end of a file, a small file) is read on the calling
+/// thread alone: handing pieces to other threads costs more than it saves. Counted in bytes, not
+/// lines: the cost of handing over is per piece, and a block of long lines (4.3 kB a line in
+/// DETR's log, 8 kB in a 200-metric one: 30 to 60 lines a block) is as much parsing as one of
+/// short lines. Counted in lines (1,024), such blocks were parsed and stored by one thread while
+/// the other, done analysing the block before, waited.
+const PARALLEL_MIN_BYTES: usize = 2 * PIECE_BYTES;
 /// A piece, the unit of parsing other threads claim, ends at the first line end past this many
 /// bytes (or this many lines): about 180 of our generated lines, 4 lines of a 200-metric log.
 const PIECE_BYTES: usize = 32 << 10;
@@ -158,7 +164,7 @@ impl Sink for Analyzer {
 }
 
 /// The records of one block, appended to the store and waiting for the analyzer: the block
-/// reader analyses block k on one thread while block k + 1 is parsed and stored on the others.
+/// reader's analysis thread takes them in order while later blocks are parsed and stored.
 #[derive(Default)]
 struct Batch {
     /// Each record, the series count when it was appended, and where its values end in `points`.
@@ -443,88 +449,65 @@ impl Run {
     fn read_lines(
         &mut self,
         reader: &mut (impl Read + Send),
-        mut buf: Vec<u8>,
-        mut size: Option<u64>,
+        buf: Vec<u8>,
+        size: Option<u64>,
         blocks: &mut Blocks,
         line_no: &mut u64,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
-        let mut read = buf.len() as u64;
+        let mut read = Reading { buf, size, read: 0, framer: Framer::default(), lines: Vec::new() };
+        read.read = read.buf.len() as u64;
         // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
-        let mut framer = Framer::default();
-        framer.push(&buf);
-        // The framed lines being fed; `buf` takes the next block meanwhile.
-        let mut lines: Vec<u8> = Vec::new();
-        // With threads, the records of a block are analysed while the next block is stored:
-        // `stored` waits for the analyzer, `storing` takes the block being stored.
-        let (mut stored, mut storing) = (Batch::default(), Batch::default());
-        let mut names = Names::default();
-        let mut sent = 0usize;
+        read.framer.push(&read.buf);
         // The analyzer has read every line skipped so far; the batches hand over the rest.
         self.analyzer.observe_skipped(&self.store);
         let mut skipped_sent = self.store.skipped.count;
-        let ended = loop {
-            if !framer.has_lines() {
-                // No line is complete yet: read on.
-                if !progress(read) {
-                    break Ok(false);
+        let Run { ingest, store, analyzer, .. } = self;
+        let ended = if blocks.threads == Threads::Auto {
+            // The analysis runs on a thread of its own, a few blocks behind the store, fed the
+            // records of each block as it is stored: it never waits for the block being stored,
+            // nor the store for it (each block was a meeting point: whichever side was done first
+            // waited for the other, its thread idle unless pieces were left to parse).
+            std::thread::scope(|scope| {
+                let (to_analysis, batches) = std::sync::mpsc::sync_channel::<Batch>(QUEUED);
+                let (recycle, spent) = std::sync::mpsc::channel::<Batch>();
+                let analysis = scope.spawn(move || {
+                    let mut names = Names::default();
+                    for mut batch in batches {
+                        batch.analyse(analyzer, &mut names);
+                        // The reader has stopped when it is gone: the batch is dropped.
+                        let _ = recycle.send(batch);
+                    }
+                });
+                let mut sent = 0usize;
+                let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
+                    let mut storing = spent.try_recv().unwrap_or_default();
+                    let ((), got) = rayon::join(
+                        || {
+                            let mut sink = Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
+                            push_block(ingest, store, &mut sink, line_no, block, blocks);
+                            storing.take_names(store, &mut sent);
+                        },
+                        || fill(reader, buf, BLOCK),
+                    );
+                    // Fails only when the analysis thread panicked: its join below says so.
+                    let _ = to_analysis.send(storing);
+                    got
+                });
+                drop(to_analysis);
+                if let Err(panic) = analysis.join() {
+                    std::panic::resume_unwind(panic);
                 }
-                buf.clear();
-                if let Err(e) = fill(reader, &mut buf, BLOCK) {
-                    break Err(e);
-                }
-                if buf.is_empty() {
-                    break Ok(true);
-                }
-                read += buf.len() as u64;
-                framer.push(&buf);
-                continue;
-            }
-            // The unfinished last line stays in the framer.
-            let (taken, _) = framer.take_reusing(std::mem::take(&mut lines));
-            lines = taken;
-            buf.clear();
-            let block = &lines[..];
-            let Run { ingest, store, analyzer, .. } = self;
-            let got = if blocks.threads == Threads::Auto {
-                let ((), got) = rayon::join(
-                    || {
-                        rayon::join(
-                            || {
-                                let mut sink =
-                                    Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
-                                push_block(ingest, store, &mut sink, line_no, block, blocks);
-                                storing.take_names(store, &mut sent);
-                            },
-                            || stored.analyse(analyzer, &mut names),
-                        );
-                    },
-                    || fill(reader, &mut buf, BLOCK),
-                );
-                std::mem::swap(&mut stored, &mut storing);
-                got
-            } else {
+                ended
+            })
+        } else {
+            read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
                 push_block(ingest, store, analyzer, line_no, block, blocks);
-                fill(reader, &mut buf, BLOCK)
-            };
-            if let Some(total) = size.take() {
-                self.reserve_for(read - framer.partial().len() as u64, total);
-            }
-            if !progress(read) {
-                break Ok(false);
-            }
-            if let Err(e) = got {
-                break Err(e);
-            }
-            if buf.is_empty() {
-                break Ok(true);
-            }
-            read += buf.len() as u64;
-            framer.push(&buf);
+                fill(reader, buf, BLOCK)
+            })
         };
-        stored.analyse(&mut self.analyzer, &mut names);
         if ended? {
-            if let Some(last) = framer.finish_line() {
+            if let Some(last) = read.framer.finish_line() {
                 *line_no += 1;
                 self.push_line(*line_no, &last);
             }
@@ -553,18 +536,85 @@ impl Run {
             a.push(&block);
         }
     }
+}
 
-    /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
-    /// the records it holds.
-    fn reserve_for(&mut self, done: u64, total: u64) {
-        let have = self.store.records() as u64;
-        if done == 0 || have == 0 || total <= done {
-            return;
+/// Blocks handed to the analysis thread and not analysed yet, at most: the store runs this far
+/// ahead of the analysis, a few hundred kB of records each, whatever the file's size.
+const QUEUED: usize = 4;
+
+/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) while
+/// the next is read from `R` into the buffer.
+type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
+
+/// A JSON Lines file being read in blocks.
+struct Reading {
+    /// The block being read from the file.
+    buf: Vec<u8>,
+    /// The file's size, until the store is sized from it.
+    size: Option<u64>,
+    /// Bytes read so far.
+    read: u64,
+    framer: Framer,
+    /// The framed lines being fed; `buf` takes the next block meanwhile.
+    lines: Vec<u8>,
+}
+
+impl Reading {
+    /// Frames the file's lines into blocks and hands each to `feed` (with the reader and the
+    /// buffer it fills with the next block meanwhile) until the end, an error, or `progress`
+    /// says stop (`Ok(false)`). The unfinished last line stays in the framer.
+    fn blocks<R: Read>(
+        &mut self,
+        reader: &mut R,
+        store: &mut Store,
+        progress: &mut dyn FnMut(u64) -> bool,
+        feed: &mut Feed<'_, R>,
+    ) -> std::io::Result<bool> {
+        loop {
+            if !self.framer.has_lines() {
+                // No line is complete yet: read on.
+                if !progress(self.read) {
+                    return Ok(false);
+                }
+                self.buf.clear();
+                fill(reader, &mut self.buf, BLOCK)?;
+                if self.buf.is_empty() {
+                    return Ok(true);
+                }
+                self.read += self.buf.len() as u64;
+                self.framer.push(&self.buf);
+                continue;
+            }
+            let (taken, _) = self.framer.take_reusing(std::mem::take(&mut self.lines));
+            self.lines = taken;
+            self.buf.clear();
+            let got = feed(store, &self.lines, reader, &mut self.buf);
+            if let Some(total) = self.size.take() {
+                reserve_for(store, self.read - self.framer.partial().len() as u64, total);
+            }
+            if !progress(self.read) {
+                return Ok(false);
+            }
+            got?;
+            if self.buf.is_empty() {
+                return Ok(true);
+            }
+            self.read += self.buf.len() as u64;
+            self.framer.push(&self.buf);
         }
-        // 2% over the estimate: a shortfall costs a reallocation of every column.
-        let more = (have as u128 * (total - done) as u128 * 102 / (done as u128 * 100)) as usize;
-        self.store.reserve(more);
     }
+}
+
+/// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
+/// the records it holds.
+fn reserve_for(store: &mut Store, done: u64, total: u64) {
+    let have = store.records() as u64;
+    if done == 0 || have == 0 || total <= done {
+        return;
+    }
+    // 2% over the estimate: a shortfall costs a reallocation of every column.
+    let more = (have as u128 * (total - done) as u128 * 102 / (done as u128 * 100)) as usize;
+    store.reserve(more);
 }
 
 /// Feeds `block`, whole lines ending with `\n` as the [`Framer`] cut them, to `ingest` and
@@ -592,7 +642,7 @@ fn push_block<'b, S: Sink>(
     let n = starts.len();
     let base = *line_no;
     *line_no += n as u64;
-    if b.threads == Threads::One || n < PARALLEL_MIN_LINES {
+    if b.threads == Threads::One || block.len() < PARALLEL_MIN_BYTES || n < 2 {
         for i in 0..n {
             let skipped = store.skipped.count;
             let on: &mut OnRecord<'_> = &mut |st, rec, f| sink.record(st, rec, f);

@@ -7,6 +7,12 @@ use tmon::ingest::IngestOptions;
 use tmon::run::{Run, Threads, BLOCK};
 
 fn mixed_log(min_bytes: usize) -> Vec<u8> {
+    mixed_log_with(min_bytes, 0)
+}
+
+/// As [`mixed_log`], each training line also carrying `extra` more metrics (long lines: a block
+/// of them is a few dozen lines, as in DETR's log or a 200-metric one).
+fn mixed_log_with(min_bytes: usize, extra: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut step = 0u64;
     while out.len() < min_bytes {
@@ -20,11 +26,15 @@ fn mixed_log(min_bytes: usize) -> Vec<u8> {
             _ if step.is_multiple_of(100) => {
                 writeln!(out, "{{\"step\": {step}, \"eval_loss\": {}, \"eval_acc\": 0.5}}", loss * 1.1)
             }
-            _ => writeln!(
-                out,
-                "{{\"step\": {step}, \"loss\": {loss}, \"lr\": 0.001, \"grad_norm\": {}, \"time\": 1700000000.{step:06}}}",
-                (step % 13) as f64 / 7.0
-            ),
+            _ => {
+                let more: String =
+                    (0..extra).map(|k| format!(", \"m{k}\": {}", (step * 31 + k as u64) % 1009)).collect();
+                writeln!(
+                    out,
+                    "{{\"step\": {step}, \"loss\": {loss}, \"lr\": 0.001, \"grad_norm\": {}{more}, \"time\": 1700000000.{step:06}}}",
+                    (step % 13) as f64 / 7.0
+                )
+            }
         }
         .expect("write");
     }
@@ -46,6 +56,24 @@ fn a_pool_of_threads_equals_line_by_line() {
     // The threads race for the pieces of each block: repeat to meet more interleavings.
     for n in [1, 2, 4, 4, 8] {
         on_pool(n, || same_as_line_by_line(Threads::Auto));
+    }
+}
+
+#[test]
+fn long_lines_on_a_pool_of_threads_equal_line_by_line() {
+    // About 1.4 kB a line, under 200 lines a block: every block is cut into pieces the threads
+    // share (a block of a thousand lines or more was the only kind that was).
+    let bytes = mixed_log_with(32 << 20, 100);
+    assert!(bytes.len() / bytes.iter().filter(|&&b| b == b'\n').count() > 1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("train.jsonl");
+    std::fs::write(&path, &bytes).expect("write");
+    for n in [2, 3] {
+        let batch = on_pool(n, || {
+            Run::load_file_with(&path, IngestOptions::default(), Default::default(), Threads::Auto)
+        })
+        .expect("reads");
+        assert_same(&batch, &bytes, &path);
     }
 }
 

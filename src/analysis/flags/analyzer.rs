@@ -492,7 +492,7 @@ impl Analyzer {
             }
         }
         let name = store.name(id);
-        let train_level = if role == Role::EvalLoss { self.paired_level(store, id) } else { None };
+        let train_level = if role == Role::EvalLoss { self.paired_ln_level(store, id) } else { None };
         // A gradient norm's overflow is routine under mixed precision: the run logs a loss scale,
         // printed a skipped step, or its loss stays finite.
         let overflow = if !v.is_finite() && matches!(role, Role::GradNorm | Role::LayerGradNorm) {
@@ -637,9 +637,10 @@ impl Analyzer {
         (ordinary && !st.nonfinite.inside() && st.nonfinite.last_value().is_some()).then_some(None)
     }
 
-    /// The current level of eval loss `id`'s training counterpart. The pair is looked up again
-    /// only when new series appeared since the last try.
-    fn paired_level<N: SeriesNames + ?Sized>(&mut self, store: &N, id: SeriesId) -> Option<f64> {
+    /// The log of the current level of eval loss `id`'s training counterpart (the overfitting rule
+    /// takes its `exp` only when it needs the level: most evaluations do not). The pair is looked
+    /// up again only when new series appeared since the last try.
+    fn paired_ln_level<N: SeriesNames + ?Sized>(&mut self, store: &N, id: SeriesId) -> Option<f64> {
         let count = store.series_count();
         let lookup = match self.state(id).map(|s| &s.det) {
             Some(Detectors::EvalLoss { pair: None, checked, .. }) => *checked != count,
@@ -674,7 +675,7 @@ impl Analyzer {
             _ => return None,
         };
         match self.state(pair).map(|s| &s.det) {
-            Some(Detectors::TrainLoss { divergence, .. }) => Some(divergence.level()),
+            Some(Detectors::TrainLoss { divergence, .. }) => Some(divergence.ln_level()),
             _ => None,
         }
     }

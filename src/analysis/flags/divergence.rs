@@ -43,11 +43,6 @@ impl Divergence {
         }
     }
 
-    /// The current rolling median (linear scale), NaN before the first point.
-    pub fn level(&self) -> f64 {
-        self.level.exp()
-    }
-
     /// The log of the current rolling median, NaN before the first point.
     pub fn ln_level(&self) -> f64 {
         self.level

@@ -62,7 +62,8 @@ impl Overfitting {
         self.base.raw_scale()
     }
 
-    /// `v` is a finite, positive eval loss; `train` is the paired training loss's level, if any;
+    /// `v` is a finite, positive eval loss; `train_ln` is the log of the paired training loss's
+    /// level, if any;
     /// `task` says how the run's held-out task metric moved since the loss's lowest evaluation
     /// (at the step given): (name, trend, level then, level now).
     pub fn observe(
@@ -70,10 +71,11 @@ impl Overfitting {
         cfg: &FlagConfig,
         ctx: &Ctx<'_>,
         v: f64,
-        train: Option<f64>,
+        train_ln: Option<f64>,
         task: impl FnOnce(f64) -> Option<(String, Trend, f64, f64)>,
     ) -> Option<Finding> {
-        let train = train.filter(|t| t.is_finite());
+        // The training level, taken only at a new best and past the thresholds.
+        let train = || train_ln.map(f64::exp).filter(|t| t.is_finite());
         self.evals += 1;
         self.base.push(v.ln());
         if self.lowest.is_none_or(|(low, _)| v < low) {
@@ -86,7 +88,7 @@ impl Overfitting {
         let (best, train_at_best) = match self.best_level {
             Some((b, t)) if level >= b => (b, t),
             _ => {
-                self.best_level = Some((level, train));
+                self.best_level = Some((level, train()));
                 self.episode.clear();
                 self.decided = None;
                 return None;
@@ -106,7 +108,7 @@ impl Overfitting {
         if level - best < need {
             return None;
         }
-        let falling = match (train_at_best, train) {
+        let falling = match (train_at_best, train()) {
             (Some(t0), Some(t)) if t > t0 * (1.0 - cfg.overfit_train_drop) => return None,
             (Some(t0), Some(t)) => Some((t0, t)),
             _ => None,
