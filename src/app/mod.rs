@@ -21,6 +21,7 @@ mod export;
 mod groups;
 mod input;
 pub mod keys;
+pub mod recompute;
 pub mod status;
 mod view;
 
@@ -236,6 +237,8 @@ pub struct App {
     export: Option<crate::export::Job>,
     #[doc(hidden)]
     pub cache: RefCell<chart::Cache>,
+    /// The view change being computed away from the loop, if any (see `recompute`).
+    pub recompute: recompute::Recompute,
     /// The run on screen's model, read again only when its key changes (see `arch`).
     model_cache: RefCell<arch::ModelCache>,
 }
@@ -361,6 +364,7 @@ impl App {
             message: None,
             export: None,
             cache: RefCell::new(chart::Cache::default()),
+            recompute: recompute::Recompute::default(),
             model_cache: RefCell::new(arch::ModelCache::default()),
         };
         app.refresh();
@@ -492,6 +496,7 @@ impl App {
                 self.exported(result);
                 true
             }
+            Event::Prepared { seq, columns } => self.prepared(seq, *columns),
             data => {
                 // Paused or not, data reaches the runs at once: pausing freezes the screen, never
                 // the data (nothing queues up, no stall is raised for a run that is writing).
@@ -592,6 +597,10 @@ impl App {
             ids.iter().map(|(i, _)| *i).zip(got).collect()
         } else {
             let Some(data) = self.chart_source() else { return Vec::new() };
+            // Its columns are being computed away from the loop: nothing to read yet.
+            if self.recompute.covers(data.key, &g.members) {
+                return Vec::new();
+            }
             let layers = [Layer { data, members: &g.members }];
             let got = chart::read_at(&layers, x, slack, &view, &mut self.cache.borrow_mut());
             got.into_iter().map(|r| (self.current, r)).collect()
@@ -631,8 +640,13 @@ impl App {
 
     /// The chart of `members`, `width` points across, from the cache when the data and the view
     /// are unchanged (the cache is a memo: drawing stays a function of the state).
+    /// While the chart's columns are computed away from the loop, its last chart (see
+    /// `recompute`).
     pub fn chart_data(&self, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
         let data = self.chart_source()?;
+        if self.recompute.covers(data.key, members) {
+            return self.cache.borrow().last_chart(data, members, width);
+        }
         Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
     }
 

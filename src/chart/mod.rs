@@ -156,7 +156,13 @@ pub struct Cache {
     held_y: HashMap<HeldKey, (f64, f64)>,
     /// The same for overlays of several runs.
     held_overlay: HashMap<HeldOverlayKey, (f64, f64)>,
+    /// The last chart computed for each (data key, members, width), whatever the view: what a
+    /// chart shows while its new view is computed away from the loop ([`Cache::last_chart`]).
+    last: HashMap<LastKey, Rc<ChartData>>,
 }
+
+/// A chart on screen, whatever its view: (data key, members, width).
+type LastKey = ((usize, u64), Vec<SeriesId>, usize);
 
 /// A followed chart, whatever its width and smoother: (data key, members, zoom, view flags).
 type HeldKey = ((usize, u64), Vec<SeriesId>, u64, u64);
@@ -204,6 +210,27 @@ impl Cache {
     /// Overlaid runs whose reduction is held (for tests).
     pub fn layers_held(&self) -> usize {
         self.layers.len()
+    }
+
+    /// About how many points the next frame would go through to chart `members` of `data` on
+    /// `x_axis` smoothed by `smoother` (see `ColumnCache::work`): what a view change costs.
+    pub fn work(&self, data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) -> usize {
+        let (axis, t0) = plot::effective_axis(data.store, x_axis);
+        match self.columns.get(&data.key.0) {
+            Some(c) => c.work(data.key, data.store, members, axis, t0, smoother),
+            None => ColumnCache::default().work(data.key, data.store, members, axis, t0, smoother),
+        }
+    }
+
+    /// Takes the columns a [`ColumnsJob`] built away from the loop.
+    pub fn install(&mut self, prepared: Prepared) {
+        self.columns_of(prepared.key.0).merge(prepared.columns);
+    }
+
+    /// The last chart computed of `members` of `data`, `width` points across, whatever the view
+    /// (smoother, x axis) it was computed for: shown while the new one is computed.
+    pub fn last_chart(&self, data: Data<'_>, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
+        self.last.get(&(data.key, members.to_vec(), width)).cloned()
     }
 
     /// The columns of the run numbered `run` (a [`Data::key`]'s first number).
@@ -289,6 +316,7 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
             let out = e.data.clone();
             cache.served_stale |= !fresh;
             cache.columns_of(data.key.0).touch(req.members);
+            cache.remember(&data, req, &out);
             return out;
         }
     }
@@ -324,5 +352,83 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
     };
     let entry = Entry { data_version: version, data: out.clone(), at: Instant::now(), cost };
     cache.map.insert(key, entry);
+    cache.remember(&data, req, &out);
     out
+}
+
+impl Cache {
+    /// Keeps `out` as the last chart of its members and width ([`Cache::last_chart`]).
+    fn remember(&mut self, data: &Data<'_>, req: &Request<'_>, out: &Rc<ChartData>) {
+        let key = (data.key, req.members.to_vec(), req.width);
+        if let Some(last) = self.last.get_mut(&key) {
+            if !Rc::ptr_eq(last, out) {
+                *last = out.clone();
+            }
+            return;
+        }
+        if self.last.len() >= 64 {
+            self.last.clear();
+        }
+        self.last.insert(key, out.clone());
+    }
+}
+
+/// The columns a view change needs (every series it charts, on its x axis, smoothed by its
+/// smoother), to be built away from the monitor's loop: on a big run, smoothing a million points
+/// per series again or reading them on another axis takes the loop a few hundred milliseconds,
+/// during which no key, clock tick or new data would be answered. It holds a copy of what the
+/// view charts ([`Store::snapshot`]: the record table and those series), so the worker reads no
+/// state the loop changes; [`ColumnsJob::run`] builds them, [`Cache::install`] takes the result.
+#[derive(Debug)]
+pub struct ColumnsJob {
+    key: (usize, u64),
+    store: Store,
+    members: Vec<SeriesId>,
+    x_axis: XAxis,
+    smoother: Option<Smoother>,
+}
+
+/// What a [`ColumnsJob`] built, for [`Cache::install`].
+#[derive(Debug)]
+pub struct Prepared {
+    /// The [`Data::key`] of the run it was built for.
+    pub key: (usize, u64),
+    columns: ColumnCache,
+}
+
+impl ColumnsJob {
+    /// The job for charting `members` of `data` on `x_axis`, smoothed by `smoother`: copies
+    /// the record table and those series (the loop pays the copy, the worker the rest).
+    pub fn new(data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) -> Self {
+        let mut ids = members.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let (axis, _) = plot::effective_axis(data.store, x_axis);
+        let store = data.store.snapshot(&ids, axis != XAxis::Step);
+        ColumnsJob { key: data.key, store, members: ids, x_axis, smoother }
+    }
+
+    /// Points the job copied (for benchmarks).
+    pub fn points(&self) -> usize {
+        self.members.iter().map(|&id| self.store.series(id).len()).sum()
+    }
+
+    /// Builds the columns (on two threads when there is much to build, as the first frame of a
+    /// big run does); `None` when `cancelled` says a newer view made it useless (checked between
+    /// series).
+    pub fn run(self, cancelled: impl Fn() -> bool) -> Option<Prepared> {
+        let (axis, t0) = plot::effective_axis(&self.store, self.x_axis);
+        let mut columns = ColumnCache::default();
+        if cancelled() {
+            return None;
+        }
+        columns.warm(self.key, &self.store, &self.members, axis, t0, self.smoother);
+        for &id in &self.members {
+            if cancelled() {
+                return None;
+            }
+            columns.build(self.key, &self.store, &[id], axis, t0, self.smoother, true);
+        }
+        Some(Prepared { key: self.key, columns })
+    }
 }

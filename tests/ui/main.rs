@@ -14,4 +14,5 @@ mod heatmap;
 mod issue14;
 mod keys;
 mod memory;
+mod recompute;
 mod screens;
