@@ -645,7 +645,10 @@ impl App {
     pub fn chart_data(&self, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
         let data = self.chart_source()?;
         if self.recompute.covers(data.key, members) {
-            return self.cache.borrow().last_chart(data, members, width);
+            // Its columns stay while the new ones are built: going back to this view is free.
+            let mut cache = self.cache.borrow_mut();
+            cache.touch(data, members);
+            return cache.last_chart(data, members, width);
         }
         Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
     }

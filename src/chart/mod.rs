@@ -222,6 +222,14 @@ impl Cache {
         }
     }
 
+    /// The columns of `members` of `data` are on screen in this frame (shown from
+    /// [`Cache::last_chart`]): they are kept.
+    pub fn touch(&mut self, data: Data<'_>, members: &[SeriesId]) {
+        if let Some(c) = self.columns.get_mut(&data.key.0) {
+            c.touch(members);
+        }
+    }
+
     /// Takes the columns a [`ColumnsJob`] built away from the loop.
     pub fn install(&mut self, prepared: Prepared) {
         self.columns_of(prepared.key.0).merge(prepared.columns);

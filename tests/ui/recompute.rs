@@ -98,12 +98,14 @@ fn going_back_to_a_view_whose_columns_are_held_cancels_the_request() {
     app.update(key('s'));
     app.update(key('S'));
     assert!(frame(&mut app, 100, 30).1.is_none(), "nothing to build: the columns are held");
-    app.update(key('x'));
+    app.update(key('m'));
     let (_, job) = frame(&mut app, 100, 30);
-    let (seq, _) = job.expect("another x axis is built by the worker");
-    // Back to steps (x twice more) before the result: the request is cancelled, its result stale.
-    app.update(key('x'));
-    app.update(key('x'));
+    let (seq, _) = job.expect("another smoother is built by the worker");
+    // Back to the EMA (m through the other smoothers) before the result: the EMA's columns were
+    // kept while the charts showed their last frame, so the request is cancelled, its result stale.
+    for _ in 0..3 {
+        app.update(key('m'));
+    }
     let (term, job) = frame(&mut app, 100, 30);
     assert!(job.is_none() && app.recompute.pending().is_none());
     assert!(!text(&term).contains("computing"));
