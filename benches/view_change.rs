@@ -79,7 +79,9 @@ fn main() {
     let mut app = App::from_runs(vec![run_of(n)], Options::default());
     let mut now = App::from_runs(vec![run_of(n)], Options::default());
     println!("{n} points x {} series, 160x48 grid; ms after each key", SERIES.len());
-    println!("inline: the frame with the recompute on the loop (before); next: the loop's frame now (the copy");
+    println!(
+        "inline: the frame with the recompute on the loop (before); next: the loop's frame now (the copy"
+    );
     println!("for the worker included); worker: its build; then: the frame after its result; complete: next+worker+then");
     println!(
         "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
@@ -88,7 +90,15 @@ fn main() {
     let row = |what: &str, inline: Duration, now: &mut App, term: &mut Terminal<TestBackend>| {
         let (next, job) = planned(now, term);
         let Some((seq, job)) = job else {
-            println!("{what:<24} {:>9.1} {:>9.1} {:>9} {:>9} {:>9.1} {:>10}", ms(inline), ms(next), "-", "-", ms(next), 0);
+            println!(
+                "{what:<24} {:>9.1} {:>9.1} {:>9} {:>9} {:>9.1} {:>10}",
+                ms(inline),
+                ms(next),
+                "-",
+                "-",
+                ms(next),
+                0
+            );
             return;
         };
         let points = job.points();

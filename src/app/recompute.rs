@@ -118,8 +118,11 @@ impl App {
             self.recompute.cancel();
             return None;
         };
-        let mut members: Vec<SeriesId> =
-            groups.iter().filter_map(|&g| self.groups.get(g)).flat_map(|g| g.members.iter().copied()).collect();
+        let mut members: Vec<SeriesId> = groups
+            .iter()
+            .filter_map(|&g| self.groups.get(g))
+            .flat_map(|g| g.members.iter().copied())
+            .collect();
         members.sort_unstable();
         members.dedup();
         let (x_axis, smoother) = (self.view.x_axis, self.view.smoother());
@@ -129,7 +132,10 @@ impl App {
             return None;
         }
         let spec = Spec { key: data.key, members: members.clone(), x_axis, smoother };
-        if self.recompute.pending().is_some_and(|p| p.key == spec.key && p.x_axis == x_axis && p.smoother == smoother)
+        if self
+            .recompute
+            .pending()
+            .is_some_and(|p| p.key == spec.key && p.x_axis == x_axis && p.smoother == smoother)
             && spec.members.iter().all(|m| self.recompute.pending().is_some_and(|p| p.members.contains(m)))
         {
             // Already on its way (the same view; the charts on screen are among those asked for).

@@ -214,7 +214,13 @@ impl Cache {
 
     /// About how many points the next frame would go through to chart `members` of `data` on
     /// `x_axis` smoothed by `smoother` (see `ColumnCache::work`): what a view change costs.
-    pub fn work(&self, data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) -> usize {
+    pub fn work(
+        &self,
+        data: Data<'_>,
+        members: &[SeriesId],
+        x_axis: XAxis,
+        smoother: Option<Smoother>,
+    ) -> usize {
         let (axis, t0) = plot::effective_axis(data.store, x_axis);
         match self.columns.get(&data.key.0) {
             Some(c) => c.work(data.key, data.store, members, axis, t0, smoother),

@@ -505,9 +505,9 @@ fn with_notes<'a>(
 ) -> Block<'a> {
     let notes: Vec<&str> =
         [(computing, COMPUTING), (log_y, "log"), (clipped, "clipped"), (no_time, "no time: step")]
-        .into_iter()
-        .filter_map(|(on, note)| on.then_some(note))
-        .collect();
+            .into_iter()
+            .filter_map(|(on, note)| on.then_some(note))
+            .collect();
     if notes.is_empty() {
         return block;
     }

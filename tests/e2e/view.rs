@@ -43,9 +43,16 @@ fn the_next_key_is_answered_while_a_new_smoother_is_computed() {
     drop(out);
     let Some(tmux) = tmux("view", &around(&tmon_cmd(None, &[log.to_str().unwrap()]))) else { return };
     let last = format!("step {LINES} ");
-    poll(&tmux, "the log loaded", Duration::from_secs(120), |_| {}, |s| {
-        s.lines().next().is_some_and(|h| h.contains(&last) && !h.contains("loading")) && !s.contains("computing")
-    });
+    poll(
+        &tmux,
+        "the log loaded",
+        Duration::from_secs(120),
+        |_| {},
+        |s| {
+            s.lines().next().is_some_and(|h| h.contains(&last) && !h.contains("loading"))
+                && !s.contains("computing")
+        },
+    );
     let screen = tmux.capture();
     let first = selected(&screen).expect("a metric is selected");
     assert!(screen.contains("EMA 0.6"), "the default smoother:\n{screen}");
