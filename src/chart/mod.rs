@@ -446,3 +446,82 @@ impl ColumnsJob {
         Some(Prepared { key: self.key, columns })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RecordMeta;
+
+    fn push(store: &mut Store, ids: &[SeriesId], from: usize, to: usize) {
+        for i in from..to {
+            let r = store.begin_record(RecordMeta {
+                step: i as f64,
+                time: 1.7e9 + i as f64 * 0.3,
+                line: i as u64 + 1,
+            });
+            for (k, &id) in ids.iter().enumerate() {
+                store.push(r, id, ((i * (k + 7)) % 97) as f64 / 8.0 + (i as f64 / 1e4).sin());
+            }
+        }
+    }
+
+    #[test]
+    fn columns_built_away_from_the_loop_chart_as_inline_even_after_new_data() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = ["loss", "acc", "lr"].iter().map(|n| store.intern(n)).collect();
+        push(&mut store, &ids, 0, 40_000);
+        let members = [ids[0], ids[1]];
+        for (x_axis, smoother) in [
+            (XAxis::Relative, Some(Smoother::Gaussian { sigma: 5.0 })),
+            (XAxis::Step, Some(Smoother::Ema { weight: 0.9 })),
+            (XAxis::Wall, Some(Smoother::TimeWeightedEma { param: 0.5 })),
+            (XAxis::Step, Some(Smoother::RunningAverage { window: 9 })),
+            (XAxis::Step, None),
+        ] {
+            let mut store = store.clone();
+            let job =
+                ColumnsJob::new(Data { key: (0, 1), store: &store, flags: &[] }, &members, x_axis, smoother);
+            assert_eq!(job.points(), 80_000, "only the charted series are copied");
+            // New data arrives while the worker builds.
+            push(&mut store, &ids, 40_000, 40_500);
+            let data = Data { key: (0, 1), store: &store, flags: &[] };
+            let prepared = job.run(|| false).expect("not cancelled");
+            let req = Request {
+                members: &members,
+                x_axis,
+                zoom: None,
+                anchor: None,
+                width: 300,
+                smoother,
+                outliers: true,
+                log: false,
+            };
+            let mut away = Cache::default();
+            away.install(prepared);
+            let before = away.column_rebuilds();
+            let work = away.work(data, &members, x_axis, smoother);
+            assert!(
+                work <= 3 * 500 * members.len(),
+                "only the new points are left: {work} {x_axis:?} {smoother:?}"
+            );
+            let got = chart(data, &req, &mut away);
+            assert_eq!(away.column_rebuilds(), before, "nothing rebuilt after the result");
+            let want = chart(data, &req, &mut Cache::default());
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{x_axis:?} {smoother:?}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_job_stops_and_a_snapshot_holds_only_what_is_charted() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = ["loss", "acc"].iter().map(|n| store.intern(n)).collect();
+        push(&mut store, &ids, 0, 1000);
+        let snap = store.snapshot(&ids[..1], false);
+        assert_eq!(snap.records(), 1000);
+        assert!(snap.times().is_empty());
+        assert_eq!(snap.series(ids[0]).values(), store.series(ids[0]).values());
+        assert_eq!((snap.name(ids[1]), snap.series(ids[1]).len()), ("acc", 0));
+        let data = Data { key: (0, 1), store: &store, flags: &[] };
+        assert!(ColumnsJob::new(data, &ids, XAxis::Step, None).run(|| true).is_none());
+    }
+}
