@@ -53,6 +53,12 @@ pub enum Event {
     Tick,
     /// A chart export (the `e` key) is done: the files written, or why none were.
     Exported(Result<Vec<PathBuf>, String>),
+    /// The columns a view change needed, built away from the loop for request `seq` (see
+    /// `app::recompute`).
+    Prepared {
+        seq: u64,
+        columns: Box<crate::chart::Prepared>,
+    },
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave cleanly.
     Quit,
     /// SIGTSTP (or Ctrl-Z, a key in raw mode): give the terminal back and stop until `fg`.

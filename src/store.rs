@@ -245,6 +245,30 @@ impl Store {
         }
     }
 
+    /// A copy of the record table and of the series `ids` only (the other series keep their
+    /// names and ids, with no points), for work done away from the monitor's loop on what a view
+    /// charts (`crate::chart::ColumnsJob`): a view change on a big run copies the points it
+    /// charts, not the run. `times` false leaves the times out (a step axis does not read them).
+    /// Skipped lines, histograms and the model are left out.
+    pub fn snapshot(&self, ids: &[SeriesId], times: bool) -> Store {
+        let series = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(id, s)| if ids.contains(&id) { s.clone() } else { Series::new(s.name.clone()) })
+            .collect();
+        Store {
+            steps: self.steps.clone(),
+            times: if times { self.times.clone() } else { Vec::new() },
+            lines: self.lines.clone(),
+            series,
+            by_name: HashMap::new(),
+            generation: self.generation,
+            display_precision: self.display_precision,
+            ..Store::default()
+        }
+    }
+
     /// Makes room for `records` more records without reallocating: the record columns get exactly
     /// that, and each series as many as its share of the records so far predicts (all of them for
     /// a key on every record, a few for an eval key), plus 1%. For a loader that knows roughly how

@@ -120,7 +120,8 @@ impl App {
             | Event::Quit
             | Event::Suspend
             | Event::Continue
-            | Event::Exported(_) => 0,
+            | Event::Exported(_)
+            | Event::Prepared { .. } => 0,
         }
     }
 

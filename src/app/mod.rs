@@ -21,6 +21,7 @@ mod export;
 mod groups;
 mod input;
 pub mod keys;
+pub mod recompute;
 pub mod status;
 mod view;
 
@@ -264,6 +265,8 @@ pub struct App {
     decodes: Vec<(usize, crate::run::live::DecodeJob)>,
     #[doc(hidden)]
     pub cache: RefCell<chart::Cache>,
+    /// The view change being computed away from the loop, if any (see `recompute`).
+    pub recompute: recompute::Recompute,
     /// The run on screen's model, read again only when its key changes (see `arch`).
     model_cache: RefCell<arch::ModelCache>,
 }
@@ -391,6 +394,7 @@ impl App {
             export: None,
             decodes: Vec::new(),
             cache: RefCell::new(chart::Cache::default()),
+            recompute: recompute::Recompute::default(),
             model_cache: RefCell::new(arch::ModelCache::default()),
         };
         app.refresh();
@@ -550,6 +554,7 @@ impl App {
                 self.exported(result);
                 true
             }
+            Event::Prepared { seq, columns } => self.prepared(seq, *columns),
             data => {
                 // Paused or not, data reaches the runs at once: pausing freezes the screen, never
                 // the data (nothing queues up, no stall is raised for a run that is writing).
@@ -658,6 +663,10 @@ impl App {
             ids.iter().map(|(i, _)| *i).zip(got).collect()
         } else {
             let Some(data) = self.chart_source() else { return Vec::new() };
+            // Its columns are being computed away from the loop: nothing to read yet.
+            if self.recompute.covers(data.key, &g.members) {
+                return Vec::new();
+            }
             let layers = [Layer { data, members: &g.members }];
             let got = chart::read_at(&layers, x, slack, &view, &mut self.cache.borrow_mut());
             got.into_iter().map(|r| (self.current, r)).collect()
@@ -697,8 +706,16 @@ impl App {
 
     /// The chart of `members`, `width` points across, from the cache when the data and the view
     /// are unchanged (the cache is a memo: drawing stays a function of the state).
+    /// While the chart's columns are computed away from the loop, its last chart (see
+    /// `recompute`).
     pub fn chart_data(&self, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
         let data = self.chart_source()?;
+        if self.recompute.covers(data.key, members) {
+            // Its columns stay while the new ones are built: going back to this view is free.
+            let mut cache = self.cache.borrow_mut();
+            cache.touch(data, members);
+            return cache.last_chart(data, members, width);
+        }
         Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
     }
 

@@ -748,6 +748,72 @@ impl ColumnCache {
         missing
     }
 
+    /// About how many points the next frame would go through to bring the columns of `ids`
+    /// (their values' summaries and their smoothing by `kind`) up to date with the store on
+    /// `axis`: the new points only when the columns are held for this view, every point of a
+    /// series whose columns are missing (another axis, dropped by an earlier frame) or whose
+    /// smoother changed. The monitor decides by it whether a view change is computed away from
+    /// its loop (`crate::app::recompute`).
+    pub fn work(
+        &self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        kind: Option<Smoother>,
+    ) -> usize {
+        let same_key = self.key == Some((key.0, key.1, axis, t0.to_bits()));
+        let mut seen: Vec<SeriesId> = Vec::with_capacity(ids.len());
+        let mut work = 0;
+        for &id in ids {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            let n = store.series(id).len();
+            let Some(c) = self.series.get(&id).filter(|_| same_key) else {
+                work += if kind.is_some() { 2 * n } else { n };
+                continue;
+            };
+            work += n.saturating_sub(c.len) + n.saturating_sub(c.raw_len);
+            if let Some(k) = kind {
+                let k = k.clamped();
+                let same = c.env_kind == Some(k)
+                    && match k {
+                        Smoother::Ema { weight } => {
+                            c.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits())
+                        }
+                        _ => true,
+                    };
+                work += if same { n.saturating_sub(c.len) } else { n };
+            }
+        }
+        work
+    }
+
+    /// Takes the columns `other` built (away from the loop, on a copy of the same run's data:
+    /// `super::ColumnsJob`): on the same axis its series join or replace these; on another
+    /// axis they replace them all. The store may have grown since `other` was built: the next
+    /// sync takes the new points (the columns' own check of the last point tells an append from
+    /// replaced data).
+    pub fn merge(&mut self, other: ColumnCache) {
+        let frame = self.frame;
+        self.rebuilds += other.rebuilds;
+        if self.key != other.key {
+            self.key = other.key;
+            self.records = other.records;
+            self.last_record_x = other.last_record_x;
+            self.series.clear();
+        }
+        for (id, mut cols) in other.series {
+            self.uses += 1;
+            cols.used = self.uses;
+            cols.frame = frame;
+            self.series.insert(id, cols);
+        }
+    }
+
     /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.
     pub fn missing(&self, key: (usize, u64), store: &Store, ids: &[SeriesId], axis: XAxis) -> usize {
         let same_key = self.key.is_some_and(|k| (k.0, k.1, k.2) == (key.0, key.1, axis));

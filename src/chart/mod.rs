@@ -156,7 +156,13 @@ pub struct Cache {
     held_y: HashMap<HeldKey, (f64, f64)>,
     /// The same for overlays of several runs.
     held_overlay: HashMap<HeldOverlayKey, (f64, f64)>,
+    /// The last chart computed for each (data key, members, width), whatever the view: what a
+    /// chart shows while its new view is computed away from the loop ([`Cache::last_chart`]).
+    last: HashMap<LastKey, Rc<ChartData>>,
 }
+
+/// A chart on screen, whatever its view: (data key, members, width).
+type LastKey = ((usize, u64), Vec<SeriesId>, usize);
 
 /// A followed chart, whatever its width and smoother: (data key, members, zoom, view flags).
 type HeldKey = ((usize, u64), Vec<SeriesId>, u64, u64);
@@ -204,6 +210,41 @@ impl Cache {
     /// Overlaid runs whose reduction is held (for tests).
     pub fn layers_held(&self) -> usize {
         self.layers.len()
+    }
+
+    /// About how many points the next frame would go through to chart `members` of `data` on
+    /// `x_axis` smoothed by `smoother` (see `ColumnCache::work`): what a view change costs.
+    pub fn work(
+        &self,
+        data: Data<'_>,
+        members: &[SeriesId],
+        x_axis: XAxis,
+        smoother: Option<Smoother>,
+    ) -> usize {
+        let (axis, t0) = plot::effective_axis(data.store, x_axis);
+        match self.columns.get(&data.key.0) {
+            Some(c) => c.work(data.key, data.store, members, axis, t0, smoother),
+            None => ColumnCache::default().work(data.key, data.store, members, axis, t0, smoother),
+        }
+    }
+
+    /// The columns of `members` of `data` are on screen in this frame (shown from
+    /// [`Cache::last_chart`]): they are kept.
+    pub fn touch(&mut self, data: Data<'_>, members: &[SeriesId]) {
+        if let Some(c) = self.columns.get_mut(&data.key.0) {
+            c.touch(members);
+        }
+    }
+
+    /// Takes the columns a [`ColumnsJob`] built away from the loop.
+    pub fn install(&mut self, prepared: Prepared) {
+        self.columns_of(prepared.key.0).merge(prepared.columns);
+    }
+
+    /// The last chart computed of `members` of `data`, `width` points across, whatever the view
+    /// (smoother, x axis) it was computed for: shown while the new one is computed.
+    pub fn last_chart(&self, data: Data<'_>, members: &[SeriesId], width: usize) -> Option<Rc<ChartData>> {
+        self.last.get(&(data.key, members.to_vec(), width)).cloned()
     }
 
     /// The columns of the run numbered `run` (a [`Data::key`]'s first number).
@@ -289,6 +330,7 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
             let out = e.data.clone();
             cache.served_stale |= !fresh;
             cache.columns_of(data.key.0).touch(req.members);
+            cache.remember(&data, req, &out);
             return out;
         }
     }
@@ -324,5 +366,162 @@ pub fn chart(data: Data<'_>, req: &Request<'_>, cache: &mut Cache) -> Rc<ChartDa
     };
     let entry = Entry { data_version: version, data: out.clone(), at: Instant::now(), cost };
     cache.map.insert(key, entry);
+    cache.remember(&data, req, &out);
     out
+}
+
+impl Cache {
+    /// Keeps `out` as the last chart of its members and width ([`Cache::last_chart`]).
+    fn remember(&mut self, data: &Data<'_>, req: &Request<'_>, out: &Rc<ChartData>) {
+        let key = (data.key, req.members.to_vec(), req.width);
+        if let Some(last) = self.last.get_mut(&key) {
+            if !Rc::ptr_eq(last, out) {
+                *last = out.clone();
+            }
+            return;
+        }
+        if self.last.len() >= 64 {
+            self.last.clear();
+        }
+        self.last.insert(key, out.clone());
+    }
+}
+
+/// The columns a view change needs (every series it charts, on its x axis, smoothed by its
+/// smoother), to be built away from the monitor's loop: on a big run, smoothing a million points
+/// per series again or reading them on another axis takes the loop a few hundred milliseconds,
+/// during which no key, clock tick or new data would be answered. It holds a copy of what the
+/// view charts ([`Store::snapshot`]: the record table and those series), so the worker reads no
+/// state the loop changes; [`ColumnsJob::run`] builds them, [`Cache::install`] takes the result.
+#[derive(Debug)]
+pub struct ColumnsJob {
+    key: (usize, u64),
+    store: Store,
+    members: Vec<SeriesId>,
+    x_axis: XAxis,
+    smoother: Option<Smoother>,
+}
+
+/// What a [`ColumnsJob`] built, for [`Cache::install`].
+#[derive(Debug)]
+pub struct Prepared {
+    /// The [`Data::key`] of the run it was built for.
+    pub key: (usize, u64),
+    columns: ColumnCache,
+}
+
+impl ColumnsJob {
+    /// The job for charting `members` of `data` on `x_axis`, smoothed by `smoother`: copies
+    /// the record table and those series (the loop pays the copy, the worker the rest).
+    pub fn new(data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) -> Self {
+        let mut ids = members.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let (axis, _) = plot::effective_axis(data.store, x_axis);
+        let store = data.store.snapshot(&ids, axis != XAxis::Step);
+        ColumnsJob { key: data.key, store, members: ids, x_axis, smoother }
+    }
+
+    /// Points the job copied (for benchmarks).
+    pub fn points(&self) -> usize {
+        self.members.iter().map(|&id| self.store.series(id).len()).sum()
+    }
+
+    /// Builds the columns (on two threads when there is much to build, as the first frame of a
+    /// big run does); `None` when `cancelled` says a newer view made it useless (checked between
+    /// series).
+    pub fn run(self, cancelled: impl Fn() -> bool) -> Option<Prepared> {
+        let (axis, t0) = plot::effective_axis(&self.store, self.x_axis);
+        let mut columns = ColumnCache::default();
+        if cancelled() {
+            return None;
+        }
+        columns.warm(self.key, &self.store, &self.members, axis, t0, self.smoother);
+        for &id in &self.members {
+            if cancelled() {
+                return None;
+            }
+            columns.build(self.key, &self.store, &[id], axis, t0, self.smoother, true);
+        }
+        Some(Prepared { key: self.key, columns })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RecordMeta;
+
+    fn push(store: &mut Store, ids: &[SeriesId], from: usize, to: usize) {
+        for i in from..to {
+            let r = store.begin_record(RecordMeta {
+                step: i as f64,
+                time: 1.7e9 + i as f64 * 0.3,
+                line: i as u64 + 1,
+            });
+            for (k, &id) in ids.iter().enumerate() {
+                store.push(r, id, ((i * (k + 7)) % 97) as f64 / 8.0 + (i as f64 / 1e4).sin());
+            }
+        }
+    }
+
+    #[test]
+    fn columns_built_away_from_the_loop_chart_as_inline_even_after_new_data() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = ["loss", "acc", "lr"].iter().map(|n| store.intern(n)).collect();
+        push(&mut store, &ids, 0, 40_000);
+        let members = [ids[0], ids[1]];
+        for (x_axis, smoother) in [
+            (XAxis::Relative, Some(Smoother::Gaussian { sigma: 5.0 })),
+            (XAxis::Step, Some(Smoother::Ema { weight: 0.9 })),
+            (XAxis::Wall, Some(Smoother::TimeWeightedEma { param: 0.5 })),
+            (XAxis::Step, Some(Smoother::RunningAverage { window: 9 })),
+            (XAxis::Step, None),
+        ] {
+            let mut store = store.clone();
+            let job =
+                ColumnsJob::new(Data { key: (0, 1), store: &store, flags: &[] }, &members, x_axis, smoother);
+            assert_eq!(job.points(), 80_000, "only the charted series are copied");
+            // New data arrives while the worker builds.
+            push(&mut store, &ids, 40_000, 40_500);
+            let data = Data { key: (0, 1), store: &store, flags: &[] };
+            let prepared = job.run(|| false).expect("not cancelled");
+            let req = Request {
+                members: &members,
+                x_axis,
+                zoom: None,
+                anchor: None,
+                width: 300,
+                smoother,
+                outliers: true,
+                log: false,
+            };
+            let mut away = Cache::default();
+            away.install(prepared);
+            let before = away.column_rebuilds();
+            let work = away.work(data, &members, x_axis, smoother);
+            assert!(
+                work <= 3 * 500 * members.len(),
+                "only the new points are left: {work} {x_axis:?} {smoother:?}"
+            );
+            let got = chart(data, &req, &mut away);
+            assert_eq!(away.column_rebuilds(), before, "nothing rebuilt after the result");
+            let want = chart(data, &req, &mut Cache::default());
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{x_axis:?} {smoother:?}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_job_stops_and_a_snapshot_holds_only_what_is_charted() {
+        let mut store = Store::new();
+        let ids: Vec<SeriesId> = ["loss", "acc"].iter().map(|n| store.intern(n)).collect();
+        push(&mut store, &ids, 0, 1000);
+        let snap = store.snapshot(&ids[..1], false);
+        assert_eq!(snap.records(), 1000);
+        assert!(snap.times().is_empty());
+        assert_eq!(snap.series(ids[0]).values(), store.series(ids[0]).values());
+        assert_eq!((snap.name(ids[1]), snap.series(ids[1]).len()), ("acc", 0));
+        let data = Data { key: (0, 1), store: &store, flags: &[] };
+        assert!(ColumnsJob::new(data, &ids, XAxis::Step, None).run(|| true).is_none());
+    }
 }

@@ -14,6 +14,7 @@
 
 mod loader;
 pub mod pace;
+mod recompute;
 
 pub use crate::app::Options as MonitorOptions;
 
@@ -106,8 +107,10 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
     // Pieces of binary files and a database's history are decoded on the loader's pool.
     app.set_offload(true);
     app.screen = tui.terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
+    let worker = recompute::Worker::start(tx.clone())
+        .map_err(|e| Error::Usage(format!("cannot start a thread to compute views: {e}")))?;
     // The first frame at once; the starter, the opener and the source fill it in behind.
-    draw(&mut tui, &app).map_err(term_err)?;
+    draw(&mut tui, &mut app, &worker).map_err(term_err)?;
     let loader = loader::Loader::new(opts.clone(), tx.clone());
     let in_flight = InFlight::default();
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -129,7 +132,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         }
         true
     };
-    let result = run_loop(&mut tui, &mut app, (&rx, &tx), &in_flight, start, decode, |ev| match ev {
+    let result = run_loop(&mut tui, &mut app, (&rx, &tx), (&in_flight, &worker), start, decode, |ev| match ev {
         Event::Planned { file, path, .. } => {
             opened.insert((*file, path.clone()));
         }
@@ -225,7 +228,7 @@ fn run_loop(
     tui: &mut Tui,
     app: &mut App,
     (rx, tx): (&Receiver<Event>, &Sender<Event>),
-    in_flight: &InFlight,
+    (in_flight, worker): (&InFlight, &recompute::Worker),
     start: Instant,
     mut decode: impl FnMut(&mut App) -> bool,
     mut on_files: impl FnMut(&Event),
@@ -355,7 +358,7 @@ fn run_loop(
             app.settle();
             app.cache.borrow_mut().begin_frame();
             let before = tui.written();
-            draw(tui, app).map_err(term_err)?;
+            draw(tui, app, worker).map_err(term_err)?;
             budget.spend(tui.written() - before, Instant::now());
             app.cache.borrow_mut().end_frame();
             // After the first frame of the loaded run, which built its columns.
@@ -385,12 +388,18 @@ pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
     }
 }
 
-/// Draws a frame. The columns of the charts it shows are built first (on two threads when there
-/// is much to build: a big run's first frame), so that drawing only reads the state.
-fn draw(tui: &mut Tui, app: &App) -> std::io::Result<()> {
+/// Draws a frame. The columns of the charts it shows are built first, so that drawing only reads
+/// the state: inline when that is cheap (on two threads when there is much to build), else by the
+/// worker (a view change on a big run: `app::recompute`), the charts showing their last frame
+/// until its result comes back as an event.
+fn draw(tui: &mut Tui, app: &mut App, worker: &recompute::Worker) -> std::io::Result<()> {
     let size = tui.terminal.size()?;
     let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-    app.warm_groups(&crate::ui::charted_groups(app, area));
+    let groups = crate::ui::charted_groups(app, area);
+    match app.plan_columns(&groups) {
+        Some((seq, job)) => worker.submit(seq, job),
+        None => worker.set_latest(app.recompute.latest()),
+    }
     if let Some(w) = crate::ui::heatmap_width(app, area) {
         app.warm_heatmap(w);
     }

@@ -61,7 +61,10 @@ fn axis_labels(
     x: &[String],
     y: &[String],
 ) -> (Vec<String>, Vec<String>) {
-    if !cursor_on(app) {
+    // A chart shown from its last frame while its new view is computed keeps that frame's labels
+    // (the new view's axis may be another).
+    let computing = || app.selected_group().is_some_and(|g| app.computing(&g.members));
+    if !cursor_on(app) || computing() {
         return (x.to_vec(), y.to_vec());
     }
     let rows = inner.height.saturating_sub(2) as usize;
@@ -188,12 +191,19 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     }
     // Braille draws two dots across per cell.
     let width = if app.ascii { inner.width } else { inner.width * 2 };
+    // A view change computed away from the loop: the last chart stays, marked, until it is in.
+    let computing = app.computing(&g.members);
     let Some(data) = app.chart_data(&g.members, width as usize) else {
-        frame.render_widget(block, area);
+        let block = with_notes(block, false, false, false, computing, t);
+        if computing {
+            frame.render_widget(Paragraph::new(Line::styled(COMPUTING, t.dim())).block(block), area);
+        } else {
+            frame.render_widget(block, area);
+        }
         return;
     };
     let v = &app.view;
-    frame.render_widget(with_notes(block, v.log_y, data.clipped, data.no_time, t), area);
+    frame.render_widget(with_notes(block, v.log_y, data.clipped, data.no_time, computing, t), area);
 
     let (raw_marker, line_marker, nan_marker, flag_marker) = if app.ascii {
         (Marker::Custom('.'), Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
@@ -369,7 +379,7 @@ fn render_overlay(frame: &mut Frame, app: &App, g: &Group, selected: bool, area:
         frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())).block(block), area);
         return;
     }
-    frame.render_widget(with_notes(block, app.view.log_y, data.clipped, data.no_time, t), area);
+    frame.render_widget(with_notes(block, app.view.log_y, data.clipped, data.no_time, false, t), area);
     let datasets = overlay_datasets(app, t, &slots, &data);
     let cursor = cursor_line(app, data.x_bounds, data.y_bounds);
     let mut all = Vec::with_capacity(datasets.len() + 1);
@@ -482,11 +492,22 @@ fn clip_spans(spans: Vec<Span<'static>>, budget: usize) -> Vec<Span<'static>> {
 
 /// The chart's frame with its notes (log y, clipped outliers, no time axis) at the bottom right:
 /// on the frame, not in the plot, where a note would cover the data.
-fn with_notes<'a>(block: Block<'a>, log_y: bool, clipped: bool, no_time: bool, t: &Theme) -> Block<'a> {
-    let notes: Vec<&str> = [(log_y, "log"), (clipped, "clipped"), (no_time, "no time: step")]
-        .into_iter()
-        .filter_map(|(on, note)| on.then_some(note))
-        .collect();
+/// The mark of a chart whose new view is being computed away from the loop.
+const COMPUTING: &str = "computing…";
+
+fn with_notes<'a>(
+    block: Block<'a>,
+    log_y: bool,
+    clipped: bool,
+    no_time: bool,
+    computing: bool,
+    t: &Theme,
+) -> Block<'a> {
+    let notes: Vec<&str> =
+        [(computing, COMPUTING), (log_y, "log"), (clipped, "clipped"), (no_time, "no time: step")]
+            .into_iter()
+            .filter_map(|(on, note)| on.then_some(note))
+            .collect();
     if notes.is_empty() {
         return block;
     }

@@ -10,3 +10,4 @@ mod formats;
 mod suspend;
 mod terms;
 mod tmux;
+mod view;

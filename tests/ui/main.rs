@@ -14,5 +14,6 @@ mod heatmap;
 mod issue14;
 mod keys;
 mod memory;
+mod recompute;
 mod screens;
 mod smoothers;
