@@ -259,7 +259,7 @@ impl Store {
             .collect();
         Store {
             steps: self.steps.clone(),
-            times: if times { self.times.clone() } else { Vec::new() },
+            times: if times { self.times.clone() } else { Packed::default() },
             lines: self.lines.clone(),
             series,
             by_name: HashMap::new(),

@@ -132,17 +132,18 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         }
         true
     };
-    let result = run_loop(&mut tui, &mut app, (&rx, &tx), (&in_flight, &worker), start, decode, |ev| match ev {
-        Event::Planned { file, path, .. } => {
-            opened.insert((*file, path.clone()));
-        }
-        // Found later: the source reads it from its start; the opener only previews it.
-        Event::Source(SourceEvent::Found { file, path }) if opened.insert((*file, path.clone())) => {
-            let work = loader::Work { preview: Some(loader::TAIL_BYTES), history: false, compact: false };
-            let _ = loader.submit_path(*file, path.clone(), work);
-        }
-        _ => {}
-    });
+    let result =
+        run_loop(&mut tui, &mut app, (&rx, &tx), (&in_flight, &worker), start, decode, |ev| match ev {
+            Event::Planned { file, path, .. } => {
+                opened.insert((*file, path.clone()));
+            }
+            // Found later: the source reads it from its start; the opener only previews it.
+            Event::Source(SourceEvent::Found { file, path }) if opened.insert((*file, path.clone())) => {
+                let work = loader::Work { preview: Some(loader::TAIL_BYTES), history: false, compact: false };
+                let _ = loader.submit_path(*file, path.clone(), work);
+            }
+            _ => {}
+        });
     drop(rx);
     drop(stop_tx);
     // The terminal first: the file side may take a moment to stop.
