@@ -36,12 +36,6 @@ if [ ! -s "$FILE" ]; then
     timeout 3600 python3 benches/check/gen_log.py "$FILE.tmp" --bytes "$BYTES"
     mv "$FILE.tmp" "$FILE"
 fi
-if [ -z "${TMON:-}" ]; then
-    echo "building tmon (release)..." >&2
-    timeout 1800 cargo build --release --quiet --bin tmon
-    TMON="$ROOT/target/release/tmon"
-fi
-[ -x "$TMON" ] || { echo "no tmon binary at $TMON" >&2; exit 2; }
 
 . "$HERE/tmux.sh" smoothers
 

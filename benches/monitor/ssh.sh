@@ -16,11 +16,6 @@ EXTRA=${EXTRA:-}
 for tool in tmux python3 timeout; do
     command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
 done
-if [ -z "${TMON:-}" ]; then
-    timeout 1800 cargo build --release --quiet --bin tmon
-    TMON="$ROOT/target/release/tmon"
-fi
-HZ=$(getconf CLK_TCK)
 . "$HERE/tmux.sh" ssh
 frames() { python3 -c 'import sys; print(open(sys.argv[1],"rb").read().count(b"\x1b[?2026h"))' "$1"; }
 

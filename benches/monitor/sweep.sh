@@ -43,13 +43,6 @@ done
 for tool in tmux python3 timeout; do
     command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
 done
-if [ -z "${TMON:-}" ]; then
-    echo "building tmon (release)..." >&2
-    timeout 1800 cargo build --release --quiet --bin tmon
-    TMON="$ROOT/target/release/tmon"
-fi
-[ -x "$TMON" ] || { echo "no tmon binary at $TMON" >&2; exit 2; }
-HZ=$(getconf CLK_TCK)
 
 . "$ROOT/benches/monitor/tmux.sh" sweep
 

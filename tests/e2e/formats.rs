@@ -30,6 +30,38 @@ fn events(steps: std::ops::Range<i64>) -> Vec<u8> {
     out
 }
 
+/// tmon's header: the first line of a screen.
+fn head(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_owned()
+}
+
+/// While the `n` steps of the event file `file` load, `?` opens and closes the help; then every
+/// step is shown once, nothing is skipped, a step appended to `file` arrives, and `q` restores
+/// the terminal.
+fn keys_while_loading_then_follow(tmux: &Tmux, file: &std::path::Path, n: i64) {
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", |s| s.contains("this help"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help closed", |s| !s.contains("this help"));
+    let screen = tmux.wait_for("the whole history", |s| {
+        head(s).contains(&format!("step {}", n - 1)) && !head(s).contains("loading")
+    });
+    assert!(head(&screen).contains(&format!("{n} records")), "every step once:\n{screen}");
+    assert!(!head(&screen).contains("skipped"), "{screen}");
+    let mut more = Vec::new();
+    scalar(n, "train/loss", 0.01, &mut more);
+    scalar(n, "train/lr", 0.01, &mut more);
+    let mut f = std::fs::OpenOptions::new().append(true).open(file).expect("open");
+    f.write_all(&more).expect("append");
+    drop(f);
+    let screen = tmux.wait_for("the appended step", |s| head(s).contains(&format!("step {n}")));
+    assert!(head(&screen).contains(&format!("{} records", n + 1)), "{screen}");
+    assert!(!head(&screen).contains("skipped"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
+    assert_restored(&screen, "q");
+}
+
 #[test]
 fn a_tensorboard_folder_is_one_run_and_is_followed() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -75,28 +107,8 @@ fn a_big_event_file_loads_off_the_loop_and_keys_are_answered() {
     let file = run.join("events.out.tfevents.1700000000.host.1");
     std::fs::write(&file, events(0..n)).expect("write");
     let Some(tmux) = tmux("tfbig", &around(&tmon_cmd(None, &[run.to_str().unwrap()]))) else { return };
-    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
     tmux.wait_for("the monitor", |s| head(s).contains("tmon"));
-    tmux.keys(&["?"]);
-    tmux.wait_for("the help", |s| s.contains("this help"));
-    tmux.keys(&["?"]);
-    tmux.wait_for("the help closed", |s| !s.contains("this help"));
-    let screen = tmux.wait_for("the whole history", |s| {
-        head(s).contains(&format!("step {}", n - 1)) && !head(s).contains("loading")
-    });
-    assert!(head(&screen).contains(&format!("{n} records")), "every step once:\n{screen}");
-    let mut more = Vec::new();
-    scalar(n, "train/loss", 0.01, &mut more);
-    scalar(n, "train/lr", 0.01, &mut more);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&file).expect("open");
-    f.write_all(&more).expect("append");
-    drop(f);
-    let screen = tmux.wait_for("the appended step", |s| head(s).contains(&format!("step {n}")));
-    assert!(head(&screen).contains(&format!("{} records", n + 1)), "{screen}");
-    assert!(!head(&screen).contains("skipped"), "{screen}");
-    tmux.keys(&["q"]);
-    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
-    assert_restored(&screen, "q");
+    keys_while_loading_then_follow(&tmux, &file, n);
 }
 
 /// An MLflow database (`mlflow.db`) in the monitor: its run's steps are shown, and rows inserted
@@ -143,7 +155,6 @@ fn an_mlflow_database_is_followed_in_the_monitor() {
         metric("aaa", "train/loss", s, 2.0 / (1.0 + s as f64));
     }
     let Some(tmux) = tmux("mlflowdb", &around(&tmon_cmd(None, &[path.to_str().unwrap()]))) else { return };
-    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
     tmux.wait_for("the run's steps", |s| head(s).contains("step 39") && s.contains("train/loss"));
     for s in 40..=45 {
         metric("aaa", "train/loss", s, 0.05);
@@ -170,7 +181,6 @@ fn a_big_event_file_found_later_is_decoded_off_the_loop() {
     let Some(tmux) = tmux("tflate", &around(&tmon_cmd(None, &[dir.path().to_str().unwrap()]))) else {
         return;
     };
-    let head = |s: &str| s.lines().next().unwrap_or("").to_owned();
     tmux.wait_for("the monitor", |s| head(s).contains("tmon"));
     let n = 300_000;
     // Written beside, then moved in whole: the source finds one big file.
@@ -180,24 +190,5 @@ fn a_big_event_file_found_later_is_decoded_off_the_loop() {
     std::fs::create_dir(&run).expect("mkdir");
     let file = run.join("events.out.tfevents.1700000000.host.1");
     std::fs::rename(&staged, &file).expect("move in");
-    tmux.keys(&["?"]);
-    tmux.wait_for("the help", |s| s.contains("this help"));
-    tmux.keys(&["?"]);
-    tmux.wait_for("the help closed", |s| !s.contains("this help"));
-    let screen = tmux.wait_for("the whole history", |s| {
-        head(s).contains(&format!("step {}", n - 1)) && !head(s).contains("loading")
-    });
-    assert!(head(&screen).contains(&format!("{n} records")), "every step once:\n{screen}");
-    assert!(!head(&screen).contains("skipped"), "{screen}");
-    let mut more = Vec::new();
-    scalar(n, "train/loss", 0.01, &mut more);
-    scalar(n, "train/lr", 0.01, &mut more);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&file).expect("open");
-    f.write_all(&more).expect("append");
-    drop(f);
-    let screen = tmux.wait_for("the appended step", |s| head(s).contains(&format!("step {n}")));
-    assert!(head(&screen).contains(&format!("{} records", n + 1)), "{screen}");
-    tmux.keys(&["q"]);
-    let screen = tmux.wait_for("tmon to exit", |s| s.contains("TMON-EXITED"));
-    assert_restored(&screen, "q");
+    keys_while_loading_then_follow(&tmux, &file, n);
 }
