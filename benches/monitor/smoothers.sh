@@ -64,7 +64,7 @@ settle() {
     done
 }
 
-FSIZE=$(stat -c %s "$FILE")
+FSIZE=$(stat -L -c %s "$FILE")
 LAST=$(tail -n 1 "$FILE" | python3 -c 'import json, sys; s = json.loads(sys.stdin.read())["step"]; print(int(s) if float(s).is_integer() else s)')
 tm respawn-pane -k -t bench:0 "exec $(printf '%q' "$TMON") $(printf '%q' "$FILE")"
 PID=$(tm display-message -p -t bench:0 '#{pane_pid}')
