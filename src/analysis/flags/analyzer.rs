@@ -588,13 +588,15 @@ impl Analyzer {
             Detectors::EvalLoss { plateau, overfitting, learning, .. } => {
                 push(plateau.observe(&ctx, v, cfg.plateau_rel, cfg.plateau_patience, "evaluations"));
                 if positive {
+                    // One log for both rules.
+                    let x = v.ln();
                     push(
                         overfitting
-                            .observe(cfg, &ctx, v, train_level, |low| task_since(store, tasks, cfg, low)),
+                            .observe(cfg, &ctx, v, x, train_level, |low| task_since(store, tasks, cfg, low)),
                     );
                     if !learning.learned() {
                         let noise = overfitting.noise().max(1e-4);
-                        push(learning.observe(cfg, &ctx, v.ln(), || noise, || support(store, tasks, cfg)));
+                        push(learning.observe(cfg, &ctx, x, || noise, || support(store, tasks, cfg)));
                     }
                 }
             }

@@ -28,6 +28,9 @@ pub struct Overfitting {
     /// The severity of the current episode, decided when it began (with what the task metric
     /// said then), and the note that says why.
     decided: Option<(Severity, String)>,
+    /// `overfit.gl` and the GL floor in log units, `ln(1 + gl / 100)` (asked at most
+    /// evaluations past the warm-up).
+    ln_floor: (f64, f64),
 }
 
 impl Overfitting {
@@ -41,6 +44,7 @@ impl Overfitting {
             evals: 0,
             episode: Episode::default(),
             decided: None,
+            ln_floor: (f64::NAN, f64::NAN),
         }
     }
 
@@ -62,7 +66,7 @@ impl Overfitting {
         self.base.raw_scale()
     }
 
-    /// `v` is a finite, positive eval loss; `train_ln` is the log of the paired training loss's
+    /// `v` is a finite, positive eval loss and `x` its log; `train_ln` is the log of the paired training loss's
     /// level, if any;
     /// `task` says how the run's held-out task metric moved since the loss's lowest evaluation
     /// (at the step given): (name, trend, level then, level now).
@@ -71,13 +75,14 @@ impl Overfitting {
         cfg: &FlagConfig,
         ctx: &Ctx<'_>,
         v: f64,
+        x: f64,
         train_ln: Option<f64>,
         task: impl FnOnce(f64) -> Option<(String, Trend, f64, f64)>,
     ) -> Option<Finding> {
         // The training level, taken only at a new best and past the thresholds.
         let train = || train_ln.map(f64::exp).filter(|t| t.is_finite());
         self.evals += 1;
-        self.base.push(v.ln());
+        self.base.push(x);
         if self.lowest.is_none_or(|(low, _)| v < low) {
             self.lowest = Some((v, ctx.step));
         }
@@ -99,7 +104,10 @@ impl Overfitting {
         }
         // `need` below is at least the GL floor: under it the noise scale (two selections) is
         // not needed.
-        let floor = (1.0 + cfg.overfit_gl / 100.0).ln();
+        if self.ln_floor.0.to_bits() != cfg.overfit_gl.to_bits() {
+            self.ln_floor = (cfg.overfit_gl, (1.0 + cfg.overfit_gl / 100.0).ln());
+        }
+        let floor = self.ln_floor.1;
         if level - best < floor {
             return None;
         }

@@ -52,6 +52,9 @@ pub struct Throughput {
     sum: f64,
     began: Option<(f64, f64, u64)>,
     episode: Episode,
+    /// `throughput.drop` and the smallest drop of interest in log units, `-ln(1 - drop)`: an
+    /// `ln` a point otherwise (a fifth of the logs the peers-style log takes a line).
+    least: (f64, f64),
 }
 
 impl Throughput {
@@ -68,6 +71,7 @@ impl Throughput {
             sum: 0.0,
             began: None,
             episode: Episode::default(),
+            least: (f64::NAN, f64::NAN),
         }
     }
 
@@ -85,7 +89,10 @@ impl Throughput {
         if self.since_refresh >= REFRESH || self.mu.is_nan() {
             self.refresh();
         }
-        let least = -(1.0 - cfg.throughput_drop).max(1e-9).ln();
+        if self.least.0.to_bits() != cfg.throughput_drop.to_bits() {
+            self.least = (cfg.throughput_drop, -(1.0 - cfg.throughput_drop).max(1e-9).ln());
+        }
+        let least = self.least.1;
         let delta = least.max(cfg.throughput_noise_z * self.sigma);
         let d = (self.mu - x).min(2.0 * delta);
         self.sum = (self.sum + d - delta / 2.0).max(0.0);
