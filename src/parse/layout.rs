@@ -19,7 +19,7 @@
 //! and a value of any other kind is in a literal stretch, so it is the same value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys,
 //! copied from the layout, as the full parser builds them).
 
-use super::line::parse_into;
+use super::line::{numbers, parse_into};
 use super::scan::{load8, Cursor};
 use super::{Field, LineError, Scalar};
 use std::borrow::Cow;
@@ -41,6 +41,9 @@ enum Kind {
     Str,
     /// A list under a top-level key: validated and skipped, a [`Scalar::Composite`].
     List,
+    /// A flat list of this many numbers (DETR's `test_coco_eval_bbox`): a field per number,
+    /// named as the full parser names them.
+    Nums(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -57,6 +60,8 @@ enum Value {
     Slot(u32),
     /// A value inside a literal stretch.
     Const(Scalar<'static>),
+    /// Number `i` of the list of numbers in slot `n`.
+    Elem { n: u32, i: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +105,8 @@ pub struct LineParser {
     /// Most recently used first.
     layouts: Vec<Layout>,
     spans: Vec<(u32, u32)>,
+    /// The numbers of a list slot being read.
+    nums: Vec<f64>,
 }
 
 impl LineParser {
@@ -113,7 +120,7 @@ impl LineParser {
     pub fn parse<'a>(&mut self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<u64, LineError> {
         out.clear();
         for i in 0..self.layouts.len() {
-            if self.layouts[i].read(line, out) {
+            if self.layouts[i].read(line, out, &mut self.nums) {
                 if i > 0 {
                     self.layouts[..=i].rotate_right(1);
                 }
@@ -150,7 +157,29 @@ impl Layout {
         let base = line.as_ptr() as usize;
         // Where the current literal stretch starts in the line.
         let mut from = 0usize;
-        for (f, &(start, end)) in fields.iter().zip(spans) {
+        for (k, (f, &(start, end))) in fields.iter().zip(spans).enumerate() {
+            // A number whose span is a list: an element of a list of numbers, all of whose
+            // fields carry the list's span (the full parser builds their names).
+            if matches!(f.value, Scalar::Num(_)) && line.get(start as usize) == Some(&b'[') {
+                let key = Key::Owned(f.key.as_ref().into());
+                if k > 0 && spans[k - 1] == (start, end) {
+                    let n = self.slots.len() as u32 - 1;
+                    let Some(FieldPlan { value: Value::Elem { i, .. }, .. }) = self.fields.last() else {
+                        unreachable!("the list's first number was planned just before")
+                    };
+                    let i = i + 1;
+                    self.fields.push(FieldPlan { key, value: Value::Elem { n, i }, seg: n });
+                } else {
+                    let count = spans[k..].iter().take_while(|&&s| s == (start, end)).count();
+                    let n = self.slots.len() as u32;
+                    self.lit.extend_from_slice(&line[from..start as usize]);
+                    self.ends.push(self.lit.len() as u32);
+                    self.slots.push(Kind::Nums(count as u32));
+                    self.fields.push(FieldPlan { key, value: Value::Elem { n, i: 0 }, seg: n });
+                    from = end as usize;
+                }
+                continue;
+            }
             let (start, end) = (start as usize, end as usize);
             let seg = self.slots.len() as u32;
             let key = match &f.key {
@@ -213,7 +242,7 @@ impl Layout {
 
     /// [`read`](Self::read) for a plain layout.
     #[inline]
-    fn read_steps<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> bool {
+    fn read_steps<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>, nums: &mut Vec<f64>) -> bool {
         let mut c = Cursor { b: line, i: 0 };
         out.reserve(self.steps.len());
         for st in &self.steps {
@@ -226,7 +255,7 @@ impl Layout {
             // SAFETY: as in `read`: the same bytes were a key the full parser borrowed as UTF-8.
             let key = Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(k) });
             c.i += want.len();
-            let Some(value) = slot(st.kind, &mut c) else { return false };
+            let Some(value) = slot(st.kind, &mut c, nums) else { return false };
             out.push(Field { key, value });
         }
         // The closing stretch.
@@ -236,9 +265,9 @@ impl Layout {
 
     /// Reads `line` if it has this layout, into `out` (which is empty); false if it has not, with
     /// `out` in any state.
-    fn read<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> bool {
+    fn read<'a>(&self, line: &'a [u8], out: &mut Vec<Field<'a>>, nums: &mut Vec<f64>) -> bool {
         if !self.steps.is_empty() {
-            return self.read_steps(line, out);
+            return self.read_steps(line, out, nums);
         }
         let mut c = Cursor { b: line, i: 0 };
         // Literal stretches compared so far, and where the last one starts in the line.
@@ -266,10 +295,24 @@ impl Layout {
             };
             let value = match &f.value {
                 Value::Const(v) => v.clone(),
-                Value::Slot(n) => match slot(self.slots[*n as usize], &mut c) {
+                Value::Slot(n) => match slot(self.slots[*n as usize], &mut c, nums) {
                     Some(v) => v,
                     None => return false,
                 },
+                Value::Elem { n, i } => {
+                    // The whole list is read at its first number; the count is part of the
+                    // layout, as the fields' names depend on it.
+                    if *i == 0 {
+                        let Kind::Nums(count) = self.slots[*n as usize] else { return false };
+                        if c.peek() != Some(b'[') || !numbers(&mut c, nums) || nums.len() != count as usize {
+                            return false;
+                        }
+                    }
+                    match nums.get(*i as usize) {
+                        Some(&x) => Scalar::Num(x),
+                        None => return false,
+                    }
+                }
             };
             out.push(Field { key, value });
         }
@@ -304,7 +347,7 @@ impl Layout {
 /// The value of a slot of kind `kind` at the cursor, read as the full parser reads it, or None
 /// when it is not of that kind (or not valid).
 #[inline(always)]
-fn slot<'a>(kind: Kind, c: &mut Cursor<'a>) -> Option<Scalar<'a>> {
+fn slot<'a>(kind: Kind, c: &mut Cursor<'a>, nums: &mut Vec<f64>) -> Option<Scalar<'a>> {
     match kind {
         Kind::Num => num(c).map(Scalar::Num),
         Kind::Str => {
@@ -320,11 +363,13 @@ fn slot<'a>(kind: Kind, c: &mut Cursor<'a>) -> Option<Scalar<'a>> {
             }
             // A list the full parser would read as numbers (`name[i]`) is no skipped list.
             let mut probe = Cursor { b: c.b, i: c.i };
-            if super::line::is_number_list(&mut probe) {
+            if numbers(&mut probe, nums) {
                 return None;
             }
             c.skip_value(1).ok().map(|()| Scalar::Composite)
         }
+        // Planned as `Value::Elem`, never as a slot of its own.
+        Kind::Nums(_) => None,
     }
 }
 
@@ -439,10 +484,39 @@ mod tests {
 
     #[test]
     fn a_top_level_list_is_a_value_of_the_layout() {
-        // DETR's epoch line: a list of numbers is a field per number (`bbox[0]`, ...), never a
-        // layout: the full parser reads it every time.
+        // DETR's epoch line: a list of numbers is a field per number (`bbox[0]`, ...), and one
+        // slot of that many numbers in the layout.
         let mut p = LineParser::new();
-        assert_eq!(check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, 0.5, -1], "epoch": 0}"#), Ok(0));
+        let l = check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, 0.5, -1], "epoch": 0}"#);
+        assert_ne!(l, Ok(0));
+        for line in [
+            r#"{"loss": 2.5, "bbox": [0.125,NaN , -Infinity], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [ 1e300, 3.3251373767852783, 0 ], "epoch": 1}"#,
+        ] {
+            assert_eq!(check(&mut p, line), l, "{line}");
+        }
+        // Another count names its fields otherwise: another layout. So does a list that is not
+        // all numbers, or not valid.
+        for line in [
+            r#"{"loss": 2.5, "bbox": [1, 2], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [1, 2, 3, 4], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [1, 2, "3"], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [1, 2, 3, ], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [1, 2, 03], "epoch": 1}"#,
+            r#"{"loss": 2.5, "bbox": [1, 2, 3], "epoch": 1"#,
+        ] {
+            assert_ne!(check(&mut p, line), l, "{line}");
+        }
+        // COCO's twelve figures are named from the key; a nested list of numbers and two lists
+        // in one line.
+        let coco = format!(r#"{{"test_coco_eval_bbox": [{}], "epoch": 3}}"#, ["0.5"; 12].join(", "));
+        let c = check(&mut p, &coco);
+        assert_ne!(c, Ok(0));
+        assert_eq!(check(&mut p, &coco.replace("0.5", "0.25")), c);
+        let two = check(&mut p, r#"{"o": {"x": [1, 2]}, "y": [3], "z": [4, 5], "loss": 1.0}"#);
+        assert_ne!(two, Ok(0));
+        assert_eq!(check(&mut p, r#"{"o": {"x": [-1, 2.5]}, "y": [3e3], "z": [4, NaN], "loss": 7}"#), two);
+        assert_ne!(check(&mut p, r#"{"o": {"x": [-1, 2.5]}, "y": [3, 4], "z": [5], "loss": 7}"#), two);
         // A list of anything else is a value of the layout, whatever its contents.
         let a = check(&mut p, r#"{"loss": 1.5, "bbox": [0.25, "x"], "epoch": 0}"#);
         assert_ne!(a, Ok(0));

@@ -130,9 +130,12 @@ pub(crate) fn parse_into<'a, S: Spans>(
             Some(b'[') => {
                 let start = c.i;
                 if numbers(&mut c, &mut nums) {
-                    // One field per number and no span: a line with such a list is never learnt
-                    // as a layout (the fast path reads one value per field).
+                    // One field per number, each with the whole list's span: the layout learns
+                    // the list as one slot of that many numbers.
                     push_elements(out, depth, &prefix, &mut key_bytes, &key, &nums)?;
+                    for _ in 0..nums.len() {
+                        spans.value(at, c.i);
+                    }
                 } else {
                     c.i = start;
                     c.skip_value(depth)?;
@@ -194,14 +197,9 @@ fn push<'a>(
     Ok(())
 }
 
-/// Whether the list at the cursor (on its `[`) is one [`numbers`] reads (the cursor moves).
-pub(crate) fn is_number_list(c: &mut Cursor<'_>) -> bool {
-    numbers(c, &mut Vec::new())
-}
-
 /// A flat list of at most [`MAX_ARRAY`] numbers at the cursor (on its `[`) into `nums`; false
 /// (the cursor anywhere) for anything else, which the caller then skips as a composite.
-fn numbers(c: &mut Cursor<'_>, nums: &mut Vec<f64>) -> bool {
+pub(crate) fn numbers(c: &mut Cursor<'_>, nums: &mut Vec<f64>) -> bool {
     nums.clear();
     c.i += 1;
     c.skip_ws();
