@@ -131,6 +131,10 @@ impl SortedWindow {
             slide(s, ko, kx);
             return Some(old);
         }
+        if self.sorted.len() < SMALL {
+            slide_short(&mut self.sorted, ko, kx);
+            return Some(old);
+        }
         let s = &mut self.sorted;
         // Both places by binary search, then one `copy_within`: sliding the new key over its
         // neighbours one compare at a time mispredicts on noisy values (BENCHMARKS.md: 2-3.6% less
@@ -194,6 +198,28 @@ fn slide(s: &mut [i64; SMALL], ko: i64, kx: i64) {
             let prev = if j > 0 { src[j - 1] } else { i64::MIN };
             let cur = src[j];
             s[j] = if cur <= ko { cur.min(prev.max(kx)) } else { cur };
+        }
+    }
+}
+
+/// [`slide`] for a window shorter than [`SMALL`] (the overfitting rule's 3 evaluations), whose
+/// `copy_within` of one or two keys was mostly the cost of calling `memmove`. In place: going
+/// up, slot j reads slot j + 1 before it is written; going down, the old slot j - 1 is kept.
+#[inline]
+fn slide_short(s: &mut [i64], ko: i64, kx: i64) {
+    let n = s.len();
+    if kx > ko {
+        for j in 0..n {
+            let next = if j + 1 < n { s[j + 1] } else { i64::MAX };
+            let cur = s[j];
+            s[j] = if cur >= ko { cur.max(next.min(kx)) } else { cur };
+        }
+    } else {
+        let mut prev = i64::MIN;
+        for j in 0..n {
+            let cur = s[j];
+            s[j] = if cur <= ko { cur.min(prev.max(kx)) } else { cur };
+            prev = cur;
         }
     }
 }
@@ -408,12 +434,12 @@ mod tests {
         }
     }
 
-    /// The window of 16 (its own path) and of 17 (the general one) hold exactly the ring's
+    /// Windows of 16 and under (their own paths) and of 17 (the general one) hold exactly the ring's
     /// values sorted, on values with many repeats, both zeros and infinities.
     #[test]
     fn sorted_window_holds_the_ring_sorted() {
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        for cap in [SMALL, SMALL + 1] {
+        for cap in [1, 2, 3, 5, SMALL - 1, SMALL, SMALL + 1] {
             let mut w = SortedWindow::new(cap);
             let mut s = Vec::new();
             for i in 0..20_000 {
