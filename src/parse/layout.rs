@@ -8,9 +8,11 @@
 //! matched against the layouts remembered: each literal stretch is compared as bytes and each
 //! value is parsed with the scanner's own number and string routines (a list under a top-level
 //! key, whose contents change from line to line as DETR's `test_coco_eval_bbox` does, is checked
-//! and skipped by the scanner's own routine too, as the full parser skips it). Any difference (another key,
-//! other whitespace, a string where a number was) sends the line to the full parser, which then
-//! learns its layout.
+//! and skipped by the scanner's own routine too, as the full parser skips it; a flat list of
+//! numbers, a field per number, is read by the full parser's own list routine and must hold as
+//! many numbers as when it was learnt, as the fields' names depend on the count). Any difference
+//! (another key, other whitespace, a string where a number was) sends the line to the full
+//! parser, which then learns its layout.
 //!
 //! Why the result is the full parser's, field for field: the literal stretches are the same
 //! bytes, so the parser would be in the same place of the grammar (depth, open prefixes, the key
