@@ -216,9 +216,9 @@ fn slide_short(s: &mut [i64], ko: i64, kx: i64) {
         }
     } else {
         let mut prev = i64::MIN;
-        for j in 0..n {
-            let cur = s[j];
-            s[j] = if cur <= ko { cur.min(prev.max(kx)) } else { cur };
+        for slot in s.iter_mut() {
+            let cur = *slot;
+            *slot = if cur <= ko { cur.min(prev.max(kx)) } else { cur };
             prev = cur;
         }
     }
