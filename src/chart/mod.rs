@@ -438,11 +438,12 @@ impl ColumnsJob {
             return None;
         }
         columns.warm(self.key, &self.store, &self.members, axis, t0, self.smoother);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         for &id in &self.members {
             if cancelled() {
                 return None;
             }
-            columns.build(self.key, &self.store, &[id], axis, t0, self.smoother, true);
+            columns.build_on(self.key, &self.store, &[id], axis, t0, self.smoother, true, cores);
         }
         Some(Prepared { key: self.key, columns })
     }
