@@ -52,7 +52,7 @@ screen() { tm capture-pane -p -t bench:0 || true; }
 body() { screen | tail -n +2; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 LAST=$(tail -n 1 "$FILE" | python3 -c 'import json, sys; s = json.loads(sys.stdin.read())["step"]; print(int(s) if float(s).is_integer() else s)')
-BYTES=$(stat -c %s "$FILE")
+BYTES=$(stat -L -c %s "$FILE")
 
 echo "machine: $(nproc) cores, $(uname -sr); tmon $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -272,7 +272,20 @@ impl SeriesColumns {
         ys: &SeriesView<'a>,
         kind: Smoother,
     ) -> (Smoothed<'a>, &'a Envelope) {
-        let (values, env, _) = self.smoothed_tracked(xs, ys, kind);
+        self.smoothed_on(xs, ys, kind, 1)
+    }
+
+    /// As [`SeriesColumns::smoothed`], a centred smoother's summaries built on up to `threads`
+    /// threads when there are many to build (see [`Envelope::update_parts`]; the EMAs are
+    /// sequential).
+    pub fn smoothed_on<'a>(
+        &'a mut self,
+        xs: &XView<'a>,
+        ys: &SeriesView<'a>,
+        kind: Smoother,
+        threads: usize,
+    ) -> (Smoothed<'a>, &'a Envelope) {
+        let (values, env, _) = self.smoothed_tracked(xs, ys, kind, threads);
         (values, env)
     }
 
@@ -283,6 +296,7 @@ impl SeriesColumns {
         xs: &XView<'a>,
         ys: &SeriesView<'a>,
         kind: Smoother,
+        threads: usize,
     ) -> (Smoothed<'a>, &'a Envelope, usize) {
         let kind = kind.clamped();
         let n = self.len.min(xs.len());
@@ -340,7 +354,12 @@ impl SeriesColumns {
                 } else {
                     0
                 };
-                self.smooth_env.update(&w.values(*ys), unchanged);
+                // Each part reads its values through its own window (any range of a centred
+                // smoother's values is computed bit for bit as the whole's).
+                let (w, ys) = (&*w, *ys);
+                self.smooth_env.update_parts(unchanged, n, threads, |a, b, sink| {
+                    w.values(ys).for_each_from(a, b, sink);
+                });
                 unchanged
             }
         };
@@ -384,8 +403,17 @@ impl SeriesColumns {
     /// The block summaries of the values `ys` (this series' values), extended to the points taken.
     /// Built on first use: an overlay of many runs draws only their smoothed lines and needs none.
     pub fn raw_env(&mut self, ys: &SeriesView<'_>) -> &Envelope {
+        self.raw_env_on(ys, 1)
+    }
+
+    /// As [`SeriesColumns::raw_env`], on up to `threads` threads when there are many points to
+    /// summarise (see [`Envelope::update_parts`]).
+    pub fn raw_env_on(&mut self, ys: &SeriesView<'_>, threads: usize) -> &Envelope {
         if self.raw_len < self.len {
-            self.raw_env.update(&Truncated(ys, self.len), self.raw_len);
+            let (ys, len) = (*ys, self.len);
+            self.raw_env.update_parts(self.raw_len, len, threads, |a, b, sink| {
+                Truncated(&ys, len).for_each_from(a, b, sink);
+            });
             self.raw_len = self.len;
         }
         &self.raw_env
@@ -411,7 +439,7 @@ impl SeriesColumns {
         let mut state = std::mem::take(&mut self.smooth_red);
         // What other calls (a cursor's reading, warming) changed since the last reduction.
         state.changed_from(self.smooth_changed);
-        let (sm, env, changed) = self.smoothed_tracked(xs, ys, kind);
+        let (sm, env, changed) = self.smoothed_tracked(xs, ys, kind, 1);
         state.changed_from(changed);
         let out = reduce_resumed(xs, &sm, env, view, &mut state);
         // The state now reflects every smoothed value: what changes next is recorded afresh.
@@ -601,9 +629,10 @@ impl ColumnCache {
         xs
     }
 
-    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on up to two threads,
+    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on the machine's cores,
     /// when they lack many points: the first frame of a big run builds every charted series from
-    /// scratch, millions of points each, and the series are independent of each other. Smaller
+    /// scratch, millions of points each. The series are independent of each other, and a series'
+    /// summaries are built in parts when one series holds most of the work. Smaller
     /// catch-ups are left to [`ColumnCache::sync`], which the frame calls anyway.
     pub fn warm(
         &mut self,
@@ -621,8 +650,8 @@ impl ColumnCache {
             store.series(id).len().saturating_sub(have)
         };
         let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
-        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-        if !two || ids.len() < 2 || work < WARM_MIN_POINTS {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        if cores < 2 || work < WARM_MIN_POINTS {
             return;
         }
         let mut jobs: Vec<(SeriesId, SeriesColumns)> = Vec::with_capacity(ids.len());
@@ -635,25 +664,40 @@ impl ColumnCache {
                 jobs.push((id, cols));
             }
         }
-        let build = |(id, cols): &mut (SeriesId, SeriesColumns)| {
+        let build = |(id, cols): &mut (SeriesId, SeriesColumns), threads: usize| {
             let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
             cols.extend(&s, &xs);
-            cols.raw_env(&s);
+            cols.raw_env_on(&s, threads);
             if let Some(k) = kind {
-                cols.smoothed(&xs.truncate(cols.len), &s, k);
+                cols.smoothed_on(&xs.truncate(cols.len), &s, k, threads);
             }
         };
-        // Biggest first, dealt alternately: the two threads get about the same number of points.
-        jobs.sort_by_key(|(id, c)| std::cmp::Reverse(store.series(*id).len().saturating_sub(c.len)));
-        let (mut mine, mut theirs): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
-        for (k, job) in jobs.into_iter().enumerate() {
-            if k % 2 == 0 { &mut mine } else { &mut theirs }.push(job);
+        let left = |(id, c): &(SeriesId, SeriesColumns)| store.series(*id).len().saturating_sub(c.len);
+        // Biggest first.
+        jobs.sort_by_key(|job| std::cmp::Reverse(left(job)));
+        if jobs.len() < 2 || left(&jobs[0]) * 2 > work {
+            // One series holds most of the work (a single chart, a metric beside a sparse eval
+            // one): its summaries are built in parts on every core instead, one series at a time.
+            jobs.iter_mut().for_each(|job| build(job, cores));
+        } else {
+            // Dealt round the cores: each thread gets about the same number of points, and a
+            // series the cores left over.
+            let threads = cores.min(jobs.len());
+            let inner = (cores / jobs.len()).max(1);
+            let mut shares: Vec<Vec<(SeriesId, SeriesColumns)>> = (0..threads).map(|_| Vec::new()).collect();
+            for (k, job) in jobs.into_iter().enumerate() {
+                shares[k % threads].push(job);
+            }
+            std::thread::scope(|sc| {
+                let (mine, theirs) = shares.split_at_mut(1);
+                for share in theirs.iter_mut() {
+                    sc.spawn(|| share.iter_mut().for_each(|job| build(job, inner)));
+                }
+                mine[0].iter_mut().for_each(|job| build(job, inner));
+            });
+            jobs = shares.into_iter().flatten().collect();
         }
-        std::thread::scope(|sc| {
-            sc.spawn(|| theirs.iter_mut().for_each(build));
-            mine.iter_mut().for_each(build);
-        });
-        self.series.extend(mine.into_iter().chain(theirs));
+        self.series.extend(jobs);
     }
 
     /// Brings the raw columns (values' summaries, no smoothing) of `ids` towards the store by
@@ -839,14 +883,32 @@ impl ColumnCache {
         kind: Option<Smoother>,
         raw: bool,
     ) {
+        self.build_on(key, store, ids, axis, t0, kind, raw, 1);
+    }
+
+    /// As [`ColumnCache::build`], each series' summaries built on up to `threads` threads when
+    /// there are many (see [`Envelope::update_parts`]): a view change's worker
+    /// (`super::ColumnsJob`) on one series uses every core.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build_on(
+        &mut self,
+        key: (usize, u64),
+        store: &Store,
+        ids: &[SeriesId],
+        axis: XAxis,
+        t0: f64,
+        kind: Option<Smoother>,
+        raw: bool,
+        threads: usize,
+    ) {
         for &id in ids {
             let c = self.sync(key, store, id, axis, t0);
             if raw || kind.is_none() {
-                c.cols.raw_env(&c.ys);
+                c.cols.raw_env_on(&c.ys, threads);
             }
             if let Some(k) = kind.filter(|_| c.cols.sorted) {
                 let (xs, ys) = (c.xs, c.ys);
-                c.cols.smoothed(&xs, &ys, k);
+                c.cols.smoothed_on(&xs, &ys, k, threads);
             }
         }
     }
@@ -907,6 +969,46 @@ mod tests {
             let r = store.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
             let y = if i % 50 == 7 { f64::NAN } else { ((i * 7919) % 1000) as f64 / 100.0 };
             store.push(r, id, y);
+        }
+    }
+
+    #[test]
+    fn a_series_built_in_parts_on_several_threads_equals_one_threads_build() {
+        let mut store = Store::new();
+        let id = store.intern("loss");
+        // Past the parallel threshold, not a whole number of blocks, NaNs, then an append.
+        let n = crate::chart::reduce::PARALLEL_MIN_POINTS + 40_007;
+        push(&mut store, id, 0, n);
+        for kind in [
+            Smoother::Gaussian { sigma: 2.0 },
+            Smoother::Gaussian { sigma: 30.0 },
+            Smoother::RunningAverage { window: 347 },
+            Smoother::Ema { weight: 0.6 },
+        ] {
+            let mut store = store.clone();
+            let (mut one, mut many) = (ColumnCache::default(), ColumnCache::default());
+            for threads in [1, 3] {
+                let c = if threads == 1 { &mut one } else { &mut many };
+                c.build_on((0, 0), &store, &[id], XAxis::Step, 0.0, Some(kind), true, threads);
+            }
+            let same = |one: &ColumnCache, many: &ColumnCache, what: &str| {
+                let (a, b) = (&one.series[&id], &many.series[&id]);
+                assert!(a.raw_env == b.raw_env, "{kind:?} {what}: values' summaries differ");
+                assert!(a.smooth_env == b.smooth_env, "{kind:?} {what}: smoothed summaries differ");
+                assert_eq!((a.len, a.raw_len), (b.len, b.raw_len));
+            };
+            same(&one, &many, "built");
+            // A centred smoother's summaries are those of the batch smoother's values (the EMA's
+            // are of its values narrowed: `smoothed_reductions_equal_those_of_the_batch_values`).
+            if !matches!(kind, Smoother::Ema { .. }) {
+                let want = Envelope::of(&Values::Slice(&smooth(kind, &[], &store.series(id).values())));
+                assert!(one.series[&id].smooth_env == want, "{kind:?}: not the batch's summaries");
+            }
+            push(&mut store, id, n, n + 3000);
+            for (c, threads) in [(&mut one, 1), (&mut many, 3)] {
+                c.build_on((0, 0), &store, &[id], XAxis::Step, 0.0, Some(kind), true, threads);
+            }
+            same(&one, &many, "after an append");
         }
     }
 

@@ -390,9 +390,9 @@ impl Cache {
 /// The columns a view change needs (every series it charts, on its x axis, smoothed by its
 /// smoother), to be built away from the monitor's loop: on a big run, smoothing a million points
 /// per series again or reading them on another axis takes the loop a few hundred milliseconds,
-/// during which no key, clock tick or new data would be answered. It holds a copy of what the
-/// view charts ([`Store::snapshot`]: the record table and those series), so the worker reads no
-/// state the loop changes; [`ColumnsJob::run`] builds them, [`Cache::install`] takes the result.
+/// during which no key, clock tick or new data would be answered. It holds a snapshot of what the
+/// view charts ([`Store::snapshot`]: the record table and those series, their columns shared with
+/// the store, copy on write), so the worker reads no state the loop changes; [`ColumnsJob::run`] builds them, [`Cache::install`] takes the result.
 #[derive(Debug)]
 pub struct ColumnsJob {
     key: (usize, u64),
@@ -411,8 +411,9 @@ pub struct Prepared {
 }
 
 impl ColumnsJob {
-    /// The job for charting `members` of `data` on `x_axis`, smoothed by `smoother`: copies
-    /// the record table and those series (the loop pays the copy, the worker the rest).
+    /// The job for charting `members` of `data` on `x_axis`, smoothed by `smoother`: a snapshot
+    /// of the record table and those series (sharing their columns: the loop's part costs a
+    /// pointer per 65,536 values, the worker does the rest).
     pub fn new(data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) -> Self {
         let mut ids = members.to_vec();
         ids.sort_unstable();
@@ -422,7 +423,7 @@ impl ColumnsJob {
         ColumnsJob { key: data.key, store, members: ids, x_axis, smoother }
     }
 
-    /// Points the job copied (for benchmarks).
+    /// Points the job's snapshot holds (for benchmarks).
     pub fn points(&self) -> usize {
         self.members.iter().map(|&id| self.store.series(id).len()).sum()
     }
@@ -437,11 +438,12 @@ impl ColumnsJob {
             return None;
         }
         columns.warm(self.key, &self.store, &self.members, axis, t0, self.smoother);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         for &id in &self.members {
             if cancelled() {
                 return None;
             }
-            columns.build(self.key, &self.store, &[id], axis, t0, self.smoother, true);
+            columns.build_on(self.key, &self.store, &[id], axis, t0, self.smoother, true, cores);
         }
         Some(Prepared { key: self.key, columns })
     }

@@ -130,6 +130,9 @@ struct Acc {
 /// One block's summary.
 type Block = Acc;
 
+/// Points to summarise at least before [`Envelope::update_parts`] uses more than one thread.
+pub const PARALLEL_MIN_POINTS: usize = 1 << 18;
+
 /// The block summaries of one column of y values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Envelope {
@@ -225,6 +228,57 @@ impl Envelope {
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
         let n = ys.len();
         self.update_with(unchanged, n, |start, sink| ys.for_each_from(start, n, sink));
+    }
+
+    /// As [`Envelope::update`] for `n` values, the summaries to rebuild split at block
+    /// boundaries into up to `threads` parts built side by side: `feed(a, b, sink)` hands the
+    /// values `a..b` to `sink` in order, and must give each value whatever range it is read in
+    /// (the store's values; a centred smoother's, [`crate::analysis::smooth::Centred::range`]).
+    /// A block's summary depends only on its own points, so the result is one thread's.
+    /// Below [`PARALLEL_MIN_POINTS`] points to build, or continuing a partial last block, it
+    /// is built on this thread.
+    pub fn update_parts(
+        &mut self,
+        unchanged: usize,
+        n: usize,
+        threads: usize,
+        feed: impl Fn(usize, usize, &mut dyn FnMut(usize, f64)) + Sync,
+    ) {
+        let appended = unchanged >= self.len && self.len <= n && !self.len.is_multiple_of(BLOCK);
+        let keep = unchanged.min(self.len).min(n) / BLOCK;
+        let blocks = n.div_ceil(BLOCK).saturating_sub(keep);
+        let threads = threads.min(blocks);
+        if appended || threads < 2 || n - keep * BLOCK < PARALLEL_MIN_POINTS {
+            return self.update_with(unchanged, n, |start, sink| feed(start, n, sink));
+        }
+        self.blocks.truncate(keep);
+        let feed = &feed;
+        let part = |k: usize| {
+            let a = (keep + blocks * k / threads) * BLOCK;
+            let b = ((keep + blocks * (k + 1) / threads) * BLOCK).min(n);
+            let mut out = Vec::with_capacity((b - a).div_ceil(BLOCK));
+            let mut acc = Acc::EMPTY;
+            // `b` ends a block or the data, as the one-thread build's flush at `n`.
+            feed(a, b, &mut |i, y| {
+                acc.point(i, y);
+                if i % BLOCK == BLOCK - 1 || i + 1 == b {
+                    out.push(std::mem::replace(&mut acc, Acc::EMPTY));
+                }
+            });
+            out
+        };
+        let parts: Vec<Vec<Acc>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (1..threads).map(|k| sc.spawn(move || part(k))).collect();
+            let first = part(0);
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+                .collect()
+        });
+        self.blocks.reserve(blocks);
+        for p in parts {
+            self.blocks.extend(p);
+        }
+        self.len = n;
     }
 
     /// As [`Envelope::update`] for `n` values that `feed(start, sink)` hands to `sink` in order,

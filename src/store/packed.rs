@@ -12,12 +12,23 @@
 //! each block is checked value by value when it is encoded, and falls back to raw values if any
 //! one would not come back identical).
 //!
+//! The sealed blocks are held in shared chunks of [`CHUNK_BLOCKS`] blocks (`Arc`): a clone of a
+//! column (what [`super::Store::snapshot`] hands the monitor's worker) copies a pointer a chunk,
+//! not the values, and an append to a column whose last chunk a clone still shares copies that
+//! chunk alone (copy on write), so the clone never sees a later value.
+//!
 //! A column may also hold values at `f32` precision ([`Packed::push_narrow`], what
 //! [`super::Store::keep_display_precision`] asks for): those read back as `v as f32 as f64`,
 //! and a decimal block of them is checked at that precision.
 
+use std::sync::Arc;
+
 /// Values per block.
 pub const BLOCK: usize = 64;
+
+/// Sealed blocks per shared chunk (65,536 values): a clone costs a pointer per chunk, an append
+/// after a clone copies at most one chunk (a few hundred KB at most).
+pub const CHUNK_BLOCKS: usize = 1024;
 
 /// The powers of ten a `f64` holds exactly.
 const P10: [f64; 23] = [
@@ -40,8 +51,8 @@ const ARITH: u8 = 3;
 const DEC: u8 = 8;
 const NARROW: u8 = 16;
 
-/// One sealed block: where its bytes start (in 8-byte words of `data`), its encoding and decimal
-/// exponent.
+/// One sealed block: where its bytes start (in 8-byte words of its chunk's `data`), its encoding
+/// and decimal exponent.
 #[derive(Clone, Copy, Debug)]
 struct Head {
     word: u32,
@@ -49,11 +60,20 @@ struct Head {
     exp: i8,
 }
 
+/// Up to [`CHUNK_BLOCKS`] sealed blocks: their headers and bytes.
+#[derive(Clone, Debug, Default)]
+struct Chunk {
+    heads: Vec<Head>,
+    data: Vec<u8>,
+}
+
 /// A column of `f64` values (see the module's doc).
 #[derive(Clone, Debug, Default)]
 pub struct Packed {
-    heads: Vec<Head>,
-    data: Vec<u8>,
+    /// The sealed blocks, [`CHUNK_BLOCKS`] a chunk (the last may hold fewer), shared by clones.
+    chunks: Vec<Arc<Chunk>>,
+    /// Sealed blocks in all.
+    sealed: usize,
     /// The values of the block being filled, as they came.
     stage: Vec<f64>,
     /// Bit `k` set: `stage[k]` is read at `f32` precision.
@@ -163,7 +183,7 @@ impl Packed {
     }
 
     pub fn len(&self) -> usize {
-        self.heads.len() * BLOCK + self.stage.len()
+        self.sealed * BLOCK + self.stage.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -199,151 +219,128 @@ impl Packed {
     pub fn get(&self, i: usize) -> f64 {
         let b = i / BLOCK;
         let j = i % BLOCK;
-        let Some(h) = self.heads.get(b) else {
+        if b >= self.sealed {
             return at_precision(self.stage[j], self.narrow >> j & 1 == 1);
-        };
+        }
+        let chunk = &*self.chunks[b / CHUNK_BLOCKS];
+        let h = chunk.heads[b % CHUNK_BLOCKS];
+        let data = &chunk.data[..];
         let at = h.word as usize * 8;
         match h.kind {
-            CONST => f64::from_le_bytes(self.word(at)),
+            CONST => f64::from_le_bytes(word(data, at)),
             RAW32 => {
                 let p = at + j * 4;
-                f32::from_le_bytes([self.data[p], self.data[p + 1], self.data[p + 2], self.data[p + 3]])
-                    as f64
+                f32::from_le_bytes([data[p], data[p + 1], data[p + 2], data[p + 3]]) as f64
             }
-            RAW64 => f64::from_le_bytes(self.word(at + j * 8)),
+            RAW64 => f64::from_le_bytes(word(data, at + j * 8)),
             ARITH => {
-                let base = i64::from_le_bytes(self.word(at));
-                let stride = i64::from_le_bytes(self.word(at + 8));
+                let base = i64::from_le_bytes(word(data, at));
+                let stride = i64::from_le_bytes(word(data, at + 8));
                 scale((base + j as i64 * stride) as f64, h.exp as i32)
             }
             kind => {
                 let w = (kind & 3) as usize;
-                let base = i64::from_le_bytes(self.word(at));
+                let base = i64::from_le_bytes(word(data, at));
                 let p = at + 8 + j * w;
                 let k = match w {
-                    1 => self.data[p] as i64,
-                    2 => u16::from_le_bytes([self.data[p], self.data[p + 1]]) as i64,
-                    _ => u32::from_le_bytes([self.data[p], self.data[p + 1], self.data[p + 2], 0]) as i64,
+                    1 => data[p] as i64,
+                    2 => u16::from_le_bytes([data[p], data[p + 1]]) as i64,
+                    _ => u32::from_le_bytes([data[p], data[p + 1], data[p + 2], 0]) as i64,
                 };
                 at_precision(scale((base + k) as f64, h.exp as i32), kind & NARROW != 0)
             }
         }
     }
 
-    #[inline]
-    fn word(&self, at: usize) -> [u8; 8] {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&self.data[at..at + 8]);
-        w
+    /// The chunk block number `sealed` goes into, unshared: a new one when the chunks so far are
+    /// full (or one made room for it: [`Packed::reserve_exact`]), a copy of it when a clone of
+    /// the column still holds it (copy on write).
+    fn open_chunk(chunks: &mut Vec<Arc<Chunk>>, sealed: usize) -> &mut Chunk {
+        let c = sealed / CHUNK_BLOCKS;
+        if c > 0 && sealed.is_multiple_of(CHUNK_BLOCKS) {
+            // The chunk before is full: it lets go of its spare room (it never grows again), and
+            // the next starts at about its size (a column keeps its bytes a value).
+            let before = chunks[c - 1].data.len();
+            if let Some(full) = Arc::get_mut(&mut chunks[c - 1]) {
+                if full.data.capacity() - full.data.len() > full.data.len() / 16 {
+                    full.data.shrink_to_fit();
+                }
+            }
+            if c == chunks.len() {
+                let mut next = Chunk::default();
+                next.data.reserve_exact(before + BLOCK * 8);
+                next.heads.reserve_exact(CHUNK_BLOCKS);
+                chunks.push(Arc::new(next));
+            }
+        } else if c == chunks.len() {
+            chunks.push(Arc::default());
+        }
+        Arc::make_mut(&mut chunks[c])
     }
 
     /// Encodes the full staged block.
     fn seal(&mut self) {
-        let word = u32::try_from(self.data.len() / 8).expect("a column of at most 32 GiB");
-        if !self.compact {
-            let head = self.raw(word);
-            self.push_head(head);
-            return;
+        let chunk = Self::open_chunk(&mut self.chunks, self.sealed);
+        let data = &mut chunk.data;
+        let word = u32::try_from(data.len() / 8).expect("a chunk of at most 32 GiB");
+        let (stage, mask) = (&self.stage, self.narrow);
+        let head = if self.compact { encode(stage, mask, data, word) } else { raw(stage, mask, data, word) };
+        if chunk.heads.len() == chunk.heads.capacity() {
+            // (The chunk is not full: at least one more header fits.)
+            chunk.heads.reserve_exact((chunk.heads.len() / 8).max(4).min(CHUNK_BLOCKS - chunk.heads.len()));
         }
-        let narrow = self.narrow == u64::MAX;
-        let mixed = self.narrow != 0 && !narrow;
-        let mask = self.narrow;
-        let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
-        let first = target(0, self.stage[0]);
-        let head = if self.stage.iter().enumerate().all(|(k, &v)| target(k, v).to_bits() == first.to_bits()) {
-            grow(&mut self.data, 8);
-            self.data.extend_from_slice(&first.to_le_bytes());
-            Head { word, kind: CONST, exp: 0 }
-        } else if let Some((exp, ms)) = (!mixed).then(|| decimals(&self.stage, narrow)).flatten() {
-            let stride = ms[1] - ms[0];
-            if !narrow && ms.iter().enumerate().all(|(j, &m)| m == ms[0] + j as i64 * stride) {
-                grow(&mut self.data, 16);
-                self.data.extend_from_slice(&ms[0].to_le_bytes());
-                self.data.extend_from_slice(&stride.to_le_bytes());
-                self.push_head(Head { word, kind: ARITH, exp: exp as i8 });
-                return;
-            }
-            let lo = ms.iter().copied().min().unwrap_or(0);
-            let span = ms.iter().copied().max().unwrap_or(0) - lo;
-            let w = match span {
-                0..=0xff => 1,
-                0x100..=0xffff => 2,
-                0x1_0000..=0xff_ffff => 3,
-                _ => 0,
-            };
-            if w == 0 {
-                self.raw(word)
-            } else {
-                let bytes = 8 + BLOCK * w;
-                grow(&mut self.data, bytes);
-                self.data.extend_from_slice(&lo.to_le_bytes());
-                for m in ms {
-                    self.data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
-                }
-                Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
-            }
-        } else {
-            self.raw(word)
-        };
-        self.push_head(head);
-    }
-
-    /// Keeps the header of the block just encoded and empties the stage.
-    fn push_head(&mut self, head: Head) {
-        if self.heads.len() == self.heads.capacity() {
-            self.heads.reserve_exact((self.heads.len() / 8).max(4));
-        }
-        self.heads.push(head);
+        chunk.heads.push(head);
+        self.sealed += 1;
         self.stage.clear();
         self.narrow = 0;
     }
 
-    /// The staged block as raw values: `f32` when each survives it (NaN too), else `f64`.
-    fn raw(&mut self, word: u32) -> Head {
-        let mask = self.narrow;
-        let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
-        let fits = self.stage.iter().enumerate().all(|(k, &v)| {
-            let t = target(k, v);
-            t.is_nan() || (t as f32 as f64).to_bits() == t.to_bits()
-        });
-        if fits {
-            let mut block = [0u8; BLOCK * 4];
-            for (k, (&v, out)) in self.stage.iter().zip(block.chunks_exact_mut(4)).enumerate() {
-                out.copy_from_slice(&(target(k, v) as f32).to_le_bytes());
+    /// Makes room for about `n` more values, at the bytes a value the sealed blocks took so far
+    /// (2 before any): in the chunk being filled, and in as many chunks after it as they need.
+    pub fn reserve_exact(&mut self, n: usize) {
+        let per = match self.chunks.first() {
+            Some(c) if !c.heads.is_empty() => c.data.len() as f64 / (c.heads.len() * BLOCK) as f64,
+            _ => 2.0,
+        };
+        let mut blocks = n / BLOCK + 1;
+        let mut c = self.sealed / CHUNK_BLOCKS;
+        Self::open_chunk(&mut self.chunks, self.sealed);
+        while blocks > 0 {
+            if c == self.chunks.len() {
+                self.chunks.push(Arc::default());
             }
-            grow(&mut self.data, BLOCK * 4);
-            self.data.extend_from_slice(&block);
-            Head { word, kind: RAW32, exp: 0 }
-        } else {
-            let mut block = [0u8; BLOCK * 8];
-            for (k, (&v, out)) in self.stage.iter().zip(block.chunks_exact_mut(8)).enumerate() {
-                out.copy_from_slice(&target(k, v).to_le_bytes());
-            }
-            grow(&mut self.data, BLOCK * 8);
-            self.data.extend_from_slice(&block);
-            Head { word, kind: RAW64, exp: 0 }
+            let chunk = Arc::make_mut(&mut self.chunks[c]);
+            let take = blocks.min(CHUNK_BLOCKS - chunk.heads.len());
+            // A block's worth to spare: the estimate rounds.
+            chunk.data.reserve_exact((take as f64 * BLOCK as f64 * per) as usize + BLOCK * 8);
+            chunk.heads.reserve_exact(take);
+            blocks -= take;
+            c += 1;
         }
     }
 
-    /// Makes room for about `n` more values, at the bytes a value the sealed blocks took so far
-    /// (2 before any).
-    pub fn reserve_exact(&mut self, n: usize) {
-        let sealed = self.heads.len() * BLOCK;
-        let per = if sealed == 0 { 2.0 } else { self.data.len() as f64 / sealed as f64 };
-        // A block's worth to spare: the estimate rounds, and the staged values are not sealed yet.
-        self.data.reserve_exact((n as f64 * per) as usize + BLOCK * 8);
-        self.heads.reserve_exact(n / BLOCK + 1);
-    }
-
-    /// Heap bytes held (capacity).
+    /// Heap bytes held (capacity; a chunk shared with a clone counts in each).
     pub fn bytes(&self) -> usize {
-        self.heads.capacity() * std::mem::size_of::<Head>() + self.data.capacity() + self.stage.capacity() * 8
+        let chunks: usize = self
+            .chunks
+            .iter()
+            .map(|c| c.heads.capacity() * std::mem::size_of::<Head>() + c.data.capacity() + 16)
+            .sum();
+        chunks + self.chunks.capacity() * 8 + self.stage.capacity() * 8
     }
 
     /// Bytes in use (not capacity): the encoded blocks and their headers.
     #[cfg(test)]
     pub fn used(&self) -> usize {
-        self.heads.len() * std::mem::size_of::<Head>() + self.data.len()
+        self.chunks.iter().map(|c| c.heads.len() * std::mem::size_of::<Head>() + c.data.len()).sum()
+    }
+
+    /// Whether `self` and `other` hold the same sealed chunks (a clone before either grew), for
+    /// tests of the sharing.
+    pub fn shares_chunks_with(&self, other: &Packed) -> bool {
+        !self.chunks.is_empty()
+            && self.chunks.len() == other.chunks.len()
+            && self.chunks.iter().zip(&other.chunks).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 
     /// The values in order.
@@ -372,6 +369,77 @@ impl Packed {
     }
 }
 
+#[inline]
+fn word(data: &[u8], at: usize) -> [u8; 8] {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&data[at..at + 8]);
+    w
+}
+
+/// Encodes a full block (`stage`, `mask` its values read at `f32` precision) into `data`, whose
+/// end is at `word`: a constant, steps of one size, decimals, or raw values.
+fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
+    let narrow = mask == u64::MAX;
+    let mixed = mask != 0 && !narrow;
+    let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
+    let first = target(0, stage[0]);
+    if stage.iter().enumerate().all(|(k, &v)| target(k, v).to_bits() == first.to_bits()) {
+        grow(data, 8);
+        data.extend_from_slice(&first.to_le_bytes());
+        return Head { word, kind: CONST, exp: 0 };
+    }
+    let Some((exp, ms)) = (!mixed).then(|| decimals(stage, narrow)).flatten() else {
+        return raw(stage, mask, data, word);
+    };
+    let stride = ms[1] - ms[0];
+    if !narrow && ms.iter().enumerate().all(|(j, &m)| m == ms[0] + j as i64 * stride) {
+        grow(data, 16);
+        data.extend_from_slice(&ms[0].to_le_bytes());
+        data.extend_from_slice(&stride.to_le_bytes());
+        return Head { word, kind: ARITH, exp: exp as i8 };
+    }
+    let lo = ms.iter().copied().min().unwrap_or(0);
+    let span = ms.iter().copied().max().unwrap_or(0) - lo;
+    let w = match span {
+        0..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xff_ffff => 3,
+        _ => return raw(stage, mask, data, word),
+    };
+    grow(data, 8 + BLOCK * w);
+    data.extend_from_slice(&lo.to_le_bytes());
+    for m in ms {
+        data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
+    }
+    Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
+}
+
+/// A full block as raw values: `f32` when each survives it (NaN too), else `f64`.
+fn raw(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
+    let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
+    let fits = stage.iter().enumerate().all(|(k, &v)| {
+        let t = target(k, v);
+        t.is_nan() || (t as f32 as f64).to_bits() == t.to_bits()
+    });
+    if fits {
+        let mut block = [0u8; BLOCK * 4];
+        for (k, (&v, out)) in stage.iter().zip(block.chunks_exact_mut(4)).enumerate() {
+            out.copy_from_slice(&(target(k, v) as f32).to_le_bytes());
+        }
+        grow(data, BLOCK * 4);
+        data.extend_from_slice(&block);
+        Head { word, kind: RAW32, exp: 0 }
+    } else {
+        let mut block = [0u8; BLOCK * 8];
+        for (k, (&v, out)) in stage.iter().zip(block.chunks_exact_mut(8)).enumerate() {
+            out.copy_from_slice(&target(k, v).to_le_bytes());
+        }
+        grow(data, BLOCK * 8);
+        data.extend_from_slice(&block);
+        Head { word, kind: RAW64, exp: 0 }
+    }
+}
+
 impl FromIterator<f64> for Packed {
     fn from_iter<I: IntoIterator<Item = f64>>(values: I) -> Packed {
         let mut p = Packed::compact();
@@ -392,12 +460,12 @@ impl<const N: usize> PartialEq<[f64; N]> for Packed {
     }
 }
 
-/// Room for `n` more bytes in `data`: doubling while small, an eighth once it holds a few MB.
+/// Room for `n` more bytes in a chunk's `data`: doubling, up to the most a chunk can hold.
 #[inline]
 fn grow(data: &mut Vec<u8>, n: usize) {
     if data.capacity() - data.len() < n {
-        let extra = if data.len() >= super::GROW_SLOWLY_FROM { data.len() / 8 } else { data.len() };
-        data.reserve_exact(extra.max(n).max(256));
+        let most = (CHUNK_BLOCKS * BLOCK * 8).saturating_sub(data.len());
+        data.reserve_exact(data.len().max(256).min(most).max(n));
     }
 }
 
@@ -434,6 +502,69 @@ mod tests {
             s ^= s << 17;
             s
         }
+    }
+
+    #[test]
+    fn a_clone_shares_the_sealed_chunks_and_never_sees_later_appends() {
+        // Three chunks and a half, raw, decimal, constant and narrowed blocks, then a clone; each
+        // side then appends (across a chunk's end) values the other must not see.
+        let mut r = rng(11);
+        let n = CHUNK_BLOCKS * BLOCK * 3 + CHUNK_BLOCKS * BLOCK / 2 + 17;
+        let val = |i: usize, x: u64| match (i / BLOCK) % 4 {
+            0 => (x % 10_000) as f64 / 100.0,
+            1 => f64::from_bits(0x3ff0_0000_0000_0000 | (x >> 12)),
+            2 => 0.25,
+            _ => (i as f64).sqrt(),
+        };
+        for compact in [false, true] {
+            let mut p = if compact { Packed::compact() } else { Packed::default() };
+            let mut want = Vec::with_capacity(n);
+            for i in 0..n {
+                let v = val(i, r());
+                if i % 3 == 0 {
+                    p.push_narrow(v);
+                    want.push(v as f32 as f64);
+                } else {
+                    p.push(v);
+                    want.push(v);
+                }
+            }
+            let mut snap = p.clone();
+            assert!(snap.shares_chunks_with(&p), "a clone copies no sealed block");
+            let more = CHUNK_BLOCKS * BLOCK;
+            for i in n..n + more {
+                p.push(val(i, r()) + 1.0);
+            }
+            assert!(!snap.shares_chunks_with(&p));
+            assert_eq!(snap.len(), n);
+            for (i, &w) in want.iter().enumerate() {
+                assert!(same(snap.get(i), w), "clone, value {i}");
+                assert!(same(p.get(i), w), "original, value {i}");
+            }
+            // The clone grows on its own: the original keeps what it appended.
+            let theirs: Vec<f64> = (n..n + more).map(|i| p.get(i)).collect();
+            for i in 0..more {
+                snap.push(-(i as f64));
+            }
+            for (k, &t) in theirs.iter().enumerate() {
+                assert!(same(p.get(n + k), t), "original, appended value {k}");
+                assert!(same(snap.get(n + k), -(k as f64)), "clone, appended value {k}");
+            }
+            // Only the chunk both shared at the clone is copied: the ones before stay shared.
+            let shared = p.chunks.iter().zip(&snap.chunks).filter(|(a, b)| Arc::ptr_eq(a, b)).count();
+            assert_eq!(shared, n / (CHUNK_BLOCKS * BLOCK), "compact {compact}");
+        }
+    }
+
+    #[test]
+    fn full_chunks_hold_little_spare_room() {
+        let mut p = Packed::compact();
+        let mut r = rng(5);
+        for _ in 0..CHUNK_BLOCKS * BLOCK * 5 {
+            p.push((r() % 1000) as f64 / 8.0);
+        }
+        let used = p.used();
+        assert!(p.bytes() <= used + used / 8 + 64 * 1024, "{} bytes held for {used} used", p.bytes());
     }
 
     #[test]

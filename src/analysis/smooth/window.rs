@@ -194,9 +194,19 @@ impl Centred {
             return;
         }
         let base = out.len();
-        match &self.0 {
+        // The values are read once each into a buffer (`raw`, from point `lo` on), not once per
+        // kernel tap or again for the non-finite pass-through: `at` may decode a packed column
+        // (a block header, a few bytes, a division), which costs more than the arithmetic. The
+        // sums are the same, in the same order.
+        let (raw, lo) = match &self.0 {
             Plan::Identity => return out.extend((from..to).map(at)),
-            Plan::Kernel(k) => out.extend((from..to).map(|p| kernel_at(k, &at, n, p))),
+            Plan::Kernel(k) => {
+                let r = k.len() / 2;
+                let lo = from.saturating_sub(r);
+                let raw: Vec<f64> = (lo..(to + r).min(n)).map(&at).collect();
+                out.extend((from..to).map(|p| kernel_at(k, |i| raw[i - lo], n, p)));
+                (raw, lo)
+            }
             Plan::Boxes(hs) => {
                 // As `tail`, each pass started where the blocks it reads are whole, and ended
                 // where the next pass stops reading (an output `p` of a pass reads its input up
@@ -208,15 +218,18 @@ impl Centred {
                     starts[i] = block_start(starts[i + 1].saturating_sub(h), 2 * h + 1);
                     ends[i] = (ends[i + 1] + h).min(n);
                 }
-                let mut cur: Vec<f64> = (starts[0]..ends[0]).map(&at).collect();
+                // `starts[0] <= from` and `ends[0] >= to`: the buffer holds every point asked for.
+                let raw: Vec<f64> = (starts[0]..ends[0]).map(&at).collect();
+                let mut cur: Option<Vec<f64>> = None;
                 for (i, &h) in hs.iter().enumerate() {
-                    cur = box_pass(&cur, starts[i], h, starts[i + 1], ends[i + 1]);
+                    let input = cur.as_deref().unwrap_or(&raw);
+                    cur = Some(box_pass(input, starts[i], h, starts[i + 1], ends[i + 1]));
                 }
-                out.extend(cur);
+                out.extend(cur.unwrap_or_default());
+                (raw, starts[0])
             }
-        }
-        for (o, p) in out[base..].iter_mut().zip(from..to) {
-            let y = at(p);
+        };
+        for (o, &y) in out[base..].iter_mut().zip(&raw[from - lo..]) {
             if !y.is_finite() {
                 *o = y;
             }
