@@ -601,8 +601,8 @@ impl ColumnCache {
         xs
     }
 
-    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on up to two threads,
-    /// when they lack many points: the first frame of a big run builds every charted series from
+    /// Brings the columns of `ids` (and their smoothing `kind`) up to date on the machine's cores
+    /// ([`std::thread::available_parallelism`]), when they lack many points: the first frame of a big run builds every charted series from
     /// scratch, millions of points each, and the series are independent of each other. Smaller
     /// catch-ups are left to [`ColumnCache::sync`], which the frame calls anyway.
     pub fn warm(
@@ -621,8 +621,8 @@ impl ColumnCache {
             store.series(id).len().saturating_sub(have)
         };
         let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
-        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-        if !two || ids.len() < 2 || work < WARM_MIN_POINTS {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        if cores < 2 || ids.len() < 2 || work < WARM_MIN_POINTS {
             return;
         }
         let mut jobs: Vec<(SeriesId, SeriesColumns)> = Vec::with_capacity(ids.len());
@@ -643,17 +643,21 @@ impl ColumnCache {
                 cols.smoothed(&xs.truncate(cols.len), &s, k);
             }
         };
-        // Biggest first, dealt alternately: the two threads get about the same number of points.
+        // Biggest first, dealt round the cores: each thread gets about the same number of points.
         jobs.sort_by_key(|(id, c)| std::cmp::Reverse(store.series(*id).len().saturating_sub(c.len)));
-        let (mut mine, mut theirs): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+        let threads = cores.min(jobs.len());
+        let mut shares: Vec<Vec<(SeriesId, SeriesColumns)>> = (0..threads).map(|_| Vec::new()).collect();
         for (k, job) in jobs.into_iter().enumerate() {
-            if k % 2 == 0 { &mut mine } else { &mut theirs }.push(job);
+            shares[k % threads].push(job);
         }
         std::thread::scope(|sc| {
-            sc.spawn(|| theirs.iter_mut().for_each(build));
-            mine.iter_mut().for_each(build);
+            let (mine, theirs) = shares.split_at_mut(1);
+            for share in theirs.iter_mut() {
+                sc.spawn(|| share.iter_mut().for_each(build));
+            }
+            mine[0].iter_mut().for_each(build);
         });
-        self.series.extend(mine.into_iter().chain(theirs));
+        self.series.extend(shares.into_iter().flatten());
     }
 
     /// Brings the raw columns (values' summaries, no smoothing) of `ids` towards the store by
@@ -814,6 +818,14 @@ impl ColumnCache {
         }
     }
 
+    /// The columns are those of the run `key` (a placeholder's columns, built before the run had
+    /// its key: `super::Prepared::for_history`).
+    pub fn rekey(&mut self, key: (usize, u64)) {
+        if let Some(k) = self.key.as_mut() {
+            (k.0, k.1) = key;
+        }
+    }
+
     /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.
     pub fn missing(&self, key: (usize, u64), store: &Store, ids: &[SeriesId], axis: XAxis) -> usize {
         let same_key = self.key.is_some_and(|k| (k.0, k.1, k.2) == (key.0, key.1, axis));
@@ -911,7 +923,7 @@ mod tests {
     }
 
     #[test]
-    fn warming_on_two_threads_builds_what_the_frame_would() {
+    fn warming_on_every_core_builds_what_the_frame_would() {
         let mut store = Store::new();
         let ids: Vec<SeriesId> = ["loss", "acc", "lr"].iter().map(|n| store.intern(n)).collect();
         let n = WARM_MIN_POINTS / 2;
