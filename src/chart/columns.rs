@@ -99,7 +99,14 @@ impl Xs for XView<'_> {
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         let to = to.min(self.len);
         match self.map {
-            PointMap::Offset(first) => (from..to).for_each(|i| f(i, self.at(first + i))),
+            // In order through the record table's column: each block decoded once.
+            PointMap::Offset(first) if from < to => match self.t0 {
+                Some(t0) => {
+                    self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x - t0))
+                }
+                None => self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x)),
+            },
+            PointMap::Offset(_) => {}
             PointMap::Runs(s) => {
                 for (i, (r, _)) in (from..to).zip(s.iter_records_from(from)) {
                     f(i, self.at(r as usize));
