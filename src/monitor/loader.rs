@@ -758,9 +758,10 @@ mod tests {
         let shared = SharedPlan::default();
         let loader = Loader::new(MonitorOptions::default(), tx).with_plan(shared.clone());
         let loaded = || loop {
-            match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
-                Event::Loaded { history, columns, .. } => return (history, columns),
-                _ => {}
+            if let Event::Loaded { history, columns, .. } =
+                rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on")
+            {
+                return (history, columns);
             }
         };
         // No grid drawn yet: nothing built.
