@@ -14,6 +14,11 @@
 //! with it: the loop never decodes a big binary file. Whole-file documents, and files found later in a watched directory, get no resume
 //! point: the source reads them from the start, and the opener only previews them.
 //!
+//! Comparing runs ([`Work::compact`]), a history comes with the columns of the series the grid
+//! charts, built on the thread that read it by the plan the app last drew
+//! ([`Loader::with_plan`], `crate::chart::OverlayPlan`): the loop installs them rather than
+//! building every run's columns once the sweep is in.
+//!
 //! The loader's threads are a pool of at most one more than the machine has cores
 //! ([`std::thread::available_parallelism`]), started when there is work and gone when there is
 //! none: a directory of 500 runs is looked at by a few threads, not 500. Histories are read the
