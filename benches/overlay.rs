@@ -141,6 +141,23 @@ fn main() {
     println!("a grid of {shown} charts, each overlaying {} runs", app.shown_runs().len());
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("backend");
     report("first frame (every chart's columns built)", vec![frame(&app, &mut term)]);
+    // What the monitor's loader now does as each run's history is read (the same columns, built
+    // on the loader's thread, one run at a time: `chart::Prepared::for_history`): its CPU time for
+    // the whole sweep, on this thread.
+    if let Some(plan) = app.overlay_plan().get() {
+        let (t, c) = (Instant::now(), cpu_ms());
+        let built: usize = app
+            .shown_runs()
+            .into_iter()
+            .filter_map(|i| tmon::chart::Prepared::for_history(&app.slots[i].run().store, &plan))
+            .map(|p| p.series())
+            .sum();
+        let (wall, cpu) = (t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c);
+        println!(
+            "{:<58} {wall:>8.2} ms wall, CPU {cpu:>8.2} ms ({built} series, one thread)",
+            "columns built run by run, as the loader builds them"
+        );
+    }
     // REDRAW_FRAMES (10): more of them for a profile of the redraw alone.
     report("redraw, nothing new", (0..env("REDRAW_FRAMES", 10)).map(|_| frame(&app, &mut term)).collect());
     let mut step = steps;

@@ -42,6 +42,9 @@ pub enum Event {
     Loaded {
         file: usize,
         history: Box<History>,
+        /// The columns of the run's series an overlaid grid charts, built by the loader as the
+        /// history was read (see [`crate::chart::OverlayPlan`]); the loop installs them.
+        columns: Option<Box<crate::chart::Prepared>>,
     },
     /// A piece of a file in another format, decoded into its run on the loader's pool (the run
     /// went there with it: see [`crate::run::LiveSet::set_offload`]): the run comes back.

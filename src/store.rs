@@ -611,6 +611,12 @@ impl<'a> SeriesView<'a> {
     pub fn value(&self, i: usize) -> f64 {
         self.s.values.get(i)
     }
+    /// Calls `f(i, value i)` for the points `from..to` in order, as [`SeriesView::value`] gives
+    /// them, each block of the column decoded once (see [`Packed::for_each_from`]).
+    #[inline]
+    pub fn for_each_value(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        self.s.values.for_each_from(from, to, f);
+    }
     /// Stretches of consecutive records the points lie on: 1 for a key logged on every record
     /// from its first on, one more per gap.
     pub fn record_stretches(&self) -> usize {

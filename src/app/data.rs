@@ -111,7 +111,7 @@ impl App {
                 }
                 0
             }
-            Event::Loaded { file, history } => self.loaded(file, *history),
+            Event::Loaded { file, history, columns } => self.loaded(file, *history, columns),
             Event::Decoded { file, back } => self.decoded(file, *back),
             Event::Key(_)
             | Event::Mouse(_)
@@ -153,7 +153,14 @@ impl App {
 
     /// The loader read the history: it becomes the slot's run, and what the source read after it
     /// (held meanwhile) follows. Returns the records gained.
-    fn loaded(&mut self, file: usize, history: History) -> usize {
+    /// With it, `columns`: the columns of its charted series, built by the loader (installed
+    /// as the run's; what the source read after the history extends them at the next frame).
+    fn loaded(
+        &mut self,
+        file: usize,
+        history: History,
+        columns: Option<Box<crate::chart::Prepared>>,
+    ) -> usize {
         let instant = self.instant();
         let Some(slot) = self.slots.get_mut(file) else { return 0 };
         if slot.loading.is_none() || !slot.live.awaits_history() {
@@ -165,6 +172,12 @@ impl App {
         self.finish_loading(file);
         for ev in held {
             gained += self.apply_data(Event::Source(ev));
+        }
+        // Columns of values at display precision only: a run narrowed later (`App::refresh`)
+        // would no longer be the data they were built from.
+        let slot = &self.slots[file];
+        if let Some(c) = columns.filter(|_| slot.live.run.store.display_precision()) {
+            self.cache.borrow_mut().install_as(*c, (file, slot.epoch));
         }
         gained
     }

@@ -269,6 +269,9 @@ pub struct App {
     pub recompute: recompute::Recompute,
     /// The run on screen's model, read again only when its key changes (see `arch`).
     model_cache: RefCell<arch::ModelCache>,
+    /// What the overlaid grid charts, for the loader to build a history's columns by
+    /// ([`App::overlay_plan`]).
+    overlay_plan: chart::SharedPlan,
 }
 
 impl App {
@@ -396,6 +399,7 @@ impl App {
             cache: RefCell::new(chart::Cache::default()),
             recompute: recompute::Recompute::default(),
             model_cache: RefCell::new(arch::ModelCache::default()),
+            overlay_plan: chart::SharedPlan::default(),
         };
         app.refresh();
         app
@@ -719,22 +723,37 @@ impl App {
         Some(chart::chart(data, &self.chart_request(members, width), &mut self.cache.borrow_mut()))
     }
 
-    /// Builds the columns of the series about to be charted (`members`, on two threads when they
+    /// Builds the columns of the series about to be charted (`members`, on every core when they
     /// lack many points): the loop calls it before drawing, so drawing finds them ready.
     pub fn warm_charts(&self, members: &[SeriesId]) {
         let Some(data) = self.chart_source() else { return };
         self.cache.borrow_mut().warm(data, members, self.view.x_axis, self.view.smoother());
     }
 
+    /// What the overlaid grid charts, shared with the monitor's loader: it builds the columns
+    /// of each history it reads by it ([`chart::Prepared::for_history`]), which the app installs
+    /// with the history. Set by [`App::warm_groups`] before each frame.
+    pub fn overlay_plan(&self) -> chart::SharedPlan {
+        self.overlay_plan.clone()
+    }
+
     /// Builds the columns of the charts `groups` (indices into [`App::groups`]) about to be drawn:
     /// one run's series (as [`App::warm_charts`]), or every shown run's (comparing runs: the runs
-    /// spread over the machine's cores).
+    /// spread over the machine's cores). Comparing runs, the metrics charted and the view are
+    /// also what the loader builds a history's columns by ([`App::overlay_plan`]).
     pub fn warm_groups(&self, groups: &[usize]) {
         if !self.comparing() {
+            self.overlay_plan.set(None);
             let members: Vec<SeriesId> =
                 groups.iter().filter_map(|&g| self.groups.get(g)).flat_map(|g| g.members.clone()).collect();
             return self.warm_charts(&members);
         }
+        self.overlay_plan.set(Some(chart::OverlayPlan {
+            names: groups.iter().filter_map(|&g| self.groups.get(g)?.names.first().cloned()).collect(),
+            x_axis: self.view.x_axis,
+            smoother: self.view.smoother(),
+            raw: self.raw_shown(),
+        }));
         let mut ids: Vec<(usize, Vec<SeriesId>)> = Vec::new();
         for g in groups.iter().filter_map(|&g| self.groups.get(g)) {
             for (i, [id]) in g.names.first().map(|n| self.overlay_ids(n)).unwrap_or_default() {

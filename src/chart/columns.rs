@@ -99,7 +99,14 @@ impl Xs for XView<'_> {
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         let to = to.min(self.len);
         match self.map {
-            PointMap::Offset(first) => (from..to).for_each(|i| f(i, self.at(first + i))),
+            // In order through the record table's column: each block decoded once.
+            PointMap::Offset(first) if from < to => match self.t0 {
+                Some(t0) => {
+                    self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x - t0))
+                }
+                None => self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x)),
+            },
+            PointMap::Offset(_) => {}
             PointMap::Runs(s) => {
                 for (i, (r, _)) in (from..to).zip(s.iter_records_from(from)) {
                     f(i, self.at(r as usize));
@@ -858,6 +865,14 @@ impl ColumnCache {
         }
     }
 
+    /// The columns are those of the run `key` (a placeholder's columns, built before the run had
+    /// its key: `super::Prepared::for_history`).
+    pub fn rekey(&mut self, key: (usize, u64)) {
+        if let Some(k) = self.key.as_mut() {
+            (k.0, k.1) = key;
+        }
+    }
+
     /// Points of the series `ids` of run `key` (on `axis`) that their columns lack.
     pub fn missing(&self, key: (usize, u64), store: &Store, ids: &[SeriesId], axis: XAxis) -> usize {
         let same_key = self.key.is_some_and(|k| (k.0, k.1, k.2) == (key.0, key.1, axis));
@@ -1013,7 +1028,7 @@ mod tests {
     }
 
     #[test]
-    fn warming_on_two_threads_builds_what_the_frame_would() {
+    fn warming_on_every_core_builds_what_the_frame_would() {
         let mut store = Store::new();
         let ids: Vec<SeriesId> = ["loss", "acc", "lr"].iter().map(|n| store.intern(n)).collect();
         let n = WARM_MIN_POINTS / 2;

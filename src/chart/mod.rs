@@ -253,7 +253,7 @@ impl Cache {
     }
 
     /// Builds the columns of every series about to be charted together (`members`, on `x_axis`,
-    /// smoothed by `smoother`) on two threads when there is much to build: a big run's first frame
+    /// smoothed by `smoother`) on every core when there is much to build: a big run's first frame
     /// builds millions of points per series, and the series are independent of each other. Called
     /// by the loop before it draws, so that drawing finds them ready (and spawns nothing).
     pub fn warm(&mut self, data: Data<'_>, members: &[SeriesId], x_axis: XAxis, smoother: Option<Smoother>) {
@@ -314,6 +314,43 @@ impl Cache {
         for (run, cols) in shares.into_iter().flatten() {
             self.columns.insert(run, cols);
         }
+    }
+}
+
+/// What the overlaid grid charts, as the loop last drew it (comparing runs): the metrics on its
+/// page, the x axis mode, the smoother and whether raw lines are drawn. The loader builds a run's
+/// columns by it as soon as the run's history is read ([`Prepared::for_history`]), on its own
+/// thread, so that the loop only installs them: on a sweep of 200 runs of 50,000 steps, building
+/// every overlaid series' columns on the loop after the histories were in cost it seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverlayPlan {
+    /// The metrics charted (one overlay each), by name.
+    pub names: Vec<String>,
+    pub x_axis: XAxis,
+    pub smoother: Option<Smoother>,
+    /// Whether the summaries of the raw values are drawn too.
+    pub raw: bool,
+}
+
+/// The [`OverlayPlan`] shared between the loop, which sets it before each frame of an overlaid
+/// grid, and the loader's threads, which read it when a history is in. Cloning shares it.
+#[derive(Clone, Debug, Default)]
+pub struct SharedPlan(std::sync::Arc<std::sync::Mutex<Option<OverlayPlan>>>);
+
+impl SharedPlan {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<OverlayPlan>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Sets the plan (`None`: no overlaid grid is drawn; nothing is built ahead).
+    pub fn set(&self, plan: Option<OverlayPlan>) {
+        let mut held = self.lock();
+        if *held != plan {
+            *held = plan;
+        }
+    }
+    /// The plan now.
+    pub fn get(&self) -> Option<OverlayPlan> {
+        self.lock().clone()
     }
 }
 
@@ -410,6 +447,54 @@ pub struct Prepared {
     columns: ColumnCache,
 }
 
+impl Prepared {
+    /// The columns an overlaid grid drawn by `plan` charts of a run whose history `store` was
+    /// just read (see [`OverlayPlan`]), built on the caller's thread exactly as the loop would
+    /// build them ([`Cache::warm_overlay`]), for [`Cache::install_as`] once the run has its key.
+    /// `None` when the plan charts none of its series.
+    pub fn for_history(store: &Store, plan: &OverlayPlan) -> Option<Prepared> {
+        let mut ids: Vec<SeriesId> = plan.names.iter().filter_map(|n| store.find(n)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() || store.records() == 0 {
+            return None;
+        }
+        let (axis, t0) = layer_axis(store, plan.x_axis);
+        // A placeholder key: the run's key is known once the loop takes the history.
+        let key = (usize::MAX, u64::MAX);
+        let mut columns = ColumnCache::default();
+        columns.build(key, store, &ids, axis, t0, plan.smoother, plan.raw);
+        Some(Prepared { key, columns })
+    }
+
+    /// Series whose columns it holds (for tests).
+    pub fn series(&self) -> usize {
+        self.columns.held()
+    }
+}
+
+/// The axis and first time a layer of `store` gets in an overlay for `mode` when every run
+/// overlaid has times (as [`overlay_axis`] decides; when one has none, the overlay falls back to
+/// steps and columns built this way start over on the loop).
+fn layer_axis(store: &Store, mode: XAxis) -> (XAxis, f64) {
+    let (eff, t0) = plot::effective_axis(store, mode);
+    if mode == XAxis::Step || eff != mode {
+        (XAxis::Step, 0.0)
+    } else {
+        (mode, t0)
+    }
+}
+
+impl Cache {
+    /// Takes the columns [`Prepared::for_history`] built, as those of the run `key` (a
+    /// [`Data::key`]: the slot and epoch the run got when its history was taken).
+    pub fn install_as(&mut self, mut prepared: Prepared, key: (usize, u64)) {
+        prepared.columns.rekey(key);
+        prepared.key = key;
+        self.install(prepared);
+    }
+}
+
 impl ColumnsJob {
     /// The job for charting `members` of `data` on `x_axis`, smoothed by `smoother`: a snapshot
     /// of the record table and those series (sharing their columns: the loop's part costs a
@@ -428,7 +513,7 @@ impl ColumnsJob {
         self.members.iter().map(|&id| self.store.series(id).len()).sum()
     }
 
-    /// Builds the columns (on two threads when there is much to build, as the first frame of a
+    /// Builds the columns (on every core when there is much to build, as the first frame of a
     /// big run does); `None` when `cancelled` says a newer view made it useless (checked between
     /// series).
     pub fn run(self, cancelled: impl Fn() -> bool) -> Option<Prepared> {
@@ -525,5 +610,116 @@ mod tests {
         assert_eq!((snap.name(ids[1]), snap.series(ids[1]).len()), ("acc", 0));
         let data = Data { key: (0, 1), store: &store, flags: &[] };
         assert!(ColumnsJob::new(data, &ids, XAxis::Step, None).run(|| true).is_none());
+    }
+
+    /// A run of `n` steps read through the real ingest, as the loader reads a sweep's history
+    /// (values at display precision): a train line a step, an eval line every 100, a NaN.
+    fn run_of(k: usize, n: usize) -> crate::run::Run {
+        let mut run =
+            crate::run::Run::new(format!("run_{k}/logs.jsonl"), Default::default(), Default::default());
+        run.store.keep_display_precision();
+        append(&mut run, k, 0, n);
+        run
+    }
+
+    fn append(run: &mut crate::run::Run, k: usize, from: usize, to: usize) {
+        for i in from..to {
+            let loss = if i == 777 {
+                "NaN".to_owned()
+            } else {
+                format!(
+                    "{:.4}",
+                    2.0 / (1.0 + i as f64 / (50.0 + k as f64)) + ((i * 7919 + k) % 97) as f64 / 500.0
+                )
+            };
+            let line = format!(
+                "{{\"step\": {i}, \"time\": {:.3}, \"loss\": {loss}, \"acc\": {:.3}}}",
+                1.7e9 + i as f64 * 0.25 + k as f64,
+                (i % 113) as f64 / 113.0
+            );
+            run.push_line(2 * i as u64 + 1, line.as_bytes());
+            if i % 100 == 99 {
+                let eval = format!("{{\"step\": {i}, \"eval_loss\": {:.4}}}", 1.0 / (1.0 + i as f64 / 900.0));
+                run.push_line(2 * i as u64 + 2, eval.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn columns_built_with_a_history_draw_the_overlay_the_loop_would() {
+        let names = ["loss", "eval_loss", "acc"];
+        let mut runs: Vec<crate::run::Run> = (0..3).map(|k| run_of(k, 3000)).collect();
+        assert!(!runs[0].store.times().is_empty(), "the lines have times");
+        let mut n = 3000;
+        for (x_axis, smoother, raw) in [
+            (XAxis::Step, Some(Smoother::Ema { weight: 0.6 }), false),
+            (XAxis::Relative, Some(Smoother::TimeWeightedEma { param: 0.5 }), true),
+            (XAxis::Wall, Some(Smoother::Gaussian { sigma: 4.0 }), false),
+            (XAxis::Step, Some(Smoother::RunningAverage { window: 9 }), true),
+            (XAxis::Step, None, false),
+        ] {
+            let plan =
+                OverlayPlan { names: names.iter().map(|s| s.to_string()).collect(), x_axis, smoother, raw };
+            // On the loader: each run's columns as its history is read, then installed by the loop.
+            let mut ahead = Cache::default();
+            for (i, r) in runs.iter().enumerate() {
+                let p = Prepared::for_history(&r.store, &plan).expect("charted series");
+                assert_eq!(p.series(), 3, "{x_axis:?} {smoother:?}");
+                ahead.install_as(p, (i, 5));
+            }
+            let built = ahead.column_rebuilds();
+            assert_eq!(built, 9, "every charted series built ahead");
+            // The source's lines after the history, applied before the next frame.
+            for (k, r) in runs.iter_mut().enumerate() {
+                append(r, k, n, n + 37);
+            }
+            n += 37;
+            let mut inline = Cache::default();
+            for name in names {
+                let ids: Vec<[SeriesId; 1]> =
+                    runs.iter().map(|r| [r.store.find(name).expect("in every run")]).collect();
+                let layers: Vec<Layer<'_>> = runs
+                    .iter()
+                    .zip(&ids)
+                    .enumerate()
+                    .map(|(i, (r, id))| Layer {
+                        data: Data { key: (i, 5), store: &r.store, flags: r.flags() },
+                        members: id,
+                    })
+                    .collect();
+                let view = Request {
+                    members: &[],
+                    x_axis,
+                    zoom: None,
+                    anchor: None,
+                    width: 120,
+                    smoother,
+                    outliers: true,
+                    log: false,
+                };
+                let req = OverlayRequest { layers: &layers, view, raw };
+                inline.warm_overlay(&layers, x_axis, smoother, raw);
+                let want = overlay(&req, &mut inline);
+                let got = overlay(&req, &mut ahead);
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{name} {x_axis:?} {smoother:?} {raw}");
+                assert!(!want.layers.is_empty());
+            }
+            assert_eq!(
+                ahead.column_rebuilds(),
+                built,
+                "nothing built again on the loop: {x_axis:?} {smoother:?}"
+            );
+            // (The TWEMA starts over when the xs' range widens, as the appended points do.)
+            if !matches!(smoother, Some(Smoother::TimeWeightedEma { .. })) {
+                assert_eq!(ahead.full_smooths(), inline.full_smooths(), "{x_axis:?} {smoother:?}");
+            }
+            // The same summaries and checkpoints; only the vectors' spare capacity may differ
+            // (grown by the appended points rather than allocated once).
+            let (a, b) = (ahead.columns_bytes(), inline.columns_bytes());
+            assert!(a * 4 <= b * 5 && b * 4 <= a * 5, "{a} {b} bytes: {x_axis:?} {smoother:?}");
+        }
+        // A plan that charts none of a run's series builds nothing.
+        let plan = OverlayPlan { names: vec!["lr".into()], x_axis: XAxis::Step, smoother: None, raw: false };
+        assert!(Prepared::for_history(&runs[0].store, &plan).is_none());
     }
 }

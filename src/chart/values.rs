@@ -219,6 +219,10 @@ impl Ys for SeriesView<'_> {
     fn y(&self, i: usize) -> f64 {
         self.value(i)
     }
+    #[inline]
+    fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
+        self.for_each_value(from, to.min(SeriesView::len(self)), f);
+    }
 }
 
 #[cfg(test)]

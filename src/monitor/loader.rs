@@ -14,6 +14,11 @@
 //! with it: the loop never decodes a big binary file. Whole-file documents, and files found later in a watched directory, get no resume
 //! point: the source reads them from the start, and the opener only previews them.
 //!
+//! Comparing runs ([`Work::compact`]), a history comes with the columns of the series the grid
+//! charts, built on the thread that read it by the plan the app last drew
+//! ([`Loader::with_plan`], `crate::chart::OverlayPlan`): the loop installs them rather than
+//! building every run's columns once the sweep is in.
+//!
 //! The loader's threads are a pool of at most one more than the machine has cores
 //! ([`std::thread::available_parallelism`]), started when there is work and gone when there is
 //! none: a directory of 500 runs is looked at by a few threads, not 500. Histories are read the
@@ -198,12 +203,24 @@ pub struct Loader {
     max: usize,
     opts: Arc<MonitorOptions>,
     tx: Sender<Event>,
+    /// What the overlaid grid charts (comparing runs): each history read is handed over with
+    /// the columns of those series, built here, off the loop ([`Loader::with_plan`]).
+    plan: Option<crate::chart::SharedPlan>,
 }
 
 impl Loader {
     /// A pool of at most [`Loader::max_threads`] threads, reporting over `tx`.
     pub fn new(opts: MonitorOptions, tx: Sender<Event>) -> Loader {
-        Loader { queue: Arc::default(), max: Loader::max_threads(), opts: Arc::new(opts), tx }
+        Loader { queue: Arc::default(), max: Loader::max_threads(), opts: Arc::new(opts), tx, plan: None }
+    }
+
+    /// Builds, after each history of a run compared with others ([`Work::compact`]), the columns
+    /// of the series `plan` charts, as the loop would before drawing them, and hands them over
+    /// with the history ([`Event::Loaded`]): the loop installs them instead of building every
+    /// run's columns when the sweep is in (see `crate::chart::OverlayPlan`).
+    pub fn with_plan(mut self, plan: crate::chart::SharedPlan) -> Loader {
+        self.plan = Some(plan);
+        self
     }
 
     /// The machine's cores ([`std::thread::available_parallelism`]).
@@ -314,7 +331,16 @@ impl Loader {
                         Some(e),
                     ),
                 };
-                let _ = tx.send(Event::Loaded { file, history: Box::new(history) });
+                // The plan as it is now: a view changed meanwhile only costs the loop the
+                // columns it would have built anyway.
+                let columns = match (&loader.plan, work.compact) {
+                    (Some(plan), true) => plan
+                        .get()
+                        .and_then(|p| crate::chart::Prepared::for_history(&history.run.store, &p))
+                        .map(Box::new),
+                    _ => None,
+                };
+                let _ = tx.send(Event::Loaded { file, history: Box::new(history), columns });
             });
             // A JSON Lines file no longer than the preview asked for got none: its history, as
             // cheap to read as that preview, is read next, before the other files' previews (a
@@ -704,7 +730,7 @@ mod tests {
         while loaded.iter().any(|l| !l) {
             match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
                 Event::Opened { file, .. } => opened[file] = true,
-                Event::Loaded { file, history } => {
+                Event::Loaded { file, history, .. } => {
                     assert!(opened[file], "file {file}: looked at before its history is read");
                     assert_eq!(history.run.store.records(), 2, "file {file}");
                     loaded[file] = true;
@@ -722,6 +748,43 @@ mod tests {
             assert!(t0.elapsed() < Duration::from_secs(5), "idle loader threads stay");
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    #[test]
+    fn a_compared_runs_history_comes_with_the_columns_the_grid_charts() {
+        use crate::chart::{OverlayPlan, SharedPlan, XAxis};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        let lines: String = (0..500)
+            .map(|i| format!("{{\"step\": {i}, \"loss\": {}, \"acc\": 0.5}}\n", 1.0 / (1 + i) as f64))
+            .collect();
+        std::fs::write(&path, lines).expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = SharedPlan::default();
+        let loader = Loader::new(MonitorOptions::default(), tx).with_plan(shared.clone());
+        let loaded = || loop {
+            if let Event::Loaded { history, columns, .. } =
+                rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on")
+            {
+                return (history, columns);
+            }
+        };
+        // No grid drawn yet: nothing built.
+        loader.submit(0, plan(&path), Work { preview: None, history: true, compact: true }).expect("submit");
+        assert!(loaded().1.is_none());
+        shared.set(Some(OverlayPlan {
+            names: vec!["loss".into(), "lr".into()],
+            x_axis: XAxis::Step,
+            smoother: Some(crate::analysis::smooth::Smoother::Ema { weight: 0.6 }),
+            raw: false,
+        }));
+        loader.submit(1, plan(&path), Work { preview: None, history: true, compact: true }).expect("submit");
+        let (h, columns) = loaded();
+        assert_eq!(h.run.store.records(), 500);
+        assert_eq!(columns.expect("built with the history").series(), 1, "the plan's series the run has");
+        // One run alone (not compared) is charted as before: by the loop.
+        loader.submit(2, plan(&path), Work { preview: None, history: true, compact: false }).expect("submit");
+        assert!(loaded().1.is_none());
     }
 
     #[test]
@@ -753,7 +816,7 @@ mod tests {
         let loader = Loader::new(MonitorOptions::default(), tx);
         let loaded = |file: usize| loop {
             match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
-                Event::Loaded { file: f, history } if f == file => return history,
+                Event::Loaded { file: f, history, .. } if f == file => return history,
                 _ => {}
             }
         };
@@ -872,7 +935,7 @@ mod format_tests {
         loader.submit(0, lead, work).expect("submit");
         let history = loop {
             match rx.recv_timeout(Duration::from_secs(30)).expect("the loader reports") {
-                Event::Loaded { file, history } => {
+                Event::Loaded { file, history, .. } => {
                     assert_eq!(file, 0);
                     break history;
                 }

@@ -111,7 +111,7 @@ pub fn run_monitor(paths: &[PathBuf], opts: MonitorOptions) -> Result<(), Error>
         .map_err(|e| Error::Usage(format!("cannot start a thread to compute views: {e}")))?;
     // The first frame at once; the starter, the opener and the source fill it in behind.
     draw(&mut tui, &mut app, &worker).map_err(term_err)?;
-    let loader = loader::Loader::new(opts.clone(), tx.clone());
+    let loader = loader::Loader::new(opts.clone(), tx.clone()).with_plan(app.overlay_plan());
     let in_flight = InFlight::default();
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let starter = {
@@ -390,7 +390,7 @@ pub fn hand_off_export(app: &mut App, dir: &Path, tx: &Sender<Event>) {
 }
 
 /// Draws a frame. The columns of the charts it shows are built first, so that drawing only reads
-/// the state: inline when that is cheap (on two threads when there is much to build), else by the
+/// the state: inline when that is cheap (on every core when there is much to build), else by the
 /// worker (a view change on a big run: `app::recompute`), the charts showing their last frame
 /// until its result comes back as an event.
 fn draw(tui: &mut Tui, app: &mut App, worker: &recompute::Worker) -> std::io::Result<()> {

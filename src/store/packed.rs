@@ -278,6 +278,78 @@ impl Packed {
         Arc::make_mut(&mut chunks[c])
     }
 
+    /// Calls `f(i, value i)` for `i` in `from..to` (to at most the length), in order: each
+    /// block's header read once for its values, which are those [`Packed::get`] gives, bit for
+    /// bit. A chart's first pass over a series (its smoother and summaries) reads every value.
+    #[inline]
+    pub fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
+        let to = to.min(self.len());
+        let mut i = from;
+        while i < to {
+            let b = i / BLOCK;
+            let (j0, j1) = (i % BLOCK, (to - b * BLOCK).min(BLOCK));
+            if b >= self.sealed {
+                for j in j0..j1 {
+                    f(b * BLOCK + j, at_precision(self.stage[j], self.narrow >> j & 1 == 1));
+                }
+                return;
+            }
+            let chunk = &*self.chunks[b / CHUNK_BLOCKS];
+            let h = chunk.heads[b % CHUNK_BLOCKS];
+            let data = &chunk.data[..];
+            let at = h.word as usize * 8;
+            match h.kind {
+                CONST => {
+                    let v = f64::from_le_bytes(word(data, at));
+                    (j0..j1).for_each(|j| f(b * BLOCK + j, v));
+                }
+                RAW32 => {
+                    let raw = &data[at..at + BLOCK * 4];
+                    for j in j0..j1 {
+                        let p = j * 4;
+                        f(
+                            b * BLOCK + j,
+                            f32::from_le_bytes([raw[p], raw[p + 1], raw[p + 2], raw[p + 3]]) as f64,
+                        );
+                    }
+                }
+                RAW64 => {
+                    for j in j0..j1 {
+                        f(b * BLOCK + j, f64::from_le_bytes(word(data, at + j * 8)));
+                    }
+                }
+                ARITH => {
+                    let base = i64::from_le_bytes(word(data, at));
+                    let stride = i64::from_le_bytes(word(data, at + 8));
+                    for j in j0..j1 {
+                        f(b * BLOCK + j, scale((base + j as i64 * stride) as f64, h.exp as i32));
+                    }
+                }
+                kind => {
+                    let w = (kind & 3) as usize;
+                    let base = i64::from_le_bytes(word(data, at));
+                    let raw = &data[at + 8..at + 8 + BLOCK * w];
+                    let (exp, narrow) = (h.exp as i32, kind & NARROW != 0);
+                    let value = |k: i64| at_precision(scale((base + k) as f64, exp), narrow);
+                    match w {
+                        1 => (j0..j1).for_each(|j| f(b * BLOCK + j, value(raw[j] as i64))),
+                        2 => (j0..j1).for_each(|j| {
+                            f(b * BLOCK + j, value(u16::from_le_bytes([raw[2 * j], raw[2 * j + 1]]) as i64))
+                        }),
+                        _ => (j0..j1).for_each(|j| {
+                            let p = 3 * j;
+                            f(
+                                b * BLOCK + j,
+                                value(u32::from_le_bytes([raw[p], raw[p + 1], raw[p + 2], 0]) as i64),
+                            )
+                        }),
+                    }
+                }
+            }
+            i = b * BLOCK + j1;
+        }
+    }
+
     /// Encodes the full staged block.
     fn seal(&mut self) {
         let chunk = Self::open_chunk(&mut self.chunks, self.sealed);
@@ -490,7 +562,24 @@ mod tests {
             assert!(same(plain.get(i), v), "value {i}: {v:e} read back as {:e} (plain)", plain.get(i));
         }
         assert!(p.used() <= plain.used() + plain.used() / 32, "{} vs {}", p.used(), plain.used());
+        in_order_as_by_index(&p);
+        in_order_as_by_index(&plain);
         p
+    }
+
+    /// `for_each_from` gives what `get` gives, bit for bit, over the whole column and ranges
+    /// starting and ending inside blocks, at their edges and in the block being filled.
+    fn in_order_as_by_index(p: &Packed) {
+        let n = p.len();
+        let cuts = [0, 1, 63, 64, 65, 130, n / 2, n.saturating_sub(65), n.saturating_sub(1), n, n + 5];
+        for &a in &cuts {
+            for &b in &cuts {
+                let mut got = Vec::new();
+                p.for_each_from(a, b, |i, v| got.push((i, v.to_bits())));
+                let want: Vec<(usize, u64)> = (a.min(n)..b.min(n)).map(|i| (i, p.get(i).to_bits())).collect();
+                assert_eq!(got, want, "for_each_from({a}, {b}) of {n}");
+            }
+        }
     }
 
     /// A small deterministic generator (xorshift).
@@ -684,6 +773,7 @@ mod tests {
         for (i, &v) in want.iter().enumerate() {
             assert!(same(p.get(i), v), "value {i}: want {v:e}, got {:e}", p.get(i));
         }
+        in_order_as_by_index(&p);
     }
 
     #[test]

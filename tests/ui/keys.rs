@@ -353,7 +353,7 @@ fn the_loaders_history_comes_first_and_the_news_held_meanwhile_follows_it() {
     let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     run.push_lines(1, history.as_bytes());
     let h = tmon::event::History::lines(run, 100, None);
-    app.update(Event::Loaded { file: 0, history: Box::new(h) });
+    app.update(Event::Loaded { file: 0, history: Box::new(h), columns: None });
     assert!(app.slots[0].loading.is_none());
     let store = &app.slots[0].run().store;
     assert_eq!(store.records(), 101, "the history, then the news");
@@ -375,7 +375,7 @@ fn a_history_cut_short_by_a_read_error_says_so() {
     let mut run = tmon::run::Run::new("big.jsonl", Default::default(), Default::default());
     run.push_lines(1, jsonl(0..3).as_bytes());
     let h = tmon::event::History::lines(run, 3, Some("Input/output error".into()));
-    app.update(Event::Loaded { file: 0, history: Box::new(h) });
+    app.update(Event::Loaded { file: 0, history: Box::new(h), columns: None });
     let skipped = &app.slots[0].run().store.skipped;
     assert_eq!(skipped.count, 1);
     let note = skipped.last.as_ref().expect("a note");

@@ -32,6 +32,7 @@ impl Constant {
         Constant { first: f64::NAN, still: true }
     }
     /// Records finite `y`; true while the series is constant.
+    #[inline]
     fn push(&mut self, y: f64) -> bool {
         if self.first.is_nan() {
             self.first = y;
@@ -70,6 +71,7 @@ impl EmaState {
     }
 
     /// Adds `y` and returns its smoothed value (`y` itself when it is not finite).
+    #[inline]
     pub fn push(&mut self, y: f64) -> f64 {
         if !y.is_finite() {
             return y;

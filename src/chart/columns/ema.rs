@@ -66,16 +66,18 @@ impl LazyEma {
         // checkpoints' push may reallocate), which put a store and a load on the EMA's chain of
         // dependent operations; this loop is most of a big run's first frame.
         let (mut state, mut wide_from) = (self.state, self.wide_from);
-        for i in self.len..n {
+        let checkpoints = &mut self.checkpoints;
+        // Read in order: a store's column decodes each block once.
+        ys.for_each_from(self.len, n, |i, y| {
             if i % BLOCK == 0 {
-                self.checkpoints.push(state);
+                checkpoints.push(state);
             }
-            let v = state.push(ys.y(i));
+            let v = state.push(y);
             if wide_from == usize::MAX && needs_f64(v) {
                 wide_from = i;
             }
             sink(i, if i < wide_from { v as f32 as f64 } else { v });
-        }
+        });
         (self.state, self.wide_from) = (state, wide_from);
         self.len = self.len.max(n);
     }
@@ -141,10 +143,10 @@ impl Ys for EmaValues<'_> {
             return;
         }
         let mut st = self.state_before(from);
-        for i in from..to {
-            let v = st.push(self.ys.value(i));
+        self.ys.for_each_value(from, to, |i, y| {
+            let v = st.push(y);
             f(i, self.narrow(i, v));
-        }
+        });
         self.seq.set((to, st));
     }
 
