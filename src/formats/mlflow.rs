@@ -71,8 +71,10 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 }
 
 /// Reads every run (not deleted) of an MLflow SQLite store; `new_run` makes an empty run.
-pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run) -> Result<Vec<Run>, Error> {
-    let (mut runs, mut follow) = load_db_until(path, new_run, None)?;
+/// `apart`: the records of each run are analysed on a thread of its own, when the runs are no
+/// more than the cores.
+pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run, apart: bool) -> Result<Vec<Run>, Error> {
+    let (mut runs, mut follow) = load_db_with(path, new_run, None, apart)?;
     follow.flush(&mut runs);
     Ok(runs)
 }
@@ -566,6 +568,17 @@ pub fn load_db_until(
     new_run: &dyn Fn(&Path) -> Run,
     until: Option<i64>,
 ) -> Result<(Vec<Run>, DbFollow), Error> {
+    load_db_with(path, new_run, until, false)
+}
+
+/// [`load_db_until`], the records of each run analysed on a thread of its own when `apart` and
+/// the runs are no more than the cores.
+fn load_db_with(
+    path: &Path,
+    new_run: &dyn Fn(&Path) -> Run,
+    until: Option<i64>,
+    apart: bool,
+) -> Result<(Vec<Run>, DbFollow), Error> {
     let con = open_db(path)?;
     let mut runs: Vec<Run> = Vec::new();
     let mut follow = DbFollow::default();
@@ -577,6 +590,11 @@ pub fn load_db_until(
     for (id, key, value) in db_params(&con, path)? {
         if let Some(k) = follow.index(&id) {
             runs[k].info.config.insert(key, value);
+        }
+    }
+    if apart && runs.len() <= super::par::threads() {
+        for run in &mut runs {
+            run.analyse_apart();
         }
     }
     let end = until.unwrap_or(i64::MAX);
@@ -605,6 +623,9 @@ pub fn load_db_until(
             Err(Error::Read { path: path.to_owned(), reason: "the reader failed".into() })
         })
     })?;
+    for run in &mut runs {
+        run.analyse_here();
+    }
     if let Some(u) = until {
         // Every row up to `until` was read: the follower goes on after it.
         follow.cursor = u;
@@ -645,9 +666,10 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Reads one file-store run (its folder) into `run`.
-pub fn load_run_dir(dir: &Path, run: Run) -> Result<Run, Error> {
-    let (mut run, mut follow, _) = read_run_dir(dir, run, None)?;
+/// Reads one file-store run (its folder) into `run`, its metric files decoded on up to
+/// `threads` threads.
+pub fn load_run_dir(dir: &Path, run: Run, threads: usize) -> Result<Run, Error> {
+    let (mut run, mut follow, _) = read_run_dir_with(dir, run, None, threads)?;
     follow.gather.flush(&mut run);
     Ok(run)
 }
@@ -771,8 +793,88 @@ pub struct Left {
 /// order (then step, then file order), the one order the store has across files.
 pub fn read_run_dir(
     dir: &Path,
+    run: Run,
+    only: Option<&[(PathBuf, u64)]>,
+) -> Result<(Run, RunFollow, Vec<Left>), Error> {
+    read_run_dir_with(dir, run, only, 1)
+}
+
+/// One point of a metric file: its timestamp, step and value.
+type Point = (i64, i64, f64);
+
+/// What one metric file holds: its points in the order of the file, unless `sorted` (then put
+/// in time then step order, the lines of one time and step in their order), its bad lines, and
+/// where its whole lines end.
+#[derive(Debug, Default)]
+struct Decoded {
+    points: Vec<Point>,
+    /// Bad lines: (line, text).
+    bad: Vec<(u64, Vec<u8>)>,
+    /// The line ends read.
+    lines: u64,
+    whole: u64,
+    partial: Vec<u8>,
+}
+
+/// How much of a metric file is read at a time: a file is never held whole, only its points.
+const FILE_CHUNK: usize = 1 << 20;
+
+/// Reads metric file `p` up to `end` (whole lines only) or whole, and puts its points in time
+/// order (a stable sort, skipped when they are in order already, as a writer writes them).
+fn decode_metric_file(p: &Path, end: Option<u64>) -> std::io::Result<Decoded> {
+    let mut d = Decoded::default();
+    let mut file = std::fs::File::open(p)?.take(end.unwrap_or(u64::MAX));
+    let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+    let mut line_no = 0u64;
+    let mut eof = false;
+    while !eof {
+        let had = buf.len();
+        (&mut file).take(FILE_CHUNK as u64).read_to_end(&mut buf)?;
+        eof = buf.len() == had;
+        let whole = match (eof, end) {
+            (true, None) => buf.len(),
+            _ => memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1),
+        };
+        if whole == 0 && !eof {
+            continue;
+        }
+        let n = memchr::memchr_iter(b'\n', &buf[..whole]).count();
+        d.lines += n as u64;
+        // A chunk's whole lines; at the end, the last line without its line end too.
+        let pieces = if buf[..whole].ends_with(b"\n") { n } else { n + 1 };
+        for line in buf[..whole].split(|&b| b == b'\n').take(pieces) {
+            line_no += 1;
+            decode_metric_line(&mut d, line_no, line);
+        }
+        d.whole += whole as u64;
+        if eof {
+            d.partial = buf[whole..].to_vec();
+        } else {
+            buf.drain(..whole);
+        }
+    }
+    let sorted = d.points.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1));
+    if !sorted {
+        d.points.sort_by_key(|&(ts, step, _)| (ts, step));
+    }
+    Ok(d)
+}
+
+fn decode_metric_line(d: &mut Decoded, line_no: u64, line: &[u8]) {
+    match metric_line(line) {
+        Some(None) => {}
+        Some(Some((ts, v, step))) => d.points.push((ts, step, v)),
+        None => d.bad.push((line_no, line.to_vec())),
+    }
+}
+
+/// [`read_run_dir`] on up to `threads` threads: the metric files are decoded at once, their
+/// points merged in time order as they are fed.
+fn read_run_dir_with(
+    dir: &Path,
     mut run: Run,
     only: Option<&[(PathBuf, u64)]>,
+    threads: usize,
 ) -> Result<(Run, RunFollow, Vec<Left>), Error> {
     declare(&mut run);
     read_meta(dir, &mut run)?;
@@ -790,43 +892,62 @@ pub fn read_run_dir(
             v
         }
     };
-    // (timestamp, step, file order, line order) -> value
-    let mut points: Vec<(i64, i64, usize, u64, f64)> = Vec::new();
     let mut ids = Vec::new();
     let mut left = Vec::new();
-    for (k, (p, name, end)) in files.into_iter().enumerate() {
-        ids.push(run.store.intern(&name));
-        let mut text = Vec::new();
-        let file = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
-        file.take(end.unwrap_or(u64::MAX)).read_to_end(&mut text).map_err(|e| Error::io(&p, e))?;
-        let whole = match end {
-            Some(_) => memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1),
-            None => text.len(),
-        };
-        let mut lines = 0;
-        for (i, line) in text[..whole].split(|&b| b == b'\n').enumerate() {
-            lines = i as u64;
-            match metric_line(line) {
-                Some(None) => {}
-                Some(Some((ts, v, step))) => points.push((ts, step, k, i as u64 + 1, v)),
-                None => {
-                    let reason = format!("metrics/{name} line {}: not `timestamp value step`", i + 1);
-                    run.store.skipped.push(i as u64 + 1, reason, line);
+    let mut decoded: Vec<std::vec::IntoIter<Point>> = Vec::new();
+    let mut failed: Option<Error> = None;
+    super::par::ordered(
+        files.len(),
+        threads,
+        |k| decode_metric_file(&files[k].0, files[k].2),
+        |k, d| {
+            let (p, name, end) = &files[k];
+            let d = match d {
+                Ok(d) => d,
+                Err(e) => {
+                    failed.get_or_insert_with(|| Error::io(p, e));
+                    return;
                 }
+            };
+            if failed.is_some() {
+                return;
             }
-        }
-        if end.is_some() {
-            let mut f = MetricFile::new(name);
-            f.id = ids.last().copied();
-            f.lines = lines;
-            left.push(Left { path: p, file: f, offset: whole as u64, partial: text[whole..].to_vec() });
+            ids.push(run.store.intern(name));
+            for (line, text) in &d.bad {
+                let reason = format!("metrics/{name} line {line}: not `timestamp value step`");
+                run.store.skipped.push(*line, reason, text);
+            }
+            if end.is_some() {
+                let mut f = MetricFile::new(name.clone());
+                f.id = ids.last().copied();
+                f.lines = d.lines;
+                left.push(Left { path: p.clone(), file: f, offset: d.whole, partial: d.partial });
+            }
+            decoded.push(d.points.into_iter());
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Each file's points are in (time, step) order: merged by (time, step, file), they are in
+    // the order of sorting all of them by (time, step, file, line).
+    let mut heads: std::collections::BinaryHeap<std::cmp::Reverse<(i64, i64, usize, u64)>> =
+        std::collections::BinaryHeap::new();
+    let mut values = vec![0.0; decoded.len()];
+    for (k, it) in decoded.iter_mut().enumerate() {
+        if let Some((ts, step, v)) = it.next() {
+            values[k] = v;
+            heads.push(std::cmp::Reverse((ts, step, k, 0)));
         }
     }
-    points.sort_by_key(|&(ts, step, k, line, _)| (ts, step, k, line));
     let mut follow = RunFollow::default();
-    for &(ts, step, k, _, v) in &points {
+    while let Some(std::cmp::Reverse((ts, step, k, _))) = heads.pop() {
         follow.points += 1;
-        follow.gather.add(&mut run, follow.points, step as f64, ts as f64 / 1000.0, ids[k], v);
+        follow.gather.add(&mut run, follow.points, step as f64, ts as f64 / 1000.0, ids[k], values[k]);
+        if let Some((ts, step, v)) = decoded[k].next() {
+            values[k] = v;
+            heads.push(std::cmp::Reverse((ts, step, k, 0)));
+        }
     }
     Ok((run, follow, left))
 }
