@@ -592,8 +592,10 @@ fn rowid_span(con: &rusqlite::Connection, path: &Path, end: i64) -> Result<Optio
     })
 }
 
-/// The metric rows with rowids in `after + 1..=upto` (at most [`CHUNK_ROWS`] of them: one
-/// statement) of the runs in `places`, their keys numbered from 0 in the order met.
+/// The metric rows with rowids in `after + 1..=upto` (one statement) of the runs in `places`,
+/// their keys numbered from 0 in the order met, for a whole read (their rowids are not read:
+/// no follower goes on after them). Values are read as [`each_metric`] reads them; a run id or
+/// key that is not text, or not UTF-8, is "" as there.
 fn read_range(
     con: &rusqlite::Connection,
     path: &Path,
@@ -601,29 +603,63 @@ fn read_range(
     upto: i64,
     places: &HashMap<String, usize>,
 ) -> Result<Batch, Error> {
-    let mut keys = Keys::default();
+    use rusqlite::types::ValueRef;
+    let mut q = con
+        .prepare_cached(
+            "SELECT run_uuid, key, value, timestamp, step, is_nan FROM metrics \
+             WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid",
+        )
+        .map_err(|e| db_error(path, e))?;
+    let mut rows = q.query(rusqlite::params![after, upto]).map_err(|e| db_error(path, e))?;
     let mut batch = Batch { rows: Vec::new(), names: Vec::new() };
+    // The keys met, by their bytes (a run logs a few: compared, not hashed).
+    let mut keys: Vec<(Vec<u8>, u32)> = Vec::new();
     // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
-    let mut last: (String, Option<usize>) = (String::new(), None);
-    each_metric(con, path, after, upto, |m| {
-        if last.0 != m.run || last.1.is_none() {
-            last = (m.run.to_owned(), places.get(m.run).copied());
+    let mut last: (Vec<u8>, Option<usize>) = (Vec::new(), None);
+    fn text(v: ValueRef<'_>) -> &[u8] {
+        match v {
+            ValueRef::Text(b) => b,
+            _ => &[],
         }
-        let Some(k) = last.1 else { return };
-        let key = keys.number(m.key, &mut || {
-            batch.names.push(m.key.to_owned());
-            batch.names.len() - 1
-        });
+    }
+    fn utf8(b: &[u8]) -> &str {
+        std::str::from_utf8(b).unwrap_or("")
+    }
+    let int = |v: ValueRef<'_>| match v {
+        ValueRef::Integer(i) => Some(i),
+        _ => None,
+    };
+    while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
+        let run = text(r.get_ref_unwrap(0));
+        if last.0 != run || last.1.is_none() {
+            last = (run.to_owned(), places.get(utf8(run)).copied());
+        }
+        let Some(k) = last.1 else { continue };
+        let key_bytes = text(r.get_ref_unwrap(1));
+        let key = match keys.iter().find(|(b, _)| b.as_slice() == key_bytes) {
+            Some(&(_, n)) => n,
+            None => {
+                batch.names.push(utf8(key_bytes).to_owned());
+                let n = batch.names.len() as u32 - 1;
+                keys.push((key_bytes.to_owned(), n));
+                n
+            }
+        };
+        let value = match r.get_ref_unwrap(2) {
+            ValueRef::Integer(i) => Some(i as f64),
+            ValueRef::Real(x) => Some(x),
+            _ => None,
+        };
         batch.rows.push(PlainRow {
-            rowid: m.rowid,
+            rowid: 0,
             run: k as u32,
-            key: key as u32,
-            value: m.value,
-            timestamp: m.timestamp,
-            step: m.step,
-            is_nan: m.is_nan,
+            key,
+            value,
+            timestamp: int(r.get_ref_unwrap(3)),
+            step: int(r.get_ref_unwrap(4)),
+            is_nan: int(r.get_ref_unwrap(5)).is_some_and(|i| i != 0),
         });
-    })?;
+    }
     Ok(batch)
 }
 
