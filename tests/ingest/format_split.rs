@@ -140,10 +140,13 @@ fn crlf_rows_and_bytes_that_are_not_utf8_are_read_by_the_engine() {
     every_way_equals_the_engine(&bytes);
 }
 
+/// A metric file's line: its timestamp, step and value.
+type Point = (i64, i64, f64);
+
 /// An MLflow file-store run of `files` metric files (a few nested), each written as MLflow
 /// writes them, with times shared across files, one file out of time order, a bad line, a
 /// blank line and a last line without its newline.
-fn write_file_store(dir: &Path, files: usize, points: u64) -> Vec<(String, Vec<(i64, i64, f64)>)> {
+fn write_file_store(dir: &Path, files: usize, points: u64) -> Vec<(String, Vec<Point>)> {
     std::fs::create_dir_all(dir.join("metrics/train")).unwrap();
     std::fs::write(dir.join("meta.yaml"), "run_id: abc\nrun_name: many-files\nstatus: 3\n").unwrap();
     let mut all = Vec::new();
