@@ -8,6 +8,11 @@
 #
 # Usage: benches/formats/run.sh            (STEPS=1000000 RUNS=5 by default)
 #        STEPS=10000 RUNS=1 benches/formats/run.sh   (a quick check that it works)
+#        TMON=/tmp/tmon-old benches/formats/run.sh   (another binary, nothing built when the
+#                                                      data exists: before and after in one session)
+#        FIFO=1 benches/formats/run.sh               (each run under `chrt -f 10`, the real-time
+#                                                      class: near a quiet machine's wall time on a
+#                                                      loaded one; needs CAP_SYS_NICE)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -15,10 +20,15 @@ ROOT=$(pwd)
 STEPS=${STEPS:-1000000}
 RUNS=${RUNS:-5}
 DATA="$ROOT/benches/data/formats-$STEPS"
+prio=()
+[ "${FIFO:-0}" = 1 ] && prio=(chrt -f 10)
 
-echo "building tmon and the generator (release)..." >&2
-cargo build --release --quiet --bin tmon --example gen_formats
-TMON="$ROOT/target/release/tmon"
+if [ -z "${TMON:-}" ] || [ ! -f "$DATA/run.jsonl" ]; then
+    echo "building tmon and the generator (release)..." >&2
+    cargo build --release --quiet --bin tmon --example gen_formats
+fi
+TMON=${TMON:-"$ROOT/target/release/tmon"}
+echo "tmon: $TMON; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 if [ ! -f "$DATA/run.jsonl" ]; then
     echo "writing $STEPS steps in every format into $DATA ..." >&2
     "$ROOT/target/release/examples/gen_formats" "$DATA" "$STEPS"
@@ -34,9 +44,9 @@ one() {
     local t0 t1 rc=0
     t0=$(date +%s%N)
     if [ $have_time = 1 ]; then
-        /usr/bin/time -f '%M' -o "$rss_file" "$TMON" check "$1" >/dev/null || rc=$?
+        "${prio[@]}" /usr/bin/time -f '%M' -o "$rss_file" "$TMON" check "$1" >/dev/null || rc=$?
     else
-        "$TMON" check "$1" >/dev/null || rc=$?
+        "${prio[@]}" "$TMON" check "$1" >/dev/null || rc=$?
         echo 0 >"$rss_file"
     fi
     t1=$(date +%s%N)

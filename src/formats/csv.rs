@@ -159,33 +159,38 @@ impl CsvReader {
             cells.push(String::from_utf8_lossy(out[at..end].trim_ascii()));
             at = end;
         }
+        self.cells(run, line, &cells, None);
+    }
+
+    /// Takes one row of cells (trimmed), with their numbers when they were read already.
+    fn cells<S: AsRef<str>>(&mut self, run: &mut Run, line: u64, cells: &[S], nums: Option<&[Option<f64>]>) {
         let header = &self.header;
-        if header.is_empty() || is_header_again(header, &cells) {
-            if header.is_empty() && cells.iter().all(|c| c.is_empty()) {
+        if header.is_empty() || is_header_again(header, cells, nums) {
+            if header.is_empty() && cells.iter().all(|c| c.as_ref().is_empty()) {
                 return;
             }
-            self.header = cells.iter().map(|c| c.trim_start_matches('\u{feff}').to_owned()).collect();
+            self.header =
+                cells.iter().map(|c| c.as_ref().trim_start_matches('\u{feff}').to_owned()).collect();
             return;
         }
+        let joined = || cells.iter().map(AsRef::as_ref).collect::<Vec<&str>>().join(",");
         if cells.len() > header.len() {
-            let text = cells.join(",");
             let reason = format!("{} cells, but the header has {} names", cells.len(), header.len());
-            run.store.skipped.push(line, reason, text.as_bytes());
+            run.store.skipped.push(line, reason, joined().as_bytes());
             return;
         }
-        if cells.iter().all(|c| c.is_empty()) {
+        if cells.iter().all(|c| c.as_ref().is_empty()) {
             return;
         }
-        let spans = cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        let spans = cells.iter().map(|c| c.as_ref().matches('\n').count()).sum::<usize>();
         if spans > 0 {
             // Loggers quote no multi-line cell: an unclosed quote swallowed the lines after it.
-            let text = cells.join(",");
             let reason = format!("a quoted cell runs over {} more lines (an unclosed quote?)", spans);
-            run.store.skipped.push(line, reason, text.as_bytes());
+            run.store.skipped.push(line, reason, joined().as_bytes());
             return;
         }
         if let Some(rows) = self.rows.as_mut() {
-            let fp = fingerprint(header, &cells);
+            let fp = fingerprint(header, cells);
             if let Some(i) = self.replay {
                 if rows.get(i) == Some(&fp) {
                     self.replay = Some(i + 1);
@@ -202,13 +207,18 @@ impl CsvReader {
             rows.push(fp);
         }
         let mut row: Vec<Field<'_>> = Vec::with_capacity(cells.len());
-        for (name, cell) in header.iter().zip(&cells) {
+        for (k, (name, cell)) in header.iter().zip(cells).enumerate() {
+            let cell = cell.as_ref();
             if cell.is_empty() {
                 continue;
             }
-            let value = match number(cell) {
+            let x = match nums {
+                Some(nums) => nums[k],
+                None => number(cell),
+            };
+            let value = match x {
                 Some(x) => Scalar::Num(x),
-                None => Scalar::Str(Cow::Borrowed(cell.as_ref())),
+                None => Scalar::Str(Cow::Borrowed(cell)),
             };
             row.push(Field { key: Cow::Borrowed(name.as_str()), value });
         }
@@ -216,11 +226,119 @@ impl CsvReader {
     }
 }
 
+/// A piece of a file read whole is at least this many bytes (it ends at a line end): the unit
+/// one thread decodes.
+const PIECE: usize = 256 << 10;
+
+/// The rows of a piece of a file without quotes, split into cells on one of the threads: each
+/// cell trimmed, with its number.
+#[derive(Debug, Default)]
+struct Piece<'a> {
+    texts: Vec<&'a str>,
+    nums: Vec<Option<f64>>,
+    /// Each row: its line in the piece (from 0) and where its cells end.
+    rows: Vec<(u64, usize)>,
+    /// The line ends the piece holds.
+    lines: u64,
+}
+
+/// Splits `text` (whole lines but perhaps the file's last; no quote, no carriage return) into
+/// rows as the engine does: one row a line, cells between commas, an empty line no row.
+fn decode_piece(text: &str) -> Piece<'_> {
+    let mut p = Piece::default();
+    for (r, line) in text.split('\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        for cell in line.split(',') {
+            let cell = cell.trim_ascii();
+            p.texts.push(cell);
+            p.nums.push(number(cell));
+        }
+        p.rows.push((r as u64, p.texts.len()));
+    }
+    p.lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+    p
+}
+
+/// Reads a whole CSV file into `run` (made for it: `tmon check`), on up to `threads` threads.
+/// The bytes are read a chunk at a time; while a chunk holds no quote (a quoted cell may hold a
+/// line end, so the file could not be cut at any line end), no carriage return and only UTF-8,
+/// it is cut into pieces at line ends, the pieces are split into cells on every thread and their
+/// rows taken in order on this one. From the first chunk that does, the engine reads the rest.
+/// Records, line numbers and skipped rows are those of [`CsvReader::feed`] on the whole file.
+pub fn read_file(path: &std::path::Path, run: &mut Run, threads: usize) -> Result<(), crate::error::Error> {
+    use std::io::Read;
+    let io = |e| crate::error::Error::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = CsvReader::new(run);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut simple = true;
+    // The line the bytes in `buf` start on, and the number of the next row: the line after
+    // the row taken last, as the engine numbers rows (blank lines before a row count as its).
+    let (mut line, mut next) = (1u64, 1u64);
+    loop {
+        let had = buf.len();
+        (&mut file).take(super::follow::CHUNK as u64).read_to_end(&mut buf).map_err(io)?;
+        let eof = buf.len() == had;
+        if !simple {
+            reader.feed(run, &buf);
+            buf.clear();
+            if eof {
+                reader.finish(run);
+                return Ok(());
+            }
+            continue;
+        }
+        let whole = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1) };
+        let part = &buf[..whole];
+        let text = match memchr::memchr2(b'"', b'\r', part) {
+            None => std::str::from_utf8(part).ok(),
+            Some(_) => None,
+        };
+        let Some(text) = text else {
+            // The engine goes on from here, at the line reached.
+            simple = false;
+            reader.core.set_line(line);
+            reader.start = Some(next);
+            continue;
+        };
+        let mut bounds = vec![0];
+        let mut at = 0;
+        while at < text.len() {
+            let target = at + PIECE;
+            at = match text.as_bytes().get(target..) {
+                Some(rest) => memchr::memchr(b'\n', rest).map_or(text.len(), |i| target + i + 1),
+                None => text.len(),
+            };
+            bounds.push(at);
+        }
+        super::par::ordered(
+            bounds.len() - 1,
+            threads,
+            |j| decode_piece(&text[bounds[j]..bounds[j + 1]]),
+            |_, p| {
+                let mut from = 0;
+                for &(r, to) in &p.rows {
+                    reader.cells(run, next, &p.texts[from..to], Some(&p.nums[from..to]));
+                    next = line + r + 1;
+                    from = to;
+                }
+                line += p.lines;
+            },
+        );
+        buf.drain(..whole);
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
 /// What a row says, whatever the order of its columns: its non-empty cells with their names.
-fn fingerprint(header: &[String], cells: &[Cow<'_, str>]) -> u64 {
+fn fingerprint<S: AsRef<str>>(header: &[String], cells: &[S]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut sum = 0u64;
-    for (name, cell) in header.iter().zip(cells).filter(|(_, c)| !c.is_empty()) {
+    for (name, cell) in header.iter().zip(cells).filter(|(_, c)| !c.as_ref().is_empty()) {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (name, cell.as_ref()).hash(&mut h);
         sum = sum.wrapping_add(h.finish());
@@ -230,8 +348,12 @@ fn fingerprint(header: &[String], cells: &[Cow<'_, str>]) -> u64 {
 
 /// A row that names the columns again (a writer that started over into the same file): the same
 /// names as the header, or as many names, none a number, with most of them the header's.
-fn is_header_again(header: &[String], cells: &[Cow<'_, str>]) -> bool {
-    if cells.len() != header.len() || cells.iter().any(|c| c.is_empty() || number(c).is_some()) {
+fn is_header_again<S: AsRef<str>>(header: &[String], cells: &[S], nums: Option<&[Option<f64>]>) -> bool {
+    if cells.len() != header.len() {
+        return false;
+    }
+    let num = |k: usize, c: &str| nums.map_or_else(|| number(c), |n| n[k]).is_some();
+    if cells.iter().enumerate().any(|(k, c)| c.as_ref().is_empty() || num(k, c.as_ref())) {
         return false;
     }
     let same = header.iter().zip(cells).filter(|(h, c)| h.as_str() == c.as_ref()).count();

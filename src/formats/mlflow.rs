@@ -71,8 +71,10 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 }
 
 /// Reads every run (not deleted) of an MLflow SQLite store; `new_run` makes an empty run.
-pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run) -> Result<Vec<Run>, Error> {
-    let (mut runs, mut follow) = load_db_until(path, new_run, None)?;
+/// `apart`: the records of each run are analysed on a thread of its own, when the runs are no
+/// more than the cores.
+pub fn load_db(path: &Path, new_run: &dyn Fn(&Path) -> Run, apart: bool) -> Result<Vec<Run>, Error> {
+    let (mut runs, mut follow) = load_db_with(path, new_run, None, apart)?;
     follow.flush(&mut runs);
     Ok(runs)
 }
@@ -558,6 +560,113 @@ fn read_rows(
     Ok(())
 }
 
+/// Feeds one metric row read (its key numbered `key` among `names`) to its run.
+fn feed_row(
+    runs: &mut [Run],
+    follow: &mut DbFollow,
+    ids: &mut [Vec<Option<SeriesId>>],
+    names: &[String],
+    r: &PlainRow,
+    key: usize,
+) {
+    let k = r.run as usize;
+    let slot = &mut ids[k];
+    if slot.len() <= key {
+        slot.resize(key + 1, None);
+    }
+    let id = *slot[key].get_or_insert_with(|| runs[k].store.intern(&names[key]));
+    follow.push(k, &mut runs[k], r.rowid, id, r.value, r.timestamp, r.step, r.is_nan);
+}
+
+/// The first and last rowid of the metric rows up to `end`; `None` when there are none, or when
+/// the rowids are so sparse that reading them in ranges would mean many empty ranges.
+fn rowid_span(con: &rusqlite::Connection, path: &Path, end: i64) -> Result<Option<(i64, i64)>, Error> {
+    let (lo, hi): (Option<i64>, Option<i64>) = con
+        // Two subqueries: each a look at one end of the table (together in one SELECT, SQLite
+        // scans every row).
+        .query_row("SELECT (SELECT MIN(rowid) FROM metrics), (SELECT MAX(rowid) FROM metrics)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|e| db_error(path, e))?;
+    Ok(match (lo, hi) {
+        (Some(lo), Some(hi)) if lo <= hi.min(end) && hi.min(end) - lo < CHUNK_ROWS << 16 => {
+            Some((lo, hi.min(end)))
+        }
+        _ => None,
+    })
+}
+
+/// The metric rows with rowids in `after + 1..=upto` (one statement) of the runs in `places`,
+/// their keys numbered from 0 in the order met, for a whole read (their rowids are not read:
+/// no follower goes on after them). Values are read as [`each_metric`] reads them; a run id or
+/// key that is not text, or not UTF-8, is "" as there.
+fn read_range(
+    con: &rusqlite::Connection,
+    path: &Path,
+    after: i64,
+    upto: i64,
+    places: &HashMap<String, usize>,
+) -> Result<Batch, Error> {
+    use rusqlite::types::ValueRef;
+    let mut q = con
+        .prepare_cached(
+            "SELECT run_uuid, key, value, timestamp, step, is_nan FROM metrics \
+             WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid",
+        )
+        .map_err(|e| db_error(path, e))?;
+    let mut rows = q.query(rusqlite::params![after, upto]).map_err(|e| db_error(path, e))?;
+    let mut batch = Batch { rows: Vec::new(), names: Vec::new() };
+    // The keys met, by their bytes (a run logs a few: compared, not hashed).
+    let mut keys: Vec<(Vec<u8>, u32)> = Vec::new();
+    // Rows come in runs of one MLflow run: its place is looked up once per run of rows.
+    let mut last: (Vec<u8>, Option<usize>) = (Vec::new(), None);
+    fn text(v: ValueRef<'_>) -> &[u8] {
+        match v {
+            ValueRef::Text(b) => b,
+            _ => &[],
+        }
+    }
+    fn utf8(b: &[u8]) -> &str {
+        std::str::from_utf8(b).unwrap_or("")
+    }
+    let int = |v: ValueRef<'_>| match v {
+        ValueRef::Integer(i) => Some(i),
+        _ => None,
+    };
+    while let Some(r) = rows.next().map_err(|e| db_error(path, e))? {
+        let run = text(r.get_ref_unwrap(0));
+        if last.0 != run || last.1.is_none() {
+            last = (run.to_owned(), places.get(utf8(run)).copied());
+        }
+        let Some(k) = last.1 else { continue };
+        let key_bytes = text(r.get_ref_unwrap(1));
+        let key = match keys.iter().find(|(b, _)| b.as_slice() == key_bytes) {
+            Some(&(_, n)) => n,
+            None => {
+                batch.names.push(utf8(key_bytes).to_owned());
+                let n = batch.names.len() as u32 - 1;
+                keys.push((key_bytes.to_owned(), n));
+                n
+            }
+        };
+        let value = match r.get_ref_unwrap(2) {
+            ValueRef::Integer(i) => Some(i as f64),
+            ValueRef::Real(x) => Some(x),
+            _ => None,
+        };
+        batch.rows.push(PlainRow {
+            rowid: 0,
+            run: k as u32,
+            key,
+            value,
+            timestamp: int(r.get_ref_unwrap(3)),
+            step: int(r.get_ref_unwrap(4)),
+            is_nan: int(r.get_ref_unwrap(5)).is_some_and(|i| i != 0),
+        });
+    }
+    Ok(batch)
+}
+
 /// Reads the runs (not deleted) of an MLflow SQLite store with their metric rows up to rowid
 /// `until` (all for `None`), in insertion order, chunk by chunk; the record each run is
 /// gathering is left to the follower (flushed by [`load_db`]).
@@ -565,6 +674,17 @@ pub fn load_db_until(
     path: &Path,
     new_run: &dyn Fn(&Path) -> Run,
     until: Option<i64>,
+) -> Result<(Vec<Run>, DbFollow), Error> {
+    load_db_with(path, new_run, until, false)
+}
+
+/// [`load_db_until`], the records of each run analysed on a thread of its own when `apart` and
+/// the runs are no more than the cores.
+fn load_db_with(
+    path: &Path,
+    new_run: &dyn Fn(&Path) -> Run,
+    until: Option<i64>,
+    apart: bool,
 ) -> Result<(Vec<Run>, DbFollow), Error> {
     let con = open_db(path)?;
     let mut runs: Vec<Run> = Vec::new();
@@ -579,32 +699,85 @@ pub fn load_db_until(
             runs[k].info.config.insert(key, value);
         }
     }
+    if apart && runs.len() <= super::par::threads() {
+        for run in &mut runs {
+            run.analyse_apart();
+        }
+    }
     let end = until.unwrap_or(i64::MAX);
-    // SQLite reads on a thread of its own while this one feeds the runs: the two halves of the
-    // work take about as long as each other, so the load takes the time of the longer one.
     let places: HashMap<String, usize> = follow.index.clone();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
     let mut names: Vec<String> = Vec::new();
     // Per run, the series of each key number the reader gave.
     let mut ids: Vec<Vec<Option<SeriesId>>> = vec![Vec::new(); runs.len()];
-    std::thread::scope(|scope| -> Result<(), Error> {
-        let reader = scope.spawn(move || read_rows(&con, path, end, &places, &tx));
-        for batch in rx {
-            names.extend(batch.names);
-            for r in &batch.rows {
-                let (k, key) = (r.run as usize, r.key as usize);
-                let slot = &mut ids[k];
-                if slot.len() <= key {
-                    slot.resize(key + 1, None);
+    let threads = if apart && until.is_none() { super::par::threads() } else { 1 };
+    let span = if threads > 1 { rowid_span(&con, path, end)? } else { None };
+    if let Some((lo, hi)) = span {
+        // SQLite's work is most of the load (its thread took three quarters of the CPU time):
+        // the rows are read in ranges of rowids on every core, each thread with a read-only
+        // connection of its own, and fed in rowid order on this thread.
+        let pieces = ((hi - lo) / CHUNK_ROWS + 1) as usize;
+        let cons = std::sync::Mutex::new(vec![con]);
+        let mut global: HashMap<String, usize> = HashMap::new();
+        let mut failed: Option<Error> = None;
+        super::par::ordered(
+            pieces,
+            threads,
+            |j| {
+                let after = lo - 1 + j as i64 * CHUNK_ROWS;
+                let upto = (after + CHUNK_ROWS).min(hi);
+                let spare = cons.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let con = match spare {
+                    Some(con) => con,
+                    None => open_db(path)?,
+                };
+                let read = read_range(&con, path, after, upto, &places);
+                cons.lock().unwrap_or_else(|e| e.into_inner()).push(con);
+                read
+            },
+            |_, read| match read {
+                _ if failed.is_some() => {}
+                Err(e) => failed = Some(e),
+                Ok(batch) => {
+                    // The range's key numbers, as numbers of the whole read.
+                    let map: Vec<usize> = batch
+                        .names
+                        .into_iter()
+                        .map(|name| {
+                            let next = names.len();
+                            *global.entry(name).or_insert_with_key(|name| {
+                                names.push(name.clone());
+                                next
+                            })
+                        })
+                        .collect();
+                    for r in &batch.rows {
+                        feed_row(&mut runs, &mut follow, &mut ids, &names, r, map[r.key as usize]);
+                    }
                 }
-                let id = *slot[key].get_or_insert_with(|| runs[k].store.intern(&names[key]));
-                follow.push(k, &mut runs[k], r.rowid, id, r.value, r.timestamp, r.step, r.is_nan);
-            }
+            },
+        );
+        if let Some(e) = failed {
+            return Err(e);
         }
-        reader.join().unwrap_or_else(|_| {
-            Err(Error::Read { path: path.to_owned(), reason: "the reader failed".into() })
-        })
-    })?;
+    } else {
+        // SQLite reads on a thread of its own while this one feeds the runs.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let reader = scope.spawn(move || read_rows(&con, path, end, &places, &tx));
+            for batch in rx {
+                names.extend(batch.names);
+                for r in &batch.rows {
+                    feed_row(&mut runs, &mut follow, &mut ids, &names, r, r.key as usize);
+                }
+            }
+            reader.join().unwrap_or_else(|_| {
+                Err(Error::Read { path: path.to_owned(), reason: "the reader failed".into() })
+            })
+        })?;
+    }
+    for run in &mut runs {
+        run.analyse_here();
+    }
     if let Some(u) = until {
         // Every row up to `until` was read: the follower goes on after it.
         follow.cursor = u;
@@ -645,9 +818,10 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Reads one file-store run (its folder) into `run`.
-pub fn load_run_dir(dir: &Path, run: Run) -> Result<Run, Error> {
-    let (mut run, mut follow, _) = read_run_dir(dir, run, None)?;
+/// Reads one file-store run (its folder) into `run`, its metric files decoded on up to
+/// `threads` threads.
+pub fn load_run_dir(dir: &Path, run: Run, threads: usize) -> Result<Run, Error> {
+    let (mut run, mut follow, _) = read_run_dir_with(dir, run, None, threads)?;
     follow.gather.flush(&mut run);
     Ok(run)
 }
@@ -771,8 +945,88 @@ pub struct Left {
 /// order (then step, then file order), the one order the store has across files.
 pub fn read_run_dir(
     dir: &Path,
+    run: Run,
+    only: Option<&[(PathBuf, u64)]>,
+) -> Result<(Run, RunFollow, Vec<Left>), Error> {
+    read_run_dir_with(dir, run, only, 1)
+}
+
+/// One point of a metric file: its timestamp, step and value.
+type Point = (i64, i64, f64);
+
+/// What one metric file holds: its points in the order of the file, unless `sorted` (then put
+/// in time then step order, the lines of one time and step in their order), its bad lines, and
+/// where its whole lines end.
+#[derive(Debug, Default)]
+struct Decoded {
+    points: Vec<Point>,
+    /// Bad lines: (line, text).
+    bad: Vec<(u64, Vec<u8>)>,
+    /// The line ends read.
+    lines: u64,
+    whole: u64,
+    partial: Vec<u8>,
+}
+
+/// How much of a metric file is read at a time: a file is never held whole, only its points.
+const FILE_CHUNK: usize = 1 << 20;
+
+/// Reads metric file `p` up to `end` (whole lines only) or whole, and puts its points in time
+/// order (a stable sort, skipped when they are in order already, as a writer writes them).
+fn decode_metric_file(p: &Path, end: Option<u64>) -> std::io::Result<Decoded> {
+    let mut d = Decoded::default();
+    let mut file = std::fs::File::open(p)?.take(end.unwrap_or(u64::MAX));
+    let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+    let mut line_no = 0u64;
+    let mut eof = false;
+    while !eof {
+        let had = buf.len();
+        (&mut file).take(FILE_CHUNK as u64).read_to_end(&mut buf)?;
+        eof = buf.len() == had;
+        let whole = match (eof, end) {
+            (true, None) => buf.len(),
+            _ => memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1),
+        };
+        if whole == 0 && !eof {
+            continue;
+        }
+        let n = memchr::memchr_iter(b'\n', &buf[..whole]).count();
+        d.lines += n as u64;
+        // A chunk's whole lines; at the end, the last line without its line end too.
+        let pieces = if buf[..whole].ends_with(b"\n") { n } else { n + 1 };
+        for line in buf[..whole].split(|&b| b == b'\n').take(pieces) {
+            line_no += 1;
+            decode_metric_line(&mut d, line_no, line);
+        }
+        d.whole += whole as u64;
+        if eof {
+            d.partial = buf[whole..].to_vec();
+        } else {
+            buf.drain(..whole);
+        }
+    }
+    let sorted = d.points.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1));
+    if !sorted {
+        d.points.sort_by_key(|&(ts, step, _)| (ts, step));
+    }
+    Ok(d)
+}
+
+fn decode_metric_line(d: &mut Decoded, line_no: u64, line: &[u8]) {
+    match metric_line(line) {
+        Some(None) => {}
+        Some(Some((ts, v, step))) => d.points.push((ts, step, v)),
+        None => d.bad.push((line_no, line.to_vec())),
+    }
+}
+
+/// [`read_run_dir`] on up to `threads` threads: the metric files are decoded at once, their
+/// points merged in time order as they are fed.
+fn read_run_dir_with(
+    dir: &Path,
     mut run: Run,
     only: Option<&[(PathBuf, u64)]>,
+    threads: usize,
 ) -> Result<(Run, RunFollow, Vec<Left>), Error> {
     declare(&mut run);
     read_meta(dir, &mut run)?;
@@ -790,43 +1044,62 @@ pub fn read_run_dir(
             v
         }
     };
-    // (timestamp, step, file order, line order) -> value
-    let mut points: Vec<(i64, i64, usize, u64, f64)> = Vec::new();
     let mut ids = Vec::new();
     let mut left = Vec::new();
-    for (k, (p, name, end)) in files.into_iter().enumerate() {
-        ids.push(run.store.intern(&name));
-        let mut text = Vec::new();
-        let file = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
-        file.take(end.unwrap_or(u64::MAX)).read_to_end(&mut text).map_err(|e| Error::io(&p, e))?;
-        let whole = match end {
-            Some(_) => memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1),
-            None => text.len(),
-        };
-        let mut lines = 0;
-        for (i, line) in text[..whole].split(|&b| b == b'\n').enumerate() {
-            lines = i as u64;
-            match metric_line(line) {
-                Some(None) => {}
-                Some(Some((ts, v, step))) => points.push((ts, step, k, i as u64 + 1, v)),
-                None => {
-                    let reason = format!("metrics/{name} line {}: not `timestamp value step`", i + 1);
-                    run.store.skipped.push(i as u64 + 1, reason, line);
+    let mut decoded: Vec<std::vec::IntoIter<Point>> = Vec::new();
+    let mut failed: Option<Error> = None;
+    super::par::ordered(
+        files.len(),
+        threads,
+        |k| decode_metric_file(&files[k].0, files[k].2),
+        |k, d| {
+            let (p, name, end) = &files[k];
+            let d = match d {
+                Ok(d) => d,
+                Err(e) => {
+                    failed.get_or_insert_with(|| Error::io(p, e));
+                    return;
                 }
+            };
+            if failed.is_some() {
+                return;
             }
-        }
-        if end.is_some() {
-            let mut f = MetricFile::new(name);
-            f.id = ids.last().copied();
-            f.lines = lines;
-            left.push(Left { path: p, file: f, offset: whole as u64, partial: text[whole..].to_vec() });
+            ids.push(run.store.intern(name));
+            for (line, text) in &d.bad {
+                let reason = format!("metrics/{name} line {line}: not `timestamp value step`");
+                run.store.skipped.push(*line, reason, text);
+            }
+            if end.is_some() {
+                let mut f = MetricFile::new(name.clone());
+                f.id = ids.last().copied();
+                f.lines = d.lines;
+                left.push(Left { path: p.clone(), file: f, offset: d.whole, partial: d.partial });
+            }
+            decoded.push(d.points.into_iter());
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Each file's points are in (time, step) order: merged by (time, step, file), they are in
+    // the order of sorting all of them by (time, step, file, line).
+    let mut heads: std::collections::BinaryHeap<std::cmp::Reverse<(i64, i64, usize, u64)>> =
+        std::collections::BinaryHeap::new();
+    let mut values = vec![0.0; decoded.len()];
+    for (k, it) in decoded.iter_mut().enumerate() {
+        if let Some((ts, step, v)) = it.next() {
+            values[k] = v;
+            heads.push(std::cmp::Reverse((ts, step, k, 0)));
         }
     }
-    points.sort_by_key(|&(ts, step, k, line, _)| (ts, step, k, line));
     let mut follow = RunFollow::default();
-    for &(ts, step, k, _, v) in &points {
+    while let Some(std::cmp::Reverse((ts, step, k, _))) = heads.pop() {
         follow.points += 1;
-        follow.gather.add(&mut run, follow.points, step as f64, ts as f64 / 1000.0, ids[k], v);
+        follow.gather.add(&mut run, follow.points, step as f64, ts as f64 / 1000.0, ids[k], values[k]);
+        if let Some((ts, step, v)) = decoded[k].next() {
+            values[k] = v;
+            heads.push(std::cmp::Reverse((ts, step, k, 0)));
+        }
     }
     Ok((run, follow, left))
 }

@@ -32,7 +32,7 @@ use crate::analysis::FlagConfig;
 use crate::error::Error;
 use crate::ingest::IngestOptions;
 use crate::parse::Field;
-use crate::run::Run;
+use crate::run::{Run, Threads};
 use crate::source::Framing;
 use crate::store::SeriesId;
 use std::collections::BTreeMap;
@@ -156,7 +156,20 @@ pub fn run_key(path: &Path) -> PathBuf {
 /// Reads every run `path` holds, when it is one of the formats here; None for JSON (the caller
 /// reads it as JSON Lines or a document).
 pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Result<Vec<Run>, Error>> {
+    load_with(path, opts, cfg, Threads::Auto)
+}
+
+/// As [`load`]: with [`Threads::Auto`], a CSV file is split into cells on every core and the
+/// records of CSV and MLflow are analysed on a thread of their own; [`Threads::One`] (`tmon
+/// check` reading many files at once, one a thread) reads on the calling thread alone.
+pub fn load_with(
+    path: &Path,
+    opts: &IngestOptions,
+    cfg: &FlagConfig,
+    threads: Threads,
+) -> Option<Result<Vec<Run>, Error>> {
     let kind = detect(path)?;
+    let apart = threads == Threads::Auto;
     let new_run = |p: &Path| Run::new(p, opts.clone(), cfg.clone());
     let whole = |files: Vec<PathBuf>| -> Vec<follow::FileEnd> {
         let end = u64::MAX;
@@ -175,7 +188,12 @@ pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Resul
                 Ok(files) => read(kind, files),
             }
         }
-        Kind::Csv => read(kind, vec![path.to_owned()]),
+        Kind::Csv => {
+            let mut run = new_run(path);
+            let read = |run: &mut Run| csv::read_file(path, run, if apart { par::threads() } else { 1 });
+            let done = if apart { run.analysed_apart(read) } else { read(&mut run) };
+            done.map(|()| vec![run])
+        }
         Kind::Wandb => read(kind, wandb::run_files(path)).map(|mut runs| {
             // The run is named by the path given, whichever of its files that is.
             for r in &mut runs {
@@ -183,10 +201,17 @@ pub fn load(path: &Path, opts: &IngestOptions, cfg: &FlagConfig) -> Option<Resul
             }
             runs
         }),
-        Kind::MlflowDb => mlflow::load_db(path, &new_run),
+        Kind::MlflowDb => mlflow::load_db(path, &new_run, apart),
         Kind::MlflowRun => {
             let dir = if path.is_dir() { path.to_owned() } else { run_key(path) };
-            mlflow::load_run_dir(&dir, new_run(&dir)).map(|r| vec![r])
+            let mut run = new_run(&dir);
+            if apart {
+                run.analyse_apart();
+            }
+            mlflow::load_run_dir(&dir, run, if apart { par::threads() } else { 1 }).map(|mut run| {
+                run.analyse_here();
+                vec![run]
+            })
         }
     })
 }
@@ -278,17 +303,12 @@ impl Run {
         values: &[(SeriesId, f64)],
         hists: &[(String, crate::parse::HistValue)],
     ) {
-        let analyzer = &mut self.analyzer;
-        self.ingest.push_record(&mut self.store, line, step, time, values, hists, &mut |st, rec, f| {
-            analyzer.observe(st, rec, f)
-        });
+        self.feed(|ingest, store, on| ingest.push_record(store, line, step, time, values, hists, on));
     }
 
     /// Feeds one flat object read as a JSON Lines record is (a CSV row, a W&B history row).
     pub fn push_object(&mut self, line: u64, fields: &[Field<'_>]) {
-        let analyzer = &mut self.analyzer;
-        self.ingest
-            .push_object(&mut self.store, line, fields, &mut |st, rec, f| analyzer.observe(st, rec, f));
+        self.feed(|ingest, store, on| ingest.push_object(store, line, fields, on));
     }
 }
 

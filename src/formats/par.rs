@@ -4,7 +4,8 @@
 //! those of decoding one piece after the other.
 //!
 //! The calling thread never idles while a piece is waiting to be decoded: when the next piece in
-//! order has not been claimed by a helper, it decodes it itself. Helpers stay at most a few pieces
+//! order has not been claimed by a helper, it decodes it itself, and while a helper decodes that
+//! one, it decodes a later one. Helpers stay at most a few pieces
 //! ahead of the feeding, so the decoded pieces held at once are bounded.
 
 use std::collections::BTreeMap;
@@ -94,6 +95,16 @@ pub fn ordered<T: Send>(
                         // Not claimed (or its helper is gone): decoded here.
                         st.next = st.next.max(j + 1);
                         break None;
+                    }
+                    if st.next < n && st.next < st.fed + ahead {
+                        // A helper is decoding piece j: rather than wait, decode a later one.
+                        let later = st.next;
+                        st.next += 1;
+                        drop(st);
+                        let t = decode(later);
+                        st = lock(&state);
+                        st.ready.insert(later, t);
+                        continue;
                     }
                     st = cv.wait(st).unwrap_or_else(|e| e.into_inner());
                 }

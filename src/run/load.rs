@@ -293,6 +293,136 @@ impl SeriesNames for NamesUpTo<'_> {
     }
 }
 
+/// Records a reader in another format appended, on their way to the analysis thread of
+/// [`Run::analysed_apart`]: sent a batch of [`PIPE_RECORDS`] at a time.
+pub(crate) struct Pipe {
+    batch: Batch,
+    /// Skipped lines of the store handed over so far.
+    skipped_seen: u64,
+    /// Series names handed over so far.
+    names_sent: usize,
+    to_analysis: std::sync::mpsc::SyncSender<Batch>,
+    /// Batches the analysis is done with, to be filled again.
+    spent: std::sync::mpsc::Receiver<Batch>,
+    /// The analysis thread; it gives the analyzer back when its batches end.
+    thread: std::thread::JoinHandle<Analyzer>,
+}
+
+impl std::fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipe").field("records", &self.batch.records.len()).finish_non_exhaustive()
+    }
+}
+
+/// Records sent to the analysis at a time by a [`Pipe`]: about what a JSON Lines block holds.
+const PIPE_RECORDS: usize = 2048;
+
+impl Pipe {
+    /// Hands the batch over (with the names the store gained meanwhile).
+    fn send(&mut self, store: &Store) {
+        let fresh = self.spent.try_recv().unwrap_or_default();
+        let mut full = std::mem::replace(&mut self.batch, fresh);
+        full.take_names(store, &mut self.names_sent);
+        // Fails only when the analysis thread panicked: its join says so.
+        let _ = self.to_analysis.send(full);
+    }
+}
+
+impl Run {
+    /// Feeds records through `push` (an ingest call, given the store and where its records go)
+    /// to the analyzer: at once, or through the pipe of [`Run::analysed_apart`].
+    pub(crate) fn feed(&mut self, push: impl FnOnce(&mut Ingest, &mut Store, &mut OnRecord<'_>)) {
+        match self.pipe.as_deref_mut() {
+            None => {
+                let analyzer = &mut self.analyzer;
+                push(&mut self.ingest, &mut self.store, &mut |st, rec, f| analyzer.observe(st, rec, f));
+            }
+            Some(pipe) => {
+                // Only a record takes the lines skipped before it, as `Analyzer::observe` does: the
+                // lines skipped after the last record are left as feeding them at once leaves them.
+                let mut sink = Storing { batch: &mut pipe.batch, skipped_seen: &mut pipe.skipped_seen };
+                push(&mut self.ingest, &mut self.store, &mut |st, rec, f| sink.record(st, rec, f));
+                if pipe.batch.records.len() >= PIPE_RECORDS {
+                    pipe.send(&self.store);
+                }
+            }
+        }
+    }
+
+    /// Calls `read` (a reader in another format filling this fresh run) with the records it
+    /// appends analysed on a thread of its own ([`Run::analyse_apart`]).
+    pub(crate) fn analysed_apart<T>(&mut self, read: impl FnOnce(&mut Run) -> T) -> T {
+        self.analyse_apart();
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&mut *self)));
+        match out {
+            Ok(out) => {
+                self.analyse_here();
+                out
+            }
+            Err(panic) => {
+                // Ends the analysis thread (its sender dropped) without waiting for it.
+                self.pipe = None;
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    /// Ends [`Run::analyse_apart`]: the records appended last are analysed, and the analyzer is
+    /// back, its flags those of every record.
+    pub(crate) fn analyse_here(&mut self) {
+        let Some(mut pipe) = self.pipe.take() else { return };
+        pipe.send(&self.store);
+        let Pipe { to_analysis, thread, .. } = *pipe;
+        // Its sender gone, the analysis thread ends once it has analysed every batch.
+        drop(to_analysis);
+        match thread.join() {
+            Ok(analyzer) => self.analyzer = analyzer,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// From now on, the records appended (through [`Run::feed`]: a reader in another format)
+    /// are analysed on a thread of its own, a few batches behind, as the JSON Lines block reader
+    /// does: each record sees the series names of its time and the lines skipped before it, so
+    /// the flags are exactly those of analysing each record as it is appended. Until
+    /// [`Run::analyse_here`], nothing may ask the analyzer (nor note a restart): it is away.
+    /// Nothing changes on one thread ([`threads`]) or for a run fed already. Returns whether the
+    /// analysis went apart.
+    pub(crate) fn analyse_apart(&mut self) -> bool {
+        let fresh = self.store.records() == 0 && self.store.skipped.count == 0;
+        if threads() < 2 || !fresh || self.pipe.is_some() {
+            return false;
+        }
+        let cfg = self.analyzer.config().clone();
+        let mut analyzer = std::mem::take(&mut self.analyzer);
+        let (to_analysis, batches) = std::sync::mpsc::sync_channel::<Batch>(QUEUED);
+        let (recycle, spent) = std::sync::mpsc::channel::<Batch>();
+        let thread = std::thread::Builder::new().name("tmon-analysis".into()).spawn(move || {
+            let mut names = Names::default();
+            for mut batch in batches {
+                batch.analyse(&mut analyzer, &mut names);
+                // The reader has stopped when it is gone: the batch is dropped.
+                let _ = recycle.send(batch);
+            }
+            analyzer
+        });
+        match thread {
+            Ok(thread) => {
+                let batch = Batch::default();
+                let pipe = Pipe { batch, skipped_seen: 0, names_sent: 0, to_analysis, spent, thread };
+                self.pipe = Some(Box::new(pipe));
+                true
+            }
+            Err(_) => {
+                // No thread to be had: analysed here. The analyzer went with the closure that
+                // failed to start; the run is fresh, so a new one is the same.
+                self.analyzer = Analyzer::new(cfg);
+                false
+            }
+        }
+    }
+}
+
 impl Run {
     /// Reads a whole file at once (the batch path of `tmon check`), in the layout its content
     /// shows. A file that looks like a document but does not parse as one is read as JSON Lines.
@@ -315,7 +445,7 @@ impl Run {
         cfg: FlagConfig,
         threads: Threads,
     ) -> Result<Vec<Run>, Error> {
-        match formats::load(path, &opts, &cfg) {
+        match formats::load_with(path, &opts, &cfg, threads) {
             Some(runs) => runs,
             None => Run::load_file_with(path, opts, cfg, threads).map(|r| vec![r]),
         }
@@ -355,7 +485,7 @@ impl Run {
     ) -> Result<Run, Error> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let not = |reason: &str| Error::Read { path: path.to_owned(), reason: reason.to_owned() };
-        if let Some(runs) = formats::load(path, &opts, &cfg) {
+        if let Some(runs) = formats::load_with(path, &opts, &cfg, threads) {
             let mut runs = runs?;
             if runs.len() != 1 {
                 return Err(not(&format!("holds {} runs: read it with Run::load_all", runs.len())));

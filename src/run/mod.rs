@@ -27,6 +27,9 @@ pub struct Run {
     pub analyzer: Analyzer,
     /// The run's name, config and uncounted values, from formats that record them.
     pub info: RunInfo,
+    /// While a reader in another format feeds it ([`Run::analysed_apart`]): where its records go
+    /// to be analysed on a thread of its own.
+    pipe: Option<Box<load::Pipe>>,
 }
 
 impl Run {
@@ -41,6 +44,7 @@ impl Run {
             ingest: Ingest::new(opts),
             analyzer: Analyzer::new(cfg),
             info: RunInfo::default(),
+            pipe: None,
         }
     }
 

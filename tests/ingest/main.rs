@@ -11,6 +11,7 @@ mod corpus;
 mod documents;
 mod families;
 mod fixtures;
+mod format_split;
 mod formats;
 mod hist_formats;
 mod histograms;
