@@ -598,10 +598,11 @@ fn finish_kept<X: Xs + ?Sized, Y: Ys + ?Sized>(
         d.nonfinite_x.clear();
         d.nonfinite_y.clear();
         d.marks.clear();
+        // (None: a later first point never finds points kept without it.)
+        d.first = first.map_or(NONE, |f| f.0);
         if let Some((i, y)) = first {
             d.points.push((xs.x(i as usize), map(y)));
             prev = i;
-            d.first = i;
         }
     } else {
         let (p, last_idx, nf) = d.marks[c0];
