@@ -212,6 +212,17 @@ impl Cache {
         self.layers.len()
     }
 
+    /// Lets go of everything computed and kept (charts, overlays, reductions, columns), but not
+    /// of the y ranges held while following: the next frame is drawn from scratch as the kept
+    /// state would have drawn it (what tests compare an incrementally updated frame with).
+    pub fn forget_kept(&mut self) {
+        self.map.clear();
+        self.overlays.clear();
+        self.layers.clear();
+        self.columns.clear();
+        self.last.clear();
+    }
+
     /// About how many points the next frame would go through to chart `members` of `data` on
     /// `x_axis` smoothed by `smoother` (see `ColumnCache::work`): what a view change costs.
     pub fn work(

@@ -491,6 +491,34 @@ pub struct Resumable {
     /// from (the xs of the points taken never change).
     n: usize,
     valid: usize,
+    /// What the summaries drew last (see [`Drawn`]).
+    drawn: Drawn,
+}
+
+/// The points a kept reduction drew, and where each column's begin: the columns before the first
+/// one whose summary changed draw what they drew, so a frame after an append reads the xs of the
+/// new columns' points only, not every drawn point's again (a read through the store's packed
+/// record table, hundreds of them a series, for every run of an overlay).
+#[derive(Clone, Debug, Default)]
+struct Drawn {
+    /// The points drawn from the window's first drawable point and the columns (its last
+    /// drawable point, added at the end, is not kept: it moves with every append).
+    points: Vec<(f64, f64)>,
+    nonfinite_x: Vec<f64>,
+    nonfinite_y: Vec<f64>,
+    /// Per column, and one past the last: the points drawn before it, the index of the last of
+    /// them ([`NONE`] when there is none), and the non-finite marks before it.
+    marks: Vec<(u32, u32, u32)>,
+    /// The index of the first drawable point the points start with.
+    first: u32,
+}
+
+impl Drawn {
+    fn heap_bytes(&self) -> usize {
+        self.points.capacity() * std::mem::size_of::<(f64, f64)>()
+            + (self.nonfinite_x.capacity() + self.nonfinite_y.capacity()) * std::mem::size_of::<f64>()
+            + self.marks.capacity() * std::mem::size_of::<(u32, u32, u32)>()
+    }
 }
 
 impl Resumable {
@@ -506,7 +534,7 @@ impl Resumable {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.acc.capacity() * std::mem::size_of::<Acc>()
+        self.acc.capacity() * std::mem::size_of::<Acc>() + self.drawn.heap_bytes()
     }
 }
 
@@ -544,11 +572,15 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
     // The first point whose summary may differ from the one kept.
     let from = state.valid.min(state.end);
     let resume = same && state.start == start && from > start && end >= state.end;
+    // The first column whose summary may have changed (the columns before it draw what they drew).
+    let mut from_col = 0;
     let (first, last) = if resume && start < end {
         let appended = from == state.end;
         let from = from.min(end);
+        from_col = view.columns;
         if from < end {
             let c = cols.of(xs.x(from));
+            from_col = c;
             // Points appended continue the summaries (in index order, as a fresh pass adds
             // them); otherwise the columns from the first changed point's on are summarised again,
             // from the first point of its column (the columns before hold only earlier points).
@@ -591,9 +623,89 @@ pub fn reduce_resumed<X: Xs + ?Sized, Y: Ys + ?Sized>(
         end,
         n,
         valid: n,
+        drawn: std::mem::take(&mut state.drawn),
     };
     let windows: Vec<Range<usize>> = (start < end).then_some(start..end).into_iter().collect();
-    finish(xs, ys, view, &state.acc, first, last, &windows, &before)
+    finish_kept(xs, ys, view, state, from_col, &windows)
+}
+
+/// As [`finish`] for one part (x never going back) of `state`'s summaries, drawing again only the
+/// columns from `from_col` on: those before it are unchanged since `state.drawn` was drawn (when
+/// the window's first drawable point is too), and so is what they draw, bit for bit.
+fn finish_kept<X: Xs + ?Sized, Y: Ys + ?Sized>(
+    xs: &X,
+    ys: &Y,
+    view: &View,
+    state: &mut Resumable,
+    from_col: usize,
+    windows: &[Range<usize>],
+) -> Reduced {
+    let acc = &state.acc;
+    let d = &mut state.drawn;
+    let first = state.first.map(|f| (f.0 as u32, f.1));
+    let kept = d.marks.len() == acc.len() + 1 && first.is_some_and(|f| f.0 == d.first);
+    let c0 = if kept { from_col.min(acc.len()) } else { 0 };
+    let map = |y: f64| view.scale.map(y).unwrap_or(f64::NAN);
+    let mut prev = NONE;
+    if c0 == 0 {
+        d.points.clear();
+        d.nonfinite_x.clear();
+        d.nonfinite_y.clear();
+        d.marks.clear();
+        // (None: a later first point never finds points kept without it.)
+        d.first = first.map_or(NONE, |f| f.0);
+        if let Some((i, y)) = first {
+            d.points.push((xs.x(i as usize), map(y)));
+            prev = i;
+        }
+    } else {
+        let (p, last_idx, nf) = d.marks[c0];
+        d.points.truncate(p as usize);
+        d.nonfinite_x.truncate(nf as usize);
+        d.nonfinite_y.truncate(nf as usize);
+        d.marks.truncate(c0);
+        prev = last_idx;
+    }
+    for col in &acc[c0..] {
+        d.marks.push((d.points.len() as u32, prev, d.nonfinite_x.len() as u32));
+        if let Some((mn, mx)) = col.drawable(view.scale) {
+            for p in if mn.0 < mx.0 { [mn, mx] } else { [mx, mn] } {
+                if prev != p.0 as u32 {
+                    d.points.push((xs.x(p.0), map(p.1)));
+                    prev = p.0 as u32;
+                }
+            }
+        }
+        if col.nonfinite != NONE {
+            d.nonfinite_x.push(xs.x(col.nonfinite as usize));
+            d.nonfinite_y.push(ys.y(col.nonfinite as usize));
+        }
+    }
+    d.marks.push((d.points.len() as u32, prev, d.nonfinite_x.len() as u32));
+    let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (mn, mx) in acc.iter().filter_map(|col| col.drawable(view.scale)) {
+        y_min = y_min.min(view.scale.map(mn.1).unwrap_or(f64::NAN));
+        y_max = y_max.max(view.scale.map(mx.1).unwrap_or(f64::NAN));
+    }
+    let mut points = Vec::with_capacity(d.points.len() + 1);
+    points.extend_from_slice(&d.points);
+    if let Some((i, y)) = state.last.filter(|l| prev != l.0 as u32) {
+        points.push((xs.x(i), map(y)));
+    }
+    let y_bounds = match view.percentiles {
+        None => (y_min <= y_max).then(|| pad(y_min, y_max, view.margin)),
+        Some((p_lo, p_hi)) => {
+            let mut v: Vec<f64> = sample(ys, windows).into_iter().filter_map(|y| view.scale.map(y)).collect();
+            bounds::percentile_bounds(&mut v, p_lo, p_hi, view.margin)
+        }
+    };
+    Reduced {
+        points,
+        nonfinite_x: d.nonfinite_x.clone(),
+        nonfinite_y: d.nonfinite_y.clone(),
+        in_window: windows.iter().map(Range::len).sum(),
+        y_bounds,
+    }
 }
 
 /// The values the percentiles of a window are taken from: all of them up to [`PERCENTILE_SAMPLE`];

@@ -13,6 +13,7 @@ mod export;
 mod heatmap;
 mod issue14;
 mod keys;
+mod live_overlay;
 mod memory;
 mod recompute;
 mod screens;

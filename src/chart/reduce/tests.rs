@@ -464,6 +464,41 @@ fn a_resumed_reduction_reads_only_the_columns_of_new_points() {
     assert!(then < 400 && first > 2_000, "{first} values read, then {then}");
 }
 
+/// xs that count how many of them are read.
+struct CountedXs<'a>(&'a [f64], std::cell::Cell<usize>);
+
+impl Xs for CountedXs<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn x(&self, i: usize) -> f64 {
+        self.1.set(self.1.get() + 1);
+        self.0[i]
+    }
+}
+
+#[test]
+fn a_resumed_reduction_draws_again_only_the_columns_of_new_points() {
+    // 80 columns of 1,250 points each: a fresh reduction reads the xs of about 160 drawn points
+    // (and searches the window's ends); an append reads those of the last column's few.
+    let (xs, ys) = noisy(100_000);
+    let view = View { x_lo: 0.0, x_hi: 100_000.0, columns: 80, ..View::new(0.0, 0.0, 1) };
+    let mut state = Resumable::default();
+    let mut n = 90_000;
+    let env = Envelope::of(&ys[..n]);
+    let fresh = CountedXs(&xs[..n], Default::default());
+    reduce_resumed(&fresh, &ys[..n], &env, &view, &mut state);
+    assert!(fresh.1.get() > 150, "{} xs read at first", fresh.1.get());
+    for grow in [1, 1, 5, 64, 1] {
+        n += grow;
+        let env = Envelope::of(&ys[..n]);
+        let grown = CountedXs(&xs[..n], Default::default());
+        let got = reduce_resumed(&grown, &ys[..n], &env, &view, &mut state);
+        assert!(same(&got, &reduce(&xs[..n], &ys[..n], &env, &[(0, n)], &view)), "{n} points");
+        assert!(grown.1.get() < 40, "{} xs read after {grow} appended", grown.1.get());
+    }
+}
+
 #[test]
 fn a_resumed_reduction_equals_a_fresh_one() {
     let (xs, ys) = noisy(12_000);
