@@ -815,10 +815,11 @@ impl Tailer {
         }
         let Some(cur) = self.cur.as_mut() else { return false };
         let Some(f) = cur.file.as_mut() else { return false };
-        let mut now = vec![0; len];
-        // Read where it is without moving the cursor (one `pread`, no seek there and back: this
-        // runs on every append of every followed file).
-        !(read_head(f, &mut now) && now == cur.head[..len])
+        // On the stack, read where it is without moving the cursor (one `pread`, no allocation,
+        // no seek there and back: this runs on every append of every followed file).
+        let mut now = [0; HEAD];
+        let now = &mut now[..len];
+        !(read_head(f, now) && *now == cur.head[..len])
     }
 
     fn reset_reading(&mut self) {
