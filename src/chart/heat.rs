@@ -190,9 +190,7 @@ fn heat_with(data: Data<'_>, req: &HeatRequest<'_>, cache: &mut HeatCache, advan
         }
     }
     cache.computed += 1;
-    let slice = cache.slice.unwrap_or_else(|| {
-        SLICE_POINTS * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let slice = cache.slice.unwrap_or_else(|| SLICE_POINTS * crate::formats::par::threads());
     let out = Rc::new(compute(&mut cache.columns, data, req, slice));
     cache.building |= out.progress.is_some();
     cache.memo = Some((key, generation, out.clone()));

@@ -293,7 +293,7 @@ impl Cache {
             );
             work += missing;
         }
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = crate::formats::par::threads();
         if cores < 2 || layers.len() < 2 || work < columns::WARM_MIN_POINTS {
             return;
         }
@@ -534,7 +534,7 @@ impl ColumnsJob {
             return None;
         }
         columns.warm(self.key, &self.store, &self.members, axis, t0, self.smoother);
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = crate::formats::par::threads();
         for &id in &self.members {
             if cancelled() {
                 return None;

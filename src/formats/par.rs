@@ -11,9 +11,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// The threads a reader may use: the cores the process may run on.
+/// The threads a reader may use: the cores the process may run on, asked once (the answer reads
+/// the cgroup's files each time, and the monitor asks on every frame).
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 }
 
 struct State<T> {

@@ -223,9 +223,10 @@ impl Loader {
         self
     }
 
-    /// The machine's cores ([`std::thread::available_parallelism`]).
+    /// The machine's cores ([`std::thread::available_parallelism`], asked once:
+    /// [`crate::formats::par::threads`]).
     pub fn cores() -> usize {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        crate::formats::par::threads()
     }
 
     /// One thread more than the machine has cores: one can look at a file found later while

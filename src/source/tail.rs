@@ -815,13 +815,11 @@ impl Tailer {
         }
         let Some(cur) = self.cur.as_mut() else { return false };
         let Some(f) = cur.file.as_mut() else { return false };
-        let mut now = vec![0; len];
-        let same = read_at(f, 0, &mut now) && now == cur.head[..len];
-        // Back to where reading stands (read_at moved the cursor).
-        if f.seek(SeekFrom::Start(cur.offset)).is_err() {
-            cur.file = None;
-        }
-        !same
+        // On the stack, read where it is without moving the cursor (one `pread`, no allocation,
+        // no seek there and back: this runs on every append of every followed file).
+        let mut now = [0; HEAD];
+        let now = &mut now[..len];
+        !(read_head(f, now) && *now == cur.head[..len])
     }
 
     fn reset_reading(&mut self) {
@@ -901,6 +899,9 @@ impl Tailer {
             if n == 0 {
                 break false;
             }
+            // A short read of a regular file ends at its end: no read more to be told so (what is
+            // appended after it comes with an event of its own, as after a read of nothing).
+            let at_end = n < buf.len();
             if cur.offset < HEAD as u64 {
                 let take = n.min(HEAD - cur.offset as usize);
                 cur.head.extend_from_slice(&buf[..take]);
@@ -908,6 +909,9 @@ impl Tailer {
             cur.offset += n as u64;
             total += n;
             self.take_bytes(&buf[..n]);
+            if at_end {
+                break false;
+            }
         };
         self.buf = buf;
         (total, more)
@@ -1030,6 +1034,19 @@ impl Tailer {
 }
 
 /// Reads exactly `buf.len()` bytes of `f` from `at` (the cursor moves).
+/// Reads the first `buf.len()` bytes of `f`, leaving its cursor where it is.
+fn read_head(f: &mut File, buf: &mut [u8]) -> bool {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(f, buf, 0).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let Ok(at) = f.stream_position() else { return false };
+        read_at(f, 0, buf) && f.seek(SeekFrom::Start(at)).is_ok()
+    }
+}
+
 fn read_at(f: &mut File, at: u64, buf: &mut [u8]) -> bool {
     f.seek(SeekFrom::Start(at)).is_ok() && f.read_exact(buf).is_ok()
 }
