@@ -1033,7 +1033,6 @@ impl Tailer {
     }
 }
 
-/// Reads exactly `buf.len()` bytes of `f` from `at` (the cursor moves).
 /// Reads the first `buf.len()` bytes of `f`, leaving its cursor where it is.
 fn read_head(f: &mut File, buf: &mut [u8]) -> bool {
     #[cfg(unix)]
@@ -1047,6 +1046,7 @@ fn read_head(f: &mut File, buf: &mut [u8]) -> bool {
     }
 }
 
+/// Reads exactly `buf.len()` bytes of `f` from `at` (the cursor moves).
 fn read_at(f: &mut File, at: u64, buf: &mut [u8]) -> bool {
     f.seek(SeekFrom::Start(at)).is_ok() && f.read_exact(buf).is_ok()
 }
