@@ -657,7 +657,7 @@ impl ColumnCache {
             store.series(id).len().saturating_sub(have)
         };
         let work: usize = ids.iter().map(|&id| missing(self, id)).sum();
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = crate::formats::par::threads();
         if cores < 2 || work < WARM_MIN_POINTS {
             return;
         }
@@ -762,8 +762,7 @@ impl ColumnCache {
             cols.extend_to(&s, &xs, upto);
             cols.raw_env(&s);
         };
-        let threads =
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(jobs.len());
+        let threads = crate::formats::par::threads().min(jobs.len());
         let work: usize = jobs.iter().zip(&upto).map(|((_, c, _), &u)| u - c.len.min(u)).sum();
         if threads < 2 || work < WARM_MIN_POINTS / 4 {
             for (job, &u) in jobs.iter_mut().zip(&upto) {

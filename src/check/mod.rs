@@ -214,7 +214,7 @@ pub fn run(
 
 /// Reads `files`, several at once (see the module docs); one result per file, in order.
 fn load_many(files: &[PathBuf], opts: &IngestOptions, cfg: &FlagConfig) -> Vec<Result<Vec<Checked>, Error>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::formats::par::threads();
     let workers = cores.min(files.len());
     if workers <= 1 {
         return files.iter().map(|f| load_one(f, opts, cfg, Threads::Auto)).collect();

@@ -137,8 +137,7 @@ pub fn threads() -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0);
-        let n = want
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+        let n = want.unwrap_or_else(crate::formats::par::threads);
         // Fails when the pool exists already (a program that sized it itself): its size stands.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
         rayon::current_num_threads()
