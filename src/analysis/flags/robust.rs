@@ -84,7 +84,7 @@ impl Ring {
 /// The position of `x` in the order of [`f64::total_cmp`], as an integer: sorting keys is
 /// sorting values, and integer comparisons are cheaper.
 #[inline]
-fn key(x: f64) -> i64 {
+pub fn key(x: f64) -> i64 {
     let b = x.to_bits() as i64;
     b ^ ((((b >> 63) as u64) >> 1) as i64)
 }
@@ -249,7 +249,9 @@ pub fn mad_sigma(xs: &mut [f64]) -> f64 {
 }
 
 /// Median of values given by their [`key`]s (reordered in place); NaN when empty. Selecting
-/// integer keys is several times cheaper than selecting values by `total_cmp`.
+/// integer keys is several times cheaper than selecting values by `total_cmp`. The reference for
+/// [`NearHints`], which the detectors use.
+#[cfg(test)]
 fn median_keys(keys: &mut [i64]) -> f64 {
     let n = keys.len();
     if n == 0 {
@@ -266,12 +268,159 @@ fn median_keys(keys: &mut [i64]) -> f64 {
 }
 
 /// [`mad_sigma`] of values given by their [`key`]s, none NaN (reordered in place).
+#[cfg(test)]
 fn mad_sigma_keys(keys: &mut [i64]) -> f64 {
     let m = median_keys(keys);
     for k in keys.iter_mut() {
         *k = key((value(*k) - m).abs());
     }
     1.4826 * median_keys(keys)
+}
+
+/// The `W` largest of `keys`, largest first (`i64::MIN` where there are fewer): each key is put
+/// in place with selects (as in [`slide`]), no branch, so keys in any order cost the same.
+#[inline]
+fn largest<const W: usize>(keys: &[i64]) -> [i64; W] {
+    let mut best = [i64::MIN; W];
+    for &k in keys {
+        let old = best;
+        best[0] = old[0].max(k);
+        for j in 1..W {
+            best[j] = old[j].max(old[j - 1].min(k));
+        }
+    }
+    best
+}
+
+/// The `W` smallest of `keys`, smallest first (`i64::MAX` where there are fewer).
+#[inline]
+fn smallest<const W: usize>(keys: &[i64]) -> [i64; W] {
+    let mut best = [i64::MAX; W];
+    for &k in keys {
+        let old = best;
+        best[0] = old[0].min(k);
+        for j in 1..W {
+            best[j] = old[j].min(old[j - 1].max(k));
+        }
+    }
+    best
+}
+
+/// The most places from the hint's at which [`ranks_near`] looks.
+const NEAR: usize = 8;
+
+/// The keys of ranks `r - 1` (when `pair`; `r` is then at least 1) and `r` of `keys` in ascending
+/// order, found from `hint` (a key near rank `r`: the same statistic at the previous refresh);
+/// `None` when rank `r` is too far from the hint's. `split` is scratch of at least twice the keys.
+///
+/// Why it is the selection's result: order statistics of integers are unique, whichever way they
+/// are found. The keys are split without branches into the `c` below the hint and the rest. When
+/// `c > r`, ranks `r` and `r - 1` are among those below, at places `c - 1 - r` and `c - r`
+/// counted down from their largest; otherwise among the rest, at places `r - c` and `r - 1 - c`
+/// counted up from their smallest (rank `r - 1` is the largest below the hint when `c == r`).
+/// A window that slides by a quarter moves them by a few places (DETR's noise scales: within 4 in
+/// nine cases of ten), so the few largest or smallest of one side (about half the window) are all
+/// that is needed, where a selection reorders the whole window with unpredictable branches.
+#[inline]
+fn ranks_near(keys: &[i64], r: usize, pair: bool, hint: i64, split: &mut [i64]) -> Option<(i64, i64)> {
+    let n = keys.len();
+    let (below, rest) = split.split_at_mut(n);
+    let (mut c, mut u) = (0, 0);
+    for &k in keys {
+        let lower = k < hint;
+        below[c] = k;
+        rest[u] = k;
+        c += usize::from(lower);
+        u += usize::from(!lower);
+    }
+    if c > r {
+        let at = c - 1 - r;
+        let t = at + 1 + usize::from(pair);
+        let pick = |b: &[i64]| (b[t - 1], b[at]);
+        let below = &below[..c];
+        return if t <= 4 {
+            Some(pick(&largest::<4>(below)))
+        } else if t <= NEAR {
+            Some(pick(&largest::<NEAR>(below)))
+        } else {
+            None
+        };
+    }
+    let at = r - c;
+    let lower = if pair && at == 0 { below[..c].iter().copied().max()? } else { i64::MIN };
+    let pick = |b: &[i64]| {
+        (
+            if !pair {
+                b[at]
+            } else if at == 0 {
+                lower
+            } else {
+                b[at - 1]
+            },
+            b[at],
+        )
+    };
+    let rest = &rest[..u];
+    if at < 4 {
+        Some(pick(&smallest::<4>(rest)))
+    } else if at < NEAR {
+        Some(pick(&smallest::<NEAR>(rest)))
+    } else {
+        None
+    }
+}
+
+/// Median of values given by their [`key`]s, found from `hint` (the key at rank `n / 2` the last
+/// time, kept in it for the next) by [`ranks_near`], or selected when that is too far. The same
+/// value as a selection (`median_keys`), bit for bit; NaN when empty. `keys` may be reordered.
+fn median_keys_near(keys: &mut [i64], hint: &mut Option<i64>, split: &mut Vec<i64>) -> f64 {
+    let n = keys.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (r, pair) = (n / 2, n % 2 == 0);
+    if split.len() < 2 * n {
+        split.resize(2 * n, 0);
+    }
+    let (lo, hi) = match hint.and_then(|h| ranks_near(keys, r, pair, h, split)) {
+        Some(found) => found,
+        None => {
+            let (below, &mut hi, _) = keys.select_nth_unstable(r);
+            (if pair { below.iter().copied().max().unwrap_or(hi) } else { hi }, hi)
+        }
+    };
+    *hint = Some(hi);
+    if pair {
+        (value(lo) + value(hi)) / 2.0
+    } else {
+        value(hi)
+    }
+}
+
+/// Hints for a median and the MAD around it, kept from one refresh to the next: a window that
+/// slides by a quarter moves its order statistics by a few ranks, which [`ranks_near`] finds in
+/// two passes without branches where a selection reorders the whole window.
+#[derive(Clone, Debug, Default)]
+pub struct NearHints {
+    median: Option<i64>,
+    mad: Option<i64>,
+    split: Vec<i64>,
+}
+
+impl NearHints {
+    /// Median of values given by their [`key`]s (reordered in place), as a selection finds it.
+    pub fn median(&mut self, keys: &mut [i64]) -> f64 {
+        median_keys_near(keys, &mut self.median, &mut self.split)
+    }
+
+    /// [`mad_sigma`] of values given by their [`key`]s (reordered in place), bit for bit.
+    pub fn mad_sigma(&mut self, keys: &mut [i64]) -> f64 {
+        let m = median_keys_near(keys, &mut self.median, &mut self.split);
+        for k in keys.iter_mut() {
+            *k = key((value(*k) - m).abs());
+        }
+        1.4826 * median_keys_near(keys, &mut self.mad, &mut self.split)
+    }
 }
 
 /// Differences in the noise scale.
@@ -305,6 +454,7 @@ pub struct LogBaseline {
     pending: Option<u64>,
     scratch: Vec<f64>,
     keys: Vec<i64>,
+    hints: NearHints,
 }
 
 impl LogBaseline {
@@ -318,6 +468,7 @@ impl LogBaseline {
             pending: None,
             scratch: Vec::with_capacity(DIFFS),
             keys: Vec::with_capacity(DIFFS),
+            hints: NearHints::default(),
         }
     }
 
@@ -348,7 +499,7 @@ impl LogBaseline {
             self.diffs.copy_range(from, to, &mut self.scratch);
             self.keys.clear();
             self.keys.extend(self.scratch.iter().map(|&x| key(x)));
-            self.scale = mad_sigma_keys(&mut self.keys) / std::f64::consts::SQRT_2;
+            self.scale = self.hints.mad_sigma(&mut self.keys) / std::f64::consts::SQRT_2;
         }
         self.scale.max(MIN_SCALE)
     }
@@ -507,6 +658,94 @@ mod tests {
             let mut keys: Vec<i64> = xs.iter().map(|&x| key(x)).collect();
             assert_eq!(mad_sigma_keys(&mut keys), mad_sigma(&mut xs.to_vec()), "n {n}");
         }
+    }
+
+    /// `NearHints` against the selections on sliding windows of many sizes and strides, with
+    /// repeats, both zeros, infinities and NaNs of both signs (ordered as `total_cmp` orders them),
+    /// steady and jumping data (hints near and far), bit for bit.
+    #[test]
+    fn near_hints_are_the_selections() {
+        for seed in 1..=40u64 {
+            let mut x = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(seed) | 1;
+            let mut rnd = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let n = [1, 2, 3, 7, 8, 16, 63, 64, 65, 127, 128][seed as usize % 11];
+            let stride = [1, 3, 16, 32, 64][seed as usize % 5];
+            let len = 400 + n;
+            let mut walk = 0.0f64;
+            let xs: Vec<f64> = (0..len)
+                .map(|_| {
+                    let r = rnd();
+                    walk += ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.1;
+                    match r % 23 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        2 if seed % 3 == 0 => f64::INFINITY,
+                        3 if seed % 3 == 0 => f64::NEG_INFINITY,
+                        4 if seed % 4 == 0 => f64::NAN,
+                        5 if seed % 4 == 0 => -f64::NAN,
+                        6..=8 => ((r >> 8) % 3) as f64,
+                        9 if seed % 2 == 0 => walk + 100.0,
+                        _ => walk + ((r >> 20) % 1000) as f64 * 1e-4,
+                    }
+                })
+                .collect();
+            let mut hints = NearHints::default();
+            let mut start = 0;
+            while start + n <= len {
+                let w = &xs[start..start + n];
+                let mut a: Vec<i64> = w.iter().map(|&v| key(v)).collect();
+                let mut b = a.clone();
+                assert_eq!(
+                    hints.median(&mut a).to_bits(),
+                    median_keys(&mut b).to_bits(),
+                    "seed {seed} at {start}"
+                );
+                let mut a: Vec<i64> = w.iter().map(|&v| key(v)).collect();
+                let mut b = a.clone();
+                assert_eq!(
+                    hints.mad_sigma(&mut a).to_bits(),
+                    mad_sigma_keys(&mut b).to_bits(),
+                    "seed {seed} at {start}"
+                );
+                if !w.iter().any(|v| v.is_nan()) {
+                    assert_eq!(
+                        hints.mad_sigma(&mut w.iter().map(|&v| key(v)).collect::<Vec<_>>()).to_bits(),
+                        mad_sigma(&mut w.to_vec()).to_bits(),
+                        "seed {seed} at {start}"
+                    );
+                }
+                start += stride;
+            }
+        }
+    }
+
+    /// Every place around a hint: the hint at each key of a window with repeats, and between them.
+    #[test]
+    fn ranks_near_every_place() {
+        let (mut split, mut found) = (Vec::new(), 0);
+        for n in 1..=20usize {
+            let keys: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 13 - 6).collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            let (r, pair) = (n / 2, n % 2 == 0);
+            for hint in -8..=8 {
+                split.resize(2 * n, 0);
+                if let Some((lo, hi)) = ranks_near(&keys, r, pair, hint, &mut split) {
+                    found += 1;
+                    assert_eq!(hi, sorted[r], "n {n} hint {hint}");
+                    if pair {
+                        assert_eq!(lo, sorted[r - 1], "n {n} hint {hint}");
+                    }
+                }
+            }
+        }
+        // Most hints are near enough: the places are found, not selected.
+        assert!(found > 20 * 17 * 3 / 4, "{found}");
     }
 
     /// The noise scale as it was computed before it was made lazy: at every refresh.

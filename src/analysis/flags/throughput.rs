@@ -24,7 +24,7 @@
 //! Cost per point: a ring push and a few additions; the baseline's median and noise are
 //! selected every [`REFRESH`] points.
 
-use super::robust::{mad_sigma, median, Ring};
+use super::robust::{key, median, NearHints, Ring};
 use super::{Ctx, Episode, Finding, FlagConfig, FlagKind, Severity};
 use crate::text::{duration, step, value_prose};
 
@@ -42,7 +42,12 @@ pub struct Throughput {
     base: Ring,
     cap: usize,
     scratch: Vec<f64>,
-    diffs: Vec<f64>,
+    /// The baseline's keys and its differences' (`robust::key`), selected from the last refresh's
+    /// statistics.
+    keys: Vec<i64>,
+    diffs: Vec<i64>,
+    level_hint: NearHints,
+    noise_hint: NearHints,
     /// Baseline median and noise (log), once estimated.
     mu: f64,
     sigma: f64,
@@ -64,7 +69,10 @@ impl Throughput {
             base: Ring::new(n),
             cap: n,
             scratch: Vec::new(),
+            keys: Vec::new(),
             diffs: Vec::new(),
+            level_hint: NearHints::default(),
+            noise_hint: NearHints::default(),
             mu: f64::NAN,
             sigma: f64::NAN,
             since_refresh: REFRESH,
@@ -161,8 +169,10 @@ impl Throughput {
         self.since_refresh = 0;
         self.base.copy_range(0, self.base.len(), &mut self.scratch);
         self.diffs.clear();
-        self.diffs.extend(self.scratch.windows(2).map(|w| w[1] - w[0]));
-        self.mu = median(&mut self.scratch);
-        self.sigma = (mad_sigma(&mut self.diffs) / std::f64::consts::SQRT_2).max(MIN_SIGMA);
+        self.diffs.extend(self.scratch.windows(2).map(|w| key(w[1] - w[0])));
+        self.keys.clear();
+        self.keys.extend(self.scratch.iter().map(|&x| key(x)));
+        self.mu = self.level_hint.median(&mut self.keys);
+        self.sigma = (self.noise_hint.mad_sigma(&mut self.diffs) / std::f64::consts::SQRT_2).max(MIN_SIGMA);
     }
 }
