@@ -30,17 +30,19 @@ pub struct LongGap {
 
 /// The recent gaps are kept in arrival order with their minimum; their median is selected only
 /// for a gap that could be a stall (at least `stall.min_seconds` and `stall.factor` x the
-/// minimum), so a steady clock costs a ring push per record. The minimum is kept by a queue of
-/// the gaps no later gap undercuts (oldest first, rising), so that a clock whose gaps repeat the
-/// minimum does not scan the window at every record.
+/// minimum), so a steady clock costs a ring push per record. The minimum is kept with the number
+/// of gaps in the window equal to it: a new gap lowers it or adds to the count, an evicted one at
+/// the minimum takes from the count, and the window is scanned only when the count falls to zero
+/// (about once in `GAPS` records on a noisy clock; a clock whose gaps repeat the minimum keeps a
+/// count of many). A queue of the gaps no later gap undercuts did the same with a loop whose end
+/// the CPU mispredicts at every record on a noisy clock.
 #[derive(Clone, Debug)]
 pub struct Gaps {
     last: Option<(f64, f64)>,
     gaps: Ring,
     min: f64,
-    /// (push number, gap) of the gaps in the window that no later gap is at or below.
-    floor: std::collections::VecDeque<(u64, f64)>,
-    pushed: u64,
+    /// Gaps in the window equal to `min`.
+    at_min: usize,
     scratch: Vec<f64>,
     rhythm: Rhythm,
 }
@@ -51,8 +53,7 @@ impl Default for Gaps {
             last: None,
             gaps: Ring::new(GAPS),
             min: f64::INFINITY,
-            floor: std::collections::VecDeque::new(),
-            pushed: 0,
+            at_min: 0,
             scratch: Vec::new(),
             rhythm: Rhythm::default(),
         }
@@ -194,16 +195,23 @@ impl Gaps {
                 return None;
             }
         }
-        self.gaps.push_evict(g);
-        self.pushed += 1;
-        while self.floor.back().is_some_and(|&(_, v)| v >= g) {
-            self.floor.pop_back();
+        // Gaps are never NaN (finite times, `g >= 0` checked), so `==` and `<` order them all.
+        if self.gaps.push_evict(g).is_some_and(|e| e == self.min) {
+            self.at_min -= 1;
         }
-        self.floor.push_back((self.pushed, g));
-        while self.floor.front().is_some_and(|&(i, _)| i + GAPS as u64 <= self.pushed) {
-            self.floor.pop_front();
+        if g < self.min {
+            (self.min, self.at_min) = (g, 1);
+        } else if g == self.min {
+            self.at_min += 1;
         }
-        self.min = self.floor.front().map_or(f64::INFINITY, |&(_, v)| v);
+        if self.at_min == 0 {
+            (self.min, self.at_min) = (f64::INFINITY, 0);
+            for &v in self.gaps.values() {
+                let lower = v < self.min;
+                self.at_min = if lower { 1 } else { self.at_min + usize::from(v == self.min) };
+                self.min = if lower { v } else { self.min };
+            }
+        }
         None
     }
 }
@@ -255,15 +263,21 @@ mod tests {
         for i in 0..5_000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             // Repeated gaps (a quantised clock) and some shorter and longer ones.
-            t += match (seed >> 33) % 10 {
-                0 => 0.5,
-                1 => 2.0,
-                2 => 0.25 + (i % 3) as f64 * 0.1,
+            // Repeated gaps (a quantised clock) and some shorter and longer ones; later a noisy
+            // clock, then both, then repeats of zero.
+            t += match ((seed >> 33) % 10, i / 1_000) {
+                (_, 4) => 0.0,
+                (0, _) => 0.5,
+                (1, _) => 2.0,
+                (2, _) => 0.25 + (i % 3) as f64 * 0.1,
+                (3..=9, 1 | 3) => 0.9 + ((seed >> 20) % 1000) as f64 * 1e-4,
                 _ => 1.0,
             };
             g.observe(&cfg, i as f64, t);
             let window = (0..g.gaps.len()).map(|k| g.gaps.get(k)).fold(f64::INFINITY, f64::min);
             assert_eq!(g.min.to_bits(), window.to_bits(), "record {i}");
+            let count = (0..g.gaps.len()).filter(|&k| g.gaps.get(k) == window).count();
+            assert_eq!(g.at_min, count, "record {i}");
         }
     }
 }

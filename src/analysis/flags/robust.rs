@@ -45,6 +45,10 @@ impl Ring {
         }
         Some(old)
     }
+    /// The values, in no particular order.
+    pub fn values(&self) -> &[f64] {
+        &self.buf
+    }
     /// The `i`-th value, oldest first.
     pub fn get(&self, i: usize) -> f64 {
         let j = self.head + i;
