@@ -382,7 +382,7 @@ fn median_keys_near(keys: &mut [i64], hint: &mut Option<i64>, split: &mut Vec<i6
     if n == 0 {
         return f64::NAN;
     }
-    let (r, pair) = (n / 2, n % 2 == 0);
+    let (r, pair) = (n / 2, n.is_multiple_of(2));
     if split.len() < 2 * n {
         split.resize(2 * n, 0);
     }
