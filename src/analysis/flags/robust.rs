@@ -231,8 +231,22 @@ fn slide_short(s: &mut [i64], ko: i64, kx: i64) {
 /// Median of `xs` (reordered in place); NaN when empty.
 pub fn median(xs: &mut [f64]) -> f64 {
     let n = xs.len();
-    if n == 0 {
-        return f64::NAN;
+    // Up to three values (the task and overfitting rules' levels, at every evaluation) by
+    // selects on their keys: the same values as the selection below, which costs a call and
+    // unpredictable branches.
+    match *xs {
+        [] => return f64::NAN,
+        [a] => return a,
+        [a, b] => {
+            let (a, b) = (key(a), key(b));
+            // As below: the lower value goes through `f64::max` from minus infinity.
+            return (f64::NEG_INFINITY.max(value(a.min(b))) + value(a.max(b))) / 2.0;
+        }
+        [a, b, c] => {
+            let (a, b, c) = (key(a), key(b), key(c));
+            return value(a.min(b).max(a.max(b).min(c)));
+        }
+        _ => {}
     }
     let (_, &mut hi, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
@@ -724,6 +738,33 @@ mod tests {
                     );
                 }
                 start += stride;
+            }
+        }
+    }
+
+    /// The selects for up to three values are the selection, bit for bit, on every triple of
+    /// values with both zeros, infinities and NaNs of both signs.
+    #[test]
+    fn small_medians_are_the_selection() {
+        fn selected(xs: &mut [f64]) -> f64 {
+            let n = xs.len();
+            let (_, &mut hi, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
+            if n % 2 == 1 {
+                hi
+            } else {
+                let lo = xs[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (lo + hi) / 2.0
+            }
+        }
+        let vals = [0.0, -0.0, 1.5, -2.0, 1.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 3e-310];
+        for &a in &vals {
+            assert_eq!(median(&mut [a]).to_bits(), selected(&mut [a]).to_bits());
+            for &b in &vals {
+                assert_eq!(median(&mut [a, b]).to_bits(), selected(&mut [a, b]).to_bits(), "{a} {b}");
+                for &c in &vals {
+                    let want = selected(&mut [a, b, c]).to_bits();
+                    assert_eq!(median(&mut [a, b, c]).to_bits(), want, "{a} {b} {c}");
+                }
             }
         }
     }
