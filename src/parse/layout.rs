@@ -291,6 +291,17 @@ impl Layout {
                 seg_at = c.i - self.len(seg);
                 done += 1;
             }
+            // A number under a borrowed key, the usual field, pushed from registers.
+            if let (Key::At { off, len }, Value::Slot(n)) = (&f.key, &f.value) {
+                if self.slots[*n as usize] == Kind::Num {
+                    let k = &line[seg_at + *off as usize..seg_at + (*off + *len) as usize];
+                    // SAFETY: as below.
+                    let key = unsafe { std::str::from_utf8_unchecked(k) };
+                    let Some(x) = num(&mut c) else { return false };
+                    push_num(out, key, x);
+                    continue;
+                }
+            }
             let key = match &f.key {
                 Key::At { off, len, .. } => {
                     let k = &line[seg_at + *off as usize..seg_at + (*off + *len) as usize];
