@@ -120,7 +120,15 @@ impl DupWindow {
         let latest = self.seq;
         let multi = self.multi;
         let tolerance = if multi { TOLERANCE } else { NOISE };
-        let found = self.ring.iter().any(|s| {
+        // Until the file shows several writers only the latest record can be copied: it is the
+        // slot written last, so no scan of the ring.
+        let last = match self.ring.len() {
+            0 => return false,
+            n if n < WINDOW => n - 1,
+            _ => (self.next + WINDOW - 1) % WINDOW,
+        };
+        let ring = if multi { &self.ring[..] } else { std::slice::from_ref(&self.ring[last]) };
+        let found = ring.iter().any(|s| {
             (multi || s.seq == latest)
                 && s.serial == serial
                 && s.step == step

@@ -13,11 +13,51 @@ const POW10: [f64; 23] = [
 ];
 const MAX_EXACT_MANTISSA: u64 = 1 << 53;
 
+/// Why a number did not parse: where, and what was expected there (or `-I` not followed by
+/// `Infinity`, whose message is the literal's). Small and `Copy`, so the scanner's result stays in
+/// registers; the [`LineError`] is built only on the error path.
+#[derive(Clone, Copy)]
+enum Fail {
+    At(usize, &'static str),
+    Infinity(usize),
+}
+
 impl Cursor<'_> {
     /// Parses a number at the cursor (which is on `-` or a digit), including `-Infinity`. Numbers
     /// beyond f64 range become ±inf. Plain JSON grammar otherwise: no `+`, no leading zeros, no `.5`.
     #[inline]
     pub(crate) fn number(&mut self) -> Result<f64, LineError> {
+        match self.scan_number() {
+            Ok(v) => Ok(v),
+            Err(f) => Err(self.number_error(f)),
+        }
+    }
+
+    /// [`number`](Self::number) without the error: None where it fails (the cursor is then
+    /// anywhere). Its result comes back in registers; a `Result` with a [`LineError`] came back
+    /// through the stack, and the caller's copy of the field it built stalled on it.
+    #[inline(never)]
+    pub(crate) fn number_ok(&mut self) -> Option<f64> {
+        self.scan_number().ok()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn number_error(&mut self, f: Fail) -> LineError {
+        match f {
+            Fail::At(at, what) => self.err_at(at, what),
+            Fail::Infinity(at) => {
+                self.i = at;
+                match self.literal(b"Infinity") {
+                    Err(e) => e,
+                    Ok(()) => unreachable!("`Infinity` was not there a moment ago"),
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn scan_number(&mut self) -> Result<f64, Fail> {
         let b = self.b;
         let start = self.i;
         let mut i = start;
@@ -25,8 +65,10 @@ impl Cursor<'_> {
         if neg {
             i += 1;
             if b.get(i) == Some(&b'I') {
-                self.i = i;
-                self.literal(b"Infinity")?;
+                if !b[i..].starts_with(b"Infinity") {
+                    return Err(Fail::Infinity(i));
+                }
+                self.i = i + 8;
                 return Ok(f64::NEG_INFINITY);
             }
         }
@@ -42,7 +84,7 @@ impl Cursor<'_> {
                 i += n;
                 ndigits += n;
             }
-            _ => return Err(self.err_at(i, "a digit")),
+            _ => return Err(Fail::At(i, "a digit")),
         }
         let mut frac: i64 = 0;
         if b.get(i) == Some(&b'.') {
@@ -58,7 +100,7 @@ impl Cursor<'_> {
             let zeros = i - fstart;
             i += digits(b, i, &mut mant);
             if i == fstart {
-                return Err(self.err_at(i, "a digit after '.'"));
+                return Err(Fail::At(i, "a digit after '.'"));
             }
             ndigits += i - fstart - zeros;
             frac = (i - fstart) as i64;
@@ -89,7 +131,7 @@ impl Cursor<'_> {
                 i += 1;
             }
             if i == estart {
-                return Err(self.err_at(i, "a digit in the exponent"));
+                return Err(Fail::At(i, "a digit in the exponent"));
             }
             if eneg {
                 exp = -exp;
@@ -111,7 +153,7 @@ impl Cursor<'_> {
         }
         // The grammar was checked above, so fast-float2 sees a plain decimal number. It rounds
         // correctly and saturates to ±inf / ±0 beyond range.
-        fast_float2::parse::<f64, _>(&b[start..i]).map_err(|_| self.err_at(start, "a number"))
+        fast_float2::parse::<f64, _>(&b[start..i]).map_err(|_| Fail::At(start, "a number"))
     }
 }
 
@@ -212,6 +254,86 @@ mod tests {
     fn parse(s: &str) -> f64 {
         let mut c = Cursor { b: s.as_bytes(), i: 0 };
         c.number().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    /// `number_ok` (the layout's fast path) against `number` and the standard library: the same
+    /// value bit for bit and the same end where both parse, None exactly where `number` fails, on
+    /// random short decimals, float32 prints of 16-18 digits, exponents, and malformed numbers.
+    #[test]
+    fn number_ok_is_number_without_the_error() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let fixed = [
+            "0",
+            "-0",
+            "0.0",
+            "1e5",
+            "1E+5",
+            "2.5e-3",
+            "-Infinity",
+            "-Inf",
+            "-I",
+            "-",
+            "01",
+            "1.",
+            "1.e3",
+            "1e",
+            "1e+",
+            "-.5",
+            "0.000299999",
+            "1732610763.733",
+            "3.4028234663852886e38",
+            "1e400",
+            "-1e-400",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+        ];
+        let mut texts: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+        for _ in 0..300_000 {
+            let r = next();
+            let digits = 1 + (r % 19) as usize;
+            let m = next() % 10u64.pow(digits as u32);
+            let text = m.to_string();
+            let k = (next() as usize) % (text.len() + 1);
+            let mut s = if k == 0 || k == text.len() {
+                text.clone()
+            } else {
+                format!("{}.{}", &text[..k], &text[k..])
+            };
+            if r & 0x100 != 0 {
+                s = format!("0.{}{s}", "0".repeat((r >> 9) as usize % 5));
+            }
+            if r & 0x4000 != 0 {
+                s = format!("{s}e{}", ((next() % 80) as i64) - 40);
+            }
+            if r & 0x8000 != 0 {
+                s.insert(0, '-');
+            }
+            texts.push(s);
+        }
+        for s in &texts {
+            let line = format!("{s},");
+            let mut a = Cursor { b: line.as_bytes(), i: 0 };
+            let mut b = Cursor { b: line.as_bytes(), i: 0 };
+            match (a.number(), b.number_ok()) {
+                (Ok(v), Some(w)) => {
+                    assert_eq!(v.to_bits(), w.to_bits(), "{s}");
+                    assert_eq!(a.i, b.i, "{s}");
+                    let std = s.parse::<f64>().map(f64::to_bits).ok();
+                    // Where the whole text is the number ("01" is the number 0, then a 1).
+                    if s != "-Infinity" && a.i == s.len() {
+                        assert_eq!(Some(v.to_bits()), std, "{s}");
+                    }
+                }
+                (Err(_), None) => {}
+                (v, w) => panic!("{s}: number {v:?}, number_ok {w:?}"),
+            }
+        }
     }
 
     /// The integer path for mantissas beyond 2^53 against the standard library, on numbers built
