@@ -468,7 +468,7 @@ fn outliers(
     let min_siblings = cfg.compare_min_runs.max(3) - 1;
     let ln_ratio = cfg.run_outlier_ratio.ln();
     let ln_critical = cfg.run_outlier_critical.ln();
-    let mut judged: Vec<Vec<Judged>> = vec![Vec::new(); members.len()];
+    let mut judged: Vec<Vec<Judged>> = (0..members.len()).map(|_| Vec::with_capacity(len)).collect();
     let (mut levels, mut sib, mut scratch, mut key) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     if memo.width != width.to_bits() {
         *memo = GroupMemo { width: width.to_bits(), buckets: Vec::new() };
@@ -788,7 +788,9 @@ mod tests {
                 .collect();
             let mut memo = SweepMemo::default();
             let mut flagged = 0;
-            for (round, n) in [10usize, 300, 301, 330, 700, 1024, 1100, 2000, 2001, 2600, 2600].into_iter().enumerate() {
+            for (round, n) in
+                [10usize, 300, 301, 330, 700, 1024, 1100, 2000, 2001, 2600, 2600].into_iter().enumerate()
+            {
                 let runs: Vec<RunDigest> = full
                     .iter()
                     .enumerate()
