@@ -29,7 +29,7 @@ use super::names::{role, Role};
 use crate::run::Run;
 use crate::store::SeriesId;
 use crate::text::{count, duration, step as fmt_step, times};
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -173,9 +173,12 @@ impl Profile {
         self.width *= 2.0;
     }
 
-    /// The buckets at a width `w` (a power of two, at least this profile's).
-    fn at_width(&self, w: f64) -> Vec<Bucket> {
+    /// The buckets at a width `w` (a power of two, at least this profile's): borrowed at its own.
+    fn at_width(&self, w: f64) -> Cow<'_, [Bucket]> {
         let k = (w / self.width).round().max(1.0) as usize;
+        if k == 1 {
+            return Cow::Borrowed(&self.buckets);
+        }
         self.buckets
             .chunks(k)
             .map(|c| {
@@ -185,7 +188,8 @@ impl Profile {
                 }
                 b
             })
-            .collect()
+            .collect::<Vec<_>>()
+            .into()
     }
 }
 
@@ -337,6 +341,51 @@ pub fn compare_digests<R: Borrow<RunDigest>>(
     names: &[String],
     cfg: &FlagConfig,
 ) -> Vec<CrossFlag> {
+    compare_digests_kept(runs, names, cfg, &mut SweepMemo::default())
+}
+
+/// What [`compare_digests`] worked out at each bucket, kept for the next call on the same runs
+/// (the monitor's, once a second while a sweep is written): the median and spread of a bucket
+/// whose levels are the same, run for run and bit for bit, are taken from here instead of being
+/// computed again. Appends change only the last buckets of the runs that grew, so a call reads
+/// every bucket's levels but sorts only those.
+#[derive(Clone, Debug, Default)]
+pub struct SweepMemo {
+    groups: HashMap<(String, Option<String>), GroupMemo>,
+    /// Buckets whose statistics were computed (not taken from here), over every call.
+    computed: u64,
+}
+
+impl SweepMemo {
+    /// How many buckets' statistics were computed, not taken from the memo, over every call.
+    pub fn computed(&self) -> u64 {
+        self.computed
+    }
+}
+
+/// One group's buckets at one width (see [`SweepMemo`]).
+#[derive(Clone, Debug, Default)]
+struct GroupMemo {
+    width: u64,
+    buckets: Vec<Option<BucketMemo>>,
+}
+
+/// The levels a bucket was judged on ((run, level's bits), in the members' order), and the
+/// median and spread each member was compared with (one for all above [`LEAVE_ONE_OUT_MAX`]).
+#[derive(Clone, Debug)]
+struct BucketMemo {
+    levels: Vec<(usize, u64)>,
+    stats: Vec<(f64, f64)>,
+}
+
+/// As [`compare_digests`], the same flags, with the buckets' statistics kept in `memo` between
+/// calls.
+pub fn compare_digests_kept<R: Borrow<RunDigest>>(
+    runs: &[R],
+    names: &[String],
+    cfg: &FlagConfig,
+    memo: &mut SweepMemo,
+) -> Vec<CrossFlag> {
     let runs: Vec<&RunDigest> = runs.iter().map(Borrow::borrow).collect();
     let min = cfg.compare_min_runs.max(3);
     // How many runs log each (loss, step key).
@@ -364,14 +413,20 @@ pub fn compare_digests<R: Borrow<RunDigest>>(
     let mut keys: Vec<_> = groups.keys().copied().collect();
     keys.sort();
     let mut out = Vec::new();
+    let mut kept = HashMap::with_capacity(keys.len());
     for k in keys {
         let members = &groups[&k];
         if members.len() < min {
             continue;
         }
-        outliers(members, names, cfg, &mut out);
+        let owned = (k.0.to_owned(), k.1.map(str::to_owned));
+        let mut group = memo.groups.remove(&owned).unwrap_or_default();
+        memo.computed += outliers(members, names, cfg, &mut group, &mut out);
         stopped(members, &runs, names, cfg, &mut out);
+        kept.insert(owned, group);
     }
+    // Only the groups compared now are kept.
+    memo.groups = kept;
     out.sort_by_key(|c| (c.run, c.flag.kind));
     out
 }
@@ -399,36 +454,60 @@ struct Judged {
 }
 
 /// `run_outlier` for one group.
-fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, out: &mut Vec<CrossFlag>) {
+fn outliers(
+    members: &[(usize, &Profile)],
+    names: &[String],
+    cfg: &FlagConfig,
+    memo: &mut GroupMemo,
+    out: &mut Vec<CrossFlag>,
+) -> u64 {
+    let mut computed = 0;
     let width = members.iter().map(|(_, p)| p.width).fold(0.0, f64::max);
-    let grids: Vec<Vec<Bucket>> = members.iter().map(|(_, p)| p.at_width(width)).collect();
-    let len = grids.iter().map(Vec::len).max().unwrap_or(0);
+    let grids: Vec<Cow<'_, [Bucket]>> = members.iter().map(|(_, p)| p.at_width(width)).collect();
+    let len = grids.iter().map(|g| g.len()).max().unwrap_or(0);
     let min_siblings = cfg.compare_min_runs.max(3) - 1;
     let ln_ratio = cfg.run_outlier_ratio.ln();
     let ln_critical = cfg.run_outlier_critical.ln();
-    let mut judged: Vec<Vec<Judged>> = vec![Vec::new(); members.len()];
-    let (mut levels, mut sib, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let mut judged: Vec<Vec<Judged>> = (0..members.len()).map(|_| Vec::with_capacity(len)).collect();
+    let (mut levels, mut sib, mut scratch, mut key) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    if memo.width != width.to_bits() {
+        *memo = GroupMemo { width: width.to_bits(), buckets: Vec::new() };
+    }
+    memo.buckets.resize(len, None);
     for j in 0..len {
         levels.clear();
         levels
             .extend(grids.iter().enumerate().filter_map(|(m, g)| Some((m, g.get(j)?.level()?, g[j].first))));
         if levels.len() < min_siblings + 1 {
+            memo.buckets[j] = None;
             continue;
         }
-        let all: Vec<f64> = levels.iter().map(|l| l.1).collect();
-        let whole = (levels.len() - 1 > LEAVE_ONE_OUT_MAX).then(|| {
-            let mut xs = all.clone();
-            median_sigma(&mut xs, &mut scratch)
-        });
+        key.clear();
+        key.extend(levels.iter().map(|&(m, level, _)| (members[m].0, level.to_bits())));
+        let whole = levels.len() - 1 > LEAVE_ONE_OUT_MAX;
+        let known = memo.buckets[j].as_ref().filter(|b| b.levels == key);
+        let stats = match known {
+            Some(b) => &b.stats,
+            None => {
+                computed += 1;
+                let all: Vec<f64> = levels.iter().map(|l| l.1).collect();
+                let stats: Vec<(f64, f64)> = if whole {
+                    let mut xs = all.clone();
+                    vec![median_sigma(&mut xs, &mut scratch)]
+                } else {
+                    (0..all.len())
+                        .map(|pos| {
+                            sib.clear();
+                            sib.extend(all.iter().enumerate().filter(|&(q, _)| q != pos).map(|(_, x)| *x));
+                            median_sigma(&mut sib, &mut scratch)
+                        })
+                        .collect()
+                };
+                &memo.buckets[j].insert(BucketMemo { levels: key.clone(), stats }).stats
+            }
+        };
         for (pos, &(m, level, first)) in levels.iter().enumerate() {
-            let (med, sigma) = match whole {
-                Some(ms) => ms,
-                None => {
-                    sib.clear();
-                    sib.extend(all.iter().enumerate().filter(|&(q, _)| q != pos).map(|(_, x)| *x));
-                    median_sigma(&mut sib, &mut scratch)
-                }
-            };
+            let (med, sigma) = stats[if whole { 0 } else { pos }];
             if !med.is_finite() || !sigma.is_finite() {
                 // Most siblings are NaN too: nothing to compare with here.
                 continue;
@@ -482,6 +561,7 @@ fn outliers(members: &[(usize, &Profile)], names: &[String], cfg: &FlagConfig, o
             },
         });
     }
+    computed
 }
 
 /// The first streak of outlying buckets that makes a run an outlier: at least
@@ -687,6 +767,53 @@ mod tests {
         );
         // Two runs are not a sweep.
         assert!(compare_digests(&runs[3..], &names(2), &FlagConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn kept_statistics_give_the_flags_of_a_fresh_comparison_as_runs_grow() {
+        // 5 runs (each compared without itself) and 40 (with itself): an outlier, a run gone NaN,
+        // runs growing at different rates past the width's doubling, one run left out midway.
+        for runs_n in [5usize, 40] {
+            let full: Vec<Vec<(f64, f64)>> = (0..runs_n)
+                .map(|i| {
+                    curve(1.0 + 0.01 * i as f64, 2600)
+                        .into_iter()
+                        .map(|(s, v)| match i {
+                            1 if s >= 400.0 => (s, v * 20.0),
+                            2 if s >= 900.0 => (s, f64::NAN),
+                            _ => (s, v),
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut memo = SweepMemo::default();
+            let mut flagged = 0;
+            for (round, n) in
+                [10usize, 300, 301, 330, 700, 1024, 1100, 2000, 2001, 2600, 2600].into_iter().enumerate()
+            {
+                let runs: Vec<RunDigest> = full
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !(round == 6 && *i == 3))
+                    .map(|(i, c)| digest(&format!("r{i}"), &c[..(n + 7 * i).min(c.len())], None))
+                    .collect();
+                let names = names(runs.len());
+                let cfg = FlagConfig::default();
+                let before = memo.computed();
+                let kept = compare_digests_kept(&runs, &names, &cfg, &mut memo);
+                assert_eq!(kept, compare_digests(&runs, &names, &cfg), "{runs_n} runs at {n}");
+                flagged += kept.len();
+                if n == 2600 && round == 10 {
+                    assert_eq!(memo.computed(), before, "nothing new: every bucket's statistics kept");
+                }
+                if n == 301 {
+                    // Of 300 to 573 buckets, each run's last one (and the one a run enters).
+                    let sorted = memo.computed() - before;
+                    assert!(sorted <= runs_n as u64 + 1, "one step more a run: {sorted} buckets sorted");
+                }
+            }
+            assert!(flagged > 0, "the outlier and the NaN run are flagged");
+        }
     }
 
     #[test]

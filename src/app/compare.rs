@@ -10,7 +10,7 @@
 
 use super::{App, Slot, Status};
 use crate::analysis::names::higher_is_better;
-use crate::analysis::sweep::{compare_digests, LiveDigest, RunDigest};
+use crate::analysis::sweep::{compare_digests_kept, LiveDigest, RunDigest, SweepMemo};
 use crate::analysis::{Flag, Severity};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -80,6 +80,8 @@ pub struct Compare {
     digests: Vec<LiveDigest>,
     /// The stores' generations the cross-run flags were computed from.
     cross_seen: u64,
+    /// The buckets' statistics of the last comparison (only the buckets that moved are sorted).
+    memo: SweepMemo,
 }
 
 impl Default for Compare {
@@ -97,6 +99,7 @@ impl Default for Compare {
             digests: Vec::new(),
             seen: (Vec::new(), u64::MAX, u64::MAX),
             cross_seen: u64::MAX,
+            memo: SweepMemo::default(),
         }
     }
 }
@@ -484,7 +487,7 @@ impl App {
                 .collect();
             let names: Vec<String> = slots.iter().map(|&i| self.run_name(i).to_owned()).collect();
             // The rules `tmon check` applies.
-            compare_digests(&refs, &names, &self.opts.flags)
+            compare_digests_kept(&refs, &names, &self.opts.flags, &mut self.compare.memo)
         };
         self.compare.digests = digests;
         self.compare.cross = found.into_iter().filter_map(|f| Some((*slots.get(f.run)?, f.flag))).collect();

@@ -184,6 +184,20 @@ pub fn open_for_reading(path: &Path) -> std::io::Result<(File, Metadata)> {
         use std::os::unix::fs::OpenOptionsExt;
         o.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
+    // Reading a file written since it was last read updates its access time (`relatime`, the
+    // usual mount option, does whenever the access time is older than the modification time):
+    // for a followed log that is an inode write, journalled, at every append read. Without
+    // it where the kernel allows (the file is ours); otherwise as usual.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut quiet = o.clone();
+        quiet.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOATIME);
+        if let Ok(f) = quiet.open(path) {
+            let m = f.metadata()?;
+            return Ok((f, m));
+        }
+    }
     let f = o.open(path)?;
     let m = f.metadata()?;
     Ok((f, m))

@@ -154,3 +154,28 @@ fn an_over_long_line_becomes_a_note_and_reading_goes_on() {
     assert!(text.ends_with("{\"step\": 2}\n"), "{text}");
     assert!(all.iter().all(|(_, s)| s.len() < 5000), "no long line kept");
 }
+
+/// Following a log does not write its inode: reading what was appended leaves its access time
+/// alone (under `relatime` every read after a write would set it, a journalled write per append).
+#[cfg(target_os = "linux")]
+#[test]
+fn following_a_file_of_ours_leaves_its_access_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    append(&path, b"{\"step\": 0}\n");
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(946_684_800);
+    let set_atime = || {
+        let f = std::fs::File::options().append(true).open(&path).unwrap();
+        f.set_times(std::fs::FileTimes::new().set_accessed(long_ago)).unwrap();
+    };
+    set_atime();
+    let accessed = || std::fs::metadata(&path).unwrap().accessed().unwrap();
+    assert_eq!(accessed(), long_ago);
+    let mut t = Tailer::new(0, &path, TailOptions::default());
+    let t0 = Instant::now();
+    assert_eq!(lines_of(&t.poll_at(t0)), [(1, "{\"step\": 0}\n".to_owned())]);
+    append(&path, b"{\"step\": 1}\n");
+    set_atime();
+    assert_eq!(lines_of(&t.poll_at(t0 + Duration::from_millis(10))), [(2, "{\"step\": 1}\n".to_owned())]);
+    assert_eq!(accessed(), long_ago, "the access time was written");
+}

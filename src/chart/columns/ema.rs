@@ -24,6 +24,9 @@ pub struct LazyEma {
     /// The state after the last point taken.
     state: EmaState,
     len: usize,
+    /// (i, the state before point i) where the last extension began: a chart resumed after an
+    /// append reads from there, not from the block's checkpoint up to 63 points before.
+    mark: (usize, EmaState),
     /// The first point whose smoothed value needs `f64` (`usize::MAX`: none yet).
     wide_from: usize,
 }
@@ -31,7 +34,7 @@ pub struct LazyEma {
 impl LazyEma {
     pub fn new(weight: f64) -> Self {
         let state = EmaState::new(weight);
-        LazyEma { weight, checkpoints: Vec::new(), state, len: 0, wide_from: usize::MAX }
+        LazyEma { weight, checkpoints: Vec::new(), state, len: 0, wide_from: usize::MAX, mark: (0, state) }
     }
 
     /// The weight asked for (before clamping), to tell whether a new weight needs a new EMA.
@@ -55,6 +58,7 @@ impl LazyEma {
     pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, f64)) {
         let n = n.min(ys.len());
         if n > self.len {
+            self.mark = (self.len, self.state);
             let blocks = n.div_ceil(BLOCK);
             // Grow by an eighth, not double: a live series adds a block every 64 points.
             if self.checkpoints.capacity() < blocks {
@@ -85,7 +89,7 @@ impl LazyEma {
     /// The smoothed values of `ys` (the series the points were taken from).
     pub fn values<'a>(&'a self, ys: SeriesView<'a>) -> EmaValues<'a> {
         let start = Cell::new((0, EmaState::new(self.weight)));
-        EmaValues { ema: self, ys, cursor: start.clone(), seq: start }
+        EmaValues { ema: self, ys, cursor: start, seq: Cell::new(self.mark) }
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -143,11 +147,16 @@ impl Ys for EmaValues<'_> {
             return;
         }
         let mut st = self.state_before(from);
+        // The state before the last point too: a chart reads that point again (the window's last
+        // drawable one), which would otherwise be computed from the block's checkpoint.
+        let mut before_last = st;
         self.ys.for_each_value(from, to, |i, y| {
+            before_last = st;
             let v = st.push(y);
             f(i, self.narrow(i, v));
         });
         self.seq.set((to, st));
+        self.cursor.set((to - 1, before_last));
     }
 
     #[inline]
