@@ -156,6 +156,18 @@ pub fn graph_area(area: Rect, x_labels: &[Span<'_>], y_labels: &[Span<'_>]) -> O
     Some(Rect::new(x, area.top(), width, height))
 }
 
+/// `v.round() as usize` for `v` not below zero (or NaN, which gives 0), without the call to libm's
+/// `round` that `f64::round` is on a baseline x86-64 target: the whole part by truncation, plus one
+/// when the fraction (exact below 2^53, zero above) is at least a half.
+fn round(v: f64) -> usize {
+    let whole = v as usize;
+    if v - whole as f64 >= 0.5 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
+}
+
 /// A cell of the grid: the dataset that last touched it (0: none), its dots when that dataset is
 /// braille (0 for a character), its character and colour.
 #[derive(Debug, Clone, Copy)]
@@ -208,15 +220,26 @@ impl Grid {
             Mark::Braille => (cells * 2.0, rows * 4.0),
             Mark::Char(_) => (cells, rows),
         };
-        for &(x, y) in s.points {
-            if let Some((x, y)) = self.dot(x, y) {
+        let [left, right] = self.x_bounds;
+        let [bottom, top] = self.y_bounds;
+        if right - left <= 0.0 || top - bottom <= 0.0 || s.points.is_empty() {
+            // No point maps to a dot (nor does a clipped line's end).
+            return;
+        }
+        let mut prev: Option<(usize, usize)> = None;
+        for (i, &(x, y)) in s.points.iter().enumerate() {
+            let d = self.dot(x, y);
+            if let Some((x, y)) = d {
                 self.paint(x, y);
             }
-        }
-        if s.kind == Kind::Line {
-            for w in s.points.windows(2) {
-                self.segment(w[0], w[1]);
+            if s.kind == Kind::Line && i > 0 {
+                match (prev, d) {
+                    // Both ends inside the bounds: clipping keeps the segment as it is.
+                    (Some(p), Some(q)) => self.bresenham(p, q),
+                    _ => self.segment(s.points[i - 1], (x, y)),
+                }
             }
+            prev = d;
         }
     }
 
@@ -232,8 +255,8 @@ impl Grid {
         if width <= 0.0 || height <= 0.0 {
             return None;
         }
-        let x = ((x - left) * (self.resolution.0 - 1.0) / width).round() as usize;
-        let y = ((top - y) * (self.resolution.1 - 1.0) / height).round() as usize;
+        let x = round((x - left) * (self.resolution.0 - 1.0) / width);
+        let y = round((top - y) * (self.resolution.1 - 1.0) / height);
         Some((x, y))
     }
 
@@ -326,6 +349,33 @@ impl Grid {
             let (x, y) = ((i % self.width) as u16 + plot.x, (i / self.width) as u16 + plot.y);
             let ch = if c.dots != 0 { BRAILLE[usize::from(c.dots)] } else { c.ch };
             buf[(x, y)].set_char(ch).set_fg(c.fg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round;
+
+    #[test]
+    fn round_is_f64_round_for_every_value_a_dot_can_have() {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            4503599627370495.5,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        v.extend((0..20_000).map(|i| f64::from(i) * 0.013_7));
+        v.extend((0..2_000).map(|i| f64::from(i) + 0.5));
+        v.extend((0..2_000).map(|i| (f64::from(i) + 0.5).next_down()));
+        for x in v {
+            assert_eq!(round(x), x.round() as usize, "{x:?}");
         }
     }
 }
