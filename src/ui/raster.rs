@@ -226,17 +226,26 @@ impl Grid {
             // No point maps to a dot (nor does a clipped line's end).
             return;
         }
+        match s.mark {
+            Mark::Braille => self.draw_as::<true>(s),
+            Mark::Char(_) => self.draw_as::<false>(s),
+        }
+    }
+
+    /// `draw` with the mark known at compile time (braille or not): the dot loop's `paint` is
+    /// the hot path of a frame.
+    fn draw_as<const BRAILLE_DOTS: bool>(&mut self, s: &Series<'_>) {
         let mut prev: Option<(usize, usize)> = None;
         for (i, &(x, y)) in s.points.iter().enumerate() {
             let d = self.dot(x, y);
             if let Some((x, y)) = d {
-                self.paint(x, y);
+                self.paint::<BRAILLE_DOTS>(x, y);
             }
             if s.kind == Kind::Line && i > 0 {
                 match (prev, d) {
                     // Both ends inside the bounds: clipping keeps the segment as it is.
-                    (Some(p), Some(q)) => self.bresenham(p, q),
-                    _ => self.segment(s.points[i - 1], (x, y)),
+                    (Some(p), Some(q)) => self.bresenham::<BRAILLE_DOTS>(p, q),
+                    _ => self.segment::<BRAILLE_DOTS>(s.points[i - 1], (x, y)),
                 }
             }
             prev = d;
@@ -261,7 +270,7 @@ impl Grid {
     }
 
     /// The segment from `a` to `b`, clipped to the bounds, drawn dot by dot.
-    fn segment(&mut self, a: (f64, f64), b: (f64, f64)) {
+    fn segment<const BRAILLE_DOTS: bool>(&mut self, a: (f64, f64), b: (f64, f64)) {
         let [xmin, xmax] = self.x_bounds;
         let [ymin, ymax] = self.y_bounds;
         let line = LineSegment::new(Point::new(a.0, a.1), Point::new(b.0, b.1));
@@ -271,21 +280,21 @@ impl Grid {
         let (Some(p), Some(q)) = (self.dot(c.p1.x, c.p1.y), self.dot(c.p2.x, c.p2.y)) else {
             return;
         };
-        self.bresenham(p, q);
+        self.bresenham::<BRAILLE_DOTS>(p, q);
     }
 
     /// The dots of the line from `p` to `q`: every dot along the longer axis, the other
     /// coordinate stepping when the error term turns positive, walked from the end with the
     /// smaller major coordinate (the dots are those of ratatui's canvas line).
-    fn bresenham(&mut self, p: (usize, usize), q: (usize, usize)) {
+    fn bresenham<const BRAILLE_DOTS: bool>(&mut self, p: (usize, usize), q: (usize, usize)) {
         let (dx, dy) = (p.0.abs_diff(q.0), p.1.abs_diff(q.1));
         if dx == 0 {
             for y in p.1.min(q.1)..=p.1.max(q.1) {
-                self.paint(p.0, y);
+                self.paint::<BRAILLE_DOTS>(p.0, y);
             }
         } else if dy == 0 {
             for x in p.0.min(q.0)..=p.0.max(q.0) {
-                self.paint(x, p.1);
+                self.paint::<BRAILLE_DOTS>(x, p.1);
             }
         } else if dy < dx {
             let (a, b) = if p.0 > q.0 { (q, p) } else { (p, q) };
@@ -293,7 +302,7 @@ impl Grid {
             let mut err = 2 * dy - dx;
             let mut y = a.1;
             for x in a.0..=b.0 {
-                self.paint(x, y);
+                self.paint::<BRAILLE_DOTS>(x, y);
                 if err > 0 {
                     y = if a.1 > b.1 { y.saturating_sub(1) } else { y.saturating_add(1) };
                     err -= 2 * dx;
@@ -306,7 +315,7 @@ impl Grid {
             let mut err = 2 * dx - dy;
             let mut x = a.0;
             for y in a.1..=b.1 {
-                self.paint(x, y);
+                self.paint::<BRAILLE_DOTS>(x, y);
                 if err > 0 {
                     x = if a.0 > b.0 { x.saturating_sub(1) } else { x.saturating_add(1) };
                     err -= 2 * dy;
@@ -318,24 +327,25 @@ impl Grid {
 
     /// One dot of the current layer: the cell takes this layer's mark and colour, dropping what an
     /// earlier layer drew there; braille dots of the same layer add up.
-    fn paint(&mut self, x: usize, y: usize) {
+    fn paint<const BRAILLE_DOTS: bool>(&mut self, x: usize, y: usize) {
         let (layer, fg) = (self.layer, self.fg);
-        match self.mark {
-            Mark::Braille => {
-                let i = (y / 4).saturating_mul(self.width).saturating_add(x / 2);
-                if let Some(c) = self.cells.get_mut(i) {
-                    if c.layer != layer {
-                        *c = Cell { layer, dots: 0, ch: ' ', fg };
-                    }
-                    c.dots |= 1 << ((x % 2) + 2 * (y % 4));
-                    c.fg = fg;
+        if BRAILLE_DOTS {
+            let i = (y / 4).saturating_mul(self.width).saturating_add(x / 2);
+            if let Some(c) = self.cells.get_mut(i) {
+                if c.layer != layer {
+                    *c = Cell { layer, dots: 0, ch: ' ', fg };
                 }
+                c.dots |= 1 << ((x % 2) + 2 * (y % 4));
+                c.fg = fg;
             }
-            Mark::Char(ch) => {
-                let i = y.saturating_mul(self.width).saturating_add(x);
-                if let Some(c) = self.cells.get_mut(i) {
-                    *c = Cell { layer, dots: 0, ch, fg };
-                }
+        } else {
+            let ch = match self.mark {
+                Mark::Char(ch) => ch,
+                Mark::Braille => ' ',
+            };
+            let i = y.saturating_mul(self.width).saturating_add(x);
+            if let Some(c) = self.cells.get_mut(i) {
+                *c = Cell { layer, dots: 0, ch, fg };
             }
         }
     }
