@@ -14,6 +14,8 @@
 //! `SWEEP_RUNS` (200) and `SWEEP_STEPS` (50,000) set the size; `QUICK=1` is 20 x 5,000;
 //! `LIVE_FRAMES` (10) the frames after a step, `REDRAW_FRAMES` (10) the redraws and `VIEW_FRAMES`
 //! (3) the frames after a smoothing change (more of some and none of the others for a profile).
+//! `AB=1` draws every other redraw and live frame through ratatui's `Chart` instead of our
+//! rasteriser (the same buffer) and reports the two apart.
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -158,8 +160,25 @@ fn main() {
             "columns built run by run, as the loader builds them"
         );
     }
-    // REDRAW_FRAMES (10): more of them for a profile of the redraw alone.
-    report("redraw, nothing new", (0..env("REDRAW_FRAMES", 10)).map(|_| frame(&app, &mut term)).collect());
+    // REDRAW_FRAMES (10): more of them for a profile of the redraw alone. Each redraw and live
+    // frame is drawn by our rasteriser; with `AB=1`, every other one by ratatui's `Chart` (the
+    // same buffer, `tmon::ui::raster::use_ratatui`), reported apart: both code paths in one run.
+    let ab = std::env::var("AB").is_ok_and(|v| v == "1");
+    let split = |label: &str, ms: Vec<(f64, f64)>| {
+        if !ab {
+            return report(label, ms);
+        }
+        let (ours, theirs): (Vec<_>, Vec<_>) = ms.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        report(&format!("{label} (ours)"), ours.into_iter().map(|p| p.1).collect());
+        report(&format!("{label} (ratatui's Chart)"), theirs.into_iter().map(|p| p.1).collect());
+    };
+    let mut n = 0;
+    let mut ab_frame = |app: &App, term: &mut Terminal<TestBackend>| {
+        tmon::ui::raster::use_ratatui(ab && n % 2 == 1);
+        n += 1;
+        frame(app, term)
+    };
+    split("redraw, nothing new", (0..env("REDRAW_FRAMES", 10)).map(|_| ab_frame(&app, &mut term)).collect());
     let mut step = steps;
     let mut ticks = Vec::new();
     // LIVE_FRAMES (10): more of them for a profile of the live frames alone.
@@ -174,10 +193,11 @@ fn main() {
             let (t, c) = (Instant::now(), cpu_ms());
             app.update(Event::Tick);
             ticks.push((t.elapsed().as_secs_f64() * 1e3, cpu_ms() - c));
-            frame(&app, &mut term)
+            ab_frame(&app, &mut term)
         })
         .collect();
-    report("a frame after every run got a step", live);
+    tmon::ui::raster::use_ratatui(false);
+    split("a frame after every run got a step", live);
     report("the clock's tick then (flags across runs computed again)", ticks);
     let view: Vec<(f64, f64)> = (0..env("VIEW_FRAMES", 3))
         .map(|i| {

@@ -3,14 +3,14 @@
 //! letter at the end of its line. In the single-chart view, a cursor reads the values at a step
 //! (the legend: `legend`), with more ticks on the axes.
 
+use super::raster::{Axes, Kind, Mark, Series};
 use super::{fit, sanitize, Theme};
 use crate::app::{App, Group, LayoutMode};
 use crate::chart::OverlayData;
 use crate::text::value;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// A grid cell should be at least this big to be readable.
@@ -206,33 +206,28 @@ fn render_one(frame: &mut Frame, app: &App, g: &Group, selected: bool, area: Rec
     frame.render_widget(with_notes(block, v.log_y, data.clipped, data.no_time, computing, t), area);
 
     let (raw_marker, line_marker, nan_marker, flag_marker) = if app.ascii {
-        (Marker::Custom('.'), Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
+        (Mark::Char('.'), Mark::Char('*'), Mark::Char('x'), Mark::Char('v'))
     } else {
-        (Marker::Braille, Marker::Braille, Marker::Custom('×'), Marker::Custom('▼'))
+        (Mark::Braille, Mark::Braille, Mark::Char('×'), Mark::Char('▼'))
     };
     let mut datasets = Vec::new();
     let smoothing = !data.smooth.is_empty();
     for (pts, &i) in data.raw.iter().zip(&data.raw_member) {
         let style = if smoothing { t.raw(i) } else { t.series(i) };
         let marker = if smoothing { raw_marker } else { line_marker };
-        datasets.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
+        datasets.push(Series { points: pts, mark: marker, kind: Kind::Line, style });
     }
     for (pts, &i) in data.smooth.iter().zip(&data.smooth_member) {
-        datasets.push(
-            Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(t.series(i)),
-        );
+        datasets.push(Series { points: pts, mark: line_marker, kind: Kind::Line, style: t.series(i) });
     }
-    datasets.push(
-        Dataset::default().data(&data.nans).marker(nan_marker).graph_type(GraphType::Scatter).style(t.nan()),
-    );
+    datasets.push(Series { points: &data.nans, mark: nan_marker, kind: Kind::Scatter, style: t.nan() });
     for (sev, pts) in &data.flags {
-        datasets.push(
-            Dataset::default()
-                .data(pts)
-                .marker(flag_marker)
-                .graph_type(GraphType::Scatter)
-                .style(t.severity(*sev)),
-        );
+        datasets.push(Series {
+            points: pts,
+            mark: flag_marker,
+            kind: Kind::Scatter,
+            style: t.severity(*sev),
+        });
     }
 
     let cursor = cursor_line(app, data.x_bounds, data.y_bounds);
@@ -313,31 +308,29 @@ fn cursor_line(app: &App, x_bounds: [f64; 2], y_bounds: [f64; 2]) -> Option<[(f6
     (x_bounds[0]..=x_bounds[1]).contains(&x).then_some([(x, y_bounds[0]), (x, y_bounds[1])])
 }
 
-fn cursor_dataset<'a>(app: &App, t: &Theme, line: &'a [(f64, f64); 2]) -> Dataset<'a> {
-    let marker = if app.ascii { Marker::Custom('|') } else { Marker::Braille };
-    Dataset::default().data(line).marker(marker).graph_type(GraphType::Line).style(t.cursor())
+fn cursor_dataset<'a>(app: &App, t: &Theme, line: &'a [(f64, f64); 2]) -> Series<'a> {
+    let mark = if app.ascii { Mark::Char('|') } else { Mark::Braille };
+    Series { points: line, mark, kind: Kind::Line, style: t.cursor() }
 }
 
 /// Draws the chart of `datasets` in `inner` with these bounds and labels.
 fn draw_chart(
     frame: &mut Frame,
     t: &Theme,
-    datasets: Vec<Dataset<'_>>,
+    datasets: Vec<Series<'_>>,
     bounds: ([f64; 2], [f64; 2]),
     labels: (Vec<String>, Vec<String>),
     inner: Rect,
 ) {
     let span = |s: String| Span::styled(s, t.dim());
-    let x_axis = Axis::default()
-        .bounds(bounds.0)
-        .labels(labels.0.into_iter().map(span).collect::<Vec<_>>())
-        .style(t.dim());
-    let y_axis = Axis::default()
-        .bounds(bounds.1)
-        .labels(labels.1.into_iter().map(span).collect::<Vec<_>>())
-        .style(t.dim());
-    let chart = Chart::new(datasets).x_axis(x_axis).y_axis(y_axis).legend_position(None);
-    frame.render_widget(chart, inner);
+    let axes = Axes {
+        x_bounds: bounds.0,
+        y_bounds: bounds.1,
+        x_labels: labels.0.into_iter().map(span).collect(),
+        y_labels: labels.1.into_iter().map(span).collect(),
+        style: t.dim(),
+    };
+    super::raster::chart(frame.buffer_mut(), inner, axes, &datasets);
 }
 
 /// A chart comparing runs: the selected chart's metric in every run shown, each in its colour.
@@ -405,13 +398,13 @@ fn render_overlay(frame: &mut Frame, app: &App, g: &Group, selected: bool, area:
 /// The datasets of an overlay, bottom to top: the raw lines (faint), the smoothed lines (the
 /// selected run's last), the NaN marks and the flags worth a look (warnings and criticals) in
 /// each run's colour, and each run's letter at the end of its line.
-fn overlay_datasets<'a>(app: &App, t: &Theme, slots: &[usize], data: &'a OverlayData) -> Vec<Dataset<'a>> {
+fn overlay_datasets<'a>(app: &App, t: &Theme, slots: &[usize], data: &'a OverlayData) -> Vec<Series<'a>> {
     let (line_marker, nan_marker, flag_marker) = if app.ascii {
-        (Marker::Custom('*'), Marker::Custom('x'), Marker::Custom('v'))
+        (Mark::Char('*'), Mark::Char('x'), Mark::Char('v'))
     } else {
-        (Marker::Braille, Marker::Custom('×'), Marker::Custom('▼'))
+        (Mark::Braille, Mark::Char('×'), Mark::Char('▼'))
     };
-    let raw_marker = if app.ascii { Marker::Custom('.') } else { Marker::Braille };
+    let raw_marker = if app.ascii { Mark::Char('.') } else { Mark::Braille };
     let look = |i: usize| app.look(slots[i]).map_or((0, None), |l| (l.colour, l.letter));
     let strong = |i: usize, s: ratatui::style::Style| {
         if slots[i] == app.current {
@@ -426,46 +419,35 @@ fn overlay_datasets<'a>(app: &App, t: &Theme, slots: &[usize], data: &'a Overlay
         for pts in &l.raw {
             let style = if smoothing { t.run_raw(look(i).0) } else { strong(i, t.run(look(i).0)) };
             let marker = if smoothing { raw_marker } else { line_marker };
-            out.push(Dataset::default().data(pts).marker(marker).graph_type(GraphType::Line).style(style));
+            out.push(Series { points: pts, mark: marker, kind: Kind::Line, style });
         }
     }
     for (i, l) in data.layers.iter().enumerate() {
         for pts in &l.smooth {
             let style = strong(i, t.run(look(i).0));
-            out.push(
-                Dataset::default().data(pts).marker(line_marker).graph_type(GraphType::Line).style(style),
-            );
+            out.push(Series { points: pts, mark: line_marker, kind: Kind::Line, style });
         }
     }
     for (i, l) in data.layers.iter().enumerate() {
         let style = t.run(look(i).0).add_modifier(ratatui::style::Modifier::BOLD);
         if !l.nans.is_empty() {
-            out.push(
-                Dataset::default()
-                    .data(&l.nans)
-                    .marker(nan_marker)
-                    .graph_type(GraphType::Scatter)
-                    .style(style),
-            );
+            out.push(Series { points: &l.nans, mark: nan_marker, kind: Kind::Scatter, style });
         }
         for (sev, pts) in l.flags.iter().filter(|(s, _)| *s >= crate::analysis::Severity::Warning) {
             let _ = sev;
-            out.push(
-                Dataset::default().data(pts).marker(flag_marker).graph_type(GraphType::Scatter).style(style),
-            );
+            out.push(Series { points: pts, mark: flag_marker, kind: Kind::Scatter, style });
         }
     }
     for (i, l) in data.layers.iter().enumerate() {
         let (colour, letter) = look(i);
         if let (Some(end), Some(letter)) = (l.end.as_ref(), letter) {
             let style = strong(i, t.run(colour)).add_modifier(ratatui::style::Modifier::BOLD);
-            out.push(
-                Dataset::default()
-                    .data(std::slice::from_ref(end))
-                    .marker(Marker::Custom(letter))
-                    .graph_type(GraphType::Scatter)
-                    .style(style),
-            );
+            out.push(Series {
+                points: std::slice::from_ref(end),
+                mark: Mark::Char(letter),
+                kind: Kind::Scatter,
+                style,
+            });
         }
     }
     out

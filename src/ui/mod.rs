@@ -12,6 +12,7 @@ mod heatmap;
 mod help;
 mod legend;
 mod metrics;
+pub mod raster;
 mod runs;
 mod theme;
 

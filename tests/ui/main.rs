@@ -15,6 +15,7 @@ mod issue14;
 mod keys;
 mod live_overlay;
 mod memory;
+mod raster;
 mod recompute;
 mod screens;
 mod smoothers;
