@@ -107,9 +107,16 @@ impl Xs for XView<'_> {
                 None => self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x)),
             },
             PointMap::Offset(_) => {}
+            // Stretch by stretch, each in order through the record table's column (a series
+            // with gaps, such as every metric of a log whose validation lines stand alone):
+            // reading record by record decoded a block of the column a point, and the values
+            // too.
             PointMap::Runs(s) => {
-                for (i, (r, _)) in (from..to).zip(s.iter_records_from(from)) {
-                    f(i, self.at(r as usize));
+                for (p, r, len) in s.record_stretches_in(from, to) {
+                    match self.t0 {
+                        Some(t0) => self.by_record.for_each_from(r, r + len, |k, x| f(p + (k - r), x - t0)),
+                        None => self.by_record.for_each_from(r, r + len, |k, x| f(p + (k - r), x)),
+                    }
                 }
             }
         }
@@ -1225,6 +1232,33 @@ mod tests {
                 .collect();
             assert_eq!(c.xs.to_vec(), want, "{axis:?}");
             assert_eq!((0..8).map(|i| c.xs.x(i)).collect::<Vec<_>>(), want, "{axis:?}");
+        }
+    }
+
+    #[test]
+    fn xs_read_in_order_through_runs_of_records_are_those_read_one_by_one() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("val"));
+        for i in 0..700 {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: 50.0 + i as f64 * 0.3, line: 1 });
+            // A validation line of its own every 9th record: `loss` has gaps across blocks.
+            if i % 9 == 4 {
+                store.push(r, b, 1.0);
+            } else {
+                store.push(r, a, i as f64);
+            }
+        }
+        let mut cache = ColumnCache::default();
+        for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+            let c = cache.sync((0, 0), &store, a, axis, 50.0);
+            assert!(c.xs.through_runs());
+            let n = c.xs.len();
+            for (from, to) in [(0, n), (1, 2), (3, 4), (3, 5), (60, 200), (n - 1, n), (n, n), (5, n + 9)] {
+                let mut got = Vec::new();
+                c.xs.for_each_from(from, to, |i, x| got.push((i, x.to_bits())));
+                let want: Vec<_> = (from..to.min(n)).map(|i| (i, c.xs.x(i).to_bits())).collect();
+                assert_eq!(got, want, "{axis:?} {from}..{to}");
+            }
         }
     }
 
