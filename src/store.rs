@@ -682,6 +682,24 @@ impl<'a> SeriesView<'a> {
             (skip..r.len).map(move |k| (r.first_record + k, values.get((r.first_point + k) as usize)))
         })
     }
+    /// The points `from..to` as stretches of consecutive records, in order: `(first point,
+    /// first record, points)` for each, cut to `from..to`. Lets a reader go through a column of
+    /// the record table in order (each block decoded once) rather than record by record.
+    pub fn record_stretches_in(
+        &self,
+        from: usize,
+        to: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        let st = &self.s.stretches;
+        let to = to.min(self.len());
+        let k = st.partition_point(|r| (r.first_point as usize) + (r.len as usize) <= from);
+        st[k..].iter().map_while(move |r| {
+            let (p0, len) = (r.first_point as usize, r.len as usize);
+            let a = from.max(p0);
+            let b = to.min(p0 + len);
+            (a < b).then(|| (a, r.first_record as usize + (a - p0), b - a))
+        })
+    }
     /// All points in arrival order as (step, value).
     pub fn iter(&self) -> impl Iterator<Item = (f64, f64)> + 'a {
         let steps = &self.store.steps;
@@ -995,6 +1013,16 @@ mod tests {
             for from in [0, 1, 3, 4, 5, 100, all.len() - 1, all.len(), all.len() + 3] {
                 let got: Vec<_> = v.iter_records_from(from).collect();
                 assert_eq!(got, all[from.min(all.len())..], "{id} from {from}");
+                // The same records, stretch by stretch, up to any end.
+                for to in [from, from + 1, from + 4, from + 60, all.len()] {
+                    let got: Vec<(usize, RecordIdx)> = v
+                        .record_stretches_in(from, to)
+                        .flat_map(|(p, r, len)| (0..len).map(move |k| (p + k, (r + k) as RecordIdx)))
+                        .collect();
+                    let want: Vec<(usize, RecordIdx)> =
+                        (from..to.min(all.len())).map(|i| (i, all[i].0)).collect();
+                    assert_eq!(got, want, "{id} {from}..{to}");
+                }
             }
         }
     }

@@ -75,6 +75,29 @@ impl<'a> XView<'a> {
         self
     }
 
+    /// How far the records from `ordered` on keep the order [`ColumnCache`] looks for (xs finite,
+    /// non-decreasing, none -0.0), read in order: the first record that breaks it, or the
+    /// column's end; and whether one broke it.
+    fn ordered_from(&self, ordered: usize) -> (usize, bool) {
+        let mut prev = ordered.checked_sub(1).map(|r| self.at(r));
+        let (mut end, mut broken) = (ordered, false);
+        let t0 = self.t0.unwrap_or(0.0);
+        let shift = self.t0.is_some();
+        self.by_record.for_each_from(ordered, self.by_record.len(), |r, raw| {
+            if broken {
+                return;
+            }
+            let x = if shift { raw - t0 } else { raw };
+            if !x.is_finite() || (x == 0.0 && x.is_sign_negative()) || prev.is_some_and(|p| x < p) {
+                broken = true;
+                return;
+            }
+            prev = Some(x);
+            end = r + 1;
+        });
+        (end, broken)
+    }
+
     #[inline]
     fn at(&self, record: usize) -> f64 {
         match self.t0 {
@@ -107,9 +130,16 @@ impl Xs for XView<'_> {
                 None => self.by_record.for_each_from(first + from, first + to, |r, x| f(r - first, x)),
             },
             PointMap::Offset(_) => {}
+            // Stretch by stretch, each in order through the record table's column (a series
+            // with gaps, such as every metric of a log whose validation lines stand alone):
+            // reading record by record decoded a block of the column a point, and the values
+            // too.
             PointMap::Runs(s) => {
-                for (i, (r, _)) in (from..to).zip(s.iter_records_from(from)) {
-                    f(i, self.at(r as usize));
+                for (p, r, len) in s.record_stretches_in(from, to) {
+                    match self.t0 {
+                        Some(t0) => self.by_record.for_each_from(r, r + len, |k, x| f(p + (k - r), x - t0)),
+                        None => self.by_record.for_each_from(r, r + len, |k, x| f(p + (k - r), x)),
+                    }
                 }
             }
         }
@@ -486,11 +516,12 @@ impl SeriesColumns {
 
     /// Takes the store's points from `self.len` on (`xs` are the series' xs).
     fn extend(&mut self, s: &SeriesView<'_>, xs: &XView<'_>) {
-        self.extend_to(s, xs, usize::MAX);
+        self.extend_to(s, xs, usize::MAX, 0);
     }
 
-    /// Takes the store's points from `self.len` on, up to `upto` points in all.
-    fn extend_to(&mut self, s: &SeriesView<'_>, xs: &XView<'_>, upto: usize) {
+    /// Takes the store's points from `self.len` on, up to `upto` points in all. Records
+    /// `0..ordered` have xs finite, non-decreasing and none -0.0 (see [`ColumnCache`]).
+    fn extend_to(&mut self, s: &SeriesView<'_>, xs: &XView<'_>, upto: usize, ordered: usize) {
         let from = self.len;
         let n = s.len().min(upto);
         if from >= n {
@@ -501,7 +532,14 @@ impl SeriesColumns {
         }
         self.len = n;
         self.last_y = s.value(n - 1).to_bits();
-        self.last_x = xs.x(n - 1).to_bits();
+        let last_x = xs.x(n - 1);
+        self.last_x = last_x.to_bits();
+        // Every point of the series (those before `from` too) among the ordered records: the
+        // order holds (with the point before), and the ends are the least and the greatest.
+        if (s.record_of(n - 1) as usize) < ordered {
+            (self.x_lo, self.x_hi) = (self.x_lo.min(xs.x(from)), self.x_hi.max(last_x));
+            return;
+        }
         let (mut lo, mut hi, mut sorted) = (self.x_lo, self.x_hi, self.sorted);
         let mut prev: Option<f64> = None;
         xs.for_each_from(from.saturating_sub(1), n, |i, x| {
@@ -547,6 +585,15 @@ pub struct ColumnCache {
     hold: usize,
     /// Frames drawn (see [`ColumnCache::end_frame`]).
     frame: u64,
+    /// Records `0..ordered` have xs on the key's axis finite, non-decreasing and none -0.0: a
+    /// series whose points all lie among them takes its x range from its ends and stays sorted,
+    /// without reading its xs. Every metric of a run shares the record table, which is read
+    /// once so, not once a series.
+    ordered: usize,
+    /// The record at `ordered` broke that order (nothing after it is looked at).
+    ordered_broken: bool,
+    /// Whether `ordered` is about the steps (else the times).
+    ordered_steps: bool,
 }
 
 impl ColumnCache {
@@ -576,9 +623,17 @@ impl ColumnCache {
         upto: usize,
     ) -> Synced<'a> {
         let xs = self.prepare(key, store, id, axis, t0);
+        let on_steps = std::ptr::eq(xs.by_record, store.steps());
+        if on_steps != self.ordered_steps {
+            (self.ordered, self.ordered_broken, self.ordered_steps) = (0, false, on_steps);
+        }
+        if !self.ordered_broken && self.ordered < xs.by_record.len() {
+            (self.ordered, self.ordered_broken) = xs.ordered_from(self.ordered);
+        }
+        let ordered = self.ordered;
         let s = store.series(id);
         let Some(cols) = self.series.get_mut(&id) else { unreachable!("prepare inserts the series") };
-        cols.extend_to(&s, &xs, upto);
+        cols.extend_to(&s, &xs, upto, ordered);
         Synced { xs: xs.truncate(cols.len), ys: s, cols }
     }
 
@@ -609,6 +664,7 @@ impl ColumnCache {
         if self.key != Some(full_key) || !same_records {
             self.key = Some(full_key);
             self.series.clear();
+            (self.ordered, self.ordered_broken) = (0, false);
         }
         self.records = store.records();
         self.last_record_x = store.records().checked_sub(1).map_or(0, |r| x_of(r).to_bits());
@@ -759,7 +815,7 @@ impl ColumnCache {
         }
         let build = |(id, cols, _): &mut Job, upto: usize| {
             let (s, xs) = (store.series(*id), XView::new(store, *id, axis, t0));
-            cols.extend_to(&s, &xs, upto);
+            cols.extend_to(&s, &xs, upto, 0);
             cols.raw_env(&s);
         };
         let threads = crate::formats::par::threads().min(jobs.len());
@@ -1225,6 +1281,76 @@ mod tests {
                 .collect();
             assert_eq!(c.xs.to_vec(), want, "{axis:?}");
             assert_eq!((0..8).map(|i| c.xs.x(i)).collect::<Vec<_>>(), want, "{axis:?}");
+        }
+    }
+
+    #[test]
+    fn xs_read_in_order_through_runs_of_records_are_those_read_one_by_one() {
+        let mut store = Store::new();
+        let (a, b) = (store.intern("loss"), store.intern("val"));
+        for i in 0..700 {
+            let r = store.begin_record(RecordMeta { step: i as f64, time: 50.0 + i as f64 * 0.3, line: 1 });
+            // A validation line of its own every 9th record: `loss` has gaps across blocks.
+            if i % 9 == 4 {
+                store.push(r, b, 1.0);
+            } else {
+                store.push(r, a, i as f64);
+            }
+        }
+        let mut cache = ColumnCache::default();
+        for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+            let c = cache.sync((0, 0), &store, a, axis, 50.0);
+            assert!(c.xs.through_runs());
+            let n = c.xs.len();
+            for (from, to) in [(0, n), (1, 2), (3, 4), (3, 5), (60, 200), (n - 1, n), (n, n), (5, n + 9)] {
+                let mut got = Vec::new();
+                c.xs.for_each_from(from, to, |i, x| got.push((i, x.to_bits())));
+                let want: Vec<_> = (from..to.min(n)).map(|i| (i, c.xs.x(i).to_bits())).collect();
+                assert_eq!(got, want, "{axis:?} {from}..{to}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_x_range_and_order_taken_from_ordered_records_are_those_read_point_by_point() {
+        // Steps in order with eval lines; a -0.0 step; a NaN step; a restart; on every axis, in
+        // pieces (the order found so far grows, then breaks).
+        let cases: [&dyn Fn(usize) -> f64; 4] = [
+            &|i| i as f64,
+            &|i| if i == 0 { -0.0 } else { i as f64 },
+            &|i| if i == 250 { f64::NAN } else { i as f64 * 0.5 },
+            &|i| if i < 300 { i as f64 } else { (i - 300) as f64 },
+        ];
+        for (c, step) in cases.iter().enumerate() {
+            let mut store = Store::new();
+            let (a, b) = (store.intern("loss"), store.intern("val"));
+            let mut cache = ColumnCache::default();
+            for piece in [0..5, 5..130, 130..249, 249..251, 251..420, 420..600] {
+                for i in piece {
+                    let t = if i == 100 && c == 3 { f64::NAN } else { 10.0 + i as f64 };
+                    let r = store.begin_record(RecordMeta { step: step(i), time: t, line: 1 });
+                    if i % 11 == 5 {
+                        store.push(r, b, 1.0);
+                    } else {
+                        store.push(r, a, i as f64);
+                    }
+                }
+                for axis in [XAxis::Step, XAxis::Relative, XAxis::Wall] {
+                    for id in [a, b] {
+                        let got = cache.sync((0, 0), &store, id, axis, 10.0);
+                        let (lo, hi, sorted) = (got.cols.x_lo, got.cols.x_hi, got.cols.sorted);
+                        let (series, xs) = (store.series(id), XView::new(&store, id, axis, 10.0));
+                        let mut want = SeriesColumns::default();
+                        want.extend_to(&series, &xs, usize::MAX, 0);
+                        assert_eq!(
+                            (lo.to_bits(), hi.to_bits(), sorted),
+                            (want.x_lo.to_bits(), want.x_hi.to_bits(), want.sorted),
+                            "case {c}, {axis:?}, series {id}, {} records",
+                            store.records()
+                        );
+                    }
+                }
+            }
         }
     }
 

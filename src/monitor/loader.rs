@@ -424,7 +424,7 @@ impl Loader {
 
 /// The opener's report: with `preview` (how many bytes of the end), the records of the complete
 /// lines of the file's end (a JSON Lines file bigger than that only); and the file handle back for
-/// the history.
+/// the history (none when the plan had released its handle: the history opens the file again).
 fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened, Option<File>) {
     let mut out = Opened {
         path: plan.path.clone(),
@@ -435,13 +435,24 @@ fn open(mut plan: Plan, preview: Option<u64>, opts: &MonitorOptions) -> (Opened,
         config: Default::default(),
         model_beside: None,
     };
-    let Some(mut file) = plan.file.take() else { return (out, None) };
     let tail_start = plan.end.saturating_sub(preview.unwrap_or(0).min(TAIL_BYTES));
-    if preview.is_none() || tail_start == 0 || !plan.lines {
+    let wanted = preview.is_some() && tail_start > 0 && plan.lines;
+    // A plan past the first HELD_PLANS let its handle go: its preview opens the file again for
+    // a moment (the same file looked at, or none), so that every run of a sweep shows its newest
+    // steps at once, not only the first 32.
+    let (mut file, held) = match plan.file.take() {
+        Some(f) => (f, true),
+        None => match plan.id.filter(|_| wanted).map(|id| reopen(&plan.path, id)) {
+            Some(Ok(f)) => (f, false),
+            _ => return (out, None),
+        },
+    };
+    if !wanted {
         return (out, Some(file));
     }
-    let Some(tail) = read_at(&mut file, tail_start, plan.end - tail_start) else { return (out, Some(file)) };
-    let file = Some(file);
+    let tail = read_at(&mut file, tail_start, plan.end - tail_start);
+    let file = held.then_some(file);
+    let Some(tail) = tail else { return (out, file) };
     // The first (cut) line of the tail is not whole; the tail ends with a newline.
     let Some(first_nl) = memchr::memchr(b'\n', &tail) else { return (out, file) };
     let body = &tail[first_nl + 1..tail.len() - 1];
@@ -806,6 +817,38 @@ mod tests {
                 break;
             }
         }
+    }
+
+    #[test]
+    fn a_released_plan_still_gives_its_preview_of_the_same_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run.jsonl");
+        let lines: String = (0..2000).map(|i| format!("{{\"step\": {i}, \"loss\": 0.5}}\n")).collect();
+        std::fs::write(&path, lines).expect("write");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let loader = Loader::new(MonitorOptions::default(), tx);
+        let opened = |file: usize| loop {
+            match rx.recv_timeout(Duration::from_secs(20)).expect("the loader goes on") {
+                Event::Opened { file: f, info } if f == file => return info,
+                _ => {}
+            }
+        };
+        let work = Work { preview: Some(4096), history: false, compact: true };
+        // Past the first HELD_PLANS of a sweep: no descriptor held, yet its newest steps shown.
+        let mut p = plan(&path);
+        p.release();
+        loader.submit(0, p, work).expect("submit");
+        let preview = opened(0).preview.expect("a preview");
+        let steps = preview.store.steps();
+        assert!(preview.store.records() > 100, "{}", preview.store.records());
+        assert_eq!(steps.get(preview.store.records() - 1), 1999.0, "the file's last step");
+        // Replaced between the look and the preview: nothing of another file shown.
+        let mut p = plan(&path);
+        p.release();
+        std::fs::rename(&path, dir.path().join("run.jsonl.1")).expect("mv");
+        std::fs::write(&path, "{\"step\": 9}\n".repeat(1000)).expect("a new file");
+        loader.submit(1, p, work).expect("submit");
+        assert!(opened(1).preview.is_none());
     }
 
     #[test]
