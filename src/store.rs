@@ -738,13 +738,8 @@ mod tests {
     /// values appended to it sit at its step.
     #[test]
     fn the_newest_record_kept_is_the_one_read_back() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::harness::rng::Rng::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.next_u64();
         let odd = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1e300, 0.1];
         for compact in [false, true] {
             let mut store = Store::new();

@@ -261,13 +261,8 @@ mod tests {
     /// random short decimals, float32 prints of 16-18 digits, exponents, and malformed numbers.
     #[test]
     fn number_ok_is_number_without_the_error() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::harness::rng::Rng::new(0x2545_F491_4F6C_DD1D);
+        let mut next = move || rng.next_u64();
         let fixed = [
             "0",
             "-0",
@@ -340,13 +335,8 @@ mod tests {
     /// to land near rounding ties as well as on random ones.
     #[test]
     fn wide_mantissas_round_as_the_standard_library_does() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::harness::rng::Rng::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.next_u64();
         let mut checked = 0;
         for _ in 0..400_000 {
             let r = next();

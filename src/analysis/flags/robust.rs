@@ -685,13 +685,8 @@ mod tests {
     #[test]
     fn near_hints_are_the_selections() {
         for seed in 1..=40u64 {
-            let mut x = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(seed) | 1;
-            let mut rnd = move || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
+            let mut rng = crate::harness::rng::Rng::new(seed);
+            let mut rnd = move || rng.next_u64();
             let n = [1, 2, 3, 7, 8, 16, 63, 64, 65, 127, 128][seed as usize % 11];
             let stride = [1, 3, 16, 32, 64][seed as usize % 5];
             let len = 400 + n;
