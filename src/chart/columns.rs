@@ -940,25 +940,10 @@ impl ColumnCache {
     }
 
     /// Brings the columns of `ids` (and their smoothing `kind`, and with `raw` the summaries of
-    /// their values) up to date on this thread (the caller spreads runs over threads:
-    /// `Cache::warm_overlay`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn build(
-        &mut self,
-        key: (usize, u64),
-        store: &Store,
-        ids: &[SeriesId],
-        axis: XAxis,
-        t0: f64,
-        kind: Option<Smoother>,
-        raw: bool,
-    ) {
-        self.build_on(key, store, ids, axis, t0, kind, raw, 1);
-    }
-
-    /// As [`ColumnCache::build`], each series' summaries built on up to `threads` threads when
+    /// their values) up to date, each series' summaries built on up to `threads` threads when
     /// there are many (see [`Envelope::update_parts`]): a view change's worker
-    /// (`super::ColumnsJob`) on one series uses every core.
+    /// (`super::ColumnsJob`) on one series uses every core; an overlay's warm-up
+    /// (`Cache::warm_overlay`) spreads runs over threads and builds each on one.
     #[allow(clippy::too_many_arguments)]
     pub fn build_on(
         &mut self,

@@ -311,7 +311,7 @@ impl Cache {
         let build = |share: &mut Vec<(usize, ColumnCache)>| {
             for (run, cols) in share.iter_mut() {
                 for (l, &t0) in layers.iter().zip(&t0s).filter(|(l, _)| l.data.key.0 == *run) {
-                    cols.build(l.data.key, l.data.store, l.members, axis, t0, smoother, raw);
+                    cols.build_on(l.data.key, l.data.store, l.members, axis, t0, smoother, raw, 1);
                 }
             }
         };
@@ -474,7 +474,7 @@ impl Prepared {
         // A placeholder key: the run's key is known once the loop takes the history.
         let key = (usize::MAX, u64::MAX);
         let mut columns = ColumnCache::default();
-        columns.build(key, store, &ids, axis, t0, plan.smoother, plan.raw);
+        columns.build_on(key, store, &ids, axis, t0, plan.smoother, plan.raw, 1);
         Some(Prepared { key, columns })
     }
 
