@@ -245,7 +245,12 @@ impl Ingest {
         }
         self.format_lines();
         match parsed {
-            Ok((fields, _)) if fields.iter().any(|f| crate::model::record::is_model_key(&f.key)) => {
+            // A line laid out as the last one `push_fields` took has its keys, so no model key:
+            // the keys are looked at once a layout, not at every line.
+            Ok((fields, layout))
+                if (layout == 0 || layout != self.last_layout.0)
+                    && fields.iter().any(|f| crate::model::record::is_model_key(&f.key)) =>
+            {
                 self.push_model(store, line_no, bytes, fields, on_record)
             }
             Ok((fields, layout)) => self.push_fields(store, line_no, fields, layout, on_record),

@@ -18,8 +18,8 @@
 //! bytes, so the parser would be in the same place of the grammar (depth, open prefixes, the key
 //! being read) at each value; a number, a string or a top-level list changes nothing of that state
 //! and is read by the same routine (a list at depth 1, the only depth a borrowed key is found at);
-//! and a value of any other kind is in a literal stretch, so it is the same value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys,
-//! copied from the layout, as the full parser builds them).
+//! and a value of any other kind is in a literal stretch, so it is the same value. Keys are borrowed from the new line at the same offsets (or, for nested and escaped keys and
+//! list elements, borrowed from the names the layout kept, as the full parser built them).
 
 use super::line::{numbers, parse_into};
 use super::scan::{load8, Cursor};
@@ -52,8 +52,70 @@ enum Kind {
 enum Key {
     /// `len` bytes at `off` within the field's literal stretch: borrowed from the line.
     At { off: u32, len: u32 },
-    /// A nested (`a/b`) or escaped key, as the full parser built it.
+    /// A nested (`a/b`), escaped or list element's (`bbox[0]`) key, as the full parser built
+    /// it, from the process's [`names`]: handed out borrowed, with no allocation a line.
+    Named(&'static str),
+    /// Such a key once [`names`] is full: copied at every line, as the full parser builds it.
     Owned(Box<str>),
+}
+
+impl Key {
+    /// The key of a field the full parser named itself (not borrowed from the line).
+    fn named(k: &str) -> Key {
+        match names::get(k) {
+            Some(k) => Key::Named(k),
+            None => Key::Owned(k.into()),
+        }
+    }
+}
+
+/// The names of the fields whose keys are not in the line as they are (nested keys joined with
+/// `/`, keys with escapes, the elements of a list of numbers: DETR's twelve
+/// `test_coco_eval_bbox/AP...` a line), kept for the life of the process so that a layout can
+/// hand them out as borrowed keys. A layout that copied its key at every line paid an allocation
+/// and a free per field and line (2.4% of DETR's CPU). Bounded by [`names::BYTES`] in all: past
+/// it, keys are copied as before, so a log whose nested keys never repeat costs no more memory
+/// than it did.
+mod names {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    /// The most bytes of names kept. Real logs have a few hundred keys of a few dozen bytes.
+    pub(super) const BYTES: usize = 4 << 20;
+
+    #[derive(Default)]
+    pub(super) struct Names {
+        set: HashSet<&'static str>,
+        pub(super) bytes: usize,
+    }
+
+    impl Names {
+        /// `k` as a name kept for the life of the process, or None when `cap` bytes of names
+        /// would be passed.
+        pub(super) fn get(&mut self, k: &str, cap: usize) -> Option<&'static str> {
+            if let Some(&kept) = self.set.get(k) {
+                return Some(kept);
+            }
+            if self.bytes + k.len() > cap {
+                return None;
+            }
+            self.bytes += k.len();
+            // Leaked on purpose: a name is borrowed by fields of any lifetime, and the total is
+            // bounded by the cap.
+            let kept: &'static str = Box::leak(k.into());
+            self.set.insert(kept);
+            Some(kept)
+        }
+    }
+
+    static NAMES: Mutex<Option<Names>> = Mutex::new(None);
+
+    /// `k` as a name of the process's, or None when [`BYTES`] are kept already. Called when a
+    /// layout is learnt, never per line.
+    pub(super) fn get(k: &str) -> Option<&'static str> {
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        names.get_or_insert_with(Names::default).get(k, BYTES)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +183,14 @@ impl LineParser {
     /// have the same keys in the same order, and values of the same kinds.
     pub fn parse<'a>(&mut self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<u64, LineError> {
         out.clear();
+        self.parse_append(line, out)
+    }
+
+    /// As [`parse`](Self::parse), but the line's fields are appended to those `out` holds (which
+    /// are left as they were when the line is not a record): a reader that gathers the fields of
+    /// many lines in one vector parses straight into it, with no copy a line.
+    pub fn parse_append<'a>(&mut self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<u64, LineError> {
+        let base = out.len();
         for i in 0..self.layouts.len() {
             if self.layouts[i].read(line, out, &mut self.nums) {
                 if i > 0 {
@@ -128,8 +198,20 @@ impl LineParser {
                 }
                 return Ok(self.layouts[0].id);
             }
-            out.clear();
+            out.truncate(base);
         }
+        if base == 0 {
+            return self.parse_full(line, out);
+        }
+        // The full parser counts a record's fields (`MAX_FIELDS`) from the start of `out`.
+        let mut own = Vec::new();
+        let r = self.parse_full(line, &mut own);
+        out.append(&mut own);
+        r
+    }
+
+    /// The full parser, into `out` (empty), and the line's layout learnt.
+    fn parse_full<'a>(&mut self, line: &'a [u8], out: &mut Vec<Field<'a>>) -> Result<u64, LineError> {
         self.spans.clear();
         if let Err(e) = parse_into(line, out, &mut self.spans) {
             out.clear();
@@ -163,7 +245,7 @@ impl Layout {
             // A number whose span is a list: an element of a list of numbers, all of whose
             // fields carry the list's span (the full parser builds their names).
             if matches!(f.value, Scalar::Num(_)) && line.get(start as usize) == Some(&b'[') {
-                let key = Key::Owned(f.key.as_ref().into());
+                let key = Key::named(&f.key);
                 if k > 0 && spans[k - 1] == (start, end) {
                     let n = self.slots.len() as u32 - 1;
                     let Some(FieldPlan { value: Value::Elem { i, .. }, .. }) = self.fields.last() else {
@@ -191,7 +273,7 @@ impl Layout {
                 {
                     Key::At { off: (k.as_ptr() as usize - base - from) as u32, len: k.len() as u32 }
                 }
-                k => Key::Owned(k.as_ref().into()),
+                k => Key::named(k),
             };
             let value = match &f.value {
                 Scalar::Num(_) => Some(Kind::Num),
@@ -291,6 +373,12 @@ impl Layout {
                 seg_at = c.i - self.len(seg);
                 done += 1;
             }
+            // An element of a list of numbers, under its kept name.
+            if let (Key::Named(k), Value::Elem { n, i }) = (&f.key, &f.value) {
+                let Some(x) = self.elem(*n, *i, &mut c, nums) else { return false };
+                push_num(out, k, x);
+                continue;
+            }
             // A number under a borrowed key, the usual field, pushed from registers.
             if let (Key::At { off, len }, Value::Slot(n)) = (&f.key, &f.value) {
                 if self.slots[*n as usize] == Kind::Num {
@@ -310,6 +398,7 @@ impl Layout {
                     // was borrowed, so neither escaped nor repaired).
                     Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(k) })
                 }
+                Key::Named(k) => Cow::Borrowed(*k),
                 Key::Owned(k) => Cow::Owned(String::from(&**k)),
             };
             let value = match &f.value {
@@ -318,20 +407,10 @@ impl Layout {
                     Some(v) => v,
                     None => return false,
                 },
-                Value::Elem { n, i } => {
-                    // The whole list is read at its first number; the count is part of the
-                    // layout, as the fields' names depend on it.
-                    if *i == 0 {
-                        let Kind::Nums(count) = self.slots[*n as usize] else { return false };
-                        if c.peek() != Some(b'[') || !numbers(&mut c, nums) || nums.len() != count as usize {
-                            return false;
-                        }
-                    }
-                    match nums.get(*i as usize) {
-                        Some(&x) => Scalar::Num(x),
-                        None => return false,
-                    }
-                }
+                Value::Elem { n, i } => match self.elem(*n, *i, &mut c, nums) {
+                    Some(x) => Scalar::Num(x),
+                    None => return false,
+                },
             };
             out.push(Field { key, value });
         }
@@ -342,6 +421,19 @@ impl Layout {
             done += 1;
         }
         c.at_end()
+    }
+
+    /// Number `i` of the list of numbers in slot `n`. The whole list is read at its first number
+    /// (`nums` keeps it); the count is part of the layout, as the fields' names depend on it.
+    #[inline]
+    fn elem(&self, n: u32, i: u32, c: &mut Cursor<'_>, nums: &mut Vec<f64>) -> Option<f64> {
+        if i == 0 {
+            let Kind::Nums(count) = self.slots[n as usize] else { return None };
+            if c.peek() != Some(b'[') || !numbers(c, nums) || nums.len() != count as usize {
+                return None;
+            }
+        }
+        nums.get(i as usize).copied()
     }
 
     fn len(&self, seg: usize) -> usize {
@@ -368,7 +460,13 @@ impl Layout {
 /// store-forwarding stall at every number; here its parts come in registers and are stored once.
 #[inline(never)]
 fn push_num<'a>(out: &mut Vec<Field<'a>>, key: &'a str, x: f64) {
-    out.push(Field { key: Cow::Borrowed(key), value: Scalar::Num(x) });
+    if out.len() == out.capacity() {
+        out.reserve(1);
+    }
+    let spare = out.spare_capacity_mut();
+    spare[0].write(Field { key: Cow::Borrowed(key), value: Scalar::Num(x) });
+    // SAFETY: the element at the old length was just written.
+    unsafe { out.set_len(out.len() + 1) };
 }
 
 /// The value of a slot of kind `kind` at the cursor, read as the full parser reads it, or None
@@ -447,19 +545,21 @@ mod tests {
         let got = p.parse(line.as_bytes(), &mut fast);
         let want = parse_line(line.as_bytes(), &mut full);
         assert_eq!(got.as_ref().err(), want.as_ref().err(), "{line}");
-        let bits = |fs: &[Field<'_>]| -> Vec<(String, String)> {
-            fs.iter()
-                .map(|f| {
-                    let v = match &f.value {
-                        Scalar::Num(x) => format!("{:x}", x.to_bits()),
-                        other => format!("{other:?}"),
-                    };
-                    (f.key.to_string(), v)
-                })
-                .collect()
-        };
         assert_eq!(bits(&fast), bits(&full), "{line}");
         got
+    }
+
+    /// Each field's key and value, numbers by their bits.
+    fn bits(fs: &[Field<'_>]) -> Vec<(String, String)> {
+        fs.iter()
+            .map(|f| {
+                let v = match &f.value {
+                    Scalar::Num(x) => format!("{:x}", x.to_bits()),
+                    other => format!("{other:?}"),
+                };
+                (f.key.to_string(), v)
+            })
+            .collect()
     }
 
     #[test]
@@ -575,6 +675,121 @@ mod tests {
         assert_ne!(n, Ok(0));
         assert_eq!(check(&mut p, r#"{"o": {"x": ["a", 2]}, "loss": 2.0}"#), n);
         assert_ne!(check(&mut p, r#"{"o": {"x": ["a", 3]}, "loss": 2.0}"#), n);
+    }
+
+    /// A line from a few layouts, with nested objects, escaped keys, lists of numbers (COCO's
+    /// twelve, `name[i]` lists of other counts), strings, and now and then a broken line.
+    fn random_line(r: &mut crate::harness::rng::Rng) -> String {
+        let num = |r: &mut crate::harness::rng::Rng| match r.below(6) {
+            0 => "NaN".to_string(),
+            1 => "-Infinity".to_string(),
+            2 => format!("{}", r.below(1000)),
+            _ => format!("{:?}", r.normal() * 10f64.powi(r.below(9) as i32 - 4)),
+        };
+        let list = |r: &mut crate::harness::rng::Rng, n: usize| {
+            (0..n).map(|_| num(r)).collect::<Vec<_>>().join(if r.below(2) == 0 { ", " } else { "," })
+        };
+        let layout = r.below(6);
+        let line = match layout {
+            0 => format!(r#"{{"step": {}, "loss": {}, "lr": {}}}"#, r.below(1 << 20), num(r), num(r)),
+            1 => format!(
+                r#"{{"epoch": {}, "test_coco_eval_bbox": [{}], "train_loss": {}}}"#,
+                r.below(100),
+                list(r, 12),
+                num(r)
+            ),
+            2 => {
+                let n = 1 + r.below(3);
+                format!(
+                    r#"{{"o": {{"a": {}, "b\n": {{"c": {}}}}}, "x": [{}], "tag": "t{}", "y": {}}}"#,
+                    num(r),
+                    num(r),
+                    list(r, n),
+                    r.below(3),
+                    num(r)
+                )
+            }
+            3 => format!(r#"{{"k\u00e9y": {}, "keypoints_coco": [{}]}}"#, num(r), list(r, 10)),
+            4 => format!(r#"{{"step": {}, "eval/loss": {}, "ok": true}}"#, r.below(100), num(r)),
+            _ => format!(r#"{{"step": {}, "loss": {}"#, r.below(100), num(r)),
+        };
+        line
+    }
+
+    #[test]
+    fn kept_names_are_the_full_parsers_keys() {
+        // Nested, escaped and list elements' keys are handed out from the kept names, equal to
+        // the full parser's, field for field and bit for bit, line after line.
+        for seed in 0..40 {
+            let mut r = crate::harness::rng::Rng::new(seed);
+            let mut p = LineParser::new();
+            for _ in 0..300 {
+                let _ = check(&mut p, &random_line(&mut r));
+            }
+        }
+        let mut p = LineParser::new();
+        let mut out = Vec::new();
+        let line =
+            format!(r#"{{"o": {{"a": 1}}, "test_coco_eval_bbox": [{}], "x\"y": 2}}"#, ["0.5"; 12].join(", "));
+        p.parse(line.as_bytes(), &mut out).unwrap();
+        p.parse(line.as_bytes(), &mut out).unwrap();
+        let names: Vec<&str> = out.iter().map(|f| f.key.as_ref()).collect();
+        assert_eq!(names[..3], ["o/a", "test_coco_eval_bbox/AP", "test_coco_eval_bbox/AP50"]);
+        assert_eq!(names[13], "x\"y");
+        // None of them is in the line as it is: borrowed, not copied at each line, and the same
+        // name for every parser.
+        assert!(out.iter().all(|f| matches!(f.key, Cow::Borrowed(_))));
+        let mut q = LineParser::new();
+        let mut again = Vec::new();
+        q.parse(line.as_bytes(), &mut again).unwrap();
+        q.parse(line.as_bytes(), &mut again).unwrap();
+        for (a, b) in out.iter().zip(&again) {
+            assert_eq!(a.key.as_ptr(), b.key.as_ptr(), "{}", a.key);
+        }
+    }
+
+    #[test]
+    fn names_are_kept_up_to_their_bound() {
+        let mut n = names::Names::default();
+        let abc = n.get("abc", 10).unwrap();
+        assert_eq!(n.get("abc", 10).map(str::as_ptr), Some(abc.as_ptr()));
+        assert_eq!(n.bytes, 3);
+        assert_eq!(n.get("defghij", 10), Some("defghij"));
+        assert_eq!(n.get("x", 10), None);
+        assert_eq!(n.bytes, 10);
+        // Names kept stay kept; an empty name costs nothing.
+        assert_eq!(n.get("abc", 10), Some("abc"));
+        assert_eq!(n.get("", 10), Some(""));
+        // The process's names: a key is kept once, borrowed by every layout after.
+        let (Key::Named(a), Key::Named(b)) = (Key::named("o/a"), Key::named("o/a")) else {
+            panic!("the process's names are far from their bound")
+        };
+        assert_eq!(a.as_ptr(), b.as_ptr());
+    }
+
+    #[test]
+    fn fields_appended_are_those_of_each_line() {
+        for seed in 0..40 {
+            let mut r = crate::harness::rng::Rng::new(seed);
+            let lines: Vec<String> = (0..300).map(|_| random_line(&mut r)).collect();
+            let (mut p, mut q) = (LineParser::new(), LineParser::new());
+            let mut all = Vec::new();
+            let mut one = Vec::new();
+            // Something before the first line: appended after it, never cleared.
+            all.push(Field { key: Cow::Borrowed("before"), value: Scalar::Null });
+            for line in &lines {
+                let at = all.len();
+                let got = p.parse_append(line.as_bytes(), &mut all);
+                let want = q.parse(line.as_bytes(), &mut one);
+                assert_eq!(got.as_ref().err(), want.as_ref().err(), "{line}");
+                assert_eq!(bits(&all[at..]), bits(&one), "{line}");
+                // A line that is not a record leaves the fields before it as they were.
+                if want.is_err() {
+                    assert_eq!(all.len(), at);
+                }
+            }
+            assert_eq!(all[0].key, "before");
+        }
     }
 
     #[test]

@@ -805,16 +805,12 @@ fn push_block<'b, S: Sink>(
         outcomes.clear();
         PARSER.with(|p| {
             let mut parser = p.borrow_mut();
-            let mut one: Vec<Field<'b>> = Vec::new();
             for i in lines(j) {
+                let a = fields.len() as u32;
                 outcomes.push(match prepare_line(line_at(block, starts_ref, i)) {
                     None => Parsed::Blank,
-                    Some(line) => match parser.parse(line, &mut one) {
-                        Ok(layout) => {
-                            let a = fields.len() as u32;
-                            fields.append(&mut one);
-                            Parsed::Fields(a, fields.len() as u32, layout)
-                        }
+                    Some(line) => match parser.parse_append(line, &mut fields) {
+                        Ok(layout) => Parsed::Fields(a, fields.len() as u32, layout),
                         Err(e) => Parsed::Bad(e),
                     },
                 });
