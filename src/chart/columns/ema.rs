@@ -52,10 +52,11 @@ impl LazyEma {
         self.extend_with(ys, n, |_, _| {});
     }
 
-    /// As [`LazyEma::extend`], handing each new smoothed value (as [`EmaValues`] reads it) to
-    /// `sink` on the way: a chart's summaries are built in the same pass, not by reading the
-    /// values again.
-    pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, f64)) {
+    /// As [`LazyEma::extend`], handing the new smoothed values (as [`EmaValues`] reads them) to
+    /// `sink` on the way, `sink(i, values i..)` at most a block at a time and never across a
+    /// block's end: a chart's summaries are built in the same pass, not by reading the values
+    /// again.
+    pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, &[f64])) {
         let n = n.min(ys.len());
         if n > self.len {
             self.mark = (self.len, self.state);
@@ -66,22 +67,34 @@ impl LazyEma {
                 self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
             }
         }
-        // The state in locals: kept in `self`, it went through memory at every point (the
-        // checkpoints' push may reallocate), which put a store and a load on the EMA's chain of
-        // dependent operations; this loop is most of a big run's first frame.
+        // The state in locals, and the values read a block at a time into a buffer before the
+        // EMA runs over them: in one pass with the reading, the EMA's step was a closure the
+        // compiler kept out of line, its state went through memory at every point, which put a
+        // store and a load on the EMA's chain of dependent operations. This loop is most of the
+        // columns' cost while a sweep loads.
         let (mut state, mut wide_from) = (self.state, self.wide_from);
-        let checkpoints = &mut self.checkpoints;
-        // Read in order: a store's column decodes each block once.
-        ys.for_each_from(self.len, n, |i, y| {
+        let mut buf = [0.0; BLOCK];
+        let mut i = self.len;
+        while i < n {
+            let end = ((i / BLOCK + 1) * BLOCK).min(n);
             if i % BLOCK == 0 {
-                checkpoints.push(state);
+                self.checkpoints.push(state);
             }
-            let v = state.push(y);
-            if wide_from == usize::MAX && needs_f64(v) {
-                wide_from = i;
+            // Read in order: a store's column decodes each block once.
+            let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
+            ys.for_each_from(i, end, |k, y| vals[k - i] = y);
+            state.push_all(vals);
+            for (k, y) in vals.iter_mut().enumerate() {
+                if wide_from == usize::MAX && needs_f64(*y) {
+                    wide_from = i + k;
+                }
+                if i + k < wide_from {
+                    *y = *y as f32 as f64;
+                }
             }
-            sink(i, if i < wide_from { v as f32 as f64 } else { v });
-        });
+            sink(i, vals);
+            i = end;
+        }
         (self.state, self.wide_from) = (state, wide_from);
         self.len = self.len.max(n);
     }
@@ -223,6 +236,31 @@ mod tests {
                 assert_eq!(bits(v.y(i)), want[i], "{n} {tiny_from}: point {i} out of order");
             }
             assert_eq!(lazy.wide_from != usize::MAX, matches!(col, Column::F64(_)), "{n} {tiny_from}");
+        }
+    }
+
+    #[test]
+    fn values_handed_on_while_taking_points_equal_a_column_bit_for_bit() {
+        for (n, tiny_from) in [(5000, usize::MAX), (5000, 3000), (130, 0), (1, usize::MAX)] {
+            let st = store(n, tiny_from);
+            let ys = st.series(0);
+            let mut col = Column::default();
+            let mut state = EmaState::new(0.9);
+            (0..n).for_each(|i| col.push(state.push(ys.value(i))));
+            let mut lazy = LazyEma::new(0.9);
+            let mut got: Vec<(usize, u64)> = Vec::new();
+            // Uneven appends, starting and ending inside and at the edges of blocks.
+            for to in [1, 63, 64, 65, 200, 1000, 1024, n] {
+                lazy.extend_with(&ys, to.min(n), |i, vals| {
+                    assert!(
+                        vals.len() <= BLOCK && (i + vals.len() - 1) / BLOCK == i / BLOCK,
+                        "{i}: across a block"
+                    );
+                    got.extend(vals.iter().enumerate().map(|(k, y)| (i + k, y.to_bits())));
+                });
+            }
+            let want: Vec<(usize, u64)> = (0..n).map(|i| (i, col.y(i).to_bits())).collect();
+            assert_eq!(got, want, "{n} {tiny_from}");
         }
     }
 
