@@ -131,10 +131,13 @@ impl EmaValues<'_> {
                 best = (at, st);
             }
         }
-        let (mut k, mut st) = best;
-        while k < i {
-            st.push(self.ys.value(k));
-            k += 1;
+        let (k, mut st) = best;
+        if k < i {
+            // `k..i` lies in `i`'s block: its values read in order, smoothed in registers.
+            let mut buf = [0.0; BLOCK];
+            let vals = &mut buf[..i - k];
+            self.ys.for_each_value(k, i, |j, y| vals[j - k] = y);
+            st.push_all(vals);
         }
         st
     }
@@ -163,11 +166,26 @@ impl Ys for EmaValues<'_> {
         // The state before the last point too: a chart reads that point again (the window's last
         // drawable one), which would otherwise be computed from the block's checkpoint.
         let mut before_last = st;
-        self.ys.for_each_value(from, to, |i, y| {
-            before_last = st;
-            let v = st.push(y);
-            f(i, self.narrow(i, v));
-        });
+        // A block at a time, read then smoothed in registers (see `LazyEma::extend_with`).
+        let mut buf = [0.0; BLOCK];
+        let mut i = from;
+        while i < to {
+            let end = ((i / BLOCK + 1) * BLOCK).min(to);
+            let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
+            self.ys.for_each_value(i, end, |k, y| vals[k - i] = y);
+            if end == to {
+                let (head, last) = vals.split_at_mut(end - i - 1);
+                st.push_all(head);
+                before_last = st;
+                st.push_all(last);
+            } else {
+                st.push_all(vals);
+            }
+            for (k, &v) in vals.iter().enumerate() {
+                f(i + k, self.narrow(i + k, v));
+            }
+            i = end;
+        }
         self.seq.set((to, st));
         self.cursor.set((to - 1, before_last));
     }
