@@ -230,15 +230,25 @@ mod tests {
             let mut state = EmaState::new(0.9);
             (0..n).for_each(|i| col.push(state.push(ys.value(i))));
             let mut lazy = LazyEma::new(0.9);
-            // Taken in uneven appends, as a live chart does.
-            for to in [1, 63, 64, 65, 200, n] {
-                lazy.extend(&ys, to.min(n));
+            let bits = |y: f64| y.to_bits();
+            let mut handed: Vec<u64> = Vec::new();
+            // Taken in uneven appends, as a live chart does, starting and ending inside and at
+            // the edges of blocks; the values handed on are handed a block at most at a time.
+            for to in [1, 63, 64, 65, 200, 1000, 1024, n] {
+                lazy.extend_with(&ys, to.min(n), |i, vals| {
+                    assert_eq!(i, handed.len(), "{n} {tiny_from}: handed on in order");
+                    assert!(
+                        vals.len() <= BLOCK && (i + vals.len() - 1) / BLOCK == i / BLOCK,
+                        "{i}: across a block"
+                    );
+                    handed.extend(vals.iter().map(|&y| bits(y)));
+                });
             }
             assert_eq!(lazy.len(), n);
             let v = lazy.values(ys);
-            let bits = |y: f64| y.to_bits();
             let forward: Vec<u64> = (0..n).map(|i| bits(v.y(i))).collect();
             let want: Vec<u64> = (0..n).map(|i| bits(col.y(i))).collect();
+            assert_eq!(handed, want, "{n} {tiny_from}: handed on while taking the points");
             assert_eq!(forward, want, "{n} {tiny_from}: in order");
             for (a, b) in [(0, n), (1, n), (n / 2, n), (n - 1, n), (63.min(n - 1), 130.min(n)), (n, n)] {
                 let mut got = Vec::new();
@@ -254,31 +264,6 @@ mod tests {
                 assert_eq!(bits(v.y(i)), want[i], "{n} {tiny_from}: point {i} out of order");
             }
             assert_eq!(lazy.wide_from != usize::MAX, matches!(col, Column::F64(_)), "{n} {tiny_from}");
-        }
-    }
-
-    #[test]
-    fn values_handed_on_while_taking_points_equal_a_column_bit_for_bit() {
-        for (n, tiny_from) in [(5000, usize::MAX), (5000, 3000), (130, 0), (1, usize::MAX)] {
-            let st = store(n, tiny_from);
-            let ys = st.series(0);
-            let mut col = Column::default();
-            let mut state = EmaState::new(0.9);
-            (0..n).for_each(|i| col.push(state.push(ys.value(i))));
-            let mut lazy = LazyEma::new(0.9);
-            let mut got: Vec<(usize, u64)> = Vec::new();
-            // Uneven appends, starting and ending inside and at the edges of blocks.
-            for to in [1, 63, 64, 65, 200, 1000, 1024, n] {
-                lazy.extend_with(&ys, to.min(n), |i, vals| {
-                    assert!(
-                        vals.len() <= BLOCK && (i + vals.len() - 1) / BLOCK == i / BLOCK,
-                        "{i}: across a block"
-                    );
-                    got.extend(vals.iter().enumerate().map(|(k, y)| (i + k, y.to_bits())));
-                });
-            }
-            let want: Vec<(usize, u64)> = (0..n).map(|i| (i, col.y(i).to_bits())).collect();
-            assert_eq!(got, want, "{n} {tiny_from}");
         }
     }
 
