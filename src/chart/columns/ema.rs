@@ -77,7 +77,7 @@ impl LazyEma {
         let mut i = self.len;
         while i < n {
             let end = ((i / BLOCK + 1) * BLOCK).min(n);
-            if i % BLOCK == 0 {
+            if i.is_multiple_of(BLOCK) {
                 self.checkpoints.push(state);
             }
             // Read in order: a store's column decodes each block once.
