@@ -306,12 +306,20 @@ impl LiveDigest {
             });
         }
         let Some(d) = self.digest.as_mut() else { unreachable!("set above") };
+        let steps = run.store.steps();
+        let mut values = Vec::new();
         for ((id, n), p) in self.read.iter_mut().zip(&mut d.profiles) {
+            // Read in order, values and steps alike (each block decoded once, not a value a
+            // point): a run's first look reads its whole loss, on the loop's thread.
             let s = run.store.series(*id);
-            for (step, v) in s.iter_from(*n) {
-                p.push(step, v);
+            let len = s.len();
+            values.clear();
+            s.for_each_value(*n, len, |_, v| values.push(v));
+            for (p0, r0, count) in s.record_stretches_in(*n, len) {
+                let vals = &values[p0 - *n..p0 - *n + count];
+                steps.for_each_from(r0, r0 + count, |r, step| p.push(step, vals[r - r0]));
             }
-            *n = s.len();
+            *n = len;
         }
         d.recorded_name.clone_from(&run.info.name);
         d.status.clone_from(&run.info.status);

@@ -351,10 +351,10 @@ impl SeriesColumns {
                 // smoothed once, not smoothed and then read back.
                 // The EMA is causal: the values taken never change.
                 let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
-                self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sink| {
+                self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sums| {
                     let taken = e.len();
-                    e.values(*ys).for_each_from(start, taken, &mut *sink);
-                    e.extend_with(ys, n, sink);
+                    sums.read(&e.values(*ys), start, taken);
+                    e.extend_with(ys, n, |i, vals| sums.points(i, vals));
                 });
                 unchanged
             }
@@ -368,11 +368,11 @@ impl SeriesColumns {
                 self.smooth_env.update_with(
                     unchanged,
                     n.max(if reuse { tw.len() } else { 0 }),
-                    |start, sink| {
+                    |start, sums| {
                         if reuse {
-                            tw.values(*xs, *ys).for_each_from(start, tw.len(), &mut *sink);
+                            tw.values(*xs, *ys).for_each_from(start, tw.len(), |i, y| sums.point(i, y));
                         }
-                        tw.extend_with(param, n, xs, ys, range, sink);
+                        tw.extend_with(param, n, xs, ys, range, |i, y| sums.point(i, y));
                     },
                 );
                 unchanged
@@ -394,8 +394,8 @@ impl SeriesColumns {
                 // Each part reads its values through its own window (any range of a centred
                 // smoother's values is computed bit for bit as the whole's).
                 let (w, ys) = (&*w, *ys);
-                self.smooth_env.update_parts(unchanged, n, threads, |a, b, sink| {
-                    w.values(ys).for_each_from(a, b, sink);
+                self.smooth_env.update_parts(unchanged, n, threads, |a, b, sums| {
+                    w.values(ys).for_each_from(a, b, |i, y| sums.point(i, y));
                 });
                 unchanged
             }
@@ -448,8 +448,8 @@ impl SeriesColumns {
     pub fn raw_env_on(&mut self, ys: &SeriesView<'_>, threads: usize) -> &Envelope {
         if self.raw_len < self.len {
             let (ys, len) = (*ys, self.len);
-            self.raw_env.update_parts(self.raw_len, len, threads, |a, b, sink| {
-                Truncated(&ys, len).for_each_from(a, b, sink);
+            self.raw_env.update_parts(self.raw_len, len, threads, |a, b, sums| {
+                sums.read(&Truncated(&ys, len), a, b);
             });
             self.raw_len = self.len;
         }

@@ -130,6 +130,56 @@ struct Acc {
 /// One block's summary.
 type Block = Acc;
 
+/// Block summaries being built from values handed over in order ([`Envelope::update_with`],
+/// [`Envelope::update_parts`]): a concrete type, so that the smoother's pass feeding it inlines
+/// the summary of each point rather than calling it through a pointer.
+pub struct Summaries {
+    acc: Acc,
+    out: Vec<Block>,
+    /// The index after the last value: its block is flushed however full.
+    end: usize,
+}
+
+impl Summaries {
+    /// Adds value `i`, the one after the last added.
+    #[inline]
+    pub fn point(&mut self, i: usize, y: f64) {
+        self.acc.point(i, y);
+        if i % BLOCK == BLOCK - 1 || i + 1 == self.end {
+            self.out.push(std::mem::replace(&mut self.acc, Acc::EMPTY));
+        }
+    }
+
+    /// Adds values `from..from + ys.len()` (`from` the one after the last added), the summary
+    /// being built kept in registers across them (its own function: inlined in a larger pass,
+    /// it went through memory at every point).
+    #[inline(never)]
+    pub fn points(&mut self, from: usize, ys: &[f64]) {
+        let mut acc = self.acc;
+        for (k, &y) in ys.iter().enumerate() {
+            let i = from + k;
+            acc.point(i, y);
+            if i % BLOCK == BLOCK - 1 || i + 1 == self.end {
+                self.out.push(std::mem::replace(&mut acc, Acc::EMPTY));
+            }
+        }
+        self.acc = acc;
+    }
+
+    /// Adds the values `a..b` of `ys` (`a` the one after the last added), a block at a time.
+    #[inline]
+    pub fn read<Y: Ys + ?Sized>(&mut self, ys: &Y, a: usize, b: usize) {
+        let mut buf = [0.0; BLOCK];
+        let mut i = a;
+        while i < b {
+            let end = ((i / BLOCK + 1) * BLOCK).min(b);
+            ys.for_each_from(i, end, |k, y| buf[k % BLOCK] = y);
+            self.points(i, &buf[i % BLOCK..(end - 1) % BLOCK + 1]);
+            i = end;
+        }
+    }
+}
+
 /// Points to summarise at least before [`Envelope::update_parts`] uses more than one thread.
 pub const PARALLEL_MIN_POINTS: usize = 1 << 18;
 
@@ -159,13 +209,15 @@ impl Acc {
             }
             return;
         }
-        if self.min == NONE || y < self.min_v {
+        // An empty slot's value is an infinity (`EMPTY`; a slot's index and value are set
+        // together), which every finite `y` passes: no test of the index.
+        if y < self.min_v {
             (self.min, self.min_v) = (i as u32, y);
         }
-        if self.max == NONE || y > self.max_v {
+        if y > self.max_v {
             (self.max, self.max_v) = (i as u32, y);
         }
-        if y > 0.0 && (self.min_pos == NONE || y < self.min_pos_v) {
+        if y > 0.0 && y < self.min_pos_v {
             (self.min_pos, self.min_pos_v) = (i as u32, y);
         }
     }
@@ -227,12 +279,12 @@ impl Envelope {
     /// summaries were built from.
     pub fn update<Y: Ys + ?Sized>(&mut self, ys: &Y, unchanged: usize) {
         let n = ys.len();
-        self.update_with(unchanged, n, |start, sink| ys.for_each_from(start, n, sink));
+        self.update_with(unchanged, n, |start, sums| ys.for_each_from(start, n, |i, y| sums.point(i, y)));
     }
 
     /// As [`Envelope::update`] for `n` values, the summaries to rebuild split at block
-    /// boundaries into up to `threads` parts built side by side: `feed(a, b, sink)` hands the
-    /// values `a..b` to `sink` in order, and must give each value whatever range it is read in
+    /// boundaries into up to `threads` parts built side by side: `feed(a, b, sums)` hands the
+    /// values `a..b` to `sums` in order ([`Summaries::point`]), and must give each value whatever range it is read in
     /// (the store's values; a centred smoother's, [`crate::analysis::smooth::Centred::range`]).
     /// A block's summary depends only on its own points, so the result is one thread's.
     /// Below [`PARALLEL_MIN_POINTS`] points to build, or continuing a partial last block, it
@@ -242,30 +294,25 @@ impl Envelope {
         unchanged: usize,
         n: usize,
         threads: usize,
-        feed: impl Fn(usize, usize, &mut dyn FnMut(usize, f64)) + Sync,
+        feed: impl Fn(usize, usize, &mut Summaries) + Sync,
     ) {
         let appended = unchanged >= self.len && self.len <= n && !self.len.is_multiple_of(BLOCK);
         let keep = unchanged.min(self.len).min(n) / BLOCK;
         let blocks = n.div_ceil(BLOCK).saturating_sub(keep);
         let threads = threads.min(blocks);
         if appended || threads < 2 || n - keep * BLOCK < PARALLEL_MIN_POINTS {
-            return self.update_with(unchanged, n, |start, sink| feed(start, n, sink));
+            return self.update_with(unchanged, n, |start, sums| feed(start, n, sums));
         }
         self.blocks.truncate(keep);
         let feed = &feed;
         let part = |k: usize| {
             let a = (keep + blocks * k / threads) * BLOCK;
             let b = ((keep + blocks * (k + 1) / threads) * BLOCK).min(n);
-            let mut out = Vec::with_capacity((b - a).div_ceil(BLOCK));
-            let mut acc = Acc::EMPTY;
             // `b` ends a block or the data, as the one-thread build's flush at `n`.
-            feed(a, b, &mut |i, y| {
-                acc.point(i, y);
-                if i % BLOCK == BLOCK - 1 || i + 1 == b {
-                    out.push(std::mem::replace(&mut acc, Acc::EMPTY));
-                }
-            });
-            out
+            let mut sums =
+                Summaries { acc: Acc::EMPTY, out: Vec::with_capacity((b - a).div_ceil(BLOCK)), end: b };
+            feed(a, b, &mut sums);
+            sums.out
         };
         let parts: Vec<Vec<Acc>> = std::thread::scope(|sc| {
             let handles: Vec<_> = (1..threads).map(|k| sc.spawn(move || part(k))).collect();
@@ -281,18 +328,13 @@ impl Envelope {
         self.len = n;
     }
 
-    /// As [`Envelope::update`] for `n` values that `feed(start, sink)` hands to `sink` in order,
+    /// As [`Envelope::update`] for `n` values that `feed(start, sums)` hands to `sums` in order,
     /// from `start` (where the summaries must be rebuilt from) to `n`.
-    pub fn update_with(
-        &mut self,
-        unchanged: usize,
-        n: usize,
-        feed: impl FnOnce(usize, &mut dyn FnMut(usize, f64)),
-    ) {
+    pub fn update_with(&mut self, unchanged: usize, n: usize, feed: impl FnOnce(usize, &mut Summaries)) {
         // Points appended to a partial last block continue its summary (a live series adds a
         // point or two a frame: reading its block again would cost up to `BLOCK` values).
         let appended = unchanged >= self.len && self.len <= n && !self.len.is_multiple_of(BLOCK);
-        let (from, mut acc) = match if appended { self.blocks.pop() } else { None } {
+        let (from, acc) = match if appended { self.blocks.pop() } else { None } {
             Some(last) => (self.len, last),
             None => {
                 let keep = unchanged.min(self.len).min(n) / BLOCK;
@@ -307,12 +349,9 @@ impl Envelope {
             self.len = n;
             return;
         }
-        feed(from, &mut |i, y| {
-            acc.point(i, y);
-            if i % BLOCK == BLOCK - 1 || i + 1 == n {
-                self.blocks.push(std::mem::replace(&mut acc, Acc::EMPTY));
-            }
-        });
+        let mut sums = Summaries { acc, out: std::mem::take(&mut self.blocks), end: n };
+        feed(from, &mut sums);
+        self.blocks = sums.out;
         self.len = n;
     }
 }

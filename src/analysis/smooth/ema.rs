@@ -88,6 +88,31 @@ impl EmaState {
             self.last / debias
         }
     }
+
+    /// Replaces each value of `ys` by its smoothed value, as [`EmaState::push`] one after the
+    /// other gives them, bit for bit. Its own function, the state in registers: pushed point by
+    /// point inside a larger pass, the state went through memory at every point, a store and a
+    /// load on the chain of dependent operations the recursion is.
+    #[inline(never)]
+    pub fn push_all(&mut self, ys: &mut [f64]) {
+        let w = self.weight;
+        let (mut last, mut weight_n, mut n, mut constant) = (self.last, self.weight_n, self.n, self.constant);
+        for y in ys.iter_mut() {
+            let v = *y;
+            if !v.is_finite() {
+                continue;
+            }
+            last = last * w + (1.0 - w) * v;
+            n += 1;
+            weight_n *= w;
+            let still = constant.push(v);
+            let debias = 1.0 - weight_n;
+            if !(still || debias == 0.0) {
+                *y = last / debias;
+            }
+        }
+        (self.last, self.weight_n, self.n, self.constant) = (last, weight_n, n, constant);
+    }
 }
 
 /// W&B's time-weighted EMA, one point at a time, for a fixed x range. See [`twema`].

@@ -52,10 +52,11 @@ impl LazyEma {
         self.extend_with(ys, n, |_, _| {});
     }
 
-    /// As [`LazyEma::extend`], handing each new smoothed value (as [`EmaValues`] reads it) to
-    /// `sink` on the way: a chart's summaries are built in the same pass, not by reading the
-    /// values again.
-    pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, f64)) {
+    /// As [`LazyEma::extend`], handing the new smoothed values (as [`EmaValues`] reads them) to
+    /// `sink` on the way, `sink(i, values i..)` at most a block at a time and never across a
+    /// block's end: a chart's summaries are built in the same pass, not by reading the values
+    /// again.
+    pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, &[f64])) {
         let n = n.min(ys.len());
         if n > self.len {
             self.mark = (self.len, self.state);
@@ -66,22 +67,34 @@ impl LazyEma {
                 self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
             }
         }
-        // The state in locals: kept in `self`, it went through memory at every point (the
-        // checkpoints' push may reallocate), which put a store and a load on the EMA's chain of
-        // dependent operations; this loop is most of a big run's first frame.
+        // The state in locals, and the values read a block at a time into a buffer before the
+        // EMA runs over them: in one pass with the reading, the EMA's step was a closure the
+        // compiler kept out of line, its state went through memory at every point, which put a
+        // store and a load on the EMA's chain of dependent operations. This loop is most of the
+        // columns' cost while a sweep loads.
         let (mut state, mut wide_from) = (self.state, self.wide_from);
-        let checkpoints = &mut self.checkpoints;
-        // Read in order: a store's column decodes each block once.
-        ys.for_each_from(self.len, n, |i, y| {
-            if i % BLOCK == 0 {
-                checkpoints.push(state);
+        let mut buf = [0.0; BLOCK];
+        let mut i = self.len;
+        while i < n {
+            let end = ((i / BLOCK + 1) * BLOCK).min(n);
+            if i.is_multiple_of(BLOCK) {
+                self.checkpoints.push(state);
             }
-            let v = state.push(y);
-            if wide_from == usize::MAX && needs_f64(v) {
-                wide_from = i;
+            // Read in order: a store's column decodes each block once.
+            let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
+            ys.for_each_from(i, end, |k, y| vals[k - i] = y);
+            state.push_all(vals);
+            for (k, y) in vals.iter_mut().enumerate() {
+                if wide_from == usize::MAX && needs_f64(*y) {
+                    wide_from = i + k;
+                }
+                if i + k < wide_from {
+                    *y = *y as f32 as f64;
+                }
             }
-            sink(i, if i < wide_from { v as f32 as f64 } else { v });
-        });
+            sink(i, vals);
+            i = end;
+        }
         (self.state, self.wide_from) = (state, wide_from);
         self.len = self.len.max(n);
     }
@@ -118,10 +131,13 @@ impl EmaValues<'_> {
                 best = (at, st);
             }
         }
-        let (mut k, mut st) = best;
-        while k < i {
-            st.push(self.ys.value(k));
-            k += 1;
+        let (k, mut st) = best;
+        if k < i {
+            // `k..i` lies in `i`'s block: its values read in order, smoothed in registers.
+            let mut buf = [0.0; BLOCK];
+            let vals = &mut buf[..i - k];
+            self.ys.for_each_value(k, i, |j, y| vals[j - k] = y);
+            st.push_all(vals);
         }
         st
     }
@@ -150,11 +166,26 @@ impl Ys for EmaValues<'_> {
         // The state before the last point too: a chart reads that point again (the window's last
         // drawable one), which would otherwise be computed from the block's checkpoint.
         let mut before_last = st;
-        self.ys.for_each_value(from, to, |i, y| {
-            before_last = st;
-            let v = st.push(y);
-            f(i, self.narrow(i, v));
-        });
+        // A block at a time, read then smoothed in registers (see `LazyEma::extend_with`).
+        let mut buf = [0.0; BLOCK];
+        let mut i = from;
+        while i < to {
+            let end = ((i / BLOCK + 1) * BLOCK).min(to);
+            let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
+            self.ys.for_each_value(i, end, |k, y| vals[k - i] = y);
+            if end == to {
+                let (head, last) = vals.split_at_mut(end - i - 1);
+                st.push_all(head);
+                before_last = st;
+                st.push_all(last);
+            } else {
+                st.push_all(vals);
+            }
+            for (k, &v) in vals.iter().enumerate() {
+                f(i + k, self.narrow(i + k, v));
+            }
+            i = end;
+        }
         self.seq.set((to, st));
         self.cursor.set((to - 1, before_last));
     }
@@ -199,15 +230,25 @@ mod tests {
             let mut state = EmaState::new(0.9);
             (0..n).for_each(|i| col.push(state.push(ys.value(i))));
             let mut lazy = LazyEma::new(0.9);
-            // Taken in uneven appends, as a live chart does.
-            for to in [1, 63, 64, 65, 200, n] {
-                lazy.extend(&ys, to.min(n));
+            let bits = |y: f64| y.to_bits();
+            let mut handed: Vec<u64> = Vec::new();
+            // Taken in uneven appends, as a live chart does, starting and ending inside and at
+            // the edges of blocks; the values handed on are handed a block at most at a time.
+            for to in [1, 63, 64, 65, 200, 1000, 1024, n] {
+                lazy.extend_with(&ys, to.min(n), |i, vals| {
+                    assert_eq!(i, handed.len(), "{n} {tiny_from}: handed on in order");
+                    assert!(
+                        vals.len() <= BLOCK && (i + vals.len() - 1) / BLOCK == i / BLOCK,
+                        "{i}: across a block"
+                    );
+                    handed.extend(vals.iter().map(|&y| bits(y)));
+                });
             }
             assert_eq!(lazy.len(), n);
             let v = lazy.values(ys);
-            let bits = |y: f64| y.to_bits();
             let forward: Vec<u64> = (0..n).map(|i| bits(v.y(i))).collect();
             let want: Vec<u64> = (0..n).map(|i| bits(col.y(i))).collect();
+            assert_eq!(handed, want, "{n} {tiny_from}: handed on while taking the points");
             assert_eq!(forward, want, "{n} {tiny_from}: in order");
             for (a, b) in [(0, n), (1, n), (n / 2, n), (n - 1, n), (63.min(n - 1), 130.min(n)), (n, n)] {
                 let mut got = Vec::new();
