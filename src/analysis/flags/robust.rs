@@ -3,15 +3,15 @@
 //! differences, so a falling trend is not mistaken for noise. The current point is always judged
 //! against a baseline built before it is added.
 
-/// The last `cap` values, oldest first.
+/// The last `cap` values, oldest first (numbers, or the [`key`]s of numbers).
 #[derive(Clone, Debug)]
-pub struct Ring {
-    buf: Vec<f64>,
+pub struct Ring<T = f64> {
+    buf: Vec<T>,
     cap: usize,
     head: usize,
 }
 
-impl Ring {
+impl<T: Copy> Ring<T> {
     pub fn new(cap: usize) -> Self {
         Ring { buf: Vec::with_capacity(cap.max(1)), cap: cap.max(1), head: 0 }
     }
@@ -21,7 +21,7 @@ impl Ring {
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
-    pub fn push(&mut self, x: f64) {
+    pub fn push(&mut self, x: T) {
         if self.buf.len() < self.cap {
             self.buf.push(x);
         } else {
@@ -33,7 +33,7 @@ impl Ring {
         }
     }
     /// Adds `x`; returns the value that fell out, if the ring was full.
-    pub fn push_evict(&mut self, x: f64) -> Option<f64> {
+    pub fn push_evict(&mut self, x: T) -> Option<T> {
         if self.buf.len() < self.cap {
             self.buf.push(x);
             return None;
@@ -46,21 +46,21 @@ impl Ring {
         Some(old)
     }
     /// The values, in no particular order.
-    pub fn values(&self) -> &[f64] {
+    pub fn values(&self) -> &[T] {
         &self.buf
     }
     /// The `i`-th value, oldest first.
-    pub fn get(&self, i: usize) -> f64 {
+    pub fn get(&self, i: usize) -> T {
         let j = self.head + i;
         // `head` is 0 until the ring is full, so no wrap happens before that.
         self.buf[if j >= self.cap { j - self.cap } else { j }]
     }
     /// The newest value.
-    pub fn last(&self) -> Option<f64> {
+    pub fn last(&self) -> Option<T> {
         (!self.buf.is_empty()).then(|| self.get(self.buf.len() - 1))
     }
     /// Copies values `from..to` (oldest-first positions) into `out`.
-    pub fn copy_range(&self, from: usize, to: usize, out: &mut Vec<f64>) {
+    pub fn copy_range(&self, from: usize, to: usize, out: &mut Vec<T>) {
         out.clear();
         let to = to.min(self.len());
         if from >= to {
@@ -77,6 +77,9 @@ impl Ring {
             out.extend_from_slice(&self.buf[..b - self.cap]);
         }
     }
+}
+
+impl Ring<f64> {
     /// Median of the newest `n` values (all when fewer).
     pub fn median_last(&self, n: usize, scratch: &mut Vec<f64>) -> f64 {
         let len = self.len();
@@ -464,14 +467,15 @@ const MIN_SCALE: f64 = 0.01;
 #[derive(Clone, Debug)]
 pub struct LogBaseline {
     values: SortedWindow,
-    diffs: Ring,
+    /// The differences as [`key`]s: the noise scale's selections work on keys, so they are
+    /// converted once a point rather than all 64 again at every refresh.
+    diffs: Ring<i64>,
     /// Differences pushed so far.
     diffs_pushed: u64,
     scale: f64,
     since_refresh: usize,
     /// `diffs_pushed` at the latest refresh, while its scale is not computed yet.
     pending: Option<u64>,
-    scratch: Vec<f64>,
     keys: Vec<i64>,
     hints: NearHints,
 }
@@ -485,7 +489,6 @@ impl LogBaseline {
             scale: MIN_SCALE,
             since_refresh: REFRESH,
             pending: None,
-            scratch: Vec::with_capacity(DIFFS),
             keys: Vec::with_capacity(DIFFS),
             hints: NearHints::default(),
         }
@@ -515,9 +518,7 @@ impl LogBaseline {
             let behind = (self.diffs_pushed - at) as usize;
             let to = self.diffs.len() - behind;
             let from = to - (at as usize).min(DIFFS);
-            self.diffs.copy_range(from, to, &mut self.scratch);
-            self.keys.clear();
-            self.keys.extend(self.scratch.iter().map(|&x| key(x)));
+            self.diffs.copy_range(from, to, &mut self.keys);
             self.scale = self.hints.mad_sigma(&mut self.keys) / std::f64::consts::SQRT_2;
         }
         self.scale.max(MIN_SCALE)
@@ -537,7 +538,7 @@ impl LogBaseline {
     /// Adds log value `x`.
     pub fn push(&mut self, x: f64) {
         if let Some(prev) = self.values.ring().last() {
-            self.diffs.push(x - prev);
+            self.diffs.push(key(x - prev));
             self.diffs_pushed += 1;
         }
         self.values.push(x);
