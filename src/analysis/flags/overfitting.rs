@@ -217,13 +217,8 @@ mod tests {
         let mut decided = 0;
         let mut far = 0;
         for seed in 0..64u64 {
-            let mut x = 0x2545_F491_4F6C_DD1D ^ (seed + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let mut unit = || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 11) as f64 / (1u64 << 53) as f64
-            };
+            let mut rng = crate::harness::rng::Rng::new(seed);
+            let mut unit = || rng.uniform();
             for i in 0..20_000 {
                 let drop = match i % 7 {
                     0 => 0.0,

@@ -652,13 +652,8 @@ mod tests {
     #[test]
     fn the_one_formula_slide_is_the_sort() {
         for seed in 0..32u64 {
-            let mut x = 0x9E37_79B9_7F4A_7C15 ^ (seed + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
-            let mut next = || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
+            let mut rng = crate::harness::rng::Rng::new(seed);
+            let mut next = || rng.next_u64();
             let draw = |r: u64| match (seed % 4, r % 13) {
                 (_, 0) => i64::MIN,
                 (_, 1) => i64::MAX,
