@@ -18,7 +18,6 @@ use crate::text::{step, times, value_prose};
 #[derive(Clone, Debug)]
 pub struct Divergence {
     base: LogBaseline,
-    window: usize,
     points: usize,
     best: Option<(f64, f64)>,
     began: Option<f64>,
@@ -26,6 +25,11 @@ pub struct Divergence {
     episode: Episode,
     /// `ln(max(divergence.ratio, 1))` and the ratio it was taken of.
     ln_ratio: (f64, f64),
+    /// `ln(max(divergence.critical / divergence.ratio, 1))` and the (ratio, critical) it was
+    /// taken of: asked at every point of a climb past half the ratio.
+    ln_critical: (f64, f64, f64),
+    /// `sqrt(window)`, the standard error's divisor.
+    sqrt_window: f64,
 }
 
 impl Divergence {
@@ -33,13 +37,14 @@ impl Divergence {
         let window = cfg.spike_window.max(1);
         Divergence {
             base: LogBaseline::new(window),
-            window,
             points: 0,
             best: None,
             began: None,
             level: f64::NAN,
             episode: Episode::default(),
             ln_ratio: (f64::NAN, f64::NAN),
+            ln_critical: (f64::NAN, f64::NAN, f64::NAN),
+            sqrt_window: (window as f64).sqrt(),
         }
     }
 
@@ -87,9 +92,14 @@ impl Divergence {
             self.episode.clear();
             return None;
         }
-        let noise = cfg.divergence_noise_z * 1.2533 * self.base.scale() / (self.window as f64).sqrt();
-        let warn = cfg.divergence_ratio.max(1.0).ln().max(noise);
-        let critical = warn + (cfg.divergence_critical / cfg.divergence_ratio).max(1.0).ln();
+        let noise = cfg.divergence_noise_z * 1.2533 * self.base.scale() / self.sqrt_window;
+        // The logs of the settings are kept beside them (`ln_ratio` is the same expression).
+        let warn = self.ln_ratio.1.max(noise);
+        let (ratio, crit) = (cfg.divergence_ratio, cfg.divergence_critical);
+        if self.ln_critical.0.to_bits() != ratio.to_bits() || self.ln_critical.1.to_bits() != crit.to_bits() {
+            self.ln_critical = (ratio, crit, (crit / ratio).max(1.0).ln());
+        }
+        let critical = warn + self.ln_critical.2;
         if rise < warn / 2.0 {
             self.began = None;
             self.episode.clear();

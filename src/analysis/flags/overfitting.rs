@@ -31,6 +31,8 @@ pub struct Overfitting {
     /// `overfit.gl` and the GL floor in log units, `ln(1 + gl / 100)` (asked at most
     /// evaluations past the warm-up).
     ln_floor: (f64, f64),
+    /// `sqrt(strips)`, the standard error's divisor.
+    sqrt_strips: f64,
 }
 
 impl Overfitting {
@@ -45,6 +47,7 @@ impl Overfitting {
             episode: Episode::default(),
             decided: None,
             ln_floor: (f64::NAN, f64::NAN),
+            sqrt_strips: (strips as f64).sqrt(),
         }
     }
 
@@ -111,16 +114,19 @@ impl Overfitting {
         if level - best < floor {
             return None;
         }
-        let noise = cfg.overfit_noise_z * 1.2533 * self.base.scale() / (self.strips as f64).sqrt();
-        let need = floor.max(noise);
-        if level - best < need {
-            return None;
-        }
+        // A training loss that did not keep falling ends it whatever the noise: asked first, so
+        // the noise scale (two selections) is not computed for it. Nothing between the two
+        // returns changes the state, so the order does not change the result.
         let falling = match (train_at_best, train()) {
             (Some(t0), Some(t)) if t > t0 * (1.0 - cfg.overfit_train_drop) => return None,
             (Some(t0), Some(t)) => Some((t0, t)),
             _ => None,
         };
+        let noise = cfg.overfit_noise_z * 1.2533 * self.base.scale() / self.sqrt_strips;
+        let need = floor.max(noise);
+        if level - best < need {
+            return None;
+        }
         let (low, low_step) = self.lowest?;
         // The task metric, not the loss, says whether the model generalises worse: while it still
         // improves or holds, the rising loss is worth knowing (info), not a fault. Decided once,
