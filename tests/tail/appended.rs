@@ -6,6 +6,7 @@
 
 use crate::support::tail::*;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tmon::source::tail::{LOOK_EVERY, SEAM};
 use tmon::source::{SourceEvent, SourceOptions, TailOptions, Tailer};
@@ -14,16 +15,23 @@ fn other_line(step: u64) -> String {
     format!("{{\"step\": {step}, \"loss\": {:.4}, \"note\": \"rerun\"}}\n", 2.0 / (step as f64 + 3.0))
 }
 
-#[test]
-fn an_append_is_read_at_the_offset_without_a_look_until_one_is_due() {
+/// A log holding `content`, and a tailer that made its first full round of it at the instant
+/// returned (after being refused a read without a look, never having looked).
+fn followed(content: &str) -> (tempfile::TempDir, PathBuf, Tailer, Instant) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
-    append(&path, lines(0..50).as_bytes());
+    std::fs::write(&path, content).unwrap();
     let mut t = Tailer::new(0, &path, TailOptions::default());
     let t0 = Instant::now();
+    assert_eq!(t.poll_appended(t0, &mut Vec::new()), None, "never looked at: a full round first");
+    assert_eq!(lines_of(&t.poll_at(t0)), [(1, content.to_owned())]);
+    (dir, path, t, t0)
+}
+
+#[test]
+fn an_append_is_read_at_the_offset_without_a_look_until_one_is_due() {
+    let (_dir, path, mut t, t0) = followed(&lines(0..50));
     let mut out = Vec::new();
-    assert_eq!(t.poll_appended(t0, &mut out), None, "never looked at: a full round first");
-    assert_eq!(lines_of(&t.poll_at(t0)), [(1, lines(0..50))]);
     append(&path, lines(50..60).as_bytes());
     assert_eq!(t.poll_appended(t0 + Duration::from_millis(100), &mut out), Some(false));
     assert_eq!(lines_of(&out), [(51, lines(50..60))]);
@@ -50,12 +58,7 @@ fn an_append_is_read_at_the_offset_without_a_look_until_one_is_due() {
 
 #[test]
 fn a_truncation_or_a_rewrite_that_outgrew_the_offset_is_left_to_a_full_round() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.jsonl");
-    append(&path, lines(0..50).as_bytes());
-    let mut t = Tailer::new(0, &path, TailOptions::default());
-    let t0 = Instant::now();
-    t.poll_at(t0);
+    let (_dir, path, mut t, t0) = followed(&lines(0..50));
     let mut out = Vec::new();
     // Truncated (shorter than what was read): not read, and the full round says so.
     std::fs::write(&path, lines(0..3)).unwrap();
@@ -81,13 +84,8 @@ fn a_rewrite_that_kept_the_bytes_before_the_offset_is_caught_by_the_next_look() 
     // the offset are the old ones, at the same place, but its first line differs. What follows is
     // read as an append until the next look (within `LOOK_EVERY`), which compares the head and
     // starts the rerun over from its first line.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.jsonl");
     let first = format!("{{\"run\": \"aaaa\"}}\n{}", lines(0..50));
-    std::fs::write(&path, &first).unwrap();
-    let mut t = Tailer::new(0, &path, TailOptions::default());
-    let t0 = Instant::now();
-    t.poll_at(t0);
+    let (_dir, path, mut t, t0) = followed(&first);
     let rerun = format!("{{\"run\": \"bbbb\"}}\n{}{}", lines(0..50), lines(50..52));
     assert_eq!(rerun.len() - lines(50..52).len(), first.len());
     assert!(first.len() > SEAM);
