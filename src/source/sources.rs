@@ -135,14 +135,29 @@ impl Sources {
         more
     }
 
-    /// Polls only the files numbered in `files` (those a notification named).
-    pub fn poll_only(&mut self, files: &[usize], now: Instant, out: &mut Vec<SourceEvent>) -> bool {
+    /// Polls only the files numbered in `files` (those a notification named). Those also in
+    /// `written` (notifications said only that they were written to) are read without a look at
+    /// their path where that settles it ([`Tailer::poll_appended`]).
+    pub fn poll_only(
+        &mut self,
+        files: &[usize],
+        written: &[usize],
+        now: Instant,
+        out: &mut Vec<SourceEvent>,
+    ) -> bool {
         self.announce(out);
         let mut more = false;
         for &i in files {
-            if i < self.tailers.len() {
-                more |= self.poll_one(i, now, out);
+            if i >= self.tailers.len() {
+                continue;
             }
+            if written.contains(&i) {
+                if let Some(m) = self.tailers[i].poll_appended(now, out) {
+                    more |= m;
+                    continue;
+                }
+            }
+            more |= self.poll_one(i, now, out);
         }
         more
     }

@@ -26,6 +26,29 @@
 //! [`super::Sources`]): the file is opened again when it changes, and a file found to be another
 //! by then is a replacement whose unread end could not be drained.
 //!
+//! Each of those looks costs a stat of the path and a read of the head. A JSON Lines file that
+//! notifications say was only written to (inotify's modify: no creation, rename, deletion or
+//! change of attributes at its path, see [`super::watch`]) is read without one
+//! ([`Tailer::poll_appended`]): one positional read from [`SEAM`] bytes before the offset, whose
+//! first bytes must be the last ones read. What can happen to a file between two such reads:
+//!
+//! - appends: the seam is there, the bytes after it are read;
+//! - a replacement or deletion: another inode at the path, or none, comes with a notification of
+//!   its own (create, rename, delete) for the path, which gets a full look;
+//! - a truncation, kept short: the read returns less than the seam, and a full look says
+//!   "truncated";
+//! - a rewrite in place that outgrew the old size (the one the size and modification time cannot
+//!   tell from an append): the bytes before the offset are the rerun's, almost always not the
+//!   ones read there, and a full look compares the head as before. A rerun that wrote the very
+//!   same [`SEAM`] bytes at the very same place but another head (same lengths all along, a
+//!   different first line) is read as an append until the next full look, at most [`LOOK_EVERY`]
+//!   after the last (a read without a look is not taken past it), which says "rewritten" and reads
+//!   the rerun from its start. A rerun whose bytes before the offset differ but whose head is the
+//!   same is, as before, not a restart: the full look finds the head unchanged and reads on.
+//!
+//! So a followed file written 10 times a second costs one `pread` a write, and a stat and a head
+//! compare once a second, instead of a stat, a head read and a read every write.
+//!
 //! Lines are framed by [`Framer`] (the framing every reader shares: at most
 //! [`MAX_LINE`](super::frame::MAX_LINE) bytes a line, runs of NUL bytes counted, never buffered).
 //! An incomplete last line is held until its newline arrives. A final line with no newline is
@@ -60,6 +83,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Bytes of a file's start kept as its fingerprint (see the module's doc).
 pub const HEAD: usize = 4096;
+
+/// Bytes before the read offset compared on a read without a look (see the module's doc).
+pub const SEAM: usize = 128;
+
+/// The longest a followed file is read without a look (a stat and its head compared) while
+/// notifications say only that it was written to (see the module's doc).
+pub const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// Bytes held while the layout is undecided, at most: past this the file is read as lines.
 const UNDECIDED_MAX: usize = 1 << 20;
@@ -296,6 +326,33 @@ struct Incarnation {
     head: Vec<u8>,
     /// Size and modification time at the last look.
     seen: Option<(u64, Option<SystemTime>)>,
+    /// The last bytes read (up to [`SEAM`]), which end at `offset`: compared on a read without a
+    /// look (see [`Tailer::poll_appended`]).
+    seam: Vec<u8>,
+}
+
+impl Incarnation {
+    fn new(file: File, id: FileId) -> Self {
+        Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None, seam: Vec::new() }
+    }
+
+    /// Notes `data`, read at `offset`, as read: the offset moves past it, the head and the seam
+    /// take what they keep of it.
+    fn advance(&mut self, data: &[u8]) {
+        if self.offset < HEAD as u64 {
+            let take = data.len().min(HEAD - self.offset as usize);
+            self.head.extend_from_slice(&data[..take]);
+        }
+        self.offset += data.len() as u64;
+        if data.len() >= SEAM {
+            self.seam.clear();
+            self.seam.extend_from_slice(&data[data.len() - SEAM..]);
+        } else {
+            let over = (self.seam.len() + data.len()).saturating_sub(SEAM);
+            self.seam.drain(..over);
+            self.seam.extend_from_slice(data);
+        }
+    }
 }
 
 /// Follows one path. Synchronous: [`Tailer::poll`] does one round of checks and reads and returns
@@ -326,6 +383,9 @@ pub struct Tailer {
     /// ones closed when descriptors run short).
     last_active: Option<Instant>,
     opened_before: bool,
+    /// When the path was last looked at (a stat, and the head compared when the size or
+    /// modification time moved): a read without a look is taken only within [`LOOK_EVERY`] of it.
+    looked: Option<Instant>,
     /// The last open failed for want of a descriptor; how many opens in a row did.
     starved: bool,
     starved_streak: u8,
@@ -371,6 +431,7 @@ impl Tailer {
             carry: Vec::new(),
             last_growth: None,
             last_active: None,
+            looked: None,
             opened_before: false,
             starved: false,
             starved_streak: 0,
@@ -566,6 +627,7 @@ impl Tailer {
             // the end of its last element, where a writer appending to it goes on.
             if let (Some(cur), Some(a)) = (self.cur.as_mut(), self.array.as_mut()) {
                 cur.offset = committed;
+                cur.seam.clear();
                 a.reopen();
                 if let Some(f) = cur.file.as_mut() {
                     if f.seek(SeekFrom::Start(committed)).is_err() {
@@ -577,6 +639,7 @@ impl Tailer {
         if self.starved {
             return false;
         }
+        self.looked = Some(now);
         // Undecided, a file that may be a database is looked at one block at a time.
         let budget = match (self.layout, self.opts.classify) {
             (None, Some(_)) => self.opts.block,
@@ -621,6 +684,59 @@ impl Tailer {
             _ => {}
         }
         more
+    }
+
+    /// A round for a file that notifications say was only written to since the last one (no
+    /// creation, rename, deletion or change of attributes at its path), taken without a look at
+    /// the path: one positional read from [`SEAM`] bytes before the offset, whose first bytes must
+    /// be those last read there. `None` when that cannot settle it (not JSON Lines, no handle, a
+    /// problem, no look for [`LOOK_EVERY`], the file shorter than the offset or other bytes before
+    /// it): the caller then makes a full round ([`Tailer::poll`]), which tells a truncation or a
+    /// rewrite from an append as it always did. Otherwise what [`Tailer::poll`] returns.
+    pub fn poll_appended(&mut self, now: Instant, out: &mut Vec<SourceEvent>) -> Option<bool> {
+        if !cfg!(unix)
+            || self.part
+            || self.layout != Some(Layout::Lines)
+            || self.problem.is_some()
+            || self.looked.is_none_or(|t| now.saturating_duration_since(t) >= LOOK_EVERY)
+        {
+            return None;
+        }
+        let cur = self.cur.as_mut()?;
+        let f = cur.file.as_ref()?;
+        let s = usize::try_from(cur.offset).map_or(SEAM, |o| o.min(SEAM));
+        if cur.seam.len() != s {
+            return None;
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.opts.block.max(4096)];
+        }
+        let at = cur.offset - s as u64;
+        let n = loop {
+            #[cfg(unix)]
+            let r = std::os::unix::fs::FileExt::read_at(f, &mut self.buf, at);
+            #[cfg(not(unix))]
+            let r: std::io::Result<usize> = Err(ErrorKind::Unsupported.into());
+            match r {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        };
+        if n < s || self.buf[..s] != cur.seam[..] {
+            return None;
+        }
+        let more = n == self.buf.len();
+        if n > s {
+            let buf = std::mem::take(&mut self.buf);
+            cur.advance(&buf[s..n]);
+            self.take_bytes(&buf[s..n]);
+            self.buf = buf;
+            self.last_growth = Some(now);
+            self.last_active = Some(now);
+            self.emit_lines(out);
+        }
+        Some(more)
     }
 
     /// Where reading stands: the end of the last complete element of a growing array, else the
@@ -737,8 +853,7 @@ impl Tailer {
             let framing = self.resumed_framing(&mut file, &meta);
             if framing == Framing::Watch {
                 // Nothing is read from a watched file: what is new is the reader's to find.
-                self.cur =
-                    Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+                self.cur = Some(Incarnation::new(file, id));
                 self.set_state(FileState::Live, out);
                 if r.id == id {
                     self.layout = Some(Layout::Watch);
@@ -752,7 +867,7 @@ impl Tailer {
             let seeked = r.id == id
                 && (meta.len() < r.offset
                     || (read_at(&mut file, 0, &mut head) && file.seek(SeekFrom::Start(r.offset)).is_ok()));
-            self.cur = Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+            self.cur = Some(Incarnation::new(file, id));
             self.set_state(FileState::Live, out);
             if seeked {
                 // A file shorter than the history keeps the offset past its end, and the size check
@@ -772,7 +887,7 @@ impl Tailer {
             }
             return true;
         }
-        self.cur = Some(Incarnation { file: Some(file), id, offset: 0, head: Vec::new(), seen: None });
+        self.cur = Some(Incarnation::new(file, id));
         self.set_state(FileState::Live, out);
         if self.opened_before {
             match reason {
@@ -858,6 +973,7 @@ impl Tailer {
         if let Some(cur) = self.cur.as_mut() {
             cur.offset = 0;
             cur.head.clear();
+            cur.seam.clear();
             if let Some(f) = cur.file.as_mut() {
                 if f.seek(SeekFrom::Start(0)).is_err() {
                     cur.file = None;
@@ -905,7 +1021,12 @@ impl Tailer {
             }
             let Some(cur) = self.cur.as_mut() else { break false };
             let Some(f) = cur.file.as_mut() else { break false };
-            let n = match f.read(&mut buf) {
+            // At the offset, not the cursor: a read without a look (`poll_appended`) does not move it.
+            #[cfg(unix)]
+            let n = std::os::unix::fs::FileExt::read_at(f, &mut buf, cur.offset);
+            #[cfg(not(unix))]
+            let n = f.read(&mut buf);
+            let n = match n {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => break false,
@@ -916,11 +1037,7 @@ impl Tailer {
             // A short read of a regular file ends at its end: no read more to be told so (what is
             // appended after it comes with an event of its own, as after a read of nothing).
             let at_end = n < buf.len();
-            if cur.offset < HEAD as u64 {
-                let take = n.min(HEAD - cur.offset as usize);
-                cur.head.extend_from_slice(&buf[..take]);
-            }
-            cur.offset += n as u64;
+            cur.advance(&buf[..n]);
             total += n;
             self.take_bytes(&buf[..n]);
             if at_end {

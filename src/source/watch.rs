@@ -25,6 +25,10 @@
 //! Bursts are coalesced: after a wake-up the thread waits [`SourceOptions::debounce`], drains
 //! every queued notification, and reads everything available in one go, so a trainer writing
 //! 10,000 lines a second causes at most a few hundred reads a second, each taking many lines.
+//! A file that the notifications of a round name only for writes to its data is read at its
+//! offset without a stat ([`super::Tailer::poll_appended`]; see [`super::tail`] for what that
+//! still catches); any other notification naming it (a creation, rename, deletion or change of
+//! attributes), its settle time, and every full round give it a full look.
 //!
 //! [`TailOptions::settle`]: super::TailOptions::settle
 
@@ -214,6 +218,7 @@ fn run<F>(
         requests.removed.clear();
         let full = std::mem::take(&mut requests.full) || now >= next_full;
         let files = std::mem::take(&mut requests.files);
+        let looked = std::mem::take(&mut requests.looked);
         let more = if full {
             let more = sources.poll(now, &mut out);
             let mut trust = Trust::PollOnly;
@@ -242,12 +247,16 @@ fn run<F>(
             more
         } else {
             let mut polled = files.clone();
-            for i in settle.take_due(now) {
+            let settle_due = settle.take_due(now);
+            for &i in &settle_due {
                 if !polled.contains(&i) {
                     polled.push(i);
                 }
             }
-            let more = sources.poll_only(&polled, now, &mut out);
+            // Files only written to are read without a stat; those due to settle get a full look.
+            let written: Vec<usize> =
+                files.iter().copied().filter(|i| !looked.contains(i) && !settle_due.contains(i)).collect();
+            let more = sources.poll_only(&polled, &written, now, &mut out);
             // A file replaced may be a symlink pointed elsewhere: its new target's directory
             // needs a watch, which a full round adds.
             let replaced = out.iter().any(|e| matches!(e, SourceEvent::Restarted { .. }));

@@ -6,6 +6,7 @@
 mod support;
 
 mod agree;
+mod appended;
 mod document;
 mod files;
 mod follow;

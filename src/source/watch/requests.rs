@@ -15,6 +15,9 @@ pub(super) struct Requests {
     pub full: bool,
     /// The files a notification named.
     pub files: Vec<usize>,
+    /// Of those, the ones a notification named for something else than a write to the file's
+    /// data (a creation, rename, deletion, change of attributes): they get a full look.
+    pub looked: Vec<usize>,
     pub stop: bool,
     /// Notifications were lost (an error, a queue overflow).
     pub lost_events: bool,
@@ -51,6 +54,7 @@ impl Requests {
         }
         let removed = matches!(ev.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
         let structural = removed || matches!(ev.kind, EventKind::Create(_));
+        let written = matches!(ev.kind, EventKind::Modify(ModifyKind::Data(_)));
         for p in &ev.paths {
             if removed {
                 self.removed.push(p.clone());
@@ -61,6 +65,9 @@ impl Requests {
                 relevant = true;
                 if !self.files.contains(&i) {
                     self.files.push(i);
+                }
+                if !written && !self.looked.contains(&i) {
+                    self.looked.push(i);
                 }
             }
             if hits.is_empty() && links.is_empty() && structural && sources.has_dirs() {
