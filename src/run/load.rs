@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 /// How much of a file is read at a time. Two blocks are in memory at once (one being fed, the
 /// next being read) with their parsed fields (40 bytes a field) and one block's records waiting
@@ -61,6 +61,9 @@ const PARALLEL_MIN_BYTES: usize = 2 * PIECE_BYTES;
 /// bytes (or this many lines): about 180 of our generated lines, 4 lines of a 200-metric log.
 const PIECE_BYTES: usize = 32 << 10;
 const PIECE_LINES: usize = 256;
+/// Rounds of `yield_now` the feeding thread spends waiting for a piece before it sleeps (a piece
+/// takes tens of microseconds to parse).
+const SPINS: u32 = 32;
 
 /// What a thread made of one line of a piece.
 enum Parsed {
@@ -584,10 +587,7 @@ impl Run {
         line_no: &mut u64,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
-        let mut read = Reading { buf, size, read: 0, framer: Framer::default(), lines: Vec::new() };
-        read.read = read.buf.len() as u64;
-        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
-        read.framer.push(&read.buf);
+        let mut read = Reading::new(buf, size);
         // The analyzer has read every line skipped so far; the batches hand over the rest.
         self.analyzer.observe_skipped(&self.store);
         let mut skipped_sent = self.store.skipped.count;
@@ -609,7 +609,7 @@ impl Run {
                     }
                 });
                 let mut sent = 0usize;
-                let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
+                let ended = read.blocks(reader, store, progress, &mut |store, block, next| {
                     let mut storing = spent.try_recv().unwrap_or_default();
                     let ((), got) = rayon::join(
                         || {
@@ -617,7 +617,7 @@ impl Run {
                             push_block(ingest, store, &mut sink, line_no, block, blocks);
                             storing.take_names(store, &mut sent);
                         },
-                        || fill(reader, buf, BLOCK),
+                        next,
                     );
                     // Fails only when the analysis thread panicked: its join below says so.
                     let _ = to_analysis.send(storing);
@@ -630,9 +630,9 @@ impl Run {
                 ended
             })
         } else {
-            read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
+            read.blocks(reader, store, progress, &mut |store, block, next| {
                 push_block(ingest, store, analyzer, line_no, block, blocks);
-                fill(reader, buf, BLOCK)
+                next()
             })
         };
         if ended? {
@@ -671,14 +671,21 @@ impl Run {
 /// ahead of the analysis, a few hundred kB of records each, whatever the file's size.
 const QUEUED: usize = 4;
 
-/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) while
-/// the next is read from `R` into the buffer.
-type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
+/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) and,
+/// meanwhile or after, calls the job it is given once, which reads the next block.
+type Feed<'a> = dyn FnMut(&mut Store, &[u8], &mut NextBlock<'_>) -> std::io::Result<()> + 'a;
+
+/// Reads the next block from the file: run by [`Feed`] beside the block it feeds.
+type NextBlock<'a> = dyn FnMut() -> std::io::Result<()> + Send + 'a;
 
 /// A JSON Lines file being read in blocks.
 struct Reading {
-    /// The block being read from the file.
+    /// The block being read from the file: `buf[..got]`. Its length stays [`BLOCK`] once read
+    /// into, so each read goes straight into it (one `read` call a block from the page cache,
+    /// where `read_to_end` made five or six, from 8 kB up) without zeroing it again.
     buf: Vec<u8>,
+    /// Bytes of `buf` the last read gave.
+    got: usize,
     /// The file's size, until the store is sized from it.
     size: Option<u64>,
     /// Bytes read so far.
@@ -689,15 +696,24 @@ struct Reading {
 }
 
 impl Reading {
-    /// Frames the file's lines into blocks and hands each to `feed` (with the reader and the
-    /// buffer it fills with the next block meanwhile) until the end, an error, or `progress`
-    /// says stop (`Ok(false)`). The unfinished last line stays in the framer.
-    fn blocks<R: Read>(
+    /// Starts with `first`, what was read of the file already (framed at once).
+    fn new(first: Vec<u8>, size: Option<u64>) -> Reading {
+        let mut framer = Framer::default();
+        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
+        framer.push(&first);
+        let (read, got) = (first.len() as u64, first.len());
+        Reading { buf: first, got, size, read, framer, lines: Vec::new() }
+    }
+
+    /// Frames the file's lines into blocks and hands each to `feed` with the job that reads the
+    /// next block (on another thread while it feeds, where there is one), until the end, an
+    /// error, or `progress` says stop (`Ok(false)`). The unfinished last line stays in the framer.
+    fn blocks<R: Read + Send>(
         &mut self,
         reader: &mut R,
         store: &mut Store,
         progress: &mut dyn FnMut(u64) -> bool,
-        feed: &mut Feed<'_, R>,
+        feed: &mut Feed<'_>,
     ) -> std::io::Result<bool> {
         loop {
             if !self.framer.has_lines() {
@@ -705,33 +721,59 @@ impl Reading {
                 if !progress(self.read) {
                     return Ok(false);
                 }
-                self.buf.clear();
-                fill(reader, &mut self.buf, BLOCK)?;
-                if self.buf.is_empty() {
+                self.got = read_block(reader, &mut self.buf)?;
+                if self.got == 0 {
                     return Ok(true);
                 }
-                self.read += self.buf.len() as u64;
-                self.framer.push(&self.buf);
+                self.read += self.got as u64;
+                self.framer.push(&self.buf[..self.got]);
                 continue;
             }
-            let (taken, _) = self.framer.take_reusing(std::mem::take(&mut self.lines));
-            self.lines = taken;
-            self.buf.clear();
-            let got = feed(store, &self.lines, reader, &mut self.buf);
+            self.lines = self.framer.take_reusing(std::mem::take(&mut self.lines));
+            // The bytes that gave the records stored once this block is in.
+            let done = self.read - self.framer.partial().len() as u64;
+            let (buf, got) = (&mut self.buf, &mut self.got);
+            *got = 0;
+            let mut next = || -> std::io::Result<()> {
+                *got = read_block(reader, buf)?;
+                Ok(())
+            };
+            let fed = feed(store, &self.lines, &mut next);
+            // Framed here, not beside the feeding: three threads busy at once on two cores (the
+            // store, the framing, the analysis) took 15-18% more time on our log when the
+            // machine was short of a core (see BENCHMARKS.md, branch pipe).
+            self.framer.push(&self.buf[..self.got]);
             if let Some(total) = self.size.take() {
-                reserve_for(store, self.read - self.framer.partial().len() as u64, total);
+                reserve_for(store, done, total);
             }
             if !progress(self.read) {
                 return Ok(false);
             }
-            got?;
-            if self.buf.is_empty() {
+            fed?;
+            if self.got == 0 {
                 return Ok(true);
             }
-            self.read += self.buf.len() as u64;
-            self.framer.push(&self.buf);
+            self.read += self.got as u64;
         }
     }
+}
+
+/// Reads the next block into `buf` (sized to [`BLOCK`] the first time): as many bytes as the file
+/// gives up to [`BLOCK`], fewer only at its end. Returns how many.
+fn read_block(reader: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    if buf.len() < BLOCK {
+        buf.resize(BLOCK, 0);
+    }
+    let mut got = 0;
+    while got < BLOCK {
+        match reader.read(&mut buf[got..BLOCK]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
@@ -824,11 +866,20 @@ fn push_block<'b, S: Sink>(
     };
     let claim =
         |j: usize| state[j].compare_exchange(FREE, TAKEN, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+    // The feeding thread, waiting for a piece another thread is parsing, spins a little, then
+    // sleeps until it is put: spinning on (a real-time scheduler, a loaded machine) kept the core
+    // the parsing thread was waiting for.
+    let parked = AtomicUsize::new(0);
+    let bell = (Mutex::new(()), Condvar::new());
     let put = |j: usize, p: Piece<'b>| {
         if let Ok(mut slot) = slots[j].lock() {
             *slot = Some(p);
         }
-        state[j].store(DONE, Ordering::Release);
+        state[j].store(DONE, Ordering::SeqCst);
+        if parked.load(Ordering::SeqCst) > 0 {
+            let _g = bell.0.lock();
+            bell.1.notify_all();
+        }
     };
     let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
     rayon::scope(|s| {
@@ -846,6 +897,7 @@ fn push_block<'b, S: Sink>(
         // Pieces from `back` on are taken; this thread takes from there while it waits.
         let mut back = pieces;
         for j in 0..pieces {
+            let mut idle = 0;
             let p = loop {
                 match state[j].load(Ordering::Acquire) {
                     DONE => match slots[j].lock().ok().and_then(|mut s| s.take()) {
@@ -862,8 +914,21 @@ fn push_block<'b, S: Sink>(
                         if back > j + 1 {
                             back -= 1;
                             put(back, parse(back));
-                        } else {
+                        } else if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                            // A job of the pool was run meanwhile: the next block's read, a helper
+                            // not started yet.
+                        } else if idle < SPINS {
+                            idle += 1;
                             std::thread::yield_now();
+                        } else {
+                            parked.fetch_add(1, Ordering::SeqCst);
+                            if let Ok(g) = bell.0.lock() {
+                                if state[j].load(Ordering::SeqCst) != DONE {
+                                    // (A bound on the wait, should a wake-up be missed anyway.)
+                                    let _ = bell.1.wait_timeout(g, std::time::Duration::from_millis(1));
+                                }
+                            }
+                            parked.fetch_sub(1, Ordering::SeqCst);
                         }
                     }
                 }
@@ -939,6 +1004,67 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that gives at most `step` bytes a call, and an interruption every third call.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        calls: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 3 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// `read_block` gives the file's bytes in order, a whole block at a time until the last,
+    /// whatever the reads return (short reads, interruptions), as the `read_to_end` loop did.
+    #[test]
+    fn blocks_read_are_the_file_whatever_the_reads_give() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let data: Vec<u8> = (0..BLOCK * 3 + 12_345)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng as u8
+            })
+            .collect();
+        for step in [1 << 20, BLOCK, BLOCK - 1, 100_000, 4096, 777] {
+            for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, data.len()] {
+                let mut r = Trickle { data: &data[..len], step, calls: 0 };
+                let mut buf = Vec::new();
+                let (mut got, mut old) = (Vec::new(), Vec::new());
+                loop {
+                    let n = read_block(&mut r, &mut buf).unwrap();
+                    assert!(n == BLOCK || got.len() + n == len, "a short block before the end");
+                    got.extend_from_slice(&buf[..n]);
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let mut r = Trickle { data: &data[..len], step, calls: 0 };
+                loop {
+                    buf.clear();
+                    fill(&mut r, &mut buf, BLOCK).unwrap();
+                    old.extend_from_slice(&buf);
+                    if buf.is_empty() {
+                        break;
+                    }
+                }
+                assert_eq!(got, &data[..len], "step {step}, {len} bytes");
+                assert_eq!(old, got);
+            }
+        }
+    }
 
     /// The analyzer of a record sees the series that existed when the record was appended, not
     /// those the rest of its block created (an eval loss looks for its train loss among them).

@@ -112,8 +112,10 @@ pub struct Framer {
     buf: Vec<u8>,
     /// Where the current line starts in `buf`.
     line_start: usize,
-    /// Complete lines in `buf`.
-    lines: u64,
+    /// Whether `buf` holds a complete line. Not a count: counting the newlines of every block
+    /// pushed was a pass over the bytes the batch reader, which cuts the lines itself, never
+    /// used; [`take`](Self::take) counts those it hands over.
+    complete: bool,
     trouble: Trouble,
 }
 
@@ -129,7 +131,7 @@ impl Framer {
             max_line: max_line.max(1),
             buf: Vec::new(),
             line_start: 0,
-            lines: 0,
+            complete: false,
             trouble: Trouble::default(),
         }
     }
@@ -145,7 +147,7 @@ impl Framer {
             // The usual case: whole lines and a partial one, none too long, no NUL byte.
             self.buf.extend_from_slice(chunk);
             if let Some(last) = memchr::memrchr(b'\n', chunk) {
-                self.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+                self.complete = true;
                 self.line_start = self.buf.len() - (chunk.len() - last - 1);
             }
             self.check_cap();
@@ -212,13 +214,13 @@ impl Framer {
             self.buf.extend_from_slice(&kept);
         }
         self.buf.push(b'\n');
-        self.lines += 1;
+        self.complete = true;
         self.line_start = self.buf.len();
     }
 
     /// Complete lines are waiting.
     pub fn has_lines(&self) -> bool {
-        self.lines > 0
+        self.complete
     }
 
     /// Takes the complete lines (each ending with `\n`) and how many there are; the current line
@@ -227,18 +229,23 @@ impl Framer {
         let rest = self.buf.split_off(self.line_start);
         let lines = std::mem::replace(&mut self.buf, rest);
         self.line_start = 0;
-        (lines, std::mem::take(&mut self.lines))
+        self.complete = false;
+        // Every complete line ends with the one newline it holds (a note line holds none).
+        let n = memchr::memchr_iter(b'\n', &lines).count() as u64;
+        (lines, n)
     }
 
-    /// As [`take`](Self::take), reusing `spare`'s allocation for what stays (so a reader that
-    /// hands the lines back as the next `spare` swaps two buffers instead of allocating).
-    pub fn take_reusing(&mut self, mut spare: Vec<u8>) -> (Vec<u8>, u64) {
+    /// As [`take`](Self::take) without the count, reusing `spare`'s allocation for what stays
+    /// (so a reader that hands the lines back as the next `spare` swaps two buffers instead of
+    /// allocating).
+    pub fn take_reusing(&mut self, mut spare: Vec<u8>) -> Vec<u8> {
         spare.clear();
         spare.extend_from_slice(&self.buf[self.line_start..]);
         self.buf.truncate(self.line_start);
         let lines = std::mem::replace(&mut self.buf, spare);
         self.line_start = 0;
-        (lines, std::mem::take(&mut self.lines))
+        self.complete = false;
+        lines
     }
 
     /// The current line's bytes so far (empty when it holds only dropped bytes).
@@ -272,7 +279,7 @@ impl Framer {
     pub fn reset(&mut self) {
         self.buf.clear();
         self.line_start = 0;
-        self.lines = 0;
+        self.complete = false;
         self.trouble = Trouble::default();
     }
 }
@@ -503,8 +510,11 @@ mod tests {
         let mut out = Vec::new();
         for c in input.chunks(chunk.max(1)) {
             f.push(c);
+            let had = f.has_lines();
             let (lines, n) = f.take();
             assert_eq!(n as usize, lines.iter().filter(|&&b| b == b'\n').count());
+            assert_eq!(had, n > 0, "has_lines says whether a line is complete");
+            assert!(!f.has_lines());
             out.extend(lines.split(|&b| b == b'\n').map(<[u8]>::to_vec));
             out.pop();
         }
