@@ -587,7 +587,8 @@ impl Run {
         line_no: &mut u64,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
-        let mut read = Reading::new(buf, size);
+        let mut read = Reading::new(&buf, size);
+        drop(buf);
         // The analyzer has read every line skipped so far; the batches hand over the rest.
         self.analyzer.observe_skipped(&self.store);
         let mut skipped_sent = self.store.skipped.count;
@@ -680,29 +681,26 @@ type NextBlock<'a> = dyn FnMut() -> std::io::Result<()> + Send + 'a;
 
 /// A JSON Lines file being read in blocks.
 struct Reading {
-    /// The block being read from the file: `buf[..got]`. Its length stays [`BLOCK`] once read
-    /// into, so each read goes straight into it (one `read` call a block from the page cache,
-    /// where `read_to_end` made five or six, from 8 kB up) without zeroing it again.
-    buf: Vec<u8>,
-    /// Bytes of `buf` the last read gave.
+    /// Bytes the last read gave.
     got: usize,
     /// The file's size, until the store is sized from it.
     size: Option<u64>,
     /// Bytes read so far.
     read: u64,
+    /// The lines read and not taken yet: the next block is read straight into it
+    /// ([`Framer::read_unframed`]) while the one before is fed.
     framer: Framer,
-    /// The framed lines being fed; `buf` takes the next block meanwhile.
+    /// The framed lines being fed.
     lines: Vec<u8>,
 }
 
 impl Reading {
     /// Starts with `first`, what was read of the file already (framed at once).
-    fn new(first: Vec<u8>, size: Option<u64>) -> Reading {
+    fn new(first: &[u8], size: Option<u64>) -> Reading {
         let mut framer = Framer::default();
         // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
-        framer.push(&first);
-        let (read, got) = (first.len() as u64, first.len());
-        Reading { buf: first, got, size, read, framer, lines: Vec::new() }
+        framer.push(first);
+        Reading { got: first.len(), size, read: first.len() as u64, framer, lines: Vec::new() }
     }
 
     /// Frames the file's lines into blocks and hands each to `feed` with the job that reads the
@@ -721,28 +719,27 @@ impl Reading {
                 if !progress(self.read) {
                     return Ok(false);
                 }
-                self.got = read_block(reader, &mut self.buf)?;
+                self.got = self.framer.read_from(reader, BLOCK)?;
                 if self.got == 0 {
                     return Ok(true);
                 }
                 self.read += self.got as u64;
-                self.framer.push(&self.buf[..self.got]);
                 continue;
             }
             self.lines = self.framer.take_reusing(std::mem::take(&mut self.lines));
             // The bytes that gave the records stored once this block is in.
             let done = self.read - self.framer.partial().len() as u64;
-            let (buf, got) = (&mut self.buf, &mut self.got);
+            let (framer, got) = (&mut self.framer, &mut self.got);
             *got = 0;
             let mut next = || -> std::io::Result<()> {
-                *got = read_block(reader, buf)?;
+                *got = framer.read_unframed(reader, BLOCK)?;
                 Ok(())
             };
             let fed = feed(store, &self.lines, &mut next);
             // Framed here, not beside the feeding: three threads busy at once on two cores (the
-            // store, the framing, the analysis) took 15-18% more time on our log when the
+            // store, the framing, the analysis) took 12-16% more time on our log when the
             // machine was short of a core (see BENCHMARKS.md, branch pipe).
-            self.framer.push(&self.buf[..self.got]);
+            self.framer.frame_read();
             if let Some(total) = self.size.take() {
                 reserve_for(store, done, total);
             }
@@ -756,24 +753,6 @@ impl Reading {
             self.read += self.got as u64;
         }
     }
-}
-
-/// Reads the next block into `buf` (sized to [`BLOCK`] the first time): as many bytes as the file
-/// gives up to [`BLOCK`], fewer only at its end. Returns how many.
-fn read_block(reader: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    if buf.len() < BLOCK {
-        buf.resize(BLOCK, 0);
-    }
-    let mut got = 0;
-    while got < BLOCK {
-        match reader.read(&mut buf[got..BLOCK]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// Makes room in the store for the records of a `total`-byte file, `done` bytes of which gave
@@ -1004,67 +983,6 @@ fn fill(file: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A reader that gives at most `step` bytes a call, and an interruption every third call.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-        calls: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            self.calls += 1;
-            if self.calls % 3 == 0 {
-                return Err(std::io::ErrorKind::Interrupted.into());
-            }
-            let n = self.step.min(out.len()).min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
-    /// `read_block` gives the file's bytes in order, a whole block at a time until the last,
-    /// whatever the reads return (short reads, interruptions), as the `read_to_end` loop did.
-    #[test]
-    fn blocks_read_are_the_file_whatever_the_reads_give() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let data: Vec<u8> = (0..BLOCK * 3 + 12_345)
-            .map(|_| {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                rng as u8
-            })
-            .collect();
-        for step in [1 << 20, BLOCK, BLOCK - 1, 100_000, 4096, 777] {
-            for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, data.len()] {
-                let mut r = Trickle { data: &data[..len], step, calls: 0 };
-                let mut buf = Vec::new();
-                let (mut got, mut old) = (Vec::new(), Vec::new());
-                loop {
-                    let n = read_block(&mut r, &mut buf).unwrap();
-                    assert!(n == BLOCK || got.len() + n == len, "a short block before the end");
-                    got.extend_from_slice(&buf[..n]);
-                    if n == 0 {
-                        break;
-                    }
-                }
-                let mut r = Trickle { data: &data[..len], step, calls: 0 };
-                loop {
-                    buf.clear();
-                    fill(&mut r, &mut buf, BLOCK).unwrap();
-                    old.extend_from_slice(&buf);
-                    if buf.is_empty() {
-                        break;
-                    }
-                }
-                assert_eq!(got, &data[..len], "step {step}, {len} bytes");
-                assert_eq!(old, got);
-            }
-        }
-    }
 
     /// The analyzer of a record sees the series that existed when the record was appended, not
     /// those the rest of its block created (an eval loss looks for its train loss among them).
