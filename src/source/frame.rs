@@ -571,7 +571,7 @@ mod tests {
     impl std::io::Read for Trickle<'_> {
         fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
             self.calls += 1;
-            if self.calls % 3 == 0 {
+            if self.calls.is_multiple_of(3) {
                 return Err(std::io::ErrorKind::Interrupted.into());
             }
             if self.fail_at.is_some_and(|at| self.given >= at) {
