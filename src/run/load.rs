@@ -23,8 +23,8 @@
 //!   run died of) in their place among them. Neither side waits for the other at every block:
 //!   the OS shares the cores between the analysis and whatever parsing is left.
 //!
-//! The framer copies each block once into its lines; those are handed over by reference, never
-//! copied again. Records, skipped lines, flags and their order are exactly those of feeding the
+//! Each block is read straight into the framer's buffer (framed there once the block before is
+//! fed); its lines are handed over by reference, never copied. Records, skipped lines, flags and their order are exactly those of feeding the
 //! lines one by one.
 
 use super::Run;
