@@ -24,8 +24,8 @@
 //!   the OS shares the cores between the analysis and whatever parsing is left.
 //!
 //! Each block is read straight into the framer's buffer (framed there once the block before is
-//! fed); its lines are handed over by reference, never copied. Records, skipped lines, flags and their order are exactly those of feeding the
-//! lines one by one.
+//! fed); its lines are handed over by reference, never copied. Records, skipped lines, flags and
+//! their order are exactly those of feeding the lines one by one.
 
 use super::Run;
 use crate::analysis::Analyzer;
@@ -893,9 +893,10 @@ fn push_block<'b, S: Sink>(
                         if back > j + 1 {
                             back -= 1;
                             put(back, parse(back));
-                        } else if rayon::yield_now() == Some(rayon::Yield::Executed) {
-                            // A job of the pool was run meanwhile: the next block's read, a helper
-                            // not started yet.
+                        } else if rayon::yield_local() == Some(rayon::Yield::Executed) {
+                            // A job of this thread's was run meanwhile: the next block's read, a
+                            // helper not started yet. (Only its own: one stolen from the pool
+                            // could be another file's whole load.)
                         } else if idle < SPINS {
                             idle += 1;
                             std::thread::yield_now();
