@@ -456,6 +456,13 @@ impl SeriesColumns {
         &self.raw_env
     }
 
+    /// About how many of `n` points the reductions of this series for these views would read
+    /// (the raw values' when `raw`, the smoothed values' when `smoothed`).
+    pub fn reduce_left(&self, n: usize, views: (&View, &View), raw: bool, smoothed: bool) -> usize {
+        let raw = if raw { self.raw_red.left(views.0, n) } else { 0 };
+        raw + if smoothed { self.smooth_red.left(views.1, n) } else { 0 }
+    }
+
     /// The reduction of the values `ys` at `xs` (this series' xs and values) for `view`, resumed
     /// from the last one when the view is the same (only the columns of new points are read).
     pub fn reduce_raw<X: Xs + ?Sized>(&mut self, xs: &X, ys: &SeriesView<'_>, view: &View) -> Reduced {
@@ -597,6 +604,26 @@ pub struct ColumnCache {
 }
 
 impl ColumnCache {
+    /// About how many points the reductions of `ids` of `store` for these views would read (see
+    /// [`SeriesColumns::reduce_left`]); a series not held reads all of its points.
+    pub fn reduce_left(
+        &self,
+        store: &Store,
+        ids: &[SeriesId],
+        views: (&View, &View),
+        raw: bool,
+        smoothed: bool,
+    ) -> usize {
+        ids.iter()
+            .map(|&id| {
+                let n = store.series(id).len();
+                self.series.get(&id).map_or(n * (raw as usize + smoothed as usize), |c| {
+                    c.reduce_left(n, views, raw, smoothed)
+                })
+            })
+            .sum()
+    }
+
     /// Columns of series `id` brought up to date with the store. `axis` must be the effective
     /// axis (a time axis only when the log has times), `t0` the run's first time.
     pub fn sync<'a>(
@@ -745,20 +772,8 @@ impl ColumnCache {
         } else {
             // Dealt round the cores: each thread gets about the same number of points, and a
             // series the cores left over.
-            let threads = cores.min(jobs.len());
             let inner = (cores / jobs.len()).max(1);
-            let mut shares: Vec<Vec<(SeriesId, SeriesColumns)>> = (0..threads).map(|_| Vec::new()).collect();
-            for (k, job) in jobs.into_iter().enumerate() {
-                shares[k % threads].push(job);
-            }
-            std::thread::scope(|sc| {
-                let (mine, theirs) = shares.split_at_mut(1);
-                for share in theirs.iter_mut() {
-                    sc.spawn(|| share.iter_mut().for_each(|job| build(job, inner)));
-                }
-                mine[0].iter_mut().for_each(|job| build(job, inner));
-            });
-            jobs = shares.into_iter().flatten().collect();
+            jobs = crate::formats::par::dealt(jobs, cores, |job| build(job, inner));
         }
         self.series.extend(jobs);
     }

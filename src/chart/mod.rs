@@ -303,28 +303,12 @@ impl Cache {
                 jobs.push((l.data.key.0, c));
             }
         }
-        let threads = cores.min(jobs.len());
-        let mut shares: Vec<Vec<(usize, ColumnCache)>> = (0..threads).map(|_| Vec::new()).collect();
-        for (i, job) in jobs.into_iter().enumerate() {
-            shares[i % threads].push(job);
-        }
-        let build = |share: &mut Vec<(usize, ColumnCache)>| {
-            for (run, cols) in share.iter_mut() {
-                for (l, &t0) in layers.iter().zip(&t0s).filter(|(l, _)| l.data.key.0 == *run) {
-                    cols.build_on(l.data.key, l.data.store, l.members, axis, t0, smoother, raw, 1);
-                }
+        let jobs = crate::formats::par::dealt(jobs, cores, |(run, cols)| {
+            for (l, &t0) in layers.iter().zip(&t0s).filter(|(l, _)| l.data.key.0 == *run) {
+                cols.build_on(l.data.key, l.data.store, l.members, axis, t0, smoother, raw, 1);
             }
-        };
-        std::thread::scope(|sc| {
-            let (mine, theirs) = shares.split_at_mut(1);
-            for share in theirs.iter_mut() {
-                sc.spawn(|| build(share));
-            }
-            build(&mut mine[0]);
         });
-        for (run, cols) in shares.into_iter().flatten() {
-            self.columns.insert(run, cols);
-        }
+        self.columns.extend(jobs);
     }
 }
 

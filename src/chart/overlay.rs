@@ -260,27 +260,33 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
     let bits = [lo.to_bits(), hi.to_bits(), px as u64, view_bits[2], view_bits[3], view_bits[4], raw as u64];
 
     let frame = cache.frame;
-    let mut reduced: Vec<Reduced> = Vec::with_capacity(req.layers.len());
+    let mut reduced: Vec<Option<Reduced>> = vec![None; req.layers.len()];
     let mut keys = Vec::with_capacity(req.layers.len());
-    for (layer, &t0) in req.layers.iter().zip(&t0s) {
+    // The layers whose data or view changed since they were reduced.
+    let mut misses: Vec<usize> = Vec::new();
+    for (i, layer) in req.layers.iter().enumerate() {
         let data = layer.data;
         let key = LayerKey { data: data.key, members: layer.members.to_vec(), bits };
         let version = (data.store.generation(), data.flags.len());
-        let hit = cache.layers.get_mut(&key).filter(|e| e.version == version);
-        if let Some(e) = hit {
-            e.frame = frame;
-            reduced.push((e.members.clone(), e.flag_xs.clone()));
-            cache.columns_of(data.key.0).touch(layer.members);
-            keys.push(key);
-            continue;
+        match cache.layers.get_mut(&key).filter(|e| e.version == version) {
+            Some(e) => {
+                e.frame = frame;
+                reduced[i] = Some((e.members.clone(), e.flag_xs.clone()));
+                cache.columns_of(data.key.0).touch(layer.members);
+            }
+            None => misses.push(i),
         }
-        let columns = cache.columns_of(data.key.0);
+        keys.push(key);
+    }
+    let views = (&raw_view, &smooth_view);
+    let lines = |columns: &mut super::columns::ColumnCache, i: usize| -> Vec<Member> {
+        let (layer, t0) = (&req.layers[i], t0s[i]);
+        let data = layer.data;
         let mut members: Vec<Member> = layer
             .members
             .iter()
             .map(|&id| {
-                let c = columns.sync(data.key, data.store, id, axis, t0);
-                reduce_member(c, (&raw_view, &smooth_view), v.smoother, raw)
+                reduce_member(columns.sync(data.key, data.store, id, axis, t0), views, v.smoother, raw)
             })
             .collect();
         if !raw && v.outliers {
@@ -293,6 +299,41 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
                 r.y_bounds = super::reduce::percentile_bounds(&mut ys, 5.0, 95.0, 0.1);
             }
         }
+        members
+    };
+    let mut drawn: Vec<(usize, Vec<Member>)> = Vec::with_capacity(misses.len());
+    if spread(req.layers, &misses, |l| {
+        let (ids, smoothed) = (l.members, v.smoother.is_some());
+        cache
+            .columns
+            .get(&l.data.key.0)
+            .map_or(usize::MAX, |c| c.reduce_left(l.data.store, ids, views, raw, smoothed))
+    }) {
+        // Much to read (a sweep's histories arriving while it loads): the runs are reduced on
+        // every core, each with its own columns taken out of the cache and put back.
+        let mut jobs: Vec<(usize, super::columns::ColumnCache, Vec<Member>)> = misses
+            .iter()
+            .map(|&i| (i, cache.columns.remove(&req.layers[i].data.key.0).unwrap_or_default(), Vec::new()))
+            .collect();
+        jobs.sort_by_key(|(i, _, _)| std::cmp::Reverse(layer_points(&req.layers[*i])));
+        let jobs = crate::formats::par::dealt(jobs, crate::formats::par::threads(), |(i, columns, out)| {
+            *out = lines(columns, *i);
+        });
+        for (i, columns, members) in jobs {
+            cache.columns.insert(req.layers[i].data.key.0, columns);
+            drawn.push((i, members));
+        }
+        drawn.sort_by_key(|(i, _)| *i);
+    } else {
+        for &i in &misses {
+            let members = lines(cache.columns_of(req.layers[i].data.key.0), i);
+            drawn.push((i, members));
+        }
+    }
+    for (i, members) in drawn {
+        let (layer, t0) = (&req.layers[i], t0s[i]);
+        let data = layer.data;
+        let version = (data.store.generation(), data.flags.len());
         let names: Vec<&str> = layer.members.iter().map(|&id| data.store.name(id)).collect();
         let mut flag_xs = Vec::new();
         for sev in [Severity::Info, Severity::Warning, Severity::Critical] {
@@ -308,10 +349,11 @@ fn compute(req: &OverlayRequest<'_>, cache: &mut Cache) -> (OverlayData, Vec<Lay
             }
         }
         let entry = LayerEntry { version, members: Rc::new(members), flag_xs: Rc::new(flag_xs), frame };
-        reduced.push((entry.members.clone(), entry.flag_xs.clone()));
-        cache.layers.insert(key.clone(), entry);
-        keys.push(key);
+        reduced[i] = Some((entry.members.clone(), entry.flag_xs.clone()));
+        cache.layers.insert(keys[i].clone(), entry);
     }
+    let reduced: Vec<Reduced> =
+        reduced.into_iter().map(|r| r.expect("every layer is reduced or cached")).collect();
 
     // The y range: of the raw values when they are drawn, else of the smoothed lines.
     let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -448,6 +490,57 @@ pub fn read_at(
     out
 }
 
+/// Points at least in the layers to reduce before they are reduced on every core: below it the
+/// threads cost more than they save (a live frame, a step more in each of 50 runs, stays on the
+/// loop).
+const SPREAD_MIN_POINTS: usize = 1 << 20;
+
+/// The points of a layer's series, a bound on what reducing it reads.
+fn layer_points(layer: &Layer<'_>) -> usize {
+    layer.members.iter().map(|&id| layer.data.store.series(id).len()).sum()
+}
+
+/// Whether the layers `misses` are worth reducing on every core: several runs (each its own
+/// columns, so they can be taken apart), much to read (`left`: about how many points a layer's
+/// reductions read; a live frame's resume only the new ones), and more than one core.
+fn spread(layers: &[Layer<'_>], misses: &[usize], left: impl Fn(&Layer<'_>) -> usize) -> bool {
+    if misses.len() < 2 || crate::formats::par::threads() < 2 {
+        return false;
+    }
+    let mut runs: Vec<usize> = misses.iter().map(|&i| layers[i].data.key.0).collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let min = spread_min();
+    runs.len() == misses.len()
+        && misses
+            .iter()
+            .try_fold(0usize, |sum, &i| {
+                let sum = sum.saturating_add(left(&layers[i]));
+                if sum >= min {
+                    Err(())
+                } else {
+                    Ok(sum)
+                }
+            })
+            .is_err()
+}
+
+#[cfg(not(test))]
+fn spread_min() -> usize {
+    SPREAD_MIN_POINTS
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests reduce the same overlays on one thread and on every core.
+    static SPREAD_MIN: std::cell::Cell<usize> = const { std::cell::Cell::new(SPREAD_MIN_POINTS) };
+}
+
+#[cfg(test)]
+fn spread_min() -> usize {
+    SPREAD_MIN.with(std::cell::Cell::get)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,6 +619,63 @@ mod tests {
         assert_eq!(a_before, a_after, "run a was reduced again");
         assert_ne!(second.layers[1], first.layers[1]);
         assert_eq!(second.layers[0], first.layers[0]);
+    }
+
+    #[test]
+    fn runs_reduced_on_every_core_are_those_reduced_one_by_one() {
+        // Runs of different lengths and shapes: a restart (unsorted steps), NaNs, a spike; and
+        // a pinned window, so that resumed reductions are compared too.
+        let mut runs: Vec<Run> = (0..7)
+            .map(|k| {
+                run((0..400 + 300 * k).map(move |s| {
+                    let step = if k == 3 && s >= 500 { s - 200 } else { s };
+                    let y = if k == 5 && s % 97 == 0 { f64::NAN } else { 1.0 + k as f64 / (1.0 + s as f64) };
+                    let y = if k == 2 && s == 333 { 50.0 } else { y };
+                    format!("{{\"step\": {step}, \"loss\": {y}, \"acc\": {}}}", (s % 13) as f64 / 13.0)
+                }))
+            })
+            .collect();
+        let views =
+            [view(90), Request { outliers: false, ..view(57) }, Request { smoother: None, ..view(131) }];
+        let mut caches = [Cache::default(), Cache::default()];
+        for round in 0..3 {
+            for (v, raw) in views.iter().zip([false, true, false]) {
+                let layers: Vec<Layer<'_>> = runs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| Layer {
+                        data: Data { key: (k, 0), store: &r.store, flags: r.flags() },
+                        members: if k % 2 == 0 { &[0, 1] } else { &[1] },
+                    })
+                    .collect();
+                let req = OverlayRequest { layers: &layers, view: v.clone(), raw };
+                let mut out = Vec::new();
+                for (cache, min) in caches.iter_mut().zip([usize::MAX, 0]) {
+                    SPREAD_MIN.with(|m| m.set(min));
+                    let cores = crate::formats::par::threads();
+                    assert_eq!(
+                        spread(&layers, &(0..layers.len()).collect::<Vec<_>>(), |_| 1),
+                        min <= 1 && cores > 1
+                    );
+                    out.push(overlay(&req, cache));
+                }
+                SPREAD_MIN.with(|m| m.set(SPREAD_MIN_POINTS));
+                assert_eq!(out[0].layers, out[1].layers, "round {round}");
+                assert_eq!(out[0].x_bounds, out[1].x_bounds);
+                assert_eq!(out[0].y_bounds, out[1].y_bounds);
+                assert!(out[0].layers.iter().all(|l| !l.smooth.is_empty() || !l.raw.is_empty()));
+            }
+            // Every run grows: each is reduced again, from where its last reduction stopped.
+            for (k, r) in runs.iter_mut().enumerate() {
+                let n = r.store.records();
+                let more: String = (0..50 + 10 * k)
+                    .map(|s| {
+                        format!("{{\"step\": {}, \"loss\": 0.5, \"acc\": 0.9}}\n", 2000 + 100 * round + s)
+                    })
+                    .collect();
+                r.push_lines(n as u64 + 1, more.as_bytes());
+            }
+        }
     }
 
     #[test]

@@ -548,8 +548,10 @@ struct Drawn {
     /// Per column, and one past the last: the points drawn before it, the index of the last of
     /// them ([`NONE`] when there is none), and the non-finite marks before it.
     marks: Vec<(u32, u32, u32)>,
-    /// The index of the first drawable point the points start with.
+    /// The index of the first drawable point the points start with, and its value's bits: a
+    /// changed tail can change the value of the same first point.
     first: u32,
+    first_bits: u64,
 }
 
 impl Drawn {
@@ -574,6 +576,18 @@ impl Resumable {
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.acc.capacity() * std::mem::size_of::<Acc>() + self.drawn.heap_bytes()
+    }
+}
+
+impl Resumable {
+    /// About how many of `n` points a reduction for `view` would read: the points since the last
+    /// one when it can be resumed, else all.
+    pub fn left(&self, view: &View, n: usize) -> usize {
+        if self.view == Some(*view) && self.n <= n {
+            n - self.n
+        } else {
+            n
+        }
     }
 }
 
@@ -682,7 +696,8 @@ fn finish_kept<X: Xs + ?Sized, Y: Ys + ?Sized>(
     let acc = &state.acc;
     let d = &mut state.drawn;
     let first = state.first.map(|f| (f.0 as u32, f.1));
-    let kept = d.marks.len() == acc.len() + 1 && first.is_some_and(|f| f.0 == d.first);
+    let kept = d.marks.len() == acc.len() + 1
+        && first.is_some_and(|f| f.0 == d.first && f.1.to_bits() == d.first_bits);
     let c0 = if kept { from_col.min(acc.len()) } else { 0 };
     let map = |y: f64| view.scale.map(y).unwrap_or(f64::NAN);
     let mut prev = NONE;
@@ -693,6 +708,7 @@ fn finish_kept<X: Xs + ?Sized, Y: Ys + ?Sized>(
         d.marks.clear();
         // (None: a later first point never finds points kept without it.)
         d.first = first.map_or(NONE, |f| f.0);
+        d.first_bits = first.map_or(0, |f| f.1.to_bits());
         if let Some((i, y)) = first {
             d.points.push((xs.x(i as usize), map(y)));
             prev = i;

@@ -18,6 +18,32 @@ pub fn threads() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 }
 
+/// Runs `f` on every job, the jobs dealt round `threads` threads (this one included) in their
+/// order: given biggest first, each thread gets about the same share. Returns the jobs, in another
+/// order. For independent jobs of known size on the monitor's loop, where a pool shared with the
+/// loaders could keep the loop waiting behind a loader's piece.
+pub fn dealt<T: Send>(jobs: Vec<T>, threads: usize, f: impl Fn(&mut T) + Sync) -> Vec<T> {
+    let threads = threads.min(jobs.len());
+    if threads < 2 {
+        let mut jobs = jobs;
+        jobs.iter_mut().for_each(&f);
+        return jobs;
+    }
+    let mut shares: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
+    for (k, job) in jobs.into_iter().enumerate() {
+        shares[k % threads].push(job);
+    }
+    std::thread::scope(|sc| {
+        let (mine, theirs) = shares.split_at_mut(1);
+        for share in theirs.iter_mut() {
+            let f = &f;
+            sc.spawn(move || share.iter_mut().for_each(f));
+        }
+        mine[0].iter_mut().for_each(&f);
+    });
+    shares.into_iter().flatten().collect()
+}
+
 struct State<T> {
     /// The first piece no thread has claimed.
     next: usize,

@@ -576,3 +576,18 @@ proptest! {
         check_resumed("any", &xs, &ys, &sizes, tail, &[view]);
     }
 }
+
+/// The window's first drawable point keeps its index while a changed tail changes its value (a
+/// case proptest found): the kept drawing must not show the old value.
+#[test]
+fn a_resumed_reduction_draws_the_first_points_new_value() {
+    // At x 0, 9, 14 (five points), 31 (ten) and 54 (21).
+    let xs: Vec<f64> = [(0.0, 1), (9.0, 1), (14.0, 5), (31.0, 10), (54.0, 21)]
+        .iter()
+        .flat_map(|&(x, k)| std::iter::repeat_n(x, k))
+        .collect();
+    let mut ys = vec![0.0; xs.len()];
+    ys[1..4].copy_from_slice(&[69.35626428381488, 58.80538802396552, 5.955546501783403]);
+    let view = View { scale: YScale::Log10, ..View::new(1.0, 14.0, 39) };
+    check_resumed("first point changed", &xs, &ys, &[1, 4, 1, 1, 1, 11, 1], 15, &[view]);
+}
