@@ -23,9 +23,9 @@
 //!   run died of) in their place among them. Neither side waits for the other at every block:
 //!   the OS shares the cores between the analysis and whatever parsing is left.
 //!
-//! Each block is read straight into the framer's buffer (framed there once the block before is
-//! fed); its lines are handed over by reference, never copied. Records, skipped lines, flags and
-//! their order are exactly those of feeding the lines one by one.
+//! The framer copies each block once into its lines; those are handed over by reference, never
+//! copied again. Records, skipped lines, flags and their order are exactly those of feeding the
+//! lines one by one.
 
 use super::Run;
 use crate::analysis::Analyzer;
@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 /// How much of a file is read at a time. Two blocks are in memory at once (one being fed, the
 /// next being read) with their parsed fields (40 bytes a field) and one block's records waiting
@@ -61,9 +61,6 @@ const PARALLEL_MIN_BYTES: usize = 2 * PIECE_BYTES;
 /// bytes (or this many lines): about 180 of our generated lines, 4 lines of a 200-metric log.
 const PIECE_BYTES: usize = 32 << 10;
 const PIECE_LINES: usize = 256;
-/// Rounds of `yield_now` the feeding thread spends waiting for a piece before it sleeps (a piece
-/// takes tens of microseconds to parse).
-const SPINS: u32 = 32;
 
 /// What a thread made of one line of a piece.
 enum Parsed {
@@ -587,8 +584,10 @@ impl Run {
         line_no: &mut u64,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
-        let mut read = Reading::new(&buf, size);
-        drop(buf);
+        let mut read = Reading { buf, size, read: 0, framer: Framer::default(), lines: Vec::new() };
+        read.read = read.buf.len() as u64;
+        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
+        read.framer.push(&read.buf);
         // The analyzer has read every line skipped so far; the batches hand over the rest.
         self.analyzer.observe_skipped(&self.store);
         let mut skipped_sent = self.store.skipped.count;
@@ -610,7 +609,7 @@ impl Run {
                     }
                 });
                 let mut sent = 0usize;
-                let ended = read.blocks(reader, store, progress, &mut |store, block, next| {
+                let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
                     let mut storing = spent.try_recv().unwrap_or_default();
                     let ((), got) = rayon::join(
                         || {
@@ -618,7 +617,7 @@ impl Run {
                             push_block(ingest, store, &mut sink, line_no, block, blocks);
                             storing.take_names(store, &mut sent);
                         },
-                        next,
+                        || fill(reader, buf, BLOCK),
                     );
                     // Fails only when the analysis thread panicked: its join below says so.
                     let _ = to_analysis.send(storing);
@@ -631,9 +630,9 @@ impl Run {
                 ended
             })
         } else {
-            read.blocks(reader, store, progress, &mut |store, block, next| {
+            read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
                 push_block(ingest, store, analyzer, line_no, block, blocks);
-                next()
+                fill(reader, buf, BLOCK)
             })
         };
         if ended? {
@@ -672,46 +671,33 @@ impl Run {
 /// ahead of the analysis, a few hundred kB of records each, whatever the file's size.
 const QUEUED: usize = 4;
 
-/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) and,
-/// meanwhile or after, calls the job it is given once, which reads the next block.
-type Feed<'a> = dyn FnMut(&mut Store, &[u8], &mut NextBlock<'_>) -> std::io::Result<()> + 'a;
-
-/// Reads the next block from the file: run by [`Feed`] beside the block it feeds.
-type NextBlock<'a> = dyn FnMut() -> std::io::Result<()> + Send + 'a;
+/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) while
+/// the next is read from `R` into the buffer.
+type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
 
 /// A JSON Lines file being read in blocks.
 struct Reading {
-    /// Bytes the last read gave.
-    got: usize,
+    /// The block being read from the file.
+    buf: Vec<u8>,
     /// The file's size, until the store is sized from it.
     size: Option<u64>,
     /// Bytes read so far.
     read: u64,
-    /// The lines read and not taken yet: the next block is read straight into it
-    /// ([`Framer::read_unframed`]) while the one before is fed.
     framer: Framer,
-    /// The framed lines being fed.
+    /// The framed lines being fed; `buf` takes the next block meanwhile.
     lines: Vec<u8>,
 }
 
 impl Reading {
-    /// Starts with `first`, what was read of the file already (framed at once).
-    fn new(first: &[u8], size: Option<u64>) -> Reading {
-        let mut framer = Framer::default();
-        // The framing every reader shares: capped lines, runs of NUL bytes counted, not kept.
-        framer.push(first);
-        Reading { got: first.len(), size, read: first.len() as u64, framer, lines: Vec::new() }
-    }
-
-    /// Frames the file's lines into blocks and hands each to `feed` with the job that reads the
-    /// next block (on another thread while it feeds, where there is one), until the end, an
-    /// error, or `progress` says stop (`Ok(false)`). The unfinished last line stays in the framer.
-    fn blocks<R: Read + Send>(
+    /// Frames the file's lines into blocks and hands each to `feed` (with the reader and the
+    /// buffer it fills with the next block meanwhile) until the end, an error, or `progress`
+    /// says stop (`Ok(false)`). The unfinished last line stays in the framer.
+    fn blocks<R: Read>(
         &mut self,
         reader: &mut R,
         store: &mut Store,
         progress: &mut dyn FnMut(u64) -> bool,
-        feed: &mut Feed<'_>,
+        feed: &mut Feed<'_, R>,
     ) -> std::io::Result<bool> {
         loop {
             if !self.framer.has_lines() {
@@ -719,38 +705,31 @@ impl Reading {
                 if !progress(self.read) {
                     return Ok(false);
                 }
-                self.got = self.framer.read_from(reader, BLOCK)?;
-                if self.got == 0 {
+                self.buf.clear();
+                fill(reader, &mut self.buf, BLOCK)?;
+                if self.buf.is_empty() {
                     return Ok(true);
                 }
-                self.read += self.got as u64;
+                self.read += self.buf.len() as u64;
+                self.framer.push(&self.buf);
                 continue;
             }
-            self.lines = self.framer.take_reusing(std::mem::take(&mut self.lines));
-            // The bytes that gave the records stored once this block is in.
-            let done = self.read - self.framer.partial().len() as u64;
-            let (framer, got) = (&mut self.framer, &mut self.got);
-            *got = 0;
-            let mut next = || -> std::io::Result<()> {
-                *got = framer.read_unframed(reader, BLOCK)?;
-                Ok(())
-            };
-            let fed = feed(store, &self.lines, &mut next);
-            // Framed here, not beside the feeding: three threads busy at once on two cores (the
-            // store, the framing, the analysis) took 12-16% more time on our log when the
-            // machine was short of a core (see BENCHMARKS.md, branch pipe).
-            self.framer.frame_read();
+            let (taken, _) = self.framer.take_reusing(std::mem::take(&mut self.lines));
+            self.lines = taken;
+            self.buf.clear();
+            let got = feed(store, &self.lines, reader, &mut self.buf);
             if let Some(total) = self.size.take() {
-                reserve_for(store, done, total);
+                reserve_for(store, self.read - self.framer.partial().len() as u64, total);
             }
             if !progress(self.read) {
                 return Ok(false);
             }
-            fed?;
-            if self.got == 0 {
+            got?;
+            if self.buf.is_empty() {
                 return Ok(true);
             }
-            self.read += self.got as u64;
+            self.read += self.buf.len() as u64;
+            self.framer.push(&self.buf);
         }
     }
 }
@@ -841,20 +820,11 @@ fn push_block<'b, S: Sink>(
     };
     let claim =
         |j: usize| state[j].compare_exchange(FREE, TAKEN, Ordering::AcqRel, Ordering::Relaxed).is_ok();
-    // The feeding thread, waiting for a piece another thread is parsing, spins a little, then
-    // sleeps until it is put: spinning on (a real-time scheduler, a loaded machine) kept the core
-    // the parsing thread was waiting for.
-    let parked = AtomicUsize::new(0);
-    let bell = (Mutex::new(()), Condvar::new());
     let put = |j: usize, p: Piece<'b>| {
         if let Ok(mut slot) = slots[j].lock() {
             *slot = Some(p);
         }
-        state[j].store(DONE, Ordering::SeqCst);
-        if parked.load(Ordering::SeqCst) > 0 {
-            let _g = bell.0.lock();
-            bell.1.notify_all();
-        }
+        state[j].store(DONE, Ordering::Release);
     };
     let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
     rayon::scope(|s| {
@@ -872,7 +842,6 @@ fn push_block<'b, S: Sink>(
         // Pieces from `back` on are taken; this thread takes from there while it waits.
         let mut back = pieces;
         for j in 0..pieces {
-            let mut idle = 0;
             let p = loop {
                 match state[j].load(Ordering::Acquire) {
                     DONE => match slots[j].lock().ok().and_then(|mut s| s.take()) {
@@ -889,22 +858,8 @@ fn push_block<'b, S: Sink>(
                         if back > j + 1 {
                             back -= 1;
                             put(back, parse(back));
-                        } else if rayon::yield_local() == Some(rayon::Yield::Executed) {
-                            // A job of this thread's was run meanwhile: the next block's read, a
-                            // helper not started yet. (Only its own: one stolen from the pool
-                            // could be another file's whole load.)
-                        } else if idle < SPINS {
-                            idle += 1;
-                            std::thread::yield_now();
                         } else {
-                            parked.fetch_add(1, Ordering::SeqCst);
-                            if let Ok(g) = bell.0.lock() {
-                                if state[j].load(Ordering::SeqCst) != DONE {
-                                    // (A bound on the wait, should a wake-up be missed anyway.)
-                                    let _ = bell.1.wait_timeout(g, std::time::Duration::from_millis(1));
-                                }
-                            }
-                            parked.fetch_sub(1, Ordering::SeqCst);
+                            std::thread::yield_now();
                         }
                     }
                 }

@@ -112,12 +112,8 @@ pub struct Framer {
     buf: Vec<u8>,
     /// Where the current line starts in `buf`.
     line_start: usize,
-    /// Whether `buf` holds a complete line. Not a count: counting the newlines of every block
-    /// pushed was a pass over the bytes the batch reader, which cuts the lines itself, never
-    /// used; [`take`](Self::take) counts those it hands over.
-    complete: bool,
-    /// Where the bytes read and not framed yet start ([`Framer::read_unframed`]).
-    unframed: Option<usize>,
+    /// Complete lines in `buf`.
+    lines: u64,
     trouble: Trouble,
 }
 
@@ -133,38 +129,26 @@ impl Framer {
             max_line: max_line.max(1),
             buf: Vec::new(),
             line_start: 0,
-            complete: false,
-            unframed: None,
+            lines: 0,
             trouble: Trouble::default(),
         }
     }
 
-    /// Whether `chunk`, appended to the current line (`current` bytes so far), holds only whole
-    /// lines and a partial one, none too long, and no NUL byte: then it is kept as it is.
-    fn plain(&self, current: usize, chunk: &[u8]) -> bool {
-        !self.trouble.any()
-            && chunk.len() <= self.max_line
-            && memchr::memchr(0, chunk).is_none()
-            && memchr::memchr(b'\n', chunk).is_none_or(|first| current + first <= self.max_line)
-    }
-
-    /// The plain bytes `buf[from..]` were appended: the lines they end.
-    fn kept_plain(&mut self, from: usize) {
-        if let Some(last) = memchr::memrchr(b'\n', &self.buf[from..]) {
-            self.complete = true;
-            self.line_start = from + last + 1;
-        }
-        self.check_cap();
-    }
-
     /// Appends bytes of the stream.
     pub fn push(&mut self, chunk: &[u8]) {
-        debug_assert!(self.unframed.is_none(), "frame_read first");
-        if self.plain(self.buf.len() - self.line_start, chunk) {
+        let current = self.buf.len() - self.line_start;
+        let fast = !self.trouble.any()
+            && chunk.len() <= self.max_line
+            && memchr::memchr(0, chunk).is_none()
+            && memchr::memchr(b'\n', chunk).is_none_or(|first| current + first <= self.max_line);
+        if fast {
             // The usual case: whole lines and a partial one, none too long, no NUL byte.
-            let from = self.buf.len();
             self.buf.extend_from_slice(chunk);
-            self.kept_plain(from);
+            if let Some(last) = memchr::memrchr(b'\n', chunk) {
+                self.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+                self.line_start = self.buf.len() - (chunk.len() - last - 1);
+            }
+            self.check_cap();
             return;
         }
         let mut rest = chunk;
@@ -186,44 +170,6 @@ impl Framer {
                     }
                 }
             }
-        }
-    }
-
-    /// Appends the next bytes of the stream read from `reader`, up to `max` of them (fewer only
-    /// at its end), as [`push`](Self::push) would, and returns how many were read. Plain bytes
-    /// (the usual case) are read straight into the framer's buffer, not copied from another;
-    /// on an error nothing is appended.
-    pub fn read_from(&mut self, reader: &mut impl std::io::Read, max: usize) -> std::io::Result<usize> {
-        let n = self.read_unframed(reader, max)?;
-        self.frame_read();
-        Ok(n)
-    }
-
-    /// The first half of [`read_from`](Self::read_from): reads the bytes into the buffer, where
-    /// they wait for [`frame_read`](Self::frame_read), which must come before anything else is
-    /// asked of the framer. (A reader that reads the next block while another thread feeds the
-    /// lines taken frames it once that is done: three busy threads on two cores cost more.)
-    pub fn read_unframed(&mut self, reader: &mut impl std::io::Read, max: usize) -> std::io::Result<usize> {
-        use std::io::Read as _;
-        debug_assert!(self.unframed.is_none(), "frame_read first");
-        let from = self.buf.len();
-        self.buf.reserve(max);
-        if let Err(e) = reader.take(max as u64).read_to_end(&mut self.buf) {
-            self.buf.truncate(from);
-            return Err(e);
-        }
-        self.unframed = Some(from);
-        Ok(self.buf.len() - from)
-    }
-
-    /// Frames the bytes [`read_unframed`](Self::read_unframed) appended, as `push` frames them.
-    pub fn frame_read(&mut self) {
-        let Some(from) = self.unframed.take() else { return };
-        if self.plain(from - self.line_start, &self.buf[from..]) {
-            self.kept_plain(from);
-        } else {
-            let chunk = self.buf.split_off(from);
-            self.push(&chunk);
         }
     }
 
@@ -266,13 +212,13 @@ impl Framer {
             self.buf.extend_from_slice(&kept);
         }
         self.buf.push(b'\n');
-        self.complete = true;
+        self.lines += 1;
         self.line_start = self.buf.len();
     }
 
     /// Complete lines are waiting.
     pub fn has_lines(&self) -> bool {
-        self.complete
+        self.lines > 0
     }
 
     /// Takes the complete lines (each ending with `\n`) and how many there are; the current line
@@ -281,23 +227,18 @@ impl Framer {
         let rest = self.buf.split_off(self.line_start);
         let lines = std::mem::replace(&mut self.buf, rest);
         self.line_start = 0;
-        self.complete = false;
-        // Every complete line ends with the one newline it holds (a note line holds none).
-        let n = memchr::memchr_iter(b'\n', &lines).count() as u64;
-        (lines, n)
+        (lines, std::mem::take(&mut self.lines))
     }
 
-    /// As [`take`](Self::take) without the count, reusing `spare`'s allocation for what stays
-    /// (so a reader that hands the lines back as the next `spare` swaps two buffers instead of
-    /// allocating).
-    pub fn take_reusing(&mut self, mut spare: Vec<u8>) -> Vec<u8> {
+    /// As [`take`](Self::take), reusing `spare`'s allocation for what stays (so a reader that
+    /// hands the lines back as the next `spare` swaps two buffers instead of allocating).
+    pub fn take_reusing(&mut self, mut spare: Vec<u8>) -> (Vec<u8>, u64) {
         spare.clear();
         spare.extend_from_slice(&self.buf[self.line_start..]);
         self.buf.truncate(self.line_start);
         let lines = std::mem::replace(&mut self.buf, spare);
         self.line_start = 0;
-        self.complete = false;
-        lines
+        (lines, std::mem::take(&mut self.lines))
     }
 
     /// The current line's bytes so far (empty when it holds only dropped bytes).
@@ -331,8 +272,7 @@ impl Framer {
     pub fn reset(&mut self) {
         self.buf.clear();
         self.line_start = 0;
-        self.complete = false;
-        self.unframed = None;
+        self.lines = 0;
         self.trouble = Trouble::default();
     }
 }
@@ -558,118 +498,13 @@ impl ArrayFramer {
 mod tests {
     use super::*;
 
-    /// A reader that gives at most `step` bytes a call, an interruption every third call, and
-    /// an error once `fail_at` bytes are given.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-        calls: usize,
-        fail_at: Option<usize>,
-        given: usize,
-    }
-
-    impl std::io::Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            self.calls += 1;
-            if self.calls.is_multiple_of(3) {
-                return Err(std::io::ErrorKind::Interrupted.into());
-            }
-            if self.fail_at.is_some_and(|at| self.given >= at) {
-                return Err(std::io::Error::other("gone"));
-            }
-            let n = self.step.min(out.len()).min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            self.given += n;
-            Ok(n)
-        }
-    }
-
-    /// `read_from` frames what `push` of the same bytes frames (lines, notes, the partial line,
-    /// `has_lines`), whatever the reads give: plain lines, NUL runs, lines past the cap, blocks
-    /// cut anywhere; and on an error it appends nothing.
-    #[test]
-    fn lines_read_from_a_reader_are_those_pushed() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
-        for seed in 0..40 {
-            let mut data = Vec::new();
-            while data.len() < 5_000 {
-                match next() % 10 {
-                    0 => data.extend(std::iter::repeat_n(0u8, (next() % 300) as usize)),
-                    1 => data.extend(std::iter::repeat_n(b'x', 50 + (next() % 200) as usize)),
-                    _ => data.extend_from_slice(
-                        format!("{{\"step\": {}, \"loss\": {}}}", next() % 999, seed).as_bytes(),
-                    ),
-                }
-                if next() % 4 != 0 {
-                    data.push(b'\n');
-                }
-            }
-            let max = [1, 7, 64, 100, 1000, 10_000][seed % 6];
-            let step = [1, 3, 50, 4096][seed / 6 % 4];
-            let (mut a, mut b) = (Framer::new(100), Framer::new(100));
-            let mut r = Trickle { data: &data, step, calls: 0, fail_at: None, given: 0 };
-            let (mut from_reader, mut pushed) = (Vec::new(), Vec::new());
-            let mut at = 0;
-            loop {
-                let n = if seed % 2 == 0 {
-                    a.read_from(&mut r, max).unwrap()
-                } else {
-                    let n = a.read_unframed(&mut r, max).unwrap();
-                    a.frame_read();
-                    n
-                };
-                assert!(n == max || at + n == data.len(), "a short read before the end");
-                b.push(&data[at..at + n]);
-                at += n;
-                assert_eq!(a.has_lines(), b.has_lines());
-                assert_eq!(a.partial(), b.partial());
-                from_reader.extend(a.take().0);
-                pushed.extend(b.take().0);
-                if n == 0 {
-                    break;
-                }
-            }
-            assert_eq!(at, data.len());
-            assert_eq!(from_reader, pushed, "seed {seed}");
-            assert_eq!(a.finish_line(), b.finish_line());
-            // An error part of the way: what was read of that block is not appended.
-            let mut a = Framer::new(100);
-            a.push(b"{\"a\": 1}\n{\"b\"");
-            let mut r = Trickle { data: &data, step, calls: 0, fail_at: Some(max / 2 + 1), given: 0 };
-            let mut kept = 0;
-            loop {
-                match a.read_from(&mut r, max) {
-                    Ok(n) => kept += n,
-                    Err(e) => {
-                        assert_eq!(e.to_string(), "gone");
-                        break;
-                    }
-                }
-            }
-            let mut b = Framer::new(100);
-            b.push(b"{\"a\": 1}\n{\"b\"");
-            b.push(&data[..kept]);
-            assert_eq!((a.take().0, a.partial()), (b.take().0, b.partial()));
-        }
-    }
-
     fn frame(input: &[u8], chunk: usize, max: usize) -> Vec<Vec<u8>> {
         let mut f = Framer::new(max);
         let mut out = Vec::new();
         for c in input.chunks(chunk.max(1)) {
             f.push(c);
-            let had = f.has_lines();
             let (lines, n) = f.take();
             assert_eq!(n as usize, lines.iter().filter(|&&b| b == b'\n').count());
-            assert_eq!(had, n > 0, "has_lines says whether a line is complete");
-            assert!(!f.has_lines());
             out.extend(lines.split(|&b| b == b'\n').map(<[u8]>::to_vec));
             out.pop();
         }
