@@ -1,6 +1,8 @@
 //! Numbers: JSON's grammar plus Python's `NaN`/`Infinity` spellings, read to f64 with correct
-//! rounding. The common case (up to 19 significant digits, a small exponent) is computed here
-//! exactly; the rest goes to `fast-float2`. Beyond range means ±inf or ±0, never an error.
+//! rounding. Up to 19 significant digits are read into a `u64` here and converted exactly:
+//! Clinger's path for a mantissa up to 2^53 and an exponent up to 22, Eisel and Lemire's (from
+//! `minimal-lexical`) for the rest; longer mantissas, and the rare values Eisel-Lemire cannot
+//! round alone, go to `fast-float2`. Beyond range means ±inf or ±0, never an error.
 
 use super::scan::{load8, Cursor};
 use super::LineError;
@@ -147,7 +149,7 @@ impl Cursor<'_> {
                 let v = if e10 >= 0 { m * POW10[e10 as usize] } else { m / POW10[(-e10) as usize] };
                 return Ok(if neg { -v } else { v });
             }
-            if let Some(v) = wide(mant, e10) {
+            if let Some(v) = lemire(mant, e10) {
                 return Ok(if neg { -v } else { v });
             }
         }
@@ -157,45 +159,23 @@ impl Cursor<'_> {
     }
 }
 
-/// Powers of ten that fit a `u64`: 10^0 ..= 10^19.
-const POW10_WIDE: [u64; 20] = {
-    let mut t = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
-/// `mant * 10^e10`, correctly rounded, for a mantissa beyond 2^53 (the 17-18 digits of a float32
-/// `.item()` printed by Python) and `|e10| <= 19`: exact integer arithmetic instead of a second
-/// pass over the digits. None outside that range (the caller falls back to `fast-float2`).
+/// `mant * 10^e10` correctly rounded by Eisel and Lemire's algorithm (a 64x128-bit product with
+/// a power of five), for an exact mantissa (at most 19 digits, none dropped) and any exponent;
+/// None in the rare cases it cannot decide (then the caller's slower paths do). It covers what
+/// Clinger's path cannot: the 17-digit mantissas of a float32 printed by Python (beyond 2^53,
+/// which took a 128-bit division) and small numbers such as `0.00014984999999999998` (10^-20,
+/// which went to `fast-float2` and a second pass over the digits).
 #[inline]
-fn wide(mant: u64, e10: i64) -> Option<f64> {
-    if mant == 0 || !(-19..=19).contains(&e10) {
+fn lemire(mant: u64, e10: i64) -> Option<f64> {
+    // Beyond these the value is 0 or inf whatever the 19 digits; `compute_float` says so too,
+    // given an exponent that fits its `i32`.
+    let q = e10.clamp(-100_000, 100_000) as i32;
+    let fp = minimal_lexical::lemire::compute_float::<f64>(q, mant);
+    // A negative exponent marks a value it could not round alone.
+    if fp.exp < 0 {
         return None;
     }
-    if e10 >= 0 {
-        // At most 64 + 64 bits: exact in a u128, and Rust's integer-to-float cast rounds to
-        // nearest, ties to even.
-        return Some((u128::from(mant) * u128::from(POW10_WIDE[e10 as usize])) as f64);
-    }
-    // mant / 10^k: a quotient q of at least 56 bits, and whether a remainder is left (the sticky
-    // bit). Rounding the integer 2q + sticky to 53 bits rounds exactly as the real quotient would:
-    // their bits agree above the lowest one, which only tells whether anything is below, and the
-    // rounding position is at least three bits up. Scaling by a power of two is then exact.
-    let d = POW10_WIDE[(-e10) as usize];
-    let bits = |x: u64| 64 - x.leading_zeros() as i64;
-    let s = (56 + bits(d) - bits(mant)).max(0) as u32;
-    let n = u128::from(mant) << s;
-    let (q, r) = ((n / u128::from(d)) as u64, n % u128::from(d));
-    // q < 2^58 (n < 2^(56 + bits(d)), d >= 2^(bits(d) - 1)), so 2q + 1 fits and converts exactly
-    // up to the rounding.
-    let twice = (q << 1) | u64::from(r != 0);
-    // 2^-(s + 1), with s + 1 <= 67: a normal double.
-    let scale = f64::from_bits((1023 - u64::from(s + 1)) << 52);
-    Some(twice as f64 * scale)
+    Some(f64::from_bits(fp.mant | (fp.exp as u64) << 52))
 }
 
 const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
@@ -331,7 +311,7 @@ mod tests {
         }
     }
 
-    /// The integer path for mantissas beyond 2^53 against the standard library, on numbers built
+    /// Mantissas beyond 2^53 (Eisel-Lemire's path) against the standard library, on numbers built
     /// to land near rounding ties as well as on random ones.
     #[test]
     fn wide_mantissas_round_as_the_standard_library_does() {
@@ -341,7 +321,7 @@ mod tests {
         for _ in 0..400_000 {
             let r = next();
             let digits = 16 + (r % 4) as usize; // 16..=19 digits
-            let mut m: u64 = next() % POW10_WIDE[digits - 1].saturating_mul(10).max(1);
+            let mut m: u64 = next() % 10u64.saturating_pow(digits as u32);
             if r & 0x30 == 0 {
                 // An exact tie: an odd 54-bit integer (halfway between two doubles) times 2^j.
                 m = ((next() >> 10) | (1 << 53) | 1) << ((r >> 8) % 10);
@@ -373,5 +353,79 @@ mod tests {
             assert_eq!(parse(s).to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
         }
         assert!(checked > 0);
+    }
+    /// Every exponent, not only those near 1: Eisel-Lemire's path (and the fallbacks around it)
+    /// against the standard library and serde_json, on 1-19 digit mantissas (and 20-25 digits,
+    /// which go to `fast-float2`) with exponents from -380 to 330: subnormals, the underflow to
+    /// ±0 and the overflow to ±inf (serde_json refuses those, so only the standard library), the
+    /// largest and smallest doubles and their neighbours, exact ties, and -0.
+    #[test]
+    fn every_exponent_rounds_as_the_standard_library_does() {
+        let mut rng = crate::harness::rng::Rng::new(0xD1B5_4A32_D192_ED03);
+        let mut next = move || rng.next_u64();
+        let mut texts: Vec<String> = [
+            "-0",
+            "-0.0",
+            "0e-400",
+            "-0e400",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "2.4703282292062327e-324",
+            "2.4703282292062328e-324",
+            "4.9406564584124654e-324",
+            "2.2250738585072011e-308",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "1.7976931348623158e308",
+            "1.7976931348623159e308",
+            "9007199254740993e-3",
+            "0.00014984999999999998",
+            "0.00029969999999999997",
+            "18446744073709551615e-20",
+            "9999999999999999999e-343",
+            "1e-342",
+            "1e308",
+            "1e309",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..300_000 {
+            let r = next();
+            let digits = 1 + (r % 25) as u32;
+            let mut m = (next() % 10u64.saturating_pow(digits.min(19))).to_string();
+            if digits > 19 {
+                m.push_str(&"7".repeat((digits - 19) as usize));
+            }
+            if r & 0x3000 == 0 {
+                // Halfway between two doubles: an odd 54-bit integer times 2^j.
+                m = (((next() >> 10) | (1 << 53) | 1) << ((r >> 14) % 11)).to_string();
+            }
+            let e = ((next() % 711) as i64) - 380;
+            let k = (next() as usize) % m.len();
+            let mut s = if k == 0 { m.clone() } else { format!("{}.{}", &m[..k], &m[k..]) };
+            s = if r & 0x100 != 0 && e >= 0 { format!("{s}E+{e}") } else { format!("{s}e{e}") };
+            if r & 0x200 != 0 {
+                s.insert(0, '-');
+            }
+            texts.push(s);
+        }
+        for s in &texts {
+            let v = parse(s);
+            let std = s.parse::<f64>().unwrap();
+            assert_eq!(v.to_bits(), std.to_bits(), "{s}");
+            let line = format!("{s},");
+            let mut c = Cursor { b: line.as_bytes(), i: 0 };
+            assert_eq!(c.number_ok().map(f64::to_bits), Some(v.to_bits()), "{s}");
+            assert_eq!(c.i, s.len(), "{s}");
+            if std.is_finite() {
+                // serde_json reads `-0` as the integer 0 (the module docs say why we do not).
+                let j: f64 = serde_json::from_str(s).unwrap();
+                if v != 0.0 {
+                    assert_eq!(v.to_bits(), j.to_bits(), "{s}");
+                }
+            }
+        }
     }
 }
