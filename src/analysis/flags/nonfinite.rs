@@ -105,3 +105,42 @@ impl Nonfinite {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::flags::Quiet;
+
+    fn at(step: f64) -> Ctx<'static> {
+        Ctx { step, name: "loss", lr: None, warmup: false, is_lr: false, quiet: Quiet::default() }
+    }
+
+    /// The latest finite point, kept as two values and a flag (the analyzer's hot part holds it),
+    /// reads as the `Option` it replaced: none before the first finite point, then the latest one,
+    /// zero values and a zero step included.
+    #[test]
+    fn the_latest_finite_point_is_kept_across_episodes() {
+        let cfg = FlagConfig::default();
+        let mut n = Nonfinite::default();
+        assert_eq!(n.last_value(), None);
+        // Never finite: info, and the message says so.
+        let f = n.observe(&cfg, &at(0.0), f64::NAN, false).expect("first non-finite point");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(f.message.ends_with("it has had no finite value yet"), "{}", f.message);
+        assert!(n.inside());
+        assert_eq!(n.run(), (1, 0.0));
+        assert!(n.observe(&cfg, &at(1.0), f64::INFINITY, false).is_none());
+        assert_eq!(n.run(), (2, 0.0));
+        n.finite(0.0, -0.0);
+        assert_eq!(n.last_value().map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert!(!n.inside());
+        assert_eq!(n.run().0, 0);
+        assert_eq!(Nonfinite::NEW.last_value(), Nonfinite::default().last_value());
+        n.finite(5.0, 2.5);
+        let f = n.observe(&cfg, &at(6.0), f64::NEG_INFINITY, false).expect("a new episode");
+        assert_eq!((f.severity, f.began), (Severity::Warning, 6.0));
+        assert!(f.message.ends_with("last finite value 2.5 at step 5"), "{}", f.message);
+        assert_eq!(n.last_value(), Some(2.5));
+        assert_eq!(n.run(), (1, 6.0));
+    }
+}
