@@ -124,25 +124,32 @@ fn mantissa(v: f64, exp: i32, narrow: bool) -> Option<f64> {
     .then_some(m)
 }
 
-/// The block's values as decimals over one power of ten: (exponent, mantissas), if each value
-/// has one within [`EXACT_INT`].
-fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
-    let mut ms = [0i64; BLOCK];
+/// The block's values as decimals over one power of ten: the exponent and the smallest and
+/// largest mantissa (the mantissas themselves in `ms`), if each value has one within
+/// [`EXACT_INT`].
+fn decimals(vals: &[f64], narrow: bool, ms: &mut [i64; BLOCK]) -> Option<(i32, i64, i64)> {
     let mut exp = i32::MIN;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for (i, &v) in vals.iter().enumerate() {
         if !v.is_finite() {
             return None;
         }
         if exp != i32::MIN {
             if let Some(m) = mantissa(v, exp, narrow) {
-                ms[i] = m as i64;
+                let m = m as i64;
+                ms[i] = m;
+                lo = lo.min(m);
+                hi = hi.max(m);
                 continue;
             }
         }
         // The smallest exponent from where this value's digits start (or the block's).
-        let lo = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
-        let from =
-            if exp == i32::MIN { lo.clamp(EXP_MIN, EXP_MAX) } else { (exp + 1).max(lo).min(EXP_MAX + 1) };
+        let from_digits = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
+        let from = if exp == i32::MIN {
+            from_digits.clamp(EXP_MIN, EXP_MAX)
+        } else {
+            (exp + 1).max(from_digits).min(EXP_MAX + 1)
+        };
         let mut found = None;
         for e in from..=EXP_MAX {
             if scale(v.abs(), -e) >= EXACT_INT {
@@ -158,7 +165,8 @@ fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
             if e - exp > EXP_MAX {
                 return None;
             }
-            // The values before, at the finer exponent: exact integer products, checked.
+            // The values before, at the finer exponent: exact integer products, checked (the
+            // smallest and largest among them, so their products too).
             let f = P10[(e - exp) as usize];
             for mm in &mut ms[..i] {
                 let wide = *mm as f64 * f;
@@ -167,16 +175,21 @@ fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
                 }
                 *mm = wide as i64;
             }
+            lo = (lo as f64 * f) as i64;
+            hi = (hi as f64 * f) as i64;
         }
         exp = exp.max(e);
-        ms[i] = m as i64;
+        let m = m as i64;
+        ms[i] = m;
+        lo = lo.min(m);
+        hi = hi.max(m);
     }
     // Each value was read back at the exponent it was found at; one found before the exponent
     // was raised reads back the same at the final one, unchecked: `m * 10^d` is exact (checked
     // above), and `m * 10^d / 10^(e+d)` is the same real number as `m / 10^e` (or the same
     // product with a negative exponent), which IEEE 754's correctly rounded division and
     // multiplication round to the same `f64`. (The tests read every value of every encoding back.)
-    Some((exp, ms))
+    Some((exp, lo, hi))
 }
 
 impl Packed {
@@ -473,7 +486,8 @@ fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
         data.extend_from_slice(&first.to_le_bytes());
         return Head { word, kind: CONST, exp: 0 };
     }
-    let Some((exp, ms)) = (!mixed).then(|| decimals(stage, narrow)).flatten() else {
+    let mut ms = [0i64; BLOCK];
+    let Some((exp, lo, hi)) = (!mixed).then(|| decimals(stage, narrow, &mut ms)).flatten() else {
         return raw(stage, mask, data, word);
     };
     let stride = ms[1] - ms[0];
@@ -483,19 +497,30 @@ fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
         data.extend_from_slice(&stride.to_le_bytes());
         return Head { word, kind: ARITH, exp: exp as i8 };
     }
-    let lo = ms.iter().copied().min().unwrap_or(0);
-    let span = ms.iter().copied().max().unwrap_or(0) - lo;
-    let w = match span {
+    let w = match hi - lo {
         0..=0xff => 1,
         0x100..=0xffff => 2,
         0x1_0000..=0xff_ffff => 3,
         _ => return raw(stage, mask, data, word),
     };
-    grow(data, 8 + BLOCK * w);
-    data.extend_from_slice(&lo.to_le_bytes());
-    for m in ms {
-        data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
+    // The base, then each value's offset from it in `w` bytes (little-endian), written in place
+    // and appended at once.
+    let mut block = [0u8; 8 + BLOCK * 3];
+    block[..8].copy_from_slice(&lo.to_le_bytes());
+    let out = &mut block[8..8 + BLOCK * w];
+    match w {
+        1 => out.iter_mut().zip(&ms).for_each(|(o, &m)| *o = (m - lo) as u8),
+        2 => out
+            .chunks_exact_mut(2)
+            .zip(&ms)
+            .for_each(|(o, &m)| o.copy_from_slice(&((m - lo) as u16).to_le_bytes())),
+        _ => out
+            .chunks_exact_mut(3)
+            .zip(&ms)
+            .for_each(|(o, &m)| o.copy_from_slice(&((m - lo) as u32).to_le_bytes()[..3])),
     }
+    grow(data, 8 + BLOCK * w);
+    data.extend_from_slice(&block[..8 + BLOCK * w]);
     Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
 }
 
@@ -551,6 +576,106 @@ fn grow(data: &mut Vec<u8>, n: usize) {
     if data.capacity() - data.len() < n {
         let most = (CHUNK_BLOCKS * BLOCK * 8).saturating_sub(data.len());
         data.reserve_exact(data.len().max(256).min(most).max(n));
+    }
+}
+
+/// The seal as it was before it was made cheaper (branch seal, 2026-12-07), kept to check that
+/// the blocks are encoded the same, byte for byte: `decimals` and `encode` verbatim.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// The block's values as decimals over one power of ten: (exponent, mantissas), if each value
+    /// has one within [`EXACT_INT`].
+    pub(super) fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
+        let mut ms = [0i64; BLOCK];
+        let mut exp = i32::MIN;
+        for (i, &v) in vals.iter().enumerate() {
+            if !v.is_finite() {
+                return None;
+            }
+            if exp != i32::MIN {
+                if let Some(m) = mantissa(v, exp, narrow) {
+                    ms[i] = m as i64;
+                    continue;
+                }
+            }
+            // The smallest exponent from where this value's digits start (or the block's).
+            let lo = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
+            let from =
+                if exp == i32::MIN { lo.clamp(EXP_MIN, EXP_MAX) } else { (exp + 1).max(lo).min(EXP_MAX + 1) };
+            let mut found = None;
+            for e in from..=EXP_MAX {
+                if scale(v.abs(), -e) >= EXACT_INT {
+                    break;
+                }
+                if let Some(m) = mantissa(v, e, narrow) {
+                    found = Some((e, m));
+                    break;
+                }
+            }
+            let (e, m) = found?;
+            if exp != i32::MIN && e > exp {
+                if e - exp > EXP_MAX {
+                    return None;
+                }
+                // The values before, at the finer exponent: exact integer products, checked.
+                let f = P10[(e - exp) as usize];
+                for mm in &mut ms[..i] {
+                    let wide = *mm as f64 * f;
+                    if wide.abs() >= EXACT_INT {
+                        return None;
+                    }
+                    *mm = wide as i64;
+                }
+            }
+            exp = exp.max(e);
+            ms[i] = m as i64;
+        }
+        // Each value was read back at the exponent it was found at; one found before the exponent
+        // was raised reads back the same at the final one, unchecked: `m * 10^d` is exact (checked
+        // above), and `m * 10^d / 10^(e+d)` is the same real number as `m / 10^e` (or the same
+        // product with a negative exponent), which IEEE 754's correctly rounded division and
+        // multiplication round to the same `f64`. (The tests read every value of every encoding back.)
+        Some((exp, ms))
+    }
+
+    /// Encodes a full block (`stage`, `mask` its values read at `f32` precision) into `data`, whose
+    /// end is at `word`: a constant, steps of one size, decimals, or raw values.
+    pub(super) fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
+        let narrow = mask == u64::MAX;
+        let mixed = mask != 0 && !narrow;
+        let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
+        let first = target(0, stage[0]);
+        if stage.iter().enumerate().all(|(k, &v)| target(k, v).to_bits() == first.to_bits()) {
+            grow(data, 8);
+            data.extend_from_slice(&first.to_le_bytes());
+            return Head { word, kind: CONST, exp: 0 };
+        }
+        let Some((exp, ms)) = (!mixed).then(|| decimals(stage, narrow)).flatten() else {
+            return raw(stage, mask, data, word);
+        };
+        let stride = ms[1] - ms[0];
+        if !narrow && ms.iter().enumerate().all(|(j, &m)| m == ms[0] + j as i64 * stride) {
+            grow(data, 16);
+            data.extend_from_slice(&ms[0].to_le_bytes());
+            data.extend_from_slice(&stride.to_le_bytes());
+            return Head { word, kind: ARITH, exp: exp as i8 };
+        }
+        let lo = ms.iter().copied().min().unwrap_or(0);
+        let span = ms.iter().copied().max().unwrap_or(0) - lo;
+        let w = match span {
+            0..=0xff => 1,
+            0x100..=0xffff => 2,
+            0x1_0000..=0xff_ffff => 3,
+            _ => return raw(stage, mask, data, word),
+        };
+        grow(data, 8 + BLOCK * w);
+        data.extend_from_slice(&lo.to_le_bytes());
+        for m in ms {
+            data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
+        }
+        Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
     }
 }
 
