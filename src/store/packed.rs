@@ -887,6 +887,136 @@ mod tests {
         }
     }
 
+    /// A block of 64 values from `seed`, of the sort a log holds and of the sort it should not:
+    /// decimals with a varying number of digits (as `%.4g` prints them), negative values, steps,
+    /// constants, values a bit off a short decimal (equal to it at `f32` precision only), and
+    /// now and then -0.0, NaN, infinities, 1e-300, 1e300, integers near 2^53 or any bit pattern.
+    fn random_block(seed: u64) -> Vec<f64> {
+        let mut r = rng(seed);
+        let style = r() % 6;
+        let digits = (r() % 12) as i32;
+        let magnitude = (r() % 50) as i32 - 25;
+        let base = (r() % 1_000_000) as f64;
+        let stride = (r() % 1000) as f64;
+        // A third of the blocks hold the odd values (specials, a skipped tick).
+        let wild = r() % 3 == 0;
+        let specials = [
+            -0.0,
+            0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            1e300,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            9_007_199_254_740_994.0,
+            4_503_599_627_370_497.5,
+            1e22,
+            1e23,
+            1e-22,
+            0.1,
+            1000.0,
+            999.9999999999999,
+            1000.0000000000001,
+        ];
+        let mut decimal = |x: f64, d: i32| -> f64 {
+            let text = format!("{x:.*e}", d.clamp(0, 16) as usize);
+            text.parse::<f64>().unwrap()
+        };
+        (0..BLOCK)
+            .map(|j| {
+                let x = r();
+                let sign = if x & 1 == 1 { -1.0 } else { 1.0 };
+                let scale = 10f64.powi(magnitude);
+                if wild && x % 23 == 7 {
+                    return specials[(x >> 8) as usize % specials.len()];
+                }
+                match style {
+                    // %.Ng of a wandering value, N varying a little.
+                    0 => decimal(
+                        sign * scale * (1.0 + ((x >> 16) % 10_000) as f64 / 997.0),
+                        digits + ((x >> 40) % 3) as i32 - 1,
+                    ),
+                    // Steps or clock ticks over a power of ten, now and then a tick skipped.
+                    1 => (base + stride * (j as f64 + (wild && (x >> 20) % 7 == 0) as u8 as f64)) * scale,
+                    // A constant, now and then another value.
+                    2 => {
+                        if (x >> 30) % 9 == 0 {
+                            sign * base
+                        } else {
+                            base * scale
+                        }
+                    }
+                    // Short decimals nudged by a few ulps (the same at f32 precision, not at f64).
+                    3 => {
+                        let d = decimal(scale * ((x >> 16) % 100_000) as f64, digits);
+                        f64::from_bits(d.to_bits().wrapping_add((x >> 50) % 5))
+                    }
+                    // Any bit pattern, or any f32.
+                    4 => {
+                        if x >> 63 == 0 {
+                            f64::from_bits(x)
+                        } else {
+                            f32::from_bits((x >> 17) as u32) as f64
+                        }
+                    }
+                    // Integers around 2^53 and 2^51.
+                    _ => sign * ((1u64 << (51 + (x >> 40) % 3)) as f64 + ((x >> 8) % 64) as f64 - 32.0),
+                }
+            })
+            .collect()
+    }
+
+    /// The random blocks reach every encoding (else the comparison below would prove little).
+    #[test]
+    fn random_blocks_reach_every_encoding() {
+        let mut kinds = std::collections::BTreeSet::new();
+        for seed in 1..3000 {
+            for mask in [0, u64::MAX] {
+                kinds.insert(encode(&random_block(seed), mask, &mut Vec::new(), 0).kind);
+            }
+        }
+        let want = [
+            CONST,
+            RAW32,
+            RAW64,
+            ARITH,
+            DEC + 1,
+            DEC + 2,
+            DEC + 3,
+            DEC + NARROW + 1,
+            DEC + NARROW + 2,
+            DEC + NARROW + 3,
+        ];
+        for k in want {
+            assert!(kinds.contains(&k), "no block encoded as {k} ({kinds:?})");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// The seal encodes every block as the seal before it did: the same kind, exponent and
+        /// bytes, values read at `f64`, at `f32` or mixed, at any offset in the chunk.
+        #[test]
+        fn blocks_are_encoded_as_by_the_reference_seal(seed in 1u64.., masks in 0u8..4, before in 0usize..3) {
+            let block = random_block(seed);
+            let mask = match masks {
+                0 | 1 => 0,
+                2 => u64::MAX,
+                _ => seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            };
+            let mut ours = vec![0xa5u8; before * 8];
+            let mut theirs = ours.clone();
+            let word = before as u32;
+            let a = encode(&block, mask, &mut ours, word);
+            let b = reference::encode(&block, mask, &mut theirs, word);
+            proptest::prop_assert_eq!((a.word, a.kind, a.exp), (b.word, b.kind, b.exp), "block {:?}", block);
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+
     #[test]
     fn narrowed_values_read_back_at_f32_precision() {
         let mut r = rng(3);
