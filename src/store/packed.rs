@@ -920,7 +920,7 @@ mod tests {
             999.9999999999999,
             1000.0000000000001,
         ];
-        let mut decimal = |x: f64, d: i32| -> f64 {
+        let decimal = |x: f64, d: i32| -> f64 {
             let text = format!("{x:.*e}", d.clamp(0, 16) as usize);
             text.parse::<f64>().unwrap()
         };
