@@ -899,7 +899,7 @@ mod tests {
         let base = (r() % 1_000_000) as f64;
         let stride = (r() % 1000) as f64;
         // A third of the blocks hold the odd values (specials, a skipped tick).
-        let wild = r() % 3 == 0;
+        let wild = r().is_multiple_of(3);
         let specials = [
             -0.0,
             0.0,
@@ -939,10 +939,13 @@ mod tests {
                         digits + ((x >> 40) % 3) as i32 - 1,
                     ),
                     // Steps or clock ticks over a power of ten, now and then a tick skipped.
-                    1 => (base + stride * (j as f64 + (wild && (x >> 20) % 7 == 0) as u8 as f64)) * scale,
+                    1 => {
+                        (base + stride * (j as f64 + (wild && (x >> 20).is_multiple_of(7)) as u8 as f64))
+                            * scale
+                    }
                     // A constant, now and then another value.
                     2 => {
-                        if (x >> 30) % 9 == 0 {
+                        if (x >> 30).is_multiple_of(9) {
                             sign * base
                         } else {
                             base * scale
