@@ -124,25 +124,32 @@ fn mantissa(v: f64, exp: i32, narrow: bool) -> Option<f64> {
     .then_some(m)
 }
 
-/// The block's values as decimals over one power of ten: (exponent, mantissas), if each value
-/// has one within [`EXACT_INT`].
-fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
-    let mut ms = [0i64; BLOCK];
+/// The block's values as decimals over one power of ten: the exponent and the smallest and
+/// largest mantissa (the mantissas themselves in `ms`), if each value has one within
+/// [`EXACT_INT`].
+fn decimals(vals: &[f64], narrow: bool, ms: &mut [i64; BLOCK]) -> Option<(i32, i64, i64)> {
     let mut exp = i32::MIN;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for (i, &v) in vals.iter().enumerate() {
         if !v.is_finite() {
             return None;
         }
         if exp != i32::MIN {
             if let Some(m) = mantissa(v, exp, narrow) {
-                ms[i] = m as i64;
+                let m = m as i64;
+                ms[i] = m;
+                lo = lo.min(m);
+                hi = hi.max(m);
                 continue;
             }
         }
         // The smallest exponent from where this value's digits start (or the block's).
-        let lo = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
-        let from =
-            if exp == i32::MIN { lo.clamp(EXP_MIN, EXP_MAX) } else { (exp + 1).max(lo).min(EXP_MAX + 1) };
+        let from_digits = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
+        let from = if exp == i32::MIN {
+            from_digits.clamp(EXP_MIN, EXP_MAX)
+        } else {
+            (exp + 1).max(from_digits).min(EXP_MAX + 1)
+        };
         let mut found = None;
         for e in from..=EXP_MAX {
             if scale(v.abs(), -e) >= EXACT_INT {
@@ -158,7 +165,8 @@ fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
             if e - exp > EXP_MAX {
                 return None;
             }
-            // The values before, at the finer exponent: exact integer products, checked.
+            // The values before, at the finer exponent: exact integer products, checked (the
+            // smallest and largest among them, so their products too).
             let f = P10[(e - exp) as usize];
             for mm in &mut ms[..i] {
                 let wide = *mm as f64 * f;
@@ -167,16 +175,21 @@ fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
                 }
                 *mm = wide as i64;
             }
+            lo = (lo as f64 * f) as i64;
+            hi = (hi as f64 * f) as i64;
         }
         exp = exp.max(e);
-        ms[i] = m as i64;
+        let m = m as i64;
+        ms[i] = m;
+        lo = lo.min(m);
+        hi = hi.max(m);
     }
     // Each value was read back at the exponent it was found at; one found before the exponent
     // was raised reads back the same at the final one, unchecked: `m * 10^d` is exact (checked
     // above), and `m * 10^d / 10^(e+d)` is the same real number as `m / 10^e` (or the same
     // product with a negative exponent), which IEEE 754's correctly rounded division and
     // multiplication round to the same `f64`. (The tests read every value of every encoding back.)
-    Some((exp, ms))
+    Some((exp, lo, hi))
 }
 
 impl Packed {
@@ -473,7 +486,8 @@ fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
         data.extend_from_slice(&first.to_le_bytes());
         return Head { word, kind: CONST, exp: 0 };
     }
-    let Some((exp, ms)) = (!mixed).then(|| decimals(stage, narrow)).flatten() else {
+    let mut ms = [0i64; BLOCK];
+    let Some((exp, lo, hi)) = (!mixed).then(|| decimals(stage, narrow, &mut ms)).flatten() else {
         return raw(stage, mask, data, word);
     };
     let stride = ms[1] - ms[0];
@@ -483,19 +497,30 @@ fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
         data.extend_from_slice(&stride.to_le_bytes());
         return Head { word, kind: ARITH, exp: exp as i8 };
     }
-    let lo = ms.iter().copied().min().unwrap_or(0);
-    let span = ms.iter().copied().max().unwrap_or(0) - lo;
-    let w = match span {
+    let w = match hi - lo {
         0..=0xff => 1,
         0x100..=0xffff => 2,
         0x1_0000..=0xff_ffff => 3,
         _ => return raw(stage, mask, data, word),
     };
-    grow(data, 8 + BLOCK * w);
-    data.extend_from_slice(&lo.to_le_bytes());
-    for m in ms {
-        data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
+    // The base, then each value's offset from it in `w` bytes (little-endian), written in place
+    // and appended at once.
+    let mut block = [0u8; 8 + BLOCK * 3];
+    block[..8].copy_from_slice(&lo.to_le_bytes());
+    let out = &mut block[8..8 + BLOCK * w];
+    match w {
+        1 => out.iter_mut().zip(&ms).for_each(|(o, &m)| *o = (m - lo) as u8),
+        2 => out
+            .chunks_exact_mut(2)
+            .zip(&ms)
+            .for_each(|(o, &m)| o.copy_from_slice(&((m - lo) as u16).to_le_bytes())),
+        _ => out
+            .chunks_exact_mut(3)
+            .zip(&ms)
+            .for_each(|(o, &m)| o.copy_from_slice(&((m - lo) as u32).to_le_bytes()[..3])),
     }
+    grow(data, 8 + BLOCK * w);
+    data.extend_from_slice(&block[..8 + BLOCK * w]);
     Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
 }
 
@@ -551,6 +576,106 @@ fn grow(data: &mut Vec<u8>, n: usize) {
     if data.capacity() - data.len() < n {
         let most = (CHUNK_BLOCKS * BLOCK * 8).saturating_sub(data.len());
         data.reserve_exact(data.len().max(256).min(most).max(n));
+    }
+}
+
+/// The seal as it was before it was made cheaper (branch seal, 2026-12-07), kept to check that
+/// the blocks are encoded the same, byte for byte: `decimals` and `encode` verbatim.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// The block's values as decimals over one power of ten: (exponent, mantissas), if each value
+    /// has one within [`EXACT_INT`].
+    pub(super) fn decimals(vals: &[f64], narrow: bool) -> Option<(i32, [i64; BLOCK])> {
+        let mut ms = [0i64; BLOCK];
+        let mut exp = i32::MIN;
+        for (i, &v) in vals.iter().enumerate() {
+            if !v.is_finite() {
+                return None;
+            }
+            if exp != i32::MIN {
+                if let Some(m) = mantissa(v, exp, narrow) {
+                    ms[i] = m as i64;
+                    continue;
+                }
+            }
+            // The smallest exponent from where this value's digits start (or the block's).
+            let lo = if v == 0.0 { 0 } else { -(v.abs().log10().floor() as i32) };
+            let from =
+                if exp == i32::MIN { lo.clamp(EXP_MIN, EXP_MAX) } else { (exp + 1).max(lo).min(EXP_MAX + 1) };
+            let mut found = None;
+            for e in from..=EXP_MAX {
+                if scale(v.abs(), -e) >= EXACT_INT {
+                    break;
+                }
+                if let Some(m) = mantissa(v, e, narrow) {
+                    found = Some((e, m));
+                    break;
+                }
+            }
+            let (e, m) = found?;
+            if exp != i32::MIN && e > exp {
+                if e - exp > EXP_MAX {
+                    return None;
+                }
+                // The values before, at the finer exponent: exact integer products, checked.
+                let f = P10[(e - exp) as usize];
+                for mm in &mut ms[..i] {
+                    let wide = *mm as f64 * f;
+                    if wide.abs() >= EXACT_INT {
+                        return None;
+                    }
+                    *mm = wide as i64;
+                }
+            }
+            exp = exp.max(e);
+            ms[i] = m as i64;
+        }
+        // Each value was read back at the exponent it was found at; one found before the exponent
+        // was raised reads back the same at the final one, unchecked: `m * 10^d` is exact (checked
+        // above), and `m * 10^d / 10^(e+d)` is the same real number as `m / 10^e` (or the same
+        // product with a negative exponent), which IEEE 754's correctly rounded division and
+        // multiplication round to the same `f64`. (The tests read every value of every encoding back.)
+        Some((exp, ms))
+    }
+
+    /// Encodes a full block (`stage`, `mask` its values read at `f32` precision) into `data`, whose
+    /// end is at `word`: a constant, steps of one size, decimals, or raw values.
+    pub(super) fn encode(stage: &[f64], mask: u64, data: &mut Vec<u8>, word: u32) -> Head {
+        let narrow = mask == u64::MAX;
+        let mixed = mask != 0 && !narrow;
+        let target = |k: usize, v: f64| at_precision(v, mask >> k & 1 == 1);
+        let first = target(0, stage[0]);
+        if stage.iter().enumerate().all(|(k, &v)| target(k, v).to_bits() == first.to_bits()) {
+            grow(data, 8);
+            data.extend_from_slice(&first.to_le_bytes());
+            return Head { word, kind: CONST, exp: 0 };
+        }
+        let Some((exp, ms)) = (!mixed).then(|| decimals(stage, narrow)).flatten() else {
+            return raw(stage, mask, data, word);
+        };
+        let stride = ms[1] - ms[0];
+        if !narrow && ms.iter().enumerate().all(|(j, &m)| m == ms[0] + j as i64 * stride) {
+            grow(data, 16);
+            data.extend_from_slice(&ms[0].to_le_bytes());
+            data.extend_from_slice(&stride.to_le_bytes());
+            return Head { word, kind: ARITH, exp: exp as i8 };
+        }
+        let lo = ms.iter().copied().min().unwrap_or(0);
+        let span = ms.iter().copied().max().unwrap_or(0) - lo;
+        let w = match span {
+            0..=0xff => 1,
+            0x100..=0xffff => 2,
+            0x1_0000..=0xff_ffff => 3,
+            _ => return raw(stage, mask, data, word),
+        };
+        grow(data, 8 + BLOCK * w);
+        data.extend_from_slice(&lo.to_le_bytes());
+        for m in ms {
+            data.extend_from_slice(&((m - lo) as u32).to_le_bytes()[..w]);
+        }
+        Head { word, kind: DEC + w as u8 + if narrow { NARROW } else { 0 }, exp: exp as i8 }
     }
 }
 
@@ -759,6 +884,139 @@ mod tests {
                 })
                 .collect();
             check(&block);
+        }
+    }
+
+    /// A block of 64 values from `seed`, of the sort a log holds and of the sort it should not:
+    /// decimals with a varying number of digits (as `%.4g` prints them), negative values, steps,
+    /// constants, values a bit off a short decimal (equal to it at `f32` precision only), and
+    /// now and then -0.0, NaN, infinities, 1e-300, 1e300, integers near 2^53 or any bit pattern.
+    fn random_block(seed: u64) -> Vec<f64> {
+        let mut r = rng(seed);
+        let style = r() % 6;
+        let digits = (r() % 12) as i32;
+        let magnitude = (r() % 50) as i32 - 25;
+        let base = (r() % 1_000_000) as f64;
+        let stride = (r() % 1000) as f64;
+        // A third of the blocks hold the odd values (specials, a skipped tick).
+        let wild = r().is_multiple_of(3);
+        let specials = [
+            -0.0,
+            0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            1e300,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            9_007_199_254_740_994.0,
+            4_503_599_627_370_497.5,
+            1e22,
+            1e23,
+            1e-22,
+            0.1,
+            1000.0,
+            999.9999999999999,
+            1000.0000000000001,
+        ];
+        let decimal = |x: f64, d: i32| -> f64 {
+            let text = format!("{x:.*e}", d.clamp(0, 16) as usize);
+            text.parse::<f64>().unwrap()
+        };
+        (0..BLOCK)
+            .map(|j| {
+                let x = r();
+                let sign = if x & 1 == 1 { -1.0 } else { 1.0 };
+                let scale = 10f64.powi(magnitude);
+                if wild && x % 23 == 7 {
+                    return specials[(x >> 8) as usize % specials.len()];
+                }
+                match style {
+                    // %.Ng of a wandering value, N varying a little.
+                    0 => decimal(
+                        sign * scale * (1.0 + ((x >> 16) % 10_000) as f64 / 997.0),
+                        digits + ((x >> 40) % 3) as i32 - 1,
+                    ),
+                    // Steps or clock ticks over a power of ten, now and then a tick skipped.
+                    1 => {
+                        (base + stride * (j as f64 + (wild && (x >> 20).is_multiple_of(7)) as u8 as f64))
+                            * scale
+                    }
+                    // A constant, now and then another value.
+                    2 => {
+                        if (x >> 30).is_multiple_of(9) {
+                            sign * base
+                        } else {
+                            base * scale
+                        }
+                    }
+                    // Short decimals nudged by a few ulps (the same at f32 precision, not at f64).
+                    3 => {
+                        let d = decimal(scale * ((x >> 16) % 100_000) as f64, digits);
+                        f64::from_bits(d.to_bits().wrapping_add((x >> 50) % 5))
+                    }
+                    // Any bit pattern, or any f32.
+                    4 => {
+                        if x >> 63 == 0 {
+                            f64::from_bits(x)
+                        } else {
+                            f32::from_bits((x >> 17) as u32) as f64
+                        }
+                    }
+                    // Integers around 2^53 and 2^51.
+                    _ => sign * ((1u64 << (51 + (x >> 40) % 3)) as f64 + ((x >> 8) % 64) as f64 - 32.0),
+                }
+            })
+            .collect()
+    }
+
+    /// The random blocks reach every encoding (else the comparison below would prove little).
+    #[test]
+    fn random_blocks_reach_every_encoding() {
+        let mut kinds = std::collections::BTreeSet::new();
+        for seed in 1..3000 {
+            for mask in [0, u64::MAX] {
+                kinds.insert(encode(&random_block(seed), mask, &mut Vec::new(), 0).kind);
+            }
+        }
+        let want = [
+            CONST,
+            RAW32,
+            RAW64,
+            ARITH,
+            DEC + 1,
+            DEC + 2,
+            DEC + 3,
+            DEC + NARROW + 1,
+            DEC + NARROW + 2,
+            DEC + NARROW + 3,
+        ];
+        for k in want {
+            assert!(kinds.contains(&k), "no block encoded as {k} ({kinds:?})");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// The seal encodes every block as the seal before it did: the same kind, exponent and
+        /// bytes, values read at `f64`, at `f32` or mixed, at any offset in the chunk.
+        #[test]
+        fn blocks_are_encoded_as_by_the_reference_seal(seed in 1u64.., masks in 0u8..4, before in 0usize..3) {
+            let block = random_block(seed);
+            let mask = match masks {
+                0 | 1 => 0,
+                2 => u64::MAX,
+                _ => seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            };
+            let mut ours = vec![0xa5u8; before * 8];
+            let mut theirs = ours.clone();
+            let word = before as u32;
+            let a = encode(&block, mask, &mut ours, word);
+            let b = reference::encode(&block, mask, &mut theirs, word);
+            proptest::prop_assert_eq!((a.word, a.kind, a.exp), (b.word, b.kind, b.exp), "block {:?}", block);
+            proptest::prop_assert_eq!(ours, theirs);
         }
     }
 
