@@ -586,11 +586,14 @@ impl Run {
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> std::io::Result<()> {
         // The framer's buffer and the lines taken from it swap at every block, holding a block
-        // and the partial line before it: room for two blocks from the start, so neither grows
-        // (and copies) on the way.
+        // and the partial line before it: a thread reading one file after another gives them
+        // room for two blocks from the start, so neither grows (and copies) on the way (a lone
+        // file's reading lets them grow as they need: its peak memory is measured).
         let (mut framed, mut lines) = (spare_buffer(), spare_buffer());
-        framed.reserve(2 * BLOCK);
-        lines.reserve(2 * BLOCK);
+        if blocks.threads == Threads::One {
+            framed.reserve(2 * BLOCK);
+            lines.reserve(2 * BLOCK);
+        }
         let framer = Framer::with_buffer(MAX_LINE, framed);
         let mut read = Reading { buf, size, read: 0, framer, lines };
         read.read = read.buf.len() as u64;
@@ -649,8 +652,13 @@ impl Run {
                 self.push_line(*line_no, &last);
             }
         }
-        let Reading { buf, framer, lines, .. } = read;
-        [buf, framer.into_buffer(), lines].into_iter().for_each(give_back);
+        // A thread that reads one file after another (a sweep's histories on the monitor's
+        // loaders, `tmon check DIR`) keeps them for the next; a lone file's reading lets them go
+        // (what follows it, the report, would hold them at its peak).
+        if blocks.threads == Threads::One {
+            let Reading { buf, framer, lines, .. } = read;
+            [buf, framer.into_buffer(), lines].into_iter().for_each(give_back);
+        }
         Ok(())
     }
 
@@ -686,11 +694,11 @@ const QUEUED: usize = 4;
 type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
 
 thread_local! {
-    /// The buffers of the last JSON Lines file read on this thread, for the next one: the
-    /// monitor's loader reads a sweep's histories one after the other on each of its threads,
-    /// and fresh buffers for each file (a block read, the framer's two, grown as the first blocks
-    /// came) cost the kernel's zeroing of every page they touched, a tenth of the CPU of loading
-    /// 200 runs of 5,000 steps.
+    /// The buffers of the last JSON Lines file read on this thread with [`Threads::One`], for
+    /// the next one: the monitor's loader reads a sweep's histories one after the other on each
+    /// of its threads, and fresh buffers for each file (a block read, the framer's two, grown as
+    /// the first blocks came) cost the kernel's zeroing of every page they touched, a tenth of
+    /// the CPU of loading 200 runs of 5,000 steps.
     static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
