@@ -150,20 +150,27 @@ impl Summaries {
         }
     }
 
-    /// Adds values `from..from + ys.len()` (`from` the one after the last added), the summary
-    /// being built kept in registers across them (its own function: inlined in a larger pass,
-    /// it went through memory at every point).
+    /// Adds values `from..from + ys.len()` (`from` the one after the last added): each stretch
+    /// within a block summarised at once ([`Acc::of_slice`], what [`Summaries::point`] one after
+    /// the other builds, bit for bit) and added to the block's summary.
     #[inline(never)]
     pub fn points(&mut self, from: usize, ys: &[f64]) {
-        let mut acc = self.acc;
-        for (k, &y) in ys.iter().enumerate() {
-            let i = from + k;
-            acc.point(i, y);
-            if i % BLOCK == BLOCK - 1 || i + 1 == self.end {
-                self.out.push(std::mem::replace(&mut acc, Acc::EMPTY));
+        let mut i = from;
+        let mut rest = ys;
+        while !rest.is_empty() {
+            // The stretch ends its block, or the data (a flush, as `point` does at `end - 1`).
+            let mut stop = (i / BLOCK + 1) * BLOCK;
+            if i < self.end && self.end < stop {
+                stop = self.end;
             }
+            let (here, after) = rest.split_at((stop - i).min(rest.len()));
+            self.acc.block(&Acc::of_slice(i, here));
+            i += here.len();
+            if i == stop {
+                self.out.push(std::mem::replace(&mut self.acc, Acc::EMPTY));
+            }
+            rest = after;
         }
-        self.acc = acc;
     }
 
     /// Adds the values `a..b` of `ys` (`a` the one after the last added), a block at a time.
@@ -222,6 +229,70 @@ impl Acc {
         }
     }
 
+    /// The summary of the values `ys` of points `from..`: [`Acc::point`] of each in order, bit
+    /// for bit, in two passes without a branch a value instead of one that carries the summary
+    /// from value to value. The first pass finds the smallest, the largest and the smallest
+    /// positive values in four interleaved lanes (each its own chain of dependent operations);
+    /// the second the first index holding each (values equal as `==` says, so a `-0.0` and a
+    /// `0.0` tie and the first is taken, as the strict comparisons of `point` do). A stretch
+    /// with a non-finite value (rare: the first pass lets an infinity through) is summarised a
+    /// value at a time.
+    #[inline]
+    fn of_slice(from: usize, ys: &[f64]) -> Acc {
+        const LANES: usize = 4;
+        let (mut lo, mut hi, mut pos) =
+            ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], [f64::INFINITY; LANES]);
+        let mut finite = true;
+        let mut chunks = ys.chunks_exact(LANES);
+        for c in &mut chunks {
+            for l in 0..LANES {
+                let y = c[l];
+                // False for a NaN too. A NaN fails every comparison below, an infinity is
+                // caught here.
+                finite &= y.abs() < f64::INFINITY;
+                lo[l] = if y < lo[l] { y } else { lo[l] };
+                hi[l] = if y > hi[l] { y } else { hi[l] };
+                let p = if y > 0.0 { y } else { f64::INFINITY };
+                pos[l] = if p < pos[l] { p } else { pos[l] };
+            }
+        }
+        for &y in chunks.remainder() {
+            finite &= y.abs() < f64::INFINITY;
+            lo[0] = if y < lo[0] { y } else { lo[0] };
+            hi[0] = if y > hi[0] { y } else { hi[0] };
+            if y > 0.0 && y < pos[0] {
+                pos[0] = y;
+            }
+        }
+        if !finite {
+            let mut acc = Acc::EMPTY;
+            for (k, &y) in ys.iter().enumerate() {
+                acc.point(from + k, y);
+            }
+            return acc;
+        }
+        let least = |v: [f64; LANES]| v.into_iter().fold(f64::INFINITY, |m, x| if x < m { x } else { m });
+        let (lo, pos) = (least(lo), least(pos));
+        let hi = hi.into_iter().fold(f64::NEG_INFINITY, |m, x| if x > m { x } else { m });
+        let mut acc = Acc::EMPTY;
+        // An infinite bound: no value (no positive one) to find.
+        let at = |k: usize| (from + k) as u32;
+        if lo != f64::INFINITY {
+            let k = first_equal(ys, lo);
+            (acc.min, acc.min_v) = (at(k), ys[k]);
+            let k = first_equal(ys, hi);
+            (acc.max, acc.max_v) = (at(k), ys[k]);
+        }
+        if lo > 0.0 {
+            // Every value positive (a loss): the smallest positive is the smallest.
+            (acc.min_pos, acc.min_pos_v) = (acc.min, acc.min_v);
+        } else if pos != f64::INFINITY {
+            let k = first_equal(ys, pos);
+            (acc.min_pos, acc.min_pos_v) = (at(k), ys[k]);
+        }
+        acc
+    }
+
     /// Adds a summary of points that come after everything seen so far.
     #[inline]
     fn block(&mut self, b: &Block) {
@@ -243,12 +314,30 @@ impl Acc {
         let first_full = a.div_ceil(BLOCK);
         let last_full = b / BLOCK;
         if first_full >= last_full {
-            ys.for_each_from(a, b, |i, y| self.point(i, y));
-            return;
+            return self.read(ys, a, b);
         }
-        ys.for_each_from(a, first_full * BLOCK, |i, y| self.point(i, y));
+        self.read(ys, a, first_full * BLOCK);
         blocks[first_full..last_full].iter().for_each(|bl| self.block(bl));
-        ys.for_each_from(last_full * BLOCK, b, |i, y| self.point(i, y));
+        self.read(ys, last_full * BLOCK, b);
+    }
+
+    /// Adds the values `a..b` of `ys` (points after everything seen so far), as [`Acc::point`]
+    /// of each in order: read a block at a time into a buffer, each block's part summarised at
+    /// once ([`Acc::of_slice`]).
+    #[inline]
+    fn read<Y: Ys + ?Sized>(&mut self, ys: &Y, a: usize, b: usize) {
+        let mut buf = [0.0; BLOCK];
+        let mut i = a;
+        while i < b {
+            let end = ((i / BLOCK + 1) * BLOCK).min(b);
+            let mut got = 0;
+            ys.for_each_from(i, end, |k, y| {
+                buf[k - i] = y;
+                got = k - i + 1;
+            });
+            self.block(&Acc::of_slice(i, &buf[..got]));
+            i = end;
+        }
     }
 
     /// The (index, value) of the min and of the max of the values drawable on `scale` (the
@@ -260,6 +349,22 @@ impl Acc {
             YScale::Log10 => (self.min_pos != NONE).then_some(((self.min_pos as usize, self.min_pos_v), max)),
         }
     }
+}
+
+/// The first index of a value of `ys` equal to `v` (as `==` says), which must be there: eight
+/// values compared at a time, without a branch each.
+#[inline]
+fn first_equal(ys: &[f64], v: f64) -> usize {
+    let mut chunks = ys.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let mask = c.iter().enumerate().fold(0u32, |m, (j, &y)| m | (u32::from(y == v) << j));
+        if mask != 0 {
+            return base + mask.trailing_zeros() as usize;
+        }
+        base += 8;
+    }
+    base + chunks.remainder().iter().position(|&y| y == v).unwrap_or(0)
 }
 
 impl Envelope {

@@ -230,6 +230,19 @@ impl Framer {
         (lines, std::mem::take(&mut self.lines))
     }
 
+    /// A framer of `max_line` that frames into `buf`'s allocation (emptied first): a reader
+    /// that frames many files one after the other reuses its memory instead of faulting in fresh
+    /// pages for each (see [`Framer::into_buffer`]).
+    pub fn with_buffer(max_line: usize, mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Framer { buf, ..Framer::new(max_line) }
+    }
+
+    /// The framer's buffer, for [`Framer::with_buffer`] (what it holds is dropped).
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
     /// As [`take`](Self::take), reusing `spare`'s allocation for what stays (so a reader that
     /// hands the lines back as the next `spare` swaps two buffers instead of allocating).
     pub fn take_reusing(&mut self, mut spare: Vec<u8>) -> (Vec<u8>, u64) {

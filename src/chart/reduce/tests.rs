@@ -591,3 +591,117 @@ fn a_resumed_reduction_draws_the_first_points_new_value() {
     let view = View { scale: YScale::Log10, ..View::new(1.0, 14.0, 39) };
     check_resumed("first point changed", &xs, &ys, &[1, 4, 1, 1, 1, 11, 1], 15, &[view]);
 }
+
+/// A summary's fields, the values as bits (so a `-0.0` is not a `0.0`).
+fn acc_bits(a: &Acc) -> (u64, u64, u64, u32, u32, u32, u32) {
+    (a.min_v.to_bits(), a.max_v.to_bits(), a.min_pos_v.to_bits(), a.min, a.max, a.min_pos, a.nonfinite)
+}
+
+/// Values that make ties and edge cases likely: a few small integers (constant runs and equal
+/// values at several places), both zeros, the infinities, NaN, huge and tiny magnitudes.
+fn tricky_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => -1000.0f64..1000.0,
+        4 => (-3i32..4).prop_map(f64::from),
+        1 => Just(0.0),
+        1 => Just(-0.0),
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => prop_oneof![Just(1e-300), Just(-1e-300), Just(1e300), Just(-1e300), Just(f64::MIN_POSITIVE / 4.0)],
+        1 => any::<f64>(),
+    ]
+}
+
+/// The block summaries of `ys`, handed over one value at a time ([`Summaries::point`]): what
+/// [`Summaries::points`] must build.
+fn summaries_pointwise(start: Acc, from: usize, ys: &[f64], end: usize) -> (Acc, Vec<Acc>) {
+    let mut s = Summaries { acc: start, out: Vec::new(), end };
+    for (k, &y) in ys.iter().enumerate() {
+        s.point(from + k, y);
+    }
+    (s.acc, s.out)
+}
+
+proptest! {
+    /// A stretch's summary at once is the values' one after the other, bit for bit (the first of
+    /// equal values and of `-0.0` and `0.0`, NaN and infinities left out, the first non-finite).
+    #[test]
+    fn a_stretch_summarised_at_once_is_its_points_one_by_one(
+        ys in prop::collection::vec(tricky_value(), 0..150),
+        from in 0usize..1_000_000,
+    ) {
+        let mut want = Acc::EMPTY;
+        for (k, &y) in ys.iter().enumerate() {
+            want.point(from + k, y);
+        }
+        prop_assert_eq!(acc_bits(&Acc::of_slice(from, &ys)), acc_bits(&want));
+    }
+
+    /// Block summaries built from slices cut at any places (across block ends, at the data's end,
+    /// past it), continuing a partial block's summary (a resumed append), are those built a value
+    /// at a time.
+    #[test]
+    fn block_summaries_from_slices_are_those_built_a_value_at_a_time(
+        ys in prop::collection::vec(tricky_value(), 0..400),
+        cuts in prop::collection::vec(0usize..400, 0..8),
+        from in 0usize..200,
+        end_past in 0usize..500,
+        resumed in prop::collection::vec(tricky_value(), 0..3),
+    ) {
+        // A partial block's summary to continue (its points just before `from`).
+        let mut start = Acc::EMPTY;
+        for (k, &y) in resumed.iter().enumerate() {
+            if let Some(i) = from.checked_sub(resumed.len() - k) {
+                start.point(i, y);
+            }
+        }
+        let end = from + end_past;
+        let (want_acc, want_out) = summaries_pointwise(start, from, &ys, end);
+        let mut s = Summaries { acc: start, out: Vec::new(), end };
+        let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= ys.len()).collect();
+        cuts.push(0);
+        cuts.push(ys.len());
+        cuts.sort_unstable();
+        for w in cuts.windows(2) {
+            s.points(from + w[0], &ys[w[0]..w[1]]);
+        }
+        prop_assert_eq!(acc_bits(&s.acc), acc_bits(&want_acc));
+        prop_assert_eq!(s.out.len(), want_out.len());
+        for (got, want) in s.out.iter().zip(&want_out) {
+            prop_assert_eq!(acc_bits(got), acc_bits(want));
+        }
+    }
+}
+
+/// Time of the block summaries, a value at a time against a stretch at once (`cargo test
+/// --release --lib summaries_timing -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn summaries_timing() {
+    let mut r = rng(7);
+    let n = 1 << 20;
+    let series: [(&str, Vec<f64>); 3] = [
+        ("falling loss", (0..n).map(|i| 3.0 / (1.0 + i as f64 / 1e4) + 0.01 * r()).collect()),
+        ("noise", (0..n).map(|_| r() - 0.5).collect()),
+        ("rising acc", (0..n).map(|i| 1.0 - 1.0 / (1.0 + i as f64 / 1e3)).collect()),
+    ];
+    for (what, ys) in &series {
+        let (mut t_old, mut t_new) = (std::time::Duration::MAX, std::time::Duration::MAX);
+        for _ in 0..15 {
+            let t = std::time::Instant::now();
+            let (_, old) = summaries_pointwise(Acc::EMPTY, 0, ys, n);
+            t_old = t_old.min(t.elapsed());
+            let t = std::time::Instant::now();
+            let mut s = Summaries { acc: Acc::EMPTY, out: Vec::new(), end: n };
+            for (b, c) in ys.chunks(BLOCK).enumerate() {
+                s.points(b * BLOCK, c);
+            }
+            t_new = t_new.min(t.elapsed());
+            assert_eq!(s.out.len(), old.len());
+        }
+        println!(
+            "{what}: {n} values, a value at a time {t_old:?}, a stretch at once {t_new:?} (least of 15)"
+        );
+    }
+}
