@@ -178,11 +178,6 @@ pub(super) struct OverlayEntry {
     cost: Duration,
 }
 
-/// Overlays that cost more than this are refreshed at most every `STALE_FACTOR` times their cost
-/// while data streams in (as one run's charts are: see `super::chart`).
-const EXPENSIVE: Duration = Duration::from_millis(5);
-const STALE_FACTOR: u32 = 10;
-
 /// The overlay `req` asks for: from the cache when no layer's data and nothing of the request
 /// changed (or, for an expensive overlay while data streams in, recently computed: see
 /// [`Cache::served_stale`]).
@@ -199,7 +194,7 @@ pub fn overlay(req: &OverlayRequest<'_>, cache: &mut Cache) -> Rc<OverlayData> {
     let last_cost = cache.overlays.get(&key).map(|e| e.cost);
     if let Some(e) = cache.overlays.get(&key) {
         let fresh = e.versions == versions;
-        if fresh || (e.cost >= EXPENSIVE && e.at.elapsed() < e.cost * STALE_FACTOR) {
+        if fresh || super::serve_stale(e.at, e.cost) {
             let out = e.data.clone();
             cache.served_stale |= !fresh;
             let frame = cache.frame;
