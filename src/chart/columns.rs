@@ -413,7 +413,7 @@ impl SeriesColumns {
     /// smoothed values hold already (the EMA is causal: the values taken never change).
     fn ema_begin(&mut self, kind: Smoother, weight: f64) -> usize {
         let unchanged = self.ema_unchanged(kind, weight);
-        if !self.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits()) {
+        if self.ema.as_ref().is_none_or(|e| e.weight().to_bits() != weight.to_bits()) {
             self.ema_full += 1;
             self.ema = Some(ema::LazyEma::new(weight));
         }
