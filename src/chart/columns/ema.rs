@@ -8,6 +8,10 @@
 //! on. The block summaries (built by reading the values in order) make a chart read only a few
 //! values per column: the partial blocks at its edges, each computed from its block's checkpoint
 //! in at most [`BLOCK`] steps, and a cursor makes reading in order O(1) a value.
+//!
+//! The recursion is a chain of dependent operations a point, which leaves the core waiting: the
+//! columns of a run's series (a loading sweep builds them for every run) take two series at once
+//! ([`LazyEma::extend_pair`]), their EMAs interleaved a point each, for about the cost of one.
 
 use crate::analysis::smooth::EmaState;
 use crate::chart::reduce::BLOCK;
@@ -62,8 +66,8 @@ impl LazyEma {
         // The state in locals, and the values read a block at a time into a buffer before the
         // EMA runs over them: in one pass with the reading, the EMA's step was a closure the
         // compiler kept out of line, its state went through memory at every point, which put a
-        // store and a load on the EMA's chain of dependent operations. This loop is most of the
-        // columns' cost while a sweep loads.
+        // store and a load on the EMA's chain of dependent operations. (A loading sweep's series
+        // go through `extend_pair`'s loop, two at a time.)
         let (mut state, mut wide_from) = (self.state, self.wide_from);
         let mut buf = [0.0; BLOCK];
         let mut i = self.len;
