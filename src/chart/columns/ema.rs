@@ -158,8 +158,9 @@ impl LazyEma {
 
 /// Narrows the smoothed values `vals` (points `i..`) to `f32` before the first point whose value
 /// needs `f64` (`wide_from`, found here the first time one does), as a column of them would
-/// hold them. The test for such a value runs over the whole block without stopping at one (it
-/// vectorises), and is skipped once one was found.
+/// hold them. The test for such a value runs over the whole block without stopping at one (a
+/// loop without an early exit, which the compiler may vectorise), and is skipped once one was
+/// found.
 #[inline]
 fn narrow(i: usize, vals: &mut [f64], wide_from: &mut usize) {
     if *wide_from == usize::MAX && vals.iter().fold(false, |any, &y| any | needs_f64(y)) {
