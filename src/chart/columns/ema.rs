@@ -158,19 +158,16 @@ impl LazyEma {
 
 /// Narrows the smoothed values `vals` (points `i..`) to `f32` before the first point whose value
 /// needs `f64` (`wide_from`, found here the first time one does), as a column of them would
-/// hold them. The test for such a value runs over the whole block without stopping at one (a
-/// loop without an early exit, which the compiler may vectorise), and is skipped once one was
-/// found.
+/// hold them.
 #[inline]
 fn narrow(i: usize, vals: &mut [f64], wide_from: &mut usize) {
-    if *wide_from == usize::MAX && vals.iter().fold(false, |any, &y| any | needs_f64(y)) {
-        if let Some(k) = vals.iter().position(|&y| needs_f64(y)) {
+    for (k, y) in vals.iter_mut().enumerate() {
+        if *wide_from == usize::MAX && needs_f64(*y) {
             *wide_from = i + k;
         }
-    }
-    let narrow = wide_from.saturating_sub(i).min(vals.len());
-    for y in &mut vals[..narrow] {
-        *y = *y as f32 as f64;
+        if i + k < *wide_from {
+            *y = *y as f32 as f64;
+        }
     }
 }
 
