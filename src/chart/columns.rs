@@ -341,16 +341,11 @@ impl SeriesColumns {
         self.drop_other_smoothers(kind);
         let changed = match kind {
             Smoother::Ema { weight } => {
-                let reuse = self.ema.as_ref().is_some_and(|e| e.weight().to_bits() == weight.to_bits());
-                if !reuse {
-                    self.ema_full += 1;
-                    self.ema = Some(ema::LazyEma::new(weight));
-                }
-                let Some(e) = self.ema.as_mut() else { unreachable!("set above") };
+                debug_assert_eq!(old_len, self.ema.as_ref().map_or(0, |e| e.len()));
+                let unchanged = self.ema_begin(kind, weight);
+                let Some(e) = self.ema.as_mut() else { unreachable!("set by ema_begin") };
                 // The summaries are built in the EMA's own pass: a million-point series is
                 // smoothed once, not smoothed and then read back.
-                // The EMA is causal: the values taken never change.
-                let unchanged = if reuse && self.env_kind == Some(kind) { old_len } else { 0 };
                 self.smooth_env.update_with(unchanged, n.max(e.len()), |start, sums| {
                     let taken = e.len();
                     sums.read(&e.values(*ys), start, taken);
@@ -411,6 +406,69 @@ impl SeriesColumns {
         };
         self.smooth_changed = self.smooth_changed.min(changed);
         (values, &self.smooth_env, changed)
+    }
+
+    /// The EMA of `weight` (`kind`, clamped) ready to extend: the one held when its weight is
+    /// the same, else a new one. Returns how many of its smoothed values the summaries of the
+    /// smoothed values hold already (the EMA is causal: the values taken never change).
+    fn ema_begin(&mut self, kind: Smoother, weight: f64) -> usize {
+        let unchanged = self.ema_unchanged(kind, weight);
+        if self.ema.as_ref().is_none_or(|e| e.weight().to_bits() != weight.to_bits()) {
+            self.ema_full += 1;
+            self.ema = Some(ema::LazyEma::new(weight));
+        }
+        unchanged
+    }
+
+    /// What [`SeriesColumns::ema_begin`] will return.
+    fn ema_unchanged(&self, kind: Smoother, weight: f64) -> usize {
+        match &self.ema {
+            Some(e) if e.weight().to_bits() == weight.to_bits() && self.env_kind == Some(kind) => e.len(),
+            _ => 0,
+        }
+    }
+
+    /// [`SeriesColumns::smoothed`] by the EMA `kind` of two series (each its columns and its
+    /// values) at once, bit for bit as one after the other: their EMAs run interleaved
+    /// ([`ema::LazyEma::extend_pair`]), which costs about what one alone did. Only when both are
+    /// smoothed from their first point (the columns a loading sweep builds for every run, where
+    /// this pays); returns false, having done nothing, otherwise.
+    fn smoothed_ema_pair(
+        (a, ys_a): (&mut SeriesColumns, &SeriesView<'_>),
+        (b, ys_b): (&mut SeriesColumns, &SeriesView<'_>),
+        kind: Smoother,
+    ) -> bool {
+        let kind = kind.clamped();
+        let Smoother::Ema { weight } = kind else { return false };
+        let from_first = |c: &SeriesColumns| c.len > 0 && c.ema_unchanged(kind, weight) == 0;
+        if !(from_first(a) && from_first(b)) {
+            return false;
+        }
+        for c in [&mut *a, &mut *b] {
+            c.drop_other_smoothers(kind);
+            c.ema_begin(kind, weight);
+        }
+        let (Some(ea), Some(eb)) = (a.ema.as_mut(), b.ema.as_mut()) else { unreachable!("set by ema_begin") };
+        // As `smoothed_tracked`'s (`n` is the points taken: the xs are truncated to them), each
+        // series' summaries from their first block (nothing is unchanged), both fed by the
+        // interleaved pass.
+        let (na, nb) = (a.len, b.len);
+        let env_b = &mut b.smooth_env;
+        a.smooth_env.update_with(0, na.max(ea.len()), |start_a, sums_a| {
+            env_b.update_with(0, nb.max(eb.len()), |start_b, sums_b| {
+                sums_a.read(&ea.values(*ys_a), start_a, ea.len());
+                sums_b.read(&eb.values(*ys_b), start_b, eb.len());
+                ema::LazyEma::extend_pair(
+                    (ea, ys_a, na, |i, vals: &[f64]| sums_a.points(i, vals)),
+                    (eb, ys_b, nb, |i, vals: &[f64]| sums_b.points(i, vals)),
+                );
+            });
+        });
+        for c in [a, b] {
+            c.env_kind = Some(kind);
+            c.smooth_changed = 0;
+        }
+        true
     }
 
     fn smoothed_len(&self, kind: Smoother) -> usize {
@@ -971,15 +1029,45 @@ impl ColumnCache {
         raw: bool,
         threads: usize,
     ) {
+        // The EMA's series are smoothed two at a time (see `SeriesColumns::smoothed_ema_pair`):
+        // one waits here for the next.
+        let pairs = matches!(kind.map(|k| k.clamped()), Some(Smoother::Ema { .. }));
+        let mut waiting: Option<SeriesId> = None;
         for &id in ids {
             let c = self.sync(key, store, id, axis, t0);
             if raw || kind.is_none() {
                 c.cols.raw_env_on(&c.ys, threads);
             }
-            if let Some(k) = kind.filter(|_| c.cols.sorted) {
+            let Some(k) = kind.filter(|_| c.cols.sorted) else { continue };
+            if !pairs {
                 let (xs, ys) = (c.xs, c.ys);
                 c.cols.smoothed_on(&xs, &ys, k, threads);
+                continue;
             }
+            match waiting.take() {
+                Some(w) if w != id => {
+                    if let [Some(a), Some(b)] = self.series.get_disjoint_mut([&w, &id]) {
+                        let (ys_a, ys_b) = (store.series(w), store.series(id));
+                        if SeriesColumns::smoothed_ema_pair((a, &ys_a), (b, &ys_b), k) {
+                            continue;
+                        }
+                    }
+                    self.smooth_one(store, w, axis, t0, k);
+                    self.smooth_one(store, id, axis, t0, k);
+                }
+                _ => waiting = Some(id),
+            }
+        }
+        if let (Some(w), Some(k)) = (waiting, kind) {
+            self.smooth_one(store, w, axis, t0, k);
+        }
+    }
+
+    /// Smooths the series `id` held (synced) by `kind`.
+    fn smooth_one(&mut self, store: &Store, id: SeriesId, axis: XAxis, t0: f64, kind: Smoother) {
+        if let Some(cols) = self.series.get_mut(&id) {
+            let xs = XView::new(store, id, axis, t0).truncate(cols.len);
+            cols.smoothed_on(&xs, &store.series(id), kind, 1);
         }
     }
 
@@ -1080,6 +1168,63 @@ mod tests {
             }
             same(&one, &many, "after an append");
         }
+    }
+
+    #[test]
+    fn a_runs_emas_built_in_pairs_equal_each_series_smoothed_alone() {
+        // Metrics of one run: logged together (taken in pairs), one on every other record (its
+        // own length), one constant, one falling below f32's range; an odd number, one listed
+        // twice; then appends, a weight change, and a restart (steps going back: no series is
+        // in x order, none is smoothed).
+        let mut store = Store::new();
+        let names = ["loss", "acc", "lr", "const", "tiny", "grad"];
+        let ids: Vec<SeriesId> = names.iter().map(|n| store.intern(n)).collect();
+        let fill = |store: &mut Store, from: usize, to: usize| {
+            for i in from..to {
+                let step = if i < 1300 { i } else { i - 600 } as f64;
+                let r = store.begin_record(RecordMeta { step, time: f64::NAN, line: i as u64 + 1 });
+                for (k, &id) in ids.iter().enumerate() {
+                    let y = match names[k] {
+                        "lr" if i % 2 == 1 => continue,
+                        "const" => 0.5,
+                        "tiny" if i > 700 => 1e-300 * (i % 7) as f64,
+                        _ if i % 97 == k => f64::NAN,
+                        _ => ((i * (k + 7919)) % 1000) as f64 / 10.0 - 50.0,
+                    };
+                    store.push(r, id, y);
+                }
+            }
+        };
+        fill(&mut store, 0, 1000);
+        let listed: Vec<SeriesId> = ids.iter().copied().chain([ids[1]]).collect();
+        let (mut paired, mut alone) = (ColumnCache::default(), ColumnCache::default());
+        for (to, weight) in [(1000, 0.6), (1003, 0.6), (1130, 0.6), (1130, 0.9), (1500, 0.99)] {
+            let have = store.records();
+            fill(&mut store, have, to);
+            let kind = Smoother::Ema { weight };
+            paired.build_on((0, 0), &store, &listed, XAxis::Step, 0.0, Some(kind), false, 1);
+            for &id in &listed {
+                let c = alone.sync((0, 0), &store, id, XAxis::Step, 0.0);
+                if c.cols.sorted {
+                    c.cols.smoothed(&c.xs, &c.ys, kind);
+                }
+            }
+            for (&id, name) in ids.iter().zip(names) {
+                let (a, b) = (&paired.series[&id], &alone.series[&id]);
+                assert!(a.smooth_env == b.smooth_env, "{name} at {to}, {weight}: summaries differ");
+                assert_eq!((a.len, a.env_kind, a.smooth_changed), (b.len, b.env_kind, b.smooth_changed));
+                assert_eq!((a.full_smooths(), a.sorted), (b.full_smooths(), b.sorted), "{name}");
+                let ys = store.series(id);
+                let values = |c: &SeriesColumns| -> Vec<u64> {
+                    c.ema.as_ref().map_or(Vec::new(), |e| {
+                        let v = e.values(ys);
+                        (0..e.len()).map(|i| v.y(i).to_bits()).collect()
+                    })
+                };
+                assert_eq!(values(a), values(b), "{name} at {to}, {weight}: smoothed values differ");
+            }
+        }
+        assert!(ids.iter().all(|id| !paired.series[id].sorted), "the restart was seen");
     }
 
     #[test]

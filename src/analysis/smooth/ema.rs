@@ -95,23 +95,124 @@ impl EmaState {
     /// load on the chain of dependent operations the recursion is.
     #[inline(never)]
     pub fn push_all(&mut self, ys: &mut [f64]) {
-        let w = self.weight;
-        let (mut last, mut weight_n, mut n, mut constant) = (self.last, self.weight_n, self.n, self.constant);
-        for y in ys.iter_mut() {
-            let v = *y;
-            if !v.is_finite() {
-                continue;
+        let from = if self.settled() { 0 } else { self.push_settling(ys) };
+        self.push_settled(&mut ys[from..]);
+    }
+
+    /// Smooths `a` with `self` and `b` with `other`, as [`EmaState::push_all`] on each, bit for
+    /// bit: each series' operations in their own order, but the two recursions interleaved a
+    /// point each. One recursion is a chain of dependent operations (a product and a sum a
+    /// point) that leaves the core mostly waiting; two independent chains fill those waits, so
+    /// two series cost about what one did. Over the longer one's excess, one series alone.
+    #[inline(never)]
+    pub fn push_all_pair(&mut self, a: &mut [f64], other: &mut EmaState, b: &mut [f64]) {
+        let m = a.len().min(b.len());
+        let (a_both, a_rest) = a.split_at_mut(m);
+        let (b_both, b_rest) = b.split_at_mut(m);
+        if self.settled() && other.settled() {
+            let (mut p, mut q) = (*self, *other);
+            let (wp, wq) = (p.weight, q.weight);
+            let (cp, cq) = (1.0 - wp, 1.0 - wq);
+            for (ya, yb) in a_both.iter_mut().zip(b_both.iter_mut()) {
+                let v = *ya;
+                if v.is_finite() {
+                    p.last = p.last * wp + cp * v;
+                    p.n += 1;
+                    p.weight_n *= wp;
+                    *ya = p.last;
+                }
+                let v = *yb;
+                if v.is_finite() {
+                    q.last = q.last * wq + cq * v;
+                    q.n += 1;
+                    q.weight_n *= wq;
+                    *yb = q.last;
+                }
             }
-            last = last * w + (1.0 - w) * v;
-            n += 1;
-            weight_n *= w;
-            let still = constant.push(v);
-            let debias = 1.0 - weight_n;
-            if !(still || debias == 0.0) {
-                *y = last / debias;
+            (*self, *other) = (p, q);
+        } else {
+            // Still settling (a high weight takes thousands of points): the whole step, both
+            // series at once all the same.
+            let (mut p, mut q) = (*self, *other);
+            for (ya, yb) in a_both.iter_mut().zip(b_both.iter_mut()) {
+                if let Some(v) = p.step(*ya) {
+                    *ya = v;
+                }
+                if let Some(v) = q.step(*yb) {
+                    *yb = v;
+                }
+            }
+            (*self, *other) = (p, q);
+        }
+        self.push_all(a_rest);
+        other.push_all(b_rest);
+    }
+
+    /// Whether the state is settled: the series is not constant and `1 - weight^n` rounds to 1,
+    /// which it stays (`weight^n` only shrinks), so every value from here on is the recursion's
+    /// `last` itself (`last / 1.0` is `last`, bit for bit), with neither the debiasing division
+    /// nor the constant's check. A weight of 0.6 settles after 74 finite points, 0.9 after 356,
+    /// 0.99 after 3,725, 0.999 after 37,412.
+    #[inline]
+    pub(super) fn settled(&self) -> bool {
+        !self.constant.still && 1.0 - self.weight_n == 1.0
+    }
+
+    /// [`EmaState::push`] of a value `y` kept where the value stays `y` (not finite, or the
+    /// series constant so far): `None` then, else the smoothed value.
+    #[inline(always)]
+    fn step(&mut self, y: f64) -> Option<f64> {
+        if !y.is_finite() {
+            return None;
+        }
+        let w = self.weight;
+        self.last = self.last * w + (1.0 - w) * y;
+        self.n += 1;
+        self.weight_n *= w;
+        let still = self.constant.push(y);
+        let debias = 1.0 - self.weight_n;
+        if still || debias == 0.0 {
+            None
+        } else {
+            Some(self.last / debias)
+        }
+    }
+
+    /// The whole step until the state settles; returns how many values it took.
+    #[inline(always)]
+    fn push_settling(&mut self, ys: &mut [f64]) -> usize {
+        let mut st = *self;
+        let mut k = 0;
+        while k < ys.len() {
+            let v = ys[k];
+            k += 1;
+            if let Some(s) = st.step(v) {
+                ys[k - 1] = s;
+                if 1.0 - st.weight_n == 1.0 {
+                    // Not constant (a value came out of the division) and debiased by 1 now.
+                    break;
+                }
             }
         }
-        (self.last, self.weight_n, self.n, self.constant) = (last, weight_n, n, constant);
+        *self = st;
+        k
+    }
+
+    /// The step of a settled state: `last` is the smoothed value.
+    #[inline(always)]
+    fn push_settled(&mut self, ys: &mut [f64]) {
+        let mut st = *self;
+        let (w, c) = (st.weight, 1.0 - st.weight);
+        for y in ys.iter_mut() {
+            let v = *y;
+            if v.is_finite() {
+                st.last = st.last * w + c * v;
+                st.n += 1;
+                st.weight_n *= w;
+                *y = st.last;
+            }
+        }
+        *self = st;
     }
 }
 

@@ -413,3 +413,147 @@ fn centred_ranges_equal_the_batch_at_large_reach() {
     }
     assert!(Centred::new(Smoother::Ema { weight: 0.6 }).is_none());
 }
+
+/// A value for the EMA's bit-identity tests: ordinary ones, runs of one value (a constant stretch
+/// the EMA returns as is), NaN, infinities, zeros of both signs, and huge, tiny and subnormal
+/// magnitudes with long mantissas.
+fn ema_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        10 => -1e3f64..1e3,
+        3 => Just(0.25),
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => Just(0.0),
+        1 => Just(-0.0),
+        1 => prop_oneof![Just(1.7e308), Just(-1.7e308), Just(f64::MAX), Just(f64::MIN)],
+        1 => prop_oneof![Just(1e-300), Just(-3e-310), Just(f64::MIN_POSITIVE), Just(5e-324)],
+        1 => any::<f64>(),
+    ]
+}
+
+/// The weights the bit-identity tests use: the ends, the UI's ladder and any in between (those
+/// out of range are clamped).
+fn ema_weight() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(0.6),
+        Just(0.9),
+        Just(0.99),
+        Just(0.999),
+        0.0f64..1.0,
+        Just(f64::NAN),
+        Just(1.5),
+    ]
+}
+
+/// Series for those tests: mostly short, some long enough to settle at a high weight (a
+/// constant start, a long settled run). Built by repeating a random pattern with noise so long
+/// ones stay cheap to generate.
+fn ema_series(max: usize) -> impl Strategy<Value = Vec<f64>> {
+    (prop::collection::vec(ema_value(), 1..64), 0usize..max, 0usize..40, any::<u64>()).prop_map(
+        |(pattern, n, constant, seed)| {
+            let wiggle = noise(n, seed);
+            (0..n)
+                .map(|i| {
+                    if i < constant {
+                        return 0.25;
+                    }
+                    let y = pattern[i % pattern.len()];
+                    // Ordinary values get noise, so long series are not periodic.
+                    if y.is_finite() && y.abs() < 1e3 && y != 0.25 {
+                        y + wiggle[i]
+                    } else {
+                        y
+                    }
+                })
+                .collect()
+        },
+    )
+}
+
+fn pushed_one_by_one(weight: f64, ys: &[f64]) -> (Vec<u64>, EmaState) {
+    let mut st = EmaState::new(weight);
+    let out = ys.iter().map(|&y| st.push(y).to_bits()).collect();
+    (out, st)
+}
+
+/// Cuts `0..n` at the given points (resumed appends, as live data arrives).
+fn pieces(n: usize, cuts: &[usize]) -> Vec<(usize, usize)> {
+    let mut at: Vec<usize> = cuts.iter().map(|c| c % (n + 1)).collect();
+    at.extend([0, n]);
+    at.sort_unstable();
+    at.dedup();
+    at.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// `push_all` (its settling and settled stretches) and `push_all_pair` (two series
+    /// interleaved, of other lengths and weights, each taken in its own pieces) give bit for bit
+    /// what `push` one value after the other gives, and leave the same state.
+    #[test]
+    fn push_all_and_pairs_equal_push_bit_for_bit(
+        a in ema_series(6000),
+        b in ema_series(6000),
+        wa in ema_weight(),
+        wb in ema_weight(),
+        cuts_a in prop::collection::vec(any::<usize>(), 0..6),
+        cuts_b in prop::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let (want_a, end_a) = pushed_one_by_one(wa, &a);
+        let (want_b, end_b) = pushed_one_by_one(wb, &b);
+        let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+
+        let mut got = a.clone();
+        let mut st = EmaState::new(wa);
+        for (x, y) in pieces(a.len(), &cuts_a) {
+            st.push_all(&mut got[x..y]);
+        }
+        prop_assert_eq!(bits(&got), want_a.clone(), "push_all");
+        prop_assert_eq!(format!("{st:?}"), format!("{end_a:?}"));
+
+        // Pieces of each series taken together, a piece of one with a piece of the other (the
+        // excess of the longer one alone), as many times as the longer list of pieces needs.
+        let (pa, pb) = (pieces(a.len(), &cuts_a), pieces(b.len(), &cuts_b));
+        let (mut ga, mut gb) = (a.clone(), b.clone());
+        let (mut sa, mut sb) = (EmaState::new(wa), EmaState::new(wb));
+        for k in 0..pa.len().max(pb.len()) {
+            let (xa, ya) = pa.get(k).copied().unwrap_or((a.len(), a.len()));
+            let (xb, yb) = pb.get(k).copied().unwrap_or((b.len(), b.len()));
+            sa.push_all_pair(&mut ga[xa..ya], &mut sb, &mut gb[xb..yb]);
+        }
+        prop_assert_eq!(bits(&ga), want_a, "pair: first series");
+        prop_assert_eq!(bits(&gb), want_b, "pair: second series");
+        // (As `Debug` text: an unset first value is a NaN, which `==` finds unequal to itself.)
+        prop_assert_eq!(format!("{sa:?} {sb:?}"), format!("{end_a:?} {end_b:?}"));
+    }
+}
+
+#[test]
+fn long_pairs_settle_and_stay_bit_identical() {
+    // Long enough for 0.999 to settle (37,412 points); a constant start, NaNs, a restart's jump.
+    let n = 60_000;
+    let mut a = noise(n, 11);
+    let mut b = noise(n, 12);
+    a[..5000].fill(2.0);
+    for i in (0..n).step_by(997) {
+        a[i] = f64::NAN;
+        b[(i + 3) % n] = f64::NEG_INFINITY;
+    }
+    b[30_000..].iter_mut().for_each(|y| *y = *y * 1e-3 + 7.0);
+    for (wa, wb) in [(0.6, 0.6), (0.999, 0.6), (0.99, 0.999), (0.0, 0.9)] {
+        let (want_a, end_a) = pushed_one_by_one(wa, &a);
+        let (want_b, end_b) = pushed_one_by_one(wb, &b);
+        let (mut ga, mut gb) = (a.clone(), b.clone());
+        let (mut sa, mut sb) = (EmaState::new(wa), EmaState::new(wb));
+        for k in (0..n).step_by(64) {
+            let e = (k + 64).min(n);
+            sa.push_all_pair(&mut ga[k..e], &mut sb, &mut gb[k..e]);
+        }
+        assert!(ga.iter().map(|y| y.to_bits()).eq(want_a), "{wa} {wb}: first");
+        assert!(gb.iter().map(|y| y.to_bits()).eq(want_b), "{wa} {wb}: second");
+        assert_eq!(format!("{sa:?} {sb:?}"), format!("{end_a:?} {end_b:?}"));
+        assert!(sa.settled() && sb.settled(), "{wa} {wb}: settled by the end");
+    }
+}

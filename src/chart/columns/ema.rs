@@ -8,6 +8,10 @@
 //! on. The block summaries (built by reading the values in order) make a chart read only a few
 //! values per column: the partial blocks at its edges, each computed from its block's checkpoint
 //! in at most [`BLOCK`] steps, and a cursor makes reading in order O(1) a value.
+//!
+//! The recursion is a chain of dependent operations a point, which leaves the core waiting: the
+//! columns of a run's series (a loading sweep builds them for every run) take two series at once
+//! ([`LazyEma::extend_pair`]), their EMAs interleaved a point each, for about the cost of one.
 
 use crate::analysis::smooth::EmaState;
 use crate::chart::reduce::BLOCK;
@@ -58,20 +62,12 @@ impl LazyEma {
     /// again.
     pub fn extend_with<Y: Ys + ?Sized>(&mut self, ys: &Y, n: usize, mut sink: impl FnMut(usize, &[f64])) {
         let n = n.min(ys.len());
-        if n > self.len {
-            self.mark = (self.len, self.state);
-            let blocks = n.div_ceil(BLOCK);
-            // Grow by an eighth, not double: a live series adds a block every 64 points.
-            if self.checkpoints.capacity() < blocks {
-                let have = self.checkpoints.len();
-                self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
-            }
-        }
+        self.begin(n);
         // The state in locals, and the values read a block at a time into a buffer before the
         // EMA runs over them: in one pass with the reading, the EMA's step was a closure the
         // compiler kept out of line, its state went through memory at every point, which put a
-        // store and a load on the EMA's chain of dependent operations. This loop is most of the
-        // columns' cost while a sweep loads.
+        // store and a load on the EMA's chain of dependent operations. (A loading sweep's series
+        // go through `extend_pair`'s loop, two at a time.)
         let (mut state, mut wide_from) = (self.state, self.wide_from);
         let mut buf = [0.0; BLOCK];
         let mut i = self.len;
@@ -84,19 +80,69 @@ impl LazyEma {
             let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
             ys.for_each_from(i, end, |k, y| vals[k - i] = y);
             state.push_all(vals);
-            for (k, y) in vals.iter_mut().enumerate() {
-                if wide_from == usize::MAX && needs_f64(*y) {
-                    wide_from = i + k;
-                }
-                if i + k < wide_from {
-                    *y = *y as f32 as f64;
-                }
-            }
+            narrow(i, vals, &mut wide_from);
             sink(i, vals);
             i = end;
         }
         (self.state, self.wide_from) = (state, wide_from);
         self.len = self.len.max(n);
+    }
+
+    /// [`LazyEma::extend_with`] of two series at once (`a` takes points of `ys_a` up to `n_a`
+    /// handing them to `sink_a`, `b` likewise), bit for bit as one after the other: when both
+    /// take the same points (two metrics of one run, logged together), a block of each is read
+    /// and the two EMAs run interleaved ([`EmaState::push_all_pair`]), which costs about what
+    /// one EMA alone did; otherwise one after the other.
+    pub fn extend_pair<A: Ys + ?Sized, B: Ys + ?Sized>(
+        (a, ys_a, n_a, mut sink_a): (&mut LazyEma, &A, usize, impl FnMut(usize, &[f64])),
+        (b, ys_b, n_b, mut sink_b): (&mut LazyEma, &B, usize, impl FnMut(usize, &[f64])),
+    ) {
+        let (n_a, n_b) = (n_a.min(ys_a.len()), n_b.min(ys_b.len()));
+        if a.len != b.len || n_a != n_b {
+            a.extend_with(ys_a, n_a, sink_a);
+            b.extend_with(ys_b, n_b, sink_b);
+            return;
+        }
+        let n = n_a;
+        a.begin(n);
+        b.begin(n);
+        let (mut sa, mut wa) = (a.state, a.wide_from);
+        let (mut sb, mut wb) = (b.state, b.wide_from);
+        let (mut buf_a, mut buf_b) = ([0.0; BLOCK], [0.0; BLOCK]);
+        let mut i = a.len;
+        while i < n {
+            let end = ((i / BLOCK + 1) * BLOCK).min(n);
+            if i.is_multiple_of(BLOCK) {
+                a.checkpoints.push(sa);
+                b.checkpoints.push(sb);
+            }
+            let range = i % BLOCK..(end - 1) % BLOCK + 1;
+            let (va, vb) = (&mut buf_a[range.clone()], &mut buf_b[range]);
+            ys_a.for_each_from(i, end, |k, y| va[k - i] = y);
+            ys_b.for_each_from(i, end, |k, y| vb[k - i] = y);
+            sa.push_all_pair(va, &mut sb, vb);
+            narrow(i, va, &mut wa);
+            narrow(i, vb, &mut wb);
+            sink_a(i, va);
+            sink_b(i, vb);
+            i = end;
+        }
+        (a.state, a.wide_from, b.state, b.wide_from) = (sa, wa, sb, wb);
+        a.len = a.len.max(n);
+        b.len = b.len.max(n);
+    }
+
+    /// Before taking points up to `n`: where this extension begins, and room for its checkpoints.
+    fn begin(&mut self, n: usize) {
+        if n > self.len {
+            self.mark = (self.len, self.state);
+            let blocks = n.div_ceil(BLOCK);
+            // Grow by an eighth, not double: a live series adds a block every 64 points.
+            if self.checkpoints.capacity() < blocks {
+                let have = self.checkpoints.len();
+                self.checkpoints.reserve_exact((blocks - have).max(have / 8 + 16));
+            }
+        }
     }
 
     /// The smoothed values of `ys` (the series the points were taken from).
@@ -107,6 +153,21 @@ impl LazyEma {
 
     pub fn heap_bytes(&self) -> usize {
         self.checkpoints.capacity() * std::mem::size_of::<EmaState>()
+    }
+}
+
+/// Narrows the smoothed values `vals` (points `i..`) to `f32` before the first point whose value
+/// needs `f64` (`wide_from`, found here the first time one does), as a column of them would
+/// hold them.
+#[inline]
+fn narrow(i: usize, vals: &mut [f64], wide_from: &mut usize) {
+    for (k, y) in vals.iter_mut().enumerate() {
+        if *wide_from == usize::MAX && needs_f64(*y) {
+            *wide_from = i + k;
+        }
+        if i + k < *wide_from {
+            *y = *y as f32 as f64;
+        }
     }
 }
 
@@ -264,6 +325,68 @@ mod tests {
                 assert_eq!(bits(v.y(i)), want[i], "{n} {tiny_from}: point {i} out of order");
             }
             assert_eq!(lazy.wide_from != usize::MAX, matches!(col, Column::F64(_)), "{n} {tiny_from}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// A series of `n` values from `pattern`, the NaNs and tiny values it holds included.
+    fn store_of(pattern: &[f64], n: usize) -> Store {
+        let mut st = Store::new();
+        let id = st.intern("m");
+        for i in 0..n {
+            let r = st.begin_record(RecordMeta { step: i as f64, time: f64::NAN, line: i as u64 + 1 });
+            st.push(r, id, pattern[(i * 7 + i / 5) % pattern.len()] + (i % 3) as f64 * 1e-3);
+        }
+        st
+    }
+
+    /// Everything a [`LazyEma`] holds and hands on, to compare two ways of building it.
+    /// (The states as their `Debug` text: a state's unset first value is a NaN, which `==`
+    /// would not find equal to itself.)
+    fn seen(e: &LazyEma, ys: SeriesView<'_>, handed: &[u64]) -> (String, usize, usize, Vec<u64>, Vec<u64>) {
+        let v = e.values(ys);
+        let read: Vec<u64> = (0..e.len()).map(|i| v.y(i).to_bits()).collect();
+        let states = format!("{:?} {:?} {:?}", e.checkpoints, e.state, e.mark);
+        (states, e.len, e.wide_from, handed.to_vec(), read)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Two series taken together in uneven appends (of the same points or not) hold and hand
+        /// on bit for bit what each taken alone does.
+        #[test]
+        fn pairs_equal_one_after_the_other_bit_for_bit(
+            pat_a in prop::collection::vec(prop_oneof![
+                8 => -1e3f64..1e3, 1 => Just(f64::NAN), 1 => Just(1e-300), 1 => Just(-0.0), 1 => Just(f64::INFINITY)], 1..40),
+            pat_b in prop::collection::vec(prop_oneof![
+                8 => -1e3f64..1e3, 1 => Just(f64::NAN), 1 => Just(1e-300), 1 => Just(2.0)], 1..40),
+            len_a in 0usize..3000,
+            len_b in 0usize..3000,
+            same in any::<bool>(),
+            weights in (0usize..4, 0usize..4),
+            appends in prop::collection::vec((0usize..800, 0usize..800), 1..5),
+        ) {
+            let w = [0.6, 0.9, 0.999, 0.0];
+            let len_b = if same { len_a } else { len_b };
+            let (sa, sb) = (store_of(&pat_a, len_a), store_of(&pat_b, len_b));
+            let (ya, yb) = (sa.series(0), sb.series(0));
+            let (mut pa, mut pb) = (LazyEma::new(w[weights.0]), LazyEma::new(w[weights.1]));
+            let (mut oa, mut ob) = (LazyEma::new(w[weights.0]), LazyEma::new(w[weights.1]));
+            let (mut ha, mut hb, mut ka, mut kb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut na, mut nb) = (0, 0);
+            for (da, db) in appends.iter().copied().chain([(len_a, len_b)]) {
+                na += da;
+                nb = if same { na } else { nb + db };
+                LazyEma::extend_pair(
+                    (&mut pa, &ya, na, |_, v: &[f64]| ha.extend(v.iter().map(|y| y.to_bits()))),
+                    (&mut pb, &yb, nb, |_, v: &[f64]| hb.extend(v.iter().map(|y| y.to_bits()))),
+                );
+                oa.extend_with(&ya, na, |_, v| ka.extend(v.iter().map(|y| y.to_bits())));
+                ob.extend_with(&yb, nb, |_, v| kb.extend(v.iter().map(|y| y.to_bits())));
+                prop_assert_eq!(seen(&pa, ya, &ha), seen(&oa, ya, &ka), "first series");
+                prop_assert_eq!(seen(&pb, yb, &hb), seen(&ob, yb, &kb), "second series");
+            }
         }
     }
 
