@@ -73,20 +73,7 @@ impl EmaState {
     /// Adds `y` and returns its smoothed value (`y` itself when it is not finite).
     #[inline]
     pub fn push(&mut self, y: f64) -> f64 {
-        if !y.is_finite() {
-            return y;
-        }
-        let w = self.weight;
-        self.last = self.last * w + (1.0 - w) * y;
-        self.n += 1;
-        self.weight_n *= w;
-        let constant = self.constant.push(y);
-        let debias = 1.0 - self.weight_n;
-        if constant || debias == 0.0 {
-            y
-        } else {
-            self.last / debias
-        }
+        self.step(y).unwrap_or(y)
     }
 
     /// Replaces each value of `ys` by its smoothed value, as [`EmaState::push`] one after the
