@@ -20,12 +20,19 @@
 # Usage: benches/monitor/sweep.sh [open] [live]        (default: both)
 #   QUICK=1        20 runs x 5,000 steps, one round, live 10 runs for 10 s
 #   RUNS, STEPS, OPEN_RUNS, LIVE_RUNS, LIVE_SECS override; TMON=path a prebuilt binary
-#   HI=1           `tmon check` and the monitor each in a session whose scheduler autogroup has
-#                  nice -20 (root only): on a machine shared with other sessions' builds, tmon
-#                  then gets the cores about as on a quiet machine (`nice` alone does not reach
-#                  across sessions' autogroups; `chrt` would starve the monitor's loop thread)
+#   HI=1           this script (its poller and `tmon check`), the tmux server and the monitor each
+#                  in a session whose scheduler autogroup has nice -20 (root only): on a machine
+#                  shared with other sessions' builds they then get the cores about as on a quiet
+#                  machine (`nice` alone does not reach across sessions' autogroups; `chrt -f`
+#                  would starve the monitor's loop thread behind its loader threads)
 # Sweeps go to benches/data/monitor_sweep_RUNSxSTEPS/ (gitignored; not benches/sweep/run.sh's sweep_RUNSxSTEPS/, whose files differ), generated when missing.
 set -euo pipefail
+
+if [ "${HI:-0}" = 1 ]; then
+    # A session of our own, so that raising its autogroup leaves the caller's alone.
+    [ -n "${HI_SESSION:-}" ] || exec setsid -w env HI_SESSION=1 bash "$0" "$@"
+    echo -20 >/proc/self/autogroup
+fi
 
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -49,10 +56,9 @@ for tool in tmux python3 timeout; do
 done
 
 . "$ROOT/benches/monitor/tmux.sh" sweep
-
-# HI=1: a command in a session of its own at autogroup nice -20 (see the usage above).
-HI_CMD=()
-[ "${HI:-0}" = 1 ] && HI_CMD=(setsid -w bash -c 'echo -20 >/proc/self/autogroup && exec "$@"' hi)
+# HI=1: the tmux server (a session of its own, which draws tmon's output and answers the
+# poller) raised too.
+[ "${HI:-0}" = 1 ] && echo -20 >"/proc/$(tm display-message -p '#{pid}')/autogroup"
 
 # The clock and the process's state from bash's builtins: wait_open polls them while tmon loads,
 # on the same cores, and a `date`, `sed` and `cut` a poll (with `sleep`, `head` and the
@@ -144,7 +150,7 @@ for phase in "${PHASES[@]}"; do
         for round in $(seq "$OPEN_RUNS"); do
             t=$(now_ns)
             rc=0
-            timeout 1800 "${HI_CMD[@]}" /usr/bin/time -f '%M %U %S' -o "$TMP/check_rss" "$TMON" check "$dir" >/dev/null 2>&1 || rc=$?
+            timeout 1800 /usr/bin/time -f '%M %U %S' -o "$TMP/check_rss" "$TMON" check "$dir" >/dev/null 2>&1 || rc=$?
             checks+=("$(ms_since "$t")")
             [ $rc -le 1 ] || { echo "tmon check failed (status $rc)" >&2; exit 1; }
             read -r kb cu cs < <(tail -n 1 "$TMP/check_rss")
