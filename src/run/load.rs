@@ -620,16 +620,18 @@ impl Run {
                     }
                 });
                 let mut sent = 0usize;
-                let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
+                let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf, framer| {
                     let mut storing = spent.try_recv().unwrap_or_default();
-                    let ((), got) = rayon::join(
-                        || {
+                    // The block is stored on the pool while this thread reads and frames the
+                    // next: the framing's scans and copy are off the chain of the stores.
+                    let got = rayon::in_place_scope(|s| {
+                        s.spawn(|_| {
                             let mut sink = Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
                             push_block(ingest, store, &mut sink, line_no, block, blocks);
                             storing.take_names(store, &mut sent);
-                        },
-                        || fill(reader, buf, BLOCK),
-                    );
+                        });
+                        fill_framed(reader, buf, framer)
+                    });
                     // Fails only when the analysis thread panicked: its join below says so.
                     let _ = to_analysis.send(storing);
                     got
@@ -641,9 +643,9 @@ impl Run {
                 ended
             })
         } else {
-            read.blocks(reader, store, progress, &mut |store, block, reader, buf| {
+            read.blocks(reader, store, progress, &mut |store, block, reader, buf, framer| {
                 push_block(ingest, store, analyzer, line_no, block, blocks);
-                fill(reader, buf, BLOCK)
+                fill_framed(reader, buf, framer)
             })
         };
         if ended? {
@@ -689,9 +691,18 @@ impl Run {
 /// ahead of the analysis, a few hundred kB of records each, whatever the file's size.
 const QUEUED: usize = 4;
 
-/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer) while
-/// the next is read from `R` into the buffer.
-type Feed<'a, R> = dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>) -> std::io::Result<()> + 'a;
+/// What [`Reading::blocks`] does with a block: feeds it to the store (and the analyzer), and
+/// reads the next from `R` into the buffer (emptied first) and the framer ([`fill_framed`]),
+/// before or meanwhile.
+type Feed<'a, R> =
+    dyn FnMut(&mut Store, &[u8], &mut R, &mut Vec<u8>, &mut Framer) -> std::io::Result<()> + 'a;
+
+/// Reads the next block into `buf` and frames it (nothing on an error).
+fn fill_framed(reader: &mut impl Read, buf: &mut Vec<u8>, framer: &mut Framer) -> std::io::Result<()> {
+    fill(reader, buf, BLOCK)?;
+    framer.push(buf);
+    Ok(())
+}
 
 thread_local! {
     /// The buffers of the last JSON Lines file read on this thread with [`Threads::One`], for
@@ -767,9 +778,11 @@ impl Reading {
             let (taken, _) = self.framer.take_reusing(std::mem::take(&mut self.lines));
             self.lines = taken;
             self.buf.clear();
-            let got = feed(store, &self.lines, reader, &mut self.buf);
+            // The bytes of the lines the store has once this block is fed.
+            let fed = self.read - self.framer.partial().len() as u64;
+            let got = feed(store, &self.lines, reader, &mut self.buf, &mut self.framer);
             if let Some(total) = self.size.take() {
-                reserve_for(store, self.read - self.framer.partial().len() as u64, total);
+                reserve_for(store, fed, total);
             }
             if !progress(self.read) {
                 return Ok(false);
@@ -779,7 +792,6 @@ impl Reading {
                 return Ok(true);
             }
             self.read += self.buf.len() as u64;
-            self.framer.push(&self.buf);
         }
     }
 }
