@@ -622,15 +622,16 @@ impl Run {
                 let mut sent = 0usize;
                 let ended = read.blocks(reader, store, progress, &mut |store, block, reader, buf, framer| {
                     let mut storing = spent.try_recv().unwrap_or_default();
-                    // The block is stored on the pool while this thread reads and frames the
-                    // next: the framing's scans and copy are off the chain of the stores.
-                    let got = rayon::in_place_scope(|s| {
-                        s.spawn(|_| {
-                            let mut sink = Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
-                            push_block(ingest, store, &mut sink, line_no, block, blocks);
-                            storing.take_names(store, &mut sent);
-                        });
-                        fill_framed(reader, buf, framer)
+                    // This thread stores the block while the pool reads and frames the next and
+                    // parses the block's pieces: the chain of the stores has no hand-over to
+                    // the pool and back at each block, and every thread of the pool parses.
+                    let mut got = Ok(());
+                    rayon::in_place_scope(|s| {
+                        let got = &mut got;
+                        s.spawn(move |_| *got = fill_framed(reader, buf, framer));
+                        let mut sink = Storing { batch: &mut storing, skipped_seen: &mut skipped_sent };
+                        push_block(ingest, store, &mut sink, line_no, block, blocks);
+                        storing.take_names(store, &mut sent);
                     });
                     // Fails only when the analysis thread panicked: its join below says so.
                     let _ = to_analysis.send(storing);
@@ -888,8 +889,10 @@ fn push_block<'b, S: Sink>(
         }
         state[j].store(DONE, Ordering::Release);
     };
-    let helpers = (rayon::current_num_threads().saturating_sub(1)).min(pieces);
-    rayon::scope(|s| {
+    // Every thread of the pool but this one, when it is one of them.
+    let pool = rayon::current_num_threads();
+    let helpers = pool.saturating_sub(usize::from(rayon::current_thread_index().is_some())).min(pieces);
+    rayon::in_place_scope(|s| {
         for _ in 0..helpers {
             s.spawn(|_| loop {
                 let j = front.fetch_add(1, Ordering::Relaxed);
