@@ -226,8 +226,9 @@ pub struct RunDigest {
 impl RunDigest {
     /// The digest of `run`; `silent_for` as the caller knows it.
     pub fn of(run: &Run, silent_for: Option<Duration>) -> Self {
+        let mut d = RunDigest::bare(run, silent_for);
         let store = &run.store;
-        let profiles = train_losses(run)
+        d.profiles = train_losses(run)
             .into_iter()
             .map(|id| {
                 let mut p = Profile::new(store.name(id));
@@ -238,12 +239,19 @@ impl RunDigest {
             })
             .filter(|p| !p.buckets.is_empty())
             .collect();
+        d
+    }
+
+    /// The digest of `run` without its losses' profiles, for a run that will be compared with
+    /// too few others ([`min_runs`]) to have a cross-run flag: reading a long loss point by point
+    /// (a logarithm each) was a tenth of `tmon check`'s wall time on one big log, after the load.
+    pub fn bare(run: &Run, silent_for: Option<Duration>) -> Self {
         RunDigest {
             path: run.path.clone(),
             recorded_name: run.info.name.clone(),
             status: run.info.status.clone(),
             step_key: run.ingest.step_key().map(str::to_owned),
-            profiles,
+            profiles: Vec::new(),
             silent_for,
         }
     }
@@ -339,6 +347,11 @@ fn train_losses(run: &Run) -> Vec<SeriesId> {
     losses.into_iter().map(|(id, _)| id).collect()
 }
 
+/// The fewest runs that are compared with each other: fewer give no cross-run flag.
+pub fn min_runs(cfg: &FlagConfig) -> usize {
+    cfg.compare_min_runs.max(3)
+}
+
 /// Runs are compared within a group: one training loss, one step key.
 type GroupKey<'a> = (&'a str, Option<&'a str>);
 
@@ -395,7 +408,7 @@ pub fn compare_digests_kept<R: Borrow<RunDigest>>(
     memo: &mut SweepMemo,
 ) -> Vec<CrossFlag> {
     let runs: Vec<&RunDigest> = runs.iter().map(Borrow::borrow).collect();
-    let min = cfg.compare_min_runs.max(3);
+    let min = min_runs(cfg);
     // How many runs log each (loss, step key).
     let mut counts: HashMap<(&str, Option<&str>), usize> = HashMap::new();
     for r in &runs {
@@ -473,7 +486,7 @@ fn outliers(
     let width = members.iter().map(|(_, p)| p.width).fold(0.0, f64::max);
     let grids: Vec<Cow<'_, [Bucket]>> = members.iter().map(|(_, p)| p.at_width(width)).collect();
     let len = grids.iter().map(|g| g.len()).max().unwrap_or(0);
-    let min_siblings = cfg.compare_min_runs.max(3) - 1;
+    let min_siblings = min_runs(cfg) - 1;
     let ln_ratio = cfg.run_outlier_ratio.ln();
     let ln_critical = cfg.run_outlier_critical.ln();
     let mut judged: Vec<Vec<Judged>> = (0..members.len()).map(|_| Vec::with_capacity(len)).collect();

@@ -17,7 +17,7 @@ pub mod paths;
 pub mod report;
 pub mod text;
 
-use crate::analysis::sweep::{compare_digests, CrossFlag, RunDigest};
+use crate::analysis::sweep::{compare_digests, min_runs, CrossFlag, RunDigest};
 use crate::analysis::{FlagConfig, Severity};
 use crate::cli::{CheckArgs, ReadArgs};
 use crate::error::Error;
@@ -217,7 +217,9 @@ fn load_many(files: &[PathBuf], opts: &IngestOptions, cfg: &FlagConfig) -> Vec<R
     let cores = crate::formats::par::threads();
     let workers = cores.min(files.len());
     if workers <= 1 {
-        return files.iter().map(|f| load_one(f, opts, cfg, Threads::Auto)).collect();
+        // A lone file's runs are compared only with each other.
+        let alone = files.len() == 1;
+        return files.iter().map(|f| load_one(f, opts, cfg, Threads::Auto, alone)).collect();
     }
     // With a file for every core, each is read on one thread; with fewer, a big JSON Lines file
     // also gets the loader's second thread.
@@ -240,7 +242,7 @@ fn load_many(files: &[PathBuf], opts: &IngestOptions, cfg: &FlagConfig) -> Vec<R
                     }
                     *used += size;
                 }
-                let r = load_one(path, opts, cfg, threads);
+                let r = load_one(path, opts, cfg, threads, false);
                 {
                     let (lock, cv) = budget;
                     let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -266,16 +268,20 @@ fn load_many(files: &[PathBuf], opts: &IngestOptions, cfg: &FlagConfig) -> Vec<R
     })
 }
 
-/// Reads one file's runs and keeps what `check` needs of each.
+/// Reads one file's runs and keeps what `check` needs of each. `alone`: the only file checked,
+/// so its runs are compared only with each other: with fewer than [`min_runs`] of them, the
+/// digests need no profile.
 fn load_one(
     path: &Path,
     opts: &IngestOptions,
     cfg: &FlagConfig,
     threads: Threads,
+    alone: bool,
 ) -> Result<Vec<Checked>, Error> {
     paths::check_readable(path)?;
     let runs = Run::load_all_with(path, opts.clone(), cfg.clone(), threads)?;
     let silent = silence(path);
+    let compared = !alone || runs.len() >= min_runs(cfg);
     Ok(runs
         .into_iter()
         .map(|mut run| {
@@ -289,7 +295,7 @@ fn load_one(
                     report.model_line = Some(m.summary());
                 }
             }
-            let digest = RunDigest::of(&run, silent);
+            let digest = if compared { RunDigest::of(&run, silent) } else { RunDigest::bare(&run, silent) };
             Checked { report, digest, silent }
         })
         .collect())

@@ -97,9 +97,9 @@ impl Ingest {
             // A run appended to the file: its records are no copies of the run before.
             self.window.clear();
         }
-        self.window.remember(serial, step, &self.scratch);
+        let values = self.window.remember(serial, step, &mut self.scratch);
         let rec = store.begin_record(RecordMeta { step, time, line });
-        store.push_all(rec, &self.scratch);
+        store.push_all(rec, values);
         if tpl.histograms {
             for (f, act) in fields.iter().zip(&tpl.acts) {
                 if let (Act::Hist, Scalar::Hist(h)) = (act, &f.value) {
@@ -118,7 +118,7 @@ impl Ingest {
             self.last_train_step = Some(step);
             self.last_train_epoch = at(tpl.epoch_slot);
         }
-        on_record(store, rec, &self.scratch);
+        on_record(store, rec, values);
     }
 
     /// The slow path: classifies every field of a template not seen before.

@@ -235,3 +235,122 @@ fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
         assert_eq!(batch.analyzer.flags_not_kept(), live.analyzer.flags_not_kept());
     }
 }
+
+/// A random log of at least `min_bytes`: train lines with numbers of every form (long mantissas,
+/// huge and tiny exponents, -0.0, NaN, Infinity), keys in another order now and then (a second
+/// layout of the same keys), eval lines, rank copies, long lines, restarts (the step goes back),
+/// bad JSON, blank, CRLF and traceback lines.
+fn random_log(seed: u64, min_bytes: usize) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        // xorshift64*: enough to pick line kinds and digits.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut out = Vec::new();
+    let mut step = 0i64;
+    while out.len() < min_bytes {
+        let r = next();
+        let number = |r: u64| -> String {
+            match r % 11 {
+                0 => "NaN".into(),
+                1 => "-0.0".into(),
+                2 => format!("{}e-{}", r % 99_999, 290 + r % 40),
+                3 => format!("{}.{}e{}", r % 9 + 1, r % 1_000_000_007, 250 + r % 60),
+                4 => format!("0.{:019}", r % 10_000_000_000_000_000_000),
+                5 => "Infinity".into(),
+                6 => format!("{}", (r >> 7) % 100_000),
+                _ => format!("{}", f64::from_bits(0x3ff0_0000_0000_0000 | (r >> 12)) - 1.0),
+            }
+        };
+        step += 1;
+        let line = match r % 100 {
+            0..=1 => {
+                step -= (r >> 8) as i64 % 500;
+                format!("{{\"step\": {step}, \"loss\": {}, \"lr\": 0.001}}", number(next()))
+            }
+            2 => String::new(),
+            3 => format!("Traceback (most recent call last): step {step}"),
+            4 => format!("{{\"step\": {step}, \"loss\": "),
+            5 => format!("{{\"step\": {step}, \"loss\": {}}}\r", number(next())),
+            6..=9 => format!("{{\"step\": {step}, \"eval_loss\": {}, \"eval_acc\": 0.5}}", number(next())),
+            10..=12 => format!(
+                "{{\"loss\": {}, \"grad_norm\": {}, \"step\": {step}, \"time\": {}}}",
+                number(next()),
+                number(next()),
+                1.7e9 + step as f64
+            ),
+            13 => {
+                let more: String = (0..60).map(|k| format!(", \"m{k}\": {}", number(next()))).collect();
+                format!("{{\"step\": {step}, \"loss\": {}{more}}}", number(next()))
+            }
+            _ => format!(
+                "{{\"step\": {step}, \"loss\": {}, \"lr\": {}, \"grad_norm\": {}, \"time\": {}}}",
+                number(next()),
+                number(next()),
+                number(next()),
+                1.7e9 + step as f64
+            ),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        if r % 100 == 20 {
+            // A second rank's copy of the line.
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 6, ..Default::default() })]
+
+    /// The block reader, on the calling thread with the pool parsing (the thread `tmon check`
+    /// reads from is not one of the pool's), inside pools of 2 and 3 threads, and on one thread,
+    /// stores and flags what feeding the lines one by one does, on random logs.
+    #[test]
+    fn random_logs_read_in_blocks_on_any_threads_equal_line_by_line(seed in proptest::prelude::any::<u64>()) {
+        let bytes = random_log(seed, 3 * BLOCK + BLOCK / 3);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("random.jsonl");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut live = Run::new(&path, IngestOptions::default(), Default::default());
+        for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(&bytes).split(|&b| b == b'\n').enumerate() {
+            live.push_line(i as u64 + 1, line);
+        }
+        proptest::prop_assert!(live.store.records() > 5_000 && live.store.skipped.count > 10);
+        let load = |threads| Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads);
+        let outside = std::thread::spawn({
+            let path = path.clone();
+            move || Run::load_file_with(&path, IngestOptions::default(), Default::default(), Threads::Auto)
+        });
+        let runs = [
+            ("outside the pool", outside.join().expect("no panic").expect("reads")),
+            ("pool of 2", on_pool(2, || load(Threads::Auto)).expect("reads")),
+            ("pool of 3", on_pool(3, || load(Threads::Auto)).expect("reads")),
+            ("one thread", load(Threads::One).expect("reads")),
+        ];
+        for (how, batch) in &runs {
+            proptest::prop_assert_eq!(batch.store.records(), live.store.records(), "{}", how);
+            proptest::prop_assert_eq!(batch.store.skipped.count, live.store.skipped.count, "{}", how);
+            proptest::prop_assert_eq!(batch.ingest.duplicates(), live.ingest.duplicates(), "{}", how);
+            proptest::prop_assert_eq!(batch.store.series_count(), live.store.series_count(), "{}", how);
+            for id in batch.store.ids() {
+                let (a, b) = (batch.store.series(id), live.store.series(id));
+                let bits = |s: &tmon::store::SeriesView<'_>| {
+                    s.iter_records().map(|(r, v)| (r, v.to_bits())).collect::<Vec<_>>()
+                };
+                proptest::prop_assert_eq!(a.name(), b.name());
+                proptest::prop_assert!(bits(&a) == bits(&b), "{}: {}", how, a.name());
+            }
+            for r in 0..batch.store.records() as u32 {
+                let (a, b) = (batch.store.record(r), live.store.record(r));
+                proptest::prop_assert_eq!((a.line, a.step.to_bits()), (b.line, b.step.to_bits()), "{}", how);
+            }
+            proptest::prop_assert_eq!(batch.flags(), live.flags(), "{}", how);
+        }
+    }
+}
