@@ -478,7 +478,7 @@ fn mad_at_most(a: &[i64], b: &[i64], centre: f64, half: f64) -> Option<f64> {
     }
     let (klo, khi) = (key(lo), key(hi));
     let count = |s: &[i64]| s.iter().map(|&k| usize::from(klo <= k && k <= khi)).sum::<usize>();
-    (count(a) + count(b) > (a.len() + b.len()) / 2).then(|| hi - lo)
+    (count(a) + count(b) > (a.len() + b.len()) / 2).then_some(hi - lo)
 }
 
 /// Differences in the noise scale.
