@@ -225,7 +225,8 @@ fn slide(s: &mut [i64; SMALL], ko: i64, kx: i64) {
     }
 }
 
-/// [`slide`] for a window shorter than [`SMALL`] (the overfitting rule's 3 evaluations), whose
+/// [`slide`] for a window shorter than [`SMALL`] other than 3 (`overfit.strips` set to another
+/// count; the default 3 is sorted by selects in [`SortedWindow::push`]), whose
 /// `copy_within` of one or two keys was mostly the cost of calling `memmove`. In place: going
 /// up, slot j reads slot j + 1 before it is written; going down, the old slot j - 1 is kept.
 #[inline]
