@@ -92,9 +92,17 @@ impl Divergence {
             self.episode.clear();
             return None;
         }
-        let noise = cfg.divergence_noise_z * 1.2533 * self.base.scale() / self.sqrt_window;
+        let noise_of = |scale: f64| cfg.divergence_noise_z * 1.2533 * scale / self.sqrt_window;
         // The logs of the settings are kept beside them (`ln_ratio` is the same expression).
-        let warn = self.ln_ratio.1.max(noise);
+        // A noise under the ratio leaves `warn` the ratio: a bound on the scale that says so
+        // spares its selections. (`noise_of` is monotone in the scale, so the noise is at most
+        // the bound's, and `max` gives the same bits with either: the ratio, or an equal
+        // noise of the same sign.)
+        let want = self.ln_ratio.1 * self.sqrt_window / (cfg.divergence_noise_z * 1.2533);
+        let warn = match self.base.scale_at_most(want).map(noise_of) {
+            Some(bound) if bound <= self.ln_ratio.1 => self.ln_ratio.1.max(bound),
+            _ => self.ln_ratio.1.max(noise_of(self.base.scale())),
+        };
         let (ratio, crit) = (cfg.divergence_ratio, cfg.divergence_critical);
         if self.ln_critical.0.to_bits() != ratio.to_bits() || self.ln_critical.1.to_bits() != crit.to_bits() {
             self.ln_critical = (ratio, crit, (crit / ratio).max(1.0).ln());
