@@ -376,6 +376,89 @@ impl Packed {
         }
     }
 
+    /// Values `from..from + out.len()` into `out` (which must end at most at the length), those
+    /// [`Packed::get`] gives, bit for bit: each block's header read once, its values decoded in a
+    /// loop of their own without a call a value (a chart's smoother and summaries read a series
+    /// this way, a block at a time).
+    pub fn read_into(&self, from: usize, out: &mut [f64]) {
+        let mut i = from;
+        let mut rest = out;
+        while !rest.is_empty() {
+            let (b, j0) = (i / BLOCK, i % BLOCK);
+            let n = (BLOCK - j0).min(rest.len());
+            let (here, after) = std::mem::take(&mut rest).split_at_mut(n);
+            self.block_into(b, j0, here);
+            i += n;
+            rest = after;
+        }
+    }
+
+    /// Values `j0..j0 + out.len()` of block `b` into `out`.
+    #[inline]
+    fn block_into(&self, b: usize, j0: usize, out: &mut [f64]) {
+        if b >= self.sealed {
+            let stage = &self.stage[j0..j0 + out.len()];
+            for (k, (o, &v)) in out.iter_mut().zip(stage).enumerate() {
+                *o = at_precision(v, self.narrow >> (j0 + k) & 1 == 1);
+            }
+            return;
+        }
+        let chunk = &*self.chunks[b / CHUNK_BLOCKS];
+        let h = chunk.heads[b % CHUNK_BLOCKS];
+        let data = &chunk.data[..];
+        let at = h.word as usize * 8;
+        let n = out.len();
+        match h.kind {
+            CONST => out.fill(f64::from_le_bytes(word(data, at))),
+            RAW32 => {
+                let raw = &data[at + j0 * 4..at + (j0 + n) * 4];
+                for (o, c) in out.iter_mut().zip(raw.chunks_exact(4)) {
+                    *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64;
+                }
+            }
+            RAW64 => {
+                let raw = &data[at + j0 * 8..at + (j0 + n) * 8];
+                for (o, c) in out.iter_mut().zip(raw.chunks_exact(8)) {
+                    *o = f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                }
+            }
+            ARITH => {
+                let base = i64::from_le_bytes(word(data, at));
+                let stride = i64::from_le_bytes(word(data, at + 8));
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = scale((base + (j0 + k) as i64 * stride) as f64, h.exp as i32);
+                }
+            }
+            kind => {
+                let w = (kind & 3) as usize;
+                let base = i64::from_le_bytes(word(data, at));
+                let raw = &data[at + 8 + j0 * w..at + 8 + (j0 + n) * w];
+                let (exp, narrow) = (h.exp as i32, kind & NARROW != 0);
+                // `base + k` is a mantissa the seal checked to be below 2^53 in magnitude, so the
+                // sum of the two as `f64` is exact: the same `f64` as the integer sum converted,
+                // and a loop the compiler can run on several values at once.
+                let base = base as f64;
+                match w {
+                    1 => decode(out, raw.iter().map(|&k| k as i32), base, exp, narrow),
+                    2 => decode(
+                        out,
+                        raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]) as i32),
+                        base,
+                        exp,
+                        narrow,
+                    ),
+                    _ => decode(
+                        out,
+                        raw.chunks_exact(3).map(|c| i32::from_le_bytes([c[0], c[1], c[2], 0])),
+                        base,
+                        exp,
+                        narrow,
+                    ),
+                }
+            }
+        }
+    }
+
     /// Encodes the full staged block.
     fn seal(&mut self) {
         let chunk = Self::open_chunk(&mut self.chunks, self.sealed);
@@ -464,6 +547,31 @@ impl Packed {
     /// The last value, if any.
     pub fn last(&self) -> Option<f64> {
         self.len().checked_sub(1).map(|i| self.get(i))
+    }
+}
+
+/// A decimal block's values into `out`: `(base + k) / 10^exp` for its offsets `k`, at `f32`
+/// precision if `narrow` (as [`Packed::get`] computes each).
+#[inline(always)]
+fn decode(out: &mut [f64], ks: impl Iterator<Item = i32>, base: f64, exp: i32, narrow: bool) {
+    let ms = out.iter_mut().zip(ks);
+    match (exp >= 0, narrow) {
+        (true, false) => {
+            let p = P10[exp as usize];
+            ms.for_each(|(o, k)| *o = (base + k as f64) / p);
+        }
+        (true, true) => {
+            let p = P10[exp as usize];
+            ms.for_each(|(o, k)| *o = ((base + k as f64) / p) as f32 as f64);
+        }
+        (false, false) => {
+            let p = P10[(-exp) as usize];
+            ms.for_each(|(o, k)| *o = (base + k as f64) * p);
+        }
+        (false, true) => {
+            let p = P10[(-exp) as usize];
+            ms.for_each(|(o, k)| *o = ((base + k as f64) * p) as f32 as f64);
+        }
     }
 }
 
@@ -716,6 +824,13 @@ mod tests {
                 p.for_each_from(a, b, |i, v| got.push((i, v.to_bits())));
                 let want: Vec<(usize, u64)> = (a.min(n)..b.min(n)).map(|i| (i, p.get(i).to_bits())).collect();
                 assert_eq!(got, want, "for_each_from({a}, {b}) of {n}");
+                if a < b.min(n) {
+                    let mut out = vec![0.5; b.min(n) - a];
+                    p.read_into(a, &mut out);
+                    let got: Vec<(usize, u64)> =
+                        out.iter().enumerate().map(|(k, v)| (a + k, v.to_bits())).collect();
+                    assert_eq!(got, want, "read_into({a}, {}) of {n}", b.min(n) - a);
+                }
             }
         }
     }
@@ -1017,6 +1132,39 @@ mod tests {
             let b = reference::encode(&block, mask, &mut theirs, word);
             proptest::prop_assert_eq!((a.word, a.kind, a.exp), (b.word, b.kind, b.exp), "block {:?}", block);
             proptest::prop_assert_eq!(ours, theirs);
+        }
+
+        /// `read_into` gives what `get` gives, bit for bit, on columns of random blocks (every
+        /// encoding, NaN, infinities, -0.0, huge and tiny values) pushed at `f64`, at `f32` or
+        /// mixed, from any point for any length, across blocks and into the block being filled.
+        #[test]
+        fn values_read_into_a_buffer_are_those_read_by_index(
+            seeds in proptest::collection::vec(1u64.., 1..5),
+            masks in 0u8..4,
+            extra in 0usize..64,
+            cuts in proptest::collection::vec((0usize..400, 0usize..200), 1..8),
+        ) {
+            let mut vals: Vec<f64> = seeds.iter().flat_map(|&s| random_block(s)).collect();
+            vals.extend(random_block(seeds[0] ^ 0x55).into_iter().take(extra));
+            let narrow_at = |i: usize| match masks {
+                0 => false,
+                1 => true,
+                _ => (i as u64 ^ seeds[0]).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 63 == 1,
+            };
+            let mut p = if masks == 3 { Packed::default() } else { Packed::compact() };
+            for (i, &v) in vals.iter().enumerate() {
+                if narrow_at(i) { p.push_narrow(v) } else { p.push(v) }
+            }
+            let n = p.len();
+            for (a, len) in cuts {
+                let a = a.min(n);
+                let len = len.min(n - a);
+                let mut out = vec![0.25; len];
+                p.read_into(a, &mut out);
+                for (k, v) in out.iter().enumerate() {
+                    proptest::prop_assert_eq!(v.to_bits(), p.get(a + k).to_bits(), "value {} of {}", a + k, n);
+                }
+            }
         }
     }
 
