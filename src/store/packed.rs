@@ -124,13 +124,68 @@ fn mantissa(v: f64, exp: i32, narrow: bool) -> Option<f64> {
     .then_some(m)
 }
 
+/// Values a run checked at once by [`run_at`].
+const RUN: usize = 8;
+
+/// The mantissas of `run` at `exp` into `ms` and their smallest and largest, if [`mantissa`]
+/// finds one for every value (and `exp` is the block's): the same operations, without a branch a
+/// value (the compiler runs several values at once), and `None` as soon as one value has none,
+/// or one's scaled value is not below 2^51 (which `round_near` rounds another way): the caller
+/// then checks that run a value at a time.
+#[inline]
+fn run_at(run: &[f64], exp: i32, narrow: bool, ms: &mut [i64]) -> Option<(i64, i64)> {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let p = P10[exp.unsigned_abs() as usize];
+    let (mut ok, mut lo, mut hi) = (true, f64::INFINITY, f64::NEG_INFINITY);
+    let mut mf = [0.0; RUN];
+    for (&v, m) in run.iter().zip(&mut mf) {
+        // `scale(v, -exp)`, then `round_near`, then `scale(m, exp)` (10^0 multiplies and divides
+        // alike).
+        let x = if exp >= 0 { v * p } else { v / p };
+        *m = (x + SHIFT) - SHIFT;
+        let back = if exp >= 0 { *m / p } else { *m * p };
+        let same = at_precision(back, narrow).to_bits() == at_precision(v, narrow).to_bits();
+        ok &= (x.abs() < 2_251_799_813_685_248.0) & same;
+        lo = lo.min(*m);
+        hi = hi.max(*m);
+    }
+    if !ok {
+        return None;
+    }
+    for (o, &m) in ms.iter_mut().zip(&mf) {
+        *o = m as i64;
+    }
+    Some((lo as i64, hi as i64))
+}
+
 /// The block's values as decimals over one power of ten: the exponent and the smallest and
 /// largest mantissa (the mantissas themselves in `ms`), if each value has one within
 /// [`EXACT_INT`].
 fn decimals(vals: &[f64], narrow: bool, ms: &mut [i64; BLOCK]) -> Option<(i32, i64, i64)> {
     let mut exp = i32::MIN;
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for (i, &v) in vals.iter().enumerate() {
+    // Values before `scalar` go one at a time (a run of [`RUN`] that had one value fail the
+    // check at the block's exponent).
+    let mut scalar = 0;
+    let mut i = 0;
+    while i < vals.len() {
+        if exp != i32::MIN && i >= scalar {
+            // Runs of values at the block's exponent, checked without a branch a value.
+            while let Some(run) = vals.get(i..i + RUN) {
+                let Some((l, h)) = run_at(run, exp, narrow, &mut ms[i..i + RUN]) else {
+                    scalar = i + RUN;
+                    break;
+                };
+                (lo, hi) = (lo.min(l), hi.max(h));
+                i += RUN;
+            }
+            if i == vals.len() {
+                break;
+            }
+        }
+        let v = vals[i];
+        i += 1;
+        let i = i - 1;
         if !v.is_finite() {
             return None;
         }
