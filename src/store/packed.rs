@@ -10,7 +10,8 @@
 //! few bytes, a conversion and a division by an exact power of ten (the same operation a
 //! correctly rounded parse of that decimal ends with, which is why it gives the parsed `f64` back;
 //! each block is checked value by value when it is encoded, and falls back to raw values if any
-//! one would not come back identical).
+//! one would not come back identical). A reader in order takes a block's values at once
+//! ([`Packed::read_into`]: a chart's smoother and summaries, a block at a time).
 //!
 //! The sealed blocks are held in shared chunks of [`CHUNK_BLOCKS`] blocks (`Arc`): a clone of a
 //! column (what [`super::Store::snapshot`] hands the monitor's worker) copies a pointer a chunk,
