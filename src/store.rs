@@ -641,6 +641,12 @@ impl<'a> SeriesView<'a> {
     pub fn for_each_value(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
         self.s.values.for_each_from(from, to, f);
     }
+    /// The values `from..from + out.len()` (at most to the last) into `out`, as
+    /// [`SeriesView::value`] gives them (see [`Packed::read_into`]).
+    #[inline]
+    pub fn read_values(&self, from: usize, out: &mut [f64]) {
+        self.s.values.read_into(from, out);
+    }
     /// Stretches of consecutive records the points lie on: 1 for a key logged on every record
     /// from its first on, one more per gap.
     pub fn record_stretches(&self) -> usize {

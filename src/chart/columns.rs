@@ -290,6 +290,11 @@ impl Ys for Truncated<'_, '_> {
     fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
         self.0.for_each_from(from, to.min(self.1), f);
     }
+    #[inline]
+    fn read_into(&self, from: usize, out: &mut [f64]) {
+        debug_assert!(from + out.len() <= self.1);
+        self.0.read_into(from, out);
+    }
 }
 
 /// A series' columns with its xs and values, as [`ColumnCache::sync`] gives them.

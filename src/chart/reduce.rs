@@ -180,8 +180,11 @@ impl Summaries {
         let mut i = a;
         while i < b {
             let end = ((i / BLOCK + 1) * BLOCK).min(b);
-            ys.for_each_from(i, end, |k, y| buf[k % BLOCK] = y);
-            self.points(i, &buf[i % BLOCK..(end - 1) % BLOCK + 1]);
+            let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
+            // (Values past the data's end, never asked for, would be left as they were.)
+            let got = end.min(ys.len()).saturating_sub(i);
+            ys.read_into(i, &mut vals[..got]);
+            self.points(i, vals);
             i = end;
         }
     }

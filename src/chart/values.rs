@@ -77,6 +77,13 @@ pub trait Ys {
     fn for_each_from(&self, from: usize, to: usize, mut f: impl FnMut(usize, f64)) {
         (from..to).for_each(|i| f(i, self.y(i)));
     }
+    /// The values `from..from + out.len()` into `out` (which must end at most at the length), as
+    /// [`Ys::for_each_from`] gives them: a block's values read at once (a series in the store
+    /// decodes them in a loop of its own).
+    #[inline]
+    fn read_into(&self, from: usize, out: &mut [f64]) {
+        self.for_each_from(from, from + out.len(), |i, y| out[i - from] = y);
+    }
     /// The values as one `f64` slice's worth (the rare paths that need a slice, and tests).
     #[cfg(test)]
     fn to_f64(&self) -> Vec<f64> {
@@ -222,6 +229,10 @@ impl Ys for SeriesView<'_> {
     #[inline]
     fn for_each_from(&self, from: usize, to: usize, f: impl FnMut(usize, f64)) {
         self.for_each_value(from, to.min(SeriesView::len(self)), f);
+    }
+    #[inline]
+    fn read_into(&self, from: usize, out: &mut [f64]) {
+        self.read_values(from, out);
     }
 }
 

@@ -10,7 +10,8 @@
 //! few bytes, a conversion and a division by an exact power of ten (the same operation a
 //! correctly rounded parse of that decimal ends with, which is why it gives the parsed `f64` back;
 //! each block is checked value by value when it is encoded, and falls back to raw values if any
-//! one would not come back identical).
+//! one would not come back identical). A reader in order takes a block's values at once
+//! ([`Packed::read_into`]: a chart's smoother and summaries, a block at a time).
 //!
 //! The sealed blocks are held in shared chunks of [`CHUNK_BLOCKS`] blocks (`Arc`): a clone of a
 //! column (what [`super::Store::snapshot`] hands the monitor's worker) copies a pointer a chunk,
@@ -124,13 +125,68 @@ fn mantissa(v: f64, exp: i32, narrow: bool) -> Option<f64> {
     .then_some(m)
 }
 
+/// Values a run checked at once by [`run_at`].
+const RUN: usize = 8;
+
+/// The mantissas of `run` at `exp` into `ms` and their smallest and largest, if [`mantissa`]
+/// finds one for every value (and `exp` is the block's): the same operations, without a branch a
+/// value (the compiler runs several values at once), and `None` as soon as one value has none,
+/// or one's scaled value is not below 2^51 (which `round_near` rounds another way): the caller
+/// then checks that run a value at a time.
+#[inline]
+fn run_at(run: &[f64], exp: i32, narrow: bool, ms: &mut [i64]) -> Option<(i64, i64)> {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let p = P10[exp.unsigned_abs() as usize];
+    let (mut ok, mut lo, mut hi) = (true, f64::INFINITY, f64::NEG_INFINITY);
+    let mut mf = [0.0; RUN];
+    for (&v, m) in run.iter().zip(&mut mf) {
+        // `scale(v, -exp)`, then `round_near`, then `scale(m, exp)` (10^0 multiplies and divides
+        // alike).
+        let x = if exp >= 0 { v * p } else { v / p };
+        *m = (x + SHIFT) - SHIFT;
+        let back = if exp >= 0 { *m / p } else { *m * p };
+        let same = at_precision(back, narrow).to_bits() == at_precision(v, narrow).to_bits();
+        ok &= (x.abs() < 2_251_799_813_685_248.0) & same;
+        lo = lo.min(*m);
+        hi = hi.max(*m);
+    }
+    if !ok {
+        return None;
+    }
+    for (o, &m) in ms.iter_mut().zip(&mf) {
+        *o = m as i64;
+    }
+    Some((lo as i64, hi as i64))
+}
+
 /// The block's values as decimals over one power of ten: the exponent and the smallest and
 /// largest mantissa (the mantissas themselves in `ms`), if each value has one within
 /// [`EXACT_INT`].
 fn decimals(vals: &[f64], narrow: bool, ms: &mut [i64; BLOCK]) -> Option<(i32, i64, i64)> {
     let mut exp = i32::MIN;
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for (i, &v) in vals.iter().enumerate() {
+    // Values before `scalar` go one at a time (a run of [`RUN`] that had one value fail the
+    // check at the block's exponent).
+    let mut scalar = 0;
+    let mut i = 0;
+    while i < vals.len() {
+        if exp != i32::MIN && i >= scalar {
+            // Runs of values at the block's exponent, checked without a branch a value.
+            while let Some(run) = vals.get(i..i + RUN) {
+                let Some((l, h)) = run_at(run, exp, narrow, &mut ms[i..i + RUN]) else {
+                    scalar = i + RUN;
+                    break;
+                };
+                (lo, hi) = (lo.min(l), hi.max(h));
+                i += RUN;
+            }
+            if i == vals.len() {
+                break;
+            }
+        }
+        let v = vals[i];
+        i += 1;
+        let i = i - 1;
         if !v.is_finite() {
             return None;
         }
@@ -376,6 +432,89 @@ impl Packed {
         }
     }
 
+    /// Values `from..from + out.len()` into `out` (which must end at most at the length), those
+    /// [`Packed::get`] gives, bit for bit: each block's header read once, its values decoded in a
+    /// loop of their own without a call a value (a chart's smoother and summaries read a series
+    /// this way, a block at a time).
+    pub fn read_into(&self, from: usize, out: &mut [f64]) {
+        let mut i = from;
+        let mut rest = out;
+        while !rest.is_empty() {
+            let (b, j0) = (i / BLOCK, i % BLOCK);
+            let n = (BLOCK - j0).min(rest.len());
+            let (here, after) = std::mem::take(&mut rest).split_at_mut(n);
+            self.block_into(b, j0, here);
+            i += n;
+            rest = after;
+        }
+    }
+
+    /// Values `j0..j0 + out.len()` of block `b` into `out`.
+    #[inline]
+    fn block_into(&self, b: usize, j0: usize, out: &mut [f64]) {
+        if b >= self.sealed {
+            let stage = &self.stage[j0..j0 + out.len()];
+            for (k, (o, &v)) in out.iter_mut().zip(stage).enumerate() {
+                *o = at_precision(v, self.narrow >> (j0 + k) & 1 == 1);
+            }
+            return;
+        }
+        let chunk = &*self.chunks[b / CHUNK_BLOCKS];
+        let h = chunk.heads[b % CHUNK_BLOCKS];
+        let data = &chunk.data[..];
+        let at = h.word as usize * 8;
+        let n = out.len();
+        match h.kind {
+            CONST => out.fill(f64::from_le_bytes(word(data, at))),
+            RAW32 => {
+                let raw = &data[at + j0 * 4..at + (j0 + n) * 4];
+                for (o, c) in out.iter_mut().zip(raw.chunks_exact(4)) {
+                    *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64;
+                }
+            }
+            RAW64 => {
+                let raw = &data[at + j0 * 8..at + (j0 + n) * 8];
+                for (o, c) in out.iter_mut().zip(raw.chunks_exact(8)) {
+                    *o = f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                }
+            }
+            ARITH => {
+                let base = i64::from_le_bytes(word(data, at));
+                let stride = i64::from_le_bytes(word(data, at + 8));
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = scale((base + (j0 + k) as i64 * stride) as f64, h.exp as i32);
+                }
+            }
+            kind => {
+                let w = (kind & 3) as usize;
+                let base = i64::from_le_bytes(word(data, at));
+                let raw = &data[at + 8 + j0 * w..at + 8 + (j0 + n) * w];
+                let (exp, narrow) = (h.exp as i32, kind & NARROW != 0);
+                // `base + k` is a mantissa the seal checked to be below 2^53 in magnitude, so the
+                // sum of the two as `f64` is exact: the same `f64` as the integer sum converted,
+                // and a loop the compiler can run on several values at once.
+                let base = base as f64;
+                match w {
+                    1 => decode(out, raw.iter().map(|&k| k as i32), base, exp, narrow),
+                    2 => decode(
+                        out,
+                        raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]) as i32),
+                        base,
+                        exp,
+                        narrow,
+                    ),
+                    _ => decode(
+                        out,
+                        raw.chunks_exact(3).map(|c| i32::from_le_bytes([c[0], c[1], c[2], 0])),
+                        base,
+                        exp,
+                        narrow,
+                    ),
+                }
+            }
+        }
+    }
+
     /// Encodes the full staged block.
     fn seal(&mut self) {
         let chunk = Self::open_chunk(&mut self.chunks, self.sealed);
@@ -464,6 +603,31 @@ impl Packed {
     /// The last value, if any.
     pub fn last(&self) -> Option<f64> {
         self.len().checked_sub(1).map(|i| self.get(i))
+    }
+}
+
+/// A decimal block's values into `out`: `(base + k) / 10^exp` for its offsets `k`, at `f32`
+/// precision if `narrow` (as [`Packed::get`] computes each).
+#[inline(always)]
+fn decode(out: &mut [f64], ks: impl Iterator<Item = i32>, base: f64, exp: i32, narrow: bool) {
+    let ms = out.iter_mut().zip(ks);
+    match (exp >= 0, narrow) {
+        (true, false) => {
+            let p = P10[exp as usize];
+            ms.for_each(|(o, k)| *o = (base + k as f64) / p);
+        }
+        (true, true) => {
+            let p = P10[exp as usize];
+            ms.for_each(|(o, k)| *o = ((base + k as f64) / p) as f32 as f64);
+        }
+        (false, false) => {
+            let p = P10[(-exp) as usize];
+            ms.for_each(|(o, k)| *o = (base + k as f64) * p);
+        }
+        (false, true) => {
+            let p = P10[(-exp) as usize];
+            ms.for_each(|(o, k)| *o = ((base + k as f64) * p) as f32 as f64);
+        }
     }
 }
 
@@ -716,6 +880,13 @@ mod tests {
                 p.for_each_from(a, b, |i, v| got.push((i, v.to_bits())));
                 let want: Vec<(usize, u64)> = (a.min(n)..b.min(n)).map(|i| (i, p.get(i).to_bits())).collect();
                 assert_eq!(got, want, "for_each_from({a}, {b}) of {n}");
+                if a < b.min(n) {
+                    let mut out = vec![0.5; b.min(n) - a];
+                    p.read_into(a, &mut out);
+                    let got: Vec<(usize, u64)> =
+                        out.iter().enumerate().map(|(k, v)| (a + k, v.to_bits())).collect();
+                    assert_eq!(got, want, "read_into({a}, {}) of {n}", b.min(n) - a);
+                }
             }
         }
     }
@@ -1017,6 +1188,39 @@ mod tests {
             let b = reference::encode(&block, mask, &mut theirs, word);
             proptest::prop_assert_eq!((a.word, a.kind, a.exp), (b.word, b.kind, b.exp), "block {:?}", block);
             proptest::prop_assert_eq!(ours, theirs);
+        }
+
+        /// `read_into` gives what `get` gives, bit for bit, on columns of random blocks (every
+        /// encoding, NaN, infinities, -0.0, huge and tiny values) pushed at `f64`, at `f32` or
+        /// mixed, from any point for any length, across blocks and into the block being filled.
+        #[test]
+        fn values_read_into_a_buffer_are_those_read_by_index(
+            seeds in proptest::collection::vec(1u64.., 1..5),
+            masks in 0u8..4,
+            extra in 0usize..64,
+            cuts in proptest::collection::vec((0usize..400, 0usize..200), 1..8),
+        ) {
+            let mut vals: Vec<f64> = seeds.iter().flat_map(|&s| random_block(s)).collect();
+            vals.extend(random_block(seeds[0] ^ 0x55).into_iter().take(extra));
+            let narrow_at = |i: usize| match masks {
+                0 => false,
+                1 => true,
+                _ => (i as u64 ^ seeds[0]).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 63 == 1,
+            };
+            let mut p = if masks == 3 { Packed::default() } else { Packed::compact() };
+            for (i, &v) in vals.iter().enumerate() {
+                if narrow_at(i) { p.push_narrow(v) } else { p.push(v) }
+            }
+            let n = p.len();
+            for (a, len) in cuts {
+                let a = a.min(n);
+                let len = len.min(n - a);
+                let mut out = vec![0.25; len];
+                p.read_into(a, &mut out);
+                for (k, v) in out.iter().enumerate() {
+                    proptest::prop_assert_eq!(v.to_bits(), p.get(a + k).to_bits(), "value {} of {}", a + k, n);
+                }
+            }
         }
     }
 

@@ -78,7 +78,7 @@ impl LazyEma {
             }
             // Read in order: a store's column decodes each block once.
             let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
-            ys.for_each_from(i, end, |k, y| vals[k - i] = y);
+            ys.read_into(i, vals);
             state.push_all(vals);
             narrow(i, vals, &mut wide_from);
             sink(i, vals);
@@ -118,8 +118,8 @@ impl LazyEma {
             }
             let range = i % BLOCK..(end - 1) % BLOCK + 1;
             let (va, vb) = (&mut buf_a[range.clone()], &mut buf_b[range]);
-            ys_a.for_each_from(i, end, |k, y| va[k - i] = y);
-            ys_b.for_each_from(i, end, |k, y| vb[k - i] = y);
+            ys_a.read_into(i, va);
+            ys_b.read_into(i, vb);
             sa.push_all_pair(va, &mut sb, vb);
             narrow(i, va, &mut wa);
             narrow(i, vb, &mut wb);
@@ -161,13 +161,17 @@ impl LazyEma {
 /// hold them.
 #[inline]
 fn narrow(i: usize, vals: &mut [f64], wide_from: &mut usize) {
-    for (k, y) in vals.iter_mut().enumerate() {
-        if *wide_from == usize::MAX && needs_f64(*y) {
-            *wide_from = i + k;
+    if *wide_from == usize::MAX {
+        // Every value looked at without a branch a value (one needing `f64` is rare), then the
+        // first of them found.
+        if vals.iter().fold(false, |any, &y| any | needs_f64(y)) {
+            *wide_from = i + vals.iter().position(|&y| needs_f64(y)).unwrap_or(0);
         }
-        if i + k < *wide_from {
-            *y = *y as f32 as f64;
-        }
+    }
+    // The values before it narrowed in a loop of their own (the compiler's, several at once).
+    let upto = wide_from.saturating_sub(i).min(vals.len());
+    for y in &mut vals[..upto] {
+        *y = *y as f32 as f64;
     }
 }
 
@@ -197,7 +201,7 @@ impl EmaValues<'_> {
             // `k..i` lies in `i`'s block: its values read in order, smoothed in registers.
             let mut buf = [0.0; BLOCK];
             let vals = &mut buf[..i - k];
-            self.ys.for_each_value(k, i, |j, y| vals[j - k] = y);
+            self.ys.read_values(k, vals);
             st.push_all(vals);
         }
         st
@@ -233,7 +237,7 @@ impl Ys for EmaValues<'_> {
         while i < to {
             let end = ((i / BLOCK + 1) * BLOCK).min(to);
             let vals = &mut buf[i % BLOCK..(end - 1) % BLOCK + 1];
-            self.ys.for_each_value(i, end, |k, y| vals[k - i] = y);
+            self.ys.read_values(i, vals);
             if end == to {
                 let (head, last) = vals.split_at_mut(end - i - 1);
                 st.push_all(head);
@@ -263,6 +267,7 @@ impl Ys for EmaValues<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chart::reduce::Envelope;
     use crate::chart::values::Column;
     use crate::store::{RecordMeta, Store};
 
@@ -386,6 +391,113 @@ mod tests {
                 ob.extend_with(&yb, nb, |_, v| kb.extend(v.iter().map(|y| y.to_bits())));
                 prop_assert_eq!(seen(&pa, ya, &ha), seen(&oa, ya, &ka), "first series");
                 prop_assert_eq!(seen(&pb, yb, &hb), seen(&ob, yb, &kb), "second series");
+            }
+        }
+    }
+
+    /// A run read through the real ingest as the monitor's loader reads a compared run (compact
+    /// columns, values at display precision): metrics `a` and `b` from their patterns (NaN,
+    /// infinities, -0.0, values beyond `f32`, decimals of every length), `b` missing from every
+    /// `gap`-th line, the step going back at `restart`, appended in `pieces`.
+    fn ingested(pat: (&[f64], &[f64]), n: usize, gap: usize, restart: usize) -> crate::run::Run {
+        let opts = crate::ingest::IngestOptions { compact: true, ..Default::default() };
+        let mut run = crate::run::Run::new("run/logs.jsonl", opts, Default::default());
+        run.store.keep_display_precision();
+        let text = |v: f64| match v {
+            _ if v.is_nan() => "NaN".to_owned(),
+            f64::INFINITY => "Infinity".to_owned(),
+            f64::NEG_INFINITY => "-Infinity".to_owned(),
+            _ => format!("{v:?}"),
+        };
+        for i in 0..n {
+            let step = if i >= restart { i - restart / 2 } else { i };
+            let a = text(pat.0[(i * 7 + i / 5) % pat.0.len()]);
+            let line = if gap > 0 && i % gap == gap - 1 {
+                format!("{{\"step\": {step}, \"a\": {a}}}")
+            } else {
+                let b = text(pat.1[(i * 3 + i / 7) % pat.1.len()]);
+                format!("{{\"step\": {step}, \"a\": {a}, \"b\": {b}}}")
+            };
+            run.push_line(i as u64 + 1, line.as_bytes());
+        }
+        run
+    }
+
+    /// The smoothed values as they were read before a block went through a buffer at once: each
+    /// value read by index, smoothed one at a time into a column (narrowed as it holds them).
+    fn by_index(ys: &SeriesView<'_>, n: usize, weight: f64) -> Column {
+        let mut col = Column::default();
+        let mut state = EmaState::new(weight);
+        (0..n).for_each(|i| col.push(state.push(ys.value(i))));
+        col
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Through the real ingest into compact columns at display precision, the values read a
+        /// block at a time (`Ys::read_into`), smoothed, narrowed a block at once and summarised,
+        /// alone or in pairs, in uneven appends, are bit for bit those of the values read one by
+        /// one, smoothed into a column and summarised point by point.
+        #[test]
+        fn blocks_read_at_once_smooth_and_summarise_as_values_read_one_by_one(
+            pat_a in prop::collection::vec(prop_oneof![
+                6 => -1e3f64..1e3, 2 => (0u32..100_000).prop_map(|k| k as f64 / 1e4),
+                1 => Just(f64::NAN), 1 => Just(1e-300), 1 => Just(-0.0), 1 => Just(f64::INFINITY),
+                1 => Just(f64::NEG_INFINITY), 1 => Just(3e39), 1 => Just(2.5)], 1..40),
+            pat_b in prop::collection::vec(prop_oneof![
+                6 => (0u32..1000).prop_map(|k| k as f64 / 100.0), 2 => -1e3f64..1e3,
+                1 => Just(f64::NAN), 1 => Just(1e-42), 1 => Just(0.0), 1 => Just(-0.0)], 1..40),
+            n in 1usize..1500,
+            gap in prop_oneof![Just(0usize), 2usize..9],
+            restart in 0usize..2000,
+            weight in 0usize..4,
+            appends in prop::collection::vec(0usize..400, 0..5),
+        ) {
+            let weight = [0.6, 0.9, 0.999, 0.0][weight];
+            let run = ingested((&pat_a, &pat_b), n, gap, restart);
+            let st = &run.store;
+            let (ya, yb) = (st.series(st.find("a").unwrap()), st.series(st.find("b").unwrap()));
+            let (na, nb) = (ya.len(), yb.len());
+            // The new path: taken in pieces, in pairs while both take the same points.
+            let (mut ea, mut eb) = (LazyEma::new(weight), LazyEma::new(weight));
+            let (mut env_a, mut env_b) = (Envelope::default(), Envelope::default());
+            let (mut ka, mut kb) = (0, 0);
+            for d in appends.iter().copied().chain([n]) {
+                let (ta, tb) = ((ka + d).min(na), (kb + d).min(nb));
+                let (la, lb) = (ea.len(), eb.len());
+                if ta > la && tb > lb {
+                    env_a.update_with(la, ta, |_, sa| {
+                        env_b.update_with(lb, tb, |_, sb| {
+                            LazyEma::extend_pair(
+                                (&mut ea, &ya, ta, |i, v: &[f64]| sa.points(i, v)),
+                                (&mut eb, &yb, tb, |i, v: &[f64]| sb.points(i, v)),
+                            );
+                        });
+                    });
+                } else {
+                    env_a.update_with(la, ta, |_, sa| ea.extend_with(&ya, ta, |i, v| sa.points(i, v)));
+                    env_b.update_with(lb, tb, |_, sb| eb.extend_with(&yb, tb, |i, v| sb.points(i, v)));
+                }
+                (ka, kb) = (ta, tb);
+            }
+            for (e, ys, env, len, name) in [(&ea, &ya, &env_a, na, "a"), (&eb, &yb, &env_b, nb, "b")] {
+                let col = by_index(ys, len, weight);
+                let want: Vec<u64> = (0..len).map(|i| col.y(i).to_bits()).collect();
+                let v = e.values(*ys);
+                let mut ordered = Vec::new();
+                v.for_each_from(0, len, |_, y| ordered.push(y.to_bits()));
+                prop_assert_eq!(&ordered, &want, "{}: smoothed values in order", name);
+                let indexed: Vec<u64> = (0..len).rev().map(|i| v.y(i).to_bits()).rev().collect();
+                prop_assert_eq!(&indexed, &want, "{}: smoothed values by index", name);
+                prop_assert_eq!(e.wide_from != usize::MAX, matches!(col, Column::F64(_)), "{}: width", name);
+                let mut reference = Envelope::default();
+                reference.update(&col, 0);
+                prop_assert_eq!(format!("{env:?}"), format!("{reference:?}"), "{}: summaries", name);
+                // The store's values read a block at a time are those read by index.
+                let mut buf = vec![0.0; len];
+                ys.read_into(0, &mut buf);
+                let by_i: Vec<u64> = (0..len).map(|i| ys.value(i).to_bits()).collect();
+                prop_assert_eq!(buf.iter().map(|y| y.to_bits()).collect::<Vec<_>>(), by_i, "{}: values", name);
             }
         }
     }
