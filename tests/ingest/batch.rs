@@ -116,13 +116,20 @@ fn same_as_line_by_line(threads: Threads) {
     assert_same(&batch, &bytes, &path);
 }
 
-/// `batch` holds what feeding `bytes` line by line gives.
-fn assert_same(batch: &Run, bytes: &[u8], path: &std::path::Path) {
+/// The run of `path` whose lines, `bytes`, were fed one by one (the live path every batch read is
+/// held to).
+fn line_by_line(path: &std::path::Path, bytes: &[u8]) -> Run {
     let mut live = Run::new(path, IngestOptions::default(), Default::default());
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         live.push_line(i as u64 + 1, line);
     }
+    live
+}
+
+/// `batch` holds what feeding `bytes` line by line gives.
+fn assert_same(batch: &Run, bytes: &[u8], path: &std::path::Path) {
+    let live = line_by_line(path, bytes);
 
     assert!(batch.store.records() > 20_000);
     assert_eq!(batch.store.records(), live.store.records());
@@ -215,10 +222,7 @@ fn flags_of_a_block_analysed_beside_the_next_equal_line_by_line() {
     let path = dir.path().join("scenarios.jsonl");
     std::fs::write(&path, &bytes).expect("write");
 
-    let mut live = Run::new(&path, IngestOptions::default(), Default::default());
-    for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(&bytes).split(|&b| b == b'\n').enumerate() {
-        live.push_line(i as u64 + 1, line);
-    }
+    let live = line_by_line(&path, &bytes);
     let kinds: std::collections::BTreeSet<_> = live.flags().iter().map(|f| f.kind).collect();
     assert!(kinds.len() >= 6, "too few kinds of flag to compare: {kinds:?}");
     // The harness's crash scenario and the OOM above: each a critical crash at its own step.
@@ -317,10 +321,7 @@ proptest::proptest! {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("random.jsonl");
         std::fs::write(&path, &bytes).expect("write");
-        let mut live = Run::new(&path, IngestOptions::default(), Default::default());
-        for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(&bytes).split(|&b| b == b'\n').enumerate() {
-            live.push_line(i as u64 + 1, line);
-        }
+        let live = line_by_line(&path, &bytes);
         proptest::prop_assert!(live.store.records() > 5_000 && live.store.skipped.count > 10);
         let load = |threads| Run::load_file_with(&path, IngestOptions::default(), Default::default(), threads);
         let outside = std::thread::spawn({
